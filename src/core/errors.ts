@@ -1,0 +1,160 @@
+/**
+ * Every failure Kith reports is a KithError with a code from this union, so callers can switch on
+ * `err.code` exhaustively. Domain errors carry no HTTP status: `errorTable.ts` maps codes to HTTP
+ * responses and CLI messages in one place.
+ */
+export type KithErrorCode =
+  // envelope: the receive pipeline, in the order it runs
+  | 'envelope.too_large'
+  | 'envelope.malformed'
+  | 'envelope.unsupported_algorithm'
+  | 'envelope.no_recipient_key'
+  | 'envelope.decrypt_failed'
+  | 'envelope.signature_malformed'
+  | 'envelope.signature_invalid'
+  | 'message.malformed'
+  | 'message.signer_mismatch'
+  | 'message.not_addressed_to_us'
+  | 'message.expired'
+  | 'message.from_the_future'
+  | 'message.replayed'
+  | 'message.unknown_type'
+  | 'message.body_invalid'
+  | 'message.unexpected'
+  // DIDs
+  | 'did.invalid'
+  | 'did.unsupported_method'
+  | 'did.not_found'
+  | 'did.key_not_found'
+  | 'did.insecure_transport'
+  // relationships
+  | 'relationship.unknown'
+  | 'relationship.cut_off'
+  | 'relationship.not_active'
+  | 'invitation.invalid'
+  // vault
+  | 'vault.not_initialized'
+  | 'vault.exists'
+  | 'vault.wrong_passphrase'
+  | 'vault.locked'
+  | 'vault.corrupt'
+  | 'vault.passphrase_required'
+  // export / import
+  | 'export.corrupted'
+  | 'export.foreign'
+  | 'export.unsupported_version'
+  // config and policy files
+  | 'config.invalid'
+  | 'config.not_found'
+  // vendor store
+  | 'store.unavailable'
+  | 'store.conflict'
+  // transport
+  | 'transport.unreachable'
+  | 'transport.rejected'
+  // local and admin APIs
+  | 'api.unauthorized'
+  | 'api.forbidden_origin'
+  | 'api.forbidden_host'
+  | 'api.bad_request'
+  | 'api.not_found'
+  | 'agent.not_running'
+  | 'internal';
+
+export interface KithErrorOptions {
+  cause?: unknown;
+  /** Safe, non-personal facts about the failure (ids, limits, field names), never values. */
+  details?: Record<string, unknown>;
+}
+
+export class KithError extends Error {
+  readonly code: KithErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: KithErrorCode, message: string, options: KithErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details;
+  }
+
+  toJSON(): { code: KithErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+type CodeIn<Prefix extends string> = Extract<KithErrorCode, `${Prefix}.${string}`>;
+
+/** Failures of the DIDComm envelope: size, JWE, JWS. */
+export class EnvelopeError extends KithError {
+  constructor(code: CodeIn<'envelope'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** A verified envelope whose plaintext message is not acceptable. */
+export class MessageError extends KithError {
+  constructor(code: CodeIn<'message'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export class DidError extends KithError {
+  constructor(code: CodeIn<'did'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export class RelationshipError extends KithError {
+  constructor(code: CodeIn<'relationship'> | 'invitation.invalid', message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export class VaultError extends KithError {
+  constructor(code: CodeIn<'vault'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export class ExportError extends KithError {
+  constructor(code: CodeIn<'export'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export class ConfigError extends KithError {
+  constructor(code: CodeIn<'config'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export class StoreError extends KithError {
+  constructor(code: CodeIn<'store'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export class TransportError extends KithError {
+  constructor(code: CodeIn<'transport'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export class ApiError extends KithError {
+  constructor(code: CodeIn<'api'> | 'agent.not_running', message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export function isKithError(value: unknown): value is KithError {
+  return value instanceof KithError;
+}
+
+/** Wraps anything thrown into a KithError without losing the original as `cause`. */
+export function asKithError(value: unknown): KithError {
+  if (value instanceof KithError) return value;
+  return new KithError('internal', 'Unexpected internal error', { cause: value });
+}
