@@ -1,0 +1,66 @@
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { presentError } from '../core/errorTable.js';
+import { VaultError, asKithError } from '../core/errors.js';
+
+export interface GlobalOptions {
+  home?: string;
+  json?: boolean;
+}
+
+/** Prints a result: JSON for `--json` (machines), the human text otherwise. */
+export function output(options: GlobalOptions, value: unknown, human: () => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+/** Every CLI error ends here: the table's message and exit code, and the error code for scripts. */
+export function fail(options: GlobalOptions, thrown: unknown): never {
+  const error = asKithError(thrown);
+  const presentation = presentError(error.code);
+  if (options.json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
+  process.stderr.write(`error: ${presentation.cli}: ${error.message} [${error.code}]\n`);
+  if (error.code === 'internal' && process.env['KITH_DEBUG']) process.stderr.write(`${String((thrown as Error)?.stack ?? thrown)}\n`);
+  process.exit(presentation.exit);
+}
+
+export function run(options: () => GlobalOptions, action: () => Promise<void>): Promise<void> {
+  return action().catch((error: unknown) => fail(options(), error));
+}
+
+/** Reads a line without echoing it (passphrases never go on the command line or the screen). */
+function promptHidden(question: string): Promise<string> {
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
+  process.stderr.write(question);
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  return new Promise((resolve) => {
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+/**
+ * A secret from the environment variable, else from a hidden prompt on a terminal.
+ * @throws VaultError `vault.passphrase_required` when neither is available (e.g. in CI)
+ */
+export async function readSecret(envName: string, question: string, confirm = false): Promise<string> {
+  const fromEnv = process.env[envName];
+  if (fromEnv) return fromEnv;
+  if (!process.stdin.isTTY) throw new VaultError('vault.passphrase_required', `Set ${envName} or run in a terminal to be asked`);
+  const first = await promptHidden(question);
+  if (confirm && (await promptHidden('Repeat: ')) !== first) throw new VaultError('vault.passphrase_required', 'The two entries differ');
+  if (!first) throw new VaultError('vault.passphrase_required', 'An empty passphrase is not allowed');
+  return first;
+}
+
+export function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}

@@ -1,0 +1,145 @@
+import { Command } from 'commander';
+import QRCode from 'qrcode';
+import { createLogger } from '../core/log.js';
+import { silentLogger } from '../core/log.js';
+import { createDidResolver } from '../protocol/did/resolver.js';
+import { createVendorAgent, type VendorAgent } from '../vendor/createVendorAgent.js';
+import { defaultVendorHome, initVendorHome, openVendorHome, type VendorHome } from '../vendor/home.js';
+import { startVendorServer } from '../vendor/server.js';
+import { formatTime, output, run, table, type GlobalOptions } from './common.js';
+
+const program = new Command('kith-vendor')
+  .description('The Kith vendor agent: a company’s side of its customers’ Kith relationships')
+  .option('--home <dir>', 'vendor home (default $KITH_VENDOR_HOME or ~/.kith-vendor)')
+  .option('--json', 'machine-readable output')
+  .showHelpAfterError();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+const home = (): string => globals().home ?? defaultVendorHome();
+
+/** Commands other than `serve` work on the store directly (SQLite WAL and PostgreSQL allow it while serving). */
+async function withAgent<T>(fn: (agent: VendorAgent, vendorHome: VendorHome) => Promise<T>): Promise<T> {
+  const vendorHome = await openVendorHome(home());
+  const agent = createVendorAgent({
+    name: vendorHome.config.name,
+    publicUrl: vendorHome.config.publicUrl,
+    store: vendorHome.store,
+    identity: vendorHome.identity,
+    policy: vendorHome.policy,
+    resolver: createDidResolver({ allowInsecureLoopback: vendorHome.config.allowInsecureDidWebLoopback }),
+    logger: silentLogger,
+  });
+  try {
+    return await fn(agent, vendorHome);
+  } finally {
+    await vendorHome.store.close();
+  }
+}
+
+program
+  .command('init')
+  .description('create the vendor agent: config, admin token, store and DID')
+  .requiredOption('--name <name>', 'company name shown to customers')
+  .option('--policy <file>', 'policy JSON file (validated)')
+  .option('--port <n>', 'port to serve on', '7401')
+  .option('--public-url <url>', 'base URL customers reach (default http://127.0.0.1:<port>)')
+  .option('--db <url>', 'sqlite:<path> (default <home>/vendor.db) or postgres://...')
+  .option('--did <method>', 'peer (default) or web', 'peer')
+  .option('--dev-insecure-did-web', 'development only: resolve did:web over plain HTTP on loopback')
+  .action((options: { name: string; policy?: string; port: string; publicUrl?: string; db?: string; did: string; devInsecureDidWeb?: boolean }) =>
+    run(globals, async () => {
+      const vendorHome = await initVendorHome(home(), {
+        name: options.name,
+        port: Number(options.port),
+        ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+        ...(options.db ? { db: options.db } : {}),
+        ...(options.policy ? { policyFile: options.policy } : {}),
+        didMethod: options.did === 'web' ? 'web' : 'peer',
+        allowInsecureDidWebLoopback: Boolean(options.devInsecureDidWeb),
+      });
+      await vendorHome.store.close();
+      output(globals(), { home: vendorHome.dir, did: vendorHome.identity.did }, () => `Vendor agent "${options.name}" created in ${vendorHome.dir}\nAdmin token in ${vendorHome.dir}/admin-token`);
+    }),
+  );
+
+program
+  .command('serve')
+  .description('run the vendor agent (DIDComm endpoint, invitation, admin API)')
+  .option('--port <n>', 'port (default from config)')
+  .option('--db <url>', 'store URL (default from config)')
+  .action((options: { port?: string; db?: string }) =>
+    run(globals, async () => {
+      const vendorHome = await openVendorHome(home(), { ...(options.port ? { port: Number(options.port) } : {}), ...(options.db ? { db: options.db } : {}) });
+      const server = await startVendorServer(vendorHome, {
+        logger: createLogger(process.stderr, 'kith-vendor'),
+        ...(process.env['KITH_OUTBOX_INTERVAL_MS'] ? { outboxIntervalMs: Number(process.env['KITH_OUTBOX_INTERVAL_MS']) } : {}),
+      });
+      output(globals(), { url: server.url, did: server.agent.did }, () => `${vendorHome.config.name}: vendor agent listening on ${server.url}\nInvitation: ${server.agent.invitationUrl()}`);
+      const stop = () => void server.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    }),
+  );
+
+program
+  .command('invite')
+  .description('print the invitation URL and its QR code')
+  .option('--no-qr', 'URL only')
+  .action((options: { qr: boolean }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const url = agent.invitationUrl();
+        const qr = options.qr && !globals().json ? await QRCode.toString(url, { type: 'terminal', small: true }) : '';
+        output(globals(), { url, invitation: agent.invitation() }, () => `${url}\n${qr}`);
+      }),
+    ),
+  );
+
+program
+  .command('relationships')
+  .description('what the company holds per relationship, as its call center sees it')
+  .action(() =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationships = await agent.relationships();
+        const rows = await Promise.all(
+          relationships.map(async (r) => ({ ...r, messages: r.state === 'cut_off' ? 0 : (await agent.messages(r.id)).length })),
+        );
+        output(globals(), rows, () =>
+          rows.length === 0
+            ? 'No relationships yet.'
+            : table([['ID', 'CUSTOMER #', 'STATE', 'SINCE', 'MESSAGES', 'THEIR DID'], ...rows.map((r) => [r.id.slice(0, 8), r.customerRef, r.state, formatTime(r.createdAt), String(r.messages), r.state === 'cut_off' ? '(erased)' : `${r.theirDid.slice(0, 24)}…`])]),
+        );
+      }),
+    ),
+  );
+
+program
+  .command('message <rel> <text>')
+  .description('send a customer a message (waits in the outbox until their agent takes it)')
+  .action((rel: string, text: string) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationship = await agent.findRelationship(rel);
+        const result = await agent.sendMessage(relationship.id, text);
+        output(globals(), result, () => (result.delivered ? 'Delivered.' : 'Queued: delivered when the customer’s agent is back or picks it up.'));
+      }),
+    ),
+  );
+
+program
+  .command('messages <rel>')
+  .description('the thread with one customer')
+  .action((rel: string) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationship = await agent.findRelationship(rel);
+        const messages = await agent.messages(relationship.id);
+        output(globals(), messages, () =>
+          messages.length === 0 ? 'No messages.' : messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${String((m.body as { content?: unknown }).content ?? m.type)}`).join('\n'),
+        );
+      }),
+    ),
+  );
+
+await program.parseAsync(process.argv);

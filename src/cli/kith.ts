@@ -1,0 +1,260 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { VaultError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import { defaultHome, readRunningAgent, vaultPath } from '../personal/home.js';
+import { startPersonalServer } from '../personal/server.js';
+import type { MessageView, ReceiptView, RelationshipView } from '../personal/views.js';
+import { importVault, openExport } from '../personal/vault/export.js';
+import { Vault } from '../personal/vault/vault.js';
+import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClient.js';
+import { formatTime, output, readSecret, run, table, type GlobalOptions } from './common.js';
+
+const program = new Command('kith')
+  .description('Your own side of every customer relationship: the Kith personal agent')
+  .option('--home <dir>', 'agent home (default $KITH_HOME or ~/.kith)')
+  .option('--json', 'machine-readable output')
+  .showHelpAfterError();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+const home = (): string => globals().home ?? defaultHome();
+
+async function withClient<T>(fn: (client: ApiClient) => Promise<T>): Promise<T> {
+  const client = await openApiClient(home());
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+function relationshipRows(relationships: RelationshipView[]): string {
+  if (relationships.length === 0) return 'No relationships yet. Connect with: kith connect <invitation-url>';
+  return table([
+    ['ID', 'COMPANY', 'STATE', 'CUSTOMER #', 'MESSAGES', 'HOLDS'],
+    ...relationships.map((r) => [r.id.slice(0, 8), r.company ?? '(pending)', r.state, r.customerRef ?? '-', String(r.messages), r.holds.map((h) => h.category).join(', ') || '-']),
+  ]);
+}
+
+function messageLines(messages: MessageView[]): string {
+  if (messages.length === 0) return 'No messages.';
+  return messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${m.content ?? m.type}${m.status === 'queued' ? '  (queued)' : m.status === 'held' ? '  (held)' : ''}`).join('\n');
+}
+
+function receiptText(receipt: ReceiptView): string {
+  const body = receipt.body as { erased?: { category: string; count: number; where: string }[]; erased_at?: number };
+  const erased = (body.erased ?? []).map((e) => `  ${e.category}: ${e.count} (${e.where})`).join('\n');
+  return `Erasure receipt ${receipt.id} (signed by the company)\n${erased}`;
+}
+
+program
+  .command('init')
+  .description('create the encrypted vault (passphrase from a prompt or KITH_PASSPHRASE)')
+  .action(() =>
+    run(globals, async () => {
+      const path = vaultPath(home());
+      if (Vault.exists(path)) throw new VaultError('vault.exists', `A vault already exists at ${path}`);
+      const passphrase = await readSecret('KITH_PASSPHRASE', 'New passphrase: ', true);
+      Vault.create(path, passphrase).close();
+      output(globals(), { vault: path }, () => `Vault created at ${path}`);
+    }),
+  );
+
+program
+  .command('serve')
+  .description('run the personal agent (local API + DIDComm endpoint) on 127.0.0.1')
+  .option('--port <n>', 'port', String(DEFAULT_PERSONAL_PORT))
+  .action((options: { port: string }) =>
+    run(globals, async () => {
+      const passphrase = await readSecret('KITH_PASSPHRASE', 'Passphrase: ');
+      const vault = Vault.open(vaultPath(home()), passphrase);
+      const port = Number(options.port);
+      if (port !== 0) vault.settings.set('servePort', port);
+      const server = await startPersonalServer({ home: home(), vault, port, logger: createLogger(process.stderr, 'kith') });
+      output(globals(), { url: server.url, token: server.token, pid: process.pid }, () =>
+        [`Kith personal agent listening on ${server.url}`, `API token: ${server.token}`, `Open: ${server.url}/?token=${server.token}`, 'Ctrl-C to stop.'].join('\n'),
+      );
+      const stop = () => void server.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    }),
+  );
+
+program
+  .command('connect <invitation>')
+  .description('connect anonymously to a company from its invitation URL; prints the relationship id')
+  .action((invitation: string) =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const { relationship } = await client.call<{ relationship: RelationshipView }>('POST', '/api/connect', { invitation });
+        output(globals(), relationship, () => `${relationship.id}\nConnected to ${relationship.company ?? 'the company (awaiting its answer)'} as customer ${relationship.customerRef ?? '-'}; it knows only a pairwise DID.`);
+      }),
+    ),
+  );
+
+program
+  .command('relationships')
+  .description('list relationships with state and what each company holds')
+  .action(() =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const { relationships } = await client.call<{ relationships: RelationshipView[] }>('GET', '/api/relationships');
+        output(globals(), relationships, () => relationshipRows(relationships));
+      }),
+    ),
+  );
+
+program
+  .command('message <rel> <text>')
+  .description('send a message to a company')
+  .action((rel: string, text: string) =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const result = await client.call<{ messageId: string; status: string }>('POST', `/api/relationships/${encodeURIComponent(rel)}/messages`, { content: text });
+        output(globals(), result, () => (result.status === 'sent' ? 'Sent.' : 'Queued: the company is unreachable; it will be retried.'));
+      }),
+    ),
+  );
+
+program
+  .command('messages <rel>')
+  .description('show the thread with a company')
+  .option('--held', 'include messages held while muted')
+  .action((rel: string, options: { held?: boolean }) =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const { messages } = await client.call<{ messages: MessageView[] }>('GET', `/api/relationships/${encodeURIComponent(rel)}/messages${options.held ? '?includeHeld=1' : ''}`);
+        output(globals(), messages, () => messageLines(messages));
+      }),
+    ),
+  );
+
+for (const [name, description] of [
+  ['mute', 'hold a company’s messages without telling you'],
+  ['unmute', 'release held messages'],
+] as const) {
+  program
+    .command(`${name} <rel>`)
+    .description(description)
+    .action((rel: string) =>
+      run(globals, () =>
+        withClient(async (client) => {
+          const { relationship } = await client.call<{ relationship: RelationshipView }>('POST', `/api/relationships/${encodeURIComponent(rel)}/${name}`);
+          output(globals(), relationship, () => `${relationship.company ?? relationship.id}: ${relationship.state}`);
+        }),
+      ),
+    );
+}
+
+program
+  .command('cutoff <rel>')
+  .description('end the relationship: the company erases your data and signs a receipt; your keys for it are destroyed')
+  .action((rel: string) =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const { receipt } = await client.call<{ receipt: ReceiptView }>('POST', `/api/relationships/${encodeURIComponent(rel)}/cutoff`);
+        output(globals(), receipt, () => receiptText(receipt));
+      }),
+    ),
+  );
+
+program
+  .command('receipts [rel]')
+  .description('erasure receipts')
+  .action((rel: string | undefined) =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const { receipts } = await client.call<{ receipts: ReceiptView[] }>('GET', `/api/receipts${rel ? `?relationship=${encodeURIComponent(rel)}` : ''}`);
+        output(globals(), receipts, () => receipts.map(receiptText).join('\n\n') || 'No receipts.');
+      }),
+    ),
+  );
+
+program
+  .command('ping <rel>')
+  .description('trust ping: is the company’s agent there?')
+  .action((rel: string) =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const result = await client.call<{ roundTripMs: number }>('POST', `/api/relationships/${encodeURIComponent(rel)}/ping`);
+        output(globals(), result, () => `pong in ${result.roundTripMs} ms`);
+      }),
+    ),
+  );
+
+program
+  .command('pickup')
+  .description('fetch messages companies queued while you were away')
+  .action(() =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const result = await client.call<{ received: number; failed: number }>('POST', '/api/pickup');
+        output(globals(), result, () => `${result.received} new message(s)${result.failed ? `, ${result.failed} rejected` : ''}`);
+      }),
+    ),
+  );
+
+program
+  .command('export <file>')
+  .description('full export: encrypted (JWE, passphrase from KITH_EXPORT_PASSPHRASE or a prompt) or --plain JSON')
+  .option('--plain', 'write unencrypted JSON')
+  .action((file: string, options: { plain?: boolean }) =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const passphrase = options.plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
+        const result = await client.call<{ format: 'plain'; document: unknown } | { format: 'jwe'; text: string }>('POST', '/api/export', { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}) });
+        writeFileSync(file, result.format === 'plain' ? `${JSON.stringify(result.document, null, 2)}\n` : `${result.text}\n`, { mode: 0o600 });
+        output(globals(), { file, format: result.format }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})`);
+      }),
+    ),
+  );
+
+program
+  .command('import <file>')
+  .description('restore an export into a fresh home')
+  .action((file: string) =>
+    run(globals, async () => {
+      const path = vaultPath(home());
+      if (Vault.exists(path)) throw new VaultError('vault.exists', `A vault already exists at ${path}; import needs a fresh home`);
+      const text = readFileSync(file, 'utf8');
+      const encrypted = !text.trimStart().startsWith('{') || !text.includes('"format"');
+      const exportPassphrase = encrypted ? await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ') : '';
+      const document = await openExport(text, exportPassphrase);
+      const passphrase = await readSecret('KITH_PASSPHRASE', 'New vault passphrase: ', true);
+      importVault(path, passphrase, document).close();
+      output(globals(), { vault: path, relationships: document.relationships.length }, () => `Imported ${document.relationships.length} relationship(s) into ${path}`);
+    }),
+  );
+
+program
+  .command('passwd')
+  .description('change the vault passphrase (KITH_PASSPHRASE and KITH_NEW_PASSPHRASE, or prompts); only the key is rewrapped')
+  .action(() =>
+    run(globals, async () => {
+      if (readRunningAgent(home())) throw new VaultError('vault.locked', 'Stop `kith serve` before changing the passphrase');
+      const current = await readSecret('KITH_PASSPHRASE', 'Current passphrase: ');
+      const next = await readSecret('KITH_NEW_PASSPHRASE', 'New passphrase: ', true);
+      const vault = Vault.open(vaultPath(home()), current);
+      try {
+        vault.changePassphrase(current, next);
+      } finally {
+        vault.close();
+      }
+      output(globals(), { changed: true }, () => 'Passphrase changed.');
+    }),
+  );
+
+program
+  .command('status')
+  .description('is the agent running, and where')
+  .action(() =>
+    run(globals, async () => {
+      const running = readRunningAgent(home());
+      const initialised = existsSync(vaultPath(home()));
+      output(globals(), { initialised, running: running ? { url: running.url, pid: running.pid } : null }, () =>
+        !initialised ? 'No vault: run `kith init`.' : running ? `Running at ${running.url} (pid ${running.pid})` : 'Not running: `kith serve` starts it.',
+      );
+    }),
+  );
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,19 @@
+import type { Context } from 'hono';
+import { presentError } from './errorTable.js';
+import { asKithError, type KithError } from './errors.js';
+import type { Logger } from './log.js';
+
+/** The JSON error body every Kith HTTP endpoint returns: `{ error: { code, message, details? } }`. */
+export function errorBody(error: KithError): { error: ReturnType<KithError['toJSON']> } {
+  return { error: error.toJSON() };
+}
+
+/** One error handler for every Hono app: domain code throws KithErrors, this picks the status. */
+export function respondWithError(c: Context, thrown: unknown, logger: Logger): Response {
+  const error = asKithError(thrown);
+  const { status } = presentError(error.code);
+  if (error.code === 'internal') {
+    logger.error('internal_error', { name: thrown instanceof Error ? thrown.name : typeof thrown, path: c.req.path });
+  }
+  return c.json(errorBody(error), status);
+}

@@ -1,0 +1,104 @@
+import { Hono, type Context } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { z } from 'zod';
+import { bearerToken, tokensEqual } from '../../core/bearer.js';
+import { ApiError } from '../../core/errors.js';
+import { respondWithError } from '../../core/httpErrors.js';
+import type { Logger } from '../../core/log.js';
+import { readBodyWithLimit } from '../../core/readBody.js';
+import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
+import type { PersonalAgent } from '../createPersonalAgent.js';
+import { exportVault, sealExport } from '../vault/export.js';
+import { personalOpenApi } from './openapi.js';
+
+export const SESSION_COOKIE = 'kith_session';
+
+export interface LocalApiOptions {
+  agent: PersonalAgent;
+  token: string;
+  /** The port she reaches the agent on: Host and Origin headers must name it. */
+  port: () => number;
+  maxMessageBytes: number;
+  logger: Logger;
+}
+
+const connectSchema = z.object({ invitation: z.string().min(1).max(16_384) });
+const messageSchema = z.object({ content: z.string().min(1).max(16_000) });
+const exportSchema = z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() });
+
+async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  const parsed = schema.safeParse(await c.req.json().catch(() => undefined));
+  if (!parsed.success) throw new ApiError('api.bad_request', `Invalid request body: ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`);
+  return parsed.data;
+}
+
+function allowedHosts(port: number): Set<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+}
+
+/**
+ * The personal agent's HTTP surface. `/api/*` is hers alone: a foreign Host header (DNS rebinding)
+ * or Origin (another site in her browser) gets 403, a missing token 401. `/didcomm/<route>` is
+ * where companies push; it needs no token because every message is verified cryptographically.
+ */
+export function createLocalApi(options: LocalApiOptions): Hono {
+  const { agent, logger } = options;
+  const app = new Hono();
+  app.onError((error, c) => respondWithError(c, error, logger));
+
+  app.post('/didcomm/:route', async (c) => {
+    const body = await readBodyWithLimit(c.req.raw, options.maxMessageBytes);
+    const { reply } = await agent.receivePushed(c.req.param('route'), body);
+    return reply === undefined ? c.body(null, 202) : c.body(reply, 200, { 'content-type': MEDIA_TYPE.encrypted });
+  });
+
+  app.use('/api/*', async (c, next) => {
+    const hosts = allowedHosts(options.port());
+    if (!hosts.has(c.req.header('host') ?? '')) throw new ApiError('api.forbidden_host', 'Host header is not this agent');
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !hosts.has(origin.replace(/^http:\/\//, ''))) {
+      throw new ApiError('api.forbidden_origin', 'Cross-origin requests are refused');
+    }
+    const presented = bearerToken(c.req.header('authorization')) ?? getCookie(c, SESSION_COOKIE);
+    if (!tokensEqual(presented, options.token)) throw new ApiError('api.unauthorized', 'The agent token is required');
+    c.header('cache-control', 'no-store');
+    await next();
+  });
+
+  app.get('/api/status', (c) => c.json({ ok: true, relationships: agent.relationships().length }));
+  app.get('/api/openapi.json', (c) => c.json(personalOpenApi));
+
+  app.post('/api/connect', async (c) => {
+    const { invitation } = await jsonBody(c, connectSchema);
+    return c.json({ relationship: await agent.connect(invitation) }, 201);
+  });
+
+  app.get('/api/relationships', (c) => c.json({ relationships: agent.relationships() }));
+  app.get('/api/relationships/:ref', (c) => c.json({ relationship: agent.relationship(c.req.param('ref')) }));
+  app.get('/api/relationships/:ref/messages', (c) =>
+    c.json({ messages: agent.messages(c.req.param('ref'), { includeHeld: c.req.query('includeHeld') === '1' }) }),
+  );
+  app.post('/api/relationships/:ref/messages', async (c) => {
+    const { content } = await jsonBody(c, messageSchema);
+    return c.json(await agent.sendMessage(c.req.param('ref'), content), 201);
+  });
+  app.post('/api/relationships/:ref/ping', async (c) => c.json(await agent.ping(c.req.param('ref'))));
+  app.post('/api/relationships/:ref/mute', async (c) => c.json({ relationship: await agent.mute(c.req.param('ref')) }));
+  app.post('/api/relationships/:ref/unmute', async (c) => c.json({ relationship: await agent.unmute(c.req.param('ref')) }));
+  app.post('/api/relationships/:ref/cutoff', async (c) => c.json({ receipt: await agent.cutOff(c.req.param('ref')) }));
+  app.get('/api/receipts', (c) => c.json({ receipts: agent.receipts(c.req.query('relationship')) }));
+  app.post('/api/pickup', async (c) => c.json(await agent.pickup()));
+
+  app.post('/api/export', async (c) => {
+    const request = await jsonBody(c, exportSchema);
+    const document = exportVault(agent.vault);
+    if (request.plain) return c.json({ format: 'plain', document });
+    if (!request.passphrase) throw new ApiError('api.bad_request', 'An encrypted export needs a passphrase');
+    return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase) });
+  });
+
+  app.notFound(() => {
+    throw new ApiError('api.not_found', 'No such route');
+  });
+  return app;
+}

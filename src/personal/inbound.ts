@@ -1,0 +1,80 @@
+import { MessageError, RelationshipError } from '../core/errors.js';
+import { seenUntil } from '../protocol/buildMessage.js';
+import type { ReceivedMessage } from '../protocol/envelope/receive.js';
+import { BasicMessage, Connect, Pickup, Relationship, ReportProblem, TrustPing } from '../protocol/families/index.js';
+import type { RelationshipRecord } from './vault/relationshipRepo.js';
+import type { Vault } from './vault/vault.js';
+
+export interface PersonalInboundOutcome {
+  relationship: RelationshipRecord;
+  /** A reply the sender asked for (trust ping). */
+  reply?: { type: string; body: Record<string, unknown> };
+}
+
+type Handler = (received: ReceivedMessage, relationship: RelationshipRecord, vault: Vault, now: number) => Omit<PersonalInboundOutcome, 'relationship'> | void;
+
+function storeShown(received: ReceivedMessage, relationship: RelationshipRecord, vault: Vault, now: number): void {
+  vault.messages.insert({
+    relationshipId: relationship.id,
+    direction: 'in',
+    // Muted: kept, but held out of her thread without any notice until she unmutes.
+    status: relationship.state === 'muted' ? 'held' : 'shown',
+    messageId: received.message.id,
+    type: received.message.type,
+    body: received.message.body,
+    ...(received.message.thid ? { thid: received.message.thid } : {}),
+    createdAt: now,
+  });
+}
+
+const handlers: Record<string, Handler> = {
+  [BasicMessage.message.type]: (received, relationship, vault, now) => storeShown(received, relationship, vault, now),
+  [ReportProblem.problemReport.type]: (received, relationship, vault, now) => storeShown(received, relationship, vault, now),
+  [TrustPing.ping.type]: (received) =>
+    received.message.body['response_requested'] === false ? undefined : { reply: { type: TrustPing.pingResponse.type, body: {} } },
+  [TrustPing.pingResponse.type]: () => undefined,
+  [Connect.response.type]: (received, relationship, vault, now) => {
+    const body = received.message.body as { vendor: { name: string }; customer_ref: string };
+    vault.relationships.update(relationship.id, { vendorName: body.vendor.name, customerRef: body.customer_ref });
+    if (relationship.state === 'pending') vault.relationships.setState(relationship.id, 'active', now);
+  },
+  // Pickup replies carry no effect of their own; the pickup client reads their attachments.
+  [Pickup.status.type]: () => undefined,
+  [Pickup.delivery.type]: () => undefined,
+  [Relationship.erasureReceipt.type]: (received, relationship, vault, now) => {
+    vault.receipts.insert({ relationshipId: relationship.id, kind: 'erasure', jws: received.signedJws, body: received.message.body, createdAt: now });
+    vault.keys.destroyForRelationship(relationship.id);
+    vault.relationships.setState(relationship.id, 'cut_off', now);
+  },
+};
+
+/**
+ * Applies one verified message to the vault, in one transaction with recording its id as seen.
+ * The message must come from the relationship's company, to the pairwise DID she gave it.
+ * @throws RelationshipError `relationship.unknown` | `relationship.cut_off`,
+ *   MessageError `message.unexpected` | `message.replayed` | `message.not_addressed_to_us`
+ */
+export function applyPersonalInbound(
+  received: ReceivedMessage,
+  vault: Vault,
+  options: { now: number; clockSkewMs: number; expectedRelationshipId?: string },
+): PersonalInboundOutcome {
+  const handler = handlers[received.message.type];
+  if (!handler) {
+    throw new MessageError('message.unexpected', `The personal agent does not accept ${received.message.type}`, { details: { type: received.message.type } });
+  }
+  return vault.transaction(() => {
+    const relationship = vault.relationships.findByMyDid(received.recipientDid);
+    if (!relationship || relationship.theirDid !== received.senderDid) {
+      throw new RelationshipError('relationship.unknown', 'No relationship between this sender and this pairwise DID');
+    }
+    if (options.expectedRelationshipId !== undefined && relationship.id !== options.expectedRelationshipId) {
+      throw new MessageError('message.not_addressed_to_us', 'Message arrived on another relationship’s endpoint');
+    }
+    if (relationship.state === 'cut_off') throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+    if (!vault.seen.record(received.message.id, seenUntil(received.message, options.now, options.clockSkewMs))) {
+      throw new MessageError('message.replayed', 'Message id was already received', { details: { id: received.message.id } });
+    }
+    return { relationship, ...(handler(received, relationship, vault, options.now) ?? {}) };
+  });
+}

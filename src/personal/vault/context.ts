@@ -1,0 +1,159 @@
+import type Database from 'better-sqlite3';
+import type { z } from 'zod';
+import type { Clock } from '../../core/clock.js';
+import { VaultError } from '../../core/errors.js';
+import { describeZodIssues } from '../../core/json.js';
+import { blindIndex, openRow, sealRow, type RowKeys } from './crypto.js';
+import { translateSqliteError } from './sqliteErrors.js';
+
+/**
+ * What every repository shares: the connection, the row keys and the clock. Repositories never
+ * see the data key, and after `close()` every access fails with `vault.locked` instead of using
+ * zeroed keys.
+ */
+export class VaultContext {
+  readonly clock: Clock;
+  #db: Database.Database | null;
+  #keys: RowKeys | null;
+  readonly #statements = new Map<string, Database.Statement>();
+  #checkpointPending = false;
+
+  constructor(db: Database.Database, keys: RowKeys, clock: Clock) {
+    this.#db = db;
+    this.#keys = keys;
+    this.clock = clock;
+  }
+
+  /** @throws VaultError `vault.locked` after close. */
+  get db(): Database.Database {
+    if (this.#db === null) throw new VaultError('vault.locked', 'The vault is closed');
+    return this.#db;
+  }
+
+  get closed(): boolean {
+    return this.#db === null;
+  }
+
+  #rowKeys(): RowKeys {
+    if (this.#keys === null) throw new VaultError('vault.locked', 'The vault is closed');
+    return this.#keys;
+  }
+
+  /** Prepared statements are cached: repositories run the same few queries all the time. */
+  stmt(sql: string): Database.Statement {
+    const db = this.db;
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs a write, turning SQLite constraint failures into Kith errors. */
+  write<T>(table: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw translateSqliteError(err, table);
+    }
+  }
+
+  /**
+   * Validates and encrypts a record payload for one row. Validation before writing keeps
+   * unreadable records off the disk.
+   * @throws VaultError `vault.corrupt` if the value does not match the schema (nothing is written).
+   */
+  seal<T>(table: string, rowId: string, schema: z.ZodType<T>, value: T): Buffer {
+    const data = this.check(table, schema, value);
+    return sealRow(this.#rowKeys().rowKey, table, rowId, Buffer.from(JSON.stringify(data), 'utf8'));
+  }
+
+  /**
+   * Validates input before it is written, so nothing unreadable ever reaches the disk.
+   * @throws VaultError `vault.corrupt` (meaning "would corrupt the vault"); nothing is written.
+   */
+  check<T>(table: string, schema: z.ZodType<T>, value: unknown): T {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      throw new VaultError('vault.corrupt', 'Refusing to write a record that does not match its schema', {
+        details: { table, issues: describeZodIssues(parsed.error) },
+      });
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Decrypts and validates a row payload.
+   * @throws VaultError `vault.corrupt` if decryption fails (altered, or moved from another row) or
+   * the JSON does not match the schema.
+   */
+  open<T>(table: string, rowId: string, schema: z.ZodType<T>, blob: Buffer): T {
+    const plaintext = openRow(this.#rowKeys().rowKey, table, rowId, blob);
+    let value: unknown;
+    try {
+      value = JSON.parse(plaintext.toString('utf8'));
+    } catch (cause) {
+      throw new VaultError('vault.corrupt', 'A vault record is not valid JSON', { cause, details: { table, id: rowId } });
+    } finally {
+      plaintext.fill(0);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      throw new VaultError('vault.corrupt', 'A vault record does not match its schema', {
+        details: { table, id: rowId, issues: describeZodIssues(parsed.error) },
+      });
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Validates a raw row as SQLite returned it.
+   * @throws VaultError `vault.corrupt` on unexpected column values.
+   */
+  row<T>(table: string, schema: z.ZodType<T>, raw: unknown): T {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      throw new VaultError('vault.corrupt', 'A vault row has unexpected columns', {
+        details: { table, issues: describeZodIssues(parsed.error) },
+      });
+    }
+    return parsed.data;
+  }
+
+  /** Blind index of `value` within `scope` (one scope per column). */
+  index(scope: string, value: string): string {
+    return blindIndex(this.#rowKeys().indexKey, scope, value);
+  }
+
+  /**
+   * Pushes deleted content out of the WAL: `secure_delete` zeroes it in the database pages, and a
+   * TRUNCATE checkpoint copies those pages back and empties the WAL. Inside a transaction the
+   * checkpoint cannot run, so it is deferred until the outermost transaction ends.
+   */
+  scrubWal(): void {
+    const db = this.db;
+    if (db.inTransaction) {
+      this.#checkpointPending = true;
+      return;
+    }
+    this.#checkpointPending = false;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** Called after a transaction: runs a checkpoint deferred by {@link scrubWal}. */
+  afterTransaction(): void {
+    if (this.#checkpointPending && this.#db !== null && !this.#db.inTransaction) this.scrubWal();
+  }
+
+  /** Zeroes the row keys and forgets the connection (the owner closes it). */
+  close(): void {
+    if (this.#keys !== null) {
+      this.#keys.rowKey.fill(0);
+      this.#keys.indexKey.fill(0);
+    }
+    this.#keys = null;
+    this.#db = null;
+    this.#statements.clear();
+  }
+}

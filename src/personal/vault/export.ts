@@ -1,0 +1,70 @@
+import { ExportError, isKithError } from '../../core/errors.js';
+import { describeZodIssues } from '../../core/json.js';
+import { EXPORT_FORMAT, EXPORT_VERSION, exportDocumentSchema, type ExportDocument } from './exportDocument.js';
+import { removeVaultFiles } from './files.js';
+import { Vault, type VaultOptions } from './vault.js';
+
+export {
+  EXPORT_CONTENT_TYPE,
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  exportDocumentSchema,
+  parseExportDocument,
+  type ExportDocument,
+} from './exportDocument.js';
+export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
+
+/**
+ * Everything she owns in the vault as one plain document (decrypted: seal it before writing it
+ * anywhere). Read in one transaction so the export is a consistent snapshot. The replay cache
+ * (`seen`) is not exported: it is keyed to this vault's index key and only matters for minutes.
+ * @throws VaultError `vault.locked` after close, `vault.corrupt` if a record does not decrypt.
+ */
+export function exportVault(vault: Vault): ExportDocument {
+  return vault.transaction(() => ({
+    format: EXPORT_FORMAT,
+    version: EXPORT_VERSION,
+    exportedAt: new Date(vault.clock.now()).toISOString(),
+    relationships: vault.relationships.list(),
+    keys: vault.keys.list(),
+    messages: vault.messages.listAll(),
+    receipts: vault.receipts.list(),
+    outbox: vault.outbox.list(),
+    settings: vault.settings.entries(),
+  }));
+}
+
+/**
+ * Restores an export into a NEW vault at `path` (new data key, ids preserved). All or nothing:
+ * one transaction, and on any failure the new files are deleted.
+ * @returns the open vault (the caller closes it).
+ * @throws VaultError `vault.exists` if something is already at `path` (it is left alone),
+ * `vault.passphrase_required`; ExportError `export.corrupted` if the document is invalid or
+ * inconsistent (e.g. a message for a relationship it does not contain).
+ */
+export function importVault(path: string, passphrase: string, doc: ExportDocument, options?: VaultOptions): Vault {
+  const parsed = exportDocumentSchema.safeParse(doc);
+  if (!parsed.success) {
+    throw new ExportError('export.corrupted', 'The export does not match its format', {
+      details: { issues: describeZodIssues(parsed.error) },
+    });
+  }
+  const data = parsed.data;
+  const vault = Vault.create(path, passphrase, options);
+  try {
+    vault.transaction(() => {
+      for (const r of data.relationships) vault.relationships.insert(r);
+      for (const k of data.keys) vault.keys.insert(k);
+      for (const m of data.messages) vault.messages.insert(m);
+      for (const r of data.receipts) vault.receipts.insert(r);
+      for (const o of data.outbox) vault.outbox.enqueue(o);
+      for (const [key, value] of Object.entries(data.settings)) vault.settings.set(key, value);
+    });
+    return vault;
+  } catch (err) {
+    vault.close();
+    removeVaultFiles(vault.path);
+    if (isKithError(err) && err.code.startsWith('export.')) throw err;
+    throw new ExportError('export.corrupted', 'The export could not be restored', { cause: err });
+  }
+}

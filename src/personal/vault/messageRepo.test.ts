@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../core/clock.js';
+import type { KithError } from '../../core/errors.js';
+import type { NewMessage } from './messageRepo.js';
+import type { RelationshipRecord } from './relationshipRepo.js';
+import { Vault } from './vault.js';
+
+let dir: string;
+let vault: Vault;
+let clock: ManualClock;
+let rel: RelationshipRecord;
+let other: RelationshipRecord;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kith-vault-'));
+  clock = new ManualClock();
+  vault = Vault.create(join(dir, 'vault.db'), 'pw', { kdf: { N: 2 ** 12 }, clock });
+  const base = { theirDid: 'did:web:shop.example', vendorName: null, theirEndpoint: null, customerRef: null, invitationId: null };
+  rel = vault.relationships.insert({ ...base, myDid: 'did:peer:2.a', routeToken: 'ra' });
+  other = vault.relationships.insert({ ...base, myDid: 'did:peer:2.b', routeToken: 'rb' });
+});
+afterEach(() => {
+  vault.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function msg(messageId: string, overrides: Partial<NewMessage> = {}): NewMessage {
+  return {
+    relationshipId: rel.id,
+    direction: 'in',
+    messageId,
+    type: 'https://kith.example/basicmessage/1.0/message',
+    body: { content: `text of ${messageId}` },
+    ...overrides,
+  };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as KithError).code;
+  }
+  return undefined;
+}
+
+describe('MessageRepo', () => {
+  it('defaults incoming messages to shown and outgoing ones to queued', () => {
+    expect(vault.messages.insert(msg('m1')).status).toBe('shown');
+    expect(vault.messages.insert(msg('m2', { direction: 'out' })).status).toBe('queued');
+  });
+
+  it('keeps thid and from when given and omits them otherwise', () => {
+    const withThread = vault.messages.insert(msg('m1', { thid: 't1', from: 'did:web:shop.example' }));
+    const plain = vault.messages.insert(msg('m2'));
+    expect(vault.messages.get(withThread.id)).toMatchObject({ thid: 't1', from: 'did:web:shop.example' });
+    expect(vault.messages.get(plain.id)).not.toHaveProperty('thid');
+  });
+
+  it('lists a relationship\'s messages in order and hides held ones unless asked', () => {
+    const m1 = vault.messages.insert(msg('m1'));
+    clock.advance(1);
+    const m2 = vault.messages.insert(msg('m2', { status: 'held' }));
+    clock.advance(1);
+    const m3 = vault.messages.insert(msg('m3', { direction: 'out', status: 'sent' }));
+    vault.messages.insert(msg('m4', { relationshipId: other.id }));
+    expect(vault.messages.list(rel.id)).toEqual([m1, m3]);
+    expect(vault.messages.list(rel.id, { includeHeld: true })).toEqual([m1, m2, m3]);
+    expect(vault.messages.countByRelationship(rel.id)).toBe(3);
+    expect(vault.messages.countByRelationship(other.id)).toBe(1);
+  });
+
+  it('finds a message by its DIDComm id', () => {
+    const m = vault.messages.insert(msg('urn:uuid:1234'));
+    expect(vault.messages.findByMessageId('urn:uuid:1234')).toEqual(m);
+    expect(vault.messages.findByMessageId('urn:uuid:9999')).toBeUndefined();
+  });
+
+  it('changes a status and reports unknown ids', () => {
+    const m = vault.messages.insert(msg('m1', { direction: 'out' }));
+    expect(vault.messages.setStatus(m.id, 'sent')).toBe(true);
+    expect(vault.messages.get(m.id)?.status).toBe('sent');
+    expect(vault.messages.setStatus('00000000-0000-4000-8000-000000000000', 'sent')).toBe(false);
+  });
+
+  it('releases held messages of one relationship only', () => {
+    vault.messages.insert(msg('m1', { status: 'held' }));
+    vault.messages.insert(msg('m2', { status: 'held' }));
+    vault.messages.insert(msg('m3', { relationshipId: other.id, status: 'held' }));
+    expect(vault.messages.releaseHeld(rel.id)).toBe(2);
+    expect(vault.messages.list(rel.id)).toHaveLength(2);
+    expect(vault.messages.list(other.id)).toHaveLength(0);
+  });
+
+  it('refuses a duplicate DIDComm id, an unknown relationship and a body that is not JSON', () => {
+    vault.messages.insert(msg('m1'));
+    expect(codeOf(() => vault.messages.insert(msg('m1')))).toBe('vault.exists');
+    expect(codeOf(() => vault.messages.insert(msg('m2', { relationshipId: '00000000-0000-4000-8000-000000000000' })))).toBe(
+      'relationship.unknown',
+    );
+    expect(codeOf(() => vault.messages.insert(msg('m3', { body: undefined })))).toBe('vault.corrupt');
+    expect(codeOf(() => vault.messages.insert(msg('m4', { body: { n: Number.NaN } })))).toBe('vault.corrupt');
+  });
+});

@@ -1,0 +1,47 @@
+import { RelationshipError, VaultError } from '../../core/errors.js';
+
+interface SqliteLikeError {
+  code: string;
+}
+
+function sqliteCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && typeof (err as SqliteLikeError).code === 'string') {
+    const code = (err as SqliteLikeError).code;
+    return code.startsWith('SQLITE_') ? code : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Maps SQLite failures of a write to Kith errors. SQLite's own messages name columns, never
+ * values, but we still replace them so callers only ever switch on Kith codes.
+ */
+export function translateSqliteError(err: unknown, table: string): unknown {
+  const code = sqliteCode(err);
+  if (code === undefined) return err;
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new RelationshipError('relationship.unknown', 'The record refers to an unknown relationship', {
+      cause: err,
+      details: { table },
+    });
+  }
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return new VaultError('vault.exists', 'A record with the same identifier already exists in the vault', {
+      cause: err,
+      details: { table },
+    });
+  }
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CONSTRAINT')) {
+    return new VaultError('vault.corrupt', 'The vault database rejected or failed a write', {
+      cause: err,
+      details: { table, sqlite: code },
+    });
+  }
+  return err;
+}
+
+/** True when SQLite says the file is not a database or is damaged. */
+export function isCorruptionError(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code === 'SQLITE_ERROR';
+}

@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../core/clock.js';
+import type { KithError } from '../../core/errors.js';
+import type { NewRelationship } from './relationshipRepo.js';
+import { Vault, type VaultOptions } from './vault.js';
+
+const FAST: VaultOptions = { kdf: { N: 2 ** 12 } };
+let dir: string;
+let path: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kith-vault-'));
+  path = join(dir, 'vault.db');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function rel(n: number): NewRelationship {
+  return {
+    myDid: `did:peer:2.me${n}`,
+    theirDid: 'did:web:shop.example',
+    vendorName: 'Shop',
+    theirEndpoint: 'https://shop.example/didcomm',
+    routeToken: `route-${n}`,
+    customerRef: null,
+    invitationId: null,
+  };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as KithError).code;
+  }
+  return undefined;
+}
+
+/** Name and sha256 of every file in the vault directory (so new -wal/-shm files count as changes). */
+function fileHashes(): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]),
+  );
+}
+
+function keyring(): { kdf: { N: number; r: number; p: number; salt: string }; wrap: { wrappedKey: string } } {
+  const db = new Database(path, { readonly: true });
+  try {
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'keyring'").get() as { value: string };
+    return JSON.parse(row.value) as ReturnType<typeof keyring>;
+  } finally {
+    db.close();
+  }
+}
+
+function dataBlobs(vault: Vault): string[] {
+  return Object.values(vault.snapshot())
+    .flat()
+    .map((row) => (row as { data?: string }).data)
+    .filter((d): d is string => d !== undefined);
+}
+
+describe('creating and opening', () => {
+  it('creates a vault that reopens with the same passphrase and keeps its data', () => {
+    const vault = Vault.create(path, 'correct horse', FAST);
+    const created = vault.relationships.insert(rel(1));
+    vault.close();
+    expect(Vault.exists(path)).toBe(true);
+    const reopened = Vault.open(path, 'correct horse');
+    expect(reopened.relationships.get(created.id)).toEqual(created);
+    reopened.close();
+  });
+
+  it('creates the file readable by its owner only', () => {
+    Vault.create(path, 'pw', FAST).close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses to create a vault where one already exists and leaves it untouched', () => {
+    Vault.create(path, 'pw', FAST).close();
+    const before = fileHashes();
+    expect(codeOf(() => Vault.create(path, 'other', FAST))).toBe('vault.exists');
+    expect(fileHashes()).toEqual(before);
+  });
+
+  it('refuses to create a vault next to a leftover WAL file, which SQLite would replay into it', () => {
+    writeFileSync(`${path}-wal`, 'stale');
+    expect(codeOf(() => Vault.create(path, 'pw', FAST))).toBe('vault.exists');
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('refuses an empty passphrase', () => {
+    expect(codeOf(() => Vault.create(path, '', FAST))).toBe('vault.passphrase_required');
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('reports a missing vault as not initialized', () => {
+    expect(Vault.exists(path)).toBe(false);
+    expect(codeOf(() => Vault.open(path, 'pw'))).toBe('vault.not_initialized');
+  });
+
+  it('stores the default scrypt parameters (N=2^17, r=8, p=1) and a 16-byte salt', () => {
+    Vault.create(path, 'pw').close();
+    const { kdf } = keyring();
+    expect(kdf).toMatchObject({ N: 131072, r: 8, p: 1 });
+    expect(Buffer.from(kdf.salt, 'base64')).toHaveLength(16);
+  });
+
+  it('opens with the stored KDF parameters whatever the options say', () => {
+    Vault.create(path, 'pw', FAST).close();
+    expect(keyring().kdf.N).toBe(4096);
+    const vault = Vault.open(path, 'pw', { kdf: { N: 2 ** 14 } });
+    expect(vault.isOpen).toBe(true);
+    vault.close();
+  });
+
+  it('rejects a wrong passphrase without changing a single byte of the files', () => {
+    const vault = Vault.create(path, 'right', FAST);
+    vault.relationships.insert(rel(1));
+    vault.close();
+    const before = fileHashes();
+    expect(codeOf(() => Vault.open(path, 'wrong'))).toBe('vault.wrong_passphrase');
+    expect(fileHashes()).toEqual(before);
+  });
+
+  it('rejects a wrong passphrase without touching the WAL of a vault open elsewhere', () => {
+    const vault = Vault.create(path, 'right', FAST);
+    vault.relationships.insert(rel(1));
+    const db = readFileSync(path);
+    const wal = readFileSync(`${path}-wal`);
+    expect(codeOf(() => Vault.open(path, 'wrong'))).toBe('vault.wrong_passphrase');
+    expect(readFileSync(path).equals(db)).toBe(true);
+    expect(readFileSync(`${path}-wal`).equals(wal)).toBe(true);
+    vault.close();
+  });
+
+  it('reports a file that is not a vault as corrupt', () => {
+    writeFileSync(path, 'this is not a database, just some text that is long enough'.repeat(20));
+    expect(codeOf(() => Vault.open(path, 'pw'))).toBe('vault.corrupt');
+    rmSync(path);
+    const db = new Database(path);
+    db.exec('CREATE TABLE other (x)');
+    db.close();
+    expect(codeOf(() => Vault.open(path, 'pw'))).toBe('vault.corrupt');
+  });
+
+  it('reports unreadable key metadata as corrupt', () => {
+    Vault.create(path, 'pw', FAST).close();
+    const db = new Database(path);
+    db.prepare("UPDATE meta SET value = '{\"version\":1}' WHERE key = 'keyring'").run();
+    db.close();
+    expect(codeOf(() => Vault.open(path, 'pw'))).toBe('vault.corrupt');
+  });
+});
+
+describe('changing the passphrase', () => {
+  it('rewraps only the data key: the old passphrase fails, the new one works, row blobs are identical', () => {
+    const vault = Vault.create(path, 'old', FAST);
+    const r = vault.relationships.insert(rel(1));
+    vault.settings.set('theme', 'dark');
+    const blobs = dataBlobs(vault);
+    const saltBefore = keyring().kdf.salt;
+    vault.changePassphrase('old', 'new');
+    expect(dataBlobs(vault)).toEqual(blobs);
+    expect(keyring().kdf.salt).not.toBe(saltBefore);
+    vault.close();
+    expect(codeOf(() => Vault.open(path, 'old', FAST))).toBe('vault.wrong_passphrase');
+    const reopened = Vault.open(path, 'new', FAST);
+    expect(dataBlobs(reopened)).toEqual(blobs);
+    expect(reopened.relationships.get(r.id)).toEqual(r);
+    reopened.close();
+  });
+
+  it('refuses a wrong old passphrase and changes nothing', () => {
+    const vault = Vault.create(path, 'old', FAST);
+    const before = vault.snapshot();
+    expect(codeOf(() => vault.changePassphrase('nope', 'new'))).toBe('vault.wrong_passphrase');
+    expect(vault.snapshot()).toEqual(before);
+    vault.close();
+    Vault.open(path, 'old').close();
+  });
+
+  it('refuses an empty new passphrase', () => {
+    const vault = Vault.create(path, 'old', FAST);
+    expect(codeOf(() => vault.changePassphrase('old', ''))).toBe('vault.passphrase_required');
+    vault.close();
+  });
+});
+
+describe('integrity of rows', () => {
+  it('fails with vault.corrupt when a blob is moved to another row', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const a = vault.relationships.insert(rel(1));
+    const b = vault.relationships.insert(rel(2));
+    vault.close();
+    const db = new Database(path);
+    db.prepare('UPDATE relationships SET data = (SELECT data FROM relationships WHERE id = ?) WHERE id = ?').run(a.id, b.id);
+    db.close();
+    const reopened = Vault.open(path, 'pw');
+    expect(reopened.relationships.get(a.id)).toEqual(a);
+    expect(codeOf(() => reopened.relationships.get(b.id))).toBe('vault.corrupt');
+    reopened.close();
+  });
+});
+
+describe('lifecycle', () => {
+  it('locks every repository after close, and close may be called twice', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    vault.close();
+    vault.close();
+    expect(vault.isOpen).toBe(false);
+    expect(codeOf(() => vault.relationships.list())).toBe('vault.locked');
+    expect(codeOf(() => vault.settings.get('x'))).toBe('vault.locked');
+    expect(codeOf(() => vault.snapshot())).toBe('vault.locked');
+  });
+
+  it('rolls a transaction back when its function throws', () => {
+    const vault = Vault.create(path, 'pw', { ...FAST, clock: new ManualClock() });
+    expect(() =>
+      vault.transaction(() => {
+        vault.relationships.insert(rel(1));
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(vault.relationships.list()).toEqual([]);
+    vault.close();
+  });
+
+  it('snapshots every table with blobs as hex', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    vault.relationships.insert(rel(1));
+    const snapshot = vault.snapshot();
+    expect(Object.keys(snapshot).sort()).toEqual(
+      ['keys', 'messages', 'meta', 'outbox', 'receipts', 'relationships', 'seen', 'settings'].sort(),
+    );
+    expect((snapshot['relationships']?.[0] as { data: string }).data).toMatch(/^01[0-9a-f]+$/);
+    vault.close();
+  });
+});

@@ -1,0 +1,76 @@
+import type { MessageRecord } from './vault/messageRepo.js';
+import type { RelationshipRecord } from './vault/relationshipRepo.js';
+import type { Vault } from './vault/vault.js';
+
+/** One thing a company holds about her, and why: the per-relationship "what do they know" view. */
+export interface HeldItem {
+  category: string;
+  detail: string;
+  why: string;
+}
+
+/** A relationship as the CLI, API and UI show it. */
+export interface RelationshipView {
+  id: string;
+  company: string | null;
+  state: RelationshipRecord['state'];
+  customerRef: string | null;
+  myDid: string;
+  theirDid: string;
+  createdAt: number;
+  updatedAt: number;
+  messages: number;
+  queued: number;
+  holds: HeldItem[];
+}
+
+export interface MessageView {
+  id: string;
+  messageId: string;
+  direction: 'in' | 'out';
+  status: MessageRecord['status'];
+  type: string;
+  content: string | undefined;
+  body: unknown;
+  createdAt: number;
+}
+
+export interface ReceiptView {
+  id: string;
+  relationshipId: string;
+  kind: string;
+  body: unknown;
+  /** The company's signed JWS, verifiable against its DID. */
+  jws: string;
+  createdAt: number;
+}
+
+export function toRelationshipView(record: RelationshipRecord, vault: Vault): RelationshipView {
+  const messages = vault.messages.countByRelationship(record.id);
+  const holds: HeldItem[] =
+    record.state === 'cut_off'
+      ? []
+      : [
+          { category: 'identifier', detail: 'a pairwise DID made for this company alone', why: 'to reach you through your agent' },
+          { category: 'messages', detail: `${messages} message(s) in your thread`, why: 'the conversation you have with it' },
+        ];
+  return {
+    id: record.id,
+    company: record.vendorName,
+    state: record.state,
+    customerRef: record.customerRef,
+    myDid: record.myDid,
+    theirDid: record.theirDid,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    messages,
+    queued: vault.outbox.countPending(record.id),
+    holds,
+  };
+}
+
+export function toMessageView(record: MessageRecord): MessageView {
+  const body = record.body as { content?: unknown; comment?: unknown } | null;
+  const content = typeof body?.content === 'string' ? body.content : typeof body?.comment === 'string' ? body.comment : undefined;
+  return { id: record.id, messageId: record.messageId, direction: record.direction, status: record.status, type: record.type, content, body: record.body, createdAt: record.createdAt };
+}

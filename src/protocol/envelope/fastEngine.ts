@@ -1,0 +1,72 @@
+import { createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { computeApv, type EncryptOptions, type EnvelopeEngine, type ParsedJwe, type ParsedJws, type RecipientPrivateKey, type RecipientPublicKey, type SigningKey } from './engine.js';
+import { MEDIA_TYPE, SIGNED_PROTECTED_HEADER, serializeGeneralJwe, serializeGeneralJws } from './format.js';
+import { cekLength, decryptContent, deriveKeyEncryptionKey, encryptContent, ivLength, unwrapKey, wrapKey, type ContentEncryption } from './joseParts.js';
+
+const SIGNED_PROTECTED_B64 = Buffer.from(JSON.stringify(SIGNED_PROTECTED_HEADER)).toString('base64url');
+const EMPTY = new Uint8Array(0);
+
+/** Public keys parsed from JWK `x` values, cached: the same peers' keys come back on every message. */
+const epkCache = new Map<string, KeyObject>();
+function x25519PublicKey(x: string): KeyObject {
+  let key = epkCache.get(x);
+  if (!key) {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
+    // Ephemeral keys are single-use, so bound the cache rather than let it grow per message.
+    if (epkCache.size > 256) epkCache.clear();
+    epkCache.set(x, key);
+  }
+  return key;
+}
+
+export function signSync(payload: Uint8Array, signer: SigningKey): string {
+  const payloadB64 = Buffer.from(payload).toString('base64url');
+  const signature = edSign(null, Buffer.from(`${SIGNED_PROTECTED_B64}.${payloadB64}`), signer.privateKey);
+  return serializeGeneralJws(payloadB64, SIGNED_PROTECTED_B64, signature.toString('base64url'), signer.kid);
+}
+
+export function encryptSync(plaintext: Uint8Array, recipients: RecipientPublicKey[], options: EncryptOptions): string {
+  const enc: ContentEncryption = options.enc;
+  const ephemeral = options.fixed?.ephemeralPrivateKey ?? generateKeyPairSync('x25519').privateKey;
+  const epkJwk = createPublicKey(ephemeral).export({ format: 'jwk' });
+  const apv = computeApv(recipients.map((r) => r.kid));
+  // Member order matches what jose emits ({...protected, epk, apv}, epk as {x, crv, kty}).
+  const header = {
+    typ: MEDIA_TYPE.encrypted,
+    alg: 'ECDH-ES+A256KW',
+    enc,
+    epk: { x: epkJwk.x, crv: 'X25519', kty: 'OKP' },
+    apv: apv.toString('base64url'),
+  };
+  const protectedB64 = Buffer.from(JSON.stringify(header)).toString('base64url');
+  const cek = options.fixed?.cek ?? randomBytes(cekLength(enc));
+  const iv = options.fixed?.iv ?? randomBytes(ivLength(enc));
+  const wrapped = recipients.map((r) => ({
+    kid: r.kid,
+    encryptedKey: wrapKey(deriveKeyEncryptionKey(ephemeral, r.publicKey, EMPTY, apv), cek),
+  }));
+  const { ciphertext, tag } = encryptContent(enc, cek, iv, plaintext, Buffer.from(protectedB64, 'ascii'));
+  return serializeGeneralJwe({ protectedB64, recipients: wrapped, iv, ciphertext, tag });
+}
+
+export function decryptSync(jwe: ParsedJwe, recipient: RecipientPrivateKey): Buffer {
+  const apu = jwe.header.apu ? Buffer.from(jwe.header.apu, 'base64url') : EMPTY;
+  const apv = jwe.header.apv ? Buffer.from(jwe.header.apv, 'base64url') : EMPTY;
+  const kek = deriveKeyEncryptionKey(recipient.privateKey, x25519PublicKey(jwe.header.epk.x), apu, apv);
+  const cek = unwrapKey(kek, jwe.encryptedKey);
+  const enc = jwe.header.enc as ContentEncryption;
+  if (cek.length !== cekLength(enc)) throw new Error('unwrapped key has the wrong length');
+  return decryptContent(enc, cek, jwe.iv, jwe.ciphertext, jwe.tag, Buffer.from(jwe.protectedB64, 'ascii'));
+}
+
+export function verifySync(jws: ParsedJws, publicKey: KeyObject): boolean {
+  return edVerify(null, Buffer.from(`${jws.protectedB64}.${jws.payloadB64}`), publicKey, jws.signature);
+}
+
+export const fastEngine: EnvelopeEngine = {
+  name: 'fast',
+  sign: async (payload, signer) => signSync(payload, signer),
+  encrypt: async (plaintext, recipients, options) => encryptSync(plaintext, recipients, options),
+  decrypt: async (jwe, recipient) => decryptSync(jwe, recipient),
+  verify: async (jws, publicKey) => verifySync(jws, publicKey),
+};

@@ -1,0 +1,282 @@
+import { Message } from 'didcomm-node';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock, toEpochSeconds } from '../../core/clock.js';
+import { EnvelopeError, type KithError } from '../../core/errors.js';
+import { keysFor } from '../did/keysFromDocument.js';
+import { createPeerDid2 } from '../did/peer2.js';
+import { createDidResolver } from '../did/resolver.js';
+import type { DidDocument } from '../did/types.js';
+import { BasicMessage, createMessageRegistry } from '../families/index.js';
+import { generateKeyPair, privateKeyObject, publicKeyObject, type KeyPairJwk, type OkpPrivateJwk } from '../keys.js';
+import type { DidcommMessage } from '../message.js';
+import type { EnvelopeEngine, RecipientPrivateKey, RecipientPublicKey, SigningKey } from './engine.js';
+import { fastEngine } from './fastEngine.js';
+import { MEDIA_TYPE } from './format.js';
+import { joseEngine } from './joseEngine.js';
+import type { ContentEncryption } from './joseParts.js';
+import { packMessage } from './pack.js';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage, type ReceiveContext } from './receive.js';
+
+/*
+ * INDEPENDENT IMPLEMENTATION CHECK. `didcomm-node` is the WASM build of sicpa-dlab/didcomm-rust, a
+ * DIDComm v2 implementation that shares no code with Kith (Rust, askar-crypto, its own JOSE). If it
+ * opens what we pack and we open what it packs, for both content encryptions we emit, our envelope
+ * is DIDComm v2 and not merely self-consistent.
+ *
+ * Mapping of our envelope onto its API: "signed then anoncrypted" is `pack_encrypted(to, from = null,
+ * sign_by = sender DID)`; its anoncrypt algorithms are named `A256cbcHs512EcdhEsA256kw` and
+ * `A256gcmEcdhEsA256kw` (its default, `Xc20pEcdhEsA256kw`, is XChaCha20-Poly1305, which we do not
+ * accept, so every pack below sets `enc_alg_anon` explicitly).
+ */
+
+type AnonAlg = 'A256cbcHs512EcdhEsA256kw' | 'A256gcmEcdhEsA256kw' | 'Xc20pEcdhEsA256kw';
+const ANON_ALG: Readonly<Record<ContentEncryption, AnonAlg>> = {
+  'A256CBC-HS512': 'A256cbcHs512EcdhEsA256kw',
+  A256GCM: 'A256gcmEcdhEsA256kw',
+};
+const ENCS: readonly ContentEncryption[] = ['A256CBC-HS512', 'A256GCM'];
+const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
+  ['jose', joseEngine],
+  ['fast', fastEngine],
+];
+
+interface Agent {
+  did: string;
+  document: DidDocument;
+  signing: KeyPairJwk;
+  agreement: KeyPairJwk;
+  signer: SigningKey;
+  recipient: RecipientPublicKey;
+  recipientPrivate: RecipientPrivateKey;
+}
+
+function newAgent(endpoint?: string): Agent {
+  const signing = generateKeyPair('Ed25519');
+  const agreement = generateKeyPair('X25519');
+  const { did, document } = createPeerDid2({
+    authentication: signing.publicJwk,
+    keyAgreement: agreement.publicJwk,
+    ...(endpoint === undefined ? {} : { serviceEndpoint: endpoint }),
+  });
+  const [authKey] = keysFor(document, 'authentication');
+  const [agreementKey] = keysFor(document, 'keyAgreement');
+  if (!authKey || !agreementKey) throw new Error('did:peer:2 document lacks keys');
+  return {
+    did,
+    document,
+    signing,
+    agreement,
+    signer: { kid: authKey.kid, privateKey: privateKeyObject(signing.privateJwk) },
+    recipient: { kid: agreementKey.kid, publicKey: publicKeyObject(agreement.publicJwk) },
+    recipientPrivate: { kid: agreementKey.kid, privateKey: privateKeyObject(agreement.privateJwk) },
+  };
+}
+
+/**
+ * Our resolved did:peer:2 document in the shape didcomm-rust deserialises (`did/did_doc.rs`):
+ * `keyAgreement` and `authentication` as lists of absolute kids, every key a `JsonWebKey2020`
+ * verification method with `publicKeyJwk` (it does not read `Multikey`), and DIDCommMessaging
+ * services with an object `serviceEndpoint`.
+ */
+function toDidcommRustDoc(document: DidDocument) {
+  const agreement = keysFor(document, 'keyAgreement');
+  const authentication = keysFor(document, 'authentication');
+  return {
+    id: document.id,
+    keyAgreement: agreement.map((k) => k.kid),
+    authentication: authentication.map((k) => k.kid),
+    verificationMethod: [...agreement, ...authentication].map((k) => ({
+      id: k.kid,
+      type: 'JsonWebKey2020',
+      controller: document.id,
+      publicKeyJwk: { kty: k.jwk.kty, crv: k.jwk.crv, x: k.jwk.x },
+    })),
+    service: document.service
+      .filter((s) => s.type === 'DIDCommMessaging')
+      .map((s) => ({
+        id: s.id,
+        type: 'DIDCommMessaging',
+        serviceEndpoint:
+          typeof s.serviceEndpoint === 'string'
+            ? { uri: s.serviceEndpoint, accept: ['didcomm/v2'], routingKeys: [] }
+            : { uri: s.serviceEndpoint.uri, accept: s.serviceEndpoint.accept ?? ['didcomm/v2'], routingKeys: s.serviceEndpoint.routingKeys ?? [] },
+      })),
+  };
+}
+
+/** didcomm-node's DID resolver, answering from our own did:peer:2 resolver (no hand-written documents). */
+function didcommResolver() {
+  const ours = createDidResolver();
+  return {
+    async resolve(did: string) {
+      try {
+        return toDidcommRustDoc(await ours.resolve(did));
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/** didcomm-node's secrets resolver over one agent's private JWKs. */
+function didcommSecrets(agent: Agent) {
+  const secrets = new Map<string, OkpPrivateJwk>([
+    [agent.signer.kid, agent.signing.privateJwk],
+    [agent.recipient.kid, agent.agreement.privateJwk],
+  ]);
+  return {
+    async get_secret(kid: string) {
+      const jwk = secrets.get(kid);
+      return jwk ? { id: kid, type: 'JsonWebKey2020', privateKeyJwk: { ...jwk } } : null;
+    },
+    async find_secrets(kids: string[]) {
+      return kids.filter((kid) => secrets.has(kid));
+    },
+  };
+}
+
+const START = Date.UTC(2026, 0, 1, 12, 0, 0);
+const alice = newAgent('https://alice.example/didcomm');
+const bob = newAgent('https://bob.example/didcomm');
+
+function basicMessage(content: string): DidcommMessage {
+  return {
+    id: `interop-${Math.random().toString(36).slice(2)}`,
+    type: BasicMessage.message.type,
+    from: alice.did,
+    to: [bob.did],
+    created_time: toEpochSeconds(START),
+    expires_time: toEpochSeconds(START) + 3600,
+    body: { content },
+  };
+}
+
+describe('Kith packs, didcomm-node (didcomm-rust) unpacks', () => {
+  describe.each(ENGINES)('with the %s engine', (_name, engine) => {
+    it.each(ENCS)('unpacks our signed-then-anoncrypted %s envelope as anonymous, encrypted, signed by our kid, with our plaintext', async (enc) => {
+      const message = basicMessage(`Grüße aus Kith 👋 (${enc})`);
+      const packed = await packMessage({ message, signer: alice.signer, recipients: [bob.recipient], engine, enc });
+
+      const [unpacked, metadata] = await Message.unpack(packed, didcommResolver(), didcommSecrets(bob), {});
+      try {
+        expect(metadata).toMatchObject({
+          encrypted: true,
+          anonymous_sender: true,
+          // didcomm-rust reports a verified signature as both authenticated and non-repudiable.
+          authenticated: true,
+          non_repudiation: true,
+          re_wrapped_in_forward: false,
+          encrypted_to_kids: [bob.recipient.kid],
+          sign_from: alice.signer.kid,
+          sign_alg: 'EdDSA',
+          enc_alg_anon: ANON_ALG[enc],
+        });
+        expect(metadata.encrypted_from_kid ?? undefined).toBeUndefined();
+        // The inner JWS it verified is the one we made (Ed25519 is deterministic, so we can re-make it).
+        expect(metadata.signed_message).toBe(await engine.sign(Buffer.from(JSON.stringify(message), 'utf8'), alice.signer));
+        // Its Message adds the optional `typ` default when absent; otherwise the plaintext is ours.
+        expect(unpacked.as_value()).toEqual({ ...message, typ: MEDIA_TYPE.plain });
+      } finally {
+        unpacked.free();
+      }
+    });
+  });
+
+  it('refuses an envelope of ours whose ciphertext was tampered with', async () => {
+    const packed = JSON.parse(await packMessage({ message: basicMessage('x'), signer: alice.signer, recipients: [bob.recipient] })) as Record<string, string>;
+    const ciphertext = Buffer.from(packed['ciphertext'] ?? '', 'base64url');
+    ciphertext[0] = (ciphertext[0] ?? 0) ^ 1;
+    const tampered = JSON.stringify({ ...packed, ciphertext: ciphertext.toString('base64url') });
+    await expect(Message.unpack(tampered, didcommResolver(), didcommSecrets(bob), {})).rejects.toBeDefined();
+  });
+});
+
+describe('didcomm-node (didcomm-rust) packs, Kith unpacks', () => {
+  let clock: ManualClock;
+
+  function contextFor(engine: EnvelopeEngine): ReceiveContext {
+    return {
+      maxBytes: DEFAULT_MAX_MESSAGE_BYTES,
+      engine,
+      resolver: createDidResolver(),
+      registry: createMessageRegistry(),
+      clock,
+      clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
+      findRecipientKey: (kid) => (kid === bob.recipientPrivate.kid ? bob.recipientPrivate : undefined),
+      hasSeen: () => false,
+    };
+  }
+
+  async function didcommPack(message: DidcommMessage, options: { from: string | null; signBy: string | null; encAlgAnon?: AnonAlg }) {
+    const wasmMessage = new Message({
+      id: message.id,
+      typ: MEDIA_TYPE.plain,
+      type: message.type,
+      body: message.body,
+      ...(message.from === undefined ? {} : { from: message.from }),
+      ...(message.to === undefined ? {} : { to: message.to }),
+      ...(message.created_time === undefined ? {} : { created_time: message.created_time }),
+      ...(message.expires_time === undefined ? {} : { expires_time: message.expires_time }),
+    });
+    try {
+      return await wasmMessage.pack_encrypted(bob.did, options.from, options.signBy, didcommResolver(), didcommSecrets(alice), {
+        forward: false,
+        protect_sender: false,
+        ...(options.encAlgAnon === undefined ? {} : { enc_alg_anon: options.encAlgAnon }),
+      });
+    } finally {
+      wasmMessage.free();
+    }
+  }
+
+  beforeEach(() => {
+    clock = new ManualClock(START + 60_000);
+  });
+
+  describe.each(ENGINES)('with the %s engine', (_name, engine) => {
+    it.each(ENCS)('receives its anoncrypted (%s) message signed by the sender DID, through the whole pipeline', async (enc) => {
+      const message = basicMessage(`Hallo aus Rust 🦀 (${enc})`);
+      const [packed, packMetadata] = await didcommPack(message, { from: null, signBy: alice.did, encAlgAnon: ANON_ALG[enc] });
+      expect(packMetadata.sign_by_kid).toBe(alice.signer.kid);
+      expect(packMetadata.to_kids).toEqual([bob.recipient.kid]);
+      expect(packMetadata.from_kid ?? undefined).toBeUndefined();
+
+      const header = JSON.parse(Buffer.from((JSON.parse(packed) as { protected: string }).protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+      expect(header).toMatchObject({ typ: MEDIA_TYPE.encrypted, alg: 'ECDH-ES+A256KW', enc, epk: { kty: 'OKP', crv: 'X25519' } });
+      expect(header['skid']).toBeUndefined();
+
+      const received = await receiveMessage(packed, contextFor(engine));
+      expect(received.senderDid).toBe(alice.did);
+      expect(received.signerKid).toBe(alice.signer.kid);
+      expect(received.recipientDid).toBe(bob.did);
+      expect(received.recipientKid).toBe(bob.recipient.kid);
+      expect(received.message).toEqual({ ...message, typ: MEDIA_TYPE.plain });
+      const jws = JSON.parse(received.signedJws) as { signatures: { protected: string; header: { kid: string } }[] };
+      expect(JSON.parse(Buffer.from(jws.signatures[0]?.protected ?? '', 'base64url').toString('utf8'))).toMatchObject({ alg: 'EdDSA' });
+      expect(jws.signatures[0]?.header.kid).toBe(alice.signer.kid);
+    });
+  });
+
+  it('is refused with envelope.unsupported_algorithm when didcomm-node uses its default anoncrypt content encryption, XC20P', async () => {
+    const [packed] = await didcommPack(basicMessage('xc20p'), { from: null, signBy: alice.did });
+    const header = JSON.parse(Buffer.from((JSON.parse(packed) as { protected: string }).protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(header['enc']).toBe('XC20P');
+    const error = (await receiveMessage(packed, contextFor(fastEngine)).catch((e: unknown) => e)) as KithError;
+    expect(error).toBeInstanceOf(EnvelopeError);
+    expect(error.code).toBe('envelope.unsupported_algorithm');
+  });
+
+  it('is refused with envelope.unsupported_algorithm when didcomm-node authcrypts (ECDH-1PU), which Kith does not accept', async () => {
+    const [packed] = await didcommPack(basicMessage('authcrypt'), { from: alice.did, signBy: null });
+    const header = JSON.parse(Buffer.from((JSON.parse(packed) as { protected: string }).protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(header['alg']).toBe('ECDH-1PU+A256KW');
+    const error = (await receiveMessage(packed, contextFor(fastEngine)).catch((e: unknown) => e)) as KithError;
+    expect(error.code).toBe('envelope.unsupported_algorithm');
+  });
+
+  it('is refused with envelope.signature_malformed when didcomm-node anoncrypts without signing (nothing proves the sender)', async () => {
+    const [packed] = await didcommPack(basicMessage('unsigned'), { from: null, signBy: null, encAlgAnon: 'A256cbcHs512EcdhEsA256kw' });
+    const error = (await receiveMessage(packed, contextFor(fastEngine)).catch((e: unknown) => e)) as KithError;
+    expect(error.code).toBe('envelope.signature_malformed');
+  });
+});

@@ -1,0 +1,175 @@
+import type { KeyObject } from 'node:crypto';
+import type { Clock } from '../../core/clock.js';
+import { EnvelopeError, MessageError } from '../../core/errors.js';
+import { tryParseJson } from '../../core/json.js';
+import { findKey } from '../did/keysFromDocument.js';
+import { didOf, type DidResolver } from '../did/types.js';
+import type { MessageRegistry } from '../families/registry.js';
+import { publicKeyObject } from '../keys.js';
+import { didcommMessageSchema, type DidcommMessage } from '../message.js';
+import { messageExpiry } from '../buildMessage.js';
+import type { EnvelopeEngine, ParsedJwe, ParsedJws, RecipientPrivateKey } from './engine.js';
+import { SUPPORTED_CONTENT_ENCRYPTION, anoncryptHeaderSchema, generalJweSchema, generalJwsSchema, jwsHeaderSchema } from './format.js';
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export interface ReceiveContext {
+  maxBytes: number;
+  engine: EnvelopeEngine;
+  resolver: DidResolver;
+  registry: MessageRegistry;
+  clock: Clock;
+  clockSkewMs: number;
+  /**
+   * Our private key-agreement key for a recipient `kid`, or undefined if it is not ours.
+   * May throw RelationshipError `relationship.cut_off` for the key of a relationship she ended.
+   */
+  findRecipientKey(kid: string): RecipientPrivateKey | undefined | Promise<RecipientPrivateKey | undefined>;
+  hasSeen(messageId: string): boolean | Promise<boolean>;
+}
+
+export interface ReceivedMessage {
+  message: DidcommMessage;
+  senderDid: string;
+  signerKid: string;
+  recipientDid: string;
+  recipientKid: string;
+  /** The inner JWS as received: kept when the message is evidence (an erasure receipt). */
+  signedJws: string;
+}
+
+const verifyKeyCache = new Map<string, KeyObject>();
+function verificationKey(x: string): KeyObject {
+  let key = verifyKeyCache.get(x);
+  if (!key) {
+    key = publicKeyObject({ kty: 'OKP', crv: 'Ed25519', x });
+    if (verifyKeyCache.size > 10_000) verifyKeyCache.clear();
+    verifyKeyCache.set(x, key);
+  }
+  return key;
+}
+
+function decodeB64(value: string): Buffer {
+  return Buffer.from(value, 'base64url');
+}
+
+function parseJwe(text: string): { jwe: ParsedJwe; recipientKids: { kid: string; encryptedKey: Buffer }[] } {
+  const json = tryParseJson(text);
+  if (!json.ok) throw new EnvelopeError('envelope.malformed', 'Envelope is not JSON');
+  const parsed = generalJweSchema.safeParse(json.value);
+  if (!parsed.success) throw new EnvelopeError('envelope.malformed', 'Envelope is not a DIDComm JWE (General JSON)');
+  const headerJson = tryParseJson(decodeB64(parsed.data.protected).toString('utf8'));
+  const header = headerJson.ok ? anoncryptHeaderSchema.safeParse(headerJson.value) : undefined;
+  if (!header?.success) throw new EnvelopeError('envelope.malformed', 'JWE protected header is malformed');
+  if (header.data.alg !== 'ECDH-ES+A256KW' || !(SUPPORTED_CONTENT_ENCRYPTION as readonly string[]).includes(header.data.enc)) {
+    throw new EnvelopeError('envelope.unsupported_algorithm', 'Unsupported JWE algorithm', {
+      details: { alg: header.data.alg, enc: header.data.enc },
+    });
+  }
+  return {
+    jwe: {
+      protectedB64: parsed.data.protected,
+      header: header.data,
+      encryptedKey: Buffer.alloc(0),
+      iv: decodeB64(parsed.data.iv),
+      ciphertext: decodeB64(parsed.data.ciphertext),
+      tag: decodeB64(parsed.data.tag),
+    },
+    recipientKids: parsed.data.recipients.map((r) => ({ kid: r.header.kid, encryptedKey: decodeB64(r.encrypted_key) })),
+  };
+}
+
+function parseJws(bytes: Uint8Array): { jws: ParsedJws; kid: string; payload: Buffer; text: string } {
+  const text = Buffer.from(bytes).toString('utf8');
+  const json = tryParseJson(text);
+  const parsed = json.ok ? generalJwsSchema.safeParse(json.value) : undefined;
+  if (!parsed?.success) throw new EnvelopeError('envelope.signature_malformed', 'Decrypted payload is not a DIDComm signed message');
+  const [signature] = parsed.data.signatures;
+  if (!signature) throw new EnvelopeError('envelope.signature_malformed', 'Signed message has no signature');
+  const headerJson = tryParseJson(decodeB64(signature.protected).toString('utf8'));
+  const header = headerJson.ok ? jwsHeaderSchema.safeParse(headerJson.value) : undefined;
+  if (!header?.success) throw new EnvelopeError('envelope.signature_malformed', 'JWS protected header is malformed');
+  if (header.data.alg !== 'EdDSA' && header.data.alg !== 'Ed25519') {
+    throw new EnvelopeError('envelope.unsupported_algorithm', 'Unsupported JWS algorithm', { details: { alg: header.data.alg } });
+  }
+  const kid = header.data.kid ?? signature.header?.kid;
+  if (!kid) throw new EnvelopeError('envelope.signature_malformed', 'JWS has no kid');
+  return {
+    jws: { payloadB64: parsed.data.payload, protectedB64: signature.protected, signature: decodeB64(signature.signature) },
+    kid,
+    payload: decodeB64(parsed.data.payload),
+    text,
+  };
+}
+
+/**
+ * The fail-closed receive pipeline, in the order of docs/architecture.md: size limit, parse JWE,
+ * decrypt, parse JWS, resolve kid, verify, `from` = signer, `to` includes us, expiry and clock
+ * skew, replay, body schema. It only reads: recording the message id as seen is the caller's job,
+ * in the same transaction as the message's effects, so a rejected message changes nothing.
+ *
+ * @throws EnvelopeError, DidError, MessageError, RelationshipError with one code per failure.
+ */
+export async function receiveMessage(input: Uint8Array | string, ctx: ReceiveContext): Promise<ReceivedMessage> {
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
+  if (size > ctx.maxBytes) {
+    throw new EnvelopeError('envelope.too_large', `Envelope of ${size} bytes exceeds the ${ctx.maxBytes}-byte limit`, {
+      details: { size, limit: ctx.maxBytes },
+    });
+  }
+  const text = typeof input === 'string' ? input : Buffer.from(input).toString('utf8');
+  const { jwe, recipientKids } = parseJwe(text);
+
+  let recipient: RecipientPrivateKey | undefined;
+  for (const candidate of recipientKids) {
+    recipient = await ctx.findRecipientKey(candidate.kid);
+    if (recipient) {
+      jwe.encryptedKey = candidate.encryptedKey;
+      break;
+    }
+  }
+  if (!recipient) throw new EnvelopeError('envelope.no_recipient_key', 'Envelope is not encrypted to any of our keys');
+
+  let signedBytes: Uint8Array;
+  try {
+    signedBytes = await ctx.engine.decrypt(jwe, recipient);
+  } catch (cause) {
+    throw new EnvelopeError('envelope.decrypt_failed', 'Envelope failed to decrypt (tampered or not for us)', { cause });
+  }
+
+  const { jws, kid: signerKid, payload, text: signedJws } = parseJws(signedBytes);
+  const senderDid = didOf(signerKid);
+  const document = await ctx.resolver.resolve(senderDid);
+  const signingKey = findKey(document, signerKid, 'authentication');
+  if (!(await ctx.engine.verify(jws, verificationKey(signingKey.jwk.x)))) {
+    throw new EnvelopeError('envelope.signature_invalid', 'Signature does not verify');
+  }
+
+  const plaintextJson = tryParseJson(payload.toString('utf8'));
+  const parsedMessage = plaintextJson.ok ? didcommMessageSchema.safeParse(plaintextJson.value) : undefined;
+  if (!parsedMessage?.success) throw new MessageError('message.malformed', 'Signed payload is not a DIDComm plaintext message');
+  const message = parsedMessage.data;
+
+  if (message.from !== senderDid) {
+    throw new MessageError('message.signer_mismatch', 'The signer is not the message sender');
+  }
+  const recipientDid = didOf(recipient.kid);
+  if (!message.to?.includes(recipientDid)) {
+    throw new MessageError('message.not_addressed_to_us', 'Message `to` does not include our DID');
+  }
+  const now = ctx.clock.now();
+  const expiresAt = messageExpiry(message);
+  if (expiresAt !== undefined && expiresAt + ctx.clockSkewMs < now) {
+    throw new MessageError('message.expired', 'Message has expired', { details: { expires_time: message.expires_time } });
+  }
+  if (message.created_time !== undefined && message.created_time * 1000 - ctx.clockSkewMs > now) {
+    throw new MessageError('message.from_the_future', 'Message was created in the future', { details: { created_time: message.created_time } });
+  }
+  if (await ctx.hasSeen(message.id)) {
+    throw new MessageError('message.replayed', 'Message id was already received', { details: { id: message.id } });
+  }
+  const validated = ctx.registry.validate(message);
+  return { message: validated, senderDid, signerKid, recipientDid, recipientKid: recipient.kid, signedJws };
+}
+

@@ -1,0 +1,20 @@
+import { BasicMessage } from './basicMessage.js';
+import { Connect } from './connect.js';
+import { Pickup } from './pickup.js';
+import { MessageRegistry, type MessageDefinition } from './registry.js';
+import { Relationship } from './relationship.js';
+import { ReportProblem } from './reportProblem.js';
+import { TrustPing } from './trustPing.js';
+
+/** The one explicit list of message families Kith speaks. A new family is one file plus one line here. */
+export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship] as const;
+
+export function allMessageDefinitions(): MessageDefinition[] {
+  return MESSAGE_FAMILIES.flatMap((family) => Object.values(family) as MessageDefinition[]);
+}
+
+export function createMessageRegistry(): MessageRegistry {
+  return new MessageRegistry(allMessageDefinitions());
+}
+
+export { BasicMessage, Connect, Pickup, Relationship, ReportProblem, TrustPing };

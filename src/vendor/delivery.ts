@@ -1,0 +1,69 @@
+import type { Clock } from '../core/clock.js';
+import { TransportError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { resolvePeer } from '../protocol/agent/peer.js';
+import { postEnvelope } from '../protocol/agent/transport.js';
+import type { DidResolver } from '../protocol/did/types.js';
+import type { OutboxItem, VendorStore } from './store/types.js';
+
+export interface RetryPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  leaseMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 5 * 60_000, leaseMs: 30_000 };
+
+/** Exponential backoff with "equal jitter": half fixed, half random, so retries of many items spread out. */
+export function nextAttemptDelay(attempts: number, policy: RetryPolicy, random = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempts, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Pushes queued messages to the person's endpoint. An item leaves the outbox only when her agent
+ * accepted it (or already had it: `message.replayed`); otherwise it waits with backoff, and she
+ * can always fetch it herself with message pickup. So nothing is lost and nothing is doubled.
+ */
+export class OutboxDelivery {
+  constructor(
+    private readonly store: VendorStore,
+    private readonly resolver: DidResolver,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly retry: RetryPolicy,
+    private readonly fetchImpl?: typeof fetch,
+  ) {}
+
+  /** Claims due items (leased, so parallel workers never share one) and tries each once. */
+  async deliverDue(limit = 50): Promise<number> {
+    const items = await this.store.claimDueOutbox(this.clock.now(), limit, this.retry.leaseMs);
+    let delivered = 0;
+    for (const item of items) if (await this.deliver(item)) delivered += 1;
+    return delivered;
+  }
+
+  async deliver(item: OutboxItem): Promise<boolean> {
+    const relationship = await this.store.getRelationship(item.relationshipId);
+    if (!relationship || relationship.state !== 'active') return false;
+    try {
+      const peer = await resolvePeer(this.resolver, relationship.theirDid);
+      if (!peer.endpoint) return false;
+      await postEnvelope(peer.endpoint, item.packed, this.fetchImpl ? { fetch: this.fetchImpl } : {});
+    } catch (error) {
+      const alreadyThere = error instanceof TransportError && error.details?.['code'] === 'message.replayed';
+      if (!alreadyThere) {
+        const attempts = item.attempts + 1;
+        await this.store.rescheduleOutbox(item.id, this.clock.now() + nextAttemptDelay(attempts, this.retry), attempts);
+        this.logger.info('outbox_retry_scheduled', {
+          relationship: item.relationshipId,
+          attempts,
+          reason: error instanceof TransportError ? error.code : 'error',
+        });
+        return false;
+      }
+    }
+    await this.store.removeOutbox(item.relationshipId, [item.messageId]);
+    return true;
+  }
+}

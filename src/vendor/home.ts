@@ -1,0 +1,119 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { newToken } from '../core/ids.js';
+import { createPeerIdentity, identityFromDocument, localIdentitySchema, type LocalIdentity } from '../protocol/agent/identity.js';
+import { buildDidWebDocument, urlToDidWeb } from '../protocol/did/web.js';
+import type { DidDocument } from '../protocol/did/types.js';
+import { generateKeyPair } from '../protocol/keys.js';
+import { loadJsonFile, parsePolicy, vendorConfigSchema, vendorPolicySchema, type VendorConfig, type VendorPolicy } from './config.js';
+import { openVendorStore } from './store/open.js';
+import type { VendorStore } from './store/types.js';
+
+/**
+ * A vendor agent's home directory: `config.json` (settings), `admin-token` (0600, the admin API
+ * secret: never on a command line), `vendor.db` (the default SQLite store, which holds the keys).
+ */
+export interface VendorHome {
+  dir: string;
+  config: VendorConfig;
+  policy: VendorPolicy;
+  adminToken: string;
+  store: VendorStore;
+  identity: LocalIdentity;
+  /** For did:web vendors: the document served at /.well-known/did.json. */
+  didDocument: DidDocument | undefined;
+}
+
+export interface InitVendorOptions {
+  name: string;
+  port?: number;
+  publicUrl?: string;
+  db?: string;
+  policyFile?: string;
+  didMethod?: 'peer' | 'web';
+  allowInsecureDidWebLoopback?: boolean;
+}
+
+const storedIdentitySchema = z.object({ method: z.enum(['peer', 'web']), identity: localIdentitySchema });
+
+export function defaultVendorHome(): string {
+  return process.env['KITH_VENDOR_HOME'] ?? join(process.env['HOME'] ?? '.', '.kith-vendor');
+}
+
+function dbUrl(dir: string, config: VendorConfig): string {
+  return config.db ?? `sqlite:${join(dir, 'vendor.db')}`;
+}
+
+function createIdentity(config: VendorConfig): { identity: LocalIdentity; document: DidDocument } {
+  const endpoint = `${config.publicUrl.replace(/\/$/, '')}/didcomm`;
+  if (config.didMethod === 'peer') return createPeerIdentity(endpoint);
+  const did = urlToDidWeb(config.publicUrl);
+  const signing = generateKeyPair('Ed25519');
+  const agreement = generateKeyPair('X25519');
+  const document = buildDidWebDocument({ did, authentication: signing.publicJwk, keyAgreement: agreement.publicJwk, serviceEndpoint: endpoint });
+  return { identity: identityFromDocument(did, document, signing, agreement), document };
+}
+
+/**
+ * Creates a vendor home: config, admin token, store and a fresh identity.
+ * @throws ConfigError `config.invalid` (bad options or policy file), `store.conflict` if already initialised
+ */
+export async function initVendorHome(dirInput: string, options: InitVendorOptions): Promise<VendorHome> {
+  const dir = resolve(dirInput);
+  if (existsSync(join(dir, 'config.json'))) throw new ConfigError('config.invalid', `A vendor agent is already initialised in ${dir}`);
+  const port = options.port ?? 7401;
+  const parsed = vendorConfigSchema.safeParse({
+    name: options.name,
+    port,
+    publicUrl: options.publicUrl ?? `http://127.0.0.1:${port}`,
+    ...(options.db ? { db: options.db } : {}),
+    ...(options.policyFile ? { policyFile: resolve(options.policyFile) } : {}),
+    didMethod: options.didMethod ?? 'peer',
+    allowInsecureDidWebLoopback: options.allowInsecureDidWebLoopback ?? false,
+  });
+  if (!parsed.success) throw new ConfigError('config.invalid', `Invalid vendor settings: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  const config = parsed.data;
+  // Validate the policy before writing anything, so a bad file leaves no half-made home.
+  if (config.policyFile) loadJsonFile(config.policyFile, vendorPolicySchema, 'Policy file');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const store = await openVendorStore(dbUrl(dir, config));
+  const { identity } = createIdentity(config);
+  await store.saveIdentity({ did: identity.did, keys: { method: config.didMethod, identity }, createdAt: Date.now() });
+  await store.close();
+  writeFileSync(join(dir, 'admin-token'), `${newToken()}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  return openVendorHome(dir);
+}
+
+/** @throws ConfigError `config.not_found` | `config.invalid` */
+export async function openVendorHome(dirInput: string, overrides: { port?: number; db?: string } = {}): Promise<VendorHome> {
+  const dir = resolve(dirInput);
+  const fileConfig = loadJsonFile(join(dir, 'config.json'), vendorConfigSchema, 'Vendor config');
+  const config: VendorConfig = { ...fileConfig, ...(overrides.port !== undefined ? { port: overrides.port } : {}), ...(overrides.db ? { db: overrides.db } : {}) };
+  const policy = config.policyFile ? loadJsonFile(config.policyFile, vendorPolicySchema, 'Policy file') : parsePolicy({});
+  const adminToken = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+  chmodSync(join(dir, 'admin-token'), 0o600);
+  const store = await openVendorStore(dbUrl(dir, config));
+  let stored = await store.getIdentity();
+  if (!stored) {
+    // A PostgreSQL store given at serve time starts empty: give it this home's identity.
+    const { identity } = createIdentity(config);
+    stored = { did: identity.did, keys: { method: config.didMethod, identity }, createdAt: Date.now() };
+    await store.saveIdentity(stored);
+  }
+  const parsedIdentity = storedIdentitySchema.safeParse(stored.keys);
+  if (!parsedIdentity.success) throw new ConfigError('config.invalid', 'Stored vendor identity is unreadable');
+  const { identity } = parsedIdentity.data;
+  const didDocument =
+    parsedIdentity.data.method === 'web'
+      ? buildDidWebDocument({
+          did: identity.did,
+          authentication: identity.signing.publicJwk,
+          keyAgreement: identity.agreement.publicJwk,
+          serviceEndpoint: `${config.publicUrl.replace(/\/$/, '')}/didcomm`,
+        })
+      : undefined;
+  return { dir, config, policy, adminToken, store, identity, didDocument };
+}

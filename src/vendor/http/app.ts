@@ -1,0 +1,81 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { bearerToken, tokensEqual } from '../../core/bearer.js';
+import { ApiError } from '../../core/errors.js';
+import { respondWithError } from '../../core/httpErrors.js';
+import type { Logger } from '../../core/log.js';
+import { readBodyWithLimit } from '../../core/readBody.js';
+import type { DidDocument } from '../../protocol/did/types.js';
+import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
+import type { VendorAgent } from '../createVendorAgent.js';
+import { vendorOpenApi } from './openapi.js';
+
+export interface VendorAppOptions {
+  agent: VendorAgent;
+  adminToken: string;
+  maxMessageBytes: number;
+  logger: Logger;
+  /** Served at /.well-known/did.json when the vendor uses did:web. */
+  didDocument?: DidDocument;
+}
+
+const sendMessageSchema = z.object({ content: z.string().min(1).max(16_000) });
+
+/**
+ * The vendor agent over HTTP: the public DIDComm endpoint and invitation, and the admin API a call
+ * center uses (bearer token). Every error goes through one handler that maps its code to a status.
+ */
+export function createVendorApp(options: VendorAppOptions): Hono {
+  const { agent, logger } = options;
+  const app = new Hono();
+  app.onError((error, c) => {
+    if (c.req.path === '/didcomm') {
+      const code = (error as { code?: string }).code;
+      logger.info('message_rejected', { code: typeof code === 'string' ? code : 'internal' });
+    }
+    return respondWithError(c, error, logger);
+  });
+
+  app.get('/health', (c) => c.json({ ok: true, name: agent.name }));
+
+  app.post('/didcomm', async (c) => {
+    const body = await readBodyWithLimit(c.req.raw, options.maxMessageBytes);
+    const { reply } = await agent.receive(body);
+    if (reply === undefined) return c.body(null, 202);
+    return c.body(reply, 200, { 'content-type': MEDIA_TYPE.encrypted });
+  });
+
+  app.get('/invite', (c) => c.json({ invitation: agent.invitation(), url: agent.invitationUrl() }));
+
+  if (options.didDocument) {
+    const document = options.didDocument;
+    app.get('/.well-known/did.json', (c) => c.json(document));
+  }
+
+  app.use('/admin/*', async (c, next) => {
+    if (!tokensEqual(bearerToken(c.req.header('authorization')), options.adminToken)) {
+      throw new ApiError('api.unauthorized', 'Admin API needs the bearer token');
+    }
+    await next();
+  });
+
+  app.get('/admin/openapi.json', (c) => c.json(vendorOpenApi));
+  app.get('/admin/invitation', (c) => c.json({ invitation: agent.invitation(), url: agent.invitationUrl() }));
+  app.get('/admin/relationships', async (c) => c.json({ relationships: await agent.relationships() }));
+  app.get('/admin/relationships/:ref', async (c) => c.json({ relationship: await agent.findRelationship(c.req.param('ref')) }));
+  app.get('/admin/relationships/:ref/messages', async (c) => {
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    return c.json({ messages: await agent.messages(relationship.id) });
+  });
+  app.post('/admin/relationships/:ref/messages', async (c) => {
+    const parsed = sendMessageSchema.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) throw new ApiError('api.bad_request', 'Body must be {"content": "..."}');
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    return c.json(await agent.sendMessage(relationship.id, parsed.data.content), 201);
+  });
+
+  app.notFound(() => {
+    throw new ApiError('api.not_found', 'No such route');
+  });
+  return app;
+}

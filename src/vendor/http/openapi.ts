@@ -1,0 +1,64 @@
+const errorResponse = {
+  description: 'Error: `{ "error": { "code": "...", "message": "..." } }`; codes in src/core/errorTable.ts',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
+
+/** The admin API as a call center sees it (OpenAPI 3.1). */
+export const vendorOpenApi = {
+  openapi: '3.1.0',
+  info: { title: 'Kith vendor agent admin API', version: '1.0.0' },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: {
+        type: 'object',
+        properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } }, required: ['code', 'message'] } },
+      },
+      Relationship: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          theirDid: { type: 'string', description: 'The pairwise DID she uses with this company only' },
+          customerRef: { type: 'string' },
+          state: { enum: ['active', 'muted', 'cut_off'] },
+          createdAt: { type: 'integer', description: 'ms since epoch' },
+          updatedAt: { type: 'integer' },
+        },
+      },
+      Message: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          relationshipId: { type: 'string' },
+          messageId: { type: 'string' },
+          direction: { enum: ['in', 'out'] },
+          type: { type: 'string' },
+          body: { type: 'object' },
+          createdAt: { type: 'integer' },
+        },
+      },
+    },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/admin/invitation': { get: { summary: 'The Out-of-Band 2.0 invitation and its URL', responses: { '200': { description: 'ok' }, '401': errorResponse } } },
+    '/admin/relationships': {
+      get: {
+        summary: 'Every relationship, as the call center sees it',
+        responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { relationships: { type: 'array', items: { $ref: '#/components/schemas/Relationship' } } } } } } }, '401': errorResponse },
+      },
+    },
+    '/admin/relationships/{ref}': {
+      get: { summary: 'One relationship by id, id prefix or customer number', parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' }, '404': errorResponse } },
+    },
+    '/admin/relationships/{ref}/messages': {
+      get: { summary: 'The message thread', parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' }, '404': errorResponse } },
+      post: {
+        summary: 'Send her a message (held while she has muted the company)',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { content: { type: 'string' } }, required: ['content'] } } } },
+        responses: { '201': { description: 'queued, and delivered if she is reachable' }, '404': errorResponse, '410': errorResponse },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,158 @@
+import { newId } from '../core/ids.js';
+import { MessageError, RelationshipError, StoreError } from '../core/errors.js';
+import type { ReceivedMessage } from '../protocol/envelope/receive.js';
+import { seenUntil } from '../protocol/buildMessage.js';
+import { BasicMessage, Connect, Pickup, Relationship, ReportProblem, TrustPing } from '../protocol/families/index.js';
+import type { VendorRelationship, VendorStore } from './store/types.js';
+
+/** What a handler asks the agent to send back: on the same HTTP response or, if not asked for, later. */
+export interface Reply {
+  type: string;
+  body: Record<string, unknown>;
+  attachments?: { id: string; media_type: string; data: { json: unknown } }[];
+}
+
+export interface InboundOutcome {
+  relationship: VendorRelationship | undefined;
+  reply?: Reply;
+  /** Set when the person unmuted: queued messages can go now. */
+  flushOutbox?: boolean;
+}
+
+export interface InboundDeps {
+  store: VendorStore;
+  vendorName: string;
+  acceptConnections: boolean;
+  clockSkewMs: number;
+  now(): number;
+  newCustomerRef(): string;
+}
+
+type Handler = (received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps) => Promise<Omit<InboundOutcome, 'relationship'>>;
+
+const MAX_PICKUP_BATCH = 100;
+
+const handlers: Record<string, Handler> = {
+  [TrustPing.ping.type]: async (received) =>
+    received.message.body['response_requested'] === false ? {} : { reply: { type: TrustPing.pingResponse.type, body: {} } },
+
+  [BasicMessage.message.type]: async (received, relationship, tx, deps) => {
+    await tx.addMessage({
+      id: newId(),
+      relationshipId: relationship.id,
+      messageId: received.message.id,
+      direction: 'in',
+      type: received.message.type,
+      body: received.message.body,
+      createdAt: deps.now(),
+    });
+    return {};
+  },
+
+  [Pickup.statusRequest.type]: async (_received, relationship, tx) => ({
+    reply: { type: Pickup.status.type, body: { message_count: await tx.countPendingOutbox(relationship.id), live_delivery: false } },
+  }),
+
+  [Pickup.deliveryRequest.type]: async (received, relationship, tx) => {
+    const limit = Math.min(Number(received.message.body['limit']), MAX_PICKUP_BATCH);
+    const items = await tx.pendingOutbox(relationship.id, limit);
+    if (items.length === 0) return { reply: { type: Pickup.status.type, body: { message_count: 0, live_delivery: false } } };
+    return {
+      reply: {
+        type: Pickup.delivery.type,
+        body: {},
+        attachments: items.map((item) => ({
+          id: item.messageId,
+          media_type: 'application/didcomm-encrypted+json',
+          data: { json: JSON.parse(item.packed) as unknown },
+        })),
+      },
+    };
+  },
+
+  [Pickup.messagesReceived.type]: async (received, relationship, tx) => {
+    await tx.removeOutbox(relationship.id, received.message.body['message_id_list'] as string[]);
+    return {};
+  },
+
+  [Relationship.mute.type]: async (_received, relationship, tx, deps) => {
+    await tx.setRelationshipState(relationship.id, 'muted', deps.now());
+    return {};
+  },
+
+  [Relationship.unmute.type]: async (_received, relationship, tx, deps) => {
+    await tx.setRelationshipState(relationship.id, 'active', deps.now());
+    return { flushOutbox: true };
+  },
+
+  [Relationship.terminate.type]: async (received, relationship, tx, deps) => {
+    const terminatedAt = deps.now();
+    const summary = await tx.eraseRelationship(relationship.id, terminatedAt);
+    return {
+      reply: {
+        type: Relationship.erasureReceipt.type,
+        body: {
+          relationship: received.senderDid,
+          terminated_at: Math.floor(terminatedAt / 1000),
+          erased_at: Math.floor(summary.erasedAt / 1000),
+          erased: summary.erased.map((entry) => ({ ...entry, where: `vendor-store:${tx.dialect}` })),
+        },
+      },
+    };
+  },
+
+  [ReportProblem.problemReport.type]: async () => ({}),
+};
+
+async function connect(received: ReceivedMessage, tx: VendorStore, deps: InboundDeps): Promise<InboundOutcome> {
+  if (!deps.acceptConnections) {
+    throw new RelationshipError('relationship.not_active', 'This company does not accept new connections');
+  }
+  if (await tx.isTombstoned(received.senderDid)) {
+    throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+  }
+  // A retried request (her agent lost our answer) gets the same relationship, not a second one.
+  let relationship = await tx.findRelationshipByDid(received.senderDid);
+  if (!relationship) {
+    const now = deps.now();
+    relationship = { id: newId(), theirDid: received.senderDid, customerRef: deps.newCustomerRef(), state: 'active', createdAt: now, updatedAt: now };
+    await tx.createRelationship(relationship);
+  }
+  return {
+    relationship,
+    reply: { type: Connect.response.type, body: { vendor: { name: deps.vendorName }, customer_ref: relationship.customerRef } },
+  };
+}
+
+/**
+ * Applies one verified message to the vendor store, atomically with recording its id as seen, so
+ * a message that fails anywhere changes nothing and a duplicate racing it loses on the unique id.
+ * @throws RelationshipError `relationship.unknown` | `relationship.cut_off` | `relationship.not_active`,
+ *   MessageError `message.unexpected` | `message.replayed`
+ */
+export async function applyInbound(received: ReceivedMessage, deps: InboundDeps): Promise<InboundOutcome> {
+  const { message } = received;
+  const isConnect = message.type === Connect.request.type;
+  const handler = handlers[message.type];
+  if (!isConnect && !handler) {
+    throw new MessageError('message.unexpected', `A vendor agent does not accept ${message.type}`, { details: { type: message.type } });
+  }
+  try {
+    return await deps.store.transaction(async (tx) => {
+      await tx.recordSeenMessage(message.id, seenUntil(message, deps.now(), deps.clockSkewMs));
+      if (isConnect) return connect(received, tx, deps);
+      const relationship = await tx.findRelationshipByDid(received.senderDid);
+      if (!relationship) {
+        if (await tx.isTombstoned(received.senderDid)) throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+        throw new RelationshipError('relationship.unknown', 'No relationship with this sender');
+      }
+      if (relationship.state === 'cut_off') throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+      return { relationship, ...(await handler!(received, relationship, tx, deps)) };
+    });
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'store.conflict' && (await deps.store.hasSeenMessage(message.id))) {
+      throw new MessageError('message.replayed', 'Message id was already received', { details: { id: message.id } });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,71 @@
+import { systemClock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import { listen } from '../core/listen.js';
+import { createDidResolver } from '../protocol/did/resolver.js';
+import { createVendorAgent, type VendorAgent } from './createVendorAgent.js';
+import type { VendorHome } from './home.js';
+import { createVendorApp } from './http/app.js';
+
+export interface RunningVendor {
+  agent: VendorAgent;
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface VendorServerOptions {
+  logger: Logger;
+  /** How often queued messages are retried; tests shorten it. */
+  outboxIntervalMs?: number;
+}
+
+/** Runs a vendor home as a server: HTTP endpoint, outbox delivery loop, replay-memory pruning. */
+export async function startVendorServer(home: VendorHome, options: VendorServerOptions): Promise<RunningVendor> {
+  const { config, logger } = { config: home.config, logger: options.logger };
+  const resolver = createDidResolver({ allowInsecureLoopback: config.allowInsecureDidWebLoopback });
+  const agent = createVendorAgent({
+    name: config.name,
+    publicUrl: config.publicUrl,
+    store: home.store,
+    identity: home.identity,
+    policy: home.policy,
+    resolver,
+    logger,
+    maxMessageBytes: config.maxMessageBytes,
+    clockSkewMs: config.clockSkewSeconds * 1000,
+  });
+  const app = createVendorApp({
+    agent,
+    adminToken: home.adminToken,
+    maxMessageBytes: config.maxMessageBytes,
+    logger,
+    ...(home.didDocument ? { didDocument: home.didDocument } : {}),
+  });
+  const listening = await listen(app, config.port, config.host);
+
+  let stopping = false;
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    if (stopping) return;
+    running = Promise.all([agent.deliverDue(), home.store.pruneSeenMessages(systemClock.now())]).catch((error: unknown) =>
+      logger.warn('outbox_tick_failed', { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }),
+    );
+  };
+  const timer = setInterval(tick, options.outboxIntervalMs ?? 1000);
+  timer.unref();
+  logger.info('vendor_started', { port: listening.port });
+
+  return {
+    agent,
+    url: `http://${config.host}:${listening.port}`,
+    port: listening.port,
+    async stop() {
+      stopping = true;
+      clearInterval(timer);
+      await running;
+      await listening.close();
+      await home.store.close();
+      logger.info('vendor_stopped');
+    },
+  };
+}

@@ -1,0 +1,525 @@
+import { createHash } from 'node:crypto';
+import { sql, type ColumnType, type Kysely } from 'kysely';
+import type { z } from 'zod';
+import { KithError, RelationshipError, StoreError } from '../../core/errors.js';
+import { describeZodIssues } from '../../core/json.js';
+import { VENDOR_TABLES, type StoreDialect } from './migrations.js';
+import {
+  countRowSchema,
+  identityRowSchema,
+  messageRowSchema,
+  outboxRowSchema,
+  relationshipRowSchema,
+  isTombstoneDid,
+  tombstoneDidFor,
+  type AgentIdentity,
+  type ErasureSummary,
+  type OutboxItem,
+  type RelationshipState,
+  type StoredMessage,
+  type VendorRelationship,
+  type VendorStore,
+} from './types.js';
+
+/** Read back as whatever the driver yields (text on SQLite, parsed jsonb on PostgreSQL); always written as JSON text. */
+type JsonColumn = ColumnType<unknown, string, string>;
+
+export interface VendorDatabase {
+  agent_identity: { id: number; did: string; keys: JsonColumn; created_at: number };
+  relationships: {
+    id: string;
+    their_did: string;
+    customer_ref: string;
+    state: RelationshipState;
+    created_at: number;
+    updated_at: number;
+  };
+  seen_messages: { message_id: string; expires_at: number };
+  messages: {
+    id: string;
+    relationship_id: string;
+    message_id: string;
+    direction: 'in' | 'out';
+    type: string;
+    body: JsonColumn;
+    created_at: number;
+  };
+  outbox: {
+    id: string;
+    relationship_id: string;
+    message_id: string;
+    packed: string;
+    created_at: number;
+    next_attempt_at: number;
+    attempts: number;
+  };
+  tombstones: { did_sha256: string; relationship_id: string; erased_at: number };
+}
+
+const JSON_COLUMNS: Partial<Record<keyof VendorDatabase, string[]>> = { agent_identity: ['keys'], messages: ['body'] };
+const IDENTITY_ROW_ID = 1;
+// Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits.
+const IN_LIST_CHUNK = 500;
+
+// --- dialect differences ---------------------------------------------------------------------
+
+/** pg parses jsonb itself; SQLite hands back the TEXT we stored. */
+function decodeJson(dialect: StoreDialect, value: unknown): unknown {
+  if (dialect === 'postgres') return value;
+  if (typeof value !== 'string') throw malformedRow(['(json): not text']);
+  return JSON.parse(value) as unknown;
+}
+
+/** Stringified by us, because pg would turn a JS array into a PostgreSQL array literal, not JSON. */
+function encodeJson(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+function driverCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
+const UNAVAILABLE_MESSAGES = /connection terminated|connection timeout|has already been destroyed|after calling end/i;
+
+/** Both drivers' spellings of "the database is not there or not usable right now". */
+function isUnavailable(code: string | undefined, err: unknown): boolean {
+  if (code !== undefined) {
+    if (UNAVAILABLE_NODE_CODES.has(code)) return true;
+    // PostgreSQL classes 08 (connection), 53 (resources), 57P (shutdown / cannot connect now).
+    if (/^(08|53)...$/.test(code) || /^57P0[1-3]$/.test(code)) return true;
+    if (/^SQLITE_(BUSY|LOCKED|CANTOPEN|FULL|READONLY|IOERR|NOTADB|CORRUPT)/.test(code)) return true;
+  }
+  return err instanceof Error && UNAVAILABLE_MESSAGES.test(err.message);
+}
+
+/** Maps driver errors to Kith codes; anything unrecognised (including the caller's own errors) passes through untouched. */
+function translateError(err: unknown): unknown {
+  if (err instanceof KithError) return err;
+  const code = driverCode(err);
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    const constraint = (err as { constraint?: unknown }).constraint;
+    return new StoreError('store.conflict', 'A row with the same key already exists', {
+      cause: err,
+      ...(typeof constraint === 'string' ? { details: { constraint } } : {}),
+    });
+  }
+  if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new RelationshipError('relationship.unknown', 'The referenced relationship does not exist', { cause: err });
+  }
+  if (isUnavailable(code, err)) {
+    return new StoreError('store.unavailable', 'The vendor store is unavailable', { cause: err });
+  }
+  return err;
+}
+
+// --- row parsing -----------------------------------------------------------------------------
+
+function malformedRow(issues: string[]): KithError {
+  return new KithError('internal', 'The vendor store returned a malformed row', { details: { issues } });
+}
+
+function parseRow<S extends z.ZodType>(schema: S, row: unknown): z.infer<S> {
+  const parsed = schema.safeParse(row);
+  if (!parsed.success) throw malformedRow(describeZodIssues(parsed.error));
+  return parsed.data;
+}
+
+function toRelationship(row: unknown): VendorRelationship {
+  const r = parseRow(relationshipRowSchema, row);
+  return {
+    id: r.id,
+    theirDid: r.their_did,
+    customerRef: r.customer_ref,
+    state: r.state,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toOutboxItem(row: unknown): OutboxItem {
+  const r = parseRow(outboxRowSchema, row);
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    messageId: r.message_id,
+    packed: r.packed,
+    createdAt: r.created_at,
+    nextAttemptAt: r.next_attempt_at,
+    attempts: r.attempts,
+  };
+}
+
+function byCreatedThenId(a: OutboxItem, b: OutboxItem): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+// --- the store -------------------------------------------------------------------------------
+
+export class KyselyVendorStore implements VendorStore {
+  readonly dialect: StoreDialect;
+  readonly #db: Kysely<VendorDatabase>;
+  readonly #inTransaction: boolean;
+  #closed = false;
+
+  constructor(db: Kysely<VendorDatabase>, dialect: StoreDialect, inTransaction = false) {
+    this.#db = db;
+    this.dialect = dialect;
+    this.#inTransaction = inTransaction;
+  }
+
+  async #run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
+  /** Internal twin of transaction() that keeps access to the concrete class for multi-step methods. */
+  #atomically<T>(fn: (tx: KyselyVendorStore) => Promise<T>): Promise<T> {
+    if (this.#inTransaction) return this.#run(() => fn(this));
+    // On SQLite every other query from this store waits until fn is done (one connection behind a
+    // mutex), so fn must only use `tx`, never the outer store, or it deadlocks.
+    return this.#run(() =>
+      this.#db.transaction().execute((trx) => fn(new KyselyVendorStore(trx, this.dialect, true))),
+    );
+  }
+
+  transaction<T>(fn: (tx: VendorStore) => Promise<T>): Promise<T> {
+    return this.#atomically(fn);
+  }
+
+  async close(): Promise<void> {
+    // A transaction-bound store does not own the connection; its creator closes it.
+    if (this.#inTransaction || this.#closed) return;
+    this.#closed = true;
+    await this.#db.destroy();
+  }
+
+  // --- identity ---
+
+  getIdentity(): Promise<AgentIdentity | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db
+        .selectFrom('agent_identity')
+        .select(['did', 'keys', 'created_at'])
+        .where('id', '=', IDENTITY_ROW_ID)
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      const r = parseRow(identityRowSchema, { ...row, keys: decodeJson(this.dialect, row.keys) });
+      return { did: r.did, keys: r.keys, createdAt: r.created_at };
+    });
+  }
+
+  saveIdentity(identity: AgentIdentity): Promise<void> {
+    return this.#run(async () => {
+      const values = { did: identity.did, keys: encodeJson(identity.keys), created_at: identity.createdAt };
+      await this.#db
+        .insertInto('agent_identity')
+        .values({ id: IDENTITY_ROW_ID, ...values })
+        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .execute();
+    });
+  }
+
+  // --- relationships ---
+
+  createRelationship(rel: VendorRelationship): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('relationships')
+        .values({
+          id: rel.id,
+          their_did: rel.theirDid,
+          customer_ref: rel.customerRef,
+          state: rel.state,
+          created_at: rel.createdAt,
+          updated_at: rel.updatedAt,
+        })
+        .execute();
+    });
+  }
+
+  getRelationship(id: string): Promise<VendorRelationship | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('relationships').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toRelationship(row);
+    });
+  }
+
+  findRelationshipByDid(theirDid: string): Promise<VendorRelationship | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db
+        .selectFrom('relationships')
+        .selectAll()
+        .where('their_did', '=', theirDid)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toRelationship(row);
+    });
+  }
+
+  listRelationships(): Promise<VendorRelationship[]> {
+    return this.#run(async () => {
+      const rows = await this.#db.selectFrom('relationships').selectAll().orderBy('created_at').orderBy('id').execute();
+      return rows.map(toRelationship);
+    });
+  }
+
+  setRelationshipState(id: string, state: RelationshipState, at: number): Promise<void> {
+    return this.#run(async () => {
+      const result = await this.#db
+        .updateTable('relationships')
+        .set({ state, updated_at: at })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) {
+        throw new RelationshipError('relationship.unknown', 'No such relationship', { details: { relationshipId: id } });
+      }
+    });
+  }
+
+  // --- replay protection ---
+
+  hasSeenMessage(messageId: string): Promise<boolean> {
+    return this.#run(async () => {
+      const row = await this.#db
+        .selectFrom('seen_messages')
+        .select('message_id')
+        .where('message_id', '=', messageId)
+        .executeTakeFirst();
+      return row !== undefined;
+    });
+  }
+
+  recordSeenMessage(messageId: string, expiresAt: number): Promise<void> {
+    return this.#run(async () => {
+      await this.#db.insertInto('seen_messages').values({ message_id: messageId, expires_at: expiresAt }).execute();
+    });
+  }
+
+  pruneSeenMessages(now: number): Promise<number> {
+    return this.#run(async () => {
+      const result = await this.#db.deleteFrom('seen_messages').where('expires_at', '<', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  // --- messages ---
+
+  addMessage(message: StoredMessage): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('messages')
+        .values({
+          id: message.id,
+          relationship_id: message.relationshipId,
+          message_id: message.messageId,
+          direction: message.direction,
+          type: message.type,
+          body: encodeJson(message.body),
+          created_at: message.createdAt,
+        })
+        .execute();
+    });
+  }
+
+  listMessages(relationshipId: string): Promise<StoredMessage[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('messages')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => {
+        const r = parseRow(messageRowSchema, { ...row, body: decodeJson(this.dialect, row.body) });
+        return {
+          id: r.id,
+          relationshipId: r.relationship_id,
+          messageId: r.message_id,
+          direction: r.direction,
+          type: r.type,
+          body: r.body,
+          createdAt: r.created_at,
+        };
+      });
+    });
+  }
+
+  // --- outbox ---
+
+  enqueueOutbox(item: OutboxItem): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('outbox')
+        .values({
+          id: item.id,
+          relationship_id: item.relationshipId,
+          message_id: item.messageId,
+          packed: item.packed,
+          created_at: item.createdAt,
+          next_attempt_at: item.nextAttemptAt,
+          attempts: item.attempts,
+        })
+        .execute();
+    });
+  }
+
+  claimDueOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return this.#atomically(async (tx) => {
+      const db = tx.#db;
+      const activeRelationships = db.selectFrom('relationships').select('id').where('state', '=', 'active');
+      const due = db
+        .selectFrom('outbox')
+        .select('id')
+        .where('next_attempt_at', '<=', now)
+        .where('relationship_id', 'in', activeRelationships)
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit)
+        // PostgreSQL: rows another claimer holds are skipped, not waited for, so concurrent
+        // claimers get disjoint batches. SQLite has no row locks (and rejects the syntax); there
+        // the transaction holds the write lock (BEGIN IMMEDIATE), which serialises claimers.
+        .$if(this.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked());
+      // Claim and lease in one statement so a claimed row is never visible as due to anyone else.
+      const rows = await db
+        .updateTable('outbox')
+        .set({ next_attempt_at: now + leaseMs })
+        .where('id', 'in', due)
+        .returningAll()
+        .execute();
+      // RETURNING order is unspecified on both databases.
+      return rows.map(toOutboxItem).sort(byCreatedThenId);
+    });
+  }
+
+  pendingOutbox(relationshipId: string, limit: number): Promise<OutboxItem[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map(toOutboxItem);
+    });
+  }
+
+  countPendingOutbox(relationshipId: string): Promise<number> {
+    return this.#run(async () => {
+      const row = await this.#db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll().as('count'))
+        .where('relationship_id', '=', relationshipId)
+        .executeTakeFirstOrThrow();
+      return parseRow(countRowSchema, row).count;
+    });
+  }
+
+  removeOutbox(relationshipId: string, messageIds: string[]): Promise<number> {
+    if (messageIds.length === 0) return Promise.resolve(0);
+    return this.#atomically(async (tx) => {
+      let removed = 0;
+      for (let i = 0; i < messageIds.length; i += IN_LIST_CHUNK) {
+        const result = await tx.#db
+          .deleteFrom('outbox')
+          .where('relationship_id', '=', relationshipId)
+          .where('message_id', 'in', messageIds.slice(i, i + IN_LIST_CHUNK))
+          .executeTakeFirst();
+        removed += Number(result.numDeletedRows);
+      }
+      return removed;
+    });
+  }
+
+  rescheduleOutbox(id: string, nextAttemptAt: number, attempts: number): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .updateTable('outbox')
+        .set({ next_attempt_at: nextAttemptAt, attempts })
+        .where('id', '=', id)
+        .execute();
+    });
+  }
+
+  // --- erasure ---
+
+  eraseRelationship(id: string, at: number): Promise<ErasureSummary> {
+    return this.#atomically(async (tx) => {
+      const db = tx.#db;
+      const rel = await tx.getRelationship(id);
+      if (rel === undefined) {
+        throw new RelationshipError('relationship.unknown', 'No such relationship', { details: { relationshipId: id } });
+      }
+      const messages = await db.deleteFrom('messages').where('relationship_id', '=', id).executeTakeFirst();
+      const outbox = await db.deleteFrom('outbox').where('relationship_id', '=', id).executeTakeFirst();
+      let relationship = 0;
+      if (!isTombstoneDid(rel.theirDid)) {
+        // The same DID may have been erased before under an earlier relationship; keep one tombstone.
+        await db
+          .insertInto('tombstones')
+          .values({ did_sha256: sha256Hex(rel.theirDid), relationship_id: id, erased_at: at })
+          .onConflict((oc) => oc.column('did_sha256').doUpdateSet({ relationship_id: id, erased_at: at }))
+          .execute();
+        await db
+          .updateTable('relationships')
+          .set({ their_did: tombstoneDidFor(id), customer_ref: '', state: 'cut_off', updated_at: at })
+          .where('id', '=', id)
+          .execute();
+        relationship = 1;
+      }
+      return {
+        relationshipId: id,
+        erasedAt: at,
+        erased: [
+          { category: 'messages', count: Number(messages.numDeletedRows) },
+          { category: 'outbox', count: Number(outbox.numDeletedRows) },
+          { category: 'relationship', count: relationship },
+        ],
+      };
+    });
+  }
+
+  isTombstoned(theirDid: string): Promise<boolean> {
+    return this.#run(async () => {
+      const row = await this.#db
+        .selectFrom('tombstones')
+        .select('did_sha256')
+        .where('did_sha256', '=', sha256Hex(theirDid))
+        .executeTakeFirst();
+      return row !== undefined;
+    });
+  }
+
+  // --- tests ---
+
+  snapshot(): Promise<Record<string, unknown[]>> {
+    return this.#run(async () => {
+      const out: Record<string, unknown[]> = {};
+      for (const [table, keys] of Object.entries(VENDOR_TABLES) as [keyof VendorDatabase, readonly string[]][]) {
+        const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by ${sql.join(
+          keys.map((k) => sql.ref(k)),
+        )}`.execute(this.#db);
+        // Decoded so both dialects snapshot identically (jsonb comes back parsed, TEXT does not).
+        const jsonColumns = JSON_COLUMNS[table] ?? [];
+        out[table] = rows.map((row) => {
+          const copy: Record<string, unknown> = { ...row };
+          for (const column of jsonColumns) copy[column] = decodeJson(this.dialect, row[column]);
+          return copy;
+        });
+      }
+      return out;
+    });
+  }
+}

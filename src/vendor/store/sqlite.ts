@@ -1,0 +1,60 @@
+import Database from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely';
+import { StoreError } from '../../core/errors.js';
+import { KyselyVendorStore, type VendorDatabase } from './kyselyStore.js';
+import { migrateVendorStore } from './migrations.js';
+import type { VendorStore } from './types.js';
+
+/**
+ * A deferred BEGIN takes the write lock only at the first write, and when another process wrote in
+ * between SQLite fails the upgrade with SQLITE_BUSY instead of waiting. BEGIN IMMEDIATE takes it up
+ * front, so busy_timeout applies and read-then-write transactions (outbox claims) serialise.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+/** Opens (creating if needed) and migrates a SQLite vendor store; `':memory:'` gives a private in-memory one. */
+export async function openSqliteVendorStore(path: string): Promise<VendorStore> {
+  let database: Database.Database;
+  try {
+    database = new Database(path);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    database.pragma('busy_timeout = 5000');
+  } catch (err) {
+    throw new StoreError('store.unavailable', 'Cannot open the SQLite vendor store', { cause: err });
+  }
+  const db = new Kysely<VendorDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
+  try {
+    await migrateVendorStore(db, 'sqlite');
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return new KyselyVendorStore(db, 'sqlite');
+}
