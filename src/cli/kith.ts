@@ -72,7 +72,7 @@ program
       if (port !== 0) vault.settings.set('servePort', port);
       const server = await startPersonalServer({ home: home(), vault, port, logger: createLogger(process.stderr, 'kith') });
       output(globals(), { url: server.url, token: server.token, pid: process.pid }, () =>
-        [`Kith personal agent listening on ${server.url}`, `API token: ${server.token}`, `Open: ${server.url}/?token=${server.token}`, 'Ctrl-C to stop.'].join('\n'),
+        [`Kith personal agent listening on ${server.url}`, `Local API: ${server.url}/api`, `API token: ${server.token}`, 'Ctrl-C to stop.'].join('\n'),
       );
       const stop = () => void server.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);

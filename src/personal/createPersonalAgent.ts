@@ -129,7 +129,9 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     const exact = all.find((r) => r.id === reference);
     if (exact) return exact;
     const lower = reference.toLowerCase();
-    const matches = all.filter((r) => r.id.startsWith(reference) || r.vendorName?.toLowerCase() === lower);
+    const named = all.filter((r) => r.vendorName?.toLowerCase() === lower);
+    // "acme" finds "Acme Outfitters": an id prefix or the start of the company's name.
+    const matches = named.length > 0 ? named : all.filter((r) => r.id.startsWith(reference) || (lower.length > 0 && r.vendorName?.toLowerCase().startsWith(lower)));
     const live = matches.filter((r) => r.state !== 'cut_off');
     const chosen = matches.length === 1 ? matches[0] : live.length === 1 ? live[0] : undefined;
     if (!chosen) throw new RelationshipError('relationship.unknown', matches.length > 1 ? `"${reference}" matches several relationships` : `No relationship "${reference}"`);

@@ -31,6 +31,8 @@ export interface InboundDeps {
 type Handler = (received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps) => Promise<Omit<InboundOutcome, 'relationship'>>;
 
 const MAX_PICKUP_BATCH = 100;
+/** Well under the 256 KiB default message limit, leaving room for the delivery's own envelope. */
+const PICKUP_BATCH_BYTES = 96 * 1024;
 
 const handlers: Record<string, Handler> = {
   [TrustPing.ping.type]: async (received) =>
@@ -55,7 +57,13 @@ const handlers: Record<string, Handler> = {
 
   [Pickup.deliveryRequest.type]: async (received, relationship, tx) => {
     const limit = Math.min(Number(received.message.body['limit']), MAX_PICKUP_BATCH);
-    const items = await tx.pendingOutbox(relationship.id, limit);
+    const pending = await tx.pendingOutbox(relationship.id, limit);
+    // The delivery itself must fit her size limit: stop before the batch grows past the budget.
+    let budget = PICKUP_BATCH_BYTES;
+    const items = pending.filter((item, index) => {
+      budget -= item.packed.length;
+      return index === 0 || budget >= 0;
+    });
     if (items.length === 0) return { reply: { type: Pickup.status.type, body: { message_count: 0, live_delivery: false } } };
     return {
       reply: {

@@ -57,8 +57,9 @@ const protectedHeaderSchema = z.object({
   alg: z.string(),
   enc: z.string(),
   cty: z.string().optional(),
-  p2s: z.string(),
-  p2c: z.number().int().positive(),
+  // Optional here so that a foreign or future algorithm is reported as such, not as damage.
+  p2s: z.string().optional(),
+  p2c: z.number().int().positive().optional(),
 });
 
 /**
@@ -83,7 +84,9 @@ export async function openExport(text: string, passphrase: string): Promise<Expo
       details: { alg: header.alg, enc: header.enc },
     });
   }
-  if (header.p2c > EXPORT_MAX_P2C) throw new ExportError('export.corrupted', 'The export asks for too many key derivation rounds');
+  const { p2s, p2c } = header;
+  if (p2s === undefined || p2c === undefined) throw new ExportError('export.corrupted', 'The encrypted export lacks its PBES2 parameters');
+  if (p2c > EXPORT_MAX_P2C) throw new ExportError('export.corrupted', 'The export asks for too many key derivation rounds');
   const jwe = generalJweSchema.safeParse(value);
   if (!jwe.success) throw new ExportError('export.corrupted', 'The encrypted export is incomplete');
 
@@ -95,7 +98,7 @@ export async function openExport(text: string, passphrase: string): Promise<Expo
       maxPBES2Count: EXPORT_MAX_P2C,
     }));
   } catch (cause) {
-    if (cause instanceof errors.JWEDecryptionFailed && !(await keyUnwraps(header, jwe.data.recipients[0].encrypted_key, passphrase))) {
+    if (cause instanceof errors.JWEDecryptionFailed && !(await keyUnwraps({ p2s, p2c }, jwe.data.recipients[0].encrypted_key, passphrase))) {
       throw new VaultError('vault.wrong_passphrase', 'Wrong passphrase for this export');
     }
     throw new ExportError('export.corrupted', 'The encrypted export failed to decrypt', { cause });
@@ -128,7 +131,11 @@ function decodeHeader(encoded: string): z.infer<typeof protectedHeaderSchema> {
  * integrity check fails, the passphrase is wrong (or p2s was altered, which looks the same);
  * if it succeeds, the passphrase is right and the ciphertext is damaged.
  */
-async function keyUnwraps(header: z.infer<typeof protectedHeaderSchema>, encryptedKey: string, passphrase: string): Promise<boolean> {
+async function keyUnwraps(
+  header: { p2s: string; p2c: number },
+  encryptedKey: string,
+  passphrase: string,
+): Promise<boolean> {
   const salt = Buffer.concat([Buffer.from(EXPORT_KEY_ALG, 'utf8'), Buffer.from([0]), Buffer.from(header.p2s, 'base64url')]);
   const kek = await pbkdf2Async(passphraseBytes(passphrase), salt, header.p2c, 32, 'sha512');
   try {

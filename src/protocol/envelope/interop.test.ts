@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Message } from 'didcomm-node';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../core/clock.js';
@@ -280,3 +281,44 @@ describe('didcomm-node (didcomm-rust) packs, Kith unpacks', () => {
     expect(error.code).toBe('envelope.signature_malformed');
   });
 });
+
+describe('didcomm-node (didcomm-rust) opens Kith’s golden vectors', () => {
+  const files = ['envelope-basicmessage.json', 'envelope-erasure-receipt.json'];
+
+  interface StoredKey {
+    kid: string;
+    privateJwk: OkpPrivateJwk;
+  }
+  interface StoredVector {
+    recipient: { keyAgreement: StoredKey };
+    sender: { authentication: StoredKey };
+    plaintextJson: string;
+    signedJws: string;
+    packed: Record<ContentEncryption, { jwe: string }>;
+  }
+
+  it.each(files.flatMap((file) => ENCS.map((enc) => [file, enc] as const)))(
+    'unpacks docs/protocol/vectors/%s (%s) to its plaintext, signed by its sender kid',
+    async (file, enc) => {
+      const vector = JSON.parse(readFileSync(new URL(`../../../docs/protocol/vectors/${file}`, import.meta.url), 'utf8')) as StoredVector;
+      const { kid, privateJwk } = vector.recipient.keyAgreement;
+      const secrets = {
+        async get_secret(wanted: string) {
+          return wanted === kid ? { id: kid, type: 'JsonWebKey2020', privateKeyJwk: { ...privateJwk } } : null;
+        },
+        async find_secrets(kids: string[]) {
+          return kids.filter((k) => k === kid);
+        },
+      };
+      const [unpacked, metadata] = await Message.unpack(vector.packed[enc].jwe, didcommResolver(), secrets, {});
+      try {
+        expect(metadata).toMatchObject({ encrypted: true, anonymous_sender: true, sign_from: vector.sender.authentication.kid, enc_alg_anon: ANON_ALG[enc] });
+        expect(metadata.signed_message).toBe(vector.signedJws);
+        expect(unpacked.as_value()).toEqual({ ...(JSON.parse(vector.plaintextJson) as object), typ: MEDIA_TYPE.plain });
+      } finally {
+        unpacked.free();
+      }
+    },
+  );
+});
+

@@ -322,7 +322,7 @@ describe.each<[string, EnvelopeEngine]>([
       await expectRejection(packed, 'envelope.no_recipient_key', EnvelopeError);
     });
 
-    it('rejects an envelope that names our kid but holds another party’s entry only after trying the key (decrypt_failed), not before', async () => {
+    it('reports decrypt_failed, not no_recipient_key, when another party’s entry is relabelled with our kid', async () => {
       const jwe = JSON.parse(await pack(basicMessage({ to: [mallory.did] }), { to: mallory.recipient })) as JweJson;
       const relabelled = { ...jwe, recipients: jwe.recipients.map((r) => ({ ...r, header: { kid: bob.recipient.kid } })) };
       await expectRejection(JSON.stringify(relabelled), 'envelope.decrypt_failed', EnvelopeError);

@@ -212,10 +212,7 @@ describe('DIDComm v2 spec Appendix C.2: the EdDSA signed message (did:example:al
   });
 
   it.each(ENGINES)('is accepted by the whole receive pipeline (%s engine) once we anoncrypt it to Bob’s Appendix A key', async (_name, engine) => {
-    const registry = new MessageRegistry([
-      ...createMessageRegistry().types().map((type) => ({ type, body: z.unknown() })),
-      defineMessage(LETS_DO_LUNCH, z.object({ messagespecificattribute: z.string() })),
-    ]);
+    const registry = new MessageRegistry([defineMessage(LETS_DO_LUNCH, z.object({ messagespecificattribute: z.string() }))]);
     const bob1 = bobDocument.keyAgreement[0];
     if (typeof bob1 === 'string' || !bob1?.publicKeyJwk) throw new Error('Bob has no embedded key');
     for (const enc of ['A256CBC-HS512', 'A256GCM'] as const) {
@@ -244,7 +241,7 @@ describe('DIDComm v2 spec Appendix C.3: anoncrypt ECDH-ES+A256KW over X25519 wit
     expect(header.apv).toBe(computeApv([...kids].reverse()).toString('base64url'));
   });
 
-  it('unwraps the same 32-byte CEK for each recipient with our deriveKeyEncryptionKey + unwapKey (RFC 3394 checks the KEK)', () => {
+  it('unwraps the same 32-byte CEK for each recipient with our deriveKeyEncryptionKey + unwrapKey (RFC 3394 checks the KEK)', () => {
     const apv = Buffer.from(header.apv ?? '', 'base64url');
     const ceks = jwe.recipients.map((r) => {
       const kek = deriveKeyEncryptionKey(privateKey(r.header.kid), epk, new Uint8Array(0), apv);
@@ -325,7 +322,8 @@ describe.each(['A256CBC-HS512', 'A256GCM'] as const)('didcomm-rust v0.4.1 vector
     const kid = 'did:example:bob#key-x25519-1';
     await expect(engine.decrypt(parsedJwe(vector.changedEncryptedKey, kid), bobKey(kid))).rejects.toThrow();
     await expect(engine.decrypt(parsedJwe(vector.changedCiphertext, kid), bobKey(kid))).rejects.toThrow();
-    // The untampered key of the second recipient still opens the changed-encrypted_key variant.
+    // The untampered entry of the second recipient still opens the changed-encrypted_key variant
+    // (with the fast engine; jose refuses the "apu": null header whatever the entry).
     const other = 'did:example:bob#key-x25519-2';
     if (engine === fastEngine) {
       expect(Buffer.from(await engine.decrypt(parsedJwe(vector.changedEncryptedKey, other), bobKey(other))).toString('utf8')).toBe(rust.payload);
