@@ -1,10 +1,11 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { systemClock, type Clock } from '../core/clock.js';
 import { RelationshipError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { agreementKeyOf, signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
+import { postEnvelope } from '../protocol/agent/transport.js';
 import { buildMessage } from '../protocol/buildMessage.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
 import type { DidResolver } from '../protocol/did/types.js';
@@ -12,7 +13,7 @@ import type { EnvelopeEngine } from '../protocol/envelope/engine.js';
 import { fastEngine } from '../protocol/envelope/fastEngine.js';
 import { packMessage } from '../protocol/envelope/pack.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage, type ReceiveContext } from '../protocol/envelope/receive.js';
-import { BasicMessage, Connect, createMessageRegistry } from '../protocol/families/index.js';
+import { BasicMessage, Connect, Relationship, createMessageRegistry } from '../protocol/families/index.js';
 import { KITH_CONNECT_GOAL_CODE, OOB_INVITATION_TYPE, invitationUrl, type Invitation } from '../protocol/families/outOfBand.js';
 import type { VendorPolicy } from './config.js';
 import { DEFAULT_RETRY, OutboxDelivery, type RetryPolicy } from './delivery.js';
@@ -65,6 +66,12 @@ export interface VendorAgent {
   /** Resolves a relationship by id, id prefix or customer number. @throws RelationshipError `relationship.unknown` */
   findRelationship(reference: string): Promise<VendorRelationship>;
   deliverDue(): Promise<number>;
+}
+
+/** A UUID-shaped id derived from the vendor's DID. */
+function invitationIdFor(did: string): string {
+  const hex = createHash('sha256').update(did).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
@@ -122,6 +129,12 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     return { messageId: id, delivered };
   }
 
+  /** The erasure receipt cannot wait in an outbox that was just erased: one direct attempt. */
+  async function pushOnce(theirDid: string, packed: string): Promise<void> {
+    const peer = await resolvePeer(resolver, theirDid);
+    if (peer.endpoint) await postEnvelope(peer.endpoint, packed, options.fetch ? { fetch: options.fetch } : {}).catch(() => undefined);
+  }
+
   async function deliverQueued(relationship: VendorRelationship): Promise<number> {
     let delivered = 0;
     for (const item of await store.pendingOutbox(relationship.id, 100)) if (await delivery.deliver(item)) delivered += 1;
@@ -136,7 +149,8 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     invitation() {
       return {
         type: OOB_INVITATION_TYPE,
-        id: `${identity.did.slice(-16)}-invitation`,
+        // Stable per vendor (the invitation is reusable) yet distinct between vendors.
+        id: invitationIdFor(identity.did),
         from: identity.did,
         body: { goal_code: KITH_CONNECT_GOAL_CODE, goal: `Connect with ${options.name}`, accept: ['didcomm/v2'] },
       };
@@ -162,7 +176,8 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
       if (outcome.reply) {
         const packedReply = await pack(received.senderDid, outcome.reply, thid);
         if (received.message.return_route === 'all') reply = packedReply.packed;
-        else if (outcome.relationship && outcome.relationship.state !== 'cut_off') await enqueue(outcome.relationship, packedReply.id, packedReply.packed);
+        else if (received.message.type === Relationship.terminate.type) await pushOnce(received.senderDid, packedReply.packed);
+        else if (outcome.relationship) await enqueue(outcome.relationship, packedReply.id, packedReply.packed);
       }
       if (outcome.relationship && received.message.type === Connect.request.type && options.policy.welcomeMessage) {
         // Queued, not pushed: her agent is still waiting for the connect response on this request.

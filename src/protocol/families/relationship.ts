@@ -6,8 +6,8 @@ export const erasureReceiptBodySchema = z.object({
   relationship: z.string().min(1).max(4096),
   terminated_at: z.number().int().nonnegative(),
   erased_at: z.number().int().nonnegative(),
-  erased: z.array(z.object({ category: z.string().min(1).max(100), count: z.number().int().nonnegative(), where: z.string().max(200) })).max(100),
-});
+  erased: z.array(z.object({ category: z.string().min(1).max(100), count: z.number().int().nonnegative(), where: z.string().max(200) }).passthrough()).max(100),
+}).passthrough();
 export type ErasureReceiptBody = z.infer<typeof erasureReceiptBodySchema>;
 
 /** Kith relationship 1.0: mute, unmute, and terminate with erasure, answered by a signed receipt. */

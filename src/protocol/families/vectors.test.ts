@@ -1,0 +1,499 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../core/clock.js';
+import { vendorPolicySchema } from '../../vendor/config.js';
+import { createVendorAgent } from '../../vendor/createVendorAgent.js';
+import { openSqliteVendorStore } from '../../vendor/store/sqlite.js';
+import type { VendorStore } from '../../vendor/store/types.js';
+import { createPeerIdentity, localIdentitySchema } from '../agent/identity.js';
+import { DEFAULT_MESSAGE_TTL_MS, buildMessage, type MessageInput } from '../buildMessage.js';
+import { createPeerDid2 } from '../did/peer2.js';
+import { createDidResolver } from '../did/resolver.js';
+import type { EnvelopeEngine } from '../envelope/engine.js';
+import { fastEngine } from '../envelope/fastEngine.js';
+import { MEDIA_TYPE } from '../envelope/format.js';
+import { joseEngine } from '../envelope/joseEngine.js';
+import { cekLength, ivLength, type ContentEncryption } from '../envelope/joseParts.js';
+import { packMessage } from '../envelope/pack.js';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage } from '../envelope/receive.js';
+import { okpPrivateJwkSchema, privateKeyObject, publicKeyObject, toPrivateJwk } from '../keys.js';
+import { didcommMessageSchema, type DidcommMessage } from '../message.js';
+import { BasicMessage, Connect, Pickup, Relationship, ReportProblem, TrustPing, createMessageRegistry } from './index.js';
+import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
+
+/*
+ * Golden vectors of every message type in the registry: docs/protocol/vectors/families.json.
+ * Each is a plaintext built with buildMessage from fixed ids, times and DIDs, its signed JWS, and
+ * its packed JWE made with a fixed ephemeral key, CEK and IV.
+ *
+ * By default this test only checks the stored file. To write it:
+ *   KITH_WRITE_VECTORS=1 npx vitest run src/protocol/families/vectors
+ * Writing keeps the stored keys and each stored entry's fixed parameters, so an unchanged message
+ * keeps its bytes and a new family only adds entries. Delete the file to start over with new keys.
+ * Review the diff: a changed vector means the wire format changed.
+ *
+ * The family pages in docs/protocol/ show the same plaintexts in blocks marked
+ * `<!-- vector <type URI> -->` (and `invitation`, `invitation-url`); this test checks them
+ * against the file, and writing rewrites them.
+ */
+
+const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
+const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
+const DOCS = new URL('../../../docs/protocol/', import.meta.url);
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md'] as const;
+const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
+const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
+const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
+  ['fast', fastEngine],
+  ['jose', joseEngine],
+];
+
+const VENDOR_NAME = 'Acme Outfitters';
+const VENDOR_PUBLIC_URL = 'https://vendor.example';
+const VENDOR_ENDPOINT = `${VENDOR_PUBLIC_URL}/didcomm`;
+/** Her agent listens on loopback; each relationship has its own route token. */
+const CUSTOMER_ENDPOINT = 'http://127.0.0.1:7400/didcomm/fPmROUePPAbno3JABJ40vQ';
+/** 2026-01-01T09:00:00Z, in seconds. Every message is created at T0 + its offset. */
+const T0 = Date.UTC(2026, 0, 1, 9, 0, 0) / 1000;
+/** Each message is received this long after it was created. */
+const TRANSIT_MS = 2_000;
+
+const partySchema = localIdentitySchema.extend({ serviceEndpoint: z.string() });
+type Party = z.infer<typeof partySchema>;
+type Side = 'customer' | 'vendor';
+
+const vectorSchema = z.object({
+  type: z.string(),
+  sender: z.enum(['customer', 'vendor']),
+  recipient: z.enum(['customer', 'vendor']),
+  receivedAt: z.object({ epochMs: z.number().int(), iso: z.string() }),
+  // A record, not didcommMessageSchema: zod would rebuild the object in its schema's member order,
+  // and the member order is part of the signed bytes.
+  plaintext: z.record(z.string(), z.unknown()),
+  plaintextJson: z.string(),
+  signedJws: z.string(),
+  packed: z.object({
+    enc: z.literal(ENC),
+    ephemeralPrivateJwk: okpPrivateJwkSchema,
+    cek: z.string(),
+    iv: z.string(),
+    jwe: z.string(),
+  }),
+});
+type Vector = z.infer<typeof vectorSchema>;
+
+const fileSchema = z.object({
+  description: z.string(),
+  generatedBy: z.string(),
+  parties: z.object({ customer: partySchema, vendor: partySchema }),
+  invitation: z.object({ plaintext: z.record(z.string(), z.unknown()), url: z.string() }),
+  vectors: z.array(vectorSchema),
+});
+type VectorFile = z.infer<typeof fileSchema>;
+
+interface BuildContext {
+  customer: Party;
+  vendor: Party;
+  invitation: Invitation;
+  /** An earlier vector of this file, by type. */
+  vector(type: string): Vector;
+}
+
+interface Spec {
+  type: string;
+  sender: Side;
+  id: string;
+  /** Seconds after T0. */
+  at: number;
+  input(ctx: BuildContext): Pick<MessageInput, 'body' | 'thid' | 'pthid' | 'returnRoute' | 'attachments'>;
+}
+
+const idOf = (ctx: BuildContext, type: string): string => ctx.vector(type).plaintext['id'] as string;
+
+/** One relationship's life, in order: what Kith's agents send, with the headers they set. */
+const SPECS: readonly Spec[] = [
+  {
+    type: Connect.request.type,
+    sender: 'customer',
+    id: '682ae9c6-78b6-4f8f-98dd-20b968b3af62',
+    at: 0,
+    input: (ctx) => ({ body: {}, pthid: ctx.invitation.id, returnRoute: 'all' }),
+  },
+  {
+    type: Connect.response.type,
+    sender: 'vendor',
+    id: '37a1f5a1-ba8e-4e6b-926f-133866937fb1',
+    at: 0,
+    input: (ctx) => ({ body: { vendor: { name: VENDOR_NAME }, customer_ref: 'C-48213377' }, thid: idOf(ctx, Connect.request.type) }),
+  },
+  {
+    type: BasicMessage.message.type,
+    sender: 'vendor',
+    id: '25ccb8f8-72d6-4ae0-89f5-31715009b216',
+    at: 1,
+    input: () => ({ body: { content: 'Welcome to Acme Outfitters. Reply here any time.' } }),
+  },
+  {
+    type: TrustPing.ping.type,
+    sender: 'customer',
+    id: '740425b1-4b32-44b3-994e-90da144e5a3f',
+    at: 60,
+    input: () => ({ body: { response_requested: true }, returnRoute: 'all' }),
+  },
+  {
+    type: TrustPing.pingResponse.type,
+    sender: 'vendor',
+    id: 'a64425af-8d9a-479b-8d1d-9e425d7f22d1',
+    at: 60,
+    input: (ctx) => ({ body: {}, thid: idOf(ctx, TrustPing.ping.type) }),
+  },
+  {
+    type: Pickup.statusRequest.type,
+    sender: 'customer',
+    id: '858c7957-0fe5-4941-a5f7-4dd919f17cb1',
+    at: 120,
+    input: (ctx) => ({ body: { recipient_did: ctx.customer.did }, returnRoute: 'all' }),
+  },
+  {
+    type: Pickup.status.type,
+    sender: 'vendor',
+    id: '34271524-4135-4cb1-8820-647fd873a351',
+    at: 120,
+    input: (ctx) => ({ body: { message_count: 1, live_delivery: false }, thid: idOf(ctx, Pickup.statusRequest.type) }),
+  },
+  {
+    type: Pickup.deliveryRequest.type,
+    sender: 'customer',
+    id: 'f59ac671-2ae1-4b53-8888-a1f756df0282',
+    at: 180,
+    input: (ctx) => ({ body: { limit: 50, recipient_did: ctx.customer.did }, returnRoute: 'all' }),
+  },
+  {
+    type: Pickup.delivery.type,
+    sender: 'vendor',
+    id: 'bd4157a1-d04f-4609-8676-1db228778cf9',
+    at: 180,
+    input: (ctx) => {
+      const waiting = ctx.vector(BasicMessage.message.type);
+      return {
+        body: {},
+        thid: idOf(ctx, Pickup.deliveryRequest.type),
+        attachments: [{ id: waiting.plaintext['id'] as string, media_type: MEDIA_TYPE.encrypted, data: { json: JSON.parse(waiting.packed.jwe) as unknown } }],
+      };
+    },
+  },
+  {
+    type: Pickup.messagesReceived.type,
+    sender: 'customer',
+    id: '51dae450-a9a7-479c-923c-24b3acd5e6b2',
+    at: 181,
+    input: (ctx) => ({ body: { message_id_list: [idOf(ctx, BasicMessage.message.type)] } }),
+  },
+  {
+    type: ReportProblem.problemReport.type,
+    sender: 'vendor',
+    id: '4d5c42b8-5042-483f-9968-edadf9ec1ee0',
+    at: 240,
+    input: (ctx) => ({
+      body: { code: 'e.p.xfer.cant-use-endpoint', comment: 'Unable to use the {1} endpoint for {2}.', args: [ctx.customer.serviceEndpoint, ctx.customer.did] },
+      pthid: idOf(ctx, BasicMessage.message.type),
+    }),
+  },
+  {
+    type: Relationship.mute.type,
+    sender: 'customer',
+    id: 'fda6a8da-dbb7-4f50-a08a-0bb3071370dd',
+    at: 300,
+    input: () => ({ body: {} }),
+  },
+  {
+    type: Relationship.unmute.type,
+    sender: 'customer',
+    id: '203438ef-07cf-408a-b882-9f2551ffe28e',
+    at: 360,
+    input: () => ({ body: {} }),
+  },
+  {
+    type: Relationship.terminate.type,
+    sender: 'customer',
+    id: '18cf3d35-fecd-4262-9b24-5d4bc410e152',
+    at: 420,
+    input: () => ({ body: { erasure_requested: true }, returnRoute: 'all' }),
+  },
+  {
+    type: Relationship.erasureReceipt.type,
+    sender: 'vendor',
+    id: '683762fa-12d3-4f7b-9621-011d27925fc2',
+    at: 420,
+    input: (ctx) => ({
+      body: {
+        relationship: ctx.customer.did,
+        terminated_at: T0 + 420,
+        erased_at: T0 + 420,
+        erased: [
+          { category: 'messages', count: 1, where: 'vendor-store:sqlite' },
+          { category: 'outbox', count: 0, where: 'vendor-store:sqlite' },
+          { category: 'relationship', count: 1, where: 'vendor-store:sqlite' },
+        ],
+      },
+      thid: idOf(ctx, Relationship.terminate.type),
+    }),
+  },
+];
+
+const other = (side: Side): Side => (side === 'customer' ? 'vendor' : 'customer');
+
+function newParty(serviceEndpoint: string): Party {
+  return { ...createPeerIdentity(serviceEndpoint).identity, serviceEndpoint };
+}
+
+function buildPlaintext(spec: Spec, ctx: BuildContext): DidcommMessage {
+  const from = ctx[spec.sender];
+  const to = ctx[other(spec.sender)];
+  return buildMessage({ type: spec.type, from: from.did, to: to.did, id: spec.id, ...spec.input(ctx) }, new ManualClock(spec.at * 1000 + T0 * 1000));
+}
+
+function contextOf(parties: VectorFile['parties'], invitation: Invitation, built: ReadonlyMap<string, Vector>): BuildContext {
+  return {
+    ...parties,
+    invitation,
+    vector(type) {
+      const vector = built.get(type);
+      if (!vector) throw new Error(`vector ${type} is needed before it is built`);
+      return vector;
+    },
+  };
+}
+
+async function pack(vector: Pick<Vector, 'plaintextJson' | 'sender' | 'recipient' | 'packed'>, parties: VectorFile['parties'], engine: EnvelopeEngine): Promise<string> {
+  const sender = parties[vector.sender];
+  const recipient = parties[vector.recipient];
+  return packMessage({
+    message: JSON.parse(vector.plaintextJson) as DidcommMessage,
+    signer: { kid: sender.signing.kid, privateKey: privateKeyObject(sender.signing.privateJwk) },
+    recipients: [{ kid: recipient.agreement.kid, publicKey: publicKeyObject(recipient.agreement.publicJwk) }],
+    engine,
+    enc: vector.packed.enc,
+    fixed: {
+      ephemeralPrivateKey: privateKeyObject(vector.packed.ephemeralPrivateJwk),
+      cek: Buffer.from(vector.packed.cek, 'base64url'),
+      iv: Buffer.from(vector.packed.iv, 'base64url'),
+    },
+  });
+}
+
+/** The invitation the vendor agent itself emits for the stored vendor identity. */
+async function vendorInvitation(vendor: Party): Promise<{ plaintext: Invitation; url: string }> {
+  const store: VendorStore = await openSqliteVendorStore(':memory:');
+  try {
+    const identity = localIdentitySchema.parse(vendor);
+    const agent = createVendorAgent({ name: VENDOR_NAME, publicUrl: VENDOR_PUBLIC_URL, store, identity, policy: vendorPolicySchema.parse({}) });
+    return { plaintext: agent.invitation(), url: agent.invitationUrl() };
+  } finally {
+    await store.close();
+  }
+}
+
+async function generate(previous: VectorFile | undefined): Promise<VectorFile> {
+  const parties = previous?.parties ?? { customer: newParty(CUSTOMER_ENDPOINT), vendor: newParty(VENDOR_ENDPOINT) };
+  const invitation = await vendorInvitation(parties.vendor);
+  const built = new Map<string, Vector>();
+  const ctx = contextOf(parties, invitation.plaintext, built);
+  for (const spec of SPECS) {
+    const plaintext = buildPlaintext(spec, ctx);
+    const plaintextJson = JSON.stringify(plaintext);
+    const sender = parties[spec.sender];
+    const old = previous?.vectors.find((v) => v.type === spec.type)?.packed;
+    const fixed = old ?? {
+      enc: ENC,
+      ephemeralPrivateJwk: toPrivateJwk(generateKeyPairSync('x25519').privateKey),
+      cek: randomBytes(cekLength(ENC)).toString('base64url'),
+      iv: randomBytes(ivLength(ENC)).toString('base64url'),
+      jwe: '',
+    };
+    const receivedAt = spec.at * 1000 + T0 * 1000 + TRANSIT_MS;
+    const draft: Vector = {
+      type: spec.type,
+      sender: spec.sender,
+      recipient: other(spec.sender),
+      receivedAt: { epochMs: receivedAt, iso: new Date(receivedAt).toISOString() },
+      plaintext: JSON.parse(plaintextJson) as Record<string, unknown>,
+      plaintextJson,
+      signedJws: await fastEngine.sign(Buffer.from(plaintextJson, 'utf8'), { kid: sender.signing.kid, privateKey: privateKeyObject(sender.signing.privateJwk) }),
+      packed: { ...fixed, jwe: '' },
+    };
+    const jwe = await pack(draft, parties, joseEngine);
+    // Never store bytes the two engines disagree on.
+    expect(await pack(draft, parties, fastEngine)).toBe(jwe);
+    built.set(spec.type, { ...draft, packed: { ...draft.packed, jwe } });
+  }
+  return fileSchema.parse({
+    description:
+      'One golden vector per Kith message type, in the order of one relationship: plaintext (buildMessage with fixed ids and times), signed JWS (EdDSA), and packed JWE (ECDH-ES+A256KW over X25519, A256CBC-HS512) with a fixed ephemeral key, CEK and IV. Parties are did:peer:2 with the private JWKs below. See docs/protocol/README.md.',
+    generatedBy: 'src/protocol/families/vectors.test.ts with KITH_WRITE_VECTORS=1',
+    parties,
+    invitation,
+    vectors: [...built.values()],
+  });
+}
+
+function readFile(): VectorFile {
+  return fileSchema.parse(JSON.parse(readFileSync(FILE, 'utf8')));
+}
+
+/** What a page's block `<!-- vector key -->` must hold. */
+function docBlockText(file: VectorFile, key: string): string {
+  if (key === 'invitation') return JSON.stringify(file.invitation.plaintext, null, 2);
+  if (key === 'invitation-url') return file.invitation.url;
+  const vector = file.vectors.find((v) => v.type === key);
+  if (!vector) throw new Error(`a page shows a vector for ${key}, which the file does not have`);
+  return JSON.stringify(vector.plaintext, null, 2);
+}
+
+/** The page with every vector block filled from the file, and the keys it shows. */
+function renderPage(text: string, file: VectorFile): { text: string; keys: string[] } {
+  const keys: string[] = [];
+  const rendered = text.replace(DOC_BLOCK, (_block, key: string, lang: string) => {
+    keys.push(key);
+    return `<!-- vector ${key} -->\n\`\`\`${lang}\n${docBlockText(file, key)}\n\`\`\``;
+  });
+  return { text: rendered, keys };
+}
+
+if (WRITE) {
+  beforeAll(async () => {
+    const previous = existsSync(FILE) ? readFile() : undefined;
+    const file = await generate(previous);
+    mkdirSync(new URL('.', FILE), { recursive: true });
+    writeFileSync(FILE, `${JSON.stringify(file, null, 2)}\n`);
+    for (const page of PAGES) {
+      const url = new URL(page, DOCS);
+      if (existsSync(url)) writeFileSync(url, renderPage(readFileSync(url, 'utf8'), file).text);
+    }
+  });
+}
+
+let cached: VectorFile | undefined;
+function stored(): VectorFile {
+  cached ??= readFile();
+  return cached;
+}
+function storedVector(type: string): Vector {
+  const vector = stored().vectors.find((v) => v.type === type);
+  if (!vector) throw new Error(`docs/protocol/vectors/families.json has no vector for ${type}`);
+  return vector;
+}
+
+describe('golden vectors docs/protocol/vectors/families.json', () => {
+  it('has exactly one vector for every message type in the registry, and the spec list covers the registry', () => {
+    const registryTypes = createMessageRegistry().types().sort();
+    expect(SPECS.map((s) => s.type).sort()).toEqual(registryTypes);
+    expect(stored().vectors.map((v) => v.type).sort()).toEqual(registryTypes);
+  });
+
+  it('stores parties whose DIDs are the did:peer:2 of their keys', () => {
+    for (const party of Object.values(stored().parties)) {
+      const { did } = createPeerDid2({ authentication: party.signing.publicJwk, keyAgreement: party.agreement.publicJwk, serviceEndpoint: party.serviceEndpoint });
+      expect(did).toBe(party.did);
+      expect(party.signing.kid).toBe(`${did}#key-2`);
+      expect(party.agreement.kid).toBe(`${did}#key-1`);
+      for (const key of [party.signing, party.agreement]) {
+        expect(publicKeyObject(key.publicJwk).export({ format: 'jwk' })).toEqual(
+          expect.objectContaining({ x: toPrivateJwk(privateKeyObject(key.privateJwk)).x }),
+        );
+      }
+    }
+  });
+
+  describe('the out-of-band invitation', () => {
+    it('is what the vendor agent emits for the stored identity, and its URL parses back to it', async () => {
+      const { invitation, parties } = stored();
+      expect(await vendorInvitation(parties.vendor)).toEqual(invitation);
+      expect(invitationSchema.parse(invitation.plaintext)).toEqual(invitation.plaintext);
+      expect(parseInvitation(invitation.url)).toEqual(invitation.plaintext);
+      expect(parseInvitation(JSON.stringify(invitation.plaintext))).toEqual(invitation.plaintext);
+    });
+  });
+
+  describe.each(SPECS.map((spec) => [spec.type, spec] as const))('%s', (type, spec) => {
+    let vector: Vector;
+    beforeAll(() => {
+      vector = storedVector(type);
+    });
+
+    it('is the plaintext buildMessage makes from the fixed inputs, and plaintextJson is its serialisation', () => {
+      const file = stored();
+      const built = new Map(file.vectors.map((v) => [v.type, v]));
+      const rebuilt = buildPlaintext(spec, contextOf(file.parties, file.invitation.plaintext as Invitation, built));
+      expect(JSON.stringify(rebuilt)).toBe(vector.plaintextJson);
+      expect(JSON.stringify(vector.plaintext)).toBe(vector.plaintextJson);
+      expect(vector.sender).toBe(spec.sender);
+      expect(vector.recipient).toBe(other(spec.sender));
+    });
+
+    it('follows the conventions: UUID v4 id, times in seconds, default TTL of 30 days', () => {
+      const message = didcommMessageSchema.parse(vector.plaintext);
+      expect(message.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(message.created_time).toBe(T0 + spec.at);
+      expect((message.expires_time ?? 0) - (message.created_time ?? 0)).toBe(DEFAULT_MESSAGE_TTL_MS / 1000);
+    });
+
+    it('has a body the registry validates', () => {
+      const registry = createMessageRegistry();
+      expect(() => registry.validate(didcommMessageSchema.parse(vector.plaintext))).not.toThrow();
+    });
+
+    it.each(ENGINES)('signs to the stored JWS with the %s engine', async (_name, engine) => {
+      const sender = stored().parties[vector.sender];
+      const signed = await engine.sign(Buffer.from(vector.plaintextJson, 'utf8'), { kid: sender.signing.kid, privateKey: privateKeyObject(sender.signing.privateJwk) });
+      expect(signed).toBe(vector.signedJws);
+    });
+
+    it.each(ENGINES)('packs to exactly the stored bytes with the %s engine and the fixed parameters', async (_name, engine) => {
+      expect(await pack(vector, stored().parties, engine)).toBe(vector.packed.jwe);
+    });
+
+    it.each(ENGINES)('unpacks the stored bytes through receiveMessage with the %s engine to the stored plaintext', async (_name, engine) => {
+      const { parties } = stored();
+      const recipient = parties[vector.recipient];
+      const recipientKey = { kid: recipient.agreement.kid, privateKey: privateKeyObject(recipient.agreement.privateJwk) };
+      const clock = new ManualClock();
+      clock.set(vector.receivedAt.epochMs);
+      const received = await receiveMessage(vector.packed.jwe, {
+        maxBytes: DEFAULT_MAX_MESSAGE_BYTES,
+        engine,
+        resolver: createDidResolver(),
+        registry: createMessageRegistry(),
+        clock,
+        clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
+        findRecipientKey: (kid) => (kid === recipientKey.kid ? recipientKey : undefined),
+        hasSeen: () => false,
+      });
+      expect(received.message).toEqual(vector.plaintext);
+      expect(received.signedJws).toBe(vector.signedJws);
+      expect(received.senderDid).toBe(parties[vector.sender].did);
+      expect(received.recipientDid).toBe(recipient.did);
+    });
+  });
+
+  it('is what the family pages show, and every message type is shown on one', () => {
+    const shown: string[] = [];
+    for (const page of PAGES) {
+      const text = readFileSync(new URL(page, DOCS), 'utf8');
+      const rendered = renderPage(text, stored());
+      expect(text, `docs/protocol/${page} differs from the vectors (KITH_WRITE_VECTORS=1 rewrites it)`).toBe(rendered.text);
+      shown.push(...rendered.keys);
+    }
+    expect(new Set(shown)).toEqual(new Set(['invitation', 'invitation-url', ...createMessageRegistry().types()]));
+  });
+
+  it('carries, in the delivery, the stored packed basic message byte for byte once re-serialised', () => {
+    const delivery = storedVector(Pickup.delivery.type);
+    const waiting = storedVector(BasicMessage.message.type);
+    const attachments = delivery.plaintext['attachments'] as { id: string; data: { json: unknown } }[];
+    expect(attachments.map((a) => a.id)).toEqual([waiting.plaintext['id']]);
+    expect(JSON.stringify(attachments[0]?.data.json)).toBe(waiting.packed.jwe);
+  });
+});
