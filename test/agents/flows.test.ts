@@ -1,0 +1,227 @@
+/**
+ * The main flows between a personal agent and a vendor agent, in one process over real HTTP on
+ * loopback: connect, messages both ways, either side being down, mute/unmute, and cut-off with a
+ * signed erasure receipt.
+ */
+import { flattenedVerify, importJWK } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isKithError } from '../../src/core/errors.js';
+import { newId } from '../../src/core/ids.js';
+import { findKey } from '../../src/protocol/did/keysFromDocument.js';
+import { resolvePeerDid2 } from '../../src/protocol/did/peer2.js';
+import { didOf } from '../../src/protocol/did/types.js';
+import { BasicMessage, Relationship } from '../../src/protocol/families/index.js';
+import { herIdentity, postEnvelopeRaw, startPair, type Pair } from '../support/agents.js';
+
+const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+
+async function codeOf(work: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await work();
+  } catch (error) {
+    return isKithError(error) ? error.code : String(error);
+  }
+  return undefined;
+}
+
+describe('a personal agent and a vendor agent over real HTTP', () => {
+  let pair: Pair;
+  // Her retries are due within milliseconds, so a test can retry without waiting a second.
+  beforeEach(async () => {
+    pair = await startPair({ personal: { retry: { baseDelayMs: 1, maxDelayMs: 5 } } });
+  });
+  afterEach(async () => {
+    await pair?.cleanup();
+  });
+
+  /** How many copies of a DIDComm message her vault holds, held ones included. */
+  const copiesInVault = (messageId: string) => pair.personal.vault.messages.listAll().filter((m) => m.messageId === messageId).length;
+  const vendorCopies = async (messageId: string) =>
+    (await pair.vendor.agent.messages(pair.link.vendorRelationship.id)).filter((m) => m.messageId === messageId).length;
+  const vendorPending = () => pair.vendor.store.pendingOutbox(pair.link.vendorRelationship.id, 100);
+
+  it('connects her from a fresh pairwise DID, and both sides agree on the relationship', async () => {
+    const { view, record, vendorRelationship } = pair.link;
+    expect(view.state).toBe('active');
+    expect(view.company).toBe(pair.vendor.name);
+    expect(view.theirDid).toBe(pair.vendor.did);
+    expect(view.customerRef).toBe(vendorRelationship.customerRef);
+    expect(vendorRelationship.theirDid).toBe(record.myDid);
+    expect(vendorRelationship.state).toBe('active');
+    expect(record.myDid).toMatch(/^did:peer:2\./);
+    expect(pair.personal.vault.keys.listForRelationship(view.id).map((k) => k.purpose).sort()).toEqual(['authentication', 'keyAgreement']);
+  });
+
+  it('carries messages both ways and stores each once on each side', async () => {
+    const mine = await pair.personal.agent.sendMessage(pair.link.view.id, 'Is my order on its way?');
+    expect(mine.status).toBe('sent');
+    expect(await vendorCopies(mine.messageId)).toBe(1);
+    const atVendor = (await pair.vendor.agent.messages(pair.link.vendorRelationship.id)).find((m) => m.messageId === mine.messageId);
+    expect(atVendor).toMatchObject({ direction: 'in', type: BasicMessage.message.type, body: { content: 'Is my order on its way?' } });
+
+    const theirs = await pair.vendor.agent.sendMessage(pair.link.vendorRelationship.id, 'It ships tomorrow.');
+    expect(theirs.delivered).toBe(true);
+    expect(copiesInVault(theirs.messageId)).toBe(1);
+    expect(await vendorPending()).toEqual([]);
+
+    const thread = pair.personal.agent.messages(pair.link.view.id);
+    expect(thread.map((m) => [m.direction, m.status, m.content])).toEqual([
+      ['out', 'sent', 'Is my order on its way?'],
+      ['in', 'shown', 'It ships tomorrow.'],
+    ]);
+  });
+
+  it('keeps a company message sent while her agent is down in the vendor outbox, and pickup brings it exactly once', async () => {
+    await pair.personal.stop();
+    const sent = await pair.vendor.agent.sendMessage(pair.link.vendorRelationship.id, 'Your invoice is ready.');
+    expect(sent.delivered).toBe(false);
+    const [queued, ...rest] = await vendorPending();
+    expect(rest).toEqual([]);
+    expect(queued?.messageId).toBe(sent.messageId);
+    expect(copiesInVault(sent.messageId)).toBe(0);
+
+    await pair.personal.start();
+    expect(await pair.personal.agent.pickup()).toEqual({ received: 1, failed: 0 });
+    expect(copiesInVault(sent.messageId)).toBe(1);
+    expect(pair.personal.agent.messages(pair.link.view.id).map((m) => [m.status, m.content])).toEqual([['shown', 'Your invoice is ready.']]);
+    expect(await vendorPending()).toEqual([]);
+
+    // The vendor's delivery loop finds nothing left to push.
+    expect(await pair.vendor.agent.deliverDue()).toBe(0);
+    // A push of the same message landing after the pickup (her confirmation lost, say) is
+    // recognised as a replay, and the vendor drops its copy: still exactly one in her vault.
+    await pair.vendor.store.enqueueOutbox({ ...queued!, id: newId(), nextAttemptAt: Date.now(), attempts: 0 });
+    expect(await pair.vendor.agent.deliverDue()).toBe(1);
+    expect(await vendorPending()).toEqual([]);
+    const direct = await postEnvelopeRaw(pair.personal.didcommUrl(pair.link.view.id), queued!.packed);
+    expect([direct.status, direct.json.error?.code]).toEqual([409, 'message.replayed']);
+    expect(await pair.personal.agent.pickup()).toEqual({ received: 0, failed: 0 });
+    expect(copiesInVault(sent.messageId)).toBe(1);
+  });
+
+  it('queues her message while the vendor is down, and deliverOutbox later delivers it exactly once', async () => {
+    await pair.vendor.stop();
+    const outcome = await pair.personal.agent.sendMessage(pair.link.view.id, 'Please call me back.');
+    expect(outcome.status).toBe('queued');
+    expect(pair.personal.vault.outbox.countPending(pair.link.view.id)).toBe(1);
+    expect(pair.personal.vault.messages.findByMessageId(outcome.messageId)?.status).toBe('queued');
+    const [item] = pair.personal.vault.outbox.list();
+    expect(await vendorCopies(outcome.messageId)).toBe(0);
+
+    // Still down: the retry fails and the message stays queued.
+    await sleep(10);
+    expect(await pair.personal.agent.deliverOutbox()).toBe(0);
+    expect(pair.personal.vault.outbox.countPending(pair.link.view.id)).toBe(1);
+
+    await pair.vendor.start();
+    await sleep(10);
+    expect(await pair.personal.agent.deliverOutbox()).toBe(1);
+    expect(await vendorCopies(outcome.messageId)).toBe(1);
+    expect(pair.personal.vault.messages.findByMessageId(outcome.messageId)?.status).toBe('sent');
+    expect(pair.personal.vault.outbox.countPending(pair.link.view.id)).toBe(0);
+    expect(await pair.personal.agent.deliverOutbox()).toBe(0);
+
+    // Sending it again (as after a crash before she recorded the delivery) does not double it.
+    pair.personal.vault.outbox.enqueue({ relationshipId: pair.link.view.id, messageId: item!.messageId, plaintext: item!.plaintext });
+    expect(await pair.personal.agent.deliverOutbox()).toBe(0);
+    expect(pair.personal.vault.outbox.countPending(pair.link.view.id)).toBe(0);
+    expect(await vendorCopies(outcome.messageId)).toBe(1);
+  });
+
+  it('holds company messages in the vendor outbox while she is muted, and unmuting delivers them', async () => {
+    expect((await pair.personal.agent.mute(pair.link.view.id)).state).toBe('muted');
+    expect((await pair.vendor.store.getRelationship(pair.link.vendorRelationship.id))?.state).toBe('muted');
+
+    const sent = await pair.vendor.agent.sendMessage(pair.link.vendorRelationship.id, 'A special offer for you!');
+    expect(sent.delivered).toBe(false);
+    expect((await vendorPending()).map((item) => item.messageId)).toEqual([sent.messageId]);
+    expect(await pair.vendor.agent.deliverDue()).toBe(0);
+    expect(copiesInVault(sent.messageId)).toBe(0);
+
+    expect((await pair.personal.agent.unmute(pair.link.view.id)).state).toBe('active');
+    expect((await pair.vendor.store.getRelationship(pair.link.vendorRelationship.id))?.state).toBe('active');
+    expect(await vendorPending()).toEqual([]);
+    expect(copiesInVault(sent.messageId)).toBe(1);
+    expect(pair.personal.agent.messages(pair.link.view.id).map((m) => [m.status, m.content])).toEqual([['shown', 'A special offer for you!']]);
+  });
+
+  it('keeps a company message picked up while she is muted as held, and unmuting shows it', async () => {
+    await pair.personal.agent.mute(pair.link.view.id);
+    const sent = await pair.vendor.agent.sendMessage(pair.link.vendorRelationship.id, 'We have news.');
+    expect(sent.delivered).toBe(false);
+
+    expect(await pair.personal.agent.pickup()).toEqual({ received: 1, failed: 0 });
+    expect(await vendorPending()).toEqual([]);
+    expect(pair.personal.agent.messages(pair.link.view.id)).toEqual([]);
+    expect(pair.personal.agent.messages(pair.link.view.id, { includeHeld: true }).map((m) => [m.status, m.content])).toEqual([['held', 'We have news.']]);
+
+    await pair.personal.agent.unmute(pair.link.view.id);
+    expect(pair.personal.agent.messages(pair.link.view.id).map((m) => [m.status, m.content])).toEqual([['shown', 'We have news.']]);
+    expect(copiesInVault(sent.messageId)).toBe(1);
+  });
+
+  it('cuts off with a receipt signed by the company’s DID key, destroys her keys and erases the company’s copy', async () => {
+    const relationshipId = pair.link.view.id;
+    const herDid = pair.link.record.myDid;
+    expect((await pair.personal.agent.sendMessage(relationshipId, 'Forget me, please.')).status).toBe('sent');
+    await pair.vendor.agent.sendMessage(pair.link.vendorRelationship.id, 'Sorry to see you go.');
+    await pair.personal.agent.mute(relationshipId);
+    await pair.vendor.agent.sendMessage(pair.link.vendorRelationship.id, 'One last offer?');
+    expect(await vendorPending()).toHaveLength(1);
+    const oldKids = [herIdentity(pair.personal, relationshipId)].flatMap((identity) => [identity.signing.kid, identity.agreement.kid]);
+
+    const receipt = await pair.personal.agent.cutOff(relationshipId);
+
+    // The receipt verifies against the Ed25519 key the vendor's DID document lists for authentication,
+    // with jose alone (independently of Kith's receive pipeline).
+    const general = JSON.parse(receipt.jws) as { payload: string; signatures: { protected: string; signature: string; header?: { kid?: string } }[] };
+    expect(general.signatures).toHaveLength(1);
+    const [signature] = general.signatures;
+    const kid = signature!.header?.kid ?? '';
+    expect(didOf(kid)).toBe(pair.vendor.did);
+    const key = findKey(resolvePeerDid2(pair.vendor.did), kid, 'authentication');
+    const publicKey = await importJWK({ ...key.jwk }, 'EdDSA');
+    const flattened = { payload: general.payload, protected: signature!.protected, signature: signature!.signature };
+    const verified = await flattenedVerify(flattened, publicKey);
+    const plaintext = JSON.parse(new TextDecoder().decode(verified.payload)) as { type: string; from: string; to: string[]; body: Record<string, unknown> };
+    expect(plaintext.type).toBe(Relationship.erasureReceipt.type);
+    expect(plaintext.from).toBe(pair.vendor.did);
+    expect(plaintext.to).toEqual([herDid]);
+    expect(plaintext.body).toEqual(receipt.body);
+    expect(plaintext.body['relationship']).toBe(herDid);
+    expect(plaintext.body['erased']).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ category: 'messages', count: 3 }),
+        expect.objectContaining({ category: 'outbox', count: 1 }),
+      ]),
+    );
+    // …and a receipt altered after signing does not.
+    const forgedPayload = Buffer.from(JSON.stringify({ ...plaintext, body: { ...plaintext.body, erased: [] } })).toString('base64url');
+    await expect(flattenedVerify({ ...flattened, payload: forgedPayload }, publicKey)).rejects.toThrow();
+    expect(pair.personal.agent.receipts(relationshipId).map((r) => r.jws)).toEqual([receipt.jws]);
+
+    // Her keys for the relationship are gone.
+    expect(pair.personal.vault.keys.listForRelationship(relationshipId)).toEqual([]);
+    for (const oldKid of oldKids) expect(pair.personal.vault.keys.getByKid(oldKid)).toBeUndefined();
+    expect(pair.personal.agent.relationship(relationshipId).state).toBe('cut_off');
+
+    // The company holds no messages or outbox for it, and no longer knows her DID.
+    const store = pair.vendor.store;
+    expect(await store.listMessages(pair.link.vendorRelationship.id)).toEqual([]);
+    expect(await store.pendingOutbox(pair.link.vendorRelationship.id, 100)).toEqual([]);
+    expect(await store.countPendingOutbox(pair.link.vendorRelationship.id)).toBe(0);
+    expect(await store.findRelationshipByDid(herDid)).toBeUndefined();
+    expect(await store.isTombstoned(herDid)).toBe(true);
+    expect((await store.getRelationship(pair.link.vendorRelationship.id))?.state).toBe('cut_off');
+    // (Its replay memory still lists bare message ids until they expire, as it must to refuse a
+    // replay; those rows name no relationship, DID or content.)
+    const everything = JSON.stringify(await pair.vendor.snapshot());
+    for (const gone of [herDid, 'Forget me, please.', 'Sorry to see you go.', 'One last offer?', pair.link.vendorRelationship.customerRef]) {
+      expect(everything).not.toContain(gone);
+    }
+
+    // Neither side can write on it any more.
+    expect(await codeOf(() => pair.personal.agent.sendMessage(relationshipId, 'hello?'))).toBe('relationship.cut_off');
+    expect(await codeOf(() => pair.vendor.agent.sendMessage(pair.link.vendorRelationship.id, 'hello?'))).toBe('relationship.cut_off');
+  });
+});

@@ -1,0 +1,107 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RelationshipView } from '../../src/personal/views.js';
+import {
+  DEFAULT_BUILT_FILES,
+  REPO_ROOT,
+  childPidsOf,
+  ensureBuilt,
+  fatal,
+  freePortRange,
+  isAlive,
+  isListening,
+  killAllStarted,
+  spawnLogged,
+  waitFor,
+  type LoggedProcess,
+} from '../support/processes.js';
+
+/**
+ * `npm start` smoke test: the demo (`node dist/src/cli/demo.js`) starts a personal agent and three
+ * demo companies as child processes, connects to each, prints the local API URL and token, and
+ * stops everything cleanly on Ctrl-C (SIGINT).
+ *
+ * Contract: env KITH_DEMO_HOME (state dir) and KITH_DEMO_BASE_PORT (uses base .. base+3); stdout
+ * has a line `API token: <token>` and the local API URL.
+ */
+
+const DEMO_SCRIPT = 'dist/src/cli/demo.js';
+const DEMO_COMPANIES = ['Acme Outfitters', 'Northwind Energy', 'Bluebird Books'];
+
+let root: string;
+let demo: LoggedProcess | undefined;
+let failed = false;
+
+beforeAll(() => {
+  // Build if needed (the demo's source may be newer than the last build of a bare `vitest run`).
+  ensureBuilt(existsSync(join(REPO_ROOT, 'src/cli/demo.ts')) ? [...DEFAULT_BUILT_FILES, DEMO_SCRIPT] : DEFAULT_BUILT_FILES);
+  root = mkdtempSync(join(tmpdir(), 'kith-e2e-start-'));
+}, 180_000);
+
+beforeEach((context) => {
+  context.onTestFailed(() => {
+    failed = true;
+  });
+});
+
+afterAll(async () => {
+  if (demo && !demo.exit()) {
+    // Let the demo stop its children; if it does not, kill it and them.
+    const children = childPidsOf(demo.pid);
+    await demo.signalAndWait('SIGINT', 10_000).catch(() => undefined);
+    for (const pid of children) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  await killAllStarted();
+  if (!root) return;
+  if (failed) console.warn(`kith start e2e: failed; demo home and logs kept in ${root}`);
+  else rmSync(root, { recursive: true, force: true });
+}, 30_000);
+
+describe('npm start (the demo)', () => {
+  it('starts an agent and three connected demo companies, and stops them all on SIGINT', { timeout: 90_000 }, async () => {
+    expect(existsSync(join(REPO_ROOT, DEMO_SCRIPT)), `${DEMO_SCRIPT} is not built`).toBe(true);
+    const base = await freePortRange(4);
+    const ports = [base, base + 1, base + 2, base + 3];
+    demo = spawnLogged(join(REPO_ROOT, DEMO_SCRIPT), [], {
+      name: 'demo',
+      logDir: join(root, 'logs'),
+      env: { KITH_DEMO_HOME: join(root, 'demo-home'), KITH_DEMO_BASE_PORT: String(base) },
+    });
+    const running = demo;
+
+    const { url, token } = await waitFor(
+      'the demo to print its API token',
+      () => {
+        const exit = running.exit();
+        if (exit) throw fatal(`demo exited early (${exit.code ?? exit.signal})`);
+        const out = running.stdout();
+        const tokenMatch = /API token:\s*(\S+)/.exec(out);
+        const urlMatch = /(http:\/\/(?:127\.0\.0\.1|localhost):\d+)\/api\b/.exec(out) ?? /(http:\/\/(?:127\.0\.0\.1|localhost):\d+)/.exec(out);
+        return tokenMatch && urlMatch ? { url: urlMatch[1]!, token: tokenMatch[1]! } : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}\n--- demo stdout ---\n${running.stdout()}\n--- demo stderr ---\n${running.stderr()}`);
+    });
+    expect(url).toBe(`http://127.0.0.1:${base}`);
+
+    const response = await fetch(`${url}/api/relationships`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+    const { relationships } = (await response.json()) as { relationships: RelationshipView[] };
+    expect(relationships).toHaveLength(3);
+    expect(relationships.map((r) => r.company).sort()).toEqual([...DEMO_COMPANIES].sort());
+    expect(relationships.every((r) => r.state === 'active')).toBe(true);
+    for (const port of ports) expect(await isListening(port), `port ${port} listens`).toBe(true);
+
+    // Its four servers are child processes (where /proc lets us see them).
+    const children = childPidsOf(running.pid);
+    if (existsSync('/proc')) expect(children.length).toBeGreaterThanOrEqual(4);
+
+    const exit = await running.signalAndWait('SIGINT', 10_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    await waitFor('the demo’s child processes to be gone', () => (children.every((pid) => !isAlive(pid)) ? true : undefined), { timeoutMs: 5_000 });
+    for (const port of ports) expect(await isListening(port), `port ${port} is closed`).toBe(false);
+  });
+});

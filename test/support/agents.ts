@@ -1,0 +1,336 @@
+/**
+ * Stands up real agents for tests: one process, but real HTTP on loopback between them, a real
+ * SQLite vendor store, a real (encrypted) personal vault, and loggers writing to files the tests
+ * can read back. Every handle knows how to take its HTTP listener down and bring it back on the
+ * same port (the port is part of the DIDs, so it must not change), and how to clean up after itself.
+ */
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Hono } from 'hono';
+import type { Clock } from '../../src/core/clock.js';
+import { newToken } from '../../src/core/ids.js';
+import { listen, type Listening } from '../../src/core/listen.js';
+import { createLogger, type Logger } from '../../src/core/log.js';
+import { createPersonalAgent, type PersonalAgent } from '../../src/personal/createPersonalAgent.js';
+import { createLocalApi } from '../../src/personal/http/localApi.js';
+import type { RelationshipRecord } from '../../src/personal/vault/relationshipRepo.js';
+import { Vault } from '../../src/personal/vault/vault.js';
+import type { RelationshipView } from '../../src/personal/views.js';
+import { createPeerIdentity, type LocalIdentity } from '../../src/protocol/agent/identity.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/protocol/envelope/receive.js';
+import { parsePolicy } from '../../src/vendor/config.js';
+import { createVendorAgent, type VendorAgent } from '../../src/vendor/createVendorAgent.js';
+import type { RetryPolicy } from '../../src/vendor/delivery.js';
+import { createVendorApp } from '../../src/vendor/http/app.js';
+import { openSqliteVendorStore } from '../../src/vendor/store/sqlite.js';
+import type { VendorRelationship, VendorStore } from '../../src/vendor/store/types.js';
+
+export const LOOPBACK = '127.0.0.1';
+
+/** A logger that appends each line synchronously, so a test can read the file right after acting. */
+export function fileLogger(path: string, component: string): Logger {
+  writeFileSync(path, '');
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      appendFileSync(path, chunk);
+      callback();
+    },
+  });
+  return createLogger(stream, component);
+}
+
+/** A listener whose app can be set after the port is known, and that can go down and come back on the same port. */
+interface Served {
+  readonly port: number;
+  readonly url: string;
+  readonly running: boolean;
+  setApp(app: Hono): void;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+async function serve(): Promise<Served> {
+  let inner: Hono | undefined;
+  const outer = new Hono();
+  outer.all('*', (c) => (inner ? inner.fetch(c.req.raw, c.env) : c.text('not ready', 503)));
+  let listening: Listening | undefined = await listen(outer, 0, LOOPBACK);
+  const port = listening.port;
+  return {
+    port,
+    url: `http://${LOOPBACK}:${port}`,
+    get running() {
+      return listening !== undefined;
+    },
+    setApp(app) {
+      inner = app;
+    },
+    async stop() {
+      const current = listening;
+      listening = undefined;
+      await current?.close();
+    },
+    async start() {
+      if (listening) return;
+      listening = await listen(outer, port, LOOPBACK);
+    },
+  };
+}
+
+export interface VendorOptions {
+  name?: string;
+  /** The policy file's content, checked by parsePolicy; default `{}`. */
+  policy?: unknown;
+  maxMessageBytes?: number;
+  clock?: Clock;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface VendorHandle {
+  name: string;
+  agent: VendorAgent;
+  store: VendorStore;
+  /** The vendor's own DID and private keys (tests sign "as the vendor" with them). */
+  identity: LocalIdentity;
+  did: string;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** `<url>/didcomm` */
+  didcommUrl: string;
+  port: number;
+  adminToken: string;
+  dir: string;
+  dbPath: string;
+  logPath: string;
+  /** Every body that reached the vendor agent's `receive` from its HTTP endpoint, as sent. */
+  inbound: string[];
+  snapshot(): Promise<Record<string, unknown[]>>;
+  /** Takes the HTTP listener down (the agent and store stay). */
+  stop(): Promise<void>;
+  /** Brings the listener back on the same port. */
+  start(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function startVendor(options: VendorOptions = {}): Promise<VendorHandle> {
+  const name = options.name ?? 'Analytical Engines Ltd';
+  const dir = mkdtempSync(join(tmpdir(), 'kith-vendor-'));
+  const dbPath = join(dir, 'vendor.db');
+  const logPath = join(dir, 'vendor.log');
+  const logger = fileLogger(logPath, 'vendor');
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const served = await serve();
+  const store = await openSqliteVendorStore(dbPath);
+  const { identity } = createPeerIdentity(`${served.url}/didcomm`);
+  const agent = createVendorAgent({
+    name,
+    publicUrl: served.url,
+    store,
+    identity,
+    policy: parsePolicy(options.policy ?? {}),
+    logger,
+    maxMessageBytes,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  const inbound: string[] = [];
+  const recording: VendorAgent = {
+    ...agent,
+    receive(packed) {
+      inbound.push(typeof packed === 'string' ? packed : Buffer.from(packed).toString('utf8'));
+      return agent.receive(packed);
+    },
+  };
+  const adminToken = newToken();
+  served.setApp(createVendorApp({ agent: recording, adminToken, maxMessageBytes, logger }));
+  let cleaned = false;
+  return {
+    name,
+    agent,
+    store,
+    identity,
+    did: identity.did,
+    url: served.url,
+    didcommUrl: `${served.url}/didcomm`,
+    port: served.port,
+    adminToken,
+    dir,
+    dbPath,
+    logPath,
+    inbound,
+    snapshot: () => store.snapshot(),
+    stop: () => served.stop(),
+    start: () => served.start(),
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      await served.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PersonalOptions {
+  passphrase?: string;
+  maxMessageBytes?: number;
+  clock?: Clock;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface PersonalHandle {
+  agent: PersonalAgent;
+  vault: Vault;
+  vaultPath: string;
+  passphrase: string;
+  /** `http://127.0.0.1:<port>`: the local API under `/api`, DIDComm under `/didcomm/<route>`. */
+  url: string;
+  port: number;
+  /** Bearer token of the local API. */
+  token: string;
+  dir: string;
+  logPath: string;
+  snapshot(): Record<string, unknown[]>;
+  /** Her relationship record, decrypted from the vault. */
+  record(relationshipId: string): RelationshipRecord;
+  /** `<url>/didcomm/<routeToken>` of one relationship. */
+  didcommUrl(relationshipId: string): string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function startPersonal(options: PersonalOptions = {}): Promise<PersonalHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'kith-personal-'));
+  const vaultPath = join(dir, 'vault.db');
+  const logPath = join(dir, 'personal.log');
+  const logger = fileLogger(logPath, 'personal');
+  const passphrase = options.passphrase ?? 'correct horse battery staple';
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const vault = Vault.create(vaultPath, passphrase, { kdf: { N: 2 ** 12 } });
+  const served = await serve();
+  const agent = createPersonalAgent({
+    vault,
+    inboundBaseUrl: () => served.url,
+    logger,
+    maxMessageBytes,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  const token = newToken();
+  served.setApp(createLocalApi({ agent, token, port: () => served.port, maxMessageBytes, logger }));
+  const record = (relationshipId: string): RelationshipRecord => {
+    const found = vault.relationships.get(relationshipId);
+    if (!found) throw new Error(`no relationship ${relationshipId} in the vault`);
+    return found;
+  };
+  let cleaned = false;
+  return {
+    agent,
+    vault,
+    vaultPath,
+    passphrase,
+    url: served.url,
+    port: served.port,
+    token,
+    dir,
+    logPath,
+    snapshot: () => vault.snapshot(),
+    record,
+    didcommUrl: (relationshipId) => `${served.url}/didcomm/${record(relationshipId).routeToken}`,
+    stop: () => served.stop(),
+    start: () => served.start(),
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      await served.stop();
+      vault.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Link {
+  /** Her side, as the agent shows it. */
+  view: RelationshipView;
+  /** Her side, as the vault stores it (route token, pairwise DID). */
+  record: RelationshipRecord;
+  /** The vendor's side. */
+  vendorRelationship: VendorRelationship;
+}
+
+/** She connects to the vendor through its invitation URL, over HTTP. */
+export async function connect(personal: PersonalHandle, vendor: VendorHandle): Promise<Link> {
+  const view = await personal.agent.connect(vendor.agent.invitationUrl());
+  const vendorRelationship = await vendor.store.findRelationshipByDid(view.myDid);
+  if (!vendorRelationship) throw new Error('the vendor has no relationship for her new DID');
+  return { view, record: personal.record(view.id), vendorRelationship };
+}
+
+/** Her pairwise identity for one relationship, private keys included, read from the vault. */
+export function herIdentity(personal: PersonalHandle, relationshipId: string): LocalIdentity {
+  const record = personal.record(relationshipId);
+  const keys = personal.vault.keys.listForRelationship(relationshipId);
+  const signing = keys.find((k) => k.purpose === 'authentication');
+  const agreement = keys.find((k) => k.purpose === 'keyAgreement');
+  if (!signing || !agreement) throw new Error('the relationship has no keys');
+  return {
+    did: record.myDid,
+    signing: { kid: signing.kid, privateJwk: signing.privateJwk, publicJwk: signing.publicJwk },
+    agreement: { kid: agreement.kid, privateJwk: agreement.privateJwk, publicJwk: agreement.publicJwk },
+  };
+}
+
+export interface Pair {
+  vendor: VendorHandle;
+  personal: PersonalHandle;
+  link: Link;
+  cleanup(): Promise<void>;
+}
+
+/** A vendor and a personal agent, connected. */
+export async function startPair(options: { vendor?: VendorOptions; personal?: PersonalOptions } = {}): Promise<Pair> {
+  const vendor = await startVendor(options.vendor);
+  const personal = await startPersonal(options.personal);
+  try {
+    const link = await connect(personal, vendor);
+    return {
+      vendor,
+      personal,
+      link,
+      async cleanup() {
+        await personal.cleanup();
+        await vendor.cleanup();
+      },
+    };
+  } catch (error) {
+    await personal.cleanup();
+    await vendor.cleanup();
+    throw error;
+  }
+}
+
+export interface HttpResult {
+  status: number;
+  text: string;
+  /** The parsed JSON body, or undefined when it is not JSON. */
+  json: { error?: { code?: string; message?: string; details?: Record<string, unknown> } } & Record<string, unknown>;
+}
+
+/** POSTs raw bytes as a DIDComm envelope. */
+export async function postEnvelopeRaw(url: string, body: string | Uint8Array): Promise<HttpResult> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/didcomm-encrypted+json' },
+    body: typeof body === 'string' ? body : Buffer.from(body),
+  });
+  const text = await response.text();
+  let json: HttpResult['json'] = {};
+  try {
+    json = JSON.parse(text) as HttpResult['json'];
+  } catch {
+    // not JSON: an envelope or empty
+  }
+  return { status: response.status, text, json };
+}
