@@ -5,7 +5,7 @@ import { newToken } from '../core/ids.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { createPeerIdentity, agreementKeyOf, signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
-import { postEnvelope } from '../protocol/agent/transport.js';
+import { isAlreadyDelivered, postEnvelope } from '../protocol/agent/transport.js';
 import { buildMessage } from '../protocol/buildMessage.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
 import { didOf, type DidResolver } from '../protocol/did/types.js';
@@ -366,8 +366,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
           await postEnvelope(endpoint, packed, transport);
           delivered += 1;
         } catch (error) {
-          const alreadyThere = error instanceof TransportError && error.details?.['code'] === 'message.replayed';
-          if (!alreadyThere) {
+          if (!isAlreadyDelivered(error)) {
             vault.outbox.reschedule(item.id, clock.now() + nextAttemptDelay(item.attempts + 1, retry), item.attempts + 1);
             continue;
           }

@@ -42,6 +42,24 @@ export function publicKeyObject(jwk: OkpPublicJwk): KeyObject {
   return createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: 'jwk' });
 }
 
+const publicKeyObjects = new Map<string, KeyObject>();
+const PUBLIC_KEY_CACHE_LIMIT = 10_000;
+
+/**
+ * Like publicKeyObject, memoised: peers' keys come back on every message and building a KeyObject
+ * from a JWK costs more than the verification it serves. Public keys only; bounded.
+ */
+export function cachedPublicKeyObject(jwk: OkpPublicJwk): KeyObject {
+  const cacheKey = `${jwk.crv}:${jwk.x}`;
+  let key = publicKeyObjects.get(cacheKey);
+  if (!key) {
+    key = publicKeyObject(jwk);
+    if (publicKeyObjects.size >= PUBLIC_KEY_CACHE_LIMIT) publicKeyObjects.clear();
+    publicKeyObjects.set(cacheKey, key);
+  }
+  return key;
+}
+
 export function privateKeyObject(jwk: OkpPrivateJwk): KeyObject {
   return createPrivateKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d }, format: 'jwk' });
 }

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { TransportError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
-import { postEnvelope } from '../protocol/agent/transport.js';
+import { isAlreadyDelivered, postEnvelope } from '../protocol/agent/transport.js';
 import type { DidResolver } from '../protocol/did/types.js';
 import type { OutboxItem, VendorStore } from './store/types.js';
 
@@ -51,8 +51,7 @@ export class OutboxDelivery {
       if (!peer.endpoint) return false;
       await postEnvelope(peer.endpoint, item.packed, this.fetchImpl ? { fetch: this.fetchImpl } : {});
     } catch (error) {
-      const alreadyThere = error instanceof TransportError && error.details?.['code'] === 'message.replayed';
-      if (!alreadyThere) {
+      if (!isAlreadyDelivered(error)) {
         const attempts = item.attempts + 1;
         await this.store.rescheduleOutbox(item.id, this.clock.now() + nextAttemptDelay(attempts, this.retry), attempts);
         this.logger.info('outbox_retry_scheduled', {

@@ -1,9 +1,8 @@
-import type { KeyObject } from 'node:crypto';
 import { DidError } from '../../core/errors.js';
 import { didCommEndpoint, keysFor } from '../did/keysFromDocument.js';
 import type { DidResolver } from '../did/types.js';
 import type { RecipientPublicKey } from '../envelope/engine.js';
-import { publicKeyObject } from '../keys.js';
+import { cachedPublicKeyObject } from '../keys.js';
 
 /** What we need to send to someone: their key-agreement key and (if any) their endpoint. */
 export interface RemotePeer {
@@ -11,8 +10,6 @@ export interface RemotePeer {
   agreementKey: RecipientPublicKey;
   endpoint: string | undefined;
 }
-
-const publicKeys = new Map<string, KeyObject>();
 
 /**
  * Resolves a DID to the key we encrypt to and the endpoint we post to.
@@ -22,11 +19,5 @@ export async function resolvePeer(resolver: DidResolver, did: string): Promise<R
   const document = await resolver.resolve(did);
   const [key] = keysFor(document, 'keyAgreement');
   if (!key) throw new DidError('did.key_not_found', 'DID has no key-agreement key', { details: { did } });
-  let publicKey = publicKeys.get(key.jwk.x);
-  if (!publicKey) {
-    publicKey = publicKeyObject(key.jwk);
-    if (publicKeys.size > 10_000) publicKeys.clear();
-    publicKeys.set(key.jwk.x, publicKey);
-  }
-  return { did, agreementKey: { kid: key.kid, publicKey }, endpoint: didCommEndpoint(document) };
+  return { did, agreementKey: { kid: key.kid, publicKey: cachedPublicKeyObject(key.jwk) }, endpoint: didCommEndpoint(document) };
 }

@@ -42,3 +42,11 @@ export async function postEnvelope(endpoint: string, packed: string, options: Tr
   const isEnvelope = (response.headers.get('content-type') ?? '').startsWith(MEDIA_TYPE.encrypted);
   return { status: response.status, reply: isEnvelope && text.length > 0 ? text : undefined };
 }
+
+/**
+ * A push the peer refused because it already had the message (it came by pickup too): for the
+ * sender's outbox that counts as delivered.
+ */
+export function isAlreadyDelivered(error: unknown): boolean {
+  return error instanceof TransportError && error.details?.['code'] === 'message.replayed';
+}

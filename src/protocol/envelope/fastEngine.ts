@@ -6,19 +6,6 @@ import { cekLength, decryptContent, deriveKeyEncryptionKey, encryptContent, ivLe
 const SIGNED_PROTECTED_B64 = Buffer.from(JSON.stringify(SIGNED_PROTECTED_HEADER)).toString('base64url');
 const EMPTY = new Uint8Array(0);
 
-/** Public keys parsed from JWK `x` values, cached: the same peers' keys come back on every message. */
-const epkCache = new Map<string, KeyObject>();
-function x25519PublicKey(x: string): KeyObject {
-  let key = epkCache.get(x);
-  if (!key) {
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
-    // Ephemeral keys are single-use, so bound the cache rather than let it grow per message.
-    if (epkCache.size > 256) epkCache.clear();
-    epkCache.set(x, key);
-  }
-  return key;
-}
-
 export function signSync(payload: Uint8Array, signer: SigningKey): string {
   const payloadB64 = Buffer.from(payload).toString('base64url');
   const signature = edSign(null, Buffer.from(`${SIGNED_PROTECTED_B64}.${payloadB64}`), signer.privateKey);
@@ -52,7 +39,7 @@ export function encryptSync(plaintext: Uint8Array, recipients: RecipientPublicKe
 export function decryptSync(jwe: ParsedJwe, recipient: RecipientPrivateKey): Buffer {
   const apu = jwe.header.apu ? Buffer.from(jwe.header.apu, 'base64url') : EMPTY;
   const apv = jwe.header.apv ? Buffer.from(jwe.header.apv, 'base64url') : EMPTY;
-  const kek = deriveKeyEncryptionKey(recipient.privateKey, x25519PublicKey(jwe.header.epk.x), apu, apv);
+  const kek = deriveKeyEncryptionKey(recipient.privateKey, createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: jwe.header.epk.x }, format: 'jwk' }), apu, apv);
   const cek = unwrapKey(kek, jwe.encryptedKey);
   const enc = jwe.header.enc as ContentEncryption;
   if (cek.length !== cekLength(enc)) throw new Error('unwrapped key has the wrong length');

@@ -1,11 +1,10 @@
-import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { EnvelopeError, MessageError } from '../../core/errors.js';
 import { tryParseJson } from '../../core/json.js';
 import { findKey } from '../did/keysFromDocument.js';
 import { didOf, type DidResolver } from '../did/types.js';
 import type { MessageRegistry } from '../families/registry.js';
-import { publicKeyObject } from '../keys.js';
+import { cachedPublicKeyObject } from '../keys.js';
 import { didcommMessageSchema, type DidcommMessage } from '../message.js';
 import { messageExpiry } from '../buildMessage.js';
 import type { EnvelopeEngine, ParsedJwe, ParsedJws, RecipientPrivateKey } from './engine.js';
@@ -37,17 +36,6 @@ export interface ReceivedMessage {
   recipientKid: string;
   /** The inner JWS as received: kept when the message is evidence (an erasure receipt). */
   signedJws: string;
-}
-
-const verifyKeyCache = new Map<string, KeyObject>();
-function verificationKey(x: string): KeyObject {
-  let key = verifyKeyCache.get(x);
-  if (!key) {
-    key = publicKeyObject({ kty: 'OKP', crv: 'Ed25519', x });
-    if (verifyKeyCache.size > 10_000) verifyKeyCache.clear();
-    verifyKeyCache.set(x, key);
-  }
-  return key;
 }
 
 function decodeB64(value: string): Buffer {
@@ -142,7 +130,7 @@ export async function receiveMessage(input: Uint8Array | string, ctx: ReceiveCon
   const senderDid = didOf(signerKid);
   const document = await ctx.resolver.resolve(senderDid);
   const signingKey = findKey(document, signerKid, 'authentication');
-  if (!(await ctx.engine.verify(jws, verificationKey(signingKey.jwk.x)))) {
+  if (!(await ctx.engine.verify(jws, cachedPublicKeyObject(signingKey.jwk)))) {
     throw new EnvelopeError('envelope.signature_invalid', 'Signature does not verify');
   }
 
