@@ -5,7 +5,7 @@ import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
 import type { Logger } from '../../core/log.js';
-import { readBodyWithLimit } from '../../core/readBody.js';
+import { readRequestBody } from '../../core/readBody.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import type { PersonalAgent } from '../createPersonalAgent.js';
 import { exportVault, sealExport } from '../vault/export.js';
@@ -47,7 +47,7 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   app.onError((error, c) => respondWithError(c, error, logger));
 
   app.post('/didcomm/:route', async (c) => {
-    const body = await readBodyWithLimit(c.req.raw, options.maxMessageBytes);
+    const body = await readRequestBody(c.req.raw, c.env, options.maxMessageBytes);
     const { reply } = await agent.receivePushed(c.req.param('route'), body);
     return reply === undefined ? c.body(null, 202) : c.body(reply, 200, { 'content-type': MEDIA_TYPE.encrypted });
   });

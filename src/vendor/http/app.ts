@@ -4,7 +4,7 @@ import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
 import type { Logger } from '../../core/log.js';
-import { readBodyWithLimit } from '../../core/readBody.js';
+import { readRequestBody } from '../../core/readBody.js';
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import type { VendorAgent } from '../createVendorAgent.js';
@@ -39,7 +39,7 @@ export function createVendorApp(options: VendorAppOptions): Hono {
   app.get('/health', (c) => c.json({ ok: true, name: agent.name }));
 
   app.post('/didcomm', async (c) => {
-    const body = await readBodyWithLimit(c.req.raw, options.maxMessageBytes);
+    const body = await readRequestBody(c.req.raw, c.env, options.maxMessageBytes);
     const { reply } = await agent.receive(body);
     if (reply === undefined) return c.body(null, 202);
     return c.body(reply, 200, { 'content-type': MEDIA_TYPE.encrypted });
