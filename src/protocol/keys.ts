@@ -22,12 +22,28 @@ export interface KeyPairJwk {
   privateJwk: OkpPrivateJwk;
 }
 
+/** Both OKP curves' DER encodings end with the raw 32-byte key (SPKI 44 bytes, PKCS#8 48 bytes). */
+const RAW_KEY_BYTES = 32;
+
+/**
+ * A fresh key pair as JWKs, built from the DER bytes rather than by exporting the new KeyObject
+ * as a JWK: on Node 20 a garbage collection during that export can deadlock the process
+ * (the key-generation job's cleanup waits on a lock the export holds).
+ */
 export function generateKeyPair(crv: KeyCurve): KeyPairJwk {
   const { publicKey, privateKey } =
-    crv === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('x25519');
-  return { publicJwk: toPublicJwk(publicKey), privateJwk: toPrivateJwk(privateKey) };
+    crv === 'Ed25519'
+      ? generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } })
+      : generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+  const x = publicKey.subarray(-RAW_KEY_BYTES).toString('base64url');
+  const d = privateKey.subarray(-RAW_KEY_BYTES).toString('base64url');
+  return {
+    publicJwk: okpPublicJwkSchema.parse({ kty: 'OKP', crv, x }),
+    privateJwk: okpPrivateJwkSchema.parse({ kty: 'OKP', crv, x, d }),
+  };
 }
 
+/** JWK export of an existing KeyObject (tests and vectors; see generateKeyPair for fresh keys). */
 export function toPublicJwk(key: KeyObject): OkpPublicJwk {
   const jwk = key.export({ format: 'jwk' });
   return okpPublicJwkSchema.parse({ kty: jwk.kty, crv: jwk.crv, x: jwk.x });
@@ -36,6 +52,12 @@ export function toPublicJwk(key: KeyObject): OkpPublicJwk {
 export function toPrivateJwk(key: KeyObject): OkpPrivateJwk {
   const jwk = key.export({ format: 'jwk' });
   return okpPrivateJwkSchema.parse({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d });
+}
+
+/** The raw public key of a KeyObject (via DER, for the reason given at generateKeyPair). */
+export function rawPublicKeyOf(key: KeyObject): Buffer {
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  return publicKey.export({ format: 'der', type: 'spki' }).subarray(-RAW_KEY_BYTES);
 }
 
 export function publicKeyObject(jwk: OkpPublicJwk): KeyObject {

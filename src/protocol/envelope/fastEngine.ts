@@ -1,6 +1,7 @@
-import { createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { computeApv, type EncryptOptions, type EnvelopeEngine, type ParsedJwe, type ParsedJws, type RecipientPrivateKey, type RecipientPublicKey, type SigningKey } from './engine.js';
 import { MEDIA_TYPE, SIGNED_PROTECTED_HEADER, serializeGeneralJwe, serializeGeneralJws } from './format.js';
+import { rawPublicKeyOf } from '../keys.js';
 import { cekLength, decryptContent, deriveKeyEncryptionKey, encryptContent, ivLength, unwrapKey, wrapKey, type ContentEncryption } from './joseParts.js';
 
 const SIGNED_PROTECTED_B64 = Buffer.from(JSON.stringify(SIGNED_PROTECTED_HEADER)).toString('base64url');
@@ -12,17 +13,23 @@ export function signSync(payload: Uint8Array, signer: SigningKey): string {
   return serializeGeneralJws(payloadB64, SIGNED_PROTECTED_B64, signature.toString('base64url'), signer.kid);
 }
 
+/** A new X25519 key per message (or the fixed one of a test vector), and its public `x`, via DER (see keys.ts). */
+function ephemeralKey(options: EncryptOptions): { ephemeral: KeyObject; epkX: string } {
+  if (options.fixed) return { ephemeral: options.fixed.ephemeralPrivateKey, epkX: rawPublicKeyOf(options.fixed.ephemeralPrivateKey).toString('base64url') };
+  const { publicKey, privateKey } = generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+  return { ephemeral: createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' }), epkX: publicKey.subarray(-32).toString('base64url') };
+}
+
 export function encryptSync(plaintext: Uint8Array, recipients: RecipientPublicKey[], options: EncryptOptions): string {
   const enc: ContentEncryption = options.enc;
-  const ephemeral = options.fixed?.ephemeralPrivateKey ?? generateKeyPairSync('x25519').privateKey;
-  const epkJwk = createPublicKey(ephemeral).export({ format: 'jwk' });
+  const { ephemeral, epkX } = ephemeralKey(options);
   const apv = computeApv(recipients.map((r) => r.kid));
   // Member order matches what jose emits ({...protected, epk, apv}, epk as {x, crv, kty}).
   const header = {
     typ: MEDIA_TYPE.encrypted,
     alg: 'ECDH-ES+A256KW',
     enc,
-    epk: { x: epkJwk.x, crv: 'X25519', kty: 'OKP' },
+    epk: { x: epkX, crv: 'X25519', kty: 'OKP' },
     apv: apv.toString('base64url'),
   };
   const protectedB64 = Buffer.from(JSON.stringify(header)).toString('base64url');
