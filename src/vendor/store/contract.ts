@@ -219,6 +219,26 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
         expect(await store.snapshot()).toEqual(before);
       });
 
+      it('keeps concurrent transactions independent: the one that throws is undone, the others are kept', async () => {
+        await store.createRelationship(relationship(1));
+        const rel = relationship(1);
+        const results = await Promise.allSettled([
+          store.transaction(async (tx) => tx.recordSeenMessage('kept-1', T0)),
+          store.transaction(async (tx) => {
+            await tx.recordSeenMessage('undone', T0);
+            await tx.addMessage(message(9, rel.id));
+            throw new Error('boom');
+          }),
+          store.transaction(async (tx) => tx.recordSeenMessage('kept-2', T0)),
+        ]);
+
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(await store.hasSeenMessage('kept-1')).toBe(true);
+        expect(await store.hasSeenMessage('kept-2')).toBe(true);
+        expect(await store.hasSeenMessage('undone')).toBe(false);
+        expect(await store.listMessages(rel.id)).toEqual([]);
+      });
+
       it('reuses the outer transaction for nested calls, so an outer throw undoes the inner writes', async () => {
         const before = await store.snapshot();
         await expect(
