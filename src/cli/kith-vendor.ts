@@ -17,9 +17,15 @@ const program = new Command('kith-vendor')
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 const home = (): string => globals().home ?? defaultVendorHome();
 
+/** `--db`, else KITH_VENDOR_DB: a PostgreSQL URL may carry a password, which must not sit in argv. */
+function databaseUrl(flag: string | undefined): string | undefined {
+  return flag ?? process.env['KITH_VENDOR_DB'];
+}
+
 /** Commands other than `serve` work on the store directly (SQLite WAL and PostgreSQL allow it while serving). */
 async function withAgent<T>(fn: (agent: VendorAgent, vendorHome: VendorHome) => Promise<T>): Promise<T> {
-  const vendorHome = await openVendorHome(home());
+  const db = databaseUrl(undefined);
+  const vendorHome = await openVendorHome(home(), db ? { db } : {});
   const agent = createVendorAgent({
     name: vendorHome.config.name,
     publicUrl: vendorHome.config.publicUrl,
@@ -43,7 +49,7 @@ program
   .option('--policy <file>', 'policy JSON file (validated)')
   .option('--port <n>', 'port to serve on', '7401')
   .option('--public-url <url>', 'base URL customers reach (default http://127.0.0.1:<port>)')
-  .option('--db <url>', 'sqlite:<path> (default <home>/vendor.db) or postgres://...')
+  .option('--db <url>', 'sqlite:<path> (default <home>/vendor.db) or postgres://... (credentials: KITH_VENDOR_DB or PGPASSWORD, not argv)')
   .option('--did <method>', 'peer (default) or web', 'peer')
   .option('--dev-insecure-did-web', 'development only: resolve did:web over plain HTTP on loopback')
   .action((options: { name: string; policy?: string; port: string; publicUrl?: string; db?: string; did: string; devInsecureDidWeb?: boolean }) =>
@@ -52,7 +58,7 @@ program
         name: options.name,
         port: Number(options.port),
         ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
-        ...(options.db ? { db: options.db } : {}),
+        ...(databaseUrl(options.db) ? { db: databaseUrl(options.db) } : {}),
         ...(options.policy ? { policyFile: options.policy } : {}),
         didMethod: options.did === 'web' ? 'web' : 'peer',
         allowInsecureDidWebLoopback: Boolean(options.devInsecureDidWeb),
@@ -66,10 +72,11 @@ program
   .command('serve')
   .description('run the vendor agent (DIDComm endpoint, invitation, admin API)')
   .option('--port <n>', 'port (default from config)')
-  .option('--db <url>', 'store URL (default from config)')
+  .option('--db <url>', 'store URL (default: KITH_VENDOR_DB, else the config)')
   .action((options: { port?: string; db?: string }) =>
     run(globals, async () => {
-      const vendorHome = await openVendorHome(home(), { ...(options.port ? { port: Number(options.port) } : {}), ...(options.db ? { db: options.db } : {}) });
+      const db = databaseUrl(options.db);
+      const vendorHome = await openVendorHome(home(), { ...(options.port ? { port: Number(options.port) } : {}), ...(db ? { db } : {}) });
       const server = await startVendorServer(vendorHome, {
         logger: createLogger(process.stderr, 'kith-vendor'),
         ...(process.env['KITH_OUTBOX_INTERVAL_MS'] ? { outboxIntervalMs: Number(process.env['KITH_OUTBOX_INTERVAL_MS']) } : {}),
