@@ -69,6 +69,15 @@ export interface PersonalAgent {
 const PICKUP_BATCH = 50;
 const PICKUP_MAX_ROUNDS = 20;
 
+/**
+ * Rejections that judge the message itself (forged, malformed, expired, for a closed relationship):
+ * fetching it again cannot change them, so it is confirmed and dropped. Anything else is ours.
+ */
+function isVerdictOnMessage(code: string): boolean {
+  // did.not_found is the network failing to fetch a did:web document: worth another try.
+  return code !== 'did.not_found' && /^(envelope|message|did|relationship)\./.test(code);
+}
+
 export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgent {
   const { vault } = options;
   const clock = options.clock ?? systemClock;
@@ -192,6 +201,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   async function pickupFrom(relationship: RelationshipRecord): Promise<{ received: number; failed: number }> {
     let received = 0;
     let failed = 0;
+    let stalled = false;
     for (let round = 0; round < PICKUP_MAX_ROUNDS; round += 1) {
       const reply = await exchange(relationship, Pickup.deliveryRequest.type, { limit: PICKUP_BATCH, recipient_did: relationship.myDid }, { returnRoute: true });
       if (!reply || reply.message.type !== Pickup.delivery.type) break;
@@ -203,15 +213,24 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
           await processPushed(JSON.stringify(attachment.data.json), relationship.id);
           received += 1;
         } catch (error) {
-          // Already have it (it was pushed too): confirm it so the company drops its copy.
-          if (!(error instanceof KithError && error.code === 'message.replayed')) {
+          const code = error instanceof KithError ? error.code : 'internal';
+          // Already have it (it was pushed too): confirmed below so the company drops its copy.
+          if (code !== 'message.replayed') {
             failed += 1;
-            logger.warn('pickup_message_rejected', { relationship: relationship.id, code: error instanceof KithError ? error.code : 'internal' });
+            logger.warn('pickup_message_rejected', { relationship: relationship.id, code });
+            // A failure of ours (vault, internal) may pass: leave the message with the company.
+            if (!isVerdictOnMessage(code)) {
+              stalled = true;
+              continue;
+            }
           }
         }
         taken.push(id);
       }
-      if (taken.length === 0) break;
+      if (taken.length === 0 || stalled) {
+        if (taken.length > 0) await exchange(relationship, Pickup.messagesReceived.type, { message_id_list: taken });
+        break;
+      }
       await exchange(relationship, Pickup.messagesReceived.type, { message_id_list: taken });
     }
     return { received, failed };

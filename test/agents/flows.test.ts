@@ -11,6 +11,12 @@ import { findKey } from '../../src/protocol/did/keysFromDocument.js';
 import { resolvePeerDid2 } from '../../src/protocol/did/peer2.js';
 import { didOf } from '../../src/protocol/did/types.js';
 import { BasicMessage, Relationship } from '../../src/protocol/families/index.js';
+import { systemClock } from '../../src/core/clock.js';
+import { resolvePeer } from '../../src/protocol/agent/peer.js';
+import { buildMessage } from '../../src/protocol/buildMessage.js';
+import { createDidResolver } from '../../src/protocol/did/resolver.js';
+import { packMessage } from '../../src/protocol/envelope/pack.js';
+import { generateKeyPair, privateKeyObject } from '../../src/protocol/keys.js';
 import { herIdentity, postEnvelopeRaw, startPair, type Pair } from '../support/agents.js';
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
@@ -97,6 +103,27 @@ describe('a personal agent and a vendor agent over real HTTP', () => {
     expect([direct.status, direct.json.error?.code]).toEqual([409, 'message.replayed']);
     expect(await pair.personal.agent.pickup()).toEqual({ received: 0, failed: 0 });
     expect(copiesInVault(sent.messageId)).toBe(1);
+  });
+
+  it('confirms picked-up messages that are bad in themselves but leaves those it failed to check for later', async () => {
+    const relationshipId = pair.link.vendorRelationship.id;
+    const enqueue = (messageId: string, packed: string) =>
+      pair.vendor.store.enqueueOutbox({ id: newId(), relationshipId, messageId, packed, createdAt: Date.now(), nextAttemptAt: Date.now() + 3_600_000, attempts: 0 });
+    // Bad in itself: not an envelope at all.
+    await enqueue('malformed-1', JSON.stringify({ not: 'a JWE' }));
+    // Not checkable right now: signed by a did:web whose document cannot be fetched.
+    const stranger = 'did:web:127.0.0.1%3A1';
+    const message = buildMessage({ type: BasicMessage.message.type, from: stranger, to: pair.link.record.myDid, body: { content: 'from afar' } }, systemClock);
+    const her = await resolvePeer(createDidResolver(), pair.link.record.myDid);
+    const packed = await packMessage({
+      message,
+      signer: { kid: `${stranger}#key-1`, privateKey: privateKeyObject(generateKeyPair('Ed25519').privateJwk) },
+      recipients: [her.agreementKey],
+    });
+    await enqueue(message.id, packed);
+
+    expect(await pair.personal.agent.pickup()).toEqual({ received: 0, failed: 2 });
+    expect((await vendorPending()).map((item) => item.messageId)).toEqual([message.id]);
   });
 
   it('queues her message while the vendor is down, and deliverOutbox later delivers it exactly once', async () => {
