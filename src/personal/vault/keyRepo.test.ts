@@ -1,28 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { KithError } from '../../core/errors.js';
 import { generateKeyPair } from '../../protocol/keys.js';
 import type { NewKey } from './keyRepo.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
-import { Vault } from './vault.js';
+import type { Vault } from './vault.js';
+import { useTestVault } from '../../../test/support/testVault.js';
 
-let dir: string;
 let vault: Vault;
 let relA: RelationshipRecord;
 let relB: RelationshipRecord;
 
+const t = useTestVault();
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kith-vault-'));
-  vault = Vault.create(join(dir, 'vault.db'), 'pw', { kdf: { N: 2 ** 12 } });
-  const base = { theirDid: 'did:web:shop.example', vendorName: null, theirEndpoint: null, customerRef: null, invitationId: null };
-  relA = vault.relationships.insert({ ...base, myDid: 'did:peer:2.a', routeToken: 'ra' });
-  relB = vault.relationships.insert({ ...base, myDid: 'did:peer:2.b', routeToken: 'rb' });
-});
-afterEach(() => {
-  vault.close();
-  rmSync(dir, { recursive: true, force: true });
+  ({ vault, rel: relA, other: relB } = t);
 });
 
 function key(kid: string, relationshipId: string | null, purpose: NewKey['purpose'] = 'authentication'): NewKey {

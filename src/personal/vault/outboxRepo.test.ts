@@ -1,28 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../core/clock.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../../core/clock.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
-import { Vault } from './vault.js';
+import type { Vault } from './vault.js';
+import { useTestVault } from '../../../test/support/testVault.js';
 
-let dir: string;
 let vault: Vault;
 let clock: ManualClock;
 let rel: RelationshipRecord;
 let other: RelationshipRecord;
 
+const t = useTestVault();
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kith-vault-'));
-  clock = new ManualClock();
-  vault = Vault.create(join(dir, 'vault.db'), 'pw', { kdf: { N: 2 ** 12 }, clock });
-  const base = { theirDid: 'did:web:shop.example', vendorName: null, theirEndpoint: null, customerRef: null, invitationId: null };
-  rel = vault.relationships.insert({ ...base, myDid: 'did:peer:2.a', routeToken: 'ra' });
-  other = vault.relationships.insert({ ...base, myDid: 'did:peer:2.b', routeToken: 'rb' });
-});
-afterEach(() => {
-  vault.close();
-  rmSync(dir, { recursive: true, force: true });
+  ({ vault, clock, rel, other } = t);
 });
 
 describe('OutboxRepo', () => {
