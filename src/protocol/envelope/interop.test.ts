@@ -4,13 +4,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../core/clock.js';
 import { EnvelopeError, type KithError } from '../../core/errors.js';
 import { keysFor } from '../did/keysFromDocument.js';
-import { createPeerDid2 } from '../did/peer2.js';
 import { createDidResolver } from '../did/resolver.js';
 import type { DidDocument } from '../did/types.js';
 import { BasicMessage, createMessageRegistry } from '../families/index.js';
-import { generateKeyPair, privateKeyObject, publicKeyObject, type KeyPairJwk, type OkpPrivateJwk } from '../keys.js';
+import type { OkpPrivateJwk } from '../keys.js';
 import type { DidcommMessage } from '../message.js';
-import type { EnvelopeEngine, RecipientPrivateKey, RecipientPublicKey, SigningKey } from './engine.js';
+import type { EnvelopeEngine } from './engine.js';
+import { newParty, type Party } from '../../../test/support/parties.js';
 import { fastEngine } from './fastEngine.js';
 import { MEDIA_TYPE } from './format.js';
 import { joseEngine } from './joseEngine.js';
@@ -41,37 +41,7 @@ const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
   ['fast', fastEngine],
 ];
 
-interface Agent {
-  did: string;
-  document: DidDocument;
-  signing: KeyPairJwk;
-  agreement: KeyPairJwk;
-  signer: SigningKey;
-  recipient: RecipientPublicKey;
-  recipientPrivate: RecipientPrivateKey;
-}
 
-function newAgent(endpoint?: string): Agent {
-  const signing = generateKeyPair('Ed25519');
-  const agreement = generateKeyPair('X25519');
-  const { did, document } = createPeerDid2({
-    authentication: signing.publicJwk,
-    keyAgreement: agreement.publicJwk,
-    ...(endpoint === undefined ? {} : { serviceEndpoint: endpoint }),
-  });
-  const [authKey] = keysFor(document, 'authentication');
-  const [agreementKey] = keysFor(document, 'keyAgreement');
-  if (!authKey || !agreementKey) throw new Error('did:peer:2 document lacks keys');
-  return {
-    did,
-    document,
-    signing,
-    agreement,
-    signer: { kid: authKey.kid, privateKey: privateKeyObject(signing.privateJwk) },
-    recipient: { kid: agreementKey.kid, publicKey: publicKeyObject(agreement.publicJwk) },
-    recipientPrivate: { kid: agreementKey.kid, privateKey: privateKeyObject(agreement.privateJwk) },
-  };
-}
 
 /**
  * Our resolved did:peer:2 document in the shape didcomm-rust deserialises (`did/did_doc.rs`):
@@ -120,7 +90,7 @@ function didcommResolver() {
 }
 
 /** didcomm-node's secrets resolver over one agent's private JWKs. */
-function didcommSecrets(agent: Agent) {
+function didcommSecrets(agent: Party) {
   const secrets = new Map<string, OkpPrivateJwk>([
     [agent.signer.kid, agent.signing.privateJwk],
     [agent.recipient.kid, agent.agreement.privateJwk],
@@ -137,8 +107,8 @@ function didcommSecrets(agent: Agent) {
 }
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
-const alice = newAgent('https://alice.example/didcomm');
-const bob = newAgent('https://bob.example/didcomm');
+const alice = newParty('https://alice.example/didcomm');
+const bob = newParty('https://bob.example/didcomm');
 
 function basicMessage(content: string): DidcommMessage {
   return {

@@ -1,53 +1,22 @@
-import type { KeyObject } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../core/clock.js';
 import { DidError, EnvelopeError, KithError, MessageError, RelationshipError, type KithErrorCode } from '../../core/errors.js';
 import { buildMessage } from '../buildMessage.js';
-import { keysFor } from '../did/keysFromDocument.js';
-import { createPeerDid2 } from '../did/peer2.js';
 import { createDidResolver } from '../did/resolver.js';
 import { BasicMessage, Relationship, TrustPing, createMessageRegistry } from '../families/index.js';
-import { generateKeyPair, privateKeyObject, publicKeyObject, type KeyPairJwk } from '../keys.js';
 import type { DidcommMessage } from '../message.js';
-import type { EnvelopeEngine, RecipientPrivateKey, RecipientPublicKey, SigningKey } from './engine.js';
+import type { EnvelopeEngine, RecipientPublicKey, SigningKey } from './engine.js';
+import { newParty } from '../../../test/support/parties.js';
 import { fastEngine } from './fastEngine.js';
 import { joseEngine } from './joseEngine.js';
 import { packMessage } from './pack.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage, type ReceiveContext } from './receive.js';
 
-/** One agent: a did:peer:2 with an X25519 key agreement key (#key-1) and an Ed25519 signing key (#key-2). */
-interface Agent {
-  did: string;
-  signer: SigningKey;
-  signingPublic: KeyObject;
-  recipient: RecipientPublicKey;
-  recipientPrivate: RecipientPrivateKey;
-}
-
-function newAgent(endpoint?: string): Agent {
-  const signing: KeyPairJwk = generateKeyPair('Ed25519');
-  const agreement: KeyPairJwk = generateKeyPair('X25519');
-  const { did, document } = createPeerDid2({
-    authentication: signing.publicJwk,
-    keyAgreement: agreement.publicJwk,
-    ...(endpoint === undefined ? {} : { serviceEndpoint: endpoint }),
-  });
-  const [authKey] = keysFor(document, 'authentication');
-  const [agreementKey] = keysFor(document, 'keyAgreement');
-  if (!authKey || !agreementKey) throw new Error('did:peer:2 document lacks keys');
-  return {
-    did,
-    signer: { kid: authKey.kid, privateKey: privateKeyObject(signing.privateJwk) },
-    signingPublic: publicKeyObject(signing.publicJwk),
-    recipient: { kid: agreementKey.kid, publicKey: publicKeyObject(agreement.publicJwk) },
-    recipientPrivate: { kid: agreementKey.kid, privateKey: privateKeyObject(agreement.privateJwk) },
-  };
-}
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
-const alice = newAgent('https://alice.example/didcomm');
-const bob = newAgent();
-const mallory = newAgent();
+const alice = newParty('https://alice.example/didcomm');
+const bob = newParty();
+const mallory = newParty();
 
 function expectKithError(error: unknown, code: KithErrorCode, type: new (...args: never[]) => KithError): void {
   expect(error).toBeInstanceOf(type);
@@ -152,7 +121,7 @@ describe.each<[string, EnvelopeEngine]>([
     });
 
     it('finds our entry among several recipients', async () => {
-      const carol = newAgent();
+      const carol = newParty();
       const message = basicMessage({ to: [carol.did, bob.did] });
       const signed = await engine.sign(Buffer.from(JSON.stringify(message)), alice.signer);
       // Only the fast engine packs for several recipients (one shared epk).
