@@ -7,6 +7,9 @@ import { newToken } from '../core/ids.js';
 import { readRunningAgent, vaultPath } from '../personal/home.js';
 import { Vault } from '../personal/vault/vault.js';
 import { initVendorHome } from '../vendor/home.js';
+import { systemClock } from '../core/clock.js';
+import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
+import type { OkpPublicJwk } from '../protocol/keys.js';
 
 /**
  * `npm start`: a personal agent and three demo companies, each a real process on loopback with
@@ -14,10 +17,34 @@ import { initVendorHome } from '../vendor/home.js';
  * ~/.kith-demo) between runs; Ctrl-C stops everything.
  */
 const DEMO_VENDORS = [
-  { slug: 'acme', name: 'Acme Outfitters', welcome: 'Welcome to Acme Outfitters! Ask us anything about your gear.' },
-  { slug: 'northwind', name: 'Northwind Energy', welcome: 'Hello from Northwind Energy. Your meter readings will arrive here.' },
-  { slug: 'bluebird', name: 'Bluebird Books', welcome: 'Bluebird Books here: we will tell you when your order ships.' },
+  {
+    slug: 'acme',
+    name: 'Acme Outfitters',
+    welcome: 'Welcome to Acme Outfitters! Ask us anything about your gear.',
+    ask: { fields: ['name', 'email', 'address'], purpose: 'Order confirmations and shipping', retention: 'P2Y', legalBasis: 'contract' },
+  },
+  {
+    slug: 'northwind',
+    name: 'Northwind Energy',
+    welcome: 'Hello from Northwind Energy. Your meter readings will arrive here.',
+    ask: { fields: ['name', 'address', 'phone_number'], purpose: 'Your supply contract and meter visits', retention: 'P6Y', legalBasis: 'contract' },
+  },
+  {
+    slug: 'bluebird',
+    name: 'Bluebird Books',
+    welcome: 'Bluebird Books here: we will tell you when your order ships.',
+    ask: { fields: ['address'], credentials: [{ vct: AGE_VCT, claims: ['age_over_18'] }], purpose: 'Delivering your books (some titles are for adults only)', retention: 'P1Y', legalBasis: 'contract' },
+  },
 ] as const;
+
+/** Who "you" are in the demo: a made-up person, set on first run. */
+const DEMO_PROFILE = {
+  name: 'Alex Rivera',
+  email: 'alex.rivera@example.org',
+  phone_number: '+44 20 7946 0321',
+  address: { street_address: '1 Old Road', locality: 'Oldtown', postal_code: 'OT1 1AA', country: 'GB' },
+};
+const DEMO_NEW_ADDRESS = { street_address: '22 New Street', locality: 'Newtown', postal_code: 'NT2 2BB', country: 'GB' };
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const demoHome = resolve(process.env['KITH_DEMO_HOME'] ?? join(homedir(), '.kith-demo'));
@@ -83,19 +110,24 @@ async function main(): Promise<void> {
     log(`Created your demo vault in ${personalHome}`);
   }
 
-  const vendorUrls: { name: string; url: string }[] = [];
+  // A demo credential issuer (think: a bank or an eID scheme) that Bluebird Books trusts for age checks.
+  const issuerHome = join(demoHome, 'issuer');
+  const issuer = existsSync(join(issuerHome, 'issuer.json')) ? openIssuerHome(issuerHome) : initIssuerHome(issuerHome, 'Demo Age Authority');
+
+  const vendorUrls: { name: string; url: string; home: string }[] = [];
   for (const [index, vendor] of DEMO_VENDORS.entries()) {
     const home = join(demoHome, vendor.slug);
     const port = basePort + 1 + index;
     if (!existsSync(join(home, 'config.json'))) {
       mkdirSync(home, { recursive: true, mode: 0o700 });
       const policyFile = join(home, 'policy.json');
-      writeFileSync(policyFile, `${JSON.stringify({ version: 1, acceptConnections: true, welcomeMessage: vendor.welcome }, null, 2)}\n`);
+      const policy = { version: 1, acceptConnections: true, welcomeMessage: vendor.welcome, requestOnConnect: vendor.ask, trustedIssuers: [issuer.identity.did] };
+      writeFileSync(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
       const created = await initVendorHome(home, { name: vendor.name, port, policyFile });
       await created.store.close();
     }
     spawnServe('kith-vendor.js', ['--home', home, 'serve', '--port', String(port)], `${vendor.slug}.log`, {});
-    vendorUrls.push({ name: vendor.name, url: `http://127.0.0.1:${port}` });
+    vendorUrls.push({ name: vendor.name, url: `http://127.0.0.1:${port}`, home });
   }
   spawnServe('kith.js', ['--home', personalHome, 'serve', '--port', String(basePort)], 'me.log', { KITH_PASSPHRASE: passphrase });
 
@@ -111,14 +143,24 @@ async function main(): Promise<void> {
     return (await response.json()) as T;
   };
 
-  // First run: connect to each demo company so there is something to look at.
+  // First run: you, an age credential, a connection to each company, their requests answered,
+  // and a move of house that reaches all three.
   const { relationships } = await api<{ relationships: { company: string | null; state: string }[] }>('GET', '/api/relationships');
+  const firstRun = relationships.length === 0;
+  if (firstRun) {
+    await api('PUT', '/api/profile', { fields: DEMO_PROFILE });
+    const holderKey = await api<{ publicJwk: OkpPublicJwk }>('POST', '/api/credentials/keys');
+    const credential = await issueCredential(issuer.identity, { holderPublicJwk: holderKey.publicJwk, vct: AGE_VCT, claims: ageClaims('1990-04-12', new Date()) }, systemClock);
+    await api('POST', '/api/credentials', { sdJwt: credential });
+    log(`Your demo profile: ${DEMO_PROFILE.name}, and an age credential from ${issuer.name} (over 18, no birth date in it)`);
+  }
   for (const vendor of vendorUrls) {
     if (relationships.some((r) => r.company === vendor.name)) continue;
     const { url } = (await (await fetch(`${vendor.url}/invite`)).json()) as { url: string };
     await api('POST', '/api/connect', { invitation: url });
     log(`Connected to ${vendor.name} from a fresh pairwise DID`);
   }
+  if (firstRun) await firstRunTour(api, vendorUrls);
 
   const cli = `npx kith --home ${personalHome}`;
   log('');
@@ -127,12 +169,70 @@ async function main(): Promise<void> {
   log(`  API token: ${agent.token}`);
   for (const vendor of vendorUrls) log(`  ${vendor.name.padEnd(17)} ${vendor.url}`);
   log('');
+  const { requests } = await api<{ requests: { id: string; company: string | null; purpose: string; fields: { name: string }[]; credentials: { claims: string[] }[] }[] }>('GET', '/api/requests');
+  for (const request of requests) {
+    const asked = [...request.fields.map((f) => f.name), ...request.credentials.flatMap((c) => c.claims)].join(', ');
+    log(`Waiting for you: ${request.company ?? 'a company'} asks for ${asked} ("${request.purpose}")`);
+    log(`  ${cli} approve ${request.id.slice(0, 8)}     or     ${cli} decline ${request.id.slice(0, 8)}`);
+  }
+  log('');
   log('Try (another terminal; the CLI uses the running agent):');
-  log(`  ${cli} relationships`);
+  log(`  ${cli} relationships --json     (what each company holds, per field, and why)`);
+  log(`  ${cli} requests`);
+  log(`  ${cli} profile set address "3 Third Way; Thirdham; ; TH3 3CC; GB"`);
   log(`  ${cli} messages acme`);
   log(`  ${cli} message acme "Hello from my own agent"`);
   log(`  ${cli} cutoff bluebird`);
   log(`Logs: ${join(demoHome, 'logs')}    Ctrl-C stops everything.`);
+}
+
+type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+/** Answers the companies' first requests, moves house, and shows the change reach everyone. */
+async function firstRunTour(api: Api, vendors: { name: string; url: string; home: string }[]): Promise<void> {
+  // The companies queued their requests when she connected; her agent fetches them.
+  await waitFor('the companies’ requests', async () => {
+    await api('POST', '/api/pickup');
+    const { requests } = await api<{ requests: unknown[] }>('GET', '/api/requests');
+    return requests.length >= vendors.length ? true : undefined;
+  });
+  const { requests } = await api<{ requests: { id: string; company: string | null; purpose: string; fields: { name: string }[]; credentials: { claims: string[] }[] }[] }>('GET', '/api/requests');
+  for (const request of requests) {
+    const asked = [...request.fields.map((f) => f.name), ...request.credentials.flatMap((c) => c.claims)];
+    await api('POST', `/api/requests/${request.id}/approve`, {});
+    log(`${request.company ?? 'A company'} asked for ${asked.join(', ')} ("${request.purpose}"): approved for the demo, as a selective-disclosure SD-JWT`);
+  }
+  const { change } = await api<{ change: { version: number } }>('PUT', '/api/profile', { fields: { address: DEMO_NEW_ADDRESS } });
+  log(`You moved to ${DEMO_NEW_ADDRESS.street_address}, ${DEMO_NEW_ADDRESS.locality}: one change (profile version ${change.version}) goes to every company holding your address`);
+  const done = await waitFor(
+    'the address change',
+    async () => {
+      const view = await api<{ change: { done: boolean; deliveries: { company: string | null; state: string }[] } }>('GET', `/api/profile/changes/${change.version}`);
+      return view.change.done ? view.change : undefined;
+    },
+    30_000,
+  );
+  for (const delivery of done.deliveries) log(`  ${(delivery.company ?? '?').padEnd(17)} ${delivery.state === 'acked' ? 'acknowledged' : delivery.state}`);
+  // One more question, left for you to answer.
+  const acme = vendors[0];
+  if (acme) {
+    const token = readFileSync(join(acme.home, 'admin-token'), 'utf8').trim();
+    const admin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const { relationships } = (await (await fetch(`${acme.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string }[] };
+    const ref = relationships[0]?.id;
+    if (ref) {
+      await fetch(`${acme.url}/admin/relationships/${ref}/disclosure-requests`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ fields: ['phone_number'], purpose: 'Text you when a parcel is out for delivery', retention: 'P6M' }),
+      });
+      await waitFor('Acme’s second request', async () => {
+        await api('POST', '/api/pickup');
+        const { requests: waiting } = await api<{ requests: unknown[] }>('GET', '/api/requests');
+        return waiting.length > 0 ? true : undefined;
+      });
+    }
+  }
 }
 
 process.once('SIGINT', () => void stopAll(0));

@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { ApiError } from '../core/errors.js';
+import { formatFieldValue, isProfileField } from '../protocol/profile/fields.js';
 import QRCode from 'qrcode';
 import { createLogger } from '../core/log.js';
 import { silentLogger } from '../core/log.js';
@@ -144,6 +146,62 @@ program
         const messages = await agent.messages(relationship.id);
         output(globals(), messages, () =>
           messages.length === 0 ? 'No messages.' : messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${String((m.body as { content?: unknown }).content ?? m.type)}`).join('\n'),
+        );
+      }),
+    ),
+  );
+
+program
+  .command('request <rel>')
+  .description('ask a customer for fields (and/or credential claims) with a purpose; they approve all, some or none')
+  .option('--fields <list>', 'profile fields, comma-separated (e.g. name,email,address)', '')
+  .option('--purpose <text>', 'why you need them (shown to the customer and kept in the consent record)')
+  .option('--retention <duration>', 'how long you keep them, ISO 8601 (e.g. P1Y, P30D)')
+  .option('--legal-basis <basis>', 'consent | contract | legal-obligation | vital-interest | public-interest | legitimate-interest', 'consent')
+  .option('--credential <vct=claims>', 'a credential claim set, e.g. https://issuer.example/age=age_over_18 (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+  .action((rel: string, options: { fields: string; purpose?: string; retention?: string; legalBasis: string; credential: string[] }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        if (!options.purpose) throw new ApiError('api.bad_request', '--purpose is required: the customer decides on it');
+        const credentials = options.credential.map((spec) => {
+          const at = spec.lastIndexOf('=');
+          if (at <= 0) throw new ApiError('api.bad_request', `--credential takes vct=claim1,claim2 (got "${spec}")`);
+          return { vct: spec.slice(0, at), claims: spec.slice(at + 1).split(',').map((c) => c.trim()).filter(Boolean) };
+        });
+        const relationship = await agent.findRelationship(rel);
+        const result = await agent.requestDisclosure(relationship.id, {
+          fields: options.fields.split(',').map((f) => f.trim()).filter(Boolean),
+          credentials,
+          purpose: options.purpose,
+          ...(options.retention ? { retention: options.retention } : {}),
+          legalBasis: options.legalBasis as never,
+        });
+        output(globals(), result, () => `Request ${result.request.id} ${result.delivered ? 'delivered' : 'queued'}; the customer answers with \`kith approve\` or \`kith decline\`.`);
+      }),
+    ),
+  );
+
+program
+  .command('holdings <rel>')
+  .description('what the company holds about one customer, under which consent, at which profile version')
+  .action((rel: string) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationship = await agent.findRelationship(rel);
+        const holdings = await agent.holdings(relationship.id);
+        output(globals(), holdings, () =>
+          [
+            `Customer ${relationship.customerRef} (${relationship.state}), profile version ${holdings.profileVersion}`,
+            holdings.fields.length === 0
+              ? 'No fields disclosed.'
+              : table([
+                  ['FIELD', 'VALUE', 'VERSION', 'SOURCE', 'CONSENT'],
+                  ...holdings.fields.map((f) => [f.field, isProfileField(f.field) ? formatFieldValue(f.field, f.value) : JSON.stringify(f.value), String(f.version), f.issuer ? `credential` : 'customer', f.consentRecordId.slice(0, 8)]),
+                ]),
+            holdings.requests.length === 0 ? '' : `Requests: ${holdings.requests.map((r) => `${r.id.slice(0, 8)} ${r.state} (${[...r.fields, ...r.credentials.flatMap((c) => c.claims)].join(', ')})`).join('; ')}`,
+          ]
+            .filter(Boolean)
+            .join('\n'),
         );
       }),
     ),

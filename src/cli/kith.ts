@@ -9,6 +9,9 @@ import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
 import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClient.js';
 import { formatTime, output, readSecret, run, table, type GlobalOptions } from './common.js';
+import { registerCredentialCommands } from './commands/credentials.js';
+import { registerDisclosureCommands } from './commands/disclosure.js';
+import { registerProfileCommands } from './commands/profile.js';
 
 const program = new Command('kith')
   .description('Your own side of every customer relationship: the Kith personal agent')
@@ -32,7 +35,7 @@ function relationshipRows(relationships: RelationshipView[]): string {
   if (relationships.length === 0) return 'No relationships yet. Connect with: kith connect <invitation-url>';
   return table([
     ['ID', 'COMPANY', 'STATE', 'CUSTOMER #', 'MESSAGES', 'HOLDS'],
-    ...relationships.map((r) => [r.id.slice(0, 8), r.company ?? '(pending)', r.state, r.customerRef ?? '-', String(r.messages), r.holds.map((h) => h.category).join(', ') || '-']),
+    ...relationships.map((r) => [r.id.slice(0, 8), r.company ?? '(pending)', r.state, r.customerRef ?? '-', String(r.messages), r.holds.map((h) => h.field ?? h.category).join(', ') || '-']),
   ]);
 }
 
@@ -256,5 +259,10 @@ program
       );
     }),
   );
+
+const context = { globals, withClient };
+registerDisclosureCommands(program, context);
+registerProfileCommands(program, context);
+registerCredentialCommands(program, context);
 
 await program.parseAsync(process.argv);

@@ -32,6 +32,27 @@ export type KithErrorCode =
   | 'relationship.cut_off'
   | 'relationship.not_active'
   | 'invitation.invalid'
+  // selective disclosure (SD-JWT presentations and the requests they answer)
+  | 'disclosure.malformed'
+  | 'disclosure.signature_invalid'
+  | 'disclosure.key_binding_invalid'
+  | 'disclosure.wrong_audience'
+  | 'disclosure.nonce_mismatch'
+  | 'disclosure.replayed'
+  | 'disclosure.tampered'
+  | 'disclosure.not_requested'
+  | 'disclosure.untrusted_issuer'
+  | 'disclosure.expired'
+  | 'disclosure.unknown_request'
+  | 'disclosure.not_pending'
+  | 'disclosure.field_unavailable'
+  // her profile and the updates that carry it
+  | 'profile.unknown_field'
+  | 'profile.invalid_value'
+  | 'profile.vcard_invalid'
+  | 'profile.stale_version'
+  | 'profile.field_not_held'
+  | 'profile.unknown_change'
   // vault
   | 'vault.not_initialized'
   | 'vault.exists'
@@ -109,6 +130,20 @@ export class DidError extends KithError {
 
 export class RelationshipError extends KithError {
   constructor(code: CodeIn<'relationship'> | 'invitation.invalid', message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** SD-JWT presentations and disclosure requests. */
+export class DisclosureError extends KithError {
+  constructor(code: CodeIn<'disclosure'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Her profile (vCard fields), its versions and the updates that carry them. */
+export class ProfileError extends KithError {
+  constructor(code: CodeIn<'profile'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

@@ -18,7 +18,12 @@ import { parseInvitation } from '../protocol/families/outOfBand.js';
 import type { DidcommMessage } from '../protocol/message.js';
 import { privateKeyObject } from '../protocol/keys.js';
 import { nextAttemptDelay, DEFAULT_RETRY, type RetryPolicy } from '../vendor/delivery.js';
+import type { AgentCore, ExchangeOptions } from './core.js';
+import { createCredentialsFeature, type CredentialsFeature } from './credentials.js';
+import { createDisclosureFeature, type DisclosureFeature } from './disclosure/disclosure.js';
+import { AgentEvents } from './events.js';
 import { applyPersonalInbound } from './inbound.js';
+import { createProfileFeature, type ProfileFeature } from './profile/fanout.js';
 import { toMessageView, toRelationshipView, type MessageView, type ReceiptView, type RelationshipView } from './views.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
 import type { Vault } from './vault/vault.js';
@@ -35,7 +40,11 @@ export interface PersonalAgentOptions {
   logger?: Logger;
   retry?: Partial<RetryPolicy>;
   fetch?: typeof fetch;
+  /** How many companies a profile change is sent to at once. */
+  fanoutConcurrency?: number;
 }
+
+const DEFAULT_FANOUT_CONCURRENCY = 32;
 
 export interface SendOutcome {
   messageId: string;
@@ -45,6 +54,14 @@ export interface SendOutcome {
 /** The personal agent: her side of every relationship. HTTP lives in http/localApi.ts. */
 export interface PersonalAgent {
   readonly vault: Vault;
+  /** Progress and arrivals, for the UI (server-sent events) and the CLI's progress bar. */
+  readonly events: AgentEvents;
+  /** Requests from companies, her answers, and the consent records of both. */
+  readonly disclosure: DisclosureFeature;
+  /** Her profile and the change-once-everywhere fan-out. */
+  readonly profile: ProfileFeature;
+  /** SD-JWT VCs others issued her. */
+  readonly credentials: CredentialsFeature;
   /** Connects from a fresh pairwise DID; the company learns nothing else. */
   connect(invitation: string): Promise<RelationshipView>;
   relationships(): RelationshipView[];
@@ -58,8 +75,11 @@ export interface PersonalAgent {
   /** Terminates with an erasure request; keeps the signed receipt and destroys the pairwise keys. */
   cutOff(reference: string): Promise<ReceiptView>;
   receipts(reference?: string): ReceiptView[];
-  /** Fetches what companies queued while she was away (Message Pickup 3.0). */
-  pickup(): Promise<{ received: number; failed: number }>;
+  /**
+   * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
+   * another; an aborted `signal` stops it before the next company (the server's shutdown).
+   */
+  pickup(options?: { signal?: AbortSignal }): Promise<{ received: number; failed: number }>;
   /** Retries her queued outgoing messages that are due. */
   deliverOutbox(): Promise<number>;
   /** One message pushed to `<base>/didcomm/<route>`. */
@@ -89,6 +109,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const transport = options.fetch ? { fetch: options.fetch } : {};
   const registry = createMessageRegistry();
   const keyObjects = new Map<string, KeyObject>();
+  const events = new AgentEvents();
 
   function privateKeyFor(kid: string): KeyObject | undefined {
     const cached = keyObjects.get(kid);
@@ -163,7 +184,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     relationship: RelationshipRecord,
     type: string,
     body: Record<string, unknown>,
-    extras: { returnRoute?: boolean; thid?: string; id?: string } = {},
+    extras: ExchangeOptions = {},
   ): Promise<ReceivedMessage | undefined> {
     const identity = identityOf(relationship);
     const message = buildMessage(
@@ -174,8 +195,15 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     const { reply } = await postEnvelope(endpoint, packed, transport);
     if (!reply) return undefined;
     const received = await receiveMessage(reply, receiveContext());
-    if ((received.message.thid ?? '') !== message.id) throw new MessageError('message.unexpected', 'Reply belongs to another thread');
-    applyPersonalInbound(received, vault, { now: clock.now(), clockSkewMs, expectedRelationshipId: relationship.id });
+    // A reply continues our thread: its thid is our message's thread (or the message itself).
+    if ((received.message.thid ?? '') !== (message.thid ?? message.id)) throw new MessageError('message.unexpected', 'Reply belongs to another thread');
+    const within = extras.within;
+    applyPersonalInbound(received, vault, {
+      now: clock.now(),
+      clockSkewMs,
+      expectedRelationshipId: relationship.id,
+      ...(within ? { within: (r: RelationshipRecord) => within(received, r) } : {}),
+    });
     return received;
   }
 
@@ -187,6 +215,8 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
       ...(expectedRelationshipId ? { expectedRelationshipId } : {}),
     });
     logger.info('message_received', { type: received.message.type, relationship: outcome.relationship.id });
+    if (outcome.notify) events.emit(outcome.notify);
+    events.emit({ type: 'message.received', relationshipId: outcome.relationship.id, messageType: received.message.type });
     let reply: string | undefined;
     if (outcome.reply) {
       const identity = identityOf(outcome.relationship);
@@ -253,8 +283,17 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     return buildMessage({ type, from: relationship.myDid, to: relationship.theirDid, body }, clock);
   }
 
+  const core: AgentCore = { vault, clock, logger, resolver, events, find, requireLive, identityOf, exchange };
+  const disclosure = createDisclosureFeature(core);
+  const profile = createProfileFeature(core, { retry, concurrency: options.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY });
+  const credentials = createCredentialsFeature(core);
+
   const agent: PersonalAgent = {
     vault,
+    events,
+    disclosure,
+    profile,
+    credentials,
 
     async connect(text) {
       const invitation = parseInvitation(text);
@@ -356,10 +395,11 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
       return vault.receipts.list(relationshipId).map((r) => ({ id: r.id, relationshipId: r.relationshipId, kind: r.kind, body: r.body, jws: r.jws, createdAt: r.createdAt }));
     },
 
-    async pickup() {
+    async pickup(pickupOptions = {}) {
       let received = 0;
       let failed = 0;
       for (const relationship of vault.relationships.list()) {
+        if (pickupOptions.signal?.aborted) break;
         if (relationship.state !== 'active' && relationship.state !== 'muted') continue;
         try {
           const result = await pickupFrom(relationship);

@@ -1,7 +1,10 @@
 import { MessageError, RelationshipError } from '../core/errors.js';
 import { seenUntil } from '../protocol/buildMessage.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
-import { BasicMessage, Connect, Pickup, Relationship, ReportProblem, TrustPing } from '../protocol/families/index.js';
+import type { DiscloseRequestBody } from '../protocol/families/disclose.js';
+import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, TrustPing } from '../protocol/families/index.js';
+import type { AgentEvent } from './events.js';
+import { consentRecordSchema, withEvent } from '../protocol/consentRecord.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
 import type { Vault } from './vault/vault.js';
 
@@ -9,6 +12,8 @@ export interface PersonalInboundOutcome {
   relationship: RelationshipRecord;
   /** A reply the sender asked for (trust ping). */
   reply?: { type: string; body: Record<string, unknown> };
+  /** Something the UI should hear about once the transaction committed. */
+  notify?: AgentEvent;
 }
 
 type Handler = (received: ReceivedMessage, relationship: RelationshipRecord, vault: Vault, now: number) => Omit<PersonalInboundOutcome, 'relationship'> | void;
@@ -41,10 +46,42 @@ const handlers: Record<string, Handler> = {
   // Pickup replies carry no effect of their own; the pickup client reads their attachments.
   [Pickup.status.type]: () => undefined,
   [Pickup.delivery.type]: () => undefined,
+  [Disclose.request.type]: (received, relationship, vault, now) => {
+    const body = received.message.body as DiscloseRequestBody;
+    // The same request again (pushed and picked up, or re-sent by the company) is kept once.
+    if (vault.disclosureRequests.findByRequestId(relationship.id, body.request_id)) return undefined;
+    const request = vault.disclosureRequests.insert({
+      relationshipId: relationship.id,
+      requestId: body.request_id,
+      messageId: received.message.id,
+      nonce: body.nonce,
+      fields: body.fields,
+      credentials: body.credentials.map((c) => ({ vct: c.vct, claims: c.claims, ...(c.issuers ? { issuers: c.issuers } : {}) })),
+      purpose: body.purpose,
+      retention: body.retention,
+      legalBasis: body.legal_basis,
+      termsRef: body.terms_ref,
+      createdAt: now,
+    });
+    const fields = [...body.fields, ...body.credentials.flatMap((c) => c.claims)];
+    return { notify: { type: 'disclosure.requested', requestId: request.id, relationshipId: relationship.id, fields } };
+  },
+  // Acknowledgements come back on the response to her own message; their effects are applied by
+  // the sender of that message, in the same transaction (see ExchangeOptions.within).
+  [Disclose.ack.type]: () => undefined,
+  [ProfileUpdate.ack.type]: () => undefined,
   [Relationship.erasureReceipt.type]: (received, relationship, vault, now) => {
     vault.receipts.insert({ relationshipId: relationship.id, kind: 'erasure', jws: received.signedJws, body: received.message.body, createdAt: now });
     vault.keys.destroyForRelationship(relationship.id);
     vault.relationships.setState(relationship.id, 'cut_off', now);
+    // The company erased what it held: her record of it goes, her consent records are withdrawn.
+    vault.disclosed.removeForRelationship(relationship.id);
+    for (const consent of vault.consents.list(relationship.id)) {
+      if (consent.state === 'active' || consent.state === 'pending') {
+        vault.consents.update(consent.id, 'withdrawn', withEvent(consentRecordSchema.parse(consent.record), 'withdrawn', now, 'pii_principal'), now);
+      }
+    }
+    for (const delivery of vault.deliveries.pendingFor(relationship.id)) vault.deliveries.settle([delivery.id], 'skipped', 'relationship.cut_off');
   },
 };
 
@@ -57,7 +94,7 @@ const handlers: Record<string, Handler> = {
 export function applyPersonalInbound(
   received: ReceivedMessage,
   vault: Vault,
-  options: { now: number; clockSkewMs: number; expectedRelationshipId?: string },
+  options: { now: number; clockSkewMs: number; expectedRelationshipId?: string; within?: (relationship: RelationshipRecord) => void },
 ): PersonalInboundOutcome {
   const handler = handlers[received.message.type];
   if (!handler) {
@@ -75,6 +112,8 @@ export function applyPersonalInbound(
     if (!vault.seen.record(received.message.id, seenUntil(received.message, options.now, options.clockSkewMs))) {
       throw new MessageError('message.replayed', 'Message id was already received', { details: { id: received.message.id } });
     }
-    return { relationship, ...(handler(received, relationship, vault, options.now) ?? {}) };
+    const outcome = { relationship, ...(handler(received, relationship, vault, options.now) ?? {}) };
+    options.within?.(relationship);
+    return outcome;
   });
 }

@@ -18,6 +18,8 @@ export interface PersonalServerOptions {
   pickupIntervalMs?: number;
   /** How often to retry her queued messages (ms). */
   outboxIntervalMs?: number;
+  /** How often to look for profile updates that are due (ms); a change starts its fan-out at once. */
+  profileIntervalMs?: number;
 }
 
 export interface RunningPersonalAgent {
@@ -38,19 +40,39 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   let port = options.port;
   const agent = createPersonalAgent({ vault, inboundBaseUrl: () => `http://127.0.0.1:${port}`, logger, maxMessageBytes });
-  const app = createLocalApi({ agent, token, port: () => port, maxMessageBytes, logger });
+  let stopping = false;
+  // The fan-out runs apart from pickup and outbox so a slow company cannot hold up either.
+  let delivering: Promise<void> | undefined;
+  let again = false;
+  const deliverProfile = (): void => {
+    if (stopping) return;
+    if (delivering) {
+      again = true;
+      return;
+    }
+    delivering = (async () => {
+      do {
+        again = false;
+        await agent.profile.deliver().catch((error: unknown) => logger.warn('profile_delivery_failed', { reason: error instanceof Error ? error.name : 'unknown' }));
+      } while (again && !stopping);
+    })().finally(() => {
+      delivering = undefined;
+    });
+  };
+  const app = createLocalApi({ agent, token, port: () => port, maxMessageBytes, logger, onProfileChanged: deliverProfile });
   const listening = await listen(app, options.port, '127.0.0.1');
   port = listening.port;
   const url = `http://127.0.0.1:${port}`;
   writeRunningAgent(options.home, { url, port, token, pid: process.pid });
 
-  let stopping = false;
   let inFlight: Promise<unknown> = Promise.resolve();
   const run = (what: string, work: () => Promise<unknown>) => {
     if (stopping) return;
     inFlight = inFlight.then(work).catch((error: unknown) => logger.warn(`${what}_failed`, { reason: error instanceof Error ? error.name : 'unknown' }));
   };
-  const pickup = () => run('pickup', () => agent.pickup());
+  // A pickup goes company by company; stopping must not wait for every remaining one.
+  const stopped = new AbortController();
+  const pickup = () => run('pickup', () => agent.pickup({ signal: stopped.signal }));
   const outbox = () =>
     run('outbox', async () => {
       await agent.deliverOutbox();
@@ -59,7 +81,12 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
   // Coming back online: fetch what waited, then send what she wrote while companies were down.
   pickup();
   outbox();
-  const timers = [setInterval(pickup, options.pickupIntervalMs ?? 30_000), setInterval(outbox, options.outboxIntervalMs ?? 2_000)];
+  deliverProfile();
+  const timers = [
+    setInterval(pickup, options.pickupIntervalMs ?? 30_000),
+    setInterval(outbox, options.outboxIntervalMs ?? 2_000),
+    setInterval(deliverProfile, options.profileIntervalMs ?? 1_000),
+  ];
   for (const timer of timers) timer.unref();
   logger.info('personal_agent_started', { port });
 
@@ -70,8 +97,10 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
     token,
     async stop() {
       stopping = true;
+      stopped.abort();
       for (const timer of timers) clearInterval(timer);
       await inFlight;
+      await delivering;
       await listening.close();
       removeRunningAgent(options.home);
       vault.close();

@@ -4,9 +4,19 @@ import type { Vault } from './vault/vault.js';
 
 /** One thing a company holds about her, and why: the per-relationship "what do they know" view. */
 export interface HeldItem {
+  /** `field` for one disclosed field (or credential claim); `identifier` and `messages` otherwise. */
   category: string;
   detail: string;
   why: string;
+  /** For fields: the name, the value as given, at which of her profile versions, under which consent. */
+  field?: string;
+  value?: unknown;
+  version?: number;
+  source?: 'self' | 'credential';
+  issuer?: string | null;
+  consentRecordId?: string;
+  retention?: string | null;
+  since?: number;
 }
 
 /** A relationship as the CLI, API and UI show it. */
@@ -53,6 +63,19 @@ export function toRelationshipView(record: RelationshipRecord, vault: Vault): Re
       : [
           { category: 'identifier', detail: 'a pairwise DID made for this company alone', why: 'to reach you through your agent' },
           { category: 'messages', detail: `${messages} message(s) in your thread`, why: 'the conversation you have with it' },
+          ...vault.disclosed.list(record.id).map((held) => ({
+            category: 'field',
+            detail: held.source === 'credential' ? `${held.field} (from a credential)` : held.field,
+            why: held.purpose,
+            field: held.field,
+            value: held.value,
+            version: held.version,
+            source: held.source,
+            issuer: held.issuer,
+            consentRecordId: held.consentRecordId,
+            retention: held.retention,
+            since: held.disclosedAt,
+          })),
         ];
   return {
     id: record.id,

@@ -2,6 +2,22 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { describeZodIssues, tryParseJson } from '../core/json.js';
+import { claimNameSchema, credentialRequestSchema, legalBasisSchema, retentionSchema } from '../protocol/families/disclose.js';
+import { CONNECTOR_NAMES } from './connectors/index.js';
+
+/** What a company asks for: fields of her profile and/or claims of credentials others issued her. */
+export const disclosureAskSchema = z
+  .object({
+    fields: z.array(claimNameSchema).max(50).default([]),
+    credentials: z.array(credentialRequestSchema).max(10).default([]),
+    purpose: z.string().min(1).max(500),
+    retention: retentionSchema.optional(),
+    legalBasis: legalBasisSchema.default('consent'),
+    termsRef: z.string().min(1).max(2000).optional(),
+  })
+  .strict()
+  .refine((a) => a.fields.length + a.credentials.length > 0, 'asks for at least one field or credential');
+export type DisclosureAsk = z.input<typeof disclosureAskSchema>;
 
 /** What a company decides about its customers' agents; loaded from a JSON file (`--policy FILE`). */
 export const vendorPolicySchema = z
@@ -11,6 +27,12 @@ export const vendorPolicySchema = z
     acceptConnections: z.boolean().default(true),
     /** Sent to every new relationship right after it connects. */
     welcomeMessage: z.string().min(1).max(2000).optional(),
+    /** Asked of every new relationship right after it connects (a disclose/request). */
+    requestOnConnect: disclosureAskSchema.optional(),
+    /** DIDs of credential issuers whose SD-JWT VCs this company accepts (e.g. an age check). */
+    trustedIssuers: z.array(z.string().min(1).max(4096)).max(100).default([]),
+    /** Company systems told about disclosures and updates, by name (see vendor/connectors/index.ts). */
+    connectors: z.array(z.enum(CONNECTOR_NAMES)).max(20).default(['logging']),
   })
   .strict();
 export type VendorPolicy = z.infer<typeof vendorPolicySchema>;

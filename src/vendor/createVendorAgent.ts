@@ -1,6 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { systemClock, type Clock } from '../core/clock.js';
-import { RelationshipError } from '../core/errors.js';
+import { ApiError, RelationshipError } from '../core/errors.js';
+import { describeZodIssues } from '../core/json.js';
 import { newId } from '../core/ids.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { agreementKeyOf, signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
@@ -13,12 +14,16 @@ import type { EnvelopeEngine } from '../protocol/envelope/engine.js';
 import { fastEngine } from '../protocol/envelope/fastEngine.js';
 import { packMessage } from '../protocol/envelope/pack.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage, type ReceiveContext } from '../protocol/envelope/receive.js';
-import { BasicMessage, Connect, Relationship, createMessageRegistry } from '../protocol/families/index.js';
+import { BasicMessage, Connect, Disclose, Relationship, createMessageRegistry } from '../protocol/families/index.js';
 import { KITH_CONNECT_GOAL_CODE, OOB_INVITATION_TYPE, invitationUrl, type Invitation } from '../protocol/families/outOfBand.js';
-import type { VendorPolicy } from './config.js';
+import { randomBytes } from 'node:crypto';
+import { disclosureAskSchema, type DisclosureAsk, type VendorPolicy } from './config.js';
+import { createConnectors, type Connector } from './connectors/index.js';
+import { ConnectorDispatcher } from './connectors/dispatcher.js';
+import { verifyDisclosure, type DisclosureDeps } from './disclosure.js';
 import { DEFAULT_RETRY, OutboxDelivery, type RetryPolicy } from './delivery.js';
 import { applyInbound, type Reply } from './inbound.js';
-import type { StoredMessage, VendorRelationship, VendorStore } from './store/types.js';
+import type { ConnectorEvent, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, VendorRelationship, VendorStore } from './store/types.js';
 
 export interface VendorAgentOptions {
   name: string;
@@ -35,6 +40,8 @@ export interface VendorAgentOptions {
   logger?: Logger;
   retry?: Partial<RetryPolicy>;
   fetch?: typeof fetch;
+  /** Company systems told about disclosures and updates; default: the policy's `connectors`. */
+  connectors?: Connector[];
 }
 
 export interface InboundResult {
@@ -45,6 +52,19 @@ export interface InboundResult {
 export interface SendResult {
   messageId: string;
   delivered: boolean;
+}
+
+export interface DisclosureRequestResult extends SendResult {
+  request: DisclosureRequest;
+}
+
+/** What the company holds about one relationship, and under which consent: the call-center view. */
+export interface Holdings {
+  relationship: VendorRelationship;
+  fields: HeldField[];
+  profileVersion: number;
+  consentRecords: ConsentRecordRow[];
+  requests: DisclosureRequest[];
 }
 
 /** The vendor agent: everything a company's side does, without HTTP (see http/app.ts for that). */
@@ -66,6 +86,17 @@ export interface VendorAgent {
   /** Resolves a relationship by id, id prefix or customer number. @throws RelationshipError `relationship.unknown` */
   findRelationship(reference: string): Promise<VendorRelationship>;
   deliverDue(): Promise<number>;
+  /**
+   * Asks her for fields and/or credential claims, with a purpose, retention and legal basis. The
+   * request waits in the outbox like any message.
+   * @throws ConfigError-free: invalid asks are `api.bad_request`; RelationshipError for unknown/cut-off.
+   */
+  requestDisclosure(relationshipId: string, ask: DisclosureAsk): Promise<DisclosureRequestResult>;
+  holdings(relationshipId: string): Promise<Holdings>;
+  /** Hands due connector events to the configured connectors; returns how many were dispatched. */
+  dispatchEvents(): Promise<number>;
+  /** The connector events (dispatched or not), all or one relationship's, oldest first. */
+  events(relationshipId?: string): Promise<ConnectorEvent[]>;
 }
 
 /** A UUID-shaped id derived from the vendor's DID. */
@@ -86,6 +117,16 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
   const signingKey = signingKeyOf(identity);
   const agreementKey = agreementKeyOf(identity);
   const registry = createMessageRegistry();
+  const connectors = options.connectors ?? createConnectors(options.policy.connectors, { logger });
+  const dispatcher = new ConnectorDispatcher(store, connectors, clock, logger, retry);
+  const disclosureDeps: DisclosureDeps = {
+    store,
+    resolver,
+    vendorDid: identity.did,
+    vendorName: options.name,
+    trustedIssuers: options.policy.trustedIssuers,
+    now: () => clock.now(),
+  };
 
   const receiveContext: ReceiveContext = {
     maxBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
@@ -135,6 +176,46 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     if (peer.endpoint) await postEnvelope(peer.endpoint, packed, options.fetch ? { fetch: options.fetch } : {}).catch(() => undefined);
   }
 
+  async function queueDisclosureRequest(relationship: VendorRelationship, input: DisclosureAsk): Promise<DisclosureRequestResult> {
+    const parsed = disclosureAskSchema.safeParse(input);
+    if (!parsed.success) throw new ApiError('api.bad_request', `Invalid disclosure request: ${describeZodIssues(parsed.error).join('; ')}`);
+    const ask = parsed.data;
+    const now = clock.now();
+    const requestId = newId();
+    const body = {
+      request_id: requestId,
+      nonce: randomBytes(32).toString('base64url'),
+      fields: ask.fields,
+      credentials: ask.credentials,
+      purpose: ask.purpose,
+      retention: ask.retention ?? null,
+      legal_basis: ask.legalBasis,
+      terms_ref: ask.termsRef ?? null,
+    };
+    const { id, packed } = await pack(relationship.theirDid, { type: Disclose.request.type, body });
+    const request: DisclosureRequest = {
+      id: requestId,
+      relationshipId: relationship.id,
+      messageId: id,
+      nonce: body.nonce,
+      fields: body.fields,
+      credentials: body.credentials,
+      purpose: body.purpose,
+      retention: body.retention,
+      legalBasis: body.legal_basis,
+      termsRef: body.terms_ref,
+      state: 'pending',
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.transaction(async (tx) => {
+      await tx.createDisclosureRequest(request);
+      await enqueue(relationship, id, packed, tx);
+    });
+    logger.info('disclosure_requested', { relationship: relationship.id, fields: body.fields.length, credentials: body.credentials.length });
+    return { request, messageId: id, delivered: false };
+  }
+
   async function deliverQueued(relationship: VendorRelationship): Promise<number> {
     let delivered = 0;
     for (const item of await store.pendingOutbox(relationship.id, 100)) if (await delivery.deliver(item)) delivered += 1;
@@ -162,7 +243,11 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
 
     async receive(packed) {
       const received = await receiveMessage(packed, receiveContext);
+      // Presentations are verified before the transaction: nothing is stored unless all holds.
+      const verified = await verifyDisclosure(received, disclosureDeps);
       const outcome = await applyInbound(received, {
+        disclosure: disclosureDeps,
+        verified,
         store,
         vendorName: options.name,
         acceptConnections: options.policy.acceptConnections,
@@ -182,6 +267,11 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
       if (outcome.relationship && received.message.type === Connect.request.type && options.policy.welcomeMessage) {
         // Queued, not pushed: her agent is still waiting for the connect response on this request.
         await queueBasicMessage(outcome.relationship, options.policy.welcomeMessage);
+      }
+      if (outcome.relationship && received.message.type === Connect.request.type && options.policy.requestOnConnect) {
+        const existing = await store.listDisclosureRequests(outcome.relationship.id);
+        // A retried connect must not ask twice.
+        if (existing.length === 0) await queueDisclosureRequest(outcome.relationship, options.policy.requestOnConnect);
       }
       if (outcome.flushOutbox && outcome.relationship) await deliverQueued({ ...outcome.relationship, state: 'active' });
       return { reply };
@@ -209,6 +299,30 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     },
 
     deliverDue: () => delivery.deliverDue(),
+
+    async requestDisclosure(relationshipId, ask) {
+      const relationship = await store.getRelationship(relationshipId);
+      if (!relationship) throw new RelationshipError('relationship.unknown', 'No such relationship');
+      if (relationship.state === 'cut_off') throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+      const result = await queueDisclosureRequest(relationship, ask);
+      const delivered = relationship.state === 'active' ? (await deliverQueued(relationship)) > 0 : false;
+      return { ...result, delivered };
+    },
+
+    async holdings(relationshipId) {
+      const relationship = await store.getRelationship(relationshipId);
+      if (!relationship) throw new RelationshipError('relationship.unknown', 'No such relationship');
+      const [fields, profileVersion, consentRecords, requests] = await Promise.all([
+        store.listHeldFields(relationshipId),
+        store.getProfileVersion(relationshipId),
+        store.listConsentRecords(relationshipId),
+        store.listDisclosureRequests(relationshipId),
+      ]);
+      return { relationship, fields, profileVersion, consentRecords, requests };
+    },
+
+    dispatchEvents: () => dispatcher.dispatchDue(),
+    events: (relationshipId) => store.listEvents(relationshipId === undefined ? {} : { relationshipId }),
   };
   return agent;
 }

@@ -2,7 +2,8 @@ import { newId } from '../core/ids.js';
 import { MessageError, RelationshipError, StoreError } from '../core/errors.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import { seenUntil } from '../protocol/buildMessage.js';
-import { BasicMessage, Connect, Pickup, Relationship, ReportProblem, TrustPing } from '../protocol/families/index.js';
+import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, TrustPing } from '../protocol/families/index.js';
+import { applyDisclosure, type DisclosureDeps, type VerifiedDisclosure } from './disclosure.js';
 import type { VendorRelationship, VendorStore } from './store/types.js';
 
 /** What a handler asks the agent to send back: on the same HTTP response or, if not asked for, later. */
@@ -26,6 +27,9 @@ export interface InboundDeps {
   clockSkewMs: number;
   now(): number;
   newCustomerRef(): string;
+  disclosure: DisclosureDeps;
+  /** What verifyDisclosure checked before the transaction, for the message types it covers. */
+  verified?: VerifiedDisclosure | undefined;
 }
 
 type Handler = (received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps) => Promise<Omit<InboundOutcome, 'relationship'>>;
@@ -96,6 +100,17 @@ const handlers: Record<string, Handler> = {
   [Relationship.terminate.type]: async (received, relationship, tx, deps) => {
     const terminatedAt = deps.now();
     const summary = await tx.eraseRelationship(relationship.id, terminatedAt);
+    // The company's own systems must erase too; the event carries no personal value.
+    await tx.enqueueEvent({
+      id: newId(),
+      relationshipId: relationship.id,
+      type: 'relationship.erased',
+      payload: { relationshipId: relationship.id, customerRef: relationship.customerRef },
+      createdAt: terminatedAt,
+      nextAttemptAt: terminatedAt,
+      attempts: 0,
+      dispatchedAt: null,
+    });
     return {
       reply: {
         type: Relationship.erasureReceipt.type,
@@ -110,7 +125,16 @@ const handlers: Record<string, Handler> = {
   },
 
   [ReportProblem.problemReport.type]: async () => ({}),
+
+  [Disclose.present.type]: answerWithDisclosure,
+  [Disclose.decline.type]: answerWithDisclosure,
+  [ProfileUpdate.notice.type]: answerWithDisclosure,
 };
+
+async function answerWithDisclosure(received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps): Promise<Omit<InboundOutcome, 'relationship'>> {
+  if (!deps.verified) throw new MessageError('message.unexpected', 'Disclosure was not verified before it was applied');
+  return { reply: await applyDisclosure(deps.verified, received, relationship, tx, deps.disclosure) };
+}
 
 async function connect(received: ReceivedMessage, tx: VendorStore, deps: InboundDeps): Promise<InboundOutcome> {
   if (!deps.acceptConnections) {

@@ -47,7 +47,7 @@ export async function startVendorServer(home: VendorHome, options: VendorServerO
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
     if (stopping) return;
-    running = Promise.all([agent.deliverDue(), home.store.pruneSeenMessages(systemClock.now())]).catch((error: unknown) =>
+    running = Promise.all([agent.deliverDue(), agent.dispatchEvents(), home.store.pruneSeenMessages(systemClock.now())]).catch((error: unknown) =>
       logger.warn('outbox_tick_failed', { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }),
     );
   };

@@ -242,6 +242,8 @@ describe('a personal agent and a vendor agent over real HTTP', () => {
     expect((await store.getRelationship(pair.link.vendorRelationship.id))?.state).toBe('cut_off');
     // (Its replay memory still lists bare message ids until they expire, as it must to refuse a
     // replay; those rows name no relationship, DID or content.)
+    // The erasure event tells the company's systems which customer number to erase, then is redacted.
+    expect(await pair.vendor.agent.dispatchEvents()).toBeGreaterThan(0);
     const everything = JSON.stringify(await pair.vendor.snapshot());
     for (const gone of [herDid, 'Forget me, please.', 'Sorry to see you go.', 'One last offer?', pair.link.vendorRelationship.customerRef]) {
       expect(everything).not.toContain(gone);

@@ -271,7 +271,9 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     expect(receipt).toMatchObject({ relationshipId: relAcme.id, kind: 'erasure' });
     expect(typeof receipt.jws).toBe('string');
     const erased = (receipt.body as { erased: { category: string; count: number; where: string }[] }).erased;
-    expect(erased.map((e) => e.category).sort()).toEqual(['messages', 'outbox', 'relationship']);
+    expect(erased.map((e) => e.category).sort()).toEqual(
+      ['connector_events', 'consent_records', 'disclosure_requests', 'held_fields', 'messages', 'outbox', 'presentations', 'profile_versions', 'relationship'],
+    );
     expect(erased.find((e) => e.category === 'messages')!.count).toBeGreaterThan(0);
     expect(erased.find((e) => e.category === 'relationship')!.count).toBe(1);
 

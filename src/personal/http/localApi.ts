@@ -10,12 +10,17 @@ import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import type { PersonalAgent } from '../createPersonalAgent.js';
 import { exportVault, sealExport } from '../vault/export.js';
 import { personalOpenApi } from './openapi.js';
+import { streamSSE } from 'hono/streaming';
+import type { AgentEvent } from '../events.js';
+import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard.js';
 
 export const SESSION_COOKIE = 'kith_session';
 
 export interface LocalApiOptions {
   agent: PersonalAgent;
   token: string;
+  /** Called after her profile changed, so the server can start the fan-out at once. */
+  onProfileChanged?: () => void;
   /** The port she reaches the agent on: Host and Origin headers must name it. */
   port: () => number;
   maxMessageBytes: number;
@@ -25,6 +30,11 @@ export interface LocalApiOptions {
 const connectSchema = z.object({ invitation: z.string().min(1).max(16_384) });
 const messageSchema = z.object({ content: z.string().min(1).max(16_000) });
 const exportSchema = z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() });
+const approveSchema = z.object({ fields: z.array(z.string().min(1).max(64)).min(1).max(100).optional() });
+const declineSchema = z.object({ reason: z.string().max(2000).optional() });
+const profileSchema = z.object({ fields: z.record(z.string().min(1).max(64), z.unknown()).refine((f) => Object.keys(f).length > 0, 'at least one field') });
+const credentialSchema = z.object({ sdJwt: z.string().min(1).max(64 * 1024) });
+const MAX_VCARD_BYTES = 256 * 1024;
 
 async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   const parsed = schema.safeParse(await c.req.json().catch(() => undefined));
@@ -88,6 +98,85 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   app.post('/api/relationships/:ref/cutoff', async (c) => c.json({ receipt: await agent.cutOff(c.req.param('ref')) }));
   app.get('/api/receipts', (c) => c.json({ receipts: agent.receipts(c.req.query('relationship')) }));
   app.post('/api/pickup', async (c) => c.json(await agent.pickup()));
+
+  app.get('/api/requests', (c) =>
+    c.json({ requests: agent.disclosure.requests({ all: c.req.query('all') === '1', ...(c.req.query('relationship') ? { relationship: c.req.query('relationship') as string } : {}) }) }),
+  );
+  app.post('/api/requests/:id/approve', async (c) => {
+    const { fields } = await jsonBody(c, approveSchema);
+    return c.json(await agent.disclosure.approve(c.req.param('id'), fields));
+  });
+  app.post('/api/requests/:id/decline', async (c) => {
+    const { reason } = await jsonBody(c, declineSchema);
+    return c.json(await agent.disclosure.decline(c.req.param('id'), reason));
+  });
+  app.get('/api/consents', (c) => c.json({ consents: agent.disclosure.consents(c.req.query('relationship')) }));
+
+  app.get('/api/profile', (c) => c.json(agent.profile.profile()));
+  app.put('/api/profile', async (c) => {
+    const { fields } = await jsonBody(c, profileSchema);
+    const change = agent.profile.set(fields);
+    if (change) options.onProfileChanged?.();
+    return c.json({ change: change ?? null }, change ? 201 : 200);
+  });
+  app.get('/api/profile/vcard', (c) => {
+    const values = Object.fromEntries(agent.profile.profile().fields.map((f) => [f.field, f.value]));
+    if (c.req.query('format') === 'jcard') return c.json(profileToJcard(values));
+    return c.body(profileToVcard(values), 200, { 'content-type': 'text/vcard; charset=utf-8' });
+  });
+  app.post('/api/profile/vcard', async (c) => {
+    const bytes = await readRequestBody(c.req.raw, c.env, MAX_VCARD_BYTES);
+    const { values, ignored } = vcardToProfile(new TextDecoder().decode(bytes));
+    if (Object.keys(values).length === 0) throw new ApiError('api.bad_request', 'The vCard holds no field Kith knows');
+    const change = agent.profile.set(values);
+    if (change) options.onProfileChanged?.();
+    return c.json({ change: change ?? null, ignored }, change ? 201 : 200);
+  });
+  app.get('/api/profile/changes', (c) => c.json({ changes: agent.profile.changes(Number(c.req.query('limit') ?? 20) || 20) }));
+  app.get('/api/profile/changes/:version', (c) => {
+    const version = Number(c.req.param('version'));
+    if (!Number.isSafeInteger(version) || version < 1) throw new ApiError('api.bad_request', 'A change is named by its version number');
+    return c.json({ change: agent.profile.change(version) });
+  });
+  app.post('/api/profile/deliver', async (c) => c.json(await agent.profile.deliver()));
+
+  app.get('/api/credentials', async (c) => c.json({ credentials: await agent.credentials.list() }));
+  app.post('/api/credentials/keys', (c) => c.json(agent.credentials.newHolderKey(), 201));
+  app.post('/api/credentials', async (c) => {
+    const { sdJwt } = await jsonBody(c, credentialSchema);
+    return c.json({ credential: await agent.credentials.add(sdJwt) }, 201);
+  });
+
+  // Server-sent events for the UI: one `data:` line of JSON per agent event.
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: AgentEvent[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = agent.events.on((event) => {
+        queue.push(event);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      await stream.writeSSE({ event: 'ready', data: '{}' });
+      while (!stream.aborted) {
+        const event = queue.shift();
+        if (event) {
+          await stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 15_000).unref();
+        });
+        wake = undefined;
+        if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
+      }
+      unsubscribe();
+    }),
+  );
 
   app.post('/api/export', async (c) => {
     const request = await jsonBody(c, exportSchema);

@@ -1,4 +1,6 @@
 const ref = { name: 'ref', in: 'path', required: true, description: 'Relationship id, id prefix or company name', schema: { type: 'string' } };
+const reqId = { name: 'id', in: 'path', required: true, description: 'Request id or unique id prefix', schema: { type: 'string' } };
+const versionParam = { name: 'version', in: 'path', required: true, description: 'Profile version of the change', schema: { type: 'integer', minimum: 1 } };
 const error = { description: 'Error `{ "error": { "code", "message" } }` (codes: src/core/errorTable.ts)' };
 
 /** The personal agent's local API, which the CLI and the web app both use (OpenAPI 3.1). */
@@ -35,6 +37,62 @@ export const personalOpenApi = {
     },
     '/api/receipts': { get: { summary: 'Erasure receipts', responses: { '200': { description: 'ok' } } } },
     '/api/pickup': { post: { summary: 'Fetch messages companies queued (Message Pickup 3.0)', responses: { '200': { description: '{ received, failed }' } } } },
+    '/api/requests': {
+      get: { summary: 'Disclosure requests from companies (pending; all=1 for answered too; relationship=<ref> to filter)', responses: { '200': { description: '{ requests }' } } },
+    },
+    '/api/requests/{id}/approve': {
+      post: {
+        summary: 'Disclose all requested fields, or only `fields`, as SD-JWT presentations bound to her pairwise key',
+        parameters: [reqId],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { fields: { type: 'array', items: { type: 'string' } } } } } } },
+        responses: { '200': { description: '{ request, consentRecordId, fields }' }, '404': error, '409': error, '422': error, '502': error },
+      },
+    },
+    '/api/requests/{id}/decline': {
+      post: {
+        summary: 'Decline (recorded as refused on both sides)',
+        parameters: [reqId],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string' } } } } } },
+        responses: { '200': { description: '{ request, consentRecordId, fields: [] }' }, '404': error, '409': error },
+      },
+    },
+    '/api/consents': { get: { summary: 'Consent records (ISO/IEC TS 27560 shape); relationship=<ref> to filter', responses: { '200': { description: '{ consents }' } } } },
+    '/api/profile': {
+      get: { summary: 'Her profile: fields, version, and which companies hold each field', responses: { '200': { description: '{ version, fields }' } } },
+      put: {
+        summary: 'Set fields (names or aliases); every live company holding a changed field gets it (fan-out)',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { fields: { type: 'object' } }, required: ['fields'] } } } },
+        responses: { '201': { description: '{ change }: the new version and its deliveries' }, '200': { description: '{ change: null }: nothing changed' }, '400': error },
+      },
+    },
+    '/api/profile/vcard': {
+      get: { summary: 'Her profile as vCard 4 (text/vcard), or jCard with format=jcard', responses: { '200': { description: 'vCard text or jCard JSON' } } },
+      post: {
+        summary: 'Set fields from a vCard (text/vcard body, vCard 4 or 3, at most 256 KiB)',
+        requestBody: { content: { 'text/vcard': { schema: { type: 'string' } } } },
+        responses: { '201': { description: '{ change, ignored }' }, '200': { description: '{ change: null, ignored }' }, '400': error },
+      },
+    },
+    '/api/profile/changes': { get: { summary: 'Recent changes with per-company delivery state (limit=N)', responses: { '200': { description: '{ changes }' } } } },
+    '/api/profile/changes/{version}': {
+      get: { summary: 'One change: deliveries per company (pending, acked, failed, skipped), summary, done', parameters: [versionParam], responses: { '200': { description: '{ change }' }, '404': error } },
+    },
+    '/api/profile/deliver': { post: { summary: 'Send the profile updates that are due now (the server also does this by itself)', responses: { '200': { description: '{ acked, retrying, failed, skipped }' } } } },
+    '/api/credentials': {
+      get: { summary: 'SD-JWT VCs she holds', responses: { '200': { description: '{ credentials }' } } },
+      post: {
+        summary: 'Keep a credential after checking its issuer signature and its binding to one of her holder keys',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { sdJwt: { type: 'string' } }, required: ['sdJwt'] } } } },
+        responses: { '201': { description: '{ credential }' }, '400': error },
+      },
+    },
+    '/api/credentials/keys': { post: { summary: 'A fresh holder key (public JWK) for an issuer to bind a credential to', responses: { '201': { description: '{ keyId, publicJwk }' } } } },
+    '/api/events': {
+      get: {
+        summary: 'Server-sent events: disclosure.requested, disclosure.answered, profile.changed, profile.delivery, message.received (ids, states and field names; never values)',
+        responses: { '200': { description: 'text/event-stream' } },
+      },
+    },
     '/api/export': {
       post: {
         summary: 'Full export: plain JSON or JWE (PBES2) sealed with the given passphrase',

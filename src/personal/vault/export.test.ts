@@ -1,11 +1,20 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GeneralEncrypt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
 import type { KithError } from '../../core/errors.js';
 import { generateKeyPair } from '../../protocol/keys.js';
-import { EXPORT_CONTENT_TYPE, exportVault, importVault, openExport, sealExport, type ExportDocument } from './export.js';
+import {
+  EXPORT_CONTENT_TYPE,
+  exportVault,
+  importVault,
+  openExport,
+  sealExport,
+  type ExportDocument,
+  type ExportDocumentV1,
+} from './export.js';
 import { Vault } from './vault.js';
 
 const FAST = { kdf: { N: 2 ** 12 } };
@@ -43,6 +52,69 @@ function populate(v: Vault): void {
   v.outbox.enqueue({ relationshipId: a.id, messageId: 'm4', plaintext: { id: 'm4' }, attempts: 3, nextAttemptAt: clock.now() + 5000 });
   v.settings.set('theme', 'dark');
   v.settings.set('profile', { name: 'Ada' });
+
+  // Schema version 2 sections.
+  clock.advance(1000);
+  v.profile.applyChange({ name: 'Ada', email: 'ada@example.org', phone_number: '+44 1234' });
+  clock.advance(1000);
+  const version = v.profile.applyChange({ email: 'ada@new.example', phone_number: null, address: { locality: 'Hove' } });
+  const delivery = v.deliveries.create({ version, relationshipId: a.id, fields: ['email'] });
+  v.deliveries.reschedule([delivery.id], clock.now() + 9000, 'transport.unreachable');
+  v.deliveries.create({ version: 1, relationshipId: b.id, fields: ['name'], state: 'skipped', lastError: 'relationship.cut_off' });
+  const request = v.disclosureRequests.insert({
+    relationshipId: a.id,
+    requestId: 'req-1',
+    messageId: 'm-req-1',
+    nonce: 'bm9uY2Utbm9uY2Utbm9uY2U',
+    fields: ['email', 'name'],
+    purpose: 'Delivery',
+    retention: 'P1Y',
+    legalBasis: 'contract',
+    termsRef: null,
+    credentials: [{ vct: 'urn:example:age', claims: ['age_over_18'], issuers: ['did:web:issuer.example'] }],
+  });
+  v.disclosureRequests.insert({ ...requestInput(a.id, 'req-2'), credentials: [] });
+  v.disclosureRequests.settle(request.id, 'approved', { answeredFields: ['email', 'age_over_18'], consentRecordId: CONSENT_ID });
+  v.consents.insert({ id: CONSENT_ID, relationshipId: a.id, requestId: request.id, state: 'active', record: { record_id: CONSENT_ID, events: [{ type: 'given' }] } });
+  v.consents.insert({ id: '00000000-0000-4000-8000-0000000000c2', relationshipId: b.id, requestId: null, state: 'withdrawn', record: {} });
+  const disclosed = { consentRecordId: CONSENT_ID, purpose: 'Delivery', retention: 'P1Y', disclosedAt: clock.now() };
+  v.disclosed.upsert({ ...disclosed, relationshipId: a.id, field: 'email', value: 'ada@example.org', version: 1, source: 'self', issuer: null });
+  v.disclosed.upsert({ ...disclosed, relationshipId: a.id, field: 'age_over_18', value: true, version: 1, source: 'credential', issuer: 'did:web:issuer.example' });
+  const holder = v.keys.insertHolderKey(generateKeyPair('Ed25519'));
+  v.credentials.insert({ sdJwt: 'eyJ.eyJ.sig~WyJzIiwiYWdlX292ZXJfMTgiLHRydWVd~', issuer: 'did:web:issuer.example', vct: 'urn:example:age', claims: ['age_over_18'], holderKeyId: holder.id });
+}
+
+const CONSENT_ID = '00000000-0000-4000-8000-0000000000c1';
+
+function requestInput(relationshipId: string, requestId: string) {
+  return {
+    relationshipId,
+    requestId,
+    messageId: `m-${requestId}`,
+    nonce: 'bm9uY2Utbm9uY2Utbm9uY2U',
+    fields: ['name'],
+    purpose: 'Loyalty card',
+    retention: null,
+    legalBasis: 'consent',
+    termsRef: 'https://shop.example/terms',
+    credentials: [],
+  };
+}
+
+/** Seals a version 1 document as Kith did then (sealExport only writes the current version). */
+async function sealV1(v1: ExportDocumentV1): Promise<string> {
+  const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(v1)))
+    .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
+    .addRecipient(new TextEncoder().encode(PASS))
+    .setKeyManagementParameters({ p2c: 1000 })
+    .encrypt();
+  return JSON.stringify(jwe);
+}
+
+/** The same vault as a version 1 export (as Kith wrote before schema version 2). */
+function asVersion1(doc: ExportDocument): ExportDocumentV1 {
+  const { profile: _p, deliveries: _d, disclosureRequests: _r, consentRecords: _c, disclosedFields: _f, credentials: _k, ...rest } = doc;
+  return { ...rest, version: 1 };
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -67,10 +139,36 @@ function withoutTime(doc: ExportDocument): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 1, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 2, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
-    expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([3, 3, 1, 1]);
+    expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
+  });
+
+  it('exports her profile, its changes oldest first, and every new section', () => {
+    const doc = exportVault(vault);
+    expect(doc.profile.fields.map((f) => [f.field, f.version])).toEqual([
+      ['address', 2],
+      ['email', 2],
+      ['name', 1],
+    ]);
+    expect(doc.profile.changes.map((c) => c.version)).toEqual([1, 2]);
+    expect(doc.profile.changes[1]?.fields).toEqual({ email: 'ada@new.example', phone_number: null, address: { locality: 'Hove' } });
+    expect(doc.deliveries.map((d) => [d.state, d.attempts, d.lastError])).toEqual([
+      ['pending', 1, 'transport.unreachable'],
+      ['skipped', 0, 'relationship.cut_off'],
+    ]);
+    expect(doc.disclosureRequests.map((r) => [r.requestId, r.state, r.consentRecordId])).toEqual([
+      ['req-1', 'approved', CONSENT_ID],
+      ['req-2', 'pending', undefined],
+    ]);
+    expect(doc.consentRecords.map((c) => c.state)).toEqual(['active', 'withdrawn']);
+    expect(doc.disclosedFields.map((f) => [f.field, f.source])).toEqual([
+      ['age_over_18', 'credential'],
+      ['email', 'self'],
+    ]);
+    expect(doc.credentials).toHaveLength(1);
+    expect(doc.keys.find((k) => k.id === doc.credentials[0]?.holderKeyId)).toMatchObject({ relationshipId: null });
   });
 
   it('encrypts by default as a General JSON JWE with PBES2 and our content type', async () => {
@@ -105,8 +203,45 @@ describe('importing', () => {
     expect(restored.outbox.due(clock.now() + 5000, 10)).toEqual(doc.outbox);
     expect(restored.receipts.list()).toEqual(doc.receipts);
     expect(restored.settings.get('profile')).toEqual({ name: 'Ada' });
+    expect(restored.profile.get('email')).toEqual(doc.profile.fields[1]);
+    expect(restored.profile.currentVersion()).toBe(2);
+    expect(restored.deliveries.dueByRelationship(clock.now() + 9000, 10)).toEqual([{ relationshipId: a?.id, deliveries: [doc.deliveries[0]] }]);
+    expect(restored.disclosureRequests.findByRequestId(a?.id ?? '', 'req-1')).toEqual(doc.disclosureRequests[0]);
+    expect(restored.consents.get(CONSENT_ID)).toEqual(doc.consentRecords[0]);
+    expect(restored.disclosed.holdersOf(['email', 'age_over_18'])).toEqual(new Map([[a?.id, ['email']]]));
+    const [credential] = doc.credentials;
+    expect(restored.credentials.get(credential?.id ?? '')).toEqual(credential);
+    expect(restored.keys.listHolderKeys().map((k) => k.id)).toEqual([credential?.holderKeyId]);
+    // Versions continue after the restored ones.
+    expect(restored.profile.applyChange({ name: 'Ada L.' })).toBe(3);
     restored.close();
     Vault.open(target(), 'new vault pass').close();
+  });
+
+  it('still reads and restores a version 1 export (plain or encrypted), with empty new sections', async () => {
+    const doc = exportVault(vault);
+    const v1 = asVersion1(doc);
+    const opened = await openExport(JSON.stringify(v1), '');
+    expect(opened).toEqual({
+      ...v1,
+      version: 2,
+      profile: { fields: [], changes: [] },
+      deliveries: [],
+      disclosureRequests: [],
+      consentRecords: [],
+      disclosedFields: [],
+      credentials: [],
+    });
+    const restored = importVault(target(), 'new vault pass', opened, FAST);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    restored.close();
+    expect(await openExport(await sealV1(v1), PASS)).toEqual(opened);
+    // importVault takes the old document directly too.
+    rmSync(target());
+    const direct = importVault(target(), 'new vault pass', v1, FAST);
+    expect(direct.relationships.list()).toEqual(doc.relationships);
+    expect(direct.profile.currentVersion()).toBe(0);
+    direct.close();
   });
 
   it('restores from a plain export too', async () => {
@@ -134,6 +269,33 @@ describe('importing', () => {
     };
     expect(await codeOfAsync(async () => importVault(target(), 'pw', broken, FAST))).toBe('export.corrupted');
     expect(readdirSync(dir).filter((f) => f.startsWith('restored'))).toEqual([]);
+  });
+
+  describe('refuses references to records the export does not contain, creating no vault', () => {
+    const MISSING = '00000000-0000-4000-8000-000000000009';
+    const cases: [string, (doc: ExportDocument) => ExportDocument][] = [
+      ['a delivery for a missing relationship', (d) => ({ ...d, deliveries: d.deliveries.map((x, i) => (i === 0 ? { ...x, relationshipId: MISSING } : x)) })],
+      ['a delivery of a missing profile version', (d) => ({ ...d, deliveries: d.deliveries.map((x, i) => (i === 0 ? { ...x, version: 7 } : x)) })],
+      ['a second delivery of one version to one company', (d) => ({ ...d, deliveries: [...d.deliveries, { ...d.deliveries[0]!, id: MISSING }] })],
+      ['a consent answering a missing request', (d) => ({ ...d, consentRecords: d.consentRecords.map((x, i) => (i === 0 ? { ...x, requestId: MISSING } : x)) })],
+      ['a consent of a missing relationship', (d) => ({ ...d, consentRecords: d.consentRecords.map((x, i) => (i === 1 ? { ...x, relationshipId: MISSING } : x)) })],
+      ['a request of a missing relationship', (d) => ({ ...d, disclosureRequests: d.disclosureRequests.map((x, i) => (i === 1 ? { ...x, relationshipId: MISSING } : x)) })],
+      ['the same company request twice', (d) => ({ ...d, disclosureRequests: [...d.disclosureRequests, { ...d.disclosureRequests[1]!, id: MISSING }] })],
+      ['a credential whose holder key is missing', (d) => ({ ...d, credentials: d.credentials.map((x) => ({ ...x, holderKeyId: MISSING })) })],
+      ['a credential whose holder key is not in the keys section', (d) => ({ ...d, keys: d.keys.filter((k) => k.id !== d.credentials[0]?.holderKeyId) })],
+      ['a field held by a missing relationship', (d) => ({ ...d, disclosedFields: d.disclosedFields.map((x) => ({ ...x, relationshipId: MISSING })) })],
+      ['one field held twice by one company', (d) => ({ ...d, disclosedFields: [...d.disclosedFields, { ...d.disclosedFields[0]!, value: 'other' }] })],
+      ['a profile field newer than every change', (d) => ({ ...d, profile: { ...d.profile, changes: d.profile.changes.slice(0, 1) } })],
+      ['a profile field twice', (d) => ({ ...d, profile: { ...d.profile, fields: [...d.profile.fields, d.profile.fields[0]!] } })],
+      ['a profile change twice', (d) => ({ ...d, profile: { ...d.profile, changes: [...d.profile.changes, d.profile.changes[0]!] } })],
+      ['a removed (null) profile field', (d) => ({ ...d, profile: { ...d.profile, fields: [{ ...d.profile.fields[0]!, value: null }] } })],
+      ['an unknown delivery state', (d) => ({ ...d, deliveries: d.deliveries.map((x) => ({ ...x, state: 'lost' as 'failed' })) })],
+    ];
+    it.each(cases)('%s', async (_name, breakIt) => {
+      const broken = breakIt(exportVault(vault));
+      expect(await codeOfAsync(async () => importVault(target(), 'pw', broken, FAST))).toBe('export.corrupted');
+      expect(readdirSync(dir).filter((f) => f.startsWith('restored'))).toEqual([]);
+    });
   });
 });
 
@@ -172,8 +334,12 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 2 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 3 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
+    // A version 2 document without its new sections is damaged, not old.
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion1(doc), version: 2 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, credentials: [{}] }), PASS))).toBe('export.corrupted');
   });
 
   it('reports text that is not JSON at all as corrupted', async () => {

@@ -1,16 +1,29 @@
 import { ExportError, isKithError } from '../../core/errors.js';
 import { describeZodIssues } from '../../core/json.js';
-import { EXPORT_FORMAT, EXPORT_VERSION, exportDocumentSchema, type ExportDocument } from './exportDocument.js';
+import {
+  anyExportDocumentSchema,
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  upgradeExportDocument,
+  type AnyExportDocument,
+  type ExportDocument,
+} from './exportDocument.js';
 import { removeVaultFiles } from './files.js';
 import { Vault, type VaultOptions } from './vault.js';
 
 export {
+  anyExportDocumentSchema,
   EXPORT_CONTENT_TYPE,
   EXPORT_FORMAT,
+  EXPORT_READABLE_VERSIONS,
   EXPORT_VERSION,
   exportDocumentSchema,
+  exportDocumentV1Schema,
   parseExportDocument,
+  upgradeExportDocument,
+  type AnyExportDocument,
   type ExportDocument,
+  type ExportDocumentV1,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
 
@@ -31,25 +44,35 @@ export function exportVault(vault: Vault): ExportDocument {
     receipts: vault.receipts.list(),
     outbox: vault.outbox.list(),
     settings: vault.settings.entries(),
+    profile: { fields: vault.profile.all(), changes: vault.profile.changes().reverse() },
+    deliveries: vault.deliveries.list(),
+    disclosureRequests: vault.disclosureRequests.list(),
+    consentRecords: vault.consents.list(),
+    disclosedFields: vault.disclosed.listAll(),
+    credentials: vault.credentials.list(),
   }));
 }
 
 /**
  * Restores an export into a NEW vault at `path` (new data key, ids preserved). All or nothing:
- * one transaction, and on any failure the new files are deleted.
+ * one transaction, and on any failure the new files are deleted. An older document version is
+ * accepted and restored with empty new sections.
  * @returns the open vault (the caller closes it).
  * @throws VaultError `vault.exists` if something is already at `path` (it is left alone),
  * `vault.passphrase_required`; ExportError `export.corrupted` if the document is invalid or
- * inconsistent (e.g. a message for a relationship it does not contain).
+ * inconsistent (e.g. a message for a relationship it does not contain, a delivery of a profile
+ * version it does not log, a consent record answering a request it does not contain, a credential
+ * whose holder key it does not contain).
  */
-export function importVault(path: string, passphrase: string, doc: ExportDocument, options?: VaultOptions): Vault {
-  const parsed = exportDocumentSchema.safeParse(doc);
+export function importVault(path: string, passphrase: string, doc: ExportDocument | AnyExportDocument, options?: VaultOptions): Vault {
+  const parsed = anyExportDocumentSchema.safeParse(doc);
   if (!parsed.success) {
     throw new ExportError('export.corrupted', 'The export does not match its format', {
       details: { issues: describeZodIssues(parsed.error) },
     });
   }
-  const data = parsed.data;
+  const data = upgradeExportDocument(parsed.data);
+  checkProfileVersions(data);
   const vault = Vault.create(path, passphrase, options);
   try {
     vault.transaction(() => {
@@ -59,6 +82,13 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const r of data.receipts) vault.receipts.insert(r);
       for (const o of data.outbox) vault.outbox.enqueue(o);
       for (const [key, value] of Object.entries(data.settings)) vault.settings.set(key, value);
+      for (const c of data.profile.changes) vault.profile.restoreChange(c);
+      for (const f of data.profile.fields) vault.profile.restoreField(f);
+      for (const d of data.deliveries) vault.deliveries.create(d);
+      for (const r of data.disclosureRequests) vault.disclosureRequests.insert(r);
+      for (const c of data.consentRecords) vault.consents.insert(c);
+      for (const f of data.disclosedFields) vault.disclosed.insert(f);
+      for (const c of data.credentials) vault.credentials.insert(c);
     });
     return vault;
   } catch (err) {
@@ -66,5 +96,19 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
     removeVaultFiles(vault.path);
     if (isKithError(err) && err.code.startsWith('export.')) throw err;
     throw new ExportError('export.corrupted', 'The export could not be restored', { cause: err });
+  }
+}
+
+/**
+ * A profile field must not be newer than the newest logged change: the next change would reuse a
+ * version a company may already hold. (Foreign keys and the repositories check the other references.)
+ */
+function checkProfileVersions(doc: ExportDocument): void {
+  const newest = doc.profile.changes.reduce((max, c) => Math.max(max, c.version), 0);
+  const ahead = doc.profile.fields.filter((f) => f.version > newest).map((f) => f.version);
+  if (ahead.length > 0) {
+    throw new ExportError('export.corrupted', 'A profile field is newer than every logged profile change', {
+      details: { versions: ahead, newest },
+    });
   }
 }

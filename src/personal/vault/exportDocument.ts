@@ -1,22 +1,31 @@
 import { z } from 'zod';
 import { ExportError } from '../../core/errors.js';
 import { describeZodIssues } from '../../core/json.js';
+import { consentRecordSchema } from './consentRepo.js';
+import { credentialRecordSchema } from './credentialRepo.js';
+import { deliveryRecordSchema } from './deliveryRepo.js';
+import { disclosedFieldSchema } from './disclosedFieldRepo.js';
+import { disclosureRequestRecordSchema } from './disclosureRequestRepo.js';
 import { jsonValueSchema } from './json.js';
 import { keyRecordSchema } from './keyRepo.js';
 import { messageRecordSchema } from './messageRepo.js';
 import { outboxRecordSchema } from './outboxRepo.js';
+import { profileChangeSchema, profileFieldSchema } from './profileRepo.js';
 import { receiptRecordSchema } from './receiptRepo.js';
 import { relationshipRecordSchema } from './relationshipRepo.js';
 
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
-export const EXPORT_VERSION = 1;
+/** The version written. */
+export const EXPORT_VERSION = 2;
+/** Every version read (older ones are upgraded on reading: their missing sections are empty). */
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
-export const exportDocumentSchema = z.object({
+/** The sections of version 1 (schema version 1 of the vault). */
+const v1Sections = {
   format: z.literal(EXPORT_FORMAT),
-  version: z.literal(EXPORT_VERSION),
   exportedAt: z.iso.datetime(),
   relationships: z.array(relationshipRecordSchema),
   keys: z.array(keyRecordSchema),
@@ -24,29 +33,70 @@ export const exportDocumentSchema = z.object({
   receipts: z.array(receiptRecordSchema),
   outbox: z.array(outboxRecordSchema),
   settings: z.record(z.string(), jsonValueSchema),
+};
+
+/** Version 1 documents, still read (and upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV1Schema = z.object({ ...v1Sections, version: z.literal(1) });
+export type ExportDocumentV1 = z.infer<typeof exportDocumentV1Schema>;
+
+/** The current document (version 2). */
+export const exportDocumentSchema = z.object({
+  ...v1Sections,
+  version: z.literal(EXPORT_VERSION),
+  profile: z.object({
+    /** Ordered by field name. */
+    fields: z.array(profileFieldSchema),
+    /** Oldest version first. */
+    changes: z.array(profileChangeSchema),
+  }),
+  deliveries: z.array(deliveryRecordSchema),
+  disclosureRequests: z.array(disclosureRequestRecordSchema),
+  consentRecords: z.array(consentRecordSchema),
+  disclosedFields: z.array(disclosedFieldSchema),
+  credentials: z.array(credentialRecordSchema),
 });
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
+/** Any readable version, told apart by `version`. */
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentSchema]);
+export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
+
+/** A version 1 document as version 2: the sections it did not have are empty. */
+export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
+  if (doc.version === EXPORT_VERSION) return doc;
+  return {
+    ...doc,
+    version: EXPORT_VERSION,
+    profile: { fields: [], changes: [] },
+    deliveries: [],
+    disclosureRequests: [],
+    consentRecords: [],
+    disclosedFields: [],
+    credentials: [],
+  };
+}
+
 /**
  * Checks a parsed JSON value, in order: is it ours at all, is it a version we read, is it valid.
+ * Older versions come back upgraded to the current one.
  * @throws ExportError `export.foreign` if `format` is not 'kith-export', `export.unsupported_version`
- * for another version number, `export.corrupted` if it does not match the schema.
+ * for a version number we do not read, `export.corrupted` if it does not match the schema.
  */
 export function parseExportDocument(value: unknown): ExportDocument {
   if (typeof value !== 'object' || value === null || (value as { format?: unknown }).format !== EXPORT_FORMAT) {
     throw new ExportError('export.foreign', 'This is not a Kith export');
   }
   const version = (value as { version?: unknown }).version;
-  if (typeof version === 'number' && version !== EXPORT_VERSION) {
+  if (typeof version === 'number' && !EXPORT_READABLE_VERSIONS.includes(version)) {
     throw new ExportError('export.unsupported_version', 'This Kith export version is not supported', {
-      details: { version, supported: EXPORT_VERSION },
+      details: { version, supported: [...EXPORT_READABLE_VERSIONS] },
     });
   }
-  const parsed = exportDocumentSchema.safeParse(value);
+  const parsed = anyExportDocumentSchema.safeParse(value);
   if (!parsed.success) {
     throw new ExportError('export.corrupted', 'The export does not match its format', {
       details: { issues: describeZodIssues(parsed.error) },
     });
   }
-  return parsed.data;
+  return upgradeExportDocument(parsed.data);
 }

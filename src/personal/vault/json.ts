@@ -28,3 +28,17 @@ export const timestampSchema = z.number().int().nonnegative();
 
 /** The row of a `SELECT count(*) AS n` query. */
 export const countRowSchema = z.object({ n: z.number().int().nonnegative() });
+
+/**
+ * A profile field or claim name (`email`, `given_name`). The protocol layer decides which names
+ * exist; the vault only insists on a non-empty string that survives being an object key.
+ */
+export const fieldNameSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((name) => name !== '__proto__', { message: 'reserved name' });
+
+/** Profile versions count from 1 (0 means "no profile yet" and is never stored as a change). */
+export const profileVersionSchema = z.number().int().positive();
+

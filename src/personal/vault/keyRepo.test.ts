@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KithError } from '../../core/errors.js';
 import { generateKeyPair } from '../../protocol/keys.js';
-import type { NewKey } from './keyRepo.js';
+import { jwkThumbprintUri, type NewKey } from './keyRepo.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import type { Vault } from './vault.js';
 import { useTestVault } from '../../../test/support/testVault.js';
@@ -73,5 +73,41 @@ describe('KeyRepo', () => {
     expect(codeOf(() => vault.keys.insert(key('x#1', '00000000-0000-4000-8000-000000000000')))).toBe('relationship.unknown');
     const mixed = { ...key('a#3', relA.id), publicJwk: generateKeyPair('Ed25519').publicJwk };
     expect(codeOf(() => vault.keys.insert(mixed))).toBe('vault.corrupt');
+  });
+
+  it('stores holder keys without a relationship, kid = JWK thumbprint URI, and finds them by id', () => {
+    const pair = generateKeyPair('Ed25519');
+    const holder = vault.keys.insertHolderKey(pair);
+    expect(holder).toMatchObject({ relationshipId: null, purpose: 'authentication', privateJwk: pair.privateJwk, publicJwk: pair.publicJwk });
+    expect(holder.kid).toBe(jwkThumbprintUri(pair.publicJwk));
+    expect(holder.kid).toMatch(/^urn:ietf:params:oauth:jwk-thumbprint:sha-256:[A-Za-z0-9_-]{43}$/);
+    expect(vault.keys.getById(holder.id)).toEqual(holder);
+    expect(vault.keys.getById('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+    expect(vault.keys.getByKid(holder.kid)).toEqual(holder);
+  });
+
+  it('lists holder keys apart from pairwise and other agent keys, and keeps them when a relationship is cut off', () => {
+    const h1 = vault.keys.insertHolderKey(generateKeyPair('Ed25519'));
+    vault.keys.insert(key('agent#1', null));
+    vault.keys.insert(key('a#1', relA.id));
+    const h2 = vault.keys.insertHolderKey(generateKeyPair('Ed25519'));
+    expect(vault.keys.listHolderKeys()).toEqual([h1, h2]);
+    vault.keys.destroyForRelationship(relA.id);
+    expect(vault.keys.listHolderKeys()).toEqual([h1, h2]);
+  });
+
+  it('refuses an X25519 holder key, mismatched halves and the same holder key twice', () => {
+    const pair = generateKeyPair('Ed25519');
+    vault.keys.insertHolderKey(pair);
+    expect(codeOf(() => vault.keys.insertHolderKey(pair))).toBe('vault.exists');
+    expect(codeOf(() => vault.keys.insertHolderKey(generateKeyPair('X25519')))).toBe('vault.corrupt');
+    expect(codeOf(() => vault.keys.insertHolderKey({ ...pair, publicJwk: generateKeyPair('Ed25519').publicJwk }))).toBe('vault.corrupt');
+  });
+
+  it('computes the RFC 7638 thumbprint of the RFC 8037 example key', () => {
+    // RFC 8037 appendix A.3.
+    expect(jwkThumbprintUri({ crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' })).toBe(
+      'urn:ietf:params:oauth:jwk-thumbprint:sha-256:kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k',
+    );
   });
 });

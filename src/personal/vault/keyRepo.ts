@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { newId } from '../../core/ids.js';
 import { okpPrivateJwkSchema, okpPublicJwkSchema } from '../../protocol/keys.js';
@@ -38,6 +39,26 @@ export type NewKey = KeyData &
   Pick<KeyRecord, 'relationshipId' | 'purpose'> &
   Partial<Pick<KeyRecord, 'id' | 'createdAt'>>;
 
+/**
+ * Kid prefix of holder keys (keys credentials are bound to): a holder key's kid is its RFC 9278 JWK
+ * thumbprint URI, `urn:ietf:params:oauth:jwk-thumbprint:sha-256:<RFC 7638 thumbprint>`.
+ */
+export const HOLDER_KID_PREFIX = 'urn:ietf:params:oauth:jwk-thumbprint:sha-256:';
+
+/** The RFC 9278 thumbprint URI of an OKP public key (RFC 7638: required members in lexical order). */
+export function jwkThumbprintUri(jwk: { crv: string; x: string }): string {
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: 'OKP', x: jwk.x });
+  return HOLDER_KID_PREFIX + createHash('sha256').update(canonical, 'utf8').digest('base64url');
+}
+
+/** Input of {@link KeyRepo.insertHolderKey}: an Ed25519 pair (its kid is its thumbprint URI). */
+export type NewHolderKey = Pick<KeyData, 'privateJwk' | 'publicJwk'> & Partial<Pick<KeyRecord, 'id' | 'createdAt'>>;
+
+const holderPairSchema = z.object({
+  privateJwk: okpPrivateJwkSchema.extend({ crv: z.literal('Ed25519') }),
+  publicJwk: okpPublicJwkSchema.extend({ crv: z.literal('Ed25519') }),
+});
+
 const rowSchema = z.object({
   id: recordIdSchema,
   relationship_id: recordIdSchema.nullable(),
@@ -77,6 +98,39 @@ export class KeyRepo {
         .run(id, record.relationshipId, this.#ctx.index('keys.kid', record.kid), record.purpose, createdAt, blob),
     );
     return record;
+  }
+
+  /**
+   * Stores a holder key: an Ed25519 key not bound to a relationship (`relationshipId: null`,
+   * purpose 'authentication', kid = its JWK thumbprint URI), which an issuer binds a credential to.
+   * @throws VaultError `vault.corrupt` for anything but a matching Ed25519 pair, `vault.exists` if
+   * the key (its kid) is already stored.
+   */
+  insertHolderKey(input: NewHolderKey): KeyRecord {
+    const pair = this.#ctx.check(TABLE, holderPairSchema, { privateJwk: input.privateJwk, publicJwk: input.publicJwk });
+    return this.insert({
+      ...pair,
+      kid: jwkThumbprintUri(pair.publicJwk),
+      relationshipId: null,
+      purpose: 'authentication',
+      ...(input.id === undefined ? {} : { id: input.id }),
+      ...(input.createdAt === undefined ? {} : { createdAt: input.createdAt }),
+    });
+  }
+
+  /** @throws VaultError `vault.corrupt` if the stored record does not decrypt or validate. */
+  getById(id: string): KeyRecord | undefined {
+    const raw = this.#ctx.stmt(`${SELECT} WHERE id = ?`).get(id);
+    return raw === undefined ? undefined : this.#toRecord(raw);
+  }
+
+  /** Holder keys (no relationship, kid starting with {@link HOLDER_KID_PREFIX}), oldest first. */
+  listHolderKeys(): KeyRecord[] {
+    return this.#ctx
+      .stmt(`${SELECT} WHERE relationship_id IS NULL ORDER BY created_at, rowid`)
+      .all()
+      .map((raw) => this.#toRecord(raw))
+      .filter((k) => k.kid.startsWith(HOLDER_KID_PREFIX));
   }
 
   /** @throws VaultError `vault.corrupt` if the stored record does not decrypt or validate. */

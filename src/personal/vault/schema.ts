@@ -3,8 +3,15 @@ import type Database from 'better-sqlite3';
 /**
  * The vault's tables. Plaintext columns hold only random ids, states, timestamps, counters and
  * blind indexes (`*_idx`); everything personal lives in the encrypted `data` blob.
+ *
+ * Version 2 added her profile, its change log and fan-out deliveries, disclosure requests, consent
+ * records, what each company holds, and held credentials. Every change so far only adds tables and
+ * indexes, so {@link createSchema} is also the migration (see {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -75,9 +82,81 @@ CREATE TABLE IF NOT EXISTS settings (
   updated_at INTEGER NOT NULL,
   data BLOB NOT NULL
 ) STRICT;
+
+-- Schema version 2 -------------------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS profile_fields (
+  field_idx TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS profile_changes (
+  version INTEGER PRIMARY KEY CHECK (version > 0),
+  created_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS profile_deliveries (
+  id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL REFERENCES profile_changes (version),
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'acked', 'failed', 'skipped')),
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  UNIQUE (version, relationship_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS profile_deliveries_due ON profile_deliveries (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS profile_deliveries_relationship ON profile_deliveries (relationship_id, state, version);
+
+CREATE TABLE IF NOT EXISTS disclosure_requests (
+  id TEXT PRIMARY KEY,
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  request_idx TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'declined')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS disclosure_requests_relationship ON disclosure_requests (relationship_id, created_at);
+
+CREATE TABLE IF NOT EXISTS consent_records (
+  id TEXT PRIMARY KEY,
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  request_id TEXT REFERENCES disclosure_requests (id),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'refused', 'withdrawn', 'expired')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS consent_records_relationship ON consent_records (relationship_id, created_at);
+CREATE INDEX IF NOT EXISTS consent_records_request ON consent_records (request_id);
+
+CREATE TABLE IF NOT EXISTS disclosed_fields (
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  field_idx TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (relationship_id, field_idx)
+) STRICT;
+CREATE INDEX IF NOT EXISTS disclosed_fields_field ON disclosed_fields (field_idx);
+
+CREATE TABLE IF NOT EXISTS credentials (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
 `;
 
-/** Creates the tables of a new vault. Idempotent, and writes nothing when they already exist. */
+/**
+ * Creates the tables of a new vault, or the missing ones of an older vault. Idempotent, and writes
+ * nothing when they already exist.
+ */
 export function createSchema(db: Database.Database): void {
   db.exec(DDL);
 }

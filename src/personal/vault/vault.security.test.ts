@@ -17,12 +17,19 @@ const ENDPOINT = 'https://crescent-books.example/didcomm/inbox';
 const ROUTE = 'route-token-Zk3pQ9vV2mX8';
 const CUSTOMER_REF = 'customer-ref-778812';
 const MESSAGE_ID = 'urn:uuid:6f1c2c4e-message-id-visible';
+const PROFILE_PHONE = '+44 7700 900123';
+const PROFILE_FIELD = 'secret_hobby_field';
+const DISCLOSED_VALUE = 'Flat 3, 9 Lantern Street';
+const SD_JWT = 'eyJhbGciOiJFZERTQSIsInR5cCI6ImRjK3NkLWp3dCJ9.eyJ2Y3QiOiJ1cm46ZXhhbXBsZTphZ2UifQ.c2lnbmF0dXJlLWJ5dGVz~WyJzYWx0LXNhbHQiLCJhZ2Vfb3Zlcl8xOCIsdHJ1ZV0~';
+const REQUEST_ID = 'vendor-request-id-4471';
+const PURPOSE = 'Marketing emails about lanterns';
 
 let dir: string;
 let path: string;
 let vault: Vault;
 let rel: RelationshipRecord;
 let privateD: string;
+let holderD: string;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'kith-vault-sec-'));
@@ -62,6 +69,39 @@ beforeEach(() => {
   vault.seen.record(MESSAGE_ID, Date.now() + 60_000);
   vault.settings.set('profile', { name: NAME, email: EMAIL });
   vault.settings.set(EMAIL, NAME);
+
+  // Schema version 2: profile, fan-out, disclosure, consent, what companies hold, credentials.
+  const version = vault.profile.applyChange({ email: EMAIL, phone_number: PROFILE_PHONE, [PROFILE_FIELD]: NAME });
+  vault.deliveries.create({ version, relationshipId: rel.id, fields: ['email', PROFILE_FIELD] });
+  const request = vault.disclosureRequests.insert({
+    relationshipId: rel.id,
+    requestId: REQUEST_ID,
+    messageId: MESSAGE_ID,
+    nonce: 'nonce-nonce-nonce-nonce',
+    fields: ['email', PROFILE_FIELD],
+    purpose: PURPOSE,
+    retention: 'P1Y',
+    legalBasis: 'consent',
+    termsRef: ENDPOINT,
+    credentials: [],
+  });
+  const consentId = '00000000-0000-4000-8000-0000000000c1';
+  vault.consents.insert({ id: consentId, relationshipId: rel.id, requestId: request.id, state: 'active', record: { pii_principal_id: MY_DID, purpose: PURPOSE } });
+  vault.disclosed.upsert({
+    relationshipId: rel.id,
+    field: PROFILE_FIELD,
+    value: DISCLOSED_VALUE,
+    version,
+    source: 'self',
+    issuer: null,
+    consentRecordId: consentId,
+    purpose: PURPOSE,
+    retention: null,
+    disclosedAt: Date.now(),
+  });
+  const holder = vault.keys.insertHolderKey(generateKeyPair('Ed25519'));
+  holderD = holder.privateJwk.d;
+  vault.credentials.insert({ sdJwt: SD_JWT, issuer: THEIR_DID, vct: 'urn:example:age', claims: ['age_over_18'], holderKeyId: holder.id });
 });
 
 afterEach(() => {
@@ -86,8 +126,30 @@ function leaks(needles: string[], raw: Buffer[] = []): string[] {
   return found;
 }
 
-const personal = (): string[] => [NAME, EMAIL, TEXT, MY_DID, THEIR_DID, VENDOR, ENDPOINT, ROUTE, CUSTOMER_REF, MESSAGE_ID, privateD];
-const rawKey = (): Buffer[] => [Buffer.from(privateD, 'base64url')];
+const personal = (): string[] => [
+  NAME,
+  EMAIL,
+  TEXT,
+  MY_DID,
+  THEIR_DID,
+  VENDOR,
+  ENDPOINT,
+  ROUTE,
+  CUSTOMER_REF,
+  MESSAGE_ID,
+  privateD,
+  PROFILE_PHONE,
+  PROFILE_FIELD,
+  DISCLOSED_VALUE,
+  SD_JWT,
+  // Parts of the SD-JWT too: the issuer JWT alone, and one disclosure.
+  SD_JWT.split('~')[0] ?? SD_JWT,
+  SD_JWT.split('~')[1] ?? SD_JWT,
+  REQUEST_ID,
+  PURPOSE,
+  holderD,
+];
+const rawKey = (): Buffer[] => [Buffer.from(privateD, 'base64url'), Buffer.from(holderD, 'base64url')];
 
 describe('nothing personal on disk', () => {
   it('keeps every personal string out of the database, WAL and SHM files while the vault is open', () => {
@@ -117,12 +179,20 @@ describe('nothing personal on disk', () => {
     expect(vault.keys.getByKid(`${MY_DID}#key-2`)?.privateJwk.d).toBe(privateD);
     expect(vault.messages.findByMessageId(MESSAGE_ID)?.body).toEqual({ content: TEXT, greeting: NAME });
     expect(vault.settings.get(EMAIL)).toBe(NAME);
+    expect(vault.profile.get('phone_number')?.value).toBe(PROFILE_PHONE);
+    expect(vault.profile.get(PROFILE_FIELD)?.value).toBe(NAME);
+    expect(vault.disclosed.get(rel.id, PROFILE_FIELD)?.value).toBe(DISCLOSED_VALUE);
+    expect(vault.disclosed.holdersOf([PROFILE_FIELD]).get(rel.id)).toEqual([PROFILE_FIELD]);
+    expect(vault.disclosureRequests.findByRequestId(rel.id, REQUEST_ID)?.purpose).toBe(PURPOSE);
+    expect(vault.credentials.list()[0]?.sdJwt).toBe(SD_JWT);
+    expect(vault.keys.listHolderKeys()[0]?.privateJwk.d).toBe(holderD);
   });
 });
 
 describe('destroying keys', () => {
   it('leaves neither the private key nor even its encrypted row in the files', () => {
-    const keyBlob = Buffer.from(String((vault.snapshot()['keys']?.[0] as { data: string }).data), 'hex');
+    const keyRow = vault.snapshot()['keys']?.find((row) => (row as { relationship_id: string | null }).relationship_id === rel.id);
+    const keyBlob = Buffer.from(String((keyRow as { data: string }).data), 'hex');
     expect(keyBlob.length).toBeGreaterThan(64);
     vault.close();
     vault = Vault.open(path, 'a long passphrase');

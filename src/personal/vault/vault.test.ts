@@ -159,6 +159,99 @@ describe('creating and opening', () => {
   });
 });
 
+const V1_TABLES = ['keys', 'messages', 'meta', 'outbox', 'receipts', 'relationships', 'seen', 'settings'];
+/** Added by schema version 2, children before parents (the order to drop them in). */
+const V2_TABLES = ['profile_deliveries', 'consent_records', 'disclosed_fields', 'disclosure_requests', 'profile_changes', 'profile_fields', 'credentials'];
+
+function tableNames(): string[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).sort();
+  } finally {
+    db.close();
+  }
+}
+
+function schemaVersion(): string {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value;
+  } finally {
+    db.close();
+  }
+}
+
+/** Turns the vault at `path` into what schema version 1 wrote: no v2 tables, schema_version '1'. */
+function downgradeToV1(): void {
+  const db = new Database(path);
+  try {
+    db.transaction(() => {
+      for (const table of V2_TABLES) db.exec(`DROP TABLE ${table}`);
+      db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+describe('schema versions', () => {
+  it('creates new vaults at schema version 2 with every table', () => {
+    Vault.create(path, 'pw', FAST).close();
+    expect(schemaVersion()).toBe('2');
+    expect(tableNames()).toEqual([...V1_TABLES, ...V2_TABLES].sort());
+  });
+
+  it('migrates a version 1 vault when it is unlocked, keeping its data', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const r = vault.relationships.insert(rel(1));
+    vault.settings.set('theme', 'dark');
+    vault.close();
+    downgradeToV1();
+    expect(tableNames()).toEqual([...V1_TABLES].sort());
+
+    const migrated = Vault.open(path, 'pw');
+    expect(migrated.relationships.get(r.id)).toEqual(r);
+    expect(migrated.settings.get('theme')).toBe('dark');
+    expect(migrated.profile.applyChange({ email: 'ada@example.org' })).toBe(1);
+    migrated.deliveries.create({ version: 1, relationshipId: r.id, fields: ['email'] });
+    migrated.close();
+    expect(schemaVersion()).toBe('2');
+    expect(tableNames()).toEqual([...V1_TABLES, ...V2_TABLES].sort());
+
+    // Opening again is a plain open (nothing left to migrate).
+    const again = Vault.open(path, 'pw');
+    expect(again.profile.get('email')?.value).toBe('ada@example.org');
+    expect(again.deliveries.countPending()).toBe(1);
+    again.close();
+  });
+
+  it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
+    const vault = Vault.create(path, 'right', FAST);
+    vault.relationships.insert(rel(1));
+    vault.close();
+    downgradeToV1();
+    const before = fileHashes();
+    expect(codeOf(() => Vault.open(path, 'wrong'))).toBe('vault.wrong_passphrase');
+    expect(fileHashes()).toEqual(before);
+    expect(schemaVersion()).toBe('1');
+    Vault.open(path, 'right').close();
+    expect(schemaVersion()).toBe('2');
+  });
+
+  it('reports an unknown schema version as corrupt and writes nothing', () => {
+    for (const version of ['0', '3', 'two']) {
+      rmSync(path, { force: true });
+      Vault.create(path, 'pw', FAST).close();
+      const db = new Database(path);
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(version);
+      db.close();
+      const before = fileHashes();
+      expect(codeOf(() => Vault.open(path, 'pw'))).toBe('vault.corrupt');
+      expect(fileHashes()).toEqual(before);
+    }
+  });
+});
+
 describe('changing the passphrase', () => {
   it('rewraps only the data key: the old passphrase fails, the new one works, row blobs are identical', () => {
     const vault = Vault.create(path, 'old', FAST);
@@ -236,9 +329,7 @@ describe('lifecycle', () => {
     const vault = Vault.create(path, 'pw', FAST);
     vault.relationships.insert(rel(1));
     const snapshot = vault.snapshot();
-    expect(Object.keys(snapshot).sort()).toEqual(
-      ['keys', 'messages', 'meta', 'outbox', 'receipts', 'relationships', 'seen', 'settings'].sort(),
-    );
+    expect(Object.keys(snapshot).sort()).toEqual([...V1_TABLES, ...V2_TABLES].sort());
     expect((snapshot['relationships']?.[0] as { data: string }).data).toMatch(/^01[0-9a-f]+$/);
     vault.close();
   });

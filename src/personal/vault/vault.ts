@@ -5,16 +5,22 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isKithError, VaultError } from '../../core/errors.js';
+import { ConsentRepo } from './consentRepo.js';
 import { VaultContext } from './context.js';
+import { CredentialRepo } from './credentialRepo.js';
 import { deriveRowKeys } from './crypto.js';
+import { DeliveryRepo } from './deliveryRepo.js';
+import { DisclosedFieldRepo } from './disclosedFieldRepo.js';
+import { DisclosureRequestRepo } from './disclosureRequestRepo.js';
 import { existingCompanionFiles, removeVaultFiles } from './files.js';
 import { newDataKey, parseKeyring, resolveScryptParams, unwrapDataKey, wrapDataKey, type ScryptParams } from './keyring.js';
 import { KeyRepo } from './keyRepo.js';
 import { MessageRepo } from './messageRepo.js';
 import { OutboxRepo } from './outboxRepo.js';
+import { ProfileRepo } from './profileRepo.js';
 import { ReceiptRepo } from './receiptRepo.js';
 import { RelationshipRepo } from './relationshipRepo.js';
-import { applyPragmas, createSchema, SCHEMA_VERSION } from './schema.js';
+import { applyPragmas, createSchema, MIGRATABLE_SCHEMA_VERSIONS, SCHEMA_VERSION } from './schema.js';
 import { SeenRepo } from './seenRepo.js';
 import { SettingsRepo } from './settingsRepo.js';
 import { isCorruptionError } from './sqliteErrors.js';
@@ -47,6 +53,16 @@ export class Vault {
   readonly outbox: OutboxRepo;
   readonly seen: SeenRepo;
   readonly settings: SettingsRepo;
+  /** Her profile fields and their versioned change log. */
+  readonly profile: ProfileRepo;
+  /** Profile changes owed to companies (`profile_deliveries`). */
+  readonly deliveries: DeliveryRepo;
+  readonly disclosureRequests: DisclosureRequestRepo;
+  readonly consents: ConsentRepo;
+  /** What each company holds of her (`disclosed_fields`). */
+  readonly disclosed: DisclosedFieldRepo;
+  /** Credentials issuers gave her; their holder keys are in {@link keys}. */
+  readonly credentials: CredentialRepo;
   readonly #db: Database.Database;
   readonly #ctx: VaultContext;
   readonly #dataKey: Buffer;
@@ -66,6 +82,12 @@ export class Vault {
     this.outbox = new OutboxRepo(this.#ctx);
     this.seen = new SeenRepo(this.#ctx);
     this.settings = new SettingsRepo(this.#ctx);
+    this.profile = new ProfileRepo(this.#ctx);
+    this.deliveries = new DeliveryRepo(this.#ctx);
+    this.disclosureRequests = new DisclosureRequestRepo(this.#ctx);
+    this.consents = new ConsentRepo(this.#ctx);
+    this.disclosed = new DisclosedFieldRepo(this.#ctx);
+    this.credentials = new CredentialRepo(this.#ctx);
   }
 
   /**
@@ -116,10 +138,12 @@ export class Vault {
 
   /**
    * Unlocks an existing vault. Nothing is written before the passphrase is proven, so a wrong
-   * passphrase leaves the files byte for byte unchanged.
+   * passphrase leaves the files byte for byte unchanged. A vault of an older schema version
+   * ({@link MIGRATABLE_SCHEMA_VERSIONS}) is then upgraded in one transaction.
    * @throws VaultError `vault.not_initialized` if there is no file, `vault.passphrase_required`
-   * for an empty passphrase, `vault.wrong_passphrase`, `vault.corrupt` if the file is not a vault
-   * or its key metadata is unreadable; ConfigError `config.invalid` for bad KDF options.
+   * for an empty passphrase, `vault.wrong_passphrase`, `vault.corrupt` if the file is not a vault,
+   * its key metadata is unreadable or its schema version unknown; ConfigError `config.invalid` for
+   * bad KDF options.
    */
   static open(path: string, passphrase: string, options: VaultOptions = {}): Vault {
     const file = resolve(path);
@@ -139,11 +163,14 @@ export class Vault {
       db.pragma('query_only = ON');
       const keyring = parseKeyring(readMeta(db, META_KEYRING));
       dataKey = unwrapDataKey(keyring, passphrase);
-      if (readMeta(db, META_SCHEMA_VERSION) !== String(SCHEMA_VERSION)) {
+      const stored = readMeta(db, META_SCHEMA_VERSION);
+      const migrate = stored !== undefined && MIGRATABLE_SCHEMA_VERSIONS.includes(stored);
+      if (stored !== String(SCHEMA_VERSION) && !migrate) {
         throw new VaultError('vault.corrupt', 'The vault has an unknown schema version');
       }
       db.pragma('query_only = OFF');
       applyPragmas(db);
+      if (migrate) migrateSchema(db);
       return new Vault(file, db, dataKey, kdf, options.clock ?? systemClock);
     } catch (err) {
       db.close();
@@ -225,6 +252,17 @@ export class Vault {
     this.#dataKey.fill(0);
     this.#db.close();
   }
+}
+
+/**
+ * Brings an older vault to {@link SCHEMA_VERSION}: every change so far only adds tables and
+ * indexes, so creating the missing ones and recording the new version is the whole migration.
+ */
+function migrateSchema(db: Database.Database): void {
+  db.transaction(() => {
+    createSchema(db);
+    db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(SCHEMA_VERSION), META_SCHEMA_VERSION);
+  })();
 }
 
 function readMeta(db: Database.Database, key: string): string | undefined {

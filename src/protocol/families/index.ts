@@ -1,13 +1,15 @@
 import { BasicMessage } from './basicMessage.js';
 import { Connect } from './connect.js';
+import { Disclose } from './disclose.js';
 import { Pickup } from './pickup.js';
+import { ProfileUpdate } from './profileUpdate.js';
 import { MessageRegistry, type MessageDefinition } from './registry.js';
 import { Relationship } from './relationship.js';
 import { ReportProblem } from './reportProblem.js';
 import { TrustPing } from './trustPing.js';
 
 /** The one explicit list of message families Kith speaks. A new family is one file plus one line here. */
-export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship] as const;
+export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship, Disclose, ProfileUpdate] as const;
 
 export function allMessageDefinitions(): MessageDefinition[] {
   return MESSAGE_FAMILIES.flatMap((family) => Object.values(family) as MessageDefinition[]);
@@ -17,4 +19,4 @@ export function createMessageRegistry(): MessageRegistry {
   return new MessageRegistry(allMessageDefinitions());
 }
 
-export { BasicMessage, Connect, Pickup, Relationship, ReportProblem, TrustPing };
+export { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, TrustPing };

@@ -20,7 +20,8 @@ import { packMessage } from '../envelope/pack.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage } from '../envelope/receive.js';
 import { okpPrivateJwkSchema, privateKeyObject, publicKeyObject, toPrivateJwk } from '../keys.js';
 import { didcommMessageSchema, type DidcommMessage } from '../message.js';
-import { BasicMessage, Connect, Pickup, Relationship, ReportProblem, TrustPing, createMessageRegistry } from './index.js';
+import { PROFILE_VCT, issueSdJwt, presentSdJwt, verifySdJwtPresentation } from '../sdjwt/index.js';
+import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, TrustPing, createMessageRegistry } from './index.js';
 import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
 
 /*
@@ -42,7 +43,7 @@ import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.
 const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
 const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
 const DOCS = new URL('../../../docs/protocol/', import.meta.url);
-const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md'] as const;
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md'] as const;
 const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
 const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
 const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
@@ -99,6 +100,8 @@ interface BuildContext {
   invitation: Invitation;
   /** An earlier vector of this file, by type. */
   vector(type: string): Vector;
+  /** The SD-JWT presentation a message of this type carries (made once, then kept in the file). */
+  presentation(type: string): string;
 }
 
 interface Spec {
@@ -111,6 +114,8 @@ interface Spec {
 }
 
 const idOf = (ctx: BuildContext, type: string): string => ctx.vector(type).plaintext['id'] as string;
+/** The disclose/request's nonce: the key-binding JWT of the answer must carry it. */
+const REQUEST_NONCE = 'e-yYgDbKy6c9UERc8YK7WsdLYwEs6TujaiwMDB_l4NM';
 
 /** One relationship's life, in order: what Kith's agents send, with the headers they set. */
 const SPECS: readonly Spec[] = [
@@ -202,6 +207,79 @@ const SPECS: readonly Spec[] = [
     }),
   },
   {
+    type: Disclose.request.type,
+    sender: 'vendor',
+    id: '91486124-a871-4c50-a10f-bce99e1fd8e0',
+    at: 250,
+    input: () => ({
+      body: {
+        request_id: '0f772820-ca48-48dd-bb83-5e803b17cfe8',
+        nonce: REQUEST_NONCE,
+        fields: ['email', 'address'],
+        credentials: [],
+        purpose: 'Order confirmations and deliveries',
+        retention: 'P1Y',
+        legal_basis: 'contract',
+        terms_ref: null,
+      },
+    }),
+  },
+  {
+    type: Disclose.present.type,
+    sender: 'customer',
+    id: '536d5add-a1eb-4a45-9811-fd0c006e91bb',
+    at: 260,
+    input: (ctx) => ({
+      body: {
+        request_id: '0f772820-ca48-48dd-bb83-5e803b17cfe8',
+        consent_record_id: '4951202b-7305-41e0-9181-06da5b661b84',
+        approved: ['address'],
+        profile_version: 3,
+        presentations: [{ format: 'dc+sd-jwt', sd_jwt: ctx.presentation(Disclose.present.type) }],
+      },
+      thid: idOf(ctx, Disclose.request.type),
+      returnRoute: 'all',
+    }),
+  },
+  {
+    type: Disclose.ack.type,
+    sender: 'vendor',
+    id: '3a3c2d03-7b76-4b1e-96ba-d4265af5e246',
+    at: 260,
+    input: (ctx) => ({
+      body: { request_id: '0f772820-ca48-48dd-bb83-5e803b17cfe8', consent_record_id: '4951202b-7305-41e0-9181-06da5b661b84', state: 'active', fields: ['address'] },
+      thid: idOf(ctx, Disclose.request.type),
+    }),
+  },
+  {
+    type: Disclose.decline.type,
+    sender: 'customer',
+    id: '7d653353-9829-4058-a0f5-31e3b4d1acb4',
+    at: 265,
+    input: () => ({
+      body: { request_id: 'f7b99945-f436-406d-b8a8-b1cc1a00f718', consent_record_id: 'cbfa0f15-d677-46a3-831a-a0274671d606', reason: 'Not for marketing, thanks.' },
+      thid: '87cc4cf2-10b7-4342-ae4b-c045c251b683',
+      returnRoute: 'all',
+    }),
+  },
+  {
+    type: ProfileUpdate.notice.type,
+    sender: 'customer',
+    id: 'c1e5e0f4-3a5b-4d77-9b1e-2f6d8a4c9e01',
+    at: 280,
+    input: (ctx) => ({
+      body: { version: 4, fields: ['address'], presentation: { format: 'dc+sd-jwt', sd_jwt: ctx.presentation(ProfileUpdate.notice.type) } },
+      returnRoute: 'all',
+    }),
+  },
+  {
+    type: ProfileUpdate.ack.type,
+    sender: 'vendor',
+    id: 'a7d2c3b4-5e6f-4a1b-8c9d-0e1f2a3b4c5d',
+    at: 280,
+    input: (ctx) => ({ body: { version: 4, applied: true, fields: ['address'] }, thid: idOf(ctx, ProfileUpdate.notice.type) }),
+  },
+  {
     type: Relationship.mute.type,
     sender: 'customer',
     id: 'fda6a8da-dbb7-4f50-a08a-0bb3071370dd',
@@ -243,6 +321,33 @@ const SPECS: readonly Spec[] = [
   },
 ];
 
+/** What she discloses in the vectors: her address before (present) and after (notice) a move. */
+const ADDRESS_BEFORE = { street_address: '12 St James Square', locality: 'London', postal_code: 'SW1Y 4JH', country: 'GB' };
+const ADDRESS_AFTER = { street_address: '1 Sea Road', locality: 'Hove', postal_code: 'BN3 2AA', country: 'GB' };
+
+/** Her self-issued presentations, bound to the vendor (aud) and to the request nonce or the notice id. */
+async function makePresentation(type: string, parties: VectorFile['parties']): Promise<string> {
+  const spec = SPECS.find((s) => s.type === type);
+  if (!spec) throw new Error(`no spec for ${type}`);
+  const { customer, vendor } = parties;
+  const key = privateKeyObject(customer.signing.privateJwk);
+  const issuedAt = T0 + spec.at;
+  const claims = { address: type === Disclose.present.type ? ADDRESS_BEFORE : ADDRESS_AFTER };
+  const sdJwt = await issueSdJwt({ issuer: { did: customer.did, kid: customer.signing.kid, privateKey: key }, holderPublicJwk: customer.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt });
+  const nonce = type === Disclose.present.type ? REQUEST_NONCE : spec.id;
+  return presentSdJwt(sdJwt, { disclose: ['address'], holderKey: key, audience: vendor.did, nonce, issuedAt });
+}
+
+const PRESENTING_TYPES = [Disclose.present.type, ProfileUpdate.notice.type] as const;
+
+/** The presentation a stored vector carries. */
+function storedPresentation(vector: Vector): string {
+  const body = vector.plaintext['body'] as { presentations?: { sd_jwt: string }[]; presentation?: { sd_jwt: string } };
+  const found = body.presentations?.[0]?.sd_jwt ?? body.presentation?.sd_jwt;
+  if (!found) throw new Error(`vector ${vector.type} carries no presentation`);
+  return found;
+}
+
 const other = (side: Side): Side => (side === 'customer' ? 'vendor' : 'customer');
 
 function newParty(serviceEndpoint: string): Party {
@@ -255,10 +360,15 @@ function buildPlaintext(spec: Spec, ctx: BuildContext): DidcommMessage {
   return buildMessage({ type: spec.type, from: from.did, to: to.did, id: spec.id, ...spec.input(ctx) }, new ManualClock(spec.at * 1000 + T0 * 1000));
 }
 
-function contextOf(parties: VectorFile['parties'], invitation: Invitation, built: ReadonlyMap<string, Vector>): BuildContext {
+function contextOf(parties: VectorFile['parties'], invitation: Invitation, built: ReadonlyMap<string, Vector>, presentations: ReadonlyMap<string, string>): BuildContext {
   return {
     ...parties,
     invitation,
+    presentation(type) {
+      const found = presentations.get(type);
+      if (!found) throw new Error(`no presentation for ${type}`);
+      return found;
+    },
     vector(type) {
       const vector = built.get(type);
       if (!vector) throw new Error(`vector ${type} is needed before it is built`);
@@ -300,7 +410,13 @@ async function generate(previous: VectorFile | undefined): Promise<VectorFile> {
   const parties = previous?.parties ?? { customer: newParty(CUSTOMER_ENDPOINT), vendor: newParty(VENDOR_ENDPOINT) };
   const invitation = await vendorInvitation(parties.vendor);
   const built = new Map<string, Vector>();
-  const ctx = contextOf(parties, invitation.plaintext, built);
+  // Salts are random, so a presentation is made once and then kept from the previous file.
+  const presentations = new Map<string, string>();
+  for (const type of PRESENTING_TYPES) {
+    const kept = previous?.vectors.find((v) => v.type === type);
+    presentations.set(type, kept ? storedPresentation(kept) : await makePresentation(type, parties));
+  }
+  const ctx = contextOf(parties, invitation.plaintext, built, presentations);
   for (const spec of SPECS) {
     const plaintext = buildPlaintext(spec, ctx);
     const plaintextJson = JSON.stringify(plaintext);
@@ -426,7 +542,8 @@ describe('golden vectors docs/protocol/vectors/families.json', () => {
     it('is the plaintext buildMessage makes from the fixed inputs, and plaintextJson is its serialisation', () => {
       const file = stored();
       const built = new Map(file.vectors.map((v) => [v.type, v]));
-      const rebuilt = buildPlaintext(spec, contextOf(file.parties, file.invitation.plaintext as Invitation, built));
+      const presentations = new Map(PRESENTING_TYPES.map((t) => [t, storedPresentation(storedVector(t))] as const));
+      const rebuilt = buildPlaintext(spec, contextOf(file.parties, file.invitation.plaintext as Invitation, built, presentations));
       expect(JSON.stringify(rebuilt)).toBe(vector.plaintextJson);
       expect(JSON.stringify(vector.plaintext)).toBe(vector.plaintextJson);
       expect(vector.sender).toBe(spec.sender);
@@ -487,6 +604,22 @@ describe('golden vectors docs/protocol/vectors/families.json', () => {
       shown.push(...rendered.keys);
     }
     expect(new Set(shown)).toEqual(new Set(['invitation', 'invitation-url', ...createMessageRegistry().types()]));
+  });
+
+  it.each(PRESENTING_TYPES)('carries in %s an SD-JWT presentation that verifies for the vendor, this nonce and exactly the address', async (type) => {
+    const vector = storedVector(type);
+    const { parties } = stored();
+    const nonce = type === Disclose.present.type ? REQUEST_NONCE : (vector.plaintext['id'] as string);
+    const verified = await verifySdJwtPresentation(storedPresentation(vector), {
+      resolver: createDidResolver(),
+      audience: parties.vendor.did,
+      nonce,
+      now: vector.receivedAt.epochMs,
+      trustIssuer: (iss) => iss === parties.customer.did,
+      expectedVct: PROFILE_VCT,
+      allowedClaims: ['address'],
+    });
+    expect(verified.disclosed).toEqual({ address: type === Disclose.present.type ? ADDRESS_BEFORE : ADDRESS_AFTER });
   });
 
   it('carries, in the delivery, the stored packed basic message byte for byte once re-serialised', () => {

@@ -7,6 +7,7 @@ import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
+import type { DisclosureAsk } from '../config.js';
 import type { VendorAgent } from '../createVendorAgent.js';
 import { vendorOpenApi } from './openapi.js';
 
@@ -72,6 +73,22 @@ export function createVendorApp(options: VendorAppOptions): Hono {
     if (!parsed.success) throw new ApiError('api.bad_request', 'Body must be {"content": "..."}');
     const relationship = await agent.findRelationship(c.req.param('ref'));
     return c.json(await agent.sendMessage(relationship.id, parsed.data.content), 201);
+  });
+
+  app.get('/admin/relationships/:ref/holdings', async (c) => {
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    return c.json(await agent.holdings(relationship.id));
+  });
+  app.get('/admin/events', async (c) => {
+    const ref = c.req.query('relationship');
+    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
+    return c.json({ events: await agent.events(relationshipId) });
+  });
+  app.post('/admin/relationships/:ref/disclosure-requests', async (c) => {
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    const ask = (await c.req.json().catch(() => undefined)) as DisclosureAsk | undefined;
+    if (ask === undefined || typeof ask !== 'object') throw new ApiError('api.bad_request', 'Body must be {"fields": [...], "purpose": "..."}');
+    return c.json(await agent.requestDisclosure(relationship.id, ask), 201);
   });
 
   app.notFound(() => {

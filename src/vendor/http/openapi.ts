@@ -60,5 +60,42 @@ export const vendorOpenApi = {
         responses: { '201': { description: 'queued, and delivered if she is reachable' }, '404': errorResponse, '410': errorResponse },
       },
     },
+    '/admin/events': {
+      get: {
+        summary: 'Connector events (profile.disclosed, profile.updated, disclosure.declined, ...), dispatched or not, oldest first',
+        parameters: [{ name: 'relationship', in: 'query', required: false, description: 'only this relationship (id, id prefix or customer number)', schema: { type: 'string' } }],
+        responses: {
+          '200': {
+            description: 'ok',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    events: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          id: { type: 'string' },
+                          relationshipId: { type: ['string', 'null'] },
+                          type: { type: 'string' },
+                          payload: { type: 'object' },
+                          createdAt: { type: 'integer' },
+                          attempts: { type: 'integer' },
+                          dispatchedAt: { type: ['integer', 'null'] },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '401': errorResponse,
+          '404': errorResponse,
+        },
+      },
+    },
   },
 } as const;

@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { OutboxItem, StoredMessage, VendorRelationship, VendorStore } from './types.js';
+import type {
+  ConnectorEvent,
+  ConsentRecordRow,
+  DisclosureRequest,
+  HeldField,
+  OutboxItem,
+  Presentation,
+  StoredMessage,
+  VendorRelationship,
+  VendorStore,
+} from './types.js';
 
 // Behaviour every VendorStore must show, whatever database is underneath. Each test gets a fresh,
 // empty store from `open` and closes it afterwards.
@@ -47,6 +57,85 @@ function outbox(n: number, relationshipId: string, overrides: Partial<OutboxItem
     createdAt: T0 + n,
     nextAttemptAt: T0 + n,
     attempts: 0,
+    ...overrides,
+  };
+}
+
+/** Nested JSON with non-ASCII text, quotes and backslashes: what must come back exactly as written. */
+const TRICKY_JSON = {
+  name: 'Zoë Ångström-山田 🌸',
+  quote: 'she said "hi" \\ back\nslash',
+  nested: { list: [1, 'two', null, true, { deep: ['ü', 2.5, -7] }], empty: {}, none: [] },
+};
+
+function disclosureRequest(n: number, relationshipId: string, overrides: Partial<DisclosureRequest> = {}): DisclosureRequest {
+  return {
+    id: uid(4000 + n),
+    relationshipId,
+    messageId: `req-msg-${n}`,
+    nonce: `nonce-${n}`,
+    fields: ['email', 'given_name', 'straße'],
+    credentials: [{ vct: 'https://issuer.example/age', claims: ['age_over_18'], issuers: ['did:peer:2.issuer'] }, { vct: 'https://issuer.example/x', claims: ['a', 'b'] }],
+    purpose: `Order updates ${n} — délivery`,
+    retention: 'P1Y6M',
+    legalBasis: 'consent',
+    termsRef: 'https://shop.example/terms#v3',
+    state: 'pending',
+    createdAt: T0 + n,
+    updatedAt: T0 + n,
+    ...overrides,
+  };
+}
+
+function consentRecord(n: number, relationshipId: string, overrides: Partial<ConsentRecordRow> = {}): ConsentRecordRow {
+  return {
+    id: uid(5000 + n),
+    relationshipId,
+    requestId: uid(4000 + n),
+    state: 'active',
+    record: { recordId: uid(5000 + n), n, ...TRICKY_JSON },
+    createdAt: T0 + n,
+    updatedAt: T0 + n,
+    ...overrides,
+  };
+}
+
+function heldField(field: string, relationshipId: string, overrides: Partial<HeldField> = {}): HeldField {
+  return {
+    relationshipId,
+    field,
+    value: `value of ${field} — ✓`,
+    version: 1,
+    consentRecordId: uid(5001),
+    source: 'self',
+    issuer: null,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function presentation(n: number, relationshipId: string, overrides: Partial<Presentation> = {}): Presentation {
+  return {
+    id: uid(6000 + n),
+    relationshipId,
+    messageId: `pres-msg-${n}`,
+    kind: 'disclosure',
+    sdJwt: `eyJhbGciOiJFZERTQSJ9.eyJuIjo${n}fQ.sig~WyJzYWx0IiwiZW1haWwiLCJhQGIuZXhhbXBsZSJd~kb.jwt.${n}`,
+    receivedAt: T0 + n,
+    ...overrides,
+  };
+}
+
+function connectorEvent(n: number, relationshipId: string | null, overrides: Partial<ConnectorEvent> = {}): ConnectorEvent {
+  return {
+    id: uid(7000 + n),
+    relationshipId,
+    type: 'profile.disclosed',
+    payload: { n, relationshipId, fields: TRICKY_JSON },
+    createdAt: T0 + n,
+    nextAttemptAt: T0 + n,
+    attempts: 0,
+    dispatchedAt: null,
     ...overrides,
   };
 }
@@ -350,6 +439,344 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
       });
     });
 
+    describe('disclosure requests', () => {
+      it('reads a request back with every field by id, by nonce and in the list ordered by createdAt then id', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const third = disclosureRequest(3, rel.id, { createdAt: T0 + 50, updatedAt: T0 + 60, state: 'withdrawn' });
+        const tieHigh = disclosureRequest(2, rel.id, { createdAt: T0 + 10, retention: null, termsRef: null, fields: [] });
+        const tieLow = disclosureRequest(1, rel.id, { createdAt: T0 + 10, fields: ['email'] });
+        for (const request of [third, tieHigh, tieLow]) await store.createDisclosureRequest(request);
+        await store.createDisclosureRequest(disclosureRequest(4, other.id));
+
+        expect(await store.getDisclosureRequest(third.id)).toEqual(third);
+        expect(await store.getDisclosureRequest(tieHigh.id)).toEqual(tieHigh);
+        expect(await store.findDisclosureRequestByNonce(tieLow.nonce)).toEqual(tieLow);
+        expect(await store.listDisclosureRequests(rel.id)).toEqual([tieLow, tieHigh, third]);
+        expect(await store.listDisclosureRequests(uid(9))).toEqual([]);
+      });
+
+      it('returns undefined for an unknown request id or nonce', async () => {
+        expect(await store.getDisclosureRequest(uid(9))).toBeUndefined();
+        expect(await store.findDisclosureRequestByNonce('no-such-nonce')).toBeUndefined();
+      });
+
+      it('rejects a request for an unknown relationship with relationship.unknown', async () => {
+        await expect(store.createDisclosureRequest(disclosureRequest(1, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+      });
+
+      it('rejects a second request with the same id or the same nonce with store.conflict', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const first = disclosureRequest(1, rel.id);
+        await store.createDisclosureRequest(first);
+
+        await expect(store.createDisclosureRequest(disclosureRequest(2, rel.id, { id: first.id }))).rejects.toMatchObject({ code: 'store.conflict' });
+        await expect(store.createDisclosureRequest(disclosureRequest(3, rel.id, { nonce: first.nonce }))).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(await store.listDisclosureRequests(rel.id)).toEqual([first]);
+      });
+
+      it('settles a pending request once: a second settle returns false and changes nothing', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const request = disclosureRequest(1, rel.id);
+        await store.createDisclosureRequest(request);
+
+        expect(await store.settleDisclosureRequest(request.id, 'fulfilled', T0 + 100)).toBe(true);
+        expect(await store.getDisclosureRequest(request.id)).toEqual({ ...request, state: 'fulfilled', updatedAt: T0 + 100 });
+
+        const before = await store.snapshot();
+        expect(await store.settleDisclosureRequest(request.id, 'declined', T0 + 200)).toBe(false);
+        expect(await store.settleDisclosureRequest(request.id, 'fulfilled', T0 + 300)).toBe(false);
+        expect(await store.settleDisclosureRequest(uid(9), 'withdrawn', T0 + 300)).toBe(false);
+        expect(await store.snapshot()).toEqual(before);
+      });
+
+      it('lets exactly one of concurrent settles of the same request win', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const request = disclosureRequest(1, rel.id);
+        await store.createDisclosureRequest(request);
+
+        const results = await Promise.all([
+          store.settleDisclosureRequest(request.id, 'fulfilled', T0 + 1),
+          store.settleDisclosureRequest(request.id, 'declined', T0 + 2),
+          store.settleDisclosureRequest(request.id, 'withdrawn', T0 + 3),
+        ]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = (['fulfilled', 'declined', 'withdrawn'] as const)[results.indexOf(true)];
+        expect(await store.getDisclosureRequest(request.id)).toEqual({ ...request, state: winner, updatedAt: T0 + 1 + results.indexOf(true) });
+      });
+
+      it('lets exactly one of concurrent transactions settling the same request win', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const request = disclosureRequest(1, rel.id);
+        await store.createDisclosureRequest(request);
+
+        const settle = (n: number) =>
+          store.transaction(async (tx) => {
+            const won = await tx.settleDisclosureRequest(request.id, 'fulfilled', T0 + n);
+            if (won) await tx.saveConsentRecord(consentRecord(n, rel.id));
+            return won;
+          });
+        const results = await Promise.all([settle(1), settle(2), settle(3)]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.listConsentRecords(rel.id)).toHaveLength(1);
+      });
+    });
+
+    describe('consent records', () => {
+      it('reads records back with nested JSON intact, by id and in the list ordered by createdAt then id', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const later = consentRecord(3, rel.id, { createdAt: T0 + 50, state: 'refused' });
+        const tieHigh = consentRecord(2, rel.id, { createdAt: T0 + 10, requestId: null, record: ['just', 'a', 'list'] });
+        const tieLow = consentRecord(1, rel.id, { createdAt: T0 + 10 });
+        for (const record of [later, tieHigh, tieLow]) await store.saveConsentRecord(record);
+        await store.saveConsentRecord(consentRecord(4, other.id));
+
+        expect(await store.getConsentRecord(tieLow.id)).toEqual(tieLow);
+        expect(await store.getConsentRecord(tieHigh.id)).toEqual(tieHigh);
+        expect(await store.listConsentRecords(rel.id)).toEqual([tieLow, tieHigh, later]);
+        expect(await store.getConsentRecord(uid(9))).toBeUndefined();
+      });
+
+      it('rejects a record for an unknown relationship and a duplicate id', async () => {
+        await expect(store.saveConsentRecord(consentRecord(1, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const first = consentRecord(1, rel.id);
+        await store.saveConsentRecord(first);
+        await expect(store.saveConsentRecord({ ...first, state: 'withdrawn' })).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(await store.listConsentRecords(rel.id)).toEqual([first]);
+      });
+
+      it('updates the state and record of a record, and reports false for an unknown id', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const record = consentRecord(1, rel.id);
+        await store.saveConsentRecord(record);
+
+        const withdrawn = { ...(record.record as object), state: 'withdrawn', withdrawnAt: '2023-11-14T22:13:20Z' };
+        expect(await store.updateConsentRecord(record.id, 'withdrawn', withdrawn, T0 + 100)).toBe(true);
+        expect(await store.getConsentRecord(record.id)).toEqual({ ...record, state: 'withdrawn', record: withdrawn, updatedAt: T0 + 100 });
+
+        const before = await store.snapshot();
+        expect(await store.updateConsentRecord(uid(9), 'expired', {}, T0 + 200)).toBe(false);
+        expect(await store.snapshot()).toEqual(before);
+      });
+    });
+
+    describe('held fields and profile versions', () => {
+      it('lists the held fields of a relationship ordered by field, with JSON values intact', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const phone = heldField('phone', rel.id, { value: '+49 30 1234567' });
+        const address = heldField('address', rel.id, { value: { street: 'Chaussée d’Ixelles 12', city: 'Bruxelles', lines: ['a', 'b'] }, version: 3 });
+        const birth = heldField('birthdate', rel.id, {
+          value: TRICKY_JSON,
+          source: 'credential',
+          issuer: 'did:web:issuer.example',
+          consentRecordId: uid(5002),
+          updatedAt: T0 + 7,
+        });
+        const age = heldField('age_over_18', rel.id, { value: true });
+        // Byte order on both dialects, whatever the database's collation: '_' < 'b' and 'Z' < 'a'.
+        const underscore = heldField('a_c', rel.id, { value: 0 });
+        const upper = heldField('Zip', rel.id, { value: ['1', 2] });
+        for (const field of [phone, address, birth, age, underscore, upper]) await store.upsertHeldField(field);
+        await store.upsertHeldField(heldField('phone', other.id, { value: 'other' }));
+
+        expect(await store.listHeldFields(rel.id)).toEqual([upper, underscore, address, age, birth, phone]);
+        expect(await store.listHeldFields(uid(9))).toEqual([]);
+      });
+
+      it('replaces the row of a field on a second upsert, leaving the same field of other relationships alone', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const otherEmail = heldField('email', other.id, { value: 'o@example.org' });
+        await store.upsertHeldField(heldField('email', rel.id, { value: 'old@example.org' }));
+        await store.upsertHeldField(otherEmail);
+
+        const replaced = heldField('email', rel.id, {
+          value: { address: 'new@example.org' },
+          version: 2,
+          consentRecordId: uid(5009),
+          source: 'credential',
+          issuer: 'did:web:issuer.example',
+          updatedAt: T0 + 100,
+        });
+        await store.upsertHeldField(replaced);
+        expect(await store.listHeldFields(rel.id)).toEqual([replaced]);
+        expect(await store.listHeldFields(other.id)).toEqual([otherEmail]);
+
+        const back = heldField('email', rel.id, { value: null, version: 3, updatedAt: T0 + 200 });
+        await store.upsertHeldField(back);
+        expect(await store.listHeldFields(rel.id)).toEqual([back]);
+        expect((await store.snapshot())['held_fields']).toHaveLength(2);
+      });
+
+      it('rejects a held field for an unknown relationship', async () => {
+        await expect(store.upsertHeldField(heldField('email', uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+      });
+
+      it('reports profile version 0 until one is set, then the latest one set', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        expect(await store.getProfileVersion(rel.id)).toBe(0);
+
+        await store.setProfileVersion(rel.id, 3, T0 + 1);
+        expect(await store.getProfileVersion(rel.id)).toBe(3);
+        await store.setProfileVersion(rel.id, 2 ** 40, T0 + 2);
+        expect(await store.getProfileVersion(rel.id)).toBe(2 ** 40);
+        expect(await store.getProfileVersion(other.id)).toBe(0);
+        expect((await store.snapshot())['profile_versions']).toEqual([{ relationship_id: rel.id, version: 2 ** 40, updated_at: T0 + 2 }]);
+      });
+
+      it('refuses a profile version for an unknown relationship', async () => {
+        await expect(store.setProfileVersion(uid(9), 1, T0)).rejects.toMatchObject({ code: 'relationship.unknown' });
+      });
+    });
+
+    describe('presentations', () => {
+      it('lists the presentations of a relationship ordered by receivedAt then id, exactly as received', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const later = presentation(3, rel.id, { receivedAt: T0 + 50, kind: 'update' });
+        const tieHigh = presentation(2, rel.id, { receivedAt: T0 + 10 });
+        const tieLow = presentation(1, rel.id, { receivedAt: T0 + 10, sdJwt: 'a'.repeat(20_000) });
+        for (const p of [later, tieHigh, tieLow]) await store.addPresentation(p);
+        await store.addPresentation(presentation(4, other.id));
+
+        expect(await store.listPresentations(rel.id)).toEqual([tieLow, tieHigh, later]);
+        expect(await store.listPresentations(uid(9))).toEqual([]);
+      });
+
+      it('rejects a presentation for an unknown relationship and a duplicate id', async () => {
+        await expect(store.addPresentation(presentation(1, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.addPresentation(presentation(1, rel.id));
+        await expect(store.addPresentation(presentation(1, rel.id, { messageId: 'another' }))).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(await store.listPresentations(rel.id)).toEqual([presentation(1, rel.id)]);
+      });
+    });
+
+    describe('connector events', () => {
+      it('lists events with every field intact, ordered by createdAt then id, filtered by relationship and dispatch', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const dispatched = connectorEvent(3, rel.id, { createdAt: T0 + 50, attempts: 2, dispatchedAt: T0 + 60, type: 'relationship.erased' });
+        const tieHigh = connectorEvent(2, rel.id, { createdAt: T0 + 10, payload: 'plain string' });
+        const tieLow = connectorEvent(1, rel.id, { createdAt: T0 + 10, nextAttemptAt: T0 + 5000, attempts: 4 });
+        const unbound = connectorEvent(4, null, { createdAt: T0 + 20, payload: null });
+        const otherEvent = connectorEvent(5, other.id, { createdAt: T0 + 30 });
+        for (const event of [dispatched, tieHigh, tieLow, unbound, otherEvent]) await store.enqueueEvent(event);
+
+        expect(await store.listEvents()).toEqual([tieLow, tieHigh, unbound, otherEvent, dispatched]);
+        expect(await store.listEvents({})).toEqual([tieLow, tieHigh, unbound, otherEvent, dispatched]);
+        expect(await store.listEvents({ relationshipId: rel.id })).toEqual([tieLow, tieHigh, dispatched]);
+        expect(await store.listEvents({ undispatchedOnly: true })).toEqual([tieLow, tieHigh, unbound, otherEvent]);
+        expect(await store.listEvents({ relationshipId: rel.id, undispatchedOnly: true })).toEqual([tieLow, tieHigh]);
+        expect(await store.listEvents({ relationshipId: uid(9) })).toEqual([]);
+      });
+
+      it('accepts events for relationships it does not know, and rejects a duplicate id', async () => {
+        const event = connectorEvent(1, uid(9));
+        await store.enqueueEvent(event);
+        expect(await store.listEvents()).toEqual([event]);
+        await expect(store.enqueueEvent(connectorEvent(1, null, { type: 'other' }))).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(await store.listEvents()).toEqual([event]);
+      });
+
+      it('claims only undispatched, due events, oldest first, up to the limit, with the leased attempt time', async () => {
+        const newest = connectorEvent(3, null, { createdAt: T0 + 3, nextAttemptAt: T0 });
+        const oldest = connectorEvent(1, uid(1001), { createdAt: T0 + 1, nextAttemptAt: T0 - 5, attempts: 2 });
+        const middle = connectorEvent(2, uid(1002), { createdAt: T0 + 2, nextAttemptAt: T0 - 10 });
+        const notDue = connectorEvent(4, null, { createdAt: T0, nextAttemptAt: T0 + 1 });
+        const done = connectorEvent(5, null, { createdAt: T0 - 100, nextAttemptAt: T0 - 100, dispatchedAt: T0 - 50 });
+        for (const event of [newest, oldest, middle, notDue, done]) await store.enqueueEvent(event);
+
+        expect(await store.claimDueEvents(T0, 0, LEASE)).toEqual([]);
+        const claimed = await store.claimDueEvents(T0, 2, LEASE);
+        expect(claimed).toEqual([
+          { ...oldest, nextAttemptAt: T0 + LEASE },
+          { ...middle, nextAttemptAt: T0 + LEASE },
+        ]);
+        expect(ids(await store.claimDueEvents(T0, 10, LEASE))).toEqual([newest.id]);
+        expect(await store.claimDueEvents(T0, 10, LEASE)).toEqual([]);
+      });
+
+      it('leases claimed events so they are not claimed again before the lease ends', async () => {
+        const event = connectorEvent(1, null, { nextAttemptAt: T0 });
+        await store.enqueueEvent(event);
+
+        expect(ids(await store.claimDueEvents(T0, 10, LEASE))).toEqual([event.id]);
+        expect(await store.claimDueEvents(T0 + LEASE - 1, 10, LEASE)).toEqual([]);
+        expect(await store.listEvents()).toEqual([{ ...event, nextAttemptAt: T0 + LEASE }]);
+        expect(await store.claimDueEvents(T0 + LEASE, 10, LEASE)).toEqual([{ ...event, nextAttemptAt: T0 + 2 * LEASE }]);
+      });
+
+      it('never claims an event again once it is marked dispatched', async () => {
+        const first = connectorEvent(1, null, { nextAttemptAt: T0 });
+        const second = connectorEvent(2, null, { nextAttemptAt: T0 });
+        await store.enqueueEvent(first);
+        await store.enqueueEvent(second);
+        await store.claimDueEvents(T0, 10, LEASE);
+
+        await store.markEventDispatched(first.id, T0 + 10);
+        await store.markEventDispatched(uid(9), T0 + 10);
+
+        expect(ids(await store.claimDueEvents(T0 + 10 * LEASE, 10, LEASE))).toEqual([second.id]);
+        expect(await store.listEvents({ undispatchedOnly: true })).toEqual([{ ...second, nextAttemptAt: T0 + 11 * LEASE }]);
+        expect(await store.listEvents()).toContainEqual({ ...first, nextAttemptAt: T0 + LEASE, dispatchedAt: T0 + 10 });
+      });
+
+      it('replaces the payload with a redacted one when marking an event dispatched', async () => {
+        const event = connectorEvent(1, null, { nextAttemptAt: T0, payload: { relationshipId: 'r', customerRef: 'C-12345678' } });
+        await store.enqueueEvent(event);
+        await store.markEventDispatched(event.id, T0 + 10, { relationshipId: 'r', customerRef: null });
+        expect(await store.listEvents()).toEqual([{ ...event, payload: { relationshipId: 'r', customerRef: null }, dispatchedAt: T0 + 10 }]);
+        expect(JSON.stringify(await store.snapshot())).not.toContain('C-12345678');
+      });
+
+      it('reschedules an event with a new attempt time and attempt count', async () => {
+        const event = connectorEvent(1, null, { nextAttemptAt: T0 });
+        await store.enqueueEvent(event);
+        await store.claimDueEvents(T0, 10, LEASE);
+
+        await store.rescheduleEvent(event.id, T0 + 5000, 3);
+        expect(await store.listEvents()).toEqual([{ ...event, nextAttemptAt: T0 + 5000, attempts: 3 }]);
+        expect(await store.claimDueEvents(T0 + 4999, 10, LEASE)).toEqual([]);
+        expect(ids(await store.claimDueEvents(T0 + 5000, 10, LEASE))).toEqual([event.id]);
+      });
+
+      it('never hands the same event to two concurrent claims', async () => {
+        for (let n = 1; n <= 20; n++) await store.enqueueEvent(connectorEvent(n, null, { nextAttemptAt: T0 }));
+
+        const [a, b] = await Promise.all([store.claimDueEvents(T0, 15, LEASE), store.claimDueEvents(T0, 15, LEASE)]);
+
+        const claimedA = new Set(ids(a));
+        expect(ids(b).filter((id) => claimedA.has(id))).toEqual([]);
+        expect(new Set([...ids(a), ...ids(b)]).size).toBe(20);
+      });
+    });
+
     describe('erasure', () => {
       it('erases the messages and outbox of a relationship, tombstones its DID and reports the counts', async () => {
         const rel = relationship(1);
@@ -367,6 +794,12 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
             { category: 'messages', count: 2 },
             { category: 'outbox', count: 1 },
             { category: 'relationship', count: 1 },
+            { category: 'disclosure_requests', count: 0 },
+            { category: 'consent_records', count: 0 },
+            { category: 'held_fields', count: 0 },
+            { category: 'profile_versions', count: 0 },
+            { category: 'presentations', count: 0 },
+            { category: 'connector_events', count: 0 },
           ],
         });
         expect(await store.listMessages(rel.id)).toEqual([]);
@@ -406,6 +839,104 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
         expect(await store.isTombstoned(kept.theirDid)).toBe(false);
       });
 
+      it('erases the disclosure bookkeeping of a relationship, reporting each category after the original ones', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.createDisclosureRequest(disclosureRequest(1, rel.id));
+        await store.createDisclosureRequest(disclosureRequest(2, rel.id));
+        await store.saveConsentRecord(consentRecord(1, rel.id));
+        await store.upsertHeldField(heldField('email', rel.id));
+        await store.upsertHeldField(heldField('given_name', rel.id));
+        await store.upsertHeldField(heldField('family_name', rel.id));
+        await store.setProfileVersion(rel.id, 4, T0);
+        await store.addPresentation(presentation(1, rel.id));
+        await store.addPresentation(presentation(2, rel.id, { kind: 'update' }));
+        await store.enqueueEvent(connectorEvent(1, rel.id));
+        await store.enqueueEvent(connectorEvent(2, rel.id, { dispatchedAt: T0 + 50 }));
+        await store.addMessage(message(1, rel.id));
+
+        const summary = await store.eraseRelationship(rel.id, T0 + 999);
+
+        expect(summary.erased).toEqual([
+          { category: 'messages', count: 1 },
+          { category: 'outbox', count: 0 },
+          { category: 'relationship', count: 1 },
+          { category: 'disclosure_requests', count: 2 },
+          { category: 'consent_records', count: 1 },
+          { category: 'held_fields', count: 3 },
+          { category: 'profile_versions', count: 1 },
+          { category: 'presentations', count: 2 },
+          { category: 'connector_events', count: 2 },
+        ]);
+        expect(await store.listDisclosureRequests(rel.id)).toEqual([]);
+        expect(await store.getDisclosureRequest(uid(4001))).toBeUndefined();
+        expect(await store.findDisclosureRequestByNonce('nonce-1')).toBeUndefined();
+        expect(await store.listConsentRecords(rel.id)).toEqual([]);
+        expect(await store.listHeldFields(rel.id)).toEqual([]);
+        expect(await store.getProfileVersion(rel.id)).toBe(0);
+        expect(await store.listPresentations(rel.id)).toEqual([]);
+        expect(await store.listEvents({ relationshipId: rel.id })).toEqual([]);
+        const everything = JSON.stringify(await store.snapshot());
+        expect(everything).not.toContain(TRICKY_JSON.name);
+        expect(everything).not.toContain('nonce-1');
+      });
+
+      it('leaves the disclosure bookkeeping of other relationships untouched when erasing one', async () => {
+        const doomed = relationship(1);
+        const kept = relationship(2);
+        await store.createRelationship(doomed);
+        await store.createRelationship(kept);
+        for (const rel of [doomed, kept]) {
+          const n = rel === doomed ? 1 : 2;
+          await store.createDisclosureRequest(disclosureRequest(n, rel.id));
+          await store.saveConsentRecord(consentRecord(n, rel.id));
+          await store.upsertHeldField(heldField('email', rel.id));
+          await store.setProfileVersion(rel.id, n, T0);
+          await store.addPresentation(presentation(n, rel.id));
+          await store.enqueueEvent(connectorEvent(n, rel.id));
+        }
+        await store.enqueueEvent(connectorEvent(3, null, { type: 'vendor.started' }));
+        const keptState = async () => ({
+          requests: await store.listDisclosureRequests(kept.id),
+          consents: await store.listConsentRecords(kept.id),
+          held: await store.listHeldFields(kept.id),
+          version: await store.getProfileVersion(kept.id),
+          presentations: await store.listPresentations(kept.id),
+          events: await store.listEvents({ relationshipId: kept.id }),
+        });
+        const before = await keptState();
+        expect(before.requests).toHaveLength(1);
+
+        await store.eraseRelationship(doomed.id, T0 + 999);
+
+        expect(await keptState()).toEqual(before);
+        expect(ids(await store.listEvents())).toEqual([uid(7002), uid(7003)]);
+      });
+
+      it('keeps an event enqueued after the erasure in the same transaction, and undoes the erasure if the transaction fails', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.upsertHeldField(heldField('email', rel.id));
+        await store.enqueueEvent(connectorEvent(1, rel.id));
+        const before = await store.snapshot();
+
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.eraseRelationship(rel.id, T0 + 999);
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await store.snapshot()).toEqual(before);
+
+        const erasedEvent = connectorEvent(2, rel.id, { type: 'relationship.erased', payload: { relationshipId: rel.id } });
+        await store.transaction(async (tx) => {
+          await tx.eraseRelationship(rel.id, T0 + 999);
+          await tx.enqueueEvent(erasedEvent);
+        });
+        expect(await store.listEvents({ relationshipId: rel.id })).toEqual([erasedEvent]);
+        expect(await store.listHeldFields(rel.id)).toEqual([]);
+      });
+
       it('counts zeros when erasing an already erased relationship', async () => {
         const rel = relationship(1);
         await store.createRelationship(rel);
@@ -437,7 +968,20 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
       it('starts with every table present and empty', async () => {
         const snapshot = await store.snapshot();
         expect(Object.keys(snapshot).sort()).toEqual(
-          ['agent_identity', 'messages', 'outbox', 'relationships', 'seen_messages', 'tombstones'].sort(),
+          [
+            'agent_identity',
+            'messages',
+            'outbox',
+            'relationships',
+            'seen_messages',
+            'tombstones',
+            'disclosure_requests',
+            'consent_records',
+            'held_fields',
+            'profile_versions',
+            'presentations',
+            'connector_events',
+          ].sort(),
         );
         expect(Object.values(snapshot).every((rows) => rows.length === 0)).toBe(true);
       });

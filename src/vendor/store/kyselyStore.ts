@@ -1,16 +1,38 @@
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import { RelationshipError } from '../../core/errors.js';
-import { VENDOR_TABLES, type StoreDialect } from './migrations.js';
-import { byCreatedThenId, malformedRow, parseRow, sha256Hex, toOutboxItem, toRelationship, translateError } from './rows.js';
+import { VENDOR_JSON_COLUMNS, VENDOR_TABLES, type StoreDialect } from './migrations.js';
+import {
+  byCreatedThenId,
+  malformedRow,
+  parseRow,
+  sha256Hex,
+  toConnectorEvent,
+  toConsentRecord,
+  toDisclosureRequest,
+  toHeldField,
+  toOutboxItem,
+  toPresentation,
+  toRelationship,
+  translateError,
+  type JsonDecoder,
+} from './rows.js';
 import {
   countRowSchema,
   identityRowSchema,
   messageRowSchema,
   isTombstoneDid,
+  profileVersionRowSchema,
   tombstoneDidFor,
   type AgentIdentity,
+  type ConnectorEvent,
+  type ConsentRecordRow,
+  type ConsentState,
+  type DisclosureRequest,
+  type DisclosureRequestState,
   type ErasureSummary,
+  type HeldField,
   type OutboxItem,
+  type Presentation,
   type RelationshipState,
   type StoredMessage,
   type VendorRelationship,
@@ -50,9 +72,63 @@ export interface VendorDatabase {
     attempts: number;
   };
   tombstones: { did_sha256: string; relationship_id: string; erased_at: number };
+  disclosure_requests: {
+    id: string;
+    relationship_id: string;
+    message_id: string;
+    nonce: string;
+    fields: JsonColumn;
+    credentials: JsonColumn;
+    purpose: string;
+    retention: string | null;
+    legal_basis: string;
+    terms_ref: string | null;
+    state: DisclosureRequestState;
+    created_at: number;
+    updated_at: number;
+  };
+  consent_records: {
+    id: string;
+    relationship_id: string;
+    request_id: string | null;
+    state: ConsentState;
+    record: JsonColumn;
+    created_at: number;
+    updated_at: number;
+  };
+  held_fields: {
+    relationship_id: string;
+    field: string;
+    value: JsonColumn;
+    version: number;
+    consent_record_id: string;
+    source: 'self' | 'credential';
+    issuer: string | null;
+    updated_at: number;
+  };
+  profile_versions: { relationship_id: string; version: number; updated_at: number };
+  presentations: {
+    id: string;
+    relationship_id: string;
+    message_id: string;
+    kind: 'disclosure' | 'update';
+    sd_jwt: string;
+    received_at: number;
+  };
+  connector_events: {
+    id: string;
+    relationship_id: string | null;
+    type: string;
+    payload: JsonColumn;
+    created_at: number;
+    next_attempt_at: number;
+    attempts: number;
+    dispatched_at: number | null;
+  };
 }
 
-const JSON_COLUMNS: Partial<Record<keyof VendorDatabase, string[]>> = { agent_identity: ['keys'], messages: ['body'] };
+/** Tables erased with a relationship beyond messages and outbox, in the order the summary reports them. */
+const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'held_fields', 'profile_versions', 'presentations', 'connector_events'] as const;
 const IDENTITY_ROW_ID = 1;
 // Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits.
 const IN_LIST_CHUNK = 500;
@@ -77,6 +153,8 @@ export class KyselyVendorStore implements VendorStore {
   readonly dialect: StoreDialect;
   readonly #db: Kysely<VendorDatabase>;
   readonly #inTransaction: boolean;
+  /** This store's JSON decoding, in the shape the shared row parsers take. */
+  readonly #decode: JsonDecoder = (value) => decodeJson(this.dialect, value);
   #closed = false;
 
   constructor(db: Kysely<VendorDatabase>, dialect: StoreDialect, inTransaction = false) {
@@ -365,6 +443,279 @@ export class KyselyVendorStore implements VendorStore {
     });
   }
 
+  // --- disclosure requests ---
+
+  createDisclosureRequest(request: DisclosureRequest): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('disclosure_requests')
+        .values({
+          id: request.id,
+          relationship_id: request.relationshipId,
+          message_id: request.messageId,
+          nonce: request.nonce,
+          fields: encodeJson(request.fields),
+          credentials: encodeJson(request.credentials),
+          purpose: request.purpose,
+          retention: request.retention,
+          legal_basis: request.legalBasis,
+          terms_ref: request.termsRef,
+          state: request.state,
+          created_at: request.createdAt,
+          updated_at: request.updatedAt,
+        })
+        .execute();
+    });
+  }
+
+  getDisclosureRequest(id: string): Promise<DisclosureRequest | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('disclosure_requests').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toDisclosureRequest(row, this.#decode);
+    });
+  }
+
+  findDisclosureRequestByNonce(nonce: string): Promise<DisclosureRequest | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('disclosure_requests').selectAll().where('nonce', '=', nonce).executeTakeFirst();
+      return row === undefined ? undefined : toDisclosureRequest(row, this.#decode);
+    });
+  }
+
+  listDisclosureRequests(relationshipId: string): Promise<DisclosureRequest[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('disclosure_requests')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => toDisclosureRequest(row, this.#decode));
+    });
+  }
+
+  settleDisclosureRequest(id: string, state: Exclude<DisclosureRequestState, 'pending'>, at: number): Promise<boolean> {
+    return this.#run(async () => {
+      // Compare-and-set in one statement: on PostgreSQL a concurrent settle waits for the row lock,
+      // then re-checks the condition and finds the request no longer pending.
+      const result = await this.#db
+        .updateTable('disclosure_requests')
+        .set({ state, updated_at: at })
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  // --- consent records ---
+
+  saveConsentRecord(record: ConsentRecordRow): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('consent_records')
+        .values({
+          id: record.id,
+          relationship_id: record.relationshipId,
+          request_id: record.requestId,
+          state: record.state,
+          record: encodeJson(record.record),
+          created_at: record.createdAt,
+          updated_at: record.updatedAt,
+        })
+        .execute();
+    });
+  }
+
+  updateConsentRecord(id: string, state: ConsentState, record: unknown, at: number): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.#db
+        .updateTable('consent_records')
+        .set({ state, record: encodeJson(record), updated_at: at })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  getConsentRecord(id: string): Promise<ConsentRecordRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('consent_records').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toConsentRecord(row, this.#decode);
+    });
+  }
+
+  listConsentRecords(relationshipId: string): Promise<ConsentRecordRow[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('consent_records')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => toConsentRecord(row, this.#decode));
+    });
+  }
+
+  // --- held profile fields and versions ---
+
+  upsertHeldField(field: HeldField): Promise<void> {
+    return this.#run(async () => {
+      const values = {
+        value: encodeJson(field.value),
+        version: field.version,
+        consent_record_id: field.consentRecordId,
+        source: field.source,
+        issuer: field.issuer,
+        updated_at: field.updatedAt,
+      };
+      await this.#db
+        .insertInto('held_fields')
+        .values({ relationship_id: field.relationshipId, field: field.field, ...values })
+        .onConflict((oc) => oc.columns(['relationship_id', 'field']).doUpdateSet(values))
+        .execute();
+    });
+  }
+
+  listHeldFields(relationshipId: string): Promise<HeldField[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('held_fields')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        // Byte order, as on SQLite, whatever the database's default collation.
+        .orderBy(this.dialect === 'postgres' ? sql`field collate "C"` : sql`field`)
+        .execute();
+      return rows.map((row) => toHeldField(row, this.#decode));
+    });
+  }
+
+  getProfileVersion(relationshipId: string): Promise<number> {
+    return this.#run(async () => {
+      const row = await this.#db
+        .selectFrom('profile_versions')
+        .select('version')
+        .where('relationship_id', '=', relationshipId)
+        .executeTakeFirst();
+      return row === undefined ? 0 : parseRow(profileVersionRowSchema, row).version;
+    });
+  }
+
+  setProfileVersion(relationshipId: string, version: number, at: number): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('profile_versions')
+        .values({ relationship_id: relationshipId, version, updated_at: at })
+        .onConflict((oc) => oc.column('relationship_id').doUpdateSet({ version, updated_at: at }))
+        .execute();
+    });
+  }
+
+  // --- presentations ---
+
+  addPresentation(presentation: Presentation): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('presentations')
+        .values({
+          id: presentation.id,
+          relationship_id: presentation.relationshipId,
+          message_id: presentation.messageId,
+          kind: presentation.kind,
+          sd_jwt: presentation.sdJwt,
+          received_at: presentation.receivedAt,
+        })
+        .execute();
+    });
+  }
+
+  listPresentations(relationshipId: string): Promise<Presentation[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('presentations')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        .orderBy('received_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(toPresentation);
+    });
+  }
+
+  // --- connector events ---
+
+  enqueueEvent(event: ConnectorEvent): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('connector_events')
+        .values({
+          id: event.id,
+          relationship_id: event.relationshipId,
+          type: event.type,
+          payload: encodeJson(event.payload),
+          created_at: event.createdAt,
+          next_attempt_at: event.nextAttemptAt,
+          attempts: event.attempts,
+          dispatched_at: event.dispatchedAt,
+        })
+        .execute();
+    });
+  }
+
+  claimDueEvents(now: number, limit: number, leaseMs: number): Promise<ConnectorEvent[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return this.#atomically(async (tx) => {
+      const db = tx.#db;
+      const due = db
+        .selectFrom('connector_events')
+        .select('id')
+        .where('dispatched_at', 'is', null)
+        .where('next_attempt_at', '<=', now)
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit)
+        // As in claimDueOutbox: concurrent PostgreSQL claimers skip each other's rows.
+        .$if(this.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked());
+      const rows = await db
+        .updateTable('connector_events')
+        .set({ next_attempt_at: now + leaseMs })
+        .where('id', 'in', due)
+        .returningAll()
+        .execute();
+      return rows.map((row) => toConnectorEvent(row, tx.#decode)).sort(byCreatedThenId);
+    });
+  }
+
+  markEventDispatched(id: string, at: number, redactedPayload?: unknown): Promise<void> {
+    return this.#run(async () => {
+      const set = redactedPayload === undefined ? { dispatched_at: at } : { dispatched_at: at, payload: encodeJson(redactedPayload) };
+      await this.#db.updateTable('connector_events').set(set).where('id', '=', id).execute();
+    });
+  }
+
+  rescheduleEvent(id: string, nextAttemptAt: number, attempts: number): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .updateTable('connector_events')
+        .set({ next_attempt_at: nextAttemptAt, attempts })
+        .where('id', '=', id)
+        .execute();
+    });
+  }
+
+  listEvents(options: { relationshipId?: string; undispatchedOnly?: boolean } = {}): Promise<ConnectorEvent[]> {
+    const { relationshipId, undispatchedOnly = false } = options;
+    return this.#run(async () => {
+      let query = this.#db.selectFrom('connector_events').selectAll();
+      if (relationshipId !== undefined) query = query.where('relationship_id', '=', relationshipId);
+      if (undispatchedOnly) query = query.where('dispatched_at', 'is', null);
+      const rows = await query.orderBy('created_at').orderBy('id').execute();
+      return rows.map((row) => toConnectorEvent(row, this.#decode));
+    });
+  }
+
   // --- erasure ---
 
   eraseRelationship(id: string, at: number): Promise<ErasureSummary> {
@@ -391,6 +742,11 @@ export class KyselyVendorStore implements VendorStore {
           .execute();
         relationship = 1;
       }
+      const more: { category: string; count: number }[] = [];
+      for (const table of ERASED_WITH_RELATIONSHIP) {
+        const result = await db.deleteFrom(table).where('relationship_id', '=', id).executeTakeFirst();
+        more.push({ category: table, count: Number(result.numDeletedRows) });
+      }
       return {
         relationshipId: id,
         erasedAt: at,
@@ -398,6 +754,7 @@ export class KyselyVendorStore implements VendorStore {
           { category: 'messages', count: Number(messages.numDeletedRows) },
           { category: 'outbox', count: Number(outbox.numDeletedRows) },
           { category: 'relationship', count: relationship },
+          ...more,
         ],
       };
     });
@@ -424,7 +781,7 @@ export class KyselyVendorStore implements VendorStore {
           keys.map((k) => sql.ref(k)),
         )}`.execute(this.#db);
         // Decoded so both dialects snapshot identically (jsonb comes back parsed, TEXT does not).
-        const jsonColumns = JSON_COLUMNS[table] ?? [];
+        const jsonColumns = VENDOR_JSON_COLUMNS[table as keyof typeof VENDOR_TABLES] ?? [];
         out[table] = rows.map((row) => {
           const copy: Record<string, unknown> = { ...row };
           for (const column of jsonColumns) copy[column] = decodeJson(this.dialect, row[column]);

@@ -88,10 +88,125 @@ function initial(dialect: StoreDialect): Migration {
   };
 }
 
+/** Selective disclosure: what we asked her, what she consented to, what we hold, the evidence, and events for connectors. */
+function disclosure(dialect: StoreDialect): Migration {
+  const { time, json } = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('disclosure_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text', (c) => c.notNull().unique())
+        .addColumn('fields', json, (c) => c.notNull())
+        .addColumn('credentials', json, (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('retention', 'text')
+        .addColumn('legal_basis', 'text', (c) => c.notNull())
+        .addColumn('terms_ref', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .addCheckConstraint(
+          'disclosure_requests_state_check',
+          sql`state in ('pending', 'fulfilled', 'declined', 'withdrawn')`,
+        )
+        .execute();
+      await db.schema
+        .createIndex('disclosure_requests_by_relationship')
+        .on('disclosure_requests')
+        .columns(['relationship_id', 'created_at', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('consent_records')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('request_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('record', json, (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .addCheckConstraint('consent_records_state_check', sql`state in ('active', 'refused', 'withdrawn', 'expired')`)
+        .execute();
+      await db.schema
+        .createIndex('consent_records_by_relationship')
+        .on('consent_records')
+        .columns(['relationship_id', 'created_at', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('held_fields')
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('value', json, (c) => c.notNull())
+        .addColumn('version', time, (c) => c.notNull())
+        .addColumn('consent_record_id', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('issuer', 'text')
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .addPrimaryKeyConstraint('held_fields_pk', ['relationship_id', 'field'])
+        .addCheckConstraint('held_fields_source_check', sql`source in ('self', 'credential')`)
+        .execute();
+
+      await db.schema
+        .createTable('profile_versions')
+        .addColumn('relationship_id', 'text', (c) => c.primaryKey().references('relationships.id'))
+        .addColumn('version', time, (c) => c.notNull())
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('presentations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('sd_jwt', 'text', (c) => c.notNull())
+        .addColumn('received_at', time, (c) => c.notNull())
+        .addCheckConstraint('presentations_kind_check', sql`kind in ('disclosure', 'update')`)
+        .execute();
+      await db.schema
+        .createIndex('presentations_by_relationship')
+        .on('presentations')
+        .columns(['relationship_id', 'received_at', 'id'])
+        .execute();
+
+      // relationship_id is deliberately not a foreign key: events outlive erasure bookkeeping.
+      await db.schema
+        .createTable('connector_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text')
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('payload', json, (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('next_attempt_at', time, (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('dispatched_at', time)
+        .execute();
+      // Partial on both dialects: dispatched events (most rows, eventually) stay out of the index
+      // the dispatcher's "undispatched and due" claim scans.
+      await db.schema
+        .createIndex('connector_events_due')
+        .on('connector_events')
+        .columns(['next_attempt_at', 'created_at', 'id'])
+        .where(sql<boolean>`dispatched_at is null`)
+        .execute();
+      await db.schema
+        .createIndex('connector_events_by_relationship')
+        .on('connector_events')
+        .columns(['relationship_id', 'created_at', 'id'])
+        .execute();
+    },
+  };
+}
+
 /** Append-only: never edit a migration that has shipped, add a new key instead. */
 export function vendorMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
+    '0002_disclosure': disclosure(dialect),
   };
 }
 
@@ -122,4 +237,20 @@ export const VENDOR_TABLES = {
   messages: ['id'],
   outbox: ['id'],
   tombstones: ['did_sha256'],
+  disclosure_requests: ['id'],
+  consent_records: ['id'],
+  held_fields: ['relationship_id', 'field'],
+  profile_versions: ['relationship_id'],
+  presentations: ['id'],
+  connector_events: ['id'],
 } as const;
+
+/** The JSON columns of VENDOR_TABLES, decoded in snapshots so both dialects snapshot identically. */
+export const VENDOR_JSON_COLUMNS: Partial<Record<keyof typeof VENDOR_TABLES, readonly string[]>> = {
+  agent_identity: ['keys'],
+  messages: ['body'],
+  disclosure_requests: ['fields', 'credentials'],
+  consent_records: ['record'],
+  held_fields: ['value'],
+  connector_events: ['payload'],
+};

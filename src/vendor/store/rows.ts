@@ -2,7 +2,22 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { KithError, RelationshipError, StoreError } from '../../core/errors.js';
 import { describeZodIssues } from '../../core/json.js';
-import { outboxRowSchema, relationshipRowSchema, type OutboxItem, type VendorRelationship } from './types.js';
+import {
+  connectorEventRowSchema,
+  consentRecordRowSchema,
+  disclosureRequestRowSchema,
+  heldFieldRowSchema,
+  outboxRowSchema,
+  presentationRowSchema,
+  relationshipRowSchema,
+  type ConnectorEvent,
+  type ConsentRecordRow,
+  type DisclosureRequest,
+  type HeldField,
+  type OutboxItem,
+  type Presentation,
+  type VendorRelationship,
+} from './types.js';
 
 /** Row parsing and driver-error translation shared by the SQLite and the kysely (PostgreSQL) stores. */
 
@@ -80,7 +95,89 @@ export function toOutboxItem(row: unknown): OutboxItem {
   };
 }
 
-export function byCreatedThenId(a: OutboxItem, b: OutboxItem): number {
+/** Turns a JSON column as the driver hands it back into the value (TEXT is parsed on SQLite; pg parses jsonb itself). */
+export type JsonDecoder = (value: unknown) => unknown;
+
+/** The row with its JSON column decoded; anything that is not an object is left for the schema to reject. */
+function withJson(row: unknown, column: string, decode: JsonDecoder): unknown {
+  if (typeof row !== 'object' || row === null) return row;
+  const record = row as Record<string, unknown>;
+  return { ...record, [column]: decode(record[column]) };
+}
+
+export function toDisclosureRequest(row: unknown, decode: JsonDecoder): DisclosureRequest {
+  const r = parseRow(disclosureRequestRowSchema, withJson(withJson(row, 'fields', decode), 'credentials', decode));
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    messageId: r.message_id,
+    nonce: r.nonce,
+    fields: r.fields,
+    credentials: r.credentials.map((c) => ({ vct: c.vct, claims: c.claims, ...(c.issuers ? { issuers: c.issuers } : {}) })),
+    purpose: r.purpose,
+    retention: r.retention,
+    legalBasis: r.legal_basis,
+    termsRef: r.terms_ref,
+    state: r.state,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toConsentRecord(row: unknown, decode: JsonDecoder): ConsentRecordRow {
+  const r = parseRow(consentRecordRowSchema, withJson(row, 'record', decode));
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    requestId: r.request_id,
+    state: r.state,
+    record: r.record,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toHeldField(row: unknown, decode: JsonDecoder): HeldField {
+  const r = parseRow(heldFieldRowSchema, withJson(row, 'value', decode));
+  return {
+    relationshipId: r.relationship_id,
+    field: r.field,
+    value: r.value,
+    version: r.version,
+    consentRecordId: r.consent_record_id,
+    source: r.source,
+    issuer: r.issuer,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toPresentation(row: unknown): Presentation {
+  const r = parseRow(presentationRowSchema, row);
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    messageId: r.message_id,
+    kind: r.kind,
+    sdJwt: r.sd_jwt,
+    receivedAt: r.received_at,
+  };
+}
+
+export function toConnectorEvent(row: unknown, decode: JsonDecoder): ConnectorEvent {
+  const r = parseRow(connectorEventRowSchema, withJson(row, 'payload', decode));
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    type: r.type,
+    payload: r.payload,
+    createdAt: r.created_at,
+    nextAttemptAt: r.next_attempt_at,
+    attempts: r.attempts,
+    dispatchedAt: r.dispatched_at,
+  };
+}
+
+export function byCreatedThenId(a: { createdAt: number; id: string }, b: { createdAt: number; id: string }): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 

@@ -1,16 +1,37 @@
 import type Database from 'better-sqlite3';
 import { RelationshipError } from '../../core/errors.js';
-import { VENDOR_TABLES } from './migrations.js';
-import { byCreatedThenId, malformedRow, parseRow, sha256Hex, toOutboxItem, toRelationship, translateError } from './rows.js';
+import { VENDOR_JSON_COLUMNS, VENDOR_TABLES } from './migrations.js';
+import {
+  byCreatedThenId,
+  malformedRow,
+  parseRow,
+  sha256Hex,
+  toConnectorEvent,
+  toConsentRecord,
+  toDisclosureRequest,
+  toHeldField,
+  toOutboxItem,
+  toPresentation,
+  toRelationship,
+  translateError,
+} from './rows.js';
 import {
   countRowSchema,
   identityRowSchema,
   isTombstoneDid,
   messageRowSchema,
+  profileVersionRowSchema,
   tombstoneDidFor,
   type AgentIdentity,
+  type ConnectorEvent,
+  type ConsentRecordRow,
+  type ConsentState,
+  type DisclosureRequest,
+  type DisclosureRequestState,
   type ErasureSummary,
+  type HeldField,
   type OutboxItem,
+  type Presentation,
   type RelationshipState,
   type StoredMessage,
   type VendorRelationship,
@@ -37,6 +58,13 @@ function decodeJson(value: unknown): unknown {
   if (typeof value !== 'string') throw malformedRow(['(json): not text']);
   return JSON.parse(value) as unknown;
 }
+
+function encodeJson(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+/** Tables erased with a relationship beyond messages and outbox, in the order the summary reports them. */
+const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'held_fields', 'profile_versions', 'presentations', 'connector_events'] as const;
 
 /**
  * The SQLite vendor store on better-sqlite3's synchronous API with cached prepared statements.
@@ -310,6 +338,195 @@ export class SqliteVendorStore implements VendorStore {
     });
   }
 
+  createDisclosureRequest(request: DisclosureRequest): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt(
+        `insert into disclosure_requests (id, relationship_id, message_id, nonce, fields, credentials, purpose, retention, legal_basis, terms_ref, state, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        request.id,
+        request.relationshipId,
+        request.messageId,
+        request.nonce,
+        encodeJson(request.fields),
+        encodeJson(request.credentials),
+        request.purpose,
+        request.retention,
+        request.legalBasis,
+        request.termsRef,
+        request.state,
+        request.createdAt,
+        request.updatedAt,
+      );
+    });
+  }
+
+  getDisclosureRequest(id: string): Promise<DisclosureRequest | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from disclosure_requests where id = ?').get(id);
+      return row === undefined ? undefined : toDisclosureRequest(row, decodeJson);
+    });
+  }
+
+  findDisclosureRequestByNonce(nonce: string): Promise<DisclosureRequest | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from disclosure_requests where nonce = ?').get(nonce);
+      return row === undefined ? undefined : toDisclosureRequest(row, decodeJson);
+    });
+  }
+
+  listDisclosureRequests(relationshipId: string): Promise<DisclosureRequest[]> {
+    return this.#exec(() =>
+      this.#stmt('select * from disclosure_requests where relationship_id = ? order by created_at, id')
+        .all(relationshipId)
+        .map((row) => toDisclosureRequest(row, decodeJson)),
+    );
+  }
+
+  settleDisclosureRequest(id: string, state: Exclude<DisclosureRequestState, 'pending'>, at: number): Promise<boolean> {
+    return this.#exec(
+      () => this.#stmt("update disclosure_requests set state = ?, updated_at = ? where id = ? and state = 'pending'").run(state, at, id).changes > 0,
+    );
+  }
+
+  saveConsentRecord(record: ConsentRecordRow): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt('insert into consent_records (id, relationship_id, request_id, state, record, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)').run(
+        record.id,
+        record.relationshipId,
+        record.requestId,
+        record.state,
+        encodeJson(record.record),
+        record.createdAt,
+        record.updatedAt,
+      );
+    });
+  }
+
+  updateConsentRecord(id: string, state: ConsentState, record: unknown, at: number): Promise<boolean> {
+    return this.#exec(
+      () => this.#stmt('update consent_records set state = ?, record = ?, updated_at = ? where id = ?').run(state, encodeJson(record), at, id).changes > 0,
+    );
+  }
+
+  getConsentRecord(id: string): Promise<ConsentRecordRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from consent_records where id = ?').get(id);
+      return row === undefined ? undefined : toConsentRecord(row, decodeJson);
+    });
+  }
+
+  listConsentRecords(relationshipId: string): Promise<ConsentRecordRow[]> {
+    return this.#exec(() =>
+      this.#stmt('select * from consent_records where relationship_id = ? order by created_at, id')
+        .all(relationshipId)
+        .map((row) => toConsentRecord(row, decodeJson)),
+    );
+  }
+
+  upsertHeldField(field: HeldField): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt(
+        `insert into held_fields (relationship_id, field, value, version, consent_record_id, source, issuer, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (relationship_id, field) do update set value = excluded.value, version = excluded.version, consent_record_id = excluded.consent_record_id,
+           source = excluded.source, issuer = excluded.issuer, updated_at = excluded.updated_at`,
+      ).run(field.relationshipId, field.field, encodeJson(field.value), field.version, field.consentRecordId, field.source, field.issuer, field.updatedAt);
+    });
+  }
+
+  listHeldFields(relationshipId: string): Promise<HeldField[]> {
+    return this.#exec(() =>
+      this.#stmt('select * from held_fields where relationship_id = ? order by field')
+        .all(relationshipId)
+        .map((row) => toHeldField(row, decodeJson)),
+    );
+  }
+
+  getProfileVersion(relationshipId: string): Promise<number> {
+    return this.#exec(() => {
+      const row = this.#stmt('select version from profile_versions where relationship_id = ?').get(relationshipId);
+      return row === undefined ? 0 : parseRow(profileVersionRowSchema, row).version;
+    });
+  }
+
+  setProfileVersion(relationshipId: string, version: number, at: number): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt(
+        'insert into profile_versions (relationship_id, version, updated_at) values (?, ?, ?) on conflict (relationship_id) do update set version = excluded.version, updated_at = excluded.updated_at',
+      ).run(relationshipId, version, at);
+    });
+  }
+
+  addPresentation(presentation: Presentation): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt('insert into presentations (id, relationship_id, message_id, kind, sd_jwt, received_at) values (?, ?, ?, ?, ?, ?)').run(
+        presentation.id,
+        presentation.relationshipId,
+        presentation.messageId,
+        presentation.kind,
+        presentation.sdJwt,
+        presentation.receivedAt,
+      );
+    });
+  }
+
+  listPresentations(relationshipId: string): Promise<Presentation[]> {
+    return this.#exec(() => this.#stmt('select * from presentations where relationship_id = ? order by received_at, id').all(relationshipId).map(toPresentation));
+  }
+
+  enqueueEvent(event: ConnectorEvent): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt(
+        'insert into connector_events (id, relationship_id, type, payload, created_at, next_attempt_at, attempts, dispatched_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(event.id, event.relationshipId, event.type, encodeJson(event.payload), event.createdAt, event.nextAttemptAt, event.attempts, event.dispatchedAt);
+    });
+  }
+
+  claimDueEvents(now: number, limit: number, leaseMs: number): Promise<ConnectorEvent[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    // As claimDueOutbox: one statement claims and leases; SQLite's write lock serialises processes.
+    return this.#exec(() =>
+      this.#stmt(
+        `update connector_events set next_attempt_at = ? where id in (
+           select id from connector_events where dispatched_at is null and next_attempt_at <= ?
+           order by created_at, id limit ?) returning *`,
+      )
+        .all(now + leaseMs, now, limit)
+        .map((row) => toConnectorEvent(row, decodeJson))
+        .sort(byCreatedThenId),
+    );
+  }
+
+  markEventDispatched(id: string, at: number, redactedPayload?: unknown): Promise<void> {
+    return this.#exec(() => {
+      if (redactedPayload === undefined) this.#stmt('update connector_events set dispatched_at = ? where id = ?').run(at, id);
+      else this.#stmt('update connector_events set dispatched_at = ?, payload = ? where id = ?').run(at, encodeJson(redactedPayload), id);
+    });
+  }
+
+  rescheduleEvent(id: string, nextAttemptAt: number, attempts: number): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt('update connector_events set next_attempt_at = ?, attempts = ? where id = ?').run(nextAttemptAt, attempts, id);
+    });
+  }
+
+  listEvents(options: { relationshipId?: string; undispatchedOnly?: boolean } = {}): Promise<ConnectorEvent[]> {
+    const conditions: string[] = [];
+    const params: string[] = [];
+    if (options.relationshipId !== undefined) {
+      conditions.push('relationship_id = ?');
+      params.push(options.relationshipId);
+    }
+    if (options.undispatchedOnly === true) conditions.push('dispatched_at is null');
+    const where = conditions.length === 0 ? '' : ` where ${conditions.join(' and ')}`;
+    // Four possible statements, each cached like the fixed ones.
+    return this.#exec(() =>
+      this.#stmt(`select * from connector_events${where} order by created_at, id`)
+        .all(...params)
+        .map((row) => toConnectorEvent(row, decodeJson)),
+    );
+  }
+
   eraseRelationship(id: string, at: number): Promise<ErasureSummary> {
     return this.#exec(() =>
       this.#db.transaction((): ErasureSummary => {
@@ -326,6 +543,10 @@ export class SqliteVendorStore implements VendorStore {
           this.#stmt("update relationships set their_did = ?, customer_ref = '', state = 'cut_off', updated_at = ? where id = ?").run(tombstoneDidFor(id), at, id);
           relationship = 1;
         }
+        const more = ERASED_WITH_RELATIONSHIP.map((table) => ({
+          category: table,
+          count: this.#stmt(`delete from ${table} where relationship_id = ?`).run(id).changes,
+        }));
         return {
           relationshipId: id,
           erasedAt: at,
@@ -333,6 +554,7 @@ export class SqliteVendorStore implements VendorStore {
             { category: 'messages', count: messages },
             { category: 'outbox', count: outbox },
             { category: 'relationship', count: relationship },
+            ...more,
           ],
         };
       })(),
@@ -348,10 +570,10 @@ export class SqliteVendorStore implements VendorStore {
       const out: Record<string, unknown[]> = {};
       for (const [table, keys] of Object.entries(VENDOR_TABLES)) {
         const rows = this.#db.prepare(`select * from "${table}" order by ${keys.map((k) => `"${k}"`).join(', ')}`).all() as Record<string, unknown>[];
+        const jsonColumns = VENDOR_JSON_COLUMNS[table as keyof typeof VENDOR_TABLES] ?? [];
         out[table] = rows.map((row) => {
           const copy = { ...row };
-          if (table === 'agent_identity') copy['keys'] = decodeJson(row['keys']);
-          if (table === 'messages') copy['body'] = decodeJson(row['body']);
+          for (const column of jsonColumns) copy[column] = decodeJson(row[column]);
           return copy;
         });
       }

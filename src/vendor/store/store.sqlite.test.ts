@@ -1,10 +1,12 @@
 import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { vendorStoreContract } from './contract.js';
 import { openVendorStore } from './open.js';
+import { vendorMigrations } from './migrations.js';
 import { openSqliteVendorStore } from './sqlite.js';
 
 vendorStoreContract('SQLite', () => openSqliteVendorStore(':memory:'));
@@ -26,6 +28,30 @@ describe('SQLite vendor store on disk', () => {
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
+  });
+
+  it('upgrades a database created before 0002_disclosure, keeping its rows', async () => {
+    const path = join(dir, 'upgrade.db');
+    const raw = new Database(path);
+    raw.pragma('foreign_keys = ON');
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
+    const initialOnly = new Migrator({
+      db: old,
+      provider: { getMigrations: async () => ({ '0001_initial': vendorMigrations('sqlite')['0001_initial']! }) },
+      migrationTableName: 'kith_vendor_migration',
+      migrationLockTableName: 'kith_vendor_migration_lock',
+    });
+    expect((await initialOnly.migrateToLatest()).error).toBeUndefined();
+    raw
+      .prepare('insert into relationships (id, their_did, customer_ref, state, created_at, updated_at) values (?, ?, ?, ?, ?, ?)')
+      .run('rel-1', 'did:peer:2.old', 'cust-old', 'active', 1, 1);
+    await old.destroy();
+
+    const store = await openSqliteVendorStore(path);
+    expect((await store.getRelationship('rel-1'))?.customerRef).toBe('cust-old');
+    await store.setProfileVersion('rel-1', 2, 3);
+    expect(await store.getProfileVersion('rel-1')).toBe(2);
+    await store.close();
   });
 
   it('reports a path it cannot open as store.unavailable', async () => {

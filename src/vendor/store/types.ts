@@ -47,6 +47,88 @@ export interface AgentIdentity {
   createdAt: number;
 }
 
+export type DisclosureRequestState = 'pending' | 'fulfilled' | 'declined' | 'withdrawn';
+
+/** A request we sent her for some of her profile fields; answered at most once (see settleDisclosureRequest). */
+export interface DisclosureRequest {
+  id: string;
+  relationshipId: string;
+  /** The id of the DIDComm message that carried the request. */
+  messageId: string;
+  /** Unique across all requests: the key-binding nonce her presentation must carry. */
+  nonce: string;
+  /** Field names requested, in the order asked. */
+  fields: string[];
+  /** Credential claims asked for: `{vct, claims, issuers?}` per credential type. */
+  credentials: { vct: string; claims: string[]; issuers?: string[] }[];
+  purpose: string;
+  /** ISO 8601 duration (e.g. 'P1Y'), or null when the request states none; not validated by the store. */
+  retention: string | null;
+  legalBasis: string;
+  termsRef: string | null;
+  state: DisclosureRequestState;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ConsentState = 'active' | 'refused' | 'withdrawn' | 'expired';
+
+/** A consent record (the document itself is JSON, opaque to the store) and its current state. */
+export interface ConsentRecordRow {
+  id: string;
+  relationshipId: string;
+  /** The disclosure request it answered, if any; not checked against disclosure_requests. */
+  requestId: string | null;
+  state: ConsentState;
+  /** Any JSON value; `undefined` is stored as `null`. */
+  record: unknown;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One profile field the company holds for a relationship: one row per (relationshipId, field). */
+export interface HeldField {
+  relationshipId: string;
+  field: string;
+  /** Any JSON value; `undefined` is stored as `null`. */
+  value: unknown;
+  /** Her profile version the value came from. */
+  version: number;
+  /** The consent record it was disclosed under; not checked against consent_records. */
+  consentRecordId: string;
+  source: 'self' | 'credential';
+  /** The credential issuer's DID when source is 'credential'. */
+  issuer: string | null;
+  updatedAt: number;
+}
+
+/** An SD-JWT presentation received from her, kept as the evidence it is. */
+export interface Presentation {
+  id: string;
+  relationshipId: string;
+  /** The id of the DIDComm message that carried it. */
+  messageId: string;
+  kind: 'disclosure' | 'update';
+  /** The presentation exactly as received (compact SD-JWT, with its KB-JWT). */
+  sdJwt: string;
+  receivedAt: number;
+}
+
+/** An event for the company's own systems (connectors), kept until dispatched. */
+export interface ConnectorEvent {
+  id: string;
+  /** Not a foreign key: an event may outlive the relationship's data (e.g. 'relationship.erased'). */
+  relationshipId: string | null;
+  type: string;
+  /** Any JSON value; `undefined` is stored as `null`. */
+  payload: unknown;
+  createdAt: number;
+  nextAttemptAt: number;
+  attempts: number;
+  /** When every connector took it; null while it still waits. */
+  dispatchedAt: number | null;
+}
+
 export interface VendorStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs fn in one database transaction with a store bound to it; commits on return, rolls back on throw. Nested calls reuse the outer transaction. */
@@ -88,10 +170,63 @@ export interface VendorStore {
   removeOutbox(relationshipId: string, messageIds: string[]): Promise<number>;
   rescheduleOutbox(id: string, nextAttemptAt: number, attempts: number): Promise<void>;
 
-  /** Erases everything held for the relationship (messages, outbox, the relationship row's DID and customerRef), leaving a tombstone: the row keeps id and state 'cut_off' but theirDid is replaced by a tombstone marker and a SHA-256 hex of the DID is kept in a `tombstones` table so isTombstoned works. Returns per-category counts: 'messages', 'outbox', 'relationship' (and any other table you add later). Runs in one transaction. Erasing an erased relationship again counts zeros; an unknown id throws RelationshipError 'relationship.unknown'. */
+  /**
+   * Erases everything held for the relationship, leaving a tombstone: the row keeps id and state
+   * 'cut_off' but theirDid is replaced by a tombstone marker and a SHA-256 hex of the DID is kept in
+   * a `tombstones` table so isTombstoned works. Returns per-category counts, in this order:
+   * 'messages', 'outbox', 'relationship' (the row's DID and customerRef; 1 or 0), then
+   * 'disclosure_requests', 'consent_records', 'held_fields', 'profile_versions', 'presentations'
+   * and 'connector_events' (every event of the relationship, dispatched or not; an event the caller
+   * enqueues afterwards, such as the erasure notice for connectors, is kept). Runs in one
+   * transaction. Erasing an erased relationship again counts zeros (unless events were enqueued for
+   * it since); an unknown id throws RelationshipError 'relationship.unknown'.
+   */
   eraseRelationship(id: string, at: number): Promise<ErasureSummary>;
   /** Was this DID's relationship erased? (looks up sha256(did) in tombstones) */
   isTombstoned(theirDid: string): Promise<boolean>;
+
+  /** Throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id or the nonce is taken. */
+  createDisclosureRequest(request: DisclosureRequest): Promise<void>;
+  getDisclosureRequest(id: string): Promise<DisclosureRequest | undefined>;
+  /** The request a presentation's key-binding nonce answers. */
+  findDisclosureRequestByNonce(nonce: string): Promise<DisclosureRequest | undefined>;
+  /** Ordered by createdAt then id. */
+  listDisclosureRequests(relationshipId: string): Promise<DisclosureRequest[]>;
+  /** Moves a request out of 'pending' (compare-and-set), setting updatedAt to `at`. Returns false, changing nothing, if it was not pending (or does not exist) — how a replayed answer is detected; of concurrent settles exactly one returns true. */
+  settleDisclosureRequest(id: string, state: Exclude<DisclosureRequestState, 'pending'>, at: number): Promise<boolean>;
+
+  /** Inserts; throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id is taken. */
+  saveConsentRecord(record: ConsentRecordRow): Promise<void>;
+  /** Replaces state and record and sets updatedAt to `at`; returns false, changing nothing, if there is no such record. */
+  updateConsentRecord(id: string, state: ConsentState, record: unknown, at: number): Promise<boolean>;
+  getConsentRecord(id: string): Promise<ConsentRecordRow | undefined>;
+  /** Ordered by createdAt then id. */
+  listConsentRecords(relationshipId: string): Promise<ConsentRecordRow[]>;
+
+  /** Inserts, or replaces every column of, the (relationshipId, field) row; throws RelationshipError 'relationship.unknown' if the relationship does not exist. */
+  upsertHeldField(field: HeldField): Promise<void>;
+  /** Ordered by field, in byte order on both dialects (whatever the database's collation). */
+  listHeldFields(relationshipId: string): Promise<HeldField[]>;
+  /** Her profile version the company holds; 0 if none was recorded. */
+  getProfileVersion(relationshipId: string): Promise<number>;
+  /** Upsert (no check that the version grows); throws RelationshipError 'relationship.unknown' if the relationship does not exist. */
+  setProfileVersion(relationshipId: string, version: number, at: number): Promise<void>;
+
+  /** Throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id is taken. */
+  addPresentation(presentation: Presentation): Promise<void>;
+  /** Ordered by receivedAt then id. */
+  listPresentations(relationshipId: string): Promise<Presentation[]>;
+
+  /** Throws StoreError 'store.conflict' if the id is taken; the relationship is not checked. */
+  enqueueEvent(event: ConnectorEvent): Promise<void>;
+  /** Undispatched events due at `now` (nextAttemptAt <= now), oldest (createdAt, id) first, at most `limit`; leases them like claimDueOutbox (nextAttemptAt = now + leaseMs in the same statement, FOR UPDATE SKIP LOCKED on PostgreSQL) so two processes never dispatch the same event at once. The returned events carry the leased nextAttemptAt. */
+  claimDueEvents(now: number, limit: number, leaseMs: number): Promise<ConnectorEvent[]>;
+  /** Sets dispatchedAt, so the event is never claimed again; unknown ids are ignored. */
+  /** `redactedPayload` replaces the payload once delivered (an erasure event must not keep the customer number it carried). */
+  markEventDispatched(id: string, at: number, redactedPayload?: unknown): Promise<void>;
+  rescheduleEvent(id: string, nextAttemptAt: number, attempts: number): Promise<void>;
+  /** All events, or one relationship's, or only undispatched ones; ordered by createdAt then id. */
+  listEvents(options?: { relationshipId?: string; undispatchedOnly?: boolean }): Promise<ConnectorEvent[]>;
 
   /** Every row of every table, for tests that assert "nothing changed". Keys are table names, rows sorted deterministically. */
   snapshot(): Promise<Record<string, unknown[]>>;
@@ -145,6 +280,65 @@ export const identityRowSchema = z.object({
   did: z.string(),
   keys: z.unknown(),
   created_at: time,
+});
+
+export const disclosureRequestRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  nonce: z.string(),
+  fields: z.array(z.string()),
+  credentials: z.array(z.object({ vct: z.string(), claims: z.array(z.string()), issuers: z.array(z.string()).optional() })),
+  purpose: z.string(),
+  retention: z.string().nullable(),
+  legal_basis: z.string(),
+  terms_ref: z.string().nullable(),
+  state: z.enum(['pending', 'fulfilled', 'declined', 'withdrawn']),
+  created_at: time,
+  updated_at: time,
+});
+
+export const consentRecordRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  request_id: z.string().nullable(),
+  state: z.enum(['active', 'refused', 'withdrawn', 'expired']),
+  record: z.unknown(),
+  created_at: time,
+  updated_at: time,
+});
+
+export const heldFieldRowSchema = z.object({
+  relationship_id: z.string(),
+  field: z.string(),
+  value: z.unknown(),
+  version: z.number().int(),
+  consent_record_id: z.string(),
+  source: z.enum(['self', 'credential']),
+  issuer: z.string().nullable(),
+  updated_at: time,
+});
+
+export const profileVersionRowSchema = z.object({ version: z.number().int() });
+
+export const presentationRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  kind: z.enum(['disclosure', 'update']),
+  sd_jwt: z.string(),
+  received_at: time,
+});
+
+export const connectorEventRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string().nullable(),
+  type: z.string(),
+  payload: z.unknown(),
+  created_at: time,
+  next_attempt_at: time,
+  attempts: z.number().int(),
+  dispatched_at: time.nullable(),
 });
 
 export const countRowSchema = z.object({ count: z.number().int() });

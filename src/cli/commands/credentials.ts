@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { CredentialView } from '../../personal/credentials.js';
+import { formatTime, output, run, table } from '../common.js';
+import type { CommandContext } from './context.js';
+
+/** `kith credentials key | add | list`: SD-JWT VCs that issuers gave her. */
+export function registerCredentialCommands(program: Command, ctx: CommandContext): void {
+  const credentials = program.command('credentials').description('credentials others issued you (SD-JWT VC), presented a claim at a time');
+
+  credentials
+    .command('key')
+    .description('make a fresh holder key and print its public JWK for an issuer to bind a credential to')
+    .action(() =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const key = await client.call<{ keyId: string; publicJwk: unknown }>('POST', '/api/credentials/keys');
+          output(ctx.globals(), key, () => JSON.stringify(key.publicJwk));
+        }),
+      ),
+    );
+
+  credentials
+    .command('add <file>')
+    .description('keep a credential (a file holding the SD-JWT, or - for stdin) after checking it')
+    .action((file: string) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const sdJwt = readFileSync(file === '-' ? 0 : file, 'utf8').trim();
+          const { credential } = await client.call<{ credential: CredentialView }>('POST', '/api/credentials', { sdJwt });
+          output(ctx.globals(), credential, () => `Kept ${credential.vct} from ${credential.issuer.slice(0, 40)}…: ${credential.claims.join(', ')}`);
+        }),
+      ),
+    );
+
+  credentials
+    .command('list')
+    .description('the credentials you hold')
+    .action(() =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const { credentials: list } = await client.call<{ credentials: CredentialView[] }>('GET', '/api/credentials');
+          output(ctx.globals(), list, () =>
+            list.length === 0 ? 'No credentials.' : table([['ID', 'TYPE', 'CLAIMS', 'ADDED'], ...list.map((c) => [c.id.slice(0, 8), c.vct, c.claims.join(', '), formatTime(c.createdAt)])]),
+          );
+        }),
+      ),
+    );
+}

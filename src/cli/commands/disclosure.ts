@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import type { AnswerOutcome, ConsentView, RequestView } from '../../personal/disclosure/disclosure.js';
+import { formatTime, output, run, table } from '../common.js';
+import type { CommandContext } from './context.js';
+
+function asked(request: RequestView): string {
+  const fields = request.fields.map((f) => (f.available ? f.name : `${f.name} (you have none)`));
+  const claims = request.credentials.flatMap((c) => c.claims.map((claim) => (c.available ? `${claim} (credential)` : `${claim} (no credential)`)));
+  return [...fields, ...claims].join(', ');
+}
+
+export function requestText(request: RequestView): string {
+  return [
+    `${request.id.slice(0, 8)}  ${request.company ?? request.relationshipId.slice(0, 8)} asks for: ${asked(request)}`,
+    `          purpose: ${request.purpose}`,
+    `          keeps it: ${request.retention ?? 'no limit stated'}; legal basis: ${request.legalBasis}${request.state === 'pending' ? '' : `; ${request.state}`}`,
+  ].join('\n');
+}
+
+function consentRows(consents: ConsentView[]): string {
+  if (consents.length === 0) return 'No consent records.';
+  return table([
+    ['RECORD', 'COMPANY', 'STATE', 'FIELDS', 'PURPOSE', 'SINCE'],
+    ...consents.map((c) => {
+      const record = c.record as { processing?: { purposes?: string[]; pii_categories?: string[] }[] };
+      const processing = record.processing?.[0];
+      return [c.id.slice(0, 8), c.company ?? '-', c.state, (processing?.pii_categories ?? []).join(', ') || '-', processing?.purposes?.[0] ?? '-', formatTime(c.createdAt)];
+    }),
+  ]);
+}
+
+/** `kith requests | approve | decline | consents`. */
+export function registerDisclosureCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('requests')
+    .description('what companies ask you to disclose (pending; --all for answered ones too)')
+    .option('--all', 'include answered requests')
+    .option('--rel <rel>', 'only this relationship')
+    .action((options: { all?: boolean; rel?: string }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const query = new URLSearchParams({ ...(options.all ? { all: '1' } : {}), ...(options.rel ? { relationship: options.rel } : {}) });
+          const { requests } = await client.call<{ requests: RequestView[] }>('GET', `/api/requests${query.size > 0 ? `?${query}` : ''}`);
+          output(ctx.globals(), requests, () =>
+            requests.length === 0 ? 'No requests waiting.' : `${requests.map(requestText).join('\n\n')}\n\nAnswer with: kith approve <id> [--fields a,b]  or  kith decline <id>`,
+          );
+        }),
+      ),
+    );
+
+  program
+    .command('approve <id>')
+    .description('disclose what a company asked for (or only --fields a,b) as a selective-disclosure SD-JWT')
+    .option('--fields <list>', 'comma-separated subset of the requested fields')
+    .action((id: string, options: { fields?: string }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const fields = options.fields
+            ?.split(',')
+            .map((f) => f.trim())
+            .filter(Boolean);
+          const result = await client.call<AnswerOutcome>('POST', `/api/requests/${encodeURIComponent(id)}/approve`, fields ? { fields } : {});
+          output(ctx.globals(), result, () => `Disclosed to ${result.request.company ?? 'the company'}: ${result.fields.join(', ')}\nConsent record ${result.consentRecordId} (kept on both sides).`);
+        }),
+      ),
+    );
+
+  program
+    .command('decline <id>')
+    .description('decline a disclosure request (recorded as refused on both sides)')
+    .option('--reason <text>', 'tell the company why')
+    .action((id: string, options: { reason?: string }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const result = await client.call<AnswerOutcome>('POST', `/api/requests/${encodeURIComponent(id)}/decline`, options.reason ? { reason: options.reason } : {});
+          output(ctx.globals(), result, () => `Declined. Consent record ${result.consentRecordId} says "refused" on both sides.`);
+        }),
+      ),
+    );
+
+  program
+    .command('consents [rel]')
+    .description('consent records (ISO/IEC TS 27560 shape): who holds what, why, for how long')
+    .action((rel: string | undefined) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const { consents } = await client.call<{ consents: ConsentView[] }>('GET', `/api/consents${rel ? `?relationship=${encodeURIComponent(rel)}` : ''}`);
+          output(ctx.globals(), consents, () => consentRows(consents));
+        }),
+      ),
+    );
+}

@@ -1,0 +1,147 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ApiError } from '../../core/errors.js';
+import type { ChangeView, ProfileFeature } from '../../personal/profile/fanout.js';
+import { formatFieldValue, parseFieldText, resolveFieldName } from '../../protocol/profile/fields.js';
+import type { ApiClient } from '../apiClient.js';
+import { output, run, table } from '../common.js';
+import type { CommandContext } from './context.js';
+
+type ProfileView = ReturnType<ProfileFeature['profile']>;
+
+const BAR_WIDTH = 24;
+
+function progressLine(change: ChangeView): string {
+  const { total, acked, failed, skipped, pending } = change.summary;
+  const done = total === 0 ? BAR_WIDTH : Math.round(((acked + failed + skipped) / total) * BAR_WIDTH);
+  const waiting = change.deliveries.filter((d) => d.state === 'pending' && d.lastError).map((d) => `${d.company ?? d.relationshipId.slice(0, 8)}: ${d.lastError}`);
+  return `[${'#'.repeat(done)}${'-'.repeat(BAR_WIDTH - done)}] ${acked}/${total} acknowledged${failed ? `, ${failed} refused` : ''}${pending && waiting.length ? `, retrying ${waiting.slice(0, 3).join('; ')}` : ''}`;
+}
+
+function changeTable(change: ChangeView): string {
+  if (change.deliveries.length === 0) return `Version ${change.version}: no company holds ${change.fields.join(', ')}; nothing to send.`;
+  return [
+    `Version ${change.version} (${change.fields.join(', ')}):`,
+    table([
+      ['COMPANY', 'STATE', 'RETRIES', 'NOTE'],
+      ...change.deliveries.map((d) => [d.company ?? d.relationshipId.slice(0, 8), d.state, String(d.attempts), d.lastError ?? '']),
+    ]),
+  ].join('\n');
+}
+
+/**
+ * Follows a change until every company acknowledged it (or refused, or the wait ends). Without a
+ * running agent this command is the agent: it sends the updates itself.
+ */
+async function follow(client: ApiClient, version: number, timeoutMs: number, draw: boolean): Promise<ChangeView> {
+  const deadline = Date.now() + timeoutMs;
+  let change = (await client.call<{ change: ChangeView }>('GET', `/api/profile/changes/${version}`)).change;
+  let lastLine = '';
+  while (!change.done && Date.now() < deadline) {
+    if (client.inProcess) await client.call('POST', '/api/profile/deliver');
+    else await new Promise((resolve) => setTimeout(resolve, 200));
+    change = (await client.call<{ change: ChangeView }>('GET', `/api/profile/changes/${version}`)).change;
+    const line = progressLine(change);
+    if (draw && line !== lastLine) process.stderr.write(`\r${line}\u001b[K`);
+    lastLine = line;
+    if (client.inProcess && !change.done) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (draw && lastLine) process.stderr.write('\n');
+  return change;
+}
+
+function profileText(profile: ProfileView): string {
+  if (profile.fields.length === 0) return 'Your profile is empty. Set a field with: kith profile set <field> <value>';
+  return [
+    `Profile version ${profile.version}`,
+    table([
+      ['FIELD', 'VALUE', 'HELD BY'],
+      ...profile.fields.map((f) => [f.field, formatFieldValue(f.field as never, f.value), f.heldBy.map((h) => h.company ?? h.relationshipId.slice(0, 8)).join(', ') || '-']),
+    ]),
+  ].join('\n');
+}
+
+/** `kith profile show | set | import | export | changes`. */
+export function registerProfileCommands(program: Command, ctx: CommandContext): void {
+  const profile = program.command('profile').description('your own profile (vCard 4 fields), and changing it everywhere at once');
+
+  profile
+    .command('show')
+    .description('your fields, and which companies hold each')
+    .action(() =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const view = await client.call<ProfileView>('GET', '/api/profile');
+          output(ctx.globals(), view, () => profileText(view));
+        }),
+      ),
+    );
+
+  profile
+    .command('set <field> <value>')
+    .description('change a field; every company holding it gets the new value (address: "street; city; region; postal code; country")')
+    .option('--no-wait', 'return at once; the running agent keeps delivering')
+    .option('--timeout <seconds>', 'how long to wait for acknowledgements', '30')
+    .action((name: string, text: string, options: { wait: boolean; timeout: string }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const field = resolveFieldName(name);
+          const value = parseFieldText(field, text);
+          const timeoutMs = Number(options.timeout) * 1000;
+          if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new ApiError('api.bad_request', '--timeout takes a number of seconds');
+          const { change } = await client.call<{ change: ChangeView | null }>('PUT', '/api/profile', { fields: { [field]: value } });
+          if (!change) return output(ctx.globals(), { change: null }, () => `${field} already has that value; nothing changed.`);
+          const wait = options.wait && change.deliveries.length > 0;
+          const final = wait ? await follow(client, change.version, timeoutMs, !ctx.globals().json && process.stderr.isTTY === true) : change;
+          output(ctx.globals(), final, () => {
+            const tail = final.done ? '' : client.inProcess ? '\nNot all companies answered; the rest go out the next time the agent runs (`kith serve`).' : '\nThe agent keeps retrying the rest in the background (`kith profile changes`).';
+            return `${changeTable(final)}${tail}`;
+          });
+        }),
+      ),
+    );
+
+  profile
+    .command('changes')
+    .description('recent profile changes and where each got to')
+    .option('--limit <n>', 'how many', '10')
+    .action((options: { limit: string }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const { changes } = await client.call<{ changes: ChangeView[] }>('GET', `/api/profile/changes?limit=${encodeURIComponent(options.limit)}`);
+          output(ctx.globals(), changes, () => (changes.length === 0 ? 'No changes yet.' : changes.map(changeTable).join('\n\n')));
+        }),
+      ),
+    );
+
+  profile
+    .command('import <file>')
+    .description('set fields from a vCard (.vcf, vCard 4 or 3); changed fields fan out like `profile set`')
+    .action((file: string) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const text = readFileSync(file, 'utf8');
+          const result = await client.call<{ change: ChangeView | null; ignored: string[] }>('POST', '/api/profile/vcard', text, { contentType: 'text/vcard' });
+          output(ctx.globals(), result, () =>
+            [result.change ? changeTable(result.change) : 'Nothing changed.', result.ignored.length ? `Ignored: ${result.ignored.join(', ')}` : ''].filter(Boolean).join('\n'),
+          );
+        }),
+      ),
+    );
+
+  profile
+    .command('export [file]')
+    .description('write your profile as a vCard 4 (or --jcard JSON); stdout without a file')
+    .option('--jcard', 'jCard (RFC 7095) instead of vCard text')
+    .action((file: string | undefined, options: { jcard?: boolean }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const text = options.jcard ? `${JSON.stringify(await client.call('GET', '/api/profile/vcard?format=jcard'), null, 2)}\n` : await client.text('/api/profile/vcard');
+          if (file) {
+            writeFileSync(file, text, { mode: 0o600 });
+            output(ctx.globals(), { file }, () => `Wrote ${file}`);
+          } else process.stdout.write(text);
+        }),
+      ),
+    );
+}

@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import { DisclosureError, MessageError } from '../../core/errors.js';
+import { toEpochSeconds } from '../../core/clock.js';
+import { buildConsentRecord, type ConsentRecord } from '../../protocol/consentRecord.js';
+import type { ReceivedMessage } from '../../protocol/envelope/receive.js';
+import { Disclose } from '../../protocol/families/index.js';
+import { privateKeyObject } from '../../protocol/keys.js';
+import { PROFILE_VCT, inspectSdJwt, issueSdJwt, presentSdJwt } from '../../protocol/sdjwt/index.js';
+import type { AgentCore } from '../core.js';
+import type { CredentialRecord } from '../vault/credentialRepo.js';
+import type { DisclosureRequestRecord } from '../vault/disclosureRequestRepo.js';
+import type { RelationshipRecord } from '../vault/relationshipRepo.js';
+
+export interface RequestView {
+  id: string;
+  relationshipId: string;
+  company: string | null;
+  state: DisclosureRequestRecord['state'];
+  purpose: string;
+  retention: string | null;
+  legalBasis: string;
+  termsRef: string | null;
+  /** Profile fields asked for, with whether she has a value for each. */
+  fields: { name: string; available: boolean }[];
+  /** Credential claims asked for, with whether a held credential can present them. */
+  credentials: { vct: string; claims: string[]; available: boolean }[];
+  answeredFields: string[] | null;
+  consentRecordId: string | null;
+  createdAt: number;
+}
+
+export interface ConsentView {
+  id: string;
+  relationshipId: string;
+  company: string | null;
+  state: string;
+  record: unknown;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AnswerOutcome {
+  request: RequestView;
+  consentRecordId: string;
+  /** What the company acknowledged holding under this consent. */
+  fields: string[];
+}
+
+export interface DisclosureFeature {
+  requests(options?: { all?: boolean; relationship?: string }): RequestView[];
+  /** Answers with SD-JWTs holding only the approved fields (default: all requested). */
+  approve(requestRef: string, fields?: readonly string[]): Promise<AnswerOutcome>;
+  decline(requestRef: string, reason?: string): Promise<AnswerOutcome>;
+  consents(relationshipRef?: string): ConsentView[];
+}
+
+interface CredentialChoice {
+  credential: CredentialRecord;
+  claims: string[];
+}
+
+export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
+  const { vault, clock, logger, events } = core;
+
+  function credentialFor(vct: string, claims: readonly string[], issuers: readonly string[] | undefined): CredentialRecord | undefined {
+    return vault.credentials
+      .list()
+      .find((c) => c.vct === vct && (issuers === undefined || issuers.includes(c.issuer)) && claims.every((claim) => c.claims.includes(claim)));
+  }
+
+  function view(request: DisclosureRequestRecord): RequestView {
+    const relationship = vault.relationships.get(request.relationshipId);
+    return {
+      id: request.id,
+      relationshipId: request.relationshipId,
+      company: relationship?.vendorName ?? null,
+      state: request.state,
+      purpose: request.purpose,
+      retention: request.retention,
+      legalBasis: request.legalBasis,
+      termsRef: request.termsRef,
+      fields: request.fields.map((name) => ({ name, available: vault.profile.get(name) !== undefined })),
+      credentials: request.credentials.map((c) => ({ vct: c.vct, claims: c.claims, available: credentialFor(c.vct, c.claims, c.issuers) !== undefined })),
+      answeredFields: request.answeredFields ?? null,
+      consentRecordId: request.consentRecordId ?? null,
+      createdAt: request.createdAt,
+    };
+  }
+
+  /** By id or unique id prefix, like relationships. */
+  function findRequest(reference: string): DisclosureRequestRecord {
+    const exact = vault.disclosureRequests.get(reference);
+    if (exact) return exact;
+    const matches = reference.length >= 4 ? vault.disclosureRequests.list().filter((r) => r.id.startsWith(reference)) : [];
+    if (matches.length !== 1 || !matches[0]) {
+      throw new DisclosureError('disclosure.unknown_request', matches.length > 1 ? `"${reference}" matches several requests` : `No disclosure request "${reference}"`);
+    }
+    return matches[0];
+  }
+
+  function pendingRequest(reference: string): { request: DisclosureRequestRecord; relationship: RelationshipRecord } {
+    const request = findRequest(reference);
+    if (request.state !== 'pending') throw new DisclosureError('disclosure.not_pending', `This request was already ${request.state}`);
+    const relationship = core.find(request.relationshipId);
+    core.requireLive(relationship);
+    return { request, relationship };
+  }
+
+  /** Splits her choice into profile fields and credential claims, checking each was asked for and is at hand. */
+  function choose(request: DisclosureRequestRecord, chosen: readonly string[]): { fields: string[]; credentials: CredentialChoice[] } {
+    const asked = new Set([...request.fields, ...request.credentials.flatMap((c) => c.claims)]);
+    const notAsked = chosen.filter((name) => !asked.has(name));
+    if (notAsked.length > 0) throw new DisclosureError('disclosure.not_requested', `Not asked for: ${notAsked.join(', ')}`, { details: { fields: notAsked } });
+    const fields = request.fields.filter((f) => chosen.includes(f));
+    const missing = fields.filter((f) => vault.profile.get(f) === undefined);
+    const credentials: CredentialChoice[] = [];
+    for (const ask of request.credentials) {
+      const claims = ask.claims.filter((c) => chosen.includes(c));
+      if (claims.length === 0) continue;
+      const credential = credentialFor(ask.vct, claims, ask.issuers);
+      if (!credential) missing.push(...claims);
+      else credentials.push({ credential, claims });
+    }
+    if (missing.length > 0) {
+      throw new DisclosureError('disclosure.field_unavailable', `You have no value for: ${missing.join(', ')} (set it with \`kith profile set\`, or approve without it using --fields)`, {
+        details: { fields: missing },
+      });
+    }
+    return { fields, credentials };
+  }
+
+  async function presentations(relationship: RelationshipRecord, nonce: string, fields: string[], credentials: CredentialChoice[]): Promise<string[]> {
+    const identity = core.identityOf(relationship);
+    const signingKey = privateKeyObject(identity.signing.privateJwk);
+    const issuedAt = toEpochSeconds(clock.now());
+    const out: string[] = [];
+    if (fields.length > 0) {
+      // Self-issued from her pairwise DID and bound to the same key: the company learns nothing
+      // that links this SD-JWT to any other relationship.
+      const claims = Object.fromEntries(fields.map((f) => [f, vault.profile.get(f)?.value]));
+      const sdJwt = await issueSdJwt({
+        issuer: { did: identity.did, kid: identity.signing.kid, privateKey: signingKey },
+        holderPublicJwk: identity.signing.publicJwk,
+        vct: PROFILE_VCT,
+        claims,
+        issuedAt,
+      });
+      out.push(await presentSdJwt(sdJwt, { disclose: fields, holderKey: signingKey, audience: relationship.theirDid, nonce, issuedAt }));
+    }
+    for (const { credential, claims } of credentials) {
+      const holder = vault.keys.getById(credential.holderKeyId);
+      if (!holder) throw new DisclosureError('disclosure.field_unavailable', 'The key this credential is bound to is missing');
+      out.push(await presentSdJwt(credential.sdJwt, { disclose: claims, holderKey: privateKeyObject(holder.privateJwk), audience: relationship.theirDid, nonce, issuedAt }));
+    }
+    return out;
+  }
+
+  function checkAck(reply: ReceivedMessage | undefined, consentRecordId: string, state: 'active' | 'refused'): string[] {
+    const body = reply?.message.body as { consent_record_id?: string; state?: string; fields?: string[] } | undefined;
+    if (reply?.message.type !== Disclose.ack.type || body?.consent_record_id !== consentRecordId || body.state !== state) {
+      throw new MessageError('message.unexpected', 'The company did not acknowledge this answer');
+    }
+    return body.fields ?? [];
+  }
+
+  async function answer(reference: string, decision: 'approved' | 'declined', chosen: readonly string[] | undefined, reason?: string): Promise<AnswerOutcome> {
+    const { request, relationship } = pendingRequest(reference);
+    const choice = decision === 'approved' ? choose(request, chosen ?? [...request.fields, ...request.credentials.flatMap((c) => c.claims)]) : { fields: [], credentials: [] };
+    if (decision === 'approved' && choice.fields.length + choice.credentials.length === 0) {
+      throw new DisclosureError('disclosure.not_requested', 'Approve at least one field, or decline the request');
+    }
+    const consentRecordId = randomUUID();
+    const now = clock.now();
+    const record: ConsentRecord = buildConsentRecord({
+      recordId: consentRecordId,
+      principalDid: relationship.myDid,
+      controller: { name: relationship.vendorName, did: relationship.theirDid },
+      requestId: request.requestId,
+      termsRef: request.termsRef,
+      purpose: request.purpose,
+      legalBasis: request.legalBasis as ConsentRecord['processing'][number]['legal_basis'],
+      retention: request.retention,
+      categories: [
+        ...choice.fields.map((category) => ({ category, source: 'pii_principal' as const, issuer: null })),
+        ...choice.credentials.flatMap(({ credential, claims }) => claims.map((category) => ({ category, source: 'issuer' as const, issuer: credential.issuer }))),
+      ],
+      state: decision === 'approved' ? 'pending' : 'refused',
+      requestedAt: request.createdAt,
+      answeredAt: now,
+    });
+    const answeredFields = [...choice.fields, ...choice.credentials.flatMap((c) => c.claims)];
+    const profileVersion = vault.profile.currentVersion();
+    const body =
+      decision === 'approved'
+        ? {
+            request_id: request.requestId,
+            consent_record_id: consentRecordId,
+            approved: choice.fields,
+            profile_version: profileVersion,
+            presentations: (await presentations(relationship, request.nonce, choice.fields, choice.credentials)).map((sd_jwt) => ({ format: 'dc+sd-jwt', sd_jwt })),
+          }
+        : { request_id: request.requestId, consent_record_id: consentRecordId, ...(reason ? { reason } : {}) };
+
+    // What she keeps as "what this company holds": her values, and the claims of credentials.
+    const disclosedValues = new Map<string, { value: unknown; source: 'self' | 'credential'; issuer: string | null }>();
+    for (const f of choice.fields) disclosedValues.set(f, { value: vault.profile.get(f)?.value, source: 'self', issuer: null });
+    for (const { credential, claims } of choice.credentials) {
+      const inspected = await inspectSdJwt(credential.sdJwt);
+      for (const claim of claims) disclosedValues.set(claim, { value: inspected.claims[claim] ?? null, source: 'credential', issuer: credential.issuer });
+    }
+
+    // Written before sending, as "pending": if the agent dies after the company stored the answer
+    // but before its acknowledgement, her record still shows she may have disclosed. (A reply
+    // lost on the wire is treated as a failure below and undone; the company then answers a
+    // second approval with disclosure.replayed. Known limit, see docs/protocol/disclose.md.)
+    vault.transaction(() => {
+      vault.consents.insert({ id: consentRecordId, relationshipId: relationship.id, requestId: request.id, state: record.state, record, createdAt: now });
+      vault.disclosureRequests.settle(request.id, decision, { answeredFields, consentRecordId }, now);
+    });
+    let acknowledged: string[] = [];
+    try {
+      await core.exchange(relationship, decision === 'approved' ? Disclose.present.type : Disclose.decline.type, body, {
+        returnRoute: true,
+        thid: request.messageId,
+        within: (reply) => {
+          acknowledged = checkAck(reply, consentRecordId, decision === 'approved' ? 'active' : 'refused');
+          if (decision === 'declined') return;
+          const at = clock.now();
+          vault.consents.update(consentRecordId, 'active', { ...record, state: 'active' }, at);
+          for (const [field, held] of disclosedValues) {
+            vault.disclosed.upsert({
+              relationshipId: relationship.id,
+              field,
+              value: held.value,
+              version: profileVersion,
+              source: held.source,
+              issuer: held.issuer,
+              consentRecordId,
+              purpose: request.purpose,
+              retention: request.retention,
+              disclosedAt: at,
+            });
+          }
+        },
+      });
+    } catch (error) {
+      // Refused or unreachable: nothing was disclosed, so the request is hers to answer again.
+      vault.transaction(() => {
+        vault.consents.remove(consentRecordId);
+        vault.disclosureRequests.reopen(request.id);
+      });
+      throw error;
+    }
+    logger.info('disclosure_answered', { relationship: relationship.id, request: request.id, decision, fields: answeredFields.length });
+    events.emit({ type: 'disclosure.answered', requestId: request.id, relationshipId: relationship.id, state: decision });
+    return { request: view(findRequest(request.id)), consentRecordId, fields: acknowledged };
+  }
+
+  return {
+    requests(options = {}) {
+      const relationshipId = options.relationship === undefined ? undefined : core.find(options.relationship).id;
+      const cutOff = new Set(vault.relationships.list().filter((r) => r.state === 'cut_off').map((r) => r.id));
+      return (
+        vault.disclosureRequests
+          .list({ ...(relationshipId ? { relationshipId } : {}), ...(options.all ? {} : { state: 'pending' as const }) })
+          // A company she cut off can no longer be answered: its open requests are moot.
+          .filter((r) => options.all || !cutOff.has(r.relationshipId))
+          .map(view)
+      );
+    },
+    approve: (reference, fields) => answer(reference, 'approved', fields),
+    decline: (reference, reason) => answer(reference, 'declined', undefined, reason),
+    consents(relationshipRef) {
+      const relationshipId = relationshipRef === undefined ? undefined : core.find(relationshipRef).id;
+      return vault.consents.list(relationshipId).map((c) => ({
+        id: c.id,
+        relationshipId: c.relationshipId,
+        company: vault.relationships.get(c.relationshipId)?.vendorName ?? null,
+        state: c.state,
+        record: c.record,
+        createdAt: c.createdAt,
+        updatedAt: c.updatedAt,
+      }));
+    },
+  };
+}

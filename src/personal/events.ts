@@ -1,0 +1,44 @@
+/**
+ * What the personal agent tells its UI while it works: new requests, fan-out progress, arrivals.
+ * Events carry local ids, states and field names, never values, so any listener may log them.
+ */
+export type AgentEvent =
+  | { type: 'disclosure.requested'; requestId: string; relationshipId: string; fields: string[] }
+  | { type: 'disclosure.answered'; requestId: string; relationshipId: string; state: 'approved' | 'declined' }
+  | { type: 'profile.changed'; version: number; fields: string[]; deliveries: number }
+  | {
+      type: 'profile.delivery';
+      version: number;
+      relationshipId: string;
+      state: 'acked' | 'retrying' | 'failed' | 'skipped';
+      attempts: number;
+      code?: string;
+    }
+  | { type: 'message.received'; relationshipId: string; messageType: string };
+
+export type AgentEventListener = (event: AgentEvent) => void;
+
+/** A tiny typed publisher: listeners are called synchronously and may not break the emitter. */
+export class AgentEvents {
+  readonly #listeners = new Set<AgentEventListener>();
+
+  /** @returns a function that removes the listener. */
+  on(listener: AgentEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: AgentEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A failing UI listener must not stop the agent's work.
+      }
+    }
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+}

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { toEpochSeconds } from '../../core/clock.js';
+import { KithError, MessageError, ProfileError, TransportError } from '../../core/errors.js';
+import { ProfileUpdate } from '../../protocol/families/index.js';
+import { privateKeyObject } from '../../protocol/keys.js';
+import { parseFieldValue, resolveFieldName } from '../../protocol/profile/fields.js';
+import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../../protocol/sdjwt/index.js';
+import { nextAttemptDelay, type RetryPolicy } from '../../vendor/delivery.js';
+import type { AgentCore } from '../core.js';
+import type { DeliveryRecord } from '../vault/deliveryRepo.js';
+
+export interface DeliveryView {
+  relationshipId: string;
+  company: string | null;
+  state: DeliveryRecord['state'];
+  fields: string[];
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+}
+
+export interface ChangeView {
+  version: number;
+  fields: string[];
+  createdAt: number;
+  deliveries: DeliveryView[];
+  summary: { total: number; acked: number; pending: number; failed: number; skipped: number };
+  /** True when every delivery is settled (acked, failed or skipped). */
+  done: boolean;
+}
+
+export interface ProfileFieldView {
+  field: string;
+  value: unknown;
+  version: number;
+  updatedAt: number;
+  /** Companies holding this field (live relationships only). */
+  heldBy: { relationshipId: string; company: string | null; version: number }[];
+}
+
+export interface FanoutResult {
+  acked: number;
+  retrying: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface ProfileFeature {
+  profile(): { version: number; fields: ProfileFieldView[] };
+  /**
+   * Sets fields (by name or alias) and queues one update to every live company holding any of them.
+   * Unchanged values are ignored; with nothing changed, no version is made.
+   * @throws ProfileError `profile.unknown_field`, `profile.invalid_value` (nothing is written)
+   */
+  set(values: Record<string, unknown>): ChangeView | undefined;
+  change(version: number): ChangeView;
+  changes(limit?: number): ChangeView[];
+  /** Sends the updates that are due, coalesced per company, and records the acknowledgements. */
+  deliver(): Promise<FanoutResult>;
+  /** When the next queued update is due (ms), if any is waiting. */
+  nextDueAt(): number | undefined;
+}
+
+/** Codes that say "try again later"; anything else the company said about the update is final. */
+function isRetryable(error: unknown): boolean {
+  if (!(error instanceof TransportError)) return false;
+  if (error.code === 'transport.unreachable') return true;
+  const status = error.details?.['status'];
+  const code = error.details?.['code'];
+  return (typeof status === 'number' && status >= 500) || code === 'store.unavailable';
+}
+
+export function createProfileFeature(core: AgentCore, options: { retry: RetryPolicy; concurrency: number }): ProfileFeature {
+  const { vault, clock, logger, events } = core;
+  /** Relationships with a notice on the wire: a second run must not send them another. */
+  const inFlight = new Set<string>();
+
+  function changeView(version: number): ChangeView {
+    const change = vault.profile.change(version);
+    if (!change) throw new ProfileError('profile.unknown_change', `No profile change ${version}`);
+    const deliveries = vault.deliveries.forVersion(version).map((d) => ({
+      relationshipId: d.relationshipId,
+      company: vault.relationships.get(d.relationshipId)?.vendorName ?? null,
+      state: d.state,
+      fields: d.fields,
+      attempts: d.attempts,
+      nextAttemptAt: d.state === 'pending' ? d.nextAttemptAt : null,
+      lastError: d.lastError ?? null,
+    }));
+    const count = (state: DeliveryRecord['state']) => deliveries.filter((d) => d.state === state).length;
+    const summary = { total: deliveries.length, acked: count('acked'), pending: count('pending'), failed: count('failed'), skipped: count('skipped') };
+    return { version, fields: Object.keys(change.fields), createdAt: change.createdAt, deliveries, summary, done: summary.pending === 0 };
+  }
+
+  async function deliverTo(relationshipId: string, due: DeliveryRecord[]): Promise<keyof FanoutResult> {
+    const relationship = vault.relationships.get(relationshipId);
+    const ids = due.map((d) => d.id);
+    const version = vault.profile.currentVersion();
+    const attempts = Math.max(...due.map((d) => d.attempts)) + 1;
+    const report = (state: 'acked' | 'retrying' | 'failed' | 'skipped', code?: string) =>
+      events.emit({ type: 'profile.delivery', version, relationshipId, state, attempts, ...(code ? { code } : {}) });
+    if (!relationship || relationship.state === 'cut_off') {
+      vault.deliveries.settle(ids, 'skipped', 'relationship.cut_off');
+      report('skipped', 'relationship.cut_off');
+      return 'skipped';
+    }
+    // One notice per company with the current value of every field still owed to it.
+    const fields = [...new Set(due.flatMap((d) => d.fields))].filter((f) => vault.profile.get(f) !== undefined).sort();
+    if (fields.length === 0) {
+      vault.deliveries.settle(ids, 'skipped', null);
+      report('skipped');
+      return 'skipped';
+    }
+    try {
+      const identity = core.identityOf(relationship);
+      const key = privateKeyObject(identity.signing.privateJwk);
+      const issuedAt = toEpochSeconds(clock.now());
+      const messageId = randomUUID();
+      const claims = Object.fromEntries(fields.map((f) => [f, vault.profile.get(f)?.value]));
+      const sdJwt = await issueSdJwt({ issuer: { did: identity.did, kid: identity.signing.kid, privateKey: key }, holderPublicJwk: identity.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt });
+      // Every attempt is a new message with a new nonce; the company de-duplicates by version.
+      const presentation = await presentSdJwt(sdJwt, { disclose: fields, holderKey: key, audience: relationship.theirDid, nonce: messageId, issuedAt });
+      await core.exchange(
+        relationship,
+        ProfileUpdate.notice.type,
+        { version, fields, presentation: { format: 'dc+sd-jwt', sd_jwt: presentation } },
+        {
+          returnRoute: true,
+          id: messageId,
+          within: (reply) => {
+            const body = reply.message.body as { version?: number };
+            if (reply.message.type !== ProfileUpdate.ack.type || body.version !== version) throw new MessageError('message.unexpected', 'The company did not acknowledge this version');
+            const at = clock.now();
+            vault.deliveries.ackUpTo(relationship.id, version, at);
+            for (const field of fields) {
+              const held = vault.disclosed.get(relationship.id, field);
+              if (held && held.version < version) vault.disclosed.upsert({ ...held, value: claims[field], version, updatedAt: at });
+            }
+          },
+        },
+      );
+      report('acked');
+      return 'acked';
+    } catch (error) {
+      const code = error instanceof KithError ? (typeof error.details?.['code'] === 'string' ? (error.details['code'] as string) : error.code) : 'internal';
+      if (code === 'relationship.cut_off') {
+        vault.deliveries.settle(ids, 'skipped', code);
+        report('skipped', code);
+        return 'skipped';
+      }
+      if (isRetryable(error) || !(error instanceof KithError)) {
+        vault.deliveries.reschedule(ids, clock.now() + nextAttemptDelay(attempts, options.retry), code);
+        logger.info('profile_update_retry', { relationship: relationshipId, attempts, code });
+        report('retrying', code);
+        return 'retrying';
+      }
+      vault.deliveries.settle(ids, 'failed', code);
+      logger.warn('profile_update_refused', { relationship: relationshipId, code });
+      report('failed', code);
+      return 'failed';
+    }
+  }
+
+  return {
+    profile() {
+      const heldBy = new Map<string, ProfileFieldView['heldBy']>();
+      for (const relationship of vault.relationships.list()) {
+        if (relationship.state === 'cut_off') continue;
+        for (const held of vault.disclosed.list(relationship.id)) {
+          if (held.source !== 'self') continue;
+          const list = heldBy.get(held.field) ?? [];
+          list.push({ relationshipId: relationship.id, company: relationship.vendorName, version: held.version });
+          heldBy.set(held.field, list);
+        }
+      }
+      return {
+        version: vault.profile.currentVersion(),
+        fields: vault.profile.all().map((f) => ({ ...f, heldBy: heldBy.get(f.field) ?? [] })),
+      };
+    },
+
+    set(values) {
+      const parsed: Record<string, unknown> = {};
+      for (const [name, raw] of Object.entries(values)) {
+        const field = resolveFieldName(name);
+        parsed[field] = parseFieldValue(field, raw);
+      }
+      const changed = Object.fromEntries(Object.entries(parsed).filter(([field, value]) => !isDeepStrictEqual(vault.profile.get(field)?.value, value)));
+      const names = Object.keys(changed);
+      if (names.length === 0) return undefined;
+      const version = vault.transaction(() => {
+        const next = vault.profile.applyChange(changed);
+        for (const [relationshipId, held] of vault.disclosed.holdersOf(names)) {
+          vault.deliveries.create({ version: next, relationshipId, fields: held });
+        }
+        return next;
+      });
+      const view = changeView(version);
+      logger.info('profile_changed', { version, fields: names.length, deliveries: view.deliveries.length });
+      events.emit({ type: 'profile.changed', version, fields: names, deliveries: view.deliveries.length });
+      return view;
+    },
+
+    change: changeView,
+    changes: (limit = 20) => vault.profile.changes(limit).map((c) => changeView(c.version)),
+
+    async deliver() {
+      const result: FanoutResult = { acked: 0, retrying: 0, failed: 0, skipped: 0 };
+      const due = vault.deliveries.dueByRelationship(clock.now(), 1_000).filter((d) => !inFlight.has(d.relationshipId));
+      let next = 0;
+      const worker = async () => {
+        while (next < due.length) {
+          const item = due[next++];
+          if (!item) break;
+          inFlight.add(item.relationshipId);
+          try {
+            result[await deliverTo(item.relationshipId, item.deliveries)] += 1;
+          } finally {
+            inFlight.delete(item.relationshipId);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(options.concurrency, due.length) }, worker));
+      return result;
+    },
+
+    nextDueAt: () => vault.deliveries.nextDueAt(),
+  };
+}

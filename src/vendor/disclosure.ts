@@ -1,0 +1,244 @@
+import { DisclosureError, ProfileError, RelationshipError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { buildConsentRecord } from '../protocol/consentRecord.js';
+import type { DidResolver } from '../protocol/did/types.js';
+import type { ReceivedMessage } from '../protocol/envelope/receive.js';
+import type { DisclosePresentBody } from '../protocol/families/disclose.js';
+import { Disclose, ProfileUpdate } from '../protocol/families/index.js';
+import type { ProfileUpdateNoticeBody } from '../protocol/families/profileUpdate.js';
+import { parseFieldValue, isProfileField } from '../protocol/profile/fields.js';
+import { PROFILE_VCT, inspectSdJwt, verifySdJwtPresentation } from '../protocol/sdjwt/index.js';
+import type { ConnectorEventPayload, ConnectorEventType } from './connectors/index.js';
+import type { Reply } from './inbound.js';
+import type { DisclosureRequest, VendorRelationship, VendorStore } from './store/types.js';
+
+/** What the vendor needs to check presentations: who it is, whom it trusts, what time it is. */
+export interface DisclosureDeps {
+  store: VendorStore;
+  resolver: DidResolver;
+  vendorDid: string;
+  vendorName: string;
+  trustedIssuers: readonly string[];
+  now(): number;
+}
+
+interface HeldValue {
+  value: unknown;
+  source: 'self' | 'credential';
+  issuer: string | null;
+}
+
+/** A presentation checked outside the store transaction (crypto and DID resolution may wait). */
+export type VerifiedDisclosure =
+  | { kind: 'present'; request: DisclosureRequest; body: DisclosePresentBody; values: Map<string, HeldValue> }
+  | { kind: 'decline'; request: DisclosureRequest }
+  | { kind: 'notice'; body: ProfileUpdateNoticeBody; values: Map<string, unknown> };
+
+/** Values of known profile fields must have their field's shape; unknown claims pass as JSON. */
+function checkValue(field: string, value: unknown): unknown {
+  return isProfileField(field) ? parseFieldValue(field, value) : value;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+async function liveRelationship(store: VendorStore, did: string): Promise<VendorRelationship> {
+  const relationship = await store.findRelationshipByDid(did);
+  if (!relationship) {
+    if (await store.isTombstoned(did)) throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+    throw new RelationshipError('relationship.unknown', 'No relationship with this sender');
+  }
+  if (relationship.state === 'cut_off') throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+  return relationship;
+}
+
+async function requestOf(store: VendorStore, relationship: VendorRelationship, requestId: string): Promise<DisclosureRequest> {
+  const request = await store.getDisclosureRequest(requestId);
+  // Another relationship's request is as unknown to this sender as one that never existed.
+  if (!request || request.relationshipId !== relationship.id) throw new DisclosureError('disclosure.unknown_request', 'No such disclosure request for this relationship');
+  return request;
+}
+
+async function verifyPresent(received: ReceivedMessage, deps: DisclosureDeps): Promise<VerifiedDisclosure> {
+  const body = received.message.body as DisclosePresentBody;
+  const relationship = await liveRelationship(deps.store, received.senderDid);
+  const request = await requestOf(deps.store, relationship, body.request_id);
+  if (request.state !== 'pending') throw new DisclosureError('disclosure.replayed', 'This request was already answered: its nonce is spent');
+  const notAsked = body.approved.filter((f) => !request.fields.includes(f));
+  if (notAsked.length > 0) throw new DisclosureError('disclosure.not_requested', 'Approved fields the request did not ask for', { details: { fields: notAsked } });
+
+  const credentialAsks = new Map<string, readonly string[]>();
+  const issuersAsked = new Map<string, readonly string[] | undefined>();
+  for (const ask of request.credentials) {
+    credentialAsks.set(ask.vct, ask.claims);
+    issuersAsked.set(ask.vct, ask.issuers);
+  }
+
+  const values = new Map<string, HeldValue>();
+  let selfSeen = false;
+  const common = { resolver: deps.resolver, audience: deps.vendorDid, nonce: request.nonce, now: deps.now() };
+  for (const { sd_jwt: presentation } of body.presentations) {
+    const inspected = await inspectSdJwt(presentation);
+    if (inspected.issuer === received.senderDid) {
+      if (selfSeen) throw new DisclosureError('disclosure.malformed', 'More than one self-issued presentation');
+      selfSeen = true;
+      const verified = await verifySdJwtPresentation(presentation, {
+        ...common,
+        trustIssuer: (iss) => iss === received.senderDid,
+        expectedVct: PROFILE_VCT,
+        allowedClaims: body.approved,
+      });
+      if (!sameSet(Object.keys(verified.disclosed), body.approved)) {
+        throw new DisclosureError('disclosure.malformed', 'The presentation does not disclose exactly the approved fields');
+      }
+      for (const [field, value] of Object.entries(verified.disclosed)) values.set(field, { value: checkValue(field, value), source: 'self', issuer: null });
+    } else {
+      const claims = credentialAsks.get(inspected.vct);
+      if (!claims) throw new DisclosureError('disclosure.not_requested', 'A credential of a type the request did not ask for', { details: { vct: inspected.vct } });
+      const acceptable = issuersAsked.get(inspected.vct);
+      const verified = await verifySdJwtPresentation(presentation, {
+        ...common,
+        trustIssuer: (iss) => deps.trustedIssuers.includes(iss) && (acceptable === undefined || acceptable.includes(iss)),
+        expectedVct: inspected.vct,
+        allowedClaims: claims,
+      });
+      for (const [claim, value] of Object.entries(verified.disclosed)) {
+        if (values.has(claim)) throw new DisclosureError('disclosure.malformed', 'A claim disclosed twice', { details: { claim } });
+        values.set(claim, { value, source: 'credential', issuer: verified.issuer });
+      }
+    }
+  }
+  if (body.approved.length > 0 && !selfSeen) throw new DisclosureError('disclosure.malformed', 'Approved fields without a self-issued presentation');
+  return { kind: 'present', request, body, values };
+}
+
+async function verifyNotice(received: ReceivedMessage, deps: DisclosureDeps): Promise<VerifiedDisclosure> {
+  const body = received.message.body as ProfileUpdateNoticeBody;
+  const relationship = await liveRelationship(deps.store, received.senderDid);
+  const held = new Map((await deps.store.listHeldFields(relationship.id)).map((f) => [f.field, f]));
+  const notHeld = body.fields.filter((f) => held.get(f)?.source !== 'self');
+  if (notHeld.length > 0) throw new ProfileError('profile.field_not_held', 'Update for fields this company was never given', { details: { fields: notHeld } });
+  const verified = await verifySdJwtPresentation(body.presentation.sd_jwt, {
+    resolver: deps.resolver,
+    audience: deps.vendorDid,
+    // Bound to this very message: a presentation lifted into another notice does not verify.
+    nonce: received.message.id,
+    now: deps.now(),
+    trustIssuer: (iss) => iss === received.senderDid,
+    expectedVct: PROFILE_VCT,
+    allowedClaims: body.fields,
+  });
+  if (!sameSet(Object.keys(verified.disclosed), body.fields)) {
+    throw new DisclosureError('disclosure.malformed', 'The presentation does not disclose exactly the updated fields');
+  }
+  const values = new Map(Object.entries(verified.disclosed).map(([field, value]) => [field, checkValue(field, value)] as const));
+  return { kind: 'notice', body, values };
+}
+
+/**
+ * Verifies disclose/present, disclose/decline and profile-update/notice before anything is
+ * stored. Other message types have nothing to verify here.
+ */
+export async function verifyDisclosure(received: ReceivedMessage, deps: DisclosureDeps): Promise<VerifiedDisclosure | undefined> {
+  switch (received.message.type) {
+    case Disclose.present.type:
+      return verifyPresent(received, deps);
+    case Disclose.decline.type: {
+      const relationship = await liveRelationship(deps.store, received.senderDid);
+      const request = await requestOf(deps.store, relationship, (received.message.body as { request_id: string }).request_id);
+      if (request.state !== 'pending') throw new DisclosureError('disclosure.not_pending', 'This request was already answered');
+      return { kind: 'decline', request };
+    }
+    case ProfileUpdate.notice.type:
+      return verifyNotice(received, deps);
+    default:
+      return undefined;
+  }
+}
+
+async function emit(tx: VendorStore, type: ConnectorEventType, payload: ConnectorEventPayload, at: number): Promise<void> {
+  await tx.enqueueEvent({ id: newId(), relationshipId: payload.relationshipId, type, payload, createdAt: at, nextAttemptAt: at, attempts: 0, dispatchedAt: null });
+}
+
+/**
+ * Stores a verified answer, inside the inbound transaction. The request leaves `pending` by
+ * compare-and-set, so of two answers racing each other exactly one is stored.
+ */
+export async function applyDisclosure(
+  verified: VerifiedDisclosure,
+  received: ReceivedMessage,
+  relationship: VendorRelationship,
+  tx: VendorStore,
+  deps: DisclosureDeps,
+): Promise<Reply> {
+  const now = deps.now();
+  if (verified.kind === 'notice') {
+    const { body } = verified;
+    const current = await tx.getProfileVersion(relationship.id);
+    if (body.version < current) {
+      throw new ProfileError('profile.stale_version', 'This update is older than the version the company holds', { details: { version: body.version, held: current } });
+    }
+    const ack = (applied: boolean): Reply => ({ type: ProfileUpdate.ack.type, body: { version: body.version, applied, fields: body.fields } });
+    // The same version again is a resend (her agent lost our ack): acknowledge, apply nothing.
+    if (body.version === current) return ack(false);
+    const held = new Map((await tx.listHeldFields(relationship.id)).map((f) => [f.field, f]));
+    const applied: Record<string, unknown> = {};
+    for (const [field, value] of verified.values) {
+      const before = held.get(field);
+      if (!before || before.version >= body.version) continue;
+      await tx.upsertHeldField({ ...before, value, version: body.version, updatedAt: now });
+      applied[field] = value;
+    }
+    await tx.setProfileVersion(relationship.id, body.version, now);
+    await tx.addPresentation({ id: newId(), relationshipId: relationship.id, messageId: received.message.id, kind: 'update', sdJwt: body.presentation.sd_jwt, receivedAt: now });
+    if (Object.keys(applied).length > 0) {
+      await emit(tx, 'profile.updated', { relationshipId: relationship.id, customerRef: relationship.customerRef, fields: applied, version: body.version }, now);
+    }
+    return ack(true);
+  }
+
+  const { request } = verified;
+  const answer = verified.kind === 'present' ? 'fulfilled' : 'declined';
+  if (!(await tx.settleDisclosureRequest(request.id, answer, now))) {
+    throw verified.kind === 'present'
+      ? new DisclosureError('disclosure.replayed', 'This request was already answered: its nonce is spent')
+      : new DisclosureError('disclosure.not_pending', 'This request was already answered');
+  }
+  const consentRecordId = (received.message.body as { consent_record_id: string }).consent_record_id;
+  const values = verified.kind === 'present' ? verified.values : new Map<string, HeldValue>();
+  const record = buildConsentRecord({
+    recordId: consentRecordId,
+    principalDid: received.senderDid,
+    controller: { name: deps.vendorName, did: deps.vendorDid },
+    requestId: request.id,
+    termsRef: request.termsRef,
+    purpose: request.purpose,
+    legalBasis: request.legalBasis as Parameters<typeof buildConsentRecord>[0]['legalBasis'],
+    retention: request.retention,
+    categories: [...values].map(([category, held]) => ({ category, source: held.source === 'self' ? 'pii_principal' : 'issuer', issuer: held.issuer })),
+    state: verified.kind === 'present' ? 'active' : 'refused',
+    requestedAt: request.createdAt,
+    answeredAt: now,
+  });
+  await tx.saveConsentRecord({ id: consentRecordId, relationshipId: relationship.id, requestId: request.id, state: record.state === 'active' ? 'active' : 'refused', record, createdAt: now, updatedAt: now });
+
+  if (verified.kind === 'decline') {
+    await emit(tx, 'disclosure.declined', { relationshipId: relationship.id, customerRef: relationship.customerRef, consentRecordId, purpose: request.purpose }, now);
+    return { type: Disclose.ack.type, body: { request_id: request.id, consent_record_id: consentRecordId, state: 'refused', fields: [] } };
+  }
+  const version = verified.body.profile_version;
+  for (const [field, held] of values) {
+    await tx.upsertHeldField({ relationshipId: relationship.id, field, value: held.value, version, consentRecordId, source: held.source, issuer: held.issuer, updatedAt: now });
+  }
+  for (const { sd_jwt } of verified.body.presentations) {
+    await tx.addPresentation({ id: newId(), relationshipId: relationship.id, messageId: received.message.id, kind: 'disclosure', sdJwt: sd_jwt, receivedAt: now });
+  }
+  await emit(
+    tx,
+    'profile.disclosed',
+    { relationshipId: relationship.id, customerRef: relationship.customerRef, fields: Object.fromEntries([...values].map(([f, h]) => [f, h.value])), consentRecordId, purpose: request.purpose },
+    now,
+  );
+  return { type: Disclose.ack.type, body: { request_id: request.id, consent_record_id: consentRecordId, state: 'active', fields: [...values.keys()] } };
+}
