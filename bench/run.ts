@@ -1,17 +1,21 @@
 /**
- * `npm run bench`: vendor inbound messages/s, end to end over loopback HTTP, Kith against a bare
- * node:http + node:crypto baseline fed the very same envelopes. See bench/README.md.
+ * `npm run bench`: (1) vendor inbound messages/s, end to end over loopback HTTP, Kith against a
+ * bare node:http + node:crypto baseline fed the very same envelopes; (2) the profile fan-out
+ * (bench/fanout.ts): time from `profile.set` to N acks against N bare POSTs. See bench/README.md.
  *
  * Every server and the load driver run in their own processes (fork), so each is measured the same
  * way and the driver's cost never shares a server's event loop.
  *
  * Environment: KITH_BENCH_MESSAGES (default 20000), KITH_BENCH_CONCURRENCY (32),
- * KITH_BENCH_WARMUP (2000), KITH_BENCH_PROFILE=<dir> (write a --cpu-prof of each server there).
+ * KITH_BENCH_WARMUP (2000), KITH_BENCH_PROFILE=<dir> (write a --cpu-prof of each server there),
+ * KITH_BENCH_ONLY=inbound|fanout, KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
+ * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createPeerIdentity, type LocalIdentity } from '../src/protocol/agent/identity.js';
+import { runFanoutBench } from './fanout.js';
 
 // --- messages between the processes -----------------------------------------------------------
 
@@ -180,7 +184,28 @@ async function main(): Promise<void> {
   console.log(`cpu ratio (baseline µs/msg / kith µs/msg) = ${(baseline.serverCpuUsPerMessage / kith.serverCpuUsPerMessage).toFixed(2)} (information)`);
 }
 
-main().catch((error: unknown) => {
+const ONLY = process.env['KITH_BENCH_ONLY'];
+if (ONLY !== undefined && ONLY !== 'inbound' && ONLY !== 'fanout') throw new Error('KITH_BENCH_ONLY must be inbound or fanout');
+const FANOUT_SIZES = (process.env['KITH_BENCH_FANOUT_SIZES'] ?? '10,100').split(',').map((s) => {
+  const n = Number(s.trim());
+  if (!Number.isInteger(n) || n < 1) throw new Error('KITH_BENCH_FANOUT_SIZES takes positive integers, comma-separated');
+  return n;
+});
+
+async function all(): Promise<void> {
+  if (ONLY !== 'fanout') await main();
+  if (ONLY !== 'inbound') {
+    await runFanoutBench({
+      sizes: FANOUT_SIZES,
+      repetitions: envInt('KITH_BENCH_FANOUT_REPS', 7),
+      concurrency: CONCURRENCY,
+      vendorsPerProcess: envInt('KITH_BENCH_FANOUT_PER_PROCESS', 25),
+      breakdown: process.env['KITH_BENCH_FANOUT_BREAKDOWN'] !== '0',
+    });
+  }
+}
+
+all().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
   for (const child of children) child.kill();

@@ -112,12 +112,16 @@ program
       withAgent(async (agent) => {
         const relationships = await agent.relationships();
         const rows = await Promise.all(
-          relationships.map(async (r) => ({ ...r, messages: r.state === 'cut_off' ? 0 : (await agent.messages(r.id)).length })),
+          relationships.map(async (r) => ({
+            ...r,
+            messages: r.state === 'cut_off' ? 0 : (await agent.messages(r.id)).length,
+            fields: (await agent.holdings(r.id)).fields.map((f) => f.field),
+          })),
         );
         output(globals(), rows, () =>
           rows.length === 0
             ? 'No relationships yet.'
-            : table([['ID', 'CUSTOMER #', 'STATE', 'SINCE', 'MESSAGES', 'THEIR DID'], ...rows.map((r) => [r.id.slice(0, 8), r.customerRef, r.state, formatTime(r.createdAt), String(r.messages), r.state === 'cut_off' ? '(erased)' : `${r.theirDid.slice(0, 24)}…`])]),
+            : table([['ID', 'CUSTOMER #', 'STATE', 'SINCE', 'MESSAGES', 'FIELDS', 'THEIR DID'], ...rows.map((r) => [r.id.slice(0, 8), r.customerRef, r.state, formatTime(r.createdAt), String(r.messages), r.fields.join(', ') || '-', r.state === 'cut_off' ? '(erased)' : `${r.theirDid.slice(0, 24)}…`])]),
         );
       }),
     ),
