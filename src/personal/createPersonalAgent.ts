@@ -142,7 +142,25 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     };
   }
 
+  /**
+   * Her identity per relationship, kept once built: decrypting two key rows and importing the keys
+   * for every message cost more than signing it. A cut-off relationship's entry is dropped (its
+   * keys are destroyed) and the lookup fails as before.
+   */
+  const identities = new Map<string, LocalIdentity>();
   function identityOf(relationship: RelationshipRecord): LocalIdentity {
+    if (relationship.state === 'cut_off') {
+      identities.delete(relationship.id);
+    } else {
+      const cached = identities.get(relationship.id);
+      if (cached) return cached;
+    }
+    const identity = loadIdentity(relationship);
+    if (relationship.state !== 'cut_off') identities.set(relationship.id, identity);
+    return identity;
+  }
+
+  function loadIdentity(relationship: RelationshipRecord): LocalIdentity {
     const keys = vault.keys.listForRelationship(relationship.id);
     const signing = keys.find((k) => k.purpose === 'authentication');
     const agreement = keys.find((k) => k.purpose === 'keyAgreement');
@@ -384,6 +402,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
         throw new MessageError('message.unexpected', 'The company did not return an erasure receipt');
       }
       keyObjects.clear();
+      identities.delete(relationship.id);
       const [receipt] = vault.receipts.list(relationship.id).slice(-1);
       if (!receipt) throw new KithError('internal', 'Receipt was not stored');
       logger.info('relationship_cut_off', { relationship: relationship.id });

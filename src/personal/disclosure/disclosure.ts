@@ -4,6 +4,7 @@ import { toEpochSeconds } from '../../core/clock.js';
 import { buildConsentRecord, type ConsentRecord } from '../../protocol/consentRecord.js';
 import type { ReceivedMessage } from '../../protocol/envelope/receive.js';
 import { Disclose } from '../../protocol/families/index.js';
+import { signingKeyOf } from '../../protocol/agent/identity.js';
 import { privateKeyObject } from '../../protocol/keys.js';
 import { PROFILE_VCT, inspectSdJwt, issueSdJwt, presentSdJwt } from '../../protocol/sdjwt/index.js';
 import type { AgentCore } from '../core.js';
@@ -131,7 +132,7 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
 
   async function presentations(relationship: RelationshipRecord, nonce: string, fields: string[], credentials: CredentialChoice[]): Promise<string[]> {
     const identity = core.identityOf(relationship);
-    const signingKey = privateKeyObject(identity.signing.privateJwk);
+    const signingKey = signingKeyOf(identity).privateKey;
     const issuedAt = toEpochSeconds(clock.now());
     const out: string[] = [];
     if (fields.length > 0) {

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { toEpochSeconds } from '../../core/clock.js';
 import { KithError, MessageError, ProfileError, TransportError } from '../../core/errors.js';
 import { ProfileUpdate } from '../../protocol/families/index.js';
-import { privateKeyObject } from '../../protocol/keys.js';
+import { signingKeyOf } from '../../protocol/agent/identity.js';
 import { parseFieldValue, resolveFieldName } from '../../protocol/profile/fields.js';
 import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../../protocol/sdjwt/index.js';
 import { nextAttemptDelay, type RetryPolicy } from '../../vendor/delivery.js';
@@ -114,7 +114,7 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
     }
     try {
       const identity = core.identityOf(relationship);
-      const key = privateKeyObject(identity.signing.privateJwk);
+      const key = signingKeyOf(identity).privateKey;
       const issuedAt = toEpochSeconds(clock.now());
       const messageId = randomUUID();
       const claims = Object.fromEntries(fields.map((f) => [f, vault.profile.get(f)?.value]));

@@ -5,6 +5,7 @@ import type { VaultContext } from './context.js';
 import { countRowSchema, fieldNameSchema, profileVersionSchema, recordIdSchema, timestampSchema } from './json.js';
 
 const TABLE = 'profile_deliveries';
+const versionSchema = z.number().int();
 
 export const deliveryStateSchema = z.enum(['pending', 'acked', 'failed', 'skipped']);
 export type DeliveryState = z.infer<typeof deliveryStateSchema>;
@@ -161,7 +162,7 @@ export class DeliveryRepo {
    * @returns how many deliveries were acked.
    */
   ackUpTo(relationshipId: string, version: number, at: number = this.#ctx.clock.now()): number {
-    const upTo = this.#ctx.check(TABLE, z.number().int(), version);
+    const upTo = this.#ctx.check(TABLE, versionSchema, version);
     const when = this.#ctx.check(TABLE, timestampSchema, at);
     return this.#ctx
       .stmt(`UPDATE profile_deliveries SET state = 'acked', updated_at = ? WHERE relationship_id = ? AND state = 'pending' AND version <= ?`)

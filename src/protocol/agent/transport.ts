@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { TransportError } from '../../core/errors.js';
 import { tryParseJson } from '../../core/json.js';
 import { MEDIA_TYPE } from '../envelope/format.js';
@@ -13,34 +15,101 @@ export interface TransportOptions {
   fetch?: typeof fetch;
 }
 
+/** At most this much of a peer's answer is read: a DIDComm reply is one envelope. */
+const MAX_REPLY_BYTES = 8 * 1024 * 1024;
+
 /**
- * Posts one packed envelope over HTTP, the DIDComm v2 HTTPS transport (plain HTTP on loopback).
+ * Connections to peers are kept alive: a fan-out talks to the same companies again and again, and
+ * a new TCP connection per message cost more than the message's crypto (measured in the fan-out
+ * bench: undici fetch took twice the time of node:http with keep-alive for the same POSTs).
+ */
+const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+
+interface RawResponse {
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+function postWithNode(endpoint: string, packed: string, timeoutMs: number): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    const secure = url.protocol === 'https:';
+    if (!secure && url.protocol !== 'http:') {
+      reject(new Error(`Unsupported endpoint scheme ${url.protocol}`));
+      return;
+    }
+    const body = Buffer.from(packed, 'utf8');
+    const request = (secure ? https : http).request(
+      url,
+      {
+        method: 'POST',
+        agent: secure ? agents.https : agents.http,
+        headers: { 'content-type': MEDIA_TYPE.encrypted, 'content-length': body.length },
+        timeout: timeoutMs,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_REPLY_BYTES) {
+            response.destroy(new Error('Reply too large'));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('Timed out')));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+async function postWithFetch(doFetch: typeof fetch, endpoint: string, packed: string, timeoutMs: number): Promise<RawResponse> {
+  const response = await doFetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': MEDIA_TYPE.encrypted },
+    body: packed,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
+}
+
+/**
+ * Posts one packed envelope over HTTP, the DIDComm v2 HTTPS transport (plain HTTP on loopback),
+ * with node:http on kept-alive connections, or through `options.fetch` when a caller supplies one.
  * @throws TransportError `transport.unreachable` (no connection, timeout) or `transport.rejected`
  *   (the peer answered 4xx/5xx; `details.code` carries its error code when it sent one).
  */
 export async function postEnvelope(endpoint: string, packed: string, options: TransportOptions = {}): Promise<PostResult> {
-  const doFetch = options.fetch ?? fetch;
-  let response: Response;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let response: RawResponse;
   try {
-    response = await doFetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': MEDIA_TYPE.encrypted },
-      body: packed,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    });
+    response = options.fetch ? await postWithFetch(options.fetch, endpoint, packed, timeoutMs) : await postWithNode(endpoint, packed, timeoutMs);
   } catch (cause) {
     throw new TransportError('transport.unreachable', 'Peer endpoint is unreachable', { cause, details: { endpoint } });
   }
-  const text = await response.text();
-  if (!response.ok) {
-    const json = tryParseJson(text);
+  if (response.status < 200 || response.status >= 300) {
+    const json = tryParseJson(response.text);
     const code = json.ok && typeof json.value === 'object' && json.value !== null ? (json.value as { error?: { code?: unknown } }).error?.code : undefined;
     throw new TransportError('transport.rejected', `Peer rejected the message (HTTP ${response.status})`, {
       details: { endpoint, status: response.status, code: typeof code === 'string' ? code : undefined },
     });
   }
-  const isEnvelope = (response.headers.get('content-type') ?? '').startsWith(MEDIA_TYPE.encrypted);
-  return { status: response.status, reply: isEnvelope && text.length > 0 ? text : undefined };
+  const isEnvelope = response.contentType.startsWith(MEDIA_TYPE.encrypted);
+  return { status: response.status, reply: isEnvelope && response.text.length > 0 ? response.text : undefined };
 }
 
 /**

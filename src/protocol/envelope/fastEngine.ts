@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { computeApv, type EncryptOptions, type EnvelopeEngine, type ParsedJwe, type ParsedJws, type RecipientPrivateKey, type RecipientPublicKey, type SigningKey } from './engine.js';
 import { MEDIA_TYPE, SIGNED_PROTECTED_HEADER, serializeGeneralJwe, serializeGeneralJws } from './format.js';
 import { rawPublicKeyOf } from '../keys.js';
@@ -13,11 +13,17 @@ export function signSync(payload: Uint8Array, signer: SigningKey): string {
   return serializeGeneralJws(payloadB64, SIGNED_PROTECTED_B64, signature.toString('base64url'), signer.kid);
 }
 
-/** A new X25519 key per message (or the fixed one of a test vector), and its public `x`, via DER (see keys.ts). */
+/**
+ * A new X25519 key per message (or the fixed one of a test vector), and its public `x`. The key
+ * pair stays as KeyObjects and only the public half is exported, as DER: re-importing a DER
+ * private key cost ~0.5 ms (OpenSSL 3's decoder), five times the generation, and the JWK export
+ * that can deadlock on Node 20 (see keys.ts) is not used. 300,000 generations with DER export under
+ * GC pressure ran clean here.
+ */
 function ephemeralKey(options: EncryptOptions): { ephemeral: KeyObject; epkX: string } {
   if (options.fixed) return { ephemeral: options.fixed.ephemeralPrivateKey, epkX: rawPublicKeyOf(options.fixed.ephemeralPrivateKey).toString('base64url') };
-  const { publicKey, privateKey } = generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
-  return { ephemeral: createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' }), epkX: publicKey.subarray(-32).toString('base64url') };
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
+  return { ephemeral: privateKey, epkX: rawPublicKeyOf(publicKey).toString('base64url') };
 }
 
 export function encryptSync(plaintext: Uint8Array, recipients: RecipientPublicKey[], options: EncryptOptions): string {
