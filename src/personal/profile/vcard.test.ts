@@ -33,13 +33,13 @@ const FULL: ProfileValues = {
   },
   birthdate: '1990-01-15',
   gender: 'non-binary; they, them',
-  language: 'fr-CA',
-  url: 'https://exämple.fr/zoë?a=1,2;b=\\',
+  locale: 'fr-CA',
+  website: 'https://exämple.fr/zoë?a=1,2;b=\\',
   organization: 'Café Crème; S.A., Paris',
   title: 'Directrice, R&D; Europe',
   role: 'Chef de projet \\ équipe',
   anniversary: '2015-06-20',
-  timezone: 'Europe/Paris',
+  zoneinfo: 'Europe/Paris',
   note: 'Première ligne, avec; tout \\ ça\nDeuxième ligne — 東京 🎉\n\tindentée',
 };
 
@@ -164,7 +164,7 @@ describe('vcardToProfile', () => {
         family_name: 'Perreault',
         given_name: 'Simon',
         // Of the two LANG, PREF=1 wins; of the two TEL, the one with PREF=1, its extension kept.
-        language: 'fr',
+        locale: 'fr',
         phone_number: '+1-418-656-9254;ext=102',
         email: 'simon.perreault@viagenie.ca',
         // The time of day is dropped; the date is what the field holds.
@@ -172,7 +172,7 @@ describe('vcardToProfile', () => {
         gender: 'M',
         organization: 'Viagenie',
         address: { street_address: '2875 Laurier, Suite D2-630', locality: 'Quebec', region: 'QC', postal_code: 'G1V 2M2', country: 'Canada' },
-        url: 'http://nomis80.org',
+        website: 'http://nomis80.org',
       },
       // BDAY has no year, TZ is an offset, GEO and KEY have no field, and one LANG and one TEL were
       // not taken: all reported, in card order, each once.
@@ -233,7 +233,7 @@ describe('vcardToProfile', () => {
 
   it('keeps an IANA TZ and skips offsets and other text', () => {
     const tz = (value: string) => vcardToProfile(crlf(['BEGIN:VCARD', 'VERSION:4.0', 'FN:Zoë', value, 'END:VCARD']));
-    expect(tz('TZ:America/New_York').values.timezone).toBe('America/New_York');
+    expect(tz('TZ:America/New_York').values.zoneinfo).toBe('America/New_York');
     for (const other of ['TZ:-0500', 'TZ;VALUE=utc-offset:-0500', 'TZ;VALUE=uri:https://example.com/tz/paris', 'TZ:Raleigh/North America', 'TZ:Mars/Olympus']) {
       expect(tz(other), other).toEqual({ values: { name: 'Zoë' }, ignored: ['TZ'] });
     }
@@ -259,7 +259,7 @@ describe('vcardToProfile', () => {
     expect(err.code).toBe('profile.invalid_value');
     expect(err.details).toMatchObject({ field: 'email' });
     expect(JSON.stringify(err.toJSON())).not.toContain('not-an-address');
-    expect(caught(() => vcardToProfile(crlf(['BEGIN:VCARD', 'VERSION:4.0', 'FN:Zoë', 'URL:www.example.com', 'END:VCARD']))).details).toMatchObject({ field: 'url' });
+    expect(caught(() => vcardToProfile(crlf(['BEGIN:VCARD', 'VERSION:4.0', 'FN:Zoë', 'URL:www.example.com', 'END:VCARD']))).details).toMatchObject({ field: 'website' });
   });
 
   it('skips empty values silently', () => {

@@ -72,14 +72,14 @@ export function profileToJcard(input: Readonly<Record<string, unknown>>, options
     // GENDER is sex; identity. A sex letter goes in the first component, anything else in the second.
     props.push(['gender', {}, 'text', SEX_LETTERS.has(v.gender) ? v.gender : ['', v.gender]]);
   }
-  if (v.language !== undefined) props.push(['lang', {}, 'language-tag', v.language]);
-  if (v.url !== undefined) props.push(['url', {}, 'uri', v.url]);
+  if (v.locale !== undefined) props.push(['lang', {}, 'language-tag', v.locale]);
+  if (v.website !== undefined) props.push(['url', {}, 'uri', v.website]);
   // ORG is structured (name; unit; ...); one component makes ical.js escape a ';' in the name.
   if (v.organization !== undefined) props.push(['org', {}, 'text', [v.organization]]);
   text('title', v.title);
   text('role', v.role);
   if (v.anniversary !== undefined) props.push(['anniversary', {}, 'date-and-or-time', v.anniversary]);
-  text('tz', v.timezone);
+  text('tz', v.zoneinfo);
   text('note', v.note);
   props.push(['prodid', {}, 'text', PRODID]);
   if (options.uid !== undefined) props.push(['uid', {}, /^[a-z][a-z0-9+.-]*:/i.test(options.uid) ? 'uri' : 'text', options.uid]);
@@ -331,8 +331,8 @@ const IMPORTERS: Readonly<Partial<Record<string, Importer>>> = {
     const [sex, identity] = components(p).map((c) => asText(c));
     ctx.set('gender', sex || identity || '');
   },
-  lang: (p, ctx) => ctx.set('language', firstValue(p)),
-  url: (p, ctx) => ctx.set('url', firstValue(p)),
+  lang: (p, ctx) => ctx.set('locale', firstValue(p)),
+  url: (p, ctx) => ctx.set('website', firstValue(p)),
   // The organization's name; units (`ORG:ABC;Marketing`) have no field.
   org: (p, ctx) => ctx.set('organization', asText(components(p)[0])),
   title: (p, ctx) => ctx.set('title', firstValue(p)),
@@ -342,7 +342,7 @@ const IMPORTERS: Readonly<Partial<Record<string, Importer>>> = {
     // RFC 6350 allows TZ as a UTC offset, a URI or free text; only IANA names fit the field, and
     // anything else is skipped rather than refused since it is valid vCard.
     try {
-      ctx.set('timezone', firstValue(p));
+      ctx.set('zoneinfo', firstValue(p));
     } catch (err) {
       if (!(err instanceof ProfileError)) throw err;
       ctx.drop();

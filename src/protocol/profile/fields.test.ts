@@ -57,8 +57,8 @@ const CASES: { [F in ProfileFieldName]: { good: unknown[]; bad: unknown[] } } = 
     bad: ['', '1990-1-15', '19900115', '1990-02-30', '1900-02-29', '1990-13-01', '1990-00-10', '1990-01-00', '0000-02-03', '0999-01-01', isoDay(3), '9999-12-31', '--02-03', 19900115],
   },
   gender: { good: ['F', 'M', 'O', 'N', 'U', 'non-binary', 'Two-Spirit'], bad: ['', 'x'.repeat(65), 1] },
-  language: { good: ['en', 'fr-CA', 'zh-Hant-TW', 'de-CH-1996'], bad: ['', 'en_US', 'english language', 'x', 'en-', '123'] },
-  url: {
+  locale: { good: ['en', 'fr-CA', 'zh-Hant-TW', 'de-CH-1996'], bad: ['', 'en_US', 'english language', 'x', 'en-', '123'] },
+  website: {
     good: ['https://example.com', 'http://nomis80.org', 'https://exämple.fr/a,b;c?x=1#y'],
     bad: ['', 'example.com', 'ftp://example.com', 'javascript:alert(1)', 'https://exa mple.com', 'mailto:zoe@example.com', 'https://'],
   },
@@ -66,7 +66,7 @@ const CASES: { [F in ProfileFieldName]: { good: unknown[]; bad: unknown[] } } = 
   title: { good: ['Research Engineer'], bad: ['', 'x'.repeat(257)] },
   role: { good: ['Project Leader'], bad: ['', false] },
   anniversary: { good: ['2009-08-08', '2999-01-01'], bad: ['2009-08-32', '20090808', '2009-08-08T14:30', ''] },
-  timezone: {
+  zoneinfo: {
     good: ['Europe/Paris', 'America/Argentina/Buenos_Aires', 'UTC', 'Etc/GMT+5', 'Asia/Kolkata'],
     bad: ['', '-0500', '+05:00', 'GMT+5', 'Mars/Olympus', 'Asia/', 'Paris time'],
   },
@@ -77,12 +77,12 @@ describe('the registry', () => {
   it('lists the fields in order with their vCard properties and a description each', () => {
     expect(profileFieldNames).toEqual([
       'name', 'given_name', 'family_name', 'nickname', 'email', 'phone_number', 'address', 'birthdate', 'gender',
-      'language', 'url', 'organization', 'title', 'role', 'anniversary', 'timezone', 'note',
+      'locale', 'website', 'organization', 'title', 'role', 'anniversary', 'zoneinfo', 'note',
     ]);
     expect(Object.fromEntries(PROFILE_FIELDS.map((f) => [f.name, f.vcardProperty]))).toEqual({
       name: 'FN', given_name: 'N', family_name: 'N', nickname: 'NICKNAME', email: 'EMAIL', phone_number: 'TEL', address: 'ADR',
-      birthdate: 'BDAY', gender: 'GENDER', language: 'LANG', url: 'URL', organization: 'ORG', title: 'TITLE', role: 'ROLE',
-      anniversary: 'ANNIVERSARY', timezone: 'TZ', note: 'NOTE',
+      birthdate: 'BDAY', gender: 'GENDER', locale: 'LANG', website: 'URL', organization: 'ORG', title: 'TITLE', role: 'ROLE',
+      anniversary: 'ANNIVERSARY', zoneinfo: 'TZ', note: 'NOTE',
     });
     for (const f of PROFILE_FIELDS) {
       expect(f.description.length).toBeGreaterThan(5);
@@ -165,7 +165,7 @@ describe('resolveFieldName', () => {
     expect(resolveFieldName(' Given-Name ')).toBe('given_name');
     const expected: Record<string, ProfileFieldName> = {
       phone: 'phone_number', tel: 'phone_number', birthday: 'birthdate', bday: 'birthdate', fn: 'name', full_name: 'name',
-      org: 'organization', lang: 'language', tz: 'timezone', website: 'url',
+      org: 'organization', lang: 'locale', language: 'locale', tz: 'zoneinfo', timezone: 'zoneinfo', url: 'website',
     };
     expect(fieldAliases).toEqual(expected);
     for (const [alias, field] of Object.entries(expected)) {

@@ -142,13 +142,13 @@ export const PROFILE_FIELDS = [
   field('address', 'ADR', 'Your postal address', addressSchema),
   field('birthdate', 'BDAY', 'Your date of birth', isoDate().refine((v) => v <= latestToday(), 'must not be in the future')),
   field('gender', 'GENDER', 'Your gender', line(64)),
-  field('language', 'LANG', 'The language you prefer', line(35).refine(isLanguageTag, 'must be a BCP 47 language tag such as en or fr-CA')),
-  field('url', 'URL', 'Your website', line(2048).refine(isHttpUrl, 'must be an http or https address')),
+  field('locale', 'LANG', 'The language you prefer', line(35).refine(isLanguageTag, 'must be a BCP 47 language tag such as en or fr-CA')),
+  field('website', 'URL', 'Your website', line(2048).refine(isHttpUrl, 'must be an http or https address')),
   field('organization', 'ORG', 'The organization you work for', line(256)),
   field('title', 'TITLE', 'Your job title', line(256)),
   field('role', 'ROLE', 'Your role or occupation', line(256)),
   field('anniversary', 'ANNIVERSARY', 'Your wedding or partnership anniversary', isoDate()),
-  field('timezone', 'TZ', 'Your time zone', line(64).refine(isIanaTimeZone, 'must be an IANA time zone such as Europe/Paris')),
+  field('zoneinfo', 'TZ', 'Your time zone', line(64).refine(isIanaTimeZone, 'must be an IANA time zone such as Europe/Paris')),
   field('note', 'NOTE', 'A note about you', z.string().trim().min(1, 'must not be empty').max(4000).regex(MULTI_LINE, 'must not hold control characters other than line breaks and tabs')),
 ] as const;
 
@@ -173,9 +173,11 @@ export const fieldAliases: Readonly<Record<string, ProfileFieldName>> = Object.f
   fn: 'name',
   full_name: 'name',
   org: 'organization',
-  lang: 'language',
-  tz: 'timezone',
-  website: 'url',
+  lang: 'locale',
+  language: 'locale',
+  tz: 'zoneinfo',
+  timezone: 'zoneinfo',
+  url: 'website',
 });
 
 export function isProfileField(name: string): name is ProfileFieldName {
