@@ -53,6 +53,18 @@ export type KithErrorCode =
   | 'profile.stale_version'
   | 'profile.field_not_held'
   | 'profile.unknown_change'
+  // personal terms (IEEE 7012 MyTerms): rosters of agreements, and the records both parties sign
+  | 'terms.unknown_roster'
+  | 'terms.roster_invalid'
+  | 'terms.unknown_agreement'
+  | 'terms.text_mismatch'
+  | 'terms.not_in_roster'
+  | 'terms.counter_loop'
+  | 'terms.record_invalid'
+  | 'terms.signature_invalid'
+  | 'terms.countersignature_missing'
+  | 'terms.record_mismatch'
+  | 'terms.outside_terms'
   // vault
   | 'vault.not_initialized'
   | 'vault.exists'
@@ -144,6 +156,13 @@ export class DisclosureError extends KithError {
 /** Her profile (vCard fields), its versions and the updates that carry them. */
 export class ProfileError extends KithError {
   constructor(code: CodeIn<'profile'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Personal terms (IEEE 7012 MyTerms): rosters, agreement texts, counters, signed agreement records. */
+export class TermsError extends KithError {
+  constructor(code: CodeIn<'terms'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }
