@@ -10,6 +10,7 @@ import { initVendorHome } from '../vendor/home.js';
 import { systemClock } from '../core/clock.js';
 import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
 import type { OkpPublicJwk } from '../protocol/keys.js';
+import type { RequestView } from '../personal/disclosure/disclosure.js';
 
 /**
  * `npm start`: a personal agent and three demo companies, each a real process on loopback with
@@ -169,10 +170,8 @@ async function main(): Promise<void> {
   log(`  API token: ${agent.token}`);
   for (const vendor of vendorUrls) log(`  ${vendor.name.padEnd(17)} ${vendor.url}`);
   log('');
-  const { requests } = await api<{ requests: { id: string; company: string | null; purpose: string; fields: { name: string }[]; credentials: { claims: string[] }[] }[] }>('GET', '/api/requests');
-  for (const request of requests) {
-    const asked = [...request.fields.map((f) => f.name), ...request.credentials.flatMap((c) => c.claims)].join(', ');
-    log(`Waiting for you: ${request.company ?? 'a company'} asks for ${asked} ("${request.purpose}")`);
+  for (const request of await pendingRequests(api)) {
+    log(`Waiting for you: ${request.company ?? 'a company'} asks for ${askedFor(request)} ("${request.purpose}")`);
     log(`  ${cli} approve ${request.id.slice(0, 8)}     or     ${cli} decline ${request.id.slice(0, 8)}`);
   }
   log('');
@@ -188,19 +187,27 @@ async function main(): Promise<void> {
 
 type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
+async function pendingRequests(api: Api): Promise<RequestView[]> {
+  return (await api<{ requests: RequestView[] }>('GET', '/api/requests')).requests;
+}
+
+/** Fetches what the companies queued (pickup) until at least `count` requests wait for her. */
+function pickUpRequests(api: Api, what: string, count: number): Promise<RequestView[]> {
+  return waitFor(what, async () => {
+    await api('POST', '/api/pickup');
+    const requests = await pendingRequests(api);
+    return requests.length >= count ? requests : undefined;
+  });
+}
+
+const askedFor = (request: RequestView): string => [...request.fields.map((f) => f.name), ...request.credentials.flatMap((c) => c.claims)].join(', ');
+
 /** Answers the companies' first requests, moves house, and shows the change reach everyone. */
 async function firstRunTour(api: Api, vendors: { name: string; url: string; home: string }[]): Promise<void> {
   // The companies queued their requests when she connected; her agent fetches them.
-  await waitFor('the companies’ requests', async () => {
-    await api('POST', '/api/pickup');
-    const { requests } = await api<{ requests: unknown[] }>('GET', '/api/requests');
-    return requests.length >= vendors.length ? true : undefined;
-  });
-  const { requests } = await api<{ requests: { id: string; company: string | null; purpose: string; fields: { name: string }[]; credentials: { claims: string[] }[] }[] }>('GET', '/api/requests');
-  for (const request of requests) {
-    const asked = [...request.fields.map((f) => f.name), ...request.credentials.flatMap((c) => c.claims)];
+  for (const request of await pickUpRequests(api, 'the companies’ requests', vendors.length)) {
     await api('POST', `/api/requests/${request.id}/approve`, {});
-    log(`${request.company ?? 'A company'} asked for ${asked.join(', ')} ("${request.purpose}"): approved for the demo, as a selective-disclosure SD-JWT`);
+    log(`${request.company ?? 'A company'} asked for ${askedFor(request)} ("${request.purpose}"): approved for the demo, as a selective-disclosure SD-JWT`);
   }
   const { change } = await api<{ change: { version: number } }>('PUT', '/api/profile', { fields: { address: DEMO_NEW_ADDRESS } });
   log(`You moved to ${DEMO_NEW_ADDRESS.street_address}, ${DEMO_NEW_ADDRESS.locality}: one change (profile version ${change.version}) goes to every company holding your address`);
@@ -226,11 +233,7 @@ async function firstRunTour(api: Api, vendors: { name: string; url: string; home
         headers: admin,
         body: JSON.stringify({ fields: ['phone_number'], purpose: 'Text you when a parcel is out for delivery', retention: 'P6M' }),
       });
-      await waitFor('Acme’s second request', async () => {
-        await api('POST', '/api/pickup');
-        const { requests: waiting } = await api<{ requests: unknown[] }>('GET', '/api/requests');
-        return waiting.length > 0 ? true : undefined;
-      });
+      await pickUpRequests(api, 'Acme’s second request', 1);
     }
   }
 }

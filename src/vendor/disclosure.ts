@@ -1,4 +1,4 @@
-import { DisclosureError, ProfileError, RelationshipError } from '../core/errors.js';
+import { DisclosureError, ProfileError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { buildConsentRecord } from '../protocol/consentRecord.js';
 import type { DidResolver } from '../protocol/did/types.js';
@@ -9,7 +9,7 @@ import type { ProfileUpdateNoticeBody } from '../protocol/families/profileUpdate
 import { parseFieldValue, isProfileField } from '../protocol/profile/fields.js';
 import { PROFILE_VCT, inspectSdJwt, verifySdJwtPresentation } from '../protocol/sdjwt/index.js';
 import type { ConnectorEventPayload, ConnectorEventType } from './connectors/index.js';
-import type { Reply } from './inbound.js';
+import { liveRelationship, type Reply } from './inbound.js';
 import type { DisclosureRequest, VendorRelationship, VendorStore } from './store/types.js';
 
 /** What the vendor needs to check presentations: who it is, whom it trusts, what time it is. */
@@ -41,16 +41,6 @@ function checkValue(field: string, value: unknown): unknown {
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
-}
-
-async function liveRelationship(store: VendorStore, did: string): Promise<VendorRelationship> {
-  const relationship = await store.findRelationshipByDid(did);
-  if (!relationship) {
-    if (await store.isTombstoned(did)) throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
-    throw new RelationshipError('relationship.unknown', 'No relationship with this sender');
-  }
-  if (relationship.state === 'cut_off') throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
-  return relationship;
 }
 
 async function requestOf(store: VendorStore, relationship: VendorRelationship, requestId: string): Promise<DisclosureRequest> {

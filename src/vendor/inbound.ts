@@ -157,6 +157,20 @@ async function connect(received: ReceivedMessage, tx: VendorStore, deps: Inbound
 }
 
 /**
+ * The sender's relationship, if it is still live.
+ * @throws RelationshipError `relationship.unknown`, or `relationship.cut_off` for an erased or ended one
+ */
+export async function liveRelationship(store: VendorStore, theirDid: string): Promise<VendorRelationship> {
+  const relationship = await store.findRelationshipByDid(theirDid);
+  if (!relationship) {
+    if (await store.isTombstoned(theirDid)) throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+    throw new RelationshipError('relationship.unknown', 'No relationship with this sender');
+  }
+  if (relationship.state === 'cut_off') throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+  return relationship;
+}
+
+/**
  * Applies one verified message to the vendor store, atomically with recording its id as seen, so
  * a message that fails anywhere changes nothing and a duplicate racing it loses on the unique id.
  * @throws RelationshipError `relationship.unknown` | `relationship.cut_off` | `relationship.not_active`,
@@ -173,12 +187,7 @@ export async function applyInbound(received: ReceivedMessage, deps: InboundDeps)
     return await deps.store.transaction(async (tx) => {
       await tx.recordSeenMessage(message.id, seenUntil(message, deps.now(), deps.clockSkewMs));
       if (isConnect) return connect(received, tx, deps);
-      const relationship = await tx.findRelationshipByDid(received.senderDid);
-      if (!relationship) {
-        if (await tx.isTombstoned(received.senderDid)) throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
-        throw new RelationshipError('relationship.unknown', 'No relationship with this sender');
-      }
-      if (relationship.state === 'cut_off') throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+      const relationship = await liveRelationship(tx, received.senderDid);
       return { relationship, ...(await handler!(received, relationship, tx, deps)) };
     });
   } catch (error) {

@@ -4,9 +4,8 @@ import { toEpochSeconds } from '../../core/clock.js';
 import { buildConsentRecord, type ConsentRecord } from '../../protocol/consentRecord.js';
 import type { ReceivedMessage } from '../../protocol/envelope/receive.js';
 import { Disclose } from '../../protocol/families/index.js';
-import { signingKeyOf } from '../../protocol/agent/identity.js';
 import { privateKeyObject } from '../../protocol/keys.js';
-import { PROFILE_VCT, inspectSdJwt, issueSdJwt, presentSdJwt } from '../../protocol/sdjwt/index.js';
+import { inspectSdJwt, presentSdJwt, presentSelfIssued } from '../../protocol/sdjwt/index.js';
 import type { AgentCore } from '../core.js';
 import type { CredentialRecord } from '../vault/credentialRepo.js';
 import type { DisclosureRequestRecord } from '../vault/disclosureRequestRepo.js';
@@ -131,22 +130,11 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
   }
 
   async function presentations(relationship: RelationshipRecord, nonce: string, fields: string[], credentials: CredentialChoice[]): Promise<string[]> {
-    const identity = core.identityOf(relationship);
-    const signingKey = signingKeyOf(identity).privateKey;
     const issuedAt = toEpochSeconds(clock.now());
     const out: string[] = [];
     if (fields.length > 0) {
-      // Self-issued from her pairwise DID and bound to the same key: the company learns nothing
-      // that links this SD-JWT to any other relationship.
       const claims = Object.fromEntries(fields.map((f) => [f, vault.profile.get(f)?.value]));
-      const sdJwt = await issueSdJwt({
-        issuer: { did: identity.did, kid: identity.signing.kid, privateKey: signingKey },
-        holderPublicJwk: identity.signing.publicJwk,
-        vct: PROFILE_VCT,
-        claims,
-        issuedAt,
-      });
-      out.push(await presentSdJwt(sdJwt, { disclose: fields, holderKey: signingKey, audience: relationship.theirDid, nonce, issuedAt }));
+      out.push(await presentSelfIssued(core.identityOf(relationship), claims, { audience: relationship.theirDid, nonce, issuedAt }));
     }
     for (const { credential, claims } of credentials) {
       const holder = vault.keys.getById(credential.holderKeyId);

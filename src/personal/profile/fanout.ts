@@ -3,9 +3,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { toEpochSeconds } from '../../core/clock.js';
 import { KithError, MessageError, ProfileError, TransportError } from '../../core/errors.js';
 import { ProfileUpdate } from '../../protocol/families/index.js';
-import { signingKeyOf } from '../../protocol/agent/identity.js';
 import { parseFieldValue, resolveFieldName } from '../../protocol/profile/fields.js';
-import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../../protocol/sdjwt/index.js';
+import { presentSelfIssued } from '../../protocol/sdjwt/index.js';
 import { nextAttemptDelay, type RetryPolicy } from '../../vendor/delivery.js';
 import type { AgentCore } from '../core.js';
 import type { DeliveryRecord } from '../vault/deliveryRepo.js';
@@ -105,22 +104,23 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
       report('skipped', 'relationship.cut_off');
       return 'skipped';
     }
-    // One notice per company with the current value of every field still owed to it.
-    const fields = [...new Set(due.flatMap((d) => d.fields))].filter((f) => vault.profile.get(f) !== undefined).sort();
+    // One notice per company with the current value of every field still owed to it (each value
+    // decrypted once).
+    const claims: Record<string, unknown> = {};
+    for (const field of [...new Set(due.flatMap((d) => d.fields))].sort()) {
+      const current = vault.profile.get(field);
+      if (current !== undefined) claims[field] = current.value;
+    }
+    const fields = Object.keys(claims);
     if (fields.length === 0) {
       vault.deliveries.settle(ids, 'skipped', null);
       report('skipped');
       return 'skipped';
     }
     try {
-      const identity = core.identityOf(relationship);
-      const key = signingKeyOf(identity).privateKey;
-      const issuedAt = toEpochSeconds(clock.now());
       const messageId = randomUUID();
-      const claims = Object.fromEntries(fields.map((f) => [f, vault.profile.get(f)?.value]));
-      const sdJwt = await issueSdJwt({ issuer: { did: identity.did, kid: identity.signing.kid, privateKey: key }, holderPublicJwk: identity.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt });
       // Every attempt is a new message with a new nonce; the company de-duplicates by version.
-      const presentation = await presentSdJwt(sdJwt, { disclose: fields, holderKey: key, audience: relationship.theirDid, nonce: messageId, issuedAt });
+      const presentation = await presentSelfIssued(core.identityOf(relationship), claims, { audience: relationship.theirDid, nonce: messageId, issuedAt: toEpochSeconds(clock.now()) });
       await core.exchange(
         relationship,
         ProfileUpdate.notice.type,

@@ -3,16 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ProfileError } from '../../core/errors.js';
 import type { ProfileValues } from '../../protocol/profile/fields.js';
 import { MAX_VCARD_BYTES, jcardToProfile, profileToJcard, profileToVcard, vcardToProfile } from './vcard.js';
+import { thrown } from '../../../test/support/errorCodes.js';
 
-function caught(fn: () => unknown): ProfileError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ProfileError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProfileError');
-}
+const caught = (fn: () => unknown): ProfileError => thrown(fn, ProfileError);
 
 const crlf = (lines: string[]): string => lines.map((l) => `${l}\r\n`).join('');
 

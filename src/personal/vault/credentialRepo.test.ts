@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
-import type { KithError } from '../../core/errors.js';
 import { generateKeyPair } from '../../protocol/keys.js';
 import type { KeyRecord } from './keyRepo.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import type { Vault } from './vault.js';
 import { useTestVault } from '../../../test/support/testVault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
 let clock: ManualClock;
@@ -17,15 +17,6 @@ beforeEach(() => {
   ({ vault, clock, rel } = t);
   holder = vault.keys.insertHolderKey(generateKeyPair('Ed25519'));
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
-}
 
 const SD_JWT = 'eyJhbGciOiJFZERTQSJ9.eyJ2Y3QiOiJ1cm46ZXhhbXBsZTphZ2UifQ.c2ln~WyJzYWx0IiwiYWdlX292ZXJfMTgiLHRydWVd~';
 

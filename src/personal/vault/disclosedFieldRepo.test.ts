@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
-import type { KithError } from '../../core/errors.js';
 import type { DisclosedFieldInput } from './disclosedFieldRepo.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import { Vault } from './vault.js';
 import { useTestVault } from '../../../test/support/testVault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
 let clock: ManualClock;
@@ -17,15 +17,6 @@ const t = useTestVault();
 beforeEach(() => {
   ({ vault, clock, rel, other } = t);
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
-}
 
 const CONSENT = '00000000-0000-4000-8000-0000000000c1';
 

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { KithError } from '../../core/errors.js';
 import { generateKeyPair } from '../../protocol/keys.js';
 import { jwkThumbprintUri, type NewKey } from './keyRepo.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import type { Vault } from './vault.js';
 import { useTestVault } from '../../../test/support/testVault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
 let relA: RelationshipRecord;
@@ -18,15 +18,6 @@ beforeEach(() => {
 function key(kid: string, relationshipId: string | null, purpose: NewKey['purpose'] = 'authentication'): NewKey {
   const pair = generateKeyPair(purpose === 'authentication' ? 'Ed25519' : 'X25519');
   return { kid, relationshipId, purpose, ...pair };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
 }
 
 describe('KeyRepo', () => {

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
-import type { KithError } from '../../core/errors.js';
 import type { NewMessage } from './messageRepo.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import type { Vault } from './vault.js';
 import { useTestVault } from '../../../test/support/testVault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
 let clock: ManualClock;
@@ -25,15 +25,6 @@ function msg(messageId: string, overrides: Partial<NewMessage> = {}): NewMessage
     body: { content: `text of ${messageId}` },
     ...overrides,
   };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
 }
 
 describe('MessageRepo', () => {

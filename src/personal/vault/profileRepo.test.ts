@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
-import type { KithError } from '../../core/errors.js';
 import type { Vault } from './vault.js';
 import { useTestVault } from '../../../test/support/testVault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
 let clock: ManualClock;
@@ -11,15 +11,6 @@ const t = useTestVault();
 beforeEach(() => {
   ({ vault, clock } = t);
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
-}
 
 describe('ProfileRepo', () => {
   it('starts empty at version 0', () => {

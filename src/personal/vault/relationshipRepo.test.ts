@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
-import type { KithError } from '../../core/errors.js';
 import type { NewRelationship } from './relationshipRepo.js';
 import { Vault } from './vault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let dir: string;
 let vault: Vault;
@@ -32,15 +32,6 @@ function rel(n: number, overrides: Partial<NewRelationship> = {}): NewRelationsh
     invitationId: null,
     ...overrides,
   };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
 }
 
 describe('RelationshipRepo', () => {

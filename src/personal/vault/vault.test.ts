@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
-import type { KithError } from '../../core/errors.js';
 import type { NewRelationship } from './relationshipRepo.js';
 import { Vault, type VaultOptions } from './vault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 const FAST: VaultOptions = { kdf: { N: 2 ** 12 } };
 let dir: string;
@@ -29,15 +29,6 @@ function rel(n: number): NewRelationship {
     customerRef: null,
     invitationId: null,
   };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
 }
 
 /** Name and sha256 of every file in the vault directory (so new -wal/-shm files count as changes). */

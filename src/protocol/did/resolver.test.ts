@@ -1,24 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
-import { DidError, type KithErrorCode } from '../../core/errors.js';
+import { DidError } from '../../core/errors.js';
 import { generateKeyPair } from '../keys.js';
 import { createPeerDid2 } from './peer2.js';
 import { createDidResolver, DID_WEB_TTL_MS } from './resolver.js';
 import { buildDidWebDocument } from './web.js';
+import { codeOfRejection } from '../../../test/support/errorCodes.js';
+const codeOf = (promise: Promise<unknown>) => codeOfRejection(promise, DidError);
 
 const ed = generateKeyPair('Ed25519').publicJwk;
 const x = generateKeyPair('X25519').publicJwk;
 const WEB_DID = 'did:web:vendor.example';
-
-async function codeOf(promise: Promise<unknown>): Promise<KithErrorCode | 'resolved'> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    expect(err).toBeInstanceOf(DidError);
-    return (err as DidError).code;
-  }
-}
 
 /** A fetch that serves the vendor document and counts its calls; `fail` makes it answer 503. */
 function countingFetch(): { fetch: typeof fetch; calls: () => number; fail: (on: boolean) => void } {

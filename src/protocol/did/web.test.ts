@@ -5,19 +5,11 @@ import { DidError, type KithErrorCode } from '../../core/errors.js';
 import { generateKeyPair } from '../keys.js';
 import { didCommEndpoint, findKey } from './keysFromDocument.js';
 import { buildDidWebDocument, didWebToUrl, resolveDidWeb, urlToDidWeb } from './web.js';
+import { codeOfRejection } from '../../../test/support/errorCodes.js';
+const codeOf = (promise: Promise<unknown>) => codeOfRejection(promise, DidError);
 
 const ed = generateKeyPair('Ed25519').publicJwk;
 const x = generateKeyPair('X25519').publicJwk;
-
-async function codeOf(promise: Promise<unknown>): Promise<KithErrorCode | 'resolved'> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    expect(err).toBeInstanceOf(DidError);
-    return (err as DidError).code;
-  }
-}
 
 function syncCodeOf(fn: () => unknown): KithErrorCode | 'returned' {
   try {

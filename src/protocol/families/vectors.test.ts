@@ -20,7 +20,7 @@ import { packMessage } from '../envelope/pack.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage } from '../envelope/receive.js';
 import { okpPrivateJwkSchema, privateKeyObject, publicKeyObject, toPrivateJwk } from '../keys.js';
 import { didcommMessageSchema, type DidcommMessage } from '../message.js';
-import { PROFILE_VCT, issueSdJwt, presentSdJwt, verifySdJwtPresentation } from '../sdjwt/index.js';
+import { PROFILE_VCT, presentSelfIssued, verifySdJwtPresentation } from '../sdjwt/index.js';
 import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, TrustPing, createMessageRegistry } from './index.js';
 import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
 
@@ -330,12 +330,9 @@ async function makePresentation(type: string, parties: VectorFile['parties']): P
   const spec = SPECS.find((s) => s.type === type);
   if (!spec) throw new Error(`no spec for ${type}`);
   const { customer, vendor } = parties;
-  const key = privateKeyObject(customer.signing.privateJwk);
-  const issuedAt = T0 + spec.at;
   const claims = { address: type === Disclose.present.type ? ADDRESS_BEFORE : ADDRESS_AFTER };
-  const sdJwt = await issueSdJwt({ issuer: { did: customer.did, kid: customer.signing.kid, privateKey: key }, holderPublicJwk: customer.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt });
   const nonce = type === Disclose.present.type ? REQUEST_NONCE : spec.id;
-  return presentSdJwt(sdJwt, { disclose: ['address'], holderKey: key, audience: vendor.did, nonce, issuedAt });
+  return presentSelfIssued(localIdentitySchema.parse(customer), claims, { audience: vendor.did, nonce, issuedAt: T0 + spec.at });
 }
 
 const PRESENTING_TYPES = [Disclose.present.type, ProfileUpdate.notice.type] as const;

@@ -15,16 +15,9 @@ import {
   type ProfileFieldValue,
   type ProfileValues,
 } from './fields.js';
+import { thrown } from '../../../test/support/errorCodes.js';
 
-function caught(fn: () => unknown): ProfileError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ProfileError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProfileError');
-}
+const caught = (fn: () => unknown): ProfileError => thrown(fn, ProfileError);
 
 function isoDay(offsetDays: number): string {
   return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);

@@ -7,4 +7,5 @@ export { PROFILE_VCT, SD_JWT_VC_TYP } from './constants.js';
 export { issueSdJwt, type IssueOptions, type SdJwtIssuerKey } from './issue.js';
 export { presentSdJwt, type PresentOptions } from './present.js';
 export { inspectSdJwt, type InspectedSdJwt } from './inspect.js';
+export { presentSelfIssued, type SelfIssuedPresentation } from './selfIssued.js';
 export { verifySdJwtPresentation, type VerifiedPresentation, type VerifyOptions } from './verify.js';

@@ -2,7 +2,7 @@ import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { SDJwtInstance } from '@sd-jwt/core';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { describe, expect, it } from 'vitest';
-import { DidError, DisclosureError, KithError, type KithErrorCode } from '../../core/errors.js';
+import { DidError, DisclosureError, type KithErrorCode } from '../../core/errors.js';
 import { createPeerIdentity, signingKeyOf } from '../agent/identity.js';
 import { findKey } from '../did/keysFromDocument.js';
 import { createDidResolver } from '../did/resolver.js';
@@ -19,6 +19,7 @@ import {
   type VerifyOptions,
 } from './index.js';
 import { codeForLibraryFailure, verifyWithLibrary } from './library.js';
+import { codeOfRejection as codeOf } from '../../../test/support/errorCodes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parties, clock, fixtures
@@ -75,16 +76,6 @@ function options(overrides: Partial<VerifyOptions> = {}): VerifyOptions {
 }
 
 /** The code a promise rejects with; every rejection must be a KithError, never a raw library error. */
-async function codeOf(promise: Promise<unknown>): Promise<KithErrorCode | 'resolved'> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    expect(err).toBeInstanceOf(KithError);
-    return (err as KithError).code;
-  }
-}
-
 async function disclosureCodeOf(promise: Promise<unknown>): Promise<KithErrorCode | 'resolved'> {
   try {
     await promise;

@@ -18,6 +18,7 @@ import {
 } from './agreementRecord.js';
 import { jcs, parseDetached } from './detachedJws.js';
 import { bundledRoster, type Roster } from './roster.js';
+import { codeOfRejection as codeOf } from '../../../test/support/errorCodes.js';
 
 const resolver = createDidResolver();
 const her = createPeerIdentity('http://127.0.0.1:7400/didcomm/route').identity;
@@ -31,16 +32,6 @@ let roster: Roster;
 beforeAll(async () => {
   roster = (await bundledRoster()).roster;
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<KithErrorCode | 'resolved'> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    expect(err).toBeInstanceOf(KithError);
-    return (err as KithError).code;
-  }
-}
 
 function failure(run: () => unknown): { code: KithErrorCode; details: unknown } | 'returned' {
   try {

@@ -6,6 +6,7 @@ import { createPeerIdentity, localIdentitySchema, signingKeyOf, type LocalIdenti
 import { createDidResolver } from '../did/resolver.js';
 import type { SigningKey } from '../envelope/engine.js';
 import { signDetached } from './detachedJws.js';
+import { codeOfRejection as codeOf } from '../../../test/support/errorCodes.js';
 import {
   BUNDLED_ROSTER_PATH,
   bundledFileOf,
@@ -38,16 +39,6 @@ const ROOT = packageRoot();
 const ROSTER_FILE = new URL(BUNDLED_ROSTER_PATH, ROOT);
 const PUBLISHER_FIXTURE = new URL('test/fixtures/terms/roster-publisher.json', ROOT);
 const resolver = createDidResolver();
-
-async function codeOf(promise: Promise<unknown>): Promise<KithErrorCode | 'resolved'> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (err) {
-    expect(err).toBeInstanceOf(KithError);
-    return (err as KithError).code;
-  }
-}
 
 function syncCodeOf(run: () => unknown): KithErrorCode | 'returned' {
   try {
