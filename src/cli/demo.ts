@@ -11,6 +11,7 @@ import { systemClock } from '../core/clock.js';
 import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
 import type { OkpPublicJwk } from '../protocol/keys.js';
 import type { RequestView } from '../personal/disclosure/disclosure.js';
+import type { RelationshipView } from '../personal/views.js';
 
 /**
  * `npm start`: a personal agent and three demo companies, each a real process on loopback with
@@ -22,21 +23,37 @@ const DEMO_VENDORS = [
     slug: 'acme',
     name: 'Acme Outfitters',
     welcome: 'Welcome to Acme Outfitters! Ask us anything about your gear.',
-    ask: { fields: ['name', 'email', 'address'], purpose: 'Order confirmations and shipping', retention: 'P2Y', legalBasis: 'contract' },
+    // Accepts her terms as proffered.
+    terms: { accept: ['intent-only-contact', 'service-only'], preferred: 'intent-only-contact' },
+    ask: { fields: ['name', 'email', 'address'], purpose: 'Order confirmations and shipping', purposeCode: 'order-fulfilment', retention: 'P90D', legalBasis: 'contract' },
   },
   {
     slug: 'northwind',
     name: 'Northwind Energy',
     welcome: 'Hello from Northwind Energy. Your meter readings will arrive here.',
-    ask: { fields: ['name', 'address', 'phone_number'], purpose: 'Your supply contract and meter visits', retention: 'P6Y', legalBasis: 'contract' },
+    // Rejects anything but billing terms, and offers no alternative.
+    terms: { accept: ['service-plus-billing'], preferred: null },
+    ask: { fields: ['name', 'address', 'phone_number'], purpose: 'Your supply contract and meter visits', purposeCode: 'billing', retention: 'P6Y', legalBasis: 'contract' },
   },
   {
     slug: 'bluebird',
     name: 'Bluebird Books',
     welcome: 'Bluebird Books here: we will tell you when your order ships.',
-    ask: { fields: ['address'], credentials: [{ vct: AGE_VCT, claims: ['age_over_18'] }], purpose: 'Delivering your books (some titles are for adults only)', retention: 'P1Y', legalBasis: 'contract' },
+    // Counters with a stricter agreement, which her rule accepts on its own.
+    terms: { accept: ['service-only'], preferred: 'service-only' },
+    ask: {
+      fields: ['address'],
+      credentials: [{ vct: AGE_VCT, claims: ['age_over_18'] }],
+      purpose: 'Delivering your books (some titles are for adults only)',
+      purposeCode: 'service-delivery',
+      retention: 'P30D',
+      legalBasis: 'contract',
+    },
   },
 ] as const;
+
+/** The terms the demo proffers for you (kith terms set <agreement> changes them). */
+const DEMO_TERMS = 'intent-only-contact';
 
 /** Who "you" are in the demo: a made-up person, set on first run. */
 const DEMO_PROFILE = {
@@ -122,7 +139,7 @@ async function main(): Promise<void> {
     if (!existsSync(join(home, 'config.json'))) {
       mkdirSync(home, { recursive: true, mode: 0o700 });
       const policyFile = join(home, 'policy.json');
-      const policy = { version: 1, acceptConnections: true, welcomeMessage: vendor.welcome, requestOnConnect: vendor.ask, trustedIssuers: [issuer.identity.did] };
+      const policy = { version: 1, acceptConnections: true, welcomeMessage: vendor.welcome, requestOnConnect: vendor.ask, trustedIssuers: [issuer.identity.did], terms: vendor.terms };
       writeFileSync(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
       const created = await initVendorHome(home, { name: vendor.name, port, policyFile });
       await created.store.close();
@@ -154,12 +171,14 @@ async function main(): Promise<void> {
     const credential = await issueCredential(issuer.identity, { holderPublicJwk: holderKey.publicJwk, vct: AGE_VCT, claims: ageClaims('1990-04-12', new Date()) }, systemClock);
     await api('POST', '/api/credentials', { sdJwt: credential });
     log(`Your demo profile: ${DEMO_PROFILE.name}, and an age credential from ${issuer.name} (over 18, no birth date in it)`);
+    await api('PUT', '/api/terms/default', { agreement: DEMO_TERMS });
+    log(`Your terms: ${DEMO_TERMS} (IEEE 7012 style), proffered to every company you connect to`);
   }
   for (const vendor of vendorUrls) {
     if (relationships.some((r) => r.company === vendor.name)) continue;
     const { url } = (await (await fetch(`${vendor.url}/invite`)).json()) as { url: string };
-    await api('POST', '/api/connect', { invitation: url });
-    log(`Connected to ${vendor.name} from a fresh pairwise DID`);
+    const { relationship } = await api<{ relationship: RelationshipView }>('POST', '/api/connect', { invitation: url });
+    log(`Connected to ${vendor.name} from a fresh pairwise DID; ${termsOutcome(relationship)}`);
   }
   if (firstRun) await firstRunTour(api, vendorUrls);
 
@@ -176,13 +195,24 @@ async function main(): Promise<void> {
   }
   log('');
   log('Try (another terminal; the CLI uses the running agent):');
-  log(`  ${cli} relationships --json     (what each company holds, per field, and why)`);
+  log(`  ${cli} relationships --json     (what each company holds, per field, and why; the terms agreed)`);
+  log(`  ${cli} terms show acme           (the agreement both of you signed, and its history)`);
   log(`  ${cli} requests`);
   log(`  ${cli} profile set address "3 Third Way; Thirdham; ; TH3 3CC; GB"`);
   log(`  ${cli} messages acme`);
   log(`  ${cli} message acme "Hello from my own agent"`);
   log(`  ${cli} cutoff bluebird`);
   log(`Logs: ${join(demoHome, 'logs')}    Ctrl-C stops everything.`);
+}
+
+/** What became of her proffered terms, in words. */
+function termsOutcome(relationship: RelationshipView): string {
+  const { terms } = relationship;
+  if (terms.outcome === 'accepted') return `it accepted your terms (${terms.name})`;
+  if (terms.outcome === 'countered-accepted') return `it countered with ${terms.name}, which protects you at least as well on every obligation, so your agent accepted it`;
+  if (terms.awaitingHer) return 'it countered with terms that protect you less: kith terms show, then kith terms accept|reject';
+  if (terms.lastState === 'rejected') return 'it rejected your terms: no agreement, so each of its requests is yours to judge';
+  return 'no terms proffered';
 }
 
 type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
@@ -231,7 +261,7 @@ async function firstRunTour(api: Api, vendors: { name: string; url: string; home
       await fetch(`${acme.url}/admin/relationships/${ref}/disclosure-requests`, {
         method: 'POST',
         headers: admin,
-        body: JSON.stringify({ fields: ['phone_number'], purpose: 'Text you when a parcel is out for delivery', retention: 'P6M' }),
+        body: JSON.stringify({ fields: ['phone_number'], purpose: 'Text you when a parcel is out for delivery', purposeCode: 'order-fulfilment', retention: 'P30D' }),
       });
       await pickUpRequests(api, 'Acme’s second request', 1);
     }

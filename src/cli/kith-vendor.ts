@@ -8,6 +8,7 @@ import { createDidResolver } from '../protocol/did/resolver.js';
 import { createVendorAgent, type VendorAgent } from '../vendor/createVendorAgent.js';
 import { defaultVendorHome, initVendorHome, openVendorHome, type VendorHome } from '../vendor/home.js';
 import { startVendorServer } from '../vendor/server.js';
+import type { TermsAgreementRow } from '../vendor/store/types.js';
 import { formatTime, output, run, table, type GlobalOptions } from './common.js';
 
 const program = new Command('kith-vendor')
@@ -116,12 +117,16 @@ program
             ...r,
             messages: r.state === 'cut_off' ? 0 : (await agent.messages(r.id)).length,
             fields: (await agent.holdings(r.id)).fields.map((f) => f.field),
+            terms: termsCell(await agent.termsHistory(r.id)),
           })),
         );
         output(globals(), rows, () =>
           rows.length === 0
             ? 'No relationships yet.'
-            : table([['ID', 'CUSTOMER #', 'STATE', 'SINCE', 'MESSAGES', 'FIELDS', 'THEIR DID'], ...rows.map((r) => [r.id.slice(0, 8), r.customerRef, r.state, formatTime(r.createdAt), String(r.messages), r.fields.join(', ') || '-', r.state === 'cut_off' ? '(erased)' : `${r.theirDid.slice(0, 24)}…`])]),
+            : table([
+                ['ID', 'CUSTOMER #', 'STATE', 'SINCE', 'TERMS', 'MESSAGES', 'FIELDS', 'THEIR DID'],
+                ...rows.map((r) => [r.id.slice(0, 8), r.customerRef, r.state, formatTime(r.createdAt), r.terms, String(r.messages), r.fields.join(', ') || '-', r.state === 'cut_off' ? '(erased)' : `${r.theirDid.slice(0, 24)}…`]),
+              ]),
         );
       }),
     ),
@@ -160,10 +165,11 @@ program
   .description('ask a customer for fields (and/or credential claims) with a purpose; they approve all, some or none')
   .option('--fields <list>', 'profile fields, comma-separated (e.g. name,email,address)', '')
   .option('--purpose <text>', 'why you need them (shown to the customer and kept in the consent record)')
+  .option('--purpose-code <term>', 'the purpose as a roster term (service-delivery, order-fulfilment, billing, support, legal-compliance, product-improvement, marketing); checked against the agreed terms')
   .option('--retention <duration>', 'how long you keep them, ISO 8601 (e.g. P1Y, P30D)')
   .option('--legal-basis <basis>', 'consent | contract | legal-obligation | vital-interest | public-interest | legitimate-interest', 'consent')
   .option('--credential <vct=claims>', 'a credential claim set, e.g. https://issuer.example/age=age_over_18 (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
-  .action((rel: string, options: { fields: string; purpose?: string; retention?: string; legalBasis: string; credential: string[] }) =>
+  .action((rel: string, options: { fields: string; purpose?: string; purposeCode?: string; retention?: string; legalBasis: string; credential: string[] }) =>
     run(globals, () =>
       withAgent(async (agent) => {
         if (!options.purpose) throw new ApiError('api.bad_request', '--purpose is required: the customer decides on it');
@@ -177,10 +183,41 @@ program
           fields: options.fields.split(',').map((f) => f.trim()).filter(Boolean),
           credentials,
           purpose: options.purpose,
+          ...(options.purposeCode ? { purposeCode: options.purposeCode as never } : {}),
           ...(options.retention ? { retention: options.retention } : {}),
           legalBasis: options.legalBasis as never,
         });
         output(globals(), result, () => `Request ${result.request.id} ${result.delivered ? 'delivered' : 'queued'}; the customer answers with \`kith approve\` or \`kith decline\`.`);
+      }),
+    ),
+  );
+
+program
+  .command('terms <rel>')
+  .description('the terms records with one customer: proffers, counters, the agreed one, history')
+  .action((rel: string) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationship = await agent.findRelationship(rel);
+        const history = await agent.termsHistory(relationship.id);
+        output(globals(), history, () =>
+          history.length === 0
+            ? 'No terms proffered.'
+            : table([['RECORD', 'AGREEMENT', 'BY', 'STATE', 'SINCE'], ...history.map((t) => [t.id.slice(0, 8), shortName(t.agreementId), t.proposedBy === 'person' ? 'customer' : 'company', t.state, formatTime(t.updatedAt)])]),
+        );
+      }),
+    ),
+  );
+
+program
+  .command('propose-terms <rel> <agreement>')
+  .description('propose a change of terms to a customer (her agent accepts it if it protects her at least as well, else she decides)')
+  .action((rel: string, agreement: string) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationship = await agent.findRelationship(rel);
+        const result = await agent.proposeTerms(relationship.id, agreement);
+        output(globals(), result, () => `Proposed (record ${result.recordId.slice(0, 8)}); ${result.delivered ? 'delivered' : 'queued until her agent takes it'}.`);
       }),
     ),
   );
@@ -210,5 +247,17 @@ program
       }),
     ),
   );
+
+function shortName(id: string): string {
+  return id.slice(id.lastIndexOf('/') + 1);
+}
+
+/** The agreed terms, or how the last negotiation ended. */
+function termsCell(history: TermsAgreementRow[]): string {
+  const agreed = history.find((t) => t.state === 'agreed');
+  if (agreed) return shortName(agreed.agreementId);
+  const last = history.at(-1);
+  return last ? `none (${last.state})` : '-';
+}
 
 await program.parseAsync(process.argv);

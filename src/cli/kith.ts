@@ -12,6 +12,7 @@ import { formatTime, output, readSecret, run, table, type GlobalOptions } from '
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerProfileCommands } from './commands/profile.js';
+import { registerTermsCommands } from './commands/terms.js';
 
 const program = new Command('kith')
   .description('Your own side of every customer relationship: the Kith personal agent')
@@ -34,9 +35,15 @@ async function withClient<T>(fn: (client: ApiClient) => Promise<T>): Promise<T> 
 function relationshipRows(relationships: RelationshipView[]): string {
   if (relationships.length === 0) return 'No relationships yet. Connect with: kith connect <invitation-url>';
   return table([
-    ['ID', 'COMPANY', 'STATE', 'CUSTOMER #', 'MESSAGES', 'HOLDS'],
-    ...relationships.map((r) => [r.id.slice(0, 8), r.company ?? '(pending)', r.state, r.customerRef ?? '-', String(r.messages), r.holds.map((h) => h.field ?? h.category).join(', ') || '-']),
+    ['ID', 'COMPANY', 'STATE', 'CUSTOMER #', 'TERMS', 'MESSAGES', 'HOLDS'],
+    ...relationships.map((r) => [r.id.slice(0, 8), r.company ?? '(pending)', r.state, r.customerRef ?? '-', termsCell(r), String(r.messages), r.holds.map((h) => h.field ?? h.category).join(', ') || '-']),
   ]);
+}
+
+function termsCell(r: RelationshipView): string {
+  const { terms } = r;
+  const agreed = terms.name ? `${terms.name}${terms.outcome === 'countered-accepted' ? ' (their counter)' : ''}` : terms.lastState ? `none (${terms.lastState})` : '-';
+  return terms.awaitingHer ? `${agreed}; answer waiting` : agreed;
 }
 
 function messageLines(messages: MessageView[]): string {
@@ -90,7 +97,7 @@ program
     run(globals, () =>
       withClient(async (client) => {
         const { relationship } = await client.call<{ relationship: RelationshipView }>('POST', '/api/connect', { invitation });
-        output(globals(), relationship, () => `${relationship.id}\nConnected to ${relationship.company ?? 'the company (awaiting its answer)'} as customer ${relationship.customerRef ?? '-'}; it knows only a pairwise DID.`);
+        output(globals(), relationship, () => `${relationship.id}\nConnected to ${relationship.company ?? 'the company (awaiting its answer)'} as customer ${relationship.customerRef ?? '-'}; it knows only a pairwise DID.\nTerms: ${termsCell(relationship)}`);
       }),
     ),
   );
@@ -262,6 +269,7 @@ program
 
 const context = { globals, withClient };
 registerDisclosureCommands(program, context);
+registerTermsCommands(program, context);
 registerProfileCommands(program, context);
 registerCredentialCommands(program, context);
 

@@ -13,6 +13,8 @@ export interface ExchangeOptions {
   thid?: string;
   /** A message id chosen by the caller (e.g. to bind a key-binding nonce to this very message). */
   id?: string;
+  /** Runs on the verified reply before its transaction: checks that need signatures or the network. */
+  before?: (reply: ReceivedMessage) => Promise<void>;
   /** Runs inside the transaction that records the reply, so its effects and the reply commit together. */
   within?: (reply: ReceivedMessage, relationship: RelationshipRecord) => void;
 }

@@ -24,6 +24,8 @@ import { createDisclosureFeature, type DisclosureFeature } from './disclosure/di
 import { AgentEvents } from './events.js';
 import { applyPersonalInbound } from './inbound.js';
 import { createProfileFeature, type ProfileFeature } from './profile/fanout.js';
+import { createTermsFeature, type TermsFeature } from './terms.js';
+import { loadRosterSet, type RosterSet } from '../protocol/terms/rosterSet.js';
 import { toMessageView, toRelationshipView, type MessageView, type ReceiptView, type RelationshipView } from './views.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
 import type { Vault } from './vault/vault.js';
@@ -42,6 +44,8 @@ export interface PersonalAgentOptions {
   fetch?: typeof fetch;
   /** How many companies a profile change is sent to at once. */
   fanoutConcurrency?: number;
+  /** The terms rosters she knows; default the bundled roster (loaded on first use). */
+  rosters?: RosterSet;
 }
 
 const DEFAULT_FANOUT_CONCURRENCY = 32;
@@ -58,6 +62,8 @@ export interface PersonalAgent {
   readonly events: AgentEvents;
   /** Requests from companies, her answers, and the consent records of both. */
   readonly disclosure: DisclosureFeature;
+  /** Her terms: defaults, proffers, the company's answers, her rule for counters, the records. */
+  readonly terms: TermsFeature;
   /** Her profile and the change-once-everywhere fan-out. */
   readonly profile: ProfileFeature;
   /** SD-JWT VCs others issued her. */
@@ -215,6 +221,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     const received = await receiveMessage(reply, receiveContext());
     // A reply continues our thread: its thid is our message's thread (or the message itself).
     if ((received.message.thid ?? '') !== (message.thid ?? message.id)) throw new MessageError('message.unexpected', 'Reply belongs to another thread');
+    await extras.before?.(received);
     const within = extras.within;
     applyPersonalInbound(received, vault, {
       now: clock.now(),
@@ -227,10 +234,12 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
 
   async function processPushed(packed: Uint8Array | string, expectedRelationshipId?: string): Promise<{ reply: string | undefined; received: ReceivedMessage }> {
     const received = await receiveMessage(packed, receiveContext());
+    const termsProffer = await terms.verifyInbound(received);
     const outcome = applyPersonalInbound(received, vault, {
       now: clock.now(),
       clockSkewMs,
       ...(expectedRelationshipId ? { expectedRelationshipId } : {}),
+      ...(termsProffer ? { termsProffer } : {}),
     });
     logger.info('message_received', { type: received.message.type, relationship: outcome.relationship.id });
     if (outcome.notify) events.emit(outcome.notify);
@@ -238,11 +247,15 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     let reply: string | undefined;
     if (outcome.reply) {
       const identity = identityOf(outcome.relationship);
-      const message = buildMessage({ type: outcome.reply.type, from: identity.did, to: received.senderDid, body: outcome.reply.body, thid: received.message.id }, clock);
+      // A problem report names the thread it is about (pthid); any other reply continues the thread.
+      const thread = outcome.reply.aboutThread ? { pthid: received.message.thid ?? received.message.id } : { thid: received.message.id };
+      const message = buildMessage({ type: outcome.reply.type, from: identity.did, to: received.senderDid, body: outcome.reply.body, ...thread }, clock);
       const target = await packFor(identity, received.senderDid, message);
       if (received.message.return_route === 'all') reply = target.packed;
       else void postEnvelope(target.endpoint, target.packed, transport).catch(() => undefined);
     }
+    // A company proffer waits for her rule, which may answer the company: not on this request.
+    if (termsProffer) void terms.settle(outcome.relationship).catch(() => undefined);
     return { reply, received };
   }
 
@@ -305,6 +318,14 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const disclosure = createDisclosureFeature(core);
   const profile = createProfileFeature(core, { retry, concurrency: options.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY });
   const credentials = createCredentialsFeature(core);
+  let rosters: Promise<RosterSet> | undefined;
+  const terms = createTermsFeature(core, {
+    rosters: () => {
+      rosters ??= options.rosters ? Promise.resolve(options.rosters) : loadRosterSet({ resolver });
+      rosters.catch(() => (rosters = undefined));
+      return rosters;
+    },
+  });
 
   const agent: PersonalAgent = {
     vault,
@@ -312,6 +333,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     disclosure,
     profile,
     credentials,
+    terms,
 
     async connect(text) {
       const invitation = parseInvitation(text);
@@ -319,7 +341,12 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
       if (!vendor.endpoint) throw new RelationshipError('invitation.invalid', 'The invitation’s DID has no DIDComm endpoint');
       const routeToken = newToken(16);
       const { identity } = createPeerIdentity(`${options.inboundBaseUrl().replace(/\/$/, '')}/didcomm/${routeToken}`);
-      const request = buildMessage({ type: Connect.request.type, from: identity.did, to: invitation.from, body: {}, pthid: invitation.id, returnRoute: 'all' }, clock);
+      // Her default terms, if she set any, travel with the request as her signed proffer.
+      const proffer = await terms.connectProffer(identity, invitation.from);
+      const request = buildMessage(
+        { type: Connect.request.type, from: identity.did, to: invitation.from, body: proffer ? { terms: { agreement: proffer } } : {}, pthid: invitation.id, returnRoute: 'all' },
+        clock,
+      );
       const packed = await packMessage({ message: request, signer: signingKeyOf(identity), recipients: [vendor.agreementKey], engine });
       // Nothing is written before the company answered: a failed connect leaves no trace.
       const { reply } = await postEnvelope(vendor.endpoint, packed, transport);
@@ -327,6 +354,8 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
       if (received && (received.message.type !== Connect.response.type || received.message.thid !== request.id)) {
         throw new MessageError('message.unexpected', 'The company did not answer with a connect response');
       }
+      // The company's answer to her terms is checked before anything is stored, like the rest.
+      const answer = received && proffer ? await terms.checkConnectAnswer(proffer, received.message.body['terms']) : undefined;
       const relationship = vault.transaction(() => {
         const record = vault.relationships.insert({
           myDid: identity.did,
@@ -341,9 +370,12 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
         vault.keys.insert({ relationshipId: record.id, purpose: 'authentication', ...identity.signing });
         vault.keys.insert({ relationshipId: record.id, purpose: 'keyAgreement', ...identity.agreement });
         if (received) applyPersonalInbound(received, vault, { now: clock.now(), clockSkewMs, expectedRelationshipId: record.id });
+        if (proffer && answer) terms.recordAnswer(record.id, proffer, answer);
         return vault.relationships.get(record.id) ?? record;
       });
-      logger.info('relationship_connected', { relationship: relationship.id, state: relationship.state });
+      logger.info('relationship_connected', { relationship: relationship.id, state: relationship.state, terms: answer?.decision ?? 'none' });
+      // A counter is judged by her rule now: accepted if at least as protective, else it waits for her.
+      if (answer?.decision === 'countered') await terms.settle(relationship);
       return toRelationshipView(relationship, vault);
     },
 

@@ -14,7 +14,11 @@ export type AgentEvent =
       attempts: number;
       code?: string;
     }
-  | { type: 'message.received'; relationshipId: string; messageType: string };
+  | { type: 'message.received'; relationshipId: string; messageType: string }
+  /** A terms record changed state; `decide` when it waits for her (a counter or a company proffer she must judge). */
+  | { type: 'terms.updated'; relationshipId: string; recordId: string; state: 'proffered' | 'countered' | 'agreed' | 'superseded' | 'rejected' | 'declined'; decide: boolean }
+  /** Her agent refused a disclosure request outside the agreed terms, naming the obligation. */
+  | { type: 'disclosure.refused'; relationshipId: string; obligation: string };
 
 export type AgentEventListener = (event: AgentEvent) => void;
 

@@ -1,8 +1,12 @@
-import { MessageError, RelationshipError } from '../core/errors.js';
+import { MessageError, RelationshipError, TermsError } from '../core/errors.js';
 import { seenUntil } from '../protocol/buildMessage.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import type { DiscloseRequestBody } from '../protocol/families/disclose.js';
-import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, TrustPing } from '../protocol/families/index.js';
+import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing } from '../protocol/families/index.js';
+import { checkWithinTerms } from '../protocol/terms/compare.js';
+import type { CheckedRecord } from '../protocol/terms/negotiate.js';
+import { obligationsSchema } from '../protocol/terms/roster.js';
+import { recordCompanyProffer } from './terms.js';
 import type { AgentEvent } from './events.js';
 import { consentRecordSchema, withEvent } from '../protocol/consentRecord.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
@@ -10,13 +14,45 @@ import type { Vault } from './vault/vault.js';
 
 export interface PersonalInboundOutcome {
   relationship: RelationshipRecord;
-  /** A reply the sender asked for (trust ping). */
-  reply?: { type: string; body: Record<string, unknown> };
+  /** A reply the sender asked for (trust ping), or a problem report (`aboutThread`: sent with pthid). */
+  reply?: { type: string; body: Record<string, unknown>; aboutThread?: boolean };
   /** Something the UI should hear about once the transaction committed. */
   notify?: AgentEvent;
 }
 
-type Handler = (received: ReceivedMessage, relationship: RelationshipRecord, vault: Vault, now: number) => Omit<PersonalInboundOutcome, 'relationship'> | void;
+interface HandlerContext {
+  now: number;
+  /** A company proffer, checked before the transaction (terms.verifyInbound). */
+  termsProffer?: CheckedRecord | undefined;
+}
+
+type Handler = (received: ReceivedMessage, relationship: RelationshipRecord, vault: Vault, context: HandlerContext) => Omit<PersonalInboundOutcome, 'relationship'> | void;
+
+/** The problem code for a disclosure request outside the agreed terms (docs/protocol/terms.md). */
+export const OUTSIDE_TERMS_PROBLEM = 'e.p.terms.outside-terms';
+
+/**
+ * A company may ask only within the terms both signed: the purpose (as a vocabulary term) and the
+ * retention. Returns the problem report refusing the request, or undefined when it is within them
+ * (or when no terms were agreed).
+ */
+function refusalOutsideTerms(body: DiscloseRequestBody, relationship: RelationshipRecord, vault: Vault): PersonalInboundOutcome['reply'] & { obligation: string } | undefined {
+  const current = vault.agreements.current(relationship.id);
+  if (!current) return undefined;
+  try {
+    checkWithinTerms(obligationsSchema.parse(current.obligations), { purpose: body.purpose_code ?? '', retention: body.retention });
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof TermsError)) throw error;
+    const obligation = String((error.details as { obligation?: unknown } | undefined)?.obligation ?? 'terms');
+    return {
+      type: ReportProblem.problemReport.type,
+      body: { code: OUTSIDE_TERMS_PROBLEM, comment: `Refused: outside the agreed terms ({1}). ${error.message}.`, args: [obligation, current.agreementId] },
+      aboutThread: true,
+      obligation,
+    };
+  }
+}
 
 function storeShown(received: ReceivedMessage, relationship: RelationshipRecord, vault: Vault, now: number): void {
   vault.messages.insert({
@@ -33,12 +69,12 @@ function storeShown(received: ReceivedMessage, relationship: RelationshipRecord,
 }
 
 const handlers: Record<string, Handler> = {
-  [BasicMessage.message.type]: (received, relationship, vault, now) => storeShown(received, relationship, vault, now),
-  [ReportProblem.problemReport.type]: (received, relationship, vault, now) => storeShown(received, relationship, vault, now),
+  [BasicMessage.message.type]: (received, relationship, vault, { now }) => storeShown(received, relationship, vault, now),
+  [ReportProblem.problemReport.type]: (received, relationship, vault, { now }) => storeShown(received, relationship, vault, now),
   [TrustPing.ping.type]: (received) =>
     received.message.body['response_requested'] === false ? undefined : { reply: { type: TrustPing.pingResponse.type, body: {} } },
   [TrustPing.pingResponse.type]: () => undefined,
-  [Connect.response.type]: (received, relationship, vault, now) => {
+  [Connect.response.type]: (received, relationship, vault, { now }) => {
     const body = received.message.body as { vendor: { name: string }; customer_ref: string };
     vault.relationships.update(relationship.id, { vendorName: body.vendor.name, customerRef: body.customer_ref });
     if (relationship.state === 'pending') vault.relationships.setState(relationship.id, 'active', now);
@@ -46,8 +82,14 @@ const handlers: Record<string, Handler> = {
   // Pickup replies carry no effect of their own; the pickup client reads their attachments.
   [Pickup.status.type]: () => undefined,
   [Pickup.delivery.type]: () => undefined,
-  [Disclose.request.type]: (received, relationship, vault, now) => {
+  [Disclose.request.type]: (received, relationship, vault, { now }) => {
     const body = received.message.body as DiscloseRequestBody;
+    // Outside the agreed terms: not stored, not shown as a request; the company hears why.
+    const refusal = refusalOutsideTerms(body, relationship, vault);
+    if (refusal) {
+      const { obligation, ...reply } = refusal;
+      return { reply, notify: { type: 'disclosure.refused', relationshipId: relationship.id, obligation } };
+    }
     // The same request again (pushed and picked up, or re-sent by the company) is kept once.
     if (vault.disclosureRequests.findByRequestId(relationship.id, body.request_id)) return undefined;
     const request = vault.disclosureRequests.insert({
@@ -69,8 +111,15 @@ const handlers: Record<string, Handler> = {
   // Acknowledgements come back on the response to her own message; their effects are applied by
   // the sender of that message, in the same transaction (see ExchangeOptions.within).
   [Disclose.ack.type]: () => undefined,
+  [Terms.ack.type]: () => undefined,
+  [Terms.response.type]: () => undefined,
+  [Terms.proffer.type]: (_received, relationship, vault, { termsProffer }) => {
+    if (!termsProffer) throw new MessageError('message.unexpected', 'Terms were not verified before they were applied');
+    const entry = recordCompanyProffer(vault, relationship, termsProffer);
+    return { notify: { type: 'terms.updated', relationshipId: relationship.id, recordId: entry.id, state: entry.state, decide: true } };
+  },
   [ProfileUpdate.ack.type]: () => undefined,
-  [Relationship.erasureReceipt.type]: (received, relationship, vault, now) => {
+  [Relationship.erasureReceipt.type]: (received, relationship, vault, { now }) => {
     vault.receipts.insert({ relationshipId: relationship.id, kind: 'erasure', jws: received.signedJws, body: received.message.body, createdAt: now });
     vault.keys.destroyForRelationship(relationship.id);
     vault.relationships.setState(relationship.id, 'cut_off', now);
@@ -94,7 +143,7 @@ const handlers: Record<string, Handler> = {
 export function applyPersonalInbound(
   received: ReceivedMessage,
   vault: Vault,
-  options: { now: number; clockSkewMs: number; expectedRelationshipId?: string; within?: (relationship: RelationshipRecord) => void },
+  options: { now: number; clockSkewMs: number; expectedRelationshipId?: string; within?: (relationship: RelationshipRecord) => void; termsProffer?: CheckedRecord },
 ): PersonalInboundOutcome {
   const handler = handlers[received.message.type];
   if (!handler) {
@@ -112,7 +161,7 @@ export function applyPersonalInbound(
     if (!vault.seen.record(received.message.id, seenUntil(received.message, options.now, options.clockSkewMs))) {
       throw new MessageError('message.replayed', 'Message id was already received', { details: { id: received.message.id } });
     }
-    const outcome = { relationship, ...(handler(received, relationship, vault, options.now) ?? {}) };
+    const outcome = { relationship, ...(handler(received, relationship, vault, { now: options.now, termsProffer: options.termsProffer }) ?? {}) };
     options.within?.(relationship);
     return outcome;
   });

@@ -19,6 +19,20 @@ export interface HeldItem {
   since?: number;
 }
 
+/** The terms in force with a company (IEEE 7012 agreement both signed), and what waits for her. */
+export interface TermsSummary {
+  /** The agreement in force (URI) and its short name, or null when none was agreed. */
+  agreementId: string | null;
+  name: string | null;
+  outcome: 'accepted' | 'countered-accepted' | null;
+  recordId: string | null;
+  since: number | null;
+  /** The last negotiation's state when nothing is in force (e.g. rejected), else null. */
+  lastState: string | null;
+  /** A counter or company proffer waits for her answer. */
+  awaitingHer: boolean;
+}
+
 /** A relationship as the CLI, API and UI show it. */
 export interface RelationshipView {
   id: string;
@@ -32,6 +46,7 @@ export interface RelationshipView {
   messages: number;
   queued: number;
   holds: HeldItem[];
+  terms: TermsSummary;
 }
 
 export interface MessageView {
@@ -89,6 +104,23 @@ export function toRelationshipView(record: RelationshipRecord, vault: Vault): Re
     messages,
     queued: vault.outbox.countPending(record.id),
     holds,
+    terms: termsSummary(record.id, vault),
+  };
+}
+
+function termsSummary(relationshipId: string, vault: Vault): TermsSummary {
+  const history = vault.agreements.list(relationshipId);
+  const current = history.find((entry) => entry.state === 'agreed');
+  const record = (current?.signed as { record?: { outcome?: unknown } } | null | undefined)?.record;
+  const outcome = record?.outcome === 'accepted' || record?.outcome === 'countered-accepted' ? record.outcome : null;
+  return {
+    agreementId: current?.agreementId ?? null,
+    name: current ? current.agreementId.slice(current.agreementId.lastIndexOf('/') + 1) : null,
+    outcome,
+    recordId: current?.id ?? null,
+    since: current?.updatedAt ?? null,
+    lastState: current ? null : (history.at(-1)?.state ?? null),
+    awaitingHer: history.some((entry) => entry.proposedBy === 'company' && entry.state === 'proffered'),
   };
 }
 

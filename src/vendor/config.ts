@@ -3,7 +3,23 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { describeZodIssues, tryParseJson } from '../core/json.js';
 import { claimNameSchema, credentialRequestSchema, legalBasisSchema, retentionSchema } from '../protocol/families/disclose.js';
+import { purposeSchema } from '../protocol/terms/roster.js';
 import { CONNECTOR_NAMES } from './connectors/index.js';
+
+/** How the company answers the terms she proffers (IEEE 7012): automatically, by this list. */
+export const termsPolicySchema = z
+  .object({
+    /** Agreement ids (or their last segment, e.g. "service-only") it accepts as proffered. */
+    accept: z.array(z.string().min(1).max(2000)).max(100).default([]),
+    /** The one alternative it counters with when it does not accept; absent: it rejects instead. */
+    preferred: z.string().min(1).max(2000).nullable().default(null),
+    /** Further signed roster files (paths) besides the bundled one. */
+    rosterFiles: z.array(z.string().min(1)).max(20).default([]),
+    /** Publisher DIDs trusted for those files; default the bundled roster's publisher. */
+    rosterPublishers: z.array(z.string().min(1).max(4096)).max(20).optional(),
+  })
+  .strict();
+export type TermsPolicyConfig = z.infer<typeof termsPolicySchema>;
 
 /** What a company asks for: fields of her profile and/or claims of credentials others issued her. */
 export const disclosureAskSchema = z
@@ -11,6 +27,8 @@ export const disclosureAskSchema = z
     fields: z.array(claimNameSchema).max(50).default([]),
     credentials: z.array(credentialRequestSchema).max(10).default([]),
     purpose: z.string().min(1).max(500),
+    /** The purpose as a term of the roster's vocabulary (service-delivery, billing, ...): checked against the agreed terms. */
+    purposeCode: purposeSchema.optional(),
     retention: retentionSchema.optional(),
     legalBasis: legalBasisSchema.default('consent'),
     termsRef: z.string().min(1).max(2000).optional(),
@@ -33,6 +51,8 @@ export const vendorPolicySchema = z
     trustedIssuers: z.array(z.string().min(1).max(4096)).max(100).default([]),
     /** Company systems told about disclosures and updates, by name (see vendor/connectors/index.ts). */
     connectors: z.array(z.enum(CONNECTOR_NAMES)).max(20).default(['logging']),
+    /** Which proffered terms it accepts, and its counter; without it every proffer is rejected. */
+    terms: termsPolicySchema.default({ accept: [], preferred: null, rosterFiles: [] }),
   })
   .strict();
 export type VendorPolicy = z.infer<typeof vendorPolicySchema>;

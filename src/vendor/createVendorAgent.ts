@@ -1,6 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { systemClock, type Clock } from '../core/clock.js';
-import { ApiError, RelationshipError } from '../core/errors.js';
+import { ApiError, RelationshipError, TermsError } from '../core/errors.js';
 import { describeZodIssues } from '../core/json.js';
 import { newId } from '../core/ids.js';
 import { silentLogger, type Logger } from '../core/log.js';
@@ -14,7 +14,10 @@ import type { EnvelopeEngine } from '../protocol/envelope/engine.js';
 import { fastEngine } from '../protocol/envelope/fastEngine.js';
 import { packMessage } from '../protocol/envelope/pack.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage, type ReceiveContext } from '../protocol/envelope/receive.js';
-import { BasicMessage, Connect, Disclose, Relationship, createMessageRegistry } from '../protocol/families/index.js';
+import { BasicMessage, Connect, Disclose, Relationship, Terms, createMessageRegistry } from '../protocol/families/index.js';
+import type { TermsPolicy } from '../protocol/terms/negotiate.js';
+import { loadRosterSet, type RosterSet } from '../protocol/terms/rosterSet.js';
+import { checkAskWithinTerms, companyProffer, verifyTerms, type VendorTermsDeps } from './terms.js';
 import { KITH_CONNECT_GOAL_CODE, OOB_INVITATION_TYPE, invitationUrl, type Invitation } from '../protocol/families/outOfBand.js';
 import { randomBytes } from 'node:crypto';
 import { disclosureAskSchema, type DisclosureAsk, type VendorPolicy } from './config.js';
@@ -23,7 +26,7 @@ import { ConnectorDispatcher } from './connectors/dispatcher.js';
 import { verifyDisclosure, type DisclosureDeps } from './disclosure.js';
 import { DEFAULT_RETRY, OutboxDelivery, type RetryPolicy } from './delivery.js';
 import { applyInbound, type Reply } from './inbound.js';
-import type { ConnectorEvent, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, VendorRelationship, VendorStore } from './store/types.js';
+import type { ConnectorEvent, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, VendorRelationship, VendorStore } from './store/types.js';
 
 export interface VendorAgentOptions {
   name: string;
@@ -42,6 +45,22 @@ export interface VendorAgentOptions {
   fetch?: typeof fetch;
   /** Company systems told about disclosures and updates; default: the policy's `connectors`. */
   connectors?: Connector[];
+  /** The terms rosters it knows; default the bundled roster plus the policy's `terms.rosterFiles`. */
+  rosters?: RosterSet;
+}
+
+/** What the company publishes about its terms at /.well-known/kith-terms (docs/protocol/terms.md). */
+export interface PublishedTerms {
+  rosters: { id: string; version: number; publisher: string }[];
+  /** Agreement ids it accepts as proffered. */
+  accept: string[];
+  /** The alternative it counters with, or null: it rejects what it does not accept. */
+  preferred: string | null;
+  rule: string;
+}
+
+export interface TermsProposalResult extends SendResult {
+  recordId: string;
 }
 
 export interface InboundResult {
@@ -97,6 +116,15 @@ export interface VendorAgent {
   dispatchEvents(): Promise<number>;
   /** The connector events (dispatched or not), all or one relationship's, oldest first. */
   events(relationshipId?: string): Promise<ConnectorEvent[]>;
+  /** Its terms policy, agreement names resolved. @throws TermsError if the policy names an agreement no roster has */
+  publishedTerms(): Promise<PublishedTerms>;
+  /** Every terms record of the relationship (proffers, counters, the agreed one, superseded ones), oldest first. */
+  termsHistory(relationshipId: string): Promise<TermsAgreementRow[]>;
+  /**
+   * The company proposes a change of terms: a proffer signed by it, queued like any message.
+   * @throws TermsError terms.unknown_agreement; RelationshipError for unknown/cut-off
+   */
+  proposeTerms(relationshipId: string, agreement: string): Promise<TermsProposalResult>;
 }
 
 /** A UUID-shaped id derived from the vendor's DID. */
@@ -125,6 +153,29 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     vendorDid: identity.did,
     vendorName: options.name,
     trustedIssuers: options.policy.trustedIssuers,
+    now: () => clock.now(),
+  };
+
+  let termsSetup: Promise<{ rosters: RosterSet; policy: TermsPolicy }> | undefined;
+  async function loadTermsSetup(): Promise<{ rosters: RosterSet; policy: TermsPolicy }> {
+    const configured = options.policy.terms;
+    const rosters =
+      options.rosters ??
+      (await loadRosterSet({ files: configured.rosterFiles, resolver, ...(configured.rosterPublishers ? { publishers: configured.rosterPublishers } : {}) }));
+    const idOf = (reference: string): string => rosters.agreement(reference).agreement.id;
+    return { rosters, policy: { accept: configured.accept.map(idOf), preferred: configured.preferred === null ? null : idOf(configured.preferred) } };
+  }
+  const termsDeps: VendorTermsDeps = {
+    setup: () => {
+      termsSetup ??= loadTermsSetup().catch((error: unknown) => {
+        termsSetup = undefined;
+        throw error;
+      });
+      return termsSetup;
+    },
+    resolver,
+    vendorDid: identity.did,
+    signer: signingKey,
     now: () => clock.now(),
   };
 
@@ -180,6 +231,9 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     const parsed = disclosureAskSchema.safeParse(input);
     if (!parsed.success) throw new ApiError('api.bad_request', `Invalid disclosure request: ${describeZodIssues(parsed.error).join('; ')}`);
     const ask = parsed.data;
+    // The company refuses to ask outside what it agreed to (her agent would refuse it anyway).
+    const terms = await store.currentTermsAgreement(relationship.id);
+    checkAskWithinTerms(terms, { purpose: ask.purposeCode ?? '', retention: ask.retention ?? null });
     const now = clock.now();
     const requestId = newId();
     const body = {
@@ -188,9 +242,10 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
       fields: ask.fields,
       credentials: ask.credentials,
       purpose: ask.purpose,
+      purpose_code: ask.purposeCode ?? null,
       retention: ask.retention ?? null,
       legal_basis: ask.legalBasis,
-      terms_ref: ask.termsRef ?? null,
+      terms_ref: ask.termsRef ?? terms?.agreementId ?? null,
     };
     const { id, packed } = await pack(relationship.theirDid, { type: Disclose.request.type, body });
     const request: DisclosureRequest = {
@@ -214,6 +269,24 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     });
     logger.info('disclosure_requested', { relationship: relationship.id, fields: body.fields.length, credentials: body.credentials.length });
     return { request, messageId: id, delivered: false };
+  }
+
+  /**
+   * The policy's first request, once the terms are settled: not while our counter waits for her
+   * (it goes when she answers it), never twice, and not if it falls outside what she agreed to.
+   */
+  async function requestOnConnect(relationship: VendorRelationship): Promise<void> {
+    const ask = options.policy.requestOnConnect;
+    if (!ask) return;
+    const history = await store.listTermsAgreements(relationship.id);
+    if (history.some((row) => row.state === 'proffered')) return;
+    if ((await store.listDisclosureRequests(relationship.id)).length > 0) return;
+    try {
+      await queueDisclosureRequest(relationship, ask);
+    } catch (error) {
+      if (!(error instanceof TermsError)) throw error;
+      logger.warn('request_on_connect_outside_terms', { relationship: relationship.id, code: error.code });
+    }
   }
 
   async function deliverQueued(relationship: VendorRelationship): Promise<number> {
@@ -243,11 +316,13 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
 
     async receive(packed) {
       const received = await receiveMessage(packed, receiveContext);
-      // Presentations are verified before the transaction: nothing is stored unless all holds.
+      // Presentations and terms are verified before the transaction: nothing is stored unless all holds.
       const verified = await verifyDisclosure(received, disclosureDeps);
+      const terms = await verifyTerms(received, store, termsDeps);
       const outcome = await applyInbound(received, {
         disclosure: disclosureDeps,
         verified,
+        terms,
         store,
         vendorName: options.name,
         acceptConnections: options.policy.acceptConnections,
@@ -268,11 +343,9 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
         // Queued, not pushed: her agent is still waiting for the connect response on this request.
         await queueBasicMessage(outcome.relationship, options.policy.welcomeMessage);
       }
-      if (outcome.relationship && received.message.type === Connect.request.type && options.policy.requestOnConnect) {
-        const existing = await store.listDisclosureRequests(outcome.relationship.id);
-        // A retried connect must not ask twice.
-        if (existing.length === 0) await queueDisclosureRequest(outcome.relationship, options.policy.requestOnConnect);
-      }
+      const settlesTerms = received.message.type === Terms.accept.type || received.message.type === Terms.decline.type;
+      if (outcome.relationship && (received.message.type === Connect.request.type || settlesTerms)) await requestOnConnect(outcome.relationship);
+      if (outcome.relationship && settlesTerms && outcome.relationship.state === 'active') await deliverQueued(outcome.relationship);
       if (outcome.flushOutbox && outcome.relationship) await deliverQueued({ ...outcome.relationship, state: 'active' });
       return { reply };
     },
@@ -319,6 +392,49 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
         store.listDisclosureRequests(relationshipId),
       ]);
       return { relationship, fields, profileVersion, consentRecords, requests };
+    },
+
+    async publishedTerms() {
+      const { rosters, policy } = await termsDeps.setup();
+      return {
+        rosters: rosters.list().map((r) => ({ id: r.id, version: r.version, publisher: r.publisher })),
+        accept: [...policy.accept],
+        preferred: policy.preferred,
+        rule: policy.preferred === null ? 'accept the listed agreements; reject any other' : 'accept the listed agreements; otherwise counter once with the preferred one',
+      };
+    },
+
+    termsHistory: (relationshipId) => store.listTermsAgreements(relationshipId),
+
+    async proposeTerms(relationshipId, reference) {
+      const relationship = await store.getRelationship(relationshipId);
+      if (!relationship) throw new RelationshipError('relationship.unknown', 'No such relationship');
+      if (relationship.state === 'cut_off') throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');
+      const { rosters } = await termsDeps.setup();
+      const chosen = rosters.agreement(reference);
+      const current = await store.currentTermsAgreement(relationship.id);
+      const signed = companyProffer({ checked: chosen, relationship, current, deps: termsDeps });
+      const { id, packed } = await pack(relationship.theirDid, { type: Terms.proffer.type, body: { agreement: signed } });
+      const now = clock.now();
+      await store.transaction(async (tx) => {
+        await tx.createTermsAgreement({
+          id: signed.record.id,
+          relationshipId: relationship.id,
+          proposedBy: 'company',
+          agreementId: chosen.agreement.id,
+          state: 'proffered',
+          threadId: signed.record.id,
+          signed,
+          obligations: chosen.agreement.obligations,
+          reason: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await enqueue(relationship, id, packed, tx);
+      });
+      logger.info('terms_proposed', { relationship: relationship.id });
+      const delivered = relationship.state === 'active' ? (await deliverQueued(relationship)) > 0 : false;
+      return { recordId: signed.record.id, messageId: id, delivered };
     },
 
     dispatchEvents: () => dispatcher.dispatchDue(),

@@ -2,8 +2,9 @@ import { newId } from '../core/ids.js';
 import { MessageError, RelationshipError, StoreError } from '../core/errors.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import { seenUntil } from '../protocol/buildMessage.js';
-import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, TrustPing } from '../protocol/families/index.js';
+import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing } from '../protocol/families/index.js';
 import { applyDisclosure, type DisclosureDeps, type VerifiedDisclosure } from './disclosure.js';
+import { applyAnswer, applyProffer, type VerifiedTerms } from './terms.js';
 import type { VendorRelationship, VendorStore } from './store/types.js';
 
 /** What a handler asks the agent to send back: on the same HTTP response or, if not asked for, later. */
@@ -30,7 +31,12 @@ export interface InboundDeps {
   disclosure: DisclosureDeps;
   /** What verifyDisclosure checked before the transaction, for the message types it covers. */
   verified?: VerifiedDisclosure | undefined;
+  /** What verifyTerms checked before the transaction (connect with a proffer, terms messages). */
+  terms?: VerifiedTerms | undefined;
 }
+
+/** The problem code her agent sends for a disclosure request outside the agreed terms. */
+export const OUTSIDE_TERMS_PROBLEM = 'e.p.terms.outside-terms';
 
 type Handler = (received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps) => Promise<Omit<InboundOutcome, 'relationship'>>;
 
@@ -124,7 +130,23 @@ const handlers: Record<string, Handler> = {
     };
   },
 
-  [ReportProblem.problemReport.type]: async () => ({}),
+  // Her agent refused a disclosure request as outside the agreed terms: the request is over.
+  [ReportProblem.problemReport.type]: async (received, relationship, tx, deps) => {
+    const { pthid } = received.message;
+    if (received.message.body['code'] !== OUTSIDE_TERMS_PROBLEM || pthid === undefined) return {};
+    const request = (await tx.listDisclosureRequests(relationship.id)).find((r) => r.messageId === pthid && r.state === 'pending');
+    if (request) await tx.settleDisclosureRequest(request.id, 'declined', deps.now());
+    return {};
+  },
+
+  [Terms.proffer.type]: async (_received, relationship, tx, deps) => {
+    const verified = deps.terms;
+    if (verified?.kind !== 'proffer') throw new MessageError('message.unexpected', 'Terms were not verified before they were applied');
+    return { reply: { type: Terms.response.type, body: await applyProffer(verified, relationship, tx, deps.now()) } };
+  },
+  [Terms.accept.type]: answerTerms,
+  [Terms.decline.type]: answerTerms,
+  [Terms.response.type]: answerTerms,
 
   [Disclose.present.type]: answerWithDisclosure,
   [Disclose.decline.type]: answerWithDisclosure,
@@ -134,6 +156,13 @@ const handlers: Record<string, Handler> = {
 async function answerWithDisclosure(received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps): Promise<Omit<InboundOutcome, 'relationship'>> {
   if (!deps.verified) throw new MessageError('message.unexpected', 'Disclosure was not verified before it was applied');
   return { reply: await applyDisclosure(deps.verified, received, relationship, tx, deps.disclosure) };
+}
+
+async function answerTerms(_received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps): Promise<Omit<InboundOutcome, 'relationship'>> {
+  const verified = deps.terms;
+  if (verified === undefined || verified.kind === 'proffer') throw new MessageError('message.unexpected', 'Terms were not verified before they were applied');
+  const reply = await applyAnswer(verified, relationship, tx, deps.now());
+  return reply ? { reply } : {};
 }
 
 async function connect(received: ReceivedMessage, tx: VendorStore, deps: InboundDeps): Promise<InboundOutcome> {
@@ -150,9 +179,10 @@ async function connect(received: ReceivedMessage, tx: VendorStore, deps: Inbound
     relationship = { id: newId(), theirDid: received.senderDid, customerRef: deps.newCustomerRef(), state: 'active', createdAt: now, updatedAt: now };
     await tx.createRelationship(relationship);
   }
+  const terms = deps.terms?.kind === 'proffer' ? await applyProffer(deps.terms, relationship, tx, deps.now()) : undefined;
   return {
     relationship,
-    reply: { type: Connect.response.type, body: { vendor: { name: deps.vendorName }, customer_ref: relationship.customerRef } },
+    reply: { type: Connect.response.type, body: { vendor: { name: deps.vendorName }, customer_ref: relationship.customerRef, ...(terms ? { terms } : {}) } },
   };
 }
 

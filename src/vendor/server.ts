@@ -34,6 +34,8 @@ export async function startVendorServer(home: VendorHome, options: VendorServerO
     maxMessageBytes: config.maxMessageBytes,
     clockSkewMs: config.clockSkewSeconds * 1000,
   });
+  // A policy naming an agreement no roster has must stop the start, not the first connection.
+  await agent.publishedTerms();
   const app = createVendorApp({
     agent,
     adminToken: home.adminToken,

@@ -93,6 +93,13 @@ describe('npm start (the demo)', () => {
     expect(relationships).toHaveLength(3);
     expect(relationships.map((r) => r.company).sort()).toEqual([...DEMO_COMPANIES].sort());
     expect(relationships.every((r) => r.state === 'active')).toBe(true);
+    // One of each terms outcome: accepted as proffered, a stricter counter her rule accepted, rejected.
+    const terms = Object.fromEntries(relationships.map((r) => [r.company, [r.terms.name, r.terms.outcome, r.terms.lastState]]));
+    expect(terms).toEqual({
+      'Acme Outfitters': ['intent-only-contact', 'accepted', null],
+      'Bluebird Books': ['service-only', 'countered-accepted', null],
+      'Northwind Energy': [null, null, 'rejected'],
+    });
     for (const port of ports) expect(await isListening(port), `port ${port} listens`).toBe(true);
 
     // Its four servers are child processes (where /proc lets us see them).

@@ -140,6 +140,22 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   });
   app.post('/api/profile/deliver', async (c) => c.json(await agent.profile.deliver()));
 
+  app.get('/api/terms', async (c) => c.json(await agent.terms.roster()));
+  app.put('/api/terms/default', async (c) => {
+    const { agreement } = await jsonBody(c, z.object({ agreement: z.string().min(1).max(2000).nullable() }).strict());
+    return c.json({ default: await agent.terms.setDefault(agreement) });
+  });
+  app.get('/api/relationships/:ref/terms', (c) => c.json({ terms: agent.terms.history(c.req.param('ref')) }));
+  app.post('/api/relationships/:ref/terms', async (c) => {
+    const { agreement } = await jsonBody(c, z.object({ agreement: z.string().min(1).max(2000) }).strict());
+    return c.json({ terms: await agent.terms.proffer(c.req.param('ref'), agreement) });
+  });
+  app.post('/api/relationships/:ref/terms/accept', async (c) => c.json({ terms: await agent.terms.accept(c.req.param('ref')) }));
+  app.post('/api/relationships/:ref/terms/reject', async (c) => {
+    const { reason } = await jsonBody(c, z.object({ reason: z.string().max(2000).optional() }).strict());
+    return c.json({ terms: await agent.terms.reject(c.req.param('ref'), reason) });
+  });
+
   app.get('/api/credentials', async (c) => c.json({ credentials: await agent.credentials.list() }));
   app.post('/api/credentials/keys', (c) => c.json(agent.credentials.newHolderKey(), 201));
   app.post('/api/credentials', async (c) => {

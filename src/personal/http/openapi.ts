@@ -56,6 +56,32 @@ export const personalOpenApi = {
         responses: { '200': { description: '{ request, consentRecordId, fields: [] }' }, '404': error, '409': error },
       },
     },
+    '/api/terms': { get: { summary: 'The terms rosters she holds (agreements with their obligations) and her default terms', responses: { '200': { description: '{ rosters, default }' } } } },
+    '/api/terms/default': {
+      put: {
+        summary: 'Set her default terms (an agreement id or short name; null clears them): proffered on every new connection',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { agreement: { type: ['string', 'null'] } }, required: ['agreement'] } } } },
+        responses: { '200': { description: '{ default }' }, '400': error, '404': error },
+      },
+    },
+    '/api/relationships/{ref}/terms': {
+      get: { summary: 'Every terms record with this company (proffers, counters, agreed, superseded), oldest first', parameters: [ref], responses: { '200': { description: '{ terms }' }, '404': error } },
+      post: {
+        summary: 'Proffer new terms to this company (a change of terms); answered at once: accepted, countered or rejected',
+        parameters: [ref],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { agreement: { type: 'string' } }, required: ['agreement'] } } } },
+        responses: { '200': { description: '{ terms }' }, '400': error, '404': error, '409': error, '502': error },
+      },
+    },
+    '/api/relationships/{ref}/terms/accept': { post: { summary: 'Accept the counter or company proffer waiting for her', parameters: [ref], responses: { '200': { description: '{ terms }' }, '400': error, '404': error } } },
+    '/api/relationships/{ref}/terms/reject': {
+      post: {
+        summary: 'Decline the counter, or reject the company proffer, waiting for her',
+        parameters: [ref],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string' } } } } } },
+        responses: { '200': { description: '{ terms }' }, '400': error, '404': error },
+      },
+    },
     '/api/consents': { get: { summary: 'Consent records (ISO/IEC TS 27560 shape); relationship=<ref> to filter', responses: { '200': { description: '{ consents }' } } } },
     '/api/profile': {
       get: { summary: 'Her profile: fields, version, and which companies hold each field', responses: { '200': { description: '{ version, fields }' } } },

@@ -14,6 +14,7 @@ import {
   sealExport,
   type ExportDocument,
   type ExportDocumentV1,
+  type ExportDocumentV2,
 } from './export.js';
 import { Vault } from './vault.js';
 
@@ -82,7 +83,21 @@ function populate(v: Vault): void {
   v.disclosed.upsert({ ...disclosed, relationshipId: a.id, field: 'age_over_18', value: true, version: 1, source: 'credential', issuer: 'did:web:issuer.example' });
   const holder = v.keys.insertHolderKey(generateKeyPair('Ed25519'));
   v.credentials.insert({ sdJwt: 'eyJ.eyJ.sig~WyJzIiwiYWdlX292ZXJfMTgiLHRydWVd~', issuer: 'did:web:issuer.example', vct: 'urn:example:age', claims: ['age_over_18'], holderKeyId: holder.id });
+
+  // Schema version 3: terms agreements (one superseded, one in force, one open proffer).
+  clock.advance(1000);
+  const terms = { relationshipId: a.id, proposedBy: 'person' as const, agreementId: 'https://kith.example/terms/agreements/service-only', reason: null };
+  v.agreements.insert({ ...terms, id: AGREEMENT_IDS[0], state: 'agreed', threadId: 'thread-1', signed: signedDoc(AGREEMENT_IDS[0]), obligations: { retention: 'P30D' } });
+  clock.advance(1000);
+  v.agreements.supersedeCurrent(a.id);
+  v.agreements.update(AGREEMENT_IDS[0], { state: 'superseded', reason: 'changed terms' });
+  v.agreements.insert({ ...terms, id: AGREEMENT_IDS[1], state: 'proffered', threadId: 'thread-2', signed: null, obligations: { retention: 'P7D' } });
+  v.agreements.update(AGREEMENT_IDS[1], { state: 'agreed', signed: signedDoc(AGREEMENT_IDS[1]) });
+  v.agreements.insert({ ...terms, id: AGREEMENT_IDS[2], relationshipId: b.id, proposedBy: 'company', state: 'declined', threadId: 'thread-3', signed: null, obligations: {}, reason: 'no thanks' });
 }
+
+const AGREEMENT_IDS = ['00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000a3'] as const;
+const signedDoc = (id: string) => ({ record: { type: 'kith-agreement-record/1.0', id }, signatures: [{ by: 'person', kid: 'did:peer:2.a#key-1', jws: 'e30..c2ln' }] });
 
 const CONSENT_ID = '00000000-0000-4000-8000-0000000000c1';
 
@@ -101,9 +116,9 @@ function requestInput(relationshipId: string, requestId: string) {
   };
 }
 
-/** Seals a version 1 document as Kith did then (sealExport only writes the current version). */
-async function sealV1(v1: ExportDocumentV1): Promise<string> {
-  const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(v1)))
+/** Seals an older document as Kith did then (sealExport only writes the current version). */
+async function sealOld(old: ExportDocumentV1 | ExportDocumentV2): Promise<string> {
+  const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(old)))
     .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
     .addRecipient(new TextEncoder().encode(PASS))
     .setKeyManagementParameters({ p2c: 1000 })
@@ -113,8 +128,14 @@ async function sealV1(v1: ExportDocumentV1): Promise<string> {
 
 /** The same vault as a version 1 export (as Kith wrote before schema version 2). */
 function asVersion1(doc: ExportDocument): ExportDocumentV1 {
-  const { profile: _p, deliveries: _d, disclosureRequests: _r, consentRecords: _c, disclosedFields: _f, credentials: _k, ...rest } = doc;
+  const { profile: _p, deliveries: _d, disclosureRequests: _r, consentRecords: _c, disclosedFields: _f, credentials: _k, ...rest } = asVersion2(doc);
   return { ...rest, version: 1 };
+}
+
+/** The same vault as a version 2 export (as Kith wrote before schema version 3). */
+function asVersion2(doc: ExportDocument): ExportDocumentV2 {
+  const { agreements: _a, ...rest } = doc;
+  return { ...rest, version: 2 };
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -139,7 +160,7 @@ function withoutTime(doc: ExportDocument): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 2, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 3, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -169,6 +190,19 @@ describe('exporting', () => {
     ]);
     expect(doc.credentials).toHaveLength(1);
     expect(doc.keys.find((k) => k.id === doc.credentials[0]?.holderKeyId)).toMatchObject({ relationshipId: null });
+  });
+
+  it('exports every terms agreement, oldest first, with its state, thread, documents, reason and times', () => {
+    const doc = exportVault(vault);
+    const [a, b] = doc.relationships;
+    expect(doc.agreements.map((x) => [x.id, x.relationshipId, x.proposedBy, x.state, x.threadId, x.reason])).toEqual([
+      [AGREEMENT_IDS[0], a?.id, 'person', 'superseded', 'thread-1', 'changed terms'],
+      [AGREEMENT_IDS[1], a?.id, 'person', 'agreed', 'thread-2', null],
+      [AGREEMENT_IDS[2], b?.id, 'company', 'declined', 'thread-3', 'no thanks'],
+    ]);
+    expect(doc.agreements[0]).toMatchObject({ signed: signedDoc(AGREEMENT_IDS[0]), obligations: { retention: 'P30D' } });
+    expect(doc.agreements[1]).toMatchObject({ signed: signedDoc(AGREEMENT_IDS[1]), obligations: { retention: 'P7D' } });
+    expect(doc.agreements[0]!.updatedAt).toBeGreaterThan(doc.agreements[0]!.createdAt);
   });
 
   it('encrypts by default as a General JSON JWE with PBES2 and our content type', async () => {
@@ -212,6 +246,9 @@ describe('importing', () => {
     const [credential] = doc.credentials;
     expect(restored.credentials.get(credential?.id ?? '')).toEqual(credential);
     expect(restored.keys.listHolderKeys().map((k) => k.id)).toEqual([credential?.holderKeyId]);
+    expect(restored.agreements.all()).toEqual(doc.agreements);
+    expect(restored.agreements.current(a?.id ?? '')).toEqual(doc.agreements[1]);
+    expect(restored.agreements.byThread(a?.id ?? '', 'thread-1')).toEqual([doc.agreements[0]]);
     // Versions continue after the restored ones.
     expect(restored.profile.applyChange({ name: 'Ada L.' })).toBe(3);
     restored.close();
@@ -224,23 +261,42 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 2,
+      version: 3,
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
       consentRecords: [],
       disclosedFields: [],
       credentials: [],
+      agreements: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
     restored.close();
-    expect(await openExport(await sealV1(v1), PASS)).toEqual(opened);
+    expect(await openExport(await sealOld(v1), PASS)).toEqual(opened);
     // importVault takes the old document directly too.
     rmSync(target());
     const direct = importVault(target(), 'new vault pass', v1, FAST);
     expect(direct.relationships.list()).toEqual(doc.relationships);
     expect(direct.profile.currentVersion()).toBe(0);
+    direct.close();
+  });
+
+  it('still reads and restores a version 2 export (plain or encrypted), without agreements', async () => {
+    const doc = exportVault(vault);
+    const v2 = asVersion2(doc);
+    const opened = await openExport(JSON.stringify(v2), '');
+    expect(opened).toEqual({ ...v2, version: 3, agreements: [] });
+    expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
+    const restored = importVault(target(), 'new vault pass', opened, FAST);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    restored.close();
+    // importVault takes the old document directly too.
+    rmSync(target());
+    const direct = importVault(target(), 'new vault pass', v2, FAST);
+    expect(direct.consents.list()).toEqual(doc.consentRecords);
+    expect(direct.profile.currentVersion()).toBe(2);
+    expect(direct.agreements.all()).toEqual([]);
     direct.close();
   });
 
@@ -290,6 +346,10 @@ describe('importing', () => {
       ['a profile change twice', (d) => ({ ...d, profile: { ...d.profile, changes: [...d.profile.changes, d.profile.changes[0]!] } })],
       ['a removed (null) profile field', (d) => ({ ...d, profile: { ...d.profile, fields: [{ ...d.profile.fields[0]!, value: null }] } })],
       ['an unknown delivery state', (d) => ({ ...d, deliveries: d.deliveries.map((x) => ({ ...x, state: 'lost' as 'failed' })) })],
+      ['an agreement of a missing relationship', (d) => ({ ...d, agreements: d.agreements.map((x, i) => (i === 2 ? { ...x, relationshipId: MISSING } : x)) })],
+      ['two agreements in force with one company', (d) => ({ ...d, agreements: d.agreements.map((x, i) => (i === 0 ? { ...x, state: 'agreed' as const } : x)) })],
+      ['the same agreement twice', (d) => ({ ...d, agreements: [...d.agreements, { ...d.agreements[2]!, state: 'rejected' as const }] })],
+      ['an unknown agreement state', (d) => ({ ...d, agreements: d.agreements.map((x) => ({ ...x, state: 'maybe' as 'agreed' })) })],
     ];
     it.each(cases)('%s', async (_name, breakIt) => {
       const broken = breakIt(exportVault(vault));
@@ -334,11 +394,13 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 3 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 4 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion1(doc), version: 2 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion2(doc), version: 3 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: [{}] }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, credentials: [{}] }), PASS))).toBe('export.corrupted');
   });
 

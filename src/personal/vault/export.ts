@@ -19,11 +19,13 @@ export {
   EXPORT_VERSION,
   exportDocumentSchema,
   exportDocumentV1Schema,
+  exportDocumentV2Schema,
   parseExportDocument,
   upgradeExportDocument,
   type AnyExportDocument,
   type ExportDocument,
   type ExportDocumentV1,
+  type ExportDocumentV2,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
 
@@ -50,6 +52,7 @@ export function exportVault(vault: Vault): ExportDocument {
     consentRecords: vault.consents.list(),
     disclosedFields: vault.disclosed.listAll(),
     credentials: vault.credentials.list(),
+    agreements: vault.agreements.all(),
   }));
 }
 
@@ -62,7 +65,8 @@ export function exportVault(vault: Vault): ExportDocument {
  * `vault.passphrase_required`; ExportError `export.corrupted` if the document is invalid or
  * inconsistent (e.g. a message for a relationship it does not contain, a delivery of a profile
  * version it does not log, a consent record answering a request it does not contain, a credential
- * whose holder key it does not contain).
+ * whose holder key it does not contain, an agreement of a relationship it does not contain or a
+ * second `agreed` agreement of one relationship).
  */
 export function importVault(path: string, passphrase: string, doc: ExportDocument | AnyExportDocument, options?: VaultOptions): Vault {
   const parsed = anyExportDocumentSchema.safeParse(doc);
@@ -77,6 +81,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
   try {
     vault.transaction(() => {
       for (const r of data.relationships) vault.relationships.insert(r);
+      for (const a of data.agreements) vault.agreements.insert(a);
       for (const k of data.keys) vault.keys.insert(k);
       for (const m of data.messages) vault.messages.insert(m);
       for (const r of data.receipts) vault.receipts.insert(r);

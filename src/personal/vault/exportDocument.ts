@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ExportError } from '../../core/errors.js';
 import { describeZodIssues } from '../../core/json.js';
+import { agreementEntrySchema } from './agreementRepo.js';
 import { consentRecordSchema } from './consentRepo.js';
 import { credentialRecordSchema } from './credentialRepo.js';
 import { deliveryRecordSchema } from './deliveryRepo.js';
@@ -17,9 +18,9 @@ import { relationshipRecordSchema } from './relationshipRepo.js';
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
 /** The version written. */
-export const EXPORT_VERSION = 2;
+export const EXPORT_VERSION = 3;
 /** Every version read (older ones are upgraded on reading: their missing sections are empty). */
-export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2];
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
@@ -39,10 +40,8 @@ const v1Sections = {
 export const exportDocumentV1Schema = z.object({ ...v1Sections, version: z.literal(1) });
 export type ExportDocumentV1 = z.infer<typeof exportDocumentV1Schema>;
 
-/** The current document (version 2). */
-export const exportDocumentSchema = z.object({
-  ...v1Sections,
-  version: z.literal(EXPORT_VERSION),
+/** The sections version 2 added (schema version 2 of the vault). */
+const v2Sections = {
   profile: z.object({
     /** Ordered by field name. */
     fields: z.array(profileFieldSchema),
@@ -54,26 +53,45 @@ export const exportDocumentSchema = z.object({
   consentRecords: z.array(consentRecordSchema),
   disclosedFields: z.array(disclosedFieldSchema),
   credentials: z.array(credentialRecordSchema),
+};
+
+/** Version 2 documents, still read (and upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV2Schema = z.object({ ...v1Sections, ...v2Sections, version: z.literal(2) });
+export type ExportDocumentV2 = z.infer<typeof exportDocumentV2Schema>;
+
+/** The current document (version 3: schema version 3 added her terms agreement records). */
+export const exportDocumentSchema = z.object({
+  ...v1Sections,
+  ...v2Sections,
+  version: z.literal(EXPORT_VERSION),
+  /** Oldest first. */
+  agreements: z.array(agreementEntrySchema),
 });
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 /** Any readable version, told apart by `version`. */
-export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentSchema]);
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentSchema]);
 export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
 
-/** A version 1 document as version 2: the sections it did not have are empty. */
+/** An older document as the current version: the sections it did not have are empty. */
 export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
-  if (doc.version === EXPORT_VERSION) return doc;
-  return {
-    ...doc,
-    version: EXPORT_VERSION,
-    profile: { fields: [], changes: [] },
-    deliveries: [],
-    disclosureRequests: [],
-    consentRecords: [],
-    disclosedFields: [],
-    credentials: [],
-  };
+  switch (doc.version) {
+    case EXPORT_VERSION:
+      return doc;
+    case 2:
+      return { ...doc, version: EXPORT_VERSION, agreements: [] };
+    case 1:
+      return upgradeExportDocument({
+        ...doc,
+        version: 2,
+        profile: { fields: [], changes: [] },
+        deliveries: [],
+        disclosureRequests: [],
+        consentRecords: [],
+        disclosedFields: [],
+        credentials: [],
+      });
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ export * from './disclosureRequestRepo.js';
 export * from './consentRepo.js';
 export * from './disclosedFieldRepo.js';
 export * from './credentialRepo.js';
+export * from './agreementRepo.js';
 export { SeenRepo } from './seenRepo.js';
 export { SettingsRepo, settingDataSchema } from './settingsRepo.js';
 export { DEFAULT_SCRYPT, keyringSchema, type Keyring } from './keyring.js';

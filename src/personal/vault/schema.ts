@@ -5,13 +5,14 @@ import type Database from 'better-sqlite3';
  * blind indexes (`*_idx`); everything personal lives in the encrypted `data` blob.
  *
  * Version 2 added her profile, its change log and fan-out deliveries, disclosure requests, consent
- * records, what each company holds, and held credentials. Every change so far only adds tables and
- * indexes, so {@link createSchema} is also the migration (see {@link MIGRATABLE_SCHEMA_VERSIONS}).
+ * records, what each company holds, and held credentials. Version 3 added her terms agreement
+ * records (IEEE 7012-style). Every change so far only adds tables and indexes, so
+ * {@link createSchema} is also the migration (see {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -151,6 +152,25 @@ CREATE TABLE IF NOT EXISTS credentials (
   created_at INTEGER NOT NULL,
   data BLOB NOT NULL
 ) STRICT;
+
+-- Schema version 3 -------------------------------------------------------------------------
+
+-- thread_idx: blind index of relationship id + DIDComm thread id (a message id may be the company's
+-- own string, so like messages.message_id_idx it is never stored in plaintext).
+CREATE TABLE IF NOT EXISTS agreements (
+  id TEXT PRIMARY KEY,
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  proposed_by TEXT NOT NULL CHECK (proposed_by IN ('person', 'company')),
+  state TEXT NOT NULL CHECK (state IN ('proffered', 'countered', 'agreed', 'superseded', 'rejected', 'declined')),
+  thread_idx TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS agreements_relationship ON agreements (relationship_id, created_at);
+CREATE INDEX IF NOT EXISTS agreements_thread ON agreements (thread_idx, created_at);
+-- At most one agreement in force per relationship.
+CREATE UNIQUE INDEX IF NOT EXISTS agreements_agreed ON agreements (relationship_id) WHERE state = 'agreed';
 `;
 
 /**

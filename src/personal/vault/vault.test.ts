@@ -153,6 +153,24 @@ describe('creating and opening', () => {
 const V1_TABLES = ['keys', 'messages', 'meta', 'outbox', 'receipts', 'relationships', 'seen', 'settings'];
 /** Added by schema version 2, children before parents (the order to drop them in). */
 const V2_TABLES = ['profile_deliveries', 'consent_records', 'disclosed_fields', 'disclosure_requests', 'profile_changes', 'profile_fields', 'credentials'];
+/** Added by schema version 3. */
+const V3_TABLES = ['agreements'];
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES].sort();
+
+const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
+function agreement(relationshipId: string) {
+  return {
+    id: AGREEMENT_ID,
+    relationshipId,
+    proposedBy: 'person' as const,
+    state: 'agreed' as const,
+    threadId: 'thread-1',
+    agreementId: 'https://kith.example/terms/agreements/service-only',
+    signed: { record: { id: AGREEMENT_ID }, signatures: [] },
+    obligations: { retention: 'P30D' },
+    reason: null,
+  };
+}
 
 function tableNames(): string[] {
   const db = new Database(path, { readonly: true });
@@ -172,24 +190,25 @@ function schemaVersion(): string {
   }
 }
 
-/** Turns the vault at `path` into what schema version 1 wrote: no v2 tables, schema_version '1'. */
-function downgradeToV1(): void {
+/** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
+function downgradeTo(version: 1 | 2): void {
   const db = new Database(path);
   try {
     db.transaction(() => {
-      for (const table of V2_TABLES) db.exec(`DROP TABLE ${table}`);
-      db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+      for (const table of version === 1 ? [...V3_TABLES, ...V2_TABLES] : V3_TABLES) db.exec(`DROP TABLE ${table}`);
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(version));
     })();
   } finally {
     db.close();
   }
 }
+const downgradeToV1 = (): void => downgradeTo(1);
 
 describe('schema versions', () => {
-  it('creates new vaults at schema version 2 with every table', () => {
+  it('creates new vaults at schema version 3 with every table', () => {
     Vault.create(path, 'pw', FAST).close();
-    expect(schemaVersion()).toBe('2');
-    expect(tableNames()).toEqual([...V1_TABLES, ...V2_TABLES].sort());
+    expect(schemaVersion()).toBe('3');
+    expect(tableNames()).toEqual(ALL_TABLES);
   });
 
   it('migrates a version 1 vault when it is unlocked, keeping its data', () => {
@@ -205,15 +224,55 @@ describe('schema versions', () => {
     expect(migrated.settings.get('theme')).toBe('dark');
     expect(migrated.profile.applyChange({ email: 'ada@example.org' })).toBe(1);
     migrated.deliveries.create({ version: 1, relationshipId: r.id, fields: ['email'] });
+    migrated.agreements.insert(agreement(r.id));
     migrated.close();
-    expect(schemaVersion()).toBe('2');
-    expect(tableNames()).toEqual([...V1_TABLES, ...V2_TABLES].sort());
+    expect(schemaVersion()).toBe('3');
+    expect(tableNames()).toEqual(ALL_TABLES);
 
     // Opening again is a plain open (nothing left to migrate).
     const again = Vault.open(path, 'pw');
     expect(again.profile.get('email')?.value).toBe('ada@example.org');
     expect(again.deliveries.countPending()).toBe(1);
+    expect(again.agreements.current(r.id)?.id).toBe(AGREEMENT_ID);
     again.close();
+  });
+
+  it('migrates a version 2 vault to version 3 when it is unlocked, keeping its data', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const r = vault.relationships.insert(rel(1));
+    vault.profile.applyChange({ email: 'ada@example.org' });
+    vault.consents.insert({ id: '00000000-0000-4000-8000-0000000000c1', relationshipId: r.id, requestId: null, state: 'active', record: { a: 1 } });
+    vault.close();
+    downgradeTo(2);
+    expect(schemaVersion()).toBe('2');
+    expect(tableNames()).toEqual([...V1_TABLES, ...V2_TABLES].sort());
+
+    const migrated = Vault.open(path, 'pw');
+    expect(migrated.relationships.get(r.id)).toEqual(r);
+    expect(migrated.profile.get('email')?.value).toBe('ada@example.org');
+    expect(migrated.consents.list(r.id).map((c) => c.record)).toEqual([{ a: 1 }]);
+    expect(migrated.agreements.list(r.id)).toEqual([]);
+    migrated.agreements.insert(agreement(r.id));
+    // The migration created the indexes too: one agreed entry per relationship.
+    expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.exists');
+    migrated.close();
+    expect(schemaVersion()).toBe('3');
+    expect(tableNames()).toEqual(ALL_TABLES);
+
+    const again = Vault.open(path, 'pw');
+    expect(again.agreements.current(r.id)).toMatchObject({ id: AGREEMENT_ID, signed: { record: { id: AGREEMENT_ID } } });
+    again.close();
+  });
+
+  it('leaves a version 2 vault byte for byte unchanged on a wrong passphrase', () => {
+    Vault.create(path, 'right', FAST).close();
+    downgradeTo(2);
+    const before = fileHashes();
+    expect(codeOf(() => Vault.open(path, 'wrong'))).toBe('vault.wrong_passphrase');
+    expect(fileHashes()).toEqual(before);
+    expect(schemaVersion()).toBe('2');
+    Vault.open(path, 'right').close();
+    expect(schemaVersion()).toBe('3');
   });
 
   it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -226,11 +285,11 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('1');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('2');
+    expect(schemaVersion()).toBe('3');
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '3', 'two']) {
+    for (const version of ['0', '4', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);
@@ -320,7 +379,7 @@ describe('lifecycle', () => {
     const vault = Vault.create(path, 'pw', FAST);
     vault.relationships.insert(rel(1));
     const snapshot = vault.snapshot();
-    expect(Object.keys(snapshot).sort()).toEqual([...V1_TABLES, ...V2_TABLES].sort());
+    expect(Object.keys(snapshot).sort()).toEqual(ALL_TABLES);
     expect((snapshot['relationships']?.[0] as { data: string }).data).toMatch(/^01[0-9a-f]+$/);
     vault.close();
   });

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isKithError, VaultError } from '../../core/errors.js';
+import { AgreementRepo } from './agreementRepo.js';
 import { ConsentRepo } from './consentRepo.js';
 import { VaultContext } from './context.js';
 import { CredentialRepo } from './credentialRepo.js';
@@ -63,6 +64,8 @@ export class Vault {
   readonly disclosed: DisclosedFieldRepo;
   /** Credentials issuers gave her; their holder keys are in {@link keys}. */
   readonly credentials: CredentialRepo;
+  /** Her terms agreement records (IEEE 7012-style), at most one agreed per relationship. */
+  readonly agreements: AgreementRepo;
   readonly #db: Database.Database;
   readonly #ctx: VaultContext;
   readonly #dataKey: Buffer;
@@ -88,6 +91,7 @@ export class Vault {
     this.consents = new ConsentRepo(this.#ctx);
     this.disclosed = new DisclosedFieldRepo(this.#ctx);
     this.credentials = new CredentialRepo(this.#ctx);
+    this.agreements = new AgreementRepo(this.#ctx);
   }
 
   /**

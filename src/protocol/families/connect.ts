@@ -1,20 +1,22 @@
 import { z } from 'zod';
 import { defineMessage } from './registry.js';
+import { termsProfferBodySchema, termsResponseBodySchema } from './terms.js';
 import { kithType } from './uris.js';
 
 /**
  * Kith connect 1.0: she answers an out-of-band invitation from a fresh pairwise DID. The request
- * carries nothing about her; the response names the company and the customer number it will
- * know her by.
+ * carries nothing about her, except the terms she proffers (if she set any); the response names
+ * the company, the customer number it will know her by, and its answer to her terms.
  */
 export const Connect = {
-  request: defineMessage(kithType('connect', '1.0', 'request'), z.object({}).passthrough()),
+  request: defineMessage(kithType('connect', '1.0', 'request'), z.object({ terms: termsProfferBodySchema.optional() }).passthrough()),
   response: defineMessage(
     kithType('connect', '1.0', 'response'),
     z
       .object({
         vendor: z.object({ name: z.string().min(1).max(200) }),
         customer_ref: z.string().min(1).max(100),
+        terms: termsResponseBodySchema.optional(),
       })
       .passthrough(),
   ),

@@ -32,6 +32,8 @@ export const discloseRequestBodySchema = z
     fields: z.array(claimNameSchema).max(MAX_FIELDS),
     credentials: z.array(credentialRequestSchema).max(10).default([]),
     purpose: z.string().min(1).max(500),
+    /** The purpose as a term of the terms roster's vocabulary; what her agent checks against agreed terms. */
+    purpose_code: z.string().min(1).max(100).nullable().default(null),
     retention: retentionSchema.nullable().default(null),
     legal_basis: legalBasisSchema.default('consent'),
     terms_ref: z.string().min(1).max(2000).nullable().default(null),

@@ -7,7 +7,7 @@ import { vendorPolicySchema } from '../../vendor/config.js';
 import { createVendorAgent } from '../../vendor/createVendorAgent.js';
 import { openSqliteVendorStore } from '../../vendor/store/sqlite.js';
 import type { VendorStore } from '../../vendor/store/types.js';
-import { createPeerIdentity, localIdentitySchema } from '../agent/identity.js';
+import { createPeerIdentity, localIdentitySchema, signingKeyOf } from '../agent/identity.js';
 import { DEFAULT_MESSAGE_TTL_MS, buildMessage, type MessageInput } from '../buildMessage.js';
 import { createPeerDid2 } from '../did/peer2.js';
 import { createDidResolver } from '../did/resolver.js';
@@ -21,7 +21,12 @@ import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage } from
 import { okpPrivateJwkSchema, privateKeyObject, publicKeyObject, toPrivateJwk } from '../keys.js';
 import { didcommMessageSchema, type DidcommMessage } from '../message.js';
 import { PROFILE_VCT, presentSelfIssued, verifySdJwtPresentation } from '../sdjwt/index.js';
-import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, TrustPing, createMessageRegistry } from './index.js';
+import { buildAgreementRecord, countersign, signAgreement, type SignedAgreement } from '../terms/agreementRecord.js';
+import { checkCountersigned, checkProffer, checkResponse } from '../terms/negotiate.js';
+import { bundledRoster, type Roster } from '../terms/roster.js';
+import { createRosterSet } from '../terms/rosterSet.js';
+import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
+import type { TermsResponseBody } from './terms.js';
 import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
 
 /*
@@ -43,7 +48,7 @@ import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.
 const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
 const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
 const DOCS = new URL('../../../docs/protocol/', import.meta.url);
-const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md'] as const;
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md'] as const;
 const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
 const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
 const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
@@ -102,6 +107,8 @@ interface BuildContext {
   vector(type: string): Vector;
   /** The SD-JWT presentation a message of this type carries (made once, then kept in the file). */
   presentation(type: string): string;
+  /** The bundled terms roster (docs/terms/kith-roster-1.json), verified. */
+  roster: Roster;
 }
 
 interface Spec {
@@ -116,6 +123,58 @@ interface Spec {
 const idOf = (ctx: BuildContext, type: string): string => ctx.vector(type).plaintext['id'] as string;
 /** The disclose/request's nonce: the key-binding JWT of the answer must carry it. */
 const REQUEST_NONCE = 'e-yYgDbKy6c9UERc8YK7WsdLYwEs6TujaiwMDB_l4NM';
+
+/*
+ * The terms exchange of the vectors (docs/protocol/terms.md): she proffers service-only; the
+ * company counters with intent-only-contact (it also needs order-fulfilment), which protects her
+ * less, so it waits for her; she accepts it. Record ids are fixed, agreedAt is the time of the
+ * message that proposes the record, and Ed25519 is deterministic: the same inputs sign to the
+ * same bytes.
+ */
+const TERMS_AGREEMENTS = {
+  proffered: 'https://kith.invalid/terms/agreements/service-only',
+  counter: 'https://kith.invalid/terms/agreements/intent-only-contact',
+} as const;
+const TERMS_IDS = {
+  /** Her proffer's record, and so the thread of the counter's accept and ack. */
+  proffer: 'df7f14bd-6484-4699-8c2c-e9cfad19ffc3',
+  counter: '3d7616bf-8384-4437-b204-1a63ce5f4d7b',
+} as const;
+const TERMS_AT = { proffer: 285, accept: 290 } as const;
+
+/** Her proffer, signed by her. */
+function herProffer(ctx: BuildContext): SignedAgreement {
+  const record = buildAgreementRecord({
+    id: TERMS_IDS.proffer,
+    roster: ctx.roster,
+    agreementId: TERMS_AGREEMENTS.proffered,
+    proffered: TERMS_AGREEMENTS.proffered,
+    profferedBy: 'person',
+    supersedes: null,
+    person: ctx.customer.did,
+    company: ctx.vendor.did,
+    agreedAt: (T0 + TERMS_AT.proffer) * 1000,
+  });
+  return signAgreement(record, signingKeyOf(ctx.customer));
+}
+
+/** The company's one alternative, signed by it. */
+function companyCounter(ctx: BuildContext): SignedAgreement {
+  const record = buildAgreementRecord({
+    id: TERMS_IDS.counter,
+    roster: ctx.roster,
+    agreementId: TERMS_AGREEMENTS.counter,
+    proffered: TERMS_AGREEMENTS.proffered,
+    profferedBy: 'person',
+    supersedes: null,
+    person: ctx.customer.did,
+    company: ctx.vendor.did,
+    agreedAt: (T0 + TERMS_AT.proffer) * 1000,
+  });
+  return signAgreement(record, signingKeyOf(ctx.vendor));
+}
+
+const asJson = (signed: SignedAgreement): Record<string, unknown> => JSON.parse(JSON.stringify(signed)) as Record<string, unknown>;
 
 /** One relationship's life, in order: what Kith's agents send, with the headers they set. */
 const SPECS: readonly Spec[] = [
@@ -218,6 +277,7 @@ const SPECS: readonly Spec[] = [
         fields: ['email', 'address'],
         credentials: [],
         purpose: 'Order confirmations and deliveries',
+        purpose_code: 'order-fulfilment',
         retention: 'P1Y',
         legal_basis: 'contract',
         terms_ref: null,
@@ -278,6 +338,54 @@ const SPECS: readonly Spec[] = [
     id: 'a7d2c3b4-5e6f-4a1b-8c9d-0e1f2a3b4c5d',
     at: 280,
     input: (ctx) => ({ body: { version: 4, applied: true, fields: ['address'] }, thid: idOf(ctx, ProfileUpdate.notice.type) }),
+  },
+  {
+    type: Terms.proffer.type,
+    sender: 'customer',
+    id: 'a4f2f707-9a26-4d5d-853d-b47b36fb07dc',
+    at: TERMS_AT.proffer,
+    input: (ctx) => ({ body: { agreement: asJson(herProffer(ctx)) }, returnRoute: 'all' }),
+  },
+  {
+    type: Terms.response.type,
+    sender: 'vendor',
+    id: 'f180af48-ed35-4ec8-9f9c-c16be8d36962',
+    at: TERMS_AT.proffer,
+    input: (ctx) => ({
+      body: { record_id: TERMS_IDS.proffer, decision: 'countered', alternatives: [asJson(companyCounter(ctx))] },
+      thid: idOf(ctx, Terms.proffer.type),
+    }),
+  },
+  {
+    type: Terms.accept.type,
+    sender: 'customer',
+    id: '9b5ec77f-419f-4e8b-9d04-5d3ec9cf2b8f',
+    at: TERMS_AT.accept,
+    input: (ctx) => ({
+      body: { record_id: TERMS_IDS.counter, agreement: asJson(countersign(companyCounter(ctx), signingKeyOf(ctx.customer))) },
+      thid: TERMS_IDS.proffer,
+      returnRoute: 'all',
+    }),
+  },
+  {
+    type: Terms.ack.type,
+    sender: 'vendor',
+    id: '130f10d2-4bcf-4bc4-9b7d-9ce57f595594',
+    at: TERMS_AT.accept,
+    input: () => ({ body: { record_id: TERMS_IDS.counter, state: 'agreed' }, thid: TERMS_IDS.proffer }),
+  },
+  {
+    // Another exchange (one vector per type): she declines a counter in the thread of her proffer
+    // a49390d8-…, whose counter record is 2e4a9532-….
+    type: Terms.decline.type,
+    sender: 'customer',
+    id: 'c865a67d-85a4-4d90-a8a0-a7fd9d993a82',
+    at: 295,
+    input: () => ({
+      body: { record_id: '2e4a9532-c9de-4e03-aa18-103ebfd5547b', reason: 'I keep to service-only.' },
+      thid: 'a49390d8-dc87-4c39-a078-f9d187899077',
+      returnRoute: 'all',
+    }),
   },
   {
     type: Relationship.mute.type,
@@ -357,10 +465,11 @@ function buildPlaintext(spec: Spec, ctx: BuildContext): DidcommMessage {
   return buildMessage({ type: spec.type, from: from.did, to: to.did, id: spec.id, ...spec.input(ctx) }, new ManualClock(spec.at * 1000 + T0 * 1000));
 }
 
-function contextOf(parties: VectorFile['parties'], invitation: Invitation, built: ReadonlyMap<string, Vector>, presentations: ReadonlyMap<string, string>): BuildContext {
+function contextOf(parties: VectorFile['parties'], invitation: Invitation, built: ReadonlyMap<string, Vector>, presentations: ReadonlyMap<string, string>, roster: Roster): BuildContext {
   return {
     ...parties,
     invitation,
+    roster,
     presentation(type) {
       const found = presentations.get(type);
       if (!found) throw new Error(`no presentation for ${type}`);
@@ -403,6 +512,13 @@ async function vendorInvitation(vendor: Party): Promise<{ plaintext: Invitation;
   }
 }
 
+let rosterLoad: Promise<Roster> | undefined;
+/** The bundled roster, verified against its publisher and texts (loaded once). */
+function termsRoster(): Promise<Roster> {
+  rosterLoad ??= bundledRoster().then((b) => b.roster);
+  return rosterLoad;
+}
+
 async function generate(previous: VectorFile | undefined): Promise<VectorFile> {
   const parties = previous?.parties ?? { customer: newParty(CUSTOMER_ENDPOINT), vendor: newParty(VENDOR_ENDPOINT) };
   const invitation = await vendorInvitation(parties.vendor);
@@ -413,7 +529,7 @@ async function generate(previous: VectorFile | undefined): Promise<VectorFile> {
     const kept = previous?.vectors.find((v) => v.type === type);
     presentations.set(type, kept ? storedPresentation(kept) : await makePresentation(type, parties));
   }
-  const ctx = contextOf(parties, invitation.plaintext, built, presentations);
+  const ctx = contextOf(parties, invitation.plaintext, built, presentations, await termsRoster());
   for (const spec of SPECS) {
     const plaintext = buildPlaintext(spec, ctx);
     const plaintextJson = JSON.stringify(plaintext);
@@ -536,11 +652,11 @@ describe('golden vectors docs/protocol/vectors/families.json', () => {
       vector = storedVector(type);
     });
 
-    it('is the plaintext buildMessage makes from the fixed inputs, and plaintextJson is its serialisation', () => {
+    it('is the plaintext buildMessage makes from the fixed inputs, and plaintextJson is its serialisation', async () => {
       const file = stored();
       const built = new Map(file.vectors.map((v) => [v.type, v]));
       const presentations = new Map(PRESENTING_TYPES.map((t) => [t, storedPresentation(storedVector(t))] as const));
-      const rebuilt = buildPlaintext(spec, contextOf(file.parties, file.invitation.plaintext as Invitation, built, presentations));
+      const rebuilt = buildPlaintext(spec, contextOf(file.parties, file.invitation.plaintext as Invitation, built, presentations, await termsRoster()));
       expect(JSON.stringify(rebuilt)).toBe(vector.plaintextJson);
       expect(JSON.stringify(vector.plaintext)).toBe(vector.plaintextJson);
       expect(vector.sender).toBe(spec.sender);
@@ -617,6 +733,29 @@ describe('golden vectors docs/protocol/vectors/families.json', () => {
       allowedClaims: ['address'],
     });
     expect(verified.disclosed).toEqual({ address: type === Disclose.present.type ? ADDRESS_BEFORE : ADDRESS_AFTER });
+  });
+
+  it('carries agreement records that pass the checks of the other side: proffer, counter, countersigned counter', async () => {
+    const { parties } = stored();
+    const rosters = createRosterSet([await termsRoster()]);
+    const resolver = createDidResolver();
+    const bodyOf = (type: string): Record<string, unknown> => storedVector(type).plaintext['body'] as Record<string, unknown>;
+    const proffer = await checkProffer(bodyOf(Terms.proffer.type)['agreement'], {
+      rosters,
+      resolver,
+      parties: { person: parties.customer.did, company: parties.vendor.did },
+      proposer: 'person',
+    });
+    expect(proffer.record.id).toBe(TERMS_IDS.proffer);
+    const response = await checkResponse(bodyOf(Terms.response.type) as TermsResponseBody, proffer.signed, { rosters, resolver });
+    expect(response.decision).toBe('countered');
+    if (response.decision !== 'countered') return;
+    expect(response.signed.record.id).toBe(TERMS_IDS.counter);
+    expect(response.agreement.id).toBe(TERMS_AGREEMENTS.counter);
+    const agreed = await checkCountersigned(bodyOf(Terms.accept.type)['agreement'], response.signed, resolver);
+    expect(agreed.signatures.map((s) => s.by)).toEqual(['person', 'company']);
+    expect(bodyOf(Terms.accept.type)['record_id']).toBe(TERMS_IDS.counter);
+    expect(bodyOf(Terms.ack.type)['record_id']).toBe(TERMS_IDS.counter);
   });
 
   it('carries, in the delivery, the stored packed basic message byte for byte once re-serialised', () => {

@@ -43,8 +43,11 @@ function failure(run: () => unknown): { code: KithErrorCode; details: unknown } 
   }
 }
 
+const RECORD_ID = '5b0f3a52-8a0e-4d43-9d3c-4f6f1f0b7a11';
+
 function record(overrides: { agreementId?: string; proffered?: string; agreedAt?: number } = {}): AgreementRecord {
   return buildAgreementRecord({
+    id: RECORD_ID,
     roster,
     agreementId: overrides.agreementId ?? SERVICE_ONLY,
     proffered: overrides.proffered ?? overrides.agreementId ?? SERVICE_ONLY,
@@ -70,6 +73,7 @@ describe('buildAgreementRecord', () => {
     const agreement = roster.agreements.find((a) => a.id === SERVICE_ONLY)!;
     expect(r).toEqual({
       type: AGREEMENT_RECORD_TYPE,
+      id: RECORD_ID,
       rosterId: roster.id,
       rosterVersion: roster.version,
       agreementId: SERVICE_ONLY,
@@ -77,6 +81,8 @@ describe('buildAgreementRecord', () => {
       textSha256: agreement.textSha256,
       outcome: 'accepted',
       proffered: SERVICE_ONLY,
+      profferedBy: 'person',
+      supersedes: null,
       parties: { person: her.did, company: vendor.did },
       agreedAt: '2026-11-23T12:00:00.123Z',
     });
@@ -91,6 +97,11 @@ describe('buildAgreementRecord', () => {
     expect(failure(() => buildAgreementRecord({ ...same, company: 'vendor' }))).toMatchObject({ code: 'terms.record_invalid' });
     expect(failure(() => buildAgreementRecord({ ...same, company: vendor.did, agreedAt: Number.NaN }))).toMatchObject({ code: 'terms.record_invalid' });
     expect(failure(() => buildAgreementRecord({ ...same, company: vendor.did, agreedAt: 1e20 }))).toMatchObject({ code: 'terms.record_invalid' });
+    // The company's own proffer is accepted or rejected as it stands: it cannot be a counter.
+    const countered = { ...same, company: vendor.did, agreementId: BILLING, profferedBy: 'company' as const };
+    expect(failure(() => buildAgreementRecord(countered))).toMatchObject({ code: 'terms.record_invalid' });
+    expect(failure(() => buildAgreementRecord({ ...same, company: vendor.did, id: RECORD_ID, supersedes: RECORD_ID }))).toMatchObject({ code: 'terms.record_invalid' });
+    expect(failure(() => buildAgreementRecord({ ...same, company: vendor.did, id: 'not-a-uuid' }))).toMatchObject({ code: 'terms.record_invalid' });
   });
 });
 

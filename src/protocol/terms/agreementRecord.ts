@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DidError } from '../../core/errors.js';
 import { findKey } from '../did/keysFromDocument.js';
@@ -21,6 +22,8 @@ export type PartyRole = (typeof PARTY_ROLES)[number];
 export const agreementRecordSchema = z
   .strictObject({
     type: z.literal(AGREEMENT_RECORD_TYPE),
+    /** The record's own id, a UUID chosen by whoever proposed it; answers and later records refer to it. */
+    id: z.uuid(),
     rosterId: rosterSchema.shape.id,
     rosterVersion: rosterSchema.shape.version,
     agreementId: agreementSchema.shape.id,
@@ -30,6 +33,10 @@ export const agreementRecordSchema = z
     outcome: z.enum(['accepted', 'countered-accepted']),
     /** The agreement she proffered (= agreementId when accepted, another one when countered). */
     proffered: agreementSchema.shape.id,
+    /** Who proffered: she does (and the company may counter once), or the company proposes a change. */
+    profferedBy: z.enum(PARTY_ROLES),
+    /** The id of the agreed record this one replaces if agreed (a change of terms), or null. */
+    supersedes: z.uuid().nullable(),
     parties: z.strictObject({
       /** Her pairwise DID for this company. */
       person: didSchema,
@@ -42,7 +49,10 @@ export const agreementRecordSchema = z
     message: 'outcome accepted iff the agreement is the proffered one',
     path: ['outcome'],
   })
-  .refine((r) => r.parties.person !== r.parties.company, { message: 'the two parties are one DID', path: ['parties'] });
+  .refine((r) => r.parties.person !== r.parties.company, { message: 'the two parties are one DID', path: ['parties'] })
+  // Only she is countered: a company's proffer is accepted or rejected as it stands.
+  .refine((r) => r.profferedBy === 'person' || r.outcome === 'accepted', { message: 'only her proffer can be countered', path: ['outcome'] })
+  .refine((r) => r.supersedes !== r.id, { message: 'a record cannot supersede itself', path: ['supersedes'] });
 export type AgreementRecord = z.infer<typeof agreementRecordSchema>;
 
 export const agreementSignatureSchema = z.strictObject({
@@ -74,6 +84,8 @@ function parseRecord(record: unknown): AgreementRecord {
 }
 
 export interface NewAgreementRecord {
+  /** The record id; default a fresh UUID. */
+  id?: string;
   roster: Roster;
   /** The agreement both accepted. */
   agreementId: string;
@@ -83,6 +95,10 @@ export interface NewAgreementRecord {
   company: string;
   /** Epoch milliseconds. */
   agreedAt: number;
+  /** Default 'person'. */
+  profferedBy?: PartyRole;
+  /** The agreed record this one replaces; default null. */
+  supersedes?: string | null;
 }
 
 /**
@@ -96,6 +112,7 @@ export function buildAgreementRecord(input: NewAgreementRecord): AgreementRecord
   if (Number.isNaN(agreedAt.getTime())) throw termsError('terms.record_invalid', 'agreedAt is not a time', { details: { paths: ['agreedAt'] } });
   return parseRecord({
     type: AGREEMENT_RECORD_TYPE,
+    id: input.id ?? randomUUID(),
     rosterId: input.roster.id,
     rosterVersion: input.roster.version,
     agreementId: agreement.id,
@@ -103,6 +120,8 @@ export function buildAgreementRecord(input: NewAgreementRecord): AgreementRecord
     textSha256: agreement.textSha256,
     outcome: agreement.id === input.proffered ? 'accepted' : 'countered-accepted',
     proffered: input.proffered,
+    profferedBy: input.profferedBy ?? 'person',
+    supersedes: input.supersedes ?? null,
     parties: { person: input.person, company: input.company },
     agreedAt: agreedAt.toISOString(),
   });

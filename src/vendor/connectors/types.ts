@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased']);
+export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed']);
 export type ConnectorEventType = z.infer<typeof connectorEventTypeSchema>;
 
 /** Checked when read back from the store: a drifted row must fail loudly, not reach a CRM. */
@@ -19,6 +19,9 @@ export const connectorEventPayloadSchema = z.object({
   version: z.number().int().optional(),
   consentRecordId: z.string().optional(),
   purpose: z.string().optional(),
+  /** terms.agreed: the agreement (URI) and the id of the record both parties signed. */
+  agreementId: z.string().optional(),
+  recordId: z.string().optional(),
 });
 export type ConnectorEventPayload = z.infer<typeof connectorEventPayloadSchema>;
 

@@ -21,6 +21,7 @@ export interface VendorAppOptions {
 }
 
 const sendMessageSchema = z.object({ content: z.string().min(1).max(16_000) });
+const proposeTermsSchema = z.object({ agreement: z.string().min(1).max(2000) }).strict();
 
 /**
  * The vendor agent over HTTP: the public DIDComm endpoint and invitation, and the admin API a call
@@ -47,6 +48,8 @@ export function createVendorApp(options: VendorAppOptions): Hono {
   });
 
   app.get('/invite', (c) => c.json({ invitation: agent.invitation(), url: agent.invitationUrl() }));
+  // Which proffered terms it accepts and what it counters with, for her agent to show before she connects.
+  app.get('/.well-known/kith-terms', async (c) => c.json(await agent.publishedTerms()));
 
   if (options.didDocument) {
     const document = options.didDocument;
@@ -78,6 +81,16 @@ export function createVendorApp(options: VendorAppOptions): Hono {
   app.get('/admin/relationships/:ref/holdings', async (c) => {
     const relationship = await agent.findRelationship(c.req.param('ref'));
     return c.json(await agent.holdings(relationship.id));
+  });
+  app.get('/admin/relationships/:ref/terms', async (c) => {
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    return c.json({ terms: await agent.termsHistory(relationship.id) });
+  });
+  app.post('/admin/relationships/:ref/terms', async (c) => {
+    const parsed = proposeTermsSchema.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) throw new ApiError('api.bad_request', 'Body must be {"agreement": "<agreement id or short name>"}');
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    return c.json(await agent.proposeTerms(relationship.id, parsed.data.agreement), 201);
   });
   app.get('/admin/events', async (c) => {
     const ref = c.req.query('relationship');

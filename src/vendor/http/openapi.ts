@@ -60,6 +60,19 @@ export const vendorOpenApi = {
         responses: { '201': { description: 'queued, and delivered if she is reachable' }, '404': errorResponse, '410': errorResponse },
       },
     },
+    '/admin/relationships/{ref}/terms': {
+      get: {
+        summary: 'Every terms record of the relationship (her proffers, our counters and proposals, the agreed one, superseded ones), oldest first',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ terms: [{ id, proposedBy, agreementId, state, threadId, signed, obligations, reason, createdAt, updatedAt }] }' }, '404': errorResponse },
+      },
+      post: {
+        summary: 'Propose a change of terms to her (a proffer signed by the company, queued like any message)',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { agreement: { type: 'string', description: 'agreement id or its last segment, e.g. service-only' } }, required: ['agreement'] } } } },
+        responses: { '201': { description: '{ recordId, messageId, delivered }' }, '400': errorResponse, '404': errorResponse, '410': errorResponse },
+      },
+    },
     '/admin/events': {
       get: {
         summary: 'Connector events (profile.disclosed, profile.updated, disclosure.declined, ...), dispatched or not, oldest first',

@@ -8,6 +8,7 @@ import type {
   OutboxItem,
   Presentation,
   StoredMessage,
+  TermsAgreementRow,
   VendorRelationship,
   VendorStore,
 } from './types.js';
@@ -94,6 +95,23 @@ function consentRecord(n: number, relationshipId: string, overrides: Partial<Con
     requestId: uid(4000 + n),
     state: 'active',
     record: { recordId: uid(5000 + n), n, ...TRICKY_JSON },
+    createdAt: T0 + n,
+    updatedAt: T0 + n,
+    ...overrides,
+  };
+}
+
+function termsAgreement(n: number, relationshipId: string, overrides: Partial<TermsAgreementRow> = {}): TermsAgreementRow {
+  return {
+    id: uid(8000 + n),
+    relationshipId,
+    proposedBy: 'person',
+    agreementId: 'https://kith.invalid/terms/no-stalking/1',
+    state: 'proffered',
+    threadId: `proffer-msg-${n}`,
+    signed: { record: { id: uid(8000 + n), n, ...TRICKY_JSON }, signatures: [{ protected: 'eyJhbGciOiJFZERTQSJ9', signature: `sig-${n}` }] },
+    obligations: { retention: 'P30D', purposes: ['service', 'support'], sharing: { thirdParties: false, list: [] }, deep: [[1, 'ü'], null] },
+    reason: null,
     createdAt: T0 + n,
     updatedAt: T0 + n,
     ...overrides,
@@ -572,6 +590,165 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
       });
     });
 
+    describe('terms agreements', () => {
+      it('reads agreements back with nested JSON intact, by id and in the list ordered by createdAt then id', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const later = termsAgreement(3, rel.id, { createdAt: T0 + 50, updatedAt: T0 + 70, state: 'rejected', proposedBy: 'company', reason: 'Not the térms we offer — "sorry"' });
+        const tieHigh = termsAgreement(2, rel.id, { createdAt: T0 + 10, signed: ['just', 'a', 'list'], obligations: null });
+        const tieLow = termsAgreement(1, rel.id, { createdAt: T0 + 10 });
+        for (const row of [later, tieHigh, tieLow]) await store.createTermsAgreement(row);
+        await store.createTermsAgreement(termsAgreement(4, other.id));
+
+        expect(await store.getTermsAgreement(tieLow.id)).toEqual(tieLow);
+        expect(await store.getTermsAgreement(tieHigh.id)).toEqual(tieHigh);
+        expect(await store.getTermsAgreement(later.id)).toEqual(later);
+        expect(await store.listTermsAgreements(rel.id)).toEqual([tieLow, tieHigh, later]);
+        expect(await store.getTermsAgreement(uid(9))).toBeUndefined();
+        expect(await store.listTermsAgreements(uid(9))).toEqual([]);
+      });
+
+      it('rejects a duplicate id with store.conflict and an unknown relationship with relationship.unknown, changing nothing', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const first = termsAgreement(1, rel.id);
+        await store.createTermsAgreement(first);
+        const before = await store.snapshot();
+
+        await expect(store.createTermsAgreement({ ...termsAgreement(2, rel.id), id: first.id })).rejects.toMatchObject({ code: 'store.conflict' });
+        await expect(store.createTermsAgreement(termsAgreement(3, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+        expect(await store.snapshot()).toEqual(before);
+        expect(await store.listTermsAgreements(rel.id)).toEqual([first]);
+      });
+
+      it('returns as current only the agreement in state agreed, per relationship', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        expect(await store.currentTermsAgreement(rel.id)).toBeUndefined();
+
+        await store.createTermsAgreement(termsAgreement(1, rel.id, { state: 'superseded' }));
+        await store.createTermsAgreement(termsAgreement(2, rel.id, { state: 'proffered' }));
+        expect(await store.currentTermsAgreement(rel.id)).toBeUndefined();
+
+        const agreed = termsAgreement(3, rel.id, { state: 'agreed', proposedBy: 'company' });
+        await store.createTermsAgreement(agreed);
+        await store.createTermsAgreement(termsAgreement(4, rel.id, { state: 'countered', proposedBy: 'company' }));
+        const otherAgreed = termsAgreement(5, other.id, { state: 'agreed' });
+        await store.createTermsAgreement(otherAgreed);
+
+        expect(await store.currentTermsAgreement(rel.id)).toEqual(agreed);
+        expect(await store.currentTermsAgreement(other.id)).toEqual(otherAgreed);
+        expect(await store.currentTermsAgreement(uid(9))).toBeUndefined();
+      });
+
+      it('refuses a second agreed agreement for the same relationship with store.conflict, changing nothing', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const agreed = termsAgreement(1, rel.id, { state: 'agreed' });
+        const proffered = termsAgreement(2, rel.id);
+        await store.createTermsAgreement(agreed);
+        await store.createTermsAgreement(proffered);
+        const before = await store.snapshot();
+
+        await expect(store.createTermsAgreement(termsAgreement(3, rel.id, { state: 'agreed' }))).rejects.toMatchObject({ code: 'store.conflict' });
+        await expect(store.updateTermsAgreement(proffered.id, { state: 'agreed', signed: { both: true } }, T0 + 100)).rejects.toMatchObject({
+          code: 'store.conflict',
+        });
+        expect(await store.snapshot()).toEqual(before);
+        expect(await store.currentTermsAgreement(rel.id)).toEqual(agreed);
+
+        // Superseding the one in force first, in one transaction, lets the next take its place.
+        await store.transaction(async (tx) => {
+          expect(await tx.updateTermsAgreement(agreed.id, { state: 'superseded' }, T0 + 200)).toBe(true);
+          expect(await tx.updateTermsAgreement(proffered.id, { state: 'agreed' }, T0 + 200)).toBe(true);
+        });
+        expect(await store.currentTermsAgreement(rel.id)).toEqual({ ...proffered, state: 'agreed', updatedAt: T0 + 200 });
+        expect(await store.getTermsAgreement(agreed.id)).toEqual({ ...agreed, state: 'superseded', updatedAt: T0 + 200 });
+      });
+
+      it('finds the agreements of one thread of one relationship, ordered by createdAt then id', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const counter = termsAgreement(3, rel.id, { threadId: 'thread-a', proposedBy: 'company', state: 'countered', createdAt: T0 + 20 });
+        const proffer = termsAgreement(2, rel.id, { threadId: 'thread-a', state: 'superseded', createdAt: T0 + 10 });
+        const elsewhere = termsAgreement(1, rel.id, { threadId: 'thread-b', createdAt: T0 + 5 });
+        for (const row of [counter, proffer, elsewhere]) await store.createTermsAgreement(row);
+        await store.createTermsAgreement(termsAgreement(4, other.id, { threadId: 'thread-a' }));
+
+        expect(await store.findTermsAgreementsByThread(rel.id, 'thread-a')).toEqual([proffer, counter]);
+        expect(await store.findTermsAgreementsByThread(rel.id, 'thread-b')).toEqual([elsewhere]);
+        expect(await store.findTermsAgreementsByThread(rel.id, 'thread-c')).toEqual([]);
+        expect(ids(await store.findTermsAgreementsByThread(other.id, 'thread-a'))).toEqual([uid(8004)]);
+      });
+
+      it('updates state, signed, obligations and reason where given and sets updatedAt, keeping what is left out', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const row = termsAgreement(1, rel.id);
+        await store.createTermsAgreement(row);
+
+        const bothSigned = { ...(row.signed as object), signatures: ['hers', 'ours'], note: TRICKY_JSON.quote };
+        expect(await store.updateTermsAgreement(row.id, { state: 'agreed', signed: bothSigned }, T0 + 100)).toBe(true);
+        const agreed = { ...row, state: 'agreed' as const, signed: bothSigned, updatedAt: T0 + 100 };
+        expect(await store.getTermsAgreement(row.id)).toEqual(agreed);
+
+        const obligations = { retention: 'P7D', purposes: [] };
+        expect(await store.updateTermsAgreement(row.id, { state: 'superseded', obligations, reason: 'Replaced — by v2' }, T0 + 200)).toBe(true);
+        const superseded = { ...agreed, state: 'superseded' as const, obligations, reason: 'Replaced — by v2', updatedAt: T0 + 200 };
+        expect(await store.getTermsAgreement(row.id)).toEqual(superseded);
+
+        expect(await store.updateTermsAgreement(row.id, { state: 'declined', reason: null }, T0 + 300)).toBe(true);
+        expect(await store.getTermsAgreement(row.id)).toEqual({ ...superseded, state: 'declined', reason: null, updatedAt: T0 + 300 });
+      });
+
+      it('reports false for updating an unknown agreement and changes nothing', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.createTermsAgreement(termsAgreement(1, rel.id));
+        const before = await store.snapshot();
+
+        expect(await store.updateTermsAgreement(uid(9), { state: 'agreed', signed: { x: 1 }, obligations: {}, reason: 'no' }, T0 + 100)).toBe(false);
+        expect(await store.snapshot()).toEqual(before);
+      });
+
+      it('erases the agreements of an erased relationship, counting them, and leaves other relationships\' untouched', async () => {
+        const doomed = relationship(1);
+        const kept = relationship(2);
+        await store.createRelationship(doomed);
+        await store.createRelationship(kept);
+        await store.createTermsAgreement(termsAgreement(1, doomed.id, { state: 'superseded' }));
+        await store.createTermsAgreement(termsAgreement(2, doomed.id, { state: 'agreed', threadId: 'shared-thread' }));
+        await store.createTermsAgreement(termsAgreement(3, doomed.id, { state: 'rejected', reason: 'no' }));
+        await store.createTermsAgreement(termsAgreement(4, kept.id, { state: 'agreed', threadId: 'shared-thread' }));
+        await store.createTermsAgreement(termsAgreement(5, kept.id));
+        const keptRows = await store.listTermsAgreements(kept.id);
+        expect(keptRows).toHaveLength(2);
+
+        const summary = await store.eraseRelationship(doomed.id, T0 + 999);
+
+        expect(summary.erased).toContainEqual({ category: 'terms_agreements', count: 3 });
+        expect(summary.erased.map((entry) => entry.category).indexOf('terms_agreements')).toBe(
+          summary.erased.map((entry) => entry.category).indexOf('consent_records') + 1,
+        );
+        expect(await store.listTermsAgreements(doomed.id)).toEqual([]);
+        expect(await store.currentTermsAgreement(doomed.id)).toBeUndefined();
+        expect(await store.findTermsAgreementsByThread(doomed.id, 'shared-thread')).toEqual([]);
+        expect(await store.getTermsAgreement(uid(8001))).toBeUndefined();
+        expect(await store.listTermsAgreements(kept.id)).toEqual(keptRows);
+        expect(await store.currentTermsAgreement(kept.id)).toEqual(keptRows[0]);
+        expect((await store.snapshot())['terms_agreements']).toHaveLength(2);
+
+        const again = await store.eraseRelationship(doomed.id, T0 + 1000);
+        expect(again.erased).toContainEqual({ category: 'terms_agreements', count: 0 });
+      });
+    });
+
     describe('held fields and profile versions', () => {
       it('lists the held fields of a relationship ordered by field, with JSON values intact', async () => {
         const rel = relationship(1);
@@ -796,6 +973,7 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
             { category: 'relationship', count: 1 },
             { category: 'disclosure_requests', count: 0 },
             { category: 'consent_records', count: 0 },
+            { category: 'terms_agreements', count: 0 },
             { category: 'held_fields', count: 0 },
             { category: 'profile_versions', count: 0 },
             { category: 'presentations', count: 0 },
@@ -845,6 +1023,7 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
         await store.createDisclosureRequest(disclosureRequest(1, rel.id));
         await store.createDisclosureRequest(disclosureRequest(2, rel.id));
         await store.saveConsentRecord(consentRecord(1, rel.id));
+        await store.createTermsAgreement(termsAgreement(1, rel.id, { state: 'agreed' }));
         await store.upsertHeldField(heldField('email', rel.id));
         await store.upsertHeldField(heldField('given_name', rel.id));
         await store.upsertHeldField(heldField('family_name', rel.id));
@@ -863,6 +1042,7 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
           { category: 'relationship', count: 1 },
           { category: 'disclosure_requests', count: 2 },
           { category: 'consent_records', count: 1 },
+          { category: 'terms_agreements', count: 1 },
           { category: 'held_fields', count: 3 },
           { category: 'profile_versions', count: 1 },
           { category: 'presentations', count: 2 },
@@ -977,6 +1157,7 @@ export function vendorStoreContract(name: string, open: () => Promise<VendorStor
             'tombstones',
             'disclosure_requests',
             'consent_records',
+            'terms_agreements',
             'held_fields',
             'profile_versions',
             'presentations',

@@ -13,6 +13,7 @@ import {
   toOutboxItem,
   toPresentation,
   toRelationship,
+  toTermsAgreement,
   translateError,
   type JsonDecoder,
 } from './rows.js';
@@ -35,6 +36,8 @@ import {
   type Presentation,
   type RelationshipState,
   type StoredMessage,
+  type TermsAgreementRow,
+  type TermsAgreementState,
   type VendorRelationship,
   type VendorStore,
 } from './types.js';
@@ -96,6 +99,19 @@ export interface VendorDatabase {
     created_at: number;
     updated_at: number;
   };
+  terms_agreements: {
+    id: string;
+    relationship_id: string;
+    proposed_by: 'person' | 'company';
+    agreement_id: string;
+    state: TermsAgreementState;
+    thread_id: string;
+    signed: JsonColumn;
+    obligations: JsonColumn;
+    reason: string | null;
+    created_at: number;
+    updated_at: number;
+  };
   held_fields: {
     relationship_id: string;
     field: string;
@@ -128,7 +144,7 @@ export interface VendorDatabase {
 }
 
 /** Tables erased with a relationship beyond messages and outbox, in the order the summary reports them. */
-const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'held_fields', 'profile_versions', 'presentations', 'connector_events'] as const;
+const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'terms_agreements', 'held_fields', 'profile_versions', 'presentations', 'connector_events'] as const;
 const IDENTITY_ROW_ID = 1;
 // Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits.
 const IN_LIST_CHUNK = 500;
@@ -556,6 +572,92 @@ export class KyselyVendorStore implements VendorStore {
         .orderBy('id')
         .execute();
       return rows.map((row) => toConsentRecord(row, this.#decode));
+    });
+  }
+
+  // --- terms agreements ---
+
+  createTermsAgreement(row: TermsAgreementRow): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('terms_agreements')
+        .values({
+          id: row.id,
+          relationship_id: row.relationshipId,
+          proposed_by: row.proposedBy,
+          agreement_id: row.agreementId,
+          state: row.state,
+          thread_id: row.threadId,
+          signed: encodeJson(row.signed),
+          obligations: encodeJson(row.obligations),
+          reason: row.reason,
+          created_at: row.createdAt,
+          updated_at: row.updatedAt,
+        })
+        .execute();
+    });
+  }
+
+  getTermsAgreement(id: string): Promise<TermsAgreementRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('terms_agreements').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toTermsAgreement(row, this.#decode);
+    });
+  }
+
+  listTermsAgreements(relationshipId: string): Promise<TermsAgreementRow[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('terms_agreements')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => toTermsAgreement(row, this.#decode));
+    });
+  }
+
+  currentTermsAgreement(relationshipId: string): Promise<TermsAgreementRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db
+        .selectFrom('terms_agreements')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        .where('state', '=', 'agreed')
+        .executeTakeFirst();
+      return row === undefined ? undefined : toTermsAgreement(row, this.#decode);
+    });
+  }
+
+  findTermsAgreementsByThread(relationshipId: string, threadId: string): Promise<TermsAgreementRow[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('terms_agreements')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        .where('thread_id', '=', threadId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => toTermsAgreement(row, this.#decode));
+    });
+  }
+
+  updateTermsAgreement(id: string, change: { state: TermsAgreementState; signed?: unknown; obligations?: unknown; reason?: string | null }, at: number): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.#db
+        .updateTable('terms_agreements')
+        .set({
+          state: change.state,
+          ...(change.signed === undefined ? {} : { signed: encodeJson(change.signed) }),
+          ...(change.obligations === undefined ? {} : { obligations: encodeJson(change.obligations) }),
+          ...(change.reason === undefined ? {} : { reason: change.reason }),
+          updated_at: at,
+        })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     });
   }
 

@@ -202,11 +202,58 @@ function disclosure(dialect: StoreDialect): Migration {
   };
 }
 
+/** IEEE 7012-style terms: the agreement records of each relationship and where each stands. */
+function terms(dialect: StoreDialect): Migration {
+  const { time, json } = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('terms_agreements')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('proposed_by', 'text', (c) => c.notNull())
+        .addColumn('agreement_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('thread_id', 'text', (c) => c.notNull())
+        .addColumn('signed', json, (c) => c.notNull())
+        .addColumn('obligations', json, (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .addCheckConstraint('terms_agreements_proposed_by_check', sql`proposed_by in ('person', 'company')`)
+        .addCheckConstraint(
+          'terms_agreements_state_check',
+          sql`state in ('proffered', 'countered', 'agreed', 'superseded', 'rejected', 'declined')`,
+        )
+        .execute();
+      await db.schema
+        .createIndex('terms_agreements_by_relationship')
+        .on('terms_agreements')
+        .columns(['relationship_id', 'created_at', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('terms_agreements_by_thread')
+        .on('terms_agreements')
+        .columns(['relationship_id', 'thread_id'])
+        .execute();
+      // Partial on both dialects: at most one agreement in force per relationship.
+      await db.schema
+        .createIndex('terms_agreements_one_agreed')
+        .on('terms_agreements')
+        .column('relationship_id')
+        .unique()
+        .where(sql<boolean>`state = 'agreed'`)
+        .execute();
+    },
+  };
+}
+
 /** Append-only: never edit a migration that has shipped, add a new key instead. */
 export function vendorMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_disclosure': disclosure(dialect),
+    '0003_terms': terms(dialect),
   };
 }
 
@@ -239,6 +286,7 @@ export const VENDOR_TABLES = {
   tombstones: ['did_sha256'],
   disclosure_requests: ['id'],
   consent_records: ['id'],
+  terms_agreements: ['id'],
   held_fields: ['relationship_id', 'field'],
   profile_versions: ['relationship_id'],
   presentations: ['id'],
@@ -251,6 +299,7 @@ export const VENDOR_JSON_COLUMNS: Partial<Record<keyof typeof VENDOR_TABLES, rea
   messages: ['body'],
   disclosure_requests: ['fields', 'credentials'],
   consent_records: ['record'],
+  terms_agreements: ['signed', 'obligations'],
   held_fields: ['value'],
   connector_events: ['payload'],
 };

@@ -10,12 +10,14 @@ import {
   outboxRowSchema,
   presentationRowSchema,
   relationshipRowSchema,
+  termsAgreementRowSchema,
   type ConnectorEvent,
   type ConsentRecordRow,
   type DisclosureRequest,
   type HeldField,
   type OutboxItem,
   type Presentation,
+  type TermsAgreementRow,
   type VendorRelationship,
 } from './types.js';
 
@@ -132,6 +134,23 @@ export function toConsentRecord(row: unknown, decode: JsonDecoder): ConsentRecor
     requestId: r.request_id,
     state: r.state,
     record: r.record,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toTermsAgreement(row: unknown, decode: JsonDecoder): TermsAgreementRow {
+  const r = parseRow(termsAgreementRowSchema, withJson(withJson(row, 'signed', decode), 'obligations', decode));
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    proposedBy: r.proposed_by,
+    agreementId: r.agreement_id,
+    state: r.state,
+    threadId: r.thread_id,
+    signed: r.signed,
+    obligations: r.obligations,
+    reason: r.reason,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

@@ -13,6 +13,7 @@ import {
   toOutboxItem,
   toPresentation,
   toRelationship,
+  toTermsAgreement,
   translateError,
 } from './rows.js';
 import {
@@ -34,6 +35,8 @@ import {
   type Presentation,
   type RelationshipState,
   type StoredMessage,
+  type TermsAgreementRow,
+  type TermsAgreementState,
   type VendorRelationship,
   type VendorStore,
 } from './types.js';
@@ -64,7 +67,7 @@ function encodeJson(value: unknown): string {
 }
 
 /** Tables erased with a relationship beyond messages and outbox, in the order the summary reports them. */
-const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'held_fields', 'profile_versions', 'presentations', 'connector_events'] as const;
+const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'terms_agreements', 'held_fields', 'profile_versions', 'presentations', 'connector_events'] as const;
 
 /**
  * The SQLite vendor store on better-sqlite3's synchronous API with cached prepared statements.
@@ -422,6 +425,76 @@ export class SqliteVendorStore implements VendorStore {
         .all(relationshipId)
         .map((row) => toConsentRecord(row, decodeJson)),
     );
+  }
+
+  createTermsAgreement(row: TermsAgreementRow): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt(
+        `insert into terms_agreements (id, relationship_id, proposed_by, agreement_id, state, thread_id, signed, obligations, reason, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        row.id,
+        row.relationshipId,
+        row.proposedBy,
+        row.agreementId,
+        row.state,
+        row.threadId,
+        encodeJson(row.signed),
+        encodeJson(row.obligations),
+        row.reason,
+        row.createdAt,
+        row.updatedAt,
+      );
+    });
+  }
+
+  getTermsAgreement(id: string): Promise<TermsAgreementRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from terms_agreements where id = ?').get(id);
+      return row === undefined ? undefined : toTermsAgreement(row, decodeJson);
+    });
+  }
+
+  listTermsAgreements(relationshipId: string): Promise<TermsAgreementRow[]> {
+    return this.#exec(() =>
+      this.#stmt('select * from terms_agreements where relationship_id = ? order by created_at, id')
+        .all(relationshipId)
+        .map((row) => toTermsAgreement(row, decodeJson)),
+    );
+  }
+
+  currentTermsAgreement(relationshipId: string): Promise<TermsAgreementRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt("select * from terms_agreements where relationship_id = ? and state = 'agreed'").get(relationshipId);
+      return row === undefined ? undefined : toTermsAgreement(row, decodeJson);
+    });
+  }
+
+  findTermsAgreementsByThread(relationshipId: string, threadId: string): Promise<TermsAgreementRow[]> {
+    return this.#exec(() =>
+      this.#stmt('select * from terms_agreements where relationship_id = ? and thread_id = ? order by created_at, id')
+        .all(relationshipId, threadId)
+        .map((row) => toTermsAgreement(row, decodeJson)),
+    );
+  }
+
+  updateTermsAgreement(id: string, change: { state: TermsAgreementState; signed?: unknown; obligations?: unknown; reason?: string | null }, at: number): Promise<boolean> {
+    const columns = ['state = ?'];
+    const params: (string | number | null)[] = [change.state];
+    if (change.signed !== undefined) {
+      columns.push('signed = ?');
+      params.push(encodeJson(change.signed));
+    }
+    if (change.obligations !== undefined) {
+      columns.push('obligations = ?');
+      params.push(encodeJson(change.obligations));
+    }
+    if (change.reason !== undefined) {
+      columns.push('reason = ?');
+      params.push(change.reason);
+    }
+    // At most eight statements, each cached like the fixed ones.
+    return this.#exec(() => this.#stmt(`update terms_agreements set ${columns.join(', ')}, updated_at = ? where id = ?`).run(...params, at, id).changes > 0);
   }
 
   upsertHeldField(field: HeldField): Promise<void> {

@@ -86,6 +86,30 @@ export interface ConsentRecordRow {
   updatedAt: number;
 }
 
+export type TermsAgreementState = 'proffered' | 'countered' | 'agreed' | 'superseded' | 'rejected' | 'declined';
+
+/** One terms agreement record of a relationship and where it stands (protocol/terms/agreementRecord.ts). */
+export interface TermsAgreementRow {
+  /** The record's own id (record.id, a UUID). */
+  id: string;
+  relationshipId: string;
+  /** Who proposed it: her proffer, or the company's counter / own proffer. */
+  proposedBy: 'person' | 'company';
+  /** The agreement URI (https://kith.invalid/terms/...), for listing without parsing `signed`. */
+  agreementId: string;
+  state: TermsAgreementState;
+  /** The negotiation this record belongs to: the id of the proffered record that opened it (answers carry it as `thid`). */
+  threadId: string;
+  /** The signed agreement document (one or both signatures); JSON, opaque to the store. */
+  signed: unknown;
+  /** The agreement's obligations as agreed; JSON, opaque to the store. */
+  obligations: unknown;
+  /** Free text given with a rejection or decline; null otherwise. */
+  reason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
 /** One profile field the company holds for a relationship: one row per (relationshipId, field). */
 export interface HeldField {
   relationshipId: string;
@@ -175,11 +199,11 @@ export interface VendorStore {
    * 'cut_off' but theirDid is replaced by a tombstone marker and a SHA-256 hex of the DID is kept in
    * a `tombstones` table so isTombstoned works. Returns per-category counts, in this order:
    * 'messages', 'outbox', 'relationship' (the row's DID and customerRef; 1 or 0), then
-   * 'disclosure_requests', 'consent_records', 'held_fields', 'profile_versions', 'presentations'
-   * and 'connector_events' (every event of the relationship, dispatched or not; an event the caller
-   * enqueues afterwards, such as the erasure notice for connectors, is kept). Runs in one
-   * transaction. Erasing an erased relationship again counts zeros (unless events were enqueued for
-   * it since); an unknown id throws RelationshipError 'relationship.unknown'.
+   * 'disclosure_requests', 'consent_records', 'terms_agreements', 'held_fields', 'profile_versions',
+   * 'presentations' and 'connector_events' (every event of the relationship, dispatched or not; an
+   * event the caller enqueues afterwards, such as the erasure notice for connectors, is kept). Runs
+   * in one transaction. Erasing an erased relationship again counts zeros (unless events were
+   * enqueued for it since); an unknown id throws RelationshipError 'relationship.unknown'.
    */
   eraseRelationship(id: string, at: number): Promise<ErasureSummary>;
   /** Was this DID's relationship erased? (looks up sha256(did) in tombstones) */
@@ -202,6 +226,18 @@ export interface VendorStore {
   getConsentRecord(id: string): Promise<ConsentRecordRow | undefined>;
   /** Ordered by createdAt then id. */
   listConsentRecords(relationshipId: string): Promise<ConsentRecordRow[]>;
+
+  /** Inserts; throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id is taken or the row is 'agreed' while the relationship already has an agreed one. `signed` and `obligations` are any JSON value; `undefined` is stored as `null`. */
+  createTermsAgreement(row: TermsAgreementRow): Promise<void>;
+  getTermsAgreement(id: string): Promise<TermsAgreementRow | undefined>;
+  /** Ordered by createdAt then id. */
+  listTermsAgreements(relationshipId: string): Promise<TermsAgreementRow[]>;
+  /** The relationship's agreement in state 'agreed' (a unique index keeps it to at most one). */
+  currentTermsAgreement(relationshipId: string): Promise<TermsAgreementRow | undefined>;
+  /** The records of one negotiation (see threadId) of the relationship, ordered by createdAt then id. */
+  findTermsAgreementsByThread(relationshipId: string, threadId: string): Promise<TermsAgreementRow[]>;
+  /** Sets state, and signed, obligations and reason where given (undefined keeps the stored value; reason null clears it), and updatedAt to `at`. Returns false, changing nothing, if there is no such agreement; throws StoreError 'store.conflict', changing nothing, if it would make a second 'agreed' agreement of the relationship. */
+  updateTermsAgreement(id: string, change: { state: TermsAgreementState; signed?: unknown; obligations?: unknown; reason?: string | null }, at: number): Promise<boolean>;
 
   /** Inserts, or replaces every column of, the (relationshipId, field) row; throws RelationshipError 'relationship.unknown' if the relationship does not exist. */
   upsertHeldField(field: HeldField): Promise<void>;
@@ -304,6 +340,20 @@ export const consentRecordRowSchema = z.object({
   request_id: z.string().nullable(),
   state: z.enum(['active', 'refused', 'withdrawn', 'expired']),
   record: z.unknown(),
+  created_at: time,
+  updated_at: time,
+});
+
+export const termsAgreementRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  proposed_by: z.enum(['person', 'company']),
+  agreement_id: z.string(),
+  state: z.enum(['proffered', 'countered', 'agreed', 'superseded', 'rejected', 'declined']),
+  thread_id: z.string(),
+  signed: z.unknown(),
+  obligations: z.unknown(),
+  reason: z.string().nullable(),
   created_at: time,
   updated_at: time,
 });

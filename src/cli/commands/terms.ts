@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import type { AgreementView, RosterView } from '../../personal/terms.js';
+import { formatTime, output, run, table } from '../common.js';
+import type { CommandContext } from './context.js';
+
+const shortName = (id: string): string => id.slice(id.lastIndexOf('/') + 1);
+
+function obligationsText(o: NonNullable<AgreementView['obligations']>): string {
+  return [
+    `purposes ${o.allowedPurposes.join(', ')}`,
+    `keeps at most ${o.maxRetention}`,
+    `sharing: ${o.thirdPartySharing}`,
+    o.crossSiteTracking ? 'may track across sites' : 'no cross-site tracking',
+    o.contactOnlyOnIntent ? 'contact only on intent' : 'may contact',
+    o.dataPortability ? 'portability' : 'no portability',
+    o.deleteOnTermination ? 'deletes on cut-off' : 'keeps after cut-off',
+  ].join('; ');
+}
+
+function rosterText(view: RosterView): string {
+  const lines = view.rosters.flatMap((roster) => [
+    `Roster ${roster.id} v${roster.version}`,
+    ...roster.agreements.map((a) => `  ${a.short.padEnd(22)} ${a.title} (v${a.version})\n  ${' '.repeat(22)} ${obligationsText(a.obligations)}`),
+  ]);
+  lines.push('', view.default ? `Your default terms: ${shortName(view.default)} (proffered on every new connection)` : 'No default terms: new connections proffer none. Set them with: kith terms set <agreement>');
+  return lines.join('\n');
+}
+
+export function historyText(terms: AgreementView[]): string {
+  if (terms.length === 0) return 'No terms proffered or agreed with this company.';
+  const rows = table([
+    ['RECORD', 'AGREEMENT', 'BY', 'STATE', 'OUTCOME', 'SINCE'],
+    ...terms.map((t) => [t.recordId.slice(0, 8), shortName(t.agreementId), t.proposedBy === 'person' ? 'you' : 'company', t.state, t.outcome ?? '-', formatTime(t.updatedAt)]),
+  ]);
+  const waiting = terms.filter((t) => t.awaitingHer);
+  const notes = waiting.map(
+    (t) =>
+      `\nWaiting for you: ${t.proposedBy === 'company' && t.outcome === 'countered-accepted' ? 'the company countered with' : 'the company proposes'} ${shortName(t.agreementId)}` +
+      (t.weaker.length > 0 ? `, which protects you less on: ${t.weaker.join(', ')}` : '') +
+      `\nAnswer with: kith terms accept <rel>  or  kith terms reject <rel>`,
+  );
+  return rows + notes.join('');
+}
+
+/** `kith terms show|set|history|accept|reject`. */
+export function registerTermsCommands(program: Command, ctx: CommandContext): void {
+  const terms = program.command('terms').description('your terms (IEEE 7012 agreements): defaults, per company, counters');
+
+  terms
+    .command('show [rel]')
+    .description('the roster of standard agreements and your default; with <rel>, the terms with that company')
+    .action((rel: string | undefined) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          if (rel) {
+            const { terms: history } = await client.call<{ terms: AgreementView[] }>('GET', `/api/relationships/${encodeURIComponent(rel)}/terms`);
+            output(ctx.globals(), history, () => historyText(history));
+            return;
+          }
+          const view = await client.call<RosterView>('GET', '/api/terms');
+          output(ctx.globals(), view, () => rosterText(view));
+        }),
+      ),
+    );
+
+  terms
+    .command('set <agreement>')
+    .description('set your default terms (an agreement or "none"); with --for <rel>, proffer them to that company now')
+    .option('--for <rel>', 'proffer to this company now instead of changing the default')
+    .action((agreement: string, options: { for?: string }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          if (options.for) {
+            const { terms: history } = await client.call<{ terms: AgreementView[] }>('POST', `/api/relationships/${encodeURIComponent(options.for)}/terms`, { agreement });
+            output(ctx.globals(), history, () => historyText(history));
+            return;
+          }
+          const result = await client.call<{ default: string | null }>('PUT', '/api/terms/default', { agreement: agreement === 'none' ? null : agreement });
+          output(ctx.globals(), result, () => (result.default ? `Default terms: ${shortName(result.default)}. New connections proffer them.` : 'No default terms.'));
+        }),
+      ),
+    );
+
+  for (const [name, verb] of [
+    ['accept', 'accept'],
+    ['reject', 'reject'],
+  ] as const) {
+    terms
+      .command(`${name} <rel>`)
+      .description(`${verb} the counter or company proposal waiting for you`)
+      .option('--reason <text>', 'tell the company why (reject)')
+      .action((rel: string, options: { reason?: string }) =>
+        run(ctx.globals, () =>
+          ctx.withClient(async (client) => {
+            const body = name === 'reject' && options.reason ? { reason: options.reason } : {};
+            const { terms: history } = await client.call<{ terms: AgreementView[] }>('POST', `/api/relationships/${encodeURIComponent(rel)}/terms/${name}`, body);
+            output(ctx.globals(), history, () => historyText(history));
+          }),
+        ),
+      );
+  }
+}

@@ -1,0 +1,348 @@
+import { TermsError } from '../core/errors.js';
+import type { LocalIdentity } from '../protocol/agent/identity.js';
+import { signingKeyOf } from '../protocol/agent/identity.js';
+import type { ReceivedMessage } from '../protocol/envelope/receive.js';
+import { Terms } from '../protocol/families/index.js';
+import type { TermsResponseBody } from '../protocol/families/terms.js';
+import { buildAgreementRecord, countersign, signAgreement, signedAgreementSchema, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
+import { isAtLeastAsProtective, type ObligationName } from '../protocol/terms/compare.js';
+import { checkProffer, checkResponse, type CheckedRecord, type CheckedResponse } from '../protocol/terms/negotiate.js';
+import { obligationsSchema, termsError, type Agreement, type Obligations, type Roster } from '../protocol/terms/roster.js';
+import type { RosterSet } from '../protocol/terms/rosterSet.js';
+import type { AgentCore } from './core.js';
+import type { AgreementEntry } from './vault/agreementRepo.js';
+import type { RelationshipRecord } from './vault/relationshipRepo.js';
+import type { Vault } from './vault/vault.js';
+
+/*
+ * Her side of terms (docs/protocol/terms.md): default terms proffered on every connect, a new
+ * proffer to one company at any time, her own rule for counters and company proffers (accept when
+ * at least as protective on every obligation, else ask her), and the records both sides keep.
+ */
+
+/** Settings key of her default terms (an agreement id). */
+export const DEFAULT_TERMS_SETTING = 'terms.default';
+
+export interface AgreementView {
+  recordId: string;
+  agreementId: string;
+  title: string | null;
+  proposedBy: 'person' | 'company';
+  state: AgreementEntry['state'];
+  /** accepted / countered-accepted, from the record. */
+  outcome: string | null;
+  /** Set when it waits for her answer. */
+  awaitingHer: boolean;
+  obligations: Obligations | null;
+  /** Obligations in which it protects her less than what she proffered (counters) or has now (company proffers). */
+  weaker: ObligationName[];
+  reason: string | null;
+  signed: unknown;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RosterView {
+  rosters: { id: string; version: number; publisher: string; agreements: (Agreement & { short: string })[] }[];
+  default: string | null;
+}
+
+export interface TermsFeature {
+  roster(): Promise<RosterView>;
+  /** Her default terms, proffered on every new connection; null clears it. @throws TermsError terms.unknown_agreement */
+  setDefault(agreement: string | null): Promise<string | null>;
+  defaultTerms(): string | null;
+  /** A new proffer to one company (a change of terms); resolves with the outcome recorded. */
+  proffer(reference: string, agreement: string): Promise<AgreementView[]>;
+  history(reference: string): AgreementView[];
+  /** Accepts the counter or company proffer waiting for her. */
+  accept(reference: string): Promise<AgreementView[]>;
+  /** Declines the counter, or rejects the company proffer, waiting for her. */
+  reject(reference: string, reason?: string): Promise<AgreementView[]>;
+
+  // Used by connect and the inbound path.
+  /** Her signed proffer of her default terms for a new connection, or undefined if she set none. */
+  connectProffer(identity: LocalIdentity, companyDid: string): Promise<SignedAgreement | undefined>;
+  /** Checks the company's answer in the connect response (before anything is stored). */
+  checkConnectAnswer(mine: SignedAgreement, answer: unknown): Promise<CheckedResponse>;
+  /** Inside the connect transaction: her proffer and the company's answer, as records. */
+  recordAnswer(relationshipId: string, mine: SignedAgreement, checked: CheckedResponse): void;
+  /** After a negotiation: applies her rule to anything waiting for her (may answer the company). */
+  settle(relationship: RelationshipRecord): Promise<void>;
+  /** Checks a company proffer that arrived (push or pickup), before the inbound transaction. */
+  verifyInbound(received: ReceivedMessage): Promise<CheckedRecord | undefined>;
+}
+
+const shortName = (id: string): string => id.slice(id.lastIndexOf('/') + 1);
+
+export function createTermsFeature(core: AgentCore, options: { rosters(): Promise<RosterSet> }): TermsFeature {
+  const { vault, clock, resolver, logger, events } = core;
+
+  function parseObligations(value: unknown): Obligations | null {
+    const parsed = obligationsSchema.safeParse(value);
+    return parsed.success ? parsed.data : null;
+  }
+
+  /** What she compares a company's proposal with: the proffer it counters, else her terms now, else her default. */
+  function baselineFor(entry: AgreementEntry): Obligations | null {
+    const thread = vault.agreements.byThread(entry.relationshipId, entry.threadId);
+    const hers = thread.find((e) => e.proposedBy === 'person');
+    if (hers && entry.id !== hers.id) return parseObligations(hers.obligations);
+    const current = vault.agreements.current(entry.relationshipId);
+    if (current) return parseObligations(current.obligations);
+    return defaultObligations;
+  }
+  let defaultObligations: Obligations | null = null;
+
+  function awaitingHer(entry: AgreementEntry): boolean {
+    return entry.proposedBy === 'company' && entry.state === 'proffered';
+  }
+
+  function toView(entry: AgreementEntry, titles: ReadonlyMap<string, string>): AgreementView {
+    const signed = signedAgreementSchema.safeParse(entry.signed);
+    const obligations = parseObligations(entry.obligations);
+    const baseline = awaitingHer(entry) ? baselineFor(entry) : null;
+    return {
+      recordId: entry.id,
+      agreementId: entry.agreementId,
+      title: titles.get(entry.agreementId) ?? null,
+      proposedBy: entry.proposedBy,
+      state: entry.state,
+      outcome: signed.success ? signed.data.record.outcome : null,
+      awaitingHer: awaitingHer(entry),
+      obligations,
+      weaker: baseline && obligations ? isAtLeastAsProtective(obligations, baseline).weaker : [],
+      reason: entry.reason,
+      signed: entry.signed,
+      createdAt: entry.createdAt,
+      updatedAt: entry.updatedAt,
+    };
+  }
+
+  /** Agreement titles of the rosters loaded so far (views are synchronous). */
+  const titles = new Map<string, string>();
+  let rosterSet: RosterSet | undefined;
+  async function rosters(): Promise<RosterSet> {
+    if (rosterSet) return rosterSet;
+    rosterSet = await options.rosters();
+    for (const roster of rosterSet.list()) for (const a of roster.agreements) titles.set(a.id, a.title);
+    const chosen = vault.settings.get(DEFAULT_TERMS_SETTING);
+    if (typeof chosen === 'string') defaultObligations = safeAgreement(rosterSet, chosen)?.agreement.obligations ?? null;
+    return rosterSet;
+  }
+
+  function safeAgreement(set: RosterSet, reference: string): { roster: Roster; agreement: Agreement } | undefined {
+    try {
+      return set.agreement(reference);
+    } catch {
+      return undefined;
+    }
+  }
+
+  function views(relationshipId: string): AgreementView[] {
+    return vault.agreements.list(relationshipId).map((e) => toView(e, titles));
+  }
+
+  function signedProffer(chosen: { roster: Roster; agreement: Agreement }, identity: LocalIdentity, companyDid: string, supersedes: string | null): SignedAgreement {
+    const record = buildAgreementRecord({
+      roster: chosen.roster,
+      agreementId: chosen.agreement.id,
+      proffered: chosen.agreement.id,
+      person: identity.did,
+      company: companyDid,
+      agreedAt: clock.now(),
+      supersedes,
+    });
+    return signAgreement(record, signingKeyOf(identity));
+  }
+
+  /** Writes her proffer and what the company answered (inside the caller's transaction). */
+  function recordAnswer(relationshipId: string, mine: SignedAgreement, checked: CheckedResponse): void {
+    const proffered = mine.record;
+    const base = { relationshipId, threadId: proffered.id, reason: null };
+    const obligationsOf = (id: string): unknown => rosterSet?.get(proffered.rosterId, proffered.rosterVersion).agreements.find((a) => a.id === id)?.obligations ?? null;
+    if (checked.decision === 'accepted') {
+      vault.agreements.supersedeCurrent(relationshipId);
+      vault.agreements.insert({ ...base, id: proffered.id, proposedBy: 'person', agreementId: proffered.agreementId, state: 'agreed', signed: checked.signed, obligations: checked.agreement.obligations });
+    } else if (checked.decision === 'rejected') {
+      vault.agreements.insert({ ...base, id: proffered.id, proposedBy: 'person', agreementId: proffered.agreementId, state: 'rejected', signed: mine, obligations: obligationsOf(proffered.agreementId), reason: checked.reason });
+    } else {
+      vault.agreements.insert({ ...base, id: proffered.id, proposedBy: 'person', agreementId: proffered.agreementId, state: 'countered', signed: mine, obligations: checked.proffered.obligations });
+      vault.agreements.insert({ ...base, id: checked.signed.record.id, proposedBy: 'company', agreementId: checked.agreement.id, state: 'proffered', signed: checked.signed, obligations: checked.agreement.obligations });
+    }
+  }
+
+  function pending(relationship: RelationshipRecord): AgreementEntry {
+    const waiting = vault.agreements.list(relationship.id).filter(awaitingHer);
+    const entry = waiting.at(-1);
+    if (!entry) throw termsError('terms.record_mismatch', 'Nothing about terms waits for your answer here', { details: { members: ['state'] } });
+    return entry;
+  }
+
+  /**
+   * Answers the company proposal waiting for her: a counter with accept/decline, a company proffer
+   * with a response. The company's ack is recorded in the transaction that records the reply.
+   */
+  async function answer(relationship: RelationshipRecord, entry: AgreementEntry, yes: boolean, reason?: string): Promise<void> {
+    core.requireLive(relationship);
+    const theirs = signedAgreementSchema.parse(entry.signed);
+    const isCounter = theirs.record.outcome === 'countered-accepted';
+    const both = yes ? countersign(theirs, signingKeyOf(core.identityOf(relationship))) : undefined;
+    const type = isCounter ? (yes ? Terms.accept.type : Terms.decline.type) : Terms.response.type;
+    const body: Record<string, unknown> = isCounter
+      ? { record_id: entry.id, ...(both ? { agreement: both } : {}), ...(reason && !yes ? { reason } : {}) }
+      : ({ record_id: entry.id, decision: yes ? 'accepted' : 'rejected', ...(both ? { agreement: both } : {}), ...(reason && !yes ? { reason } : {}) } satisfies TermsResponseBody);
+    let answered = false;
+    await core.exchange(relationship, type, body, {
+      returnRoute: true,
+      thid: entry.threadId,
+      within: (reply) => {
+        if (reply.message.type !== Terms.ack.type || reply.message.body['record_id'] !== entry.id) return;
+        answered = true;
+        if (yes) vault.agreements.supersedeCurrent(relationship.id);
+        vault.agreements.update(entry.id, { state: yes ? 'agreed' : isCounter ? 'declined' : 'rejected', ...(both ? { signed: both } : {}), reason: reason ?? null });
+      },
+    });
+    if (!answered) throw termsError('terms.record_mismatch', 'The company did not acknowledge the answer; try again', { details: { members: ['ack'] } });
+    logger.info('terms_answered', { relationship: relationship.id, state: yes ? 'agreed' : 'declined' });
+    events.emit({ type: 'terms.updated', relationshipId: relationship.id, recordId: entry.id, state: yes ? 'agreed' : isCounter ? 'declined' : 'rejected', decide: false });
+  }
+
+  const feature: TermsFeature = {
+    async roster() {
+      const set = await rosters();
+      return {
+        rosters: set.list().map((r) => ({ id: r.id, version: r.version, publisher: r.publisher, agreements: r.agreements.map((a) => ({ ...a, short: shortName(a.id) })) })),
+        default: feature.defaultTerms(),
+      };
+    },
+
+    defaultTerms() {
+      const value = vault.settings.get(DEFAULT_TERMS_SETTING);
+      return typeof value === 'string' ? value : null;
+    },
+
+    async setDefault(reference) {
+      const set = await rosters();
+      if (reference === null) {
+        vault.settings.delete(DEFAULT_TERMS_SETTING);
+        defaultObligations = null;
+        return null;
+      }
+      const { agreement } = set.agreement(reference);
+      vault.settings.set(DEFAULT_TERMS_SETTING, agreement.id);
+      defaultObligations = agreement.obligations;
+      return agreement.id;
+    },
+
+    async proffer(reference, agreementReference) {
+      const relationship = core.find(reference);
+      core.requireLive(relationship);
+      const set = await rosters();
+      const chosen = set.agreement(agreementReference);
+      const identity = core.identityOf(relationship);
+      const mine = signedProffer(chosen, identity, relationship.theirDid, vault.agreements.current(relationship.id)?.id ?? null);
+      let checked: CheckedResponse | undefined;
+      await core.exchange(relationship, Terms.proffer.type, { agreement: mine }, {
+        returnRoute: true,
+        before: async (reply) => {
+          if (reply.message.type !== Terms.response.type) throw termsError('terms.record_mismatch', 'The company did not answer the proffer', { details: { members: ['type'] } });
+          checked = await checkResponse(reply.message.body as TermsResponseBody, mine, { rosters: set, resolver });
+        },
+        within: () => {
+          if (checked) recordAnswer(relationship.id, mine, checked);
+        },
+      });
+      if (!checked) throw termsError('terms.record_mismatch', 'The company did not answer the proffer', { details: { members: ['type'] } });
+      events.emit({ type: 'terms.updated', relationshipId: relationship.id, recordId: mine.record.id, state: checked.decision === 'accepted' ? 'agreed' : checked.decision, decide: checked.decision === 'countered' });
+      await feature.settle(relationship);
+      return views(relationship.id);
+    },
+
+    history(reference) {
+      return views(core.find(reference).id);
+    },
+
+    async accept(reference) {
+      const relationship = core.find(reference);
+      await rosters();
+      await answer(relationship, pending(relationship), true);
+      return views(relationship.id);
+    },
+
+    async reject(reference, reason) {
+      const relationship = core.find(reference);
+      await rosters();
+      await answer(relationship, pending(relationship), false, reason);
+      return views(relationship.id);
+    },
+
+    async connectProffer(identity, companyDid) {
+      const chosen = feature.defaultTerms();
+      if (chosen === null) return undefined;
+      const set = await rosters();
+      return signedProffer(set.agreement(chosen), identity, companyDid, null);
+    },
+
+    async checkConnectAnswer(mine, answer) {
+      // A company that does not speak terms says nothing: her proffer stands unanswered, as rejected.
+      if (answer === undefined) return { decision: 'rejected', reason: 'The company did not answer the proffer', accepts: [] };
+      return checkResponse(answer as TermsResponseBody, mine, { rosters: await rosters(), resolver });
+    },
+
+    recordAnswer,
+
+    async settle(relationship) {
+      await rosters();
+      for (const entry of vault.agreements.list(relationship.id).filter(awaitingHer)) {
+        const obligations = parseObligations(entry.obligations);
+        const baseline = baselineFor(entry);
+        const verdict = obligations && baseline ? isAtLeastAsProtective(obligations, baseline) : undefined;
+        if (verdict?.ok) {
+          try {
+            await answer(relationship, entry, true);
+          } catch (error) {
+            logger.warn('terms_auto_accept_failed', { relationship: relationship.id, code: error instanceof TermsError ? error.code : 'error' });
+          }
+        } else {
+          logger.info('terms_decision_needed', { relationship: relationship.id, weaker: verdict?.weaker.length ?? -1 });
+          events.emit({ type: 'terms.updated', relationshipId: relationship.id, recordId: entry.id, state: 'proffered', decide: true });
+        }
+      }
+    },
+
+    async verifyInbound(received) {
+      if (received.message.type !== Terms.proffer.type) return undefined;
+      const relationship = vault.relationships.findByMyDid(received.recipientDid);
+      if (!relationship) return undefined; // the inbound transaction refuses it with relationship.unknown
+      return checkProffer(received.message.body['agreement'], {
+        rosters: await rosters(),
+        resolver,
+        parties: { person: relationship.myDid, company: relationship.theirDid },
+        proposer: 'company',
+      });
+    },
+  };
+  return feature;
+}
+
+/** Inside the inbound transaction: a company proffer she received, waiting for her rule. */
+export function recordCompanyProffer(vault: Vault, relationship: RelationshipRecord, checked: CheckedRecord): AgreementEntry {
+  const existing = vault.agreements.get(checked.record.id);
+  if (existing) return existing;
+  const current = vault.agreements.current(relationship.id);
+  if (checked.record.supersedes !== (current?.id ?? null)) {
+    throw termsError('terms.record_mismatch', 'The proffer does not replace the agreement in force', { details: { members: ['supersedes'] } });
+  }
+  return vault.agreements.insert({
+    id: checked.record.id,
+    relationshipId: relationship.id,
+    proposedBy: 'company',
+    agreementId: checked.agreement.id,
+    state: 'proffered',
+    threadId: checked.record.id,
+    signed: checked.signed,
+    obligations: checked.agreement.obligations,
+    reason: null,
+  });
+}

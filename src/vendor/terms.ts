@@ -1,0 +1,222 @@
+import { newId } from '../core/ids.js';
+import type { DidResolver } from '../protocol/did/types.js';
+import type { SigningKey } from '../protocol/envelope/engine.js';
+import type { ReceivedMessage } from '../protocol/envelope/receive.js';
+import { Connect, Terms } from '../protocol/families/index.js';
+import type { TermsProfferBody, TermsResponseBody } from '../protocol/families/terms.js';
+import { buildAgreementRecord, countersign, signAgreement, signedAgreementSchema, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
+import { checkWithinTerms, type IntendedUse } from '../protocol/terms/compare.js';
+import { checkCountersigned, checkProffer, decideOnProffer, type CheckedRecord, type ProfferDecision, type TermsPolicy } from '../protocol/terms/negotiate.js';
+import { obligationsSchema, termsError, type Agreement, type Obligations } from '../protocol/terms/roster.js';
+import type { RosterSet } from '../protocol/terms/rosterSet.js';
+import type { Reply } from './inbound.js';
+import type { TermsAgreementRow, VendorRelationship, VendorStore } from './store/types.js';
+
+/*
+ * The company's side of terms (docs/protocol/terms.md). Everything that needs a signature check or
+ * a signature of ours happens in verifyTerms, before the transaction; applyTerms only compares
+ * with what the store holds and writes, so a refused message changes nothing.
+ */
+
+export interface VendorTermsDeps {
+  /** The rosters and the policy with its agreement names resolved to ids (loaded once). */
+  setup(): Promise<{ rosters: RosterSet; policy: TermsPolicy }>;
+  resolver: DidResolver;
+  vendorDid: string;
+  signer: SigningKey;
+  now(): number;
+}
+
+/** What verifyTerms established, for the message types that carry terms. */
+export type VerifiedTerms =
+  | { kind: 'proffer'; checked: CheckedRecord; decision: ProfferDecision; answer: SignedAgreement | undefined; alternative: Agreement | undefined }
+  | { kind: 'countersigned'; recordId: string; signed: SignedAgreement }
+  | { kind: 'declined'; recordId: string; reason: string | null };
+
+const TERMS_TYPES = new Set<string>([Connect.request.type, Terms.proffer.type, Terms.accept.type, Terms.decline.type, Terms.response.type]);
+
+async function pendingRow(store: VendorStore, recordId: string, senderDid: string, expect: 'counter' | 'own-proffer'): Promise<TermsAgreementRow> {
+  const row = await store.getTermsAgreement(recordId);
+  const relationship = row ? await store.getRelationship(row.relationshipId) : undefined;
+  if (!row || !relationship || relationship.theirDid !== senderDid || row.proposedBy !== 'company') {
+    throw termsError('terms.record_mismatch', 'No proposal of ours with this record id', { details: { members: ['id'] } });
+  }
+  const signed = signedAgreementSchema.parse(row.signed);
+  if ((expect === 'counter') !== (signed.record.outcome === 'countered-accepted')) {
+    // Answering a counter with a response (or a proffer with accept) is another counter round.
+    throw termsError('terms.counter_loop', expect === 'counter' ? 'That record is our proffer, not a counter' : 'Only the company counters, once');
+  }
+  if (row.state !== 'proffered') throw termsError('terms.counter_loop', 'That proposal was already answered', { details: { state: row.state } });
+  return row;
+}
+
+/**
+ * Checks the terms a message carries, before anything is written. Returns undefined for messages
+ * without terms (a connect request without a proffer included).
+ * @throws TermsError (terms.*), DidError from resolving a signer
+ */
+export async function verifyTerms(received: ReceivedMessage, store: VendorStore, deps: VendorTermsDeps): Promise<VerifiedTerms | undefined> {
+  const { type, body } = received.message;
+  if (!TERMS_TYPES.has(type)) return undefined;
+  if (type === Connect.request.type || type === Terms.proffer.type) {
+    const proffer = (type === Connect.request.type ? body['terms'] : body) as TermsProfferBody | undefined;
+    if (proffer === undefined) return undefined;
+    const { rosters, policy } = await deps.setup();
+    const checked = await checkProffer(proffer.agreement, { rosters, resolver: deps.resolver, parties: { person: received.senderDid, company: deps.vendorDid }, proposer: 'person' });
+    const decision = decideOnProffer(policy, checked);
+    if (decision.decision === 'accepted') return { kind: 'proffer', checked, decision, answer: countersign(checked.signed, deps.signer), alternative: undefined };
+    if (decision.decision === 'rejected') return { kind: 'proffer', checked, decision, answer: undefined, alternative: undefined };
+    const counter = buildAgreementRecord({
+      roster: checked.roster,
+      agreementId: decision.alternative.id,
+      proffered: checked.agreement.id,
+      person: received.senderDid,
+      company: deps.vendorDid,
+      agreedAt: deps.now(),
+      supersedes: checked.record.supersedes,
+    });
+    return { kind: 'proffer', checked, decision, answer: signAgreement(counter, deps.signer), alternative: decision.alternative };
+  }
+  if (type === Terms.accept.type) {
+    const recordId = String(body['record_id']);
+    const row = await pendingRow(store, recordId, received.senderDid, 'counter');
+    return { kind: 'countersigned', recordId, signed: await checkCountersigned(body['agreement'], signedAgreementSchema.parse(row.signed), deps.resolver) };
+  }
+  if (type === Terms.decline.type) {
+    const recordId = String(body['record_id']);
+    await pendingRow(store, recordId, received.senderDid, 'counter');
+    return { kind: 'declined', recordId, reason: typeof body['reason'] === 'string' ? body['reason'] : null };
+  }
+  // Her answer to the company's own proffer.
+  const response = body as TermsResponseBody;
+  const row = await pendingRow(store, response.record_id, received.senderDid, 'own-proffer');
+  if (response.decision === 'countered') throw termsError('terms.counter_loop', 'Only the company counters, once');
+  if (response.decision === 'rejected') return { kind: 'declined', recordId: row.id, reason: response.reason ?? null };
+  return { kind: 'countersigned', recordId: row.id, signed: await checkCountersigned(response.agreement, signedAgreementSchema.parse(row.signed), deps.resolver) };
+}
+
+function agreedEvent(relationship: VendorRelationship, row: Pick<TermsAgreementRow, 'id' | 'agreementId'>, at: number) {
+  return {
+    id: newId(),
+    relationshipId: relationship.id,
+    type: 'terms.agreed' as const,
+    payload: { relationshipId: relationship.id, customerRef: relationship.customerRef, agreementId: row.agreementId, recordId: row.id },
+    createdAt: at,
+    nextAttemptAt: at,
+    attempts: 0,
+    dispatchedAt: null,
+  };
+}
+
+/** Makes `id` the agreed record of the relationship: the previous one becomes superseded. */
+async function agree(tx: VendorStore, relationship: VendorRelationship, row: TermsAgreementRow, signed: SignedAgreement, at: number): Promise<void> {
+  const current = await tx.currentTermsAgreement(relationship.id);
+  if (current && current.id !== row.id) await tx.updateTermsAgreement(current.id, { state: 'superseded' }, at);
+  await tx.updateTermsAgreement(row.id, { state: 'agreed', signed }, at);
+  await tx.enqueueEvent(agreedEvent(relationship, row, at));
+}
+
+/** The response body the company sends for a proffer it decided on. */
+function responseBody(verified: Extract<VerifiedTerms, { kind: 'proffer' }>): TermsResponseBody {
+  const recordId = verified.checked.record.id;
+  const { decision } = verified;
+  if (decision.decision === 'accepted') return { record_id: recordId, decision: 'accepted', agreement: verified.answer as unknown as Record<string, unknown> };
+  if (decision.decision === 'countered') return { record_id: recordId, decision: 'countered', alternatives: [verified.answer as unknown as Record<string, unknown>] };
+  return { record_id: recordId, decision: 'rejected', reason: 'The company does not accept this agreement', accepts: decision.accepts };
+}
+
+/** A proffer seen before (her agent retried): the answer it got then. */
+async function answerAgain(tx: VendorStore, relationshipId: string, recordId: string): Promise<TermsResponseBody> {
+  const thread = await tx.findTermsAgreementsByThread(relationshipId, recordId);
+  const proffer = thread.find((r) => r.id === recordId)!;
+  const counter = thread.find((r) => r.proposedBy === 'company');
+  if (counter) return { record_id: recordId, decision: 'countered', alternatives: [counter.signed as Record<string, unknown>] };
+  if (proffer.state === 'rejected') return { record_id: recordId, decision: 'rejected', reason: proffer.reason ?? 'The company does not accept this agreement' };
+  return { record_id: recordId, decision: 'accepted', agreement: proffer.signed as Record<string, unknown> };
+}
+
+/**
+ * Writes what a verified proffer leads to and returns the response body: accepted -> her record,
+ * signed by both, is the agreed one; countered -> her proffer (state countered) and our counter
+ * (state proffered, signed by us) wait for her; rejected -> her proffer is kept as rejected.
+ * A proffer must replace the agreement the relationship has now (terms.record_mismatch otherwise).
+ */
+export async function applyProffer(verified: Extract<VerifiedTerms, { kind: 'proffer' }>, relationship: VendorRelationship, tx: VendorStore, at: number): Promise<TermsResponseBody> {
+  const { record, agreement } = verified.checked;
+  const existing = await tx.getTermsAgreement(record.id);
+  if (existing) {
+    if (existing.relationshipId !== relationship.id) throw termsError('terms.record_mismatch', 'A record id of another relationship', { details: { members: ['id'] } });
+    return answerAgain(tx, relationship.id, record.id);
+  }
+  const current = await tx.currentTermsAgreement(relationship.id);
+  if (record.supersedes !== (current?.id ?? null)) {
+    throw termsError('terms.record_mismatch', 'The proffer does not replace the agreement in force', { details: { members: ['supersedes'] } });
+  }
+  const { decision } = verified;
+  const row: TermsAgreementRow = {
+    id: record.id,
+    relationshipId: relationship.id,
+    proposedBy: 'person',
+    agreementId: agreement.id,
+    state: decision.decision === 'countered' ? 'countered' : decision.decision === 'rejected' ? 'rejected' : 'proffered',
+    threadId: record.id,
+    signed: verified.checked.signed,
+    obligations: agreement.obligations,
+    reason: decision.decision === 'rejected' ? 'not accepted by policy' : null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await tx.createTermsAgreement(row);
+  if (decision.decision === 'accepted') await agree(tx, relationship, row, verified.answer!, at);
+  if (decision.decision === 'countered') {
+    const counter = verified.answer!;
+    await tx.createTermsAgreement({
+      ...row,
+      id: counter.record.id,
+      proposedBy: 'company',
+      agreementId: verified.alternative!.id,
+      state: 'proffered',
+      signed: counter,
+      obligations: verified.alternative!.obligations,
+      reason: null,
+    });
+  }
+  return responseBody(verified);
+}
+
+/** Her accept/decline of our counter, or her answer to our own proffer. */
+export async function applyAnswer(verified: Exclude<VerifiedTerms, { kind: 'proffer' }>, relationship: VendorRelationship, tx: VendorStore, at: number): Promise<Reply | undefined> {
+  const row = await tx.getTermsAgreement(verified.recordId);
+  if (!row || row.relationshipId !== relationship.id) throw termsError('terms.record_mismatch', 'No proposal of ours with this record id', { details: { members: ['id'] } });
+  // Re-checked inside the transaction: a concurrent answer to the same proposal loses here.
+  if (row.state !== 'proffered') throw termsError('terms.counter_loop', 'That proposal was already answered', { details: { state: row.state } });
+  if (verified.kind === 'countersigned') await agree(tx, relationship, row, verified.signed, at);
+  else await tx.updateTermsAgreement(row.id, { state: 'declined', reason: verified.reason }, at);
+  return { type: Terms.ack.type, body: { record_id: row.id, state: verified.kind === 'countersigned' ? 'agreed' : 'declined' } };
+}
+
+/** Builds the company's own proffer (a change of terms it proposes), signed by it. */
+export function companyProffer(input: { checked: { roster: CheckedRecord['roster']; agreement: Agreement }; relationship: VendorRelationship; current: TermsAgreementRow | undefined; deps: VendorTermsDeps }): SignedAgreement {
+  const record = buildAgreementRecord({
+    roster: input.checked.roster,
+    agreementId: input.checked.agreement.id,
+    proffered: input.checked.agreement.id,
+    profferedBy: 'company',
+    person: input.relationship.theirDid,
+    company: input.deps.vendorDid,
+    agreedAt: input.deps.now(),
+    supersedes: input.current?.id ?? null,
+  });
+  return signAgreement(record, input.deps.signer);
+}
+
+/**
+ * The company may only ask within the agreed terms: purpose (as a vocabulary term) and retention.
+ * Without agreed terms there is nothing to check against.
+ * @throws TermsError terms.outside_terms naming the obligation
+ */
+export function checkAskWithinTerms(current: TermsAgreementRow | undefined, use: IntendedUse): void {
+  if (current === undefined) return;
+  const obligations: Obligations = obligationsSchema.parse(current.obligations);
+  checkWithinTerms(obligations, use);
+}
