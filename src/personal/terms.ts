@@ -4,7 +4,7 @@ import { signingKeyOf } from '../protocol/agent/identity.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import { Terms } from '../protocol/families/index.js';
 import type { TermsResponseBody } from '../protocol/families/terms.js';
-import { buildAgreementRecord, countersign, signAgreement, signedAgreementSchema, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
+import { buildAgreementRecord, countersign, parseSignedAgreement, signAgreement, signedAgreementSchema, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
 import { isAtLeastAsProtective, type ObligationName } from '../protocol/terms/compare.js';
 import { checkProffer, checkResponse, type CheckedRecord, type CheckedResponse } from '../protocol/terms/negotiate.js';
 import { obligationsSchema, termsError, type Agreement, type Obligations, type Roster } from '../protocol/terms/roster.js';
@@ -185,7 +185,7 @@ export function createTermsFeature(core: AgentCore, options: { rosters(): Promis
    */
   async function answer(relationship: RelationshipRecord, entry: AgreementEntry, yes: boolean, reason?: string): Promise<void> {
     core.requireLive(relationship);
-    const theirs = signedAgreementSchema.parse(entry.signed);
+    const theirs = parseSignedAgreement(entry.signed);
     const isCounter = theirs.record.outcome === 'countered-accepted';
     const both = yes ? countersign(theirs, signingKeyOf(core.identityOf(relationship))) : undefined;
     const type = isCounter ? (yes ? Terms.accept.type : Terms.decline.type) : Terms.response.type;

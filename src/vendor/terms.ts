@@ -4,7 +4,7 @@ import type { SigningKey } from '../protocol/envelope/engine.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import { Connect, Terms } from '../protocol/families/index.js';
 import type { TermsProfferBody, TermsResponseBody } from '../protocol/families/terms.js';
-import { buildAgreementRecord, countersign, signAgreement, signedAgreementSchema, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
+import { buildAgreementRecord, countersign, parseSignedAgreement, signAgreement, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
 import { checkWithinTerms, type IntendedUse } from '../protocol/terms/compare.js';
 import { checkCountersigned, checkProffer, decideOnProffer, type CheckedRecord, type ProfferDecision, type TermsPolicy } from '../protocol/terms/negotiate.js';
 import { obligationsSchema, termsError, type Agreement, type Obligations } from '../protocol/terms/roster.js';
@@ -41,7 +41,7 @@ async function pendingRow(store: VendorStore, recordId: string, senderDid: strin
   if (!row || !relationship || relationship.theirDid !== senderDid || row.proposedBy !== 'company') {
     throw termsError('terms.record_mismatch', 'No proposal of ours with this record id', { details: { members: ['id'] } });
   }
-  const signed = signedAgreementSchema.parse(row.signed);
+  const signed = parseSignedAgreement(row.signed);
   if ((expect === 'counter') !== (signed.record.outcome === 'countered-accepted')) {
     // Answering a counter with a response (or a proffer with accept) is another counter round.
     throw termsError('terms.counter_loop', expect === 'counter' ? 'That record is our proffer, not a counter' : 'Only the company counters, once');
@@ -80,7 +80,7 @@ export async function verifyTerms(received: ReceivedMessage, store: VendorStore,
   if (type === Terms.accept.type) {
     const recordId = String(body['record_id']);
     const row = await pendingRow(store, recordId, received.senderDid, 'counter');
-    return { kind: 'countersigned', recordId, signed: await checkCountersigned(body['agreement'], signedAgreementSchema.parse(row.signed), deps.resolver) };
+    return { kind: 'countersigned', recordId, signed: await checkCountersigned(body['agreement'], parseSignedAgreement(row.signed), deps.resolver) };
   }
   if (type === Terms.decline.type) {
     const recordId = String(body['record_id']);
@@ -92,7 +92,7 @@ export async function verifyTerms(received: ReceivedMessage, store: VendorStore,
   const row = await pendingRow(store, response.record_id, received.senderDid, 'own-proffer');
   if (response.decision === 'countered') throw termsError('terms.counter_loop', 'Only the company counters, once');
   if (response.decision === 'rejected') return { kind: 'declined', recordId: row.id, reason: response.reason ?? null };
-  return { kind: 'countersigned', recordId: row.id, signed: await checkCountersigned(response.agreement, signedAgreementSchema.parse(row.signed), deps.resolver) };
+  return { kind: 'countersigned', recordId: row.id, signed: await checkCountersigned(response.agreement, parseSignedAgreement(row.signed), deps.resolver) };
 }
 
 function agreedEvent(relationship: VendorRelationship, row: Pick<TermsAgreementRow, 'id' | 'agreementId'>, at: number) {

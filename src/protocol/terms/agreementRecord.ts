@@ -5,7 +5,7 @@ import { findKey } from '../did/keysFromDocument.js';
 import { didOf, type DidResolver, type ResolvedKey } from '../did/types.js';
 import type { SigningKey } from '../envelope/engine.js';
 import { didSchema, didUrlSchema, jcs, parseDetached, signDetached, verifyDetached } from './detachedJws.js';
-import { agreementSchema, findAgreement, rosterSchema, termsError, type Agreement, type Roster } from './roster.js';
+import { agreementSchema, findAgreement, issuePaths, rosterSchema, termsError, type Agreement, type Roster } from './roster.js';
 
 /*
  * The record of one agreement, kept by both parties and signed by both: which agreement of which
@@ -73,8 +73,15 @@ export const signedAgreementSchema = z.strictObject({
 });
 export type SignedAgreement = z.infer<typeof signedAgreementSchema>;
 
-function issuePaths(error: z.ZodError): string[] {
-  return error.issues.map((issue) => issue.path.map(String).join('.') || '(root)');
+
+/**
+ * A signed agreement document, parsed strictly.
+ * @throws TermsError terms.record_invalid with the failing member paths
+ */
+export function parseSignedAgreement(json: unknown): SignedAgreement {
+  const parsed = signedAgreementSchema.safeParse(json);
+  if (!parsed.success) throw termsError('terms.record_invalid', 'Not a signed agreement', { details: { paths: issuePaths(parsed.error) } });
+  return parsed.data;
 }
 
 function parseRecord(record: unknown): AgreementRecord {
@@ -149,9 +156,7 @@ function roleOf(record: AgreementRecord, kid: string): PartyRole | undefined {
  *   its party already signed
  */
 export function countersign(signed: SignedAgreement, signer: SigningKey): SignedAgreement {
-  const parsed = signedAgreementSchema.safeParse(signed);
-  if (!parsed.success) throw termsError('terms.record_invalid', 'Not a signed agreement', { details: { paths: issuePaths(parsed.error) } });
-  const { record, signatures } = parsed.data;
+  const { record, signatures } = parseSignedAgreement(signed);
   const by = roleOf(record, signer.kid);
   if (by === undefined) throw termsError('terms.signature_invalid', 'The signer is neither party of the record');
   if (signatures.some((s) => s.by === by)) throw termsError('terms.signature_invalid', `The ${by} already signed`, { details: { by } });
@@ -197,9 +202,7 @@ export async function verifyRecordSignature(record: AgreementRecord, signature: 
  * @throws TermsError, or DidError from resolving a party's DID
  */
 export async function verifySignedAgreement(signed: unknown, options: { resolver: DidResolver }): Promise<AgreementRecord> {
-  const parsed = signedAgreementSchema.safeParse(signed);
-  if (!parsed.success) throw termsError('terms.record_invalid', 'Not a signed agreement', { details: { paths: issuePaths(parsed.error) } });
-  const { record, signatures } = parsed.data;
+  const { record, signatures } = parseSignedAgreement(signed);
   const missing = PARTY_ROLES.filter((role) => !signatures.some((s) => s.by === role));
   if (missing.length > 0) throw termsError('terms.countersignature_missing', `Not signed by: ${missing.join(', ')}`, { details: { missing } });
   for (const role of PARTY_ROLES) {

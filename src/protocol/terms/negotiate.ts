@@ -1,10 +1,9 @@
-import { z } from 'zod';
 import type { DidResolver } from '../did/types.js';
 import type { TermsResponseBody } from '../families/terms.js';
 import {
   PARTY_ROLES,
   sameRecord,
-  signedAgreementSchema,
+  parseSignedAgreement,
   validateCounter,
   verifyRecordSignature,
   verifySignedAgreement,
@@ -32,16 +31,6 @@ export interface CheckedRecord {
   record: AgreementRecord;
   roster: Roster;
   agreement: Agreement;
-}
-
-function issuePaths(error: z.ZodError): string[] {
-  return error.issues.map((issue) => issue.path.map(String).join('.') || '(root)');
-}
-
-function parseSigned(json: unknown): SignedAgreement {
-  const parsed = signedAgreementSchema.safeParse(json);
-  if (!parsed.success) throw termsError('terms.record_invalid', 'Not a signed agreement record', { details: { paths: issuePaths(parsed.error) } });
-  return parsed.data;
 }
 
 /**
@@ -96,7 +85,7 @@ export interface ProfferContext {
  * and no other (terms.countersignature_missing, terms.record_invalid, terms.signature_invalid).
  */
 export async function checkProffer(json: unknown, context: ProfferContext): Promise<CheckedRecord> {
-  const signed = parseSigned(json);
+  const signed = parseSignedAgreement(json);
   const { record } = signed;
   if (record.profferedBy !== context.proposer || record.outcome !== 'accepted' || record.proffered !== record.agreementId) {
     throw termsError('terms.record_invalid', `A proffer from the ${context.proposer} must be proffered by the ${context.proposer}, as it stands`);
@@ -148,14 +137,14 @@ export async function checkResponse(body: TermsResponseBody, mine: SignedAgreeme
   if (body.decision === 'rejected') return { decision: 'rejected', reason: body.reason ?? null, accepts: body.accepts ?? [] };
   const roster = context.rosters.get(proffer.rosterId, proffer.rosterVersion);
   if (body.decision === 'accepted') {
-    const signed = parseSigned(body.agreement);
+    const signed = parseSignedAgreement(body.agreement);
     sameRecord(proffer, signed.record);
     await verifySignedAgreement(signed, { resolver: context.resolver });
     return { decision: 'accepted', signed, agreement: findAgreement(roster, proffer.agreementId) };
   }
   const alternatives = body.alternatives ?? [];
   if (alternatives.length !== 1) throw termsError('terms.counter_loop', 'A counter names one alternative', { details: { alternatives: alternatives.length } });
-  const signed = parseSigned(alternatives[0]);
+  const signed = parseSignedAgreement(alternatives[0]);
   const { record } = signed;
   const counter = validateCounter({ roster, agreementId: proffer.agreementId }, { alternatives: [record.agreementId] });
   if (record.rosterId !== proffer.rosterId || record.rosterVersion !== proffer.rosterVersion) {
@@ -179,7 +168,7 @@ export async function checkResponse(body: TermsResponseBody, mine: SignedAgreeme
  *   terms.signature_invalid
  */
 export async function checkCountersigned(json: unknown, ours: SignedAgreement, resolver: DidResolver): Promise<SignedAgreement> {
-  const signed = parseSigned(json);
+  const signed = parseSignedAgreement(json);
   sameRecord(ours.record, signed.record);
   await verifySignedAgreement(signed, { resolver });
   // Keep the canonical order (person, company) whatever order they came in.

@@ -134,7 +134,7 @@ export const KITH_DEMO_ROSTER_PUBLISHER =
 export const DEFAULT_ROSTER_PUBLISHERS: readonly string[] = [KITH_DEMO_ROSTER_PUBLISHER];
 
 /** The zod issue paths (member names and indexes, never values), for error details. */
-function issuePaths(error: z.ZodError): string[] {
+export function issuePaths(error: z.ZodError): string[] {
   return error.issues.map((issue) => issue.path.map(String).join('.') || '(root)');
 }
 
