@@ -320,6 +320,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const credentials = createCredentialsFeature(core);
   let rosters: Promise<RosterSet> | undefined;
   const terms = createTermsFeature(core, {
+    pickup: (relationship) => pickupFrom(relationship),
     rosters: () => {
       rosters ??= options.rosters ? Promise.resolve(options.rosters) : loadRosterSet({ resolver });
       rosters.catch(() => (rosters = undefined));

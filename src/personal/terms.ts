@@ -1,4 +1,4 @@
-import { TermsError } from '../core/errors.js';
+import { KithError, TermsError } from '../core/errors.js';
 import type { LocalIdentity } from '../protocol/agent/identity.js';
 import { signingKeyOf } from '../protocol/agent/identity.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
@@ -75,7 +75,16 @@ export interface TermsFeature {
 
 const shortName = (id: string): string => id.slice(id.lastIndexOf('/') + 1);
 
-export function createTermsFeature(core: AgentCore, options: { rosters(): Promise<RosterSet> }): TermsFeature {
+export interface TermsFeatureOptions {
+  rosters(): Promise<RosterSet>;
+  /**
+   * Fetches what the company queued for her (message pickup). Called once her answer to a company
+   * proposal is recorded: a request the company held back until then is judged by the new terms.
+   */
+  pickup(relationship: RelationshipRecord): Promise<unknown>;
+}
+
+export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions): TermsFeature {
   const { vault, clock, resolver, logger, events } = core;
 
   function parseObligations(value: unknown): Obligations | null {
@@ -206,6 +215,7 @@ export function createTermsFeature(core: AgentCore, options: { rosters(): Promis
     if (!answered) throw termsError('terms.record_mismatch', 'The company did not acknowledge the answer; try again', { details: { members: ['ack'] } });
     logger.info('terms_answered', { relationship: relationship.id, state: yes ? 'agreed' : 'declined' });
     events.emit({ type: 'terms.updated', relationshipId: relationship.id, recordId: entry.id, state: yes ? 'agreed' : isCounter ? 'declined' : 'rejected', decide: false });
+    await options.pickup(relationship).catch((error: unknown) => logger.info('pickup_skipped', { relationship: relationship.id, code: error instanceof KithError ? error.code : 'internal' }));
   }
 
   const feature: TermsFeature = {
@@ -314,7 +324,8 @@ export function createTermsFeature(core: AgentCore, options: { rosters(): Promis
     async verifyInbound(received) {
       if (received.message.type !== Terms.proffer.type) return undefined;
       const relationship = vault.relationships.findByMyDid(received.recipientDid);
-      if (!relationship) return undefined; // the inbound transaction refuses it with relationship.unknown
+      // Not from the company of this pairwise DID: the inbound transaction refuses it (relationship.unknown).
+      if (!relationship || relationship.theirDid !== received.senderDid) return undefined;
       return checkProffer(received.message.body['agreement'], {
         rosters: await rosters(),
         resolver,

@@ -127,6 +127,9 @@ export interface VendorAgent {
   proposeTerms(relationshipId: string, agreement: string): Promise<TermsProposalResult>;
 }
 
+/** How long a request queued by her answer to our counter waits before it is pushed (she picks it up at once). */
+const AFTER_TERMS_PUSH_DELAY_MS = 5_000;
+
 /** A UUID-shaped id derived from the vendor's DID. */
 function invitationIdFor(did: string): string {
   const hex = createHash('sha256').update(did).digest('hex');
@@ -200,9 +203,9 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     return { id: message.id, packed };
   }
 
-  async function enqueue(relationship: VendorRelationship, messageId: string, packed: string, tx: VendorStore = store): Promise<void> {
+  async function enqueue(relationship: VendorRelationship, messageId: string, packed: string, tx: VendorStore = store, delayMs = 0): Promise<void> {
     const now = clock.now();
-    await tx.enqueueOutbox({ id: newId(), relationshipId: relationship.id, messageId, packed, createdAt: now, nextAttemptAt: now, attempts: 0 });
+    await tx.enqueueOutbox({ id: newId(), relationshipId: relationship.id, messageId, packed, createdAt: now, nextAttemptAt: now + delayMs, attempts: 0 });
   }
 
   async function queueBasicMessage(relationship: VendorRelationship, content: string): Promise<string> {
@@ -227,7 +230,7 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     if (peer.endpoint) await postEnvelope(peer.endpoint, packed, options.fetch ? { fetch: options.fetch } : {}).catch(() => undefined);
   }
 
-  async function queueDisclosureRequest(relationship: VendorRelationship, input: DisclosureAsk): Promise<DisclosureRequestResult> {
+  async function queueDisclosureRequest(relationship: VendorRelationship, input: DisclosureAsk, pushDelayMs = 0): Promise<DisclosureRequestResult> {
     const parsed = disclosureAskSchema.safeParse(input);
     if (!parsed.success) throw new ApiError('api.bad_request', `Invalid disclosure request: ${describeZodIssues(parsed.error).join('; ')}`);
     const ask = parsed.data;
@@ -265,7 +268,7 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     };
     await store.transaction(async (tx) => {
       await tx.createDisclosureRequest(request);
-      await enqueue(relationship, id, packed, tx);
+      await enqueue(relationship, id, packed, tx, pushDelayMs);
     });
     logger.info('disclosure_requested', { relationship: relationship.id, fields: body.fields.length, credentials: body.credentials.length });
     return { request, messageId: id, delivered: false };
@@ -274,15 +277,18 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
   /**
    * The policy's first request, once the terms are settled: not while our counter waits for her
    * (it goes when she answers it), never twice, and not if it falls outside what she agreed to.
+   * When her answer settled the terms, our ack may not have reached her yet: the request is not
+   * pushed for a while (her agent fetches it once it has recorded the agreement), so she never
+   * judges it by the terms it replaces.
    */
-  async function requestOnConnect(relationship: VendorRelationship): Promise<void> {
+  async function requestOnConnect(relationship: VendorRelationship, pushDelayMs = 0): Promise<void> {
     const ask = options.policy.requestOnConnect;
     if (!ask) return;
     const history = await store.listTermsAgreements(relationship.id);
     if (history.some((row) => row.state === 'proffered')) return;
     if ((await store.listDisclosureRequests(relationship.id)).length > 0) return;
     try {
-      await queueDisclosureRequest(relationship, ask);
+      await queueDisclosureRequest(relationship, ask, pushDelayMs);
     } catch (error) {
       if (!(error instanceof TermsError)) throw error;
       logger.warn('request_on_connect_outside_terms', { relationship: relationship.id, code: error.code });
@@ -344,8 +350,8 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
         await queueBasicMessage(outcome.relationship, options.policy.welcomeMessage);
       }
       const settlesTerms = received.message.type === Terms.accept.type || received.message.type === Terms.decline.type;
-      if (outcome.relationship && (received.message.type === Connect.request.type || settlesTerms)) await requestOnConnect(outcome.relationship);
-      if (outcome.relationship && settlesTerms && outcome.relationship.state === 'active') await deliverQueued(outcome.relationship);
+      if (outcome.relationship && received.message.type === Connect.request.type) await requestOnConnect(outcome.relationship);
+      if (outcome.relationship && settlesTerms) await requestOnConnect(outcome.relationship, AFTER_TERMS_PUSH_DELAY_MS);
       if (outcome.flushOutbox && outcome.relationship) await deliverQueued({ ...outcome.relationship, state: 'active' });
       return { reply };
     },

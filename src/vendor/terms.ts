@@ -31,7 +31,8 @@ export interface VendorTermsDeps {
 export type VerifiedTerms =
   | { kind: 'proffer'; checked: CheckedRecord; decision: ProfferDecision; answer: SignedAgreement | undefined; alternative: Agreement | undefined }
   | { kind: 'countersigned'; recordId: string; signed: SignedAgreement }
-  | { kind: 'declined'; recordId: string; reason: string | null };
+  /** She declined our counter (declined) or rejected our own proffer (rejected). */
+  | { kind: 'declined'; recordId: string; reason: string | null; state: 'declined' | 'rejected' };
 
 const TERMS_TYPES = new Set<string>([Connect.request.type, Terms.proffer.type, Terms.accept.type, Terms.decline.type, Terms.response.type]);
 
@@ -85,13 +86,13 @@ export async function verifyTerms(received: ReceivedMessage, store: VendorStore,
   if (type === Terms.decline.type) {
     const recordId = String(body['record_id']);
     await pendingRow(store, recordId, received.senderDid, 'counter');
-    return { kind: 'declined', recordId, reason: typeof body['reason'] === 'string' ? body['reason'] : null };
+    return { kind: 'declined', recordId, reason: typeof body['reason'] === 'string' ? body['reason'] : null, state: 'declined' };
   }
   // Her answer to the company's own proffer.
   const response = body as TermsResponseBody;
   const row = await pendingRow(store, response.record_id, received.senderDid, 'own-proffer');
   if (response.decision === 'countered') throw termsError('terms.counter_loop', 'Only the company counters, once');
-  if (response.decision === 'rejected') return { kind: 'declined', recordId: row.id, reason: response.reason ?? null };
+  if (response.decision === 'rejected') return { kind: 'declined', recordId: row.id, reason: response.reason ?? null, state: 'rejected' };
   return { kind: 'countersigned', recordId: row.id, signed: await checkCountersigned(response.agreement, parseSignedAgreement(row.signed), deps.resolver) };
 }
 
@@ -116,22 +117,36 @@ async function agree(tx: VendorStore, relationship: VendorRelationship, row: Ter
   await tx.enqueueEvent(agreedEvent(relationship, row, at));
 }
 
+const REJECTION_REASON = 'The company does not accept this agreement';
+
 /** The response body the company sends for a proffer it decided on. */
 function responseBody(verified: Extract<VerifiedTerms, { kind: 'proffer' }>): TermsResponseBody {
   const recordId = verified.checked.record.id;
   const { decision } = verified;
   if (decision.decision === 'accepted') return { record_id: recordId, decision: 'accepted', agreement: verified.answer as unknown as Record<string, unknown> };
   if (decision.decision === 'countered') return { record_id: recordId, decision: 'countered', alternatives: [verified.answer as unknown as Record<string, unknown>] };
-  return { record_id: recordId, decision: 'rejected', reason: 'The company does not accept this agreement', accepts: decision.accepts };
+  return { record_id: recordId, decision: 'rejected', reason: REJECTION_REASON, accepts: decision.accepts };
 }
 
-/** A proffer seen before (her agent retried): the answer it got then. */
-async function answerAgain(tx: VendorStore, relationshipId: string, recordId: string): Promise<TermsResponseBody> {
+/**
+ * A proffer seen before (her agent lost our answer and retried): the answer it got then, from what
+ * the store holds, whatever the policy says now. A counter goes out as first sent, with our
+ * signature only.
+ */
+async function answerAgain(tx: VendorStore, relationshipId: string, verified: Extract<VerifiedTerms, { kind: 'proffer' }>): Promise<TermsResponseBody> {
+  const recordId = verified.checked.record.id;
   const thread = await tx.findTermsAgreementsByThread(relationshipId, recordId);
   const proffer = thread.find((r) => r.id === recordId)!;
   const counter = thread.find((r) => r.proposedBy === 'company');
-  if (counter) return { record_id: recordId, decision: 'countered', alternatives: [counter.signed as Record<string, unknown>] };
-  if (proffer.state === 'rejected') return { record_id: recordId, decision: 'rejected', reason: proffer.reason ?? 'The company does not accept this agreement' };
+  if (counter) {
+    const sent = parseSignedAgreement(counter.signed);
+    const alternative = { record: sent.record, signatures: sent.signatures.filter((s) => s.by === 'company') };
+    return { record_id: recordId, decision: 'countered', alternatives: [alternative as unknown as Record<string, unknown>] };
+  }
+  if (proffer.state === 'rejected') {
+    const accepts = verified.decision.decision === 'rejected' ? verified.decision.accepts : [];
+    return { record_id: recordId, decision: 'rejected', reason: REJECTION_REASON, accepts };
+  }
   return { record_id: recordId, decision: 'accepted', agreement: proffer.signed as Record<string, unknown> };
 }
 
@@ -146,7 +161,7 @@ export async function applyProffer(verified: Extract<VerifiedTerms, { kind: 'pro
   const existing = await tx.getTermsAgreement(record.id);
   if (existing) {
     if (existing.relationshipId !== relationship.id) throw termsError('terms.record_mismatch', 'A record id of another relationship', { details: { members: ['id'] } });
-    return answerAgain(tx, relationship.id, record.id);
+    return answerAgain(tx, relationship.id, verified);
   }
   const current = await tx.currentTermsAgreement(relationship.id);
   if (record.supersedes !== (current?.id ?? null)) {
@@ -162,7 +177,7 @@ export async function applyProffer(verified: Extract<VerifiedTerms, { kind: 'pro
     threadId: record.id,
     signed: verified.checked.signed,
     obligations: agreement.obligations,
-    reason: decision.decision === 'rejected' ? 'not accepted by policy' : null,
+    reason: decision.decision === 'rejected' ? REJECTION_REASON : null,
     createdAt: at,
     updatedAt: at,
   };
@@ -179,6 +194,9 @@ export async function applyProffer(verified: Extract<VerifiedTerms, { kind: 'pro
       signed: counter,
       obligations: verified.alternative!.obligations,
       reason: null,
+      // One millisecond after her proffer, so that every listing shows the counter second.
+      createdAt: at + 1,
+      updatedAt: at + 1,
     });
   }
   return responseBody(verified);
@@ -191,7 +209,7 @@ export async function applyAnswer(verified: Exclude<VerifiedTerms, { kind: 'prof
   // Re-checked inside the transaction: a concurrent answer to the same proposal loses here.
   if (row.state !== 'proffered') throw termsError('terms.counter_loop', 'That proposal was already answered', { details: { state: row.state } });
   if (verified.kind === 'countersigned') await agree(tx, relationship, row, verified.signed, at);
-  else await tx.updateTermsAgreement(row.id, { state: 'declined', reason: verified.reason }, at);
+  else await tx.updateTermsAgreement(row.id, { state: verified.state, reason: verified.reason }, at);
   return { type: Terms.ack.type, body: { record_id: row.id, state: verified.kind === 'countersigned' ? 'agreed' : 'declined' } };
 }
 

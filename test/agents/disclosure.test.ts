@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
-import { isKithError } from '../../src/core/errors.js';
 import { AGE_VCT, ageClaims, createDemoIssuer, issueCredential, type DemoIssuer } from '../../src/issuer/demoIssuer.js';
 import type { AgentEvent } from '../../src/personal/events.js';
 import { consentRecordSchema, type ConsentRecord } from '../../src/protocol/consentRecord.js';
@@ -16,21 +15,11 @@ import { ProfileUpdate } from '../../src/protocol/families/index.js';
 import { generateKeyPair } from '../../src/protocol/keys.js';
 import type { DisclosureAsk } from '../../src/vendor/config.js';
 import type { DisclosureRequestResult } from '../../src/vendor/createVendorAgent.js';
+import { failure } from '../support/errorCodes.js';
 import { connect, herIdentity, startPair, startPersonal, startVendor, type Link, type Pair, type PersonalHandle, type VendorHandle } from '../support/agents.js';
 import { decodeSdJwtParts, openReply, selfPresentation, sendAs } from '../support/disclosure.js';
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
-
-/** The error a call fails with (a KithError's code and details), or undefined if it succeeded. */
-async function failure(work: () => Promise<unknown> | unknown): Promise<{ code: string; details: Record<string, unknown> | undefined } | undefined> {
-  try {
-    await work();
-  } catch (error) {
-    if (isKithError(error)) return { code: error.code, details: error.details };
-    throw error;
-  }
-  return undefined;
-}
 
 const ADA = {
   name: 'Ada Lovelace',

@@ -35,3 +35,14 @@ export function thrown<E extends Error>(fn: () => unknown, errorClass: new (...a
   }
   throw new Error(`expected a ${errorClass.name}`);
 }
+
+/** The error a call fails with (a KithError's code and details), or undefined if it succeeded; anything else is rethrown. */
+export async function failure(work: () => Promise<unknown> | unknown): Promise<{ code: string; details: Record<string, unknown> | undefined } | undefined> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof KithError) return { code: error.code, details: error.details };
+    throw error;
+  }
+  return undefined;
+}
