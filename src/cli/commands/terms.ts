@@ -30,7 +30,7 @@ export function historyText(terms: AgreementView[]): string {
   if (terms.length === 0) return 'No terms proffered or agreed with this company.';
   const rows = table([
     ['RECORD', 'AGREEMENT', 'BY', 'STATE', 'OUTCOME', 'SINCE'],
-    ...terms.map((t) => [t.recordId.slice(0, 8), shortName(t.agreementId), t.proposedBy === 'person' ? 'you' : 'company', t.state, t.outcome ?? '-', formatTime(t.updatedAt)]),
+    ...terms.map((t) => [t.recordId.slice(0, 8), shortName(t.agreementId), t.proposedBy === 'person' ? 'you' : 'company', t.state, t.state === 'agreed' || t.state === 'superseded' ? (t.outcome ?? '-') : '-', formatTime(t.updatedAt)]),
   ]);
   const waiting = terms.filter((t) => t.awaitingHer);
   const notes = waiting.map(
