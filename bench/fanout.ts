@@ -83,13 +83,14 @@ const sumCpu = (pids: (number | undefined)[]) => {
 
 // --- the vendor side: fleet processes ------------------------------------------------------------
 
-interface FleetProcess {
+export interface FleetProcess {
   child: ChildProcess;
   vendors: FleetVendor[];
 }
 
-function startFleetProcess(dir: string, count: number, baseName: string): Promise<FleetProcess> {
-  const child = spawn(process.execPath, [here('fleet.js'), '--dir', dir, '--count', String(count), '--base-name', baseName, '--quiet'], {
+/** A fleet (bench/fleet.ts) in its own process; `extraArgs` e.g. `['--policy', file]`. */
+export function startFleetProcess(dir: string, count: number, baseName: string, extraArgs: string[] = []): Promise<FleetProcess> {
+  const child = spawn(process.execPath, [here('fleet.js'), '--dir', dir, '--count', String(count), '--base-name', baseName, '--quiet', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
@@ -105,7 +106,7 @@ function startFleetProcess(dir: string, count: number, baseName: string): Promis
   });
 }
 
-async function stopChild(child: ChildProcess, message?: unknown): Promise<void> {
+export async function stopChild(child: ChildProcess, message?: unknown): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((done) => child.once('exit', done));
   if (message !== undefined) child.send(message as never);

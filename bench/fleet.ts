@@ -3,7 +3,7 @@
  * admin token) and its own loopback listener. Test and bench tooling, not a product feature.
  *
  *   node dist/bench/fleet.js --dir DIR --count N --base-name NAME
- *        [--reply-delay-ms MS] [--apply-delay-ms MS] [--port-base P] [--quiet]
+ *        [--reply-delay-ms MS] [--apply-delay-ms MS] [--port-base P] [--policy FILE] [--quiet]
  *
  * The first run creates `DIR/vendor-000` .. (initVendorHome); later runs reopen them on the ports
  * they were created with (a did:peer carries its endpoint, so the port is part of the identity).
@@ -44,6 +44,8 @@ export interface FleetOptions {
   logger?: Logger;
   /** Outbox / connector-event loop interval (ms), as `kith-vendor serve`'s. */
   tickMs?: number;
+  /** A policy file for new homes (as `kith-vendor init --policy`). */
+  policyFile?: string;
 }
 
 export interface FleetVendor {
@@ -103,7 +105,7 @@ async function startOne(index: number, options: FleetOptions, logger: Logger) {
     listening = await listenOn(vendorHome.config.port, () => handler);
   } else {
     listening = await listenOn(options.portBase === undefined ? 0 : options.portBase + index, () => handler);
-    vendorHome = await initVendorHome(home, { name: `${options.baseName} ${index + 1}`, port: listening.port });
+    vendorHome = await initVendorHome(home, { name: `${options.baseName} ${index + 1}`, port: listening.port, ...(options.policyFile ? { policyFile: options.policyFile } : {}) });
   }
   const { config } = vendorHome;
   const agent = createVendorAgent({
@@ -182,6 +184,7 @@ async function main(): Promise<void> {
       'reply-delay-ms': { type: 'string', default: '0' },
       'apply-delay-ms': { type: 'string', default: '0' },
       'port-base': { type: 'string' },
+      policy: { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
     strict: true,
@@ -201,6 +204,7 @@ async function main(): Promise<void> {
     applyDelayMs: number('apply-delay-ms', values['apply-delay-ms'], 0),
     ...(values['port-base'] !== undefined ? { portBase: number('port-base', values['port-base'], 1) } : {}),
     ...(tickText ? { tickMs: number('KITH_OUTBOX_INTERVAL_MS', tickText, 10) } : {}),
+    ...(values.policy ? { policyFile: values.policy } : {}),
     logger: values.quiet ? silentLogger : createLogger(process.stderr, 'fleet'),
   });
   process.stdout.write(`${JSON.stringify({ vendors: fleet.vendors })}\n`);

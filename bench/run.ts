@@ -1,20 +1,22 @@
 /**
  * `npm run bench`: (1) vendor inbound messages/s, end to end over loopback HTTP, Kith against a
  * bare node:http + node:crypto baseline fed the very same envelopes; (2) the profile fan-out
- * (bench/fanout.ts): time from `profile.set` to N acks against N bare POSTs. See bench/README.md.
+ * (bench/fanout.ts): time from `profile.set` to N acks against N bare POSTs; (3) connect with terms
+ * against connect without (bench/connect.ts). See bench/README.md.
  *
  * Every server and the load driver run in their own processes (fork), so each is measured the same
  * way and the driver's cost never shares a server's event loop.
  *
  * Environment: KITH_BENCH_MESSAGES (default 20000), KITH_BENCH_CONCURRENCY (32),
  * KITH_BENCH_WARMUP (2000), KITH_BENCH_PROFILE=<dir> (write a --cpu-prof of each server there),
- * KITH_BENCH_ONLY=inbound|fanout, KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
+ * KITH_BENCH_ONLY=inbound|fanout|connect, KITH_BENCH_CONNECT_PER_ROUND (50), KITH_BENCH_CONNECT_ROUNDS (6), KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
  * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createPeerIdentity, type LocalIdentity } from '../src/protocol/agent/identity.js';
+import { runConnectBench } from './connect.js';
 import { runFanoutBench } from './fanout.js';
 
 // --- messages between the processes -----------------------------------------------------------
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
 }
 
 const ONLY = process.env['KITH_BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'inbound' && ONLY !== 'fanout') throw new Error('KITH_BENCH_ONLY must be inbound or fanout');
+if (ONLY !== undefined && ONLY !== 'inbound' && ONLY !== 'fanout' && ONLY !== 'connect') throw new Error('KITH_BENCH_ONLY must be inbound, fanout or connect');
 const FANOUT_SIZES = (process.env['KITH_BENCH_FANOUT_SIZES'] ?? '10,100').split(',').map((s) => {
   const n = Number(s.trim());
   if (!Number.isInteger(n) || n < 1) throw new Error('KITH_BENCH_FANOUT_SIZES takes positive integers, comma-separated');
@@ -193,8 +195,8 @@ const FANOUT_SIZES = (process.env['KITH_BENCH_FANOUT_SIZES'] ?? '10,100').split(
 });
 
 async function all(): Promise<void> {
-  if (ONLY !== 'fanout') await main();
-  if (ONLY !== 'inbound') {
+  if (ONLY === undefined || ONLY === 'inbound') await main();
+  if (ONLY === undefined || ONLY === 'fanout') {
     await runFanoutBench({
       sizes: FANOUT_SIZES,
       repetitions: envInt('KITH_BENCH_FANOUT_REPS', 7),
@@ -203,6 +205,7 @@ async function all(): Promise<void> {
       breakdown: process.env['KITH_BENCH_FANOUT_BREAKDOWN'] !== '0',
     });
   }
+  if (ONLY === undefined || ONLY === 'connect') await runConnectBench({ perRound: envInt('KITH_BENCH_CONNECT_PER_ROUND', 50), rounds: envInt('KITH_BENCH_CONNECT_ROUNDS', 6) });
 }
 
 all().catch((error: unknown) => {
