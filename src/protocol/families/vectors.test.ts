@@ -142,12 +142,12 @@ const TERMS_IDS = {
 } as const;
 const TERMS_AT = { proffer: 285, accept: 290 } as const;
 
-/** Her proffer, signed by her. */
-function herProffer(ctx: BuildContext): SignedAgreement {
+/** A record of the vector thread answering her proffer (at T0 + proffer time), signed by `signer`. */
+function termsRecord(ctx: BuildContext, id: string, agreementId: string, signer: Party): SignedAgreement {
   const record = buildAgreementRecord({
-    id: TERMS_IDS.proffer,
+    id,
     roster: ctx.roster,
-    agreementId: TERMS_AGREEMENTS.proffered,
+    agreementId,
     proffered: TERMS_AGREEMENTS.proffered,
     profferedBy: 'person',
     supersedes: null,
@@ -155,24 +155,14 @@ function herProffer(ctx: BuildContext): SignedAgreement {
     company: ctx.vendor.did,
     agreedAt: (T0 + TERMS_AT.proffer) * 1000,
   });
-  return signAgreement(record, signingKeyOf(ctx.customer));
+  return signAgreement(record, signingKeyOf(signer));
 }
 
+/** Her proffer, signed by her. */
+const herProffer = (ctx: BuildContext): SignedAgreement => termsRecord(ctx, TERMS_IDS.proffer, TERMS_AGREEMENTS.proffered, ctx.customer);
+
 /** The company's one alternative, signed by it. */
-function companyCounter(ctx: BuildContext): SignedAgreement {
-  const record = buildAgreementRecord({
-    id: TERMS_IDS.counter,
-    roster: ctx.roster,
-    agreementId: TERMS_AGREEMENTS.counter,
-    proffered: TERMS_AGREEMENTS.proffered,
-    profferedBy: 'person',
-    supersedes: null,
-    person: ctx.customer.did,
-    company: ctx.vendor.did,
-    agreedAt: (T0 + TERMS_AT.proffer) * 1000,
-  });
-  return signAgreement(record, signingKeyOf(ctx.vendor));
-}
+const companyCounter = (ctx: BuildContext): SignedAgreement => termsRecord(ctx, TERMS_IDS.counter, TERMS_AGREEMENTS.counter, ctx.vendor);
 
 const asJson = (signed: SignedAgreement): Record<string, unknown> => JSON.parse(JSON.stringify(signed)) as Record<string, unknown>;
 
