@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { VaultError } from '../core/errors.js';
+import { ApiError, TransportError, VaultError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { defaultHome, readRunningAgent, vaultPath } from '../personal/home.js';
-import { startPersonalServer } from '../personal/server.js';
+import { DEFAULT_IDLE_LOCK_MS, startPersonalServer } from '../personal/server.js';
 import type { MessageView, ReceiptView, RelationshipView } from '../personal/views.js';
 import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
@@ -72,23 +72,63 @@ program
 
 program
   .command('serve')
-  .description('run the personal agent (local API + DIDComm endpoint) on 127.0.0.1')
+  .description('run the personal agent (web app + local API + DIDComm endpoint) on 127.0.0.1')
   .option('--port <n>', 'port', String(DEFAULT_PERSONAL_PORT))
-  .action((options: { port: string }) =>
+  .option('--locked', 'start locked, without asking for the passphrase (unlock in the web app or with `kith unlock`)')
+  .option('--idle-lock <minutes>', 'lock after this many minutes without use (0: never)', String(DEFAULT_IDLE_LOCK_MS / 60_000))
+  .action((options: { port: string; locked?: boolean; idleLock: string }) =>
     run(globals, async () => {
-      const passphrase = await readSecret('KITH_PASSPHRASE', 'Passphrase: ');
-      const vault = Vault.open(vaultPath(home()), passphrase);
+      const path = vaultPath(home());
+      if (!Vault.exists(path)) throw new VaultError('vault.not_initialized', `No vault at ${path}: run kith init first`);
+      const idleMinutes = Number(options.idleLock);
+      if (!Number.isFinite(idleMinutes) || idleMinutes < 0) throw new ApiError('api.bad_request', '--idle-lock takes a number of minutes (0: never)');
+      const vault = options.locked ? undefined : Vault.open(path, await readSecret('KITH_PASSPHRASE', 'Passphrase: '));
       const port = Number(options.port);
-      if (port !== 0) vault.settings.set('servePort', port);
-      const server = await startPersonalServer({ home: home(), vault, port, logger: createLogger(process.stderr, 'kith') });
-      output(globals(), { url: server.url, token: server.token, pid: process.pid }, () =>
-        [`Kith personal agent listening on ${server.url}`, `Local API: ${server.url}/api`, `API token: ${server.token}`, 'Ctrl-C to stop.'].join('\n'),
+      if (port !== 0) vault?.settings.set('servePort', port);
+      const server = await startPersonalServer({ home: home(), ...(vault ? { vault } : {}), port, idleLockMs: idleMinutes * 60_000, logger: createLogger(process.stderr, 'kith') });
+      output(globals(), { url: server.url, token: server.token, loginUrl: server.loginUrl, locked: server.access.locked(), pid: process.pid }, () =>
+        [
+          `Kith personal agent listening on ${server.url}${server.access.locked() ? ' (locked)' : ''}`,
+          `Web app: ${server.loginUrl}`,
+          `Local API: ${server.url}/api   API token: ${server.token}`,
+          'Ctrl-C to stop.',
+        ].join('\n'),
       );
       const stop = () => void server.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     }),
   );
+
+program
+  .command('open')
+  .description('print the web app link of the running agent (it signs the browser in once)')
+  .action(() =>
+    run(globals, async () => {
+      const running = readRunningAgent(home());
+      if (!running) throw new TransportError('transport.unreachable', 'No running agent for this home: start it with kith serve');
+      const loginUrl = `${running.url}/login#token=${running.token}`;
+      output(globals(), { loginUrl }, () => loginUrl);
+    }),
+  );
+
+for (const [name, description] of [
+  ['unlock', 'unlock the running agent with your passphrase'],
+  ['lock', 'lock the running agent: the vault closes and its keys leave memory'],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .action(() =>
+      run(globals, () =>
+        withClient(async (client) => {
+          const body = name === 'unlock' ? { passphrase: await readSecret('KITH_PASSPHRASE', 'Passphrase: ') } : {};
+          const result = await client.call<{ locked: boolean }>('POST', `/api/${name}`, body);
+          output(globals(), result, () => (result.locked ? 'Locked.' : 'Unlocked.'));
+        }),
+      ),
+    );
+}
 
 program
   .command('connect <invitation>')

@@ -69,7 +69,7 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'vault.not_initialized': { status: 409, cli: 'No vault here: run `kith init` first', exit: 1 },
   'vault.exists': { status: 409, cli: 'A vault already exists here', exit: 1 },
   'vault.wrong_passphrase': { status: 401, cli: 'Wrong passphrase', exit: 2 },
-  'vault.locked': { status: 409, cli: 'Vault is locked', exit: 2 },
+  'vault.locked': { status: 409, cli: 'Locked', exit: 2 },
   'vault.corrupt': { status: 500, cli: 'Vault is corrupt', exit: 4 },
   'vault.passphrase_required': { status: 401, cli: 'Passphrase required (prompt or KITH_PASSPHRASE)', exit: 2 },
   'export.corrupted': { status: 400, cli: 'Export file is corrupted', exit: 1 },

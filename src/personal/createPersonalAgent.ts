@@ -24,7 +24,7 @@ import { createDisclosureFeature, type DisclosureFeature } from './disclosure/di
 import { AgentEvents } from './events.js';
 import { applyPersonalInbound } from './inbound.js';
 import { createProfileFeature, type ProfileFeature } from './profile/fanout.js';
-import { createTermsFeature, type TermsFeature } from './terms.js';
+import { createTermsFeature, type TermsFeature, type TermsPreview } from './terms.js';
 import { loadRosterSet, type RosterSet } from '../protocol/terms/rosterSet.js';
 import { toMessageView, toRelationshipView, type MessageView, type ReceiptView, type RelationshipView } from './views.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
@@ -50,6 +50,12 @@ export interface PersonalAgentOptions {
 
 const DEFAULT_FANOUT_CONCURRENCY = 32;
 
+export interface ConnectPreview {
+  invitation: { id: string; from: string; goal: string | null };
+  company: { did: string; endpoint: string | null };
+  terms: TermsPreview;
+}
+
 export interface SendOutcome {
   messageId: string;
   status: 'sent' | 'queued';
@@ -70,6 +76,8 @@ export interface PersonalAgent {
   readonly credentials: CredentialsFeature;
   /** Connects from a fresh pairwise DID; the company learns nothing else. */
   connect(invitation: string): Promise<RelationshipView>;
+  /** What connecting would do (the company's DID and goal, the predicted answer to her terms); sends nothing. */
+  previewConnect(invitation: string): Promise<ConnectPreview>;
   relationships(): RelationshipView[];
   /** By id, id prefix, or company name (case-insensitive). @throws RelationshipError `relationship.unknown` */
   relationship(reference: string): RelationshipView;
@@ -378,6 +386,17 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
       // A counter is judged by her rule now: accepted if at least as protective, else it waits for her.
       if (answer?.decision === 'countered') await terms.settle(relationship);
       return toRelationshipView(relationship, vault);
+    },
+
+    async previewConnect(text) {
+      const invitation = parseInvitation(text);
+      const vendor = await resolvePeer(resolver, invitation.from);
+      const goal = typeof invitation.body?.goal === 'string' ? invitation.body.goal : null;
+      return {
+        invitation: { id: invitation.id, from: invitation.from, goal },
+        company: { did: invitation.from, endpoint: vendor.endpoint ?? null },
+        terms: await terms.preview(vendor.endpoint, options.fetch),
+      };
     },
 
     relationships: () => vault.relationships.list().map((r) => toRelationshipView(r, vault)),

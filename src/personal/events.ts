@@ -17,6 +17,8 @@ export type AgentEvent =
   | { type: 'message.received'; relationshipId: string; messageType: string }
   /** A terms record changed state; `decide` when it waits for her (a counter or a company proffer she must judge). */
   | { type: 'terms.updated'; relationshipId: string; recordId: string; state: 'proffered' | 'countered' | 'agreed' | 'superseded' | 'rejected' | 'declined'; decide: boolean }
+  /** The agent is being locked (vault closing): listeners should stop and ask for her passphrase. */
+  | { type: 'agent.locked' }
   /** Her agent refused a disclosure request outside the agreed terms, naming the obligation. */
   | { type: 'disclosure.refused'; relationshipId: string; obligation: string };
 

@@ -1,16 +1,25 @@
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
+import { VaultError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
 import { listen } from '../core/listen.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/envelope/receive.js';
+import { lockedError, type AgentAccess } from './agentAccess.js';
 import { createPersonalAgent, type PersonalAgent } from './createPersonalAgent.js';
-import { removeRunningAgent, writeRunningAgent } from './home.js';
+import { removeRunningAgent, vaultPath, writeRunningAgent } from './home.js';
 import { createLocalApi } from './http/localApi.js';
-import type { Vault } from './vault/vault.js';
+import { defaultUiDir } from './http/webApp.js';
+import { importVault, openExport } from './vault/export.js';
+import { Vault } from './vault/vault.js';
+
+/** The files of one SQLite vault (WAL mode). */
+const VAULT_FILES = ['', '-wal', '-shm'] as const;
 
 export interface PersonalServerOptions {
   home: string;
-  vault: Vault;
+  /** Her vault, already opened with her passphrase; without it the agent starts locked. */
+  vault?: Vault;
   port: number;
   logger: Logger;
   maxMessageBytes?: number;
@@ -20,26 +29,37 @@ export interface PersonalServerOptions {
   outboxIntervalMs?: number;
   /** How often to look for profile updates that are due (ms); a change starts its fan-out at once. */
   profileIntervalMs?: number;
+  /** Lock after this long without her using the API or the web app (ms); 0 never. Default 15 minutes. */
+  idleLockMs?: number;
+  /** The built web app (dist/ui); default: the one next to this build. */
+  uiDir?: string;
 }
 
+export const DEFAULT_IDLE_LOCK_MS = 15 * 60_000;
+
 export interface RunningPersonalAgent {
-  agent: PersonalAgent;
+  access: AgentAccess;
   url: string;
   port: number;
   token: string;
+  /** Opens the web app: the token travels in the fragment, is exchanged for a cookie and leaves the URL. */
+  loginUrl: string;
+  stop(): Promise<void>;
+}
+
+interface Unlocked {
+  agent: PersonalAgent;
+  deliverProfile(): void;
   stop(): Promise<void>;
 }
 
 /**
- * `kith serve`: the local API and DIDComm endpoint on 127.0.0.1, a fresh token each start (left in
- * `<home>/agent.json`, mode 0600, for the CLI), and background pickup and outbox retries.
+ * The agent's background work while unlocked: pickup, her outbox, the profile fan-out. Stopping
+ * waits for the work in flight, then closes the vault.
  */
-export async function startPersonalServer(options: PersonalServerOptions): Promise<RunningPersonalAgent> {
-  const { vault, logger } = options;
-  const token = newToken();
-  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  let port = options.port;
-  const agent = createPersonalAgent({ vault, inboundBaseUrl: () => `http://127.0.0.1:${port}`, logger, maxMessageBytes });
+function startAgent(vault: Vault, options: PersonalServerOptions, port: () => number): Unlocked {
+  const { logger } = options;
+  const agent = createPersonalAgent({ vault, inboundBaseUrl: () => `http://127.0.0.1:${port()}`, logger, maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
   let stopping = false;
   // The fan-out runs apart from pickup and outbox so a slow company cannot hold up either.
   let delivering: Promise<void> | undefined;
@@ -59,12 +79,6 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       delivering = undefined;
     });
   };
-  const app = createLocalApi({ agent, token, port: () => port, maxMessageBytes, logger, onProfileChanged: deliverProfile });
-  const listening = await listen(app, options.port, '127.0.0.1');
-  port = listening.port;
-  const url = `http://127.0.0.1:${port}`;
-  writeRunningAgent(options.home, { url, port, token, pid: process.pid });
-
   let inFlight: Promise<unknown> = Promise.resolve();
   const run = (what: string, work: () => Promise<unknown>) => {
     if (stopping) return;
@@ -78,7 +92,7 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       await agent.deliverOutbox();
       vault.seen.prune(systemClock.now());
     });
-  // Coming back online: fetch what waited, then send what she wrote while companies were down.
+  // Coming back online (or unlocked): fetch what waited, then send what she wrote meanwhile.
   pickup();
   outbox();
   deliverProfile();
@@ -88,22 +102,123 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
     setInterval(deliverProfile, options.profileIntervalMs ?? 1_000),
   ];
   for (const timer of timers) timer.unref();
-  logger.info('personal_agent_started', { port });
-
   return {
     agent,
-    url,
-    port,
-    token,
+    deliverProfile,
     async stop() {
       stopping = true;
       stopped.abort();
       for (const timer of timers) clearInterval(timer);
       await inFlight;
       await delivering;
+      vault.close();
+    },
+  };
+}
+
+/**
+ * `kith serve`: the web app, the local API and the DIDComm endpoint on 127.0.0.1, a fresh token
+ * each start (left in `<home>/agent.json`, mode 0600, for the CLI), background pickup and outbox
+ * retries while unlocked, and a lock after idle time.
+ */
+export async function startPersonalServer(options: PersonalServerOptions): Promise<RunningPersonalAgent> {
+  const { logger } = options;
+  const token = newToken();
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const idleLockMs = options.idleLockMs ?? DEFAULT_IDLE_LOCK_MS;
+  let port = options.port;
+  let unlocked: Unlocked | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let closing = false;
+
+  const access: AgentAccess = {
+    lockable: true,
+    current() {
+      if (!unlocked) throw lockedError();
+      return unlocked.agent;
+    },
+    locked: () => unlocked === undefined,
+    async unlock(passphrase) {
+      if (unlocked || closing) return;
+      // A wrong passphrase throws here and changes nothing.
+      const vault = Vault.open(vaultPath(options.home), passphrase);
+      unlocked = startAgent(vault, options, () => port);
+      access.touch();
+      logger.info('personal_agent_unlocked');
+    },
+    async lock() {
+      const was = unlocked;
+      unlocked = undefined;
+      if (idleTimer) clearTimeout(idleTimer);
+      if (!was) return;
+      was.agent.events.emit({ type: 'agent.locked' });
+      await was.stop();
+      logger.info('personal_agent_locked');
+    },
+    async importExport(text, exportPassphrase, vaultPassphrase) {
+      const agent = access.current();
+      if (agent.relationships().length > 0 || agent.profile.profile().fields.length > 0) {
+        throw new VaultError('vault.exists', 'Import works into an empty vault: export this one first, or import into a fresh home');
+      }
+      const document = await openExport(text, exportPassphrase); // an unreadable export stops here
+      Vault.open(vaultPath(options.home), vaultPassphrase).close(); // so does a wrong passphrase
+      await access.lock();
+      const path = vaultPath(options.home);
+      const aside = `${path}.before-import`;
+      for (const suffix of VAULT_FILES) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+      try {
+        importVault(path, vaultPassphrase, document).close();
+      } catch (error) {
+        for (const suffix of VAULT_FILES) {
+          rmSync(path + suffix, { force: true });
+          if (existsSync(aside + suffix)) renameSync(aside + suffix, path + suffix);
+        }
+        await access.unlock(vaultPassphrase);
+        throw error;
+      }
+      for (const suffix of VAULT_FILES) rmSync(aside + suffix, { force: true });
+      await access.unlock(vaultPassphrase);
+      logger.info('vault_imported', { relationships: document.relationships.length });
+      return { relationships: document.relationships.length };
+    },
+    touch() {
+      if (idleLockMs <= 0 || !unlocked) return;
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => void access.lock(), idleLockMs);
+      idleTimer.unref();
+    },
+  };
+
+  if (options.vault) {
+    unlocked = startAgent(options.vault, options, () => port);
+    access.touch();
+  }
+  const app = createLocalApi({
+    access,
+    token,
+    port: () => port,
+    maxMessageBytes,
+    logger,
+    uiDir: options.uiDir ?? defaultUiDir(),
+    onProfileChanged: () => unlocked?.deliverProfile(),
+  });
+  const listening = await listen(app, options.port, '127.0.0.1');
+  port = listening.port;
+  const url = `http://127.0.0.1:${port}`;
+  writeRunningAgent(options.home, { url, port, token, pid: process.pid });
+  logger.info('personal_agent_started', { port, locked: unlocked === undefined });
+
+  return {
+    access,
+    url,
+    port,
+    token,
+    loginUrl: `${url}/login#token=${token}`,
+    async stop() {
+      closing = true;
+      await access.lock();
       await listening.close();
       removeRunningAgent(options.home);
-      vault.close();
       logger.info('personal_agent_stopped');
     },
   };

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { KithError, TermsError } from '../core/errors.js';
 import type { LocalIdentity } from '../protocol/agent/identity.js';
 import { signingKeyOf } from '../protocol/agent/identity.js';
@@ -6,7 +7,7 @@ import { Terms } from '../protocol/families/index.js';
 import type { TermsResponseBody } from '../protocol/families/terms.js';
 import { buildAgreementRecord, countersign, parseSignedAgreement, signAgreement, signedAgreementSchema, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
 import { isAtLeastAsProtective, type ObligationName } from '../protocol/terms/compare.js';
-import { checkProffer, checkResponse, type CheckedRecord, type CheckedResponse } from '../protocol/terms/negotiate.js';
+import { checkProffer, checkResponse, decideOnProffer, type CheckedRecord, type CheckedResponse } from '../protocol/terms/negotiate.js';
 import { obligationsSchema, termsError, type Agreement, type Obligations, type Roster } from '../protocol/terms/roster.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { AgentCore } from './core.js';
@@ -47,7 +48,31 @@ export interface RosterView {
   default: string | null;
 }
 
+/** What connecting would do about her terms, found before anything is sent. */
+export interface TermsPreview {
+  /** Her default agreement (what connecting proffers), or null. */
+  proffer: string | null;
+  /** The company's published policy (/.well-known/kith-terms), or null if it publishes none. */
+  published: { accept: string[]; preferred: string | null; rule: string } | null;
+  predicted: 'accepted' | 'countered' | 'rejected' | 'none' | 'unknown';
+  alternative: string | null;
+  /** Obligations in which the predicted counter protects her less than her proffer. */
+  weaker: ObligationName[];
+}
+
+const publishedTermsSchema = z.object({
+  rosters: z.array(z.object({ id: z.string(), version: z.number() })).max(100),
+  accept: z.array(z.string().max(2000)).max(100),
+  preferred: z.string().max(2000).nullable(),
+  rule: z.string().max(500),
+});
+
 export interface TermsFeature {
+  /**
+   * Predicts the company's answer to her default terms from its published policy at
+   * `<endpoint origin>/.well-known/kith-terms`; sends nothing to the company.
+   */
+  preview(endpoint: string | undefined, fetchImpl?: typeof fetch): Promise<TermsPreview>;
   roster(): Promise<RosterView>;
   /** Her default terms, proffered on every new connection; null clears it. @throws TermsError terms.unknown_agreement */
   setDefault(agreement: string | null): Promise<string | null>;
@@ -219,6 +244,30 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
   }
 
   const feature: TermsFeature = {
+    async preview(endpoint, fetchImpl = fetch) {
+      const proffer = feature.defaultTerms();
+      const none: TermsPreview = { proffer, published: null, predicted: proffer === null ? 'none' : 'unknown', alternative: null, weaker: [] };
+      if (endpoint === undefined || !URL.canParse(endpoint)) return none;
+      let published: z.infer<typeof publishedTermsSchema>;
+      try {
+        const response = await fetchImpl(new URL('/.well-known/kith-terms', endpoint), { signal: AbortSignal.timeout(3_000), redirect: 'error' });
+        const parsed = publishedTermsSchema.safeParse(response.ok ? await response.json() : undefined);
+        if (!parsed.success) return none;
+        published = parsed.data;
+      } catch {
+        return none;
+      }
+      const shown = { accept: published.accept, preferred: published.preferred, rule: published.rule };
+      if (proffer === null) return { ...none, published: shown };
+      const set = await rosters();
+      const mine = safeAgreement(set, proffer);
+      if (!mine || !published.rosters.some((r) => r.id === mine.roster.id && r.version === mine.roster.version)) return { ...none, published: shown };
+      const decision = decideOnProffer({ accept: published.accept, preferred: published.preferred }, mine);
+      if (decision.decision !== 'countered') return { proffer, published: shown, predicted: decision.decision, alternative: null, weaker: [] };
+      const { weaker } = isAtLeastAsProtective(decision.alternative.obligations, mine.agreement.obligations);
+      return { proffer, published: shown, predicted: 'countered', alternative: decision.alternative.id, weaker };
+    },
+
     async roster() {
       const set = await rosters();
       return {

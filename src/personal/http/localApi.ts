@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { getCookie } from 'hono/cookie';
+import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError } from '../../core/errors.js';
@@ -7,7 +7,10 @@ import { respondWithError } from '../../core/httpErrors.js';
 import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
+import { fixedAccess, lockedError, type AgentAccess } from '../agentAccess.js';
 import type { PersonalAgent } from '../createPersonalAgent.js';
+import { BrowserSessions } from './browserSessions.js';
+import { mountWebApp } from './webApp.js';
 import { exportVault, sealExport } from '../vault/export.js';
 import { personalOpenApi } from './openapi.js';
 import { streamSSE } from 'hono/streaming';
@@ -17,8 +20,12 @@ import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard
 export const SESSION_COOKIE = 'kith_session';
 
 export interface LocalApiOptions {
-  agent: PersonalAgent;
+  /** A fixed agent (CLI in-process client, tests), or a lockable one (`kith serve`). */
+  agent?: PersonalAgent;
+  access?: AgentAccess;
   token: string;
+  /** The built web app to serve (dist/ui); without it only the API and DIDComm are served. */
+  uiDir?: string;
   /** Called after her profile changed, so the server can start the fan-out at once. */
   onProfileChanged?: () => void;
   /** The port she reaches the agent on: Host and Origin headers must name it. */
@@ -35,6 +42,8 @@ const declineSchema = z.object({ reason: z.string().max(2000).optional() });
 const profileSchema = z.object({ fields: z.record(z.string().min(1).max(64), z.unknown()).refine((f) => Object.keys(f).length > 0, 'at least one field') });
 const credentialSchema = z.object({ sdJwt: z.string().min(1).max(64 * 1024) });
 const MAX_VCARD_BYTES = 256 * 1024;
+/** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
+const importSchema = z.object({ text: z.string().min(1).max(32 * 1024 * 1024), passphrase: z.string().max(1024).optional(), vaultPassphrase: z.string().min(1).max(1024) }).strict();
 
 async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   const parsed = schema.safeParse(await c.req.json().catch(() => undefined));
@@ -52,75 +61,122 @@ function allowedHosts(port: number): Set<string> {
  * where companies push; it needs no token because every message is verified cryptographically.
  */
 export function createLocalApi(options: LocalApiOptions): Hono {
-  const { agent, logger } = options;
+  const { logger } = options;
+  const access = options.access ?? (options.agent ? fixedAccess(options.agent) : undefined);
+  if (!access) throw new TypeError('createLocalApi needs an agent or an access');
+  const agent = (): PersonalAgent => access.current();
+  const sessions = new BrowserSessions();
   const app = new Hono();
   app.onError((error, c) => respondWithError(c, error, logger));
 
+  const checkHost = (c: Context): void => {
+    if (!allowedHosts(options.port()).has(c.req.header('host') ?? '')) throw new ApiError('api.forbidden_host', 'Host header is not this agent');
+  };
+  const hasSession = (c: Context): boolean => sessions.has(getCookie(c, SESSION_COOKIE));
+
   app.post('/didcomm/:route', async (c) => {
     const body = await readRequestBody(c.req.raw, c.env, options.maxMessageBytes);
-    const { reply } = await agent.receivePushed(c.req.param('route'), body);
+    const { reply } = await agent().receivePushed(c.req.param('route'), body);
     return reply === undefined ? c.body(null, 202) : c.body(reply, 200, { 'content-type': MEDIA_TYPE.encrypted });
   });
 
+  // Public: what the login page and the unlock screen need to know, and the token-for-cookie exchange.
+  const PUBLIC = new Set(['GET /api/session', 'POST /api/session']);
+  // Reachable while locked: unlocking, locking, and the status.
+  const WHILE_LOCKED = new Set(['POST /api/unlock', 'POST /api/lock', 'GET /api/status']);
+
   app.use('/api/*', async (c, next) => {
+    checkHost(c);
     const hosts = allowedHosts(options.port());
-    if (!hosts.has(c.req.header('host') ?? '')) throw new ApiError('api.forbidden_host', 'Host header is not this agent');
     const origin = c.req.header('origin');
     if (origin !== undefined && !hosts.has(origin.replace(/^http:\/\//, ''))) {
       throw new ApiError('api.forbidden_origin', 'Cross-origin requests are refused');
     }
-    const presented = bearerToken(c.req.header('authorization')) ?? getCookie(c, SESSION_COOKIE);
-    if (!tokensEqual(presented, options.token)) throw new ApiError('api.unauthorized', 'The agent token is required');
     c.header('cache-control', 'no-store');
+    const route = `${c.req.method} ${c.req.path}`;
+    if (!PUBLIC.has(route)) {
+      const bearer = bearerToken(c.req.header('authorization'));
+      const byCookie = bearer === undefined && hasSession(c);
+      if (!byCookie && !tokensEqual(bearer, options.token)) throw new ApiError('api.unauthorized', 'The agent token is required');
+      // A browser always names the page a state-changing call comes from: no Origin, no change.
+      if (byCookie && c.req.method !== 'GET' && c.req.method !== 'HEAD' && origin === undefined) {
+        throw new ApiError('api.forbidden_origin', 'A state-changing call from the browser must carry its Origin');
+      }
+      if (!WHILE_LOCKED.has(route)) {
+        if (access.locked()) throw lockedError();
+        access.touch();
+      }
+    }
     await next();
   });
 
-  app.get('/api/status', (c) => c.json({ ok: true, relationships: agent.relationships().length }));
+  app.get('/api/session', (c) => c.json({ authenticated: hasSession(c) || tokensEqual(bearerToken(c.req.header('authorization')), options.token), locked: access.locked() }));
+  app.post('/api/session', async (c) => {
+    const { token } = await jsonBody(c, z.object({ token: z.string().min(1).max(200) }).strict());
+    if (!tokensEqual(token, options.token)) throw new ApiError('api.unauthorized', 'That is not this agent’s token');
+    setCookie(c, SESSION_COOKIE, sessions.create(), { httpOnly: true, sameSite: 'Strict', path: '/' });
+    return c.body(null, 204);
+  });
+  app.post('/api/unlock', async (c) => {
+    const { passphrase } = await jsonBody(c, z.object({ passphrase: z.string().min(1).max(1024) }).strict());
+    await access.unlock(passphrase);
+    return c.json({ locked: access.locked() });
+  });
+  app.post('/api/lock', async (c) => {
+    await access.lock();
+    return c.json({ locked: access.locked() });
+  });
+
+  app.get('/api/status', (c) => c.json({ ok: true, locked: access.locked(), relationships: access.locked() ? null : agent().relationships().length }));
   app.get('/api/openapi.json', (c) => c.json(personalOpenApi));
 
   app.post('/api/connect', async (c) => {
     const { invitation } = await jsonBody(c, connectSchema);
-    return c.json({ relationship: await agent.connect(invitation) }, 201);
+    return c.json({ relationship: await agent().connect(invitation) }, 201);
   });
 
-  app.get('/api/relationships', (c) => c.json({ relationships: agent.relationships() }));
-  app.get('/api/relationships/:ref', (c) => c.json({ relationship: agent.relationship(c.req.param('ref')) }));
+  app.post('/api/connect/preview', async (c) => {
+    const { invitation } = await jsonBody(c, connectSchema);
+    return c.json(await agent().previewConnect(invitation));
+  });
+  app.get('/api/relationships', (c) => c.json({ relationships: agent().relationships() }));
+  app.get('/api/relationships/:ref', (c) => c.json({ relationship: agent().relationship(c.req.param('ref')) }));
   app.get('/api/relationships/:ref/messages', (c) =>
-    c.json({ messages: agent.messages(c.req.param('ref'), { includeHeld: c.req.query('includeHeld') === '1' }) }),
+    c.json({ messages: agent().messages(c.req.param('ref'), { includeHeld: c.req.query('includeHeld') === '1' }) }),
   );
   app.post('/api/relationships/:ref/messages', async (c) => {
     const { content } = await jsonBody(c, messageSchema);
-    return c.json(await agent.sendMessage(c.req.param('ref'), content), 201);
+    return c.json(await agent().sendMessage(c.req.param('ref'), content), 201);
   });
-  app.post('/api/relationships/:ref/ping', async (c) => c.json(await agent.ping(c.req.param('ref'))));
-  app.post('/api/relationships/:ref/mute', async (c) => c.json({ relationship: await agent.mute(c.req.param('ref')) }));
-  app.post('/api/relationships/:ref/unmute', async (c) => c.json({ relationship: await agent.unmute(c.req.param('ref')) }));
-  app.post('/api/relationships/:ref/cutoff', async (c) => c.json({ receipt: await agent.cutOff(c.req.param('ref')) }));
-  app.get('/api/receipts', (c) => c.json({ receipts: agent.receipts(c.req.query('relationship')) }));
-  app.post('/api/pickup', async (c) => c.json(await agent.pickup()));
+  app.post('/api/relationships/:ref/ping', async (c) => c.json(await agent().ping(c.req.param('ref'))));
+  app.post('/api/relationships/:ref/mute', async (c) => c.json({ relationship: await agent().mute(c.req.param('ref')) }));
+  app.post('/api/relationships/:ref/unmute', async (c) => c.json({ relationship: await agent().unmute(c.req.param('ref')) }));
+  app.post('/api/relationships/:ref/cutoff', async (c) => c.json({ receipt: await agent().cutOff(c.req.param('ref')) }));
+  app.get('/api/receipts', (c) => c.json({ receipts: agent().receipts(c.req.query('relationship')) }));
+  app.post('/api/pickup', async (c) => c.json(await agent().pickup()));
 
   app.get('/api/requests', (c) =>
-    c.json({ requests: agent.disclosure.requests({ all: c.req.query('all') === '1', ...(c.req.query('relationship') ? { relationship: c.req.query('relationship') as string } : {}) }) }),
+    c.json({ requests: agent().disclosure.requests({ all: c.req.query('all') === '1', ...(c.req.query('relationship') ? { relationship: c.req.query('relationship') as string } : {}) }) }),
   );
   app.post('/api/requests/:id/approve', async (c) => {
     const { fields } = await jsonBody(c, approveSchema);
-    return c.json(await agent.disclosure.approve(c.req.param('id'), fields));
+    return c.json(await agent().disclosure.approve(c.req.param('id'), fields));
   });
   app.post('/api/requests/:id/decline', async (c) => {
     const { reason } = await jsonBody(c, declineSchema);
-    return c.json(await agent.disclosure.decline(c.req.param('id'), reason));
+    return c.json(await agent().disclosure.decline(c.req.param('id'), reason));
   });
-  app.get('/api/consents', (c) => c.json({ consents: agent.disclosure.consents(c.req.query('relationship')) }));
+  app.get('/api/consents', (c) => c.json({ consents: agent().disclosure.consents(c.req.query('relationship')) }));
 
-  app.get('/api/profile', (c) => c.json(agent.profile.profile()));
+  app.get('/api/profile', (c) => c.json(agent().profile.profile()));
   app.put('/api/profile', async (c) => {
     const { fields } = await jsonBody(c, profileSchema);
-    const change = agent.profile.set(fields);
+    const change = agent().profile.set(fields);
     if (change) options.onProfileChanged?.();
     return c.json({ change: change ?? null }, change ? 201 : 200);
   });
   app.get('/api/profile/vcard', (c) => {
-    const values = Object.fromEntries(agent.profile.profile().fields.map((f) => [f.field, f.value]));
+    const values = Object.fromEntries(agent().profile.profile().fields.map((f) => [f.field, f.value]));
     if (c.req.query('format') === 'jcard') return c.json(profileToJcard(values));
     return c.body(profileToVcard(values), 200, { 'content-type': 'text/vcard; charset=utf-8' });
   });
@@ -128,39 +184,39 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     const bytes = await readRequestBody(c.req.raw, c.env, MAX_VCARD_BYTES);
     const { values, ignored } = vcardToProfile(new TextDecoder().decode(bytes));
     if (Object.keys(values).length === 0) throw new ApiError('api.bad_request', 'The vCard holds no field Kith knows');
-    const change = agent.profile.set(values);
+    const change = agent().profile.set(values);
     if (change) options.onProfileChanged?.();
     return c.json({ change: change ?? null, ignored }, change ? 201 : 200);
   });
-  app.get('/api/profile/changes', (c) => c.json({ changes: agent.profile.changes(Number(c.req.query('limit') ?? 20) || 20) }));
+  app.get('/api/profile/changes', (c) => c.json({ changes: agent().profile.changes(Number(c.req.query('limit') ?? 20) || 20) }));
   app.get('/api/profile/changes/:version', (c) => {
     const version = Number(c.req.param('version'));
     if (!Number.isSafeInteger(version) || version < 1) throw new ApiError('api.bad_request', 'A change is named by its version number');
-    return c.json({ change: agent.profile.change(version) });
+    return c.json({ change: agent().profile.change(version) });
   });
-  app.post('/api/profile/deliver', async (c) => c.json(await agent.profile.deliver()));
+  app.post('/api/profile/deliver', async (c) => c.json(await agent().profile.deliver()));
 
-  app.get('/api/terms', async (c) => c.json(await agent.terms.roster()));
+  app.get('/api/terms', async (c) => c.json(await agent().terms.roster()));
   app.put('/api/terms/default', async (c) => {
     const { agreement } = await jsonBody(c, z.object({ agreement: z.string().min(1).max(2000).nullable() }).strict());
-    return c.json({ default: await agent.terms.setDefault(agreement) });
+    return c.json({ default: await agent().terms.setDefault(agreement) });
   });
-  app.get('/api/relationships/:ref/terms', (c) => c.json({ terms: agent.terms.history(c.req.param('ref')) }));
+  app.get('/api/relationships/:ref/terms', (c) => c.json({ terms: agent().terms.history(c.req.param('ref')) }));
   app.post('/api/relationships/:ref/terms', async (c) => {
     const { agreement } = await jsonBody(c, z.object({ agreement: z.string().min(1).max(2000) }).strict());
-    return c.json({ terms: await agent.terms.proffer(c.req.param('ref'), agreement) });
+    return c.json({ terms: await agent().terms.proffer(c.req.param('ref'), agreement) });
   });
-  app.post('/api/relationships/:ref/terms/accept', async (c) => c.json({ terms: await agent.terms.accept(c.req.param('ref')) }));
+  app.post('/api/relationships/:ref/terms/accept', async (c) => c.json({ terms: await agent().terms.accept(c.req.param('ref')) }));
   app.post('/api/relationships/:ref/terms/reject', async (c) => {
     const { reason } = await jsonBody(c, z.object({ reason: z.string().max(2000).optional() }).strict());
-    return c.json({ terms: await agent.terms.reject(c.req.param('ref'), reason) });
+    return c.json({ terms: await agent().terms.reject(c.req.param('ref'), reason) });
   });
 
-  app.get('/api/credentials', async (c) => c.json({ credentials: await agent.credentials.list() }));
-  app.post('/api/credentials/keys', (c) => c.json(agent.credentials.newHolderKey(), 201));
+  app.get('/api/credentials', async (c) => c.json({ credentials: await agent().credentials.list() }));
+  app.post('/api/credentials/keys', (c) => c.json(agent().credentials.newHolderKey(), 201));
   app.post('/api/credentials', async (c) => {
     const { sdJwt } = await jsonBody(c, credentialSchema);
-    return c.json({ credential: await agent.credentials.add(sdJwt) }, 201);
+    return c.json({ credential: await agent().credentials.add(sdJwt) }, 201);
   });
 
   // Server-sent events for the UI: one `data:` line of JSON per agent event.
@@ -168,7 +224,11 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     streamSSE(c, async (stream) => {
       const queue: AgentEvent[] = [];
       let wake: (() => void) | undefined;
-      const unsubscribe = agent.events.on((event) => {
+      // The stream belongs to this unlocked agent: once it is locked, the stream ends (the page
+      // reconnects, hears vault.locked, and asks for her passphrase).
+      const subscribed = agent();
+      const current = () => !access.locked() && access.current() === subscribed;
+      const unsubscribe = subscribed.events.on((event) => {
         queue.push(event);
         wake?.();
       });
@@ -188,6 +248,7 @@ export function createLocalApi(options: LocalApiOptions): Hono {
           setTimeout(resolve, 15_000).unref();
         });
         wake = undefined;
+        if (!current()) break;
         if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
       }
       unsubscribe();
@@ -196,11 +257,19 @@ export function createLocalApi(options: LocalApiOptions): Hono {
 
   app.post('/api/export', async (c) => {
     const request = await jsonBody(c, exportSchema);
-    const document = exportVault(agent.vault);
+    const document = exportVault(agent().vault);
     if (request.plain) return c.json({ format: 'plain', document });
     if (!request.passphrase) throw new ApiError('api.bad_request', 'An encrypted export needs a passphrase');
     return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase) });
   });
+
+  app.post('/api/import', async (c) => {
+    const body = await jsonBody(c, importSchema);
+    if (!access.importExport) throw new ApiError('api.bad_request', 'Import into a running agent needs `kith serve`; use `kith import` into a fresh home');
+    return c.json(await access.importExport(body.text, body.passphrase ?? '', body.vaultPassphrase));
+  });
+
+  if (options.uiDir !== undefined) mountWebApp(app, { uiDir: options.uiDir, hasSession, checkHost });
 
   app.notFound(() => {
     throw new ApiError('api.not_found', 'No such route');

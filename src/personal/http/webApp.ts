@@ -1,0 +1,109 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context, Hono } from 'hono';
+import { packageRoot } from '../../protocol/terms/roster.js';
+
+/*
+ * Serves her web app (src/ui, built by Vite into dist/ui). The login page and the hashed assets
+ * hold no data and are public; the app's pages need her session cookie, else they redirect to
+ * /login. Her data only ever comes from /api with that cookie.
+ */
+
+/** The Content-Security-Policy of every page: nothing inline, nothing from elsewhere, never framed. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The app's routes (History API): each serves index.html. */
+const APP_ROUTES = ['/', '/relationships', '/relationships/*', '/connect', '/requests', '/profile', '/terms', '/settings'] as const;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+export function defaultUiDir(): string {
+  return fileURLToPath(new URL('dist/ui/', packageRoot()));
+}
+
+export function setSecurityHeaders(c: Context): void {
+  c.header('content-security-policy', CONTENT_SECURITY_POLICY);
+  c.header('x-content-type-options', 'nosniff');
+  c.header('referrer-policy', 'no-referrer');
+  c.header('x-frame-options', 'DENY');
+  c.header('cross-origin-opener-policy', 'same-origin');
+  c.header('cross-origin-resource-policy', 'same-origin');
+}
+
+interface WebAppFiles {
+  index: string;
+  login: string;
+  /** File name -> bytes, for /assets/<name>: only what the build produced can be served. */
+  assets: Map<string, Buffer>;
+}
+
+function readBuild(uiDir: string): WebAppFiles | undefined {
+  if (!existsSync(join(uiDir, 'index.html')) || !existsSync(join(uiDir, 'login.html'))) return undefined;
+  const assetsDir = join(uiDir, 'assets');
+  const assets = new Map<string, Buffer>();
+  if (existsSync(assetsDir)) for (const name of readdirSync(assetsDir)) assets.set(name, readFileSync(join(assetsDir, name)));
+  return { index: readFileSync(join(uiDir, 'index.html'), 'utf8'), login: readFileSync(join(uiDir, 'login.html'), 'utf8'), assets };
+}
+
+const NOT_BUILT = 'The Kith web app is not built. Run `npm run build` (npm start and npm test do it), then reload.';
+
+export interface WebAppOptions {
+  uiDir: string;
+  /** Does this request carry her session cookie? */
+  hasSession(c: Context): boolean;
+  /** Throws for a foreign Host header (DNS rebinding). */
+  checkHost(c: Context): void;
+}
+
+/** Adds the web app's routes to the local API's Hono app. The build is read once, at start. */
+export function mountWebApp(app: Hono, options: WebAppOptions): void {
+  const files = readBuild(options.uiDir);
+  const page = (c: Context, html: string | undefined) => {
+    options.checkHost(c);
+    setSecurityHeaders(c);
+    c.header('cache-control', 'no-store');
+    return html === undefined ? c.text(NOT_BUILT, 503) : c.html(html);
+  };
+  app.get('/login', (c) => page(c, files?.login));
+  app.get('/assets/:name', (c) => {
+    options.checkHost(c);
+    const name = c.req.param('name');
+    const body = files?.assets.get(name);
+    if (body === undefined) return c.text('Not found', 404);
+    setSecurityHeaders(c);
+    c.header('content-type', CONTENT_TYPES[extname(name)] ?? 'application/octet-stream');
+    // Vite names assets by content hash: a name never changes content.
+    c.header('cache-control', 'public, max-age=31536000, immutable');
+    return c.body(new Uint8Array(body));
+  });
+  for (const route of APP_ROUTES) {
+    app.get(route, (c) => {
+      if (!options.hasSession(c)) {
+        options.checkHost(c);
+        setSecurityHeaders(c);
+        return c.redirect('/login', 302);
+      }
+      return page(c, files?.index);
+    });
+  }
+}
