@@ -185,6 +185,9 @@ async function main(): Promise<void> {
   const cli = `npx kith --home ${personalHome}`;
   log('');
   log('Kith is running: your personal agent and three demo companies, each its own process.');
+  log(`  Web app:   ${agent.url}/login#token=${agent.token}`);
+  const passphraseHint = process.env['KITH_PASSPHRASE'] ? 'your KITH_PASSPHRASE' : `in ${join(demoHome, 'demo-passphrase')}`;
+  log(`             (it locks after 15 minutes without use; the demo passphrase is ${passphraseHint})`);
   log(`  Local API: ${agent.url}/api   (OpenAPI: ${agent.url}/api/openapi.json)`);
   log(`  API token: ${agent.token}`);
   for (const vendor of vendorUrls) log(`  ${vendor.name.padEnd(17)} ${vendor.url}`);

@@ -248,7 +248,11 @@ export function createLocalApi(options: LocalApiOptions): Hono {
           setTimeout(resolve, 15_000).unref();
         });
         wake = undefined;
-        if (!current()) break;
+        if (!current()) {
+          // Locked: say so (the agent.locked event is still queued), then end the stream.
+          for (const pending of queue.splice(0)) await stream.writeSSE({ event: pending.type, data: JSON.stringify(pending) });
+          break;
+        }
         if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
       }
       unsubscribe();
