@@ -42,7 +42,13 @@ function relationshipRows(relationships: RelationshipView[]): string {
 
 function termsCell(r: RelationshipView): string {
   const { terms } = r;
-  const agreed = terms.name ? `${terms.name}${terms.outcome === 'countered-accepted' ? ' (their counter)' : ''}` : terms.lastState ? `none (${terms.lastState})` : '-';
+  const agreed = terms.name
+    ? `${terms.name}${terms.outcome === 'countered-accepted' ? ' (their counter)' : ''}`
+    : terms.awaitingHer
+      ? 'none yet'
+      : terms.lastState
+        ? `none (${terms.lastState})`
+        : '-';
   return terms.awaitingHer ? `${agreed}; answer waiting` : agreed;
 }
 

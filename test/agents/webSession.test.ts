@@ -261,7 +261,9 @@ describe('web app pages', () => {
   it('app routes redirect to /login without the session cookie (with the security headers)', async () => {
     for (const path of ['/', '/relationships', '/relationships/abc', '/settings']) {
       const reply = await her.call('GET', path, { auth: 'none' });
-      expect([path, reply.status, reply.headers['location']]).toEqual([path, 302, '/login']);
+      // Back to the page she asked for once signed in: /login?next=<path> (the root needs none).
+      const login = path === '/' ? '/login' : `/login?next=${encodeURIComponent(path)}`;
+      expect([path, reply.status, reply.headers['location']]).toEqual([path, 302, login]);
       expect(reply.text).not.toContain('index-for-test');
       expectSecurityHeaders(reply);
     }

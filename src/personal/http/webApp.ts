@@ -101,7 +101,9 @@ export function mountWebApp(app: Hono, options: WebAppOptions): void {
       if (!options.hasSession(c)) {
         options.checkHost(c);
         setSecurityHeaders(c);
-        return c.redirect('/login', 302);
+        // Back to this page after signing in (the login page only follows paths inside the app).
+        const next = new URL(c.req.url).pathname;
+        return c.redirect(next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`, 302);
       }
       return page(c, files?.index);
     });

@@ -1,0 +1,89 @@
+import { goToLogin, notifyLocked } from './session';
+
+/** An API call that failed: the agent's error code and message, or a network failure. */
+export class ApiFailure extends Error {
+  readonly code: string;
+  /** HTTP status; 0 when the agent could not be reached at all. */
+  readonly status: number;
+
+  constructor(code: string, message: string, status: number) {
+    super(message);
+    this.name = 'ApiFailure';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+const UNREACHABLE = 'The agent is not answering. Is `kith serve` still running?';
+
+/** Words for any thrown value, for showing next to the control that failed. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiFailure) return error.message;
+  if (error instanceof Error) return error.message;
+  return 'Something went wrong.';
+}
+
+/**
+ * Turns a non-2xx response into an ApiFailure, and follows the session rules on the way: a 401
+ * without a valid session goes to the login page, a locked vault to the unlock screen.
+ */
+export async function failureOf(response: Response): Promise<ApiFailure> {
+  let code = 'http.' + String(response.status);
+  let message = response.statusText || `The agent answered ${response.status}`;
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === 'string') code = body.error.code;
+    if (typeof body.error?.message === 'string') message = body.error.message;
+  } catch {
+    // Not JSON: keep the status text.
+  }
+  return routeFailure(new ApiFailure(code, message, response.status));
+}
+
+/** Applies the session rules to a failure (also used by XMLHttpRequest callers). */
+export function routeFailure(failure: ApiFailure): ApiFailure {
+  if (failure.status === 401 && (failure.code === 'api.unauthorized' || failure.code.startsWith('http.'))) goToLogin();
+  else if (failure.status === 409 && failure.code === 'vault.locked') notifyLocked();
+  return failure;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** Sends a request to the local API (same origin; the session cookie authenticates). */
+export async function request(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiFailure('network', UNREACHABLE, 0);
+  }
+  if (!response.ok) throw await failureOf(response);
+  return response;
+}
+
+/** A JSON call: resolves with the parsed body (undefined for 204). */
+export async function call<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+  const response = await request(method, path, body, options);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+export const get = <T>(path: string, options?: CallOptions): Promise<T> => call<T>('GET', path, undefined, options);
+export const post = <T>(path: string, body: unknown = {}, options?: CallOptions): Promise<T> => call<T>('POST', path, body, options);
+export const put = <T>(path: string, body: unknown, options?: CallOptions): Promise<T> => call<T>('PUT', path, body, options);
+
+/** `/api/relationships/<id>` and friends, with the id escaped. */
+export function relPath(id: string, rest = ''): string {
+  return `/api/relationships/${encodeURIComponent(id)}${rest}`;
+}
+
+export { UNREACHABLE };

@@ -1,0 +1,104 @@
+import { useCallback, useEffect, useState } from 'react';
+import { ApiFailure, get } from '../api';
+import { useAgentEvents } from '../events';
+import { deliveryErrorText, fieldLabel, plural } from '../format';
+import type { ChangeView, DeliveryView } from '../types';
+import { Badge, ErrorNote, type Tone } from './ui';
+
+const POLL_FOR_MS = 60_000;
+
+function deliveryState(d: DeliveryView): { text: string; tone: Tone } {
+  switch (d.state) {
+    case 'acked':
+      return { text: 'received', tone: 'good' };
+    case 'failed':
+      return { text: `refused${d.lastError ? ` (${deliveryErrorText(d.lastError)})` : ''}`, tone: 'bad' };
+    case 'skipped':
+      return { text: `skipped${d.lastError ? ` (${deliveryErrorText(d.lastError)})` : ''}`, tone: 'neutral' };
+    default:
+      return d.lastError ? { text: `retrying (${deliveryErrorText(d.lastError)})`, tone: 'warn' } : { text: 'sending…', tone: 'info' };
+  }
+}
+
+/**
+ * Where one profile change got to, company by company, until every delivery is settled: updated
+ * from the agent's profile.delivery events, and by polling every second in case events are late.
+ */
+export function DeliveryProgress({ initial }: { initial: ChangeView }) {
+  const [change, setChange] = useState<ChangeView>(initial);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const version = initial.version;
+
+  const refresh = useCallback(async () => {
+    try {
+      const { change: next } = await get<{ change: ChangeView }>(`/api/profile/changes/${version}`);
+      setChange(next);
+      setError(undefined);
+    } catch (caught) {
+      if (!(caught instanceof ApiFailure && caught.code === 'vault.locked')) setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  }, [version]);
+
+  useEffect(() => setChange(initial), [initial]);
+
+  // Polling is the fallback for late events, for the first minute only: every call counts as her
+  // activity for the agent's idle lock, and a company that stays down must not keep the vault open.
+  const [polling, setPolling] = useState(true);
+  useEffect(() => {
+    const stop = window.setTimeout(() => setPolling(false), POLL_FOR_MS);
+    return () => window.clearTimeout(stop);
+  }, [version]);
+  useEffect(() => {
+    if (change.done || !polling) return undefined;
+    const timer = window.setInterval(() => void refresh(), 1_000);
+    return () => window.clearInterval(timer);
+  }, [change.done, polling, refresh]);
+
+  useAgentEvents((event) => {
+    if ((event.type === 'profile.delivery' && event.version >= version) || (event.type === 'profile.changed' && event.version === version)) void refresh();
+  });
+
+  const { total, acked, failed, skipped } = change.summary;
+  const settled = acked + failed + skipped;
+  const fields = change.fields.map(fieldLabel).join(', ');
+
+  if (total === 0) {
+    return (
+      <p className="progress-summary" role="status">
+        Saved as version {change.version}. No company holds {fields}, so there is nothing to send.
+      </p>
+    );
+  }
+
+  return (
+    <div className="delivery">
+      <div className="progress-head">
+        <p className="progress-summary" role="status" aria-live="polite">
+          {change.done
+            ? failed > 0
+              ? `Done: ${acked} of ${total} companies have the new ${fields}; ${plural(failed, 'company', 'companies')} refused it.`
+              : `Done: every company that holds your ${fields} has the new value (${acked} of ${total}).`
+            : `Sending version ${change.version}: ${acked} of ${total} companies have it.`}
+        </p>
+        <progress max={total} value={settled} aria-label={`Delivery of version ${change.version}`}>
+          {settled} of {total}
+        </progress>
+      </div>
+      <ul className="delivery-list">
+        {change.deliveries.map((d) => {
+          const state = deliveryState(d);
+          return (
+            <li key={d.relationshipId} className="delivery-row">
+              <span className="delivery-company">{d.company ?? d.relationshipId.slice(0, 8)}</span>
+              <span className="delivery-state">
+                <Badge tone={state.tone}>{state.text}</Badge>
+                {d.attempts > 1 ? <span className="muted small"> {plural(d.attempts, 'try', 'tries')}</span> : null}
+              </span>
+            </li>
+          );
+        })}
+      </ul>
+      <ErrorNote message={error} />
+    </div>
+  );
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { profileFieldNames } from '../protocol/profile/fields.js';
+import { deliveryErrorText, FIELD_NAMES, fieldLabel, formatDuration, formatFieldValue, obligationLines, shortDid, shortName } from './format';
+import { normaliseInvitation } from './invitation';
+import { isAppPath } from './session';
+
+describe('web app wording', () => {
+  it('names every profile field the agent knows, in its order', () => {
+    expect(FIELD_NAMES).toEqual([...profileFieldNames]);
+    expect(fieldLabel('phone_number')).toBe('Phone');
+    expect(fieldLabel('age_over_18')).toBe('age over 18');
+  });
+
+  it('says ISO 8601 durations in words', () => {
+    expect(formatDuration('P90D')).toBe('90 days');
+    expect(formatDuration('P1Y')).toBe('1 year');
+    expect(formatDuration('P1Y6M')).toBe('1 year and 6 months');
+    expect(formatDuration('P2W3D')).toBe('2 weeks and 3 days');
+    expect(formatDuration('PT24H')).toBe('24 hours');
+    expect(formatDuration('P1Y2M3DT4H')).toBe('1 year, 2 months, 3 days and 4 hours');
+    expect(formatDuration(null)).toBe('no limit stated');
+    expect(formatDuration('forever')).toBe('forever');
+  });
+
+  it('shows an address on one line, in the order it is written', () => {
+    expect(formatFieldValue('address', { country: 'France', locality: 'Lyon', street_address: '12 rue des Lilas', postal_code: '69003' })).toBe('12 rue des Lilas, Lyon, 69003, France');
+    expect(formatFieldValue('email', 'zoe@example.org')).toBe('zoe@example.org');
+    expect(formatFieldValue('email', undefined)).toBe('');
+  });
+
+  it('puts obligations in sentences and marks what protects her', () => {
+    const lines = obligationLines({
+      allowedPurposes: ['service-delivery', 'marketing'],
+      maxRetention: 'P2Y',
+      thirdPartySharing: 'allowed',
+      crossSiteTracking: true,
+      dataPortability: false,
+      contactOnlyOnIntent: false,
+      deleteOnTermination: true,
+    });
+    expect(lines.map((l) => l.text)).toEqual([
+      'Uses your data only for delivering the service and marketing',
+      'Keeps it at most 2 years',
+      'May share it with others',
+      'May track you across sites and apps',
+      'Need not give your data back',
+      'May contact you at any time',
+      'Deletes your data when you leave',
+    ]);
+    expect(lines.filter((l) => !l.protective).map((l) => l.key)).toEqual(['allowedPurposes', 'thirdPartySharing', 'crossSiteTracking', 'dataPortability', 'contactOnlyOnIntent']);
+  });
+
+  it('shortens ids and explains delivery errors', () => {
+    expect(shortName('https://kith.invalid/terms/agreements/service-only')).toBe('service-only');
+    const did = 'did:peer:2.Ez6LSabcdefghijklmnopqrstuvwxyz0123456789';
+    expect(shortDid(did)).toBe(`${did.slice(0, 30)}…`);
+    expect(shortDid('did:web:shop.example')).toBe('did:web:shop.example');
+    expect(deliveryErrorText('transport.unreachable')).toBe('company unreachable');
+    expect(deliveryErrorText(null)).toBe('');
+  });
+});
+
+describe('links into the app', () => {
+  it('takes a web+kith: link or a pasted invitation URL', () => {
+    const url = 'http://127.0.0.1:7701/invite?_oob=eyJ0eXBl';
+    expect(normaliseInvitation(`  ${url}\n`)).toBe(url);
+    expect(normaliseInvitation(`web+kith:${url}`)).toBe(url);
+    expect(normaliseInvitation(`web+kith:${encodeURIComponent(url)}`)).toBe(url);
+  });
+
+  it('returns after login only to a path of the app', () => {
+    expect(isAppPath('/relationships/abc?tab=terms')).toBe(true);
+    expect(isAppPath('//evil.example/')).toBe(false);
+    expect(isAppPath('/\\evil.example')).toBe(false);
+    expect(isAppPath('https://evil.example/')).toBe(false);
+    expect(isAppPath('/login')).toBe(false);
+    expect(isAppPath('/api/export')).toBe(false);
+    expect(isAppPath(null)).toBe(false);
+  });
+});

@@ -1,0 +1,254 @@
+import type { Obligations, ProfileFieldName } from './types';
+
+/*
+ * Words for what the API answers in codes: dates, durations, field values, states, obligations.
+ * The wording follows the CLI's where both show the same thing.
+ */
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+/** "12 Mar 2026, 14:05". */
+export function formatDateTime(ms: number | null | undefined): string {
+  return typeof ms === 'number' && Number.isFinite(ms) ? dateTime.format(ms) : '—';
+}
+
+/** "12 Mar 2026". */
+export function formatDate(ms: number | null | undefined): string {
+  return typeof ms === 'number' && Number.isFinite(ms) ? dateOnly.format(ms) : '—';
+}
+
+/** Time only for today, the date and time otherwise (message threads). */
+export function formatWhen(ms: number, now: number = Date.now()): string {
+  const a = new Date(ms);
+  const b = new Date(now);
+  const sameDay = a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+  return sameDay ? timeOnly.format(ms) : dateTime.format(ms);
+}
+
+/** An ISO date "1990-04-02" as a local date, without time zone shifts. */
+export function formatIsoDate(value: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return value;
+  return dateOnly.format(new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+}
+
+const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+const DURATION_UNITS = ['year', 'month', 'week', 'day', 'hour', 'minute', 'second'] as const;
+
+function joinWords(parts: readonly string[]): string {
+  if (parts.length <= 1) return parts[0] ?? '';
+  return `${parts.slice(0, -1).join(', ')} and ${parts.at(-1) ?? ''}`;
+}
+
+/** "P90D" → "90 days", "P1Y6M" → "1 year and 6 months"; anything else is shown as given. */
+export function formatDuration(duration: string | null | undefined): string {
+  if (!duration) return 'no limit stated';
+  const m = DURATION.exec(duration);
+  if (!m || duration === 'P' || duration.endsWith('T')) return duration;
+  const parts: string[] = [];
+  DURATION_UNITS.forEach((unit, i) => {
+    const n = Number(m[i + 1] ?? 0);
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+  });
+  return parts.length > 0 ? joinWords(parts) : 'no time at all';
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "1.2 MB" for byte counts. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return plural(n, 'byte');
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** The last path segment of an agreement URI ("service-only"). */
+export function shortName(id: string): string {
+  return id.slice(id.lastIndexOf('/') + 1);
+}
+
+/** A DID shortened for a line of text; the full one goes in a title or a code block. */
+export function shortDid(did: string): string {
+  // Peer DIDs end in their encoded service (the same for every DID of one agent): keep the key part.
+  return did.length > 36 ? `${did.slice(0, 30)}…` : did;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile fields
+
+export type FieldInput = 'text' | 'email' | 'tel' | 'url' | 'date' | 'textarea' | 'address';
+
+export interface FieldSpec {
+  label: string;
+  hint: string;
+  input: FieldInput;
+  autocomplete: string;
+}
+
+/** Every profile field in the order the agent lists them (protocol/profile/fields.ts), with words and inputs. */
+export const FIELD_SPECS = {
+  name: { label: 'Full name', hint: 'Your full name, as you like it written', input: 'text', autocomplete: 'name' },
+  given_name: { label: 'First name', hint: 'Your first (given) name', input: 'text', autocomplete: 'given-name' },
+  family_name: { label: 'Last name', hint: 'Your last (family) name', input: 'text', autocomplete: 'family-name' },
+  nickname: { label: 'Nickname', hint: 'The name you like to be called', input: 'text', autocomplete: 'nickname' },
+  email: { label: 'Email', hint: 'Your email address', input: 'email', autocomplete: 'email' },
+  phone_number: { label: 'Phone', hint: 'Your phone number, e.g. +33 1 23 45 67 89', input: 'tel', autocomplete: 'tel' },
+  address: { label: 'Postal address', hint: 'Your postal address', input: 'address', autocomplete: 'street-address' },
+  birthdate: { label: 'Date of birth', hint: 'Your date of birth', input: 'date', autocomplete: 'bday' },
+  gender: { label: 'Gender', hint: 'Your gender, in your words', input: 'text', autocomplete: 'sex' },
+  locale: { label: 'Language', hint: 'The language you prefer, as a tag such as en or fr-CA', input: 'text', autocomplete: 'language' },
+  website: { label: 'Website', hint: 'Your website (http or https)', input: 'url', autocomplete: 'url' },
+  organization: { label: 'Organization', hint: 'The organization you work for', input: 'text', autocomplete: 'organization' },
+  title: { label: 'Job title', hint: 'Your job title', input: 'text', autocomplete: 'organization-title' },
+  role: { label: 'Role', hint: 'Your role or occupation', input: 'text', autocomplete: 'off' },
+  anniversary: { label: 'Anniversary', hint: 'Your wedding or partnership anniversary', input: 'date', autocomplete: 'off' },
+  zoneinfo: { label: 'Time zone', hint: 'Your time zone, such as Europe/Paris', input: 'text', autocomplete: 'off' },
+  note: { label: 'Note', hint: 'A note about you', input: 'textarea', autocomplete: 'off' },
+} as const satisfies Record<ProfileFieldName, FieldSpec>;
+
+export const FIELD_NAMES = Object.keys(FIELD_SPECS) as ProfileFieldName[];
+
+export function isFieldName(name: string): name is ProfileFieldName {
+  return Object.hasOwn(FIELD_SPECS, name);
+}
+
+/** "Email" for a field name; credential claims and unknown names are shown as they are. */
+export function fieldLabel(name: string): string {
+  return isFieldName(name) ? FIELD_SPECS[name].label : name.replace(/_/g, ' ');
+}
+
+/** The parts of a postal address, in the order they are written (as the agent orders them). */
+export const ADDRESS_PARTS = [
+  { key: 'street_address', label: 'Street', autocomplete: 'street-address' },
+  { key: 'locality', label: 'City or town', autocomplete: 'address-level2' },
+  { key: 'region', label: 'Region or state', autocomplete: 'address-level1' },
+  { key: 'postal_code', label: 'Postal code', autocomplete: 'postal-code' },
+  { key: 'country', label: 'Country', autocomplete: 'country-name' },
+] as const;
+
+export type AddressKey = (typeof ADDRESS_PARTS)[number]['key'];
+
+/** A value for display: text as is, dates in her locale, an address on one line. */
+export function formatFieldValue(field: string, value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'object') {
+    const parts = value as Partial<Record<string, unknown>>;
+    const known = ADDRESS_PARTS.map((p) => parts[p.key]).filter((v): v is string => typeof v === 'string' && v !== '');
+    return known.length > 0 ? known.join(', ') : JSON.stringify(value);
+  }
+  if (typeof value === 'string') return (field === 'birthdate' || field === 'anniversary') ? formatIsoDate(value) : value;
+  return String(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// States and terms
+
+export const RELATIONSHIP_STATE: Record<string, string> = {
+  pending: 'Connecting',
+  active: 'Active',
+  muted: 'Muted',
+  cut_off: 'Cut off',
+};
+
+export const LEGAL_BASIS: Record<string, string> = {
+  consent: 'your consent',
+  contract: 'a contract with you',
+  'legal-obligation': 'a legal obligation',
+  'vital-interest': 'your vital interest',
+  'public-interest': 'the public interest',
+  'legitimate-interest': 'its legitimate interest',
+};
+
+export const PURPOSE: Record<string, string> = {
+  'service-delivery': 'delivering the service',
+  'order-fulfilment': 'fulfilling orders',
+  billing: 'billing',
+  support: 'support',
+  'legal-compliance': 'legal compliance',
+  'product-improvement': 'improving its products',
+  marketing: 'marketing',
+};
+
+export const OBLIGATION_NAME: Record<string, string> = {
+  allowedPurposes: 'what it may use your data for',
+  maxRetention: 'how long it may keep your data',
+  thirdPartySharing: 'who else may get your data',
+  crossSiteTracking: 'tracking across sites',
+  dataPortability: 'giving your data back',
+  contactOnlyOnIntent: 'when it may contact you',
+  deleteOnTermination: 'deleting your data when you leave',
+};
+
+export function obligationName(name: string): string {
+  return OBLIGATION_NAME[name] ?? name;
+}
+
+export interface ObligationLine {
+  key: keyof Obligations;
+  text: string;
+  /** True when this obligation protects her (shown with a check), false when it allows more. */
+  protective: boolean;
+}
+
+/** An agreement's obligations as sentences, each marked as protecting her or not. */
+export function obligationLines(o: Obligations): ObligationLine[] {
+  return [
+    { key: 'allowedPurposes', text: `Uses your data only for ${joinWords(o.allowedPurposes.map((p) => PURPOSE[p] ?? p))}`, protective: !o.allowedPurposes.includes('marketing') },
+    { key: 'maxRetention', text: `Keeps it at most ${formatDuration(o.maxRetention)}`, protective: true },
+    {
+      key: 'thirdPartySharing',
+      text: o.thirdPartySharing === 'none' ? 'Shares it with no one' : o.thirdPartySharing === 'processors-only' ? 'Shares it only with processors working for it' : 'May share it with others',
+      protective: o.thirdPartySharing !== 'allowed',
+    },
+    { key: 'crossSiteTracking', text: o.crossSiteTracking ? 'May track you across sites and apps' : 'No tracking across sites', protective: !o.crossSiteTracking },
+    { key: 'dataPortability', text: o.dataPortability ? 'Gives your data back when you ask' : 'Need not give your data back', protective: o.dataPortability },
+    { key: 'contactOnlyOnIntent', text: o.contactOnlyOnIntent ? 'Contacts you only when you asked for it' : 'May contact you at any time', protective: o.contactOnlyOnIntent },
+    { key: 'deleteOnTermination', text: o.deleteOnTermination ? 'Deletes your data when you leave' : 'May keep your data after you leave', protective: o.deleteOnTermination },
+  ];
+}
+
+export const TERMS_STATE: Record<string, string> = {
+  proffered: 'proposed',
+  countered: 'countered',
+  agreed: 'agreed',
+  superseded: 'replaced',
+  rejected: 'rejected',
+  declined: 'declined',
+};
+
+/** The consent states of ISO/IEC TS 27560 records, in words. */
+export const CONSENT_STATE: Record<string, string> = {
+  pending: 'Waiting for the company',
+  active: 'Given',
+  refused: 'Refused',
+  withdrawn: 'Withdrawn',
+  expired: 'Expired',
+};
+
+/** Words for the error codes a delivery may carry (`lastError`). */
+export function deliveryErrorText(code: string | null | undefined): string {
+  switch (code) {
+    case 'transport.unreachable':
+      return 'company unreachable';
+    case 'transport.rejected':
+      return 'the company refused it';
+    case 'store.unavailable':
+      return 'the company’s store is down';
+    case 'relationship.cut_off':
+      return 'relationship cut off';
+    case 'profile.stale_version':
+      return 'the company holds a newer version';
+    case 'profile.field_not_held':
+      return 'the company never got this field';
+    case null:
+    case undefined:
+    case '':
+      return '';
+    default:
+      return code;
+  }
+}

@@ -1,0 +1,249 @@
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { ApiFailure, errorMessage, post } from '../api';
+import { ProgressBar } from '../components/ProgressBar';
+import { Button, ErrorNote, LiveNote, Note, PageHeader, Section } from '../components/ui';
+import { downloadBlob, today } from '../download';
+import { formatBytes, plural } from '../format';
+import { useTitle } from '../router';
+import { notifyLocked, whileRelocking } from '../session';
+import { reopenEvents } from '../events';
+import { exportVault, importVault, type Progress } from '../transfer';
+import { useAction } from '../useResource';
+
+function ExportSection() {
+  const [plain, setPlain] = useState(false);
+  const [progress, setProgress] = useState<Progress | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [done, setDone] = useState<{ name: string; size: number; url: string } | undefined>(undefined);
+  const pass = useRef<HTMLInputElement>(null);
+  const confirm = useRef<HTMLInputElement>(null);
+  const id = useId();
+
+  // The "Download again" link holds the file in memory: let it go with the section.
+  useEffect(() => () => {
+    if (done) URL.revokeObjectURL(done.url);
+  }, [done]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    setDone(undefined);
+    const passphrase = pass.current?.value ?? '';
+    if (!plain) {
+      if (passphrase.length < 8) {
+        setError('Choose a passphrase of at least 8 characters for the export.');
+        pass.current?.focus();
+        return;
+      }
+      if (passphrase !== (confirm.current?.value ?? '')) {
+        setError('The two passphrases differ.');
+        confirm.current?.focus();
+        return;
+      }
+    }
+    setBusy(true);
+    setProgress({ loaded: 0, total: undefined });
+    try {
+      const result = await exportVault(plain ? { plain: true } : { plain: false, passphrase }, setProgress);
+      const blob =
+        result.format === 'plain'
+          ? new Blob([`${JSON.stringify(result.document, null, 2)}\n`], { type: 'application/json' })
+          : new Blob([`${result.text}\n`], { type: 'application/jose' });
+      const name = `kith-export-${today()}.${result.format === 'plain' ? 'json' : 'jwe'}`;
+      downloadBlob(blob, name);
+      const url = URL.createObjectURL(blob);
+      setDone({ name, size: blob.size, url });
+      if (pass.current) pass.current.value = '';
+      if (confirm.current) confirm.current.value = '';
+    } catch (caught) {
+      if (!(caught instanceof ApiFailure && caught.code === 'vault.locked')) setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+      setProgress(undefined);
+    }
+  };
+
+  return (
+    <Section title="Export everything" id="export">
+      <p className="section-lead">One file with all your relationships, messages, keys, consent records and receipts: to keep as a backup or move Kith to another computer.</p>
+      <form className="stack" onSubmit={(event) => void submit(event)} noValidate>
+        <fieldset className="radio-group">
+          <legend>Format</legend>
+          <div className="radio">
+            <input id={`${id}-enc`} type="radio" name="format" checked={!plain} onChange={() => setPlain(false)} />
+            <label htmlFor={`${id}-enc`}>
+              <strong>Encrypted</strong> <span className="muted">(recommended) — sealed with a passphrase you choose now</span>
+            </label>
+          </div>
+          <div className="radio">
+            <input id={`${id}-plain`} type="radio" name="format" checked={plain} onChange={() => setPlain(true)} />
+            <label htmlFor={`${id}-plain`}>
+              <strong>Plain JSON</strong> <span className="muted">— readable by anyone who gets the file</span>
+            </label>
+          </div>
+        </fieldset>
+        {plain ? (
+          <Note tone="warn">A plain export holds your data and your private keys unencrypted. Anyone with the file can read everything and act as you towards every company. Keep it somewhere safe, and delete it when you are done.</Note>
+        ) : (
+          <div className="field-pair">
+            <div className="field">
+              <label htmlFor={`${id}-pass`}>Export passphrase</label>
+              <input ref={pass} id={`${id}-pass`} type="password" autoComplete="new-password" aria-describedby={`${id}-pass-hint`} />
+              <p className="hint" id={`${id}-pass-hint`}>
+                At least 8 characters. You need it to import the file; Kith cannot recover it.
+              </p>
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-confirm`}>Same passphrase again</label>
+              <input ref={confirm} id={`${id}-confirm`} type="password" autoComplete="new-password" />
+            </div>
+          </div>
+        )}
+        <div className="button-row">
+          <Button type="submit" variant="primary" busy={busy} busyLabel="Exporting…">
+            {plain ? 'Export plain JSON' : 'Export encrypted'}
+          </Button>
+        </div>
+        {progress ? <ProgressBar label="Receiving the export" progress={progress} /> : null}
+        <ErrorNote message={error} />
+        <LiveNote>
+          {done ? (
+            <>
+              Exported {formatBytes(done.size)} as <strong>{done.name}</strong>.{' '}
+              <a href={done.url} download={done.name}>
+                Download again
+              </a>
+            </>
+          ) : undefined}
+        </LiveNote>
+      </form>
+    </Section>
+  );
+}
+
+function ImportSection() {
+  const [file, setFile] = useState<File | undefined>(undefined);
+  const [progress, setProgress] = useState<Progress | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [result, setResult] = useState<string | undefined>(undefined);
+  const pass = useRef<HTMLInputElement>(null);
+  const vaultPass = useRef<HTMLInputElement>(null);
+  const id = useId();
+
+  const clear = () => {
+    if (pass.current) pass.current.value = '';
+    if (vaultPass.current) vaultPass.current.value = '';
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    setResult(undefined);
+    if (!file) {
+      setError('Choose the export file first.');
+      return;
+    }
+    const vaultPassphrase = vaultPass.current?.value ?? '';
+    if (!vaultPassphrase) {
+      setError('Type the passphrase you unlock Kith with: the imported data is sealed under it.');
+      vaultPass.current?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      const text = await file.text();
+      const passphrase = pass.current?.value ?? '';
+      setProgress({ loaded: 0, total: file.size });
+      // The agent locks, swaps the vault and unlocks again: stay here meanwhile.
+      const answer = await whileRelocking(() => importVault(passphrase ? { text, passphrase, vaultPassphrase } : { text, vaultPassphrase }, setProgress));
+      reopenEvents();
+      setResult(`Imported ${plural(answer.relationships, 'relationship')} from ${file.name}. Your relationships, profile and terms are the ones in the file now.`);
+      clear();
+    } catch (caught) {
+      clear();
+      if (caught instanceof ApiFailure && caught.code === 'vault.locked') return;
+      if (caught instanceof ApiFailure && caught.code === 'vault.exists') setError('Import works into an empty vault; export this one first.');
+      // The agent says which passphrase was wrong (the file's or the vault's) in its message.
+      else if (caught instanceof ApiFailure && caught.code === 'vault.wrong_passphrase') setError(/export/i.test(caught.message) ? `${caught.message}: check the file’s passphrase.` : `${caught.message}: type the one you unlock Kith with.`);
+      else if (caught instanceof ApiFailure && caught.code === 'export.corrupted') setError(`${caught.message}. If the file is encrypted, check its export passphrase.`);
+      else setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+      setProgress(undefined);
+    }
+  };
+
+  return (
+    <Section title="Import" id="import">
+      <p className="section-lead">Restore an export made by Kith. Import works only into an empty vault (no relationships, no profile), so nothing here is overwritten.</p>
+      <form className="stack" onSubmit={(event) => void submit(event)} noValidate>
+        <div className="field">
+          <label htmlFor={`${id}-file`}>Export file</label>
+          <input id={`${id}-file`} type="file" accept=".jwe,.json,application/json,application/jose" onChange={(event) => setFile(event.target.files?.[0])} />
+          {file ? <p className="hint">{`${file.name}, ${formatBytes(file.size)}`}</p> : null}
+        </div>
+        <div className="field-pair">
+          <div className="field">
+            <label htmlFor={`${id}-pass`}>Export passphrase</label>
+            <input ref={pass} id={`${id}-pass`} type="password" autoComplete="off" aria-describedby={`${id}-pass-hint`} />
+            <p className="hint" id={`${id}-pass-hint`}>
+              The file’s own passphrase. Leave it empty for a plain JSON export.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-vault`}>Your vault passphrase</label>
+            <input ref={vaultPass} id={`${id}-vault`} type="password" autoComplete="current-password" aria-describedby={`${id}-vault-hint`} />
+            <p className="hint" id={`${id}-vault-hint`}>
+              The one you unlock Kith with. The imported data is sealed under it.
+            </p>
+          </div>
+        </div>
+        <div className="button-row">
+          <Button type="submit" variant="primary" busy={busy} busyLabel="Importing…">
+            Import
+          </Button>
+        </div>
+        {progress ? <ProgressBar label="Sending the file to your agent" progress={progress} /> : null}
+        <ErrorNote message={error} />
+        <LiveNote>{result}</LiveNote>
+      </form>
+    </Section>
+  );
+}
+
+function LockSection() {
+  const action = useAction();
+  return (
+    <Section title="Lock" id="lock">
+      <p className="section-lead">Locking closes your vault until you type your passphrase again. Kith also locks by itself after a while without use.</p>
+      <Button
+        onClick={() =>
+          void action.run(async () => {
+            await post('/api/lock');
+            notifyLocked();
+          })
+        }
+        busy={action.busy}
+        busyLabel="Locking…"
+      >
+        Lock now
+      </Button>
+      <ErrorNote message={action.error} />
+    </Section>
+  );
+}
+
+/** Export, import, lock. */
+export function SettingsPage() {
+  useTitle('Settings');
+  return (
+    <>
+      <PageHeader title="Settings" subtitle="Your data is yours: take all of it with you, bring it back, or lock it away." />
+      <ExportSection />
+      <ImportSection />
+      <LockSection />
+    </>
+  );
+}
