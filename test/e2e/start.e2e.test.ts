@@ -100,6 +100,12 @@ describe('npm start (the demo)', () => {
       'Bluebird Books': ['service-only', 'countered-accepted', null],
       'Northwind Energy': [null, null, 'rejected'],
     });
+    // Her web app is served: the login page is public, the app itself wants the session cookie.
+    const login = await fetch(`${url}/login`);
+    expect([login.status, login.headers.get('content-security-policy')?.startsWith("default-src 'self'")]).toEqual([200, true]);
+    const app = await fetch(`${url}/`, { redirect: 'manual' });
+    expect([app.status, app.headers.get('location')]).toEqual([302, '/login']);
+    expect(running.stdout()).toContain(`Web app:   ${url}/login#token=${token}`);
     for (const port of ports) expect(await isListening(port), `port ${port} listens`).toBe(true);
 
     // Its four servers are child processes (where /proc lets us see them).
