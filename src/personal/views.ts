@@ -77,7 +77,7 @@ export function toRelationshipView(record: RelationshipRecord, vault: Vault): Re
       ? []
       : [
           { category: 'identifier', detail: 'a pairwise DID made for this company alone', why: 'to reach you through your agent' },
-          { category: 'messages', detail: `${messages} message(s) in your thread`, why: 'the conversation you have with it' },
+          { category: 'messages', detail: `${messages} ${messages === 1 ? 'message' : 'messages'} in your thread`, why: 'the conversation you have with it' },
           ...vault.disclosed.list(record.id).map((held) => ({
             category: 'field',
             detail: held.source === 'credential' ? `${held.field} (from a credential)` : held.field,

@@ -47,7 +47,9 @@ describe('web app wording', () => {
       'May contact you at any time',
       'Deletes your data when you leave',
     ]);
-    expect(lines.filter((l) => !l.protective).map((l) => l.key)).toEqual(['allowedPurposes', 'thirdPartySharing', 'crossSiteTracking', 'dataPortability', 'contactOnlyOnIntent']);
+    expect(lines.filter((l) => l.protective === false).map((l) => l.key)).toEqual(['allowedPurposes', 'thirdPartySharing', 'crossSiteTracking', 'dataPortability', 'contactOnlyOnIntent']);
+    // Retention is neither: a length is only short or long next to another one.
+    expect(lines.filter((l) => l.protective === null).map((l) => l.key)).toEqual(['maxRetention']);
   });
 
   it('shortens ids and explains delivery errors', () => {

@@ -190,15 +190,18 @@ export function obligationName(name: string): string {
 export interface ObligationLine {
   key: keyof Obligations;
   text: string;
-  /** True when this obligation protects her (shown with a check), false when it allows more. */
-  protective: boolean;
+  /**
+   * True when this obligation protects her (shown with a check), false when it allows more, null
+   * when it is a measure rather than a yes or no (retention: short or long only by comparison).
+   */
+  protective: boolean | null;
 }
 
 /** An agreement's obligations as sentences, each marked as protecting her or not. */
 export function obligationLines(o: Obligations): ObligationLine[] {
   return [
     { key: 'allowedPurposes', text: `Uses your data only for ${joinWords(o.allowedPurposes.map((p) => PURPOSE[p] ?? p))}`, protective: !o.allowedPurposes.includes('marketing') },
-    { key: 'maxRetention', text: `Keeps it at most ${formatDuration(o.maxRetention)}`, protective: true },
+    { key: 'maxRetention', text: `Keeps it at most ${formatDuration(o.maxRetention)}`, protective: null },
     {
       key: 'thirdPartySharing',
       text: o.thirdPartySharing === 'none' ? 'Shares it with no one' : o.thirdPartySharing === 'processors-only' ? 'Shares it only with processors working for it' : 'May share it with others',

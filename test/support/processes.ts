@@ -376,6 +376,8 @@ export interface StartServerOptions {
   name?: string;
   env?: Record<string, string | undefined>;
   startTimeoutMs?: number;
+  /** Further `serve` options after `--port N` (e.g. `['--idle-lock', '0']`); none by default. */
+  serveArgs?: string[];
 }
 
 function readAgentFile(home: string): RunningAgentFile | undefined {
@@ -395,7 +397,7 @@ function readAgentFile(home: string): RunningAgentFile | undefined {
  */
 export async function startServer(bin: Bin, options: StartServerOptions): Promise<ServerHandle> {
   const name = options.name ?? (options.home.split(/[\\/]/).filter(Boolean).pop() ?? bin);
-  const proc = spawnLogged(BIN_PATHS[bin], ['--home', options.home, 'serve', '--port', String(options.port)], { name, logDir: options.logDir, ...(options.env ? { env: options.env } : {}) });
+  const proc = spawnLogged(BIN_PATHS[bin], ['--home', options.home, 'serve', '--port', String(options.port), ...(options.serveArgs ?? [])], { name, logDir: options.logDir, ...(options.env ? { env: options.env } : {}) });
   const url = `http://127.0.0.1:${options.port}`;
   const probe = async (): Promise<RunningAgentFile | true | undefined> => {
     const exit = proc.exit();

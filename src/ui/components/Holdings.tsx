@@ -71,7 +71,7 @@ export function Holdings({ relationship }: { relationship: RelationshipView }) {
     <>
       <Section title={`What ${company} holds`} id="holds">
         {relationship.state === 'cut_off' ? (
-          <p>Nothing: {company} erased what it held when you cut it off. The signed receipt is below.</p>
+          <p>Nothing: {company} erased what it held when you cut it off. The signed receipt is above.</p>
         ) : (
           <>
             <ul className="plain-list held-basics">

@@ -7,11 +7,11 @@ export function ObligationList({ obligations, weaker = [] }: { obligations: Obli
     <ul className="obligations">
       {obligationLines(obligations).map((line) => {
         const isWeaker = weaker.includes(line.key);
-        const good = line.protective && !isWeaker;
+        const tone = isWeaker || line.protective === false ? 'is-permissive' : line.protective ? 'is-protective' : 'is-neutral';
         return (
-          <li key={line.key} className={`obligation ${good ? 'is-protective' : 'is-permissive'}${isWeaker ? ' is-weaker' : ''}`}>
+          <li key={line.key} className={`obligation ${tone}${isWeaker ? ' is-weaker' : ''}`}>
             <span className="obligation-mark" aria-hidden="true">
-              {good ? '✓' : '–'}
+              {tone === 'is-protective' ? '✓' : tone === 'is-neutral' ? '·' : '–'}
             </span>
             <span>
               {line.text}

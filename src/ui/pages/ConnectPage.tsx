@@ -32,7 +32,7 @@ function Prediction({ preview, agreements }: { preview: ConnectPreview; agreemen
       return <Note tone="bad">The company’s published policy does not accept {mine} and offers nothing else: you would connect without agreed terms.</Note>;
     case 'countered':
       return (
-        <Note tone="warn">
+        <Note tone={terms.weaker.length > 0 ? 'warn' : 'good'}>
           <p>
             The company will likely counter with <strong>{agreementTitle(terms.alternative, agreements)}</strong> instead of {mine}.
           </p>

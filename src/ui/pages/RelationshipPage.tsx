@@ -155,7 +155,8 @@ export function RelationshipPage({ id }: { id: string }) {
       <Tabs id={relationship.id} current={tab} waiting={relationship.terms.awaitingHer} />
       <div className="tab-panel">
         {tab === 'messages' ? <Thread relationship={relationship} onChanged={() => void reload()} /> : null}
-        {tab === 'holds' ? <Holdings relationship={relationship} /> : null}
+        {/* Keyed on the state: a cut-off (or mute) reloads its consent records and requests too. */}
+        {tab === 'holds' ? <Holdings key={relationship.state} relationship={relationship} /> : null}
         {tab === 'terms' ? <TermsPanel relationship={relationship} onChanged={() => void reload()} /> : null}
       </div>
 
