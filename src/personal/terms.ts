@@ -54,6 +54,8 @@ export interface TermsPreview {
   proffer: string | null;
   /** The company's published policy (/.well-known/kith-terms), or null if it publishes none. */
   published: { accept: string[]; preferred: string | null; rule: string } | null;
+  /** What the company says it asks every new customer for right after connecting, if it says. */
+  asks: { fields: string[]; claims: string[]; purpose: string; purposeCode: string | null; retention: string | null } | null;
   predicted: 'accepted' | 'countered' | 'rejected' | 'none' | 'unknown';
   alternative: string | null;
   /** Obligations in which the predicted counter protects her less than her proffer. */
@@ -65,6 +67,16 @@ const publishedTermsSchema = z.object({
   accept: z.array(z.string().max(2000)).max(100),
   preferred: z.string().max(2000).nullable(),
   rule: z.string().max(500),
+  asksOnConnect: z
+    .object({
+      fields: z.array(z.string().max(64)).max(50),
+      claims: z.array(z.string().max(64)).max(50),
+      purpose: z.string().max(500),
+      purposeCode: z.string().max(100).nullable(),
+      retention: z.string().max(100).nullable(),
+    })
+    .nullable()
+    .default(null),
 });
 
 export interface TermsFeature {
@@ -246,7 +258,7 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
   const feature: TermsFeature = {
     async preview(endpoint, fetchImpl = fetch) {
       const proffer = feature.defaultTerms();
-      const none: TermsPreview = { proffer, published: null, predicted: proffer === null ? 'none' : 'unknown', alternative: null, weaker: [] };
+      const none: TermsPreview = { proffer, published: null, asks: null, predicted: proffer === null ? 'none' : 'unknown', alternative: null, weaker: [] };
       if (endpoint === undefined || !URL.canParse(endpoint)) return none;
       let published: z.infer<typeof publishedTermsSchema>;
       try {
@@ -258,14 +270,15 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
         return none;
       }
       const shown = { accept: published.accept, preferred: published.preferred, rule: published.rule };
-      if (proffer === null) return { ...none, published: shown };
+      const asks = published.asksOnConnect;
+      if (proffer === null) return { ...none, published: shown, asks };
       const set = await rosters();
       const mine = safeAgreement(set, proffer);
-      if (!mine || !published.rosters.some((r) => r.id === mine.roster.id && r.version === mine.roster.version)) return { ...none, published: shown };
+      if (!mine || !published.rosters.some((r) => r.id === mine.roster.id && r.version === mine.roster.version)) return { ...none, published: shown, asks };
       const decision = decideOnProffer({ accept: published.accept, preferred: published.preferred }, mine);
-      if (decision.decision !== 'countered') return { proffer, published: shown, predicted: decision.decision, alternative: null, weaker: [] };
+      if (decision.decision !== 'countered') return { proffer, published: shown, asks, predicted: decision.decision, alternative: null, weaker: [] };
       const { weaker } = isAtLeastAsProtective(decision.alternative.obligations, mine.agreement.obligations);
-      return { proffer, published: shown, predicted: 'countered', alternative: decision.alternative.id, weaker };
+      return { proffer, published: shown, asks, predicted: 'countered', alternative: decision.alternative.id, weaker };
     },
 
     async roster() {

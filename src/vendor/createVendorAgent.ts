@@ -57,6 +57,8 @@ export interface PublishedTerms {
   /** The alternative it counters with, or null: it rejects what it does not accept. */
   preferred: string | null;
   rule: string;
+  /** What it asks every new customer for right after connecting (its policy's requestOnConnect), or null. */
+  asksOnConnect: { fields: string[]; claims: string[]; purpose: string; purposeCode: string | null; retention: string | null } | null;
 }
 
 export interface TermsProposalResult extends SendResult {
@@ -125,6 +127,12 @@ export interface VendorAgent {
    * @throws TermsError terms.unknown_agreement; RelationshipError for unknown/cut-off
    */
   proposeTerms(relationshipId: string, agreement: string): Promise<TermsProposalResult>;
+}
+
+function askOnConnect(policy: VendorPolicy): PublishedTerms['asksOnConnect'] {
+  const ask = policy.requestOnConnect ? disclosureAskSchema.parse(policy.requestOnConnect) : undefined;
+  if (!ask) return null;
+  return { fields: ask.fields, claims: ask.credentials.flatMap((c) => c.claims), purpose: ask.purpose, purposeCode: ask.purposeCode ?? null, retention: ask.retention ?? null };
 }
 
 /** How long a request queued by her answer to our counter waits before it is pushed (she picks it up at once). */
@@ -407,6 +415,7 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
         accept: [...policy.accept],
         preferred: policy.preferred,
         rule: policy.preferred === null ? 'accept the listed agreements; reject any other' : 'accept the listed agreements; otherwise counter once with the preferred one',
+        asksOnConnect: askOnConnect(options.policy),
       };
     },
 

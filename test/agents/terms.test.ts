@@ -439,7 +439,13 @@ describe('the published terms at /.well-known/kith-terms', () => {
 
     const first = await fetch(`${accepting.url}/.well-known/kith-terms`);
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ rosters: [roster], accept: [ID('intent-only-contact'), ID('service-only')], preferred: null, rule: 'accept the listed agreements; reject any other' });
+    expect(await first.json()).toEqual({
+      rosters: [roster],
+      accept: [ID('intent-only-contact'), ID('service-only')],
+      preferred: null,
+      rule: 'accept the listed agreements; reject any other',
+      asksOnConnect: null,
+    });
 
     const second = await fetch(`${countering.url}/.well-known/kith-terms`);
     expect(await second.json()).toEqual({
@@ -447,8 +453,18 @@ describe('the published terms at /.well-known/kith-terms', () => {
       accept: [ID('service-plus-billing')],
       preferred: ID('service-only'),
       rule: 'accept the listed agreements; otherwise counter once with the preferred one',
+      asksOnConnect: null,
     });
     expect(await countering.agent.publishedTerms()).toEqual(await (await fetch(`${countering.url}/.well-known/kith-terms`)).json());
+  });
+
+  it('says what the company asks on connect, as its policy says', async () => {
+    const asking = await vendorWith('Acme Asks', {
+      terms: { accept: ['intent-only-contact'] },
+      requestOnConnect: { fields: ['name', 'address'], purpose: 'Shipping', purposeCode: 'order-fulfilment', retention: 'P30D' },
+    });
+    const published = (await (await fetch(`${asking.url}/.well-known/kith-terms`)).json()) as { asksOnConnect: unknown };
+    expect(published.asksOnConnect).toEqual({ fields: ['name', 'address'], claims: [], purpose: 'Shipping', purposeCode: 'order-fulfilment', retention: 'P30D' });
   });
 
   it('a policy naming an agreement no roster has fails with terms.unknown_agreement', async () => {

@@ -801,7 +801,7 @@ describe('connect preview', () => {
   it("without default terms the prediction is 'none'; an unreachable policy makes it 'unknown'", async () => {
     await gone.stop();
     const withDefault = await preview(gone);
-    expect(withDefault.terms).toEqual({ proffer: ID('intent-only-contact'), published: null, predicted: 'unknown', alternative: null, weaker: [] });
+    expect(withDefault.terms).toEqual({ proffer: ID('intent-only-contact'), published: null, asks: null, predicted: 'unknown', alternative: null, weaker: [] });
     expect(withDefault.company.did).toBe(gone.did);
 
     expect((await her.call('PUT', '/api/terms/default', { body: { agreement: null } })).json).toEqual({ default: null });
@@ -809,7 +809,7 @@ describe('connect preview', () => {
       const none = await preview(accepts);
       expect(none.terms).toMatchObject({ proffer: null, predicted: 'none', alternative: null, weaker: [], published: { accept: [ID('intent-only-contact')] } });
       const noneGone = await preview(gone);
-      expect(noneGone.terms).toEqual({ proffer: null, published: null, predicted: 'none', alternative: null, weaker: [] });
+      expect(noneGone.terms).toEqual({ proffer: null, published: null, asks: null, predicted: 'none', alternative: null, weaker: [] });
     } finally {
       expect((await her.call('PUT', '/api/terms/default', { body: { agreement: 'intent-only-contact' } })).json).toEqual({ default: ID('intent-only-contact') });
     }

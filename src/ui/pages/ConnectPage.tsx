@@ -3,7 +3,7 @@ import { post } from '../api';
 import { companyName } from '../components/labels';
 import { ObligationList, WeakerList } from '../components/Obligations';
 import { Button, ErrorNote, LiveNote, Note, PageHeader, Section } from '../components/ui';
-import { shortName } from '../format';
+import { fieldLabel, formatDuration, shortName } from '../format';
 import { Link, navigate, useLocation, useTitle } from '../router';
 import type { ConnectPreview, ConnectResult, RelationshipView } from '../types';
 import { useAction } from '../useResource';
@@ -191,6 +191,18 @@ export function ConnectPage() {
                   <dd>
                     {preview.terms.published.accept.length > 0 ? `accepts ${preview.terms.published.accept.map((a) => agreementTitle(a, agreements)).join(', ')}` : 'accepts no terms as proffered'}
                     {preview.terms.published.preferred ? `; counters with ${agreementTitle(preview.terms.published.preferred, agreements)}` : ''}
+                  </dd>
+                </div>
+              ) : null}
+              {preview.terms.asks ? (
+                <div className="fact">
+                  <dt>It will ask for</dt>
+                  <dd>
+                    {[...preview.terms.asks.fields.map(fieldLabel), ...preview.terms.asks.claims].join(', ')}
+                    <span className="muted">
+                      {' '}
+                      for “{preview.terms.asks.purpose}”{preview.terms.asks.retention ? `, kept ${formatDuration(preview.terms.asks.retention)}` : ''}. You choose what to share when it asks.
+                    </span>
                   </dd>
                 </div>
               ) : null}
