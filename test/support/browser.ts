@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { REPO_ROOT } from './processes.js';
+import { REPO_ROOT, buildOnceUnderLock } from './processes.js';
 
 /**
  * The browser for the web app's end-to-end tests: playwright-core driving the system's Chromium
@@ -73,29 +73,7 @@ export async function launchBrowser(): Promise<Browser> {
  * from building into the same dist/ui at once.
  */
 export function ensureUiBuilt(): void {
-  const built = () => existsSync(join(REPO_ROOT, 'dist', 'ui', 'index.html')) && existsSync(join(REPO_ROOT, 'dist', 'ui', 'login.html'));
-  if (built()) return;
-  const lock = join(REPO_ROOT, 'node_modules', '.kith-e2e-ui-build.lock');
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
-      } catch {
-        /* gone meanwhile */
-      }
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for the UI build lock ${lock}`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
-    }
-  }
-  try {
-    if (built()) return;
-    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'src/ui/vite.config.ts'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 110_000 });
-    if (!built()) throw new Error('vite build finished but dist/ui/index.html or login.html is missing');
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  buildOnceUnderLock(['dist/ui/index.html', 'dist/ui/login.html'], '.kith-e2e-ui-build.lock', () =>
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'src/ui/vite.config.ts'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 110_000 }),
+  );
 }

@@ -28,21 +28,20 @@ export function sleep(ms: number): Promise<void> {
 // Build
 
 /**
- * Makes sure the compiled CLIs exist (`npm test` builds first; a bare `vitest run` may not have).
- * Builds with the repository's own tsc when one of `files` is missing. A lock directory keeps two
- * test files running in parallel from compiling into the same dist/ at once.
+ * Runs `build` once when one of `files` is missing, under a lock directory `lockName` so that test
+ * files running in parallel never build into the same dist/ at once (a lock older than 5 minutes
+ * is left over from a killed run).
  */
-export function ensureBuilt(files: string[] = DEFAULT_BUILT_FILES): void {
+export function buildOnceUnderLock(files: string[], lockName: string, build: () => void): void {
   const missing = () => files.filter((file) => !existsSync(join(REPO_ROOT, file)));
   if (missing().length === 0) return;
-  const lock = join(REPO_ROOT, 'node_modules', '.kith-e2e-build.lock');
+  const lock = join(REPO_ROOT, 'node_modules', lockName);
   const deadline = Date.now() + 180_000;
   for (;;) {
     try {
       mkdirSync(lock);
       break;
     } catch {
-      // Someone else builds; a lock older than 5 minutes is left over from a killed run.
       try {
         if (Date.now() - statSync(lock).mtimeMs > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
       } catch {
@@ -54,16 +53,22 @@ export function ensureBuilt(files: string[] = DEFAULT_BUILT_FILES): void {
   }
   try {
     if (missing().length === 0) return;
-    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: REPO_ROOT,
-      stdio: 'inherit',
-      timeout: 170_000,
-    });
+    build();
     const still = missing();
     if (still.length > 0) throw new Error(`Build finished but ${still.join(', ')} is missing`);
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/**
+ * Makes sure the compiled CLIs exist (`npm test` builds first; a bare `vitest run` may not have).
+ * Builds with the repository's own tsc when one of `files` is missing.
+ */
+export function ensureBuilt(files: string[] = DEFAULT_BUILT_FILES): void {
+  buildOnceUnderLock(files, '.kith-e2e-build.lock', () =>
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 170_000 }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
