@@ -1,3 +1,4 @@
+import { ACTIVITY_HEADER, activity } from './activity';
 import { goToLogin, notifyLocked } from './session';
 
 /** An API call that failed: the agent's error code and message, or a network failure. */
@@ -58,7 +59,11 @@ export async function request(method: string, path: string, body?: unknown, opti
     response = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers: {
+        accept: 'application/json',
+        [ACTIVITY_HEADER]: activity(),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ...(options.signal ? { signal: options.signal } : {}),
     });

@@ -655,6 +655,31 @@ describe('idle lock', () => {
     expect(Date.now() - unlockedAt).toBeGreaterThanOrEqual(idleLockMs - 50);
   });
 
+  it('the web app\'s own refreshes (x-kith-activity: background) and an open event stream do not hold it off', { timeout: 20_000 }, async () => {
+    const idleLockMs = 300;
+    const her = await startHer({ idleLockMs });
+    const events = await fetch(`${her.origin}/api/events`, { headers: { authorization: `Bearer ${her.server.token}` } });
+    expect(events.status).toBe(200);
+    const startedAt = Date.now();
+    const lockedAt = await waitFor(
+      'the idle lock while the app refreshes by itself',
+      async () => {
+        const reply = await her.call('GET', '/api/relationships', { headers: { 'x-kith-activity': 'background' } });
+        return reply.status === 409 ? Date.now() : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 25 },
+    );
+    expect(lockedAt - startedAt).toBeLessThan(idleLockMs + 700);
+    await events.body?.cancel();
+    // A call she made herself (`user`, or no header as from the CLI) counts.
+    expect((await her.call('POST', '/api/unlock', { body: { passphrase: PASSPHRASE } })).json).toEqual({ locked: false });
+    for (let i = 0; i < 6; i += 1) {
+      expect((await her.call('GET', '/api/relationships', { headers: { 'x-kith-activity': 'user' } })).status).toBe(200);
+      await sleep(idleLockMs / 3);
+    }
+    expect(await her.locked()).toBe(false);
+  });
+
   it('idleLockMs 0 never locks', async () => {
     const her = await startHer({ idleLockMs: 0 });
     await sleep(600);

@@ -18,6 +18,8 @@ import type { AgentEvent } from '../events.js';
 import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard.js';
 
 export const SESSION_COOKIE = 'kith_session';
+/** `background` on calls the web app makes without her (src/ui/activity.ts); anything else counts as her activity. */
+export const ACTIVITY_HEADER = 'x-kith-activity';
 
 export interface LocalApiOptions {
   /** A fixed agent (CLI in-process client, tests), or a lockable one (`kith serve`). */
@@ -104,7 +106,10 @@ export function createLocalApi(options: LocalApiOptions): Hono {
       }
       if (!WHILE_LOCKED.has(route)) {
         if (access.locked()) throw lockedError();
-        access.touch();
+        // The web app marks the calls it makes by itself (refreshes, polling) while she is away:
+        // they must not hold off the idle lock. The CLI sends no such header: its calls are hers.
+        // Nor does an open event stream (it reconnects by itself).
+        if (c.req.header(ACTIVITY_HEADER) !== 'background' && route !== 'GET /api/events') access.touch();
       }
     }
     await next();
