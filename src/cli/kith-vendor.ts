@@ -9,6 +9,7 @@ import { createVendorAgent, type VendorAgent } from '../vendor/createVendorAgent
 import { defaultVendorHome, initVendorHome, openVendorHome, type VendorHome } from '../vendor/home.js';
 import { startVendorServer } from '../vendor/server.js';
 import type { TermsAgreementRow } from '../vendor/store/types.js';
+import { agreementShortName } from '../protocol/terms/roster.js';
 import { formatTime, output, run, table, type GlobalOptions } from './common.js';
 
 const program = new Command('kith-vendor')
@@ -203,7 +204,7 @@ program
         output(globals(), history, () =>
           history.length === 0
             ? 'No terms proffered.'
-            : table([['RECORD', 'AGREEMENT', 'BY', 'STATE', 'SINCE'], ...history.map((t) => [t.id.slice(0, 8), shortName(t.agreementId), t.proposedBy === 'person' ? 'customer' : 'company', t.state, formatTime(t.updatedAt)])]),
+            : table([['RECORD', 'AGREEMENT', 'BY', 'STATE', 'SINCE'], ...history.map((t) => [t.id.slice(0, 8), agreementShortName(t.agreementId), t.proposedBy === 'person' ? 'customer' : 'company', t.state, formatTime(t.updatedAt)])]),
         );
       }),
     ),
@@ -248,14 +249,10 @@ program
     ),
   );
 
-function shortName(id: string): string {
-  return id.slice(id.lastIndexOf('/') + 1);
-}
-
 /** The agreed terms, or how the last negotiation ended. */
 function termsCell(history: TermsAgreementRow[]): string {
   const agreed = history.find((t) => t.state === 'agreed');
-  if (agreed) return shortName(agreed.agreementId);
+  if (agreed) return agreementShortName(agreed.agreementId);
   const last = history.at(-1);
   return last ? `none (${last.state})` : '-';
 }

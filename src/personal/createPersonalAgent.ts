@@ -326,14 +326,9 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const disclosure = createDisclosureFeature(core);
   const profile = createProfileFeature(core, { retry, concurrency: options.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY });
   const credentials = createCredentialsFeature(core);
-  let rosters: Promise<RosterSet> | undefined;
   const terms = createTermsFeature(core, {
     pickup: (relationship) => pickupFrom(relationship),
-    rosters: () => {
-      rosters ??= options.rosters ? Promise.resolve(options.rosters) : loadRosterSet({ resolver });
-      rosters.catch(() => (rosters = undefined));
-      return rosters;
-    },
+    rosters: async () => options.rosters ?? loadRosterSet({ resolver }),
   });
 
   const agent: PersonalAgent = {

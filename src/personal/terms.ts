@@ -8,7 +8,7 @@ import type { TermsResponseBody } from '../protocol/families/terms.js';
 import { buildAgreementRecord, countersign, parseSignedAgreement, signAgreement, signedAgreementSchema, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
 import { isAtLeastAsProtective, type ObligationName } from '../protocol/terms/compare.js';
 import { checkProffer, checkResponse, decideOnProffer, type CheckedRecord, type CheckedResponse } from '../protocol/terms/negotiate.js';
-import { obligationsSchema, termsError, type Agreement, type Obligations, type Roster } from '../protocol/terms/roster.js';
+import { agreementShortName, obligationsSchema, termsError, type Agreement, type Obligations, type Roster } from '../protocol/terms/roster.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { AgentCore } from './core.js';
 import type { AgreementEntry } from './vault/agreementRepo.js';
@@ -110,7 +110,6 @@ export interface TermsFeature {
   verifyInbound(received: ReceivedMessage): Promise<CheckedRecord | undefined>;
 }
 
-const shortName = (id: string): string => id.slice(id.lastIndexOf('/') + 1);
 
 export interface TermsFeatureOptions {
   rosters(): Promise<RosterSet>;
@@ -136,22 +135,22 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
     if (hers && entry.id !== hers.id) return parseObligations(hers.obligations);
     const current = vault.agreements.current(entry.relationshipId);
     if (current) return parseObligations(current.obligations);
-    return defaultObligations;
+    const chosen = feature.defaultTerms();
+    return chosen !== null && loaded ? (safeAgreement(loaded, chosen)?.agreement.obligations ?? null) : null;
   }
-  let defaultObligations: Obligations | null = null;
 
   function awaitingHer(entry: AgreementEntry): boolean {
     return entry.proposedBy === 'company' && entry.state === 'proffered';
   }
 
-  function toView(entry: AgreementEntry, titles: ReadonlyMap<string, string>): AgreementView {
+  function toView(entry: AgreementEntry): AgreementView {
     const signed = signedAgreementSchema.safeParse(entry.signed);
     const obligations = parseObligations(entry.obligations);
     const baseline = awaitingHer(entry) ? baselineFor(entry) : null;
     return {
       recordId: entry.id,
       agreementId: entry.agreementId,
-      title: titles.get(entry.agreementId) ?? null,
+      title: (loaded && safeAgreement(loaded, entry.agreementId)?.agreement.title) ?? null,
       proposedBy: entry.proposedBy,
       state: entry.state,
       outcome: signed.success ? signed.data.record.outcome : null,
@@ -165,16 +164,19 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
     };
   }
 
-  /** Agreement titles of the rosters loaded so far (views are synchronous). */
-  const titles = new Map<string, string>();
-  let rosterSet: RosterSet | undefined;
+  /** The rosters once loaded: views and her rule are synchronous, and every entry point awaits rosters() first. */
+  let loaded: RosterSet | undefined;
+  /** One load at a time; a failed load is tried again on the next call. */
+  let loading: Promise<RosterSet> | undefined;
   async function rosters(): Promise<RosterSet> {
-    if (rosterSet) return rosterSet;
-    rosterSet = await options.rosters();
-    for (const roster of rosterSet.list()) for (const a of roster.agreements) titles.set(a.id, a.title);
-    const chosen = vault.settings.get(DEFAULT_TERMS_SETTING);
-    if (typeof chosen === 'string') defaultObligations = safeAgreement(rosterSet, chosen)?.agreement.obligations ?? null;
-    return rosterSet;
+    if (loaded) return loaded;
+    loading ??= options.rosters();
+    try {
+      loaded = await loading;
+    } finally {
+      loading = undefined;
+    }
+    return loaded;
   }
 
   function safeAgreement(set: RosterSet, reference: string): { roster: Roster; agreement: Agreement } | undefined {
@@ -186,7 +188,7 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
   }
 
   function views(relationshipId: string): AgreementView[] {
-    return vault.agreements.list(relationshipId).map((e) => toView(e, titles));
+    return vault.agreements.list(relationshipId).map(toView);
   }
 
   function signedProffer(chosen: { roster: Roster; agreement: Agreement }, identity: LocalIdentity, companyDid: string, supersedes: string | null): SignedAgreement {
@@ -206,7 +208,7 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
   function recordAnswer(relationshipId: string, mine: SignedAgreement, checked: CheckedResponse): void {
     const proffered = mine.record;
     const base = { relationshipId, threadId: proffered.id, reason: null };
-    const obligationsOf = (id: string): unknown => rosterSet?.get(proffered.rosterId, proffered.rosterVersion).agreements.find((a) => a.id === id)?.obligations ?? null;
+    const obligationsOf = (id: string): unknown => loaded?.get(proffered.rosterId, proffered.rosterVersion).agreements.find((a) => a.id === id)?.obligations ?? null;
     if (checked.decision === 'accepted') {
       vault.agreements.supersedeCurrent(relationshipId);
       vault.agreements.insert({ ...base, id: proffered.id, proposedBy: 'person', agreementId: proffered.agreementId, state: 'agreed', signed: checked.signed, obligations: checked.agreement.obligations });
@@ -284,7 +286,7 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
     async roster() {
       const set = await rosters();
       return {
-        rosters: set.list().map((r) => ({ id: r.id, version: r.version, publisher: r.publisher, agreements: r.agreements.map((a) => ({ ...a, short: shortName(a.id) })) })),
+        rosters: set.list().map((r) => ({ id: r.id, version: r.version, publisher: r.publisher, agreements: r.agreements.map((a) => ({ ...a, short: agreementShortName(a.id) })) })),
         default: feature.defaultTerms(),
       };
     },
@@ -298,12 +300,10 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       const set = await rosters();
       if (reference === null) {
         vault.settings.delete(DEFAULT_TERMS_SETTING);
-        defaultObligations = null;
         return null;
       }
       const { agreement } = set.agreement(reference);
       vault.settings.set(DEFAULT_TERMS_SETTING, agreement.id);
-      defaultObligations = agreement.obligations;
       return agreement.id;
     },
 

@@ -1,3 +1,4 @@
+import { agreementShortName } from '../protocol/terms/roster.js';
 import type { MessageRecord } from './vault/messageRepo.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
 import type { Vault } from './vault/vault.js';
@@ -115,7 +116,7 @@ function termsSummary(relationshipId: string, vault: Vault): TermsSummary {
   const outcome = record?.outcome === 'accepted' || record?.outcome === 'countered-accepted' ? record.outcome : null;
   return {
     agreementId: current?.agreementId ?? null,
-    name: current ? current.agreementId.slice(current.agreementId.lastIndexOf('/') + 1) : null,
+    name: current ? agreementShortName(current.agreementId) : null,
     outcome,
     recordId: current?.id ?? null,
     since: current?.updatedAt ?? null,

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { AgreementView, RosterView } from '../../personal/terms.js';
+import { agreementShortName } from '../../protocol/terms/roster.js';
 import { formatTime, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
-const shortName = (id: string): string => id.slice(id.lastIndexOf('/') + 1);
 
 function obligationsText(o: NonNullable<AgreementView['obligations']>): string {
   return [
@@ -22,7 +22,7 @@ function rosterText(view: RosterView): string {
     `Roster ${roster.id} v${roster.version}`,
     ...roster.agreements.map((a) => `  ${a.short.padEnd(22)} ${a.title} (v${a.version})\n  ${' '.repeat(22)} ${obligationsText(a.obligations)}`),
   ]);
-  lines.push('', view.default ? `Your default terms: ${shortName(view.default)} (proffered on every new connection)` : 'No default terms: new connections proffer none. Set them with: kith terms set <agreement>');
+  lines.push('', view.default ? `Your default terms: ${agreementShortName(view.default)} (proffered on every new connection)` : 'No default terms: new connections proffer none. Set them with: kith terms set <agreement>');
   return lines.join('\n');
 }
 
@@ -30,12 +30,12 @@ export function historyText(terms: AgreementView[]): string {
   if (terms.length === 0) return 'No terms proffered or agreed with this company.';
   const rows = table([
     ['RECORD', 'AGREEMENT', 'BY', 'STATE', 'OUTCOME', 'SINCE'],
-    ...terms.map((t) => [t.recordId.slice(0, 8), shortName(t.agreementId), t.proposedBy === 'person' ? 'you' : 'company', t.state, t.state === 'agreed' || t.state === 'superseded' ? (t.outcome ?? '-') : '-', formatTime(t.updatedAt)]),
+    ...terms.map((t) => [t.recordId.slice(0, 8), agreementShortName(t.agreementId), t.proposedBy === 'person' ? 'you' : 'company', t.state, t.state === 'agreed' || t.state === 'superseded' ? (t.outcome ?? '-') : '-', formatTime(t.updatedAt)]),
   ]);
   const waiting = terms.filter((t) => t.awaitingHer);
   const notes = waiting.map(
     (t) =>
-      `\nWaiting for you: ${t.proposedBy === 'company' && t.outcome === 'countered-accepted' ? 'the company countered with' : 'the company proposes'} ${shortName(t.agreementId)}` +
+      `\nWaiting for you: ${t.proposedBy === 'company' && t.outcome === 'countered-accepted' ? 'the company countered with' : 'the company proposes'} ${agreementShortName(t.agreementId)}` +
       (t.weaker.length > 0 ? `, which protects you less on: ${t.weaker.join(', ')}` : '') +
       `\nAnswer with: kith terms accept <rel>  or  kith terms reject <rel>`,
   );
@@ -76,7 +76,7 @@ export function registerTermsCommands(program: Command, ctx: CommandContext): vo
             return;
           }
           const result = await client.call<{ default: string | null }>('PUT', '/api/terms/default', { agreement: agreement === 'none' ? null : agreement });
-          output(ctx.globals(), result, () => (result.default ? `Default terms: ${shortName(result.default)}. New connections proffer them.` : 'No default terms.'));
+          output(ctx.globals(), result, () => (result.default ? `Default terms: ${agreementShortName(result.default)}. New connections proffer them.` : 'No default terms.'));
         }),
       ),
     );

@@ -198,6 +198,11 @@ export async function loadRoster(json: unknown, trust: RosterTrust): Promise<Ros
   return deepFreeze(roster);
 }
 
+/** The last path segment of an agreement id (`…/agreements/service-only` -> `service-only`): its short name. */
+export function agreementShortName(id: string): string {
+  return id.slice(id.lastIndexOf('/') + 1);
+}
+
 /**
  * The agreement `id` of `roster`.
  * @throws TermsError terms.unknown_agreement

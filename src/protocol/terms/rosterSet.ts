@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createDidResolver } from '../did/resolver.js';
 import type { DidResolver } from '../did/types.js';
 import { tryParseJson } from '../../core/json.js';
-import { DEFAULT_ROSTER_PUBLISHERS, bundledRoster, loadRoster, termsError, type Agreement, type Roster } from './roster.js';
+import { DEFAULT_ROSTER_PUBLISHERS, agreementShortName, bundledRoster, loadRoster, termsError, type Agreement, type Roster } from './roster.js';
 
 /**
  * The rosters an agent knows: the bundled one plus any signed roster files it was configured with.
@@ -35,7 +35,7 @@ export function createRosterSet(rosters: readonly Roster[], texts: ReadonlyMap<s
     list: () => rosters,
     agreement(reference) {
       for (const roster of rosters) {
-        const agreement = roster.agreements.find((a) => a.id === reference || a.id.endsWith(`/${reference}`));
+        const agreement = roster.agreements.find((a) => a.id === reference || agreementShortName(a.id) === reference);
         if (agreement) return { roster, agreement };
       }
       throw termsError('terms.unknown_agreement', `No agreement "${reference}" in the rosters this agent holds`);
