@@ -130,7 +130,8 @@ export interface VendorAgent {
 }
 
 function askOnConnect(policy: VendorPolicy): PublishedTerms['asksOnConnect'] {
-  const ask = policy.requestOnConnect ? disclosureAskSchema.parse(policy.requestOnConnect) : undefined;
+  // The policy was parsed with its schema when loaded: defaults are filled in.
+  const ask = policy.requestOnConnect;
   if (!ask) return null;
   return { fields: ask.fields, claims: ask.credentials.flatMap((c) => c.claims), purpose: ask.purpose, purposeCode: ask.purposeCode ?? null, retention: ask.retention ?? null };
 }

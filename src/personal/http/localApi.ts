@@ -71,8 +71,11 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   const app = new Hono();
   app.onError((error, c) => respondWithError(c, error, logger));
 
-  const checkHost = (c: Context): void => {
-    if (!allowedHosts(options.port()).has(c.req.header('host') ?? '')) throw new ApiError('api.forbidden_host', 'Host header is not this agent');
+  /** @returns the hosts this agent answers to (for the Origin check). @throws ApiError api.forbidden_host */
+  const checkHost = (c: Context): Set<string> => {
+    const hosts = allowedHosts(options.port());
+    if (!hosts.has(c.req.header('host') ?? '')) throw new ApiError('api.forbidden_host', 'Host header is not this agent');
+    return hosts;
   };
   const hasSession = (c: Context): boolean => sessions.has(getCookie(c, SESSION_COOKIE));
 
@@ -88,8 +91,7 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   const WHILE_LOCKED = new Set(['POST /api/unlock', 'POST /api/lock', 'GET /api/status']);
 
   app.use('/api/*', async (c, next) => {
-    checkHost(c);
-    const hosts = allowedHosts(options.port());
+    const hosts = checkHost(c);
     const origin = c.req.header('origin');
     if (origin !== undefined && !hosts.has(origin.replace(/^http:\/\//, ''))) {
       throw new ApiError('api.forbidden_origin', 'Cross-origin requests are refused');
