@@ -32,7 +32,7 @@ import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../src/protocol/sdjwt/ind
 import { createPersonalAgent, type PersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import type { BareEvent, BareStart } from './bareListeners.js';
-import type { FleetVendor } from './fleet.js';
+import type { FleetCompany } from './fleet.js';
 
 export interface FanoutOptions {
   sizes: number[];
@@ -85,7 +85,7 @@ const sumCpu = (pids: (number | undefined)[]) => {
 
 export interface FleetProcess {
   child: ChildProcess;
-  vendors: FleetVendor[];
+  vendors: FleetCompany[];
 }
 
 /** A fleet (bench/fleet.ts) in its own process; `extraArgs` e.g. `['--policy', file]`. */
@@ -100,7 +100,7 @@ export function startFleetProcess(dir: string, count: number, baseName: string, 
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       text += chunk;
       const end = text.indexOf('\n');
-      if (end >= 0) resolvePromise({ child, vendors: (JSON.parse(text.slice(0, end)) as { vendors: FleetVendor[] }).vendors });
+      if (end >= 0) resolvePromise({ child, vendors: (JSON.parse(text.slice(0, end)) as { vendors: FleetCompany[] }).vendors });
     });
     child.once('exit', (code) => reject(new Error(`fleet exited (${code}) before it was ready`)));
   });
@@ -114,7 +114,7 @@ export async function stopChild(child: ChildProcess, message?: unknown): Promise
   await exited;
 }
 
-async function adminPost(vendor: FleetVendor, path: string, body: unknown): Promise<void> {
+async function adminPost(vendor: FleetCompany, path: string, body: unknown): Promise<void> {
   const response = await fetch(`${vendor.url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${vendor.adminToken}`, 'content-type': 'application/json' },

@@ -5,7 +5,7 @@
  *   node dist/bench/fleet.js --dir DIR --count N --base-name NAME
  *        [--reply-delay-ms MS] [--apply-delay-ms MS] [--port-base P] [--policy FILE] [--quiet]
  *
- * The first run creates `DIR/vendor-000` .. (initVendorHome); later runs reopen them on the ports
+ * The first run creates `DIR/vendor-000` .. (initCompanyHome); later runs reopen them on the ports
  * they were created with (a did:peer carries its endpoint, so the port is part of the identity).
  * When every vendor listens it prints ONE JSON line on stdout:
  *   {"vendors":[{"name","url","invitation","adminToken","home"}, ...]}
@@ -27,9 +27,9 @@ import { createAdaptorServer } from '@hono/node-server';
 import { systemClock } from '../src/core/clock.js';
 import { createLogger, silentLogger, type Logger } from '../src/core/log.js';
 import { createDidResolver } from '../src/protocol/did/resolver.js';
-import { createVendorAgent, type VendorAgent } from '../src/vendor/createVendorAgent.js';
-import { initVendorHome, openVendorHome, type VendorHome } from '../src/vendor/home.js';
-import { createVendorApp } from '../src/vendor/http/app.js';
+import { createCompanyAgent, type CompanyAgent } from '../src/company/createCompanyAgent.js';
+import { initCompanyHome, openCompanyHome, type CompanyHome } from '../src/company/home.js';
+import { createCompanyApp } from '../src/company/http/app.js';
 
 export interface FleetOptions {
   dir: string;
@@ -48,7 +48,7 @@ export interface FleetOptions {
   policyFile?: string;
 }
 
-export interface FleetVendor {
+export interface FleetCompany {
   name: string;
   url: string;
   invitation: string;
@@ -57,8 +57,8 @@ export interface FleetVendor {
 }
 
 export interface Fleet {
-  vendors: FleetVendor[];
-  agents: VendorAgent[];
+  vendors: FleetCompany[];
+  agents: CompanyAgent[];
   stop(): Promise<void>;
 }
 
@@ -98,17 +98,17 @@ function delayed(fetch: FetchHandler, options: FleetOptions): FetchHandler {
 async function startOne(index: number, options: FleetOptions, logger: Logger) {
   const home = join(resolve(options.dir), `vendor-${String(index).padStart(3, '0')}`);
   let handler: FetchHandler = () => new Response('starting', { status: 503 });
-  let vendorHome: VendorHome;
+  let vendorHome: CompanyHome;
   let listening: { server: Server; port: number };
   if (existsSync(join(home, 'config.json'))) {
-    vendorHome = await openVendorHome(home);
+    vendorHome = await openCompanyHome(home);
     listening = await listenOn(vendorHome.config.port, () => handler);
   } else {
     listening = await listenOn(options.portBase === undefined ? 0 : options.portBase + index, () => handler);
-    vendorHome = await initVendorHome(home, { name: `${options.baseName} ${index + 1}`, port: listening.port, ...(options.policyFile ? { policyFile: options.policyFile } : {}) });
+    vendorHome = await initCompanyHome(home, { name: `${options.baseName} ${index + 1}`, port: listening.port, ...(options.policyFile ? { policyFile: options.policyFile } : {}) });
   }
   const { config } = vendorHome;
-  const agent = createVendorAgent({
+  const agent = createCompanyAgent({
     name: config.name,
     publicUrl: config.publicUrl,
     store: vendorHome.store,
@@ -119,9 +119,9 @@ async function startOne(index: number, options: FleetOptions, logger: Logger) {
     maxMessageBytes: config.maxMessageBytes,
     clockSkewMs: config.clockSkewSeconds * 1000,
   });
-  const app = createVendorApp({ agent, adminToken: vendorHome.adminToken, maxMessageBytes: config.maxMessageBytes, logger });
+  const app = createCompanyApp({ agent, adminToken: vendorHome.adminToken, maxMessageBytes: config.maxMessageBytes, logger });
   handler = delayed((request, env) => app.fetch(request, env), options);
-  const vendor: FleetVendor = { name: config.name, url: `http://127.0.0.1:${listening.port}`, invitation: agent.invitationUrl(), adminToken: vendorHome.adminToken, home };
+  const vendor: FleetCompany = { name: config.name, url: `http://127.0.0.1:${listening.port}`, invitation: agent.invitationUrl(), adminToken: vendorHome.adminToken, home };
   return { vendor, agent, vendorHome, server: listening.server };
 }
 

@@ -12,10 +12,10 @@ import { listen } from '../src/core/listen.js';
 import { silentLogger } from '../src/core/log.js';
 import { joseEngine } from '../src/protocol/envelope/joseEngine.js';
 import { fastEngine } from '../src/protocol/envelope/fastEngine.js';
-import { parsePolicy } from '../src/vendor/config.js';
-import { createVendorAgent } from '../src/vendor/createVendorAgent.js';
-import { createVendorApp } from '../src/vendor/http/app.js';
-import { openSqliteVendorStore } from '../src/vendor/store/sqlite.js';
+import { parsePolicy } from '../src/company/config.js';
+import { createCompanyAgent } from '../src/company/createCompanyAgent.js';
+import { createCompanyApp } from '../src/company/http/app.js';
+import { openSqliteCompanyStore } from '../src/company/store/sqlite.js';
 import type { ServerCommand, ServerEvent, ServerStart } from './run.js';
 
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -23,8 +23,8 @@ const send = (event: ServerEvent) => process.send?.(event);
 
 process.once('message', async (start: ServerStart) => {
   const dir = mkdtempSync(join(tmpdir(), 'kith-bench-'));
-  const store = await openSqliteVendorStore(join(dir, 'vendor.db'));
-  const agent = createVendorAgent({
+  const store = await openSqliteCompanyStore(join(dir, 'vendor.db'));
+  const agent = createCompanyAgent({
     name: 'Bench Vendor',
     publicUrl: 'http://127.0.0.1',
     store,
@@ -33,7 +33,7 @@ process.once('message', async (start: ServerStart) => {
     engine: start.engine === 'jose' ? joseEngine : fastEngine,
     maxMessageBytes: MAX_MESSAGE_BYTES,
   });
-  const app = createVendorApp({ agent, adminToken: 'bench-admin-token', maxMessageBytes: MAX_MESSAGE_BYTES, logger: silentLogger });
+  const app = createCompanyApp({ agent, adminToken: 'bench-admin-token', maxMessageBytes: MAX_MESSAGE_BYTES, logger: silentLogger });
   const listening = await listen(app, 0, '127.0.0.1');
   send({ type: 'listening', port: listening.port });
 

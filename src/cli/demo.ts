@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { newToken } from '../core/ids.js';
 import { readRunningAgent, vaultPath } from '../personal/home.js';
 import { Vault } from '../personal/vault/vault.js';
-import { initVendorHome } from '../vendor/home.js';
+import { initCompanyHome } from '../company/home.js';
 import { systemClock } from '../core/clock.js';
 import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
 import type { OkpPublicJwk } from '../protocol/keys.js';
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
       const policyFile = join(home, 'policy.json');
       const policy = { version: 1, acceptConnections: true, welcomeMessage: vendor.welcome, requestOnConnect: vendor.ask, trustedIssuers: [issuer.identity.did], terms: vendor.terms };
       writeFileSync(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
-      const created = await initVendorHome(home, { name: vendor.name, port, policyFile });
+      const created = await initCompanyHome(home, { name: vendor.name, port, policyFile });
       await created.store.close();
     }
     spawnServe('kith-vendor.js', ['--home', home, 'serve', '--port', String(port)], `${vendor.slug}.log`, {});

@@ -5,10 +5,10 @@ import QRCode from 'qrcode';
 import { createLogger } from '../core/log.js';
 import { silentLogger } from '../core/log.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
-import { createVendorAgent, type VendorAgent } from '../vendor/createVendorAgent.js';
-import { defaultVendorHome, initVendorHome, openVendorHome, type VendorHome } from '../vendor/home.js';
-import { startVendorServer } from '../vendor/server.js';
-import type { TermsAgreementRow } from '../vendor/store/types.js';
+import { createCompanyAgent, type CompanyAgent } from '../company/createCompanyAgent.js';
+import { defaultCompanyHome, initCompanyHome, openCompanyHome, type CompanyHome } from '../company/home.js';
+import { startCompanyServer } from '../company/server.js';
+import type { TermsAgreementRow } from '../company/store/types.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
 import { formatTime, output, run, table, type GlobalOptions } from './common.js';
 
@@ -19,7 +19,7 @@ const program = new Command('kith-vendor')
   .showHelpAfterError();
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-const home = (): string => globals().home ?? defaultVendorHome();
+const home = (): string => globals().home ?? defaultCompanyHome();
 
 /** `--db`, else KITH_VENDOR_DB: a PostgreSQL URL may carry a password, which must not sit in argv. */
 function databaseUrl(flag: string | undefined): string | undefined {
@@ -27,10 +27,10 @@ function databaseUrl(flag: string | undefined): string | undefined {
 }
 
 /** Commands other than `serve` work on the store directly (SQLite WAL and PostgreSQL allow it while serving). */
-async function withAgent<T>(fn: (agent: VendorAgent, vendorHome: VendorHome) => Promise<T>): Promise<T> {
+async function withAgent<T>(fn: (agent: CompanyAgent, vendorHome: CompanyHome) => Promise<T>): Promise<T> {
   const db = databaseUrl(undefined);
-  const vendorHome = await openVendorHome(home(), db ? { db } : {});
-  const agent = createVendorAgent({
+  const vendorHome = await openCompanyHome(home(), db ? { db } : {});
+  const agent = createCompanyAgent({
     name: vendorHome.config.name,
     publicUrl: vendorHome.config.publicUrl,
     store: vendorHome.store,
@@ -58,7 +58,7 @@ program
   .option('--dev-insecure-did-web', 'development only: resolve did:web over plain HTTP on loopback')
   .action((options: { name: string; policy?: string; port: string; publicUrl?: string; db?: string; did: string; devInsecureDidWeb?: boolean }) =>
     run(globals, async () => {
-      const vendorHome = await initVendorHome(home(), {
+      const vendorHome = await initCompanyHome(home(), {
         name: options.name,
         port: Number(options.port),
         ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
@@ -80,8 +80,8 @@ program
   .action((options: { port?: string; db?: string }) =>
     run(globals, async () => {
       const db = databaseUrl(options.db);
-      const vendorHome = await openVendorHome(home(), { ...(options.port ? { port: Number(options.port) } : {}), ...(db ? { db } : {}) });
-      const server = await startVendorServer(vendorHome, {
+      const vendorHome = await openCompanyHome(home(), { ...(options.port ? { port: Number(options.port) } : {}), ...(db ? { db } : {}) });
+      const server = await startCompanyServer(vendorHome, {
         logger: createLogger(process.stderr, 'kith-vendor'),
         ...(process.env['KITH_OUTBOX_INTERVAL_MS'] ? { outboxIntervalMs: Number(process.env['KITH_OUTBOX_INTERVAL_MS']) } : {}),
       });

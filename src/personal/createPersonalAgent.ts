@@ -17,7 +17,7 @@ import { BasicMessage, Connect, Pickup, Relationship, TrustPing, createMessageRe
 import { parseInvitation } from '../protocol/families/outOfBand.js';
 import type { DidcommMessage } from '../protocol/message.js';
 import { privateKeyObject } from '../protocol/keys.js';
-import { nextAttemptDelay, DEFAULT_RETRY, type RetryPolicy } from '../vendor/delivery.js';
+import { nextAttemptDelay, DEFAULT_RETRY, type RetryPolicy } from '../core/retry.js';
 import type { AgentCore, ExchangeOptions } from './core.js';
 import { createCredentialsFeature, type CredentialsFeature } from './credentials.js';
 import { createDisclosureFeature, type DisclosureFeature } from './disclosure/disclosure.js';

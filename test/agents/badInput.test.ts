@@ -31,7 +31,7 @@ import {
   type Link,
   type Pair,
   type PersonalHandle,
-  type VendorHandle,
+  type CompanyHandle,
 } from '../support/agents.js';
 
 const resolver = createDidResolver();
@@ -295,7 +295,7 @@ function sharedCases(side: () => Side): void {
 
 describe('the vendor agent’s DIDComm endpoint refuses bad input and changes nothing', () => {
   let pair: Pair;
-  let small: VendorHandle;
+  let small: CompanyHandle;
   const side = (): Side => ({
     endpoint: () => pair.vendor.didcommUrl,
     snapshot: () => pair.vendor.snapshot(),

@@ -13,10 +13,10 @@ import type { AgentEvent } from '../../src/personal/events.js';
 import { consentRecordSchema, type ConsentRecord } from '../../src/protocol/consentRecord.js';
 import { ProfileUpdate } from '../../src/protocol/families/index.js';
 import { generateKeyPair } from '../../src/protocol/keys.js';
-import type { DisclosureAsk } from '../../src/vendor/config.js';
-import type { DisclosureRequestResult } from '../../src/vendor/createVendorAgent.js';
+import type { DisclosureAsk } from '../../src/company/config.js';
+import type { DisclosureRequestResult } from '../../src/company/createCompanyAgent.js';
 import { failure } from '../support/errorCodes.js';
-import { connect, herIdentity, startPair, startPersonal, startVendor, type Link, type Pair, type PersonalHandle, type VendorHandle } from '../support/agents.js';
+import { connect, herIdentity, startPair, startPersonal, startVendor, type Link, type Pair, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
 import { decodeSdJwtParts, openReply, selfPresentation, sendAs } from '../support/disclosure.js';
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
@@ -38,19 +38,19 @@ function herHolds(personal: PersonalHandle, relationshipId: string) {
   return view.holds.filter((h) => h.category === 'field').sort(byField);
 }
 
-async function vendorFields(vendor: VendorHandle, relationshipId: string) {
+async function vendorFields(vendor: CompanyHandle, relationshipId: string) {
   return (await vendor.agent.holdings(relationshipId)).fields;
 }
 
-async function connectorEvents(vendor: VendorHandle, type: string, relationshipId?: string) {
+async function connectorEvents(vendor: CompanyHandle, type: string, relationshipId?: string) {
   return (await vendor.store.listEvents(relationshipId === undefined ? {} : { relationshipId })).filter((e) => e.type === type);
 }
 
-async function updatePresentations(vendor: VendorHandle, relationshipId: string) {
+async function updatePresentations(vendor: CompanyHandle, relationshipId: string) {
   return (await vendor.store.listPresentations(relationshipId)).filter((p) => p.kind === 'update');
 }
 
-function ask(vendor: VendorHandle, link: Link, request: DisclosureAsk): Promise<DisclosureRequestResult> {
+function ask(vendor: CompanyHandle, link: Link, request: DisclosureAsk): Promise<DisclosureRequestResult> {
   return vendor.agent.requestDisclosure(link.vendorRelationship.id, request);
 }
 
@@ -293,8 +293,8 @@ describe('a credential from an issuer, presented without what it was derived fro
   const BIRTHDATE = '1990-04-01';
   let issuer: DemoIssuer;
   let personal: PersonalHandle;
-  let trusting: VendorHandle;
-  let wary: VendorHandle;
+  let trusting: CompanyHandle;
+  let wary: CompanyHandle;
 
   beforeAll(async () => {
     issuer = createDemoIssuer('Civil Registry of Example');
@@ -383,7 +383,7 @@ describe('a credential from an issuer, presented without what it was derived fro
 
 describe('change once everywhere: a profile change fans out to the companies holding it', () => {
   interface Company {
-    vendor: VendorHandle;
+    vendor: CompanyHandle;
     link: Link;
   }
   let personal: PersonalHandle;

@@ -14,8 +14,8 @@ import { createPeerIdentity, type LocalIdentity } from '../../src/protocol/agent
 import { Disclose, ProfileUpdate } from '../../src/protocol/families/index.js';
 import { generateKeyPair, privateKeyObject } from '../../src/protocol/keys.js';
 import { PROFILE_VCT, issueSdJwt } from '../../src/protocol/sdjwt/index.js';
-import type { DisclosureRequest } from '../../src/vendor/store/types.js';
-import { connect, herIdentity, startPersonal, startVendor, type HttpResult, type Link, type PersonalHandle, type VendorHandle } from '../support/agents.js';
+import type { DisclosureRequest } from '../../src/company/store/types.js';
+import { connect, herIdentity, startPersonal, startVendor, type HttpResult, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
 import {
   encodeDisclosure,
   nowSeconds,
@@ -47,7 +47,7 @@ function changeOneCharacter(text: string): string {
 }
 
 describe('the vendor agent refuses bad disclosures and profile updates and changes nothing', () => {
-  let vendor: VendorHandle;
+  let vendor: CompanyHandle;
   let personal: PersonalHandle;
   let main: Link;
   /** Her pairwise identity (private keys included) for `main`. */
@@ -72,7 +72,7 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
     personal.agent.profile.set(ADA);
     main = await connect(personal, vendor);
     her = herIdentity(personal, main.view.id);
-    const requestOn = async (link: Link, ask: Parameters<VendorHandle['agent']['requestDisclosure']>[1]) =>
+    const requestOn = async (link: Link, ask: Parameters<CompanyHandle['agent']['requestDisclosure']>[1]) =>
       (await vendor.agent.requestDisclosure(link.vendorRelationship.id, ask)).request;
 
     pending = await requestOn(main, { fields: ['name', 'email'], purpose: 'Order confirmations' });
@@ -346,7 +346,7 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
 });
 
 describe('her agent refuses answers and profile changes she cannot make, and changes nothing', () => {
-  let vendor: VendorHandle;
+  let vendor: CompanyHandle;
   let personal: PersonalHandle;
   let link: Link;
   let answeredId: string;

@@ -25,12 +25,12 @@ import {
   startVendor,
   type Link,
   type PersonalHandle,
-  type VendorHandle,
+  type CompanyHandle,
 } from '../support/agents.js';
 
 const resolver = createDidResolver();
 
-async function vendorMessageTo(vendor: VendorHandle, herDid: string, content: string): Promise<string> {
+async function vendorMessageTo(vendor: CompanyHandle, herDid: string, content: string): Promise<string> {
   const recipient = await resolvePeer(resolver, herDid);
   const message = buildMessage({ type: BasicMessage.message.type, from: vendor.did, to: herDid, body: { content } }, systemClock);
   return packMessage({ message, signer: signingKeyOf(vendor.identity), recipients: [recipient.agreementKey] });
@@ -60,7 +60,7 @@ describe('nothing personal and no private key reaches her vault file, its WAL or
   const WHILE_MUTED_TEXT = 'A muted note for Ada about the Jacquard loom punch cards';
   const VENDOR_NAME = 'Babbage Difference Engines Plc';
 
-  let vendor: VendorHandle;
+  let vendor: CompanyHandle;
   let personal: PersonalHandle;
   let links: Link[];
   const privateDs: string[] = [];
@@ -251,7 +251,7 @@ function collectStrings(value: unknown, out: Set<string>): void {
 
 describe('two companies pooling everything they received share no identifier of her', () => {
   let personal: PersonalHandle;
-  let vendors: [VendorHandle, VendorHandle];
+  let vendors: [CompanyHandle, CompanyHandle];
   let links: [Link, Link];
 
   beforeAll(async () => {
@@ -276,7 +276,7 @@ describe('two companies pooling everything they received share no identifier of 
   });
 
   /** All a company holds: its store, plus every envelope it received, decrypted with its own key. */
-  async function everythingHeldBy(vendor: VendorHandle): Promise<Set<string>> {
+  async function everythingHeldBy(vendor: CompanyHandle): Promise<Set<string>> {
     const out = new Set<string>();
     collectStrings(await vendor.snapshot(), out);
     expect(vendor.inbound.length).toBeGreaterThan(5);
@@ -381,7 +381,7 @@ function rawRequest(port: number, path: string, options: { method?: string; head
 }
 
 describe('her local API answers only her, while her DIDComm endpoint needs no token', () => {
-  let vendor: VendorHandle;
+  let vendor: CompanyHandle;
   let personal: PersonalHandle;
   let link: Link;
   let host: string;

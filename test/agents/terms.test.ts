@@ -15,11 +15,11 @@ import { Connect, Disclose, ReportProblem } from '../../src/protocol/families/in
 import { sameRecord, signedAgreementSchema, verifySignedAgreement, type SignedAgreement } from '../../src/protocol/terms/agreementRecord.js';
 import { jcs } from '../../src/protocol/terms/detachedJws.js';
 import { KITH_DEMO_ROSTER_PUBLISHER } from '../../src/protocol/terms/roster.js';
-import type { DisclosureAsk } from '../../src/vendor/config.js';
-import { OUTSIDE_TERMS_PROBLEM } from '../../src/vendor/inbound.js';
-import type { DisclosureRequest, TermsAgreementRow } from '../../src/vendor/store/types.js';
+import type { DisclosureAsk } from '../../src/company/config.js';
+import { OUTSIDE_TERMS_PROBLEM } from '../../src/company/inbound.js';
+import type { DisclosureRequest, TermsAgreementRow } from '../../src/company/store/types.js';
 import { failure } from '../support/errorCodes.js';
-import { connect, postEnvelopeRaw, startPersonal, startVendor, type Link, type PersonalHandle, type VendorHandle } from '../support/agents.js';
+import { connect, postEnvelopeRaw, startPersonal, startVendor, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
 import { openReply, packAs, resolver, sendAs } from '../support/disclosure.js';
 import { codeOfRejection } from '../support/errorCodes.js';
 
@@ -41,7 +41,7 @@ function herRows(personal: PersonalHandle, relationshipId: string): Row[] {
  * The company's terms records, oldest first. A proffer and the counter answering it are written at
  * the same instant; there her proffer is listed first, as her agent lists it.
  */
-async function vendorRows(vendor: VendorHandle, relationshipId: string): Promise<Row[]> {
+async function vendorRows(vendor: CompanyHandle, relationshipId: string): Promise<Row[]> {
   const rows = await vendor.agent.termsHistory(relationshipId);
   const rank = (r: TermsAgreementRow) => (r.proposedBy === 'person' ? 0 : 1);
   return [...rows].sort((a, b) => a.createdAt - b.createdAt || rank(a) - rank(b)).map((r) => [r.proposedBy, r.state, shortName(r.agreementId)]);
@@ -51,7 +51,7 @@ async function vendorRows(vendor: VendorHandle, relationshipId: string): Promise
  * Both sides hold the same agreed record (equal JCS bytes of record and signatures), signed by her
  * and by the company, each signature valid, between her pairwise DID and the company's DID.
  */
-async function expectSameAgreedRecord(personal: PersonalHandle, vendor: VendorHandle, link: Link): Promise<SignedAgreement> {
+async function expectSameAgreedRecord(personal: PersonalHandle, vendor: CompanyHandle, link: Link): Promise<SignedAgreement> {
   const hers = personal.vault.agreements.current(link.view.id);
   const theirs = await vendor.store.currentTermsAgreement(link.vendorRelationship.id);
   expect(hers, 'her agreed record').toBeDefined();
@@ -86,7 +86,7 @@ function recordEvents(personal: PersonalHandle): { events: AgentEvent[]; stop():
 }
 
 const handles: { cleanup(): Promise<void> }[] = [];
-async function vendorWith(name: string, policy: unknown): Promise<VendorHandle> {
+async function vendorWith(name: string, policy: unknown): Promise<CompanyHandle> {
   const vendor = await startVendor({ name, policy });
   handles.push(vendor);
   return vendor;
@@ -102,10 +102,10 @@ afterAll(async () => {
 
 describe('terms proffered at connect', () => {
   let her: PersonalHandle;
-  let acme: VendorHandle;
-  let bluebird: VendorHandle;
-  let loyal: VendorHandle;
-  let corner: VendorHandle;
+  let acme: CompanyHandle;
+  let bluebird: CompanyHandle;
+  let loyal: CompanyHandle;
+  let corner: CompanyHandle;
 
   beforeAll(async () => {
     her = await personal();
@@ -265,9 +265,9 @@ describe('terms proffered at connect', () => {
 
 describe('a change of terms', () => {
   let her: PersonalHandle;
-  let acme: VendorHandle;
-  let bluebird: VendorHandle;
-  let shop: VendorHandle;
+  let acme: CompanyHandle;
+  let bluebird: CompanyHandle;
+  let shop: CompanyHandle;
 
   beforeAll(async () => {
     her = await personal();
@@ -398,7 +398,7 @@ describe('a change of terms', () => {
     const link = await connect(her, shop);
     await expectSameAgreedRecord(her, shop, link);
     await her.stop();
-    let proposed: Awaited<ReturnType<VendorHandle['agent']['proposeTerms']>>;
+    let proposed: Awaited<ReturnType<CompanyHandle['agent']['proposeTerms']>>;
     try {
       proposed = await shop.agent.proposeTerms(link.vendorRelationship.id, 'service-only');
       expect(proposed.delivered).toBe(false);
@@ -478,8 +478,8 @@ describe('the published terms at /.well-known/kith-terms', () => {
 
 describe('agreed terms bound what a company may ask', () => {
   let her: PersonalHandle;
-  let strict: VendorHandle;
-  let lax: VendorHandle;
+  let strict: CompanyHandle;
+  let lax: CompanyHandle;
   let bound: Link;
   let unbound: Link;
 

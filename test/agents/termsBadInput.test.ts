@@ -29,7 +29,7 @@ import {
 } from '../../src/protocol/terms/agreementRecord.js';
 import { signDetached } from '../../src/protocol/terms/detachedJws.js';
 import { bundledRoster, type Roster } from '../../src/protocol/terms/roster.js';
-import { connect, herIdentity, startPersonal, startVendor, type HttpResult, type Link, type PersonalHandle, type VendorHandle } from '../support/agents.js';
+import { connect, herIdentity, startPersonal, startVendor, type HttpResult, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
 import { openReply, packAs, sendAs, type Sent } from '../support/disclosure.js';
 import { codeOfRejection } from '../support/errorCodes.js';
 
@@ -62,7 +62,7 @@ function profferRecord(input: { person: string; company: string; supersedes: str
 const keyOf = (identity: LocalIdentity): KeyObject => signingKeyOf(identity).privateKey;
 
 describe('terms the vendor agent refuses, changing nothing on either side', () => {
-  let vendor: VendorHandle;
+  let vendor: CompanyHandle;
   let personal: PersonalHandle;
   /** Intent-only-contact agreed. */
   let main: Link;
@@ -319,7 +319,7 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
 // ---------------------------------------------------------------------------------------------
 // Her side at connect: a fake company answers her connect request with bad terms.
 
-interface FakeVendor {
+interface FakeCompany {
   identity: LocalIdentity;
   invitationUrl: string;
   /** The connect requests it received, opened. */
@@ -330,13 +330,13 @@ interface FakeVendor {
 }
 
 /** A tiny company that answers any connect request with a connect response carrying `answer(proffer)`. */
-async function startFakeVendor(): Promise<FakeVendor> {
+async function startFakeCompany(): Promise<FakeCompany> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   const { identity } = createPeerIdentity(`http://127.0.0.1:${port}/didcomm`);
   const invitation = { type: OOB_INVITATION_TYPE, id: randomUUID(), from: identity.did, body: { goal_code: KITH_CONNECT_GOAL_CODE, goal: 'Connect with Fake Terms Co', accept: ['didcomm/v2'] } };
-  const fake: FakeVendor = {
+  const fake: FakeCompany = {
     identity,
     invitationUrl: invitationUrl(`http://127.0.0.1:${port}/invite`, invitation),
     requests: [],
@@ -369,14 +369,14 @@ async function startFakeVendor(): Promise<FakeVendor> {
 
 describe('bad answers to her proffer at connect: refused, and the connect leaves no trace in her vault', () => {
   let personal: PersonalHandle;
-  let fake: FakeVendor;
+  let fake: FakeCompany;
   const stranger = createPeerIdentity('http://127.0.0.1:9/didcomm').identity;
 
   beforeAll(async () => {
     roster = (await bundledRoster()).roster;
     personal = await startPersonal();
     await personal.agent.terms.setDefault('intent-only-contact');
-    fake = await startFakeVendor();
+    fake = await startFakeCompany();
   });
   afterAll(async () => {
     await fake?.close();

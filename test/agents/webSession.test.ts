@@ -24,7 +24,7 @@ import { startPersonalServer, type RunningPersonalAgent } from '../../src/person
 import type { AgreementView, TermsPreview } from '../../src/personal/terms.js';
 import { Vault } from '../../src/personal/vault/vault.js';
 import type { RelationshipView } from '../../src/personal/views.js';
-import { fileLogger, startVendor, type VendorHandle } from '../support/agents.js';
+import { fileLogger, startVendor, type CompanyHandle } from '../support/agents.js';
 import { sleep, waitFor } from '../support/processes.js';
 
 const PASSPHRASE = 'correct horse battery staple (web session)';
@@ -174,8 +174,8 @@ async function startHer(options: { unlocked?: boolean; idleLockMs?: number } = {
   return her;
 }
 
-const vendors: VendorHandle[] = [];
-async function vendorWith(name: string, policy: unknown = {}): Promise<VendorHandle> {
+const vendors: CompanyHandle[] = [];
+async function vendorWith(name: string, policy: unknown = {}): Promise<CompanyHandle> {
   const vendor = await startVendor({ name, policy });
   vendors.push(vendor);
   return vendor;
@@ -469,7 +469,7 @@ describe('browser sessions', () => {
 describe('lock and unlock', () => {
   let her: Her;
   let cookie: string;
-  let vendor: VendorHandle;
+  let vendor: CompanyHandle;
   let before: RelationshipView[];
 
   beforeAll(async () => {
@@ -769,13 +769,13 @@ describe('event stream', () => {
 
 describe('connect preview', () => {
   let her: Her;
-  let accepts: VendorHandle;
-  let counters: VendorHandle;
-  let rejects: VendorHandle;
-  let gone: VendorHandle;
+  let accepts: CompanyHandle;
+  let counters: CompanyHandle;
+  let rejects: CompanyHandle;
+  let gone: CompanyHandle;
   const predicted: Record<string, ConnectPreviewReply> = {};
 
-  const preview = async (vendor: VendorHandle, options: CallOptions = {}): Promise<ConnectPreviewReply> => {
+  const preview = async (vendor: CompanyHandle, options: CallOptions = {}): Promise<ConnectPreviewReply> => {
     const reply = await her.call('POST', '/api/connect/preview', { ...options, body: { invitation: vendor.agent.invitationUrl() } });
     expect(reply.status, reply.text).toBe(200);
     return reply.json as unknown as ConnectPreviewReply;
@@ -843,7 +843,7 @@ describe('connect preview', () => {
   });
 
   it('a real connect gives the predicted outcome', async () => {
-    const connectTo = async (vendor: VendorHandle): Promise<RelationshipView> => {
+    const connectTo = async (vendor: CompanyHandle): Promise<RelationshipView> => {
       const reply = await her.call('POST', '/api/connect', { body: { invitation: vendor.agent.invitationUrl() } });
       expect(reply.status, reply.text).toBe(201);
       return reply.json['relationship'] as RelationshipView;
@@ -874,7 +874,7 @@ describe('import into a running agent', () => {
   const EXPORT_PASSPHRASE = 'export passphrase (web session)';
   let source: Her;
   let target: Her;
-  let vendor: VendorHandle;
+  let vendor: CompanyHandle;
   let exported: string;
   let sourceRelationships: RelationshipView[];
 

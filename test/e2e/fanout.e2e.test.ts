@@ -5,8 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeView } from '../../src/personal/profile/fanout.js';
 import type { RequestView } from '../../src/personal/disclosure/disclosure.js';
 import type { RelationshipView } from '../../src/personal/views.js';
-import type { Holdings } from '../../src/vendor/createVendorAgent.js';
-import type { ConnectorEvent } from '../../src/vendor/store/types.js';
+import type { Holdings } from '../../src/company/createCompanyAgent.js';
+import type { ConnectorEvent } from '../../src/company/store/types.js';
 import {
   REPO_ROOT,
   ensureBuilt,

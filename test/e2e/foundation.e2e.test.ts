@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageView, ReceiptView, RelationshipView } from '../../src/personal/views.js';
-import type { VendorRelationship, StoredMessage } from '../../src/vendor/store/types.js';
+import type { CompanyRelationship, StoredMessage } from '../../src/company/store/types.js';
 import { ensureBuilt, freePort, killAllStarted, runCli, runCliOk, startServer, waitFor, type CliResult, type ServerHandle } from '../support/processes.js';
 
 /**
@@ -17,22 +17,22 @@ const PASSPHRASE = 'correct horse battery staple (e2e)';
 const WELCOME = 'Welcome to Acme Outfitters! (e2e welcome message)';
 const STEP_TIMEOUT = 60_000;
 
-interface VendorFixture {
+interface CompanyFixture {
   name: string;
   home: string;
   port: number;
   server?: ServerHandle;
 }
 
-type VendorRelationshipRow = VendorRelationship & { messages: number };
+type CompanyRelationshipRow = CompanyRelationship & { messages: number };
 
 let root: string;
 let logDir: string;
 let meHome: string;
 let mePort: number;
 let me: ServerHandle | undefined;
-let acme: VendorFixture;
-let northwind: VendorFixture;
+let acme: CompanyFixture;
+let northwind: CompanyFixture;
 let failed = false;
 
 /** Shared between the ordered steps. */
@@ -43,7 +43,7 @@ const kith = (args: string[], env: Record<string, string | undefined> = {}, home
   runCli('kith', args, { home, env: { KITH_PASSPHRASE: PASSPHRASE, ...env } });
 const kithOk = (args: string[], env: Record<string, string | undefined> = {}, home = meHome): Promise<CliResult> =>
   runCliOk('kith', args, { home, env: { KITH_PASSPHRASE: PASSPHRASE, ...env } });
-const vendorOk = (vendor: VendorFixture, args: string[]): Promise<CliResult> => runCliOk('kith-vendor', args, { home: vendor.home });
+const vendorOk = (vendor: CompanyFixture, args: string[]): Promise<CliResult> => runCliOk('kith-vendor', args, { home: vendor.home });
 
 async function myMessages(rel: string, held = false): Promise<MessageView[]> {
   return (await kithOk(['messages', rel, '--json', ...(held ? ['--held'] : [])])).json<MessageView[]>();
@@ -51,16 +51,16 @@ async function myMessages(rel: string, held = false): Promise<MessageView[]> {
 async function myRelationships(home = meHome, passphrase = PASSPHRASE): Promise<RelationshipView[]> {
   return (await kithOk(['relationships', '--json'], { KITH_PASSPHRASE: passphrase }, home)).json<RelationshipView[]>();
 }
-async function vendorRelationships(vendor: VendorFixture): Promise<VendorRelationshipRow[]> {
-  return (await vendorOk(vendor, ['relationships', '--json'])).json<VendorRelationshipRow[]>();
+async function vendorRelationships(vendor: CompanyFixture): Promise<CompanyRelationshipRow[]> {
+  return (await vendorOk(vendor, ['relationships', '--json'])).json<CompanyRelationshipRow[]>();
 }
-async function vendorMessages(vendor: VendorFixture, rel: string): Promise<StoredMessage[]> {
+async function vendorMessages(vendor: CompanyFixture, rel: string): Promise<StoredMessage[]> {
   return (await vendorOk(vendor, ['messages', rel, '--json'])).json<StoredMessage[]>();
 }
 const contentOf = (message: StoredMessage): unknown => (message.body as { content?: unknown } | null)?.content;
 
 /** Message ids waiting in a vendor's outbox for one relationship, read straight from its SQLite store. */
-function vendorOutbox(vendor: VendorFixture, relationshipId: string): string[] {
+function vendorOutbox(vendor: CompanyFixture, relationshipId: string): string[] {
   const db = new Database(join(vendor.home, 'vendor.db'), { readonly: true, fileMustExist: true });
   try {
     return (db.prepare('SELECT message_id FROM outbox WHERE relationship_id = ?').all(relationshipId) as { message_id: string }[]).map((row) => row.message_id);
@@ -69,7 +69,7 @@ function vendorOutbox(vendor: VendorFixture, relationshipId: string): string[] {
   }
 }
 
-function startVendor(vendor: VendorFixture): Promise<ServerHandle> {
+function startVendor(vendor: CompanyFixture): Promise<ServerHandle> {
   return startServer('kith-vendor', { home: vendor.home, port: vendor.port, logDir, env: { KITH_OUTBOX_INTERVAL_MS: '250' } });
 }
 function startMe(): Promise<ServerHandle> {

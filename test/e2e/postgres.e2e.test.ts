@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MessageView, RelationshipView } from '../../src/personal/views.js';
-import type { StoredMessage, VendorRelationship } from '../../src/vendor/store/types.js';
+import type { StoredMessage, CompanyRelationship } from '../../src/company/store/types.js';
 import { ensureBuilt, freePort, killAllStarted, runCliOk, startServer, waitFor, type ServerHandle } from '../support/processes.js';
 
 /**
@@ -56,7 +56,7 @@ describe.skipIf(!postgresUrl)('a vendor agent serving from PostgreSQL', () => {
     expect(relationship.company).toBe('Pg Outfitters');
 
     await kith(['message', 'pg', 'Stored in PostgreSQL, please']);
-    const [theirs] = (await kithVendor(['relationships'])).json<VendorRelationship[]>();
+    const [theirs] = (await kithVendor(['relationships'])).json<CompanyRelationship[]>();
     expect(theirs?.theirDid).toBe(relationship.myDid);
     const inbound = (await kithVendor(['messages', theirs!.id])).json<StoredMessage[]>();
     expect(inbound.map((m) => (m.body as { content: string }).content)).toEqual(['Stored in PostgreSQL, please']);
@@ -71,7 +71,7 @@ describe.skipIf(!postgresUrl)('a vendor agent serving from PostgreSQL', () => {
     expect(existsSync(join(root, 'vendor', 'vendor.db'))).toBe(false);
 
     await kith(['cutoff', 'pg']);
-    const [erased] = (await kithVendor(['relationships'])).json<VendorRelationship[]>();
+    const [erased] = (await kithVendor(['relationships'])).json<CompanyRelationship[]>();
     expect(erased?.state).toBe('cut_off');
     expect(erased?.theirDid).not.toBe(relationship.myDid);
     await expect(vendor.stop()).resolves.toBeUndefined();

@@ -6,7 +6,7 @@ import { presentError } from '../../src/core/errorTable.js';
 import type { RequestView } from '../../src/personal/disclosure/disclosure.js';
 import type { AgreementView } from '../../src/personal/terms.js';
 import type { RelationshipView } from '../../src/personal/views.js';
-import type { TermsAgreementRow } from '../../src/vendor/store/types.js';
+import type { TermsAgreementRow } from '../../src/company/store/types.js';
 import { ensureBuilt, freePort, killAllStarted, runCli, runCliOk, startServer, waitFor, type CliResult, type ServerHandle } from '../support/processes.js';
 
 /**
@@ -22,7 +22,7 @@ const PASSPHRASE = 'terms e2e passphrase';
 const STEP_TIMEOUT = 30_000;
 const ID = (name: string): string => `https://kith.invalid/terms/agreements/${name}`;
 
-interface VendorFixture {
+interface CompanyFixture {
   name: string;
   home: string;
   port: number;
@@ -36,19 +36,19 @@ let root: string;
 let logDir: string;
 let meHome: string;
 let me: ServerHandle | undefined;
-let acme: VendorFixture;
-let bluebird: VendorFixture;
-let corner: VendorFixture;
+let acme: CompanyFixture;
+let bluebird: CompanyFixture;
+let corner: CompanyFixture;
 let failed = false;
 
 const kithOk = (args: string[]): Promise<CliResult> => runCliOk('kith', args, { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
-const vendorCli = (vendor: VendorFixture, args: string[]): Promise<CliResult> => runCli('kith-vendor', args, { home: vendor.home });
-const vendorOk = (vendor: VendorFixture, args: string[]): Promise<CliResult> => runCliOk('kith-vendor', args, { home: vendor.home });
+const vendorCli = (vendor: CompanyFixture, args: string[]): Promise<CliResult> => runCli('kith-vendor', args, { home: vendor.home });
+const vendorOk = (vendor: CompanyFixture, args: string[]): Promise<CliResult> => runCliOk('kith-vendor', args, { home: vendor.home });
 
-const refOf = (vendor: VendorFixture): string => vendor.relationship!.customerRef!;
+const refOf = (vendor: CompanyFixture): string => vendor.relationship!.customerRef!;
 const rowsOf = (terms: { proposedBy: string; state: string; agreementId: string }[]) => terms.map((t) => [t.proposedBy, t.state, t.agreementId]);
 
-async function vendorTerms(vendor: VendorFixture): Promise<TermsAgreementRow[]> {
+async function vendorTerms(vendor: CompanyFixture): Promise<TermsAgreementRow[]> {
   const rows = (await vendorOk(vendor, ['--json', 'terms', refOf(vendor)])).json<TermsAgreementRow[]>();
   // A proffer and the counter answering it share one instant: her proffer first.
   return [...rows].sort((a, b) => a.createdAt - b.createdAt || (a.proposedBy === b.proposedBy ? 0 : a.proposedBy === 'person' ? -1 : 1));
@@ -56,7 +56,7 @@ async function vendorTerms(vendor: VendorFixture): Promise<TermsAgreementRow[]> 
 async function myRelationships(): Promise<RelationshipView[]> {
   return (await kithOk(['relationships', '--json'])).json<RelationshipView[]>();
 }
-async function myRelationship(vendor: VendorFixture): Promise<RelationshipView> {
+async function myRelationship(vendor: CompanyFixture): Promise<RelationshipView> {
   const found = (await myRelationships()).find((r) => r.id === vendor.relationship!.id);
   if (!found) throw new Error(`she has no relationship with ${vendor.name}`);
   return found;
@@ -123,13 +123,13 @@ describe('terms, end to end with real processes', { sequential: true }, () => {
       }),
     );
     const views = await myRelationships();
-    const termsOf = (vendor: VendorFixture) => views.find((v) => v.id === vendor.relationship!.id)!.terms;
+    const termsOf = (vendor: CompanyFixture) => views.find((v) => v.id === vendor.relationship!.id)!.terms;
     expect(termsOf(acme)).toMatchObject({ name: 'intent-only-contact', outcome: 'accepted', awaitingHer: false });
     expect(termsOf(bluebird)).toMatchObject({ name: null, awaitingHer: true });
     expect(termsOf(corner)).toMatchObject({ name: null, lastState: 'rejected', awaitingHer: false });
 
     const table = (await kithOk(['relationships'])).stdout;
-    const line = (vendor: VendorFixture) => table.split('\n').find((l) => l.includes(vendor.name)) ?? '';
+    const line = (vendor: CompanyFixture) => table.split('\n').find((l) => l.includes(vendor.name)) ?? '';
     expect(line(acme)).toContain('intent-only-contact');
     expect(line(bluebird)).toContain('answer waiting');
     expect(line(corner)).toContain('none (rejected)');

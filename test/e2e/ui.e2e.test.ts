@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ReceiptView, RelationshipView } from '../../src/personal/views.js';
-import type { HeldField, StoredMessage, TermsAgreementRow, VendorRelationship } from '../../src/vendor/store/types.js';
+import type { HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship } from '../../src/company/store/types.js';
 import { browserAvailable, ensureUiBuilt, launchBrowser } from '../support/browser.js';
 import { REPO_ROOT, ensureBuilt, freePort, killAllStarted, runCli, runCliOk, startServer, waitFor, type ServerHandle } from '../support/processes.js';
 
@@ -34,7 +34,7 @@ const ME = {
 };
 const NEW_ADDRESS = { street_address: '22 New Street', locality: 'Newtown', postal_code: 'NT2 2BB', country: 'GB' };
 
-interface VendorFixture {
+interface CompanyFixture {
   slug: string;
   name: string;
   home: string;
@@ -56,9 +56,9 @@ let me: ServerHandle | undefined;
 let base: string;
 let agentToken: string;
 let loginUrl: string;
-let acme: VendorFixture;
-let bluebird: VendorFixture;
-let corner: VendorFixture;
+let acme: CompanyFixture;
+let bluebird: CompanyFixture;
+let corner: CompanyFixture;
 let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
@@ -78,22 +78,22 @@ async function myApi<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-async function admin<T>(vendor: VendorFixture, path: string): Promise<T> {
+async function admin<T>(vendor: CompanyFixture, path: string): Promise<T> {
   const response = await fetch(`${vendor.url}/admin${path}`, { headers: { authorization: `Bearer ${vendor.adminToken}` } });
   if (!response.ok) throw new Error(`${vendor.name} GET /admin${path} -> ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
 
-async function vendorRelationships(vendor: VendorFixture): Promise<VendorRelationship[]> {
-  return (await admin<{ relationships: VendorRelationship[] }>(vendor, '/relationships')).relationships;
+async function vendorRelationships(vendor: CompanyFixture): Promise<CompanyRelationship[]> {
+  return (await admin<{ relationships: CompanyRelationship[] }>(vendor, '/relationships')).relationships;
 }
-async function vendorHoldings(vendor: VendorFixture): Promise<{ fields: HeldField[]; profileVersion: number | null }> {
+async function vendorHoldings(vendor: CompanyFixture): Promise<{ fields: HeldField[]; profileVersion: number | null }> {
   return admin(vendor, `/relationships/${encodeURIComponent(vendor.relationship!.customerRef!)}/holdings`);
 }
-async function vendorMessages(vendor: VendorFixture): Promise<StoredMessage[]> {
+async function vendorMessages(vendor: CompanyFixture): Promise<StoredMessage[]> {
   return (await admin<{ messages: StoredMessage[] }>(vendor, `/relationships/${encodeURIComponent(vendor.relationship!.customerRef!)}/messages`)).messages;
 }
-async function vendorTerms(vendor: VendorFixture): Promise<TermsAgreementRow[]> {
+async function vendorTerms(vendor: CompanyFixture): Promise<TermsAgreementRow[]> {
   return (await admin<{ terms: TermsAgreementRow[] }>(vendor, `/relationships/${encodeURIComponent(vendor.relationship!.customerRef!)}/terms`)).terms;
 }
 const heldValue = (fields: HeldField[], name: string): unknown => fields.find((f) => f.field === name)?.value;
@@ -182,11 +182,11 @@ function expectNoCspViolation(): void {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-function vendor(slug: string, name: string, port: number, policy: unknown): VendorFixture {
+function vendor(slug: string, name: string, port: number, policy: unknown): CompanyFixture {
   return { slug, name, home: join(root, slug), port, url: `http://127.0.0.1:${port}`, policy };
 }
 
-async function startVendor(v: VendorFixture): Promise<void> {
+async function startVendor(v: CompanyFixture): Promise<void> {
   const policyFile = join(root, `${v.slug}-policy.json`);
   writeFileSync(policyFile, JSON.stringify(v.policy));
   await runCliOk('kith-vendor', ['init', '--name', v.name, '--port', String(v.port), '--policy', policyFile, '--json'], { home: v.home });
@@ -407,7 +407,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await navTo('Connect', 'Connect to a company');
     await skipLinkFirst('connect', 'Connect to a company');
 
-    const cases: { vendor: VendorFixture; prediction: string[]; outcome: string }[] = [
+    const cases: { vendor: CompanyFixture; prediction: string[]; outcome: string }[] = [
       { vendor: acme, prediction: ['published policy accepts Intent-only contact: expect them to be agreed and signed by you both.'], outcome: 'Terms agreed: Intent-only contact, signed by you both.' },
       {
         vendor: bluebird,
@@ -457,8 +457,8 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     expect((await vendorTerms(corner)).map((t) => t.state)).toEqual(['rejected']);
 
     await navTo('Relationships', 'Relationships');
-    const card = (v: VendorFixture) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: v.name, level: 3 }) });
-    const expected: [VendorFixture, string][] = [
+    const card = (v: CompanyFixture) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: v.name, level: 3 }) });
+    const expected: [CompanyFixture, string][] = [
       [acme, 'Intent-only contact'],
       [bluebird, 'Service only (their counter)'],
       [corner, 'none (rejected)'],
@@ -478,7 +478,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
 
   it('requests: both requests arrive; she shares name and address with Acme but not her email, and her address with Bluebird', { timeout: STEP_TIMEOUT }, async () => {
     await navTo('Requests', 'Requests');
-    const cardOf = (v: VendorFixture) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: `${v.name} asks for your data`, level: 2 }) });
+    const cardOf = (v: CompanyFixture) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: `${v.name} asks for your data`, level: 2 }) });
     // Acme asks at once; Bluebird asks a few seconds after her agent accepted its counter. Both
     // come in live (pushed to her agent, announced to the page over server-sent events).
     await visible(cardOf(acme), 15_000);
@@ -542,7 +542,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await page.getByRole('button', { name: 'Save and send to 2 companies' }).click();
 
     const latest = page.getByRole('region', { name: 'Your latest change' });
-    const deliveryRow = (v: VendorFixture) => latest.getByRole('listitem').filter({ hasText: v.name });
+    const deliveryRow = (v: CompanyFixture) => latest.getByRole('listitem').filter({ hasText: v.name });
     await visible(latest);
     await visible(deliveryRow(acme).getByText('received', { exact: true }));
     await visible(deliveryRow(bluebird).getByText('retrying (company unreachable)', { exact: true }));

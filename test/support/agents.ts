@@ -20,12 +20,12 @@ import { Vault } from '../../src/personal/vault/vault.js';
 import type { RelationshipView } from '../../src/personal/views.js';
 import { createPeerIdentity, type LocalIdentity } from '../../src/protocol/agent/identity.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/protocol/envelope/receive.js';
-import { parsePolicy } from '../../src/vendor/config.js';
-import { createVendorAgent, type VendorAgent } from '../../src/vendor/createVendorAgent.js';
-import type { RetryPolicy } from '../../src/vendor/delivery.js';
-import { createVendorApp } from '../../src/vendor/http/app.js';
-import { openSqliteVendorStore } from '../../src/vendor/store/sqlite.js';
-import type { VendorRelationship, VendorStore } from '../../src/vendor/store/types.js';
+import { parsePolicy } from '../../src/company/config.js';
+import { createCompanyAgent, type CompanyAgent } from '../../src/company/createCompanyAgent.js';
+import type { RetryPolicy } from '../../src/core/retry.js';
+import { createCompanyApp } from '../../src/company/http/app.js';
+import { openSqliteCompanyStore } from '../../src/company/store/sqlite.js';
+import type { CompanyRelationship, CompanyStore } from '../../src/company/store/types.js';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -78,7 +78,7 @@ async function serve(): Promise<Served> {
   };
 }
 
-export interface VendorOptions {
+export interface CompanyOptions {
   name?: string;
   /** The policy file's content, checked by parsePolicy; default `{}`. */
   policy?: unknown;
@@ -87,10 +87,10 @@ export interface VendorOptions {
   retry?: Partial<RetryPolicy>;
 }
 
-export interface VendorHandle {
+export interface CompanyHandle {
   name: string;
-  agent: VendorAgent;
-  store: VendorStore;
+  agent: CompanyAgent;
+  store: CompanyStore;
   /** The vendor's own DID and private keys (tests sign "as the vendor" with them). */
   identity: LocalIdentity;
   did: string;
@@ -113,7 +113,7 @@ export interface VendorHandle {
   cleanup(): Promise<void>;
 }
 
-export async function startVendor(options: VendorOptions = {}): Promise<VendorHandle> {
+export async function startVendor(options: CompanyOptions = {}): Promise<CompanyHandle> {
   const name = options.name ?? 'Analytical Engines Ltd';
   const dir = mkdtempSync(join(tmpdir(), 'kith-vendor-'));
   const dbPath = join(dir, 'vendor.db');
@@ -121,9 +121,9 @@ export async function startVendor(options: VendorOptions = {}): Promise<VendorHa
   const logger = fileLogger(logPath, 'vendor');
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const served = await serve();
-  const store = await openSqliteVendorStore(dbPath);
+  const store = await openSqliteCompanyStore(dbPath);
   const { identity } = createPeerIdentity(`${served.url}/didcomm`);
-  const agent = createVendorAgent({
+  const agent = createCompanyAgent({
     name,
     publicUrl: served.url,
     store,
@@ -135,7 +135,7 @@ export async function startVendor(options: VendorOptions = {}): Promise<VendorHa
     ...(options.retry ? { retry: options.retry } : {}),
   });
   const inbound: string[] = [];
-  const recording: VendorAgent = {
+  const recording: CompanyAgent = {
     ...agent,
     receive(packed) {
       inbound.push(typeof packed === 'string' ? packed : Buffer.from(packed).toString('utf8'));
@@ -143,7 +143,7 @@ export async function startVendor(options: VendorOptions = {}): Promise<VendorHa
     },
   };
   const adminToken = newToken();
-  served.setApp(createVendorApp({ agent: recording, adminToken, maxMessageBytes, logger }));
+  served.setApp(createCompanyApp({ agent: recording, adminToken, maxMessageBytes, logger }));
   let cleaned = false;
   return {
     name,
@@ -257,11 +257,11 @@ export interface Link {
   /** Her side, as the vault stores it (route token, pairwise DID). */
   record: RelationshipRecord;
   /** The vendor's side. */
-  vendorRelationship: VendorRelationship;
+  vendorRelationship: CompanyRelationship;
 }
 
 /** She connects to the vendor through its invitation URL, over HTTP. */
-export async function connect(personal: PersonalHandle, vendor: VendorHandle): Promise<Link> {
+export async function connect(personal: PersonalHandle, vendor: CompanyHandle): Promise<Link> {
   const view = await personal.agent.connect(vendor.agent.invitationUrl());
   const vendorRelationship = await vendor.store.findRelationshipByDid(view.myDid);
   if (!vendorRelationship) throw new Error('the vendor has no relationship for her new DID');
@@ -283,14 +283,14 @@ export function herIdentity(personal: PersonalHandle, relationshipId: string): L
 }
 
 export interface Pair {
-  vendor: VendorHandle;
+  vendor: CompanyHandle;
   personal: PersonalHandle;
   link: Link;
   cleanup(): Promise<void>;
 }
 
 /** A vendor and a personal agent, connected. */
-export async function startPair(options: { vendor?: VendorOptions; personal?: PersonalOptions } = {}): Promise<Pair> {
+export async function startPair(options: { vendor?: CompanyOptions; personal?: PersonalOptions } = {}): Promise<Pair> {
   const vendor = await startVendor(options.vendor);
   const personal = await startPersonal(options.personal);
   try {

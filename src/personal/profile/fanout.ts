@@ -5,7 +5,7 @@ import { KithError, MessageError, ProfileError, TransportError } from '../../cor
 import { ProfileUpdate } from '../../protocol/families/index.js';
 import { parseFieldValue, resolveFieldName } from '../../protocol/profile/fields.js';
 import { presentSelfIssued } from '../../protocol/sdjwt/index.js';
-import { nextAttemptDelay, type RetryPolicy } from '../../vendor/delivery.js';
+import { nextAttemptDelay, type RetryPolicy } from '../../core/retry.js';
 import type { AgentCore } from '../core.js';
 import type { DeliveryRecord } from '../vault/deliveryRepo.js';
 

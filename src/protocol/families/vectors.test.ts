@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
-import { vendorPolicySchema } from '../../vendor/config.js';
-import { createVendorAgent } from '../../vendor/createVendorAgent.js';
-import { openSqliteVendorStore } from '../../vendor/store/sqlite.js';
-import type { VendorStore } from '../../vendor/store/types.js';
+import { companyPolicySchema } from '../../company/config.js';
+import { createCompanyAgent } from '../../company/createCompanyAgent.js';
+import { openSqliteCompanyStore } from '../../company/store/sqlite.js';
+import type { CompanyStore } from '../../company/store/types.js';
 import { createPeerIdentity, localIdentitySchema, signingKeyOf } from '../agent/identity.js';
 import { DEFAULT_MESSAGE_TTL_MS, buildMessage, type MessageInput } from '../buildMessage.js';
 import { createPeerDid2 } from '../did/peer2.js';
@@ -492,10 +492,10 @@ async function pack(vector: Pick<Vector, 'plaintextJson' | 'sender' | 'recipient
 
 /** The invitation the vendor agent itself emits for the stored vendor identity. */
 async function vendorInvitation(vendor: Party): Promise<{ plaintext: Invitation; url: string }> {
-  const store: VendorStore = await openSqliteVendorStore(':memory:');
+  const store: CompanyStore = await openSqliteCompanyStore(':memory:');
   try {
     const identity = localIdentitySchema.parse(vendor);
-    const agent = createVendorAgent({ name: VENDOR_NAME, publicUrl: VENDOR_PUBLIC_URL, store, identity, policy: vendorPolicySchema.parse({}) });
+    const agent = createCompanyAgent({ name: VENDOR_NAME, publicUrl: VENDOR_PUBLIC_URL, store, identity, policy: companyPolicySchema.parse({}) });
     return { plaintext: agent.invitation(), url: agent.invitationUrl() };
   } finally {
     await store.close();

@@ -18,7 +18,7 @@ import {
   type OutboxItem,
   type Presentation,
   type TermsAgreementRow,
-  type VendorRelationship,
+  type CompanyRelationship,
 } from './types.js';
 
 /** Row parsing and driver-error translation shared by the SQLite and the kysely (PostgreSQL) stores. */
@@ -72,7 +72,7 @@ export function parseRow<S extends z.ZodType>(schema: S, row: unknown): z.infer<
   return parsed.data;
 }
 
-export function toRelationship(row: unknown): VendorRelationship {
+export function toRelationship(row: unknown): CompanyRelationship {
   const r = parseRow(relationshipRowSchema, row);
   return {
     id: r.id,

@@ -1,8 +1,8 @@
 import type { Clock } from '../../core/clock.js';
 import { KithError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { nextAttemptDelay, type RetryPolicy } from '../delivery.js';
-import type { ConnectorEvent, VendorStore } from '../store/types.js';
+import { nextAttemptDelay, type RetryPolicy } from '../../core/retry.js';
+import type { ConnectorEvent, CompanyStore } from '../store/types.js';
 import { connectorEventPayloadSchema, connectorEventTypeSchema, type Connector, type ConnectorDelivery } from './types.js';
 
 const BATCH = 50;
@@ -13,13 +13,13 @@ const BATCH = 50;
  * marked dispatched only when all took them; a failure reschedules the event with backoff.
  */
 export class ConnectorDispatcher {
-  readonly #store: VendorStore;
+  readonly #store: CompanyStore;
   readonly #connectors: readonly Connector[];
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #retry: RetryPolicy;
 
-  constructor(store: VendorStore, connectors: readonly Connector[], clock: Clock, logger: Logger, retry: RetryPolicy) {
+  constructor(store: CompanyStore, connectors: readonly Connector[], clock: Clock, logger: Logger, retry: RetryPolicy) {
     this.#store = store;
     this.#connectors = connectors;
     this.#clock = clock;

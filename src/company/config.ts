@@ -38,7 +38,7 @@ export const disclosureAskSchema = z
 export type DisclosureAsk = z.input<typeof disclosureAskSchema>;
 
 /** What a company decides about its customers' agents; loaded from a JSON file (`--policy FILE`). */
-export const vendorPolicySchema = z
+export const companyPolicySchema = z
   .object({
     version: z.literal(1).default(1),
     /** Accept new connections from invitations (a company can close its door without going offline). */
@@ -55,10 +55,10 @@ export const vendorPolicySchema = z
     terms: termsPolicySchema.default({ accept: [], preferred: null, rosterFiles: [] }),
   })
   .strict();
-export type VendorPolicy = z.infer<typeof vendorPolicySchema>;
+export type CompanyPolicy = z.infer<typeof companyPolicySchema>;
 
 /** The vendor agent's own settings, kept in `<home>/config.json`. Secrets live in their own files. */
-export const vendorConfigSchema = z
+export const companyConfigSchema = z
   .object({
     version: z.literal(1).default(1),
     name: z.string().min(1).max(200),
@@ -76,7 +76,7 @@ export const vendorConfigSchema = z
     policyFile: z.string().optional(),
   })
   .strict();
-export type VendorConfig = z.infer<typeof vendorConfigSchema>;
+export type CompanyConfig = z.infer<typeof companyConfigSchema>;
 
 /**
  * Reads and validates a JSON file against a schema.
@@ -100,8 +100,8 @@ export function loadJsonFile<T>(path: string, schema: z.ZodType<T>, what: string
   return parsed.data;
 }
 
-export function parsePolicy(value: unknown): VendorPolicy {
-  const parsed = vendorPolicySchema.safeParse(value);
+export function parsePolicy(value: unknown): CompanyPolicy {
+  const parsed = companyPolicySchema.safeParse(value);
   if (!parsed.success) {
     throw new ConfigError('config.invalid', `Policy is invalid: ${describeZodIssues(parsed.error).join('; ')}`);
   }

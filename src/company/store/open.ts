@@ -1,14 +1,14 @@
 import { ConfigError } from '../../core/errors.js';
-import { openPostgresVendorStore } from './postgres.js';
-import { openSqliteVendorStore } from './sqlite.js';
-import type { VendorStore } from './types.js';
+import { openPostgresCompanyStore } from './postgres.js';
+import { openSqliteCompanyStore } from './sqlite.js';
+import type { CompanyStore } from './types.js';
 
 /**
  * `postgres://…` / `postgresql://…` open PostgreSQL; `sqlite:PATH` (also `sqlite:///abs/path`) or a
  * plain file path opens SQLite. Any other `scheme://` is refused rather than taken as a file name.
  */
-export async function openVendorStore(dbUrl: string): Promise<VendorStore> {
-  if (/^postgres(ql)?:\/\//i.test(dbUrl)) return openPostgresVendorStore(dbUrl);
+export async function openCompanyStore(dbUrl: string): Promise<CompanyStore> {
+  if (/^postgres(ql)?:\/\//i.test(dbUrl)) return openPostgresCompanyStore(dbUrl);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dbUrl) && !/^sqlite:/i.test(dbUrl)) {
     throw new ConfigError('config.invalid', 'Unsupported vendor database URL scheme', {
       details: { scheme: dbUrl.slice(0, dbUrl.indexOf(':')) },
@@ -17,7 +17,7 @@ export async function openVendorStore(dbUrl: string): Promise<VendorStore> {
   const path = sqlitePath(dbUrl);
   // better-sqlite3 would silently open a temporary database for an empty path.
   if (path.length === 0) throw new ConfigError('config.invalid', 'The vendor database path is empty');
-  return openSqliteVendorStore(path);
+  return openSqliteCompanyStore(path);
 }
 
 function sqlitePath(dbUrl: string): string {

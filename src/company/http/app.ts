@@ -8,11 +8,11 @@ import { readRequestBody } from '../../core/readBody.js';
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import type { DisclosureAsk } from '../config.js';
-import type { VendorAgent } from '../createVendorAgent.js';
-import { vendorOpenApi } from './openapi.js';
+import type { CompanyAgent } from '../createCompanyAgent.js';
+import { companyOpenApi } from './openapi.js';
 
-export interface VendorAppOptions {
-  agent: VendorAgent;
+export interface CompanyAppOptions {
+  agent: CompanyAgent;
   adminToken: string;
   maxMessageBytes: number;
   logger: Logger;
@@ -27,7 +27,7 @@ const proposeTermsSchema = z.object({ agreement: z.string().min(1).max(2000) }).
  * The vendor agent over HTTP: the public DIDComm endpoint and invitation, and the admin API a call
  * center uses (bearer token). Every error goes through one handler that maps its code to a status.
  */
-export function createVendorApp(options: VendorAppOptions): Hono {
+export function createCompanyApp(options: CompanyAppOptions): Hono {
   const { agent, logger } = options;
   const app = new Hono();
   app.onError((error, c) => {
@@ -63,7 +63,7 @@ export function createVendorApp(options: VendorAppOptions): Hono {
     await next();
   });
 
-  app.get('/admin/openapi.json', (c) => c.json(vendorOpenApi));
+  app.get('/admin/openapi.json', (c) => c.json(companyOpenApi));
   app.get('/admin/invitation', (c) => c.json({ invitation: agent.invitation(), url: agent.invitationUrl() }));
   app.get('/admin/relationships', async (c) => c.json({ relationships: await agent.relationships() }));
   app.get('/admin/relationships/:ref', async (c) => c.json({ relationship: await agent.findRelationship(c.req.param('ref')) }));

@@ -4,21 +4,8 @@ import type { Logger } from '../core/log.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
 import { isAlreadyDelivered, postEnvelope } from '../protocol/agent/transport.js';
 import type { DidResolver } from '../protocol/did/types.js';
-import type { OutboxItem, VendorStore } from './store/types.js';
-
-export interface RetryPolicy {
-  baseDelayMs: number;
-  maxDelayMs: number;
-  leaseMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 5 * 60_000, leaseMs: 30_000 };
-
-/** Exponential backoff with "equal jitter": half fixed, half random, so retries of many items spread out. */
-export function nextAttemptDelay(attempts: number, policy: RetryPolicy, random = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempts, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
+import { nextAttemptDelay, type RetryPolicy } from '../core/retry.js';
+import type { OutboxItem, CompanyStore } from './store/types.js';
 
 /**
  * Pushes queued messages to the person's endpoint. An item leaves the outbox only when her agent
@@ -27,7 +14,7 @@ export function nextAttemptDelay(attempts: number, policy: RetryPolicy, random =
  */
 export class OutboxDelivery {
   constructor(
-    private readonly store: VendorStore,
+    private readonly store: CompanyStore,
     private readonly resolver: DidResolver,
     private readonly clock: Clock,
     private readonly logger: Logger,

@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { vendorStoreContract } from './contract.js';
-import { openVendorStore } from './open.js';
-import { vendorMigrations } from './migrations.js';
-import { openSqliteVendorStore } from './sqlite.js';
+import { companyStoreContract } from './contract.js';
+import { openCompanyStore } from './open.js';
+import { companyMigrations } from './migrations.js';
+import { openSqliteCompanyStore } from './sqlite.js';
 
-vendorStoreContract('SQLite', () => openSqliteVendorStore(':memory:'));
+companyStoreContract('SQLite', () => openSqliteCompanyStore(':memory:'));
 
 describe('SQLite vendor store on disk', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kith-vendor-store-'));
@@ -17,11 +17,11 @@ describe('SQLite vendor store on disk', () => {
 
   it('keeps its data across reopening and runs in WAL mode with foreign keys on', async () => {
     const path = join(dir, 'reopen.db');
-    const first = await openVendorStore(`sqlite:${path}`);
+    const first = await openCompanyStore(`sqlite:${path}`);
     await first.saveIdentity({ did: 'did:web:shop.example', keys: { k: 1 }, createdAt: 1 });
     await first.close();
 
-    const second = await openVendorStore(path);
+    const second = await openCompanyStore(path);
     expect(await second.getIdentity()).toEqual({ did: 'did:web:shop.example', keys: { k: 1 }, createdAt: 1 });
     await second.close();
 
@@ -37,7 +37,7 @@ describe('SQLite vendor store on disk', () => {
     const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
     const initialOnly = new Migrator({
       db: old,
-      provider: { getMigrations: async () => ({ '0001_initial': vendorMigrations('sqlite')['0001_initial']! }) },
+      provider: { getMigrations: async () => ({ '0001_initial': companyMigrations('sqlite')['0001_initial']! }) },
       migrationTableName: 'kith_vendor_migration',
       migrationLockTableName: 'kith_vendor_migration_lock',
     });
@@ -47,7 +47,7 @@ describe('SQLite vendor store on disk', () => {
       .run('rel-1', 'did:peer:2.old', 'cust-old', 'active', 1, 1);
     await old.destroy();
 
-    const store = await openSqliteVendorStore(path);
+    const store = await openSqliteCompanyStore(path);
     expect((await store.getRelationship('rel-1'))?.customerRef).toBe('cust-old');
     await store.setProfileVersion('rel-1', 2, 3);
     expect(await store.getProfileVersion('rel-1')).toBe(2);
@@ -55,12 +55,12 @@ describe('SQLite vendor store on disk', () => {
   });
 
   it('reports a path it cannot open as store.unavailable', async () => {
-    await expect(openSqliteVendorStore(join(dir, 'missing', 'dir', 'x.db'))).rejects.toMatchObject({
+    await expect(openSqliteCompanyStore(join(dir, 'missing', 'dir', 'x.db'))).rejects.toMatchObject({
       code: 'store.unavailable',
     });
   });
 
   it('refuses database URLs of other schemes', async () => {
-    await expect(openVendorStore('mysql://localhost/kith')).rejects.toMatchObject({ code: 'config.invalid' });
+    await expect(openCompanyStore('mysql://localhost/kith')).rejects.toMatchObject({ code: 'config.invalid' });
   });
 });

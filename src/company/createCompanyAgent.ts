@@ -17,24 +17,25 @@ import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage, type 
 import { BasicMessage, Connect, Disclose, Relationship, Terms, createMessageRegistry } from '../protocol/families/index.js';
 import type { TermsPolicy } from '../protocol/terms/negotiate.js';
 import { loadRosterSet, type RosterSet } from '../protocol/terms/rosterSet.js';
-import { checkAskWithinTerms, companyProffer, verifyTerms, type VendorTermsDeps } from './terms.js';
+import { checkAskWithinTerms, companyProffer, verifyTerms, type CompanyTermsDeps } from './terms.js';
 import { KITH_CONNECT_GOAL_CODE, OOB_INVITATION_TYPE, invitationUrl, type Invitation } from '../protocol/families/outOfBand.js';
 import { randomBytes } from 'node:crypto';
-import { disclosureAskSchema, type DisclosureAsk, type VendorPolicy } from './config.js';
+import { disclosureAskSchema, type DisclosureAsk, type CompanyPolicy } from './config.js';
 import { createConnectors, type Connector } from './connectors/index.js';
 import { ConnectorDispatcher } from './connectors/dispatcher.js';
 import { verifyDisclosure, type DisclosureDeps } from './disclosure.js';
-import { DEFAULT_RETRY, OutboxDelivery, type RetryPolicy } from './delivery.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../core/retry.js';
+import { OutboxDelivery } from './delivery.js';
 import { applyInbound, type Reply } from './inbound.js';
-import type { ConnectorEvent, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, VendorRelationship, VendorStore } from './store/types.js';
+import type { ConnectorEvent, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
 
-export interface VendorAgentOptions {
+export interface CompanyAgentOptions {
   name: string;
   /** Base URL of this agent; the invitation points here and the DIDComm endpoint is `<publicUrl>/didcomm`. */
   publicUrl: string;
-  store: VendorStore;
+  store: CompanyStore;
   identity: LocalIdentity;
-  policy: VendorPolicy;
+  policy: CompanyPolicy;
   clock?: Clock;
   resolver?: DidResolver;
   engine?: EnvelopeEngine;
@@ -81,7 +82,7 @@ export interface DisclosureRequestResult extends SendResult {
 
 /** What the company holds about one relationship, and under which consent: the call-center view. */
 export interface Holdings {
-  relationship: VendorRelationship;
+  relationship: CompanyRelationship;
   fields: HeldField[];
   profileVersion: number;
   consentRecords: ConsentRecordRow[];
@@ -89,10 +90,10 @@ export interface Holdings {
 }
 
 /** The vendor agent: everything a company's side does, without HTTP (see http/app.ts for that). */
-export interface VendorAgent {
+export interface CompanyAgent {
   readonly name: string;
   readonly did: string;
-  readonly store: VendorStore;
+  readonly store: CompanyStore;
   invitation(): Invitation;
   invitationUrl(): string;
   /**
@@ -102,10 +103,10 @@ export interface VendorAgent {
   receive(packed: Uint8Array | string): Promise<InboundResult>;
   /** Sends a basic message; it waits in the outbox until her agent takes it (push or pickup). */
   sendMessage(relationshipId: string, content: string): Promise<SendResult>;
-  relationships(): Promise<VendorRelationship[]>;
+  relationships(): Promise<CompanyRelationship[]>;
   messages(relationshipId: string): Promise<StoredMessage[]>;
   /** Resolves a relationship by id, id prefix or customer number. @throws RelationshipError `relationship.unknown` */
-  findRelationship(reference: string): Promise<VendorRelationship>;
+  findRelationship(reference: string): Promise<CompanyRelationship>;
   deliverDue(): Promise<number>;
   /**
    * Asks her for fields and/or credential claims, with a purpose, retention and legal basis. The
@@ -129,7 +130,7 @@ export interface VendorAgent {
   proposeTerms(relationshipId: string, agreement: string): Promise<TermsProposalResult>;
 }
 
-function askOnConnect(policy: VendorPolicy): PublishedTerms['asksOnConnect'] {
+function askOnConnect(policy: CompanyPolicy): PublishedTerms['asksOnConnect'] {
   // The policy was parsed with its schema when loaded: defaults are filled in.
   const ask = policy.requestOnConnect;
   if (!ask) return null;
@@ -145,7 +146,7 @@ function invitationIdFor(did: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
+export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const engine = options.engine ?? fastEngine;
@@ -162,8 +163,8 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
   const disclosureDeps: DisclosureDeps = {
     store,
     resolver,
-    vendorDid: identity.did,
-    vendorName: options.name,
+    companyDid: identity.did,
+    companyName: options.name,
     trustedIssuers: options.policy.trustedIssuers,
     now: () => clock.now(),
   };
@@ -177,7 +178,7 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     const idOf = (reference: string): string => rosters.agreement(reference).agreement.id;
     return { rosters, policy: { accept: configured.accept.map(idOf), preferred: configured.preferred === null ? null : idOf(configured.preferred) } };
   }
-  const termsDeps: VendorTermsDeps = {
+  const termsDeps: CompanyTermsDeps = {
     setup: () => {
       termsSetup ??= loadTermsSetup().catch((error: unknown) => {
         termsSetup = undefined;
@@ -186,7 +187,7 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
       return termsSetup;
     },
     resolver,
-    vendorDid: identity.did,
+    companyDid: identity.did,
     signer: signingKey,
     now: () => clock.now(),
   };
@@ -212,12 +213,12 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     return { id: message.id, packed };
   }
 
-  async function enqueue(relationship: VendorRelationship, messageId: string, packed: string, tx: VendorStore = store, delayMs = 0): Promise<void> {
+  async function enqueue(relationship: CompanyRelationship, messageId: string, packed: string, tx: CompanyStore = store, delayMs = 0): Promise<void> {
     const now = clock.now();
     await tx.enqueueOutbox({ id: newId(), relationshipId: relationship.id, messageId, packed, createdAt: now, nextAttemptAt: now + delayMs, attempts: 0 });
   }
 
-  async function queueBasicMessage(relationship: VendorRelationship, content: string): Promise<string> {
+  async function queueBasicMessage(relationship: CompanyRelationship, content: string): Promise<string> {
     const { id, packed } = await pack(relationship.theirDid, { type: BasicMessage.message.type, body: { content } });
     await store.transaction(async (tx) => {
       await tx.addMessage({ id: newId(), relationshipId: relationship.id, messageId: id, direction: 'out', type: BasicMessage.message.type, body: { content }, createdAt: clock.now() });
@@ -226,7 +227,7 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     return id;
   }
 
-  async function sendBasicMessage(relationship: VendorRelationship, content: string): Promise<SendResult> {
+  async function sendBasicMessage(relationship: CompanyRelationship, content: string): Promise<SendResult> {
     const id = await queueBasicMessage(relationship, content);
     // Muted: held in the outbox without notice until she unmutes or picks up.
     const delivered = relationship.state === 'active' ? (await deliverQueued(relationship)) > 0 : false;
@@ -239,7 +240,7 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     if (peer.endpoint) await postEnvelope(peer.endpoint, packed, options.fetch ? { fetch: options.fetch } : {}).catch(() => undefined);
   }
 
-  async function queueDisclosureRequest(relationship: VendorRelationship, input: DisclosureAsk, pushDelayMs = 0): Promise<DisclosureRequestResult> {
+  async function queueDisclosureRequest(relationship: CompanyRelationship, input: DisclosureAsk, pushDelayMs = 0): Promise<DisclosureRequestResult> {
     const parsed = disclosureAskSchema.safeParse(input);
     if (!parsed.success) throw new ApiError('api.bad_request', `Invalid disclosure request: ${describeZodIssues(parsed.error).join('; ')}`);
     const ask = parsed.data;
@@ -290,7 +291,7 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
    * pushed for a while (her agent fetches it once it has recorded the agreement), so she never
    * judges it by the terms it replaces.
    */
-  async function requestOnConnect(relationship: VendorRelationship, pushDelayMs = 0): Promise<void> {
+  async function requestOnConnect(relationship: CompanyRelationship, pushDelayMs = 0): Promise<void> {
     const ask = options.policy.requestOnConnect;
     if (!ask) return;
     const history = await store.listTermsAgreements(relationship.id);
@@ -304,13 +305,13 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
     }
   }
 
-  async function deliverQueued(relationship: VendorRelationship): Promise<number> {
+  async function deliverQueued(relationship: CompanyRelationship): Promise<number> {
     let delivered = 0;
     for (const item of await store.pendingOutbox(relationship.id, 100)) if (await delivery.deliver(item)) delivered += 1;
     return delivered;
   }
 
-  const agent: VendorAgent = {
+  const agent: CompanyAgent = {
     name: options.name,
     did: identity.did,
     store,
@@ -339,7 +340,7 @@ export function createVendorAgent(options: VendorAgentOptions): VendorAgent {
         verified,
         terms,
         store,
-        vendorName: options.name,
+        companyName: options.name,
         acceptConnections: options.policy.acceptConnections,
         clockSkewMs,
         now: () => clock.now(),

@@ -37,8 +37,8 @@ import {
   type StoredMessage,
   type TermsAgreementRow,
   type TermsAgreementState,
-  type VendorRelationship,
-  type VendorStore,
+  type CompanyRelationship,
+  type CompanyStore,
 } from './types.js';
 
 /** Serialises access to the one SQLite connection: a transaction holds it across its awaits. */
@@ -80,14 +80,14 @@ const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'ter
  * would wait for the lock it holds) and must not wait on anything but the store, since the
  * transactions grouped with it wait too.
  */
-export class SqliteVendorStore implements VendorStore {
+export class SqliteCompanyStore implements CompanyStore {
   readonly dialect = 'sqlite' as const;
   readonly #db: Database.Database;
   readonly #lock: ConnectionLock;
   readonly #statements: Map<string, Database.Statement>;
   readonly #inTransaction: boolean;
   #closed = false;
-  readonly #batch: { fn: (tx: VendorStore) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+  readonly #batch: { fn: (tx: CompanyStore) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
 
   constructor(db: Database.Database, lock = new ConnectionLock(), statements = new Map<string, Database.Statement>(), inTransaction = false) {
     this.#db = db;
@@ -129,10 +129,10 @@ export class SqliteVendorStore implements VendorStore {
    * own SAVEPOINT, so one that throws is rolled back alone, and none is reported done before the
    * COMMIT that makes it durable. Under load this halves the per-message cost of committing.
    */
-  transaction<T>(fn: (tx: VendorStore) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: CompanyStore) => Promise<T>): Promise<T> {
     if (this.#inTransaction) return fn(this);
     return new Promise<T>((resolve, reject) => {
-      this.#batch.push({ fn: fn as (tx: VendorStore) => Promise<unknown>, resolve: resolve as (value: unknown) => void, reject });
+      this.#batch.push({ fn: fn as (tx: CompanyStore) => Promise<unknown>, resolve: resolve as (value: unknown) => void, reject });
       if (this.#batch.length === 1) setImmediate(() => void this.#commitBatch());
     });
   }
@@ -145,7 +145,7 @@ export class SqliteVendorStore implements VendorStore {
       // IMMEDIATE takes the write lock up front, so another process makes us wait (busy_timeout)
       // instead of failing the upgrade half-way through.
       this.#stmt('begin immediate').run();
-      const tx = new SqliteVendorStore(this.#db, this.#lock, this.#statements, true);
+      const tx = new SqliteCompanyStore(this.#db, this.#lock, this.#statements, true);
       for (const item of batch) {
         this.#stmt('savepoint grouped').run();
         try {
@@ -201,7 +201,7 @@ export class SqliteVendorStore implements VendorStore {
     });
   }
 
-  createRelationship(rel: VendorRelationship): Promise<void> {
+  createRelationship(rel: CompanyRelationship): Promise<void> {
     return this.#exec(() => {
       this.#stmt('insert into relationships (id, their_did, customer_ref, state, created_at, updated_at) values (?, ?, ?, ?, ?, ?)').run(
         rel.id,
@@ -214,23 +214,23 @@ export class SqliteVendorStore implements VendorStore {
     });
   }
 
-  #relationshipById(id: string): VendorRelationship | undefined {
+  #relationshipById(id: string): CompanyRelationship | undefined {
     const row = this.#stmt('select * from relationships where id = ?').get(id);
     return row === undefined ? undefined : toRelationship(row);
   }
 
-  getRelationship(id: string): Promise<VendorRelationship | undefined> {
+  getRelationship(id: string): Promise<CompanyRelationship | undefined> {
     return this.#exec(() => this.#relationshipById(id));
   }
 
-  findRelationshipByDid(theirDid: string): Promise<VendorRelationship | undefined> {
+  findRelationshipByDid(theirDid: string): Promise<CompanyRelationship | undefined> {
     return this.#exec(() => {
       const row = this.#stmt('select * from relationships where their_did = ?').get(theirDid);
       return row === undefined ? undefined : toRelationship(row);
     });
   }
 
-  listRelationships(): Promise<VendorRelationship[]> {
+  listRelationships(): Promise<CompanyRelationship[]> {
     return this.#exec(() => this.#stmt('select * from relationships order by created_at, id').all().map(toRelationship));
   }
 

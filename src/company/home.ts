@@ -7,26 +7,26 @@ import { createPeerIdentity, identityFromDocument, localIdentitySchema, type Loc
 import { buildDidWebDocument, urlToDidWeb } from '../protocol/did/web.js';
 import type { DidDocument } from '../protocol/did/types.js';
 import { generateKeyPair } from '../protocol/keys.js';
-import { loadJsonFile, parsePolicy, vendorConfigSchema, vendorPolicySchema, type VendorConfig, type VendorPolicy } from './config.js';
-import { openVendorStore } from './store/open.js';
-import type { VendorStore } from './store/types.js';
+import { loadJsonFile, parsePolicy, companyConfigSchema, companyPolicySchema, type CompanyConfig, type CompanyPolicy } from './config.js';
+import { openCompanyStore } from './store/open.js';
+import type { CompanyStore } from './store/types.js';
 
 /**
  * A vendor agent's home directory: `config.json` (settings), `admin-token` (0600, the admin API
  * secret: never on a command line), `vendor.db` (the default SQLite store, which holds the keys).
  */
-export interface VendorHome {
+export interface CompanyHome {
   dir: string;
-  config: VendorConfig;
-  policy: VendorPolicy;
+  config: CompanyConfig;
+  policy: CompanyPolicy;
   adminToken: string;
-  store: VendorStore;
+  store: CompanyStore;
   identity: LocalIdentity;
   /** For did:web vendors: the document served at /.well-known/did.json. */
   didDocument: DidDocument | undefined;
 }
 
-export interface InitVendorOptions {
+export interface InitCompanyOptions {
   name: string;
   port?: number;
   publicUrl?: string;
@@ -38,15 +38,15 @@ export interface InitVendorOptions {
 
 const storedIdentitySchema = z.object({ method: z.enum(['peer', 'web']), identity: localIdentitySchema });
 
-export function defaultVendorHome(): string {
+export function defaultCompanyHome(): string {
   return process.env['KITH_VENDOR_HOME'] ?? join(process.env['HOME'] ?? '.', '.kith-vendor');
 }
 
-function dbUrl(dir: string, config: VendorConfig): string {
+function dbUrl(dir: string, config: CompanyConfig): string {
   return config.db ?? `sqlite:${join(dir, 'vendor.db')}`;
 }
 
-function createIdentity(config: VendorConfig): { identity: LocalIdentity; document: DidDocument } {
+function createIdentity(config: CompanyConfig): { identity: LocalIdentity; document: DidDocument } {
   const endpoint = `${config.publicUrl.replace(/\/$/, '')}/didcomm`;
   if (config.didMethod === 'peer') return createPeerIdentity(endpoint);
   const did = urlToDidWeb(config.publicUrl);
@@ -60,11 +60,11 @@ function createIdentity(config: VendorConfig): { identity: LocalIdentity; docume
  * Creates a vendor home: config, admin token, store and a fresh identity.
  * @throws ConfigError `config.invalid` (bad options or policy file), `store.conflict` if already initialised
  */
-export async function initVendorHome(dirInput: string, options: InitVendorOptions): Promise<VendorHome> {
+export async function initCompanyHome(dirInput: string, options: InitCompanyOptions): Promise<CompanyHome> {
   const dir = resolve(dirInput);
   if (existsSync(join(dir, 'config.json'))) throw new ConfigError('config.invalid', `A vendor agent is already initialised in ${dir}`);
   const port = options.port ?? 7401;
-  const parsed = vendorConfigSchema.safeParse({
+  const parsed = companyConfigSchema.safeParse({
     name: options.name,
     port,
     publicUrl: options.publicUrl ?? `http://127.0.0.1:${port}`,
@@ -76,26 +76,26 @@ export async function initVendorHome(dirInput: string, options: InitVendorOption
   if (!parsed.success) throw new ConfigError('config.invalid', `Invalid vendor settings: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
   const config = parsed.data;
   // Validate the policy before writing anything, so a bad file leaves no half-made home.
-  if (config.policyFile) loadJsonFile(config.policyFile, vendorPolicySchema, 'Policy file');
+  if (config.policyFile) loadJsonFile(config.policyFile, companyPolicySchema, 'Policy file');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const store = await openVendorStore(dbUrl(dir, config));
+  const store = await openCompanyStore(dbUrl(dir, config));
   const { identity } = createIdentity(config);
   await store.saveIdentity({ did: identity.did, keys: { method: config.didMethod, identity }, createdAt: Date.now() });
   await store.close();
   writeFileSync(join(dir, 'admin-token'), `${newToken()}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  return openVendorHome(dir);
+  return openCompanyHome(dir);
 }
 
 /** @throws ConfigError `config.not_found` | `config.invalid` */
-export async function openVendorHome(dirInput: string, overrides: { port?: number; db?: string } = {}): Promise<VendorHome> {
+export async function openCompanyHome(dirInput: string, overrides: { port?: number; db?: string } = {}): Promise<CompanyHome> {
   const dir = resolve(dirInput);
-  const fileConfig = loadJsonFile(join(dir, 'config.json'), vendorConfigSchema, 'Vendor config');
-  const config: VendorConfig = { ...fileConfig, ...(overrides.port !== undefined ? { port: overrides.port } : {}), ...(overrides.db ? { db: overrides.db } : {}) };
-  const policy = config.policyFile ? loadJsonFile(config.policyFile, vendorPolicySchema, 'Policy file') : parsePolicy({});
+  const fileConfig = loadJsonFile(join(dir, 'config.json'), companyConfigSchema, 'Vendor config');
+  const config: CompanyConfig = { ...fileConfig, ...(overrides.port !== undefined ? { port: overrides.port } : {}), ...(overrides.db ? { db: overrides.db } : {}) };
+  const policy = config.policyFile ? loadJsonFile(config.policyFile, companyPolicySchema, 'Policy file') : parsePolicy({});
   const adminToken = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
   chmodSync(join(dir, 'admin-token'), 0o600);
-  const store = await openVendorStore(dbUrl(dir, config));
+  const store = await openCompanyStore(dbUrl(dir, config));
   let stored = await store.getIdentity();
   if (!stored) {
     // A PostgreSQL store given at serve time starts empty: give it this home's identity.

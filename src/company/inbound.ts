@@ -5,7 +5,7 @@ import { seenUntil } from '../protocol/buildMessage.js';
 import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing } from '../protocol/families/index.js';
 import { applyDisclosure, type DisclosureDeps, type VerifiedDisclosure } from './disclosure.js';
 import { applyAnswer, applyProffer, type VerifiedTerms } from './terms.js';
-import type { VendorRelationship, VendorStore } from './store/types.js';
+import type { CompanyRelationship, CompanyStore } from './store/types.js';
 
 /** What a handler asks the agent to send back: on the same HTTP response or, if not asked for, later. */
 export interface Reply {
@@ -15,15 +15,15 @@ export interface Reply {
 }
 
 export interface InboundOutcome {
-  relationship: VendorRelationship | undefined;
+  relationship: CompanyRelationship | undefined;
   reply?: Reply;
   /** Set when the person unmuted: queued messages can go now. */
   flushOutbox?: boolean;
 }
 
 export interface InboundDeps {
-  store: VendorStore;
-  vendorName: string;
+  store: CompanyStore;
+  companyName: string;
   acceptConnections: boolean;
   clockSkewMs: number;
   now(): number;
@@ -38,7 +38,7 @@ export interface InboundDeps {
 /** The problem code her agent sends for a disclosure request outside the agreed terms. */
 export const OUTSIDE_TERMS_PROBLEM = 'e.p.terms.outside-terms';
 
-type Handler = (received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps) => Promise<Omit<InboundOutcome, 'relationship'>>;
+type Handler = (received: ReceivedMessage, relationship: CompanyRelationship, tx: CompanyStore, deps: InboundDeps) => Promise<Omit<InboundOutcome, 'relationship'>>;
 
 const MAX_PICKUP_BATCH = 100;
 /** Well under the 256 KiB default message limit, leaving room for the delivery's own envelope. */
@@ -153,19 +153,19 @@ const handlers: Record<string, Handler> = {
   [ProfileUpdate.notice.type]: answerWithDisclosure,
 };
 
-async function answerWithDisclosure(received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps): Promise<Omit<InboundOutcome, 'relationship'>> {
+async function answerWithDisclosure(received: ReceivedMessage, relationship: CompanyRelationship, tx: CompanyStore, deps: InboundDeps): Promise<Omit<InboundOutcome, 'relationship'>> {
   if (!deps.verified) throw new MessageError('message.unexpected', 'Disclosure was not verified before it was applied');
   return { reply: await applyDisclosure(deps.verified, received, relationship, tx, deps.disclosure) };
 }
 
-async function answerTerms(_received: ReceivedMessage, relationship: VendorRelationship, tx: VendorStore, deps: InboundDeps): Promise<Omit<InboundOutcome, 'relationship'>> {
+async function answerTerms(_received: ReceivedMessage, relationship: CompanyRelationship, tx: CompanyStore, deps: InboundDeps): Promise<Omit<InboundOutcome, 'relationship'>> {
   const verified = deps.terms;
   if (verified === undefined || verified.kind === 'proffer') throw new MessageError('message.unexpected', 'Terms were not verified before they were applied');
   const reply = await applyAnswer(verified, relationship, tx, deps.now());
   return reply ? { reply } : {};
 }
 
-async function connect(received: ReceivedMessage, tx: VendorStore, deps: InboundDeps): Promise<InboundOutcome> {
+async function connect(received: ReceivedMessage, tx: CompanyStore, deps: InboundDeps): Promise<InboundOutcome> {
   if (!deps.acceptConnections) {
     throw new RelationshipError('relationship.not_active', 'This company does not accept new connections');
   }
@@ -182,7 +182,7 @@ async function connect(received: ReceivedMessage, tx: VendorStore, deps: Inbound
   const terms = deps.terms?.kind === 'proffer' ? await applyProffer(deps.terms, relationship, tx, deps.now()) : undefined;
   return {
     relationship,
-    reply: { type: Connect.response.type, body: { vendor: { name: deps.vendorName }, customer_ref: relationship.customerRef, ...(terms ? { terms } : {}) } },
+    reply: { type: Connect.response.type, body: { vendor: { name: deps.companyName }, customer_ref: relationship.customerRef, ...(terms ? { terms } : {}) } },
   };
 }
 
@@ -190,7 +190,7 @@ async function connect(received: ReceivedMessage, tx: VendorStore, deps: Inbound
  * The sender's relationship, if it is still live.
  * @throws RelationshipError `relationship.unknown`, or `relationship.cut_off` for an erased or ended one
  */
-export async function liveRelationship(store: VendorStore, theirDid: string): Promise<VendorRelationship> {
+export async function liveRelationship(store: CompanyStore, theirDid: string): Promise<CompanyRelationship> {
   const relationship = await store.findRelationshipByDid(theirDid);
   if (!relationship) {
     if (await store.isTombstoned(theirDid)) throw new RelationshipError('relationship.cut_off', 'This relationship was cut off');

@@ -38,14 +38,14 @@ import {
   type StoredMessage,
   type TermsAgreementRow,
   type TermsAgreementState,
-  type VendorRelationship,
-  type VendorStore,
+  type CompanyRelationship,
+  type CompanyStore,
 } from './types.js';
 
 /** Read back as whatever the driver yields (text on SQLite, parsed jsonb on PostgreSQL); always written as JSON text. */
 type JsonColumn = ColumnType<unknown, string, string>;
 
-export interface VendorDatabase {
+export interface CompanyDatabase {
   agent_identity: { id: number; did: string; keys: JsonColumn; created_at: number };
   relationships: {
     id: string;
@@ -165,15 +165,15 @@ function encodeJson(value: unknown): string {
 
 // --- the store -------------------------------------------------------------------------------
 
-export class KyselyVendorStore implements VendorStore {
+export class PostgresCompanyStore implements CompanyStore {
   readonly dialect: StoreDialect;
-  readonly #db: Kysely<VendorDatabase>;
+  readonly #db: Kysely<CompanyDatabase>;
   readonly #inTransaction: boolean;
   /** This store's JSON decoding, in the shape the shared row parsers take. */
   readonly #decode: JsonDecoder = (value) => decodeJson(this.dialect, value);
   #closed = false;
 
-  constructor(db: Kysely<VendorDatabase>, dialect: StoreDialect, inTransaction = false) {
+  constructor(db: Kysely<CompanyDatabase>, dialect: StoreDialect, inTransaction = false) {
     this.#db = db;
     this.dialect = dialect;
     this.#inTransaction = inTransaction;
@@ -188,16 +188,16 @@ export class KyselyVendorStore implements VendorStore {
   }
 
   /** Internal twin of transaction() that keeps access to the concrete class for multi-step methods. */
-  #atomically<T>(fn: (tx: KyselyVendorStore) => Promise<T>): Promise<T> {
+  #atomically<T>(fn: (tx: PostgresCompanyStore) => Promise<T>): Promise<T> {
     if (this.#inTransaction) return this.#run(() => fn(this));
     // On SQLite every other query from this store waits until fn is done (one connection behind a
     // mutex), so fn must only use `tx`, never the outer store, or it deadlocks.
     return this.#run(() =>
-      this.#db.transaction().execute((trx) => fn(new KyselyVendorStore(trx, this.dialect, true))),
+      this.#db.transaction().execute((trx) => fn(new PostgresCompanyStore(trx, this.dialect, true))),
     );
   }
 
-  transaction<T>(fn: (tx: VendorStore) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: CompanyStore) => Promise<T>): Promise<T> {
     return this.#atomically(fn);
   }
 
@@ -236,7 +236,7 @@ export class KyselyVendorStore implements VendorStore {
 
   // --- relationships ---
 
-  createRelationship(rel: VendorRelationship): Promise<void> {
+  createRelationship(rel: CompanyRelationship): Promise<void> {
     return this.#run(async () => {
       await this.#db
         .insertInto('relationships')
@@ -252,14 +252,14 @@ export class KyselyVendorStore implements VendorStore {
     });
   }
 
-  getRelationship(id: string): Promise<VendorRelationship | undefined> {
+  getRelationship(id: string): Promise<CompanyRelationship | undefined> {
     return this.#run(async () => {
       const row = await this.#db.selectFrom('relationships').selectAll().where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : toRelationship(row);
     });
   }
 
-  findRelationshipByDid(theirDid: string): Promise<VendorRelationship | undefined> {
+  findRelationshipByDid(theirDid: string): Promise<CompanyRelationship | undefined> {
     return this.#run(async () => {
       const row = await this.#db
         .selectFrom('relationships')
@@ -270,7 +270,7 @@ export class KyselyVendorStore implements VendorStore {
     });
   }
 
-  listRelationships(): Promise<VendorRelationship[]> {
+  listRelationships(): Promise<CompanyRelationship[]> {
     return this.#run(async () => {
       const rows = await this.#db.selectFrom('relationships').selectAll().orderBy('created_at').orderBy('id').execute();
       return rows.map(toRelationship);
@@ -878,7 +878,7 @@ export class KyselyVendorStore implements VendorStore {
   snapshot(): Promise<Record<string, unknown[]>> {
     return this.#run(async () => {
       const out: Record<string, unknown[]> = {};
-      for (const [table, keys] of Object.entries(VENDOR_TABLES) as [keyof VendorDatabase, readonly string[]][]) {
+      for (const [table, keys] of Object.entries(VENDOR_TABLES) as [keyof CompanyDatabase, readonly string[]][]) {
         const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by ${sql.join(
           keys.map((k) => sql.ref(k)),
         )}`.execute(this.#db);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** All times are integer milliseconds since the epoch; ids are caller-generated strings (UUIDs). */
 export type RelationshipState = 'active' | 'muted' | 'cut_off';
 
-export interface VendorRelationship {
+export interface CompanyRelationship {
   id: string;
   theirDid: string;
   customerRef: string;
@@ -153,10 +153,10 @@ export interface ConnectorEvent {
   dispatchedAt: number | null;
 }
 
-export interface VendorStore {
+export interface CompanyStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs fn in one database transaction with a store bound to it; commits on return, rolls back on throw. Nested calls reuse the outer transaction. */
-  transaction<T>(fn: (tx: VendorStore) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: CompanyStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 
   getIdentity(): Promise<AgentIdentity | undefined>;
@@ -164,11 +164,11 @@ export interface VendorStore {
   saveIdentity(identity: AgentIdentity): Promise<void>;
 
   /** Throws StoreError 'store.conflict' if theirDid already has a relationship. */
-  createRelationship(rel: VendorRelationship): Promise<void>;
-  getRelationship(id: string): Promise<VendorRelationship | undefined>;
-  findRelationshipByDid(theirDid: string): Promise<VendorRelationship | undefined>;
+  createRelationship(rel: CompanyRelationship): Promise<void>;
+  getRelationship(id: string): Promise<CompanyRelationship | undefined>;
+  findRelationshipByDid(theirDid: string): Promise<CompanyRelationship | undefined>;
   /** Ordered by createdAt. */
-  listRelationships(): Promise<VendorRelationship[]>;
+  listRelationships(): Promise<CompanyRelationship[]>;
   /** Throws RelationshipError 'relationship.unknown' if there is no such relationship. */
   setRelationshipState(id: string, state: RelationshipState, at: number): Promise<void>;
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, inject } from 'vitest';
-import { vendorStoreContract } from './contract.js';
-import { openPostgresVendorStore } from './postgres.js';
+import { companyStoreContract } from './contract.js';
+import { openPostgresCompanyStore } from './postgres.js';
 
 const url = inject('postgresUrl');
 
@@ -13,16 +13,16 @@ if (url === undefined) {
   );
   // Registered but skipped, so the report counts every PostgreSQL test that did not run.
   describe.skip('PostgreSQL not available', () => {
-    vendorStoreContract('PostgreSQL', () => Promise.reject(new Error('PostgreSQL not available')));
+    companyStoreContract('PostgreSQL', () => Promise.reject(new Error('PostgreSQL not available')));
   });
 } else {
   // One fresh schema per opened store, so tests never see each other's rows; all dropped at the end.
   const schemas: string[] = [];
 
-  vendorStoreContract('PostgreSQL', () => {
+  companyStoreContract('PostgreSQL', () => {
     const schema = `kith_test_${randomBytes(6).toString('hex')}`;
     schemas.push(schema);
-    return openPostgresVendorStore(url, { schema });
+    return openPostgresCompanyStore(url, { schema });
   });
 
   afterAll(async () => {

@@ -9,10 +9,10 @@ import {
   type SqliteDialectConfig,
 } from 'kysely';
 import { StoreError } from '../../core/errors.js';
-import type { VendorDatabase } from './kyselyStore.js';
-import { SqliteVendorStore } from './sqliteStore.js';
-import { migrateVendorStore } from './migrations.js';
-import type { VendorStore } from './types.js';
+import type { CompanyDatabase } from './kyselyStore.js';
+import { SqliteCompanyStore } from './sqliteStore.js';
+import { migrateCompanyStore } from './migrations.js';
+import type { CompanyStore } from './types.js';
 
 /**
  * A deferred BEGIN takes the write lock only at the first write, and when another process wrote in
@@ -39,7 +39,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
 }
 
 /** Opens (creating if needed) and migrates a SQLite vendor store; `':memory:'` gives a private in-memory one. */
-export async function openSqliteVendorStore(path: string): Promise<VendorStore> {
+export async function openSqliteCompanyStore(path: string): Promise<CompanyStore> {
   let database: Database.Database;
   try {
     database = new Database(path);
@@ -53,13 +53,13 @@ export async function openSqliteVendorStore(path: string): Promise<VendorStore> 
   } catch (err) {
     throw new StoreError('store.unavailable', 'Cannot open the SQLite vendor store', { cause: err });
   }
-  const db = new Kysely<VendorDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const db = new Kysely<CompanyDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
   try {
-    await migrateVendorStore(db, 'sqlite');
+    await migrateCompanyStore(db, 'sqlite');
   } catch (err) {
     await db.destroy();
     throw err;
   }
   // Kysely only migrates; the store itself runs prepared statements on the same connection.
-  return new SqliteVendorStore(database);
+  return new SqliteCompanyStore(database);
 }

@@ -1,9 +1,9 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { StoreError } from '../../core/errors.js';
-import { KyselyVendorStore, type VendorDatabase } from './kyselyStore.js';
-import { migrateVendorStore } from './migrations.js';
-import type { VendorStore } from './types.js';
+import { PostgresCompanyStore, type CompanyDatabase } from './kyselyStore.js';
+import { migrateCompanyStore } from './migrations.js';
+import type { CompanyStore } from './types.js';
 
 /** Plain lower-case identifiers only: the name goes into a connection option string, not a bound parameter. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -17,12 +17,12 @@ const types: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-export interface PostgresVendorStoreOptions {
+export interface PostgresCompanyStoreOptions {
   /** Schema to keep the tables in (created if missing); it becomes the pool's search_path. */
   schema?: string;
 }
 
-export async function openPostgresVendorStore(url: string, opts: PostgresVendorStoreOptions = {}): Promise<VendorStore> {
+export async function openPostgresCompanyStore(url: string, opts: PostgresCompanyStoreOptions = {}): Promise<CompanyStore> {
   const { schema } = opts;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new StoreError('store.unavailable', 'Invalid PostgreSQL schema name', { details: { schema } });
@@ -35,18 +35,18 @@ export async function openPostgresVendorStore(url: string, opts: PostgresVendorS
   // An idle client whose server went away emits 'error' on the pool; unhandled, that kills the
   // process. The pool already discards the client, and the next query reports store.unavailable.
   pool.on('error', () => {});
-  const db = new Kysely<VendorDatabase>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<CompanyDatabase>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
     // Pin kysely's bookkeeping tables to our schema: unpinned, its existence check looks across
     // every schema and can mistake another store's tables for ours.
     const current = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
-    await migrateVendorStore(db, 'postgres', current.rows[0]?.schema ?? 'public');
+    await migrateCompanyStore(db, 'postgres', current.rows[0]?.schema ?? 'public');
   } catch (err) {
     await db.destroy();
     throw err instanceof StoreError
       ? err
       : new StoreError('store.unavailable', 'Cannot open the PostgreSQL vendor store', { cause: err });
   }
-  return new KyselyVendorStore(db, 'postgres');
+  return new PostgresCompanyStore(db, 'postgres');
 }

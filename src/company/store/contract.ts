@@ -9,11 +9,11 @@ import type {
   Presentation,
   StoredMessage,
   TermsAgreementRow,
-  VendorRelationship,
-  VendorStore,
+  CompanyRelationship,
+  CompanyStore,
 } from './types.js';
 
-// Behaviour every VendorStore must show, whatever database is underneath. Each test gets a fresh,
+// Behaviour every CompanyStore must show, whatever database is underneath. Each test gets a fresh,
 // empty store from `open` and closes it afterwards.
 
 const T0 = 1_700_000_000_000;
@@ -24,7 +24,7 @@ function uid(n: number): string {
   return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 }
 
-function relationship(n: number, overrides: Partial<VendorRelationship> = {}): VendorRelationship {
+function relationship(n: number, overrides: Partial<CompanyRelationship> = {}): CompanyRelationship {
   return {
     id: uid(1000 + n),
     theirDid: `did:peer:2.customer${n}`,
@@ -162,9 +162,9 @@ function ids(items: { id: string }[]): string[] {
   return items.map((item) => item.id);
 }
 
-export function vendorStoreContract(name: string, open: () => Promise<VendorStore>): void {
+export function companyStoreContract(name: string, open: () => Promise<CompanyStore>): void {
   describe(`${name} vendor store`, () => {
-    let store: VendorStore;
+    let store: CompanyStore;
 
     beforeEach(async () => {
       store = await open();

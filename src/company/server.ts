@@ -2,28 +2,28 @@ import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { listen } from '../core/listen.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
-import { createVendorAgent, type VendorAgent } from './createVendorAgent.js';
-import type { VendorHome } from './home.js';
-import { createVendorApp } from './http/app.js';
+import { createCompanyAgent, type CompanyAgent } from './createCompanyAgent.js';
+import type { CompanyHome } from './home.js';
+import { createCompanyApp } from './http/app.js';
 
-export interface RunningVendor {
-  agent: VendorAgent;
+export interface RunningCompany {
+  agent: CompanyAgent;
   url: string;
   port: number;
   stop(): Promise<void>;
 }
 
-export interface VendorServerOptions {
+export interface CompanyServerOptions {
   logger: Logger;
   /** How often queued messages are retried; tests shorten it. */
   outboxIntervalMs?: number;
 }
 
 /** Runs a vendor home as a server: HTTP endpoint, outbox delivery loop, replay-memory pruning. */
-export async function startVendorServer(home: VendorHome, options: VendorServerOptions): Promise<RunningVendor> {
+export async function startCompanyServer(home: CompanyHome, options: CompanyServerOptions): Promise<RunningCompany> {
   const { config, logger } = { config: home.config, logger: options.logger };
   const resolver = createDidResolver({ allowInsecureLoopback: config.allowInsecureDidWebLoopback });
-  const agent = createVendorAgent({
+  const agent = createCompanyAgent({
     name: config.name,
     publicUrl: config.publicUrl,
     store: home.store,
@@ -36,7 +36,7 @@ export async function startVendorServer(home: VendorHome, options: VendorServerO
   });
   // A policy naming an agreement no roster has must stop the start, not the first connection.
   await agent.publishedTerms();
-  const app = createVendorApp({
+  const app = createCompanyApp({
     agent,
     adminToken: home.adminToken,
     maxMessageBytes: config.maxMessageBytes,

@@ -10,14 +10,14 @@ import { parseFieldValue, isProfileField } from '../protocol/profile/fields.js';
 import { PROFILE_VCT, inspectSdJwt, verifySdJwtPresentation } from '../protocol/sdjwt/index.js';
 import type { ConnectorEventPayload, ConnectorEventType } from './connectors/index.js';
 import { liveRelationship, type Reply } from './inbound.js';
-import type { DisclosureRequest, VendorRelationship, VendorStore } from './store/types.js';
+import type { DisclosureRequest, CompanyRelationship, CompanyStore } from './store/types.js';
 
 /** What the vendor needs to check presentations: who it is, whom it trusts, what time it is. */
 export interface DisclosureDeps {
-  store: VendorStore;
+  store: CompanyStore;
   resolver: DidResolver;
-  vendorDid: string;
-  vendorName: string;
+  companyDid: string;
+  companyName: string;
   trustedIssuers: readonly string[];
   now(): number;
 }
@@ -43,7 +43,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
 }
 
-async function requestOf(store: VendorStore, relationship: VendorRelationship, requestId: string): Promise<DisclosureRequest> {
+async function requestOf(store: CompanyStore, relationship: CompanyRelationship, requestId: string): Promise<DisclosureRequest> {
   const request = await store.getDisclosureRequest(requestId);
   // Another relationship's request is as unknown to this sender as one that never existed.
   if (!request || request.relationshipId !== relationship.id) throw new DisclosureError('disclosure.unknown_request', 'No such disclosure request for this relationship');
@@ -67,7 +67,7 @@ async function verifyPresent(received: ReceivedMessage, deps: DisclosureDeps): P
 
   const values = new Map<string, HeldValue>();
   let selfSeen = false;
-  const common = { resolver: deps.resolver, audience: deps.vendorDid, nonce: request.nonce, now: deps.now() };
+  const common = { resolver: deps.resolver, audience: deps.companyDid, nonce: request.nonce, now: deps.now() };
   for (const { sd_jwt: presentation } of body.presentations) {
     const inspected = await inspectSdJwt(presentation);
     if (inspected.issuer === received.senderDid) {
@@ -111,7 +111,7 @@ async function verifyNotice(received: ReceivedMessage, deps: DisclosureDeps): Pr
   if (notHeld.length > 0) throw new ProfileError('profile.field_not_held', 'Update for fields this company was never given', { details: { fields: notHeld } });
   const verified = await verifySdJwtPresentation(body.presentation.sd_jwt, {
     resolver: deps.resolver,
-    audience: deps.vendorDid,
+    audience: deps.companyDid,
     // Bound to this very message: a presentation lifted into another notice does not verify.
     nonce: received.message.id,
     now: deps.now(),
@@ -147,7 +147,7 @@ export async function verifyDisclosure(received: ReceivedMessage, deps: Disclosu
   }
 }
 
-async function emit(tx: VendorStore, type: ConnectorEventType, payload: ConnectorEventPayload, at: number): Promise<void> {
+async function emit(tx: CompanyStore, type: ConnectorEventType, payload: ConnectorEventPayload, at: number): Promise<void> {
   await tx.enqueueEvent({ id: newId(), relationshipId: payload.relationshipId, type, payload, createdAt: at, nextAttemptAt: at, attempts: 0, dispatchedAt: null });
 }
 
@@ -158,8 +158,8 @@ async function emit(tx: VendorStore, type: ConnectorEventType, payload: Connecto
 export async function applyDisclosure(
   verified: VerifiedDisclosure,
   received: ReceivedMessage,
-  relationship: VendorRelationship,
-  tx: VendorStore,
+  relationship: CompanyRelationship,
+  tx: CompanyStore,
   deps: DisclosureDeps,
 ): Promise<Reply> {
   const now = deps.now();
@@ -200,7 +200,7 @@ export async function applyDisclosure(
   const record = buildConsentRecord({
     recordId: consentRecordId,
     principalDid: received.senderDid,
-    controller: { name: deps.vendorName, did: deps.vendorDid },
+    controller: { name: deps.companyName, did: deps.companyDid },
     requestId: request.id,
     termsRef: request.termsRef,
     purpose: request.purpose,

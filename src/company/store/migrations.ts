@@ -249,7 +249,7 @@ function terms(dialect: StoreDialect): Migration {
 }
 
 /** Append-only: never edit a migration that has shipped, add a new key instead. */
-export function vendorMigrations(dialect: StoreDialect): Record<string, Migration> {
+export function companyMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_disclosure': disclosure(dialect),
@@ -258,10 +258,10 @@ export function vendorMigrations(dialect: StoreDialect): Record<string, Migratio
 }
 
 /** Brings the schema to the latest version; `schema` pins where kysely keeps its bookkeeping on PostgreSQL. */
-export async function migrateVendorStore(db: Kysely<any>, dialect: StoreDialect, schema?: string): Promise<void> {
+export async function migrateCompanyStore(db: Kysely<any>, dialect: StoreDialect, schema?: string): Promise<void> {
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: async () => vendorMigrations(dialect) },
+    provider: { getMigrations: async () => companyMigrations(dialect) },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),

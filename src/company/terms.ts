@@ -10,7 +10,7 @@ import { checkCountersigned, checkProffer, decideOnProffer, type CheckedRecord, 
 import { obligationsSchema, termsError, type Agreement, type Obligations } from '../protocol/terms/roster.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { Reply } from './inbound.js';
-import type { TermsAgreementRow, VendorRelationship, VendorStore } from './store/types.js';
+import type { TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
 
 /*
  * The company's side of terms (docs/protocol/terms.md). Everything that needs a signature check or
@@ -18,11 +18,11 @@ import type { TermsAgreementRow, VendorRelationship, VendorStore } from './store
  * with what the store holds and writes, so a refused message changes nothing.
  */
 
-export interface VendorTermsDeps {
+export interface CompanyTermsDeps {
   /** The rosters and the policy with its agreement names resolved to ids (loaded once). */
   setup(): Promise<{ rosters: RosterSet; policy: TermsPolicy }>;
   resolver: DidResolver;
-  vendorDid: string;
+  companyDid: string;
   signer: SigningKey;
   now(): number;
 }
@@ -36,7 +36,7 @@ export type VerifiedTerms =
 
 const TERMS_TYPES = new Set<string>([Connect.request.type, Terms.proffer.type, Terms.accept.type, Terms.decline.type, Terms.response.type]);
 
-async function pendingRow(store: VendorStore, recordId: string, senderDid: string, expect: 'counter' | 'own-proffer'): Promise<TermsAgreementRow> {
+async function pendingRow(store: CompanyStore, recordId: string, senderDid: string, expect: 'counter' | 'own-proffer'): Promise<TermsAgreementRow> {
   const row = await store.getTermsAgreement(recordId);
   const relationship = row ? await store.getRelationship(row.relationshipId) : undefined;
   if (!row || !relationship || relationship.theirDid !== senderDid || row.proposedBy !== 'company') {
@@ -56,14 +56,14 @@ async function pendingRow(store: VendorStore, recordId: string, senderDid: strin
  * without terms (a connect request without a proffer included).
  * @throws TermsError (terms.*), DidError from resolving a signer
  */
-export async function verifyTerms(received: ReceivedMessage, store: VendorStore, deps: VendorTermsDeps): Promise<VerifiedTerms | undefined> {
+export async function verifyTerms(received: ReceivedMessage, store: CompanyStore, deps: CompanyTermsDeps): Promise<VerifiedTerms | undefined> {
   const { type, body } = received.message;
   if (!TERMS_TYPES.has(type)) return undefined;
   if (type === Connect.request.type || type === Terms.proffer.type) {
     const proffer = (type === Connect.request.type ? body['terms'] : body) as TermsProfferBody | undefined;
     if (proffer === undefined) return undefined;
     const { rosters, policy } = await deps.setup();
-    const checked = await checkProffer(proffer.agreement, { rosters, resolver: deps.resolver, parties: { person: received.senderDid, company: deps.vendorDid }, proposer: 'person' });
+    const checked = await checkProffer(proffer.agreement, { rosters, resolver: deps.resolver, parties: { person: received.senderDid, company: deps.companyDid }, proposer: 'person' });
     const decision = decideOnProffer(policy, checked);
     if (decision.decision === 'accepted') return { kind: 'proffer', checked, decision, answer: countersign(checked.signed, deps.signer), alternative: undefined };
     if (decision.decision === 'rejected') return { kind: 'proffer', checked, decision, answer: undefined, alternative: undefined };
@@ -72,7 +72,7 @@ export async function verifyTerms(received: ReceivedMessage, store: VendorStore,
       agreementId: decision.alternative.id,
       proffered: checked.agreement.id,
       person: received.senderDid,
-      company: deps.vendorDid,
+      company: deps.companyDid,
       agreedAt: deps.now(),
       supersedes: checked.record.supersedes,
     });
@@ -96,7 +96,7 @@ export async function verifyTerms(received: ReceivedMessage, store: VendorStore,
   return { kind: 'countersigned', recordId: row.id, signed: await checkCountersigned(response.agreement, parseSignedAgreement(row.signed), deps.resolver) };
 }
 
-function agreedEvent(relationship: VendorRelationship, row: Pick<TermsAgreementRow, 'id' | 'agreementId'>, at: number) {
+function agreedEvent(relationship: CompanyRelationship, row: Pick<TermsAgreementRow, 'id' | 'agreementId'>, at: number) {
   return {
     id: newId(),
     relationshipId: relationship.id,
@@ -110,7 +110,7 @@ function agreedEvent(relationship: VendorRelationship, row: Pick<TermsAgreementR
 }
 
 /** Makes `id` the agreed record of the relationship: the previous one becomes superseded. */
-async function agree(tx: VendorStore, relationship: VendorRelationship, row: TermsAgreementRow, signed: SignedAgreement, at: number): Promise<void> {
+async function agree(tx: CompanyStore, relationship: CompanyRelationship, row: TermsAgreementRow, signed: SignedAgreement, at: number): Promise<void> {
   const current = await tx.currentTermsAgreement(relationship.id);
   if (current && current.id !== row.id) await tx.updateTermsAgreement(current.id, { state: 'superseded' }, at);
   await tx.updateTermsAgreement(row.id, { state: 'agreed', signed }, at);
@@ -133,7 +133,7 @@ function responseBody(verified: Extract<VerifiedTerms, { kind: 'proffer' }>): Te
  * the store holds, whatever the policy says now. A counter goes out as first sent, with our
  * signature only.
  */
-async function answerAgain(tx: VendorStore, relationshipId: string, verified: Extract<VerifiedTerms, { kind: 'proffer' }>): Promise<TermsResponseBody> {
+async function answerAgain(tx: CompanyStore, relationshipId: string, verified: Extract<VerifiedTerms, { kind: 'proffer' }>): Promise<TermsResponseBody> {
   const recordId = verified.checked.record.id;
   const thread = await tx.findTermsAgreementsByThread(relationshipId, recordId);
   const proffer = thread.find((r) => r.id === recordId)!;
@@ -156,7 +156,7 @@ async function answerAgain(tx: VendorStore, relationshipId: string, verified: Ex
  * (state proffered, signed by us) wait for her; rejected -> her proffer is kept as rejected.
  * A proffer must replace the agreement the relationship has now (terms.record_mismatch otherwise).
  */
-export async function applyProffer(verified: Extract<VerifiedTerms, { kind: 'proffer' }>, relationship: VendorRelationship, tx: VendorStore, at: number): Promise<TermsResponseBody> {
+export async function applyProffer(verified: Extract<VerifiedTerms, { kind: 'proffer' }>, relationship: CompanyRelationship, tx: CompanyStore, at: number): Promise<TermsResponseBody> {
   const { record, agreement } = verified.checked;
   const existing = await tx.getTermsAgreement(record.id);
   if (existing) {
@@ -203,7 +203,7 @@ export async function applyProffer(verified: Extract<VerifiedTerms, { kind: 'pro
 }
 
 /** Her accept/decline of our counter, or her answer to our own proffer. */
-export async function applyAnswer(verified: Exclude<VerifiedTerms, { kind: 'proffer' }>, relationship: VendorRelationship, tx: VendorStore, at: number): Promise<Reply | undefined> {
+export async function applyAnswer(verified: Exclude<VerifiedTerms, { kind: 'proffer' }>, relationship: CompanyRelationship, tx: CompanyStore, at: number): Promise<Reply | undefined> {
   const row = await tx.getTermsAgreement(verified.recordId);
   if (!row || row.relationshipId !== relationship.id) throw termsError('terms.record_mismatch', 'No proposal of ours with this record id', { details: { members: ['id'] } });
   // Re-checked inside the transaction: a concurrent answer to the same proposal loses here.
@@ -214,14 +214,14 @@ export async function applyAnswer(verified: Exclude<VerifiedTerms, { kind: 'prof
 }
 
 /** Builds the company's own proffer (a change of terms it proposes), signed by it. */
-export function companyProffer(input: { checked: { roster: CheckedRecord['roster']; agreement: Agreement }; relationship: VendorRelationship; current: TermsAgreementRow | undefined; deps: VendorTermsDeps }): SignedAgreement {
+export function companyProffer(input: { checked: { roster: CheckedRecord['roster']; agreement: Agreement }; relationship: CompanyRelationship; current: TermsAgreementRow | undefined; deps: CompanyTermsDeps }): SignedAgreement {
   const record = buildAgreementRecord({
     roster: input.checked.roster,
     agreementId: input.checked.agreement.id,
     proffered: input.checked.agreement.id,
     profferedBy: 'company',
     person: input.relationship.theirDid,
-    company: input.deps.vendorDid,
+    company: input.deps.companyDid,
     agreedAt: input.deps.now(),
     supersedes: input.current?.id ?? null,
   });
