@@ -5,14 +5,22 @@ import type { DidResolver } from '../protocol/did/types.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import type { DisclosePresentBody } from '../protocol/families/disclose.js';
 import { Disclose, ProfileUpdate } from '../protocol/families/index.js';
+import type { DiscloseDeclineBody } from '../protocol/families/disclose.js';
 import type { ProfileUpdateNoticeBody } from '../protocol/families/profileUpdate.js';
+import { outgoing, type Outgoing } from '../protocol/buildMessage.js';
 import { parseFieldValue, isProfileField } from '../protocol/profile/fields.js';
 import { PROFILE_VCT, inspectSdJwt, verifySdJwtPresentation } from '../protocol/sdjwt/index.js';
 import type { ConnectorEventPayload, ConnectorEventType } from './connectors/index.js';
-import { liveRelationship, type Reply } from './inbound.js';
+import type { CompanyContext } from './handlers/types.js';
+import { liveRelationship } from './liveRelationship.js';
 import type { DisclosureRequest, CompanyRelationship, CompanyStore } from './store/types.js';
 
-/** What the vendor needs to check presentations: who it is, whom it trusts, what time it is. */
+/*
+ * The company's side of disclose and profile-update (docs/protocol/disclose.md, profile-update.md):
+ * every presentation is verified before the transaction (verify*), then stored inside it (apply*).
+ */
+
+/** What the company needs to check presentations: who it is, whom it trusts, what time it is. */
 export interface DisclosureDeps {
   store: CompanyStore;
   resolver: DidResolver;
@@ -22,17 +30,34 @@ export interface DisclosureDeps {
   now(): number;
 }
 
+/** The disclosure dependencies out of the company's handler context. */
+export function disclosureDeps(context: CompanyContext): DisclosureDeps {
+  return {
+    store: context.store,
+    resolver: context.resolver,
+    companyDid: context.companyDid,
+    companyName: context.companyName,
+    trustedIssuers: context.policy.trustedIssuers,
+    now: () => context.clock.now(),
+  };
+}
+
 interface HeldValue {
   value: unknown;
   source: 'self' | 'credential';
   issuer: string | null;
 }
 
-/** A presentation checked outside the store transaction (crypto and DID resolution may wait). */
-export type VerifiedDisclosure =
+/** Her answer to a request, checked outside the store transaction (crypto and DID resolution may wait). */
+export type VerifiedAnswer =
   | { kind: 'present'; request: DisclosureRequest; body: DisclosePresentBody; values: Map<string, HeldValue> }
-  | { kind: 'decline'; request: DisclosureRequest }
-  | { kind: 'notice'; body: ProfileUpdateNoticeBody; values: Map<string, unknown> };
+  | { kind: 'decline'; request: DisclosureRequest };
+
+/** A profile update, checked outside the store transaction. */
+export interface VerifiedNotice {
+  body: ProfileUpdateNoticeBody;
+  values: Map<string, unknown>;
+}
 
 /** Values of known profile fields must have their field's shape; unknown claims pass as JSON. */
 function checkValue(field: string, value: unknown): unknown {
@@ -50,8 +75,9 @@ async function requestOf(store: CompanyStore, relationship: CompanyRelationship,
   return request;
 }
 
-async function verifyPresent(received: ReceivedMessage, deps: DisclosureDeps): Promise<VerifiedDisclosure> {
-  const body = received.message.body as DisclosePresentBody;
+/** @throws DisclosureError, SdJwtError codes, RelationshipError for an unknown or ended sender */
+export async function verifyPresent(received: ReceivedMessage<DisclosePresentBody>, deps: DisclosureDeps): Promise<VerifiedAnswer> {
+  const body = received.message.body;
   const relationship = await liveRelationship(deps.store, received.senderDid);
   const request = await requestOf(deps.store, relationship, body.request_id);
   if (request.state !== 'pending') throw new DisclosureError('disclosure.replayed', 'This request was already answered: its nonce is spent');
@@ -103,8 +129,9 @@ async function verifyPresent(received: ReceivedMessage, deps: DisclosureDeps): P
   return { kind: 'present', request, body, values };
 }
 
-async function verifyNotice(received: ReceivedMessage, deps: DisclosureDeps): Promise<VerifiedDisclosure> {
-  const body = received.message.body as ProfileUpdateNoticeBody;
+/** @throws ProfileError `profile.field_not_held`, DisclosureError, SdJwtError codes, RelationshipError */
+export async function verifyNotice(received: ReceivedMessage<ProfileUpdateNoticeBody>, deps: DisclosureDeps): Promise<VerifiedNotice> {
+  const body = received.message.body;
   const relationship = await liveRelationship(deps.store, received.senderDid);
   const held = new Map((await deps.store.listHeldFields(relationship.id)).map((f) => [f.field, f]));
   const notHeld = body.fields.filter((f) => held.get(f)?.source !== 'self');
@@ -123,28 +150,15 @@ async function verifyNotice(received: ReceivedMessage, deps: DisclosureDeps): Pr
     throw new DisclosureError('disclosure.malformed', 'The presentation does not disclose exactly the updated fields');
   }
   const values = new Map(Object.entries(verified.disclosed).map(([field, value]) => [field, checkValue(field, value)] as const));
-  return { kind: 'notice', body, values };
+  return { body, values };
 }
 
-/**
- * Verifies disclose/present, disclose/decline and profile-update/notice before anything is
- * stored. Other message types have nothing to verify here.
- */
-export async function verifyDisclosure(received: ReceivedMessage, deps: DisclosureDeps): Promise<VerifiedDisclosure | undefined> {
-  switch (received.message.type) {
-    case Disclose.present.type:
-      return verifyPresent(received, deps);
-    case Disclose.decline.type: {
-      const relationship = await liveRelationship(deps.store, received.senderDid);
-      const request = await requestOf(deps.store, relationship, (received.message.body as { request_id: string }).request_id);
-      if (request.state !== 'pending') throw new DisclosureError('disclosure.not_pending', 'This request was already answered');
-      return { kind: 'decline', request };
-    }
-    case ProfileUpdate.notice.type:
-      return verifyNotice(received, deps);
-    default:
-      return undefined;
-  }
+/** @throws DisclosureError `disclosure.unknown_request` | `disclosure.not_pending`, RelationshipError */
+export async function verifyDecline(received: ReceivedMessage<DiscloseDeclineBody>, deps: DisclosureDeps): Promise<VerifiedAnswer> {
+  const relationship = await liveRelationship(deps.store, received.senderDid);
+  const request = await requestOf(deps.store, relationship, received.message.body.request_id);
+  if (request.state !== 'pending') throw new DisclosureError('disclosure.not_pending', 'This request was already answered');
+  return { kind: 'decline', request };
 }
 
 async function emit(tx: CompanyStore, type: ConnectorEventType, payload: ConnectorEventPayload, at: number): Promise<void> {
@@ -152,41 +166,48 @@ async function emit(tx: CompanyStore, type: ConnectorEventType, payload: Connect
 }
 
 /**
+ * Applies a verified profile update inside the inbound transaction: each version once, never an
+ * older one, only to fields the company holds.
+ * @throws ProfileError `profile.stale_version`
+ */
+export async function applyNotice(verified: VerifiedNotice, received: ReceivedMessage, relationship: CompanyRelationship, tx: CompanyStore, deps: DisclosureDeps): Promise<Outgoing> {
+  const now = deps.now();
+  const { body } = verified;
+  const current = await tx.getProfileVersion(relationship.id);
+  if (body.version < current) {
+    throw new ProfileError('profile.stale_version', 'This update is older than the version the company holds', { details: { version: body.version, held: current } });
+  }
+  const ack = (applied: boolean): Outgoing => outgoing(ProfileUpdate.ack, { version: body.version, applied, fields: body.fields });
+  // The same version again is a resend (her agent lost our ack): acknowledge, apply nothing.
+  if (body.version === current) return ack(false);
+  const held = new Map((await tx.listHeldFields(relationship.id)).map((f) => [f.field, f]));
+  const applied: Record<string, unknown> = {};
+  for (const [field, value] of verified.values) {
+    const before = held.get(field);
+    if (!before || before.version >= body.version) continue;
+    await tx.upsertHeldField({ ...before, value, version: body.version, updatedAt: now });
+    applied[field] = value;
+  }
+  await tx.setProfileVersion(relationship.id, body.version, now);
+  await tx.addPresentation({ id: newId(), relationshipId: relationship.id, messageId: received.message.id, kind: 'update', sdJwt: body.presentation.sd_jwt, receivedAt: now });
+  if (Object.keys(applied).length > 0) {
+    await emit(tx, 'profile.updated', { relationshipId: relationship.id, customerRef: relationship.customerRef, fields: applied, version: body.version }, now);
+  }
+  return ack(true);
+}
+
+/**
  * Stores a verified answer, inside the inbound transaction. The request leaves `pending` by
  * compare-and-set, so of two answers racing each other exactly one is stored.
  */
-export async function applyDisclosure(
-  verified: VerifiedDisclosure,
-  received: ReceivedMessage,
+export async function applyAnswer(
+  verified: VerifiedAnswer,
+  received: ReceivedMessage<DisclosePresentBody | DiscloseDeclineBody>,
   relationship: CompanyRelationship,
   tx: CompanyStore,
   deps: DisclosureDeps,
-): Promise<Reply> {
+): Promise<Outgoing> {
   const now = deps.now();
-  if (verified.kind === 'notice') {
-    const { body } = verified;
-    const current = await tx.getProfileVersion(relationship.id);
-    if (body.version < current) {
-      throw new ProfileError('profile.stale_version', 'This update is older than the version the company holds', { details: { version: body.version, held: current } });
-    }
-    const ack = (applied: boolean): Reply => ({ type: ProfileUpdate.ack.type, body: { version: body.version, applied, fields: body.fields } });
-    // The same version again is a resend (her agent lost our ack): acknowledge, apply nothing.
-    if (body.version === current) return ack(false);
-    const held = new Map((await tx.listHeldFields(relationship.id)).map((f) => [f.field, f]));
-    const applied: Record<string, unknown> = {};
-    for (const [field, value] of verified.values) {
-      const before = held.get(field);
-      if (!before || before.version >= body.version) continue;
-      await tx.upsertHeldField({ ...before, value, version: body.version, updatedAt: now });
-      applied[field] = value;
-    }
-    await tx.setProfileVersion(relationship.id, body.version, now);
-    await tx.addPresentation({ id: newId(), relationshipId: relationship.id, messageId: received.message.id, kind: 'update', sdJwt: body.presentation.sd_jwt, receivedAt: now });
-    if (Object.keys(applied).length > 0) {
-      await emit(tx, 'profile.updated', { relationshipId: relationship.id, customerRef: relationship.customerRef, fields: applied, version: body.version }, now);
-    }
-    return ack(true);
-  }
 
   const { request } = verified;
   const answer = verified.kind === 'present' ? 'fulfilled' : 'declined';
@@ -195,7 +216,7 @@ export async function applyDisclosure(
       ? new DisclosureError('disclosure.replayed', 'This request was already answered: its nonce is spent')
       : new DisclosureError('disclosure.not_pending', 'This request was already answered');
   }
-  const consentRecordId = (received.message.body as { consent_record_id: string }).consent_record_id;
+  const consentRecordId = received.message.body.consent_record_id;
   const values = verified.kind === 'present' ? verified.values : new Map<string, HeldValue>();
   const record = buildConsentRecord({
     recordId: consentRecordId,
@@ -215,7 +236,7 @@ export async function applyDisclosure(
 
   if (verified.kind === 'decline') {
     await emit(tx, 'disclosure.declined', { relationshipId: relationship.id, customerRef: relationship.customerRef, consentRecordId, purpose: request.purpose }, now);
-    return { type: Disclose.ack.type, body: { request_id: request.id, consent_record_id: consentRecordId, state: 'refused', fields: [] } };
+    return outgoing(Disclose.ack, { request_id: request.id, consent_record_id: consentRecordId, state: 'refused', fields: [] });
   }
   const version = verified.body.profile_version;
   for (const [field, held] of values) {
@@ -230,5 +251,5 @@ export async function applyDisclosure(
     { relationshipId: relationship.id, customerRef: relationship.customerRef, fields: Object.fromEntries([...values].map(([f, h]) => [f, h.value])), consentRecordId, purpose: request.purpose },
     now,
   );
-  return { type: Disclose.ack.type, body: { request_id: request.id, consent_record_id: consentRecordId, state: 'active', fields: [...values.keys()] } };
+  return outgoing(Disclose.ack, { request_id: request.id, consent_record_id: consentRecordId, state: 'active', fields: [...values.keys()] });
 }

@@ -1,21 +1,21 @@
 import { newId } from '../core/ids.js';
 import type { DidResolver } from '../protocol/did/types.js';
 import type { SigningKey } from '../protocol/envelope/engine.js';
-import type { ReceivedMessage } from '../protocol/envelope/receive.js';
-import { Connect, Terms } from '../protocol/families/index.js';
-import type { TermsProfferBody, TermsResponseBody } from '../protocol/families/terms.js';
+import { Terms } from '../protocol/families/index.js';
+import { outgoing, type Outgoing } from '../protocol/buildMessage.js';
+import type { TermsAcceptBody, TermsDeclineBody, TermsProfferBody, TermsResponseBody } from '../protocol/families/terms.js';
 import { buildAgreementRecord, countersign, parseSignedAgreement, signAgreement, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
 import { checkWithinTerms, type IntendedUse } from '../protocol/terms/compare.js';
 import { checkCountersigned, checkProffer, decideOnProffer, type CheckedRecord, type ProfferDecision, type TermsPolicy } from '../protocol/terms/negotiate.js';
 import { obligationsSchema, termsError, type Agreement, type Obligations } from '../protocol/terms/roster.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
-import type { Reply } from './inbound.js';
+import type { CompanyContext } from './handlers/types.js';
 import type { TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
 
 /*
  * The company's side of terms (docs/protocol/terms.md). Everything that needs a signature check or
- * a signature of ours happens in verifyTerms, before the transaction; applyTerms only compares
- * with what the store holds and writes, so a refused message changes nothing.
+ * a signature of ours happens in the verify* functions, before the transaction; applyProffer and
+ * applyAnswer only compare with what the store holds and write, so a refused message changes nothing.
  */
 
 export interface CompanyTermsDeps {
@@ -27,14 +27,17 @@ export interface CompanyTermsDeps {
   now(): number;
 }
 
-/** What verifyTerms established, for the message types that carry terms. */
+/** The terms dependencies out of the company's handler context. */
+export function termsDeps(context: CompanyContext): CompanyTermsDeps {
+  return { setup: () => context.termsSetup(), resolver: context.resolver, companyDid: context.companyDid, signer: context.signer, now: () => context.clock.now() };
+}
+
+/** What the verify* functions established, for the message types that carry terms. */
 export type VerifiedTerms =
   | { kind: 'proffer'; checked: CheckedRecord; decision: ProfferDecision; answer: SignedAgreement | undefined; alternative: Agreement | undefined }
   | { kind: 'countersigned'; recordId: string; signed: SignedAgreement }
   /** She declined our counter (declined) or rejected our own proffer (rejected). */
   | { kind: 'declined'; recordId: string; reason: string | null; state: 'declined' | 'rejected' };
-
-const TERMS_TYPES = new Set<string>([Connect.request.type, Terms.proffer.type, Terms.accept.type, Terms.decline.type, Terms.response.type]);
 
 async function pendingRow(store: CompanyStore, recordId: string, senderDid: string, expect: 'counter' | 'own-proffer'): Promise<TermsAgreementRow> {
   const row = await store.getTermsAgreement(recordId);
@@ -51,46 +54,47 @@ async function pendingRow(store: CompanyStore, recordId: string, senderDid: stri
   return row;
 }
 
+export type VerifiedProffer = Extract<VerifiedTerms, { kind: 'proffer' }>;
+export type VerifiedTermsAnswer = Exclude<VerifiedTerms, { kind: 'proffer' }>;
+
 /**
- * Checks the terms a message carries, before anything is written. Returns undefined for messages
- * without terms (a connect request without a proffer included).
+ * Checks her proffer (in connect/request or terms/proffer) and decides on it by policy, signing
+ * our answer, before anything is written.
  * @throws TermsError (terms.*), DidError from resolving a signer
  */
-export async function verifyTerms(received: ReceivedMessage, store: CompanyStore, deps: CompanyTermsDeps): Promise<VerifiedTerms | undefined> {
-  const { type, body } = received.message;
-  if (!TERMS_TYPES.has(type)) return undefined;
-  if (type === Connect.request.type || type === Terms.proffer.type) {
-    const proffer = (type === Connect.request.type ? body['terms'] : body) as TermsProfferBody | undefined;
-    if (proffer === undefined) return undefined;
-    const { rosters, policy } = await deps.setup();
-    const checked = await checkProffer(proffer.agreement, { rosters, resolver: deps.resolver, parties: { person: received.senderDid, company: deps.companyDid }, proposer: 'person' });
-    const decision = decideOnProffer(policy, checked);
-    if (decision.decision === 'accepted') return { kind: 'proffer', checked, decision, answer: countersign(checked.signed, deps.signer), alternative: undefined };
-    if (decision.decision === 'rejected') return { kind: 'proffer', checked, decision, answer: undefined, alternative: undefined };
-    const counter = buildAgreementRecord({
-      roster: checked.roster,
-      agreementId: decision.alternative.id,
-      proffered: checked.agreement.id,
-      person: received.senderDid,
-      company: deps.companyDid,
-      agreedAt: deps.now(),
-      supersedes: checked.record.supersedes,
-    });
-    return { kind: 'proffer', checked, decision, answer: signAgreement(counter, deps.signer), alternative: decision.alternative };
-  }
-  if (type === Terms.accept.type) {
-    const recordId = String(body['record_id']);
-    const row = await pendingRow(store, recordId, received.senderDid, 'counter');
-    return { kind: 'countersigned', recordId, signed: await checkCountersigned(body['agreement'], parseSignedAgreement(row.signed), deps.resolver) };
-  }
-  if (type === Terms.decline.type) {
-    const recordId = String(body['record_id']);
-    await pendingRow(store, recordId, received.senderDid, 'counter');
-    return { kind: 'declined', recordId, reason: typeof body['reason'] === 'string' ? body['reason'] : null, state: 'declined' };
-  }
-  // Her answer to the company's own proffer.
-  const response = body as TermsResponseBody;
-  const row = await pendingRow(store, response.record_id, received.senderDid, 'own-proffer');
+export async function verifyProffer(proffer: TermsProfferBody, senderDid: string, deps: CompanyTermsDeps): Promise<VerifiedProffer> {
+  const { rosters, policy } = await deps.setup();
+  const checked = await checkProffer(proffer.agreement, { rosters, resolver: deps.resolver, parties: { person: senderDid, company: deps.companyDid }, proposer: 'person' });
+  const decision = decideOnProffer(policy, checked);
+  if (decision.decision === 'accepted') return { kind: 'proffer', checked, decision, answer: countersign(checked.signed, deps.signer), alternative: undefined };
+  if (decision.decision === 'rejected') return { kind: 'proffer', checked, decision, answer: undefined, alternative: undefined };
+  const counter = buildAgreementRecord({
+    roster: checked.roster,
+    agreementId: decision.alternative.id,
+    proffered: checked.agreement.id,
+    person: senderDid,
+    company: deps.companyDid,
+    agreedAt: deps.now(),
+    supersedes: checked.record.supersedes,
+  });
+  return { kind: 'proffer', checked, decision, answer: signAgreement(counter, deps.signer), alternative: decision.alternative };
+}
+
+/** Her acceptance of our counter: the counter record, countersigned by her. @throws TermsError */
+export async function verifyAcceptance(body: TermsAcceptBody, senderDid: string, store: CompanyStore, deps: CompanyTermsDeps): Promise<VerifiedTermsAnswer> {
+  const row = await pendingRow(store, body.record_id, senderDid, 'counter');
+  return { kind: 'countersigned', recordId: body.record_id, signed: await checkCountersigned(body.agreement, parseSignedAgreement(row.signed), deps.resolver) };
+}
+
+/** Her refusal of our counter. @throws TermsError */
+export async function verifyRefusal(body: TermsDeclineBody, senderDid: string, store: CompanyStore): Promise<VerifiedTermsAnswer> {
+  await pendingRow(store, body.record_id, senderDid, 'counter');
+  return { kind: 'declined', recordId: body.record_id, reason: body.reason ?? null, state: 'declined' };
+}
+
+/** Her answer to the company's own proffer. @throws TermsError */
+export async function verifyResponse(response: TermsResponseBody, senderDid: string, store: CompanyStore, deps: CompanyTermsDeps): Promise<VerifiedTermsAnswer> {
+  const row = await pendingRow(store, response.record_id, senderDid, 'own-proffer');
   if (response.decision === 'countered') throw termsError('terms.counter_loop', 'Only the company counters, once');
   if (response.decision === 'rejected') return { kind: 'declined', recordId: row.id, reason: response.reason ?? null, state: 'rejected' };
   return { kind: 'countersigned', recordId: row.id, signed: await checkCountersigned(response.agreement, parseSignedAgreement(row.signed), deps.resolver) };
@@ -120,7 +124,7 @@ async function agree(tx: CompanyStore, relationship: CompanyRelationship, row: T
 const REJECTION_REASON = 'The company does not accept this agreement';
 
 /** The response body the company sends for a proffer it decided on. */
-function responseBody(verified: Extract<VerifiedTerms, { kind: 'proffer' }>): TermsResponseBody {
+function responseBody(verified: VerifiedProffer): TermsResponseBody {
   const recordId = verified.checked.record.id;
   const { decision } = verified;
   if (decision.decision === 'accepted') return { record_id: recordId, decision: 'accepted', agreement: verified.answer as unknown as Record<string, unknown> };
@@ -133,7 +137,7 @@ function responseBody(verified: Extract<VerifiedTerms, { kind: 'proffer' }>): Te
  * the store holds, whatever the policy says now. A counter goes out as first sent, with our
  * signature only.
  */
-async function answerAgain(tx: CompanyStore, relationshipId: string, verified: Extract<VerifiedTerms, { kind: 'proffer' }>): Promise<TermsResponseBody> {
+async function answerAgain(tx: CompanyStore, relationshipId: string, verified: VerifiedProffer): Promise<TermsResponseBody> {
   const recordId = verified.checked.record.id;
   const thread = await tx.findTermsAgreementsByThread(relationshipId, recordId);
   const proffer = thread.find((r) => r.id === recordId)!;
@@ -156,7 +160,7 @@ async function answerAgain(tx: CompanyStore, relationshipId: string, verified: E
  * (state proffered, signed by us) wait for her; rejected -> her proffer is kept as rejected.
  * A proffer must replace the agreement the relationship has now (terms.record_mismatch otherwise).
  */
-export async function applyProffer(verified: Extract<VerifiedTerms, { kind: 'proffer' }>, relationship: CompanyRelationship, tx: CompanyStore, at: number): Promise<TermsResponseBody> {
+export async function applyProffer(verified: VerifiedProffer, relationship: CompanyRelationship, tx: CompanyStore, at: number): Promise<TermsResponseBody> {
   const { record, agreement } = verified.checked;
   const existing = await tx.getTermsAgreement(record.id);
   if (existing) {
@@ -203,14 +207,14 @@ export async function applyProffer(verified: Extract<VerifiedTerms, { kind: 'pro
 }
 
 /** Her accept/decline of our counter, or her answer to our own proffer. */
-export async function applyAnswer(verified: Exclude<VerifiedTerms, { kind: 'proffer' }>, relationship: CompanyRelationship, tx: CompanyStore, at: number): Promise<Reply | undefined> {
+export async function applyAnswer(verified: VerifiedTermsAnswer, relationship: CompanyRelationship, tx: CompanyStore, at: number): Promise<Outgoing> {
   const row = await tx.getTermsAgreement(verified.recordId);
   if (!row || row.relationshipId !== relationship.id) throw termsError('terms.record_mismatch', 'No proposal of ours with this record id', { details: { members: ['id'] } });
   // Re-checked inside the transaction: a concurrent answer to the same proposal loses here.
   if (row.state !== 'proffered') throw termsError('terms.counter_loop', 'That proposal was already answered', { details: { state: row.state } });
   if (verified.kind === 'countersigned') await agree(tx, relationship, row, verified.signed, at);
   else await tx.updateTermsAgreement(row.id, { state: verified.state, reason: verified.reason }, at);
-  return { type: Terms.ack.type, body: { record_id: row.id, state: verified.kind === 'countersigned' ? 'agreed' : 'declined' } };
+  return outgoing(Terms.ack, { record_id: row.id, state: verified.kind === 'countersigned' ? 'agreed' : 'declined' });
 }
 
 /** Builds the company's own proffer (a change of terms it proposes), signed by it. */

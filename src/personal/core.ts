@@ -1,27 +1,19 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { LocalIdentity } from '../protocol/agent/identity.js';
+import type { Outgoing } from '../protocol/buildMessage.js';
 import type { DidResolver } from '../protocol/did/types.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import type { AgentEvents } from './events.js';
+import type { ExchangeOptions } from './messaging.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
 import type { Vault } from './vault/vault.js';
 
-export interface ExchangeOptions {
-  /** Ask for the reply on the same HTTP response. */
-  returnRoute?: boolean;
-  thid?: string;
-  /** A message id chosen by the caller (e.g. to bind a key-binding nonce to this very message). */
-  id?: string;
-  /** Runs on the verified reply before its transaction: checks that need signatures or the network. */
-  before?: (reply: ReceivedMessage) => Promise<void>;
-  /** Runs inside the transaction that records the reply, so its effects and the reply commit together. */
-  within?: (reply: ReceivedMessage, relationship: RelationshipRecord) => void;
-}
+export type { ExchangeOptions } from './messaging.js';
 
 /**
- * What the personal agent's feature modules (disclosure, profile, credentials) share: the vault,
- * time, and the one way to talk to a company. Built once in createPersonalAgent.
+ * What the personal agent's feature modules (disclosure, profile, credentials, terms) share: the
+ * vault, time, and the one way to talk to a company. Built once in createPersonalAgent.
  */
 export interface AgentCore {
   readonly vault: Vault;
@@ -35,6 +27,9 @@ export interface AgentCore {
   requireLive(relationship: RelationshipRecord): void;
   /** Her pairwise DID and keys for this relationship. @throws RelationshipError `relationship.cut_off` once the keys are gone */
   identityOf(relationship: RelationshipRecord): LocalIdentity;
-  /** Sends one message and applies the company's reply (if it answered on the same response). */
-  exchange(relationship: RelationshipRecord, type: string, body: Record<string, unknown>, options?: ExchangeOptions): Promise<ReceivedMessage | undefined>;
+  /**
+   * Sends one message and, if the company answered on the same response, applies its reply with
+   * the reply's handler (personal/handlers/), which matches it to this message on thid.
+   */
+  exchange(relationship: RelationshipRecord, message: Outgoing, options?: ExchangeOptions): Promise<ReceivedMessage | undefined>;
 }

@@ -4,7 +4,8 @@ import type { LocalIdentity } from '../protocol/agent/identity.js';
 import { signingKeyOf } from '../protocol/agent/identity.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import { Terms } from '../protocol/families/index.js';
-import type { TermsResponseBody } from '../protocol/families/terms.js';
+import type { TermsProfferBody, TermsResponseBody } from '../protocol/families/terms.js';
+import { outgoing } from '../protocol/buildMessage.js';
 import { buildAgreementRecord, countersign, parseSignedAgreement, signAgreement, signedAgreementSchema, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
 import { isAtLeastAsProtective, type ObligationName } from '../protocol/terms/compare.js';
 import { checkProffer, checkResponse, decideOnProffer, type CheckedRecord, type CheckedResponse } from '../protocol/terms/negotiate.js';
@@ -107,7 +108,9 @@ export interface TermsFeature {
   /** After a negotiation: applies her rule to anything waiting for her (may answer the company). */
   settle(relationship: RelationshipRecord): Promise<void>;
   /** Checks a company proffer that arrived (push or pickup), before the inbound transaction. */
-  verifyInbound(received: ReceivedMessage): Promise<CheckedRecord | undefined>;
+  checkCompanyProffer(received: ReceivedMessage<TermsProfferBody>): Promise<CheckedRecord | undefined>;
+  /** Checks the company's answer to her proffer `mine`, before anything is stored. @throws TermsError */
+  checkResponse(body: TermsResponseBody, mine: SignedAgreement): Promise<CheckedResponse>;
 }
 
 
@@ -236,24 +239,16 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
     const theirs = parseSignedAgreement(entry.signed);
     const isCounter = theirs.record.outcome === 'countered-accepted';
     const both = yes ? countersign(theirs, signingKeyOf(core.identityOf(relationship))) : undefined;
-    const type = isCounter ? (yes ? Terms.accept.type : Terms.decline.type) : Terms.response.type;
-    const body: Record<string, unknown> = isCounter
-      ? { record_id: entry.id, ...(both ? { agreement: both } : {}), ...(reason && !yes ? { reason } : {}) }
-      : ({ record_id: entry.id, decision: yes ? 'accepted' : 'rejected', ...(both ? { agreement: both } : {}), ...(reason && !yes ? { reason } : {}) } satisfies TermsResponseBody);
-    let answered = false;
-    await core.exchange(relationship, type, body, {
-      returnRoute: true,
-      thid: entry.threadId,
-      within: (reply) => {
-        if (reply.message.type !== Terms.ack.type || reply.message.body['record_id'] !== entry.id) return;
-        answered = true;
-        if (yes) vault.agreements.supersedeCurrent(relationship.id);
-        vault.agreements.update(entry.id, { state: yes ? 'agreed' : isCounter ? 'declined' : 'rejected', ...(both ? { signed: both } : {}), reason: reason ?? null });
-      },
-    });
-    if (!answered) throw termsError('terms.record_mismatch', 'The company did not acknowledge the answer; try again', { details: { members: ['ack'] } });
+    const message = isCounter
+      ? yes
+        ? outgoing(Terms.accept, { record_id: entry.id, agreement: both as unknown as Record<string, unknown> })
+        : outgoing(Terms.decline, { record_id: entry.id, ...(reason ? { reason } : {}) })
+      : outgoing(Terms.response, { record_id: entry.id, decision: yes ? 'accepted' : 'rejected', ...(both ? { agreement: both as unknown as Record<string, unknown> } : {}), ...(reason && !yes ? { reason } : {}) });
+    const notAcknowledged = { code: 'terms.record_mismatch' as const, message: 'The company did not acknowledge the answer; try again' };
+    // The ack's handler (personal/handlers/terms.ts) records her answer with the company's ack.
+    await core.exchange(relationship, message, { returnRoute: true, thid: entry.threadId, expects: [Terms.ack], unexpectedReply: notAcknowledged });
+    if (vault.agreements.get(entry.id)?.state === 'proffered') throw termsError(notAcknowledged.code, notAcknowledged.message, { details: { members: ['ack'] } });
     logger.info('terms_answered', { relationship: relationship.id, state: yes ? 'agreed' : 'declined' });
-    events.emit({ type: 'terms.updated', relationshipId: relationship.id, recordId: entry.id, state: yes ? 'agreed' : isCounter ? 'declined' : 'rejected', decide: false });
     await options.pickup(relationship).catch((error: unknown) => logger.info('pickup_skipped', { relationship: relationship.id, code: error instanceof KithError ? error.code : 'internal' }));
   }
 
@@ -314,19 +309,10 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       const chosen = set.agreement(agreementReference);
       const identity = core.identityOf(relationship);
       const mine = signedProffer(chosen, identity, relationship.theirDid, vault.agreements.current(relationship.id)?.id ?? null);
-      let checked: CheckedResponse | undefined;
-      await core.exchange(relationship, Terms.proffer.type, { agreement: mine }, {
-        returnRoute: true,
-        before: async (reply) => {
-          if (reply.message.type !== Terms.response.type) throw termsError('terms.record_mismatch', 'The company did not answer the proffer', { details: { members: ['type'] } });
-          checked = await checkResponse(reply.message.body as TermsResponseBody, mine, { rosters: set, resolver });
-        },
-        within: () => {
-          if (checked) recordAnswer(relationship.id, mine, checked);
-        },
-      });
-      if (!checked) throw termsError('terms.record_mismatch', 'The company did not answer the proffer', { details: { members: ['type'] } });
-      events.emit({ type: 'terms.updated', relationshipId: relationship.id, recordId: mine.record.id, state: checked.decision === 'accepted' ? 'agreed' : checked.decision, decide: checked.decision === 'countered' });
+      const notAnswered = { code: 'terms.record_mismatch' as const, message: 'The company did not answer the proffer' };
+      // The response's handler (personal/handlers/terms.ts) checks the answer and records both.
+      const reply = await core.exchange(relationship, outgoing(Terms.proffer, { agreement: mine as unknown as Record<string, unknown> }), { returnRoute: true, expects: [Terms.response], unexpectedReply: notAnswered });
+      if (!reply) throw termsError(notAnswered.code, notAnswered.message, { details: { members: ['type'] } });
       await feature.settle(relationship);
       return views(relationship.id);
     },
@@ -383,18 +369,19 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       }
     },
 
-    async verifyInbound(received) {
-      if (received.message.type !== Terms.proffer.type) return undefined;
+    async checkCompanyProffer(received) {
       const relationship = vault.relationships.findByMyDid(received.recipientDid);
       // Not from the company of this pairwise DID: the inbound transaction refuses it (relationship.unknown).
       if (!relationship || relationship.theirDid !== received.senderDid) return undefined;
-      return checkProffer(received.message.body['agreement'], {
+      return checkProffer(received.message.body.agreement, {
         rosters: await rosters(),
         resolver,
         parties: { person: relationship.myDid, company: relationship.theirDid },
         proposer: 'company',
       });
     },
+
+    checkResponse: async (body, mine) => checkResponse(body, mine, { rosters: await rosters(), resolver }),
   };
   return feature;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { toEpochSeconds } from '../core/clock.js';
 import { newId } from '../core/ids.js';
+import type { MessageDefinition } from './families/registry.js';
 import type { DidcommMessage } from './message.js';
 
 export const DEFAULT_MESSAGE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -16,6 +17,21 @@ export interface MessageInput {
   attachments?: DidcommMessage['attachments'];
   ttlMs?: number;
   id?: string;
+}
+
+/** A message to send: its type and body, typed by its definition (see `outgoing`). */
+export interface Outgoing {
+  readonly type: string;
+  readonly body: Record<string, unknown>;
+  readonly attachments?: DidcommMessage['attachments'];
+}
+
+/**
+ * The one way to say what to send: the body is checked against the definition's schema type at
+ * compile time, so a message cannot go out with another type's body.
+ */
+export function outgoing<Body extends Record<string, unknown>>(definition: MessageDefinition<Body>, body: NoInfer<Body>, attachments?: DidcommMessage['attachments']): Outgoing {
+  return { type: definition.type, body, ...(attachments ? { attachments } : {}) };
 }
 
 /** A plaintext message with a fresh id, `created_time` and `expires_time` (which bounds replay memory). */

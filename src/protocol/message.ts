@@ -45,4 +45,4 @@ export const didcommMessageSchema = z
 export type DidcommMessage = z.infer<typeof didcommMessageSchema>;
 
 /** A message whose body has passed its type's schema. */
-export type TypedMessage<Body> = Omit<DidcommMessage, 'body'> & { body: Body };
+export type TypedMessage<Body> = DidcommMessage & { body: Body };

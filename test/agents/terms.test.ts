@@ -16,7 +16,7 @@ import { sameRecord, signedAgreementSchema, verifySignedAgreement, type SignedAg
 import { jcs } from '../../src/protocol/terms/detachedJws.js';
 import { KITH_DEMO_ROSTER_PUBLISHER } from '../../src/protocol/terms/roster.js';
 import type { DisclosureAsk } from '../../src/company/config.js';
-import { OUTSIDE_TERMS_PROBLEM } from '../../src/company/inbound.js';
+import { OUTSIDE_TERMS_PROBLEM } from '../../src/protocol/families/terms.js';
 import type { DisclosureRequest, TermsAgreementRow } from '../../src/company/store/types.js';
 import { failure } from '../support/errorCodes.js';
 import { connect, postEnvelopeRaw, startPersonal, startVendor, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { DisclosureError, MessageError } from '../../core/errors.js';
 import { toEpochSeconds } from '../../core/clock.js';
 import { buildConsentRecord, type ConsentRecord } from '../../protocol/consentRecord.js';
-import type { ReceivedMessage } from '../../protocol/envelope/receive.js';
+import { outgoing } from '../../protocol/buildMessage.js';
+import type { DiscloseAckBody } from '../../protocol/families/disclose.js';
 import { Disclose } from '../../protocol/families/index.js';
 import { privateKeyObject } from '../../protocol/keys.js';
-import { inspectSdJwt, presentSdJwt, presentSelfIssued } from '../../protocol/sdjwt/index.js';
+import { presentSdJwt, presentSelfIssued } from '../../protocol/sdjwt/index.js';
 import type { AgentCore } from '../core.js';
 import type { CredentialRecord } from '../vault/credentialRepo.js';
 import type { DisclosureRequestRecord } from '../vault/disclosureRequestRepo.js';
@@ -144,14 +145,6 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     return out;
   }
 
-  function checkAck(reply: ReceivedMessage | undefined, consentRecordId: string, state: 'active' | 'refused'): string[] {
-    const body = reply?.message.body as { consent_record_id?: string; state?: string; fields?: string[] } | undefined;
-    if (reply?.message.type !== Disclose.ack.type || body?.consent_record_id !== consentRecordId || body.state !== state) {
-      throw new MessageError('message.unexpected', 'The company did not acknowledge this answer');
-    }
-    return body.fields ?? [];
-  }
-
   async function answer(reference: string, decision: 'approved' | 'declined', chosen: readonly string[] | undefined, reason?: string): Promise<AnswerOutcome> {
     const { request, relationship } = pendingRequest(reference);
     const choice = decision === 'approved' ? choose(request, chosen ?? [...request.fields, ...request.credentials.flatMap((c) => c.claims)]) : { fields: [], credentials: [] };
@@ -181,22 +174,14 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     const profileVersion = vault.profile.currentVersion();
     const body =
       decision === 'approved'
-        ? {
+        ? outgoing(Disclose.present, {
             request_id: request.requestId,
             consent_record_id: consentRecordId,
             approved: choice.fields,
             profile_version: profileVersion,
-            presentations: (await presentations(relationship, request.nonce, choice.fields, choice.credentials)).map((sd_jwt) => ({ format: 'dc+sd-jwt', sd_jwt })),
-          }
-        : { request_id: request.requestId, consent_record_id: consentRecordId, ...(reason ? { reason } : {}) };
-
-    // What she keeps as "what this company holds": her values, and the claims of credentials.
-    const disclosedValues = new Map<string, { value: unknown; source: 'self' | 'credential'; issuer: string | null }>();
-    for (const f of choice.fields) disclosedValues.set(f, { value: vault.profile.get(f)?.value, source: 'self', issuer: null });
-    for (const { credential, claims } of choice.credentials) {
-      const inspected = await inspectSdJwt(credential.sdJwt);
-      for (const claim of claims) disclosedValues.set(claim, { value: inspected.claims[claim] ?? null, source: 'credential', issuer: credential.issuer });
-    }
+            presentations: (await presentations(relationship, request.nonce, choice.fields, choice.credentials)).map((sd_jwt) => ({ format: 'dc+sd-jwt' as const, sd_jwt })),
+          })
+        : outgoing(Disclose.decline, { request_id: request.requestId, consent_record_id: consentRecordId, ...(reason ? { reason } : {}) });
 
     // Written before sending, as "pending": if the agent dies after the company stored the answer
     // but before its acknowledgement, her record still shows she may have disclosed. (A reply
@@ -208,30 +193,10 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     });
     let acknowledged: string[] = [];
     try {
-      await core.exchange(relationship, decision === 'approved' ? Disclose.present.type : Disclose.decline.type, body, {
-        returnRoute: true,
-        thid: request.messageId,
-        within: (reply) => {
-          acknowledged = checkAck(reply, consentRecordId, decision === 'approved' ? 'active' : 'refused');
-          if (decision === 'declined') return;
-          const at = clock.now();
-          vault.consents.update(consentRecordId, 'active', { ...record, state: 'active' }, at);
-          for (const [field, held] of disclosedValues) {
-            vault.disclosed.upsert({
-              relationshipId: relationship.id,
-              field,
-              value: held.value,
-              version: profileVersion,
-              source: held.source,
-              issuer: held.issuer,
-              consentRecordId,
-              purpose: request.purpose,
-              retention: request.retention,
-              disclosedAt: at,
-            });
-          }
-        },
-      });
+      // The ack's handler (personal/handlers/disclose.ts) makes the consent active and records what the company holds.
+      const reply = await core.exchange(relationship, body, { returnRoute: true, thid: request.messageId, expects: [Disclose.ack] });
+      if (reply?.message.type !== Disclose.ack.type) throw new MessageError('message.unexpected', 'The company did not acknowledge this answer');
+      acknowledged = (reply.message.body as DiscloseAckBody).fields;
     } catch (error) {
       // Refused or unreachable: nothing was disclosed, so the request is hers to answer again.
       vault.transaction(() => {

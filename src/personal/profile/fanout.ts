@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { toEpochSeconds } from '../../core/clock.js';
-import { KithError, MessageError, ProfileError, TransportError } from '../../core/errors.js';
+import { KithError, ProfileError, TransportError } from '../../core/errors.js';
+import { outgoing } from '../../protocol/buildMessage.js';
 import { ProfileUpdate } from '../../protocol/families/index.js';
 import { parseFieldValue, resolveFieldName } from '../../protocol/profile/fields.js';
 import { presentSelfIssued } from '../../protocol/sdjwt/index.js';
@@ -121,25 +122,13 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
       const messageId = randomUUID();
       // Every attempt is a new message with a new nonce; the company de-duplicates by version.
       const presentation = await presentSelfIssued(core.identityOf(relationship), claims, { audience: relationship.theirDid, nonce: messageId, issuedAt: toEpochSeconds(clock.now()) });
-      await core.exchange(
-        relationship,
-        ProfileUpdate.notice.type,
-        { version, fields, presentation: { format: 'dc+sd-jwt', sd_jwt: presentation } },
-        {
-          returnRoute: true,
-          id: messageId,
-          within: (reply) => {
-            const body = reply.message.body as { version?: number };
-            if (reply.message.type !== ProfileUpdate.ack.type || body.version !== version) throw new MessageError('message.unexpected', 'The company did not acknowledge this version');
-            const at = clock.now();
-            vault.deliveries.ackUpTo(relationship.id, version, at);
-            for (const field of fields) {
-              const held = vault.disclosed.get(relationship.id, field);
-              if (held && held.version < version) vault.disclosed.upsert({ ...held, value: claims[field], version, updatedAt: at });
-            }
-          },
-        },
-      );
+      // The ack's handler (personal/handlers/profileUpdate.ts) settles the deliveries and her record of what the company holds.
+      await core.exchange(relationship, outgoing(ProfileUpdate.notice, { version, fields, presentation: { format: 'dc+sd-jwt', sd_jwt: presentation } }), {
+        returnRoute: true,
+        id: messageId,
+        expects: [ProfileUpdate.ack],
+        unexpectedReply: { code: 'message.unexpected', message: 'The company did not acknowledge this version' },
+      });
       report('acked');
       return 'acked';
     } catch (error) {

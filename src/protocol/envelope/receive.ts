@@ -5,7 +5,7 @@ import { findKey } from '../did/keysFromDocument.js';
 import { didOf, type DidResolver } from '../did/types.js';
 import type { MessageRegistry } from '../families/registry.js';
 import { cachedPublicKeyObject } from '../keys.js';
-import { didcommMessageSchema, type DidcommMessage } from '../message.js';
+import { didcommMessageSchema, type TypedMessage } from '../message.js';
 import { messageExpiry } from '../buildMessage.js';
 import type { EnvelopeEngine, ParsedJwe, ParsedJws, RecipientPrivateKey } from './engine.js';
 import { SUPPORTED_CONTENT_ENCRYPTION, anoncryptHeaderSchema, generalJweSchema, generalJwsSchema, jwsHeaderSchema } from './format.js';
@@ -28,8 +28,9 @@ export interface ReceiveContext {
   hasSeen(messageId: string): boolean | Promise<boolean>;
 }
 
-export interface ReceivedMessage {
-  message: DidcommMessage;
+/** A verified message; `Body` is its type's body once a handler was chosen by the type (protocol/handlerTable.ts). */
+export interface ReceivedMessage<Body = Record<string, unknown>> {
+  message: TypedMessage<Body>;
   senderDid: string;
   signerKid: string;
   recipientDid: string;

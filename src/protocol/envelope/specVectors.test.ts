@@ -212,7 +212,7 @@ describe('DIDComm v2 spec Appendix C.2: the EdDSA signed message (did:example:al
   });
 
   it.each(ENGINES)('is accepted by the whole receive pipeline (%s engine) once we anoncrypt it to Bob’s Appendix A key', async (_name, engine) => {
-    const registry = new MessageRegistry([defineMessage(LETS_DO_LUNCH, z.object({ messagespecificattribute: z.string() }))]);
+    const registry = new MessageRegistry([defineMessage(LETS_DO_LUNCH, z.object({ messagespecificattribute: z.string() }), ['person'])]);
     const bob1 = bobDocument.keyAgreement[0];
     if (typeof bob1 === 'string' || !bob1?.publicKeyJwk) throw new Error('Bob has no embedded key');
     for (const enc of ['A256CBC-HS512', 'A256GCM'] as const) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineMessage } from './registry.js';
+import { TO_COMPANY, TO_PERSON, defineMessage } from './registry.js';
 import { termsProfferBodySchema, termsResponseBodySchema } from './terms.js';
 import { kithType } from './uris.js';
 
@@ -8,8 +8,11 @@ import { kithType } from './uris.js';
  * carries nothing about her, except the terms she proffers (if she set any); the response names
  * the company, the customer number it will know her by, and its answer to her terms.
  */
+const connectRequestBodySchema = z.object({ terms: termsProfferBodySchema.optional() }).passthrough();
+export type ConnectRequestBody = z.infer<typeof connectRequestBodySchema>;
+
 export const Connect = {
-  request: defineMessage(kithType('connect', '1.0', 'request'), z.object({ terms: termsProfferBodySchema.optional() }).passthrough()),
+  request: defineMessage(kithType('connect', '1.0', 'request'), connectRequestBodySchema, TO_COMPANY),
   response: defineMessage(
     kithType('connect', '1.0', 'response'),
     z
@@ -19,5 +22,6 @@ export const Connect = {
         terms: termsResponseBodySchema.optional(),
       })
       .passthrough(),
+    TO_PERSON,
   ),
 } as const;

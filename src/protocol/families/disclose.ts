@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineMessage } from './registry.js';
+import { TO_COMPANY, TO_PERSON, defineMessage } from './registry.js';
 import { kithType } from './uris.js';
 
 /** A field or claim name: the SD-JWT claim name it travels as (OpenID Connect style, snake_case). */
@@ -71,6 +71,8 @@ export const discloseDeclineBodySchema = z
   })
   .passthrough();
 
+export type DiscloseDeclineBody = z.infer<typeof discloseDeclineBodySchema>;
+
 export const discloseAckBodySchema = z
   .object({
     request_id: z.string().min(1).max(100),
@@ -82,6 +84,8 @@ export const discloseAckBodySchema = z
   })
   .passthrough();
 
+export type DiscloseAckBody = z.infer<typeof discloseAckBodySchema>;
+
 /**
  * Kith disclose 1.0: the company asks for named fields with a purpose, retention and legal basis;
  * she answers with SD-JWT presentations holding only what she approved (key-bound to her pairwise
@@ -89,8 +93,8 @@ export const discloseAckBodySchema = z
  * with the state of the consent record both sides keep.
  */
 export const Disclose = {
-  request: defineMessage(kithType('disclose', '1.0', 'request'), discloseRequestBodySchema),
-  present: defineMessage(kithType('disclose', '1.0', 'present'), disclosePresentBodySchema),
-  decline: defineMessage(kithType('disclose', '1.0', 'decline'), discloseDeclineBodySchema),
-  ack: defineMessage(kithType('disclose', '1.0', 'ack'), discloseAckBodySchema),
+  request: defineMessage(kithType('disclose', '1.0', 'request'), discloseRequestBodySchema, TO_PERSON),
+  present: defineMessage(kithType('disclose', '1.0', 'present'), disclosePresentBodySchema, TO_COMPANY),
+  decline: defineMessage(kithType('disclose', '1.0', 'decline'), discloseDeclineBodySchema, TO_COMPANY),
+  ack: defineMessage(kithType('disclose', '1.0', 'ack'), discloseAckBodySchema, TO_PERSON),
 } as const;

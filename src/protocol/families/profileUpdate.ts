@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { claimNameSchema, presentationSchema } from './disclose.js';
-import { defineMessage } from './registry.js';
+import { TO_COMPANY, TO_PERSON, defineMessage } from './registry.js';
 import { kithType } from './uris.js';
 
 export const profileUpdateNoticeBodySchema = z
@@ -30,6 +30,6 @@ export const profileUpdateAckBodySchema = z
  * goes back to an older one, and acknowledges.
  */
 export const ProfileUpdate = {
-  notice: defineMessage(kithType('profile-update', '1.0', 'notice'), profileUpdateNoticeBodySchema),
-  ack: defineMessage(kithType('profile-update', '1.0', 'ack'), profileUpdateAckBodySchema),
+  notice: defineMessage(kithType('profile-update', '1.0', 'notice'), profileUpdateNoticeBodySchema, TO_COMPANY),
+  ack: defineMessage(kithType('profile-update', '1.0', 'ack'), profileUpdateAckBodySchema, TO_PERSON),
 } as const;

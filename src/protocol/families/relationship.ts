@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineMessage } from './registry.js';
+import { TO_COMPANY, TO_PERSON, defineMessage } from './registry.js';
 import { kithType } from './uris.js';
 
 export const erasureReceiptBodySchema = z.object({
@@ -12,11 +12,12 @@ export type ErasureReceiptBody = z.infer<typeof erasureReceiptBodySchema>;
 
 /** Kith relationship 1.0: mute, unmute, and terminate with erasure, answered by a signed receipt. */
 export const Relationship = {
-  mute: defineMessage(kithType('relationship', '1.0', 'mute'), z.object({}).passthrough()),
-  unmute: defineMessage(kithType('relationship', '1.0', 'unmute'), z.object({}).passthrough()),
+  mute: defineMessage(kithType('relationship', '1.0', 'mute'), z.object({}).passthrough(), TO_COMPANY),
+  unmute: defineMessage(kithType('relationship', '1.0', 'unmute'), z.object({}).passthrough(), TO_COMPANY),
   terminate: defineMessage(
     kithType('relationship', '1.0', 'terminate'),
     z.object({ erasure_requested: z.boolean(), reason: z.string().max(2000).optional() }).passthrough(),
+    TO_COMPANY,
   ),
-  erasureReceipt: defineMessage(kithType('relationship', '1.0', 'erasure-receipt'), erasureReceiptBodySchema),
+  erasureReceipt: defineMessage(kithType('relationship', '1.0', 'erasure-receipt'), erasureReceiptBodySchema, TO_PERSON),
 } as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineMessage } from './registry.js';
+import { BOTH_SIDES, defineMessage } from './registry.js';
 import { standardType } from './uris.js';
 
 /** Report Problem 2.0: `code` is `e|w.p|m.<descriptor>` per the spec. */
@@ -14,5 +14,6 @@ export const ReportProblem = {
         escalate_to: z.string().optional(),
       })
       .passthrough(),
+    BOTH_SIDES,
   ),
 } as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineMessage } from './registry.js';
+import { BOTH_SIDES, TO_COMPANY, TO_PERSON, defineMessage } from './registry.js';
 import { kithType } from './uris.js';
 
 /*
@@ -43,13 +43,23 @@ export const termsResponseBodySchema = z
   .refine((b) => (b.decision === 'countered') === (b.alternatives !== undefined), 'alternatives come with, and only with, countered');
 export type TermsResponseBody = z.infer<typeof termsResponseBodySchema>;
 
+const termsAcceptBodySchema = z.object({ record_id: recordIdSchema, agreement: signedAgreementJson }).passthrough();
+export type TermsAcceptBody = z.infer<typeof termsAcceptBodySchema>;
+const termsDeclineBodySchema = z.object({ record_id: recordIdSchema, reason: z.string().max(2000).optional() }).passthrough();
+export type TermsDeclineBody = z.infer<typeof termsDeclineBodySchema>;
+const termsAckBodySchema = z.object({ record_id: recordIdSchema, state: z.enum(['agreed', 'declined']) }).passthrough();
+export type TermsAckBody = z.infer<typeof termsAckBodySchema>;
+
+/** The problem code her agent sends for a disclosure request outside the agreed terms. */
+export const OUTSIDE_TERMS_PROBLEM = 'e.p.terms.outside-terms';
+
 export const Terms = {
-  proffer: defineMessage(kithType('terms', '1.0', 'proffer'), termsProfferBodySchema),
-  response: defineMessage(kithType('terms', '1.0', 'response'), termsResponseBodySchema),
+  proffer: defineMessage(kithType('terms', '1.0', 'proffer'), termsProfferBodySchema, BOTH_SIDES),
+  response: defineMessage(kithType('terms', '1.0', 'response'), termsResponseBodySchema, BOTH_SIDES),
   /** She accepts the company's counter: the counter record, now signed by both. */
-  accept: defineMessage(kithType('terms', '1.0', 'accept'), z.object({ record_id: recordIdSchema, agreement: signedAgreementJson }).passthrough()),
+  accept: defineMessage(kithType('terms', '1.0', 'accept'), termsAcceptBodySchema, TO_COMPANY),
   /** She declines the company's counter. */
-  decline: defineMessage(kithType('terms', '1.0', 'decline'), z.object({ record_id: recordIdSchema, reason: z.string().max(2000).optional() }).passthrough()),
+  decline: defineMessage(kithType('terms', '1.0', 'decline'), termsDeclineBodySchema, TO_COMPANY),
   /** The company's answer to accept or decline. */
-  ack: defineMessage(kithType('terms', '1.0', 'ack'), z.object({ record_id: recordIdSchema, state: z.enum(['agreed', 'declined']) }).passthrough()),
+  ack: defineMessage(kithType('terms', '1.0', 'ack'), termsAckBodySchema, TO_PERSON),
 } as const;

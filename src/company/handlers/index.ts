@@ -1,0 +1,26 @@
+import { basicMessageHandlers } from './basicMessage.js';
+import { connectHandlers } from './connect.js';
+import { discloseHandlers } from './disclose.js';
+import { pickupHandlers } from './pickup.js';
+import { profileUpdateHandlers } from './profileUpdate.js';
+import { relationshipHandlers } from './relationship.js';
+import { reportProblemHandlers } from './reportProblem.js';
+import { termsHandlers } from './terms.js';
+import { trustPingHandlers } from './trustPing.js';
+import type { CompanyHandler } from './types.js';
+
+/**
+ * The one explicit list of the company agent's message handlers, one module per family. The agent
+ * checks it against the family list at start-up (protocol/handlerTable.ts).
+ */
+export const COMPANY_HANDLERS: readonly CompanyHandler[] = [
+  ...trustPingHandlers,
+  ...basicMessageHandlers,
+  ...reportProblemHandlers,
+  ...pickupHandlers,
+  ...connectHandlers,
+  ...relationshipHandlers,
+  ...discloseHandlers,
+  ...profileUpdateHandlers,
+  ...termsHandlers,
+];

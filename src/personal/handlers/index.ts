@@ -1,0 +1,26 @@
+import { basicMessageHandlers } from './basicMessage.js';
+import { connectHandlers } from './connect.js';
+import { discloseHandlers } from './disclose.js';
+import { pickupHandlers } from './pickup.js';
+import { profileUpdateHandlers } from './profileUpdate.js';
+import { relationshipHandlers } from './relationship.js';
+import { reportProblemHandlers } from './reportProblem.js';
+import { termsHandlers } from './terms.js';
+import { trustPingHandlers } from './trustPing.js';
+import type { AnyPersonalHandler } from './types.js';
+
+/**
+ * The one explicit list of her agent's message handlers, one module per family. The agent checks
+ * it against the family list at start-up (protocol/handlerTable.ts).
+ */
+export const PERSONAL_HANDLERS: readonly AnyPersonalHandler[] = [
+  ...trustPingHandlers,
+  ...basicMessageHandlers,
+  ...reportProblemHandlers,
+  ...pickupHandlers,
+  ...connectHandlers,
+  ...relationshipHandlers,
+  ...discloseHandlers,
+  ...profileUpdateHandlers,
+  ...termsHandlers,
+];
