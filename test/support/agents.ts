@@ -25,6 +25,7 @@ import { createCompanyAgent, type CompanyAgent } from '../../src/company/createC
 import type { RetryPolicy } from '../../src/core/retry.js';
 import { createCompanyApp } from '../../src/company/http/app.js';
 import { openSqliteCompanyStore } from '../../src/company/store/sqlite.js';
+import { snapshotOf } from '../../src/company/store/testing.js';
 import type { CompanyRelationship, CompanyStore } from '../../src/company/store/types.js';
 
 export const LOOPBACK = '127.0.0.1';
@@ -159,7 +160,7 @@ export async function startVendor(options: CompanyOptions = {}): Promise<Company
     dbPath,
     logPath,
     inbound,
-    snapshot: () => store.snapshot(),
+    snapshot: () => snapshotOf(store),
     stop: () => served.stop(),
     start: () => served.start(),
     async cleanup() {

@@ -12,6 +12,7 @@ import type {
   CompanyRelationship,
   CompanyStore,
 } from './types.js';
+import { snapshotOf } from './testing.js';
 
 // Behaviour every CompanyStore must show, whatever database is underneath. Each test gets a fresh,
 // empty store from `open` and closes it afterwards.
@@ -189,7 +190,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
 
         await store.saveIdentity({ did: 'did:web:shop2.example', keys: ['rotated'], createdAt: T0 + 1 });
         expect(await store.getIdentity()).toEqual({ did: 'did:web:shop2.example', keys: ['rotated'], createdAt: T0 + 1 });
-        expect((await store.snapshot())['agent_identity']).toHaveLength(1);
+        expect((await snapshotOf(store))['agent_identity']).toHaveLength(1);
       });
     });
 
@@ -311,7 +312,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
 
       it('rolls back everything a transaction wrote when its function throws', async () => {
         await store.createRelationship(relationship(1));
-        const before = await store.snapshot();
+        const before = await snapshotOf(store);
         const rel = relationship(2);
 
         await expect(
@@ -323,7 +324,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
           }),
         ).rejects.toThrow('boom');
 
-        expect(await store.snapshot()).toEqual(before);
+        expect(await snapshotOf(store)).toEqual(before);
       });
 
       it('keeps concurrent transactions independent: the one that throws is undone, the others are kept', async () => {
@@ -347,7 +348,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
       });
 
       it('reuses the outer transaction for nested calls, so an outer throw undoes the inner writes', async () => {
-        const before = await store.snapshot();
+        const before = await snapshotOf(store);
         await expect(
           store.transaction(async (tx) => {
             await tx.transaction(async (inner) => {
@@ -357,7 +358,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             throw new Error('outer failure');
           }),
         ).rejects.toThrow('outer failure');
-        expect(await store.snapshot()).toEqual(before);
+        expect(await snapshotOf(store)).toEqual(before);
       });
     });
 
@@ -505,11 +506,11 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(await store.settleDisclosureRequest(request.id, 'fulfilled', T0 + 100)).toBe(true);
         expect(await store.getDisclosureRequest(request.id)).toEqual({ ...request, state: 'fulfilled', updatedAt: T0 + 100 });
 
-        const before = await store.snapshot();
+        const before = await snapshotOf(store);
         expect(await store.settleDisclosureRequest(request.id, 'declined', T0 + 200)).toBe(false);
         expect(await store.settleDisclosureRequest(request.id, 'fulfilled', T0 + 300)).toBe(false);
         expect(await store.settleDisclosureRequest(uid(9), 'withdrawn', T0 + 300)).toBe(false);
-        expect(await store.snapshot()).toEqual(before);
+        expect(await snapshotOf(store)).toEqual(before);
       });
 
       it('lets exactly one of concurrent settles of the same request win', async () => {
@@ -584,9 +585,9 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(await store.updateConsentRecord(record.id, 'withdrawn', withdrawn, T0 + 100)).toBe(true);
         expect(await store.getConsentRecord(record.id)).toEqual({ ...record, state: 'withdrawn', record: withdrawn, updatedAt: T0 + 100 });
 
-        const before = await store.snapshot();
+        const before = await snapshotOf(store);
         expect(await store.updateConsentRecord(uid(9), 'expired', {}, T0 + 200)).toBe(false);
-        expect(await store.snapshot()).toEqual(before);
+        expect(await snapshotOf(store)).toEqual(before);
       });
     });
 
@@ -615,11 +616,11 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await store.createRelationship(rel);
         const first = termsAgreement(1, rel.id);
         await store.createTermsAgreement(first);
-        const before = await store.snapshot();
+        const before = await snapshotOf(store);
 
         await expect(store.createTermsAgreement({ ...termsAgreement(2, rel.id), id: first.id })).rejects.toMatchObject({ code: 'store.conflict' });
         await expect(store.createTermsAgreement(termsAgreement(3, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
-        expect(await store.snapshot()).toEqual(before);
+        expect(await snapshotOf(store)).toEqual(before);
         expect(await store.listTermsAgreements(rel.id)).toEqual([first]);
       });
 
@@ -652,13 +653,13 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         const proffered = termsAgreement(2, rel.id);
         await store.createTermsAgreement(agreed);
         await store.createTermsAgreement(proffered);
-        const before = await store.snapshot();
+        const before = await snapshotOf(store);
 
         await expect(store.createTermsAgreement(termsAgreement(3, rel.id, { state: 'agreed' }))).rejects.toMatchObject({ code: 'store.conflict' });
         await expect(store.updateTermsAgreement(proffered.id, { state: 'agreed', signed: { both: true } }, T0 + 100)).rejects.toMatchObject({
           code: 'store.conflict',
         });
-        expect(await store.snapshot()).toEqual(before);
+        expect(await snapshotOf(store)).toEqual(before);
         expect(await store.currentTermsAgreement(rel.id)).toEqual(agreed);
 
         // Superseding the one in force first, in one transaction, lets the next take its place.
@@ -711,10 +712,10 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         const rel = relationship(1);
         await store.createRelationship(rel);
         await store.createTermsAgreement(termsAgreement(1, rel.id));
-        const before = await store.snapshot();
+        const before = await snapshotOf(store);
 
         expect(await store.updateTermsAgreement(uid(9), { state: 'agreed', signed: { x: 1 }, obligations: {}, reason: 'no' }, T0 + 100)).toBe(false);
-        expect(await store.snapshot()).toEqual(before);
+        expect(await snapshotOf(store)).toEqual(before);
       });
 
       it('erases the agreements of an erased relationship, counting them, and leaves other relationships\' untouched', async () => {
@@ -742,7 +743,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(await store.getTermsAgreement(uid(8001))).toBeUndefined();
         expect(await store.listTermsAgreements(kept.id)).toEqual(keptRows);
         expect(await store.currentTermsAgreement(kept.id)).toEqual(keptRows[0]);
-        expect((await store.snapshot())['terms_agreements']).toHaveLength(2);
+        expect((await snapshotOf(store))['terms_agreements']).toHaveLength(2);
 
         const again = await store.eraseRelationship(doomed.id, T0 + 1000);
         expect(again.erased).toContainEqual({ category: 'terms_agreements', count: 0 });
@@ -799,7 +800,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         const back = heldField('email', rel.id, { value: null, version: 3, updatedAt: T0 + 200 });
         await store.upsertHeldField(back);
         expect(await store.listHeldFields(rel.id)).toEqual([back]);
-        expect((await store.snapshot())['held_fields']).toHaveLength(2);
+        expect((await snapshotOf(store))['held_fields']).toHaveLength(2);
       });
 
       it('rejects a held field for an unknown relationship', async () => {
@@ -818,7 +819,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await store.setProfileVersion(rel.id, 2 ** 40, T0 + 2);
         expect(await store.getProfileVersion(rel.id)).toBe(2 ** 40);
         expect(await store.getProfileVersion(other.id)).toBe(0);
-        expect((await store.snapshot())['profile_versions']).toEqual([{ relationship_id: rel.id, version: 2 ** 40, updated_at: T0 + 2 }]);
+        expect((await snapshotOf(store))['profile_versions']).toEqual([{ relationship_id: rel.id, version: 2 ** 40, updated_at: T0 + 2 }]);
       });
 
       it('refuses a profile version for an unknown relationship', async () => {
@@ -929,7 +930,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await store.enqueueEvent(event);
         await store.markEventDispatched(event.id, T0 + 10, { relationshipId: 'r', customerRef: null });
         expect(await store.listEvents()).toEqual([{ ...event, payload: { relationshipId: 'r', customerRef: null }, dispatchedAt: T0 + 10 }]);
-        expect(JSON.stringify(await store.snapshot())).not.toContain('C-12345678');
+        expect(JSON.stringify(await snapshotOf(store))).not.toContain('C-12345678');
       });
 
       it('reschedules an event with a new attempt time and attempt count', async () => {
@@ -989,7 +990,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(await store.isTombstoned(rel.theirDid)).toBe(true);
         expect(await store.isTombstoned('did:peer:2.someone-else')).toBe(false);
 
-        const snapshot = await store.snapshot();
+        const snapshot = await snapshotOf(store);
         const everything = JSON.stringify(snapshot);
         expect(everything).not.toContain(rel.theirDid);
         expect(everything).not.toContain(rel.customerRef);
@@ -1056,7 +1057,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(await store.getProfileVersion(rel.id)).toBe(0);
         expect(await store.listPresentations(rel.id)).toEqual([]);
         expect(await store.listEvents({ relationshipId: rel.id })).toEqual([]);
-        const everything = JSON.stringify(await store.snapshot());
+        const everything = JSON.stringify(await snapshotOf(store));
         expect(everything).not.toContain(TRICKY_JSON.name);
         expect(everything).not.toContain('nonce-1');
       });
@@ -1098,7 +1099,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await store.createRelationship(rel);
         await store.upsertHeldField(heldField('email', rel.id));
         await store.enqueueEvent(connectorEvent(1, rel.id));
-        const before = await store.snapshot();
+        const before = await snapshotOf(store);
 
         await expect(
           store.transaction(async (tx) => {
@@ -1106,7 +1107,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             throw new Error('boom');
           }),
         ).rejects.toThrow('boom');
-        expect(await store.snapshot()).toEqual(before);
+        expect(await snapshotOf(store)).toEqual(before);
 
         const erasedEvent = connectorEvent(2, rel.id, { type: 'relationship.erased', payload: { relationshipId: rel.id } });
         await store.transaction(async (tx) => {
@@ -1121,11 +1122,11 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         const rel = relationship(1);
         await store.createRelationship(rel);
         await store.eraseRelationship(rel.id, T0 + 1);
-        const before = await store.snapshot();
+        const before = await snapshotOf(store);
 
         const again = await store.eraseRelationship(rel.id, T0 + 2);
         expect(again.erased.every((entry) => entry.count === 0)).toBe(true);
-        expect(await store.snapshot()).toEqual(before);
+        expect(await snapshotOf(store)).toEqual(before);
       });
 
       it('refuses to erase an unknown relationship', async () => {
@@ -1146,7 +1147,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
 
     describe('snapshot', () => {
       it('starts with every table present and empty', async () => {
-        const snapshot = await store.snapshot();
+        const snapshot = await snapshotOf(store);
         expect(Object.keys(snapshot).sort()).toEqual(
           [
             'agent_identity',
@@ -1175,14 +1176,14 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await store.addMessage(message(1, a.id, { body: { hello: 'world' } }));
         await store.recordSeenMessage('m-1', T0);
 
-        const snapshot = await store.snapshot();
+        const snapshot = await snapshotOf(store);
         expect(snapshot['relationships']).toEqual([
           expect.objectContaining({ id: a.id, their_did: a.theirDid }),
           expect.objectContaining({ id: b.id, their_did: b.theirDid }),
         ]);
         expect(snapshot['messages']).toEqual([expect.objectContaining({ id: uid(2001), body: { hello: 'world' } })]);
         expect(snapshot['seen_messages']).toEqual([{ message_id: 'm-1', expires_at: T0 }]);
-        expect(await store.snapshot()).toEqual(snapshot);
+        expect(await snapshotOf(store)).toEqual(snapshot);
       });
     });
   });

@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { StoreError } from '../../core/errors.js';
-import { PostgresCompanyStore, type CompanyDatabase } from './kyselyStore.js';
+import { PostgresCompanyStore, type CompanyDatabase } from './postgresStore.js';
 import { migrateCompanyStore } from './migrations.js';
 import type { CompanyStore } from './types.js';
 
@@ -48,5 +48,5 @@ export async function openPostgresCompanyStore(url: string, opts: PostgresCompan
       ? err
       : new StoreError('store.unavailable', 'Cannot open the PostgreSQL vendor store', { cause: err });
   }
-  return new PostgresCompanyStore(db, 'postgres');
+  return new PostgresCompanyStore(db);
 }

@@ -1,75 +1,167 @@
-import { createHash } from 'node:crypto';
-import type { z } from 'zod';
-import { KithError, RelationshipError, StoreError } from '../../core/errors.js';
+import { z } from 'zod';
 import { describeZodIssues } from '../../core/json.js';
-import {
-  connectorEventRowSchema,
-  consentRecordRowSchema,
-  disclosureRequestRowSchema,
-  heldFieldRowSchema,
-  outboxRowSchema,
-  presentationRowSchema,
-  relationshipRowSchema,
-  termsAgreementRowSchema,
-  type ConnectorEvent,
-  type ConsentRecordRow,
-  type DisclosureRequest,
-  type HeldField,
-  type OutboxItem,
-  type Presentation,
-  type TermsAgreementRow,
-  type CompanyRelationship,
-} from './types.js';
+import type { ConnectorEvent } from './connectorEventStore.js';
+import type { ConsentRecordRow, DisclosureRequest, HeldField, Presentation } from './disclosureStore.js';
+import { malformedRow } from './errors.js';
+import type { AgentIdentity } from './identityStore.js';
+import type { StoredMessage } from './messageStore.js';
+import type { OutboxItem } from './outboxStore.js';
+import type { CompanyRelationship } from './relationshipStore.js';
+import type { TermsAgreementRow } from './termsStore.js';
 
-/** Row parsing and driver-error translation shared by the SQLite and the kysely (PostgreSQL) stores. */
+/** What the SQLite and the PostgreSQL store share about rows: their shapes, JSON columns and mapping to domain objects. */
 
-function driverCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
-  return typeof err.code === 'string' ? err.code : undefined;
+/** agent_identity holds one row, with this id (a check constraint keeps it so). */
+export const IDENTITY_ROW_ID = 1;
+
+/** Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits. */
+export const IN_LIST_CHUNK = 500;
+
+/** JSON columns are always written as JSON text (pg would turn a JS array into a PostgreSQL array literal, not JSON). */
+export function encodeJson(value: unknown): string {
+  return JSON.stringify(value ?? null);
 }
 
-const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
-const UNAVAILABLE_MESSAGES = /connection terminated|connection timeout|has already been destroyed|after calling end/i;
+/** Turns a JSON column as the driver hands it back into the value (TEXT is parsed on SQLite; pg parses jsonb itself). */
+export type JsonDecoder = (value: unknown) => unknown;
 
-/** Both drivers' spellings of "the database is not there or not usable right now". */
-function isUnavailable(code: string | undefined, err: unknown): boolean {
-  if (code !== undefined) {
-    if (UNAVAILABLE_NODE_CODES.has(code)) return true;
-    // PostgreSQL classes 08 (connection), 53 (resources), 57P (shutdown / cannot connect now).
-    if (/^(08|53)...$/.test(code) || /^57P0[1-3]$/.test(code)) return true;
-    if (/^SQLITE_(BUSY|LOCKED|CANTOPEN|FULL|READONLY|IOERR|NOTADB|CORRUPT)/.test(code)) return true;
-  }
-  return err instanceof Error && UNAVAILABLE_MESSAGES.test(err.message);
-}
+/** SQLite's decoder: the TEXT we stored. */
+export const decodeJsonText: JsonDecoder = (value) => {
+  if (typeof value !== 'string') throw malformedRow(['(json): not text']);
+  return JSON.parse(value) as unknown;
+};
 
-/** Maps driver errors to Kith codes; anything unrecognised (including the caller's own errors) passes through untouched. */
-export function translateError(err: unknown): unknown {
-  if (err instanceof KithError) return err;
-  const code = driverCode(err);
-  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    const constraint = (err as { constraint?: unknown }).constraint;
-    return new StoreError('store.conflict', 'A row with the same key already exists', {
-      cause: err,
-      ...(typeof constraint === 'string' ? { details: { constraint } } : {}),
-    });
-  }
-  if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-    return new RelationshipError('relationship.unknown', 'The referenced relationship does not exist', { cause: err });
-  }
-  if (isUnavailable(code, err)) {
-    return new StoreError('store.unavailable', 'The vendor store is unavailable', { cause: err });
-  }
-  return err;
-}
+// Shapes of what the database hands back, checked before they become domain objects: a drifted
+// schema or a driver returning strings for bigints must fail loudly rather than leak wrong types.
+const time = z.number().int();
 
-export function malformedRow(issues: string[]): KithError {
-  return new KithError('internal', 'The vendor store returned a malformed row', { details: { issues } });
-}
+const relationshipRowSchema = z.object({
+  id: z.string(),
+  their_did: z.string(),
+  customer_ref: z.string(),
+  state: z.enum(['active', 'muted', 'cut_off']),
+  created_at: time,
+  updated_at: time,
+});
 
-export function parseRow<S extends z.ZodType>(schema: S, row: unknown): z.infer<S> {
+const messageRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  direction: z.enum(['in', 'out']),
+  type: z.string(),
+  body: z.unknown(),
+  created_at: time,
+});
+
+const outboxRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  packed: z.string(),
+  created_at: time,
+  next_attempt_at: time,
+  attempts: z.number().int(),
+});
+
+const identityRowSchema = z.object({
+  did: z.string(),
+  keys: z.unknown(),
+  created_at: time,
+});
+
+const disclosureRequestRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  nonce: z.string(),
+  fields: z.array(z.string()),
+  credentials: z.array(z.object({ vct: z.string(), claims: z.array(z.string()), issuers: z.array(z.string()).optional() })),
+  purpose: z.string(),
+  retention: z.string().nullable(),
+  legal_basis: z.string(),
+  terms_ref: z.string().nullable(),
+  state: z.enum(['pending', 'fulfilled', 'declined', 'withdrawn']),
+  created_at: time,
+  updated_at: time,
+});
+
+const consentRecordRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  request_id: z.string().nullable(),
+  state: z.enum(['active', 'refused', 'withdrawn', 'expired']),
+  record: z.unknown(),
+  created_at: time,
+  updated_at: time,
+});
+
+const termsAgreementRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  proposed_by: z.enum(['person', 'company']),
+  agreement_id: z.string(),
+  state: z.enum(['proffered', 'countered', 'agreed', 'superseded', 'rejected', 'declined']),
+  thread_id: z.string(),
+  signed: z.unknown(),
+  obligations: z.unknown(),
+  reason: z.string().nullable(),
+  created_at: time,
+  updated_at: time,
+});
+
+const heldFieldRowSchema = z.object({
+  relationship_id: z.string(),
+  field: z.string(),
+  value: z.unknown(),
+  version: z.number().int(),
+  consent_record_id: z.string(),
+  source: z.enum(['self', 'credential']),
+  issuer: z.string().nullable(),
+  updated_at: time,
+});
+
+const profileVersionRowSchema = z.object({ version: z.number().int() });
+
+const presentationRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  kind: z.enum(['disclosure', 'update']),
+  sd_jwt: z.string(),
+  received_at: time,
+});
+
+const connectorEventRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string().nullable(),
+  type: z.string(),
+  payload: z.unknown(),
+  created_at: time,
+  next_attempt_at: time,
+  attempts: z.number().int(),
+  dispatched_at: time.nullable(),
+});
+
+const countRowSchema = z.object({ count: z.number().int() });
+
+function parseRow<S extends z.ZodType>(schema: S, row: unknown): z.infer<S> {
   const parsed = schema.safeParse(row);
   if (!parsed.success) throw malformedRow(describeZodIssues(parsed.error));
   return parsed.data;
+}
+
+/** The row with its JSON columns decoded; anything that is not an object is left for the schema to reject. */
+function withJson(row: unknown, columns: readonly string[], decode: JsonDecoder): unknown {
+  if (typeof row !== 'object' || row === null) return row;
+  const copy: Record<string, unknown> = { ...(row as Record<string, unknown>) };
+  for (const column of columns) copy[column] = decode(copy[column]);
+  return copy;
+}
+
+export function toIdentity(row: unknown, decode: JsonDecoder): AgentIdentity {
+  const r = parseRow(identityRowSchema, withJson(row, ['keys'], decode));
+  return { did: r.did, keys: r.keys, createdAt: r.created_at };
 }
 
 export function toRelationship(row: unknown): CompanyRelationship {
@@ -81,6 +173,19 @@ export function toRelationship(row: unknown): CompanyRelationship {
     state: r.state,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+  };
+}
+
+export function toStoredMessage(row: unknown, decode: JsonDecoder): StoredMessage {
+  const r = parseRow(messageRowSchema, withJson(row, ['body'], decode));
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    messageId: r.message_id,
+    direction: r.direction,
+    type: r.type,
+    body: r.body,
+    createdAt: r.created_at,
   };
 }
 
@@ -97,18 +202,8 @@ export function toOutboxItem(row: unknown): OutboxItem {
   };
 }
 
-/** Turns a JSON column as the driver hands it back into the value (TEXT is parsed on SQLite; pg parses jsonb itself). */
-export type JsonDecoder = (value: unknown) => unknown;
-
-/** The row with its JSON column decoded; anything that is not an object is left for the schema to reject. */
-function withJson(row: unknown, column: string, decode: JsonDecoder): unknown {
-  if (typeof row !== 'object' || row === null) return row;
-  const record = row as Record<string, unknown>;
-  return { ...record, [column]: decode(record[column]) };
-}
-
 export function toDisclosureRequest(row: unknown, decode: JsonDecoder): DisclosureRequest {
-  const r = parseRow(disclosureRequestRowSchema, withJson(withJson(row, 'fields', decode), 'credentials', decode));
+  const r = parseRow(disclosureRequestRowSchema, withJson(row, ['fields', 'credentials'], decode));
   return {
     id: r.id,
     relationshipId: r.relationship_id,
@@ -127,7 +222,7 @@ export function toDisclosureRequest(row: unknown, decode: JsonDecoder): Disclosu
 }
 
 export function toConsentRecord(row: unknown, decode: JsonDecoder): ConsentRecordRow {
-  const r = parseRow(consentRecordRowSchema, withJson(row, 'record', decode));
+  const r = parseRow(consentRecordRowSchema, withJson(row, ['record'], decode));
   return {
     id: r.id,
     relationshipId: r.relationship_id,
@@ -140,7 +235,7 @@ export function toConsentRecord(row: unknown, decode: JsonDecoder): ConsentRecor
 }
 
 export function toTermsAgreement(row: unknown, decode: JsonDecoder): TermsAgreementRow {
-  const r = parseRow(termsAgreementRowSchema, withJson(withJson(row, 'signed', decode), 'obligations', decode));
+  const r = parseRow(termsAgreementRowSchema, withJson(row, ['signed', 'obligations'], decode));
   return {
     id: r.id,
     relationshipId: r.relationship_id,
@@ -157,7 +252,7 @@ export function toTermsAgreement(row: unknown, decode: JsonDecoder): TermsAgreem
 }
 
 export function toHeldField(row: unknown, decode: JsonDecoder): HeldField {
-  const r = parseRow(heldFieldRowSchema, withJson(row, 'value', decode));
+  const r = parseRow(heldFieldRowSchema, withJson(row, ['value'], decode));
   return {
     relationshipId: r.relationship_id,
     field: r.field,
@@ -168,6 +263,11 @@ export function toHeldField(row: unknown, decode: JsonDecoder): HeldField {
     issuer: r.issuer,
     updatedAt: r.updated_at,
   };
+}
+
+/** A profile_versions row, or 0 when there is none. */
+export function toProfileVersion(row: unknown): number {
+  return row === undefined ? 0 : parseRow(profileVersionRowSchema, row).version;
 }
 
 export function toPresentation(row: unknown): Presentation {
@@ -183,7 +283,7 @@ export function toPresentation(row: unknown): Presentation {
 }
 
 export function toConnectorEvent(row: unknown, decode: JsonDecoder): ConnectorEvent {
-  const r = parseRow(connectorEventRowSchema, withJson(row, 'payload', decode));
+  const r = parseRow(connectorEventRowSchema, withJson(row, ['payload'], decode));
   return {
     id: r.id,
     relationshipId: r.relationship_id,
@@ -196,10 +296,12 @@ export function toConnectorEvent(row: unknown, decode: JsonDecoder): ConnectorEv
   };
 }
 
-export function byCreatedThenId(a: { createdAt: number; id: string }, b: { createdAt: number; id: string }): number {
-  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** A `count(*) as count` row. */
+export function toCount(row: unknown): number {
+  return parseRow(countRowSchema, row).count;
 }
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+/** The order of claimed rows (RETURNING order is unspecified on both databases). */
+export function byCreatedThenId(a: { createdAt: number; id: string }, b: { createdAt: number; id: string }): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

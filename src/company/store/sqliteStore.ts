@@ -1,44 +1,43 @@
 import type Database from 'better-sqlite3';
-import { RelationshipError } from '../../core/errors.js';
-import { VENDOR_JSON_COLUMNS, VENDOR_TABLES } from './migrations.js';
+import { ERASURE_CATEGORIES, tombstoneKey, tombstoneOf, type Tombstone } from './erasure.js';
+import { translateError, unknownRelationship } from './errors.js';
 import {
+  IDENTITY_ROW_ID,
+  IN_LIST_CHUNK,
   byCreatedThenId,
-  malformedRow,
-  parseRow,
-  sha256Hex,
+  decodeJsonText,
+  encodeJson,
   toConnectorEvent,
   toConsentRecord,
+  toCount,
   toDisclosureRequest,
   toHeldField,
+  toIdentity,
   toOutboxItem,
   toPresentation,
+  toProfileVersion,
   toRelationship,
+  toStoredMessage,
   toTermsAgreement,
-  translateError,
 } from './rows.js';
-import {
-  countRowSchema,
-  identityRowSchema,
-  isTombstoneDid,
-  messageRowSchema,
-  profileVersionRowSchema,
-  tombstoneDidFor,
-  type AgentIdentity,
-  type ConnectorEvent,
-  type ConsentRecordRow,
-  type ConsentState,
-  type DisclosureRequest,
-  type DisclosureRequestState,
-  type ErasureSummary,
-  type HeldField,
-  type OutboxItem,
-  type Presentation,
-  type RelationshipState,
-  type StoredMessage,
-  type TermsAgreementRow,
-  type TermsAgreementState,
-  type CompanyRelationship,
-  type CompanyStore,
+import { SNAPSHOT_TABLES, snapshotRows, type SnapshotStore } from './testing.js';
+import type {
+  AgentIdentity,
+  CompanyRelationship,
+  CompanyStore,
+  ConnectorEvent,
+  ConsentRecordRow,
+  ConsentState,
+  DisclosureRequest,
+  DisclosureRequestState,
+  ErasureSummary,
+  HeldField,
+  OutboxItem,
+  Presentation,
+  RelationshipState,
+  StoredMessage,
+  TermsAgreementChange,
+  TermsAgreementRow,
 } from './types.js';
 
 /** Serialises access to the one SQLite connection: a transaction holds it across its awaits. */
@@ -54,24 +53,9 @@ class ConnectionLock {
   }
 }
 
-const IDENTITY_ROW_ID = 1;
-const IN_LIST_CHUNK = 500;
-
-function decodeJson(value: unknown): unknown {
-  if (typeof value !== 'string') throw malformedRow(['(json): not text']);
-  return JSON.parse(value) as unknown;
-}
-
-function encodeJson(value: unknown): string {
-  return JSON.stringify(value ?? null);
-}
-
-/** Tables erased with a relationship beyond messages and outbox, in the order the summary reports them. */
-const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'terms_agreements', 'held_fields', 'profile_versions', 'presentations', 'connector_events'] as const;
-
 /**
  * The SQLite vendor store on better-sqlite3's synchronous API with cached prepared statements.
- * It exists beside the kysely store (used for PostgreSQL) because the inbound path runs several
+ * It exists beside PostgresCompanyStore (kysely) because the inbound path runs several
  * statements per message and building and compiling each through a query builder cost more than
  * executing it (measured: ~200 µs vs ~80 µs per inbound message).
  *
@@ -80,7 +64,7 @@ const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'ter
  * would wait for the lock it holds) and must not wait on anything but the store, since the
  * transactions grouped with it wait too.
  */
-export class SqliteCompanyStore implements CompanyStore {
+export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
   readonly dialect = 'sqlite' as const;
   readonly #db: Database.Database;
   readonly #lock: ConnectionLock;
@@ -186,10 +170,8 @@ export class SqliteCompanyStore implements CompanyStore {
 
   getIdentity(): Promise<AgentIdentity | undefined> {
     return this.#exec(() => {
-      const row = this.#stmt('select did, keys, created_at from agent_identity where id = ?').get(IDENTITY_ROW_ID) as Record<string, unknown> | undefined;
-      if (row === undefined) return undefined;
-      const r = parseRow(identityRowSchema, { ...row, keys: decodeJson(row['keys']) });
-      return { did: r.did, keys: r.keys, createdAt: r.created_at };
+      const row = this.#stmt('select did, keys, created_at from agent_identity where id = ?').get(IDENTITY_ROW_ID);
+      return row === undefined ? undefined : toIdentity(row, decodeJsonText);
     });
   }
 
@@ -197,7 +179,7 @@ export class SqliteCompanyStore implements CompanyStore {
     return this.#exec(() => {
       this.#stmt(
         'insert into agent_identity (id, did, keys, created_at) values (?, ?, ?, ?) on conflict (id) do update set did = excluded.did, keys = excluded.keys, created_at = excluded.created_at',
-      ).run(IDENTITY_ROW_ID, identity.did, JSON.stringify(identity.keys ?? null), identity.createdAt);
+      ).run(IDENTITY_ROW_ID, identity.did, encodeJson(identity.keys), identity.createdAt);
     });
   }
 
@@ -237,7 +219,7 @@ export class SqliteCompanyStore implements CompanyStore {
   setRelationshipState(id: string, state: RelationshipState, at: number): Promise<void> {
     return this.#exec(() => {
       const result = this.#stmt('update relationships set state = ?, updated_at = ? where id = ?').run(state, at, id);
-      if (result.changes === 0) throw new RelationshipError('relationship.unknown', 'No such relationship', { details: { relationshipId: id } });
+      if (result.changes === 0) throw unknownRelationship(id);
     });
   }
 
@@ -263,7 +245,7 @@ export class SqliteCompanyStore implements CompanyStore {
         message.messageId,
         message.direction,
         message.type,
-        JSON.stringify(message.body ?? null),
+        encodeJson(message.body),
         message.createdAt,
       );
     });
@@ -273,10 +255,7 @@ export class SqliteCompanyStore implements CompanyStore {
     return this.#exec(() =>
       this.#stmt('select * from messages where relationship_id = ? order by created_at, id')
         .all(relationshipId)
-        .map((row) => {
-          const r = parseRow(messageRowSchema, { ...(row as Record<string, unknown>), body: decodeJson((row as Record<string, unknown>)['body']) });
-          return { id: r.id, relationshipId: r.relationship_id, messageId: r.message_id, direction: r.direction, type: r.type, body: r.body, createdAt: r.created_at };
-        }),
+        .map((row) => toStoredMessage(row, decodeJsonText)),
     );
   }
 
@@ -316,7 +295,7 @@ export class SqliteCompanyStore implements CompanyStore {
   }
 
   countPendingOutbox(relationshipId: string): Promise<number> {
-    return this.#exec(() => parseRow(countRowSchema, this.#stmt('select count(*) as count from outbox where relationship_id = ?').get(relationshipId)).count);
+    return this.#exec(() => toCount(this.#stmt('select count(*) as count from outbox where relationship_id = ?').get(relationshipId)));
   }
 
   removeOutbox(relationshipId: string, messageIds: string[]): Promise<number> {
@@ -367,14 +346,14 @@ export class SqliteCompanyStore implements CompanyStore {
   getDisclosureRequest(id: string): Promise<DisclosureRequest | undefined> {
     return this.#exec(() => {
       const row = this.#stmt('select * from disclosure_requests where id = ?').get(id);
-      return row === undefined ? undefined : toDisclosureRequest(row, decodeJson);
+      return row === undefined ? undefined : toDisclosureRequest(row, decodeJsonText);
     });
   }
 
   findDisclosureRequestByNonce(nonce: string): Promise<DisclosureRequest | undefined> {
     return this.#exec(() => {
       const row = this.#stmt('select * from disclosure_requests where nonce = ?').get(nonce);
-      return row === undefined ? undefined : toDisclosureRequest(row, decodeJson);
+      return row === undefined ? undefined : toDisclosureRequest(row, decodeJsonText);
     });
   }
 
@@ -382,7 +361,7 @@ export class SqliteCompanyStore implements CompanyStore {
     return this.#exec(() =>
       this.#stmt('select * from disclosure_requests where relationship_id = ? order by created_at, id')
         .all(relationshipId)
-        .map((row) => toDisclosureRequest(row, decodeJson)),
+        .map((row) => toDisclosureRequest(row, decodeJsonText)),
     );
   }
 
@@ -415,7 +394,7 @@ export class SqliteCompanyStore implements CompanyStore {
   getConsentRecord(id: string): Promise<ConsentRecordRow | undefined> {
     return this.#exec(() => {
       const row = this.#stmt('select * from consent_records where id = ?').get(id);
-      return row === undefined ? undefined : toConsentRecord(row, decodeJson);
+      return row === undefined ? undefined : toConsentRecord(row, decodeJsonText);
     });
   }
 
@@ -423,7 +402,7 @@ export class SqliteCompanyStore implements CompanyStore {
     return this.#exec(() =>
       this.#stmt('select * from consent_records where relationship_id = ? order by created_at, id')
         .all(relationshipId)
-        .map((row) => toConsentRecord(row, decodeJson)),
+        .map((row) => toConsentRecord(row, decodeJsonText)),
     );
   }
 
@@ -451,7 +430,7 @@ export class SqliteCompanyStore implements CompanyStore {
   getTermsAgreement(id: string): Promise<TermsAgreementRow | undefined> {
     return this.#exec(() => {
       const row = this.#stmt('select * from terms_agreements where id = ?').get(id);
-      return row === undefined ? undefined : toTermsAgreement(row, decodeJson);
+      return row === undefined ? undefined : toTermsAgreement(row, decodeJsonText);
     });
   }
 
@@ -459,14 +438,14 @@ export class SqliteCompanyStore implements CompanyStore {
     return this.#exec(() =>
       this.#stmt('select * from terms_agreements where relationship_id = ? order by created_at, id')
         .all(relationshipId)
-        .map((row) => toTermsAgreement(row, decodeJson)),
+        .map((row) => toTermsAgreement(row, decodeJsonText)),
     );
   }
 
   currentTermsAgreement(relationshipId: string): Promise<TermsAgreementRow | undefined> {
     return this.#exec(() => {
       const row = this.#stmt("select * from terms_agreements where relationship_id = ? and state = 'agreed'").get(relationshipId);
-      return row === undefined ? undefined : toTermsAgreement(row, decodeJson);
+      return row === undefined ? undefined : toTermsAgreement(row, decodeJsonText);
     });
   }
 
@@ -474,11 +453,11 @@ export class SqliteCompanyStore implements CompanyStore {
     return this.#exec(() =>
       this.#stmt('select * from terms_agreements where relationship_id = ? and thread_id = ? order by created_at, id')
         .all(relationshipId, threadId)
-        .map((row) => toTermsAgreement(row, decodeJson)),
+        .map((row) => toTermsAgreement(row, decodeJsonText)),
     );
   }
 
-  updateTermsAgreement(id: string, change: { state: TermsAgreementState; signed?: unknown; obligations?: unknown; reason?: string | null }, at: number): Promise<boolean> {
+  updateTermsAgreement(id: string, change: TermsAgreementChange, at: number): Promise<boolean> {
     const columns = ['state = ?'];
     const params: (string | number | null)[] = [change.state];
     if (change.signed !== undefined) {
@@ -511,14 +490,13 @@ export class SqliteCompanyStore implements CompanyStore {
     return this.#exec(() =>
       this.#stmt('select * from held_fields where relationship_id = ? order by field')
         .all(relationshipId)
-        .map((row) => toHeldField(row, decodeJson)),
+        .map((row) => toHeldField(row, decodeJsonText)),
     );
   }
 
   getProfileVersion(relationshipId: string): Promise<number> {
     return this.#exec(() => {
-      const row = this.#stmt('select version from profile_versions where relationship_id = ?').get(relationshipId);
-      return row === undefined ? 0 : parseRow(profileVersionRowSchema, row).version;
+      return toProfileVersion(this.#stmt('select version from profile_versions where relationship_id = ?').get(relationshipId));
     });
   }
 
@@ -565,7 +543,7 @@ export class SqliteCompanyStore implements CompanyStore {
            order by created_at, id limit ?) returning *`,
       )
         .all(now + leaseMs, now, limit)
-        .map((row) => toConnectorEvent(row, decodeJson))
+        .map((row) => toConnectorEvent(row, decodeJsonText))
         .sort(byCreatedThenId),
     );
   }
@@ -596,7 +574,7 @@ export class SqliteCompanyStore implements CompanyStore {
     return this.#exec(() =>
       this.#stmt(`select * from connector_events${where} order by created_at, id`)
         .all(...params)
-        .map((row) => toConnectorEvent(row, decodeJson)),
+        .map((row) => toConnectorEvent(row, decodeJsonText)),
     );
   }
 
@@ -604,51 +582,37 @@ export class SqliteCompanyStore implements CompanyStore {
     return this.#exec(() =>
       this.#db.transaction((): ErasureSummary => {
         const rel = this.#relationshipById(id);
-        if (rel === undefined) throw new RelationshipError('relationship.unknown', 'No such relationship', { details: { relationshipId: id } });
-        const messages = this.#stmt('delete from messages where relationship_id = ?').run(id).changes;
-        const outbox = this.#stmt('delete from outbox where relationship_id = ?').run(id).changes;
-        let relationship = 0;
-        if (!isTombstoneDid(rel.theirDid)) {
-          // The same DID may have been erased before under an earlier relationship; keep one tombstone.
-          this.#stmt(
-            'insert into tombstones (did_sha256, relationship_id, erased_at) values (?, ?, ?) on conflict (did_sha256) do update set relationship_id = excluded.relationship_id, erased_at = excluded.erased_at',
-          ).run(sha256Hex(rel.theirDid), id, at);
-          this.#stmt("update relationships set their_did = ?, customer_ref = '', state = 'cut_off', updated_at = ? where id = ?").run(tombstoneDidFor(id), at, id);
-          relationship = 1;
-        }
-        const more = ERASED_WITH_RELATIONSHIP.map((table) => ({
-          category: table,
-          count: this.#stmt(`delete from ${table} where relationship_id = ?`).run(id).changes,
+        if (rel === undefined) throw unknownRelationship(id);
+        const erased = ERASURE_CATEGORIES.map((category) => ({
+          category,
+          count: category === 'relationship' ? this.#leaveTombstone(tombstoneOf(rel, at)) : this.#stmt(`delete from ${category} where relationship_id = ?`).run(id).changes,
         }));
-        return {
-          relationshipId: id,
-          erasedAt: at,
-          erased: [
-            { category: 'messages', count: messages },
-            { category: 'outbox', count: outbox },
-            { category: 'relationship', count: relationship },
-            ...more,
-          ],
-        };
+        return { relationshipId: id, erasedAt: at, erased };
       })(),
     );
   }
 
+  /** Writes the tombstone, if there is one to write; returns how many relationship rows it stripped (1 or 0). */
+  #leaveTombstone(tombstone: Tombstone | undefined): number {
+    if (tombstone === undefined) return 0;
+    const { tombstone: t, relationship: r } = tombstone;
+    this.#stmt(
+      'insert into tombstones (did_sha256, relationship_id, erased_at) values (?, ?, ?) on conflict (did_sha256) do update set relationship_id = excluded.relationship_id, erased_at = excluded.erased_at',
+    ).run(t.did_sha256, t.relationship_id, t.erased_at);
+    this.#stmt('update relationships set their_did = ?, customer_ref = ?, state = ?, updated_at = ? where id = ?').run(r.their_did, r.customer_ref, r.state, r.updated_at, t.relationship_id);
+    return 1;
+  }
+
   isTombstoned(theirDid: string): Promise<boolean> {
-    return this.#exec(() => this.#stmt('select 1 from tombstones where did_sha256 = ?').get(sha256Hex(theirDid)) !== undefined);
+    return this.#exec(() => this.#stmt('select 1 from tombstones where did_sha256 = ?').get(tombstoneKey(theirDid)) !== undefined);
   }
 
   snapshot(): Promise<Record<string, unknown[]>> {
     return this.#exec(() => {
       const out: Record<string, unknown[]> = {};
-      for (const [table, keys] of Object.entries(VENDOR_TABLES)) {
+      for (const [table, keys] of SNAPSHOT_TABLES) {
         const rows = this.#db.prepare(`select * from "${table}" order by ${keys.map((k) => `"${k}"`).join(', ')}`).all() as Record<string, unknown>[];
-        const jsonColumns = VENDOR_JSON_COLUMNS[table as keyof typeof VENDOR_TABLES] ?? [];
-        out[table] = rows.map((row) => {
-          const copy = { ...row };
-          for (const column of jsonColumns) copy[column] = decodeJson(row[column]);
-          return copy;
-        });
+        out[table] = snapshotRows(table, rows, decodeJsonText);
       }
       return out;
     });

@@ -1,48 +1,47 @@
 import { sql, type ColumnType, type Kysely } from 'kysely';
-import { RelationshipError } from '../../core/errors.js';
-import { VENDOR_JSON_COLUMNS, VENDOR_TABLES, type StoreDialect } from './migrations.js';
+import { ERASURE_CATEGORIES, tombstoneKey, tombstoneOf, type Tombstone } from './erasure.js';
+import { translateError, unknownRelationship } from './errors.js';
 import {
+  IDENTITY_ROW_ID,
+  IN_LIST_CHUNK,
   byCreatedThenId,
-  malformedRow,
-  parseRow,
-  sha256Hex,
+  encodeJson,
   toConnectorEvent,
   toConsentRecord,
+  toCount,
   toDisclosureRequest,
   toHeldField,
+  toIdentity,
   toOutboxItem,
   toPresentation,
+  toProfileVersion,
   toRelationship,
+  toStoredMessage,
   toTermsAgreement,
-  translateError,
   type JsonDecoder,
 } from './rows.js';
-import {
-  countRowSchema,
-  identityRowSchema,
-  messageRowSchema,
-  isTombstoneDid,
-  profileVersionRowSchema,
-  tombstoneDidFor,
-  type AgentIdentity,
-  type ConnectorEvent,
-  type ConsentRecordRow,
-  type ConsentState,
-  type DisclosureRequest,
-  type DisclosureRequestState,
-  type ErasureSummary,
-  type HeldField,
-  type OutboxItem,
-  type Presentation,
-  type RelationshipState,
-  type StoredMessage,
-  type TermsAgreementRow,
-  type TermsAgreementState,
-  type CompanyRelationship,
-  type CompanyStore,
+import { SNAPSHOT_TABLES, snapshotRows, type SnapshotStore } from './testing.js';
+import type {
+  AgentIdentity,
+  CompanyRelationship,
+  CompanyStore,
+  ConnectorEvent,
+  ConsentRecordRow,
+  ConsentState,
+  DisclosureRequest,
+  DisclosureRequestState,
+  ErasureSummary,
+  HeldField,
+  OutboxItem,
+  Presentation,
+  RelationshipState,
+  StoredMessage,
+  TermsAgreementChange,
+  TermsAgreementRow,
+  TermsAgreementState,
 } from './types.js';
 
-/** Read back as whatever the driver yields (text on SQLite, parsed jsonb on PostgreSQL); always written as JSON text. */
+/** Read back as pg yields jsonb (parsed); always written as JSON text (see encodeJson). */
 type JsonColumn = ColumnType<unknown, string, string>;
 
 export interface CompanyDatabase {
@@ -143,39 +142,22 @@ export interface CompanyDatabase {
   };
 }
 
-/** Tables erased with a relationship beyond messages and outbox, in the order the summary reports them. */
-const ERASED_WITH_RELATIONSHIP = ['disclosure_requests', 'consent_records', 'terms_agreements', 'held_fields', 'profile_versions', 'presentations', 'connector_events'] as const;
-const IDENTITY_ROW_ID = 1;
-// Keeps IN lists well under SQLite's and PostgreSQL's bound-parameter limits.
-const IN_LIST_CHUNK = 500;
+/** pg parses jsonb itself, so a JSON column comes back as the value. */
+const decodeJsonb: JsonDecoder = (value) => value;
 
-// --- dialect differences ---------------------------------------------------------------------
-
-/** pg parses jsonb itself; SQLite hands back the TEXT we stored. */
-function decodeJson(dialect: StoreDialect, value: unknown): unknown {
-  if (dialect === 'postgres') return value;
-  if (typeof value !== 'string') throw malformedRow(['(json): not text']);
-  return JSON.parse(value) as unknown;
-}
-
-/** Stringified by us, because pg would turn a JS array into a PostgreSQL array literal, not JSON. */
-function encodeJson(value: unknown): string {
-  return JSON.stringify(value ?? null);
-}
-
-// --- the store -------------------------------------------------------------------------------
-
-export class PostgresCompanyStore implements CompanyStore {
-  readonly dialect: StoreDialect;
+/**
+ * The PostgreSQL company store, through kysely. Several processes may share one database: claims
+ * skip rows another transaction holds (FOR UPDATE SKIP LOCKED), and unique indexes, not prior
+ * reads, decide conflicts.
+ */
+export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
+  readonly dialect = 'postgres' as const;
   readonly #db: Kysely<CompanyDatabase>;
   readonly #inTransaction: boolean;
-  /** This store's JSON decoding, in the shape the shared row parsers take. */
-  readonly #decode: JsonDecoder = (value) => decodeJson(this.dialect, value);
   #closed = false;
 
-  constructor(db: Kysely<CompanyDatabase>, dialect: StoreDialect, inTransaction = false) {
+  constructor(db: Kysely<CompanyDatabase>, inTransaction = false) {
     this.#db = db;
-    this.dialect = dialect;
     this.#inTransaction = inTransaction;
   }
 
@@ -190,11 +172,7 @@ export class PostgresCompanyStore implements CompanyStore {
   /** Internal twin of transaction() that keeps access to the concrete class for multi-step methods. */
   #atomically<T>(fn: (tx: PostgresCompanyStore) => Promise<T>): Promise<T> {
     if (this.#inTransaction) return this.#run(() => fn(this));
-    // On SQLite every other query from this store waits until fn is done (one connection behind a
-    // mutex), so fn must only use `tx`, never the outer store, or it deadlocks.
-    return this.#run(() =>
-      this.#db.transaction().execute((trx) => fn(new PostgresCompanyStore(trx, this.dialect, true))),
-    );
+    return this.#run(() => this.#db.transaction().execute((trx) => fn(new PostgresCompanyStore(trx, true))));
   }
 
   transaction<T>(fn: (tx: CompanyStore) => Promise<T>): Promise<T> {
@@ -217,9 +195,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .select(['did', 'keys', 'created_at'])
         .where('id', '=', IDENTITY_ROW_ID)
         .executeTakeFirst();
-      if (row === undefined) return undefined;
-      const r = parseRow(identityRowSchema, { ...row, keys: decodeJson(this.dialect, row.keys) });
-      return { did: r.did, keys: r.keys, createdAt: r.created_at };
+      return row === undefined ? undefined : toIdentity(row, decodeJsonb);
     });
   }
 
@@ -284,9 +260,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .set({ state, updated_at: at })
         .where('id', '=', id)
         .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) {
-        throw new RelationshipError('relationship.unknown', 'No such relationship', { details: { relationshipId: id } });
-      }
+      if (result.numUpdatedRows === 0n) throw unknownRelationship(id);
     });
   }
 
@@ -344,18 +318,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .orderBy('created_at')
         .orderBy('id')
         .execute();
-      return rows.map((row) => {
-        const r = parseRow(messageRowSchema, { ...row, body: decodeJson(this.dialect, row.body) });
-        return {
-          id: r.id,
-          relationshipId: r.relationship_id,
-          messageId: r.message_id,
-          direction: r.direction,
-          type: r.type,
-          body: r.body,
-          createdAt: r.created_at,
-        };
-      });
+      return rows.map((row) => toStoredMessage(row, decodeJsonb));
     });
   }
 
@@ -380,8 +343,9 @@ export class PostgresCompanyStore implements CompanyStore {
 
   claimDueOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]> {
     if (limit <= 0) return Promise.resolve([]);
-    return this.#atomically(async (tx) => {
-      const db = tx.#db;
+    // One statement, so no transaction around it: the claim and the lease commit together.
+    return this.#run(async () => {
+      const db = this.#db;
       const activeRelationships = db.selectFrom('relationships').select('id').where('state', '=', 'active');
       const due = db
         .selectFrom('outbox')
@@ -391,10 +355,10 @@ export class PostgresCompanyStore implements CompanyStore {
         .orderBy('created_at')
         .orderBy('id')
         .limit(limit)
-        // PostgreSQL: rows another claimer holds are skipped, not waited for, so concurrent
-        // claimers get disjoint batches. SQLite has no row locks (and rejects the syntax); there
-        // the transaction holds the write lock (BEGIN IMMEDIATE), which serialises claimers.
-        .$if(this.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked());
+        // Rows another claimer holds are skipped, not waited for, so concurrent claimers get
+        // disjoint batches.
+        .forUpdate()
+        .skipLocked();
       // Claim and lease in one statement so a claimed row is never visible as due to anyone else.
       const rows = await db
         .updateTable('outbox')
@@ -402,7 +366,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .where('id', 'in', due)
         .returningAll()
         .execute();
-      // RETURNING order is unspecified on both databases.
+      // RETURNING order is unspecified.
       return rows.map(toOutboxItem).sort(byCreatedThenId);
     });
   }
@@ -429,7 +393,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .select((eb) => eb.fn.countAll().as('count'))
         .where('relationship_id', '=', relationshipId)
         .executeTakeFirstOrThrow();
-      return parseRow(countRowSchema, row).count;
+      return toCount(row);
     });
   }
 
@@ -487,14 +451,14 @@ export class PostgresCompanyStore implements CompanyStore {
   getDisclosureRequest(id: string): Promise<DisclosureRequest | undefined> {
     return this.#run(async () => {
       const row = await this.#db.selectFrom('disclosure_requests').selectAll().where('id', '=', id).executeTakeFirst();
-      return row === undefined ? undefined : toDisclosureRequest(row, this.#decode);
+      return row === undefined ? undefined : toDisclosureRequest(row, decodeJsonb);
     });
   }
 
   findDisclosureRequestByNonce(nonce: string): Promise<DisclosureRequest | undefined> {
     return this.#run(async () => {
       const row = await this.#db.selectFrom('disclosure_requests').selectAll().where('nonce', '=', nonce).executeTakeFirst();
-      return row === undefined ? undefined : toDisclosureRequest(row, this.#decode);
+      return row === undefined ? undefined : toDisclosureRequest(row, decodeJsonb);
     });
   }
 
@@ -507,7 +471,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .orderBy('created_at')
         .orderBy('id')
         .execute();
-      return rows.map((row) => toDisclosureRequest(row, this.#decode));
+      return rows.map((row) => toDisclosureRequest(row, decodeJsonb));
     });
   }
 
@@ -558,7 +522,7 @@ export class PostgresCompanyStore implements CompanyStore {
   getConsentRecord(id: string): Promise<ConsentRecordRow | undefined> {
     return this.#run(async () => {
       const row = await this.#db.selectFrom('consent_records').selectAll().where('id', '=', id).executeTakeFirst();
-      return row === undefined ? undefined : toConsentRecord(row, this.#decode);
+      return row === undefined ? undefined : toConsentRecord(row, decodeJsonb);
     });
   }
 
@@ -571,7 +535,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .orderBy('created_at')
         .orderBy('id')
         .execute();
-      return rows.map((row) => toConsentRecord(row, this.#decode));
+      return rows.map((row) => toConsentRecord(row, decodeJsonb));
     });
   }
 
@@ -601,7 +565,7 @@ export class PostgresCompanyStore implements CompanyStore {
   getTermsAgreement(id: string): Promise<TermsAgreementRow | undefined> {
     return this.#run(async () => {
       const row = await this.#db.selectFrom('terms_agreements').selectAll().where('id', '=', id).executeTakeFirst();
-      return row === undefined ? undefined : toTermsAgreement(row, this.#decode);
+      return row === undefined ? undefined : toTermsAgreement(row, decodeJsonb);
     });
   }
 
@@ -614,7 +578,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .orderBy('created_at')
         .orderBy('id')
         .execute();
-      return rows.map((row) => toTermsAgreement(row, this.#decode));
+      return rows.map((row) => toTermsAgreement(row, decodeJsonb));
     });
   }
 
@@ -626,7 +590,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .where('relationship_id', '=', relationshipId)
         .where('state', '=', 'agreed')
         .executeTakeFirst();
-      return row === undefined ? undefined : toTermsAgreement(row, this.#decode);
+      return row === undefined ? undefined : toTermsAgreement(row, decodeJsonb);
     });
   }
 
@@ -640,11 +604,11 @@ export class PostgresCompanyStore implements CompanyStore {
         .orderBy('created_at')
         .orderBy('id')
         .execute();
-      return rows.map((row) => toTermsAgreement(row, this.#decode));
+      return rows.map((row) => toTermsAgreement(row, decodeJsonb));
     });
   }
 
-  updateTermsAgreement(id: string, change: { state: TermsAgreementState; signed?: unknown; obligations?: unknown; reason?: string | null }, at: number): Promise<boolean> {
+  updateTermsAgreement(id: string, change: TermsAgreementChange, at: number): Promise<boolean> {
     return this.#run(async () => {
       const result = await this.#db
         .updateTable('terms_agreements')
@@ -688,9 +652,9 @@ export class PostgresCompanyStore implements CompanyStore {
         .selectAll()
         .where('relationship_id', '=', relationshipId)
         // Byte order, as on SQLite, whatever the database's default collation.
-        .orderBy(this.dialect === 'postgres' ? sql`field collate "C"` : sql`field`)
+        .orderBy(sql`field collate "C"`)
         .execute();
-      return rows.map((row) => toHeldField(row, this.#decode));
+      return rows.map((row) => toHeldField(row, decodeJsonb));
     });
   }
 
@@ -701,7 +665,7 @@ export class PostgresCompanyStore implements CompanyStore {
         .select('version')
         .where('relationship_id', '=', relationshipId)
         .executeTakeFirst();
-      return row === undefined ? 0 : parseRow(profileVersionRowSchema, row).version;
+      return toProfileVersion(row);
     });
   }
 
@@ -768,8 +732,8 @@ export class PostgresCompanyStore implements CompanyStore {
 
   claimDueEvents(now: number, limit: number, leaseMs: number): Promise<ConnectorEvent[]> {
     if (limit <= 0) return Promise.resolve([]);
-    return this.#atomically(async (tx) => {
-      const db = tx.#db;
+    return this.#run(async () => {
+      const db = this.#db;
       const due = db
         .selectFrom('connector_events')
         .select('id')
@@ -778,15 +742,16 @@ export class PostgresCompanyStore implements CompanyStore {
         .orderBy('created_at')
         .orderBy('id')
         .limit(limit)
-        // As in claimDueOutbox: concurrent PostgreSQL claimers skip each other's rows.
-        .$if(this.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked());
+        // As in claimDueOutbox: concurrent claimers skip each other's rows.
+        .forUpdate()
+        .skipLocked();
       const rows = await db
         .updateTable('connector_events')
         .set({ next_attempt_at: now + leaseMs })
         .where('id', 'in', due)
         .returningAll()
         .execute();
-      return rows.map((row) => toConnectorEvent(row, tx.#decode)).sort(byCreatedThenId);
+      return rows.map((row) => toConnectorEvent(row, decodeJsonb)).sort(byCreatedThenId);
     });
   }
 
@@ -814,7 +779,7 @@ export class PostgresCompanyStore implements CompanyStore {
       if (relationshipId !== undefined) query = query.where('relationship_id', '=', relationshipId);
       if (undispatchedOnly) query = query.where('dispatched_at', 'is', null);
       const rows = await query.orderBy('created_at').orderBy('id').execute();
-      return rows.map((row) => toConnectorEvent(row, this.#decode));
+      return rows.map((row) => toConnectorEvent(row, decodeJsonb));
     });
   }
 
@@ -822,44 +787,31 @@ export class PostgresCompanyStore implements CompanyStore {
 
   eraseRelationship(id: string, at: number): Promise<ErasureSummary> {
     return this.#atomically(async (tx) => {
-      const db = tx.#db;
       const rel = await tx.getRelationship(id);
-      if (rel === undefined) {
-        throw new RelationshipError('relationship.unknown', 'No such relationship', { details: { relationshipId: id } });
+      if (rel === undefined) throw unknownRelationship(id);
+      const erased: ErasureSummary['erased'] = [];
+      for (const category of ERASURE_CATEGORIES) {
+        const count =
+          category === 'relationship'
+            ? await tx.#leaveTombstone(tombstoneOf(rel, at))
+            : Number((await tx.#db.deleteFrom(category).where('relationship_id', '=', id).executeTakeFirst()).numDeletedRows);
+        erased.push({ category, count });
       }
-      const messages = await db.deleteFrom('messages').where('relationship_id', '=', id).executeTakeFirst();
-      const outbox = await db.deleteFrom('outbox').where('relationship_id', '=', id).executeTakeFirst();
-      let relationship = 0;
-      if (!isTombstoneDid(rel.theirDid)) {
-        // The same DID may have been erased before under an earlier relationship; keep one tombstone.
-        await db
-          .insertInto('tombstones')
-          .values({ did_sha256: sha256Hex(rel.theirDid), relationship_id: id, erased_at: at })
-          .onConflict((oc) => oc.column('did_sha256').doUpdateSet({ relationship_id: id, erased_at: at }))
-          .execute();
-        await db
-          .updateTable('relationships')
-          .set({ their_did: tombstoneDidFor(id), customer_ref: '', state: 'cut_off', updated_at: at })
-          .where('id', '=', id)
-          .execute();
-        relationship = 1;
-      }
-      const more: { category: string; count: number }[] = [];
-      for (const table of ERASED_WITH_RELATIONSHIP) {
-        const result = await db.deleteFrom(table).where('relationship_id', '=', id).executeTakeFirst();
-        more.push({ category: table, count: Number(result.numDeletedRows) });
-      }
-      return {
-        relationshipId: id,
-        erasedAt: at,
-        erased: [
-          { category: 'messages', count: Number(messages.numDeletedRows) },
-          { category: 'outbox', count: Number(outbox.numDeletedRows) },
-          { category: 'relationship', count: relationship },
-          ...more,
-        ],
-      };
+      return { relationshipId: id, erasedAt: at, erased };
     });
+  }
+
+  /** Writes the tombstone, if there is one to write; returns how many relationship rows it stripped (1 or 0). */
+  async #leaveTombstone(tombstone: Tombstone | undefined): Promise<number> {
+    if (tombstone === undefined) return 0;
+    const { tombstone: t, relationship } = tombstone;
+    await this.#db
+      .insertInto('tombstones')
+      .values(t)
+      .onConflict((oc) => oc.column('did_sha256').doUpdateSet({ relationship_id: t.relationship_id, erased_at: t.erased_at }))
+      .execute();
+    await this.#db.updateTable('relationships').set(relationship).where('id', '=', t.relationship_id).execute();
+    return 1;
   }
 
   isTombstoned(theirDid: string): Promise<boolean> {
@@ -867,7 +819,7 @@ export class PostgresCompanyStore implements CompanyStore {
       const row = await this.#db
         .selectFrom('tombstones')
         .select('did_sha256')
-        .where('did_sha256', '=', sha256Hex(theirDid))
+        .where('did_sha256', '=', tombstoneKey(theirDid))
         .executeTakeFirst();
       return row !== undefined;
     });
@@ -878,17 +830,11 @@ export class PostgresCompanyStore implements CompanyStore {
   snapshot(): Promise<Record<string, unknown[]>> {
     return this.#run(async () => {
       const out: Record<string, unknown[]> = {};
-      for (const [table, keys] of Object.entries(VENDOR_TABLES) as [keyof CompanyDatabase, readonly string[]][]) {
+      for (const [table, keys] of SNAPSHOT_TABLES) {
         const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by ${sql.join(
           keys.map((k) => sql.ref(k)),
         )}`.execute(this.#db);
-        // Decoded so both dialects snapshot identically (jsonb comes back parsed, TEXT does not).
-        const jsonColumns = VENDOR_JSON_COLUMNS[table as keyof typeof VENDOR_TABLES] ?? [];
-        out[table] = rows.map((row) => {
-          const copy: Record<string, unknown> = { ...row };
-          for (const column of jsonColumns) copy[column] = decodeJson(this.dialect, row[column]);
-          return copy;
-        });
+        out[table] = snapshotRows(table, rows, decodeJsonb);
       }
       return out;
     });

@@ -1,0 +1,43 @@
+/** An event for the company's own systems (connectors), kept until dispatched. */
+export interface ConnectorEvent {
+  id: string;
+  /** Not a foreign key: an event may outlive the relationship's data (e.g. 'relationship.erased'). */
+  relationshipId: string | null;
+  type: string;
+  /** Any JSON value; `undefined` is stored as `null`. */
+  payload: unknown;
+  createdAt: number;
+  nextAttemptAt: number;
+  attempts: number;
+  /** When every connector took it; null while it still waits. */
+  dispatchedAt: number | null;
+}
+
+/**
+ * Events for connectors: an outbox towards the company's own systems, claimed under a lease like
+ * the message outbox and kept (redacted where asked) once dispatched.
+ *
+ * Besides what each method states, every method may reject as described on CompanyStore
+ * (`store.unavailable`, `internal`).
+ */
+export interface ConnectorEventStore {
+  /** Throws StoreError 'store.conflict' if the id is taken; the relationship is not checked. */
+  enqueueEvent(event: ConnectorEvent): Promise<void>;
+  /**
+   * Undispatched events due at `now` (nextAttemptAt <= now), oldest (createdAt, id) first, at
+   * most `limit` (none when limit <= 0); leases them like OutboxStore.claimDueOutbox (nextAttemptAt
+   * = now + leaseMs in the same statement, FOR UPDATE SKIP LOCKED on PostgreSQL) so two processes
+   * never dispatch the same event at once. The returned events carry the leased nextAttemptAt.
+   */
+  claimDueEvents(now: number, limit: number, leaseMs: number): Promise<ConnectorEvent[]>;
+  /**
+   * Sets dispatchedAt, so the event is never claimed again; unknown ids are ignored.
+   * `redactedPayload` replaces the payload once delivered (an erasure event must not keep the
+   * customer number it carried).
+   */
+  markEventDispatched(id: string, at: number, redactedPayload?: unknown): Promise<void>;
+  /** Sets nextAttemptAt and attempts; an unknown id changes nothing. */
+  rescheduleEvent(id: string, nextAttemptAt: number, attempts: number): Promise<void>;
+  /** All events, or one relationship's, or only undispatched ones; ordered by createdAt then id. */
+  listEvents(options?: { relationshipId?: string; undispatchedOnly?: boolean }): Promise<ConnectorEvent[]>;
+}
