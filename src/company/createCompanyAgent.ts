@@ -1,14 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
-import { systemClock, type Clock } from '../core/clock.js';
 import { RelationshipError } from '../core/errors.js';
-import { silentLogger, type Logger } from '../core/log.js';
-import { DEFAULT_RETRY, type RetryPolicy } from '../core/retry.js';
+import { agentEnvironment, type AgentEnvironmentOptions } from '../protocol/agent/environment.js';
 import { signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
-import { createDidResolver } from '../protocol/did/resolver.js';
-import type { DidResolver } from '../protocol/did/types.js';
-import type { EnvelopeEngine } from '../protocol/envelope/engine.js';
-import { fastEngine } from '../protocol/envelope/fastEngine.js';
-import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/envelope/receive.js';
 import { createMessageRegistry } from '../protocol/families/index.js';
 import { KITH_CONNECT_GOAL_CODE, OOB_INVITATION_TYPE, invitationUrl, type Invitation } from '../protocol/families/outOfBand.js';
 import type { TermsPolicy } from '../protocol/terms/negotiate.js';
@@ -24,21 +17,13 @@ import type { ConnectorEvent, ConsentRecordRow, DisclosureRequest, HeldField, St
 
 export type { DisclosureRequestResult, SendResult, TermsProposalResult } from './relationshipCommands.js';
 
-export interface CompanyAgentOptions {
+export interface CompanyAgentOptions extends AgentEnvironmentOptions {
   name: string;
   /** Base URL of this agent; the invitation points here and the DIDComm endpoint is `<publicUrl>/didcomm`. */
   publicUrl: string;
   store: CompanyStore;
   identity: LocalIdentity;
   policy: CompanyPolicy;
-  clock?: Clock;
-  resolver?: DidResolver;
-  engine?: EnvelopeEngine;
-  maxMessageBytes?: number;
-  clockSkewMs?: number;
-  logger?: Logger;
-  retry?: Partial<RetryPolicy>;
-  fetch?: typeof fetch;
   /** Company systems told about disclosures and updates; default: the policy's `connectors`. */
   connectors?: Connector[];
   /** The terms rosters it knows; default the bundled roster plus the policy's `terms.rosterFiles`. */
@@ -126,11 +111,9 @@ function invitationIdFor(did: string): string {
 }
 
 export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? silentLogger;
-  const resolver = options.resolver ?? createDidResolver();
+  const environment = agentEnvironment(options);
+  const { clock, logger, resolver, retry } = environment;
   const { store, identity, policy } = options;
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const connectors = options.connectors ?? createConnectors(policy.connectors, { logger });
   const dispatcher = new ConnectorDispatcher(store, connectors, clock, logger, retry);
 
@@ -152,21 +135,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     return termsSetup;
   }
 
-  const messaging = createCompanyMessaging({
-    store,
-    identity,
-    registry: createMessageRegistry(),
-    handlers: COMPANY_HANDLERS,
-    context: () => context,
-    clock,
-    resolver,
-    engine: options.engine ?? fastEngine,
-    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
-    logger,
-    retry,
-    fetch: options.fetch,
-  });
+  const messaging = createCompanyMessaging({ ...environment, store, identity, registry: createMessageRegistry(), handlers: COMPANY_HANDLERS, context: () => context });
   const signer = signingKeyOf(identity);
   const commands = createRelationshipCommands({
     store,

@@ -1,15 +1,11 @@
-import type { Clock } from '../core/clock.js';
 import { MessageError, StoreError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Logger } from '../core/log.js';
-import type { RetryPolicy } from '../core/retry.js';
+import type { AgentEnvironment } from '../protocol/agent/environment.js';
 import type { LocalIdentity } from '../protocol/agent/identity.js';
 import { agreementKeyOf, signingKeyOf } from '../protocol/agent/identity.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
 import { postEnvelope } from '../protocol/agent/transport.js';
 import { buildMessage, seenUntil, type Outgoing } from '../protocol/buildMessage.js';
-import type { DidResolver } from '../protocol/did/types.js';
-import type { EnvelopeEngine } from '../protocol/envelope/engine.js';
 import { packMessage } from '../protocol/envelope/pack.js';
 import { receiveMessage, type ReceiveContext, type ReceivedMessage } from '../protocol/envelope/receive.js';
 import type { MessageRegistry } from '../protocol/families/registry.js';
@@ -19,21 +15,13 @@ import type { CompanyContext, CompanyEffect, CompanyHandler } from './handlers/t
 import { liveRelationship } from './liveRelationship.js';
 import type { CompanyRelationship, CompanyStore } from './store/types.js';
 
-export interface CompanyMessagingOptions {
+export interface CompanyMessagingOptions extends AgentEnvironment {
   store: CompanyStore;
   identity: LocalIdentity;
   registry: MessageRegistry;
   handlers: readonly CompanyHandler[];
   /** The handlers' context; asked for per message, because it is built after the messaging. */
   context(): CompanyContext;
-  clock: Clock;
-  resolver: DidResolver;
-  engine: EnvelopeEngine;
-  maxMessageBytes: number;
-  clockSkewMs: number;
-  logger: Logger;
-  retry: RetryPolicy;
-  fetch?: typeof fetch | undefined;
 }
 
 /** The company's messaging: receive and dispatch, pack, queue, push. No feature logic lives here. */

@@ -1,11 +1,4 @@
-import { systemClock, type Clock } from '../core/clock.js';
-import { silentLogger, type Logger } from '../core/log.js';
-import { DEFAULT_RETRY, type RetryPolicy } from '../core/retry.js';
-import { createDidResolver } from '../protocol/did/resolver.js';
-import type { DidResolver } from '../protocol/did/types.js';
-import type { EnvelopeEngine } from '../protocol/envelope/engine.js';
-import { fastEngine } from '../protocol/envelope/fastEngine.js';
-import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/envelope/receive.js';
+import { agentEnvironment, type AgentEnvironmentOptions } from '../protocol/agent/environment.js';
 import { createMessageRegistry } from '../protocol/families/index.js';
 import { loadRosterSet, type RosterSet } from '../protocol/terms/rosterSet.js';
 import type { AgentCore } from './core.js';
@@ -24,18 +17,10 @@ import type { Vault } from './vault/vault.js';
 export type { ConnectPreview } from './relationshipCommands.js';
 export type { SendOutcome } from './messaging.js';
 
-export interface PersonalAgentOptions {
+export interface PersonalAgentOptions extends AgentEnvironmentOptions {
   vault: Vault;
   /** Base URL companies push to; each relationship gets its own path `<base>/didcomm/<route>`. A function, because the port may be known only once listening. */
   inboundBaseUrl: () => string;
-  clock?: Clock;
-  resolver?: DidResolver;
-  engine?: EnvelopeEngine;
-  maxMessageBytes?: number;
-  clockSkewMs?: number;
-  logger?: Logger;
-  retry?: Partial<RetryPolicy>;
-  fetch?: typeof fetch;
   /** How many companies a profile change is sent to at once. */
   fanoutConcurrency?: number;
   /** The terms rosters she knows; default the bundled roster (loaded on first use). */
@@ -71,28 +56,11 @@ export interface PersonalAgent extends RelationshipCommands {
 /** Builds her agent from its parts; every part has one job (see docs/architecture.md). */
 export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgent {
   const { vault } = options;
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? silentLogger;
-  const engine = options.engine ?? fastEngine;
-  const resolver = options.resolver ?? createDidResolver();
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const environment = agentEnvironment(options);
+  const { clock, logger, engine, resolver, retry } = environment;
   const events = new AgentEvents();
 
-  const messaging = createPersonalMessaging({
-    vault,
-    registry: createMessageRegistry(),
-    handlers: PERSONAL_HANDLERS,
-    context: () => context,
-    events,
-    clock,
-    resolver,
-    engine,
-    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
-    logger,
-    retry,
-    fetch: options.fetch,
-  });
+  const messaging = createPersonalMessaging({ ...environment, vault, registry: createMessageRegistry(), handlers: PERSONAL_HANDLERS, context: () => context, events });
   const core: AgentCore = {
     vault,
     clock,

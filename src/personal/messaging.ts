@@ -1,14 +1,13 @@
 import type { KeyObject } from 'node:crypto';
-import type { Clock } from '../core/clock.js';
 import { KithError, MessageError, RelationshipError, TransportError, type KithErrorCode } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
-import { nextAttemptDelay, type RetryPolicy } from '../core/retry.js';
+import { nextAttemptDelay } from '../core/retry.js';
+import type { AgentEnvironment } from '../protocol/agent/environment.js';
 import { agreementKeyOf, signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
 import { isAlreadyDelivered, postEnvelope } from '../protocol/agent/transport.js';
 import { buildMessage, outgoing, seenUntil, type Outgoing } from '../protocol/buildMessage.js';
-import { didOf, type DidResolver } from '../protocol/did/types.js';
-import type { EnvelopeEngine, RecipientPrivateKey } from '../protocol/envelope/engine.js';
+import { didOf } from '../protocol/did/types.js';
+import type { RecipientPrivateKey } from '../protocol/envelope/engine.js';
 import { packMessage } from '../protocol/envelope/pack.js';
 import { receiveMessage, type ReceiveContext, type ReceivedMessage } from '../protocol/envelope/receive.js';
 import { Pickup } from '../protocol/families/index.js';
@@ -46,21 +45,13 @@ export interface CheckedMessage {
   readonly inReplyTo: DidcommMessage | undefined;
 }
 
-export interface PersonalMessagingOptions {
+export interface PersonalMessagingOptions extends AgentEnvironment {
   vault: Vault;
   registry: MessageRegistry;
   handlers: readonly AnyPersonalHandler[];
   /** The handlers' context; asked for per message, because it is built after the messaging. */
   context(): PersonalContext;
   events: AgentEvents;
-  clock: Clock;
-  resolver: DidResolver;
-  engine: EnvelopeEngine;
-  maxMessageBytes: number;
-  clockSkewMs: number;
-  logger: Logger;
-  retry: RetryPolicy;
-  fetch?: typeof fetch | undefined;
 }
 
 /**
