@@ -4,18 +4,19 @@ import { agentEnvironment, type AgentEnvironmentOptions } from '../protocol/agen
 import { signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
 import { createMessageRegistry } from '../protocol/families/index.js';
 import { KITH_CONNECT_GOAL_CODE, OOB_INVITATION_TYPE, invitationUrl, type Invitation } from '../protocol/families/outOfBand.js';
-import type { TermsPolicy } from '../protocol/terms/negotiate.js';
-import { loadRosterSet, type RosterSet } from '../protocol/terms/rosterSet.js';
+import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { CompanyPolicy, DisclosureAsk } from './config.js';
 import { ConnectorDispatcher } from './connectors/dispatcher.js';
 import { createConnectors, type Connector } from './connectors/index.js';
 import { COMPANY_HANDLERS } from './handlers/index.js';
 import type { CompanyContext } from './handlers/types.js';
 import { createCompanyMessaging } from './messaging.js';
+import { createCompanyTermsPolicy, type PublishedTerms } from './termsPolicy.js';
 import { createRelationshipCommands, type DisclosureRequestResult, type SendResult, type TermsProposalResult } from './relationshipCommands.js';
 import type { ConnectorEvent, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
 
 export type { DisclosureRequestResult, SendResult, TermsProposalResult } from './relationshipCommands.js';
+export type { PublishedTerms } from './termsPolicy.js';
 
 export interface CompanyAgentOptions extends AgentEnvironmentOptions {
   name: string;
@@ -28,18 +29,6 @@ export interface CompanyAgentOptions extends AgentEnvironmentOptions {
   connectors?: Connector[];
   /** The terms rosters it knows; default the bundled roster plus the policy's `terms.rosterFiles`. */
   rosters?: RosterSet;
-}
-
-/** What the company publishes about its terms at /.well-known/kith-terms (docs/protocol/terms.md). */
-export interface PublishedTerms {
-  rosters: { id: string; version: number; publisher: string }[];
-  /** Agreement ids it accepts as proffered. */
-  accept: string[];
-  /** The alternative it counters with, or null: it rejects what it does not accept. */
-  preferred: string | null;
-  rule: string;
-  /** What it asks every new customer for right after connecting (its policy's requestOnConnect), or null. */
-  asksOnConnect: { fields: string[]; claims: string[]; purpose: string; purposeCode: string | null; retention: string | null } | null;
 }
 
 export interface InboundResult {
@@ -56,7 +45,7 @@ export interface Holdings {
   requests: DisclosureRequest[];
 }
 
-/** The vendor agent: everything a company's side does, without HTTP (see http/app.ts for that). */
+/** The company agent: everything a company's side does, without HTTP (see http/app.ts for that). */
 export interface CompanyAgent {
   readonly name: string;
   readonly did: string;
@@ -97,14 +86,7 @@ export interface CompanyAgent {
   proposeTerms(relationshipId: string, agreement: string): Promise<TermsProposalResult>;
 }
 
-function askOnConnect(policy: CompanyPolicy): PublishedTerms['asksOnConnect'] {
-  // The policy was parsed with its schema when loaded: defaults are filled in.
-  const ask = policy.requestOnConnect;
-  if (!ask) return null;
-  return { fields: ask.fields, claims: ask.credentials.flatMap((c) => c.claims), purpose: ask.purpose, purposeCode: ask.purposeCode ?? null, retention: ask.retention ?? null };
-}
-
-/** A UUID-shaped id derived from the vendor's DID. */
+/** A UUID-shaped id derived from the company's DID. */
 function invitationIdFor(did: string): string {
   const hex = createHash('sha256').update(did).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
@@ -117,23 +99,8 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   const connectors = options.connectors ?? createConnectors(policy.connectors, { logger });
   const dispatcher = new ConnectorDispatcher(store, connectors, clock, logger, retry);
 
-  let termsSetup: Promise<{ rosters: RosterSet; policy: TermsPolicy }> | undefined;
-  async function loadTermsSetup(): Promise<{ rosters: RosterSet; policy: TermsPolicy }> {
-    const configured = policy.terms;
-    const rosters =
-      options.rosters ??
-      (await loadRosterSet({ files: configured.rosterFiles, resolver, ...(configured.rosterPublishers ? { publishers: configured.rosterPublishers } : {}) }));
-    const idOf = (reference: string): string => rosters.agreement(reference).agreement.id;
-    return { rosters, policy: { accept: configured.accept.map(idOf), preferred: configured.preferred === null ? null : idOf(configured.preferred) } };
-  }
-  /** Loaded once; a failed load is tried again on the next call. */
-  function setup(): Promise<{ rosters: RosterSet; policy: TermsPolicy }> {
-    termsSetup ??= loadTermsSetup().catch((error: unknown) => {
-      termsSetup = undefined;
-      throw error;
-    });
-    return termsSetup;
-  }
+  const terms = createCompanyTermsPolicy(policy, resolver, options.rosters);
+  const setup = () => terms.setup();
 
   const messaging = createCompanyMessaging({ ...environment, store, identity, registry: createMessageRegistry(), handlers: COMPANY_HANDLERS, context: () => context });
   const signer = signingKeyOf(identity);
@@ -198,17 +165,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
       return { relationship, fields, profileVersion, consentRecords, requests };
     },
 
-    async publishedTerms() {
-      const { rosters, policy: terms } = await setup();
-      return {
-        rosters: rosters.list().map((r) => ({ id: r.id, version: r.version, publisher: r.publisher })),
-        accept: [...terms.accept],
-        preferred: terms.preferred,
-        rule: terms.preferred === null ? 'accept the listed agreements; reject any other' : 'accept the listed agreements; otherwise counter once with the preferred one',
-        asksOnConnect: askOnConnect(policy),
-      };
-    },
-
+    publishedTerms: () => terms.published(),
     termsHistory: (relationshipId) => store.listTermsAgreements(relationshipId),
     proposeTerms: (relationshipId, reference) => commands.proposeTerms(relationshipId, reference),
     dispatchEvents: () => dispatcher.dispatchDue(),
