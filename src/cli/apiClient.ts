@@ -3,6 +3,7 @@ import { ERROR_TABLE } from '../core/errorTable.js';
 import { silentLogger } from '../core/log.js';
 import { createPersonalAgent } from '../personal/createPersonalAgent.js';
 import { readRunningAgent, vaultPath } from '../personal/home.js';
+import { prepare, type CallArgs, type Route, type RouteResponse } from '../personal/http/apiContract.js';
 import { createLocalApi } from '../personal/http/localApi.js';
 import { Vault } from '../personal/vault/vault.js';
 import { newToken } from '../core/ids.js';
@@ -11,21 +12,22 @@ import { readSecret } from './common.js';
 export const DEFAULT_PERSONAL_PORT = 7400;
 
 /** The CLI's view of the local API: the same routes, whether the agent runs or not. */
-export type HttpMethod = 'GET' | 'POST' | 'PUT';
-
 export interface ApiClient {
-  /** JSON in, JSON out; a string `body` with `contentType` is sent as is (e.g. a vCard). */
-  call<T>(method: HttpMethod, path: string, body?: unknown, options?: { contentType?: string }): Promise<T>;
-  /** For routes answering with text (the vCard export). */
-  text(path: string): Promise<string>;
+  /**
+   * Calls a route of the contract (src/personal/http/apiContract.ts): its path parameters, body and
+   * query are typed by the route, and so is the answer (JSON, or text for a text route).
+   * @throws KithError the agent's error, by its code
+   */
+  call<R extends Route>(route: R, ...args: CallArgs<R>): Promise<RouteResponse<R>>;
   /** True when no `kith serve` runs and the API runs inside this command (no background loops). */
   readonly inProcess: boolean;
   close(): void;
 }
 
 type Send = (path: string, init: RequestInit) => Promise<Response>;
+type ErrorJson = { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined;
 
-function failure(status: number, json: { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined): KithError {
+function failure(status: number, json: ErrorJson): KithError {
   const code = json?.error?.code;
   if (code && code in ERROR_TABLE) {
     return new KithError(code as KithErrorCode, json?.error?.message ?? code, json?.error?.details ? { details: json.error.details } : {});
@@ -37,20 +39,13 @@ function clientOver(send: Send, host: string, token: string, inProcess: boolean,
   const auth = { authorization: `Bearer ${token}`, host };
   return {
     inProcess,
-    async call<T>(method: HttpMethod, path: string, body?: unknown, options: { contentType?: string } = {}): Promise<T> {
-      const headers: Record<string, string> = { ...auth };
-      const raw = typeof body === 'string' && options.contentType !== undefined;
-      if (body !== undefined) headers['content-type'] = raw ? (options.contentType as string) : 'application/json';
-      const payload = body === undefined ? {} : { body: raw ? (body as string) : JSON.stringify(body) };
-      const response = await send(path, { method, headers, ...payload });
-      const json = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined;
-      if (!response.ok) throw failure(response.status, json);
-      return json as T;
-    },
-    async text(path: string): Promise<string> {
-      const response = await send(path, { method: 'GET', headers: auth });
-      if (!response.ok) throw failure(response.status, (await response.json().catch(() => undefined)) as never);
-      return response.text();
+    async call<R extends Route>(route: R, ...args: CallArgs<R>): Promise<RouteResponse<R>> {
+      const prepared = prepare(route, ...args);
+      const response = await send(prepared.url, { method: prepared.method, headers: { ...auth, ...prepared.headers }, ...(prepared.body === undefined ? {} : { body: prepared.body }) });
+      if (!response.ok) throw failure(response.status, (await response.json().catch(() => undefined)) as ErrorJson);
+      // The contract says what the route answers; the agent is ours, so its JSON is trusted here.
+      if (route.answer === 'text') return (await response.text()) as RouteResponse<R>;
+      return (await response.json().catch(() => undefined)) as RouteResponse<R>;
     },
     close: onClose,
   };

@@ -9,9 +9,7 @@ import { Vault } from '../personal/vault/vault.js';
 import { initCompanyHome } from '../company/home.js';
 import { systemClock } from '../core/clock.js';
 import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
-import type { OkpPublicJwk } from '../protocol/keys.js';
-import type { RequestView } from '../personal/disclosure/disclosure.js';
-import type { RelationshipView } from '../personal/views.js';
+import { prepare, routes, type CallArgs, type RelationshipView, type RequestView, type Route, type RouteResponse } from '../personal/http/apiContract.js';
 
 /**
  * `npm start`: a personal agent and three demo companies, each a real process on loopback with
@@ -151,33 +149,34 @@ async function main(): Promise<void> {
 
   for (const vendor of vendorUrls) await waitFor(`${vendor.name}`, async () => ((await fetch(`${vendor.url}/health`)).ok ? true : undefined));
   const agent = await waitFor('your agent', async () => readRunningAgent(personalHome));
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${agent.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${agent.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
+  const api: Api = async (route, ...args) => {
+    const call = prepare(route, ...args);
+    const response = await fetch(`${agent.url}${call.url}`, {
+      method: call.method,
+      headers: { authorization: `Bearer ${agent.token}`, ...call.headers },
+      ...(call.body === undefined ? {} : { body: call.body }),
     });
-    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
+    if (!response.ok) throw new Error(`${call.method} ${call.url}: HTTP ${response.status} ${await response.text()}`);
+    return (await response.json()) as RouteResponse<typeof route>;
   };
 
   // First run: you, an age credential, a connection to each company, their requests answered,
   // and a move of house that reaches all three.
-  const { relationships } = await api<{ relationships: { company: string | null; state: string }[] }>('GET', '/api/relationships');
+  const { relationships } = await api(routes.relationships);
   const firstRun = relationships.length === 0;
   if (firstRun) {
-    await api('PUT', '/api/profile', { fields: DEMO_PROFILE });
-    const holderKey = await api<{ publicJwk: OkpPublicJwk }>('POST', '/api/credentials/keys');
+    await api(routes.setProfile, { fields: DEMO_PROFILE });
+    const holderKey = await api(routes.newHolderKey);
     const credential = await issueCredential(issuer.identity, { holderPublicJwk: holderKey.publicJwk, vct: AGE_VCT, claims: ageClaims('1990-04-12', new Date()) }, systemClock);
-    await api('POST', '/api/credentials', { sdJwt: credential });
+    await api(routes.addCredential, { sdJwt: credential });
     log(`Your demo profile: ${DEMO_PROFILE.name}, and an age credential from ${issuer.name} (over 18, no birth date in it)`);
-    await api('PUT', '/api/terms/default', { agreement: DEMO_TERMS });
+    await api(routes.setDefaultTerms, { agreement: DEMO_TERMS });
     log(`Your terms: ${DEMO_TERMS} (IEEE 7012 style), proffered to every company you connect to`);
   }
   for (const vendor of vendorUrls) {
     if (relationships.some((r) => r.company === vendor.name)) continue;
     const { url } = (await (await fetch(`${vendor.url}/invite`)).json()) as { url: string };
-    const { relationship } = await api<{ relationship: RelationshipView }>('POST', '/api/connect', { invitation: url });
+    const { relationship } = await api(routes.connect, { invitation: url });
     log(`Connected to ${vendor.name} from a fresh pairwise DID; ${termsOutcome(relationship)}`);
   }
   if (firstRun) await firstRunTour(api, vendorUrls);
@@ -218,16 +217,17 @@ function termsOutcome(relationship: RelationshipView): string {
   return 'no terms proffered';
 }
 
-type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+/** Her running agent's local API, typed by the contract. */
+type Api = <R extends Route>(route: R, ...args: CallArgs<R>) => Promise<RouteResponse<R>>;
 
 async function pendingRequests(api: Api): Promise<RequestView[]> {
-  return (await api<{ requests: RequestView[] }>('GET', '/api/requests')).requests;
+  return (await api(routes.requests)).requests;
 }
 
 /** Fetches what the companies queued (pickup) until at least `count` requests wait for her. */
 function pickUpRequests(api: Api, what: string, count: number): Promise<RequestView[]> {
   return waitFor(what, async () => {
-    await api('POST', '/api/pickup');
+    await api(routes.pickup);
     const requests = await pendingRequests(api);
     return requests.length >= count ? requests : undefined;
   });
@@ -239,15 +239,17 @@ const askedFor = (request: RequestView): string => [...request.fields.map((f) =>
 async function firstRunTour(api: Api, vendors: { name: string; url: string; home: string }[]): Promise<void> {
   // The companies queued their requests when she connected; her agent fetches them.
   for (const request of await pickUpRequests(api, 'the companies’ requests', vendors.length)) {
-    await api('POST', `/api/requests/${request.id}/approve`, {});
+    await api(routes.approve, { id: request.id }, {});
     log(`${request.company ?? 'A company'} asked for ${askedFor(request)} ("${request.purpose}"): approved for the demo, as a selective-disclosure SD-JWT`);
   }
-  const { change } = await api<{ change: { version: number } }>('PUT', '/api/profile', { fields: { address: DEMO_NEW_ADDRESS } });
+  const { change } = await api(routes.setProfile, { fields: { address: DEMO_NEW_ADDRESS } });
+  // The first run's profile holds another address, so this is always a change.
+  if (!change) throw new Error('The demo address change changed nothing');
   log(`You moved to ${DEMO_NEW_ADDRESS.street_address}, ${DEMO_NEW_ADDRESS.locality}: one change (profile version ${change.version}) goes to every company holding your address`);
   const done = await waitFor(
     'the address change',
     async () => {
-      const view = await api<{ change: { done: boolean; deliveries: { company: string | null; state: string }[] } }>('GET', `/api/profile/changes/${change.version}`);
+      const view = await api(routes.profileChange, { version: change.version });
       return view.change.done ? view.change : undefined;
     },
     30_000,

@@ -4,7 +4,7 @@ import { ApiError, TransportError, VaultError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { defaultHome, readRunningAgent, vaultPath } from '../personal/home.js';
 import { DEFAULT_IDLE_LOCK_MS, startPersonalServer } from '../personal/server.js';
-import type { MessageView, ReceiptView, RelationshipView } from '../personal/views.js';
+import { routes, type MessageView, type ReceiptView, type RelationshipView } from '../personal/http/apiContract.js';
 import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
 import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClient.js';
@@ -128,8 +128,7 @@ for (const [name, description] of [
     .action(() =>
       run(globals, () =>
         withClient(async (client) => {
-          const body = name === 'unlock' ? { passphrase: await readSecret('KITH_PASSPHRASE', 'Passphrase: ') } : {};
-          const result = await client.call<{ locked: boolean }>('POST', `/api/${name}`, body);
+          const result = name === 'unlock' ? await client.call(routes.unlock, { passphrase: await readSecret('KITH_PASSPHRASE', 'Passphrase: ') }) : await client.call(routes.lock);
           output(globals(), result, () => (result.locked ? 'Locked.' : 'Unlocked.'));
         }),
       ),
@@ -142,7 +141,7 @@ program
   .action((invitation: string) =>
     run(globals, () =>
       withClient(async (client) => {
-        const { relationship } = await client.call<{ relationship: RelationshipView }>('POST', '/api/connect', { invitation });
+        const { relationship } = await client.call(routes.connect, { invitation });
         output(globals(), relationship, () => `${relationship.id}\nConnected to ${relationship.company ?? 'the company (awaiting its answer)'} as customer ${relationship.customerRef ?? '-'}; it knows only a pairwise DID.\nTerms: ${termsCell(relationship)}`);
       }),
     ),
@@ -154,7 +153,7 @@ program
   .action(() =>
     run(globals, () =>
       withClient(async (client) => {
-        const { relationships } = await client.call<{ relationships: RelationshipView[] }>('GET', '/api/relationships');
+        const { relationships } = await client.call(routes.relationships);
         output(globals(), relationships, () => relationshipRows(relationships));
       }),
     ),
@@ -166,7 +165,7 @@ program
   .action((rel: string, text: string) =>
     run(globals, () =>
       withClient(async (client) => {
-        const result = await client.call<{ messageId: string; status: string }>('POST', `/api/relationships/${encodeURIComponent(rel)}/messages`, { content: text });
+        const result = await client.call(routes.sendMessage, { ref: rel }, { content: text });
         output(globals(), result, () => (result.status === 'sent' ? 'Sent.' : 'Queued: the company is unreachable; it will be retried.'));
       }),
     ),
@@ -179,7 +178,7 @@ program
   .action((rel: string, options: { held?: boolean }) =>
     run(globals, () =>
       withClient(async (client) => {
-        const { messages } = await client.call<{ messages: MessageView[] }>('GET', `/api/relationships/${encodeURIComponent(rel)}/messages${options.held ? '?includeHeld=1' : ''}`);
+        const { messages } = await client.call(routes.messages, { ref: rel }, options.held ? { includeHeld: '1' } : {});
         output(globals(), messages, () => messageLines(messages));
       }),
     ),
@@ -195,7 +194,7 @@ for (const [name, description] of [
     .action((rel: string) =>
       run(globals, () =>
         withClient(async (client) => {
-          const { relationship } = await client.call<{ relationship: RelationshipView }>('POST', `/api/relationships/${encodeURIComponent(rel)}/${name}`);
+          const { relationship } = await client.call(routes[name], { ref: rel });
           output(globals(), relationship, () => `${relationship.company ?? relationship.id}: ${relationship.state}`);
         }),
       ),
@@ -208,7 +207,7 @@ program
   .action((rel: string) =>
     run(globals, () =>
       withClient(async (client) => {
-        const { receipt } = await client.call<{ receipt: ReceiptView }>('POST', `/api/relationships/${encodeURIComponent(rel)}/cutoff`);
+        const { receipt } = await client.call(routes.cutOff, { ref: rel });
         output(globals(), receipt, () => receiptText(receipt));
       }),
     ),
@@ -220,7 +219,7 @@ program
   .action((rel: string | undefined) =>
     run(globals, () =>
       withClient(async (client) => {
-        const { receipts } = await client.call<{ receipts: ReceiptView[] }>('GET', `/api/receipts${rel ? `?relationship=${encodeURIComponent(rel)}` : ''}`);
+        const { receipts } = await client.call(routes.receipts, { relationship: rel });
         output(globals(), receipts, () => receipts.map(receiptText).join('\n\n') || 'No receipts.');
       }),
     ),
@@ -232,7 +231,7 @@ program
   .action((rel: string) =>
     run(globals, () =>
       withClient(async (client) => {
-        const result = await client.call<{ roundTripMs: number }>('POST', `/api/relationships/${encodeURIComponent(rel)}/ping`);
+        const result = await client.call(routes.ping, { ref: rel });
         output(globals(), result, () => `pong in ${result.roundTripMs} ms`);
       }),
     ),
@@ -244,7 +243,7 @@ program
   .action(() =>
     run(globals, () =>
       withClient(async (client) => {
-        const result = await client.call<{ received: number; failed: number }>('POST', '/api/pickup');
+        const result = await client.call(routes.pickup);
         output(globals(), result, () => `${result.received} new message(s)${result.failed ? `, ${result.failed} rejected` : ''}`);
       }),
     ),
@@ -258,7 +257,7 @@ program
     run(globals, () =>
       withClient(async (client) => {
         const passphrase = options.plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
-        const result = await client.call<{ format: 'plain'; document: unknown } | { format: 'jwe'; text: string }>('POST', '/api/export', { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}) });
+        const result = await client.call(routes.export, { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}) });
         writeFileSync(file, result.format === 'plain' ? `${JSON.stringify(result.document, null, 2)}\n` : `${result.text}\n`, { mode: 0o600 });
         output(globals(), { file, format: result.format }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})`);
       }),

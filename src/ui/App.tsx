@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { errorMessage, get } from './api';
+import { api, errorMessage, routes } from './api';
 import { Shell } from './components/Shell';
 import { Loading } from './components/ui';
 import { closeEvents, openEvents, useAgentEvents } from './events';
@@ -14,7 +14,6 @@ import { TermsPage } from './pages/TermsPage';
 import { UnlockPage } from './pages/UnlockPage';
 import { useLocation } from './router';
 import { goToLogin, onLocked } from './session';
-import type { RelationshipView, RequestView, SessionState } from './types';
 
 type Gate = { kind: 'checking' } | { kind: 'locked' } | { kind: 'open' } | { kind: 'unreachable'; message: string };
 
@@ -46,8 +45,8 @@ function useWaitingCounts(enabled: boolean): { requests: number; terms: number }
     if (!enabled) return;
     try {
       const [{ requests }, { relationships }] = await Promise.all([
-        get<{ requests: RequestView[] }>('/api/requests'),
-        get<{ relationships: RelationshipView[] }>('/api/relationships'),
+        api(routes.requests),
+        api(routes.relationships),
       ]);
       setCounts({ requests: requests.length, terms: relationships.filter((r) => r.terms.awaitingHer && r.state !== 'cut_off').length });
     } catch {
@@ -92,7 +91,7 @@ export function App() {
   const check = useCallback(async () => {
     setGate({ kind: 'checking' });
     try {
-      const session = await get<SessionState>('/api/session');
+      const session = await api(routes.session);
       if (!session.authenticated) return goToLogin();
       setGate(session.locked ? { kind: 'locked' } : { kind: 'open' });
     } catch (error) {

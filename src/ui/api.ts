@@ -1,3 +1,4 @@
+import { prepare, type CallArgs, type PreparedCall, type Route, type RouteResponse } from '../personal/http/apiContract.js';
 import { ACTIVITY_HEADER, activity } from './activity';
 import { goToLogin, notifyLocked } from './session';
 
@@ -48,24 +49,15 @@ export function routeFailure(failure: ApiFailure): ApiFailure {
   return failure;
 }
 
-export interface CallOptions {
-  signal?: AbortSignal;
-}
-
-/** Sends a request to the local API (same origin; the session cookie authenticates). */
-export async function request(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<Response> {
+/** Sends a prepared call to the local API (same origin; the session cookie authenticates). */
+export async function request(call: PreparedCall): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(path, {
-      method,
+    response = await fetch(call.url, {
+      method: call.method,
       credentials: 'same-origin',
-      headers: {
-        accept: 'application/json',
-        [ACTIVITY_HEADER]: activity(),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      ...(options.signal ? { signal: options.signal } : {}),
+      headers: { accept: 'application/json', [ACTIVITY_HEADER]: activity(), ...call.headers },
+      ...(call.body === undefined ? {} : { body: call.body }),
     });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
@@ -75,20 +67,22 @@ export async function request(method: string, path: string, body?: unknown, opti
   return response;
 }
 
-/** A JSON call: resolves with the parsed body (undefined for 204). */
-export async function call<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
-  const response = await request(method, path, body, options);
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
+/** Sends a prepared call and reads its answer as the contract types it (undefined for 204). */
+export async function send<R extends Route>(call: PreparedCall<R>): Promise<RouteResponse<R>> {
+  const response = await request(call);
+  // The agent is ours: its answer is trusted to be what the contract says.
+  if (response.status === 204) return undefined as RouteResponse<R>;
+  if (call.route.answer === 'text') return (await response.text()) as RouteResponse<R>;
+  return (await response.json()) as RouteResponse<R>;
 }
 
-export const get = <T>(path: string, options?: CallOptions): Promise<T> => call<T>('GET', path, undefined, options);
-export const post = <T>(path: string, body: unknown = {}, options?: CallOptions): Promise<T> => call<T>('POST', path, body, options);
-export const put = <T>(path: string, body: unknown, options?: CallOptions): Promise<T> => call<T>('PUT', path, body, options);
-
-/** `/api/relationships/<id>` and friends, with the id escaped. */
-export function relPath(id: string, rest = ''): string {
-  return `/api/relationships/${encodeURIComponent(id)}${rest}`;
+/**
+ * Calls a route of the contract (src/personal/http/apiContract.ts), e.g.
+ * `api(routes.approve, { id }, { fields })`: parameters, body and answer are typed by the route.
+ */
+export function api<R extends Route>(route: R, ...args: CallArgs<R>): Promise<RouteResponse<R>> {
+  return send(prepare(route, ...args));
 }
 
 export { UNREACHABLE };
+export { prepare, routes } from '../personal/http/apiContract.js';

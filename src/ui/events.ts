@@ -1,7 +1,7 @@
 import { useEffect, useRef, useSyncExternalStore } from 'react';
-import { get } from './api';
+import { api, routes } from './api';
 import { goToLogin, notifyLocked } from './session';
-import type { AgentEvent, SessionState } from './types';
+import type { AgentEvent } from './types';
 
 /*
  * Live updates: one EventSource on GET /api/events for the whole app, shared by every page. The
@@ -57,7 +57,7 @@ async function onError(): Promise<void> {
   source = undefined;
   setState('offline');
   try {
-    const session = await get<SessionState>('/api/session');
+    const session = await api(routes.session);
     if (!session.authenticated) return goToLogin();
     if (session.locked) return notifyLocked();
   } catch {
@@ -73,7 +73,7 @@ export function openEvents(): void {
   if (source) return;
   window.clearTimeout(retryTimer);
   setState('connecting');
-  const es = new EventSource('/api/events', { withCredentials: true });
+  const es = new EventSource(routes.events.path, { withCredentials: true });
   source = es;
   es.addEventListener('ready', () => {
     retryDelay = 1_000;

@@ -1,5 +1,5 @@
-import { ApiFailure, UNREACHABLE, failureOf, routeFailure } from './api';
-import type { ExportResult } from './types';
+import type { RouteBody, RouteResponse } from '../personal/http/apiContract.js';
+import { ApiFailure, UNREACHABLE, failureOf, prepare, routeFailure, routes } from './api';
 
 /*
  * Export and import move the whole vault, so both report progress: the export's response body is
@@ -13,14 +13,17 @@ export interface Progress {
   total: number | undefined;
 }
 
-export async function exportVault(body: { plain: boolean; passphrase?: string }, onProgress: (p: Progress) => void): Promise<ExportResult> {
+type ExportResult = RouteResponse<typeof routes.export>;
+
+export async function exportVault(body: RouteBody<typeof routes.export>, onProgress: (p: Progress) => void): Promise<ExportResult> {
+  const call = prepare(routes.export, body);
   let response: Response;
   try {
-    response = await fetch('/api/export', {
-      method: 'POST',
+    response = await fetch(call.url, {
+      method: call.method,
       credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
+      headers: { ...call.headers, accept: 'application/json' },
+      body: call.body ?? null,
     });
   } catch {
     throw new ApiFailure('network', UNREACHABLE, 0);
@@ -49,12 +52,15 @@ export async function exportVault(body: { plain: boolean; passphrase?: string },
   return JSON.parse(new TextDecoder().decode(bytes)) as ExportResult;
 }
 
-export function importVault(body: { text: string; passphrase?: string; vaultPassphrase: string }, onProgress: (p: Progress) => void): Promise<{ relationships: number }> {
+type ImportResult = RouteResponse<typeof routes.import>;
+
+export function importVault(body: RouteBody<typeof routes.import>, onProgress: (p: Progress) => void): Promise<ImportResult> {
+  const call = prepare(routes.import, body);
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/import');
+    xhr.open(call.method, call.url);
     xhr.withCredentials = true;
-    xhr.setRequestHeader('content-type', 'application/json');
+    for (const [name, value] of Object.entries(call.headers)) xhr.setRequestHeader(name, value);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.responseType = 'text';
     xhr.upload.onprogress = (event) => onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : undefined });
@@ -67,12 +73,12 @@ export function importVault(body: { text: string; passphrase?: string; vaultPass
         parsed = undefined;
       }
       if (xhr.status >= 200 && xhr.status < 300) {
-        resolve(parsed as { relationships: number });
+        resolve(parsed as ImportResult);
         return;
       }
       const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
       reject(routeFailure(new ApiFailure(error?.code ?? `http.${xhr.status}`, error?.message ?? `The agent answered ${xhr.status}`, xhr.status)));
     };
-    xhr.send(JSON.stringify(body));
+    xhr.send(call.body ?? null);
   });
 }

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiFailure, get } from './api';
+import type { PreparedCall, Route, RouteResponse } from '../personal/http/apiContract.js';
+import { ApiFailure, send } from './api';
 
 export interface Resource<T> {
   data: T | undefined;
@@ -9,19 +10,24 @@ export interface Resource<T> {
   reload: () => Promise<void>;
 }
 
-/** GETs `path` (JSON) and keeps the answer; a null path fetches nothing. */
-export function useResource<T>(path: string | null): Resource<T> {
-  const [data, setData] = useState<T | undefined>(undefined);
+/**
+ * GETs a route (`useResource(prepare(routes.relationship, { ref: id }))`) and keeps the answer; a
+ * null call fetches nothing. The call is made again when its URL changes.
+ */
+export function useResource<R extends Route>(call: PreparedCall<R> | null): Resource<RouteResponse<R>> {
+  const [data, setData] = useState<RouteResponse<R> | undefined>(undefined);
   const [error, setError] = useState<ApiFailure | undefined>(undefined);
-  const [loading, setLoading] = useState(path !== null);
+  const [loading, setLoading] = useState(call !== null);
   const generation = useRef(0);
+  // The call is a new object every render; its URL names the request (a GET has no body).
+  const url = call?.url ?? null;
 
   const load = useCallback(async () => {
-    if (path === null) return;
+    if (call === null) return;
     const mine = ++generation.current;
     setLoading(true);
     try {
-      const value = await get<T>(path);
+      const value = await send(call);
       if (mine !== generation.current) return;
       setData(value);
       setError(undefined);
@@ -31,7 +37,7 @@ export function useResource<T>(path: string | null): Resource<T> {
     } finally {
       if (mine === generation.current) setLoading(false);
     }
-  }, [path]);
+  }, [url]);
 
   useEffect(() => {
     setData(undefined);

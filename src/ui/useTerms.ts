@@ -1,12 +1,13 @@
 import { useMemo } from 'react';
 import type { Agreement, RosterView } from './types';
+import { prepare, routes } from './api';
 import { useResource } from './useResource';
 
 export type RosterAgreement = Agreement & { short: string };
 
 /** The agreements of every roster she holds, by id (titles and obligations for any page). */
 export function useRoster(): { roster: RosterView | undefined; agreements: ReadonlyMap<string, RosterAgreement>; error: string | undefined; reload: () => Promise<void> } {
-  const { data, error, reload } = useResource<RosterView>('/api/terms');
+  const { data, error, reload } = useResource(prepare(routes.roster));
   const agreements = useMemo(() => {
     const map = new Map<string, RosterAgreement>();
     for (const roster of data?.rosters ?? []) for (const a of roster.agreements) map.set(a.id, a);

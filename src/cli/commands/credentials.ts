@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { CredentialView } from '../../personal/credentials.js';
+import { routes } from '../../personal/http/apiContract.js';
 import { formatTime, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
@@ -14,7 +14,7 @@ export function registerCredentialCommands(program: Command, ctx: CommandContext
     .action(() =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const key = await client.call<{ keyId: string; publicJwk: unknown }>('POST', '/api/credentials/keys');
+          const key = await client.call(routes.newHolderKey);
           output(ctx.globals(), key, () => JSON.stringify(key.publicJwk));
         }),
       ),
@@ -27,7 +27,7 @@ export function registerCredentialCommands(program: Command, ctx: CommandContext
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
           const sdJwt = readFileSync(file === '-' ? 0 : file, 'utf8').trim();
-          const { credential } = await client.call<{ credential: CredentialView }>('POST', '/api/credentials', { sdJwt });
+          const { credential } = await client.call(routes.addCredential, { sdJwt });
           output(ctx.globals(), credential, () => `Kept ${credential.vct} from ${credential.issuer.slice(0, 40)}…: ${credential.claims.join(', ')}`);
         }),
       ),
@@ -39,7 +39,7 @@ export function registerCredentialCommands(program: Command, ctx: CommandContext
     .action(() =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const { credentials: list } = await client.call<{ credentials: CredentialView[] }>('GET', '/api/credentials');
+          const { credentials: list } = await client.call(routes.credentials);
           output(ctx.globals(), list, () =>
             list.length === 0 ? 'No credentials.' : table([['ID', 'TYPE', 'CLAIMS', 'ADDED'], ...list.map((c) => [c.id.slice(0, 8), c.vct, c.claims.join(', '), formatTime(c.createdAt)])]),
           );

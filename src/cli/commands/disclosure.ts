@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AnswerOutcome, ConsentView, RequestView } from '../../personal/disclosure/disclosure.js';
+import { routes, type ConsentView, type RequestView } from '../../personal/http/apiContract.js';
 import { formatTime, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
@@ -39,8 +39,7 @@ export function registerDisclosureCommands(program: Command, ctx: CommandContext
     .action((options: { all?: boolean; rel?: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const query = new URLSearchParams({ ...(options.all ? { all: '1' } : {}), ...(options.rel ? { relationship: options.rel } : {}) });
-          const { requests } = await client.call<{ requests: RequestView[] }>('GET', `/api/requests${query.size > 0 ? `?${query}` : ''}`);
+          const { requests } = await client.call(routes.requests, { ...(options.all ? { all: '1' } : {}), relationship: options.rel });
           output(ctx.globals(), requests, () =>
             requests.length === 0 ? 'No requests waiting.' : `${requests.map(requestText).join('\n\n')}\n\nAnswer with: kith approve <id> [--fields a,b]  or  kith decline <id>`,
           );
@@ -59,7 +58,7 @@ export function registerDisclosureCommands(program: Command, ctx: CommandContext
             ?.split(',')
             .map((f) => f.trim())
             .filter(Boolean);
-          const result = await client.call<AnswerOutcome>('POST', `/api/requests/${encodeURIComponent(id)}/approve`, fields ? { fields } : {});
+          const result = await client.call(routes.approve, { id }, fields ? { fields } : {});
           output(ctx.globals(), result, () => `Disclosed to ${result.request.company ?? 'the company'}: ${result.fields.join(', ')}\nConsent record ${result.consentRecordId} (kept on both sides).`);
         }),
       ),
@@ -72,7 +71,7 @@ export function registerDisclosureCommands(program: Command, ctx: CommandContext
     .action((id: string, options: { reason?: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const result = await client.call<AnswerOutcome>('POST', `/api/requests/${encodeURIComponent(id)}/decline`, options.reason ? { reason: options.reason } : {});
+          const result = await client.call(routes.decline, { id }, options.reason ? { reason: options.reason } : {});
           output(ctx.globals(), result, () => `Declined. Consent record ${result.consentRecordId} says "refused" on both sides.`);
         }),
       ),
@@ -84,7 +83,7 @@ export function registerDisclosureCommands(program: Command, ctx: CommandContext
     .action((rel: string | undefined) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const { consents } = await client.call<{ consents: ConsentView[] }>('GET', `/api/consents${rel ? `?relationship=${encodeURIComponent(rel)}` : ''}`);
+          const { consents } = await client.call(routes.consents, { relationship: rel });
           output(ctx.globals(), consents, () => consentRows(consents));
         }),
       ),

@@ -1,13 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ApiError } from '../../core/errors.js';
-import type { ChangeView, ProfileFeature } from '../../personal/profile/fanout.js';
+import { routes, type ChangeView, type ProfileView } from '../../personal/http/apiContract.js';
 import { formatFieldValue, parseFieldText, resolveFieldName } from '../../protocol/profile/fields.js';
 import type { ApiClient } from '../apiClient.js';
 import { output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
-
-type ProfileView = ReturnType<ProfileFeature['profile']>;
 
 const BAR_WIDTH = 24;
 
@@ -35,12 +33,12 @@ function changeTable(change: ChangeView): string {
  */
 async function follow(client: ApiClient, version: number, timeoutMs: number, draw: boolean): Promise<ChangeView> {
   const deadline = Date.now() + timeoutMs;
-  let change = (await client.call<{ change: ChangeView }>('GET', `/api/profile/changes/${version}`)).change;
+  let change = (await client.call(routes.profileChange, { version })).change;
   let lastLine = '';
   while (!change.done && Date.now() < deadline) {
-    if (client.inProcess) await client.call('POST', '/api/profile/deliver');
+    if (client.inProcess) await client.call(routes.deliverProfile);
     else await new Promise((resolve) => setTimeout(resolve, 200));
-    change = (await client.call<{ change: ChangeView }>('GET', `/api/profile/changes/${version}`)).change;
+    change = (await client.call(routes.profileChange, { version })).change;
     const line = progressLine(change);
     if (draw && line !== lastLine) process.stderr.write(`\r${line}\u001b[K`);
     lastLine = line;
@@ -71,7 +69,7 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
     .action(() =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const view = await client.call<ProfileView>('GET', '/api/profile');
+          const view = await client.call(routes.profile);
           output(ctx.globals(), view, () => profileText(view));
         }),
       ),
@@ -89,7 +87,7 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
           const value = parseFieldText(field, text);
           const timeoutMs = Number(options.timeout) * 1000;
           if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new ApiError('api.bad_request', '--timeout takes a number of seconds');
-          const { change } = await client.call<{ change: ChangeView | null }>('PUT', '/api/profile', { fields: { [field]: value } });
+          const { change } = await client.call(routes.setProfile, { fields: { [field]: value } });
           if (!change) return output(ctx.globals(), { change: null }, () => `${field} already has that value; nothing changed.`);
           const wait = options.wait && change.deliveries.length > 0;
           const final = wait ? await follow(client, change.version, timeoutMs, !ctx.globals().json && process.stderr.isTTY === true) : change;
@@ -108,7 +106,7 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
     .action((options: { limit: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const { changes } = await client.call<{ changes: ChangeView[] }>('GET', `/api/profile/changes?limit=${encodeURIComponent(options.limit)}`);
+          const { changes } = await client.call(routes.profileChanges, { limit: options.limit });
           output(ctx.globals(), changes, () => (changes.length === 0 ? 'No changes yet.' : changes.map(changeTable).join('\n\n')));
         }),
       ),
@@ -121,7 +119,7 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
           const text = readFileSync(file, 'utf8');
-          const result = await client.call<{ change: ChangeView | null; ignored: string[] }>('POST', '/api/profile/vcard', text, { contentType: 'text/vcard' });
+          const result = await client.call(routes.importVcard, text);
           output(ctx.globals(), result, () =>
             [result.change ? changeTable(result.change) : 'Nothing changed.', result.ignored.length ? `Ignored: ${result.ignored.join(', ')}` : ''].filter(Boolean).join('\n'),
           );
@@ -136,7 +134,7 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
     .action((file: string | undefined, options: { jcard?: boolean }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const text = options.jcard ? `${JSON.stringify(await client.call('GET', '/api/profile/vcard?format=jcard'), null, 2)}\n` : await client.text('/api/profile/vcard');
+          const text = options.jcard ? `${JSON.stringify(await client.call(routes.exportJcard, { format: 'jcard' }), null, 2)}\n` : await client.call(routes.exportVcard);
           if (file) {
             writeFileSync(file, text, { mode: 0o600 });
             output(ctx.globals(), { file }, () => `Wrote ${file}`);

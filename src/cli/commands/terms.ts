@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AgreementView, RosterView } from '../../personal/terms.js';
+import { routes, type AgreementView, type RosterView } from '../../personal/http/apiContract.js';
 import { agreementShortName } from '../../protocol/terms/roster.js';
 import { formatTime, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
@@ -53,11 +53,11 @@ export function registerTermsCommands(program: Command, ctx: CommandContext): vo
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
           if (rel) {
-            const { terms: history } = await client.call<{ terms: AgreementView[] }>('GET', `/api/relationships/${encodeURIComponent(rel)}/terms`);
+            const { terms: history } = await client.call(routes.terms, { ref: rel });
             output(ctx.globals(), history, () => historyText(history));
             return;
           }
-          const view = await client.call<RosterView>('GET', '/api/terms');
+          const view = await client.call(routes.roster);
           output(ctx.globals(), view, () => rosterText(view));
         }),
       ),
@@ -71,11 +71,11 @@ export function registerTermsCommands(program: Command, ctx: CommandContext): vo
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
           if (options.for) {
-            const { terms: history } = await client.call<{ terms: AgreementView[] }>('POST', `/api/relationships/${encodeURIComponent(options.for)}/terms`, { agreement });
+            const { terms: history } = await client.call(routes.profferTerms, { ref: options.for }, { agreement });
             output(ctx.globals(), history, () => historyText(history));
             return;
           }
-          const result = await client.call<{ default: string | null }>('PUT', '/api/terms/default', { agreement: agreement === 'none' ? null : agreement });
+          const result = await client.call(routes.setDefaultTerms, { agreement: agreement === 'none' ? null : agreement });
           output(ctx.globals(), result, () => (result.default ? `Default terms: ${agreementShortName(result.default)}. New connections proffer them.` : 'No default terms.'));
         }),
       ),
@@ -92,8 +92,8 @@ export function registerTermsCommands(program: Command, ctx: CommandContext): vo
       .action((rel: string, options: { reason?: string }) =>
         run(ctx.globals, () =>
           ctx.withClient(async (client) => {
-            const body = name === 'reject' && options.reason ? { reason: options.reason } : {};
-            const { terms: history } = await client.call<{ terms: AgreementView[] }>('POST', `/api/relationships/${encodeURIComponent(rel)}/terms/${name}`, body);
+            const { terms: history } =
+              name === 'reject' ? await client.call(routes.rejectTerms, { ref: rel }, options.reason ? { reason: options.reason } : {}) : await client.call(routes.acceptTerms, { ref: rel });
             output(ctx.globals(), history, () => historyText(history));
           }),
         ),

@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
+import { jsonBody } from '../../core/jsonBody.js';
 import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
-import type { DisclosureAsk } from '../config.js';
+import { disclosureAskSchema } from '../config.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
 import { companyOpenApi } from './openapi.js';
 
@@ -72,10 +73,9 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     return c.json({ messages: await agent.messages(relationship.id) });
   });
   app.post('/admin/relationships/:ref/messages', async (c) => {
-    const parsed = sendMessageSchema.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) throw new ApiError('api.bad_request', 'Body must be {"content": "..."}');
+    const { content } = await jsonBody(c, sendMessageSchema, '{"content": "..."}');
     const relationship = await agent.findRelationship(c.req.param('ref'));
-    return c.json(await agent.sendMessage(relationship.id, parsed.data.content), 201);
+    return c.json(await agent.sendMessage(relationship.id, content), 201);
   });
 
   app.get('/admin/relationships/:ref/holdings', async (c) => {
@@ -87,10 +87,9 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     return c.json({ terms: await agent.termsHistory(relationship.id) });
   });
   app.post('/admin/relationships/:ref/terms', async (c) => {
-    const parsed = proposeTermsSchema.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) throw new ApiError('api.bad_request', 'Body must be {"agreement": "<agreement id or short name>"}');
+    const { agreement } = await jsonBody(c, proposeTermsSchema, '{"agreement": "<agreement id or short name>"}');
     const relationship = await agent.findRelationship(c.req.param('ref'));
-    return c.json(await agent.proposeTerms(relationship.id, parsed.data.agreement), 201);
+    return c.json(await agent.proposeTerms(relationship.id, agreement), 201);
   });
   app.get('/admin/events', async (c) => {
     const ref = c.req.query('relationship');
@@ -99,8 +98,7 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
   });
   app.post('/admin/relationships/:ref/disclosure-requests', async (c) => {
     const relationship = await agent.findRelationship(c.req.param('ref'));
-    const ask = (await c.req.json().catch(() => undefined)) as DisclosureAsk | undefined;
-    if (ask === undefined || typeof ask !== 'object') throw new ApiError('api.bad_request', 'Body must be {"fields": [...], "purpose": "..."}');
+    const ask = await jsonBody(c, disclosureAskSchema, '{"fields": [...], "purpose": "..."}');
     return c.json(await agent.requestDisclosure(relationship.id, ask), 201);
   });
 

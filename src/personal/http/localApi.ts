@@ -1,9 +1,10 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Handler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
+import { jsonBody } from '../../core/jsonBody.js';
 import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
@@ -16,6 +17,7 @@ import { personalOpenApi } from './openapi.js';
 import { streamSSE } from 'hono/streaming';
 import type { AgentEvent } from '../events.js';
 import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard.js';
+import { routeKey, routes, type HttpMethod, type Route, type RouteBody } from './apiContract.js';
 
 export const SESSION_COOKIE = 'kith_session';
 /** `background` on calls the web app makes without her (src/ui/activity.ts); anything else counts as her activity. */
@@ -36,22 +38,39 @@ export interface LocalApiOptions {
   logger: Logger;
 }
 
-const connectSchema = z.object({ invitation: z.string().min(1).max(16_384) });
-const messageSchema = z.object({ content: z.string().min(1).max(16_000) });
-const exportSchema = z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() });
-const approveSchema = z.object({ fields: z.array(z.string().min(1).max(64)).min(1).max(100).optional() });
-const declineSchema = z.object({ reason: z.string().max(2000).optional() });
-const profileSchema = z.object({ fields: z.record(z.string().min(1).max(64), z.unknown()).refine((f) => Object.keys(f).length > 0, 'at least one field') });
-const credentialSchema = z.object({ sdJwt: z.string().min(1).max(64 * 1024) });
-const MAX_VCARD_BYTES = 256 * 1024;
-/** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
-const importSchema = z.object({ text: z.string().min(1).max(32 * 1024 * 1024), passphrase: z.string().max(1024).optional(), vaultPassphrase: z.string().min(1).max(1024) }).strict();
-
-async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await c.req.json().catch(() => undefined));
-  if (!parsed.success) throw new ApiError('api.bad_request', `Invalid request body: ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`);
-  return parsed.data;
+/**
+ * A route's body schema, held to the contract: what it accepts must be exactly the body type the
+ * contract declares (both ways), so the server and its clients cannot drift apart.
+ */
+function bodySchema<R extends Route, S extends z.ZodType<unknown, RouteBody<R>>>(_route: R, schema: S & ([RouteBody<R>] extends [z.input<S>] ? unknown : never)): S {
+  return schema;
 }
+
+const invitation = z.object({ invitation: z.string().min(1).max(16_384) });
+const schemas = {
+  signIn: bodySchema(routes.signIn, z.object({ token: z.string().min(1).max(200) }).strict()),
+  unlock: bodySchema(routes.unlock, z.object({ passphrase: z.string().min(1).max(1024) }).strict()),
+  connect: bodySchema(routes.connect, invitation),
+  previewConnect: bodySchema(routes.previewConnect, invitation),
+  sendMessage: bodySchema(routes.sendMessage, z.object({ content: z.string().min(1).max(16_000) })),
+  approve: bodySchema(routes.approve, z.object({ fields: z.array(z.string().min(1).max(64)).min(1).max(100).optional() })),
+  decline: bodySchema(routes.decline, z.object({ reason: z.string().max(2000).optional() })),
+  setProfile: bodySchema(
+    routes.setProfile,
+    z.object({ fields: z.record(z.string().min(1).max(64), z.unknown()).refine((f) => Object.keys(f).length > 0, 'at least one field') }),
+  ),
+  setDefaultTerms: bodySchema(routes.setDefaultTerms, z.object({ agreement: z.string().min(1).max(2000).nullable() }).strict()),
+  profferTerms: bodySchema(routes.profferTerms, z.object({ agreement: z.string().min(1).max(2000) }).strict()),
+  rejectTerms: bodySchema(routes.rejectTerms, z.object({ reason: z.string().max(2000).optional() }).strict()),
+  addCredential: bodySchema(routes.addCredential, z.object({ sdJwt: z.string().min(1).max(64 * 1024) })),
+  export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() })),
+  /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
+  import: bodySchema(
+    routes.import,
+    z.object({ text: z.string().min(1).max(32 * 1024 * 1024), passphrase: z.string().max(1024).optional(), vaultPassphrase: z.string().min(1).max(1024) }).strict(),
+  ),
+};
+const MAX_VCARD_BYTES = 256 * 1024;
 
 function allowedHosts(port: number): Set<string> {
   return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
@@ -70,6 +89,10 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   const sessions = new BrowserSessions();
   const app = new Hono();
   app.onError((error, c) => respondWithError(c, error, logger));
+  /** Registers a route of the contract: its method and path come from there, so neither can drift. */
+  const on = <P extends string>(route: Route<HttpMethod, P>, handler: Handler<{}, P>): void => {
+    app.on(route.method, route.path, handler);
+  };
 
   /** @returns the hosts this agent answers to (for the Origin check). @throws ApiError api.forbidden_host */
   const checkHost = (c: Context): Set<string> => {
@@ -86,9 +109,10 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   });
 
   // Public: what the login page and the unlock screen need to know, and the token-for-cookie exchange.
-  const PUBLIC = new Set(['GET /api/session', 'POST /api/session']);
+  const PUBLIC = new Set([routes.session, routes.signIn].map(routeKey));
   // Reachable while locked: unlocking, locking, and the status.
-  const WHILE_LOCKED = new Set(['POST /api/unlock', 'POST /api/lock', 'GET /api/status']);
+  const WHILE_LOCKED = new Set([routes.unlock, routes.lock, routes.status].map(routeKey));
+  const EVENTS = routeKey(routes.events);
 
   app.use('/api/*', async (c, next) => {
     const hosts = checkHost(c);
@@ -111,83 +135,84 @@ export function createLocalApi(options: LocalApiOptions): Hono {
         // The web app marks the calls it makes by itself (refreshes, polling) while she is away:
         // they must not hold off the idle lock. The CLI sends no such header: its calls are hers.
         // Nor does an open event stream (it reconnects by itself).
-        if (c.req.header(ACTIVITY_HEADER) !== 'background' && route !== 'GET /api/events') access.touch();
+        if (c.req.header(ACTIVITY_HEADER) !== 'background' && route !== EVENTS) access.touch();
       }
     }
     await next();
   });
 
-  app.get('/api/session', (c) => c.json({ authenticated: hasSession(c) || tokensEqual(bearerToken(c.req.header('authorization')), options.token), locked: access.locked() }));
-  app.post('/api/session', async (c) => {
-    const { token } = await jsonBody(c, z.object({ token: z.string().min(1).max(200) }).strict());
+  on(routes.session, (c) => c.json({ authenticated: hasSession(c) || tokensEqual(bearerToken(c.req.header('authorization')), options.token), locked: access.locked() }));
+  on(routes.signIn, async (c) => {
+    const { token } = await jsonBody(c, schemas.signIn);
     if (!tokensEqual(token, options.token)) throw new ApiError('api.unauthorized', 'That is not this agent’s token');
     setCookie(c, SESSION_COOKIE, sessions.create(), { httpOnly: true, sameSite: 'Strict', path: '/' });
     return c.body(null, 204);
   });
-  app.post('/api/unlock', async (c) => {
-    const { passphrase } = await jsonBody(c, z.object({ passphrase: z.string().min(1).max(1024) }).strict());
+  on(routes.unlock, async (c) => {
+    const { passphrase } = await jsonBody(c, schemas.unlock);
     await access.unlock(passphrase);
     return c.json({ locked: access.locked() });
   });
-  app.post('/api/lock', async (c) => {
+  on(routes.lock, async (c) => {
     await access.lock();
     return c.json({ locked: access.locked() });
   });
 
-  app.get('/api/status', (c) => c.json({ ok: true, locked: access.locked(), relationships: access.locked() ? null : agent().relationships().length }));
-  app.get('/api/openapi.json', (c) => c.json(personalOpenApi));
+  on(routes.status, (c) => c.json({ ok: true, locked: access.locked(), relationships: access.locked() ? null : agent().relationships().length }));
+  on(routes.openapi, (c) => c.json(personalOpenApi));
 
-  app.post('/api/connect', async (c) => {
-    const { invitation } = await jsonBody(c, connectSchema);
+  on(routes.connect, async (c) => {
+    const { invitation } = await jsonBody(c, schemas.connect);
     return c.json({ relationship: await agent().connect(invitation) }, 201);
   });
 
-  app.post('/api/connect/preview', async (c) => {
-    const { invitation } = await jsonBody(c, connectSchema);
+  on(routes.previewConnect, async (c) => {
+    const { invitation } = await jsonBody(c, schemas.previewConnect);
     return c.json(await agent().previewConnect(invitation));
   });
-  app.get('/api/relationships', (c) => c.json({ relationships: agent().relationships() }));
-  app.get('/api/relationships/:ref', (c) => c.json({ relationship: agent().relationship(c.req.param('ref')) }));
-  app.get('/api/relationships/:ref/messages', (c) =>
+  on(routes.relationships, (c) => c.json({ relationships: agent().relationships() }));
+  on(routes.relationship, (c) => c.json({ relationship: agent().relationship(c.req.param('ref')) }));
+  on(routes.messages, (c) =>
     c.json({ messages: agent().messages(c.req.param('ref'), { includeHeld: c.req.query('includeHeld') === '1' }) }),
   );
-  app.post('/api/relationships/:ref/messages', async (c) => {
-    const { content } = await jsonBody(c, messageSchema);
+  on(routes.sendMessage, async (c) => {
+    const { content } = await jsonBody(c, schemas.sendMessage);
     return c.json(await agent().sendMessage(c.req.param('ref'), content), 201);
   });
-  app.post('/api/relationships/:ref/ping', async (c) => c.json(await agent().ping(c.req.param('ref'))));
-  app.post('/api/relationships/:ref/mute', async (c) => c.json({ relationship: await agent().mute(c.req.param('ref')) }));
-  app.post('/api/relationships/:ref/unmute', async (c) => c.json({ relationship: await agent().unmute(c.req.param('ref')) }));
-  app.post('/api/relationships/:ref/cutoff', async (c) => c.json({ receipt: await agent().cutOff(c.req.param('ref')) }));
-  app.get('/api/receipts', (c) => c.json({ receipts: agent().receipts(c.req.query('relationship')) }));
-  app.post('/api/pickup', async (c) => c.json(await agent().pickup()));
+  on(routes.ping, async (c) => c.json(await agent().ping(c.req.param('ref'))));
+  on(routes.mute, async (c) => c.json({ relationship: await agent().mute(c.req.param('ref')) }));
+  on(routes.unmute, async (c) => c.json({ relationship: await agent().unmute(c.req.param('ref')) }));
+  on(routes.cutOff, async (c) => c.json({ receipt: await agent().cutOff(c.req.param('ref')) }));
+  on(routes.receipts, (c) => c.json({ receipts: agent().receipts(c.req.query('relationship')) }));
+  on(routes.pickup, async (c) => c.json(await agent().pickup()));
 
-  app.get('/api/requests', (c) =>
+  on(routes.requests, (c) =>
     c.json({ requests: agent().disclosure.requests({ all: c.req.query('all') === '1', ...(c.req.query('relationship') ? { relationship: c.req.query('relationship') as string } : {}) }) }),
   );
-  app.post('/api/requests/:id/approve', async (c) => {
-    const { fields } = await jsonBody(c, approveSchema);
+  on(routes.approve, async (c) => {
+    const { fields } = await jsonBody(c, schemas.approve);
     return c.json(await agent().disclosure.approve(c.req.param('id'), fields));
   });
-  app.post('/api/requests/:id/decline', async (c) => {
-    const { reason } = await jsonBody(c, declineSchema);
+  on(routes.decline, async (c) => {
+    const { reason } = await jsonBody(c, schemas.decline);
     return c.json(await agent().disclosure.decline(c.req.param('id'), reason));
   });
-  app.get('/api/consents', (c) => c.json({ consents: agent().disclosure.consents(c.req.query('relationship')) }));
+  on(routes.consents, (c) => c.json({ consents: agent().disclosure.consents(c.req.query('relationship')) }));
 
-  app.get('/api/profile', (c) => c.json(agent().profile.profile()));
-  app.put('/api/profile', async (c) => {
-    const { fields } = await jsonBody(c, profileSchema);
+  on(routes.profile, (c) => c.json(agent().profile.profile()));
+  on(routes.setProfile, async (c) => {
+    const { fields } = await jsonBody(c, schemas.setProfile);
     const change = agent().profile.set(fields);
     if (change) options.onProfileChanged?.();
     return c.json({ change: change ?? null }, change ? 201 : 200);
   });
-  app.get('/api/profile/vcard', (c) => {
+  // One handler for both: `format=jcard` picks the jCard.
+  on(routes.exportVcard, (c) => {
     const values = Object.fromEntries(agent().profile.profile().fields.map((f) => [f.field, f.value]));
     if (c.req.query('format') === 'jcard') return c.json(profileToJcard(values));
     return c.body(profileToVcard(values), 200, { 'content-type': 'text/vcard; charset=utf-8' });
   });
-  app.post('/api/profile/vcard', async (c) => {
+  on(routes.importVcard, async (c) => {
     const bytes = await readRequestBody(c.req.raw, c.env, MAX_VCARD_BYTES);
     const { values, ignored } = vcardToProfile(new TextDecoder().decode(bytes));
     if (Object.keys(values).length === 0) throw new ApiError('api.bad_request', 'The vCard holds no field Kith knows');
@@ -195,39 +220,39 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     if (change) options.onProfileChanged?.();
     return c.json({ change: change ?? null, ignored }, change ? 201 : 200);
   });
-  app.get('/api/profile/changes', (c) => c.json({ changes: agent().profile.changes(Number(c.req.query('limit') ?? 20) || 20) }));
-  app.get('/api/profile/changes/:version', (c) => {
+  on(routes.profileChanges, (c) => c.json({ changes: agent().profile.changes(Number(c.req.query('limit') ?? 20) || 20) }));
+  on(routes.profileChange, (c) => {
     const version = Number(c.req.param('version'));
     if (!Number.isSafeInteger(version) || version < 1) throw new ApiError('api.bad_request', 'A change is named by its version number');
     return c.json({ change: agent().profile.change(version) });
   });
-  app.post('/api/profile/deliver', async (c) => c.json(await agent().profile.deliver()));
+  on(routes.deliverProfile, async (c) => c.json(await agent().profile.deliver()));
 
-  app.get('/api/terms', async (c) => c.json(await agent().terms.roster()));
-  app.put('/api/terms/default', async (c) => {
-    const { agreement } = await jsonBody(c, z.object({ agreement: z.string().min(1).max(2000).nullable() }).strict());
+  on(routes.roster, async (c) => c.json(await agent().terms.roster()));
+  on(routes.setDefaultTerms, async (c) => {
+    const { agreement } = await jsonBody(c, schemas.setDefaultTerms);
     return c.json({ default: await agent().terms.setDefault(agreement) });
   });
-  app.get('/api/relationships/:ref/terms', (c) => c.json({ terms: agent().terms.history(c.req.param('ref')) }));
-  app.post('/api/relationships/:ref/terms', async (c) => {
-    const { agreement } = await jsonBody(c, z.object({ agreement: z.string().min(1).max(2000) }).strict());
+  on(routes.terms, (c) => c.json({ terms: agent().terms.history(c.req.param('ref')) }));
+  on(routes.profferTerms, async (c) => {
+    const { agreement } = await jsonBody(c, schemas.profferTerms);
     return c.json({ terms: await agent().terms.proffer(c.req.param('ref'), agreement) });
   });
-  app.post('/api/relationships/:ref/terms/accept', async (c) => c.json({ terms: await agent().terms.accept(c.req.param('ref')) }));
-  app.post('/api/relationships/:ref/terms/reject', async (c) => {
-    const { reason } = await jsonBody(c, z.object({ reason: z.string().max(2000).optional() }).strict());
+  on(routes.acceptTerms, async (c) => c.json({ terms: await agent().terms.accept(c.req.param('ref')) }));
+  on(routes.rejectTerms, async (c) => {
+    const { reason } = await jsonBody(c, schemas.rejectTerms);
     return c.json({ terms: await agent().terms.reject(c.req.param('ref'), reason) });
   });
 
-  app.get('/api/credentials', async (c) => c.json({ credentials: await agent().credentials.list() }));
-  app.post('/api/credentials/keys', (c) => c.json(agent().credentials.newHolderKey(), 201));
-  app.post('/api/credentials', async (c) => {
-    const { sdJwt } = await jsonBody(c, credentialSchema);
+  on(routes.credentials, async (c) => c.json({ credentials: await agent().credentials.list() }));
+  on(routes.newHolderKey, (c) => c.json(agent().credentials.newHolderKey(), 201));
+  on(routes.addCredential, async (c) => {
+    const { sdJwt } = await jsonBody(c, schemas.addCredential);
     return c.json({ credential: await agent().credentials.add(sdJwt) }, 201);
   });
 
   // Server-sent events for the UI: one `data:` line of JSON per agent event.
-  app.get('/api/events', (c) =>
+  on(routes.events, (c) =>
     streamSSE(c, async (stream) => {
       const queue: AgentEvent[] = [];
       let wake: (() => void) | undefined;
@@ -266,16 +291,16 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     }),
   );
 
-  app.post('/api/export', async (c) => {
-    const request = await jsonBody(c, exportSchema);
+  on(routes.export, async (c) => {
+    const request = await jsonBody(c, schemas.export);
     const document = exportVault(agent().vault);
     if (request.plain) return c.json({ format: 'plain', document });
     if (!request.passphrase) throw new ApiError('api.bad_request', 'An encrypted export needs a passphrase');
     return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase) });
   });
 
-  app.post('/api/import', async (c) => {
-    const body = await jsonBody(c, importSchema);
+  on(routes.import, async (c) => {
+    const body = await jsonBody(c, schemas.import);
     if (!access.importExport) throw new ApiError('api.bad_request', 'Import into a running agent needs `kith serve`; use `kith import` into a fresh home');
     return c.json(await access.importExport(body.text, body.passphrase ?? '', body.vaultPassphrase));
   });

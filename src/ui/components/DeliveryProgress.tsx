@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiFailure, get } from '../api';
+import { api, ApiFailure, routes } from '../api';
 import { useAgentEvents } from '../events';
 import { deliveryErrorText, fieldLabel, plural } from '../format';
 import type { ChangeView, DeliveryView } from '../types';
@@ -31,7 +31,7 @@ export function DeliveryProgress({ initial }: { initial: ChangeView }) {
 
   const refresh = useCallback(async () => {
     try {
-      const { change: next } = await get<{ change: ChangeView }>(`/api/profile/changes/${version}`);
+      const { change: next } = await api(routes.profileChange, { version });
       setChange(next);
       setError(undefined);
     } catch (caught) {

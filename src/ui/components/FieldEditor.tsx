@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import { put } from '../api';
+import { api, routes } from '../api';
 import { ADDRESS_PARTS, FIELD_SPECS, fieldLabel, type AddressKey } from '../format';
 import type { ChangeView, ProfileFieldName, ProfileFieldView } from '../types';
 import { useAction } from '../useResource';
@@ -44,7 +44,7 @@ export function FieldEditor({ field, view, onSaved, onCancel }: { field: Profile
       action.setError(`Type your ${fieldLabel(field).toLowerCase()} first.`);
       return;
     }
-    const result = await action.run(() => put<{ change: ChangeView | null }>('/api/profile', { fields: { [field]: value } }));
+    const result = await action.run(() => api(routes.setProfile, { fields: { [field]: value } }));
     if (result) onSaved(result.change);
   };
 

@@ -1,6 +1,7 @@
 import { fieldLabel, formatDate, formatDuration, formatFieldValue, CONSENT_STATE, LEGAL_BASIS } from '../format';
 import { Link } from '../router';
-import type { ConsentRecord, ConsentView, HeldItem, RelationshipView, RequestView } from '../types';
+import type { ConsentRecord, ConsentView, HeldItem, RelationshipView } from '../types';
+import { prepare, routes } from '../api';
 import { useResource } from '../useResource';
 import { companyName } from './labels';
 import { Badge, Empty, ErrorNote, Loading, Section, type Tone } from './ui';
@@ -55,8 +56,8 @@ function FieldsTable({ items }: { items: HeldItem[] }) {
 /** What the company holds and why, its consent records, and what it asked for. */
 export function Holdings({ relationship }: { relationship: RelationshipView }) {
   const company = companyName(relationship);
-  const consents = useResource<{ consents: ConsentView[] }>(`/api/consents?relationship=${encodeURIComponent(relationship.id)}`);
-  const requests = useResource<{ requests: RequestView[] }>(`/api/requests?all=1&relationship=${encodeURIComponent(relationship.id)}`);
+  const consents = useResource(prepare(routes.consents, { relationship: relationship.id }));
+  const requests = useResource(prepare(routes.requests, { all: '1', relationship: relationship.id }));
   useAgentEvents((event) => {
     if ((event.type === 'disclosure.requested' || event.type === 'disclosure.answered') && event.relationshipId === relationship.id) {
       void consents.reload();

@@ -1,5 +1,5 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import { post } from '../api';
+import { api, routes } from '../api';
 import { useLiveState } from '../events';
 import { Link, useLocation } from '../router';
 import { notifyLocked } from '../session';
@@ -43,7 +43,7 @@ function LockButton({ className = '' }: { className?: string }) {
   const action = useAction();
   const lock = () =>
     action.run(async () => {
-      await post('/api/lock');
+      await api(routes.lock);
       notifyLocked();
     });
   return (

@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { post, relPath } from '../api';
+import { api, prepare, routes } from '../api';
 import { useAgentEvents } from '../events';
 import { formatDate, shortName, TERMS_STATE } from '../format';
 import type { AgreementView, RelationshipView } from '../types';
@@ -45,7 +45,7 @@ export function ProfferForm({ relationship, onDone, compact = false }: { relatio
       return;
     }
     setResult(undefined);
-    const answer = await action.run(() => post<{ terms: AgreementView[] }>(relPath(relationship.id, '/terms'), { agreement: choice }));
+    const answer = await action.run(() => api(routes.profferTerms, { ref: relationship.id }, { agreement: choice }));
     if (!answer) return;
     setResult(profferOutcome(answer.terms, company, agreements));
     onDone(answer.terms);
@@ -85,7 +85,7 @@ export function ProfferForm({ relationship, onDone, compact = false }: { relatio
 export function TermsPanel({ relationship, onChanged }: { relationship: RelationshipView; onChanged: () => void }) {
   const company = companyName(relationship);
   const { agreements } = useRoster();
-  const { data, error, loading, reload } = useResource<{ terms: AgreementView[] }>(relPath(relationship.id, '/terms'));
+  const { data, error, loading, reload } = useResource(prepare(routes.terms, { ref: relationship.id }));
   const answer = useAction();
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
@@ -105,14 +105,14 @@ export function TermsPanel({ relationship, onChanged }: { relationship: Relation
 
   const accept = async () => {
     setResult(undefined);
-    const done = await answer.run(() => post<{ terms: AgreementView[] }>(relPath(relationship.id, '/terms/accept')));
+    const done = await answer.run(() => api(routes.acceptTerms, { ref: relationship.id }));
     if (!done) return;
     setResult('Accepted. Those terms are in force now.');
     await reload();
     onChanged();
   };
   const reject = async () => {
-    const done = await answer.run(() => post<{ terms: AgreementView[] }>(relPath(relationship.id, '/terms/reject'), reason.trim() ? { reason: reason.trim() } : {}));
+    const done = await answer.run(() => api(routes.rejectTerms, { ref: relationship.id }, reason.trim() ? { reason: reason.trim() } : {}));
     if (!done) return;
     setRejecting(false);
     setReason('');

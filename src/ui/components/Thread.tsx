@@ -1,8 +1,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { post, relPath } from '../api';
+import { api, prepare, routes } from '../api';
 import { useAgentEvents } from '../events';
 import { formatWhen, plural } from '../format';
-import type { MessageView, RelationshipView, SendOutcome } from '../types';
+import type { MessageView, RelationshipView } from '../types';
 import { useAction, useResource } from '../useResource';
 import { companyName } from './labels';
 import { Button, ErrorNote, LiveNote, Loading, Note } from './ui';
@@ -41,8 +41,7 @@ export function Thread({ relationship, onChanged }: { relationship: Relationship
   const muted = relationship.state === 'muted';
   const ended = relationship.state === 'cut_off';
   const [showHeld, setShowHeld] = useState(false);
-  const path = relPath(relationship.id, `/messages${muted ? '?includeHeld=1' : ''}`);
-  const { data, error, loading, reload } = useResource<{ messages: MessageView[] }>(path);
+  const { data, error, loading, reload } = useResource(prepare(routes.messages, { ref: relationship.id }, muted ? { includeHeld: '1' } : {}));
   const send = useAction();
   const [result, setResult] = useState<string | undefined>(undefined);
   const [draft, setDraft] = useState('');
@@ -74,7 +73,7 @@ export function Thread({ relationship, onChanged }: { relationship: Relationship
       return;
     }
     setResult(undefined);
-    const outcome = await send.run(() => post<SendOutcome>(relPath(relationship.id, '/messages'), { content }));
+    const outcome = await send.run(() => api(routes.sendMessage, { ref: relationship.id }, { content }));
     if (!outcome) return;
     setDraft('');
     setResult(outcome.status === 'sent' ? `Sent to ${company}.` : `${company} is not reachable right now. Your message is queued; Kith keeps trying.`);

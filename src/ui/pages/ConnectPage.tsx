@@ -1,11 +1,11 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { post } from '../api';
+import { api, routes } from '../api';
 import { companyName } from '../components/labels';
 import { ObligationList, WeakerList } from '../components/Obligations';
 import { Button, ErrorNote, LiveNote, Note, PageHeader, Section } from '../components/ui';
 import { fieldLabel, formatDuration, shortName } from '../format';
 import { Link, navigate, useLocation, useTitle } from '../router';
-import type { ConnectPreview, ConnectResult, RelationshipView } from '../types';
+import type { ConnectPreview, RelationshipView } from '../types';
 import { useAction } from '../useResource';
 import { normaliseInvitation } from '../invitation';
 import { findAgreement, useRoster, type RosterAgreement } from '../useTerms';
@@ -92,7 +92,7 @@ export function ConnectPage() {
       previewing.setError('Paste the invitation link the company gave you.');
       return;
     }
-    const answer = await previewing.run(() => post<ConnectPreview>('/api/connect/preview', { invitation: value }));
+    const answer = await previewing.run(() => api(routes.previewConnect, { invitation: value }));
     if (answer) setPreview(answer);
   };
 
@@ -105,7 +105,7 @@ export function ConnectPage() {
   }, [fromLink]);
 
   const connect = async () => {
-    const answer = await connecting.run(() => post<ConnectResult>('/api/connect', { invitation: normaliseInvitation(invitation) }));
+    const answer = await connecting.run(() => api(routes.connect, { invitation: normaliseInvitation(invitation) }));
     if (!answer) return;
     setResult(answer.relationship);
     setPreview(undefined);

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { prepare, routes } from '../api';
 import { takeNextPath } from '../session';
 
 type State = { kind: 'no-token' } | { kind: 'signing-in' } | { kind: 'wrong-token' } | { kind: 'error'; message: string };
@@ -22,11 +23,12 @@ export function LoginPage({ initialToken }: { initialToken: string | undefined }
   const signIn = useCallback(async (value: string) => {
     setState({ kind: 'signing-in' });
     try {
-      const response = await fetch('/api/session', {
-        method: 'POST',
+      const call = prepare(routes.signIn, { token: value });
+      const response = await fetch(call.url, {
+        method: call.method,
         credentials: 'same-origin',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ token: value }),
+        headers: { ...call.headers, accept: 'application/json' },
+        body: call.body ?? null,
       });
       if (response.ok) {
         location.replace(takeNextPath());

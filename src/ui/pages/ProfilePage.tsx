@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { request } from '../api';
+import { prepare, request, routes } from '../api';
 import { DeliveryProgress } from '../components/DeliveryProgress';
 import { FieldEditor } from '../components/FieldEditor';
 import { Badge, Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
@@ -7,7 +7,7 @@ import { downloadBlob } from '../download';
 import { useAgentEvents } from '../events';
 import { FIELD_NAMES, FIELD_SPECS, fieldLabel, formatDateTime, formatFieldValue } from '../format';
 import { Link, useTitle } from '../router';
-import type { ChangeView, ProfileFieldName, ProfileFieldView, ProfileView } from '../types';
+import type { ChangeView, ProfileFieldName, ProfileFieldView } from '../types';
 import { useAction, useResource } from '../useResource';
 
 function HeldBy({ view }: { view: ProfileFieldView }) {
@@ -29,8 +29,8 @@ function HeldBy({ view }: { view: ProfileFieldView }) {
 /** Her profile: each field, who holds it, and changing it everywhere at once. */
 export function ProfilePage() {
   useTitle('Profile');
-  const { data, error, loading, reload } = useResource<ProfileView>('/api/profile');
-  const changes = useResource<{ changes: ChangeView[] }>('/api/profile/changes?limit=5');
+  const { data, error, loading, reload } = useResource(prepare(routes.profile));
+  const changes = useResource(prepare(routes.profileChanges, { limit: 5 }));
   const [editing, setEditing] = useState<ProfileFieldName | undefined>(undefined);
   const [latest, setLatest] = useState<ChangeView | undefined>(undefined);
   const [note, setNote] = useState<string | undefined>(undefined);
@@ -60,7 +60,7 @@ export function ProfilePage() {
 
   const exportVcard = () =>
     vcard.run(async () => {
-      const response = await request('GET', '/api/profile/vcard');
+      const response = await request(prepare(routes.exportVcard));
       downloadBlob(await response.blob(), 'kith-profile.vcf');
     });
 

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { post, relPath } from '../api';
+import { api, prepare, routes } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Holdings } from '../components/Holdings';
 import { StateBadge, TermsCell, companyName } from '../components/labels';
@@ -9,7 +9,7 @@ import { Thread } from '../components/Thread';
 import { Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { formatDate, plural, shortDid } from '../format';
 import { Link, useLocation, useTitle } from '../router';
-import type { ReceiptView, RelationshipView } from '../types';
+import type { ReceiptView } from '../types';
 import { useAction, useResource } from '../useResource';
 import { useAgreementTitles } from '../useTerms';
 
@@ -46,8 +46,8 @@ export function RelationshipPage({ id }: { id: string }) {
   const { query } = useLocation();
   const tabParam = query.get('tab');
   const tab: Tab = isTab(tabParam) ? tabParam : 'messages';
-  const { data, error, loading, reload } = useResource<{ relationship: RelationshipView }>(relPath(id));
-  const receipts = useResource<{ receipts: ReceiptView[] }>(data?.relationship.state === 'cut_off' ? `/api/receipts?relationship=${encodeURIComponent(id)}` : null);
+  const { data, error, loading, reload } = useResource(prepare(routes.relationship, { ref: id }));
+  const receipts = useResource(data?.relationship.state === 'cut_off' ? prepare(routes.receipts, { relationship: id }) : null);
   const titles = useAgreementTitles();
   const mute = useAction();
   const cut = useAction();
@@ -63,7 +63,7 @@ export function RelationshipPage({ id }: { id: string }) {
     if (!relationship) return;
     const muting = relationship.state === 'active';
     setNote(undefined);
-    const done = await mute.run(() => post<{ relationship: RelationshipView }>(relPath(relationship.id, muting ? '/mute' : '/unmute')));
+    const done = await mute.run(() => api(muting ? routes.mute : routes.unmute, { ref: relationship.id }));
     if (!done) return;
     setNote(muting ? `Muted. ${company}’s messages are held until you unmute.` : `Unmuted. Messages ${company} sent meanwhile are in the thread.`);
     await reload();
@@ -71,7 +71,7 @@ export function RelationshipPage({ id }: { id: string }) {
 
   const cutOff = async () => {
     if (!relationship) return;
-    const done = await cut.run(() => post<{ receipt: ReceiptView }>(relPath(relationship.id, '/cutoff')));
+    const done = await cut.run(() => api(routes.cutOff, { ref: relationship.id }));
     if (!done) return;
     setConfirmCut(false);
     setReceipt(done.receipt);

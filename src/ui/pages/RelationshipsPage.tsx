@@ -4,6 +4,7 @@ import { useAgentEvents } from '../events';
 import { formatDate, plural } from '../format';
 import { Link, useTitle } from '../router';
 import type { RelationshipView } from '../types';
+import { prepare, routes } from '../api';
 import { useResource } from '../useResource';
 import { useAgreementTitles } from '../useTerms';
 
@@ -52,7 +53,7 @@ function Row({ r, titles }: { r: RelationshipView; titles: ReadonlyMap<string, s
 /** Every company she has a relationship with, and what each holds. */
 export function RelationshipsPage() {
   useTitle('Relationships');
-  const { data, error, loading, reload } = useResource<{ relationships: RelationshipView[] }>('/api/relationships');
+  const { data, error, loading, reload } = useResource(prepare(routes.relationships));
   const titles = useAgreementTitles();
   useAgentEvents((event) => {
     if (event.type === 'message.received' || event.type === 'terms.updated' || event.type === 'disclosure.answered' || event.type === 'profile.delivery') void reload();

@@ -1,11 +1,11 @@
 import { useId, useState } from 'react';
-import { post } from '../api';
+import { api, prepare, routes } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Badge, Button, Empty, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { useAgentEvents } from '../events';
 import { fieldLabel, formatDate, formatDuration, LEGAL_BASIS } from '../format';
 import { Link, useTitle } from '../router';
-import type { AnswerOutcome, RequestView } from '../types';
+import type { RequestView } from '../types';
 import { useAction, useResource } from '../useResource';
 
 interface Choice {
@@ -46,13 +46,13 @@ function RequestCard({ request, onAnswered }: { request: RequestView; onAnswered
       action.setError('Tick at least one field to share, or decline the request.');
       return;
     }
-    const result = await action.run(() => post<AnswerOutcome>(`/api/requests/${encodeURIComponent(request.id)}/approve`, { fields }));
+    const result = await action.run(() => api(routes.approve, { id: request.id }, { fields }));
     if (!result) return;
     onAnswered(`Shared ${result.fields.map(fieldLabel).join(', ') || fields.map(fieldLabel).join(', ')} with ${company}. Consent record ${result.consentRecordId} is kept by you both.`);
   };
 
   const decline = async () => {
-    const result = await action.run(() => post<AnswerOutcome>(`/api/requests/${encodeURIComponent(request.id)}/decline`, reason.trim() ? { reason: reason.trim() } : {}));
+    const result = await action.run(() => api(routes.decline, { id: request.id }, reason.trim() ? { reason: reason.trim() } : {}));
     if (!result) return;
     setDeclining(false);
     onAnswered(`Declined. ${company} was told; consent record ${result.consentRecordId} says “refused” on both sides.`);
@@ -151,8 +151,8 @@ function RequestCard({ request, onAnswered }: { request: RequestView; onAnswered
 /** Pending disclosure requests, each answered field by field. */
 export function RequestsPage() {
   useTitle('Requests');
-  const pending = useResource<{ requests: RequestView[] }>('/api/requests');
-  const answered = useResource<{ requests: RequestView[] }>('/api/requests?all=1');
+  const pending = useResource(prepare(routes.requests));
+  const answered = useResource(prepare(routes.requests, { all: '1' }));
   const [result, setResult] = useState<string | undefined>(undefined);
   useAgentEvents((event) => {
     if (event.type === 'disclosure.requested' || event.type === 'disclosure.answered') {

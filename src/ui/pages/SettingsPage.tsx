@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { ApiFailure, errorMessage, post } from '../api';
+import { api, ApiFailure, errorMessage, routes } from '../api';
 import { ProgressBar } from '../components/ProgressBar';
 import { Button, ErrorNote, LiveNote, Note, PageHeader, Section } from '../components/ui';
 import { downloadBlob, today } from '../download';
@@ -221,7 +221,7 @@ function LockSection() {
       <Button
         onClick={() =>
           void action.run(async () => {
-            await post('/api/lock');
+            await api(routes.lock);
             notifyLocked();
           })
         }

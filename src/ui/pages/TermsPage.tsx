@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { put } from '../api';
+import { api, prepare, routes } from '../api';
 import { companyName, StateBadge, TermsCell } from '../components/labels';
 import { ObligationList } from '../components/Obligations';
 import { ProfferForm } from '../components/TermsPanel';
@@ -7,7 +7,6 @@ import { Badge, Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from
 import { useAgentEvents } from '../events';
 import { shortDid } from '../format';
 import { Link, useTitle } from '../router';
-import type { RelationshipView } from '../types';
 import { useAction, useResource } from '../useResource';
 import { useRoster } from '../useTerms';
 
@@ -15,7 +14,7 @@ import { useRoster } from '../useTerms';
 export function TermsPage() {
   useTitle('Terms');
   const { roster, agreements, error, reload } = useRoster();
-  const relationships = useResource<{ relationships: RelationshipView[] }>('/api/relationships');
+  const relationships = useResource(prepare(routes.relationships));
   const action = useAction();
   const [pending, setPending] = useState<string | null | undefined>(undefined);
   const [note, setNote] = useState<string | undefined>(undefined);
@@ -28,7 +27,7 @@ export function TermsPage() {
   const choose = async (agreement: string | null) => {
     setPending(agreement);
     setNote(undefined);
-    const result = await action.run(() => put<{ default: string | null }>('/api/terms/default', { agreement }));
+    const result = await action.run(() => api(routes.setDefaultTerms, { agreement }));
     setPending(undefined);
     if (!result) return;
     await reload();

@@ -1,5 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react';
-import { ApiFailure, errorMessage, post } from '../api';
+import { api, ApiFailure, errorMessage, routes } from '../api';
 import { useTitle } from '../router';
 
 /**
@@ -25,7 +25,7 @@ export function UnlockPage({ onUnlocked }: { onUnlocked: () => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      await post<{ locked: boolean }>('/api/unlock', { passphrase });
+      await api(routes.unlock, { passphrase });
       field.value = '';
       onUnlocked();
     } catch (caught) {

@@ -1,0 +1,226 @@
+/*
+ * The local API's contract: every route once, with its method, path, body, query and answer. The
+ * server (localApi.ts) registers its handlers from it, and both clients (the CLI's apiClient.ts and
+ * the web app's api.ts) call through it, so a route cannot change on one side only.
+ *
+ * The web app bundles this file: it holds type-only imports of the server's view types (erased at
+ * build time) and plain data, nothing that needs Node.
+ */
+import type { AnswerOutcome, ConsentView, RequestView } from '../disclosure/disclosure.js';
+import type { CredentialsFeature, CredentialView } from '../credentials.js';
+import type { PersonalAgent } from '../createPersonalAgent.js';
+import type { AgentEvent } from '../events.js';
+import type { ChangeView, FanoutResult, ProfileFieldView } from '../profile/fanout.js';
+import type { JCard } from '../profile/vcard.js';
+import type { ConnectPreview } from '../relationshipCommands.js';
+import type { SendOutcome } from '../messaging.js';
+import type { AgreementView, RosterView } from '../terms.js';
+import type { MessageView, ReceiptView, RelationshipView } from '../views.js';
+
+export type { HeldItem, MessageView, ReceiptView, RelationshipView, TermsSummary } from '../views.js';
+export type { AnswerOutcome, ConsentView, RequestView } from '../disclosure/disclosure.js';
+export type { ChangeView, DeliveryView, FanoutResult, ProfileFieldView } from '../profile/fanout.js';
+export type { AgreementView, RosterView, TermsPreview } from '../terms.js';
+export type { CredentialView } from '../credentials.js';
+export type { AgentEvent } from '../events.js';
+export type { ConnectPreview } from '../relationshipCommands.js';
+export type { SendOutcome } from '../messaging.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT';
+
+/** GET /api/session (public): whether this browser or token is signed in, and whether the vault is locked. */
+export interface SessionState {
+  authenticated: boolean;
+  locked: boolean;
+}
+
+/** POST /api/lock and /api/unlock. */
+export interface LockState {
+  locked: boolean;
+}
+
+/** GET /api/status. `relationships` is null while the vault is locked. */
+export interface StatusView {
+  ok: true;
+  locked: boolean;
+  relationships: number | null;
+}
+
+/** GET /api/profile. */
+export interface ProfileView {
+  version: number;
+  fields: ProfileFieldView[];
+}
+
+/** POST /api/connect. */
+export interface ConnectResult {
+  relationship: RelationshipView;
+}
+
+/** POST /api/export: the whole vault, in plain JSON or sealed with her export passphrase (JWE). */
+export type ExportResult = { format: 'plain'; document: unknown } | { format: 'jwe'; text: string };
+
+export type PickupResult = Awaited<ReturnType<PersonalAgent['pickup']>>;
+export type HolderKey = ReturnType<CredentialsFeature['newHolderKey']>;
+
+/**
+ * One route. `method`, `path` (Hono's form, `:name` for a parameter), `body` and `answer` are the
+ * data both sides use at run time; `types` only carries the TypeScript types and is never set.
+ */
+export interface Route<M extends HttpMethod = HttpMethod, P extends string = string, Body = unknown, Answer = unknown, Query = unknown> {
+  readonly method: M;
+  readonly path: P;
+  /** The media type of the body it takes (`application/json`, or raw text such as `text/vcard`); absent when it takes none. */
+  readonly body?: string;
+  /** How it answers: JSON, text, or a stream of server-sent events. */
+  readonly answer: 'json' | 'text' | 'events';
+  readonly types?: { body: Body; answer: Answer; query: Query };
+}
+
+export type RouteBody<R extends Route> = NonNullable<R['types']>['body'];
+export type RouteResponse<R extends Route> = NonNullable<R['types']>['answer'];
+export type RouteQuery<R extends Route> = NonNullable<R['types']>['query'];
+
+type ParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}` ? Name | ParamNames<Rest> : P extends `${string}:${infer Name}` ? Name : never;
+/** The values of a path's `:name` parameters. */
+export type RouteParams<P extends string> = { [Name in ParamNames<P>]: string | number };
+
+type ParamsArg<R extends Route> = [ParamNames<R['path']>] extends [never] ? [] : [params: RouteParams<R['path']>];
+type BodyArg<R extends Route> = [RouteBody<R>] extends [undefined] ? [] : [body: RouteBody<R>];
+type QueryArg<R extends Route> = [RouteQuery<R>] extends [undefined] ? [] : {} extends RouteQuery<R> ? [query?: RouteQuery<R>] : [query: RouteQuery<R>];
+/** What a call of `R` passes after the route: its path parameters, its body, its query, each only if it has one. */
+export type CallArgs<R extends Route> = [...ParamsArg<R>, ...BodyArg<R>, ...QueryArg<R>];
+
+export const JSON_MEDIA_TYPE = 'application/json';
+
+interface Declaring<M extends HttpMethod, P extends string, Body, Query> {
+  /** Takes a JSON body of this type. */
+  takes<T>(): Declaring<M, P, T, Query>;
+  /** Takes raw text of this media type. */
+  takesText(mediaType: string): Declaring<M, P, string, Query>;
+  /** Reads these query parameters (values as they travel: strings, or numbers written out). */
+  query<T extends Record<string, string | number | undefined>>(): Declaring<M, P, Body, T>;
+  /** Answers JSON of this type (undefined for 204). */
+  answers<T>(): Route<M, P, Body, T, Query>;
+  answersText(): Route<M, P, Body, string, Query>;
+  /** Answers with server-sent events, one JSON event of this type each. */
+  streams<T>(): Route<M, P, Body, T, Query>;
+}
+
+function declaring<M extends HttpMethod, P extends string, Body, Query>(method: M, path: P, body?: string): Declaring<M, P, Body, Query> {
+  const done = (answer: Route['answer']) => ({ method, path, answer, ...(body === undefined ? {} : { body }) });
+  return {
+    takes: <T>() => declaring<M, P, T, Query>(method, path, JSON_MEDIA_TYPE),
+    takesText: (mediaType) => declaring<M, P, string, Query>(method, path, mediaType),
+    query: <T extends Record<string, string | number | undefined>>() => declaring<M, P, Body, T>(method, path, body),
+    answers: () => done('json'),
+    answersText: () => done('text'),
+    streams: () => done('events'),
+  };
+}
+
+const route = <M extends HttpMethod, P extends string>(method: M, path: P) => declaring<M, P, undefined, undefined>(method, path);
+
+type RelationshipFilter = { relationship?: string };
+
+/** Every route of the local API. Bodies are checked by the server's zod schemas (localApi.ts), which must accept exactly these types. */
+export const routes = {
+  // Signing in, locking and the status: reachable without a session or while locked (localApi.ts says which).
+  session: route('GET', '/api/session').answers<SessionState>(),
+  signIn: route('POST', '/api/session').takes<{ token: string }>().answers<undefined>(),
+  unlock: route('POST', '/api/unlock').takes<{ passphrase: string }>().answers<LockState>(),
+  lock: route('POST', '/api/lock').answers<LockState>(),
+  status: route('GET', '/api/status').answers<StatusView>(),
+  openapi: route('GET', '/api/openapi.json').answers<unknown>(),
+
+  connect: route('POST', '/api/connect').takes<{ invitation: string }>().answers<ConnectResult>(),
+  previewConnect: route('POST', '/api/connect/preview').takes<{ invitation: string }>().answers<ConnectPreview>(),
+  relationships: route('GET', '/api/relationships').answers<{ relationships: RelationshipView[] }>(),
+  relationship: route('GET', '/api/relationships/:ref').answers<{ relationship: RelationshipView }>(),
+  messages: route('GET', '/api/relationships/:ref/messages').query<{ includeHeld?: '1' }>().answers<{ messages: MessageView[] }>(),
+  sendMessage: route('POST', '/api/relationships/:ref/messages').takes<{ content: string }>().answers<SendOutcome>(),
+  ping: route('POST', '/api/relationships/:ref/ping').answers<{ roundTripMs: number }>(),
+  mute: route('POST', '/api/relationships/:ref/mute').answers<{ relationship: RelationshipView }>(),
+  unmute: route('POST', '/api/relationships/:ref/unmute').answers<{ relationship: RelationshipView }>(),
+  cutOff: route('POST', '/api/relationships/:ref/cutoff').answers<{ receipt: ReceiptView }>(),
+  receipts: route('GET', '/api/receipts').query<RelationshipFilter>().answers<{ receipts: ReceiptView[] }>(),
+  pickup: route('POST', '/api/pickup').answers<PickupResult>(),
+
+  requests: route('GET', '/api/requests').query<{ all?: '1' } & RelationshipFilter>().answers<{ requests: RequestView[] }>(),
+  approve: route('POST', '/api/requests/:id/approve').takes<{ fields?: string[] }>().answers<AnswerOutcome>(),
+  decline: route('POST', '/api/requests/:id/decline').takes<{ reason?: string }>().answers<AnswerOutcome>(),
+  consents: route('GET', '/api/consents').query<RelationshipFilter>().answers<{ consents: ConsentView[] }>(),
+
+  profile: route('GET', '/api/profile').answers<ProfileView>(),
+  /** Fields by name or alias; answers 201 with the change, or 200 with null when nothing changed. */
+  setProfile: route('PUT', '/api/profile').takes<{ fields: Record<string, unknown> }>().answers<{ change: ChangeView | null }>(),
+  /** Her profile as a vCard 4 (text/vcard). */
+  exportVcard: route('GET', '/api/profile/vcard').answersText(),
+  /** The same route with `format=jcard`: her profile as jCard (RFC 7095). */
+  exportJcard: route('GET', '/api/profile/vcard').query<{ format: 'jcard' }>().answers<JCard>(),
+  importVcard: route('POST', '/api/profile/vcard').takesText('text/vcard').answers<{ change: ChangeView | null; ignored: string[] }>(),
+  profileChanges: route('GET', '/api/profile/changes').query<{ limit?: number | string }>().answers<{ changes: ChangeView[] }>(),
+  profileChange: route('GET', '/api/profile/changes/:version').answers<{ change: ChangeView }>(),
+  deliverProfile: route('POST', '/api/profile/deliver').answers<FanoutResult>(),
+
+  roster: route('GET', '/api/terms').answers<RosterView>(),
+  /** null clears her default terms. */
+  setDefaultTerms: route('PUT', '/api/terms/default').takes<{ agreement: string | null }>().answers<{ default: string | null }>(),
+  terms: route('GET', '/api/relationships/:ref/terms').answers<{ terms: AgreementView[] }>(),
+  profferTerms: route('POST', '/api/relationships/:ref/terms').takes<{ agreement: string }>().answers<{ terms: AgreementView[] }>(),
+  acceptTerms: route('POST', '/api/relationships/:ref/terms/accept').answers<{ terms: AgreementView[] }>(),
+  rejectTerms: route('POST', '/api/relationships/:ref/terms/reject').takes<{ reason?: string }>().answers<{ terms: AgreementView[] }>(),
+
+  credentials: route('GET', '/api/credentials').answers<{ credentials: CredentialView[] }>(),
+  newHolderKey: route('POST', '/api/credentials/keys').answers<HolderKey>(),
+  addCredential: route('POST', '/api/credentials').takes<{ sdJwt: string }>().answers<{ credential: CredentialView }>(),
+
+  events: route('GET', '/api/events').streams<AgentEvent>(),
+
+  /** Without `plain`, sealed with `passphrase` (required then). */
+  export: route('POST', '/api/export').takes<{ plain?: boolean; passphrase?: string }>().answers<ExportResult>(),
+  /** An export file's text, its passphrase if sealed, and her vault passphrase (only under `kith serve`). */
+  import: route('POST', '/api/import').takes<{ text: string; passphrase?: string; vaultPassphrase: string }>().answers<{ relationships: number }>(),
+} satisfies Record<string, Route>;
+
+export type Routes = typeof routes;
+
+/** `GET /api/session`: how the server names a route in its allow lists. */
+export function routeKey(route: Route): string {
+  return `${route.method} ${route.path}`;
+}
+
+/** A call of a route with its arguments filled in: what goes on the wire, for either client's transport. */
+export interface PreparedCall<R extends Route = Route> {
+  readonly route: R;
+  readonly method: R['method'];
+  /** The path with its parameters escaped, and the query string. */
+  readonly url: string;
+  /** The body as sent (JSON text, or the raw text of a text route); absent when the route takes none. */
+  readonly body?: string;
+  /** What the body needs (its content-type); empty without a body. The transport adds its own. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Fills in a route's path parameters, query and body.
+ * @throws TypeError when a path parameter is missing (a caller that bypassed the types)
+ */
+export function prepare<R extends Route>(route: R, ...args: CallArgs<R>): PreparedCall<R> {
+  const values: readonly unknown[] = args;
+  let next = 0;
+  const params = route.path.includes(':') ? (values[next++] as Record<string, string | number | undefined>) : {};
+  const body = route.body === undefined ? undefined : values[next++];
+  const query = (values[next] ?? {}) as Record<string, string | number | undefined>;
+  const path = route.path.replace(/:(\w+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new TypeError(`${route.path} needs :${name}`);
+    return encodeURIComponent(String(value));
+  });
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) search.set(name, String(value));
+  const queryString = search.toString();
+  const url = queryString ? `${path}?${queryString}` : path;
+  if (route.body === undefined) return { route, method: route.method, url, headers: {} };
+  return { route, method: route.method, url, headers: { 'content-type': route.body }, body: route.body === JSON_MEDIA_TYPE ? JSON.stringify(body) : String(body) };
+}
