@@ -3,7 +3,7 @@
  * (ECDH-ES+A256KW, A256CBC-HS512) over a JWS (EdDSA) needs, then answering 202. No framework, no
  * schema checks, no DID resolution, no replay check, no storage: the floor Kith is compared with.
  *
- * Run by bench/run.ts with `fork`; it receives the vendor identity over IPC and reports its port.
+ * Run by bench/run.ts with `fork`; it receives the company identity over IPC and reports its port.
  * `POST /connect {kid, x}` registers the sender's Ed25519 key (the bench's stand-in for resolving it).
  */
 import {

@@ -2,7 +2,7 @@
  * The load driver, in its own process so its cost does not share the servers' event loop.
  *
  * `prepare`: makes its own pairwise did:peer:2 and packs every envelope up front (basicmessages of
- * ~200 characters, distinct ids, signed and anoncrypted to the vendor), so packing is never timed.
+ * ~200 characters, distinct ids, signed and anoncrypted to the company), so packing is never timed.
  * `run`: connects to one server, sends the warm-up envelopes, waits for `go`, then sends the
  * measured ones over `concurrency` keep-alive connections and reports throughput and latencies.
  * Every server receives the same envelopes.
@@ -25,7 +25,7 @@ import type { ClientCommand, ClientEvent, RunResult } from './run.js';
 const identity = createPeerIdentity().identity;
 const resolver = createDidResolver();
 const signer = signingKeyOf(identity);
-let vendorDid = '';
+let companyDid = '';
 let warmup: Buffer[] = [];
 let measured: Buffer[] = [];
 
@@ -71,9 +71,9 @@ function encryptionMaterial() {
 }
 
 async function pack(type: string, body: Record<string, unknown>, extras: { returnRoute?: 'all'; pthid?: string } = {}): Promise<{ id: string; packed: Buffer }> {
-  const vendor = await resolvePeer(resolver, vendorDid);
-  const message = buildMessage({ type, from: identity.did, to: vendorDid, body, ...extras }, systemClock);
-  const packed = await packMessage({ message, signer, recipients: [vendor.agreementKey], engine: fastEngine, fixed: encryptionMaterial() });
+  const company = await resolvePeer(resolver, companyDid);
+  const message = buildMessage({ type, from: identity.did, to: companyDid, body, ...extras }, systemClock);
+  const packed = await packMessage({ message, signer, recipients: [company.agreementKey], engine: fastEngine, fixed: encryptionMaterial() });
   return { id: message.id, packed: Buffer.from(packed) };
 }
 
@@ -92,7 +92,7 @@ async function prepare(count: number, warmupCount: number): Promise<number> {
 
 /** The one real DIDComm exchange: connect/request with return_route, answered by a connect/response. */
 async function connectKith(target: Target): Promise<void> {
-  const { id, packed } = await pack(Connect.request.type, {}, { returnRoute: 'all', pthid: `${vendorDid.slice(-16)}-invitation` });
+  const { id, packed } = await pack(Connect.request.type, {}, { returnRoute: 'all', pthid: `${companyDid.slice(-16)}-invitation` });
   const answer = await post(target, '/didcomm', packed, MEDIA_TYPE.encrypted);
   if (answer.status !== 200) throw new Error(`connect failed: HTTP ${answer.status} ${answer.body.slice(0, 300)}`);
   const agreementKey = agreementKeyOf(identity);
@@ -161,7 +161,7 @@ async function run(port: number, kind: 'kith' | 'baseline', concurrency: number)
 process.on('message', (command: ClientCommand) => {
   const task = async (): Promise<ClientEvent | undefined> => {
     if (command.type === 'prepare') {
-      vendorDid = command.vendorDid;
+      companyDid = command.companyDid;
       return { type: 'prepared', seconds: await prepare(command.messages, command.warmup) };
     }
     if (command.type === 'run') return { type: 'result', result: await run(command.port, command.kind, command.concurrency) };

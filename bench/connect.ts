@@ -1,8 +1,8 @@
 /**
  * Connect bench (`KITH_BENCH_ONLY=connect`): what proffering terms adds to a connection. Her agent
- * runs in this process on a temp vault; one vendor agent runs in a fleet process whose policy
+ * runs in this process on a temp vault; one company agent runs in a fleet process whose policy
  * accepts her terms. Connects run one after another (each is a full round trip: pack, POST,
- * the vendor's transaction, the signed response, her vault transaction), alternating rounds
+ * the company's transaction, the signed response, her vault transaction), alternating rounds
  * without terms (the baseline: the same connect as before terms existed) and with her default
  * terms (she signs a record; the company checks it against its roster, countersigns it and stores
  * it; she checks the countersignature and stores it).
@@ -35,13 +35,13 @@ export async function runConnectBench(options: ConnectBenchOptions): Promise<voi
   const fleet = await startFleetProcess(join(dir, 'fleet'), 1, 'Connect Bench', ['--policy', policyFile]);
   const vault = Vault.create(join(dir, 'vault.db'), 'bench passphrase', { kdf: { N: 2 ** 12 } });
   try {
-    const vendor = fleet.vendors[0]!;
+    const company = fleet.companies[0]!;
     // Companies cannot push to her (no listener); nothing here waits for a push.
     const agent = createPersonalAgent({ vault, inboundBaseUrl: () => 'http://127.0.0.1:9' });
     const times = { plain: [] as number[], terms: [] as number[] };
     const connectOnce = async (kind: 'plain' | 'terms', record: boolean) => {
       const started = performance.now();
-      const view = await agent.connect(vendor.invitation);
+      const view = await agent.connect(company.invitation);
       const elapsed = performance.now() - started;
       if ((view.terms.name !== null) !== (kind === 'terms')) throw new Error(`connect ${kind}: terms ${view.terms.name ?? 'none'}`);
       if (record) times[kind].push(elapsed);
@@ -59,7 +59,7 @@ export async function runConnectBench(options: ConnectBenchOptions): Promise<voi
     }
     const plain = median(times.plain);
     const terms = median(times.terms);
-    console.log(`\nKith connect bench: ${times.plain.length} connects each, one at a time, her agent here, one vendor process accepting "${TERMS}"`);
+    console.log(`\nKith connect bench: ${times.plain.length} connects each, one at a time, her agent here, one company process accepting "${TERMS}"`);
     console.log(`  without terms (baseline)  median ${plain.toFixed(2)} ms   ${(1000 / plain).toFixed(0)} connects/s`);
     console.log(`  with terms proffered      median ${terms.toFixed(2)} ms   ${(1000 / terms).toFixed(0)} connects/s`);
     console.log(`  ratio with/without: ${(terms / plain).toFixed(2)}  (terms add ${(terms - plain).toFixed(2)} ms per connect)`);

@@ -4,8 +4,8 @@
  * sizes. See bench/README.md.
  *
  * Her agent runs in THIS process (createPersonalAgent on a temp vault, no server loops: the bench
- * drives `profile.deliver()` itself). The N vendor agents are real listeners on loopback in other
- * processes (bench/fleet.ts, VENDORS_PER_PROCESS per process). The baseline's listeners
+ * drives `profile.deliver()` itself). The N company agents are real listeners on loopback in other
+ * processes (bench/fleet.ts, `companiesPerProcess` in each). The baseline's listeners
  * (bench/bareListeners.ts) are laid out the same way and driven by node:http with keep-alive at the
  * same concurrency.
  */
@@ -38,7 +38,7 @@ export interface FanoutOptions {
   sizes: number[];
   repetitions: number;
   concurrency: number;
-  vendorsPerProcess: number;
+  companiesPerProcess: number;
   /** Also run the reps once more under the V8 profiler and print where her time goes. */
   breakdown: boolean;
 }
@@ -81,11 +81,11 @@ const sumCpu = (pids: (number | undefined)[]) => {
   return values.every((v) => v !== undefined) ? values.reduce((a, b) => a! + b!, 0)! : undefined;
 };
 
-// --- the vendor side: fleet processes ------------------------------------------------------------
+// --- the company side: fleet processes -----------------------------------------------------------
 
 export interface FleetProcess {
   child: ChildProcess;
-  vendors: FleetCompany[];
+  companies: FleetCompany[];
 }
 
 /** A fleet (bench/fleet.ts) in its own process; `extraArgs` e.g. `['--policy', file]`. */
@@ -100,7 +100,7 @@ export function startFleetProcess(dir: string, count: number, baseName: string, 
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       text += chunk;
       const end = text.indexOf('\n');
-      if (end >= 0) resolvePromise({ child, vendors: (JSON.parse(text.slice(0, end)) as { vendors: FleetCompany[] }).vendors });
+      if (end >= 0) resolvePromise({ child, companies: (JSON.parse(text.slice(0, end)) as { companies: FleetCompany[] }).companies });
     });
     child.once('exit', (code) => reject(new Error(`fleet exited (${code}) before it was ready`)));
   });
@@ -114,13 +114,13 @@ export async function stopChild(child: ChildProcess, message?: unknown): Promise
   await exited;
 }
 
-async function adminPost(vendor: FleetCompany, path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${vendor.url}${path}`, {
+async function adminPost(company: FleetCompany, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${company.url}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${vendor.adminToken}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${company.adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`${vendor.name}: HTTP ${response.status} ${await response.text()}`);
+  if (!response.ok) throw new Error(`${company.name}: HTTP ${response.status} ${await response.text()}`);
 }
 
 // --- her side ---------------------------------------------------------------------------------
@@ -142,8 +142,8 @@ interface KithSetup {
 const address = (i: number) => ({ street_address: `${i} Bench Street`, locality: 'Benchington', postal_code: String(10_000 + (i % 90_000)), country: 'GB' });
 
 async function setUpKith(n: number, dir: string, options: FanoutOptions): Promise<KithSetup> {
-  const fleets = await Promise.all(chunks(n, options.vendorsPerProcess).map((count, p) => startFleetProcess(join(dir, `fleet-${p}`), count, `Bench ${n}.${p}`)));
-  const vendors = fleets.flatMap((f) => f.vendors);
+  const fleets = await Promise.all(chunks(n, options.companiesPerProcess).map((count, p) => startFleetProcess(join(dir, `fleet-${p}`), count, `Bench ${n}.${p}`)));
+  const companies = fleets.flatMap((f) => f.companies);
   const vault = Vault.create(join(dir, 'vault.db'), 'bench passphrase');
   const sizes: Sizes = { notice: [], ack: [] };
   const measuring = { on: false };
@@ -159,9 +159,9 @@ async function setUpKith(n: number, dir: string, options: FanoutOptions): Promis
   // Companies cannot push to her (no listener): their requests wait until she picks them up.
   const agent = createPersonalAgent({ vault, inboundBaseUrl: () => 'http://127.0.0.1:9', fanoutConcurrency: options.concurrency, fetch: measuredFetch });
   agent.profile.set({ address: address(0) });
-  await inParallel(vendors, 8, async (vendor) => {
-    const relationship = await agent.connect(vendor.invitation);
-    await adminPost(vendor, `/admin/relationships/${encodeURIComponent(relationship.customerRef!)}/disclosure-requests`, { fields: ['address'], purpose: 'Deliveries' });
+  await inParallel(companies, 8, async (company) => {
+    const relationship = await agent.connect(company.invitation);
+    await adminPost(company, `/admin/relationships/${encodeURIComponent(relationship.customerRef!)}/disclosure-requests`, { fields: ['address'], purpose: 'Deliveries' });
   });
   await agent.pickup();
   const requests = agent.disclosure.requests();
@@ -348,7 +348,7 @@ interface SizeResult {
   noticeBytes: number;
   ackBytes: number;
   herCpuMs: number;
-  vendorCpuMs: number | undefined;
+  companyCpuMs: number | undefined;
   bareCpuMs: number | undefined;
   breakdown?: Breakdown;
   breakdownMs?: number;
@@ -372,13 +372,13 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
     const noticeBytes = Math.round(median(setup.sizes.notice));
     const ackBytes = Math.round(median(setup.sizes.ack));
 
-    const vendorPids = setup.fleets.map((f) => f.child.pid);
+    const companyPids = setup.fleets.map((f) => f.child.pid);
     const kithMs: number[] = [];
-    const vendorCpuBefore = sumCpu(vendorPids);
+    const companyCpuBefore = sumCpu(companyPids);
     const herCpuBefore = process.cpuUsage();
     for (let r = 0; r < options.repetitions; r += 1) kithMs.push(await fanOutOnce(agent, n, 10 + r));
     const herCpu = process.cpuUsage(herCpuBefore);
-    const vendorCpuAfter = sumCpu(vendorPids);
+    const companyCpuAfter = sumCpu(companyPids);
 
     let breakdown: Breakdown | undefined;
     let breakdownMs: number | undefined;
@@ -394,7 +394,7 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
 
     // The baseline: same layout of listeners, same sizes, same concurrency.
     const listenerPorts: number[] = [];
-    for (const count of chunks(n, options.vendorsPerProcess)) {
+    for (const count of chunks(n, options.companiesPerProcess)) {
       const child = fork(here('bareListeners.js'), [], { execArgv: [], stdio: 'inherit' });
       children.add(child);
       child.once('exit', () => children.delete(child));
@@ -435,7 +435,7 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
       noticeBytes,
       ackBytes,
       herCpuMs: (herCpu.user + herCpu.system) / 1000 / options.repetitions,
-      vendorCpuMs: vendorCpuBefore !== undefined && vendorCpuAfter !== undefined ? (vendorCpuAfter - vendorCpuBefore) / options.repetitions : undefined,
+      companyCpuMs: companyCpuBefore !== undefined && companyCpuAfter !== undefined ? (companyCpuAfter - companyCpuBefore) / options.repetitions : undefined,
       bareCpuMs: bareCpuBefore !== undefined && bareCpuAfter !== undefined ? (bareCpuAfter - bareCpuBefore) / options.repetitions : undefined,
       ...(breakdown ? { breakdown, breakdownMs: breakdownMs! } : {}),
     };
@@ -456,7 +456,7 @@ function table(header: string[], rows: string[][]): void {
 
 export async function runFanoutBench(options: FanoutOptions): Promise<void> {
   console.log(
-    `\nKith profile fan-out bench: N companies each holding her address; time from profile.set to all N acks recorded (median of ${options.repetitions}), concurrency ${options.concurrency}, ${options.vendorsPerProcess} vendors per process`,
+    `\nKith profile fan-out bench: N companies each holding her address; time from profile.set to all N acks recorded (median of ${options.repetitions}), concurrency ${options.concurrency}, ${options.companiesPerProcess} companies per process`,
   );
   const results: SizeResult[] = [];
   try {
@@ -467,7 +467,7 @@ export async function runFanoutBench(options: FanoutOptions): Promise<void> {
   const ms = (v: number) => v.toFixed(1);
   console.log('');
   table(
-    ['N', 'notice B', 'ack B', 'kith ms', 'baseline ms', 'undici ms (info)', 'ratio', 'her CPU ms', 'vendors CPU ms', 'bare CPU ms'],
+    ['N', 'notice B', 'ack B', 'kith ms', 'baseline ms', 'undici ms (info)', 'ratio', 'her CPU ms', 'company CPU ms', 'bare CPU ms'],
     results.map((r) => [
       String(r.n),
       String(r.noticeBytes),
@@ -477,11 +477,11 @@ export async function runFanoutBench(options: FanoutOptions): Promise<void> {
       ms(median(r.undiciMs)),
       (median(r.kithMs) / median(r.baselineMs)).toFixed(1),
       ms(r.herCpuMs),
-      r.vendorCpuMs === undefined ? '-' : ms(r.vendorCpuMs),
+      r.companyCpuMs === undefined ? '-' : ms(r.companyCpuMs),
       r.bareCpuMs === undefined ? '-' : ms(r.bareCpuMs),
     ]),
   );
-  console.log('(kith ms, baseline ms: wall time per change, median; CPU: per change, mean; vendors/bare CPU from /proc, 10 ms resolution)');
+  console.log('(kith ms, baseline ms: wall time per change, median; CPU: per change, mean; company/bare CPU from /proc, 10 ms resolution)');
   for (const r of results) console.log(`  N=${r.n} kith runs ms: ${r.kithMs.map(ms).join(' ')} | baseline: ${r.baselineMs.map(ms).join(' ')}`);
 
   const first = results.find((r) => r.n === 10) ?? results[0];

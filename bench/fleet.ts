@@ -1,15 +1,16 @@
 /**
- * A vendor fleet: N vendor agents in ONE process, each with its own home (SQLite store, did:peer,
+ * A company fleet: N company agents in ONE process, each with its own home (SQLite store, did:peer,
  * admin token) and its own loopback listener. Test and bench tooling, not a product feature.
  *
  *   node dist/bench/fleet.js --dir DIR --count N --base-name NAME
  *        [--reply-delay-ms MS] [--apply-delay-ms MS] [--port-base P] [--policy FILE] [--quiet]
  *
- * The first run creates `DIR/vendor-000` .. (initCompanyHome); later runs reopen them on the ports
- * they were created with (a did:peer carries its endpoint, so the port is part of the identity).
- * When every vendor listens it prints ONE JSON line on stdout:
- *   {"vendors":[{"name","url","invitation","adminToken","home"}, ...]}
- * SIGTERM or SIGINT stops every vendor cleanly (exit 0).
+ * The first run creates `DIR/vendor-000` .. (initCompanyHome; existing fleets
+ * keep these names); later runs reopen them on the ports they were created with (a did:peer
+ * carries its endpoint, so the port is part of the identity).
+ * When every company listens it prints ONE JSON line on stdout:
+ *   {"companies":[{"name","url","invitation","adminToken","home"}, ...]}
+ * SIGTERM or SIGINT stops every company cleanly (exit 0).
  *
  * `--reply-delay-ms` holds each DIDComm HTTP response AFTER the agent processed the message (the
  * update is applied, the ack is not yet back: the window to kill her agent in).
@@ -39,7 +40,7 @@ export interface FleetOptions {
   replyDelayMs?: number;
   /** Delay each DIDComm message before it is processed (ms). */
   applyDelayMs?: number;
-  /** Vendor i listens on portBase + i when first created (default: any free port). */
+  /** Company i listens on portBase + i when first created (default: any free port). */
   portBase?: number;
   logger?: Logger;
   /** Outbox / connector-event loop interval (ms), as `kith-vendor serve`'s. */
@@ -57,7 +58,7 @@ export interface FleetCompany {
 }
 
 export interface Fleet {
-  vendors: FleetCompany[];
+  companies: FleetCompany[];
   agents: CompanyAgent[];
   stop(): Promise<void>;
 }
@@ -98,31 +99,31 @@ function delayed(fetch: FetchHandler, options: FleetOptions): FetchHandler {
 async function startOne(index: number, options: FleetOptions, logger: Logger) {
   const home = join(resolve(options.dir), `vendor-${String(index).padStart(3, '0')}`);
   let handler: FetchHandler = () => new Response('starting', { status: 503 });
-  let vendorHome: CompanyHome;
+  let companyHome: CompanyHome;
   let listening: { server: Server; port: number };
   if (existsSync(join(home, 'config.json'))) {
-    vendorHome = await openCompanyHome(home);
-    listening = await listenOn(vendorHome.config.port, () => handler);
+    companyHome = await openCompanyHome(home);
+    listening = await listenOn(companyHome.config.port, () => handler);
   } else {
     listening = await listenOn(options.portBase === undefined ? 0 : options.portBase + index, () => handler);
-    vendorHome = await initCompanyHome(home, { name: `${options.baseName} ${index + 1}`, port: listening.port, ...(options.policyFile ? { policyFile: options.policyFile } : {}) });
+    companyHome = await initCompanyHome(home, { name: `${options.baseName} ${index + 1}`, port: listening.port, ...(options.policyFile ? { policyFile: options.policyFile } : {}) });
   }
-  const { config } = vendorHome;
+  const { config } = companyHome;
   const agent = createCompanyAgent({
     name: config.name,
     publicUrl: config.publicUrl,
-    store: vendorHome.store,
-    identity: vendorHome.identity,
-    policy: vendorHome.policy,
+    store: companyHome.store,
+    identity: companyHome.identity,
+    policy: companyHome.policy,
     resolver: createDidResolver(),
     logger,
     maxMessageBytes: config.maxMessageBytes,
     clockSkewMs: config.clockSkewSeconds * 1000,
   });
-  const app = createCompanyApp({ agent, adminToken: vendorHome.adminToken, maxMessageBytes: config.maxMessageBytes, logger });
+  const app = createCompanyApp({ agent, adminToken: companyHome.adminToken, maxMessageBytes: config.maxMessageBytes, logger });
   handler = delayed((request, env) => app.fetch(request, env), options);
-  const vendor: FleetCompany = { name: config.name, url: `http://127.0.0.1:${listening.port}`, invitation: agent.invitationUrl(), adminToken: vendorHome.adminToken, home };
-  return { vendor, agent, vendorHome, server: listening.server };
+  const company: FleetCompany = { name: config.name, url: `http://127.0.0.1:${listening.port}`, invitation: agent.invitationUrl(), adminToken: companyHome.adminToken, home };
+  return { company, agent, companyHome, server: listening.server };
 }
 
 /** Creates or reopens the fleet's homes and serves them all in this process. */
@@ -137,7 +138,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     for (const one of started) {
       one.server.closeAllConnections();
       one.server.close();
-      await one.vendorHome.store.close();
+      await one.companyHome.store.close();
     }
     throw error;
   }
@@ -148,14 +149,14 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const tick = () => {
     if (stopping) return;
     running = Promise.all(
-      started.map(({ agent, vendorHome }) => Promise.all([agent.deliverDue(), agent.dispatchEvents(), vendorHome.store.pruneSeenMessages(systemClock.now())])),
+      started.map(({ agent, companyHome }) => Promise.all([agent.deliverDue(), agent.dispatchEvents(), companyHome.store.pruneSeenMessages(systemClock.now())])),
     ).catch((error: unknown) => logger.warn('fleet_tick_failed', { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }));
   };
   const timer = setInterval(tick, options.tickMs ?? 1000);
   timer.unref();
 
   return {
-    vendors: started.map((s) => s.vendor),
+    companies: started.map((s) => s.company),
     agents: started.map((s) => s.agent),
     async stop() {
       stopping = true;
@@ -170,7 +171,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
             }),
         ),
       );
-      for (const { vendorHome } of started) await vendorHome.store.close();
+      for (const { companyHome } of started) await companyHome.store.close();
     },
   };
 }
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
     options: {
       dir: { type: 'string' },
       count: { type: 'string' },
-      'base-name': { type: 'string', default: 'Fleet Vendor' },
+      'base-name': { type: 'string', default: 'Fleet Company' },
       'reply-delay-ms': { type: 'string', default: '0' },
       'apply-delay-ms': { type: 'string', default: '0' },
       'port-base': { type: 'string' },
@@ -207,7 +208,7 @@ async function main(): Promise<void> {
     ...(values.policy ? { policyFile: values.policy } : {}),
     logger: values.quiet ? silentLogger : createLogger(process.stderr, 'fleet'),
   });
-  process.stdout.write(`${JSON.stringify({ vendors: fleet.vendors })}\n`);
+  process.stdout.write(`${JSON.stringify({ companies: fleet.companies })}\n`);
   let stopped = false;
   const stop = () => {
     if (stopped) return;

@@ -1,9 +1,9 @@
 /**
- * The Kith vendor agent as the bench measures it: the real hono app on node:http (src/core/listen.ts)
+ * The Kith company agent as the bench measures it: the real hono app on node:http (src/core/listen.ts)
  * in front of the real agent (unpack, verify, replay check, SQLite in WAL mode in a temp dir, 202).
  * The outbox loop of `kith-vendor serve` is left out: with no outbox traffic it would only prune.
  *
- * Run by bench/run.ts with `fork`; it receives the vendor identity and engine over IPC.
+ * Run by bench/run.ts with `fork`; it receives the company identity and engine over IPC.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,9 +23,9 @@ const send = (event: ServerEvent) => process.send?.(event);
 
 process.once('message', async (start: ServerStart) => {
   const dir = mkdtempSync(join(tmpdir(), 'kith-bench-'));
-  const store = await openSqliteCompanyStore(join(dir, 'vendor.db'));
+  const store = await openSqliteCompanyStore(join(dir, 'company.db'));
   const agent = createCompanyAgent({
-    name: 'Bench Vendor',
+    name: 'Bench Company',
     publicUrl: 'http://127.0.0.1',
     store,
     identity: start.identity,

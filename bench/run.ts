@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: (1) vendor inbound messages/s, end to end over loopback HTTP, Kith against a
+ * `npm run bench`: (1) company inbound messages/s, end to end over loopback HTTP, Kith against a
  * bare node:http + node:crypto baseline fed the very same envelopes; (2) the profile fan-out
  * (bench/fanout.ts): time from `profile.set` to N acks against N bare POSTs; (3) connect with terms
  * against connect without (bench/connect.ts). See bench/README.md.
@@ -39,7 +39,7 @@ export interface RunResult {
   clientCpu: number;
 }
 export type ClientCommand =
-  | { type: 'prepare'; vendorDid: string; messages: number; warmup: number }
+  | { type: 'prepare'; companyDid: string; messages: number; warmup: number }
   | { type: 'run'; port: number; kind: 'kith' | 'baseline'; concurrency: number }
   | { type: 'go' }
   | { type: 'exit' };
@@ -71,8 +71,8 @@ interface Scenario {
 }
 const SCENARIOS: Scenario[] = [
   { name: 'baseline: node:http + node:crypto', script: 'baselineServer.js', kind: 'baseline', engine: 'fast' },
-  { name: 'kith vendor (fast engine)', script: 'kithServer.js', kind: 'kith', engine: 'fast' },
-  { name: 'kith vendor (jose engine, info)', script: 'kithServer.js', kind: 'kith', engine: 'jose' },
+  { name: 'kith company (fast engine)', script: 'kithServer.js', kind: 'kith', engine: 'fast' },
+  { name: 'kith company (jose engine, info)', script: 'kithServer.js', kind: 'kith', engine: 'jose' },
 ];
 
 const children = new Set<ChildProcess>();
@@ -159,11 +159,11 @@ function printTable(rows: Measured[]): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`Kith vendor inbound bench: node ${process.version}, ${availableParallelism()} CPUs, ${MESSAGES} messages (+${WARMUP} warm-up), concurrency ${CONCURRENCY}`);
+  console.log(`Kith company inbound bench: node ${process.version}, ${availableParallelism()} CPUs, ${MESSAGES} messages (+${WARMUP} warm-up), concurrency ${CONCURRENCY}`);
   const { identity } = createPeerIdentity();
   const client = start('client.js');
   const prepared = next<ClientEvent, 'prepared'>(client, 'prepared');
-  client.send({ type: 'prepare', vendorDid: identity.did, messages: MESSAGES, warmup: WARMUP } satisfies ClientCommand);
+  client.send({ type: 'prepare', companyDid: identity.did, messages: MESSAGES, warmup: WARMUP } satisfies ClientCommand);
   console.log(`packed ${MESSAGES + WARMUP} envelopes in ${(await prepared).seconds.toFixed(1)} s (not measured)\n`);
 
   const rows: Measured[] = [];
@@ -201,7 +201,7 @@ async function all(): Promise<void> {
       sizes: FANOUT_SIZES,
       repetitions: envInt('KITH_BENCH_FANOUT_REPS', 7),
       concurrency: CONCURRENCY,
-      vendorsPerProcess: envInt('KITH_BENCH_FANOUT_PER_PROCESS', 25),
+      companiesPerProcess: envInt('KITH_BENCH_FANOUT_PER_PROCESS', 25),
       breakdown: process.env['KITH_BENCH_FANOUT_BREAKDOWN'] !== '0',
     });
   }

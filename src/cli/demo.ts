@@ -16,7 +16,7 @@ import { prepare, routes, type CallArgs, type RelationshipView, type RequestView
  * SQLite, so a newcomer can try Kith at once. State persists in KITH_DEMO_HOME (default
  * ~/.kith-demo) between runs; Ctrl-C stops everything.
  */
-const DEMO_VENDORS = [
+const DEMO_COMPANIES = [
   {
     slug: 'acme',
     name: 'Acme Outfitters',
@@ -130,24 +130,24 @@ async function main(): Promise<void> {
   const issuerHome = join(demoHome, 'issuer');
   const issuer = existsSync(join(issuerHome, 'issuer.json')) ? openIssuerHome(issuerHome) : initIssuerHome(issuerHome, 'Demo Age Authority');
 
-  const vendorUrls: { name: string; url: string; home: string }[] = [];
-  for (const [index, vendor] of DEMO_VENDORS.entries()) {
-    const home = join(demoHome, vendor.slug);
+  const companyUrls: { name: string; url: string; home: string }[] = [];
+  for (const [index, company] of DEMO_COMPANIES.entries()) {
+    const home = join(demoHome, company.slug);
     const port = basePort + 1 + index;
     if (!existsSync(join(home, 'config.json'))) {
       mkdirSync(home, { recursive: true, mode: 0o700 });
       const policyFile = join(home, 'policy.json');
-      const policy = { version: 1, acceptConnections: true, welcomeMessage: vendor.welcome, requestOnConnect: vendor.ask, trustedIssuers: [issuer.identity.did], terms: vendor.terms };
+      const policy = { version: 1, acceptConnections: true, welcomeMessage: company.welcome, requestOnConnect: company.ask, trustedIssuers: [issuer.identity.did], terms: company.terms };
       writeFileSync(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
-      const created = await initCompanyHome(home, { name: vendor.name, port, policyFile });
+      const created = await initCompanyHome(home, { name: company.name, port, policyFile });
       await created.store.close();
     }
-    spawnServe('kith-vendor.js', ['--home', home, 'serve', '--port', String(port)], `${vendor.slug}.log`, {});
-    vendorUrls.push({ name: vendor.name, url: `http://127.0.0.1:${port}`, home });
+    spawnServe('kith-vendor.js', ['--home', home, 'serve', '--port', String(port)], `${company.slug}.log`, {});
+    companyUrls.push({ name: company.name, url: `http://127.0.0.1:${port}`, home });
   }
   spawnServe('kith.js', ['--home', personalHome, 'serve', '--port', String(basePort)], 'me.log', { KITH_PASSPHRASE: passphrase });
 
-  for (const vendor of vendorUrls) await waitFor(`${vendor.name}`, async () => ((await fetch(`${vendor.url}/health`)).ok ? true : undefined));
+  for (const company of companyUrls) await waitFor(`${company.name}`, async () => ((await fetch(`${company.url}/health`)).ok ? true : undefined));
   const agent = await waitFor('your agent', async () => readRunningAgent(personalHome));
   const api: Api = async (route, ...args) => {
     const call = prepare(route, ...args);
@@ -173,13 +173,13 @@ async function main(): Promise<void> {
     await api(routes.setDefaultTerms, { agreement: DEMO_TERMS });
     log(`Your terms: ${DEMO_TERMS} (IEEE 7012 style), proffered to every company you connect to`);
   }
-  for (const vendor of vendorUrls) {
-    if (relationships.some((r) => r.company === vendor.name)) continue;
-    const { url } = (await (await fetch(`${vendor.url}/invite`)).json()) as { url: string };
+  for (const company of companyUrls) {
+    if (relationships.some((r) => r.company === company.name)) continue;
+    const { url } = (await (await fetch(`${company.url}/invite`)).json()) as { url: string };
     const { relationship } = await api(routes.connect, { invitation: url });
-    log(`Connected to ${vendor.name} from a fresh pairwise DID; ${termsOutcome(relationship)}`);
+    log(`Connected to ${company.name} from a fresh pairwise DID; ${termsOutcome(relationship)}`);
   }
-  if (firstRun) await firstRunTour(api, vendorUrls);
+  if (firstRun) await firstRunTour(api, companyUrls);
 
   const cli = `npx kith --home ${personalHome}`;
   log('');
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
   log(`             (it locks after 15 minutes without use; the demo passphrase is ${passphraseHint})`);
   log(`  Local API: ${agent.url}/api   (OpenAPI: ${agent.url}/api/openapi.json)`);
   log(`  API token: ${agent.token}`);
-  for (const vendor of vendorUrls) log(`  ${vendor.name.padEnd(17)} ${vendor.url}`);
+  for (const company of companyUrls) log(`  ${company.name.padEnd(17)} ${company.url}`);
   log('');
   for (const request of await pendingRequests(api)) {
     log(`Waiting for you: ${request.company ?? 'a company'} asks for ${askedFor(request)} ("${request.purpose}")`);
@@ -236,9 +236,9 @@ function pickUpRequests(api: Api, what: string, count: number): Promise<RequestV
 const askedFor = (request: RequestView): string => [...request.fields.map((f) => f.name), ...request.credentials.flatMap((c) => c.claims)].join(', ');
 
 /** Answers the companies' first requests, moves house, and shows the change reach everyone. */
-async function firstRunTour(api: Api, vendors: { name: string; url: string; home: string }[]): Promise<void> {
+async function firstRunTour(api: Api, companies: { name: string; url: string; home: string }[]): Promise<void> {
   // The companies queued their requests when she connected; her agent fetches them.
-  for (const request of await pickUpRequests(api, 'the companies’ requests', vendors.length)) {
+  for (const request of await pickUpRequests(api, 'the companies’ requests', companies.length)) {
     await api(routes.approve, { id: request.id }, {});
     log(`${request.company ?? 'A company'} asked for ${askedFor(request)} ("${request.purpose}"): approved for the demo, as a selective-disclosure SD-JWT`);
   }
@@ -256,7 +256,7 @@ async function firstRunTour(api: Api, vendors: { name: string; url: string; home
   );
   for (const delivery of done.deliveries) log(`  ${(delivery.company ?? '?').padEnd(17)} ${delivery.state === 'acked' ? 'acknowledged' : delivery.state}`);
   // One more question, left for you to answer.
-  const acme = vendors[0];
+  const acme = companies[0];
   if (acme) {
     const token = readFileSync(join(acme.home, 'admin-token'), 'utf8').trim();
     const admin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };

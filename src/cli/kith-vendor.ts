@@ -13,8 +13,8 @@ import { agreementShortName } from '../protocol/terms/roster.js';
 import { formatTime, output, run, table, type GlobalOptions } from './common.js';
 
 const program = new Command('kith-vendor')
-  .description('The Kith vendor agent: a company’s side of its customers’ Kith relationships')
-  .option('--home <dir>', 'vendor home (default $KITH_VENDOR_HOME or ~/.kith-vendor)')
+  .description('The Kith company agent: the company’s side of its customers’ Kith relationships')
+  .option('--home <dir>', 'company agent home (default $KITH_VENDOR_HOME or ~/.kith-vendor)')
   .option('--json', 'machine-readable output')
   .showHelpAfterError();
 
@@ -27,28 +27,28 @@ function databaseUrl(flag: string | undefined): string | undefined {
 }
 
 /** Commands other than `serve` work on the store directly (SQLite WAL and PostgreSQL allow it while serving). */
-async function withAgent<T>(fn: (agent: CompanyAgent, vendorHome: CompanyHome) => Promise<T>): Promise<T> {
+async function withAgent<T>(fn: (agent: CompanyAgent, companyHome: CompanyHome) => Promise<T>): Promise<T> {
   const db = databaseUrl(undefined);
-  const vendorHome = await openCompanyHome(home(), db ? { db } : {});
+  const companyHome = await openCompanyHome(home(), db ? { db } : {});
   const agent = createCompanyAgent({
-    name: vendorHome.config.name,
-    publicUrl: vendorHome.config.publicUrl,
-    store: vendorHome.store,
-    identity: vendorHome.identity,
-    policy: vendorHome.policy,
-    resolver: createDidResolver({ allowInsecureLoopback: vendorHome.config.allowInsecureDidWebLoopback }),
+    name: companyHome.config.name,
+    publicUrl: companyHome.config.publicUrl,
+    store: companyHome.store,
+    identity: companyHome.identity,
+    policy: companyHome.policy,
+    resolver: createDidResolver({ allowInsecureLoopback: companyHome.config.allowInsecureDidWebLoopback }),
     logger: silentLogger,
   });
   try {
-    return await fn(agent, vendorHome);
+    return await fn(agent, companyHome);
   } finally {
-    await vendorHome.store.close();
+    await companyHome.store.close();
   }
 }
 
 program
   .command('init')
-  .description('create the vendor agent: config, admin token, store and DID')
+  .description('create the company agent: config, admin token, store and DID')
   .requiredOption('--name <name>', 'company name shown to customers')
   .option('--policy <file>', 'policy JSON file (validated)')
   .option('--port <n>', 'port to serve on', '7401')
@@ -58,7 +58,7 @@ program
   .option('--dev-insecure-did-web', 'development only: resolve did:web over plain HTTP on loopback')
   .action((options: { name: string; policy?: string; port: string; publicUrl?: string; db?: string; did: string; devInsecureDidWeb?: boolean }) =>
     run(globals, async () => {
-      const vendorHome = await initCompanyHome(home(), {
+      const companyHome = await initCompanyHome(home(), {
         name: options.name,
         port: Number(options.port),
         ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
@@ -67,25 +67,25 @@ program
         didMethod: options.did === 'web' ? 'web' : 'peer',
         allowInsecureDidWebLoopback: Boolean(options.devInsecureDidWeb),
       });
-      await vendorHome.store.close();
-      output(globals(), { home: vendorHome.dir, did: vendorHome.identity.did }, () => `Vendor agent "${options.name}" created in ${vendorHome.dir}\nAdmin token in ${vendorHome.dir}/admin-token`);
+      await companyHome.store.close();
+      output(globals(), { home: companyHome.dir, did: companyHome.identity.did }, () => `Company agent "${options.name}" created in ${companyHome.dir}\nAdmin token in ${companyHome.dir}/admin-token`);
     }),
   );
 
 program
   .command('serve')
-  .description('run the vendor agent (DIDComm endpoint, invitation, admin API)')
+  .description('run the company agent (DIDComm endpoint, invitation, admin API)')
   .option('--port <n>', 'port (default from config)')
   .option('--db <url>', 'store URL (default: KITH_VENDOR_DB, else the config)')
   .action((options: { port?: string; db?: string }) =>
     run(globals, async () => {
       const db = databaseUrl(options.db);
-      const vendorHome = await openCompanyHome(home(), { ...(options.port ? { port: Number(options.port) } : {}), ...(db ? { db } : {}) });
-      const server = await startCompanyServer(vendorHome, {
+      const companyHome = await openCompanyHome(home(), { ...(options.port ? { port: Number(options.port) } : {}), ...(db ? { db } : {}) });
+      const server = await startCompanyServer(companyHome, {
         logger: createLogger(process.stderr, 'kith-vendor'),
         ...(process.env['KITH_OUTBOX_INTERVAL_MS'] ? { outboxIntervalMs: Number(process.env['KITH_OUTBOX_INTERVAL_MS']) } : {}),
       });
-      output(globals(), { url: server.url, did: server.agent.did }, () => `${vendorHome.config.name}: vendor agent listening on ${server.url}\nInvitation: ${server.agent.invitationUrl()}`);
+      output(globals(), { url: server.url, did: server.agent.did }, () => `${companyHome.config.name}: company agent listening on ${server.url}\nInvitation: ${server.agent.invitationUrl()}`);
       const stop = () => void server.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -49,7 +49,7 @@ export const companyPolicySchema = z
     requestOnConnect: disclosureAskSchema.optional(),
     /** DIDs of credential issuers whose SD-JWT VCs this company accepts (e.g. an age check). */
     trustedIssuers: z.array(z.string().min(1).max(4096)).max(100).default([]),
-    /** Company systems told about disclosures and updates, by name (see vendor/connectors/index.ts). */
+    /** Company systems told about disclosures and updates, by name (see company/connectors/index.ts). */
     connectors: z.array(z.enum(CONNECTOR_NAMES)).max(20).default(['logging']),
     /** Which proffered terms it accepts, and its counter; without it every proffer is rejected. */
     terms: termsPolicySchema.default({ accept: [], preferred: null, rosterFiles: [] }),
@@ -57,7 +57,7 @@ export const companyPolicySchema = z
   .strict();
 export type CompanyPolicy = z.infer<typeof companyPolicySchema>;
 
-/** The vendor agent's own settings, kept in `<home>/config.json`. Secrets live in their own files. */
+/** The company agent's own settings, kept in `<home>/config.json`. Secrets live in their own files. */
 export const companyConfigSchema = z
   .object({
     version: z.literal(1).default(1),

@@ -12,7 +12,7 @@ import { openCompanyStore } from './store/open.js';
 import type { CompanyStore } from './store/types.js';
 
 /**
- * A vendor agent's home directory: `config.json` (settings), `admin-token` (0600, the admin API
+ * A company agent's home directory: `config.json` (settings), `admin-token` (0600, the admin API
  * secret: never on a command line), `vendor.db` (the default SQLite store, which holds the keys).
  */
 export interface CompanyHome {
@@ -22,7 +22,7 @@ export interface CompanyHome {
   adminToken: string;
   store: CompanyStore;
   identity: LocalIdentity;
-  /** For did:web vendors: the document served at /.well-known/did.json. */
+  /** For did:web companies: the document served at /.well-known/did.json. */
   didDocument: DidDocument | undefined;
 }
 
@@ -57,12 +57,12 @@ function createIdentity(config: CompanyConfig): { identity: LocalIdentity; docum
 }
 
 /**
- * Creates a vendor home: config, admin token, store and a fresh identity.
+ * Creates a company agent home: config, admin token, store and a fresh identity.
  * @throws ConfigError `config.invalid` (bad options or policy file), `store.conflict` if already initialised
  */
 export async function initCompanyHome(dirInput: string, options: InitCompanyOptions): Promise<CompanyHome> {
   const dir = resolve(dirInput);
-  if (existsSync(join(dir, 'config.json'))) throw new ConfigError('config.invalid', `A vendor agent is already initialised in ${dir}`);
+  if (existsSync(join(dir, 'config.json'))) throw new ConfigError('config.invalid', `A company agent is already initialised in ${dir}`);
   const port = options.port ?? 7401;
   const parsed = companyConfigSchema.safeParse({
     name: options.name,
@@ -73,7 +73,7 @@ export async function initCompanyHome(dirInput: string, options: InitCompanyOpti
     didMethod: options.didMethod ?? 'peer',
     allowInsecureDidWebLoopback: options.allowInsecureDidWebLoopback ?? false,
   });
-  if (!parsed.success) throw new ConfigError('config.invalid', `Invalid vendor settings: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  if (!parsed.success) throw new ConfigError('config.invalid', `Invalid company settings: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
   const config = parsed.data;
   // Validate the policy before writing anything, so a bad file leaves no half-made home.
   if (config.policyFile) loadJsonFile(config.policyFile, companyPolicySchema, 'Policy file');
@@ -90,7 +90,7 @@ export async function initCompanyHome(dirInput: string, options: InitCompanyOpti
 /** @throws ConfigError `config.not_found` | `config.invalid` */
 export async function openCompanyHome(dirInput: string, overrides: { port?: number; db?: string } = {}): Promise<CompanyHome> {
   const dir = resolve(dirInput);
-  const fileConfig = loadJsonFile(join(dir, 'config.json'), companyConfigSchema, 'Vendor config');
+  const fileConfig = loadJsonFile(join(dir, 'config.json'), companyConfigSchema, 'Company config');
   const config: CompanyConfig = { ...fileConfig, ...(overrides.port !== undefined ? { port: overrides.port } : {}), ...(overrides.db ? { db: overrides.db } : {}) };
   const policy = config.policyFile ? loadJsonFile(config.policyFile, companyPolicySchema, 'Policy file') : parsePolicy({});
   const adminToken = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
@@ -104,7 +104,7 @@ export async function openCompanyHome(dirInput: string, overrides: { port?: numb
     await store.saveIdentity(stored);
   }
   const parsedIdentity = storedIdentitySchema.safeParse(stored.keys);
-  if (!parsedIdentity.success) throw new ConfigError('config.invalid', 'Stored vendor identity is unreadable');
+  if (!parsedIdentity.success) throw new ConfigError('config.invalid', 'Stored company identity is unreadable');
   const { identity } = parsedIdentity.data;
   const didDocument =
     parsedIdentity.data.method === 'web'

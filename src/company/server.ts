@@ -19,7 +19,7 @@ export interface CompanyServerOptions {
   outboxIntervalMs?: number;
 }
 
-/** Runs a vendor home as a server: HTTP endpoint, outbox delivery loop, replay-memory pruning. */
+/** Runs a company home as a server: HTTP endpoint, outbox delivery loop, replay-memory pruning. */
 export async function startCompanyServer(home: CompanyHome, options: CompanyServerOptions): Promise<RunningCompany> {
   const { config, logger } = { config: home.config, logger: options.logger };
   const resolver = createDidResolver({ allowInsecureLoopback: config.allowInsecureDidWebLoopback });
@@ -55,7 +55,7 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
   };
   const timer = setInterval(tick, options.outboxIntervalMs ?? 1000);
   timer.unref();
-  logger.info('vendor_started', { port: listening.port });
+  logger.info('company_started', { port: listening.port });
 
   return {
     agent,
@@ -67,7 +67,7 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
       await running;
       await listening.close();
       await home.store.close();
-      logger.info('vendor_stopped');
+      logger.info('company_stopped');
     },
   };
 }

@@ -79,7 +79,7 @@ export type KithErrorCode =
   // config and policy files
   | 'config.invalid'
   | 'config.not_found'
-  // vendor store
+  // company store
   | 'store.unavailable'
   | 'store.conflict'
   // transport

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPair, type Pair } from '../support/agents.js';
 
 /** The admin API parses every JSON body with one schema per route (core/jsonBody.ts). */
-describe('the vendor admin API refuses bad JSON bodies as api.bad_request naming the fields, and changes nothing', () => {
+describe('the company admin API refuses bad JSON bodies as api.bad_request naming the fields, and changes nothing', () => {
   let pair: Pair;
   beforeAll(async () => {
     pair = await startPair();
@@ -12,9 +12,9 @@ describe('the vendor admin API refuses bad JSON bodies as api.bad_request naming
   });
 
   async function post(path: string, body: string): Promise<{ status: number; error: { code?: string; message?: string } | undefined }> {
-    const response = await fetch(`${pair.vendor.url}/admin/relationships/${pair.link.vendorRelationship.customerRef}/${path}`, {
+    const response = await fetch(`${pair.company.url}/admin/relationships/${pair.link.companyRelationship.customerRef}/${path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${pair.vendor.adminToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${pair.company.adminToken}`, 'content-type': 'application/json' },
       body,
     });
     return { status: response.status, error: ((await response.json()) as { error?: { code?: string; message?: string } }).error };
@@ -33,10 +33,10 @@ describe('the vendor admin API refuses bad JSON bodies as api.bad_request naming
   ];
 
   it.each(cases)('refuses %s', async (_title, path, body, message) => {
-    const vendorBefore = await pair.vendor.snapshot();
+    const companyBefore = await pair.company.snapshot();
     const herBefore = pair.personal.snapshot();
     expect(await post(path, body)).toEqual({ status: 400, error: { code: 'api.bad_request', message } });
-    expect(await pair.vendor.snapshot()).toEqual(vendorBefore);
+    expect(await pair.company.snapshot()).toEqual(companyBefore);
     expect(pair.personal.snapshot()).toEqual(herBefore);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The bad-input matrix: every kind of bad bytes, POSTed over real HTTP to each agent's DIDComm
  * endpoint, is refused with the right status and error code, and leaves the agent's whole state
- * (every row of the vendor store, every row of her vault) exactly as it was.
+ * (every row of the company store, every row of her vault) exactly as it was.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -27,7 +27,7 @@ import {
   postEnvelopeRaw,
   startPair,
   startPersonal,
-  startVendor,
+  startCompany,
   type Link,
   type Pair,
   type PersonalHandle,
@@ -293,20 +293,20 @@ function sharedCases(side: () => Side): void {
   });
 }
 
-describe('the vendor agent’s DIDComm endpoint refuses bad input and changes nothing', () => {
+describe('the company agent’s DIDComm endpoint refuses bad input and changes nothing', () => {
   let pair: Pair;
   let small: CompanyHandle;
   const side = (): Side => ({
-    endpoint: () => pair.vendor.didcommUrl,
-    snapshot: () => pair.vendor.snapshot(),
+    endpoint: () => pair.company.didcommUrl,
+    snapshot: () => pair.company.snapshot(),
     peer: () => herIdentity(pair.personal, pair.link.view.id),
-    self: () => pair.vendor.did,
-    unexpected: { type: Connect.response.type, body: { vendor: { name: 'Not A Vendor' }, customer_ref: 'C-1' } },
+    self: () => pair.company.did,
+    unexpected: { type: Connect.response.type, body: { vendor: { name: 'Not A Company' }, customer_ref: 'C-1' } },
   });
 
   beforeAll(async () => {
     pair = await startPair();
-    small = await startVendor({ name: 'Small Limits Ltd', maxMessageBytes: 4096 });
+    small = await startCompany({ name: 'Small Limits Ltd', maxMessageBytes: 4096 });
   });
   afterAll(async () => {
     await pair?.cleanup();
@@ -322,7 +322,7 @@ describe('the vendor agent’s DIDComm endpoint refuses bad input and changes no
     const smallSide: Side = { ...s, endpoint: () => small.didcommUrl, snapshot: () => small.snapshot() };
     const response = await expectRefused(smallSide, packed, 413, 'envelope.too_large');
     expect(response.json.error?.details?.['limit']).toBe(4096);
-    expect((await postEnvelopeRaw(pair.vendor.didcommUrl, packed)).status).toBe(202);
+    expect((await postEnvelopeRaw(pair.company.didcommUrl, packed)).status).toBe(202);
   });
 
   it('refuses a basic message from a stranger’s fresh did:peer:2 as relationship.unknown', async () => {
@@ -336,10 +336,10 @@ describe('the vendor agent’s DIDComm endpoint refuses bad input and changes no
     let cut: Pair;
     let oldIdentity: LocalIdentity;
     const cutSide = (): Side => ({
-      endpoint: () => cut.vendor.didcommUrl,
-      snapshot: () => cut.vendor.snapshot(),
+      endpoint: () => cut.company.didcommUrl,
+      snapshot: () => cut.company.snapshot(),
       peer: () => oldIdentity,
-      self: () => cut.vendor.did,
+      self: () => cut.company.did,
       unexpected: { type: Connect.response.type, body: {} },
     });
 
@@ -374,16 +374,16 @@ describe('the personal agent’s DIDComm endpoint refuses bad input and changes 
   const side = (): Side => ({
     endpoint: () => pair.personal.didcommUrl(pair.link.view.id),
     snapshot: async () => pair.personal.snapshot(),
-    peer: () => pair.vendor.identity,
+    peer: () => pair.company.identity,
     self: () => pair.link.record.myDid,
     unexpected: { type: Connect.request.type, body: {} },
   });
 
   beforeAll(async () => {
     pair = await startPair();
-    second = await connect(pair.personal, pair.vendor);
+    second = await connect(pair.personal, pair.company);
     small = await startPersonal({ maxMessageBytes: 8192 });
-    smallLink = await connect(small, pair.vendor);
+    smallLink = await connect(small, pair.company);
   });
   afterAll(async () => {
     await small?.cleanup();
@@ -430,7 +430,7 @@ describe('the personal agent’s DIDComm endpoint refuses bad input and changes 
     const cutSide = (): Side => ({
       endpoint: () => oldRoute,
       snapshot: async () => cut.personal.snapshot(),
-      peer: () => cut.vendor.identity,
+      peer: () => cut.company.identity,
       self: () => oldDid,
       unexpected: { type: Connect.request.type, body: {} },
     });
@@ -445,7 +445,7 @@ describe('the personal agent’s DIDComm endpoint refuses bad input and changes 
       await cut?.cleanup();
     });
 
-    it('refuses a vendor message to her old DID as relationship.cut_off', async () => {
+    it('refuses a company message to her old DID as relationship.cut_off', async () => {
       const s = cutSide();
       await expectRefused(s, await good(s, { body: { content: 'we miss you' } }), 410, 'relationship.cut_off');
     });

@@ -16,7 +16,7 @@ import { generateKeyPair } from '../../src/protocol/keys.js';
 import type { DisclosureAsk } from '../../src/company/config.js';
 import type { DisclosureRequestResult } from '../../src/company/createCompanyAgent.js';
 import { failure } from '../support/errorCodes.js';
-import { connect, herIdentity, startPair, startPersonal, startVendor, type Link, type Pair, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
+import { connect, herIdentity, startPair, startPersonal, startCompany, type Link, type Pair, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
 import { decodeSdJwtParts, openReply, selfPresentation, sendAs } from '../support/disclosure.js';
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
@@ -38,20 +38,20 @@ function herHolds(personal: PersonalHandle, relationshipId: string) {
   return view.holds.filter((h) => h.category === 'field').sort(byField);
 }
 
-async function vendorFields(vendor: CompanyHandle, relationshipId: string) {
-  return (await vendor.agent.holdings(relationshipId)).fields;
+async function companyFields(company: CompanyHandle, relationshipId: string) {
+  return (await company.agent.holdings(relationshipId)).fields;
 }
 
-async function connectorEvents(vendor: CompanyHandle, type: string, relationshipId?: string) {
-  return (await vendor.store.listEvents(relationshipId === undefined ? {} : { relationshipId })).filter((e) => e.type === type);
+async function connectorEvents(company: CompanyHandle, type: string, relationshipId?: string) {
+  return (await company.store.listEvents(relationshipId === undefined ? {} : { relationshipId })).filter((e) => e.type === type);
 }
 
-async function updatePresentations(vendor: CompanyHandle, relationshipId: string) {
-  return (await vendor.store.listPresentations(relationshipId)).filter((p) => p.kind === 'update');
+async function updatePresentations(company: CompanyHandle, relationshipId: string) {
+  return (await company.store.listPresentations(relationshipId)).filter((p) => p.kind === 'update');
 }
 
-function ask(vendor: CompanyHandle, link: Link, request: DisclosureAsk): Promise<DisclosureRequestResult> {
-  return vendor.agent.requestDisclosure(link.vendorRelationship.id, request);
+function ask(company: CompanyHandle, link: Link, request: DisclosureAsk): Promise<DisclosureRequestResult> {
+  return company.agent.requestDisclosure(link.companyRelationship.id, request);
 }
 
 /** Her local id of the request the company sent under `requestId`. */
@@ -74,8 +74,8 @@ describe('a disclosure request and her answer, over real HTTP', () => {
   const PURPOSE = 'Order confirmations and deliveries';
 
   it('shows her the request, and approving it all leaves both sides holding the same values under one consent record', async () => {
-    const { vendor, personal, link } = pair;
-    const sent = await ask(vendor, link, { fields: ['name', 'email', 'address'], purpose: PURPOSE, retention: 'P1Y', termsRef: 'https://shop.example/terms/v3' });
+    const { company, personal, link } = pair;
+    const sent = await ask(company, link, { fields: ['name', 'email', 'address'], purpose: PURPOSE, retention: 'P1Y', termsRef: 'https://shop.example/terms/v3' });
     // She was up: the request was pushed to her at once.
     expect(sent.delivered).toBe(true);
     expect(sent.request.state).toBe('pending');
@@ -84,7 +84,7 @@ describe('a disclosure request and her answer, over real HTTP', () => {
     expect(others).toEqual([]);
     expect(view).toMatchObject({
       relationshipId: link.view.id,
-      company: vendor.name,
+      company: company.name,
       state: 'pending',
       purpose: PURPOSE,
       retention: 'P1Y',
@@ -108,7 +108,7 @@ describe('a disclosure request and her answer, over real HTTP', () => {
     const recordId = outcome.consentRecordId;
 
     // The company: the values, at her profile version, under her record id, from her.
-    const holdings = await vendor.agent.holdings(link.vendorRelationship.id);
+    const holdings = await company.agent.holdings(link.companyRelationship.id);
     expect(holdings.fields.map((f) => ({ field: f.field, value: f.value, version: f.version, consentRecordId: f.consentRecordId, source: f.source, issuer: f.issuer }))).toEqual([
       { field: 'address', value: ADA.address, version: 1, consentRecordId: recordId, source: 'self', issuer: null },
       { field: 'email', value: ADA.email, version: 1, consentRecordId: recordId, source: 'self', issuer: null },
@@ -133,7 +133,7 @@ describe('a disclosure request and her answer, over real HTTP', () => {
         schema_version: 'kith-27560/1.0',
         record_id: recordId,
         pii_principal_id: link.record.myDid,
-        pii_controllers: [{ name: vendor.name, id: vendor.did }],
+        pii_controllers: [{ name: company.name, id: company.did }],
         notice: { request_id: sent.request.id, terms_ref: 'https://shop.example/terms/v3' },
         state: 'active',
       });
@@ -152,49 +152,49 @@ describe('a disclosure request and her answer, over real HTTP', () => {
     }
 
     // The company's systems hear of it once, through the connector outbox.
-    const [disclosed, ...moreEvents] = await vendor.store.listEvents({ relationshipId: link.vendorRelationship.id });
+    const [disclosed, ...moreEvents] = await company.store.listEvents({ relationshipId: link.companyRelationship.id });
     expect(moreEvents).toEqual([]);
     expect(disclosed).toMatchObject({
       type: 'profile.disclosed',
       dispatchedAt: null,
-      payload: { relationshipId: link.vendorRelationship.id, customerRef: link.vendorRelationship.customerRef, fields: { name: ADA.name, email: ADA.email, address: ADA.address }, consentRecordId: recordId, purpose: PURPOSE },
+      payload: { relationshipId: link.companyRelationship.id, customerRef: link.companyRelationship.customerRef, fields: { name: ADA.name, email: ADA.email, address: ADA.address }, consentRecordId: recordId, purpose: PURPOSE },
     });
-    expect(await vendor.agent.dispatchEvents()).toBe(1);
-    const [dispatched] = await vendor.store.listEvents({ relationshipId: link.vendorRelationship.id });
+    expect(await company.agent.dispatchEvents()).toBe(1);
+    const [dispatched] = await company.store.listEvents({ relationshipId: link.companyRelationship.id });
     expect(dispatched?.id).toBe(disclosed!.id);
     expect(dispatched?.dispatchedAt).toEqual(expect.any(Number));
-    expect(await vendor.store.listEvents({ undispatchedOnly: true })).toEqual([]);
-    expect(await vendor.agent.dispatchEvents()).toBe(0);
+    expect(await company.store.listEvents({ undispatchedOnly: true })).toEqual([]);
+    expect(await company.agent.dispatchEvents()).toBe(0);
 
     // The logging connector names the fields, never their values.
-    const log = readFileSync(vendor.logPath, 'utf8');
+    const log = readFileSync(company.logPath, 'utf8');
     const connectorLines = log
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((line) => line['event'] === 'connector_event');
     expect(connectorLines).toHaveLength(1);
-    expect(connectorLines[0]).toMatchObject({ connector: 'logging', event: 'connector_event', relationship: link.vendorRelationship.id });
+    expect(connectorLines[0]).toMatchObject({ connector: 'logging', event: 'connector_event', relationship: link.companyRelationship.id });
     expect(String(connectorLines[0]!['fields']).split(',').sort()).toEqual(['address', 'email', 'name']);
     for (const value of [ADA.name, ADA.email, ADA.address.street_address, ADA.address.postal_code]) expect(log).not.toContain(value);
   });
 
   it('sends only the fields she approved: the others appear in no part of anything the company stored', async () => {
-    const { vendor, personal, link } = pair;
-    const sent = await ask(vendor, link, { fields: ['name', 'email', 'address'], purpose: PURPOSE });
+    const { company, personal, link } = pair;
+    const sent = await ask(company, link, { fields: ['name', 'email', 'address'], purpose: PURPOSE });
     const [view] = personal.agent.disclosure.requests();
 
     const outcome = await personal.agent.disclosure.approve(view!.id, ['email']);
     expect(outcome.fields).toEqual(['email']);
     expect(outcome.request.answeredFields).toEqual(['email']);
 
-    expect((await vendorFields(vendor, link.vendorRelationship.id)).map((f) => [f.field, f.value])).toEqual([['email', ADA.email]]);
+    expect((await companyFields(company, link.companyRelationship.id)).map((f) => [f.field, f.value])).toEqual([['email', ADA.email]]);
     expect(herHolds(personal, link.view.id).map((h) => [h.field, h.value])).toEqual([['email', ADA.email]]);
-    const [vendorRecord] = (await vendor.agent.holdings(link.vendorRelationship.id)).consentRecords;
-    expect(consentRecordSchema.parse(vendorRecord!.record).processing[0]!.pii_categories).toEqual(['email']);
+    const [companyRecord] = (await company.agent.holdings(link.companyRelationship.id)).consentRecords;
+    expect(consentRecordSchema.parse(companyRecord!.record).processing[0]!.pii_categories).toEqual(['email']);
 
     // The evidence it keeps: one self-issued SD-JWT, every part of which is decoded here.
-    const presentations = await vendor.store.listPresentations(link.vendorRelationship.id);
+    const presentations = await company.store.listPresentations(link.companyRelationship.id);
     expect(presentations.map((p) => p.kind)).toEqual(['disclosure']);
     const parts = decodeSdJwtParts(presentations[0]!.sdJwt);
     const decoded = JSON.stringify(parts);
@@ -202,8 +202,8 @@ describe('a disclosure request and her answer, over real HTTP', () => {
     // Issuer header, payload, exactly one disclosure, KB header and payload.
     expect(parts).toHaveLength(5);
     expect(parts[2]).toEqual([expect.any(String), 'email', ADA.email]);
-    expect(parts[4]).toMatchObject({ aud: vendor.did, nonce: sent.request.nonce });
-    const everything = JSON.stringify(await vendor.snapshot());
+    expect(parts[4]).toMatchObject({ aud: company.did, nonce: sent.request.nonce });
+    const everything = JSON.stringify(await company.snapshot());
     for (const withheld of [ADA.name, 'Lovelace', ADA.address.street_address, ADA.address.postal_code, 'London']) {
       expect(decoded).not.toContain(withheld);
       expect(everything).not.toContain(withheld);
@@ -211,8 +211,8 @@ describe('a disclosure request and her answer, over real HTTP', () => {
   });
 
   it('records a decline as refused on both sides, and the company hears of the refusal', async () => {
-    const { vendor, personal, link } = pair;
-    const sent = await ask(vendor, link, { fields: ['email'], purpose: 'Newsletter' });
+    const { company, personal, link } = pair;
+    const sent = await ask(company, link, { fields: ['email'], purpose: 'Newsletter' });
     const [view] = personal.agent.disclosure.requests();
 
     const outcome = await personal.agent.disclosure.decline(view!.id, 'No newsletters, thank you');
@@ -223,7 +223,7 @@ describe('a disclosure request and her answer, over real HTTP', () => {
 
     const hers = personal.agent.disclosure.consents();
     expect(hers.map((c) => [c.id, c.state])).toEqual([[outcome.consentRecordId, 'refused']]);
-    const holdings = await vendor.agent.holdings(link.vendorRelationship.id);
+    const holdings = await company.agent.holdings(link.companyRelationship.id);
     expect(holdings.consentRecords.map((c) => [c.id, c.state])).toEqual([[outcome.consentRecordId, 'refused']]);
     for (const record of [hers[0]!.record, holdings.consentRecords[0]!.record]) {
       const parsed = consentRecordSchema.parse(record);
@@ -234,28 +234,28 @@ describe('a disclosure request and her answer, over real HTTP', () => {
     expect(holdings.fields).toEqual([]);
     expect(herHolds(personal, link.view.id)).toEqual([]);
 
-    const events = await vendor.store.listEvents({ relationshipId: link.vendorRelationship.id });
+    const events = await company.store.listEvents({ relationshipId: link.companyRelationship.id });
     expect(events.map((e) => e.type)).toEqual(['disclosure.declined']);
     expect(events[0]!.payload).toMatchObject({ consentRecordId: outcome.consentRecordId, purpose: 'Newsletter' });
     expect(JSON.stringify(events[0]!.payload)).not.toContain(ADA.email);
   });
 
   it('refuses to approve a field she has no value for, and nothing changes on either side', async () => {
-    const { vendor, personal, link } = pair;
-    await ask(vendor, link, { fields: ['name', 'phone_number'], purpose: 'Delivery calls' });
+    const { company, personal, link } = pair;
+    await ask(company, link, { fields: ['name', 'phone_number'], purpose: 'Delivery calls' });
     const [view] = personal.agent.disclosure.requests();
     expect(view!.fields).toEqual([
       { name: 'name', available: true },
       { name: 'phone_number', available: false },
     ]);
     const hersBefore = personal.snapshot();
-    const vendorBefore = await vendor.snapshot();
+    const companyBefore = await company.snapshot();
 
     expect(await failure(() => personal.agent.disclosure.approve(view!.id))).toEqual({ code: 'disclosure.field_unavailable', details: { fields: ['phone_number'] } });
     expect(await failure(() => personal.agent.disclosure.approve(view!.id, ['phone_number']))).toMatchObject({ code: 'disclosure.field_unavailable' });
 
     expect(personal.snapshot()).toEqual(hersBefore);
-    expect(await vendor.snapshot()).toEqual(vendorBefore);
+    expect(await company.snapshot()).toEqual(companyBefore);
     expect(personal.agent.disclosure.requests().map((r) => r.state)).toEqual(['pending']);
 
     // Leaving the field out is how she answers what she can.
@@ -263,12 +263,12 @@ describe('a disclosure request and her answer, over real HTTP', () => {
   });
 
   it('puts the request back when the company cannot be reached, and approving again once it is back goes through', async () => {
-    const { vendor, personal, link } = pair;
-    await ask(vendor, link, { fields: ['name', 'email'], purpose: PURPOSE });
+    const { company, personal, link } = pair;
+    await ask(company, link, { fields: ['name', 'email'], purpose: PURPOSE });
     const [view] = personal.agent.disclosure.requests();
-    const vendorBefore = await vendor.snapshot();
+    const companyBefore = await company.snapshot();
 
-    await vendor.stop();
+    await company.stop();
     expect(await failure(() => personal.agent.disclosure.approve(view!.id))).toMatchObject({ code: 'transport.unreachable' });
 
     const [after] = personal.agent.disclosure.requests();
@@ -276,13 +276,13 @@ describe('a disclosure request and her answer, over real HTTP', () => {
     expect(personal.agent.disclosure.consents()).toEqual([]);
     expect(personal.vault.consents.list()).toEqual([]);
     expect(herHolds(personal, link.view.id)).toEqual([]);
-    expect(await vendor.snapshot()).toEqual(vendorBefore);
+    expect(await company.snapshot()).toEqual(companyBefore);
 
-    await vendor.start();
+    await company.start();
     const outcome = await personal.agent.disclosure.approve(view!.id);
     expect([...outcome.fields].sort()).toEqual(['email', 'name']);
     expect(personal.agent.disclosure.consents().map((c) => [c.id, c.state])).toEqual([[outcome.consentRecordId, 'active']]);
-    expect((await vendorFields(vendor, link.vendorRelationship.id)).map((f) => [f.field, f.consentRecordId])).toEqual([
+    expect((await companyFields(company, link.companyRelationship.id)).map((f) => [f.field, f.consentRecordId])).toEqual([
       ['email', outcome.consentRecordId],
       ['name', outcome.consentRecordId],
     ]);
@@ -300,8 +300,8 @@ describe('a credential from an issuer, presented without what it was derived fro
     issuer = createDemoIssuer('Civil Registry of Example');
     personal = await startPersonal();
     personal.agent.profile.set({ ...ADA, birthdate: BIRTHDATE });
-    trusting = await startVendor({ name: 'Cellar Wines Ltd', policy: { trustedIssuers: [issuer.identity.did] } });
-    wary = await startVendor({ name: 'Corner Shop Ltd' });
+    trusting = await startCompany({ name: 'Cellar Wines Ltd', policy: { trustedIssuers: [issuer.identity.did] } });
+    wary = await startCompany({ name: 'Corner Shop Ltd' });
     const holder = personal.agent.credentials.newHolderKey();
     // The registry also puts the birth date in, as a disclosable claim: it must stay with her.
     const sdJwt = await issueCredential(issuer.identity, { holderPublicJwk: holder.publicJwk, vct: AGE_VCT, claims: { ...ageClaims(BIRTHDATE, new Date()), birthdate: BIRTHDATE } }, systemClock);
@@ -327,7 +327,7 @@ describe('a credential from an issuer, presented without what it was derived fro
     const outcome = await personal.agent.disclosure.approve(view.id);
     expect([...outcome.fields].sort()).toEqual(['address', 'age_over_18']);
 
-    const holdings = await trusting.agent.holdings(link.vendorRelationship.id);
+    const holdings = await trusting.agent.holdings(link.companyRelationship.id);
     expect(holdings.fields.map((f) => ({ field: f.field, value: f.value, source: f.source, issuer: f.issuer, consentRecordId: f.consentRecordId }))).toEqual([
       { field: 'address', value: ADA.address, source: 'self', issuer: null, consentRecordId: outcome.consentRecordId },
       { field: 'age_over_18', value: true, source: 'credential', issuer: issuer.identity.did, consentRecordId: outcome.consentRecordId },
@@ -346,7 +346,7 @@ describe('a credential from an issuer, presented without what it was derived fro
     ]);
 
     // Two presentations kept as evidence: hers (address) and the registry's (age_over_18 only).
-    const presentations = await trusting.store.listPresentations(link.vendorRelationship.id);
+    const presentations = await trusting.store.listPresentations(link.companyRelationship.id);
     expect(presentations).toHaveLength(2);
     const decoded = presentations.map((p) => decodeSdJwtParts(p.sdJwt));
     const fromRegistry = decoded.find((parts) => (parts[1] as { iss?: string }).iss === issuer.identity.did)!;
@@ -360,12 +360,12 @@ describe('a credential from an issuer, presented without what it was derived fro
     const link = await connect(personal, wary);
     await ask(wary, link, AGE_ASK);
     const view = personal.agent.disclosure.requests({ relationship: link.view.id })[0]!;
-    const vendorBefore = await wary.snapshot();
+    const companyBefore = await wary.snapshot();
 
     const refused = await failure(() => personal.agent.disclosure.approve(view.id));
     expect(refused).toMatchObject({ code: 'transport.rejected', details: { status: 422, code: 'disclosure.untrusted_issuer' } });
 
-    expect(await wary.snapshot()).toEqual(vendorBefore);
+    expect(await wary.snapshot()).toEqual(companyBefore);
     expect(personal.agent.disclosure.requests({ relationship: link.view.id }).map((r) => [r.id, r.state, r.consentRecordId])).toEqual([[view.id, 'pending', null]]);
     expect(personal.agent.disclosure.consents(link.view.id)).toEqual([]);
     expect(herHolds(personal, link.view.id)).toEqual([]);
@@ -382,14 +382,14 @@ describe('a credential from an issuer, presented without what it was derived fro
 });
 
 describe('change once everywhere: a profile change fans out to the companies holding it', () => {
-  interface Company {
-    vendor: CompanyHandle;
+  interface Connected {
+    company: CompanyHandle;
     link: Link;
   }
   let personal: PersonalHandle;
-  let companies: Company[];
+  let companies: Connected[];
   /** A, B and C hold name and address; D holds only email. */
-  let a: Company, b: Company, c: Company, d: Company;
+  let a: Connected, b: Connected, c: Connected, d: Connected;
   let events: AgentEvent[];
 
   beforeEach(async () => {
@@ -403,36 +403,36 @@ describe('change once everywhere: a profile change fans out to the companies hol
       ['C Co', ['name', 'address']],
       ['D Co', ['email']],
     ] as const) {
-      const vendor = await startVendor({ name });
-      const link = await connect(personal, vendor);
-      const sent = await ask(vendor, link, { fields: [...fields], purpose: 'Deliveries' });
+      const company = await startCompany({ name });
+      const link = await connect(personal, company);
+      const sent = await ask(company, link, { fields: [...fields], purpose: 'Deliveries' });
       await personal.agent.disclosure.approve(herRequestId(personal, sent.request.id));
-      companies.push({ vendor, link });
+      companies.push({ company, link });
     }
-    [a, b, c, d] = companies as [Company, Company, Company, Company];
+    [a, b, c, d] = companies as [Connected, Connected, Connected, Connected];
     events = [];
     personal.agent.events.on((event) => events.push(event));
   });
   afterEach(async () => {
     await personal?.cleanup();
-    for (const company of companies ?? []) await company.vendor.cleanup();
+    for (const one of companies ?? []) await one.company.cleanup();
   });
 
-  const rel = (company: Company) => company.link.vendorRelationship.id;
-  const herId = (company: Company) => company.link.view.id;
+  const rel = (one: Connected) => one.link.companyRelationship.id;
+  const herId = (one: Connected) => one.link.view.id;
 
   /**
    * The company holds `address` at her profile version `version`, and has applied that version. (A
    * disclosure records the fields' version but applies no version: only notices do.)
    */
-  async function expectHolds(company: Company, address: unknown, version: number, applied = version): Promise<void> {
-    const holdings = await company.vendor.agent.holdings(rel(company));
+  async function expectHolds(one: Connected, address: unknown, version: number, applied = version): Promise<void> {
+    const holdings = await one.company.agent.holdings(rel(one));
     expect(holdings.fields.find((f) => f.field === 'address')).toMatchObject({ value: address, version });
     expect(holdings.profileVersion).toBe(applied);
   }
 
   it('reaches exactly the three companies holding the address, each acknowledging once', async () => {
-    const inboundBefore = companies.map((company) => company.vendor.inbound.length);
+    const inboundBefore = companies.map((one) => one.company.inbound.length);
     const change = personal.agent.profile.set({ address: HOVE })!;
     expect(change.version).toBe(2);
     expect(change.fields).toEqual(['address']);
@@ -450,45 +450,45 @@ describe('change once everywhere: a profile change fans out to the companies hol
       [a, b, c].map((x) => [herId(x), 'acked', 2]).sort(),
     );
 
-    for (const company of [a, b, c]) {
-      await expectHolds(company, HOVE, 2);
-      expect((await vendorFields(company.vendor, rel(company))).find((f) => f.field === 'name')).toMatchObject({ value: ADA.name, version: 1 });
-      const updated = await connectorEvents(company.vendor, 'profile.updated', rel(company));
+    for (const one of [a, b, c]) {
+      await expectHolds(one, HOVE, 2);
+      expect((await companyFields(one.company, rel(one))).find((f) => f.field === 'name')).toMatchObject({ value: ADA.name, version: 1 });
+      const updated = await connectorEvents(one.company, 'profile.updated', rel(one));
       expect(updated).toHaveLength(1);
       expect(updated[0]!.payload).toMatchObject({ fields: { address: HOVE }, version: 2 });
-      expect(await updatePresentations(company.vendor, rel(company))).toHaveLength(1);
-      expect(herHolds(personal, herId(company)).find((h) => h.field === 'address')).toMatchObject({ value: HOVE, version: 2 });
+      expect(await updatePresentations(one.company, rel(one))).toHaveLength(1);
+      expect(herHolds(personal, herId(one)).find((h) => h.field === 'address')).toMatchObject({ value: HOVE, version: 2 });
     }
     // D holds no address: not a byte reached it, and its email stays as given.
-    expect(d.vendor.inbound.length).toBe(inboundBefore[3]);
-    expect(await connectorEvents(d.vendor, 'profile.updated')).toEqual([]);
-    expect((await d.vendor.agent.holdings(rel(d))).profileVersion).toBe(0);
-    companies.slice(0, 3).forEach((company, i) => expect(company.vendor.inbound.length).toBe(inboundBefore[i]! + 1));
+    expect(d.company.inbound.length).toBe(inboundBefore[3]);
+    expect(await connectorEvents(d.company, 'profile.updated')).toEqual([]);
+    expect((await d.company.agent.holdings(rel(d))).profileVersion).toBe(0);
+    companies.slice(0, 3).forEach((one, i) => expect(one.company.inbound.length).toBe(inboundBefore[i]! + 1));
 
     // Nothing is left to send.
     expect(await personal.agent.profile.deliver()).toEqual({ acked: 0, retrying: 0, failed: 0, skipped: 0 });
   });
 
   it('makes no deliveries for a change to a field nobody holds', async () => {
-    const inboundBefore = companies.map((company) => company.vendor.inbound.length);
+    const inboundBefore = companies.map((one) => one.company.inbound.length);
     const change = personal.agent.profile.set({ nickname: 'Ada' })!;
     expect(change.deliveries).toEqual([]);
     expect(change.done).toBe(true);
     expect(await personal.agent.profile.deliver()).toEqual({ acked: 0, retrying: 0, failed: 0, skipped: 0 });
-    expect(companies.map((company) => company.vendor.inbound.length)).toEqual(inboundBefore);
+    expect(companies.map((one) => one.company.inbound.length)).toEqual(inboundBefore);
     // Setting the same value again makes no change at all.
     expect(personal.agent.profile.set({ nickname: 'Ada' })).toBeUndefined();
   });
 
   it('sends nothing to a company she cut off, whether the change came before or after the cut-off', async () => {
     await personal.agent.cutOff(herId(c));
-    const cInbound = c.vendor.inbound.length;
+    const cInbound = c.company.inbound.length;
     const change = personal.agent.profile.set({ address: HOVE })!;
     expect(change.deliveries.map((x) => x.relationshipId).sort()).toEqual([herId(a), herId(b)].sort());
     expect(await personal.agent.profile.deliver()).toEqual({ acked: 2, retrying: 0, failed: 0, skipped: 0 });
-    expect(c.vendor.inbound.length).toBe(cInbound);
-    expect(await connectorEvents(c.vendor, 'profile.updated')).toEqual([]);
-    expect(await c.vendor.store.listHeldFields(rel(c))).toEqual([]);
+    expect(c.company.inbound.length).toBe(cInbound);
+    expect(await connectorEvents(c.company, 'profile.updated')).toEqual([]);
+    expect(await c.company.store.listHeldFields(rel(c))).toEqual([]);
     expect(personal.agent.profile.profile().fields.find((f) => f.field === 'address')?.heldBy.map((h) => h.relationshipId).sort()).toEqual([herId(a), herId(b)].sort());
     // Her consent record for C is withdrawn, in the same 27560 shape.
     const [withdrawn] = personal.agent.disclosure.consents(herId(c));
@@ -500,16 +500,16 @@ describe('change once everywhere: a profile change fans out to the companies hol
     const owed = personal.agent.profile.set({ address: BRIGHTON })!;
     expect(owed.deliveries.map((x) => x.relationshipId).sort()).toEqual([herId(a), herId(b)].sort());
     await personal.agent.cutOff(herId(b));
-    const bInbound = b.vendor.inbound.length;
+    const bInbound = b.company.inbound.length;
     expect(personal.agent.profile.change(owed.version).deliveries.find((x) => x.relationshipId === herId(b))).toMatchObject({ state: 'skipped', lastError: 'relationship.cut_off' });
     expect(await personal.agent.profile.deliver()).toEqual({ acked: 1, retrying: 0, failed: 0, skipped: 0 });
-    expect(b.vendor.inbound.length).toBe(bInbound);
+    expect(b.company.inbound.length).toBe(bInbound);
     expect(personal.agent.profile.change(owed.version).done).toBe(true);
     await expectHolds(a, BRIGHTON, 3);
   });
 
   it('delivers to a company that was down once it is back', async () => {
-    await b.vendor.stop();
+    await b.company.stop();
     const change = personal.agent.profile.set({ address: HOVE })!;
     expect(await personal.agent.profile.deliver()).toEqual({ acked: 2, retrying: 1, failed: 0, skipped: 0 });
     const waiting = personal.agent.profile.change(change.version).deliveries.find((x) => x.relationshipId === herId(b));
@@ -520,34 +520,34 @@ describe('change once everywhere: a profile change fans out to the companies hol
     expect(personal.agent.profile.change(change.version).done).toBe(false);
     await expectHolds(b, ADA.address, 1, 0);
 
-    await b.vendor.start();
+    await b.company.start();
     await sleep(20); // past the (1–5 ms) backoff
     expect(await personal.agent.profile.deliver()).toEqual({ acked: 1, retrying: 0, failed: 0, skipped: 0 });
     await expectHolds(b, HOVE, 2);
     expect(personal.agent.profile.change(change.version).done).toBe(true);
-    expect(await connectorEvents(b.vendor, 'profile.updated', rel(b))).toHaveLength(1);
-    expect(await updatePresentations(b.vendor, rel(b))).toHaveLength(1);
+    expect(await connectorEvents(b.company, 'profile.updated', rel(b))).toHaveLength(1);
+    expect(await updatePresentations(b.company, rel(b))).toHaveLength(1);
   });
 
   it('coalesces two changes made while a company is down into one notice carrying the latest version', async () => {
-    await b.vendor.stop();
+    await b.company.stop();
     const first = personal.agent.profile.set({ address: HOVE })!;
     const second = personal.agent.profile.set({ address: BRIGHTON })!;
     expect([first.version, second.version]).toEqual([2, 3]);
 
     // A and C are up: they too get one notice for both changes.
     expect(await personal.agent.profile.deliver()).toEqual({ acked: 2, retrying: 1, failed: 0, skipped: 0 });
-    await b.vendor.start();
+    await b.company.start();
     await sleep(20);
-    const bInbound = b.vendor.inbound.length;
+    const bInbound = b.company.inbound.length;
     expect(await personal.agent.profile.deliver()).toEqual({ acked: 1, retrying: 0, failed: 0, skipped: 0 });
-    expect(b.vendor.inbound.length).toBe(bInbound + 1);
+    expect(b.company.inbound.length).toBe(bInbound + 1);
 
-    for (const company of [a, b, c]) {
-      await expectHolds(company, BRIGHTON, 3);
-      const updates = await updatePresentations(company.vendor, rel(company));
+    for (const one of [a, b, c]) {
+      await expectHolds(one, BRIGHTON, 3);
+      const updates = await updatePresentations(one.company, rel(one));
       expect(updates).toHaveLength(1);
-      const updated = await connectorEvents(company.vendor, 'profile.updated', rel(company));
+      const updated = await connectorEvents(one.company, 'profile.updated', rel(one));
       expect(updated.map((e) => (e.payload as { version: number }).version)).toEqual([3]);
     }
     for (const version of [first.version, second.version]) {
@@ -558,13 +558,13 @@ describe('change once everywhere: a profile change fans out to the companies hol
   it('acknowledges a resent notice of a version the company already applied with applied: false, and applies it once', async () => {
     const change = personal.agent.profile.set({ address: HOVE })!;
     expect((await personal.agent.profile.deliver()).acked).toBe(3);
-    const before = await a.vendor.snapshot();
+    const before = await a.company.snapshot();
 
     // Her ack was "lost": the same version comes again, in a new message with a new nonce.
     const her = herIdentity(personal, herId(a));
     const id = randomUUID();
-    const presentation = await selfPresentation(her, { address: HOVE }, ['address'], { audience: a.vendor.did, nonce: id });
-    const { response } = await sendAs(her, a.vendor, ProfileUpdate.notice.type, { version: change.version, fields: ['address'], presentation: { format: 'dc+sd-jwt', sd_jwt: presentation } }, { id });
+    const presentation = await selfPresentation(her, { address: HOVE }, ['address'], { audience: a.company.did, nonce: id });
+    const { response } = await sendAs(her, a.company, ProfileUpdate.notice.type, { version: change.version, fields: ['address'], presentation: { format: 'dc+sd-jwt', sd_jwt: presentation } }, { id });
     expect(response.status).toBe(200);
     const ack = await openReply(response.text, her);
     expect(ack.message.type).toBe(ProfileUpdate.ack.type);
@@ -572,10 +572,10 @@ describe('change once everywhere: a profile change fans out to the companies hol
     expect(ack.message.body).toEqual({ version: change.version, applied: false, fields: ['address'] });
 
     // Only its replay memory took note of the new message id.
-    const after = await a.vendor.snapshot();
+    const after = await a.company.snapshot();
     expect({ ...after, seen_messages: [] }).toEqual({ ...before, seen_messages: [] });
-    expect(await connectorEvents(a.vendor, 'profile.updated', rel(a))).toHaveLength(1);
-    expect(await updatePresentations(a.vendor, rel(a))).toHaveLength(1);
+    expect(await connectorEvents(a.company, 'profile.updated', rel(a))).toHaveLength(1);
+    expect(await updatePresentations(a.company, rel(a))).toHaveLength(1);
   });
 });
 
@@ -594,7 +594,7 @@ describe('her local API over HTTP, with her bearer token', () => {
   }
 
   it('lists and approves requests, changes her profile, reports the change and fans it out', async () => {
-    await ask(pair.vendor, pair.link, { fields: ['name', 'address'], purpose: 'Deliveries' });
+    await ask(pair.company, pair.link, { fields: ['name', 'address'], purpose: 'Deliveries' });
     const listed = await api('/api/requests');
     expect(listed.status).toBe(200);
     const { requests } = (await listed.json()) as { requests: { id: string; fields: { name: string; available: boolean }[] }[] };
@@ -622,7 +622,7 @@ describe('her local API over HTTP, with her bearer token', () => {
     const settled = (await (await api(`/api/profile/changes/${change.version}`)).json()) as { change: { done: boolean; deliveries: { state: string }[] } };
     expect(settled.change.done).toBe(true);
     expect(settled.change.deliveries.map((x) => x.state)).toEqual(['acked']);
-    expect((await vendorFields(pair.vendor, pair.link.vendorRelationship.id)).find((f) => f.field === 'address')?.value).toEqual(HOVE);
+    expect((await companyFields(pair.company, pair.link.companyRelationship.id)).find((f) => f.field === 'address')?.value).toEqual(HOVE);
   });
 
   it('exports her profile as a vCard and imports one', async () => {
@@ -681,7 +681,7 @@ describe('her local API over HTTP, with her bearer token', () => {
   });
 });
 
-describe('the vendor admin API, with the admin bearer token', () => {
+describe('the company admin API, with the admin bearer token', () => {
   let pair: Pair;
   beforeEach(async () => {
     pair = await startPair();
@@ -691,12 +691,12 @@ describe('the vendor admin API, with the admin bearer token', () => {
     await pair?.cleanup();
   });
 
-  function admin(path: string, init: RequestInit = {}, token = pair.vendor.adminToken): Promise<Response> {
-    return fetch(`${pair.vendor.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } });
+  function admin(path: string, init: RequestInit = {}, token = pair.company.adminToken): Promise<Response> {
+    return fetch(`${pair.company.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } });
   }
 
   it('asks for fields over HTTP and shows what the company holds once she answered', async () => {
-    const ref = pair.link.vendorRelationship.customerRef;
+    const ref = pair.link.companyRelationship.customerRef;
     const askBody = JSON.stringify({ fields: ['email'], purpose: 'Receipts by email', retention: 'P6M' });
     expect((await admin(`/admin/relationships/${ref}/disclosure-requests`, { method: 'POST', body: askBody }, 'not-the-token')).status).toBe(401);
 
@@ -704,7 +704,7 @@ describe('the vendor admin API, with the admin bearer token', () => {
     expect(created.status).toBe(201);
     const result = (await created.json()) as DisclosureRequestResult;
     expect(result.delivered).toBe(true);
-    expect(result.request).toMatchObject({ relationshipId: pair.link.vendorRelationship.id, fields: ['email'], purpose: 'Receipts by email', retention: 'P6M', state: 'pending' });
+    expect(result.request).toMatchObject({ relationshipId: pair.link.companyRelationship.id, fields: ['email'], purpose: 'Receipts by email', retention: 'P6M', state: 'pending' });
 
     const empty = (await (await admin(`/admin/relationships/${ref}/holdings`)).json()) as { fields: unknown[]; requests: { state: string }[] };
     expect(empty.fields).toEqual([]);
@@ -716,7 +716,7 @@ describe('the vendor admin API, with the admin bearer token', () => {
     const holdings = await admin(`/admin/relationships/${ref}/holdings`);
     expect(holdings.status).toBe(200);
     const held = (await holdings.json()) as { relationship: { id: string }; fields: { field: string; value: unknown; consentRecordId: string }[]; consentRecords: { id: string; state: string }[]; requests: { state: string }[] };
-    expect(held.relationship.id).toBe(pair.link.vendorRelationship.id);
+    expect(held.relationship.id).toBe(pair.link.companyRelationship.id);
     expect(held.fields.map((f) => [f.field, f.value, f.consentRecordId])).toEqual([['email', ADA.email, outcome.consentRecordId]]);
     expect(held.consentRecords.map((c) => [c.id, c.state])).toEqual([[outcome.consentRecordId, 'active']]);
     expect(held.requests.map((r) => r.state)).toEqual(['fulfilled']);

@@ -2,7 +2,7 @@
  * The bad-input matrix of selective disclosure: presentations and profile updates crafted by hand
  * (signed and encrypted as her, POSTed over real HTTP to the company's DIDComm endpoint), each
  * wrong in exactly one way, are refused with the right status and error code and change nothing
- * on either side: every row of the vendor store and every row of her vault stay as they were.
+ * on either side: every row of the company store and every row of her vault stay as they were.
  * Then the same for her own side: answers and profile changes she should not be able to make.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -15,7 +15,7 @@ import { Disclose, ProfileUpdate } from '../../src/protocol/families/index.js';
 import { generateKeyPair, privateKeyObject } from '../../src/protocol/keys.js';
 import { PROFILE_VCT, issueSdJwt } from '../../src/protocol/sdjwt/index.js';
 import type { DisclosureRequest } from '../../src/company/store/types.js';
-import { connect, herIdentity, startPersonal, startVendor, type HttpResult, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
+import { connect, herIdentity, startPersonal, startCompany, type HttpResult, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
 import {
   encodeDisclosure,
   nowSeconds,
@@ -46,8 +46,8 @@ function changeOneCharacter(text: string): string {
   return `${text.slice(0, at)}${replacement}${text.slice(at + 1)}`;
 }
 
-describe('the vendor agent refuses bad disclosures and profile updates and changes nothing', () => {
-  let vendor: CompanyHandle;
+describe('the company agent refuses bad disclosures and profile updates and changes nothing', () => {
+  let company: CompanyHandle;
   let personal: PersonalHandle;
   let main: Link;
   /** Her pairwise identity (private keys included) for `main`. */
@@ -67,13 +67,13 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
   const stranger = createPeerIdentity('http://127.0.0.1:9/didcomm').identity;
 
   beforeAll(async () => {
-    vendor = await startVendor({ name: 'Strict Checks Ltd' });
+    company = await startCompany({ name: 'Strict Checks Ltd' });
     personal = await startPersonal({ retry: { baseDelayMs: 1, maxDelayMs: 5 } });
     personal.agent.profile.set(ADA);
-    main = await connect(personal, vendor);
+    main = await connect(personal, company);
     her = herIdentity(personal, main.view.id);
     const requestOn = async (link: Link, ask: Parameters<CompanyHandle['agent']['requestDisclosure']>[1]) =>
-      (await vendor.agent.requestDisclosure(link.vendorRelationship.id, ask)).request;
+      (await company.agent.requestDisclosure(link.companyRelationship.id, ask)).request;
 
     pending = await requestOn(main, { fields: ['name', 'email'], purpose: 'Order confirmations' });
     ageCheck = await requestOn(main, { fields: ['name'], credentials: [{ vct: AGE_VCT, claims: ['age_over_18'] }], purpose: 'Age check' });
@@ -86,13 +86,13 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
     expect((await personal.agent.profile.deliver()).acked).toBe(1);
     personal.agent.profile.set({ address: BRIGHTON });
     expect((await personal.agent.profile.deliver()).acked).toBe(1);
-    applied = (await vendor.agent.holdings(main.vendorRelationship.id)).profileVersion;
+    applied = (await company.agent.holdings(main.companyRelationship.id)).profileVersion;
     expect(applied).toBe(3);
 
-    const other = await connect(personal, vendor);
+    const other = await connect(personal, company);
     otherRequest = await requestOn(other, { fields: ['email'], purpose: 'Another account' });
 
-    const cut = await connect(personal, vendor);
+    const cut = await connect(personal, company);
     const cutRequest = await requestOn(cut, { fields: ['address'], purpose: 'Deliveries' });
     await personal.agent.disclosure.approve(herRequestId(cutRequest.id));
     cutOffIdentity = herIdentity(personal, cut.view.id);
@@ -104,7 +104,7 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
   });
   afterAll(async () => {
     await personal?.cleanup();
-    await vendor?.cleanup();
+    await company?.cleanup();
   });
 
   function herRequestId(requestId: string): string {
@@ -115,16 +115,16 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
 
   /** Sends, then checks the status and code, and that neither side changed at all. */
   async function expectRefused(send: () => Promise<Sent | HttpResult>, status: number, code: KithErrorCode): Promise<void> {
-    const vendorBefore = await vendor.snapshot();
+    const companyBefore = await company.snapshot();
     const hersBefore = personal.snapshot();
     const sent = await send();
     const response = 'response' in sent ? sent.response : sent;
     expect({ status: response.status, code: response.json.error?.code }).toEqual({ status, code });
-    expect(await vendor.snapshot()).toEqual(vendorBefore);
+    expect(await company.snapshot()).toEqual(companyBefore);
     expect(personal.snapshot()).toEqual(hersBefore);
   }
 
-  const kbFor = (request: DisclosureRequest) => ({ audience: vendor.did, nonce: request.nonce });
+  const kbFor = (request: DisclosureRequest) => ({ audience: company.did, nonce: request.nonce });
 
   function sendPresent(
     request: Pick<DisclosureRequest, 'id' | 'messageId'>,
@@ -139,7 +139,7 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
       profile_version: applied,
       presentations: presentations.map((sd_jwt) => ({ format: 'dc+sd-jwt', sd_jwt })),
     };
-    return sendAs(options.from ?? her, vendor, Disclose.present.type, body, { thid: request.messageId, ...(options.id ? { id: options.id } : {}) });
+    return sendAs(options.from ?? her, company, Disclose.present.type, body, { thid: request.messageId, ...(options.id ? { id: options.id } : {}) });
   }
 
   /** A notice whose presentation's nonce is its own message id, unless `nonce` says otherwise. */
@@ -151,8 +151,8 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
   ): Promise<Sent> {
     const from = options.from ?? her;
     const id = randomUUID();
-    const presentation = await selfPresentation(from, claims, options.disclose ?? Object.keys(claims), { audience: vendor.did, nonce: options.nonce ?? id });
-    return sendAs(from, vendor, ProfileUpdate.notice.type, { version, fields, presentation: { format: 'dc+sd-jwt', sd_jwt: presentation } }, { id });
+    const presentation = await selfPresentation(from, claims, options.disclose ?? Object.keys(claims), { audience: company.did, nonce: options.nonce ?? id });
+    return sendAs(from, company, ProfileUpdate.notice.type, { version, fields, presentation: { format: 'dc+sd-jwt', sd_jwt: presentation } }, { id });
   }
 
   describe('disclose/present', () => {
@@ -172,10 +172,10 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
       const registry = createDemoIssuer('Some Registry');
       const credential = await issueCredential(registry.identity, { holderPublicJwk: her.signing.publicJwk, vct: AGE_VCT, claims: ageClaims('1990-04-01', new Date()) }, systemClock);
       // Only a credential, yet "name" approved: the company would hold a field nobody presented.
-      const trusted = await startVendor({ name: 'Trusting Ltd', policy: { trustedIssuers: [registry.identity.did] } });
+      const trusted = await startCompany({ name: 'Trusting Ltd', policy: { trustedIssuers: [registry.identity.did] } });
       try {
         const link = await connect(personal, trusted);
-        const ask = (await trusted.agent.requestDisclosure(link.vendorRelationship.id, { fields: ['name'], credentials: [{ vct: AGE_VCT, claims: ['age_over_18'] }], purpose: 'Age check' })).request;
+        const ask = (await trusted.agent.requestDisclosure(link.companyRelationship.id, { fields: ['name'], credentials: [{ vct: AGE_VCT, claims: ['age_over_18'] }], purpose: 'Age check' })).request;
         const identity = herIdentity(personal, link.view.id);
         const age = await present(credential, her, ['age_over_18'], { audience: trusted.did, nonce: ask.nonce });
         const before = await trusted.snapshot();
@@ -200,14 +200,14 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
     it('refuses a stray disclosure appended to a presentation (with a valid key binding over it) as disclosure.tampered', async () => {
       const presentation = await selfPresentation(her, { name: ADA.name }, ['name'], kbFor(pending));
       const withStray = `${withoutKeyBinding(presentation)}${encodeDisclosure('email', 'mallory@example.org')}~`;
-      const rebound = `${withStray}${signKeyBinding(withStray, signingKeyObject(her), { aud: vendor.did, nonce: pending.nonce })}`;
+      const rebound = `${withStray}${signKeyBinding(withStray, signingKeyObject(her), { aud: company.did, nonce: pending.nonce })}`;
       await expectRefused(() => sendPresent(pending, ['name'], [rebound]), 400, 'disclosure.tampered');
     });
 
     it('refuses a key-binding JWT signed with another key as disclosure.key_binding_invalid', async () => {
       const presentation = await selfPresentation(her, { name: ADA.name }, ['name'], kbFor(pending));
       const bare = withoutKeyBinding(presentation);
-      const forged = `${bare}${signKeyBinding(bare, privateKeyObject(generateKeyPair('Ed25519').privateJwk), { aud: vendor.did, nonce: pending.nonce })}`;
+      const forged = `${bare}${signKeyBinding(bare, privateKeyObject(generateKeyPair('Ed25519').privateJwk), { aud: company.did, nonce: pending.nonce })}`;
       await expectRefused(() => sendPresent(pending, ['name'], [forged]), 400, 'disclosure.key_binding_invalid');
     });
 
@@ -223,7 +223,7 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
     });
 
     it('refuses a presentation key-bound to another nonce as disclosure.nonce_mismatch', async () => {
-      const presentation = await selfPresentation(her, { name: ADA.name }, ['name'], { audience: vendor.did, nonce: randomBytes(32).toString('base64url') });
+      const presentation = await selfPresentation(her, { name: ADA.name }, ['name'], { audience: company.did, nonce: randomBytes(32).toString('base64url') });
       await expectRefused(() => sendPresent(pending, ['name'], [presentation]), 400, 'disclosure.nonce_mismatch');
       // The nonce of another of the company's own requests is just as wrong.
       const lifted = await selfPresentation(her, { name: ADA.name }, ['name'], kbFor(greeting));
@@ -235,13 +235,13 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
       expect(first.response.status).toBe(200);
       const ack = await openReply(first.response.text, her);
       expect(ack.message).toMatchObject({ type: Disclose.ack.type, thid: greeting.messageId, body: { request_id: greeting.id, state: 'active', fields: ['name'] } });
-      expect((await vendor.store.getDisclosureRequest(greeting.id))?.state).toBe('fulfilled');
+      expect((await company.store.getDisclosureRequest(greeting.id))?.state).toBe('fulfilled');
 
       const again = await selfPresentation(her, { name: ADA.name }, ['name'], kbFor(greeting));
       await expectRefused(() => sendPresent(greeting, ['name'], [again]), 409, 'disclosure.replayed');
       // A decline cannot take the answer back either.
       await expectRefused(
-        () => sendAs(her, vendor, Disclose.decline.type, { request_id: greeting.id, consent_record_id: randomUUID() }, { thid: greeting.messageId }),
+        () => sendAs(her, company, Disclose.decline.type, { request_id: greeting.id, consent_record_id: randomUUID() }, { thid: greeting.messageId }),
         409,
         'disclosure.not_pending',
       );
@@ -301,7 +301,7 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
       const presentation = await selfPresentation(her, { name: ADA.name }, ['name'], kbFor(pending));
       const bare = withoutKeyBinding(presentation);
       const padded = `${bare}${'A'.repeat(64 * 1024)}~`;
-      const oversized = `${padded}${signKeyBinding(padded, signingKeyObject(her), { aud: vendor.did, nonce: pending.nonce })}`;
+      const oversized = `${padded}${signKeyBinding(padded, signingKeyObject(her), { aud: company.did, nonce: pending.nonce })}`;
       expect(oversized.length).toBeGreaterThan(64 * 1024);
       await expectRefused(() => sendPresent(pending, ['name'], [oversized]), 422, 'message.body_invalid');
     });
@@ -337,7 +337,7 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
 
     it('refuses a malformed SD-JWT in a notice as disclosure.malformed', async () => {
       await expectRefused(
-        () => sendAs(her, vendor, ProfileUpdate.notice.type, { version: applied + 1, fields: ['address'], presentation: { format: 'dc+sd-jwt', sd_jwt: 'not~an~sd-jwt' } }),
+        () => sendAs(her, company, ProfileUpdate.notice.type, { version: applied + 1, fields: ['address'], presentation: { format: 'dc+sd-jwt', sd_jwt: 'not~an~sd-jwt' } }),
         400,
         'disclosure.malformed',
       );
@@ -346,28 +346,28 @@ describe('the vendor agent refuses bad disclosures and profile updates and chang
 });
 
 describe('her agent refuses answers and profile changes she cannot make, and changes nothing', () => {
-  let vendor: CompanyHandle;
+  let company: CompanyHandle;
   let personal: PersonalHandle;
   let link: Link;
   let answeredId: string;
 
   beforeAll(async () => {
-    vendor = await startVendor({ name: 'Plain Dealing Ltd' });
+    company = await startCompany({ name: 'Plain Dealing Ltd' });
     personal = await startPersonal();
     personal.agent.profile.set(ADA);
-    link = await connect(personal, vendor);
-    await vendor.agent.requestDisclosure(link.vendorRelationship.id, { fields: ['email'], purpose: 'Receipts' });
+    link = await connect(personal, company);
+    await company.agent.requestDisclosure(link.companyRelationship.id, { fields: ['email'], purpose: 'Receipts' });
     const [request] = personal.agent.disclosure.requests();
     answeredId = request!.id;
     await personal.agent.disclosure.approve(answeredId);
   });
   afterAll(async () => {
     await personal?.cleanup();
-    await vendor?.cleanup();
+    await company?.cleanup();
   });
 
   async function expectRejected(work: () => Promise<unknown> | unknown, code: KithErrorCode): Promise<void> {
-    const vendorBefore = await vendor.snapshot();
+    const companyBefore = await company.snapshot();
     const hersBefore = personal.snapshot();
     let caught: unknown;
     try {
@@ -377,7 +377,7 @@ describe('her agent refuses answers and profile changes she cannot make, and cha
     }
     expect(isKithError(caught) ? caught.code : caught).toBe(code);
     expect(personal.snapshot()).toEqual(hersBefore);
-    expect(await vendor.snapshot()).toEqual(vendorBefore);
+    expect(await company.snapshot()).toEqual(companyBefore);
   }
 
   it('refuses to approve a request she never received as disclosure.unknown_request', async () => {
@@ -403,13 +403,13 @@ describe('her agent refuses answers and profile changes she cannot make, and cha
     const put = (body: string) =>
       fetch(`${personal.url}/api/profile`, { method: 'PUT', headers: { authorization: `Bearer ${personal.token}`, 'content-type': 'application/json' }, body });
     for (const body of ['not json', '{}', '{"fields": {}}', '{"fields": "address"}', '{"fields": ["email"]}', '[]']) {
-      const vendorBefore = await vendor.snapshot();
+      const companyBefore = await company.snapshot();
       const hersBefore = personal.snapshot();
       const response = await put(body);
       const json = (await response.json()) as { error?: { code?: string } };
       expect({ body, status: response.status, code: json.error?.code }).toEqual({ body, status: 400, code: 'api.bad_request' });
       expect(personal.snapshot()).toEqual(hersBefore);
-      expect(await vendor.snapshot()).toEqual(vendorBefore);
+      expect(await company.snapshot()).toEqual(companyBefore);
     }
     // A well-formed body naming an unknown field gets the profile's own code.
     const unknown = await put(JSON.stringify({ fields: { shoe_size: 38 } }));

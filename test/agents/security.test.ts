@@ -22,7 +22,7 @@ import {
   herIdentity,
   postEnvelopeRaw,
   startPersonal,
-  startVendor,
+  startCompany,
   type Link,
   type PersonalHandle,
   type CompanyHandle,
@@ -30,10 +30,10 @@ import {
 
 const resolver = createDidResolver();
 
-async function vendorMessageTo(vendor: CompanyHandle, herDid: string, content: string): Promise<string> {
+async function companyMessageTo(company: CompanyHandle, herDid: string, content: string): Promise<string> {
   const recipient = await resolvePeer(resolver, herDid);
-  const message = buildMessage({ type: BasicMessage.message.type, from: vendor.did, to: herDid, body: { content } }, systemClock);
-  return packMessage({ message, signer: signingKeyOf(vendor.identity), recipients: [recipient.agreementKey] });
+  const message = buildMessage({ type: BasicMessage.message.type, from: company.did, to: herDid, body: { content } }, systemClock);
+  return packMessage({ message, signer: signingKeyOf(company.identity), recipients: [recipient.agreementKey] });
 }
 
 function corruptTag(packed: string): string {
@@ -55,42 +55,42 @@ function didKeyParts(did: string): string[] {
 describe('nothing personal and no private key reaches her vault file, its WAL or the logs', () => {
   const HER_TEXT = 'Ada Lovelace lives at 12 Analytical Way';
   const HER_SECOND_TEXT = 'Please send the Bernoulli tables to Ada at 12 Analytical Way';
-  const VENDOR_TEXT = 'Dear Ada, your Difference Engine order 4471 ships on Tuesday';
+  const COMPANY_TEXT = 'Dear Ada, your Difference Engine order 4471 ships on Tuesday';
   const WHILE_DOWN_TEXT = 'While you were away, Countess Lovelace, invoice 9932 arrived';
   const WHILE_MUTED_TEXT = 'A muted note for Ada about the Jacquard loom punch cards';
-  const VENDOR_NAME = 'Babbage Difference Engines Plc';
+  const COMPANY_NAME = 'Babbage Difference Engines Plc';
 
-  let vendor: CompanyHandle;
+  let company: CompanyHandle;
   let personal: PersonalHandle;
   let links: Link[];
   const privateDs: string[] = [];
 
   beforeAll(async () => {
-    vendor = await startVendor({ name: VENDOR_NAME });
+    company = await startCompany({ name: COMPANY_NAME });
     personal = await startPersonal({ retry: { baseDelayMs: 1, maxDelayMs: 5 } });
     // Two relationships with the same company: one she cuts off, one she keeps.
-    links = [await connect(personal, vendor), await connect(personal, vendor)];
+    links = [await connect(personal, company), await connect(personal, company)];
     const [kept, ended] = links as [Link, Link];
 
     for (const link of links) {
       await personal.agent.sendMessage(link.view.id, HER_TEXT);
-      await vendor.agent.sendMessage(link.vendorRelationship.id, VENDOR_TEXT);
+      await company.agent.sendMessage(link.companyRelationship.id, COMPANY_TEXT);
     }
     await personal.agent.sendMessage(kept.view.id, HER_SECOND_TEXT);
 
     // Refusals are logged too: give both agents something to refuse.
-    expect((await postEnvelopeRaw(personal.didcommUrl(kept.view.id), corruptTag(await vendorMessageTo(vendor, kept.record.myDid, VENDOR_TEXT)))).status).toBe(400);
-    expect((await postEnvelopeRaw(vendor.didcommUrl, `${HER_TEXT} is not an envelope`)).status).toBe(400);
+    expect((await postEnvelopeRaw(personal.didcommUrl(kept.view.id), corruptTag(await companyMessageTo(company, kept.record.myDid, COMPANY_TEXT)))).status).toBe(400);
+    expect((await postEnvelopeRaw(company.didcommUrl, `${HER_TEXT} is not an envelope`)).status).toBe(400);
 
     // Her agent is down: the company's push fails and is retried, then she picks it up.
     await personal.stop();
-    expect((await vendor.agent.sendMessage(kept.vendorRelationship.id, WHILE_DOWN_TEXT)).delivered).toBe(false);
+    expect((await company.agent.sendMessage(kept.companyRelationship.id, WHILE_DOWN_TEXT)).delivered).toBe(false);
     await personal.start();
     expect((await personal.agent.pickup()).received).toBe(1);
 
     // Mute: the company holds its message; her pickup keeps it held; unmute shows it.
     await personal.agent.mute(kept.view.id);
-    expect((await vendor.agent.sendMessage(kept.vendorRelationship.id, WHILE_MUTED_TEXT)).delivered).toBe(false);
+    expect((await company.agent.sendMessage(kept.companyRelationship.id, WHILE_MUTED_TEXT)).delivered).toBe(false);
     await personal.agent.pickup();
     await personal.agent.unmute(kept.view.id);
     expect(personal.agent.messages(kept.view.id).map((m) => m.content)).toContain(WHILE_MUTED_TEXT);
@@ -102,7 +102,7 @@ describe('nothing personal and no private key reaches her vault file, its WAL or
 
   afterAll(async () => {
     await personal?.cleanup();
-    await vendor?.cleanup();
+    await company?.cleanup();
   });
 
   const vaultFiles = () => ['', '-wal', '-shm'].map((suffix) => `${personal.vaultPath}${suffix}`).filter((file) => existsSync(file));
@@ -111,13 +111,13 @@ describe('nothing personal and no private key reaches her vault file, its WAL or
     return [
       HER_TEXT,
       HER_SECOND_TEXT,
-      VENDOR_TEXT,
+      COMPANY_TEXT,
       WHILE_DOWN_TEXT,
       WHILE_MUTED_TEXT,
       'Ada Lovelace',
       '12 Analytical Way',
       ...privateDs,
-      ...links.flatMap((link) => [link.record.myDid, ...didKeyParts(link.record.myDid), link.record.routeToken, link.vendorRelationship.customerRef]),
+      ...links.flatMap((link) => [link.record.myDid, ...didKeyParts(link.record.myDid), link.record.routeToken, link.companyRelationship.customerRef]),
     ];
   }
 
@@ -137,21 +137,21 @@ describe('nothing personal and no private key reaches her vault file, its WAL or
   it('keeps the messages, her DIDs, route tokens, private keys and the company’s name out of the vault file and its WAL', () => {
     const files = vaultFiles();
     expect(files).toContain(personal.vaultPath);
-    for (const file of files) expect({ file, leaks: leaksIn(file, [...personalNeedles(), VENDOR_NAME]) }).toEqual({ file, leaks: [] });
+    for (const file of files) expect({ file, leaks: leaksIn(file, [...personalNeedles(), COMPANY_NAME]) }).toEqual({ file, leaks: [] });
   });
 
   it('writes logs that name events but never the messages, her DIDs or her private keys', () => {
     const personalLog = readFileSync(personal.logPath, 'utf8');
-    const vendorLog = readFileSync(vendor.logPath, 'utf8');
+    const companyLog = readFileSync(company.logPath, 'utf8');
     // The logs are not empty: connections, messages, refusals and retries were all logged.
     expect(personalLog).toContain('relationship_connected');
     expect(personalLog).toContain('relationship_cut_off');
-    expect(vendorLog).toContain('message_received');
-    expect(vendorLog).toContain('message_rejected');
-    expect(vendorLog).toContain('outbox_retry_scheduled');
-    expect(leaksIn(personal.logPath, [...personalNeedles(), VENDOR_NAME])).toEqual([]);
+    expect(companyLog).toContain('message_received');
+    expect(companyLog).toContain('message_rejected');
+    expect(companyLog).toContain('outbox_retry_scheduled');
+    expect(leaksIn(personal.logPath, [...personalNeedles(), COMPANY_NAME])).toEqual([]);
     // The company may log its own name; nothing of hers.
-    expect(leaksIn(vendor.logPath, personalNeedles())).toEqual([]);
+    expect(leaksIn(company.logPath, personalNeedles())).toEqual([]);
   });
 
   it('still keeps all of it out of the vault file once the vault is closed and its WAL checkpointed', async () => {
@@ -159,7 +159,7 @@ describe('nothing personal and no private key reaches her vault file, its WAL or
     personal.vault.close();
     const files = vaultFiles();
     expect(files).toContain(personal.vaultPath);
-    for (const file of files) expect({ file, leaks: leaksIn(file, [...personalNeedles(), VENDOR_NAME]) }).toEqual({ file, leaks: [] });
+    for (const file of files) expect({ file, leaks: leaksIn(file, [...personalNeedles(), COMPANY_NAME]) }).toEqual({ file, leaks: [] });
   });
 });
 
@@ -251,20 +251,20 @@ function collectStrings(value: unknown, out: Set<string>): void {
 
 describe('two companies pooling everything they received share no identifier of her', () => {
   let personal: PersonalHandle;
-  let vendors: [CompanyHandle, CompanyHandle];
+  let companies: [CompanyHandle, CompanyHandle];
   let links: [Link, Link];
 
   beforeAll(async () => {
     personal = await startPersonal();
-    vendors = [await startVendor({ name: 'Northwind Energy' }), await startVendor({ name: 'Bluebird Books' })];
-    links = [await connect(personal, vendors[0]), await connect(personal, vendors[1])];
-    for (const [index, vendor] of vendors.entries()) {
+    companies = [await startCompany({ name: 'Northwind Energy' }), await startCompany({ name: 'Bluebird Books' })];
+    links = [await connect(personal, companies[0]), await connect(personal, companies[1])];
+    for (const [index, company] of companies.entries()) {
       const link = links[index]!;
       await personal.agent.sendMessage(link.view.id, `My meter reading for company ${index} is 0${index}4711`);
-      await vendor.agent.sendMessage(link.vendorRelationship.id, `Thanks, reading ${index} received`);
+      await company.agent.sendMessage(link.companyRelationship.id, `Thanks, reading ${index} received`);
       await personal.agent.ping(link.view.id);
       await personal.agent.mute(link.view.id);
-      await vendor.agent.sendMessage(link.vendorRelationship.id, `Held note ${index}`);
+      await company.agent.sendMessage(link.companyRelationship.id, `Held note ${index}`);
       await personal.agent.unmute(link.view.id);
     }
     await personal.agent.pickup();
@@ -272,15 +272,15 @@ describe('two companies pooling everything they received share no identifier of 
 
   afterAll(async () => {
     await personal?.cleanup();
-    for (const vendor of vendors ?? []) await vendor?.cleanup();
+    for (const company of companies ?? []) await company?.cleanup();
   });
 
   /** All a company holds: its store, plus every envelope it received, decrypted with its own key. */
-  async function everythingHeldBy(vendor: CompanyHandle): Promise<Set<string>> {
+  async function everythingHeldBy(company: CompanyHandle): Promise<Set<string>> {
     const out = new Set<string>();
-    collectStrings(await vendor.snapshot(), out);
-    expect(vendor.inbound.length).toBeGreaterThan(5);
-    for (const packed of vendor.inbound) {
+    collectStrings(await company.snapshot(), out);
+    expect(company.inbound.length).toBeGreaterThan(5);
+    for (const packed of company.inbound) {
       collectStrings(packed, out);
       const received = await receiveMessage(packed, {
         maxBytes: 10 * 1024 * 1024,
@@ -289,7 +289,7 @@ describe('two companies pooling everything they received share no identifier of 
         registry: createMessageRegistry(),
         clock: systemClock,
         clockSkewMs: 24 * 60 * 60 * 1000,
-        findRecipientKey: (kid) => (kid === vendor.identity.agreement.kid ? agreementKeyOf(vendor.identity) : undefined),
+        findRecipientKey: (kid) => (kid === company.identity.agreement.kid ? agreementKeyOf(company.identity) : undefined),
         hasSeen: () => false,
       });
       collectStrings(received.message, out);
@@ -329,7 +329,7 @@ describe('two companies pooling everything they received share no identifier of 
   });
 
   it('leaves no identifier-like string in common between what the two companies hold', async () => {
-    const [heldA, heldB] = [identifierLike(await everythingHeldBy(vendors[0])), identifierLike(await everythingHeldBy(vendors[1]))];
+    const [heldA, heldB] = [identifierLike(await everythingHeldBy(companies[0])), identifierLike(await everythingHeldBy(companies[1]))];
     // The collections are rich: each holds her pairwise DID for it, its parts, and the route in it.
     const [a, b] = links.map((link) => herIdentity(personal, link.view.id)) as [LocalIdentity, LocalIdentity];
     for (const [held, mine, other, link] of [
@@ -381,20 +381,20 @@ function rawRequest(port: number, path: string, options: { method?: string; head
 }
 
 describe('her local API answers only her, while her DIDComm endpoint needs no token', () => {
-  let vendor: CompanyHandle;
+  let company: CompanyHandle;
   let personal: PersonalHandle;
   let link: Link;
   let host: string;
 
   beforeAll(async () => {
-    vendor = await startVendor();
+    company = await startCompany();
     personal = await startPersonal();
-    link = await connect(personal, vendor);
+    link = await connect(personal, company);
     host = `127.0.0.1:${personal.port}`;
   });
   afterAll(async () => {
     await personal?.cleanup();
-    await vendor?.cleanup();
+    await company?.cleanup();
   });
 
   it('answers 401 api.unauthorized without the token', async () => {
@@ -432,7 +432,7 @@ describe('her local API answers only her, while her DIDComm endpoint needs no to
   });
 
   it('accepts a verified company message on her DIDComm endpoint without any token', async () => {
-    const packed = await vendorMessageTo(vendor, link.record.myDid, 'no token needed for this');
+    const packed = await companyMessageTo(company, link.record.myDid, 'no token needed for this');
     const response = await rawRequest(personal.port, `/didcomm/${link.record.routeToken}`, {
       method: 'POST',
       headers: { host, 'content-type': 'application/didcomm-encrypted+json' },

@@ -19,7 +19,7 @@ import type { DisclosureAsk } from '../../src/company/config.js';
 import { OUTSIDE_TERMS_PROBLEM } from '../../src/protocol/families/terms.js';
 import type { DisclosureRequest, TermsAgreementRow } from '../../src/company/store/types.js';
 import { failure } from '../support/errorCodes.js';
-import { connect, postEnvelopeRaw, startPersonal, startVendor, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
+import { connect, postEnvelopeRaw, startPersonal, startCompany, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
 import { openReply, packAs, resolver, sendAs } from '../support/disclosure.js';
 import { codeOfRejection } from '../support/errorCodes.js';
 
@@ -41,8 +41,8 @@ function herRows(personal: PersonalHandle, relationshipId: string): Row[] {
  * The company's terms records, oldest first. A proffer and the counter answering it are written at
  * the same instant; there her proffer is listed first, as her agent lists it.
  */
-async function vendorRows(vendor: CompanyHandle, relationshipId: string): Promise<Row[]> {
-  const rows = await vendor.agent.termsHistory(relationshipId);
+async function companyRows(company: CompanyHandle, relationshipId: string): Promise<Row[]> {
+  const rows = await company.agent.termsHistory(relationshipId);
   const rank = (r: TermsAgreementRow) => (r.proposedBy === 'person' ? 0 : 1);
   return [...rows].sort((a, b) => a.createdAt - b.createdAt || rank(a) - rank(b)).map((r) => [r.proposedBy, r.state, shortName(r.agreementId)]);
 }
@@ -51,23 +51,23 @@ async function vendorRows(vendor: CompanyHandle, relationshipId: string): Promis
  * Both sides hold the same agreed record (equal JCS bytes of record and signatures), signed by her
  * and by the company, each signature valid, between her pairwise DID and the company's DID.
  */
-async function expectSameAgreedRecord(personal: PersonalHandle, vendor: CompanyHandle, link: Link): Promise<SignedAgreement> {
+async function expectSameAgreedRecord(personal: PersonalHandle, company: CompanyHandle, link: Link): Promise<SignedAgreement> {
   const hers = personal.vault.agreements.current(link.view.id);
-  const theirs = await vendor.store.currentTermsAgreement(link.vendorRelationship.id);
+  const theirs = await company.store.currentTermsAgreement(link.companyRelationship.id);
   expect(hers, 'her agreed record').toBeDefined();
   expect(theirs, "the company's agreed record").toBeDefined();
   expect(hers!.id).toBe(theirs!.id);
   expect(hers!.agreementId).toBe(theirs!.agreementId);
   const herSigned = signedAgreementSchema.parse(hers!.signed);
-  const vendorSigned = signedAgreementSchema.parse(theirs!.signed);
-  expect(jcs(herSigned)).toBe(jcs(vendorSigned));
-  expect(() => sameRecord(herSigned.record, vendorSigned.record)).not.toThrow();
+  const companySigned = signedAgreementSchema.parse(theirs!.signed);
+  expect(jcs(herSigned)).toBe(jcs(companySigned));
+  expect(() => sameRecord(herSigned.record, companySigned.record)).not.toThrow();
   expect(herSigned.signatures.map((s) => s.by)).toEqual(['person', 'company']);
   const record = await verifySignedAgreement(herSigned, { resolver });
-  await verifySignedAgreement(vendorSigned, { resolver });
+  await verifySignedAgreement(companySigned, { resolver });
   expect(record.id).toBe(hers!.id);
   expect(record.agreementId).toBe(hers!.agreementId);
-  expect(record.parties).toEqual({ person: link.view.myDid, company: vendor.did });
+  expect(record.parties).toEqual({ person: link.view.myDid, company: company.did });
   expect(record.rosterId).toBe(ROSTER_ID);
   return herSigned;
 }
@@ -86,10 +86,10 @@ function recordEvents(personal: PersonalHandle): { events: AgentEvent[]; stop():
 }
 
 const handles: { cleanup(): Promise<void> }[] = [];
-async function vendorWith(name: string, policy: unknown): Promise<CompanyHandle> {
-  const vendor = await startVendor({ name, policy });
-  handles.push(vendor);
-  return vendor;
+async function companyWith(name: string, policy: unknown): Promise<CompanyHandle> {
+  const company = await startCompany({ name, policy });
+  handles.push(company);
+  return company;
 }
 async function personal(): Promise<PersonalHandle> {
   const her = await startPersonal({ retry: { baseDelayMs: 1, maxDelayMs: 5 } });
@@ -110,10 +110,10 @@ describe('terms proffered at connect', () => {
   beforeAll(async () => {
     her = await personal();
     [acme, bluebird, loyal, corner] = await Promise.all([
-      vendorWith('Acme Accepts', { terms: { accept: ['intent-only-contact', 'service-only'] } }),
-      vendorWith('Bluebird Counters', { terms: { accept: ['service-plus-billing'], preferred: 'service-only' } }),
-      vendorWith('Loyal Counters', { terms: { preferred: 'loyalty-program' }, requestOnConnect: LOYALTY_ASK }),
-      vendorWith('Corner Rejects', { terms: { accept: ['service-plus-billing'] } }),
+      companyWith('Acme Accepts', { terms: { accept: ['intent-only-contact', 'service-only'] } }),
+      companyWith('Bluebird Counters', { terms: { accept: ['service-plus-billing'], preferred: 'service-only' } }),
+      companyWith('Loyal Counters', { terms: { preferred: 'loyalty-program' }, requestOnConnect: LOYALTY_ASK }),
+      companyWith('Corner Rejects', { terms: { accept: ['service-plus-billing'] } }),
     ]);
     expect(await her.agent.terms.setDefault('intent-only-contact')).toBe(ID('intent-only-contact'));
   });
@@ -130,12 +130,12 @@ describe('terms proffered at connect', () => {
       rosterVersion: 1,
     });
     expect(herRows(her, link.view.id)).toEqual([['person', 'agreed', 'intent-only-contact']]);
-    expect(await vendorRows(acme, link.vendorRelationship.id)).toEqual([['person', 'agreed', 'intent-only-contact']]);
+    expect(await companyRows(acme, link.companyRelationship.id)).toEqual([['person', 'agreed', 'intent-only-contact']]);
     for (const view of [link.view, viewOf(her, link.view.id)]) {
       expect(view.terms).toMatchObject({ agreementId: ID('intent-only-contact'), name: 'intent-only-contact', outcome: 'accepted', recordId: signed.record.id, lastState: null, awaitingHer: false });
     }
     // The company's own systems hear of it.
-    const agreed = (await acme.store.listEvents({ relationshipId: link.vendorRelationship.id })).filter((e) => e.type === 'terms.agreed');
+    const agreed = (await acme.store.listEvents({ relationshipId: link.companyRelationship.id })).filter((e) => e.type === 'terms.agreed');
     expect(agreed.map((e) => e.payload)).toEqual([expect.objectContaining({ agreementId: ID('intent-only-contact'), recordId: signed.record.id })]);
   });
 
@@ -147,7 +147,7 @@ describe('terms proffered at connect', () => {
       ['person', 'countered', 'intent-only-contact'],
       ['company', 'agreed', 'service-only'],
     ]);
-    expect(await vendorRows(bluebird, link.vendorRelationship.id)).toEqual([
+    expect(await companyRows(bluebird, link.companyRelationship.id)).toEqual([
       ['person', 'countered', 'intent-only-contact'],
       ['company', 'agreed', 'service-only'],
     ]);
@@ -176,15 +176,15 @@ describe('terms proffered at connect', () => {
       ['person', 'countered', 'intent-only-contact'],
       ['company', 'proffered', 'loyalty-program'],
     ]);
-    expect(await vendorRows(loyal, link.vendorRelationship.id)).toEqual([
+    expect(await companyRows(loyal, link.companyRelationship.id)).toEqual([
       ['person', 'countered', 'intent-only-contact'],
       ['company', 'proffered', 'loyalty-program'],
     ]);
     expect(her.vault.agreements.current(link.view.id)).toBeUndefined();
-    expect(await loyal.store.currentTermsAgreement(link.vendorRelationship.id)).toBeUndefined();
+    expect(await loyal.store.currentTermsAgreement(link.companyRelationship.id)).toBeUndefined();
     // requestOnConnect is deferred while the counter waits: nothing asked, nothing queued.
     await loyal.agent.deliverDue();
-    expect(await loyal.store.listDisclosureRequests(link.vendorRelationship.id)).toEqual([]);
+    expect(await loyal.store.listDisclosureRequests(link.companyRelationship.id)).toEqual([]);
     expect(her.agent.disclosure.requests({ relationship: link.view.id })).toEqual([]);
 
     const after = await her.agent.terms.accept(link.view.id);
@@ -194,14 +194,14 @@ describe('terms proffered at connect', () => {
     ]);
     const signed = await expectSameAgreedRecord(her, loyal, link);
     expect(signed.record).toMatchObject({ agreementId: ID('loyalty-program'), proffered: ID('intent-only-contact'), outcome: 'countered-accepted' });
-    expect(await vendorRows(loyal, link.vendorRelationship.id)).toEqual([
+    expect(await companyRows(loyal, link.companyRelationship.id)).toEqual([
       ['person', 'countered', 'intent-only-contact'],
       ['company', 'agreed', 'loyalty-program'],
     ]);
     expect(viewOf(her, link.view.id).terms).toMatchObject({ name: 'loyalty-program', outcome: 'countered-accepted', awaitingHer: false });
 
     // The deferred request goes now, within the terms just agreed, and reaches her.
-    const requests = await loyal.store.listDisclosureRequests(link.vendorRelationship.id);
+    const requests = await loyal.store.listDisclosureRequests(link.companyRelationship.id);
     expect(requests.map((r) => ({ purpose: r.purpose, retention: r.retention, termsRef: r.termsRef }))).toEqual([{ purpose: 'Loyalty newsletter', retention: 'P1Y', termsRef: ID('loyalty-program') }]);
     await vi.waitFor(() => expect(her.agent.disclosure.requests({ relationship: link.view.id }).map((r) => r.termsRef)).toEqual([ID('loyalty-program')]));
   });
@@ -209,24 +209,24 @@ describe('terms proffered at connect', () => {
   it('countered with a less protective agreement: she rejects it, declined on both sides; the deferred request then goes unconstrained', async () => {
     const link = await connect(her, loyal);
     expect(link.view.terms.awaitingHer).toBe(true);
-    expect(await loyal.store.listDisclosureRequests(link.vendorRelationship.id)).toEqual([]);
+    expect(await loyal.store.listDisclosureRequests(link.companyRelationship.id)).toEqual([]);
 
     await her.agent.terms.reject(link.view.id, 'Not for marketing');
     expect(herRows(her, link.view.id)).toEqual([
       ['person', 'countered', 'intent-only-contact'],
       ['company', 'declined', 'loyalty-program'],
     ]);
-    expect(await vendorRows(loyal, link.vendorRelationship.id)).toEqual([
+    expect(await companyRows(loyal, link.companyRelationship.id)).toEqual([
       ['person', 'countered', 'intent-only-contact'],
       ['company', 'declined', 'loyalty-program'],
     ]);
-    const counter = (await loyal.agent.termsHistory(link.vendorRelationship.id)).find((r) => r.proposedBy === 'company');
+    const counter = (await loyal.agent.termsHistory(link.companyRelationship.id)).find((r) => r.proposedBy === 'company');
     expect(counter?.reason).toBe('Not for marketing');
     expect(her.vault.agreements.current(link.view.id)).toBeUndefined();
-    expect(await loyal.store.currentTermsAgreement(link.vendorRelationship.id)).toBeUndefined();
+    expect(await loyal.store.currentTermsAgreement(link.companyRelationship.id)).toBeUndefined();
     expect(viewOf(her, link.view.id).terms).toMatchObject({ agreementId: null, name: null, lastState: 'declined', awaitingHer: false });
 
-    const requests = await loyal.store.listDisclosureRequests(link.vendorRelationship.id);
+    const requests = await loyal.store.listDisclosureRequests(link.companyRelationship.id);
     expect(requests.map((r) => ({ purpose: r.purpose, termsRef: r.termsRef }))).toEqual([{ purpose: 'Loyalty newsletter', termsRef: null }]);
     await vi.waitFor(() => expect(her.agent.disclosure.requests({ relationship: link.view.id })).toHaveLength(1));
   });
@@ -234,13 +234,13 @@ describe('terms proffered at connect', () => {
   it('rejected (the company has no counter): nothing agreed, both keep her proffer as rejected', async () => {
     const link = await connect(her, corner);
     expect(herRows(her, link.view.id)).toEqual([['person', 'rejected', 'intent-only-contact']]);
-    expect(await vendorRows(corner, link.vendorRelationship.id)).toEqual([['person', 'rejected', 'intent-only-contact']]);
+    expect(await companyRows(corner, link.companyRelationship.id)).toEqual([['person', 'rejected', 'intent-only-contact']]);
     expect(her.vault.agreements.current(link.view.id)).toBeUndefined();
-    expect(await corner.store.currentTermsAgreement(link.vendorRelationship.id)).toBeUndefined();
+    expect(await corner.store.currentTermsAgreement(link.companyRelationship.id)).toBeUndefined();
     expect(viewOf(her, link.view.id).terms).toEqual({ agreementId: null, name: null, outcome: null, recordId: null, since: null, lastState: 'rejected', awaitingHer: false });
     // Her proffer, as she signed it, is what the company keeps.
     const [hers] = her.vault.agreements.list(link.view.id);
-    const [theirs] = await corner.agent.termsHistory(link.vendorRelationship.id);
+    const [theirs] = await corner.agent.termsHistory(link.companyRelationship.id);
     expect(hers!.id).toBe(theirs!.id);
     expect(jcs(hers!.signed)).toBe(jcs(theirs!.signed));
     expect(signedAgreementSchema.parse(theirs!.signed).signatures.map((s) => s.by)).toEqual(['person']);
@@ -255,7 +255,7 @@ describe('terms proffered at connect', () => {
       expect(request.message.type).toBe(Connect.request.type);
       expect(request.message.body).toEqual({});
       expect(her.agent.terms.history(link.view.id)).toEqual([]);
-      expect(await acme.agent.termsHistory(link.vendorRelationship.id)).toEqual([]);
+      expect(await acme.agent.termsHistory(link.companyRelationship.id)).toEqual([]);
       expect(viewOf(her, link.view.id).terms).toEqual({ agreementId: null, name: null, outcome: null, recordId: null, since: null, lastState: null, awaitingHer: false });
     } finally {
       await her.agent.terms.setDefault('intent-only-contact');
@@ -272,9 +272,9 @@ describe('a change of terms', () => {
   beforeAll(async () => {
     her = await personal();
     [acme, bluebird, shop] = await Promise.all([
-      vendorWith('Acme Accepts', { terms: { accept: ['intent-only-contact', 'service-only'] } }),
-      vendorWith('Bluebird Counters', { terms: { accept: ['service-plus-billing'], preferred: 'service-only' } }),
-      vendorWith('Shop Proposes', { terms: { accept: ['intent-only-contact'] } }),
+      companyWith('Acme Accepts', { terms: { accept: ['intent-only-contact', 'service-only'] } }),
+      companyWith('Bluebird Counters', { terms: { accept: ['service-plus-billing'], preferred: 'service-only' } }),
+      companyWith('Shop Proposes', { terms: { accept: ['intent-only-contact'] } }),
     ]);
     await her.agent.terms.setDefault('intent-only-contact');
   });
@@ -291,15 +291,15 @@ describe('a change of terms', () => {
     const second = await expectSameAgreedRecord(her, acme, link);
     expect(second.record).toMatchObject({ agreementId: ID('service-only'), outcome: 'accepted', profferedBy: 'person', supersedes: first.record.id });
     expect(second.record.id).not.toBe(first.record.id);
-    expect(await vendorRows(acme, link.vendorRelationship.id)).toEqual([
+    expect(await companyRows(acme, link.companyRelationship.id)).toEqual([
       ['person', 'superseded', 'intent-only-contact'],
       ['person', 'agreed', 'service-only'],
     ]);
     // The superseded record is kept as it was signed, on both sides.
     const herOld = her.vault.agreements.get(first.record.id)!;
-    const vendorOld = (await acme.store.getTermsAgreement(first.record.id))!;
+    const companyOld = (await acme.store.getTermsAgreement(first.record.id))!;
     expect(jcs(herOld.signed)).toBe(jcs(first));
-    expect(jcs(vendorOld.signed)).toBe(jcs(first));
+    expect(jcs(companyOld.signed)).toBe(jcs(first));
     expect(viewOf(her, link.view.id).terms).toMatchObject({ name: 'service-only', outcome: 'accepted', recordId: second.record.id });
   });
 
@@ -318,20 +318,20 @@ describe('a change of terms', () => {
       ['company', 'agreed', 'service-only'],
     ];
     expect(herRows(her, link.view.id)).toEqual(expected);
-    expect(await vendorRows(bluebird, link.vendorRelationship.id)).toEqual(expected);
+    expect(await companyRows(bluebird, link.companyRelationship.id)).toEqual(expected);
   });
 
   it('by her, countered with less protective terms she accepts: the deferred first request is judged by the terms just agreed', async () => {
     // Loyal accepts intent-only-contact, but its first request (marketing, P1Y) is outside it: skipped at connect.
-    const loyal = await vendorWith('Loyal Counters', { terms: { accept: ['intent-only-contact'], preferred: 'loyalty-program' }, requestOnConnect: LOYALTY_ASK });
+    const loyal = await companyWith('Loyal Counters', { terms: { accept: ['intent-only-contact'], preferred: 'loyalty-program' }, requestOnConnect: LOYALTY_ASK });
     const link = await connect(her, loyal);
     const first = await expectSameAgreedRecord(her, loyal, link);
-    expect(await loyal.store.listDisclosureRequests(link.vendorRelationship.id)).toEqual([]);
+    expect(await loyal.store.listDisclosureRequests(link.companyRelationship.id)).toEqual([]);
 
     // She proffers service-only; Loyal counters with loyalty-program, which waits for her.
     await her.agent.terms.proffer(link.view.id, 'service-only');
     expect(viewOf(her, link.view.id).terms).toMatchObject({ name: 'intent-only-contact', awaitingHer: true });
-    expect(await loyal.store.listDisclosureRequests(link.vendorRelationship.id)).toEqual([]);
+    expect(await loyal.store.listDisclosureRequests(link.companyRelationship.id)).toEqual([]);
 
     const seen = recordEvents(her);
     await her.agent.terms.accept(link.view.id);
@@ -339,23 +339,23 @@ describe('a change of terms', () => {
     expect(agreed.record).toMatchObject({ agreementId: ID('loyalty-program'), proffered: ID('service-only'), supersedes: first.record.id });
 
     // Its first request is within loyalty-program, now agreed: she gets it, and it stays pending.
-    const requests = await loyal.store.listDisclosureRequests(link.vendorRelationship.id);
+    const requests = await loyal.store.listDisclosureRequests(link.companyRelationship.id);
     expect(requests.map((r) => ({ termsRef: r.termsRef, state: r.state }))).toEqual([{ termsRef: ID('loyalty-program'), state: 'pending' }]);
     await vi.waitFor(() => expect(her.agent.disclosure.requests({ relationship: link.view.id }).map((r) => r.termsRef)).toEqual([ID('loyalty-program')]));
     seen.stop();
     expect(seen.events.filter((e) => e.type === 'disclosure.refused')).toEqual([]);
-    expect((await loyal.store.listDisclosureRequests(link.vendorRelationship.id)).map((r) => r.state)).toEqual(['pending']);
+    expect((await loyal.store.listDisclosureRequests(link.companyRelationship.id)).map((r) => r.state)).toEqual(['pending']);
   });
 
   it('by the company, pushed: accepted by her rule when at least as protective; otherwise it waits and she rejects it', async () => {
     const link = await connect(her, shop);
     const first = await expectSameAgreedRecord(her, shop, link);
 
-    const proposed = await shop.agent.proposeTerms(link.vendorRelationship.id, 'service-only');
+    const proposed = await shop.agent.proposeTerms(link.companyRelationship.id, 'service-only');
     expect(proposed.delivered).toBe(true);
     await vi.waitFor(async () => {
       expect(her.vault.agreements.current(link.view.id)?.agreementId).toBe(ID('service-only'));
-      expect((await shop.store.currentTermsAgreement(link.vendorRelationship.id))?.agreementId).toBe(ID('service-only'));
+      expect((await shop.store.currentTermsAgreement(link.companyRelationship.id))?.agreementId).toBe(ID('service-only'));
     });
     const second = await expectSameAgreedRecord(her, shop, link);
     expect(second.record).toMatchObject({ id: proposed.recordId, agreementId: ID('service-only'), outcome: 'accepted', profferedBy: 'company', supersedes: first.record.id });
@@ -364,11 +364,11 @@ describe('a change of terms', () => {
       ['company', 'agreed', 'service-only'],
     ];
     expect(herRows(her, link.view.id)).toEqual(agreedRows);
-    expect(await vendorRows(shop, link.vendorRelationship.id)).toEqual(agreedRows);
+    expect(await companyRows(shop, link.companyRelationship.id)).toEqual(agreedRows);
 
     // Loyalty protects her less than service-only, which is in force: it waits for her.
     const seen = recordEvents(her);
-    const weaker = await shop.agent.proposeTerms(link.vendorRelationship.id, 'loyalty-program');
+    const weaker = await shop.agent.proposeTerms(link.companyRelationship.id, 'loyalty-program');
     expect(weaker.delivered).toBe(true);
     await vi.waitFor(() =>
       expect(seen.events.filter((e) => e.type === 'terms.updated' && e.recordId === weaker.recordId && e.decide)).toHaveLength(2), // received, then judged by her rule
@@ -391,7 +391,7 @@ describe('a change of terms', () => {
     expect((await expectSameAgreedRecord(her, shop, link)).record.id).toBe(proposed.recordId);
     expect((await shop.store.getTermsAgreement(weaker.recordId))?.reason).toBe('No marketing, thanks');
     // Both sides keep the same history: her rejection of the company's proffer is "rejected" on both.
-    expect(await vendorRows(shop, link.vendorRelationship.id)).toEqual([...agreedRows, ['company', 'rejected', 'loyalty-program']]);
+    expect(await companyRows(shop, link.companyRelationship.id)).toEqual([...agreedRows, ['company', 'rejected', 'loyalty-program']]);
   });
 
   it('by the company, picked up: her agent was down for the push and fetches the proffer with pickup', async () => {
@@ -400,9 +400,9 @@ describe('a change of terms', () => {
     await her.stop();
     let proposed: Awaited<ReturnType<CompanyHandle['agent']['proposeTerms']>>;
     try {
-      proposed = await shop.agent.proposeTerms(link.vendorRelationship.id, 'service-only');
+      proposed = await shop.agent.proposeTerms(link.companyRelationship.id, 'service-only');
       expect(proposed.delivered).toBe(false);
-      expect(await shop.store.countPendingOutbox(link.vendorRelationship.id)).toBe(1);
+      expect(await shop.store.countPendingOutbox(link.companyRelationship.id)).toBe(1);
       expect(her.vault.agreements.get(proposed.recordId)).toBeUndefined();
     } finally {
       await her.start();
@@ -412,11 +412,11 @@ describe('a change of terms', () => {
     expect(picked.failed).toBe(0);
     await vi.waitFor(async () => {
       expect(her.vault.agreements.current(link.view.id)?.id).toBe(proposed!.recordId);
-      expect((await shop.store.currentTermsAgreement(link.vendorRelationship.id))?.id).toBe(proposed!.recordId);
+      expect((await shop.store.currentTermsAgreement(link.companyRelationship.id))?.id).toBe(proposed!.recordId);
     });
     const signed = await expectSameAgreedRecord(her, shop, link);
     expect(signed.record).toMatchObject({ agreementId: ID('service-only'), profferedBy: 'company' });
-    expect(await shop.store.countPendingOutbox(link.vendorRelationship.id)).toBe(0);
+    expect(await shop.store.countPendingOutbox(link.companyRelationship.id)).toBe(0);
     expect(herRows(her, link.view.id)).toEqual([
       ['person', 'superseded', 'intent-only-contact'],
       ['company', 'agreed', 'service-only'],
@@ -433,8 +433,8 @@ describe('a change of terms', () => {
 
 describe('the published terms at /.well-known/kith-terms', () => {
   it('names the accepted and preferred agreements by their full ids', async () => {
-    const accepting = await vendorWith('Acme Accepts', { terms: { accept: ['intent-only-contact', ID('service-only')] } });
-    const countering = await vendorWith('Bluebird Counters', { terms: { accept: ['service-plus-billing'], preferred: 'service-only' } });
+    const accepting = await companyWith('Acme Accepts', { terms: { accept: ['intent-only-contact', ID('service-only')] } });
+    const countering = await companyWith('Bluebird Counters', { terms: { accept: ['service-plus-billing'], preferred: 'service-only' } });
     const roster = { id: ROSTER_ID, version: 1, publisher: KITH_DEMO_ROSTER_PUBLISHER };
 
     const first = await fetch(`${accepting.url}/.well-known/kith-terms`);
@@ -459,7 +459,7 @@ describe('the published terms at /.well-known/kith-terms', () => {
   });
 
   it('says what the company asks on connect, as its policy says', async () => {
-    const asking = await vendorWith('Acme Asks', {
+    const asking = await companyWith('Acme Asks', {
       terms: { accept: ['intent-only-contact'] },
       requestOnConnect: { fields: ['name', 'address'], purpose: 'Shipping', purposeCode: 'order-fulfilment', retention: 'P30D' },
     });
@@ -468,7 +468,7 @@ describe('the published terms at /.well-known/kith-terms', () => {
   });
 
   it('a policy naming an agreement no roster has fails with terms.unknown_agreement', async () => {
-    const broken = await vendorWith('Broken Policy', { terms: { accept: ['service-only'], preferred: 'no-such-agreement' } });
+    const broken = await companyWith('Broken Policy', { terms: { accept: ['service-only'], preferred: 'no-such-agreement' } });
     expect(await codeOfRejection(broken.agent.publishedTerms())).toBe('terms.unknown_agreement');
     const response = await fetch(`${broken.url}/.well-known/kith-terms`);
     expect(response.status).toBe(404);
@@ -486,7 +486,7 @@ describe('agreed terms bound what a company may ask', () => {
   beforeAll(async () => {
     her = await personal();
     her.agent.profile.set({ name: 'Ada Lovelace', email: 'ada@example.org' });
-    [strict, lax] = await Promise.all([vendorWith('Strict Terms Ltd', { terms: { accept: ['intent-only-contact'] } }), vendorWith('No Terms Ltd', {})]);
+    [strict, lax] = await Promise.all([companyWith('Strict Terms Ltd', { terms: { accept: ['intent-only-contact'] } }), companyWith('No Terms Ltd', {})]);
     await her.agent.terms.setDefault('intent-only-contact');
     bound = await connect(her, strict);
     unbound = await connect(her, lax);
@@ -504,28 +504,28 @@ describe('agreed terms bound what a company may ask', () => {
   ];
 
   it.each(OUTSIDE)('the company refuses to ask with %s (terms.outside_terms) and stores nothing', async (_what, use, obligation) => {
-    const vendorBefore = await strict.snapshot();
+    const companyBefore = await strict.snapshot();
     const hersBefore = her.snapshot();
-    const failed = await failure(() => strict.agent.requestDisclosure(bound.vendorRelationship.id, { fields: ['email'], purpose: 'Orders', ...use }));
+    const failed = await failure(() => strict.agent.requestDisclosure(bound.companyRelationship.id, { fields: ['email'], purpose: 'Orders', ...use }));
     expect(failed).toEqual({ code: 'terms.outside_terms', details: { obligation } });
-    expect(await strict.snapshot()).toEqual(vendorBefore);
+    expect(await strict.snapshot()).toEqual(companyBefore);
     expect(her.snapshot()).toEqual(hersBefore);
   });
 
   it('the admin API answers 422 terms.outside_terms naming the obligation', async () => {
-    const vendorBefore = await strict.snapshot();
-    const response = await fetch(`${strict.url}/admin/relationships/${bound.vendorRelationship.customerRef}/disclosure-requests`, {
+    const companyBefore = await strict.snapshot();
+    const response = await fetch(`${strict.url}/admin/relationships/${bound.companyRelationship.customerRef}/disclosure-requests`, {
       method: 'POST',
       headers: { authorization: `Bearer ${strict.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ fields: ['email'], purpose: 'Offers', purposeCode: 'marketing', retention: 'P30D' }),
     });
     expect(response.status).toBe(422);
     expect(((await response.json()) as { error: unknown }).error).toMatchObject({ code: 'terms.outside_terms', details: { obligation: 'allowedPurposes' } });
-    expect(await strict.snapshot()).toEqual(vendorBefore);
+    expect(await strict.snapshot()).toEqual(companyBefore);
   });
 
   it('a request within the terms goes through, naming the agreement as terms_ref', async () => {
-    const sent = await strict.agent.requestDisclosure(bound.vendorRelationship.id, { fields: ['email'], purpose: 'Order confirmations', purposeCode: 'order-fulfilment', retention: 'P30D' });
+    const sent = await strict.agent.requestDisclosure(bound.companyRelationship.id, { fields: ['email'], purpose: 'Order confirmations', purposeCode: 'order-fulfilment', retention: 'P30D' });
     expect(sent.delivered).toBe(true);
     expect(sent.request.termsRef).toBe(ID('intent-only-contact'));
     const hers = her.agent.disclosure.requests({ relationship: bound.view.id });
@@ -533,7 +533,7 @@ describe('agreed terms bound what a company may ask', () => {
   });
 
   it('without agreed terms a request is not constrained', async () => {
-    const sent = await lax.agent.requestDisclosure(unbound.vendorRelationship.id, { fields: ['email'], purpose: 'Offers', purposeCode: 'marketing' });
+    const sent = await lax.agent.requestDisclosure(unbound.companyRelationship.id, { fields: ['email'], purpose: 'Offers', purposeCode: 'marketing' });
     expect(sent.delivered).toBe(true);
     expect(sent.request.termsRef).toBeNull();
     expect(her.agent.disclosure.requests({ relationship: unbound.view.id }).map((r) => r.purpose)).toEqual(['Offers']);
@@ -555,11 +555,11 @@ describe('agreed terms bound what a company may ask', () => {
   }
 
   /** The request as the company's store would hold it, had its agent sent it. */
-  async function pendingOnVendor(requestId: string, messageId: string, body: ReturnType<typeof requestBody>): Promise<void> {
+  async function pendingOnCompany(requestId: string, messageId: string, body: ReturnType<typeof requestBody>): Promise<void> {
     const now = Date.now();
     const row: DisclosureRequest = {
       id: requestId,
-      relationshipId: bound.vendorRelationship.id,
+      relationshipId: bound.companyRelationship.id,
       messageId,
       nonce: body.nonce,
       fields: body.fields,
@@ -581,7 +581,7 @@ describe('agreed terms bound what a company may ask', () => {
     const requestId = randomUUID();
     const messageId = randomUUID();
     const body = requestBody(requestId, 'marketing', 'P30D');
-    await pendingOnVendor(requestId, messageId, body);
+    await pendingOnCompany(requestId, messageId, body);
     const inboundBefore = strict.inbound.length;
     const hersBefore = her.snapshot();
     const seen = recordEvents(her);
@@ -591,7 +591,7 @@ describe('agreed terms bound what a company may ask', () => {
     const pushed = await postEnvelopeRaw(her.didcommUrl(bound.view.id), await packAs(strict.identity, message));
     expect(pushed.status).toBe(202);
 
-    await vi.waitFor(async () => expect((await strict.store.listDisclosureRequests(bound.vendorRelationship.id)).find((r) => r.id === requestId)?.state).toBe('declined'));
+    await vi.waitFor(async () => expect((await strict.store.listDisclosureRequests(bound.companyRelationship.id)).find((r) => r.id === requestId)?.state).toBe('declined'));
     seen.stop();
     expect(strict.inbound.length).toBe(inboundBefore + 1);
     const report = await openReply(strict.inbound.at(-1)!, strict.identity);
@@ -609,7 +609,7 @@ describe('agreed terms bound what a company may ask', () => {
     const requestId = randomUUID();
     const messageId = randomUUID();
     const body = requestBody(requestId, 'order-fulfilment', 'P1Y');
-    await pendingOnVendor(requestId, messageId, body);
+    await pendingOnCompany(requestId, messageId, body);
     const hersBefore = her.snapshot();
     const seen = recordEvents(her);
 
@@ -625,7 +625,7 @@ describe('agreed terms bound what a company may ask', () => {
     // The report reaches the company, which accepts it and declines its request.
     const delivered = await postEnvelopeRaw(strict.didcommUrl, response.text);
     expect(delivered.status).toBe(202);
-    expect((await strict.store.listDisclosureRequests(bound.vendorRelationship.id)).find((r) => r.id === requestId)?.state).toBe('declined');
+    expect((await strict.store.listDisclosureRequests(bound.companyRelationship.id)).find((r) => r.id === requestId)?.state).toBe('declined');
   });
 
   it('her agent keeps a request within the terms', async () => {

@@ -3,7 +3,7 @@
  * and encrypted as her, POSTed over real HTTP to the company's DIDComm endpoint), company proffers
  * crafted as the company and pushed to her endpoint, and a fake company answering her connect with
  * bad terms. Each is wrong in exactly one way, is refused with its own terms.* code, and changes
- * nothing on either side: every row of the vendor store and of her vault stays as it was, and a
+ * nothing on either side: every row of the company store and of her vault stays as it was, and a
  * connect that fails leaves no relationship behind.
  */
 import { createHash, randomUUID, type KeyObject } from 'node:crypto';
@@ -29,7 +29,7 @@ import {
 } from '../../src/protocol/terms/agreementRecord.js';
 import { signDetached } from '../../src/protocol/terms/detachedJws.js';
 import { bundledRoster, type Roster } from '../../src/protocol/terms/roster.js';
-import { connect, herIdentity, startPersonal, startVendor, type HttpResult, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
+import { connect, herIdentity, startPersonal, startCompany, type HttpResult, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
 import { openReply, packAs, sendAs, type Sent } from '../support/disclosure.js';
 import { codeOfRejection } from '../support/errorCodes.js';
 
@@ -61,8 +61,8 @@ function profferRecord(input: { person: string; company: string; supersedes: str
 
 const keyOf = (identity: LocalIdentity): KeyObject => signingKeyOf(identity).privateKey;
 
-describe('terms the vendor agent refuses, changing nothing on either side', () => {
-  let vendor: CompanyHandle;
+describe('terms the company agent refuses, changing nothing on either side', () => {
+  let company: CompanyHandle;
   let personal: PersonalHandle;
   /** Intent-only-contact agreed. */
   let main: Link;
@@ -83,52 +83,52 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
   const stranger = createPeerIdentity('http://127.0.0.1:9/didcomm').identity;
 
   async function companyRow(link: Link, state: string): Promise<SignedAgreement> {
-    const row = (await vendor.agent.termsHistory(link.vendorRelationship.id)).find((r) => r.proposedBy === 'company' && r.state === state);
+    const row = (await company.agent.termsHistory(link.companyRelationship.id)).find((r) => r.proposedBy === 'company' && r.state === state);
     if (!row) throw new Error(`no company record in state ${state}`);
     return signedAgreementSchema.parse(row.signed);
   }
 
   beforeAll(async () => {
     roster = (await bundledRoster()).roster;
-    vendor = await startVendor({ name: 'Strict Terms Ltd', policy: { terms: { accept: ['intent-only-contact'], preferred: 'loyalty-program' } } });
+    company = await startCompany({ name: 'Strict Terms Ltd', policy: { terms: { accept: ['intent-only-contact'], preferred: 'loyalty-program' } } });
     personal = await startPersonal({ retry: { baseDelayMs: 1, maxDelayMs: 5 } });
 
     await personal.agent.terms.setDefault('intent-only-contact');
-    main = await connect(personal, vendor);
+    main = await connect(personal, company);
     her = herIdentity(personal, main.view.id);
     inForce = personal.vault.agreements.current(main.view.id)!.id;
-    expect((await vendor.store.currentTermsAgreement(main.vendorRelationship.id))?.id).toBe(inForce);
+    expect((await company.store.currentTermsAgreement(main.companyRelationship.id))?.id).toBe(inForce);
 
     await personal.agent.terms.setDefault('service-only');
-    waiting = await connect(personal, vendor);
+    waiting = await connect(personal, company);
     expect(waiting.view.terms.awaitingHer).toBe(true);
     herWaiting = herIdentity(personal, waiting.view.id);
     waitingCounter = await companyRow(waiting, 'proffered');
 
-    answered = await connect(personal, vendor);
+    answered = await connect(personal, company);
     await personal.agent.terms.reject(answered.view.id);
     answeredCounter = await companyRow(answered, 'declined');
 
     await personal.agent.terms.setDefault('intent-only-contact');
-    proposed = await connect(personal, vendor);
-    const proposal = await vendor.agent.proposeTerms(proposed.vendorRelationship.id, 'loyalty-program');
+    proposed = await connect(personal, company);
+    const proposal = await company.agent.proposeTerms(proposed.companyRelationship.id, 'loyalty-program');
     expect(proposal.delivered).toBe(true);
     expect(personal.vault.agreements.get(proposal.recordId)?.state).toBe('proffered');
-    companyProffer = signedAgreementSchema.parse((await vendor.store.getTermsAgreement(proposal.recordId))!.signed);
+    companyProffer = signedAgreementSchema.parse((await company.store.getTermsAgreement(proposal.recordId))!.signed);
   });
   afterAll(async () => {
     await personal?.cleanup();
-    await vendor?.cleanup();
+    await company?.cleanup();
   });
 
   /** Sends, then checks the status and code, and that neither side changed at all. */
   async function expectRefused(send: () => Promise<Sent | HttpResult>, code: KithErrorCode): Promise<void> {
-    const vendorBefore = await vendor.snapshot();
+    const companyBefore = await company.snapshot();
     const hersBefore = personal.snapshot();
     const sent = await send();
     const response = 'response' in sent ? sent.response : sent;
     expect({ status: response.status, code: response.json.error?.code }).toEqual({ status: presentError(code).status, code });
-    expect(await vendor.snapshot()).toEqual(vendorBefore);
+    expect(await company.snapshot()).toEqual(companyBefore);
     expect(personal.snapshot()).toEqual(hersBefore);
   }
 
@@ -144,18 +144,18 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
       name: 'terms/proffer on a relationship with terms in force',
       identity: () => her,
       supersedes: () => inForce,
-      send: (agreement) => sendAs(her, vendor, Terms.proffer.type, { agreement }),
+      send: (agreement) => sendAs(her, company, Terms.proffer.type, { agreement }),
     },
     {
       name: 'connect/request from a new pairwise DID',
       identity: () => newcomer,
       supersedes: () => null,
-      send: (agreement) => sendAs(newcomer, vendor, Connect.request.type, { terms: { agreement } }),
+      send: (agreement) => sendAs(newcomer, company, Connect.request.type, { terms: { agreement } }),
     },
   ];
 
   /** Her valid proffer of service-only for the carrier, then changed by `change`. */
-  const base = (c: Carrier, change: Record<string, unknown> = {}) => profferRecord({ person: c.identity().did, company: vendor.did, supersedes: c.supersedes() }, change);
+  const base = (c: Carrier, change: Record<string, unknown> = {}) => profferRecord({ person: c.identity().did, company: company.did, supersedes: c.supersedes() }, change);
   /** Signed by her, validly, whatever the record says. */
   const signedByHer = (c: Carrier, record: unknown) => ({ record, signatures: [signatureOf(record, 'person', c.identity().signing.kid, keyOf(c.identity()))] });
 
@@ -166,7 +166,7 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
     ['without any signature', (c) => ({ record: base(c), signatures: [] }), 'terms.countersignature_missing'],
     ['signed by the company as well', (c) => {
       const record = base(c);
-      return { record, signatures: [signatureOf(record, 'person', c.identity().signing.kid, keyOf(c.identity())), signatureOf(record, 'company', vendor.identity.signing.kid, keyOf(vendor.identity))] };
+      return { record, signatures: [signatureOf(record, 'person', c.identity().signing.kid, keyOf(c.identity())), signatureOf(record, 'company', company.identity.signing.kid, keyOf(company.identity))] };
     }, 'terms.record_invalid'],
     ['pinning another text than the roster', (c) => signedByHer(c, base(c, { textSha256: ANOTHER_TEXT_HASH })), 'terms.text_mismatch'],
     ['of a roster version nobody published', (c) => signedByHer(c, base(c, { rosterVersion: 2 })), 'terms.unknown_roster'],
@@ -174,7 +174,7 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
     ['of an agreement the roster does not have', (c) => signedByHer(c, base(c, { agreementId: ID('no-such-agreement'), proffered: ID('no-such-agreement') })), 'terms.unknown_agreement'],
     ['of another version of the agreement', (c) => signedByHer(c, base(c, { agreementVersion: 2 })), 'terms.unknown_agreement'],
     ['between her and another company', (c) => signedByHer(c, base(c, { parties: { person: c.identity().did, company: stranger.did } })), 'terms.record_mismatch'],
-    ['between another person and the company', (c) => ({ record: base(c, { parties: { person: stranger.did, company: vendor.did } }), signatures: [signatureOf(base(c, { parties: { person: stranger.did, company: vendor.did } }), 'person', stranger.signing.kid, keyOf(stranger))] }), 'terms.record_mismatch'],
+    ['between another person and the company', (c) => ({ record: base(c, { parties: { person: stranger.did, company: company.did } }), signatures: [signatureOf(base(c, { parties: { person: stranger.did, company: company.did } }), 'person', stranger.signing.kid, keyOf(stranger))] }), 'terms.record_mismatch'],
     ['superseding an agreement that is not in force', (c) => signedByHer(c, base(c, { supersedes: randomUUID() })), 'terms.record_mismatch'],
     ['missing a member (agreedAt)', (c) => {
       const { agreedAt: _dropped, ...record } = base(c);
@@ -194,17 +194,17 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
   }
 
   it('on her proffer on the existing relationship, "supersedes" null while terms are in force is terms.record_mismatch', async () => {
-    await expectRefused(() => sendAs(her, vendor, Terms.proffer.type, { agreement: signAgreement(profferRecord({ person: her.did, company: vendor.did, supersedes: null }), signingKeyOf(her)) }), 'terms.record_mismatch');
+    await expectRefused(() => sendAs(her, company, Terms.proffer.type, { agreement: signAgreement(profferRecord({ person: her.did, company: company.did, supersedes: null }), signingKeyOf(her)) }), 'terms.record_mismatch');
   });
 
   it('a failed connect leaves no relationship with the company', async () => {
-    expect(await vendor.store.findRelationshipByDid(newcomer.did)).toBeUndefined();
+    expect(await company.store.findRelationshipByDid(newcomer.did)).toBeUndefined();
   });
 
   describe('her accept or decline of a counter', () => {
     const herSignature = (record: AgreementRecord) => signatureOf(record, 'person', herWaiting.signing.kid, keyOf(herWaiting));
     const accept = (agreement: unknown, recordId = waitingCounter.record.id, from = herWaiting) =>
-      sendAs(from, vendor, Terms.accept.type, { record_id: recordId, agreement }, { thid: waitingCounter.record.id });
+      sendAs(from, company, Terms.accept.type, { record_id: recordId, agreement }, { thid: waitingCounter.record.id });
 
     it('without the company’s signature is terms.countersignature_missing', async () => {
       await expectRefused(() => accept({ record: waitingCounter.record, signatures: [herSignature(waitingCounter.record)] }), 'terms.countersignature_missing');
@@ -212,7 +212,7 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
 
     it('with a forged company signature is terms.signature_invalid', async () => {
       const record = waitingCounter.record;
-      await expectRefused(() => accept({ record, signatures: [herSignature(record), signatureOf(record, 'company', vendor.identity.signing.kid, keyOf(stranger))] }), 'terms.signature_invalid');
+      await expectRefused(() => accept({ record, signatures: [herSignature(record), signatureOf(record, 'company', company.identity.signing.kid, keyOf(stranger))] }), 'terms.signature_invalid');
     });
 
     it('with a forged signature of hers is terms.signature_invalid', async () => {
@@ -236,14 +236,14 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
     it('of a counter already answered is terms.counter_loop', async () => {
       const herAnswered = herIdentity(personal, answered.view.id);
       const both = countersign(answeredCounter, signingKeyOf(herAnswered));
-      await expectRefused(() => sendAs(herAnswered, vendor, Terms.accept.type, { record_id: answeredCounter.record.id, agreement: both }), 'terms.counter_loop');
-      await expectRefused(() => sendAs(herAnswered, vendor, Terms.decline.type, { record_id: answeredCounter.record.id }), 'terms.counter_loop');
+      await expectRefused(() => sendAs(herAnswered, company, Terms.accept.type, { record_id: answeredCounter.record.id, agreement: both }), 'terms.counter_loop');
+      await expectRefused(() => sendAs(herAnswered, company, Terms.decline.type, { record_id: answeredCounter.record.id }), 'terms.counter_loop');
     });
 
     it('answering the counter with a counter of hers is terms.counter_loop', async () => {
-      const mine = signAgreement(profferRecord({ person: herWaiting.did, company: vendor.did, supersedes: null, agreement: 'service-only' }), signingKeyOf(herWaiting));
+      const mine = signAgreement(profferRecord({ person: herWaiting.did, company: company.did, supersedes: null, agreement: 'service-only' }), signingKeyOf(herWaiting));
       await expectRefused(
-        () => sendAs(herWaiting, vendor, Terms.response.type, { record_id: waitingCounter.record.id, decision: 'countered', alternatives: [mine] }, { thid: waitingCounter.record.id }),
+        () => sendAs(herWaiting, company, Terms.response.type, { record_id: waitingCounter.record.id, decision: 'countered', alternatives: [mine] }, { thid: waitingCounter.record.id }),
         'terms.counter_loop',
       );
     });
@@ -252,9 +252,9 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
   describe('her answer to the company’s own proffer', () => {
     it('countering it is terms.counter_loop', async () => {
       const herProposed = herIdentity(personal, proposed.view.id);
-      const mine = signAgreement(profferRecord({ person: herProposed.did, company: vendor.did, supersedes: companyProffer.record.supersedes, agreement: 'service-only' }), signingKeyOf(herProposed));
+      const mine = signAgreement(profferRecord({ person: herProposed.did, company: company.did, supersedes: companyProffer.record.supersedes, agreement: 'service-only' }), signingKeyOf(herProposed));
       await expectRefused(
-        () => sendAs(herProposed, vendor, Terms.response.type, { record_id: companyProffer.record.id, decision: 'countered', alternatives: [mine] }, { thid: companyProffer.record.id }),
+        () => sendAs(herProposed, company, Terms.response.type, { record_id: companyProffer.record.id, decision: 'countered', alternatives: [mine] }, { thid: companyProffer.record.id }),
         'terms.counter_loop',
       );
     });
@@ -262,7 +262,7 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
     it('"accepting" it as if it were a counter is terms.counter_loop', async () => {
       const herProposed = herIdentity(personal, proposed.view.id);
       await expectRefused(
-        () => sendAs(herProposed, vendor, Terms.accept.type, { record_id: companyProffer.record.id, agreement: countersign(companyProffer, signingKeyOf(herProposed)) }),
+        () => sendAs(herProposed, company, Terms.accept.type, { record_id: companyProffer.record.id, agreement: countersign(companyProffer, signingKeyOf(herProposed)) }),
         'terms.counter_loop',
       );
     });
@@ -270,7 +270,7 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
     it('accepting it without her signature is terms.countersignature_missing', async () => {
       const herProposed = herIdentity(personal, proposed.view.id);
       await expectRefused(
-        () => sendAs(herProposed, vendor, Terms.response.type, { record_id: companyProffer.record.id, decision: 'accepted', agreement: companyProffer }, { thid: companyProffer.record.id }),
+        () => sendAs(herProposed, company, Terms.response.type, { record_id: companyProffer.record.id, decision: 'accepted', agreement: companyProffer }, { thid: companyProffer.record.id }),
         'terms.countersignature_missing',
       );
     });
@@ -278,9 +278,9 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
 
   it('a disclosure request outside the agreed terms is refused by the admin API as terms.outside_terms', async () => {
     await expectRefused(async () => {
-      const response = await fetch(`${vendor.url}/admin/relationships/${main.vendorRelationship.customerRef}/disclosure-requests`, {
+      const response = await fetch(`${company.url}/admin/relationships/${main.companyRelationship.customerRef}/disclosure-requests`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${vendor.adminToken}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${company.adminToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ fields: ['email'], purpose: 'Offers', purposeCode: 'marketing', retention: 'P30D' }),
       });
       return { status: response.status, text: '', json: (await response.json()) as HttpResult['json'] };
@@ -290,15 +290,15 @@ describe('terms the vendor agent refuses, changing nothing on either side', () =
   describe('company proffers her agent refuses (crafted as the company, pushed to her endpoint)', () => {
     /** The company's proffer of service-only on `main`, changed by `change`, signed by the company. */
     const companyRecord = (change: Record<string, unknown> = {}) =>
-      profferRecord({ person: her.did, company: vendor.did, supersedes: inForce, profferedBy: 'company' }, change);
-    const signedByCompany = (record: unknown) => ({ record, signatures: [signatureOf(record, 'company', vendor.identity.signing.kid, keyOf(vendor.identity))] });
-    const push = (agreement: unknown) => sendAs(vendor.identity, { did: her.did, didcommUrl: personal.didcommUrl(main.view.id) }, Terms.proffer.type, { agreement });
+      profferRecord({ person: her.did, company: company.did, supersedes: inForce, profferedBy: 'company' }, change);
+    const signedByCompany = (record: unknown) => ({ record, signatures: [signatureOf(record, 'company', company.identity.signing.kid, keyOf(company.identity))] });
+    const push = (agreement: unknown) => sendAs(company.identity, { did: her.did, didcommUrl: personal.didcommUrl(main.view.id) }, Terms.proffer.type, { agreement });
 
     const cases: [string, () => unknown, KithErrorCode][] = [
       ['superseding an agreement that is not in force', () => signedByCompany(companyRecord({ supersedes: randomUUID() })), 'terms.record_mismatch'],
       ['superseding nothing while terms are in force', () => signedByCompany(companyRecord({ supersedes: null })), 'terms.record_mismatch'],
-      ['between the company and another person', () => signedByCompany(companyRecord({ parties: { person: stranger.did, company: vendor.did } })), 'terms.record_mismatch'],
-      ['signed by another key under the company’s kid', () => ({ record: companyRecord(), signatures: [signatureOf(companyRecord(), 'company', vendor.identity.signing.kid, keyOf(stranger))] }), 'terms.signature_invalid'],
+      ['between the company and another person', () => signedByCompany(companyRecord({ parties: { person: stranger.did, company: company.did } })), 'terms.record_mismatch'],
+      ['signed by another key under the company’s kid', () => ({ record: companyRecord(), signatures: [signatureOf(companyRecord(), 'company', company.identity.signing.kid, keyOf(stranger))] }), 'terms.signature_invalid'],
       ['without a signature', () => ({ record: companyRecord(), signatures: [] }), 'terms.countersignature_missing'],
       ['proffered by her', () => signedByCompany(companyRecord({ profferedBy: 'person' })), 'terms.record_invalid'],
       ['pinning another text', () => signedByCompany(companyRecord({ textSha256: ANOTHER_TEXT_HASH })), 'terms.text_mismatch'],

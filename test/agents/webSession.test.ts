@@ -24,7 +24,7 @@ import { startPersonalServer, type RunningPersonalAgent } from '../../src/person
 import type { AgreementView, TermsPreview } from '../../src/personal/terms.js';
 import { Vault } from '../../src/personal/vault/vault.js';
 import type { RelationshipView } from '../../src/personal/views.js';
-import { fileLogger, startVendor, type CompanyHandle } from '../support/agents.js';
+import { fileLogger, startCompany, type CompanyHandle } from '../support/agents.js';
 import { sleep, waitFor } from '../support/processes.js';
 
 const PASSPHRASE = 'correct horse battery staple (web session)';
@@ -174,11 +174,11 @@ async function startHer(options: { unlocked?: boolean; idleLockMs?: number } = {
   return her;
 }
 
-const vendors: CompanyHandle[] = [];
-async function vendorWith(name: string, policy: unknown = {}): Promise<CompanyHandle> {
-  const vendor = await startVendor({ name, policy });
-  vendors.push(vendor);
-  return vendor;
+const companies: CompanyHandle[] = [];
+async function companyWith(name: string, policy: unknown = {}): Promise<CompanyHandle> {
+  const company = await startCompany({ name, policy });
+  companies.push(company);
+  return company;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,7 +248,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
-  for (const vendor of vendors) await vendor.cleanup();
+  for (const company of companies) await company.cleanup();
   if (root) rmSync(root, { recursive: true, force: true });
 }, 60_000);
 
@@ -469,13 +469,13 @@ describe('browser sessions', () => {
 describe('lock and unlock', () => {
   let her: Her;
   let cookie: string;
-  let vendor: CompanyHandle;
+  let company: CompanyHandle;
   let before: RelationshipView[];
 
   beforeAll(async () => {
     her = await startHer();
-    vendor = await vendorWith('Lockable Goods Ltd');
-    const connected = await her.call('POST', '/api/connect', { body: { invitation: vendor.agent.invitationUrl() } });
+    company = await companyWith('Lockable Goods Ltd');
+    const connected = await her.call('POST', '/api/connect', { body: { invitation: company.agent.invitationUrl() } });
     expect(connected.status, connected.text).toBe(201);
     before = await her.relationships();
     expect(before).toHaveLength(1);
@@ -491,7 +491,7 @@ describe('lock and unlock', () => {
     expect(failed(await her.call('GET', '/api/relationships'))).toEqual(refusal('vault.locked'));
     expect(failed(await her.call('GET', '/api/relationships', { auth: { cookie } }))).toEqual(refusal('vault.locked'));
     expect(failed(await her.call('PUT', '/api/terms/default', { body: { agreement: 'service-only' } }))).toEqual(refusal('vault.locked'));
-    expect(failed(await her.call('POST', '/api/connect', { body: { invitation: vendor.agent.invitationUrl() } }))).toEqual(refusal('vault.locked'));
+    expect(failed(await her.call('POST', '/api/connect', { body: { invitation: company.agent.invitationUrl() } }))).toEqual(refusal('vault.locked'));
 
     const session = await her.call('GET', '/api/session', { auth: { cookie } });
     expect(session.status).toBe(200);
@@ -775,8 +775,8 @@ describe('connect preview', () => {
   let gone: CompanyHandle;
   const predicted: Record<string, ConnectPreviewReply> = {};
 
-  const preview = async (vendor: CompanyHandle, options: CallOptions = {}): Promise<ConnectPreviewReply> => {
-    const reply = await her.call('POST', '/api/connect/preview', { ...options, body: { invitation: vendor.agent.invitationUrl() } });
+  const preview = async (company: CompanyHandle, options: CallOptions = {}): Promise<ConnectPreviewReply> => {
+    const reply = await her.call('POST', '/api/connect/preview', { ...options, body: { invitation: company.agent.invitationUrl() } });
     expect(reply.status, reply.text).toBe(200);
     return reply.json as unknown as ConnectPreviewReply;
   };
@@ -784,17 +784,17 @@ describe('connect preview', () => {
   beforeAll(async () => {
     her = await startHer();
     [accepts, counters, rejects, gone] = await Promise.all([
-      vendorWith('Preview Accepts', { terms: { accept: ['intent-only-contact'] } }),
-      vendorWith('Preview Counters', { terms: { preferred: 'loyalty-program' } }),
-      vendorWith('Preview Rejects', { terms: { accept: ['service-plus-billing'] } }),
-      vendorWith('Preview Gone', { terms: { accept: ['intent-only-contact'] } }),
+      companyWith('Preview Accepts', { terms: { accept: ['intent-only-contact'] } }),
+      companyWith('Preview Counters', { terms: { preferred: 'loyalty-program' } }),
+      companyWith('Preview Rejects', { terms: { accept: ['service-plus-billing'] } }),
+      companyWith('Preview Gone', { terms: { accept: ['intent-only-contact'] } }),
     ]);
     const set = await her.call('PUT', '/api/terms/default', { body: { agreement: 'intent-only-contact' } });
     expect(set.json).toEqual({ default: ID('intent-only-contact') });
   });
 
   it('predicts accepted / countered / rejected from the published terms and sends nothing', async () => {
-    const vendorsBefore = await Promise.all([accepts, counters, rejects].map((v) => v.snapshot()));
+    const companiesBefore = await Promise.all([accepts, counters, rejects].map((v) => v.snapshot()));
     const herBefore = her.snapshot();
     const cookie = await her.login();
 
@@ -817,8 +817,8 @@ describe('connect preview', () => {
     expect(predicted['rejects']!.terms).toMatchObject({ proffer: ID('intent-only-contact'), predicted: 'rejected', alternative: null, weaker: [] });
 
     // Nothing reached the companies, nothing changed on either side.
-    for (const vendor of [accepts, counters, rejects]) expect([vendor.name, vendor.inbound]).toEqual([vendor.name, []]);
-    expect(await Promise.all([accepts, counters, rejects].map((v) => v.snapshot()))).toEqual(vendorsBefore);
+    for (const company of [accepts, counters, rejects]) expect([company.name, company.inbound]).toEqual([company.name, []]);
+    expect(await Promise.all([accepts, counters, rejects].map((v) => v.snapshot()))).toEqual(companiesBefore);
     expect(her.snapshot()).toEqual(herBefore);
     expect(await her.relationships()).toEqual([]);
   });
@@ -838,13 +838,13 @@ describe('connect preview', () => {
     } finally {
       expect((await her.call('PUT', '/api/terms/default', { body: { agreement: 'intent-only-contact' } })).json).toEqual({ default: ID('intent-only-contact') });
     }
-    for (const vendor of [accepts, gone]) expect(vendor.inbound).toEqual([]);
+    for (const company of [accepts, gone]) expect(company.inbound).toEqual([]);
     expect(await her.relationships()).toEqual([]);
   });
 
   it('a real connect gives the predicted outcome', async () => {
-    const connectTo = async (vendor: CompanyHandle): Promise<RelationshipView> => {
-      const reply = await her.call('POST', '/api/connect', { body: { invitation: vendor.agent.invitationUrl() } });
+    const connectTo = async (company: CompanyHandle): Promise<RelationshipView> => {
+      const reply = await her.call('POST', '/api/connect', { body: { invitation: company.agent.invitationUrl() } });
       expect(reply.status, reply.text).toBe(201);
       return reply.json['relationship'] as RelationshipView;
     };
@@ -874,14 +874,14 @@ describe('import into a running agent', () => {
   const EXPORT_PASSPHRASE = 'export passphrase (web session)';
   let source: Her;
   let target: Her;
-  let vendor: CompanyHandle;
+  let company: CompanyHandle;
   let exported: string;
   let sourceRelationships: RelationshipView[];
 
   beforeAll(async () => {
-    vendor = await vendorWith('Importable Supplies');
+    company = await companyWith('Importable Supplies');
     source = await startHer();
-    const connected = await source.call('POST', '/api/connect', { body: { invitation: vendor.agent.invitationUrl() } });
+    const connected = await source.call('POST', '/api/connect', { body: { invitation: company.agent.invitationUrl() } });
     expect(connected.status, connected.text).toBe(201);
     sourceRelationships = await source.relationships();
     expect(sourceRelationships).toHaveLength(1);

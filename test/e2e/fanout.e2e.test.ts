@@ -22,9 +22,9 @@ import {
 } from '../support/processes.js';
 
 /**
- * Change once, everywhere, with real processes: her `kith serve`, two vendor-fleet processes of ten
- * vendors each (bench/fleet.ts) and one `kith-vendor serve`. Her agent is killed -9 in the middle
- * of a fan-out; later one vendor is down for a whole fan-out. Each vendor must end up with the new
+ * Change once, everywhere, with real processes: her `kith serve`, two company-fleet processes of ten
+ * companies each (bench/fleet.ts) and one `kith-vendor serve`. Her agent is killed -9 in the middle
+ * of a fan-out; later one company is down for a whole fan-out. Each company must end up with the new
  * address exactly once, and every one of her deliveries acknowledged.
  *
  * Fleet A answers 1 s after applying an update (the ack is late: the window to kill her agent in).
@@ -45,14 +45,14 @@ const parsed = (text: string) => {
   return { street_address, locality, postal_code, country };
 };
 
-interface Vendor {
+interface Company {
   name: string;
   url: string;
   invitation: string;
   adminToken: string;
   home: string;
   group: 'A' | 'B' | 'solo';
-  /** Her relationship with this vendor, and the customer number it knows her by. */
+  /** Her relationship with this company, and the customer number it knows her by. */
   relationshipId?: string;
   customerRef?: string;
 }
@@ -64,7 +64,7 @@ let mePort: number;
 let me: ServerHandle | undefined;
 const fleets: Partial<Record<'A' | 'B', LoggedProcess>> = {};
 let solo: { home: string; port: number; server?: ServerHandle };
-let vendors: Vendor[] = [];
+let companies: Company[] = [];
 let failed = false;
 
 const FLEET_SCRIPT = join(REPO_ROOT, 'dist', 'bench', 'fleet.js');
@@ -74,7 +74,7 @@ const startMe = () => startServer('kith', { home: meHome, port: mePort, logDir, 
 const startSolo = () => startServer('kith-vendor', { home: solo.home, port: solo.port, logDir, name: 'solo', env: { KITH_OUTBOX_INTERVAL_MS: '250' } });
 
 /** Starts (or reopens) one fleet process and reads the JSON line it prints when ready. */
-async function startFleet(group: 'A' | 'B', extra: string[]): Promise<Vendor[]> {
+async function startFleet(group: 'A' | 'B', extra: string[]): Promise<Company[]> {
   const proc = spawnLogged(FLEET_SCRIPT, ['--dir', join(root, `fleet-${group}`), '--count', String(FLEET_SIZE), '--base-name', `Fleet ${group}`, ...extra], {
     name: `fleet-${group}`,
     logDir,
@@ -92,7 +92,7 @@ async function startFleet(group: 'A' | 'B', extra: string[]): Promise<Vendor[]> 
     },
     { timeoutMs: 30_000, intervalMs: 50 },
   );
-  const { vendors: list } = JSON.parse(line) as { vendors: Omit<Vendor, 'group'>[] };
+  const { companies: list } = JSON.parse(line) as { companies: Omit<Company, 'group'>[] };
   expect(list).toHaveLength(FLEET_SIZE);
   return list.map((v) => ({ ...v, group }));
 }
@@ -102,19 +102,19 @@ async function stopFleet(group: 'A' | 'B'): Promise<void> {
   expect(exit).toEqual({ code: 0, signal: null });
 }
 
-async function admin<T>(vendor: Pick<Vendor, 'name' | 'url' | 'adminToken'>, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${vendor.url}${path}`, {
+async function admin<T>(company: Pick<Company, 'name' | 'url' | 'adminToken'>, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${company.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${vendor.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${company.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`${vendor.name} ${method} ${path}: HTTP ${response.status} ${text.slice(0, 500)}`);
+  if (!response.ok) throw new Error(`${company.name} ${method} ${path}: HTTP ${response.status} ${text.slice(0, 500)}`);
   return JSON.parse(text) as T;
 }
-const holdings = (vendor: Vendor) => admin<Holdings>(vendor, 'GET', `/admin/relationships/${encodeURIComponent(vendor.customerRef!)}/holdings`);
-const updatedEvents = async (vendor: Vendor, version: number) =>
-  (await admin<{ events: ConnectorEvent[] }>(vendor, 'GET', `/admin/events?relationship=${encodeURIComponent(vendor.customerRef!)}`)).events.filter(
+const holdings = (company: Company) => admin<Holdings>(company, 'GET', `/admin/relationships/${encodeURIComponent(company.customerRef!)}/holdings`);
+const updatedEvents = async (company: Company, version: number) =>
+  (await admin<{ events: ConnectorEvent[] }>(company, 'GET', `/admin/events?relationship=${encodeURIComponent(company.customerRef!)}`)).events.filter(
     (e) => e.type === 'profile.updated' && (e.payload as { version?: number }).version === version,
   );
 const addressOf = (h: Holdings) => h.fields.find((f) => f.field === 'address');
@@ -136,23 +136,23 @@ async function inBatches<T>(items: T[], limit: number, work: (item: T) => Promis
   );
 }
 
-/** After a fan-out of `version` to `address`: every vendor holds it, applied exactly once, and she has every ack. */
+/** After a fan-out of `version` to `address`: every company holds it, applied exactly once, and she has every ack. */
 async function expectEverywhere(version: number, address: string): Promise<void> {
-  for (const vendor of vendors) {
-    const held = await holdings(vendor);
-    expect({ vendor: vendor.name, version: held.profileVersion, address: addressOf(held)?.value, fieldVersion: addressOf(held)?.version }).toEqual({
-      vendor: vendor.name,
+  for (const company of companies) {
+    const held = await holdings(company);
+    expect({ company: company.name, version: held.profileVersion, address: addressOf(held)?.value, fieldVersion: addressOf(held)?.version }).toEqual({
+      company: company.name,
       version,
       address: parsed(address),
       fieldVersion: version,
     });
-    const events = await updatedEvents(vendor, version);
-    expect({ vendor: vendor.name, events: events.length }).toEqual({ vendor: vendor.name, events: 1 });
+    const events = await updatedEvents(company, version);
+    expect({ company: company.name, events: events.length }).toEqual({ company: company.name, events: 1 });
     expect(events[0]!.payload).toMatchObject({ version, fields: { address: parsed(address) } });
   }
   const change = await myChange(version);
-  expect(change.summary).toEqual({ total: vendors.length, acked: vendors.length, pending: 0, failed: 0, skipped: 0 });
-  expect(new Set(change.deliveries.map((d) => d.relationshipId))).toEqual(new Set(vendors.map((v) => v.relationshipId)));
+  expect(change.summary).toEqual({ total: companies.length, acked: companies.length, pending: 0, failed: 0, skipped: 0 });
+  expect(new Set(change.deliveries.map((d) => d.relationshipId))).toEqual(new Set(companies.map((v) => v.relationshipId)));
   expect(change.deliveries.every((d) => d.state === 'acked')).toBe(true);
 }
 
@@ -169,15 +169,15 @@ beforeAll(async () => {
   const [a, b] = await Promise.all([
     startFleet('A', ['--reply-delay-ms', String(REPLY_DELAY_MS)]),
     startFleet('B', ['--reply-delay-ms', String(REPLY_DELAY_MS)]),
-    runCliOk('kith-vendor', ['init', '--name', 'Solo Vendor', '--port', String(solo.port), '--json'], { home: solo.home }),
+    runCliOk('kith-vendor', ['init', '--name', 'Solo Company', '--port', String(solo.port), '--json'], { home: solo.home }),
     kithOk(['init', '--json']),
   ]);
   solo.server = await startSolo();
   me = await startMe();
-  vendors = [...a, ...b];
-  const soloAdmin = { name: 'Solo Vendor', url: solo.server.url, adminToken: readFileSync(join(solo.home, 'admin-token'), 'utf8').trim() };
+  companies = [...a, ...b];
+  const soloAdmin = { name: 'Solo Company', url: solo.server.url, adminToken: readFileSync(join(solo.home, 'admin-token'), 'utf8').trim() };
   const invitation = (await admin<{ url: string }>(soloAdmin, 'GET', '/admin/invitation')).url;
-  vendors.push({ ...soloAdmin, invitation, home: solo.home, group: 'solo' });
+  companies.push({ ...soloAdmin, invitation, home: solo.home, group: 'solo' });
 }, 120_000);
 
 beforeEach((context) => {
@@ -197,25 +197,25 @@ afterAll(async () => {
 }, 60_000);
 
 describe('change once everywhere, end to end with real processes', { sequential: true }, () => {
-  it('connects to 21 vendors; each asks for her address and she approves', { timeout: STEP_TIMEOUT }, async () => {
-    expect(vendors).toHaveLength(2 * FLEET_SIZE + 1);
-    await inBatches(vendors, 6, async (vendor) => {
-      const relationship = (await kithOk(['connect', vendor.invitation, '--json'])).json<RelationshipView>();
-      expect(relationship).toMatchObject({ company: vendor.name, state: 'active' });
-      vendor.relationshipId = relationship.id;
-      vendor.customerRef = relationship.customerRef!;
+  it('connects to 21 companies; each asks for her address and she approves', { timeout: STEP_TIMEOUT }, async () => {
+    expect(companies).toHaveLength(2 * FLEET_SIZE + 1);
+    await inBatches(companies, 6, async (company) => {
+      const relationship = (await kithOk(['connect', company.invitation, '--json'])).json<RelationshipView>();
+      expect(relationship).toMatchObject({ company: company.name, state: 'active' });
+      company.relationshipId = relationship.id;
+      company.customerRef = relationship.customerRef!;
     });
 
-    await Promise.all(vendors.map((vendor) => admin(vendor, 'POST', `/admin/relationships/${encodeURIComponent(vendor.customerRef!)}/disclosure-requests`, { fields: ['address'], purpose: 'Deliveries' })));
+    await Promise.all(companies.map((company) => admin(company, 'POST', `/admin/relationships/${encodeURIComponent(company.customerRef!)}/disclosure-requests`, { fields: ['address'], purpose: 'Deliveries' })));
     const requests = await waitFor(
       'all 21 requests at her agent',
       async () => {
         const list = (await kithOk(['requests', '--json'])).json<RequestView[]>();
-        return list.length === vendors.length ? list : undefined;
+        return list.length === companies.length ? list : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 250 },
     );
-    expect(new Set(requests.map((r) => r.relationshipId))).toEqual(new Set(vendors.map((v) => v.relationshipId)));
+    expect(new Set(requests.map((r) => r.relationshipId))).toEqual(new Set(companies.map((v) => v.relationshipId)));
 
     const first = (await kithOk(['profile', 'set', 'address', ADDRESS_1, '--json'])).json<ChangeView>();
     expect(first.deliveries).toEqual([]); // nobody holds it yet
@@ -223,39 +223,39 @@ describe('change once everywhere, end to end with real processes', { sequential:
       const outcome = (await kithOk(['approve', request.id, '--json'])).json<{ fields: string[] }>();
       expect(outcome.fields).toEqual(['address']);
     });
-    for (const vendor of vendors) {
-      const held = await holdings(vendor);
+    for (const company of companies) {
+      const held = await holdings(company);
       expect(addressOf(held)).toMatchObject({ value: parsed(ADDRESS_1), version: first.version, source: 'self' });
     }
     const profile = (await kithOk(['profile', 'show', '--json'])).json<{ fields: { field: string; heldBy: unknown[] }[] }>();
-    expect(profile.fields.find((f) => f.field === 'address')?.heldBy).toHaveLength(vendors.length);
+    expect(profile.fields.find((f) => f.field === 'address')?.heldBy).toHaveLength(companies.length);
   });
 
-  it('her agent killed -9 mid fan-out: after a restart every vendor has the change exactly once, every ack recorded', { timeout: STEP_TIMEOUT }, async () => {
+  it('her agent killed -9 mid fan-out: after a restart every company has the change exactly once, every ack recorded', { timeout: STEP_TIMEOUT }, async () => {
     // Fleet B now holds each message 1.5 s before applying it (and drops it if she hung up).
     await stopFleet('B');
     const reopened = await startFleet('B', ['--reply-delay-ms', String(REPLY_DELAY_MS), '--apply-delay-ms', String(APPLY_DELAY_MS)]);
-    expect(reopened.map((v) => [v.name, v.url, v.invitation])).toEqual(vendors.filter((v) => v.group === 'B').map((v) => [v.name, v.url, v.invitation]));
+    expect(reopened.map((v) => [v.name, v.url, v.invitation])).toEqual(companies.filter((v) => v.group === 'B').map((v) => [v.name, v.url, v.invitation]));
 
     const change = (await kithOk(['profile', 'set', 'address', ADDRESS_2, '--no-wait', '--json'])).json<ChangeView>();
     const version = change.version;
-    expect(change.deliveries).toHaveLength(vendors.length);
+    expect(change.deliveries).toHaveLength(companies.length);
 
-    const fleetA = vendors.filter((v) => v.group === 'A');
+    const fleetA = companies.filter((v) => v.group === 'A');
     await waitFor(
-      'a fleet A vendor to apply the change',
+      'a fleet A company to apply the change',
       async () => ((await Promise.all(fleetA.map(holdings))).some((h) => h.profileVersion === version) ? true : undefined),
       { timeoutMs: 10_000, intervalMs: 20 },
     );
     await me!.kill9();
     me = undefined;
 
-    // At the kill: some vendors applied it, not all; and at least one of them applied it but her
+    // At the kill: some companies applied it, not all; and at least one of them applied it but her
     // agent never saw the ack.
-    const atKill = await Promise.all(vendors.map(async (v) => ({ vendor: v, version: (await holdings(v)).profileVersion })));
-    const applied = atKill.filter((x) => x.version === version).map((x) => x.vendor);
+    const atKill = await Promise.all(companies.map(async (v) => ({ company: v, version: (await holdings(v)).profileVersion })));
+    const applied = atKill.filter((x) => x.version === version).map((x) => x.company);
     expect(applied.length).toBeGreaterThan(0);
-    expect(applied.length).toBeLessThan(vendors.length);
+    expect(applied.length).toBeLessThan(companies.length);
     expect(applied.some((v) => v.group === 'B')).toBe(false);
     const whileDown = await myChange(version); // the CLI opens her vault in-process
     expect(whileDown.done).toBe(false);
@@ -267,29 +267,29 @@ describe('change once everywhere, end to end with real processes', { sequential:
     await expectEverywhere(version, ADDRESS_2);
   });
 
-  it('a vendor down for the whole fan-out gets the change exactly once when it is back', { timeout: STEP_TIMEOUT }, async () => {
-    const soloVendor = vendors.find((v) => v.group === 'solo')!;
+  it('a company down for the whole fan-out gets the change exactly once when it is back', { timeout: STEP_TIMEOUT }, async () => {
+    const soloCompany = companies.find((v) => v.group === 'solo')!;
     await solo.server!.stop();
     solo.server = undefined;
 
     const change = (await kithOk(['profile', 'set', 'address', ADDRESS_3, '--no-wait', '--json'])).json<ChangeView>();
     const version = change.version;
     const waiting = await waitFor(
-      'the fleet to acknowledge while the solo vendor is retried',
+      'the fleet to acknowledge while the solo company is retried',
       async () => {
         const view = await myChange(version);
-        const soloDelivery = view.deliveries.find((d) => d.relationshipId === soloVendor.relationshipId);
+        const soloDelivery = view.deliveries.find((d) => d.relationshipId === soloCompany.relationshipId);
         return view.summary.acked === 2 * FLEET_SIZE && soloDelivery?.state === 'pending' && soloDelivery.lastError === 'transport.unreachable' ? view : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 250 },
     );
-    expect(waiting.summary).toMatchObject({ total: vendors.length, pending: 1, failed: 0 });
-    expect((await holdings(vendors[0]!)).profileVersion).toBe(version);
+    expect(waiting.summary).toMatchObject({ total: companies.length, pending: 1, failed: 0 });
+    expect((await holdings(companies[0]!)).profileVersion).toBe(version);
 
     solo.server = await startSolo();
-    await waitFor('the solo vendor to be caught up', async () => ((await myChange(version)).done ? true : undefined), { timeoutMs: 40_000, intervalMs: 500 });
+    await waitFor('the solo company to be caught up', async () => ((await myChange(version)).done ? true : undefined), { timeoutMs: 40_000, intervalMs: 500 });
     await expectEverywhere(version, ADDRESS_3);
-    const soloDelivery = (await myChange(version)).deliveries.find((d) => d.relationshipId === soloVendor.relationshipId)!;
+    const soloDelivery = (await myChange(version)).deliveries.find((d) => d.relationshipId === soloCompany.relationshipId)!;
     expect(soloDelivery.attempts).toBeGreaterThanOrEqual(1);
   });
 

@@ -8,9 +8,9 @@ import type { CompanyRelationship, StoredMessage } from '../../src/company/store
 import { ensureBuilt, freePort, killAllStarted, runCli, runCliOk, startServer, waitFor, type CliResult, type ServerHandle } from '../support/processes.js';
 
 /**
- * The foundation, end to end: two vendor agents and one personal agent as REAL processes on
+ * The foundation, end to end: two company agents and one personal agent as REAL processes on
  * loopback ports, driven only through the two CLIs (and HTTP for readiness). The tests run in
- * order and build on each other: connect, talk, agent down, vendor down, mute, cut-off, export.
+ * order and build on each other: connect, talk, agent down, company down, mute, cut-off, export.
  */
 
 const PASSPHRASE = 'correct horse battery staple (e2e)';
@@ -43,7 +43,7 @@ const kith = (args: string[], env: Record<string, string | undefined> = {}, home
   runCli('kith', args, { home, env: { KITH_PASSPHRASE: PASSPHRASE, ...env } });
 const kithOk = (args: string[], env: Record<string, string | undefined> = {}, home = meHome): Promise<CliResult> =>
   runCliOk('kith', args, { home, env: { KITH_PASSPHRASE: PASSPHRASE, ...env } });
-const vendorOk = (vendor: CompanyFixture, args: string[]): Promise<CliResult> => runCliOk('kith-vendor', args, { home: vendor.home });
+const companyOk = (company: CompanyFixture, args: string[]): Promise<CliResult> => runCliOk('kith-vendor', args, { home: company.home });
 
 async function myMessages(rel: string, held = false): Promise<MessageView[]> {
   return (await kithOk(['messages', rel, '--json', ...(held ? ['--held'] : [])])).json<MessageView[]>();
@@ -51,17 +51,17 @@ async function myMessages(rel: string, held = false): Promise<MessageView[]> {
 async function myRelationships(home = meHome, passphrase = PASSPHRASE): Promise<RelationshipView[]> {
   return (await kithOk(['relationships', '--json'], { KITH_PASSPHRASE: passphrase }, home)).json<RelationshipView[]>();
 }
-async function vendorRelationships(vendor: CompanyFixture): Promise<CompanyRelationshipRow[]> {
-  return (await vendorOk(vendor, ['relationships', '--json'])).json<CompanyRelationshipRow[]>();
+async function companyRelationships(company: CompanyFixture): Promise<CompanyRelationshipRow[]> {
+  return (await companyOk(company, ['relationships', '--json'])).json<CompanyRelationshipRow[]>();
 }
-async function vendorMessages(vendor: CompanyFixture, rel: string): Promise<StoredMessage[]> {
-  return (await vendorOk(vendor, ['messages', rel, '--json'])).json<StoredMessage[]>();
+async function companyMessages(company: CompanyFixture, rel: string): Promise<StoredMessage[]> {
+  return (await companyOk(company, ['messages', rel, '--json'])).json<StoredMessage[]>();
 }
 const contentOf = (message: StoredMessage): unknown => (message.body as { content?: unknown } | null)?.content;
 
-/** Message ids waiting in a vendor's outbox for one relationship, read straight from its SQLite store. */
-function vendorOutbox(vendor: CompanyFixture, relationshipId: string): string[] {
-  const db = new Database(join(vendor.home, 'vendor.db'), { readonly: true, fileMustExist: true });
+/** Message ids waiting in a company's outbox for one relationship, read straight from its SQLite store. */
+function companyOutbox(company: CompanyFixture, relationshipId: string): string[] {
+  const db = new Database(join(company.home, 'vendor.db'), { readonly: true, fileMustExist: true });
   try {
     return (db.prepare('SELECT message_id FROM outbox WHERE relationship_id = ?').all(relationshipId) as { message_id: string }[]).map((row) => row.message_id);
   } finally {
@@ -69,8 +69,8 @@ function vendorOutbox(vendor: CompanyFixture, relationshipId: string): string[] 
   }
 }
 
-function startVendor(vendor: CompanyFixture): Promise<ServerHandle> {
-  return startServer('kith-vendor', { home: vendor.home, port: vendor.port, logDir, env: { KITH_OUTBOX_INTERVAL_MS: '250' } });
+function startCompany(company: CompanyFixture): Promise<ServerHandle> {
+  return startServer('kith-vendor', { home: company.home, port: company.port, logDir, env: { KITH_OUTBOX_INTERVAL_MS: '250' } });
 }
 function startMe(): Promise<ServerHandle> {
   return startServer('kith', { home: meHome, port: mePort, logDir, name: 'me', env: { KITH_PASSPHRASE: PASSPHRASE } });
@@ -98,7 +98,7 @@ beforeAll(async () => {
   const initB = (await runCliOk('kith-vendor', ['init', '--name', northwind.name, '--port', String(northwind.port), '--json'], { home: northwind.home })).json<{ did: string }>();
   expect(initA.did).toMatch(/^did:peer:2\./);
   expect(initB.did).not.toBe(initA.did);
-  [acme.server, northwind.server] = await Promise.all([startVendor(acme), startVendor(northwind)]);
+  [acme.server, northwind.server] = await Promise.all([startCompany(acme), startCompany(northwind)]);
 
   const init = (await kithOk(['init', '--json'])).json<{ vault: string }>();
   expect(init.vault).toBe(join(meHome, 'vault.db'));
@@ -127,9 +127,9 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     expect(agent.token.length).toBeGreaterThanOrEqual(20);
   });
 
-  it('connects anonymously to two vendors, each seeing its own pairwise DID', { timeout: STEP_TIMEOUT }, async () => {
-    const inviteAcme = (await vendorOk(acme, ['invite', '--json'])).json<{ url: string }>().url;
-    const inviteNorthwind = (await vendorOk(northwind, ['invite', '--json'])).json<{ url: string }>().url;
+  it('connects anonymously to two companies, each seeing its own pairwise DID', { timeout: STEP_TIMEOUT }, async () => {
+    const inviteAcme = (await companyOk(acme, ['invite', '--json'])).json<{ url: string }>().url;
+    const inviteNorthwind = (await companyOk(northwind, ['invite', '--json'])).json<{ url: string }>().url;
     expect(inviteAcme.startsWith(`http://127.0.0.1:${acme.port}/invite?_oob=`)).toBe(true);
 
     relAcme = (await kithOk(['connect', inviteAcme, '--json'])).json<RelationshipView>();
@@ -147,7 +147,7 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
       ].sort(),
     );
 
-    const [atAcme, atNorthwind] = [await vendorRelationships(acme), await vendorRelationships(northwind)];
+    const [atAcme, atNorthwind] = [await companyRelationships(acme), await companyRelationships(northwind)];
     expect(atAcme).toHaveLength(1);
     expect(atNorthwind).toHaveLength(1);
     expect(atAcme[0]).toMatchObject({ theirDid: relAcme.myDid, customerRef: relAcme.customerRef, state: 'active' });
@@ -156,7 +156,7 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     expect(atAcme[0]!.theirDid).not.toBe(atNorthwind[0]!.theirDid);
   });
 
-  it('delivers the welcome message from the vendor policy (and none from the other vendor)', { timeout: STEP_TIMEOUT }, async () => {
+  it('delivers the welcome message from the company policy (and none from the other company)', { timeout: STEP_TIMEOUT }, async () => {
     const messages = await waitFor('the welcome message', async () => {
       const list = await myMessages(relAcme.id);
       return list.some((m) => m.content === WELCOME) ? list : undefined;
@@ -170,13 +170,13 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     const outgoing = 'Hello Acme, from my own agent';
     const sent = (await kithOk(['message', relAcme.id, outgoing, '--json'])).json<{ messageId: string; status: string }>();
     expect(sent.status).toBe('sent');
-    const atVendor = await vendorMessages(acme, relAcme.customerRef!);
-    expect(atVendor.filter((m) => contentOf(m) === outgoing && m.direction === 'in')).toHaveLength(1);
+    const atCompany = await companyMessages(acme, relAcme.customerRef!);
+    expect(atCompany.filter((m) => contentOf(m) === outgoing && m.direction === 'in')).toHaveLength(1);
 
     const incoming = 'Your order has shipped';
-    const result = (await vendorOk(acme, ['message', relAcme.customerRef!, incoming, '--json'])).json<{ messageId: string; delivered: boolean }>();
+    const result = (await companyOk(acme, ['message', relAcme.customerRef!, incoming, '--json'])).json<{ messageId: string; delivered: boolean }>();
     expect(result.delivered).toBe(true);
-    const mine = await waitFor('the vendor message in her thread', async () => {
+    const mine = await waitFor('the company message in her thread', async () => {
       const list = await myMessages(relAcme.id);
       return list.some((m) => m.content === incoming) ? list : undefined;
     });
@@ -184,20 +184,20 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     expect(mine.find((m) => m.content === outgoing)).toMatchObject({ direction: 'out', status: 'sent' });
   });
 
-  it('agent down: vendor messages wait, and arrive exactly once when her agent is back', { timeout: STEP_TIMEOUT }, async () => {
+  it('agent down: company messages wait, and arrive exactly once when her agent is back', { timeout: STEP_TIMEOUT }, async () => {
     await me!.stop();
     me = undefined;
     expect(existsSync(join(meHome, 'agent.json'))).toBe(false);
 
     const texts = ['While you were away (1)', 'While you were away (2)'];
     const results: { messageId: string; delivered: boolean }[] = [];
-    for (const text of texts) results.push((await vendorOk(acme, ['message', relAcme.customerRef!, text, '--json'])).json());
+    for (const text of texts) results.push((await companyOk(acme, ['message', relAcme.customerRef!, text, '--json'])).json());
     expect(results.map((r) => r.delivered)).toEqual([false, false]);
 
-    // They wait in the vendor's outbox, and the vendor's thread records them as sent by it.
-    const vendorRelId = (await vendorRelationships(acme))[0]!.id;
-    expect(vendorOutbox(acme, vendorRelId)).toEqual(expect.arrayContaining(results.map((r) => r.messageId)));
-    const thread = await vendorMessages(acme, relAcme.customerRef!);
+    // They wait in the company's outbox, and the company's thread records them as sent by it.
+    const companyRelId = (await companyRelationships(acme))[0]!.id;
+    expect(companyOutbox(acme, companyRelId)).toEqual(expect.arrayContaining(results.map((r) => r.messageId)));
+    const thread = await companyMessages(acme, relAcme.customerRef!);
     for (const text of texts) expect(thread.filter((m) => contentOf(m) === text && m.direction === 'out')).toHaveLength(1);
     // Her vault (opened in-process by the CLI while the agent is down) does not have them yet.
     expect((await myMessages(relAcme.id)).filter((m) => texts.includes(m.content ?? ''))).toEqual([]);
@@ -207,16 +207,16 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
       const list = await myMessages(relAcme.id);
       return texts.every((text) => list.some((m) => m.content === text)) ? true : undefined;
     }, { timeoutMs: 10_000, intervalMs: 200 });
-    // Both delivery paths (her pickup at start, the vendor's retry) may race: the vendor's outbox
+    // Both delivery paths (her pickup at start, the company's retry) may race: the company's outbox
     // empties and her thread still holds each message once.
-    await waitFor('the vendor outbox to drain', () => (vendorOutbox(acme, vendorRelId).length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 200 });
+    await waitFor('the company outbox to drain', () => (companyOutbox(acme, companyRelId).length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 200 });
     const list = await myMessages(relAcme.id);
     for (const [index, text] of texts.entries()) {
       expect(list.filter((m) => m.content === text)).toEqual([expect.objectContaining({ direction: 'in', messageId: results[index]!.messageId })]);
     }
   });
 
-  it('vendor down: her message is queued and arrives exactly once when the vendor is back', { timeout: STEP_TIMEOUT }, async () => {
+  it('company down: her message is queued and arrives exactly once when the company is back', { timeout: STEP_TIMEOUT }, async () => {
     await acme.server!.stop();
     acme.server = undefined;
 
@@ -226,27 +226,27 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     expect((await myMessages(relAcme.id)).find((m) => m.content === text)).toMatchObject({ direction: 'out', status: 'queued' });
     expect((await myRelationships()).find((r) => r.id === relAcme.id)?.queued).toBe(1);
 
-    acme.server = await startVendor(acme);
-    await waitFor('her queued message at the vendor', async () => {
-      const thread = await vendorMessages(acme, relAcme.customerRef!);
+    acme.server = await startCompany(acme);
+    await waitFor('her queued message at the company', async () => {
+      const thread = await companyMessages(acme, relAcme.customerRef!);
       return thread.some((m) => contentOf(m) === text) ? true : undefined;
     }, { timeoutMs: 25_000, intervalMs: 250 });
     await waitFor('her copy to be marked sent', async () => ((await myMessages(relAcme.id)).find((m) => m.content === text)?.status === 'sent' ? true : undefined), {
       timeoutMs: 10_000,
       intervalMs: 250,
     });
-    const thread = await vendorMessages(acme, relAcme.customerRef!);
+    const thread = await companyMessages(acme, relAcme.customerRef!);
     expect(thread.filter((m) => contentOf(m) === text)).toEqual([expect.objectContaining({ direction: 'in', messageId: outcome.messageId })]);
     expect((await myRelationships()).find((r) => r.id === relAcme.id)?.queued).toBe(0);
   });
 
-  it('mute holds the vendor’s messages out of her thread; unmute releases them', { timeout: STEP_TIMEOUT }, async () => {
+  it('mute holds the company’s messages out of her thread; unmute releases them', { timeout: STEP_TIMEOUT }, async () => {
     const muted = (await kithOk(['mute', relAcme.id, '--json'])).json<RelationshipView>();
     expect(muted.state).toBe('muted');
-    await waitFor('the vendor to see the mute', async () => ((await vendorRelationships(acme))[0]?.state === 'muted' ? true : undefined));
+    await waitFor('the company to see the mute', async () => ((await companyRelationships(acme))[0]?.state === 'muted' ? true : undefined));
 
     const text = 'Big sale this weekend!';
-    const sent = (await vendorOk(acme, ['message', relAcme.customerRef!, text, '--json'])).json<{ messageId: string; delivered: boolean }>();
+    const sent = (await companyOk(acme, ['message', relAcme.customerRef!, text, '--json'])).json<{ messageId: string; delivered: boolean }>();
     expect(sent.delivered).toBe(false);
 
     // Her agent fetches it (pickup) but keeps it out of the thread, without telling anyone.
@@ -260,12 +260,12 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     const unmuted = (await kithOk(['unmute', relAcme.id, '--json'])).json<RelationshipView>();
     expect(unmuted.state).toBe('active');
     expect((await myMessages(relAcme.id)).filter((m) => m.content === text)).toEqual([expect.objectContaining({ status: 'shown', messageId: sent.messageId })]);
-    await waitFor('the vendor to see the unmute', async () => ((await vendorRelationships(acme))[0]?.state === 'active' ? true : undefined));
+    await waitFor('the company to see the unmute', async () => ((await companyRelationships(acme))[0]?.state === 'active' ? true : undefined));
   });
 
-  it('cut-off: signed erasure receipt, the vendor erases her, and can no longer message her', { timeout: STEP_TIMEOUT }, async () => {
+  it('cut-off: signed erasure receipt, the company erases her, and can no longer message her', { timeout: STEP_TIMEOUT }, async () => {
     const historyBefore = await myMessages(relAcme.id);
-    const vendorRelId = (await vendorRelationships(acme))[0]!.id;
+    const companyRelId = (await companyRelationships(acme))[0]!.id;
 
     const receipt = (await kithOk(['cutoff', relAcme.id, '--json'])).json<ReceiptView>();
     expect(receipt).toMatchObject({ relationshipId: relAcme.id, kind: 'erasure' });
@@ -277,13 +277,13 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     expect(erased.find((e) => e.category === 'messages')!.count).toBeGreaterThan(0);
     expect(erased.find((e) => e.category === 'relationship')!.count).toBe(1);
 
-    const atAcme = await vendorRelationships(acme);
+    const atAcme = await companyRelationships(acme);
     expect(atAcme).toHaveLength(1);
-    expect(atAcme[0]).toMatchObject({ id: vendorRelId, state: 'cut_off', customerRef: '', messages: 0 });
+    expect(atAcme[0]).toMatchObject({ id: companyRelId, state: 'cut_off', customerRef: '', messages: 0 });
     expect(atAcme[0]!.theirDid).not.toMatch(/^did:/);
     expect(JSON.stringify(atAcme)).not.toContain(relAcme.myDid);
 
-    const refused = await runCli('kith-vendor', ['message', vendorRelId, 'Are you still there?'], { home: acme.home });
+    const refused = await runCli('kith-vendor', ['message', companyRelId, 'Are you still there?'], { home: acme.home });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('relationship.cut_off');
 
@@ -298,7 +298,7 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     expect(receipts.find((r) => r.id === receipt.id)).toMatchObject({ relationshipId: relAcme.id, jws: receipt.jws });
 
     // The other company is untouched.
-    expect((await vendorRelationships(northwind))[0]).toMatchObject({ state: 'active', theirDid: relNorthwind.myDid });
+    expect((await companyRelationships(northwind))[0]).toMatchObject({ state: 'active', theirDid: relNorthwind.myDid });
   });
 
   it('export (encrypted) and import into a fresh home restore the relationships; a corrupted file is refused', { timeout: STEP_TIMEOUT }, async () => {
@@ -345,10 +345,10 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     expect((await myRelationships()).map((r) => r.state).sort()).toEqual(['active', 'cut_off']);
   });
 
-  it('the vendor agents shut down cleanly on SIGTERM', { timeout: STEP_TIMEOUT }, async () => {
-    for (const vendor of [acme, northwind]) {
-      await vendor.server!.stop();
-      vendor.server = undefined;
+  it('the company agents shut down cleanly on SIGTERM', { timeout: STEP_TIMEOUT }, async () => {
+    for (const company of [acme, northwind]) {
+      await company.server!.stop();
+      company.server = undefined;
     }
   });
 });

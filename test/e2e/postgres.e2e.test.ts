@@ -7,22 +7,22 @@ import type { StoredMessage, CompanyRelationship } from '../../src/company/store
 import { ensureBuilt, freePort, killAllStarted, runCliOk, startServer, waitFor, type ServerHandle } from '../support/processes.js';
 
 /**
- * The vendor agent as a real process on PostgreSQL: the database URL comes from KITH_VENDOR_DB
+ * The company agent as a real process on PostgreSQL: the database URL comes from KITH_VENDOR_DB
  * (never argv, it may carry a password), in a schema of its own inside the throwaway cluster.
  */
 const postgresUrl = inject('postgresUrl');
 const PASSPHRASE = 'postgres e2e passphrase';
 
 if (!postgresUrl) {
-  console.warn('PostgreSQL not available: SKIPPING the vendor-on-PostgreSQL e2e suite (install PostgreSQL 15 or set KITH_TEST_POSTGRES_URL)');
+  console.warn('PostgreSQL not available: SKIPPING the company-on-PostgreSQL e2e suite (install PostgreSQL 15 or set KITH_TEST_POSTGRES_URL)');
 }
 
-describe.skipIf(!postgresUrl)('a vendor agent serving from PostgreSQL', () => {
+describe.skipIf(!postgresUrl)('a company agent serving from PostgreSQL', () => {
   let root: string;
-  let vendor: ServerHandle;
+  let company: ServerHandle;
   let me: ServerHandle;
   let db: string;
-  const vendorEnv = () => ({ KITH_VENDOR_DB: db });
+  const companyEnv = () => ({ KITH_VENDOR_DB: db });
 
   beforeAll(async () => {
     ensureBuilt();
@@ -35,9 +35,9 @@ describe.skipIf(!postgresUrl)('a vendor agent serving from PostgreSQL', () => {
     await admin.query(`create schema ${schema}`);
     await admin.end();
     db = `${postgresUrl}${postgresUrl!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    const vendorPort = await freePort();
-    await runCliOk('kith-vendor', ['init', '--name', 'Pg Outfitters', '--port', String(vendorPort)], { home: join(root, 'vendor'), env: vendorEnv() });
-    vendor = await startServer('kith-vendor', { home: join(root, 'vendor'), port: vendorPort, logDir: root, env: vendorEnv() });
+    const companyPort = await freePort();
+    await runCliOk('kith-vendor', ['init', '--name', 'Pg Outfitters', '--port', String(companyPort)], { home: join(root, 'company'), env: companyEnv() });
+    company = await startServer('kith-vendor', { home: join(root, 'company'), port: companyPort, logDir: root, env: companyEnv() });
     await runCliOk('kith', ['init'], { home: join(root, 'me'), env: { KITH_PASSPHRASE: PASSPHRASE } });
     me = await startServer('kith', { home: join(root, 'me'), port: await freePort(), logDir: root, env: { KITH_PASSPHRASE: PASSPHRASE } });
   }, 60_000);
@@ -49,32 +49,32 @@ describe.skipIf(!postgresUrl)('a vendor agent serving from PostgreSQL', () => {
 
   it('connects, carries messages both ways and erases on cut-off, all stored in PostgreSQL', async () => {
     const kith = (args: string[]) => runCliOk('kith', [...args, '--json'], { home: join(root, 'me'), env: { KITH_PASSPHRASE: PASSPHRASE } });
-    const kithVendor = (args: string[]) => runCliOk('kith-vendor', [...args, '--json'], { home: join(root, 'vendor'), env: vendorEnv() });
+    const companyCli = (args: string[]) => runCliOk('kith-vendor', [...args, '--json'], { home: join(root, 'company'), env: companyEnv() });
 
-    const { url } = (await kithVendor(['invite'])).json<{ url: string }>();
+    const { url } = (await companyCli(['invite'])).json<{ url: string }>();
     const relationship = (await kith(['connect', url])).json<RelationshipView>();
     expect(relationship.company).toBe('Pg Outfitters');
 
     await kith(['message', 'pg', 'Stored in PostgreSQL, please']);
-    const [theirs] = (await kithVendor(['relationships'])).json<CompanyRelationship[]>();
+    const [theirs] = (await companyCli(['relationships'])).json<CompanyRelationship[]>();
     expect(theirs?.theirDid).toBe(relationship.myDid);
-    const inbound = (await kithVendor(['messages', theirs!.id])).json<StoredMessage[]>();
+    const inbound = (await companyCli(['messages', theirs!.id])).json<StoredMessage[]>();
     expect(inbound.map((m) => (m.body as { content: string }).content)).toEqual(['Stored in PostgreSQL, please']);
 
-    await kithVendor(['message', theirs!.id, 'Answer from PostgreSQL']);
+    await companyCli(['message', theirs!.id, 'Answer from PostgreSQL']);
     await waitFor('the answer', async () => {
       const messages = (await kith(['messages', 'pg'])).json<MessageView[]>();
       return messages.some((m) => m.content === 'Answer from PostgreSQL') ? true : undefined;
     });
 
     // Nothing went to a SQLite file beside the config: the store is the PostgreSQL schema.
-    expect(existsSync(join(root, 'vendor', 'vendor.db'))).toBe(false);
+    expect(existsSync(join(root, 'company', 'vendor.db'))).toBe(false);
 
     await kith(['cutoff', 'pg']);
-    const [erased] = (await kithVendor(['relationships'])).json<CompanyRelationship[]>();
+    const [erased] = (await companyCli(['relationships'])).json<CompanyRelationship[]>();
     expect(erased?.state).toBe('cut_off');
     expect(erased?.theirDid).not.toBe(relationship.myDid);
-    await expect(vendor.stop()).resolves.toBeUndefined();
+    await expect(company.stop()).resolves.toBeUndefined();
     await expect(me.stop()).resolves.toBeUndefined();
   }, 60_000);
 });

@@ -42,23 +42,23 @@ let corner: CompanyFixture;
 let failed = false;
 
 const kithOk = (args: string[]): Promise<CliResult> => runCliOk('kith', args, { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
-const vendorCli = (vendor: CompanyFixture, args: string[]): Promise<CliResult> => runCli('kith-vendor', args, { home: vendor.home });
-const vendorOk = (vendor: CompanyFixture, args: string[]): Promise<CliResult> => runCliOk('kith-vendor', args, { home: vendor.home });
+const companyCli = (company: CompanyFixture, args: string[]): Promise<CliResult> => runCli('kith-vendor', args, { home: company.home });
+const companyOk = (company: CompanyFixture, args: string[]): Promise<CliResult> => runCliOk('kith-vendor', args, { home: company.home });
 
-const refOf = (vendor: CompanyFixture): string => vendor.relationship!.customerRef!;
+const refOf = (company: CompanyFixture): string => company.relationship!.customerRef!;
 const rowsOf = (terms: { proposedBy: string; state: string; agreementId: string }[]) => terms.map((t) => [t.proposedBy, t.state, t.agreementId]);
 
-async function vendorTerms(vendor: CompanyFixture): Promise<TermsAgreementRow[]> {
-  const rows = (await vendorOk(vendor, ['--json', 'terms', refOf(vendor)])).json<TermsAgreementRow[]>();
+async function companyTerms(company: CompanyFixture): Promise<TermsAgreementRow[]> {
+  const rows = (await companyOk(company, ['--json', 'terms', refOf(company)])).json<TermsAgreementRow[]>();
   // A proffer and the counter answering it share one instant: her proffer first.
   return [...rows].sort((a, b) => a.createdAt - b.createdAt || (a.proposedBy === b.proposedBy ? 0 : a.proposedBy === 'person' ? -1 : 1));
 }
 async function myRelationships(): Promise<RelationshipView[]> {
   return (await kithOk(['relationships', '--json'])).json<RelationshipView[]>();
 }
-async function myRelationship(vendor: CompanyFixture): Promise<RelationshipView> {
-  const found = (await myRelationships()).find((r) => r.id === vendor.relationship!.id);
-  if (!found) throw new Error(`she has no relationship with ${vendor.name}`);
+async function myRelationship(company: CompanyFixture): Promise<RelationshipView> {
+  const found = (await myRelationships()).find((r) => r.id === company.relationship!.id);
+  if (!found) throw new Error(`she has no relationship with ${company.name}`);
   return found;
 }
 
@@ -75,11 +75,11 @@ beforeAll(async () => {
   corner = { name: 'Corner Rejects', home: join(root, 'corner'), port: portC, policy: { version: 1, terms: { accept: ['service-plus-billing'] } } };
 
   await Promise.all([
-    ...[acme, bluebird, corner].map(async (vendor) => {
-      const policyFile = join(root, `${vendor.home.split('/').pop()}-policy.json`);
-      writeFileSync(policyFile, JSON.stringify(vendor.policy));
-      await runCliOk('kith-vendor', ['init', '--name', vendor.name, '--port', String(vendor.port), '--policy', policyFile, '--json'], { home: vendor.home });
-      vendor.server = await startServer('kith-vendor', { home: vendor.home, port: vendor.port, logDir, env: { KITH_OUTBOX_INTERVAL_MS: '250' } });
+    ...[acme, bluebird, corner].map(async (company) => {
+      const policyFile = join(root, `${company.home.split('/').pop()}-policy.json`);
+      writeFileSync(policyFile, JSON.stringify(company.policy));
+      await runCliOk('kith-vendor', ['init', '--name', company.name, '--port', String(company.port), '--policy', policyFile, '--json'], { home: company.home });
+      company.server = await startServer('kith-vendor', { home: company.home, port: company.port, logDir, env: { KITH_OUTBOX_INTERVAL_MS: '250' } });
     }),
     (async () => {
       await kithOk(['init', '--json']);
@@ -103,7 +103,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('terms, end to end with real processes', { sequential: true }, () => {
-  it('she sets her default terms, and each vendor publishes its own at /.well-known/kith-terms', { timeout: STEP_TIMEOUT }, async () => {
+  it('she sets her default terms, and each company publishes its own at /.well-known/kith-terms', { timeout: STEP_TIMEOUT }, async () => {
     expect((await kithOk(['terms', 'set', 'intent-only-contact', '--json'])).json()).toEqual({ default: ID('intent-only-contact') });
     const roster = (await kithOk(['terms', 'show', '--json'])).json<{ default: string | null }>();
     expect(roster.default).toBe(ID('intent-only-contact'));
@@ -116,20 +116,20 @@ describe('terms, end to end with real processes', { sequential: true }, () => {
 
   it('connects to all three: accepted, countered (waiting for her), rejected', { timeout: STEP_TIMEOUT }, async () => {
     await Promise.all(
-      [acme, bluebird, corner].map(async (vendor) => {
-        const invitation = (await vendorOk(vendor, ['invite', '--json'])).json<{ url: string }>().url;
-        vendor.relationship = (await kithOk(['connect', invitation, '--json'])).json<RelationshipView>();
-        expect(vendor.relationship).toMatchObject({ company: vendor.name, state: 'active' });
+      [acme, bluebird, corner].map(async (company) => {
+        const invitation = (await companyOk(company, ['invite', '--json'])).json<{ url: string }>().url;
+        company.relationship = (await kithOk(['connect', invitation, '--json'])).json<RelationshipView>();
+        expect(company.relationship).toMatchObject({ company: company.name, state: 'active' });
       }),
     );
     const views = await myRelationships();
-    const termsOf = (vendor: CompanyFixture) => views.find((v) => v.id === vendor.relationship!.id)!.terms;
+    const termsOf = (company: CompanyFixture) => views.find((v) => v.id === company.relationship!.id)!.terms;
     expect(termsOf(acme)).toMatchObject({ name: 'intent-only-contact', outcome: 'accepted', awaitingHer: false });
     expect(termsOf(bluebird)).toMatchObject({ name: null, awaitingHer: true });
     expect(termsOf(corner)).toMatchObject({ name: null, lastState: 'rejected', awaitingHer: false });
 
     const table = (await kithOk(['relationships'])).stdout;
-    const line = (vendor: CompanyFixture) => table.split('\n').find((l) => l.includes(vendor.name)) ?? '';
+    const line = (company: CompanyFixture) => table.split('\n').find((l) => l.includes(company.name)) ?? '';
     expect(line(acme)).toContain('intent-only-contact');
     expect(line(bluebird)).toContain('answer waiting');
     expect(line(corner)).toContain('none (rejected)');
@@ -149,22 +149,22 @@ describe('terms, end to end with real processes', { sequential: true }, () => {
       ['person', 'countered', ID('intent-only-contact')],
       ['company', 'agreed', ID('loyalty-program')],
     ]);
-    expect(rowsOf(await vendorTerms(bluebird))).toEqual([
+    expect(rowsOf(await companyTerms(bluebird))).toEqual([
       ['person', 'countered', ID('intent-only-contact')],
       ['company', 'agreed', ID('loyalty-program')],
     ]);
-    expect((await vendorOk(bluebird, ['terms', refOf(bluebird)])).stdout).toMatch(/loyalty-program\s+company\s+agreed/);
+    expect((await companyOk(bluebird, ['terms', refOf(bluebird)])).stdout).toMatch(/loyalty-program\s+company\s+agreed/);
     expect((await myRelationship(bluebird)).terms).toMatchObject({ name: 'loyalty-program', outcome: 'countered-accepted', awaitingHer: false });
   });
 
   it('Acme may only ask within the agreed terms: refused outside them, delivered within', { timeout: STEP_TIMEOUT }, async () => {
-    const refused = await vendorCli(acme, ['request', refOf(acme), '--fields', 'email', '--purpose', 'x', '--purpose-code', 'marketing', '--retention', 'P30D']);
+    const refused = await companyCli(acme, ['request', refOf(acme), '--fields', 'email', '--purpose', 'x', '--purpose-code', 'marketing', '--retention', 'P30D']);
     expect(refused.code).toBe(presentError('terms.outside_terms').exit);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain(`error: ${presentError('terms.outside_terms').cli}:`);
     expect(refused.stderr).toContain('[terms.outside_terms]');
 
-    const sent = (await vendorOk(acme, ['--json', 'request', refOf(acme), '--fields', 'email', '--purpose', 'Order confirmations', '--purpose-code', 'order-fulfilment', '--retention', 'P30D'])).json<{
+    const sent = (await companyOk(acme, ['--json', 'request', refOf(acme), '--fields', 'email', '--purpose', 'Order confirmations', '--purpose-code', 'order-fulfilment', '--retention', 'P30D'])).json<{
       request: { id: string; termsRef: string | null };
     }>();
     expect(sent.request.termsRef).toBe(ID('intent-only-contact'));
@@ -188,19 +188,19 @@ describe('terms, end to end with real processes', { sequential: true }, () => {
       ['person', 'agreed', ID('service-only')],
     ];
     expect(rowsOf(history)).toEqual(expected);
-    const rows = await vendorTerms(acme);
+    const rows = await companyTerms(acme);
     expect(rowsOf(rows)).toEqual(expected);
     expect(rows.map((r) => r.id)).toEqual(history.map((t) => t.recordId));
     expect((await myRelationship(acme)).terms).toMatchObject({ name: 'service-only', recordId: history[1]!.recordId });
   });
 
   it('Corner proposes service-only; her agent accepts it on its own (it protects her better than her default)', { timeout: STEP_TIMEOUT }, async () => {
-    const proposed = (await vendorOk(corner, ['--json', 'propose-terms', refOf(corner), 'service-only'])).json<{ recordId: string; delivered: boolean }>();
+    const proposed = (await companyOk(corner, ['--json', 'propose-terms', refOf(corner), 'service-only'])).json<{ recordId: string; delivered: boolean }>();
     if (!proposed.delivered) await kithOk(['pickup']);
     const rows = await waitFor(
       'Corner to have the proposal agreed',
       async () => {
-        const list = await vendorTerms(corner);
+        const list = await companyTerms(corner);
         return list.some((r) => r.id === proposed.recordId && r.state === 'agreed') ? list : undefined;
       },
       { timeoutMs: 15_000, intervalMs: 250 },
@@ -218,9 +218,9 @@ describe('terms, end to end with real processes', { sequential: true }, () => {
   it('every process shuts down cleanly on SIGTERM', { timeout: STEP_TIMEOUT }, async () => {
     await me!.stop();
     me = undefined;
-    for (const vendor of [acme, bluebird, corner]) {
-      await vendor.server!.stop();
-      vendor.server = undefined;
+    for (const company of [acme, bluebird, corner]) {
+      await company.server!.stop();
+      company.server = undefined;
     }
   });
 });

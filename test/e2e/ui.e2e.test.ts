@@ -78,23 +78,23 @@ async function myApi<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-async function admin<T>(vendor: CompanyFixture, path: string): Promise<T> {
-  const response = await fetch(`${vendor.url}/admin${path}`, { headers: { authorization: `Bearer ${vendor.adminToken}` } });
-  if (!response.ok) throw new Error(`${vendor.name} GET /admin${path} -> ${response.status} ${await response.text()}`);
+async function admin<T>(company: CompanyFixture, path: string): Promise<T> {
+  const response = await fetch(`${company.url}/admin${path}`, { headers: { authorization: `Bearer ${company.adminToken}` } });
+  if (!response.ok) throw new Error(`${company.name} GET /admin${path} -> ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
 
-async function vendorRelationships(vendor: CompanyFixture): Promise<CompanyRelationship[]> {
-  return (await admin<{ relationships: CompanyRelationship[] }>(vendor, '/relationships')).relationships;
+async function companyRelationships(company: CompanyFixture): Promise<CompanyRelationship[]> {
+  return (await admin<{ relationships: CompanyRelationship[] }>(company, '/relationships')).relationships;
 }
-async function vendorHoldings(vendor: CompanyFixture): Promise<{ fields: HeldField[]; profileVersion: number | null }> {
-  return admin(vendor, `/relationships/${encodeURIComponent(vendor.relationship!.customerRef!)}/holdings`);
+async function companyHoldings(company: CompanyFixture): Promise<{ fields: HeldField[]; profileVersion: number | null }> {
+  return admin(company, `/relationships/${encodeURIComponent(company.relationship!.customerRef!)}/holdings`);
 }
-async function vendorMessages(vendor: CompanyFixture): Promise<StoredMessage[]> {
-  return (await admin<{ messages: StoredMessage[] }>(vendor, `/relationships/${encodeURIComponent(vendor.relationship!.customerRef!)}/messages`)).messages;
+async function companyMessages(company: CompanyFixture): Promise<StoredMessage[]> {
+  return (await admin<{ messages: StoredMessage[] }>(company, `/relationships/${encodeURIComponent(company.relationship!.customerRef!)}/messages`)).messages;
 }
-async function vendorTerms(vendor: CompanyFixture): Promise<TermsAgreementRow[]> {
-  return (await admin<{ terms: TermsAgreementRow[] }>(vendor, `/relationships/${encodeURIComponent(vendor.relationship!.customerRef!)}/terms`)).terms;
+async function companyTerms(company: CompanyFixture): Promise<TermsAgreementRow[]> {
+  return (await admin<{ terms: TermsAgreementRow[] }>(company, `/relationships/${encodeURIComponent(company.relationship!.customerRef!)}/terms`)).terms;
 }
 const heldValue = (fields: HeldField[], name: string): unknown => fields.find((f) => f.field === name)?.value;
 
@@ -182,11 +182,11 @@ function expectNoCspViolation(): void {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-function vendor(slug: string, name: string, port: number, policy: unknown): CompanyFixture {
+function companyFixture(slug: string, name: string, port: number, policy: unknown): CompanyFixture {
   return { slug, name, home: join(root, slug), port, url: `http://127.0.0.1:${port}`, policy };
 }
 
-async function startVendor(v: CompanyFixture): Promise<void> {
+async function startCompany(v: CompanyFixture): Promise<void> {
   const policyFile = join(root, `${v.slug}-policy.json`);
   writeFileSync(policyFile, JSON.stringify(v.policy));
   await runCliOk('kith-vendor', ['init', '--name', v.name, '--port', String(v.port), '--policy', policyFile, '--json'], { home: v.home });
@@ -208,21 +208,21 @@ beforeAll(async () => {
   const ports = new Set<number>();
   while (ports.size < 4) ports.add(await freePort());
   const [portA, portB, portC, portMe] = [...ports] as [number, number, number, number];
-  acme = vendor('acme', 'Acme Outfitters', portA, {
+  acme = companyFixture('acme', 'Acme Outfitters', portA, {
     version: 1,
     terms: { accept: ['intent-only-contact', 'service-only'] },
     requestOnConnect: { fields: ['name', 'email', 'address'], purpose: 'Order confirmations and shipping', purposeCode: 'order-fulfilment', retention: 'P30D', legalBasis: 'contract' },
   });
   // Counters with stricter terms than hers: her agent accepts them on its own.
-  bluebird = vendor('bluebird', 'Bluebird Books', portB, {
+  bluebird = companyFixture('bluebird', 'Bluebird Books', portB, {
     version: 1,
     terms: { accept: ['service-only'], preferred: 'service-only' },
     requestOnConnect: { fields: ['address'], purpose: 'Delivering your books', purposeCode: 'service-delivery', retention: 'P30D', legalBasis: 'contract' },
   });
-  corner = vendor('corner', 'Corner Shop', portC, { version: 1, terms: { accept: ['service-plus-billing'] } });
+  corner = companyFixture('corner', 'Corner Shop', portC, { version: 1, terms: { accept: ['service-plus-billing'] } });
 
   await Promise.all([
-    ...[acme, bluebird, corner].map(startVendor),
+    ...[acme, bluebird, corner].map(startCompany),
     (async () => {
       await runCliOk('kith', ['init', '--json'], { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
       me = await startServer('kith', { home: meHome, port: portMe, logDir, name: 'me', env: { KITH_PASSPHRASE: PASSPHRASE }, serveArgs: ['--idle-lock', '0'] });
@@ -407,16 +407,16 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await navTo('Connect', 'Connect to a company');
     await skipLinkFirst('connect', 'Connect to a company');
 
-    const cases: { vendor: CompanyFixture; prediction: string[]; outcome: string }[] = [
-      { vendor: acme, prediction: ['published policy accepts Intent-only contact: expect them to be agreed and signed by you both.'], outcome: 'Terms agreed: Intent-only contact, signed by you both.' },
+    const cases: { company: CompanyFixture; prediction: string[]; outcome: string }[] = [
+      { company: acme, prediction: ['published policy accepts Intent-only contact: expect them to be agreed and signed by you both.'], outcome: 'Terms agreed: Intent-only contact, signed by you both.' },
       {
-        vendor: bluebird,
+        company: bluebird,
         prediction: ['will likely counter with Service only instead of Intent-only contact.', 'It protects you at least as well on every point, so Kith will accept it for you.'],
         outcome: 'Terms agreed: Service only (its counter, which Kith accepted as at least as protective).',
       },
-      { vendor: corner, prediction: ['does not accept Intent-only contact and offers nothing else: you would connect without agreed terms.'], outcome: 'The company rejected your terms: none are agreed.' },
+      { company: corner, prediction: ['does not accept Intent-only contact and offers nothing else: you would connect without agreed terms.'], outcome: 'The company rejected your terms: none are agreed.' },
     ];
-    for (const { vendor: v, prediction, outcome } of cases) {
+    for (const { company: v, prediction, outcome } of cases) {
       // The invitation as the company hands it out: its CLI for the first, its /invite for the others.
       const invitation =
         v === acme
@@ -431,7 +431,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
       await visible(preview.getByRole('heading', { name: `“Connect with ${v.name}”` }));
       for (const text of prediction) await visible(preview.getByText(text));
       // Previewing sends nothing to the company.
-      expect(await vendorRelationships(v)).toEqual([]);
+      expect(await companyRelationships(v)).toEqual([]);
       await a11y(`connect preview (${v.slug})`);
       await shot(`05-connect-preview-${v.slug}`);
 
@@ -448,13 +448,13 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     for (const v of [acme, bluebird, corner]) {
       v.relationship = mine.relationships.find((r) => r.company === v.name);
       expect(v.relationship, `her relationship with ${v.name}`).toMatchObject({ state: 'active' });
-      const theirs = await vendorRelationships(v);
+      const theirs = await companyRelationships(v);
       expect(theirs).toHaveLength(1);
       expect(theirs[0]).toMatchObject({ state: 'active', customerRef: v.relationship!.customerRef, theirDid: v.relationship!.myDid });
     }
-    expect((await vendorTerms(acme)).find((t) => t.state === 'agreed')?.agreementId).toBe(ID('intent-only-contact'));
-    expect((await vendorTerms(bluebird)).find((t) => t.state === 'agreed')).toMatchObject({ agreementId: ID('service-only'), proposedBy: 'company' });
-    expect((await vendorTerms(corner)).map((t) => t.state)).toEqual(['rejected']);
+    expect((await companyTerms(acme)).find((t) => t.state === 'agreed')?.agreementId).toBe(ID('intent-only-contact'));
+    expect((await companyTerms(bluebird)).find((t) => t.state === 'agreed')).toMatchObject({ agreementId: ID('service-only'), proposedBy: 'company' });
+    expect((await companyTerms(corner)).map((t) => t.state)).toEqual(['rejected']);
 
     await navTo('Relationships', 'Relationships');
     const card = (v: CompanyFixture) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: v.name, level: 3 }) });
@@ -495,7 +495,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await visible(status(/Shared Full name, Postal address with Acme Outfitters\. Consent record \S+ is kept by you both\./));
 
     const atAcme = await waitFor('Acme to hold the fields she shared', async () => {
-      const { fields } = await vendorHoldings(acme);
+      const { fields } = await companyHoldings(acme);
       return fields.length >= 2 ? fields : undefined;
     });
     expect(atAcme.map((f) => f.field).sort()).toEqual(['address', 'name']);
@@ -505,7 +505,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
 
     await cardOf(bluebird).getByRole('button', { name: 'Share all' }).click();
     await visible(status(/Shared Postal address with Bluebird Books\./));
-    const atBluebird = (await vendorHoldings(bluebird)).fields;
+    const atBluebird = (await companyHoldings(bluebird)).fields;
     expect(atBluebird.map((f) => [f.field, f.value])).toEqual([['address', ME.address]]);
 
     await visible(page.getByText('Nothing waiting'));
@@ -513,7 +513,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await visible(answered.getByText('Acme Outfitters: Full name, Postal address'));
     await visible(answered.getByText('Bluebird Books: Postal address'));
     // Corner asked for nothing and holds nothing.
-    expect((await vendorHoldings(corner)).fields).toEqual([]);
+    expect((await companyHoldings(corner)).fields).toEqual([]);
     await a11y('requests (answered)');
     await shot('07-requests-answered');
     expectNoCspViolation();
@@ -557,11 +557,11 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     expect(await latest.getByRole('progressbar', { name: 'Delivery of version 5' }).getAttribute('value')).toBe('2');
 
     for (const v of [acme, bluebird]) {
-      const { fields } = await vendorHoldings(v);
+      const { fields } = await companyHoldings(v);
       expect(heldValue(fields, 'address'), `${v.name} holds the new address`).toEqual(NEW_ADDRESS);
       expect(fields.find((f) => f.field === 'address')!.version).toBe(5);
     }
-    expect(heldValue((await vendorHoldings(acme)).fields, 'name')).toBe(ME.name);
+    expect(heldValue((await companyHoldings(acme)).fields, 'name')).toBe(ME.name);
     await visible(addressRow.getByText('22 New Street, Newtown, NT2 2BB, GB'));
     await a11y('profile (delivered)');
     await shot('10-profile-delivered');
@@ -581,7 +581,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await visible(status('Sent to Acme Outfitters.'));
     const thread = page.getByRole('list', { name: 'Messages with Acme Outfitters, oldest first' });
     await visible(thread.getByText(outgoing));
-    const atAcme = await vendorMessages(acme);
+    const atAcme = await companyMessages(acme);
     expect(atAcme.filter((m) => m.direction === 'in' && (m.body as { content?: unknown }).content === outgoing)).toHaveLength(1);
 
     // Marks this very document: a reload would lose the mark.
@@ -609,7 +609,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
   });
 
   it('cut-off: a confirmation, then the signed erasure receipt; the list shows it ended; Acme erased her', { timeout: STEP_TIMEOUT }, async () => {
-    const vendorRelId = (await vendorRelationships(acme))[0]!.id;
+    const companyRelId = (await companyRelationships(acme))[0]!.id;
     await page.getByRole('button', { name: 'Cut off…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Cut off Acme Outfitters?' });
     await visible(dialog);
@@ -653,12 +653,12 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await shot('14-receipt-messages-tab');
 
     // The company's side: the relationship is erased down to a tombstone, and it can no longer write.
-    const atAcme = await vendorRelationships(acme);
+    const atAcme = await companyRelationships(acme);
     expect(atAcme).toHaveLength(1);
-    expect(atAcme[0]).toMatchObject({ id: vendorRelId, state: 'cut_off', customerRef: '' });
+    expect(atAcme[0]).toMatchObject({ id: companyRelId, state: 'cut_off', customerRef: '' });
     expect(atAcme[0]!.theirDid).not.toMatch(/^did:/);
     expect(JSON.stringify(atAcme)).not.toContain(acme.relationship!.myDid);
-    const refused = await runCli('kith-vendor', ['message', vendorRelId, 'Are you still there?'], { home: acme.home });
+    const refused = await runCli('kith-vendor', ['message', companyRelId, 'Are you still there?'], { home: acme.home });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('relationship.cut_off');
 
@@ -671,7 +671,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     const current = page.getByRole('region', { name: 'Current' });
     for (const v of [bluebird, corner]) await visible(current.getByRole('heading', { name: v.name, level: 3 }));
     // The other companies are untouched.
-    expect((await vendorRelationships(bluebird))[0]).toMatchObject({ state: 'active' });
+    expect((await companyRelationships(bluebird))[0]).toMatchObject({ state: 'active' });
     await a11y('relationships (after cut-off)');
     await shot('15-relationships-after-cutoff');
     expectNoCspViolation();

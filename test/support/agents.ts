@@ -1,6 +1,6 @@
 /**
  * Stands up real agents for tests: one process, but real HTTP on loopback between them, a real
- * SQLite vendor store, a real (encrypted) personal vault, and loggers writing to files the tests
+ * SQLite company store, a real (encrypted) personal vault, and loggers writing to files the tests
  * can read back. Every handle knows how to take its HTTP listener down and bring it back on the
  * same port (the port is part of the DIDs, so it must not change), and how to clean up after itself.
  */
@@ -92,7 +92,7 @@ export interface CompanyHandle {
   name: string;
   agent: CompanyAgent;
   store: CompanyStore;
-  /** The vendor's own DID and private keys (tests sign "as the vendor" with them). */
+  /** The company's own DID and private keys (tests sign "as the company" with them). */
   identity: LocalIdentity;
   did: string;
   /** `http://127.0.0.1:<port>` */
@@ -104,7 +104,7 @@ export interface CompanyHandle {
   dir: string;
   dbPath: string;
   logPath: string;
-  /** Every body that reached the vendor agent's `receive` from its HTTP endpoint, as sent. */
+  /** Every body that reached the company agent's `receive` from its HTTP endpoint, as sent. */
   inbound: string[];
   snapshot(): Promise<Record<string, unknown[]>>;
   /** Takes the HTTP listener down (the agent and store stay). */
@@ -114,12 +114,12 @@ export interface CompanyHandle {
   cleanup(): Promise<void>;
 }
 
-export async function startVendor(options: CompanyOptions = {}): Promise<CompanyHandle> {
+export async function startCompany(options: CompanyOptions = {}): Promise<CompanyHandle> {
   const name = options.name ?? 'Analytical Engines Ltd';
-  const dir = mkdtempSync(join(tmpdir(), 'kith-vendor-'));
-  const dbPath = join(dir, 'vendor.db');
-  const logPath = join(dir, 'vendor.log');
-  const logger = fileLogger(logPath, 'vendor');
+  const dir = mkdtempSync(join(tmpdir(), 'kith-company-'));
+  const dbPath = join(dir, 'company.db');
+  const logPath = join(dir, 'company.log');
+  const logger = fileLogger(logPath, 'company');
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const served = await serve();
   const store = await openSqliteCompanyStore(dbPath);
@@ -257,16 +257,16 @@ export interface Link {
   view: RelationshipView;
   /** Her side, as the vault stores it (route token, pairwise DID). */
   record: RelationshipRecord;
-  /** The vendor's side. */
-  vendorRelationship: CompanyRelationship;
+  /** The company's side. */
+  companyRelationship: CompanyRelationship;
 }
 
-/** She connects to the vendor through its invitation URL, over HTTP. */
-export async function connect(personal: PersonalHandle, vendor: CompanyHandle): Promise<Link> {
-  const view = await personal.agent.connect(vendor.agent.invitationUrl());
-  const vendorRelationship = await vendor.store.findRelationshipByDid(view.myDid);
-  if (!vendorRelationship) throw new Error('the vendor has no relationship for her new DID');
-  return { view, record: personal.record(view.id), vendorRelationship };
+/** She connects to the company through its invitation URL, over HTTP. */
+export async function connect(personal: PersonalHandle, company: CompanyHandle): Promise<Link> {
+  const view = await personal.agent.connect(company.agent.invitationUrl());
+  const companyRelationship = await company.store.findRelationshipByDid(view.myDid);
+  if (!companyRelationship) throw new Error('the company has no relationship for her new DID');
+  return { view, record: personal.record(view.id), companyRelationship };
 }
 
 /** Her pairwise identity for one relationship, private keys included, read from the vault. */
@@ -284,30 +284,30 @@ export function herIdentity(personal: PersonalHandle, relationshipId: string): L
 }
 
 export interface Pair {
-  vendor: CompanyHandle;
+  company: CompanyHandle;
   personal: PersonalHandle;
   link: Link;
   cleanup(): Promise<void>;
 }
 
-/** A vendor and a personal agent, connected. */
-export async function startPair(options: { vendor?: CompanyOptions; personal?: PersonalOptions } = {}): Promise<Pair> {
-  const vendor = await startVendor(options.vendor);
+/** A company and a personal agent, connected. */
+export async function startPair(options: { company?: CompanyOptions; personal?: PersonalOptions } = {}): Promise<Pair> {
+  const company = await startCompany(options.company);
   const personal = await startPersonal(options.personal);
   try {
-    const link = await connect(personal, vendor);
+    const link = await connect(personal, company);
     return {
-      vendor,
+      company,
       personal,
       link,
       async cleanup() {
         await personal.cleanup();
-        await vendor.cleanup();
+        await company.cleanup();
       },
     };
   } catch (error) {
     await personal.cleanup();
-    await vendor.cleanup();
+    await company.cleanup();
     throw error;
   }
 }

@@ -397,7 +397,7 @@ function readAgentFile(home: string): RunningAgentFile | undefined {
 
 /**
  * Starts `kith serve` or `kith-vendor serve` for a home on a port and waits until it answers:
- * `/health` for a vendor; for the personal agent `<home>/agent.json` naming this very process and
+ * `/health` for a company agent; for the personal agent `<home>/agent.json` naming this very process and
  * `/api/status` accepting its token.
  */
 export async function startServer(bin: Bin, options: StartServerOptions): Promise<ServerHandle> {

@@ -9,7 +9,7 @@ const BATCH = 50;
 
 /**
  * Drains the store's connector-event outbox into the configured connectors. Events are claimed
- * with a lease (several vendor processes may share one database), handed to every connector, and
+ * with a lease (several company processes may share one database), handed to every connector, and
  * marked dispatched only when all took them; a failure reschedules the event with backoff.
  */
 export class ConnectorDispatcher {
@@ -44,7 +44,7 @@ export class ConnectorDispatcher {
       };
       for (const connector of this.#connectors) await connector.deliver(delivery);
       // An erasure event names the customer number so the company's systems can erase; once
-      // they have it, the vendor store keeps no trace of it.
+      // they have it, the company store keeps no trace of it.
       const redacted = delivery.type === 'relationship.erased' ? { relationshipId: delivery.payload.relationshipId, customerRef: null } : undefined;
       await this.#store.markEventDispatched(event.id, this.#clock.now(), redacted);
       return true;

@@ -7,7 +7,7 @@ export interface ConnectorDeps {
   logger: Logger;
 }
 
-/** The one explicit list of connectors a vendor configuration may name. */
+/** The one explicit list of connectors a company configuration may name. */
 export const CONNECTORS = {
   logging: (deps: ConnectorDeps): Connector => createLoggingConnector(deps.logger),
 } as const satisfies Record<string, (deps: ConnectorDeps) => Connector>;

@@ -1,5 +1,5 @@
 /**
- * What the vendor agent tells the company's own systems. Every event is written to the store's
+ * What the company agent tells the company's own systems. Every event is written to the store's
  * `connector_events` outbox in the same transaction as the change it reports, then handed to each
  * configured connector; an event counts as dispatched only when every connector took it, so a
  * connector that is down gets it later (at least once: connectors must be idempotent on `id`).

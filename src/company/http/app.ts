@@ -17,7 +17,7 @@ export interface CompanyAppOptions {
   adminToken: string;
   maxMessageBytes: number;
   logger: Logger;
-  /** Served at /.well-known/did.json when the vendor uses did:web. */
+  /** Served at /.well-known/did.json when the company uses did:web. */
   didDocument?: DidDocument;
 }
 
@@ -25,7 +25,7 @@ const sendMessageSchema = z.object({ content: z.string().min(1).max(16_000) });
 const proposeTermsSchema = z.object({ agreement: z.string().min(1).max(2000) }).strict();
 
 /**
- * The vendor agent over HTTP: the public DIDComm endpoint and invitation, and the admin API a call
+ * The company agent over HTTP: the public DIDComm endpoint and invitation, and the admin API a call
  * center uses (bearer token). Every error goes through one handler that maps its code to a status.
  */
 export function createCompanyApp(options: CompanyAppOptions): Hono {

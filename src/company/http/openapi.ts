@@ -6,7 +6,7 @@ const errorResponse = {
 /** The admin API as a call center sees it (OpenAPI 3.1). */
 export const companyOpenApi = {
   openapi: '3.1.0',
-  info: { title: 'Kith vendor agent admin API', version: '1.0.0' },
+  info: { title: 'Kith company agent admin API', version: '1.0.0' },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     schemas: {

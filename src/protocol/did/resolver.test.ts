@@ -10,13 +10,13 @@ const codeOf = (promise: Promise<unknown>) => codeOfRejection(promise, DidError)
 
 const ed = generateKeyPair('Ed25519').publicJwk;
 const x = generateKeyPair('X25519').publicJwk;
-const WEB_DID = 'did:web:vendor.example';
+const WEB_DID = 'did:web:company.example';
 
-/** A fetch that serves the vendor document and counts its calls; `fail` makes it answer 503. */
+/** A fetch that serves the company document and counts its calls; `fail` makes it answer 503. */
 function countingFetch(): { fetch: typeof fetch; calls: () => number; fail: (on: boolean) => void } {
   let calls = 0;
   let failing = false;
-  const doc = buildDidWebDocument({ did: WEB_DID, authentication: ed, keyAgreement: x, serviceEndpoint: 'https://vendor.example/dc' });
+  const doc = buildDidWebDocument({ did: WEB_DID, authentication: ed, keyAgreement: x, serviceEndpoint: 'https://company.example/dc' });
   return {
     fetch: async () => {
       calls += 1;

@@ -98,7 +98,7 @@ export function createDidResolver(options: DidResolverOptions = {}): DidResolver
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       }).then(deepFreeze),
     };
-    // Failures are not cached: the next message retries, so a vendor's brief outage is not sticky.
+    // Failures are not cached: the next message retries, so a company's brief outage is not sticky.
     entry.document.catch(() => {
       if (webCache.get(did) === entry) webCache.delete(did);
     });

@@ -92,7 +92,7 @@ describe('urlToDidWeb', () => {
 });
 
 describe('buildDidWebDocument', () => {
-  it('builds the document a vendor serves, with authentication, agreement key and DIDComm service', () => {
+  it('builds the document a company serves, with authentication, agreement key and DIDComm service', () => {
     const did = 'did:web:shop.example.com';
     const doc = buildDidWebDocument({ did, authentication: ed, keyAgreement: x, serviceEndpoint: 'https://shop.example.com/didcomm' });
     expect(doc.verificationMethod).toEqual([
@@ -162,34 +162,34 @@ describe('resolveDidWeb against a real loopback HTTP server', () => {
       ...(status === undefined ? {} : { status }),
     });
   };
-  const vendorDoc = (id: string): unknown =>
+  const companyDoc = (id: string): unknown =>
     buildDidWebDocument({ did: id, authentication: ed, keyAgreement: x, serviceEndpoint: 'http://127.0.0.1/didcomm' });
 
   it('resolves over http when the loopback development flag is set', async () => {
-    serve('/.well-known/did.json', vendorDoc(did));
+    serve('/.well-known/did.json', companyDoc(did));
     const doc = await resolveDidWeb(did, { allowInsecureLoopback: true });
-    expect(doc).toEqual(vendorDoc(did));
+    expect(doc).toEqual(companyDoc(did));
     expect(findKey(doc, `${did}#key-2`, 'keyAgreement').jwk).toEqual(x);
   });
 
   it('resolves a path-based DID from its path', async () => {
     const pathDid = `${did}:users:alice`;
-    serve('/users/alice/did.json', vendorDoc(pathDid));
+    serve('/users/alice/did.json', companyDoc(pathDid));
     expect((await resolveDidWeb(pathDid, { allowInsecureLoopback: true })).id).toBe(pathDid);
   });
 
   it('tries https without the flag, which the plain-http server cannot answer: did.not_found', async () => {
-    serve('/.well-known/did.json', vendorDoc(did));
+    serve('/.well-known/did.json', companyDoc(did));
     expect(await codeOf(resolveDidWeb(did, { allowInsecureLoopback: false, timeoutMs: 2000 }))).toBe('did.not_found');
   });
 
   it('reports did.invalid when the document names another DID', async () => {
-    serve('/.well-known/did.json', vendorDoc('did:web:someone-else.example'));
+    serve('/.well-known/did.json', companyDoc('did:web:someone-else.example'));
     expect(await codeOf(resolveDidWeb(did, { allowInsecureLoopback: true }))).toBe('did.invalid');
   });
 
   it('reports did.invalid for a document over maxBytes, whether or not it declares its length', async () => {
-    const doc = vendorDoc(did) as Record<string, unknown>;
+    const doc = companyDoc(did) as Record<string, unknown>;
     const huge = { ...doc, alsoKnownAs: ['x'.repeat(70 * 1024)] };
     serve('/.well-known/did.json', huge);
     expect(await codeOf(resolveDidWeb(did, { allowInsecureLoopback: true }))).toBe('did.invalid');
@@ -208,13 +208,13 @@ describe('resolveDidWeb against a real loopback HTTP server', () => {
   });
 
   it('reports did.not_found for HTTP errors', async () => {
-    serve('/.well-known/did.json', vendorDoc(did), 500);
+    serve('/.well-known/did.json', companyDoc(did), 500);
     expect(await codeOf(resolveDidWeb(did, { allowInsecureLoopback: true }))).toBe('did.not_found');
     expect(await codeOf(resolveDidWeb(`${did}:nobody`, { allowInsecureLoopback: true }))).toBe('did.not_found');
   });
 
   it('keeps the entries Kith can use when the document also lists foreign keys and services', async () => {
-    const doc = vendorDoc(did) as { verificationMethod: unknown[]; service: unknown[] };
+    const doc = companyDoc(did) as { verificationMethod: unknown[]; service: unknown[] };
     serve('/.well-known/did.json', {
       ...doc,
       verificationMethod: [
@@ -230,16 +230,16 @@ describe('resolveDidWeb against a real loopback HTTP server', () => {
 });
 
 describe('resolveDidWeb with an injected fetch', () => {
-  const did = 'did:web:vendor.example';
+  const did = 'did:web:company.example';
 
   it('fetches the https URL and refuses to follow redirects', async () => {
     const seen: Array<{ url: string; redirect: RequestInit['redirect'] }> = [];
     const fakeFetch: typeof fetch = async (input, init) => {
       seen.push({ url: String(input), redirect: init?.redirect });
-      return new Response(JSON.stringify(buildDidWebDocument({ did, authentication: ed, keyAgreement: x, serviceEndpoint: 'https://vendor.example/dc' })));
+      return new Response(JSON.stringify(buildDidWebDocument({ did, authentication: ed, keyAgreement: x, serviceEndpoint: 'https://company.example/dc' })));
     };
     await resolveDidWeb(did, { allowInsecureLoopback: true, fetch: fakeFetch });
-    expect(seen).toEqual([{ url: 'https://vendor.example/.well-known/did.json', redirect: 'error' }]);
+    expect(seen).toEqual([{ url: 'https://company.example/.well-known/did.json', redirect: 'error' }]);
   });
 
   it('turns network failures into did.not_found', async () => {

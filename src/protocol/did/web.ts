@@ -70,7 +70,7 @@ export function didWebToUrl(did: string, options: DidWebUrlOptions): URL {
 
 /**
  * The did:web DID for a URL where a document is (or will be) served: an origin, a base path, or
- * the `…/did.json` URL itself. Used by a vendor to name itself from its public URL.
+ * the `…/did.json` URL itself. Used by a company to name itself from its public URL.
  * @throws DidError `did.invalid` for an unparseable or non-http(s) URL, or one with credentials,
  *   query or fragment; `did.insecure_transport` for `http:` on a non-loopback host, since no
  *   resolver would fetch that DID over http.
@@ -187,7 +187,7 @@ async function readLimited(response: Response, maxBytes: number, host: string): 
 }
 
 /**
- * A vendor's did.json may also list keys and services for other systems (P-256 keys, LinkedDomains…).
+ * A company's did.json may also list keys and services for other systems (P-256 keys, LinkedDomains…).
  * Drop the entries Kith cannot use instead of rejecting the whole document; what remains is then
  * validated strictly.
  */
@@ -213,12 +213,12 @@ export interface BuildDidWebDocumentInput {
   authentication: OkpPublicJwk;
   /** X25519 key: `#key-2`, for keyAgreement. */
   keyAgreement: OkpPublicJwk;
-  /** The vendor's DIDComm inbound URI. */
+  /** The company's DIDComm inbound URI. */
   serviceEndpoint: string;
 }
 
 /**
- * The DID document a vendor serves at its did:web URL: `#key-1` Ed25519 (authentication,
+ * The DID document a company serves at its did:web URL: `#key-1` Ed25519 (authentication,
  * assertionMethod), `#key-2` X25519 (keyAgreement), both JsonWebKey2020, and a `#didcomm`
  * DIDCommMessaging service. Ids are written absolute, as did:peer:2 documents are.
  * @throws DidError `did.invalid` for a DID that is not did:web, or keys with the wrong curves.

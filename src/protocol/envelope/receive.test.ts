@@ -155,7 +155,7 @@ describe.each<[string, EnvelopeEngine]>([
       );
       const received = await receiveMessage(await pack(message), ctx);
       expect(received.message.type).toBe(Relationship.erasureReceipt.type);
-      // The kept JWS verifies on its own, later, against the vendor's key: it is evidence.
+      // The kept JWS verifies on its own, later, against the company's key: it is evidence.
       const jws = JSON.parse(received.signedJws) as { payload: string; signatures: { protected: string; signature: string }[] };
       const [sig] = jws.signatures;
       const parsed = { payloadB64: jws.payload, protectedB64: sig?.protected ?? '', signature: Buffer.from(sig?.signature ?? '', 'base64url') };

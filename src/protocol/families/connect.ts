@@ -17,6 +17,7 @@ export const Connect = {
     kithType('connect', '1.0', 'response'),
     z
       .object({
+        // The company's name; `vendor` is its key on the wire and stays so.
         vendor: z.object({ name: z.string().min(1).max(200) }),
         customer_ref: z.string().min(1).max(100),
         terms: termsResponseBodySchema.optional(),

@@ -3,7 +3,7 @@ import { TO_COMPANY, TO_PERSON, defineMessage } from './registry.js';
 import { standardType } from './uris.js';
 
 /**
- * Message Pickup 3.0. The vendor agent plays the mediator's part for messages addressed to her:
+ * Message Pickup 3.0. The company agent plays the mediator's part for messages addressed to her:
  * they wait in its outbox until she asks for them (`delivery-request`) and confirms
  * (`messages-received`); only then are they removed, so nothing is lost.
  */

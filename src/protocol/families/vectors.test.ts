@@ -56,9 +56,9 @@ const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
   ['jose', joseEngine],
 ];
 
-const VENDOR_NAME = 'Acme Outfitters';
-const VENDOR_PUBLIC_URL = 'https://vendor.example';
-const VENDOR_ENDPOINT = `${VENDOR_PUBLIC_URL}/didcomm`;
+const COMPANY_NAME = 'Acme Outfitters';
+const COMPANY_PUBLIC_URL = 'https://vendor.example'; // in the golden vectors' DIDs and invitation URL: stays
+const COMPANY_ENDPOINT = `${COMPANY_PUBLIC_URL}/didcomm`;
 /** Her agent listens on loopback; each relationship has its own route token. */
 const CUSTOMER_ENDPOINT = 'http://127.0.0.1:7400/didcomm/fPmROUePPAbno3JABJ40vQ';
 /** 2026-01-01T09:00:00Z, in seconds. Every message is created at T0 + its offset. */
@@ -68,6 +68,7 @@ const TRANSIT_MS = 2_000;
 
 const partySchema = localIdentitySchema.extend({ serviceEndpoint: z.string() });
 type Party = z.infer<typeof partySchema>;
+/** The two sides, named as the vector files name them (`vendor` is the company: the files stay byte-identical). */
 type Side = 'customer' | 'vendor';
 
 const vectorSchema = z.object({
@@ -180,7 +181,7 @@ const SPECS: readonly Spec[] = [
     sender: 'vendor',
     id: '37a1f5a1-ba8e-4e6b-926f-133866937fb1',
     at: 0,
-    input: (ctx) => ({ body: { vendor: { name: VENDOR_NAME }, customer_ref: 'C-48213377' }, thid: idOf(ctx, Connect.request.type) }),
+    input: (ctx) => ({ body: { vendor: { name: COMPANY_NAME }, customer_ref: 'C-48213377' }, thid: idOf(ctx, Connect.request.type) }),
   },
   {
     type: BasicMessage.message.type,
@@ -423,14 +424,14 @@ const SPECS: readonly Spec[] = [
 const ADDRESS_BEFORE = { street_address: '12 St James Square', locality: 'London', postal_code: 'SW1Y 4JH', country: 'GB' };
 const ADDRESS_AFTER = { street_address: '1 Sea Road', locality: 'Hove', postal_code: 'BN3 2AA', country: 'GB' };
 
-/** Her self-issued presentations, bound to the vendor (aud) and to the request nonce or the notice id. */
+/** Her self-issued presentations, bound to the company (aud) and to the request nonce or the notice id. */
 async function makePresentation(type: string, parties: VectorFile['parties']): Promise<string> {
   const spec = SPECS.find((s) => s.type === type);
   if (!spec) throw new Error(`no spec for ${type}`);
-  const { customer, vendor } = parties;
+  const { customer, vendor: company } = parties;
   const claims = { address: type === Disclose.present.type ? ADDRESS_BEFORE : ADDRESS_AFTER };
   const nonce = type === Disclose.present.type ? REQUEST_NONCE : spec.id;
-  return presentSelfIssued(localIdentitySchema.parse(customer), claims, { audience: vendor.did, nonce, issuedAt: T0 + spec.at });
+  return presentSelfIssued(localIdentitySchema.parse(customer), claims, { audience: company.did, nonce, issuedAt: T0 + spec.at });
 }
 
 const PRESENTING_TYPES = [Disclose.present.type, ProfileUpdate.notice.type] as const;
@@ -490,12 +491,12 @@ async function pack(vector: Pick<Vector, 'plaintextJson' | 'sender' | 'recipient
   });
 }
 
-/** The invitation the vendor agent itself emits for the stored vendor identity. */
-async function vendorInvitation(vendor: Party): Promise<{ plaintext: Invitation; url: string }> {
+/** The invitation the company agent itself emits for the stored company identity. */
+async function companyInvitation(company: Party): Promise<{ plaintext: Invitation; url: string }> {
   const store: CompanyStore = await openSqliteCompanyStore(':memory:');
   try {
-    const identity = localIdentitySchema.parse(vendor);
-    const agent = createCompanyAgent({ name: VENDOR_NAME, publicUrl: VENDOR_PUBLIC_URL, store, identity, policy: companyPolicySchema.parse({}) });
+    const identity = localIdentitySchema.parse(company);
+    const agent = createCompanyAgent({ name: COMPANY_NAME, publicUrl: COMPANY_PUBLIC_URL, store, identity, policy: companyPolicySchema.parse({}) });
     return { plaintext: agent.invitation(), url: agent.invitationUrl() };
   } finally {
     await store.close();
@@ -510,8 +511,8 @@ function termsRoster(): Promise<Roster> {
 }
 
 async function generate(previous: VectorFile | undefined): Promise<VectorFile> {
-  const parties = previous?.parties ?? { customer: newParty(CUSTOMER_ENDPOINT), vendor: newParty(VENDOR_ENDPOINT) };
-  const invitation = await vendorInvitation(parties.vendor);
+  const parties = previous?.parties ?? { customer: newParty(CUSTOMER_ENDPOINT), vendor: newParty(COMPANY_ENDPOINT) };
+  const invitation = await companyInvitation(parties.vendor);
   const built = new Map<string, Vector>();
   // Salts are random, so a presentation is made once and then kept from the previous file.
   const presentations = new Map<string, string>();
@@ -627,9 +628,9 @@ describe('golden vectors docs/protocol/vectors/families.json', () => {
   });
 
   describe('the out-of-band invitation', () => {
-    it('is what the vendor agent emits for the stored identity, and its URL parses back to it', async () => {
+    it('is what the company agent emits for the stored identity, and its URL parses back to it', async () => {
       const { invitation, parties } = stored();
-      expect(await vendorInvitation(parties.vendor)).toEqual(invitation);
+      expect(await companyInvitation(parties.vendor)).toEqual(invitation);
       expect(invitationSchema.parse(invitation.plaintext)).toEqual(invitation.plaintext);
       expect(parseInvitation(invitation.url)).toEqual(invitation.plaintext);
       expect(parseInvitation(JSON.stringify(invitation.plaintext))).toEqual(invitation.plaintext);
@@ -709,7 +710,7 @@ describe('golden vectors docs/protocol/vectors/families.json', () => {
     expect(new Set(shown)).toEqual(new Set(['invitation', 'invitation-url', ...createMessageRegistry().types()]));
   });
 
-  it.each(PRESENTING_TYPES)('carries in %s an SD-JWT presentation that verifies for the vendor, this nonce and exactly the address', async (type) => {
+  it.each(PRESENTING_TYPES)('carries in %s an SD-JWT presentation that verifies for the company, this nonce and exactly the address', async (type) => {
     const vector = storedVector(type);
     const { parties } = stored();
     const nonce = type === Disclose.present.type ? REQUEST_NONCE : (vector.plaintext['id'] as string);

@@ -43,7 +43,7 @@ const resolver = createDidResolver();
 
 const NOW_S = 1_900_000_000;
 const NOW_MS = NOW_S * 1000 + 456;
-const AUDIENCE = 'did:web:vendor.example';
+const AUDIENCE = 'did:web:company.example';
 const NONCE = 'n-0S6_WzA2Mj';
 
 const CLAIMS = {

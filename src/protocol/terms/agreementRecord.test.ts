@@ -22,7 +22,7 @@ import { codeOfRejection as codeOf } from '../../../test/support/errorCodes.js';
 
 const resolver = createDidResolver();
 const her = createPeerIdentity('http://127.0.0.1:7400/didcomm/route').identity;
-const vendor = createPeerIdentity('https://vendor.example/didcomm').identity;
+const company = createPeerIdentity('https://company.example/didcomm').identity;
 const stranger = createPeerIdentity().identity;
 const AGREED_AT = Date.UTC(2026, 10, 23, 12, 0, 0, 123);
 
@@ -52,16 +52,16 @@ function record(overrides: { agreementId?: string; proffered?: string; agreedAt?
     agreementId: overrides.agreementId ?? SERVICE_ONLY,
     proffered: overrides.proffered ?? overrides.agreementId ?? SERVICE_ONLY,
     person: her.did,
-    company: vendor.did,
+    company: company.did,
     agreedAt: overrides.agreedAt ?? AGREED_AT,
   });
 }
 
 const key = (identity: LocalIdentity): SigningKey => signingKeyOf(identity);
 
-/** Her agent signs, the vendor countersigns. */
+/** Her agent signs, the company countersigns. */
 function bothSigned(r: AgreementRecord = record()): SignedAgreement {
-  return countersign(signAgreement(r, key(her)), key(vendor));
+  return countersign(signAgreement(r, key(her)), key(company));
 }
 
 /** A JSON round trip, as the agreement travels and is stored. */
@@ -83,7 +83,7 @@ describe('buildAgreementRecord', () => {
       proffered: SERVICE_ONLY,
       profferedBy: 'person',
       supersedes: null,
-      parties: { person: her.did, company: vendor.did },
+      parties: { person: her.did, company: company.did },
       agreedAt: '2026-11-23T12:00:00.123Z',
     });
     expect(record({ agreementId: BILLING, proffered: SERVICE_ONLY }).outcome).toBe('countered-accepted');
@@ -94,14 +94,14 @@ describe('buildAgreementRecord', () => {
     expect(failure(() => record({ proffered: 'https://kith.invalid/terms/agreements/nope' }))).toMatchObject({ code: 'terms.unknown_agreement' });
     const same = { roster, agreementId: SERVICE_ONLY, proffered: SERVICE_ONLY, person: her.did, company: her.did, agreedAt: AGREED_AT };
     expect(failure(() => buildAgreementRecord(same))).toMatchObject({ code: 'terms.record_invalid' });
-    expect(failure(() => buildAgreementRecord({ ...same, company: 'vendor' }))).toMatchObject({ code: 'terms.record_invalid' });
-    expect(failure(() => buildAgreementRecord({ ...same, company: vendor.did, agreedAt: Number.NaN }))).toMatchObject({ code: 'terms.record_invalid' });
-    expect(failure(() => buildAgreementRecord({ ...same, company: vendor.did, agreedAt: 1e20 }))).toMatchObject({ code: 'terms.record_invalid' });
+    expect(failure(() => buildAgreementRecord({ ...same, company: 'not a DID' }))).toMatchObject({ code: 'terms.record_invalid' });
+    expect(failure(() => buildAgreementRecord({ ...same, company: company.did, agreedAt: Number.NaN }))).toMatchObject({ code: 'terms.record_invalid' });
+    expect(failure(() => buildAgreementRecord({ ...same, company: company.did, agreedAt: 1e20 }))).toMatchObject({ code: 'terms.record_invalid' });
     // The company's own proffer is accepted or rejected as it stands: it cannot be a counter.
-    const countered = { ...same, company: vendor.did, agreementId: BILLING, profferedBy: 'company' as const };
+    const countered = { ...same, company: company.did, agreementId: BILLING, profferedBy: 'company' as const };
     expect(failure(() => buildAgreementRecord(countered))).toMatchObject({ code: 'terms.record_invalid' });
-    expect(failure(() => buildAgreementRecord({ ...same, company: vendor.did, id: RECORD_ID, supersedes: RECORD_ID }))).toMatchObject({ code: 'terms.record_invalid' });
-    expect(failure(() => buildAgreementRecord({ ...same, company: vendor.did, id: 'not-a-uuid' }))).toMatchObject({ code: 'terms.record_invalid' });
+    expect(failure(() => buildAgreementRecord({ ...same, company: company.did, id: RECORD_ID, supersedes: RECORD_ID }))).toMatchObject({ code: 'terms.record_invalid' });
+    expect(failure(() => buildAgreementRecord({ ...same, company: company.did, id: 'not-a-uuid' }))).toMatchObject({ code: 'terms.record_invalid' });
   });
 });
 
@@ -110,11 +110,11 @@ describe('signed agreements', () => {
     const signed = bothSigned();
     expect(signed.signatures.map((s) => [s.by, s.kid])).toEqual([
       ['person', her.signing.kid],
-      ['company', vendor.signing.kid],
+      ['company', company.signing.kid],
     ]);
     expect(await verifySignedAgreement(wire(signed), { resolver })).toEqual(record());
     // Either may sign first; both end up holding the same JSON.
-    const companyFirst = countersign(signAgreement(record(), key(vendor)), key(her));
+    const companyFirst = countersign(signAgreement(record(), key(company)), key(her));
     expect(JSON.stringify(companyFirst)).toBe(JSON.stringify(signed));
   });
 
@@ -137,8 +137,8 @@ describe('signed agreements', () => {
   it('refuses an agreement missing a signature: terms.countersignature_missing', async () => {
     const onlyHers = signAgreement(record(), key(her));
     await expect(verifySignedAgreement(wire(onlyHers), { resolver })).rejects.toMatchObject({ code: 'terms.countersignature_missing', details: { missing: ['company'] } });
-    const onlyVendors = signAgreement(record(), key(vendor));
-    await expect(verifySignedAgreement(wire(onlyVendors), { resolver })).rejects.toMatchObject({ code: 'terms.countersignature_missing', details: { missing: ['person'] } });
+    const onlyTheirs = signAgreement(record(), key(company));
+    await expect(verifySignedAgreement(wire(onlyTheirs), { resolver })).rejects.toMatchObject({ code: 'terms.countersignature_missing', details: { missing: ['person'] } });
     await expect(verifySignedAgreement({ record: record(), signatures: [] }, { resolver })).rejects.toMatchObject({
       code: 'terms.countersignature_missing',
       details: { missing: ['person', 'company'] },
@@ -147,18 +147,18 @@ describe('signed agreements', () => {
 
   it('refuses a wrong signature: another key, another record, swapped, garbled: terms.signature_invalid', async () => {
     const signed = bothSigned();
-    const [hers, vendors] = signed.signatures as [SignedAgreement['signatures'][number], SignedAgreement['signatures'][number]];
-    const byStrangerKey = signRecord(record(), { kid: vendor.signing.kid, privateKey: key(stranger).privateKey });
-    const otherRecord = signRecord(record({ agreedAt: AGREED_AT + 1 }), key(vendor));
+    const [hers, theirs] = signed.signatures as [SignedAgreement['signatures'][number], SignedAgreement['signatures'][number]];
+    const byStrangerKey = signRecord(record(), { kid: company.signing.kid, privateKey: key(stranger).privateKey });
+    const otherRecord = signRecord(record({ agreedAt: AGREED_AT + 1 }), key(company));
     const cases: ReadonlyArray<readonly [string, SignedAgreement['signatures']]> = [
-      ['key not the DID’s', [hers, { ...vendors, jws: byStrangerKey }]],
-      ['over another record', [hers, { ...vendors, jws: otherRecord }]],
-      ['swapped jws', [{ ...hers, jws: vendors.jws }, { ...vendors, jws: hers.jws }]],
-      ['header kid differs', [hers, { ...vendors, kid: `${vendor.did}#key-1` }]],
-      ['keyAgreement kid', [hers, { ...vendors, kid: vendor.agreement.kid, jws: signRecord(record(), { kid: vendor.agreement.kid, privateKey: key(vendor).privateKey }) }]],
-      ['unknown kid', [hers, { ...vendors, kid: `${vendor.did}#key-9`, jws: signRecord(record(), { kid: `${vendor.did}#key-9`, privateKey: key(vendor).privateKey }) }]],
-      ['not a JWS', [hers, { ...vendors, jws: 'garbage' }]],
-      ['attached payload', [hers, { ...vendors, jws: vendors.jws.replace('..', `.${Buffer.from(jcs(record())).toString('base64url')}.`) }]],
+      ['key not the DID’s', [hers, { ...theirs, jws: byStrangerKey }]],
+      ['over another record', [hers, { ...theirs, jws: otherRecord }]],
+      ['swapped jws', [{ ...hers, jws: theirs.jws }, { ...theirs, jws: hers.jws }]],
+      ['header kid differs', [hers, { ...theirs, kid: `${company.did}#key-1` }]],
+      ['keyAgreement kid', [hers, { ...theirs, kid: company.agreement.kid, jws: signRecord(record(), { kid: company.agreement.kid, privateKey: key(company).privateKey }) }]],
+      ['unknown kid', [hers, { ...theirs, kid: `${company.did}#key-9`, jws: signRecord(record(), { kid: `${company.did}#key-9`, privateKey: key(company).privateKey }) }]],
+      ['not a JWS', [hers, { ...theirs, jws: 'garbage' }]],
+      ['attached payload', [hers, { ...theirs, jws: theirs.jws.replace('..', `.${Buffer.from(jcs(record())).toString('base64url')}.`) }]],
     ];
     for (const [name, signatures] of cases) {
       await expect(verifySignedAgreement(wire({ record: signed.record, signatures }), { resolver }), name).rejects.toMatchObject({ code: 'terms.signature_invalid' });
@@ -208,9 +208,9 @@ describe('signed agreements', () => {
   });
 
   it('lets a DID resolution failure through as it is', async () => {
-    const company = 'did:web:vendor.example';
-    const r = { ...record(), parties: { person: her.did, company } };
-    const companyKey = { kid: `${company}#key-1`, privateKey: key(vendor).privateKey };
+    const webDid = 'did:web:company.example';
+    const r = { ...record(), parties: { person: her.did, company: webDid } };
+    const companyKey = { kid: `${webDid}#key-1`, privateKey: key(company).privateKey };
     const signed = countersign(signAgreement(r, key(her)), companyKey);
     const offline = createDidResolver({ fetch: () => Promise.reject(new Error('offline')) });
     expect(await codeOf(verifySignedAgreement(wire(signed), { resolver: offline }))).toBe('did.not_found');
@@ -229,7 +229,7 @@ describe('sameRecord', () => {
       code: 'terms.record_mismatch',
       details: { members: ['agreementId', 'outcome', 'textSha256'] },
     });
-    const other = { ...record(), parties: { person: stranger.did, company: vendor.did } };
+    const other = { ...record(), parties: { person: stranger.did, company: company.did } };
     expect(failure(() => sameRecord(record(), other))).toEqual({ code: 'terms.record_mismatch', details: { members: ['parties'] } });
   });
 });
@@ -248,7 +248,7 @@ describe('validateCounter', () => {
   });
 
   it('refuses an alternative from outside the roster: terms.not_in_roster', () => {
-    for (const alternative of ['https://kith.invalid/terms/agreements/anything-goes', 'https://vendor.example/terms', '']) {
+    for (const alternative of ['https://kith.invalid/terms/agreements/anything-goes', 'https://company.example/terms', '']) {
       expect(failure(() => validateCounter({ roster, agreementId: SERVICE_ONLY }, { alternatives: [alternative] })), alternative).toMatchObject({ code: 'terms.not_in_roster' });
     }
   });

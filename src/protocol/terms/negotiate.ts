@@ -96,7 +96,7 @@ export async function checkProffer(json: unknown, context: ProfferContext): Prom
   return { signed, record, roster, agreement };
 }
 
-/** What the company's policy says about proffers (vendor/config.ts `terms`). */
+/** What the company's policy says about proffers (company/config.ts `terms`). */
 export interface TermsPolicy {
   /** Agreement ids it accepts as proffered. */
   accept: readonly string[];
