@@ -4,10 +4,10 @@ import type { SigningKey } from '../protocol/envelope/engine.js';
 import { Terms } from '../protocol/families/index.js';
 import { outgoing, type Outgoing } from '../protocol/buildMessage.js';
 import type { TermsAcceptBody, TermsDeclineBody, TermsProfferBody, TermsResponseBody } from '../protocol/families/terms.js';
-import { buildAgreementRecord, countersign, parseSignedAgreement, signAgreement, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
+import { buildAgreementRecord, countersign, signAgreement, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
 import { checkWithinTerms, type IntendedUse } from '../protocol/terms/compare.js';
 import { checkCountersigned, checkProffer, decideOnProffer, type CheckedRecord, type ProfferDecision, type TermsPolicy } from '../protocol/terms/negotiate.js';
-import { obligationsSchema, termsError, type Agreement, type Obligations } from '../protocol/terms/roster.js';
+import { termsError, type Agreement } from '../protocol/terms/roster.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { CompanyContext } from './handlers/types.js';
 import type { TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
@@ -45,8 +45,7 @@ async function pendingRow(store: CompanyStore, recordId: string, senderDid: stri
   if (!row || !relationship || relationship.theirDid !== senderDid || row.proposedBy !== 'company') {
     throw termsError('terms.record_mismatch', 'No proposal of ours with this record id', { details: { members: ['id'] } });
   }
-  const signed = parseSignedAgreement(row.signed);
-  if ((expect === 'counter') !== (signed.record.outcome === 'countered-accepted')) {
+  if ((expect === 'counter') !== (row.signed.record.outcome === 'countered-accepted')) {
     // Answering a counter with a response (or a proffer with accept) is another counter round.
     throw termsError('terms.counter_loop', expect === 'counter' ? 'That record is our proffer, not a counter' : 'Only the company counters, once');
   }
@@ -83,7 +82,7 @@ export async function verifyProffer(proffer: TermsProfferBody, senderDid: string
 /** Her acceptance of our counter: the counter record, countersigned by her. @throws TermsError */
 export async function verifyAcceptance(body: TermsAcceptBody, senderDid: string, store: CompanyStore, deps: CompanyTermsDeps): Promise<VerifiedTermsAnswer> {
   const row = await pendingRow(store, body.record_id, senderDid, 'counter');
-  return { kind: 'countersigned', recordId: body.record_id, signed: await checkCountersigned(body.agreement, parseSignedAgreement(row.signed), deps.resolver) };
+  return { kind: 'countersigned', recordId: body.record_id, signed: await checkCountersigned(body.agreement, row.signed, deps.resolver) };
 }
 
 /** Her refusal of our counter. @throws TermsError */
@@ -97,7 +96,7 @@ export async function verifyResponse(response: TermsResponseBody, senderDid: str
   const row = await pendingRow(store, response.record_id, senderDid, 'own-proffer');
   if (response.decision === 'countered') throw termsError('terms.counter_loop', 'Only the company counters, once');
   if (response.decision === 'rejected') return { kind: 'declined', recordId: row.id, reason: response.reason ?? null, state: 'rejected' };
-  return { kind: 'countersigned', recordId: row.id, signed: await checkCountersigned(response.agreement, parseSignedAgreement(row.signed), deps.resolver) };
+  return { kind: 'countersigned', recordId: row.id, signed: await checkCountersigned(response.agreement, row.signed, deps.resolver) };
 }
 
 function agreedEvent(relationship: CompanyRelationship, row: Pick<TermsAgreementRow, 'id' | 'agreementId'>, at: number) {
@@ -143,7 +142,7 @@ async function answerAgain(tx: CompanyStore, relationshipId: string, verified: V
   const proffer = thread.find((r) => r.id === recordId)!;
   const counter = thread.find((r) => r.proposedBy === 'company');
   if (counter) {
-    const sent = parseSignedAgreement(counter.signed);
+    const sent = counter.signed;
     const alternative = { record: sent.record, signatures: sent.signatures.filter((s) => s.by === 'company') };
     return { record_id: recordId, decision: 'countered', alternatives: [alternative as unknown as Record<string, unknown>] };
   }
@@ -239,6 +238,5 @@ export function companyProffer(input: { checked: { roster: CheckedRecord['roster
  */
 export function checkAskWithinTerms(current: TermsAgreementRow | undefined, use: IntendedUse): void {
   if (current === undefined) return;
-  const obligations: Obligations = obligationsSchema.parse(current.obligations);
-  checkWithinTerms(obligations, use);
+  checkWithinTerms(current.obligations, use);
 }

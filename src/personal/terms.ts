@@ -6,10 +6,10 @@ import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import { Terms } from '../protocol/families/index.js';
 import type { TermsProfferBody, TermsResponseBody } from '../protocol/families/terms.js';
 import { outgoing } from '../protocol/buildMessage.js';
-import { buildAgreementRecord, countersign, parseSignedAgreement, signAgreement, signedAgreementSchema, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
+import { buildAgreementRecord, countersign, signAgreement, type SignedAgreement } from '../protocol/terms/agreementRecord.js';
 import { isAtLeastAsProtective, type ObligationName } from '../protocol/terms/compare.js';
 import { checkProffer, checkResponse, decideOnProffer, type CheckedRecord, type CheckedResponse } from '../protocol/terms/negotiate.js';
-import { agreementShortName, obligationsSchema, termsError, type Agreement, type Obligations, type Roster } from '../protocol/terms/roster.js';
+import { agreementShortName, findAgreement, termsError, type Agreement, type Obligations, type Roster } from '../protocol/terms/roster.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { AgentCore } from './core.js';
 import type { AgreementEntry } from './vault/agreementRepo.js';
@@ -32,14 +32,14 @@ export interface AgreementView {
   proposedBy: 'person' | 'company';
   state: AgreementEntry['state'];
   /** accepted / countered-accepted, from the record. */
-  outcome: string | null;
+  outcome: SignedAgreement['record']['outcome'];
   /** Set when it waits for her answer. */
   awaitingHer: boolean;
-  obligations: Obligations | null;
+  obligations: Obligations;
   /** Obligations in which it protects her less than what she proffered (counters) or has now (company proffers). */
   weaker: ObligationName[];
   reason: string | null;
-  signed: unknown;
+  signed: SignedAgreement;
   createdAt: number;
   updatedAt: number;
 }
@@ -126,18 +126,13 @@ export interface TermsFeatureOptions {
 export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions): TermsFeature {
   const { vault, clock, resolver, logger, events } = core;
 
-  function parseObligations(value: unknown): Obligations | null {
-    const parsed = obligationsSchema.safeParse(value);
-    return parsed.success ? parsed.data : null;
-  }
-
   /** What she compares a company's proposal with: the proffer it counters, else her terms now, else her default. */
   function baselineFor(entry: AgreementEntry): Obligations | null {
     const thread = vault.agreements.byThread(entry.relationshipId, entry.threadId);
     const hers = thread.find((e) => e.proposedBy === 'person');
-    if (hers && entry.id !== hers.id) return parseObligations(hers.obligations);
+    if (hers && entry.id !== hers.id) return hers.obligations;
     const current = vault.agreements.current(entry.relationshipId);
-    if (current) return parseObligations(current.obligations);
+    if (current) return current.obligations;
     const chosen = feature.defaultTerms();
     return chosen !== null && loaded ? (safeAgreement(loaded, chosen)?.agreement.obligations ?? null) : null;
   }
@@ -147,8 +142,7 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
   }
 
   function toView(entry: AgreementEntry): AgreementView {
-    const signed = signedAgreementSchema.safeParse(entry.signed);
-    const obligations = parseObligations(entry.obligations);
+    const { obligations } = entry;
     const baseline = awaitingHer(entry) ? baselineFor(entry) : null;
     return {
       recordId: entry.id,
@@ -156,10 +150,10 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       title: (loaded && safeAgreement(loaded, entry.agreementId)?.agreement.title) ?? null,
       proposedBy: entry.proposedBy,
       state: entry.state,
-      outcome: signed.success ? signed.data.record.outcome : null,
+      outcome: entry.signed.record.outcome,
       awaitingHer: awaitingHer(entry),
       obligations,
-      weaker: baseline && obligations ? isAtLeastAsProtective(obligations, baseline).weaker : [],
+      weaker: baseline ? isAtLeastAsProtective(obligations, baseline).weaker : [],
       reason: entry.reason,
       signed: entry.signed,
       createdAt: entry.createdAt,
@@ -179,6 +173,12 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
     } finally {
       loading = undefined;
     }
+    return loaded;
+  }
+
+  /** The rosters, where rosters() was awaited before: the synchronous writers inside a vault transaction. */
+  function heldRosters(): RosterSet {
+    if (!loaded) throw new KithError('internal', 'The rosters were not loaded before an answer was recorded');
     return loaded;
   }
 
@@ -211,12 +211,13 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
   function recordAnswer(relationshipId: string, mine: SignedAgreement, checked: CheckedResponse): void {
     const proffered = mine.record;
     const base = { relationshipId, threadId: proffered.id, reason: null };
-    const obligationsOf = (id: string): unknown => loaded?.get(proffered.rosterId, proffered.rosterVersion).agreements.find((a) => a.id === id)?.obligations ?? null;
     if (checked.decision === 'accepted') {
       vault.agreements.supersedeCurrent(relationshipId);
       vault.agreements.insert({ ...base, id: proffered.id, proposedBy: 'person', agreementId: proffered.agreementId, state: 'agreed', signed: checked.signed, obligations: checked.agreement.obligations });
     } else if (checked.decision === 'rejected') {
-      vault.agreements.insert({ ...base, id: proffered.id, proposedBy: 'person', agreementId: proffered.agreementId, state: 'rejected', signed: mine, obligations: obligationsOf(proffered.agreementId), reason: checked.reason });
+      // Her own proffer: an agreement of a roster she holds (loaded before any answer is checked).
+      const obligations = findAgreement(heldRosters().get(proffered.rosterId, proffered.rosterVersion), proffered.agreementId).obligations;
+      vault.agreements.insert({ ...base, id: proffered.id, proposedBy: 'person', agreementId: proffered.agreementId, state: 'rejected', signed: mine, obligations, reason: checked.reason });
     } else {
       vault.agreements.insert({ ...base, id: proffered.id, proposedBy: 'person', agreementId: proffered.agreementId, state: 'countered', signed: mine, obligations: checked.proffered.obligations });
       vault.agreements.insert({ ...base, id: checked.signed.record.id, proposedBy: 'company', agreementId: checked.agreement.id, state: 'proffered', signed: checked.signed, obligations: checked.agreement.obligations });
@@ -236,7 +237,7 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
    */
   async function answer(relationship: RelationshipRecord, entry: AgreementEntry, yes: boolean, reason?: string): Promise<void> {
     core.requireLive(relationship);
-    const theirs = parseSignedAgreement(entry.signed);
+    const theirs = entry.signed;
     const isCounter = theirs.record.outcome === 'countered-accepted';
     const both = yes ? countersign(theirs, signingKeyOf(core.identityOf(relationship))) : undefined;
     const message = isCounter
@@ -343,9 +344,10 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
     },
 
     async checkConnectAnswer(mine, answer) {
+      const set = await rosters();
       // A company that does not speak terms says nothing: her proffer stands unanswered, as rejected.
       if (answer === undefined) return { decision: 'rejected', reason: 'The company did not answer the proffer', accepts: [] };
-      return checkResponse(answer as TermsResponseBody, mine, { rosters: await rosters(), resolver });
+      return checkResponse(answer as TermsResponseBody, mine, { rosters: set, resolver });
     },
 
     recordAnswer,
@@ -353,9 +355,8 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
     async settle(relationship) {
       await rosters();
       for (const entry of vault.agreements.list(relationship.id).filter(awaitingHer)) {
-        const obligations = parseObligations(entry.obligations);
         const baseline = baselineFor(entry);
-        const verdict = obligations && baseline ? isAtLeastAsProtective(obligations, baseline) : undefined;
+        const verdict = baseline ? isAtLeastAsProtective(entry.obligations, baseline) : undefined;
         if (verdict?.ok) {
           try {
             await answer(relationship, entry, true);

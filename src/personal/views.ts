@@ -112,12 +112,10 @@ export function toRelationshipView(record: RelationshipRecord, vault: Vault): Re
 function termsSummary(relationshipId: string, vault: Vault): TermsSummary {
   const history = vault.agreements.list(relationshipId);
   const current = history.find((entry) => entry.state === 'agreed');
-  const record = (current?.signed as { record?: { outcome?: unknown } } | null | undefined)?.record;
-  const outcome = record?.outcome === 'accepted' || record?.outcome === 'countered-accepted' ? record.outcome : null;
   return {
     agreementId: current?.agreementId ?? null,
     name: current ? agreementShortName(current.agreementId) : null,
-    outcome,
+    outcome: current?.signed.record.outcome ?? null,
     recordId: current?.id ?? null,
     since: current?.updatedAt ?? null,
     lastState: current ? null : (history.at(-1)?.state ?? null),

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { withEvent } from '../../protocol/consentRecord.js';
+import { agreementUri, consentDocument, loadTestDocuments, type TestDocuments } from '../../../test/support/documents.js';
 import type {
   ConnectorEvent,
   ConsentRecordRow,
@@ -16,6 +18,18 @@ import { snapshotOf } from './testing.js';
 
 // Behaviour every CompanyStore must show, whatever database is underneath. Each test gets a fresh,
 // empty store from `open` and closes it afterwards.
+
+/**
+ * Sets one JSON column of one row to `json` (JSON text) behind the store's back, as another program
+ * or an older Kith could have written it: for the tests of a stored document the store cannot parse.
+ */
+export type WriteJsonColumn = (
+  store: CompanyStore,
+  table: 'consent_records' | 'terms_agreements',
+  column: 'record' | 'signed' | 'obligations',
+  id: string,
+  json: string,
+) => Promise<void>;
 
 const T0 = 1_700_000_000_000;
 const LEASE = 60_000;
@@ -89,13 +103,31 @@ function disclosureRequest(n: number, relationshipId: string, overrides: Partial
   };
 }
 
+/** Real signed agreements and obligations (of the bundled roster), loaded once per suite: the store parses what it reads. */
+let documents: TestDocuments;
+
+/** A consent record document whose free text (controller name, purpose, terms reference) is tricky JSON. */
+function consentRecordDocument(n: number, overrides: Parameters<typeof consentDocument>[1] = {}) {
+  return consentDocument(uid(5000 + n), {
+    principalDid: `did:peer:2.customer${n}`,
+    controller: { name: TRICKY_JSON.name, did: 'did:web:shop.example' },
+    requestId: `req-${n}`,
+    termsRef: 'https://shop.example/terms#v3',
+    purpose: TRICKY_JSON.quote,
+    retention: 'P1Y6M',
+    requestedAt: T0 + n,
+    answeredAt: T0 + n + 1,
+    ...overrides,
+  });
+}
+
 function consentRecord(n: number, relationshipId: string, overrides: Partial<ConsentRecordRow> = {}): ConsentRecordRow {
   return {
     id: uid(5000 + n),
     relationshipId,
     requestId: uid(4000 + n),
     state: 'active',
-    record: { recordId: uid(5000 + n), n, ...TRICKY_JSON },
+    record: consentRecordDocument(n),
     createdAt: T0 + n,
     updatedAt: T0 + n,
     ...overrides,
@@ -107,11 +139,11 @@ function termsAgreement(n: number, relationshipId: string, overrides: Partial<Te
     id: uid(8000 + n),
     relationshipId,
     proposedBy: 'person',
-    agreementId: 'https://kith.invalid/terms/no-stalking/1',
+    agreementId: agreementUri('service-only'),
     state: 'proffered',
     threadId: `proffer-msg-${n}`,
-    signed: { record: { id: uid(8000 + n), n, ...TRICKY_JSON }, signatures: [{ protected: 'eyJhbGciOiJFZERTQSJ9', signature: `sig-${n}` }] },
-    obligations: { retention: 'P30D', purposes: ['service', 'support'], sharing: { thirdParties: false, list: [] }, deep: [[1, 'ü'], null] },
+    signed: documents.agreement(uid(8000 + n)),
+    obligations: documents.obligations('service-only'),
     reason: null,
     createdAt: T0 + n,
     updatedAt: T0 + n,
@@ -163,9 +195,13 @@ function ids(items: { id: string }[]): string[] {
   return items.map((item) => item.id);
 }
 
-export function companyStoreContract(name: string, open: () => Promise<CompanyStore>): void {
+export function companyStoreContract(name: string, open: () => Promise<CompanyStore>, writeJsonColumn: WriteJsonColumn): void {
   describe(`${name} vendor store`, () => {
     let store: CompanyStore;
+
+    beforeAll(async () => {
+      documents ??= await loadTestDocuments();
+    });
 
     beforeEach(async () => {
       store = await open();
@@ -554,7 +590,21 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await store.createRelationship(rel);
         await store.createRelationship(other);
         const later = consentRecord(3, rel.id, { createdAt: T0 + 50, state: 'refused' });
-        const tieHigh = consentRecord(2, rel.id, { createdAt: T0 + 10, requestId: null, record: ['just', 'a', 'list'] });
+        const tieHigh = consentRecord(2, rel.id, {
+          createdAt: T0 + 10,
+          requestId: null,
+          state: 'refused',
+          record: consentRecordDocument(2, {
+            requestId: null,
+            state: 'refused',
+            legalBasis: 'legitimate-interest',
+            retention: null,
+            categories: [
+              { category: 'email', source: 'pii_principal', issuer: null },
+              { category: 'age_over_18', source: 'issuer', issuer: 'did:peer:2.issuer' },
+            ],
+          }),
+        });
         const tieLow = consentRecord(1, rel.id, { createdAt: T0 + 10 });
         for (const record of [later, tieHigh, tieLow]) await store.saveConsentRecord(record);
         await store.saveConsentRecord(consentRecord(4, other.id));
@@ -581,12 +631,12 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         const record = consentRecord(1, rel.id);
         await store.saveConsentRecord(record);
 
-        const withdrawn = { ...(record.record as object), state: 'withdrawn', withdrawnAt: '2023-11-14T22:13:20Z' };
+        const withdrawn = withEvent(record.record, 'withdrawn', T0 + 100, 'pii_principal');
         expect(await store.updateConsentRecord(record.id, 'withdrawn', withdrawn, T0 + 100)).toBe(true);
         expect(await store.getConsentRecord(record.id)).toEqual({ ...record, state: 'withdrawn', record: withdrawn, updatedAt: T0 + 100 });
 
         const before = await snapshotOf(store);
-        expect(await store.updateConsentRecord(uid(9), 'expired', {}, T0 + 200)).toBe(false);
+        expect(await store.updateConsentRecord(uid(9), 'expired', withdrawn, T0 + 200)).toBe(false);
         expect(await snapshotOf(store)).toEqual(before);
       });
     });
@@ -598,7 +648,14 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await store.createRelationship(rel);
         await store.createRelationship(other);
         const later = termsAgreement(3, rel.id, { createdAt: T0 + 50, updatedAt: T0 + 70, state: 'rejected', proposedBy: 'company', reason: 'Not the térms we offer — "sorry"' });
-        const tieHigh = termsAgreement(2, rel.id, { createdAt: T0 + 10, signed: ['just', 'a', 'list'], obligations: null });
+        // A counter both signed, of another agreement: another shape of both documents.
+        const tieHigh = termsAgreement(2, rel.id, {
+          createdAt: T0 + 10,
+          proposedBy: 'company',
+          agreementId: agreementUri('intent-only-contact'),
+          signed: documents.agreement(uid(8002), { agreement: 'intent-only-contact', proffered: 'service-only', signedBy: 'both' }),
+          obligations: documents.obligations('intent-only-contact'),
+        });
         const tieLow = termsAgreement(1, rel.id, { createdAt: T0 + 10 });
         for (const row of [later, tieHigh, tieLow]) await store.createTermsAgreement(row);
         await store.createTermsAgreement(termsAgreement(4, other.id));
@@ -656,7 +713,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         const before = await snapshotOf(store);
 
         await expect(store.createTermsAgreement(termsAgreement(3, rel.id, { state: 'agreed' }))).rejects.toMatchObject({ code: 'store.conflict' });
-        await expect(store.updateTermsAgreement(proffered.id, { state: 'agreed', signed: { both: true } }, T0 + 100)).rejects.toMatchObject({
+        await expect(store.updateTermsAgreement(proffered.id, { state: 'agreed', signed: documents.agreement(proffered.id, { signedBy: 'both' }) }, T0 + 100)).rejects.toMatchObject({
           code: 'store.conflict',
         });
         expect(await snapshotOf(store)).toEqual(before);
@@ -694,12 +751,14 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         const row = termsAgreement(1, rel.id);
         await store.createTermsAgreement(row);
 
-        const bothSigned = { ...(row.signed as object), signatures: ['hers', 'ours'], note: TRICKY_JSON.quote };
+        const bothSigned = documents.agreement(row.id, { signedBy: 'both' });
+        expect(bothSigned).not.toEqual(row.signed);
         expect(await store.updateTermsAgreement(row.id, { state: 'agreed', signed: bothSigned }, T0 + 100)).toBe(true);
         const agreed = { ...row, state: 'agreed' as const, signed: bothSigned, updatedAt: T0 + 100 };
         expect(await store.getTermsAgreement(row.id)).toEqual(agreed);
 
-        const obligations = { retention: 'P7D', purposes: [] };
+        const obligations = documents.obligations('data-for-research');
+        expect(obligations).not.toEqual(row.obligations);
         expect(await store.updateTermsAgreement(row.id, { state: 'superseded', obligations, reason: 'Replaced — by v2' }, T0 + 200)).toBe(true);
         const superseded = { ...agreed, state: 'superseded' as const, obligations, reason: 'Replaced — by v2', updatedAt: T0 + 200 };
         expect(await store.getTermsAgreement(row.id)).toEqual(superseded);
@@ -714,7 +773,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await store.createTermsAgreement(termsAgreement(1, rel.id));
         const before = await snapshotOf(store);
 
-        expect(await store.updateTermsAgreement(uid(9), { state: 'agreed', signed: { x: 1 }, obligations: {}, reason: 'no' }, T0 + 100)).toBe(false);
+        const signed = documents.agreement(uid(9), { signedBy: 'both' });
+        expect(await store.updateTermsAgreement(uid(9), { state: 'agreed', signed, obligations: documents.obligations('loyalty-program'), reason: 'no' }, T0 + 100)).toBe(false);
         expect(await snapshotOf(store)).toEqual(before);
       });
 
@@ -747,6 +807,81 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
 
         const again = await store.eraseRelationship(doomed.id, T0 + 1000);
         expect(again.erased).toContainEqual({ category: 'terms_agreements', count: 0 });
+      });
+    });
+
+    describe('stored documents that do not parse', () => {
+      // Never in an error: the rows hold personal data.
+      const MARKER = 'personal-value-in-a-bad-document';
+
+      /** What a read of a row with a bad document must do: reject as a malformed row naming the column, without the value. */
+      async function expectMalformed(read: Promise<unknown>, column: string): Promise<void> {
+        const error: unknown = await read.then(
+          () => 'returned',
+          (err: unknown) => err,
+        );
+        expect(error).toMatchObject({ code: 'internal' });
+        const issues = (error as { details?: { issues?: unknown } }).details?.issues;
+        expect(issues, JSON.stringify(issues)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${column}(\\.|:)`))]));
+        expect(JSON.stringify(error)).not.toContain(MARKER);
+      }
+
+      const badTerms: [string, 'signed' | 'obligations', (row: TermsAgreementRow) => unknown][] = [
+        ['a signed agreement that is a list', 'signed', () => ['just', 'a', 'list', MARKER]],
+        ['a signed agreement without its signatures', 'signed', (row) => ({ record: row.signed.record })],
+        ['a signed agreement with a member too many', 'signed', (row) => ({ ...row.signed, note: MARKER })],
+        ['a signed agreement whose record is of another type', 'signed', (row) => ({ ...row.signed, record: { ...row.signed.record, type: MARKER } })],
+        ['obligations of another shape', 'obligations', () => ({ retention: 'P30D', purposes: [MARKER] })],
+        ['obligations with a purpose outside the vocabulary', 'obligations', (row) => ({ ...row.obligations, allowedPurposes: [MARKER] })],
+        ['no obligations', 'obligations', () => null],
+      ];
+
+      it.each(badTerms)('reports a terms agreement with %s as a malformed row on every read, and returns none of it', async (_name, column, bad) => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const row = termsAgreement(1, rel.id, { state: 'agreed', threadId: 'thread-a' });
+        const fine = termsAgreement(2, other.id, { state: 'agreed', threadId: 'thread-a' });
+        await store.createTermsAgreement(row);
+        await store.createTermsAgreement(fine);
+        await writeJsonColumn(store, 'terms_agreements', column, row.id, JSON.stringify(bad(row)));
+
+        await expectMalformed(store.getTermsAgreement(row.id), column);
+        await expectMalformed(store.listTermsAgreements(rel.id), column);
+        await expectMalformed(store.currentTermsAgreement(rel.id), column);
+        await expectMalformed(store.findTermsAgreementsByThread(rel.id, 'thread-a'), column);
+        // Only the row with the bad document fails; writing a good one back mends it.
+        expect(await store.listTermsAgreements(other.id)).toEqual([fine]);
+        expect(await store.currentTermsAgreement(other.id)).toEqual(fine);
+        expect(await store.updateTermsAgreement(row.id, { state: 'agreed', signed: row.signed, obligations: row.obligations }, row.updatedAt)).toBe(true);
+        expect(await store.getTermsAgreement(row.id)).toEqual(row);
+      });
+
+      const badConsents: [string, (row: ConsentRecordRow) => unknown][] = [
+        ['a list', () => ['just', 'a', 'list', MARKER]],
+        ['an empty object', () => ({})],
+        ['another schema version', (row) => ({ ...row.record, schema_version: MARKER })],
+        ['a state outside the consent states', (row) => ({ ...row.record, state: MARKER })],
+        ['no events', (row) => ({ ...row.record, events: [] })],
+      ];
+
+      it.each(badConsents)('reports a consent record whose document is %s as a malformed row on every read, and returns none of it', async (_name, bad) => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const record = consentRecord(1, rel.id);
+        const fine = consentRecord(2, other.id);
+        await store.saveConsentRecord(record);
+        await store.saveConsentRecord(fine);
+        await writeJsonColumn(store, 'consent_records', 'record', record.id, JSON.stringify(bad(record)));
+
+        await expectMalformed(store.getConsentRecord(record.id), 'record');
+        await expectMalformed(store.listConsentRecords(rel.id), 'record');
+        expect(await store.listConsentRecords(other.id)).toEqual([fine]);
+        expect(await store.updateConsentRecord(record.id, record.state, record.record, record.updatedAt)).toBe(true);
+        expect(await store.getConsentRecord(record.id)).toEqual(record);
       });
     });
 

@@ -1,3 +1,5 @@
+import type { ConsentRecord } from '../../protocol/consentRecord.js';
+
 export type DisclosureRequestState = 'pending' | 'fulfilled' | 'declined' | 'withdrawn';
 
 /** A request we sent her for some of her profile fields; answered at most once (see settleDisclosureRequest). */
@@ -24,15 +26,15 @@ export interface DisclosureRequest {
 
 export type ConsentState = 'active' | 'refused' | 'withdrawn' | 'expired';
 
-/** A consent record (the document itself is JSON, opaque to the store) and its current state. */
+/** A consent record (the ISO/IEC TS 27560-shaped document, protocol/consentRecord.ts) and its current state. */
 export interface ConsentRecordRow {
   id: string;
   relationshipId: string;
   /** The disclosure request it answered, if any; not checked against disclosure_requests. */
   requestId: string | null;
   state: ConsentState;
-  /** Any JSON value; `undefined` is stored as `null`. */
-  record: unknown;
+  /** The document, stored as JSON and parsed when read. */
+  record: ConsentRecord;
   createdAt: number;
   updatedAt: number;
 }
@@ -71,7 +73,9 @@ export interface Presentation {
  * it. All of it is erased with the relationship (see RelationshipStore.eraseRelationship).
  *
  * Besides what each method states, every method may reject as described on CompanyStore
- * (`store.unavailable`, `internal`).
+ * (`store.unavailable`, `internal`). A consent record's document is parsed with its protocol
+ * schema as the row is read: a row whose document no longer parses is reported as `internal` (a
+ * malformed row), never returned.
  */
 export interface DisclosureStore {
   /** Throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id or the nonce is taken. */
@@ -90,8 +94,8 @@ export interface DisclosureStore {
 
   /** Inserts; throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id is taken. */
   saveConsentRecord(record: ConsentRecordRow): Promise<void>;
-  /** Replaces state and record (any JSON value; `undefined` is stored as `null`) and sets updatedAt to `at`; returns false, changing nothing, if there is no such record. */
-  updateConsentRecord(id: string, state: ConsentState, record: unknown, at: number): Promise<boolean>;
+  /** Replaces state and record and sets updatedAt to `at`; returns false, changing nothing, if there is no such record. */
+  updateConsentRecord(id: string, state: ConsentState, record: ConsentRecord, at: number): Promise<boolean>;
   getConsentRecord(id: string): Promise<ConsentRecordRow | undefined>;
   /** Ordered by createdAt then id. */
   listConsentRecords(relationshipId: string): Promise<ConsentRecordRow[]>;

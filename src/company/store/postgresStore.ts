@@ -508,7 +508,7 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  updateConsentRecord(id: string, state: ConsentState, record: unknown, at: number): Promise<boolean> {
+  updateConsentRecord(id: string, state: ConsentState, record: ConsentRecordRow['record'], at: number): Promise<boolean> {
     return this.#run(async () => {
       const result = await this.#db
         .updateTable('consent_records')

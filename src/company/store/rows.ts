@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { describeZodIssues } from '../../core/json.js';
+import { consentRecordSchema } from '../../protocol/consentRecord.js';
+import { signedAgreementSchema } from '../../protocol/terms/agreementRecord.js';
+import { obligationsSchema } from '../../protocol/terms/roster.js';
 import type { ConnectorEvent } from './connectorEventStore.js';
 import type { ConsentRecordRow, DisclosureRequest, HeldField, Presentation } from './disclosureStore.js';
 import { malformedRow } from './errors.js';
@@ -33,6 +36,8 @@ export const decodeJsonText: JsonDecoder = (value) => {
 
 // Shapes of what the database hands back, checked before they become domain objects: a drifted
 // schema or a driver returning strings for bigints must fail loudly rather than leak wrong types.
+// JSON columns that hold protocol documents (consent records, signed agreements, obligations) are
+// parsed here with the protocol's own schemas, once: code above the store trusts their types.
 const time = z.number().int();
 
 const relationshipRowSchema = z.object({
@@ -91,7 +96,7 @@ const consentRecordRowSchema = z.object({
   relationship_id: z.string(),
   request_id: z.string().nullable(),
   state: z.enum(['active', 'refused', 'withdrawn', 'expired']),
-  record: z.unknown(),
+  record: consentRecordSchema,
   created_at: time,
   updated_at: time,
 });
@@ -103,8 +108,8 @@ const termsAgreementRowSchema = z.object({
   agreement_id: z.string(),
   state: z.enum(['proffered', 'countered', 'agreed', 'superseded', 'rejected', 'declined']),
   thread_id: z.string(),
-  signed: z.unknown(),
-  obligations: z.unknown(),
+  signed: signedAgreementSchema,
+  obligations: obligationsSchema,
   reason: z.string().nullable(),
   created_at: time,
   updated_at: time,

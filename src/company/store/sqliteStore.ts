@@ -385,7 +385,7 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  updateConsentRecord(id: string, state: ConsentState, record: unknown, at: number): Promise<boolean> {
+  updateConsentRecord(id: string, state: ConsentState, record: ConsentRecordRow['record'], at: number): Promise<boolean> {
     return this.#exec(
       () => this.#stmt('update consent_records set state = ?, record = ?, updated_at = ? where id = ?').run(state, encodeJson(record), at, id).changes > 0,
     );

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, inject } from 'vitest';
 import { companyStoreContract } from './contract.js';
 import { openPostgresCompanyStore } from './postgres.js';
+import type { CompanyStore } from './types.js';
 
 const url = inject('postgresUrl');
 
@@ -13,17 +14,34 @@ if (url === undefined) {
   );
   // Registered but skipped, so the report counts every PostgreSQL test that did not run.
   describe.skip('PostgreSQL not available', () => {
-    companyStoreContract('PostgreSQL', () => Promise.reject(new Error('PostgreSQL not available')));
+    const unavailable = () => Promise.reject(new Error('PostgreSQL not available'));
+    companyStoreContract('PostgreSQL', unavailable, unavailable);
   });
 } else {
   // One fresh schema per opened store, so tests never see each other's rows; all dropped at the end.
   const schemas: string[] = [];
+  const schemaOf = new WeakMap<CompanyStore, string>();
 
-  companyStoreContract('PostgreSQL', () => {
-    const schema = `kith_test_${randomBytes(6).toString('hex')}`;
-    schemas.push(schema);
-    return openPostgresCompanyStore(url, { schema });
-  });
+  companyStoreContract(
+    'PostgreSQL',
+    async () => {
+      const schema = `kith_test_${randomBytes(6).toString('hex')}`;
+      schemas.push(schema);
+      const store = await openPostgresCompanyStore(url, { schema });
+      schemaOf.set(store, schema);
+      return store;
+    },
+    // Its own connection, behind the store's back; the text becomes jsonb as any JSON written there would.
+    async (store, table, column, id, json) => {
+      const client = new pg.Client({ connectionString: url, options: `-c search_path=${schemaOf.get(store)!}` });
+      await client.connect();
+      try {
+        await client.query(`update "${table}" set "${column}" = $1 where id = $2`, [json, id]);
+      } finally {
+        await client.end();
+      }
+    },
+  );
 
   afterAll(async () => {
     const client = new pg.Client({ connectionString: url });

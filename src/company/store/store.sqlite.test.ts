@@ -8,12 +8,33 @@ import { companyStoreContract } from './contract.js';
 import { openCompanyStore } from './open.js';
 import { companyMigrations } from './migrations.js';
 import { openSqliteCompanyStore } from './sqlite.js';
+import type { CompanyStore } from './types.js';
 
-companyStoreContract('SQLite', () => openSqliteCompanyStore(':memory:'));
+const dir = mkdtempSync(join(tmpdir(), 'kith-vendor-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// On files rather than ':memory:', so that a second connection can write behind the store's back.
+const paths = new WeakMap<CompanyStore, string>();
+let opened = 0;
+companyStoreContract(
+  'SQLite',
+  async () => {
+    const path = join(dir, `contract-${++opened}.db`);
+    const store = await openSqliteCompanyStore(path);
+    paths.set(store, path);
+    return store;
+  },
+  async (store, table, column, id, json) => {
+    const raw = new Database(paths.get(store)!);
+    try {
+      raw.prepare(`update "${table}" set "${column}" = ? where id = ?`).run(json, id);
+    } finally {
+      raw.close();
+    }
+  },
+);
 
 describe('SQLite vendor store on disk', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kith-vendor-store-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps its data across reopening and runs in WAL mode with foreign keys on', async () => {
     const path = join(dir, 'reopen.db');

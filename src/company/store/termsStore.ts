@@ -1,3 +1,6 @@
+import type { SignedAgreement } from '../../protocol/terms/agreementRecord.js';
+import type { Obligations } from '../../protocol/terms/roster.js';
+
 export type TermsAgreementState = 'proffered' | 'countered' | 'agreed' | 'superseded' | 'rejected' | 'declined';
 
 /** One terms agreement record of a relationship and where it stands (protocol/terms/agreementRecord.ts). */
@@ -12,10 +15,10 @@ export interface TermsAgreementRow {
   state: TermsAgreementState;
   /** The negotiation this record belongs to: the id of the proffered record that opened it (answers carry it as `thid`). */
   threadId: string;
-  /** The signed agreement document (one or both signatures); JSON, opaque to the store. */
-  signed: unknown;
-  /** The agreement's obligations as agreed; JSON, opaque to the store. */
-  obligations: unknown;
+  /** The signed agreement document (one or both signatures), stored as JSON and parsed when read. */
+  signed: SignedAgreement;
+  /** The agreement's obligations as agreed, stored as JSON and parsed when read. */
+  obligations: Obligations;
   /** Free text given with a rejection or decline; null otherwise. */
   reason: string | null;
   createdAt: number;
@@ -25,8 +28,8 @@ export interface TermsAgreementRow {
 /** What updateTermsAgreement changes: state always, the rest where given. */
 export interface TermsAgreementChange {
   state: TermsAgreementState;
-  signed?: unknown;
-  obligations?: unknown;
+  signed?: SignedAgreement;
+  obligations?: Obligations;
   reason?: string | null;
 }
 
@@ -36,13 +39,15 @@ export interface TermsAgreementChange {
  * history or negotiation in progress. Erased with the relationship (see RelationshipStore).
  *
  * Besides what each method states, every method may reject as described on CompanyStore
- * (`store.unavailable`, `internal`).
+ * (`store.unavailable`, `internal`). The documents of a row (`signed`, `obligations`) are parsed
+ * with their protocol schemas as the row is read: a row whose document no longer parses is
+ * reported as `internal` (a malformed row, its issues naming the failing paths), never returned.
  */
 export interface TermsStore {
   /**
    * Inserts; throws RelationshipError 'relationship.unknown' if the relationship does not exist,
    * StoreError 'store.conflict' if the id is taken or the row is 'agreed' while the relationship
-   * already has an agreed one. `signed` and `obligations` are any JSON value; `undefined` is stored as `null`.
+   * already has an agreed one.
    */
   createTermsAgreement(row: TermsAgreementRow): Promise<void>;
   getTermsAgreement(id: string): Promise<TermsAgreementRow | undefined>;

@@ -38,7 +38,9 @@ export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidF
  *   (the database cannot be reached or used right now) or KithError 'internal' (a row came back
  *   in a shape it was never written in); driver errors never escape untranslated.
  * - JSON columns come back deep-equal to what was written (after JSON.stringify, so `undefined`
- *   becomes null), whatever the dialect.
+ *   becomes null), whatever the dialect. The protocol documents among them (consent records,
+ *   signed agreements, obligations) are parsed with their protocol schemas as rows are read, once:
+ *   callers trust their types, and a row whose document does not parse is 'internal'.
  *
  * Two implementations, one contract suite (contract.ts): SqliteCompanyStore and PostgresCompanyStore.
  */

@@ -35,7 +35,7 @@ export interface ConsentView {
   relationshipId: string;
   company: string | null;
   state: string;
-  record: unknown;
+  record: ConsentRecord;
   createdAt: number;
   updatedAt: number;
 }

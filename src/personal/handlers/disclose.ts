@@ -1,12 +1,10 @@
 import { MessageError, TermsError } from '../../core/errors.js';
 import { outgoing } from '../../protocol/buildMessage.js';
-import { consentRecordSchema } from '../../protocol/consentRecord.js';
 import type { DiscloseDeclineBody, DisclosePresentBody, DiscloseRequestBody } from '../../protocol/families/disclose.js';
 import { Disclose, ReportProblem } from '../../protocol/families/index.js';
 import { OUTSIDE_TERMS_PROBLEM } from '../../protocol/families/terms.js';
 import { inspectSdJwt } from '../../protocol/sdjwt/index.js';
 import { checkWithinTerms } from '../../protocol/terms/compare.js';
-import { obligationsSchema } from '../../protocol/terms/roster.js';
 import type { DidcommMessage } from '../../protocol/message.js';
 import type { RelationshipRecord } from '../vault/relationshipRepo.js';
 import type { Vault } from '../vault/vault.js';
@@ -21,7 +19,7 @@ function refusalOutsideTerms(body: DiscloseRequestBody, relationship: Relationsh
   const current = vault.agreements.current(relationship.id);
   if (!current) return undefined;
   try {
-    checkWithinTerms(obligationsSchema.parse(current.obligations), { purpose: body.purpose_code ?? '', retention: body.retention });
+    checkWithinTerms(current.obligations, { purpose: body.purpose_code ?? '', retention: body.retention });
     return undefined;
   } catch (error) {
     if (!(error instanceof TermsError)) throw error;
@@ -104,7 +102,7 @@ export const discloseHandlers = [
       const consent = vault.consents.get(present.consent_record_id);
       const request = vault.disclosureRequests.findByRequestId(relationship.id, present.request_id);
       if (!consent || !request) throw new MessageError('message.unexpected', 'The company acknowledged an answer she has no record of');
-      vault.consents.update(consent.id, 'active', { ...consentRecordSchema.parse(consent.record), state: 'active' }, now);
+      vault.consents.update(consent.id, 'active', { ...consent.record, state: 'active' }, now);
       for (const [field, held] of disclosed) {
         vault.disclosed.upsert({
           relationshipId: relationship.id,

@@ -1,5 +1,5 @@
 import { Relationship } from '../../protocol/families/index.js';
-import { consentRecordSchema, withEvent } from '../../protocol/consentRecord.js';
+import { withEvent } from '../../protocol/consentRecord.js';
 import { personalHandler } from './types.js';
 
 /** Kith relationship 1.0, her side: the company's signed erasure receipt ends the relationship. */
@@ -14,7 +14,7 @@ export const relationshipHandlers = [
       vault.disclosed.removeForRelationship(relationship.id);
       for (const consent of vault.consents.list(relationship.id)) {
         if (consent.state === 'active' || consent.state === 'pending') {
-          vault.consents.update(consent.id, 'withdrawn', withEvent(consentRecordSchema.parse(consent.record), 'withdrawn', now, 'pii_principal'), now);
+          vault.consents.update(consent.id, 'withdrawn', withEvent(consent.record, 'withdrawn', now, 'pii_principal'), now);
         }
       }
       for (const delivery of vault.deliveries.pendingFor(relationship.id)) vault.deliveries.settle([delivery.id], 'skipped', 'relationship.cut_off');

@@ -50,7 +50,8 @@ export const termsHandlers = [
       if (!entry) return undefined;
       const yes = answer.type === Terms.accept.type || (answer.type === Terms.response.type && (answer.body as TermsResponseBody).decision === 'accepted');
       const isCounter = answer.type !== Terms.response.type;
-      const both = yes ? (answer.body as TermsAcceptBody).agreement : undefined;
+      // Her own answer as it went out (a wire body): the agreement she countersigned, parsed once here.
+      const both = yes ? parseSignedAgreement((answer.body as TermsAcceptBody).agreement) : undefined;
       const reason = 'reason' in answer.body && typeof answer.body.reason === 'string' ? answer.body.reason : null;
       if (yes) vault.agreements.supersedeCurrent(relationship.id);
       const state = yes ? 'agreed' : isCounter ? 'declined' : 'rejected';

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { signedAgreementSchema, type SignedAgreement } from '../../protocol/terms/agreementRecord.js';
+import { obligationsSchema, type Obligations } from '../../protocol/terms/roster.js';
 import type { VaultContext } from './context.js';
-import { jsonValueSchema, recordIdSchema, timestampSchema } from './json.js';
+import { recordIdSchema, timestampSchema } from './json.js';
 
 const TABLE = 'agreements';
 /** Blind-index scope of `thread_idx` = HMAC(relationshipId + '\n' + threadId). */
@@ -13,18 +15,20 @@ export const agreementProposerSchema = z.enum(['person', 'company']);
 export type AgreementProposer = z.infer<typeof agreementProposerSchema>;
 
 /**
- * The encrypted part of an agreement entry. The vault stores the JSON documents as given and does
- * not interpret them (src/protocol/terms/, docs/protocol/terms-records.md).
+ * The encrypted part of an agreement entry. Its documents are checked with the protocol's schemas
+ * (src/protocol/terms/, docs/protocol/terms-records.md) when written and parsed with them, once,
+ * when the blob is opened: callers get typed documents, and a blob whose document does not parse
+ * is `vault.corrupt`.
  */
 export const agreementDataSchema = z.object({
   /** The negotiation this record belongs to: the id of the proffered record that opened it (answers carry it as `thid`). */
   threadId: z.string().min(1),
   /** The agreement of the roster (its URI). */
   agreementId: z.string().min(1),
-  /** The signed agreement record document (JSON). */
-  signed: jsonValueSchema,
-  /** The machine-readable obligations as agreed (JSON). */
-  obligations: jsonValueSchema,
+  /** The signed agreement record (signed by the proposer, or by both once agreed). */
+  signed: signedAgreementSchema,
+  /** The machine-readable obligations of the agreement, as agreed. */
+  obligations: obligationsSchema,
   /** Why it was rejected, declined or superseded, if anyone said. */
   reason: z.string().nullable(),
 });
@@ -47,8 +51,8 @@ export type NewAgreement = Omit<AgreementEntry, 'createdAt' | 'updatedAt'> & Par
 /** What {@link AgreementRepo.update} changes: always the state; the documents and reason if given. */
 export interface AgreementChange {
   state: AgreementState;
-  signed?: unknown;
-  obligations?: unknown;
+  signed?: SignedAgreement;
+  obligations?: Obligations;
   reason?: string | null;
 }
 

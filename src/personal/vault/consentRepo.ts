@@ -1,18 +1,20 @@
 import { z } from 'zod';
 import { DisclosureError, VaultError } from '../../core/errors.js';
+import { consentRecordSchema as consentDocumentSchema } from '../../protocol/consentRecord.js';
 import type { VaultContext } from './context.js';
-import { jsonValueSchema, recordIdSchema, timestampSchema } from './json.js';
+import { recordIdSchema, timestampSchema } from './json.js';
 
 const TABLE = 'consent_records';
 
 export const consentStateSchema = z.enum(['pending', 'active', 'refused', 'withdrawn', 'expired']);
 export type ConsentState = z.infer<typeof consentStateSchema>;
 
-/** A JSON object (the ISO/IEC TS 27560-shaped record the caller built; the vault does not interpret it). */
-const jsonObjectSchema = z.record(z.string(), jsonValueSchema);
-
-/** The encrypted part of a consent record: the record document itself. */
-export const consentDataSchema = z.object({ record: jsonObjectSchema });
+/**
+ * The encrypted part of a consent record: the ISO/IEC TS 27560-shaped document itself
+ * (protocol/consentRecord.ts), checked with the protocol's schema when written and parsed with it,
+ * once, when the blob is opened; a blob whose document does not parse is `vault.corrupt`.
+ */
+export const consentDataSchema = z.object({ record: consentDocumentSchema });
 
 export const consentRecordSchema = consentDataSchema.extend({
   /** The record id both sides file it under (she creates it when she answers). */
@@ -117,7 +119,7 @@ export class ConsentRepo {
    * @returns false if there is no such record.
    * @throws VaultError `vault.corrupt` for an invalid state or record (nothing is written).
    */
-  update(id: string, state: ConsentState, record: Record<string, unknown>, at: number = this.#ctx.clock.now()): boolean {
+  update(id: string, state: ConsentState, record: ConsentRecord['record'], at: number = this.#ctx.clock.now()): boolean {
     const next = this.#ctx.check(TABLE, consentStateSchema, state);
     const when = this.#ctx.check(TABLE, timestampSchema, at);
     const blob = this.#ctx.seal(TABLE, id, consentDataSchema, { record });

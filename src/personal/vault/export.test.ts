@@ -2,10 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GeneralEncrypt } from 'jose';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
 import type { KithError } from '../../core/errors.js';
 import { generateKeyPair } from '../../protocol/keys.js';
+import { agreementUri, consentDocument, loadTestDocuments, type TestDocuments } from '../../../test/support/documents.js';
 import {
   EXPORT_CONTENT_TYPE,
   exportVault,
@@ -23,6 +24,12 @@ const PASS = 'export passphrase';
 let dir: string;
 let vault: Vault;
 let clock: ManualClock;
+/** Real agreement documents: the vault parses what it stores with the protocol's schemas. */
+let documents: TestDocuments;
+
+beforeAll(async () => {
+  documents = await loadTestDocuments();
+});
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'kith-export-'));
@@ -76,8 +83,8 @@ function populate(v: Vault): void {
   });
   v.disclosureRequests.insert({ ...requestInput(a.id, 'req-2'), credentials: [] });
   v.disclosureRequests.settle(request.id, 'approved', { answeredFields: ['email', 'age_over_18'], consentRecordId: CONSENT_ID });
-  v.consents.insert({ id: CONSENT_ID, relationshipId: a.id, requestId: request.id, state: 'active', record: { record_id: CONSENT_ID, events: [{ type: 'given' }] } });
-  v.consents.insert({ id: '00000000-0000-4000-8000-0000000000c2', relationshipId: b.id, requestId: null, state: 'withdrawn', record: {} });
+  v.consents.insert({ id: CONSENT_ID, relationshipId: a.id, requestId: request.id, state: 'active', record: consentDocument(CONSENT_ID, { requestId: 'req-1' }) });
+  v.consents.insert({ id: CONSENT_ID_2, relationshipId: b.id, requestId: null, state: 'withdrawn', record: consentDocument(CONSENT_ID_2, { requestId: null, state: 'withdrawn' }) });
   const disclosed = { consentRecordId: CONSENT_ID, purpose: 'Delivery', retention: 'P1Y', disclosedAt: clock.now() };
   v.disclosed.upsert({ ...disclosed, relationshipId: a.id, field: 'email', value: 'ada@example.org', version: 1, source: 'self', issuer: null });
   v.disclosed.upsert({ ...disclosed, relationshipId: a.id, field: 'age_over_18', value: true, version: 1, source: 'credential', issuer: 'did:web:issuer.example' });
@@ -86,20 +93,25 @@ function populate(v: Vault): void {
 
   // Schema version 3: terms agreements (one superseded, one in force, one open proffer).
   clock.advance(1000);
-  const terms = { relationshipId: a.id, proposedBy: 'person' as const, agreementId: 'https://kith.example/terms/agreements/service-only', reason: null };
-  v.agreements.insert({ ...terms, id: AGREEMENT_IDS[0], state: 'agreed', threadId: 'thread-1', signed: signedDoc(AGREEMENT_IDS[0]), obligations: { retention: 'P30D' } });
+  const terms = { relationshipId: a.id, proposedBy: 'person' as const, reason: null };
+  v.agreements.insert({ ...terms, id: AGREEMENT_IDS[0], agreementId: agreementUri('service-only'), state: 'agreed', threadId: 'thread-1', signed: signedDoc(0), obligations: documents.obligations('service-only') });
   clock.advance(1000);
   v.agreements.supersedeCurrent(a.id);
   v.agreements.update(AGREEMENT_IDS[0], { state: 'superseded', reason: 'changed terms' });
-  v.agreements.insert({ ...terms, id: AGREEMENT_IDS[1], state: 'proffered', threadId: 'thread-2', signed: null, obligations: { retention: 'P7D' } });
-  v.agreements.update(AGREEMENT_IDS[1], { state: 'agreed', signed: signedDoc(AGREEMENT_IDS[1]) });
-  v.agreements.insert({ ...terms, id: AGREEMENT_IDS[2], relationshipId: b.id, proposedBy: 'company', state: 'declined', threadId: 'thread-3', signed: null, obligations: {}, reason: 'no thanks' });
+  v.agreements.insert({ ...terms, id: AGREEMENT_IDS[1], agreementId: agreementUri('intent-only-contact'), state: 'proffered', threadId: 'thread-2', signed: proffer(1), obligations: documents.obligations('intent-only-contact') });
+  v.agreements.update(AGREEMENT_IDS[1], { state: 'agreed', signed: signedDoc(1) });
+  v.agreements.insert({ ...terms, id: AGREEMENT_IDS[2], relationshipId: b.id, proposedBy: 'company', agreementId: agreementUri('data-for-research'), state: 'declined', threadId: 'thread-3', signed: counter(2), obligations: documents.obligations('data-for-research'), reason: 'no thanks' });
 }
 
 const AGREEMENT_IDS = ['00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000a3'] as const;
-const signedDoc = (id: string) => ({ record: { type: 'kith-agreement-record/1.0', id }, signatures: [{ by: 'person', kid: 'did:peer:2.a#key-1', jws: 'e30..c2ln' }] });
+/** Record i: 0 agreed, 1 her change (proffered, then agreed), 2 a company counter she declined. */
+const proffer = (i: 1) => documents.agreement(AGREEMENT_IDS[i], { agreement: 'intent-only-contact', supersedes: AGREEMENT_IDS[0] });
+const signedDoc = (i: 0 | 1) =>
+  i === 0 ? documents.agreement(AGREEMENT_IDS[0], { signedBy: 'both' }) : documents.agreement(AGREEMENT_IDS[1], { agreement: 'intent-only-contact', supersedes: AGREEMENT_IDS[0], signedBy: 'both' });
+const counter = (i: 2) => documents.agreement(AGREEMENT_IDS[i], { agreement: 'data-for-research', proffered: 'service-only' });
 
 const CONSENT_ID = '00000000-0000-4000-8000-0000000000c1';
+const CONSENT_ID_2 = '00000000-0000-4000-8000-0000000000c2';
 
 function requestInput(relationshipId: string, requestId: string) {
   return {
@@ -200,8 +212,19 @@ describe('exporting', () => {
       [AGREEMENT_IDS[1], a?.id, 'person', 'agreed', 'thread-2', null],
       [AGREEMENT_IDS[2], b?.id, 'company', 'declined', 'thread-3', 'no thanks'],
     ]);
-    expect(doc.agreements[0]).toMatchObject({ signed: signedDoc(AGREEMENT_IDS[0]), obligations: { retention: 'P30D' } });
-    expect(doc.agreements[1]).toMatchObject({ signed: signedDoc(AGREEMENT_IDS[1]), obligations: { retention: 'P7D' } });
+    expect(doc.agreements[0]).toMatchObject({ signed: signedDoc(0), obligations: documents.obligations('service-only') });
+    expect(doc.agreements[1]).toMatchObject({ signed: signedDoc(1), obligations: documents.obligations('intent-only-contact') });
+    expect(doc.agreements[2]).toMatchObject({ signed: counter(2), obligations: documents.obligations('data-for-research') });
+  });
+
+  it('exports each stored document exactly as it was written, byte for byte', () => {
+    const doc = exportVault(vault);
+    const json = (value: unknown): string => JSON.stringify(value);
+    expect(doc.agreements.map((x) => json(x.signed))).toEqual([signedDoc(0), signedDoc(1), counter(2)].map(json));
+    expect(doc.agreements.map((x) => json(x.obligations))).toEqual(['service-only', 'intent-only-contact', 'data-for-research'].map((a) => json(documents.obligations(a))));
+    expect(doc.consentRecords.map((c) => json(c.record))).toEqual(
+      [consentDocument(CONSENT_ID, { requestId: 'req-1' }), consentDocument(CONSENT_ID_2, { requestId: null, state: 'withdrawn' })].map(json),
+    );
     expect(doc.agreements[0]!.updatedAt).toBeGreaterThan(doc.agreements[0]!.createdAt);
   });
 
@@ -401,6 +424,10 @@ describe('reading damaged or foreign files', () => {
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion1(doc), version: 2 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion2(doc), version: 3 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: [{}] }), PASS))).toBe('export.corrupted');
+    // The documents inside are checked with the protocol's schemas, as the vault checks what it stores.
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: doc.agreements.map((x) => ({ ...x, signed: null })) }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: doc.agreements.map((x) => ({ ...x, obligations: {} })) }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, consentRecords: doc.consentRecords.map((x) => ({ ...x, record: {} })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, credentials: [{}] }), PASS))).toBe('export.corrupted');
   });
 

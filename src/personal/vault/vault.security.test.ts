@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../protocol/keys.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import { Vault } from './vault.js';
+import { consentDocument } from '../../../test/support/documents.js';
 
 // Personal strings that must never reach the disk in a readable form.
 const NAME = 'Ada Lovelace-Byron';
@@ -86,7 +87,8 @@ beforeEach(() => {
     credentials: [],
   });
   const consentId = '00000000-0000-4000-8000-0000000000c1';
-  vault.consents.insert({ id: consentId, relationshipId: rel.id, requestId: request.id, state: 'active', record: { pii_principal_id: MY_DID, purpose: PURPOSE } });
+  const record = consentDocument(consentId, { principalDid: MY_DID, controller: { name: VENDOR, did: THEIR_DID }, requestId: REQUEST_ID, termsRef: ENDPOINT, purpose: PURPOSE });
+  vault.consents.insert({ id: consentId, relationshipId: rel.id, requestId: request.id, state: 'active', record });
   vault.disclosed.upsert({
     relationshipId: rel.id,
     field: PROFILE_FIELD,

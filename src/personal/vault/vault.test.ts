@@ -3,11 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
 import type { NewRelationship } from './relationshipRepo.js';
 import { Vault, type VaultOptions } from './vault.js';
 import { codeOf } from '../../../test/support/errorCodes.js';
+import { agreementUri, consentDocument, loadTestDocuments, type TestDocuments } from '../../../test/support/documents.js';
 
 const FAST: VaultOptions = { kdf: { N: 2 ** 12 } };
 let dir: string;
@@ -158,6 +159,10 @@ const V3_TABLES = ['agreements'];
 const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
+let documents: TestDocuments;
+beforeAll(async () => {
+  documents = await loadTestDocuments();
+});
 function agreement(relationshipId: string) {
   return {
     id: AGREEMENT_ID,
@@ -165,9 +170,9 @@ function agreement(relationshipId: string) {
     proposedBy: 'person' as const,
     state: 'agreed' as const,
     threadId: 'thread-1',
-    agreementId: 'https://kith.example/terms/agreements/service-only',
-    signed: { record: { id: AGREEMENT_ID }, signatures: [] },
-    obligations: { retention: 'P30D' },
+    agreementId: agreementUri('service-only'),
+    signed: documents.agreement(AGREEMENT_ID, { signedBy: 'both' }),
+    obligations: documents.obligations('service-only'),
     reason: null,
   };
 }
@@ -241,7 +246,8 @@ describe('schema versions', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.profile.applyChange({ email: 'ada@example.org' });
-    vault.consents.insert({ id: '00000000-0000-4000-8000-0000000000c1', relationshipId: r.id, requestId: null, state: 'active', record: { a: 1 } });
+    const consent = consentDocument('00000000-0000-4000-8000-0000000000c1');
+    vault.consents.insert({ id: '00000000-0000-4000-8000-0000000000c1', relationshipId: r.id, requestId: null, state: 'active', record: consent });
     vault.close();
     downgradeTo(2);
     expect(schemaVersion()).toBe('2');
@@ -250,7 +256,7 @@ describe('schema versions', () => {
     const migrated = Vault.open(path, 'pw');
     expect(migrated.relationships.get(r.id)).toEqual(r);
     expect(migrated.profile.get('email')?.value).toBe('ada@example.org');
-    expect(migrated.consents.list(r.id).map((c) => c.record)).toEqual([{ a: 1 }]);
+    expect(migrated.consents.list(r.id).map((c) => c.record)).toEqual([consent]);
     expect(migrated.agreements.list(r.id)).toEqual([]);
     migrated.agreements.insert(agreement(r.id));
     // The migration created the indexes too: one agreed entry per relationship.
