@@ -196,7 +196,7 @@ function ids(items: { id: string }[]): string[] {
 }
 
 export function companyStoreContract(name: string, open: () => Promise<CompanyStore>, writeJsonColumn: WriteJsonColumn): void {
-  describe(`${name} vendor store`, () => {
+  describe(`${name} company store`, () => {
     let store: CompanyStore;
 
     beforeAll(async () => {
@@ -1211,7 +1211,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
           await store.addPresentation(presentation(n, rel.id));
           await store.enqueueEvent(connectorEvent(n, rel.id));
         }
-        await store.enqueueEvent(connectorEvent(3, null, { type: 'vendor.started' }));
+        await store.enqueueEvent(connectorEvent(3, null, { type: 'company.started' }));
         const keptState = async () => ({
           requests: await store.listDisclosureRequests(kept.id),
           consents: await store.listConsentRecords(kept.id),

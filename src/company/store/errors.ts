@@ -36,13 +36,13 @@ export function translateError(err: unknown): unknown {
     return new RelationshipError('relationship.unknown', 'The referenced relationship does not exist', { cause: err });
   }
   if (isUnavailable(code, err)) {
-    return new StoreError('store.unavailable', 'The vendor store is unavailable', { cause: err });
+    return new StoreError('store.unavailable', 'The company store is unavailable', { cause: err });
   }
   return err;
 }
 
 export function malformedRow(issues: string[]): KithError {
-  return new KithError('internal', 'The vendor store returned a malformed row', { details: { issues } });
+  return new KithError('internal', 'The company store returned a malformed row', { details: { issues } });
 }
 
 /** For the methods that name a relationship by id and find none (setRelationshipState, eraseRelationship). */

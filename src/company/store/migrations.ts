@@ -3,7 +3,7 @@ import { StoreError } from '../../core/errors.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
-// Own names so the vendor store can share a database with other kysely users without colliding.
+// Own names so the company store can share a database with other kysely users without colliding.
 const MIGRATION_TABLE = 'kith_vendor_migration';
 const MIGRATION_LOCK_TABLE = 'kith_vendor_migration_lock';
 
@@ -269,7 +269,7 @@ export async function migrateCompanyStore(db: Kysely<any>, dialect: StoreDialect
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new StoreError('store.unavailable', 'Vendor store migration failed', {
+    throw new StoreError('store.unavailable', 'Company store migration failed', {
       cause: error,
       details: { dialect, ...(failed === undefined ? {} : { migration: failed }) },
     });
@@ -277,7 +277,7 @@ export async function migrateCompanyStore(db: Kysely<any>, dialect: StoreDialect
 }
 
 /** Tables the store owns, in snapshot order, with the columns that sort their rows deterministically. */
-export const VENDOR_TABLES = {
+export const COMPANY_TABLES = {
   agent_identity: ['id'],
   relationships: ['id'],
   seen_messages: ['message_id'],
@@ -293,8 +293,8 @@ export const VENDOR_TABLES = {
   connector_events: ['id'],
 } as const;
 
-/** The JSON columns of VENDOR_TABLES, decoded in snapshots so both dialects snapshot identically. */
-export const VENDOR_JSON_COLUMNS: Partial<Record<keyof typeof VENDOR_TABLES, readonly string[]>> = {
+/** The JSON columns of COMPANY_TABLES, decoded in snapshots so both dialects snapshot identically. */
+export const COMPANY_JSON_COLUMNS: Partial<Record<keyof typeof COMPANY_TABLES, readonly string[]>> = {
   agent_identity: ['keys'],
   messages: ['body'],
   disclosure_requests: ['fields', 'credentials'],

@@ -10,13 +10,13 @@ import type { CompanyStore } from './types.js';
 export async function openCompanyStore(dbUrl: string): Promise<CompanyStore> {
   if (/^postgres(ql)?:\/\//i.test(dbUrl)) return openPostgresCompanyStore(dbUrl);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dbUrl) && !/^sqlite:/i.test(dbUrl)) {
-    throw new ConfigError('config.invalid', 'Unsupported vendor database URL scheme', {
+    throw new ConfigError('config.invalid', 'Unsupported company database URL scheme', {
       details: { scheme: dbUrl.slice(0, dbUrl.indexOf(':')) },
     });
   }
   const path = sqlitePath(dbUrl);
   // better-sqlite3 would silently open a temporary database for an empty path.
-  if (path.length === 0) throw new ConfigError('config.invalid', 'The vendor database path is empty');
+  if (path.length === 0) throw new ConfigError('config.invalid', 'The company database path is empty');
   return openSqliteCompanyStore(path);
 }
 

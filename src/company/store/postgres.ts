@@ -46,7 +46,7 @@ export async function openPostgresCompanyStore(url: string, opts: PostgresCompan
     await db.destroy();
     throw err instanceof StoreError
       ? err
-      : new StoreError('store.unavailable', 'Cannot open the PostgreSQL vendor store', { cause: err });
+      : new StoreError('store.unavailable', 'Cannot open the PostgreSQL company store', { cause: err });
   }
   return new PostgresCompanyStore(db);
 }

@@ -5,7 +5,7 @@ import { migrateCompanyStore } from './migrations.js';
 import { SqliteCompanyStore } from './sqliteStore.js';
 import type { CompanyStore } from './types.js';
 
-/** Opens (creating if needed) and migrates a SQLite vendor store; `':memory:'` gives a private in-memory one. */
+/** Opens (creating if needed) and migrates a SQLite company store; `':memory:'` gives a private in-memory one. */
 export async function openSqliteCompanyStore(path: string): Promise<CompanyStore> {
   let database: Database.Database;
   try {
@@ -18,7 +18,7 @@ export async function openSqliteCompanyStore(path: string): Promise<CompanyStore
     // hundred inbound messages. 10,000 pages (~40 MiB of WAL) makes it ten times rarer.
     database.pragma('wal_autocheckpoint = 10000');
   } catch (err) {
-    throw new StoreError('store.unavailable', 'Cannot open the SQLite vendor store', { cause: err });
+    throw new StoreError('store.unavailable', 'Cannot open the SQLite company store', { cause: err });
   }
   // Kysely only migrates, on the same connection, so the migrations are written once per dialect
   // (migrations.ts); the store itself runs prepared statements. Kysely runs SQLite migrations

@@ -54,7 +54,7 @@ class ConnectionLock {
 }
 
 /**
- * The SQLite vendor store on better-sqlite3's synchronous API with cached prepared statements.
+ * The SQLite company store on better-sqlite3's synchronous API with cached prepared statements.
  * It exists beside PostgresCompanyStore (kysely) because the inbound path runs several
  * statements per message and building and compiling each through a query builder cost more than
  * executing it (measured: ~200 µs vs ~80 µs per inbound message).

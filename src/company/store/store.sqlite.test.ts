@@ -10,7 +10,7 @@ import { companyMigrations } from './migrations.js';
 import { openSqliteCompanyStore } from './sqlite.js';
 import type { CompanyStore } from './types.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'kith-vendor-store-'));
+const dir = mkdtempSync(join(tmpdir(), 'kith-company-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // On files rather than ':memory:', so that a second connection can write behind the store's back.
@@ -34,7 +34,7 @@ companyStoreContract(
   },
 );
 
-describe('SQLite vendor store on disk', () => {
+describe('SQLite company store on disk', () => {
 
   it('keeps its data across reopening and runs in WAL mode with foreign keys on', async () => {
     const path = join(dir, 'reopen.db');

@@ -1,4 +1,4 @@
-import { VENDOR_JSON_COLUMNS, VENDOR_TABLES } from './migrations.js';
+import { COMPANY_JSON_COLUMNS, COMPANY_TABLES } from './migrations.js';
 import type { JsonDecoder } from './rows.js';
 import type { CompanyStore } from './types.js';
 
@@ -9,7 +9,7 @@ import type { CompanyStore } from './types.js';
  */
 export interface SnapshotStore {
   /**
-   * Every row of every table the store owns (VENDOR_TABLES), keyed by table name: rows sorted by
+   * Every row of every table the store owns (COMPANY_TABLES), keyed by table name: rows sorted by
    * primary key, JSON columns decoded, so both dialects snapshot identically.
    */
   snapshot(): Promise<Record<string, unknown[]>>;
@@ -25,14 +25,14 @@ export async function snapshotOf(store: CompanyStore): Promise<Record<string, un
   return store.snapshot();
 }
 
-export type SnapshotTable = keyof typeof VENDOR_TABLES;
+export type SnapshotTable = keyof typeof COMPANY_TABLES;
 
 /** The tables in snapshot order, each with the columns that sort its rows deterministically. */
-export const SNAPSHOT_TABLES = Object.entries(VENDOR_TABLES) as [SnapshotTable, readonly string[]][];
+export const SNAPSHOT_TABLES = Object.entries(COMPANY_TABLES) as [SnapshotTable, readonly string[]][];
 
 /** One table's rows as a snapshot shows them: JSON columns decoded, since jsonb comes back parsed and TEXT does not. */
 export function snapshotRows(table: SnapshotTable, rows: readonly Record<string, unknown>[], decode: JsonDecoder): Record<string, unknown>[] {
-  const jsonColumns = VENDOR_JSON_COLUMNS[table] ?? [];
+  const jsonColumns = COMPANY_JSON_COLUMNS[table] ?? [];
   return rows.map((row) => {
     const copy = { ...row };
     for (const column of jsonColumns) copy[column] = decode(row[column]);

@@ -40,7 +40,7 @@ const rowSchema = z.object({
 
 const SELECT = 'SELECT id, relationship_id, kind, created_at, data FROM receipts';
 
-/** Signed receipts from vendors (e.g. proof of erasure), kept as evidence. */
+/** Signed receipts from companies (e.g. proof of erasure), kept as evidence. */
 export class ReceiptRepo {
   readonly #ctx: VaultContext;
 

@@ -44,7 +44,7 @@ const rowSchema = z.object({
 
 const SELECT = 'SELECT id, state, created_at, updated_at, data FROM relationships';
 
-/** Relationships with vendors. DIDs and route tokens are found through blind indexes. */
+/** Relationships with companies. DIDs and route tokens are found through blind indexes. */
 export class RelationshipRepo {
   readonly #ctx: VaultContext;
 
@@ -101,7 +101,7 @@ export class RelationshipRepo {
     return record?.myDid === did ? record : undefined;
   }
 
-  /** Every relationship with this vendor DID (a vendor may have several relationships with her). */
+  /** Every relationship with this company DID (a company may have several relationships with her). */
   findByTheirDid(did: string): RelationshipRecord[] {
     return this.#ctx
       .stmt(`${SELECT} WHERE their_did_idx = ? ORDER BY created_at, rowid`)

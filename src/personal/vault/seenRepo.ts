@@ -5,7 +5,7 @@ const SCOPE = 'seen.message_id';
 
 /**
  * Replay protection: DIDComm message ids already accepted, until they expire. The ids are random,
- * but they are stored as blind indexes anyway so the table cannot be matched against a vendor's logs.
+ * but they are stored as blind indexes anyway so the table cannot be matched against a company's logs.
  */
 export class SeenRepo {
   readonly #ctx: VaultContext;

@@ -13,7 +13,7 @@ const EMAIL = 'ada.lovelace@example.org';
 const TEXT = 'Please forget my address at 12 Crescent Road';
 const MY_DID = 'did:peer:2.Ez6LSbysY2xFMRpGMhb7tFTLMpeuPRaqaWM1yECx2AtzE3KCc';
 const THEIR_DID = 'did:web:crescent-books.example';
-const VENDOR = 'Crescent Books Ltd';
+const COMPANY = 'Crescent Books Ltd';
 const ENDPOINT = 'https://crescent-books.example/didcomm/inbox';
 const ROUTE = 'route-token-Zk3pQ9vV2mX8';
 const CUSTOMER_REF = 'customer-ref-778812';
@@ -22,7 +22,7 @@ const PROFILE_PHONE = '+44 7700 900123';
 const PROFILE_FIELD = 'secret_hobby_field';
 const DISCLOSED_VALUE = 'Flat 3, 9 Lantern Street';
 const SD_JWT = 'eyJhbGciOiJFZERTQSIsInR5cCI6ImRjK3NkLWp3dCJ9.eyJ2Y3QiOiJ1cm46ZXhhbXBsZTphZ2UifQ.c2lnbmF0dXJlLWJ5dGVz~WyJzYWx0LXNhbHQiLCJhZ2Vfb3Zlcl8xOCIsdHJ1ZV0~';
-const REQUEST_ID = 'vendor-request-id-4471';
+const REQUEST_ID = 'company-request-id-4471';
 const PURPOSE = 'Marketing emails about lanterns';
 
 let dir: string;
@@ -41,7 +41,7 @@ beforeEach(() => {
   rel = vault.relationships.insert({
     myDid: MY_DID,
     theirDid: THEIR_DID,
-    vendorName: VENDOR,
+    vendorName: COMPANY,
     theirEndpoint: ENDPOINT,
     routeToken: ROUTE,
     customerRef: CUSTOMER_REF,
@@ -87,7 +87,7 @@ beforeEach(() => {
     credentials: [],
   });
   const consentId = '00000000-0000-4000-8000-0000000000c1';
-  const record = consentDocument(consentId, { principalDid: MY_DID, controller: { name: VENDOR, did: THEIR_DID }, requestId: REQUEST_ID, termsRef: ENDPOINT, purpose: PURPOSE });
+  const record = consentDocument(consentId, { principalDid: MY_DID, controller: { name: COMPANY, did: THEIR_DID }, requestId: REQUEST_ID, termsRef: ENDPOINT, purpose: PURPOSE });
   vault.consents.insert({ id: consentId, relationshipId: rel.id, requestId: request.id, state: 'active', record });
   vault.disclosed.upsert({
     relationshipId: rel.id,
@@ -134,7 +134,7 @@ const personal = (): string[] => [
   TEXT,
   MY_DID,
   THEIR_DID,
-  VENDOR,
+  COMPANY,
   ENDPOINT,
   ROUTE,
   CUSTOMER_REF,
