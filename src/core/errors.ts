@@ -65,6 +65,17 @@ export type KithErrorCode =
   | 'terms.countersignature_missing'
   | 'terms.record_mismatch'
   | 'terms.outside_terms'
+  // intents (she casts what she wants) and the offers companies answer with
+  | 'intent.unknown'
+  | 'intent.unknown_category'
+  | 'intent.expired'
+  | 'intent.closed'
+  | 'intent.not_recipient'
+  | 'intent.currency_mismatch'
+  | 'intent.offer_unknown'
+  | 'intent.offer_expired'
+  | 'intent.offer_invalid'
+  | 'intent.replayed'
   // vault
   | 'vault.not_initialized'
   | 'vault.exists'
@@ -163,6 +174,13 @@ export class ProfileError extends KithError {
 /** Personal terms (IEEE 7012 MyTerms): rosters, agreement texts, counters, signed agreement records. */
 export class TermsError extends KithError {
   constructor(code: CodeIn<'terms'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Her intents and the offers that answer them (docs/protocol/intent.md). */
+export class IntentError extends KithError {
+  constructor(code: CodeIn<'intent'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }
