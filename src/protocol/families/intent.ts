@@ -60,8 +60,12 @@ export const intentCastBodySchema = z
     expires_time: z.number().int().positive(),
     /** True when offers must be in the currency of priceSpecification. */
     currency_required: z.boolean(),
-    /** The terms under which she may be answered: her proffer, signed by this pairwise DID. */
-    terms: termsProfferBodySchema,
+    /**
+     * The terms under which she may be answered: her proffer, signed by this pairwise DID. Required
+     * when the cast opens a relationship (an anonymous recipient: it becomes that relationship's
+     * proffer, as in connect); absent over an existing relationship, answered under its terms in force.
+     */
+    terms: termsProfferBodySchema.optional(),
     /** Fields she chose to disclose up front (none by default), key-bound to this message's id. */
     disclosure: presentationSchema.optional(),
   })
