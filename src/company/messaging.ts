@@ -1,13 +1,13 @@
 import { MessageError, StoreError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { AgentEnvironment } from '../protocol/agent/environment.js';
+import { receiveContextOf, type AgentEnvironment } from '../protocol/agent/environment.js';
 import type { LocalIdentity } from '../protocol/agent/identity.js';
 import { agreementKeyOf, signingKeyOf } from '../protocol/agent/identity.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
 import { postEnvelope } from '../protocol/agent/transport.js';
 import { buildMessage, seenUntil, type Outgoing } from '../protocol/buildMessage.js';
 import { packMessage } from '../protocol/envelope/pack.js';
-import { receiveMessage, type ReceiveContext, type ReceivedMessage } from '../protocol/envelope/receive.js';
+import { receiveMessage, type ReceivedMessage } from '../protocol/envelope/receive.js';
 import type { MessageRegistry } from '../protocol/families/registry.js';
 import { HandlerTable } from '../protocol/handlerTable.js';
 import { OutboxDelivery } from './delivery.js';
@@ -50,16 +50,10 @@ export function createCompanyMessaging(options: CompanyMessagingOptions): Compan
   const transport = options.fetch ? { fetch: options.fetch } : {};
   const delivery = new OutboxDelivery(store, resolver, clock, logger, options.retry, options.fetch);
 
-  const receiveContext: ReceiveContext = {
-    maxBytes: options.maxMessageBytes,
-    engine,
-    resolver,
-    registry: options.registry,
-    clock,
-    clockSkewMs,
+  const receiveContext = receiveContextOf(options, options.registry, {
     findRecipientKey: (kid) => (kid === agreementKey.kid ? agreementKey : undefined),
     hasSeen: (id) => store.hasSeenMessage(id),
-  };
+  });
 
   async function pack(to: string, message: Outgoing, thid?: string): Promise<{ id: string; packed: string }> {
     const peer = await resolvePeer(resolver, to);

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { KithError, MessageError, RelationshipError, TransportError, type KithErrorCode } from '../core/errors.js';
 import { nextAttemptDelay } from '../core/retry.js';
-import type { AgentEnvironment } from '../protocol/agent/environment.js';
+import { receiveContextOf, type AgentEnvironment } from '../protocol/agent/environment.js';
 import { agreementKeyOf, signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
 import { isAlreadyDelivered, postEnvelope } from '../protocol/agent/transport.js';
@@ -126,13 +126,7 @@ export function createPersonalMessaging(options: PersonalMessagingOptions): Pers
   }
 
   function receiveContext(extra?: LocalIdentity): ReceiveContext {
-    return {
-      maxBytes: options.maxMessageBytes,
-      engine,
-      resolver,
-      registry: options.registry,
-      clock,
-      clockSkewMs,
+    return receiveContextOf(options, options.registry, {
       findRecipientKey(kid): RecipientPrivateKey | undefined {
         if (extra && kid === extra.agreement.kid) return agreementKeyOf(extra);
         const key = privateKeyFor(kid);
@@ -143,7 +137,7 @@ export function createPersonalMessaging(options: PersonalMessagingOptions): Pers
         return undefined;
       },
       hasSeen: (id) => vault.seen.has(id),
-    };
+    });
   }
 
   /**

@@ -5,7 +5,8 @@ import { createDidResolver } from '../did/resolver.js';
 import type { DidResolver } from '../did/types.js';
 import type { EnvelopeEngine } from '../envelope/engine.js';
 import { fastEngine } from '../envelope/fastEngine.js';
-import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES } from '../envelope/receive.js';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, type ReceiveContext } from '../envelope/receive.js';
+import type { MessageRegistry } from '../families/registry.js';
 
 /** What either agent may be given from its process (tests give a fixed clock, a stub resolver, a small limit). */
 export interface AgentEnvironmentOptions {
@@ -43,4 +44,10 @@ export function agentEnvironment(options: AgentEnvironmentOptions): AgentEnviron
     retry: { ...DEFAULT_RETRY, ...options.retry },
     fetch: options.fetch,
   };
+}
+
+/** The receive pipeline's context in this environment; the agent brings its own keys and replay memory. */
+export function receiveContextOf(environment: AgentEnvironment, registry: MessageRegistry, own: Pick<ReceiveContext, 'findRecipientKey' | 'hasSeen'>): ReceiveContext {
+  const { maxMessageBytes: maxBytes, engine, resolver, clock, clockSkewMs } = environment;
+  return { maxBytes, engine, resolver, registry, clock, clockSkewMs, ...own };
 }
