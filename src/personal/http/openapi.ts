@@ -10,6 +10,44 @@ export const personalOpenApi = {
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   security: [{ bearer: [] }],
   paths: {
+    '/api/session': {
+      get: { summary: 'Public: whether this browser or token is signed in, and whether the vault is locked', security: [], responses: { '200': { description: '{ authenticated, locked }' } } },
+      post: {
+        summary: 'Public: exchange the agent token for an HttpOnly SameSite=Strict session cookie (the web app signs in once)',
+        security: [],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] } } } },
+        responses: { '204': { description: 'signed in; the cookie is set' }, '401': error },
+      },
+    },
+    '/api/unlock': {
+      post: {
+        summary: 'Open the vault with her passphrase (also while locked); a wrong passphrase changes nothing',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { passphrase: { type: 'string' } }, required: ['passphrase'] } } } },
+        responses: { '200': { description: '{ locked: false }' }, '401': error },
+      },
+    },
+    '/api/lock': { post: { summary: 'Close the vault: keys leave memory, background work stops', responses: { '200': { description: '{ locked: true }' } } } },
+    '/api/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/api/connect/preview': {
+      post: {
+        summary: 'What connecting would do: the company’s DID and goal, its published terms and the predicted answer to hers; sends nothing',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { invitation: { type: 'string' } }, required: ['invitation'] } } } },
+        responses: { '200': { description: 'the preview' }, '400': error },
+      },
+    },
+    '/api/import': {
+      post: {
+        summary: 'Restore an export into this empty vault (sealed exports need their passphrase; her vault passphrase is checked)',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: { type: 'object', properties: { text: { type: 'string' }, passphrase: { type: 'string' }, vaultPassphrase: { type: 'string' } }, required: ['text', 'vaultPassphrase'] },
+            },
+          },
+        },
+        responses: { '200': { description: 'what was restored' }, '400': error, '409': error },
+      },
+    },
     '/api/status': { get: { summary: 'Agent status', responses: { '200': { description: 'ok' }, '401': error } } },
     '/api/connect': {
       post: {
