@@ -1,13 +1,15 @@
 import { createPeerIdentity, signingKeyOf } from '../../src/protocol/agent/identity.js';
 import { buildConsentRecord, type ConsentRecord, type NewConsentRecord } from '../../src/protocol/consentRecord.js';
+import { demandSchema, offerSchema, type Demand, type Offer, type SignedOffer } from '../../src/protocol/families/intent.js';
+import { signOffer } from '../../src/protocol/intent/signedOffer.js';
 import { buildAgreementRecord, countersign, signAgreement, type SignedAgreement } from '../../src/protocol/terms/agreementRecord.js';
 import { bundledRoster, findAgreement, TERMS_BASE, type Obligations } from '../../src/protocol/terms/roster.js';
 
 /*
  * Real protocol documents for store and vault tests. Both stores parse a row's documents (signed
- * agreements, obligations, consent records) with the protocol schemas as they read it, so a
- * fixture must be a document the protocol itself would build: these come from its builders and
- * the bundled roster (docs/terms/kith-roster-1.json).
+ * agreements, obligations, consent records, demands, signed offers) with the protocol schemas as
+ * they read it, so a fixture must be a document the protocol itself would build: these come from
+ * its builders and the bundled roster (docs/terms/kith-roster-1.json).
  */
 
 /** The full id of an agreement of the bundled roster from its short name (`service-only`). */
@@ -35,6 +37,8 @@ export interface TestDocuments {
   agreement(id: string, options?: AgreementOptions): SignedAgreement;
   /** The obligations of an agreement of the bundled roster, by short name. */
   obligations(short: string): Obligations;
+  /** An offer (identifier `id`, for the intent `intentId`) from the company to her, signed by the company; `overrides` change the offer before it is signed. */
+  offer(id: string, intentId: string, overrides?: Partial<Offer>): SignedOffer;
 }
 
 /** Loads (and verifies) the bundled roster and makes the two parties' keys. */
@@ -63,7 +67,39 @@ export async function loadTestDocuments(): Promise<TestDocuments> {
       return countersign(first, signingKeyOf(record.outcome === 'countered-accepted' ? person : company));
     },
     obligations: (short) => findAgreement(roster, agreementUri(short)).obligations,
+    offer(id, intentId, overrides = {}) {
+      const offer = offerSchema.parse({
+        '@type': 'Offer',
+        identifier: id,
+        intent_id: intentId,
+        seller: company.did,
+        customer: person.did,
+        itemOffered: { name: 'Trail shoe, size 39', category: 'clothing', gtin: '4006381333931' },
+        price: '129.90',
+        priceCurrency: 'EUR',
+        eligibleQuantity: { value: 1 },
+        availability: 'InStock',
+        validUntil: Math.floor(AGREED_AT / 1000) + 7 * 24 * 3600,
+        terms: agreementUri('intent-only-contact'),
+        ...overrides,
+      });
+      return signOffer(offer, signingKeyOf(company));
+    },
   };
+}
+
+/** What she wants, as her agent casts it (protocol/families/intent.ts); `overrides` replace members. */
+export function demandDocument(overrides: Partial<Demand> = {}): Demand {
+  return demandSchema.parse({
+    '@type': 'Demand',
+    description: 'Waterproof trail shoes, size 39',
+    category: 'clothing',
+    priceSpecification: { maxPrice: '150.00', priceCurrency: 'EUR' },
+    eligibleQuantity: { value: 1 },
+    eligibleRegion: { addressCountry: 'DE' },
+    availabilityEnds: '2027-01-20',
+    ...overrides,
+  });
 }
 
 /** A consent record as both agents build it (protocol/consentRecord.ts); `overrides` change the builder's input. */

@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { withEvent } from '../../protocol/consentRecord.js';
-import { agreementUri, consentDocument, loadTestDocuments, type TestDocuments } from '../../../test/support/documents.js';
+import { agreementUri, consentDocument, demandDocument, loadTestDocuments, type TestDocuments } from '../../../test/support/documents.js';
 import type {
   ConnectorEvent,
   ConsentRecordRow,
   DisclosureRequest,
   HeldField,
+  OfferRow,
   OutboxItem,
   Presentation,
+  ReceivedIntent,
   StoredMessage,
   TermsAgreementRow,
   CompanyRelationship,
@@ -25,8 +27,8 @@ import { snapshotOf } from './testing.js';
  */
 export type WriteJsonColumn = (
   store: CompanyStore,
-  table: 'consent_records' | 'terms_agreements',
-  column: 'record' | 'signed' | 'obligations',
+  table: 'consent_records' | 'terms_agreements' | 'intents' | 'offers',
+  column: 'record' | 'signed' | 'obligations' | 'demand',
   id: string,
   json: string,
 ) => Promise<void>;
@@ -187,6 +189,35 @@ function connectorEvent(n: number, relationshipId: string | null, overrides: Par
     nextAttemptAt: T0 + n,
     attempts: 0,
     dispatchedAt: null,
+    ...overrides,
+  };
+}
+
+function receivedIntent(n: number, relationshipId: string, overrides: Partial<ReceivedIntent> = {}): ReceivedIntent {
+  return {
+    id: uid(9000 + n),
+    relationshipId,
+    messageId: `cast-msg-${n}`,
+    demand: demandDocument({ description: `${TRICKY_JSON.quote} — ${TRICKY_JSON.name} ${n}` }),
+    outcome: 'Warm feet on a winter hike — "dry" ones',
+    currencyRequired: true,
+    expiresAt: T0 + 7 * 24 * 3600 * 1000,
+    state: 'open',
+    createdAt: T0 + n,
+    updatedAt: T0 + n,
+    ...overrides,
+  };
+}
+
+function offerRow(n: number, intentId: string, relationshipId: string, overrides: Partial<OfferRow> = {}): OfferRow {
+  return {
+    id: uid(9500 + n),
+    intentId,
+    relationshipId,
+    signed: documents.offer(uid(9500 + n), intentId, { conditions: `${TRICKY_JSON.quote} ${n}` }),
+    state: 'offered',
+    createdAt: T0 + n,
+    updatedAt: T0 + n,
     ...overrides,
   };
 }
@@ -810,6 +841,254 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
       });
     });
 
+    describe('intents and offers', () => {
+      it('reads intents back with every field, by id and in lists ordered by createdAt then id, filtered by relationship and state', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const later = receivedIntent(3, rel.id, { createdAt: T0 + 50, updatedAt: T0 + 60, state: 'declined' });
+        const tieHigh = receivedIntent(2, rel.id, {
+          createdAt: T0 + 10,
+          outcome: null,
+          currencyRequired: false,
+          demand: demandDocument({ category: 'home-services', priceSpecification: { minPrice: '10', maxPrice: '10.5', priceCurrency: 'CHF' }, eligibleQuantity: { value: 3, unitText: 'hours' }, eligibleRegion: { addressCountry: 'CH', addressRegion: 'Zürich', postalCode: '8001' } }),
+        });
+        const tieLow = receivedIntent(1, rel.id, { createdAt: T0 + 10, demand: { '@type': 'Demand', description: TRICKY_JSON.name, category: 'books' } });
+        const elsewhere = receivedIntent(4, other.id, { createdAt: T0 + 20 });
+        for (const intent of [later, tieHigh, tieLow, elsewhere]) await store.createReceivedIntent(intent);
+
+        expect(await store.getReceivedIntent(tieLow.id)).toEqual(tieLow);
+        expect(await store.getReceivedIntent(tieHigh.id)).toEqual(tieHigh);
+        expect(await store.getReceivedIntent(later.id)).toEqual(later);
+        expect(await store.listReceivedIntents()).toEqual([tieLow, tieHigh, elsewhere, later]);
+        expect(await store.listReceivedIntents({})).toEqual([tieLow, tieHigh, elsewhere, later]);
+        expect(await store.listReceivedIntents({ relationshipId: rel.id })).toEqual([tieLow, tieHigh, later]);
+        expect(await store.listReceivedIntents({ state: 'open' })).toEqual([tieLow, tieHigh, elsewhere]);
+        expect(await store.listReceivedIntents({ relationshipId: rel.id, state: 'declined' })).toEqual([later]);
+        expect(await store.listReceivedIntents({ relationshipId: other.id, state: 'declined' })).toEqual([]);
+        expect(await store.listReceivedIntents({ relationshipId: uid(9) })).toEqual([]);
+      });
+
+      it('returns undefined for an unknown intent or offer id, and no offers for an unknown intent', async () => {
+        expect(await store.getReceivedIntent(uid(9))).toBeUndefined();
+        expect(await store.getOffer(uid(9))).toBeUndefined();
+        expect(await store.listOffers(uid(9))).toEqual([]);
+      });
+
+      it('rejects an intent for an unknown relationship with relationship.unknown and a taken id with store.conflict, changing nothing', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const first = receivedIntent(1, rel.id);
+        await store.createReceivedIntent(first);
+        const before = await snapshotOf(store);
+
+        await expect(store.createReceivedIntent(receivedIntent(2, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+        await expect(store.createReceivedIntent({ ...receivedIntent(3, rel.id), id: first.id })).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(await snapshotOf(store)).toEqual(before);
+      });
+
+      it('settles an open intent once: a second settle returns false and changes nothing', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const intent = receivedIntent(1, rel.id);
+        await store.createReceivedIntent(intent);
+
+        expect(await store.settleReceivedIntent(intent.id, 'accepted', T0 + 100)).toBe(true);
+        expect(await store.getReceivedIntent(intent.id)).toEqual({ ...intent, state: 'accepted', updatedAt: T0 + 100 });
+
+        const before = await snapshotOf(store);
+        expect(await store.settleReceivedIntent(intent.id, 'closed', T0 + 200)).toBe(false);
+        expect(await store.settleReceivedIntent(intent.id, 'accepted', T0 + 300)).toBe(false);
+        expect(await store.settleReceivedIntent(uid(9), 'expired', T0 + 300)).toBe(false);
+        expect(await snapshotOf(store)).toEqual(before);
+      });
+
+      it('lets exactly one of concurrent settles of the same intent win', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const intent = receivedIntent(1, rel.id);
+        await store.createReceivedIntent(intent);
+
+        const states = ['accepted', 'declined', 'closed', 'expired'] as const;
+        const results = await Promise.all(states.map((state, i) => store.settleReceivedIntent(intent.id, state, T0 + 1 + i)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await store.getReceivedIntent(intent.id)).toEqual({ ...intent, state: states[winner], updatedAt: T0 + 1 + winner });
+      });
+
+      it('lets exactly one of concurrent transactions accepting offers of the same intent win', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const intent = receivedIntent(1, rel.id);
+        await store.createReceivedIntent(intent);
+        const offers = [1, 2, 3].map((n) => offerRow(n, intent.id, rel.id));
+        for (const offer of offers) await store.createOffer(offer);
+
+        const accept = (offer: OfferRow, n: number) =>
+          store.transaction(async (tx) => {
+            const won = await tx.settleReceivedIntent(intent.id, 'accepted', T0 + n);
+            if (won) expect(await tx.settleOffer(offer.id, 'accepted', T0 + n)).toBe(true);
+            return won;
+          });
+        const results = await Promise.all(offers.map((offer, i) => accept(offer, i + 1)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const states = (await store.listOffers(intent.id)).map((offer) => offer.state);
+        expect(states.filter((state) => state === 'accepted')).toHaveLength(1);
+        expect(states.filter((state) => state === 'offered')).toHaveLength(2);
+      });
+
+      it('reads offers back with the signed document intact, by id and per intent ordered by createdAt then id', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const intent = receivedIntent(1, rel.id);
+        const other = receivedIntent(2, rel.id);
+        await store.createReceivedIntent(intent);
+        await store.createReceivedIntent(other);
+        const later = offerRow(3, intent.id, rel.id, { createdAt: T0 + 50, updatedAt: T0 + 60, state: 'withdrawn' });
+        const tieHigh = offerRow(2, intent.id, rel.id, {
+          createdAt: T0 + 10,
+          signed: documents.offer(uid(9502), intent.id, { price: '0.5', priceCurrency: 'CHF', availability: 'PreOrder', deliveryDate: '2027-02-01', areaServed: { addressCountry: 'CH', postalCode: '8001' }, eligibleQuantity: { value: 2 } }),
+        });
+        const tieLow = offerRow(1, intent.id, rel.id, { createdAt: T0 + 10 });
+        const elsewhere = offerRow(4, other.id, rel.id, { createdAt: T0 + 20 });
+        for (const offer of [later, tieHigh, tieLow, elsewhere]) await store.createOffer(offer);
+
+        expect(await store.getOffer(tieLow.id)).toEqual(tieLow);
+        expect(await store.getOffer(tieHigh.id)).toEqual(tieHigh);
+        expect(await store.getOffer(later.id)).toEqual(later);
+        expect(await store.listOffers(intent.id)).toEqual([tieLow, tieHigh, later]);
+        expect(await store.listOffers(other.id)).toEqual([elsewhere]);
+      });
+
+      it('rejects an offer for an unknown relationship, an unknown intent, another relationship\'s intent or a taken id, changing nothing', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const intent = receivedIntent(1, rel.id);
+        const othersIntent = receivedIntent(2, other.id);
+        await store.createReceivedIntent(intent);
+        await store.createReceivedIntent(othersIntent);
+        const first = offerRow(1, intent.id, rel.id);
+        await store.createOffer(first);
+        const before = await snapshotOf(store);
+
+        await expect(store.createOffer(offerRow(2, intent.id, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+        await expect(store.createOffer(offerRow(3, uid(9), rel.id))).rejects.toMatchObject({ code: 'intent.unknown' });
+        await expect(store.createOffer(offerRow(4, othersIntent.id, rel.id))).rejects.toMatchObject({ code: 'intent.unknown' });
+        await expect(store.createOffer({ ...offerRow(5, intent.id, rel.id), id: first.id })).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(await snapshotOf(store)).toEqual(before);
+      });
+
+      it('refuses with intent.unknown an offer whose intent an erasure removes while it is being written', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const intent = receivedIntent(1, rel.id);
+        await store.createReceivedIntent(intent);
+
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let erased!: () => void;
+        const erasedYet = new Promise<void>((resolve) => (erased = resolve));
+        const erasure = store.transaction(async (tx) => {
+          await tx.eraseRelationship(rel.id, T0 + 999);
+          erased();
+          await gate;
+        });
+        await erasedYet;
+        // Written while the erasure is not committed yet: it waits for it (the connection lock on
+        // SQLite, the intent's row lock on PostgreSQL), then finds the intent gone.
+        const offer = store.createOffer(offerRow(1, intent.id, rel.id));
+        setTimeout(release, 200);
+
+        await expect(offer).rejects.toMatchObject({ code: 'intent.unknown' });
+        await erasure;
+        expect(await store.getReceivedIntent(intent.id)).toBeUndefined();
+        expect((await snapshotOf(store))['offers']).toEqual([]);
+      });
+
+      it('takes offers for an intent whatever its state: whether it still takes them is the caller\'s rule', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const intent = receivedIntent(1, rel.id, { state: 'expired' });
+        await store.createReceivedIntent(intent);
+        const offer = offerRow(1, intent.id, rel.id);
+        await store.createOffer(offer);
+        expect(await store.listOffers(intent.id)).toEqual([offer]);
+      });
+
+      it('settles an offer once: a second settle returns false and changes nothing', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const intent = receivedIntent(1, rel.id);
+        await store.createReceivedIntent(intent);
+        const offer = offerRow(1, intent.id, rel.id);
+        await store.createOffer(offer);
+
+        expect(await store.settleOffer(offer.id, 'withdrawn', T0 + 100)).toBe(true);
+        expect(await store.getOffer(offer.id)).toEqual({ ...offer, state: 'withdrawn', updatedAt: T0 + 100 });
+
+        const before = await snapshotOf(store);
+        expect(await store.settleOffer(offer.id, 'accepted', T0 + 200)).toBe(false);
+        expect(await store.settleOffer(offer.id, 'withdrawn', T0 + 300)).toBe(false);
+        expect(await store.settleOffer(uid(9), 'declined', T0 + 300)).toBe(false);
+        expect(await snapshotOf(store)).toEqual(before);
+      });
+
+      it('lets exactly one of concurrent settles of the same offer win', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const intent = receivedIntent(1, rel.id);
+        await store.createReceivedIntent(intent);
+        const offer = offerRow(1, intent.id, rel.id);
+        await store.createOffer(offer);
+
+        const states = ['accepted', 'declined', 'withdrawn', 'closed'] as const;
+        const results = await Promise.all(states.map((state, i) => store.settleOffer(offer.id, state, T0 + 1 + i)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await store.getOffer(offer.id)).toEqual({ ...offer, state: states[winner], updatedAt: T0 + 1 + winner });
+      });
+
+      it('erases the intents and offers of an erased relationship, counting them last, and leaves other relationships\' untouched', async () => {
+        const doomed = relationship(1);
+        const kept = relationship(2);
+        await store.createRelationship(doomed);
+        await store.createRelationship(kept);
+        const doomedIntents = [receivedIntent(1, doomed.id), receivedIntent(2, doomed.id, { state: 'accepted' })];
+        const keptIntent = receivedIntent(3, kept.id);
+        for (const intent of [...doomedIntents, keptIntent]) await store.createReceivedIntent(intent);
+        await store.createOffer(offerRow(1, doomedIntents[0]!.id, doomed.id));
+        await store.createOffer(offerRow(2, doomedIntents[0]!.id, doomed.id, { state: 'declined' }));
+        await store.createOffer(offerRow(3, doomedIntents[1]!.id, doomed.id, { state: 'accepted' }));
+        const keptOffer = offerRow(4, keptIntent.id, kept.id);
+        await store.createOffer(keptOffer);
+
+        const summary = await store.eraseRelationship(doomed.id, T0 + 999);
+
+        expect(summary.erased.slice(-2)).toEqual([
+          { category: 'offers', count: 3 },
+          { category: 'intents', count: 2 },
+        ]);
+        expect(await store.listReceivedIntents({ relationshipId: doomed.id })).toEqual([]);
+        expect(await store.getReceivedIntent(doomedIntents[0]!.id)).toBeUndefined();
+        expect(await store.listOffers(doomedIntents[0]!.id)).toEqual([]);
+        expect(await store.getOffer(uid(9503))).toBeUndefined();
+        expect(await store.listReceivedIntents()).toEqual([keptIntent]);
+        expect(await store.listOffers(keptIntent.id)).toEqual([keptOffer]);
+        const everything = JSON.stringify(await snapshotOf(store));
+        expect(everything).not.toContain(doomedIntents[0]!.demand.description);
+        expect(everything).not.toContain('cast-msg-1');
+
+        const again = await store.eraseRelationship(doomed.id, T0 + 1000);
+        expect(again.erased.slice(-2)).toEqual([
+          { category: 'offers', count: 0 },
+          { category: 'intents', count: 0 },
+        ]);
+      });
+    });
+
     describe('stored documents that do not parse', () => {
       // Never in an error: the rows hold personal data.
       const MARKER = 'personal-value-in-a-bad-document';
@@ -882,6 +1161,65 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(await store.listConsentRecords(other.id)).toEqual([fine]);
         expect(await store.updateConsentRecord(record.id, record.state, record.record, record.updatedAt)).toBe(true);
         expect(await store.getConsentRecord(record.id)).toEqual(record);
+      });
+
+      const badDemands: [string, (row: ReceivedIntent) => unknown][] = [
+        ['a list', () => ['just', 'a', 'list', MARKER]],
+        ['another schema.org type', (row) => ({ ...row.demand, '@type': 'Offer', description: MARKER })],
+        ['a member too many', (row) => ({ ...row.demand, note: MARKER })],
+        ['a category outside the shipped list', (row) => ({ ...row.demand, category: MARKER })],
+        ['a minimum price above its maximum', (row) => ({ ...row.demand, priceSpecification: { minPrice: '200', maxPrice: '100', priceCurrency: 'EUR' }, description: MARKER })],
+        ['no demand', () => null],
+      ];
+
+      it.each(badDemands)('reports an intent whose demand is %s as a malformed row on every read, and returns none of it', async (_name, bad) => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const intent = receivedIntent(1, rel.id);
+        const fine = receivedIntent(2, other.id);
+        await store.createReceivedIntent(intent);
+        await store.createReceivedIntent(fine);
+        await writeJsonColumn(store, 'intents', 'demand', intent.id, JSON.stringify(bad(intent)));
+
+        await expectMalformed(store.getReceivedIntent(intent.id), 'demand');
+        await expectMalformed(store.listReceivedIntents({ relationshipId: rel.id }), 'demand');
+        await expectMalformed(store.listReceivedIntents(), 'demand');
+        // Only the row with the bad document fails; the document written back mends it.
+        expect(await store.listReceivedIntents({ relationshipId: other.id })).toEqual([fine]);
+        await writeJsonColumn(store, 'intents', 'demand', intent.id, JSON.stringify(intent.demand));
+        expect(await store.getReceivedIntent(intent.id)).toEqual(intent);
+      });
+
+      const badOffers: [string, (row: OfferRow) => unknown][] = [
+        ['a list', () => ['just', 'a', 'list', MARKER]],
+        ['an offer without its signature', (row) => ({ offer: row.signed.offer })],
+        ['a member too many', (row) => ({ ...row.signed, note: MARKER })],
+        ['an offer with a price that is a float', (row) => ({ ...row.signed, offer: { ...row.signed.offer, price: 129.9, conditions: MARKER } })],
+        ['an offer of another schema.org type', (row) => ({ ...row.signed, offer: { ...row.signed.offer, '@type': 'Demand', conditions: MARKER } })],
+      ];
+
+      it.each(badOffers)('reports an offer whose signed document is %s as a malformed row on every read, and returns none of it', async (_name, bad) => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const intent = receivedIntent(1, rel.id);
+        const other = receivedIntent(2, rel.id);
+        await store.createReceivedIntent(intent);
+        await store.createReceivedIntent(other);
+        const offer = offerRow(1, intent.id, rel.id);
+        const fine = offerRow(2, other.id, rel.id);
+        await store.createOffer(offer);
+        await store.createOffer(fine);
+        await writeJsonColumn(store, 'offers', 'signed', offer.id, JSON.stringify(bad(offer)));
+
+        await expectMalformed(store.getOffer(offer.id), 'signed');
+        await expectMalformed(store.listOffers(intent.id), 'signed');
+        expect(await store.listOffers(other.id)).toEqual([fine]);
+        // The intent it answers is still read, and the document written back mends the offer.
+        expect(await store.getReceivedIntent(intent.id)).toEqual(intent);
+        await writeJsonColumn(store, 'offers', 'signed', offer.id, JSON.stringify(offer.signed));
+        expect(await store.getOffer(offer.id)).toEqual(offer);
       });
     });
 
@@ -1114,6 +1452,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             { category: 'profile_versions', count: 0 },
             { category: 'presentations', count: 0 },
             { category: 'connector_events', count: 0 },
+            { category: 'offers', count: 0 },
+            { category: 'intents', count: 0 },
           ],
         });
         expect(await store.listMessages(rel.id)).toEqual([]);
@@ -1183,6 +1523,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
           { category: 'profile_versions', count: 1 },
           { category: 'presentations', count: 2 },
           { category: 'connector_events', count: 2 },
+          { category: 'offers', count: 0 },
+          { category: 'intents', count: 0 },
         ]);
         expect(await store.listDisclosureRequests(rel.id)).toEqual([]);
         expect(await store.getDisclosureRequest(uid(4001))).toBeUndefined();
@@ -1298,6 +1640,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             'profile_versions',
             'presentations',
             'connector_events',
+            'intents',
+            'offers',
           ].sort(),
         );
         expect(Object.values(snapshot).every((rows) => rows.length === 0)).toBe(true);

@@ -22,6 +22,9 @@ export const ERASURE_CATEGORIES = [
   'profile_versions',
   'presentations',
   'connector_events',
+  // Offers before the intents they answer, which they reference.
+  'offers',
+  'intents',
 ] as const;
 
 export type ErasureCategory = (typeof ERASURE_CATEGORIES)[number];

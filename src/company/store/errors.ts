@@ -1,4 +1,4 @@
-import { KithError, RelationshipError, StoreError } from '../../core/errors.js';
+import { IntentError, KithError, RelationshipError, StoreError } from '../../core/errors.js';
 
 /** Driver-error translation and the errors both store implementations raise themselves. */
 
@@ -21,6 +21,9 @@ function isUnavailable(code: string | undefined, err: unknown): boolean {
   return err instanceof Error && UNAVAILABLE_MESSAGES.test(err.message);
 }
 
+/** The foreign key from an offer to its intent (migrations.ts names it). */
+export const OFFERS_INTENT_FK = 'offers_intent_fk';
+
 /** Maps driver errors to Kith codes; anything unrecognised (including the caller's own errors) passes through untouched. */
 export function translateError(err: unknown): unknown {
   if (err instanceof KithError) return err;
@@ -33,6 +36,11 @@ export function translateError(err: unknown): unknown {
     });
   }
   if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    // Every foreign key points at a relationship but this one: an offer whose intent was erased
+    // while it was written (PostgreSQL names the constraint; on SQLite createOffer finds it first).
+    if ((err as { constraint?: unknown }).constraint === OFFERS_INTENT_FK) {
+      return new IntentError('intent.unknown', 'The referenced intent does not exist', { cause: err });
+    }
     return new RelationshipError('relationship.unknown', 'The referenced relationship does not exist', { cause: err });
   }
   if (isUnavailable(code, err)) {
@@ -48,4 +56,9 @@ export function malformedRow(issues: string[]): KithError {
 /** For the methods that name a relationship by id and find none (setRelationshipState, eraseRelationship). */
 export function unknownRelationship(relationshipId: string): RelationshipError {
   return new RelationshipError('relationship.unknown', 'No such relationship', { details: { relationshipId } });
+}
+
+/** For createOffer when the intent is not one of the relationship's. */
+export function unknownIntent(intentId: string): IntentError {
+  return new IntentError('intent.unknown', 'No such intent of the relationship', { details: { intentId } });
 }

@@ -248,12 +248,68 @@ function terms(dialect: StoreDialect): Migration {
   };
 }
 
+/** Intentcasting (decision 0012): the intents she cast to the company and the offers it made for them. */
+function intents(dialect: StoreDialect): Migration {
+  const { time, json } = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      // currency_required is 0 or 1 on both dialects (SQLite has no boolean), so snapshots match.
+      await db.schema
+        .createTable('intents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('demand', json, (c) => c.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('currency_required', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', time, (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .addCheckConstraint('intents_currency_required_check', sql`currency_required in (0, 1)`)
+        .addCheckConstraint('intents_state_check', sql`state in ('open', 'accepted', 'declined', 'closed', 'expired')`)
+        .execute();
+      await db.schema
+        .createIndex('intents_by_relationship')
+        .on('intents')
+        .columns(['relationship_id', 'created_at', 'id'])
+        .execute();
+      // What the offers' foreign key points at: an offer's intent must be of the offer's relationship.
+      await db.schema.createIndex('intents_id_relationship').on('intents').columns(['id', 'relationship_id']).unique().execute();
+
+      // The foreign key to the intent is named so that translateError (OFFERS_INTENT_FK) tells its
+      // violation from a relationship's. It cascades: erasure deletes offers first, and an offer a
+      // concurrent writer slips in before the intent goes is deleted with it instead of failing
+      // the erasure.
+      await db.schema
+        .createTable('offers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('intent_id', 'text', (c) => c.notNull())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('signed', json, (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .addForeignKeyConstraint('offers_intent_fk', ['intent_id', 'relationship_id'], 'intents', ['id', 'relationship_id'], (fk) => fk.onDelete('cascade'))
+        .addCheckConstraint('offers_state_check', sql`state in ('offered', 'accepted', 'declined', 'withdrawn', 'closed')`)
+        .execute();
+      await db.schema
+        .createIndex('offers_by_intent')
+        .on('offers')
+        .columns(['intent_id', 'created_at', 'id'])
+        .execute();
+      await db.schema.createIndex('offers_by_relationship').on('offers').column('relationship_id').execute();
+    },
+  };
+}
+
 /** Append-only: never edit a migration that has shipped, add a new key instead. */
 export function companyMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_disclosure': disclosure(dialect),
     '0003_terms': terms(dialect),
+    '0004_intents': intents(dialect),
   };
 }
 
@@ -291,6 +347,8 @@ export const COMPANY_TABLES = {
   profile_versions: ['relationship_id'],
   presentations: ['id'],
   connector_events: ['id'],
+  intents: ['id'],
+  offers: ['id'],
 } as const;
 
 /** The JSON columns of COMPANY_TABLES, decoded in snapshots so both dialects snapshot identically. */
@@ -302,4 +360,6 @@ export const COMPANY_JSON_COLUMNS: Partial<Record<keyof typeof COMPANY_TABLES, r
   terms_agreements: ['signed', 'obligations'],
   held_fields: ['value'],
   connector_events: ['payload'],
+  intents: ['demand'],
+  offers: ['signed'],
 };

@@ -1,6 +1,6 @@
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import { ERASURE_CATEGORIES, tombstoneKey, tombstoneOf, type Tombstone } from './erasure.js';
-import { translateError, unknownRelationship } from './errors.js';
+import { translateError, unknownIntent, unknownRelationship } from './errors.js';
 import {
   IDENTITY_ROW_ID,
   IN_LIST_CHUNK,
@@ -12,9 +12,11 @@ import {
   toDisclosureRequest,
   toHeldField,
   toIdentity,
+  toOffer,
   toOutboxItem,
   toPresentation,
   toProfileVersion,
+  toReceivedIntent,
   toRelationship,
   toStoredMessage,
   toTermsAgreement,
@@ -32,8 +34,12 @@ import type {
   DisclosureRequestState,
   ErasureSummary,
   HeldField,
+  OfferRow,
+  OfferState,
   OutboxItem,
   Presentation,
+  ReceivedIntent,
+  ReceivedIntentState,
   RelationshipState,
   StoredMessage,
   TermsAgreementChange,
@@ -139,6 +145,27 @@ export interface CompanyDatabase {
     next_attempt_at: number;
     attempts: number;
     dispatched_at: number | null;
+  };
+  intents: {
+    id: string;
+    relationship_id: string;
+    message_id: string;
+    demand: JsonColumn;
+    outcome: string | null;
+    currency_required: 0 | 1;
+    expires_at: number;
+    state: ReceivedIntentState;
+    created_at: number;
+    updated_at: number;
+  };
+  offers: {
+    id: string;
+    intent_id: string;
+    relationship_id: string;
+    signed: JsonColumn;
+    state: OfferState;
+    created_at: number;
+    updated_at: number;
   };
 }
 
@@ -780,6 +807,120 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
       if (undispatchedOnly) query = query.where('dispatched_at', 'is', null);
       const rows = await query.orderBy('created_at').orderBy('id').execute();
       return rows.map((row) => toConnectorEvent(row, decodeJsonb));
+    });
+  }
+
+  // --- intents and offers ---
+
+  createReceivedIntent(intent: ReceivedIntent): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('intents')
+        .values({
+          id: intent.id,
+          relationship_id: intent.relationshipId,
+          message_id: intent.messageId,
+          demand: encodeJson(intent.demand),
+          outcome: intent.outcome,
+          currency_required: intent.currencyRequired ? 1 : 0,
+          expires_at: intent.expiresAt,
+          state: intent.state,
+          created_at: intent.createdAt,
+          updated_at: intent.updatedAt,
+        })
+        .execute();
+    });
+  }
+
+  getReceivedIntent(id: string): Promise<ReceivedIntent | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('intents').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toReceivedIntent(row, decodeJsonb);
+    });
+  }
+
+  listReceivedIntents(options: { relationshipId?: string; state?: ReceivedIntentState } = {}): Promise<ReceivedIntent[]> {
+    const { relationshipId, state } = options;
+    return this.#run(async () => {
+      let query = this.#db.selectFrom('intents').selectAll();
+      if (relationshipId !== undefined) query = query.where('relationship_id', '=', relationshipId);
+      if (state !== undefined) query = query.where('state', '=', state);
+      const rows = await query.orderBy('created_at').orderBy('id').execute();
+      return rows.map((row) => toReceivedIntent(row, decodeJsonb));
+    });
+  }
+
+  settleReceivedIntent(id: string, state: Exclude<ReceivedIntentState, 'open'>, at: number): Promise<boolean> {
+    return this.#run(async () => {
+      // As settleDisclosureRequest: a concurrent settle waits for the row lock, then finds it no longer open.
+      const result = await this.#db
+        .updateTable('intents')
+        .set({ state, updated_at: at })
+        .where('id', '=', id)
+        .where('state', '=', 'open')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  createOffer(offer: OfferRow): Promise<void> {
+    return this.#run(async () => {
+      // Inserts only if the intent is the relationship's, in one statement; an intent erased
+      // meanwhile fails the foreign key instead (translated to intent.unknown).
+      const result = await this.#db
+        .insertInto('offers')
+        .columns(['id', 'intent_id', 'relationship_id', 'signed', 'state', 'created_at', 'updated_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('intents')
+            .select([
+              eb.val(offer.id).as('id'),
+              'intents.id as intent_id',
+              'intents.relationship_id',
+              eb.val(encodeJson(offer.signed)).as('signed'),
+              eb.val(offer.state).as('state'),
+              eb.val(offer.createdAt).as('created_at'),
+              eb.val(offer.updatedAt).as('updated_at'),
+            ])
+            .where('intents.id', '=', offer.intentId)
+            .where('intents.relationship_id', '=', offer.relationshipId),
+        )
+        .executeTakeFirst();
+      if ((result.numInsertedOrUpdatedRows ?? 0n) > 0n) return;
+      if ((await this.getRelationship(offer.relationshipId)) === undefined) throw unknownRelationship(offer.relationshipId);
+      throw unknownIntent(offer.intentId);
+    });
+  }
+
+  getOffer(id: string): Promise<OfferRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('offers').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toOffer(row, decodeJsonb);
+    });
+  }
+
+  listOffers(intentId: string): Promise<OfferRow[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('offers')
+        .selectAll()
+        .where('intent_id', '=', intentId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => toOffer(row, decodeJsonb));
+    });
+  }
+
+  settleOffer(id: string, state: Exclude<OfferState, 'offered'>, at: number): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.#db
+        .updateTable('offers')
+        .set({ state, updated_at: at })
+        .where('id', '=', id)
+        .where('state', '=', 'offered')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     });
   }
 

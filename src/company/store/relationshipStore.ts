@@ -43,11 +43,13 @@ export interface RelationshipStore {
    * of the DID is kept in a `tombstones` table so isTombstoned works. Returns per-category counts,
    * in ERASURE_CATEGORIES order: 'messages', 'outbox', 'relationship' (the row's DID and
    * customerRef; 1 or 0), then 'disclosure_requests', 'consent_records', 'terms_agreements',
-   * 'held_fields', 'profile_versions', 'presentations' and 'connector_events' (every event of the
+   * 'held_fields', 'profile_versions', 'presentations', 'connector_events' (every event of the
    * relationship, dispatched or not; an event the caller enqueues afterwards, such as the erasure
-   * notice for connectors, is kept). Atomic: runs in one transaction (the caller's, when called on a
-   * transaction-bound store). Erasing an erased relationship again counts zeros (unless rows were
-   * added for it since); an unknown id throws RelationshipError 'relationship.unknown', changing nothing.
+   * notice for connectors, is kept), then 'offers' and 'intents' (the offers made to her and the
+   * intents she cast; offers first, since they reference their intents). Atomic: runs in one
+   * transaction (the caller's, when called on a transaction-bound store). Erasing an erased
+   * relationship again counts zeros (unless rows were added for it since); an unknown id throws
+   * RelationshipError 'relationship.unknown', changing nothing.
    */
   eraseRelationship(id: string, at: number): Promise<ErasureSummary>;
   /** Was a relationship of this DID erased? (looks up sha256(did) in tombstones; true even after she connected again). */

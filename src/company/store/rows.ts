@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { describeZodIssues } from '../../core/json.js';
 import { consentRecordSchema } from '../../protocol/consentRecord.js';
+import { demandSchema, signedOfferSchema } from '../../protocol/families/intent.js';
 import { signedAgreementSchema } from '../../protocol/terms/agreementRecord.js';
 import { obligationsSchema } from '../../protocol/terms/roster.js';
 import type { ConnectorEvent } from './connectorEventStore.js';
 import type { ConsentRecordRow, DisclosureRequest, HeldField, Presentation } from './disclosureStore.js';
 import { malformedRow } from './errors.js';
 import type { AgentIdentity } from './identityStore.js';
+import type { OfferRow, ReceivedIntent } from './intentStore.js';
 import type { StoredMessage } from './messageStore.js';
 import type { OutboxItem } from './outboxStore.js';
 import type { CompanyRelationship } from './relationshipStore.js';
@@ -36,8 +38,9 @@ export const decodeJsonText: JsonDecoder = (value) => {
 
 // Shapes of what the database hands back, checked before they become domain objects: a drifted
 // schema or a driver returning strings for bigints must fail loudly rather than leak wrong types.
-// JSON columns that hold protocol documents (consent records, signed agreements, obligations) are
-// parsed here with the protocol's own schemas, once: code above the store trusts their types.
+// JSON columns that hold protocol documents (consent records, signed agreements, obligations,
+// demands, signed offers) are parsed here with the protocol's own schemas, once: code above the
+// store trusts their types.
 const time = z.number().int();
 
 const relationshipRowSchema = z.object({
@@ -146,6 +149,29 @@ const connectorEventRowSchema = z.object({
   next_attempt_at: time,
   attempts: z.number().int(),
   dispatched_at: time.nullable(),
+});
+
+const intentRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  demand: demandSchema,
+  outcome: z.string().nullable(),
+  currency_required: z.union([z.literal(0), z.literal(1)]),
+  expires_at: time,
+  state: z.enum(['open', 'accepted', 'declined', 'closed', 'expired']),
+  created_at: time,
+  updated_at: time,
+});
+
+const offerRowSchema = z.object({
+  id: z.string(),
+  intent_id: z.string(),
+  relationship_id: z.string(),
+  signed: signedOfferSchema,
+  state: z.enum(['offered', 'accepted', 'declined', 'withdrawn', 'closed']),
+  created_at: time,
+  updated_at: time,
 });
 
 const countRowSchema = z.object({ count: z.number().int() });
@@ -298,6 +324,35 @@ export function toConnectorEvent(row: unknown, decode: JsonDecoder): ConnectorEv
     nextAttemptAt: r.next_attempt_at,
     attempts: r.attempts,
     dispatchedAt: r.dispatched_at,
+  };
+}
+
+export function toReceivedIntent(row: unknown, decode: JsonDecoder): ReceivedIntent {
+  const r = parseRow(intentRowSchema, withJson(row, ['demand'], decode));
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    messageId: r.message_id,
+    demand: r.demand,
+    outcome: r.outcome,
+    currencyRequired: r.currency_required === 1,
+    expiresAt: r.expires_at,
+    state: r.state,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toOffer(row: unknown, decode: JsonDecoder): OfferRow {
+  const r = parseRow(offerRowSchema, withJson(row, ['signed'], decode));
+  return {
+    id: r.id,
+    intentId: r.intent_id,
+    relationshipId: r.relationship_id,
+    signed: r.signed,
+    state: r.state,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ERASURE_CATEGORIES, tombstoneKey, tombstoneOf, type Tombstone } from './erasure.js';
-import { translateError, unknownRelationship } from './errors.js';
+import { translateError, unknownIntent, unknownRelationship } from './errors.js';
 import {
   IDENTITY_ROW_ID,
   IN_LIST_CHUNK,
@@ -13,9 +13,11 @@ import {
   toDisclosureRequest,
   toHeldField,
   toIdentity,
+  toOffer,
   toOutboxItem,
   toPresentation,
   toProfileVersion,
+  toReceivedIntent,
   toRelationship,
   toStoredMessage,
   toTermsAgreement,
@@ -32,8 +34,12 @@ import type {
   DisclosureRequestState,
   ErasureSummary,
   HeldField,
+  OfferRow,
+  OfferState,
   OutboxItem,
   Presentation,
+  ReceivedIntent,
+  ReceivedIntentState,
   RelationshipState,
   StoredMessage,
   TermsAgreementChange,
@@ -576,6 +582,89 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
         .all(...params)
         .map((row) => toConnectorEvent(row, decodeJsonText)),
     );
+  }
+
+  createReceivedIntent(intent: ReceivedIntent): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt(
+        `insert into intents (id, relationship_id, message_id, demand, outcome, currency_required, expires_at, state, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        intent.id,
+        intent.relationshipId,
+        intent.messageId,
+        encodeJson(intent.demand),
+        intent.outcome,
+        intent.currencyRequired ? 1 : 0,
+        intent.expiresAt,
+        intent.state,
+        intent.createdAt,
+        intent.updatedAt,
+      );
+    });
+  }
+
+  getReceivedIntent(id: string): Promise<ReceivedIntent | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from intents where id = ?').get(id);
+      return row === undefined ? undefined : toReceivedIntent(row, decodeJsonText);
+    });
+  }
+
+  listReceivedIntents(options: { relationshipId?: string; state?: ReceivedIntentState } = {}): Promise<ReceivedIntent[]> {
+    const conditions: string[] = [];
+    const params: string[] = [];
+    if (options.relationshipId !== undefined) {
+      conditions.push('relationship_id = ?');
+      params.push(options.relationshipId);
+    }
+    if (options.state !== undefined) {
+      conditions.push('state = ?');
+      params.push(options.state);
+    }
+    const where = conditions.length === 0 ? '' : ` where ${conditions.join(' and ')}`;
+    // Four possible statements, each cached like the fixed ones.
+    return this.#exec(() =>
+      this.#stmt(`select * from intents${where} order by created_at, id`)
+        .all(...params)
+        .map((row) => toReceivedIntent(row, decodeJsonText)),
+    );
+  }
+
+  settleReceivedIntent(id: string, state: Exclude<ReceivedIntentState, 'open'>, at: number): Promise<boolean> {
+    return this.#exec(() => this.#stmt("update intents set state = ?, updated_at = ? where id = ? and state = 'open'").run(state, at, id).changes > 0);
+  }
+
+  createOffer(offer: OfferRow): Promise<void> {
+    return this.#exec(() => {
+      // Inserts only if the intent is the relationship's: one statement, so nothing slips between check and write.
+      const inserted = this.#stmt(
+        `insert into offers (id, intent_id, relationship_id, signed, state, created_at, updated_at)
+         select ?, id, relationship_id, ?, ?, ?, ? from intents where id = ? and relationship_id = ?`,
+      ).run(offer.id, encodeJson(offer.signed), offer.state, offer.createdAt, offer.updatedAt, offer.intentId, offer.relationshipId).changes;
+      if (inserted > 0) return;
+      if (this.#relationshipById(offer.relationshipId) === undefined) throw unknownRelationship(offer.relationshipId);
+      throw unknownIntent(offer.intentId);
+    });
+  }
+
+  getOffer(id: string): Promise<OfferRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from offers where id = ?').get(id);
+      return row === undefined ? undefined : toOffer(row, decodeJsonText);
+    });
+  }
+
+  listOffers(intentId: string): Promise<OfferRow[]> {
+    return this.#exec(() =>
+      this.#stmt('select * from offers where intent_id = ? order by created_at, id')
+        .all(intentId)
+        .map((row) => toOffer(row, decodeJsonText)),
+    );
+  }
+
+  settleOffer(id: string, state: Exclude<OfferState, 'offered'>, at: number): Promise<boolean> {
+    return this.#exec(() => this.#stmt("update offers set state = ?, updated_at = ? where id = ? and state = 'offered'").run(state, at, id).changes > 0);
   }
 
   eraseRelationship(id: string, at: number): Promise<ErasureSummary> {

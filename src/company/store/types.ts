@@ -1,6 +1,7 @@
 import type { ConnectorEventStore } from './connectorEventStore.js';
 import type { DisclosureStore } from './disclosureStore.js';
 import type { IdentityStore } from './identityStore.js';
+import type { IntentStore } from './intentStore.js';
 import type { MessageStore } from './messageStore.js';
 import type { OutboxStore } from './outboxStore.js';
 import type { RelationshipStore } from './relationshipStore.js';
@@ -25,6 +26,7 @@ export type {
 } from './disclosureStore.js';
 export type { TermsAgreementChange, TermsAgreementRow, TermsAgreementState, TermsStore } from './termsStore.js';
 export type { ConnectorEvent, ConnectorEventStore } from './connectorEventStore.js';
+export type { IntentStore, OfferRow, OfferState, ReceivedIntent, ReceivedIntentState } from './intentStore.js';
 export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidFor, type ErasureCategory } from './erasure.js';
 
 /**
@@ -39,8 +41,9 @@ export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidF
  *   in a shape it was never written in); driver errors never escape untranslated.
  * - JSON columns come back deep-equal to what was written (after JSON.stringify, so `undefined`
  *   becomes null), whatever the dialect. The protocol documents among them (consent records,
- *   signed agreements, obligations) are parsed with their protocol schemas as rows are read, once:
- *   callers trust their types, and a row whose document does not parse is 'internal'.
+ *   signed agreements, obligations, demands, signed offers) are parsed with their protocol schemas
+ *   as rows are read, once: callers trust their types, and a row whose document does not parse is
+ *   'internal'.
  *
  * Two implementations, one contract suite (contract.ts): SqliteCompanyStore and PostgresCompanyStore.
  */
@@ -52,7 +55,8 @@ export interface CompanyStore
     OutboxStore,
     DisclosureStore,
     TermsStore,
-    ConnectorEventStore {
+    ConnectorEventStore,
+    IntentStore {
   /** The database underneath; named in erasure receipts. */
   readonly dialect: 'sqlite' | 'postgres';
   /**

@@ -7,6 +7,7 @@ import { ManualClock } from '../../core/clock.js';
 import type { KithError } from '../../core/errors.js';
 import { generateKeyPair } from '../../protocol/keys.js';
 import { agreementUri, consentDocument, loadTestDocuments, type TestDocuments } from '../../../test/support/documents.js';
+import { demand, newIntent, signedOffer } from '../../../test/support/intents.js';
 import {
   EXPORT_CONTENT_TYPE,
   exportVault,
@@ -16,6 +17,7 @@ import {
   type ExportDocument,
   type ExportDocumentV1,
   type ExportDocumentV2,
+  type ExportDocumentV3,
 } from './export.js';
 import { Vault } from './vault.js';
 
@@ -101,7 +103,32 @@ function populate(v: Vault): void {
   v.agreements.insert({ ...terms, id: AGREEMENT_IDS[1], agreementId: agreementUri('intent-only-contact'), state: 'proffered', threadId: 'thread-2', signed: proffer(1), obligations: documents.obligations('intent-only-contact') });
   v.agreements.update(AGREEMENT_IDS[1], { state: 'agreed', signed: signedDoc(1) });
   v.agreements.insert({ ...terms, id: AGREEMENT_IDS[2], relationshipId: b.id, proposedBy: 'company', agreementId: agreementUri('data-for-research'), state: 'declined', threadId: 'thread-3', signed: counter(2), obligations: documents.obligations('data-for-research'), reason: 'no thanks' });
+
+  // Schema version 4: intents. The first, cast to both companies, was accepted; the second is open.
+  clock.advance(1000);
+  const shoes = v.intents.insert(newIntent({ id: INTENT_IDS[0], disclose: ['email'] }));
+  const toA = v.intentRecipients.insert({ id: RECIPIENT_IDS[0], intentId: shoes.id, relationshipId: a.id, recipientIntentId: RECIPIENT_INTENT_IDS[0] });
+  v.intentRecipients.insert({ id: RECIPIENT_IDS[1], intentId: shoes.id, relationshipId: b.id, recipientIntentId: RECIPIENT_INTENT_IDS[1], state: 'failed' });
+  clock.advance(1000);
+  const bike = v.intents.insert(newIntent({ id: INTENT_IDS[1], demand: demand({ description: 'A used city bike', category: 'bicycles' }), outcome: null, currencyRequired: false }));
+  v.intentRecipients.insert({ id: RECIPIENT_IDS[2], intentId: bike.id, relationshipId: a.id, recipientIntentId: RECIPIENT_INTENT_IDS[2] });
+  v.intentRecipients.update(toA.id, { state: 'acknowledged', termsDecision: 'accepted' });
+  clock.advance(1000);
+  // Two offers from A arrive at the same time: listed by id.
+  v.offers.insert({ intentId: shoes.id, recipientId: toA.id, relationshipId: a.id, signed: signedOffer(OFFER_IDS[1], RECIPIENT_INTENT_IDS[0]), verdict: { meets: true, reasons: [] } });
+  v.offers.insert({ intentId: shoes.id, recipientId: toA.id, relationshipId: a.id, signed: signedOffer(OFFER_IDS[0], RECIPIENT_INTENT_IDS[0], { price: '189.00' }), verdict: { meets: false, reasons: ['price above 150 EUR'] } });
+  v.offers.update(OFFER_IDS[0], { state: 'declined', decidedBy: 'outside-constraints' });
+  clock.advance(1000);
+  v.offers.update(OFFER_IDS[1], { state: 'accepted', from: ['received'] });
+  v.intents.update(shoes.id, { state: 'accepted', acceptedOfferId: OFFER_IDS[1], from: ['open'] });
+  v.intentRecipients.setStateForIntent(shoes.id, { state: 'closed' });
 }
+
+const INTENT_IDS = ['00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000b2'] as const;
+const RECIPIENT_IDS = ['00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-0000000000d2', '00000000-0000-4000-8000-0000000000d3'] as const;
+/** The intent id each recipient was sent. */
+const RECIPIENT_INTENT_IDS = ['11111111-1111-4111-8111-0000000000d1', '11111111-1111-4111-8111-0000000000d2', '11111111-1111-4111-8111-0000000000d3'] as const;
+const OFFER_IDS = ['00000000-0000-4000-8000-0000000000e1', '00000000-0000-4000-8000-0000000000e2'] as const;
 
 const AGREEMENT_IDS = ['00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000a3'] as const;
 /** Record i: 0 agreed, 1 her change (proffered, then agreed), 2 a company counter she declined. */
@@ -129,7 +156,7 @@ function requestInput(relationshipId: string, requestId: string) {
 }
 
 /** Seals an older document as Kith did then (sealExport only writes the current version). */
-async function sealOld(old: ExportDocumentV1 | ExportDocumentV2): Promise<string> {
+async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3): Promise<string> {
   const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(old)))
     .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
     .addRecipient(new TextEncoder().encode(PASS))
@@ -146,8 +173,14 @@ function asVersion1(doc: ExportDocument): ExportDocumentV1 {
 
 /** The same vault as a version 2 export (as Kith wrote before schema version 3). */
 function asVersion2(doc: ExportDocument): ExportDocumentV2 {
-  const { agreements: _a, ...rest } = doc;
+  const { agreements: _a, ...rest } = asVersion3(doc);
   return { ...rest, version: 2 };
+}
+
+/** The same vault as a version 3 export (as Kith wrote before schema version 4). */
+function asVersion3(doc: ExportDocument): ExportDocumentV3 {
+  const { intents: _i, intentRecipients: _r, offers: _o, ...rest } = doc;
+  return { ...rest, version: 3 };
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -172,7 +205,7 @@ function withoutTime(doc: ExportDocument): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 3, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 4, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -217,6 +250,27 @@ describe('exporting', () => {
     expect(doc.agreements[2]).toMatchObject({ signed: counter(2), obligations: documents.obligations('data-for-research') });
   });
 
+  it('exports her intents, the companies each went to and their offers, with states, documents and times', () => {
+    const doc = exportVault(vault);
+    const [a, b] = doc.relationships;
+    expect(doc.intents.map((i) => [i.id, i.state, i.acceptedOfferId, i.outcome, i.currencyRequired, i.disclose])).toEqual([
+      [INTENT_IDS[0], 'accepted', OFFER_IDS[1], 'Dry feet on winter hikes', true, ['email']],
+      [INTENT_IDS[1], 'open', null, null, false, []],
+    ]);
+    expect(doc.intents[1]?.demand).toEqual(demand({ description: 'A used city bike', category: 'bicycles' }));
+    expect(doc.intents[0]!.updatedAt).toBeGreaterThan(doc.intents[0]!.createdAt);
+    expect(doc.intentRecipients.map((r) => [r.id, r.intentId, r.relationshipId, r.recipientIntentId, r.state, r.termsDecision])).toEqual([
+      [RECIPIENT_IDS[0], INTENT_IDS[0], a?.id, RECIPIENT_INTENT_IDS[0], 'closed', 'accepted'],
+      [RECIPIENT_IDS[1], INTENT_IDS[0], b?.id, RECIPIENT_INTENT_IDS[1], 'closed', null],
+      [RECIPIENT_IDS[2], INTENT_IDS[1], a?.id, RECIPIENT_INTENT_IDS[2], 'sent', null],
+    ]);
+    // Same arrival time: by id.
+    expect(doc.offers.map((o) => [o.id, o.intentId, o.recipientId, o.state, o.verdict.meets, o.decidedBy])).toEqual([
+      [OFFER_IDS[0], INTENT_IDS[0], RECIPIENT_IDS[0], 'declined', false, 'outside-constraints'],
+      [OFFER_IDS[1], INTENT_IDS[0], RECIPIENT_IDS[0], 'accepted', true, null],
+    ]);
+  });
+
   it('exports each stored document exactly as it was written, byte for byte', () => {
     const doc = exportVault(vault);
     const json = (value: unknown): string => JSON.stringify(value);
@@ -226,6 +280,9 @@ describe('exporting', () => {
       [consentDocument(CONSENT_ID, { requestId: 'req-1' }), consentDocument(CONSENT_ID_2, { requestId: null, state: 'withdrawn' })].map(json),
     );
     expect(doc.agreements[0]!.updatedAt).toBeGreaterThan(doc.agreements[0]!.createdAt);
+    expect(doc.offers.map((o) => json(o.signed))).toEqual(
+      [signedOffer(OFFER_IDS[0], RECIPIENT_INTENT_IDS[0], { price: '189.00' }), signedOffer(OFFER_IDS[1], RECIPIENT_INTENT_IDS[0])].map(json),
+    );
   });
 
   it('encrypts by default as a General JSON JWE with PBES2 and our content type', async () => {
@@ -272,6 +329,10 @@ describe('importing', () => {
     expect(restored.agreements.all()).toEqual(doc.agreements);
     expect(restored.agreements.current(a?.id ?? '')).toEqual(doc.agreements[1]);
     expect(restored.agreements.byThread(a?.id ?? '', 'thread-1')).toEqual([doc.agreements[0]]);
+    expect(restored.intents.list()).toEqual(doc.intents);
+    // The recipient intent ids are found again through the new vault's own blind index.
+    expect(restored.intentRecipients.findByRecipientIntentId(a?.id ?? '', RECIPIENT_INTENT_IDS[2])).toEqual(doc.intentRecipients[2]);
+    expect(restored.offers.listForIntent(INTENT_IDS[0])).toEqual(doc.offers);
     // Versions continue after the restored ones.
     expect(restored.profile.applyChange({ name: 'Ada L.' })).toBe(3);
     restored.close();
@@ -284,7 +345,7 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 3,
+      version: 4,
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
@@ -292,6 +353,9 @@ describe('importing', () => {
       disclosedFields: [],
       credentials: [],
       agreements: [],
+      intents: [],
+      intentRecipients: [],
+      offers: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -309,7 +373,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, version: 3, agreements: [] });
+    expect(opened).toEqual({ ...v2, version: 4, agreements: [], intents: [], intentRecipients: [], offers: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -320,6 +384,24 @@ describe('importing', () => {
     expect(direct.consents.list()).toEqual(doc.consentRecords);
     expect(direct.profile.currentVersion()).toBe(2);
     expect(direct.agreements.all()).toEqual([]);
+    direct.close();
+  });
+
+  it('still reads and restores a version 3 export (plain or encrypted), without intents', async () => {
+    const doc = exportVault(vault);
+    const v3 = asVersion3(doc);
+    const opened = await openExport(JSON.stringify(v3), '');
+    expect(opened).toEqual({ ...v3, version: 4, intents: [], intentRecipients: [], offers: [] });
+    expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
+    const restored = importVault(target(), 'new vault pass', opened, FAST);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    restored.close();
+    // importVault takes the old document directly too.
+    rmSync(target());
+    const direct = importVault(target(), 'new vault pass', v3, FAST);
+    expect(direct.agreements.all()).toEqual(doc.agreements);
+    expect(direct.intents.list()).toEqual([]);
+    expect(direct.offers.all()).toEqual([]);
     direct.close();
   });
 
@@ -373,6 +455,19 @@ describe('importing', () => {
       ['two agreements in force with one company', (d) => ({ ...d, agreements: d.agreements.map((x, i) => (i === 0 ? { ...x, state: 'agreed' as const } : x)) })],
       ['the same agreement twice', (d) => ({ ...d, agreements: [...d.agreements, { ...d.agreements[2]!, state: 'rejected' as const }] })],
       ['an unknown agreement state', (d) => ({ ...d, agreements: d.agreements.map((x) => ({ ...x, state: 'maybe' as 'agreed' })) })],
+      ['the same intent twice', (d) => ({ ...d, intents: [...d.intents, { ...d.intents[1]! }] })],
+      ['an accepted intent without its offer', (d) => ({ ...d, intents: d.intents.map((x) => ({ ...x, acceptedOfferId: null })) })],
+      ['an intent whose accepted offer is missing', (d) => ({ ...d, intents: d.intents.map((x, i) => (i === 0 ? { ...x, acceptedOfferId: MISSING } : x)) })],
+      ['an intent whose accepted offer answers another intent', (d) => ({ ...d, intents: d.intents.map((x, i) => (i === 1 ? { ...x, state: 'closed' as const, acceptedOfferId: OFFER_IDS[0] } : x)) })],
+      ['a recipient of a missing intent', (d) => ({ ...d, intentRecipients: d.intentRecipients.map((x, i) => (i === 2 ? { ...x, intentId: MISSING } : x)) })],
+      ['a recipient of a missing relationship', (d) => ({ ...d, intentRecipients: d.intentRecipients.map((x, i) => (i === 2 ? { ...x, relationshipId: MISSING } : x)) })],
+      ['one intent cast twice over one relationship', (d) => ({ ...d, intentRecipients: [...d.intentRecipients, { ...d.intentRecipients[0]!, id: MISSING, recipientIntentId: MISSING }] })],
+      ['one recipient intent id twice on one relationship', (d) => ({ ...d, intentRecipients: d.intentRecipients.map((x, i) => (i === 2 ? { ...x, recipientIntentId: RECIPIENT_INTENT_IDS[0] } : x)) })],
+      ['an offer whose recipient is missing', (d) => ({ ...d, offers: d.offers.map((x, i) => (i === 0 ? { ...x, recipientId: MISSING } : x)) })],
+      ['an offer of another intent than its recipient', (d) => ({ ...d, offers: d.offers.map((x, i) => (i === 0 ? { ...x, intentId: INTENT_IDS[1] } : x)) })],
+      ['an offer stored under another id than its identifier', (d) => ({ ...d, offers: d.offers.map((x, i) => (i === 0 ? { ...x, id: MISSING } : x)) })],
+      ['the same offer twice', (d) => ({ ...d, offers: [...d.offers, { ...d.offers[0]!, state: 'closed' as const }] })],
+      ['an unknown offer state', (d) => ({ ...d, offers: d.offers.map((x) => ({ ...x, state: 'maybe' as 'received' })) })],
     ];
     it.each(cases)('%s', async (_name, breakIt) => {
       const broken = breakIt(exportVault(vault));
@@ -417,18 +512,22 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 4 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 5 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion1(doc), version: 2 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion2(doc), version: 3 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion3(doc), version: 4 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, offers: [{}] }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: [{}] }), PASS))).toBe('export.corrupted');
     // The documents inside are checked with the protocol's schemas, as the vault checks what it stores.
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: doc.agreements.map((x) => ({ ...x, signed: null })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: doc.agreements.map((x) => ({ ...x, obligations: {} })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, consentRecords: doc.consentRecords.map((x) => ({ ...x, record: {} })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, credentials: [{}] }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, intents: doc.intents.map((x) => ({ ...x, demand: { ...x.demand, category: 'spaceships' } })) }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, offers: doc.offers.map((x) => ({ ...x, signed: { offer: x.signed.offer } })) }), PASS))).toBe('export.corrupted');
   });
 
   it('reports text that is not JSON at all as corrupted', async () => {

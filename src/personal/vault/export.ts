@@ -20,12 +20,14 @@ export {
   exportDocumentSchema,
   exportDocumentV1Schema,
   exportDocumentV2Schema,
+  exportDocumentV3Schema,
   parseExportDocument,
   upgradeExportDocument,
   type AnyExportDocument,
   type ExportDocument,
   type ExportDocumentV1,
   type ExportDocumentV2,
+  type ExportDocumentV3,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
 
@@ -53,6 +55,9 @@ export function exportVault(vault: Vault): ExportDocument {
     disclosedFields: vault.disclosed.listAll(),
     credentials: vault.credentials.list(),
     agreements: vault.agreements.all(),
+    intents: vault.intents.list(),
+    intentRecipients: vault.intentRecipients.all(),
+    offers: vault.offers.all(),
   }));
 }
 
@@ -66,7 +71,9 @@ export function exportVault(vault: Vault): ExportDocument {
  * inconsistent (e.g. a message for a relationship it does not contain, a delivery of a profile
  * version it does not log, a consent record answering a request it does not contain, a credential
  * whose holder key it does not contain, an agreement of a relationship it does not contain or a
- * second `agreed` agreement of one relationship).
+ * second `agreed` agreement of one relationship, an intent recipient of an intent or relationship it
+ * does not contain, an offer whose recipient it does not contain, an intent whose accepted offer is
+ * not one of its offers).
  */
 export function importVault(path: string, passphrase: string, doc: ExportDocument | AnyExportDocument, options?: VaultOptions): Vault {
   const parsed = anyExportDocumentSchema.safeParse(doc);
@@ -77,6 +84,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
   }
   const data = upgradeExportDocument(parsed.data);
   checkProfileVersions(data);
+  checkAcceptedOffers(data);
   const vault = Vault.create(path, passphrase, options);
   try {
     vault.transaction(() => {
@@ -94,6 +102,9 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const c of data.consentRecords) vault.consents.insert(c);
       for (const f of data.disclosedFields) vault.disclosed.insert(f);
       for (const c of data.credentials) vault.credentials.insert(c);
+      for (const i of data.intents) vault.intents.insert(i);
+      for (const r of data.intentRecipients) vault.intentRecipients.insert(r);
+      for (const o of data.offers) vault.offers.insert(o);
     });
     return vault;
   } catch (err) {
@@ -114,6 +125,20 @@ function checkProfileVersions(doc: ExportDocument): void {
   if (ahead.length > 0) {
     throw new ExportError('export.corrupted', 'A profile field is newer than every logged profile change', {
       details: { versions: ahead, newest },
+    });
+  }
+}
+
+/**
+ * An intent's accepted offer must be one of its offers. (The intent repository cannot check this on
+ * insert: intents are restored before their offers.)
+ */
+function checkAcceptedOffers(doc: ExportDocument): void {
+  const offers = new Map(doc.offers.map((o) => [o.id, o.intentId]));
+  const dangling = doc.intents.filter((i) => i.acceptedOfferId !== null && offers.get(i.acceptedOfferId) !== i.id).map((i) => i.id);
+  if (dangling.length > 0) {
+    throw new ExportError('export.corrupted', 'An intent names an accepted offer that is not one of its offers', {
+      details: { intents: dangling },
     });
   }
 }

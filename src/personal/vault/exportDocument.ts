@@ -7,9 +7,12 @@ import { credentialRecordSchema } from './credentialRepo.js';
 import { deliveryRecordSchema } from './deliveryRepo.js';
 import { disclosedFieldSchema } from './disclosedFieldRepo.js';
 import { disclosureRequestRecordSchema } from './disclosureRequestRepo.js';
+import { intentRecipientRecordSchema } from './intentRecipientRepo.js';
+import { intentRecordSchema } from './intentRepo.js';
 import { jsonValueSchema } from './json.js';
 import { keyRecordSchema } from './keyRepo.js';
 import { messageRecordSchema } from './messageRepo.js';
+import { offerRecordSchema } from './offerRepo.js';
 import { outboxRecordSchema } from './outboxRepo.js';
 import { profileChangeSchema, profileFieldSchema } from './profileRepo.js';
 import { receiptRecordSchema } from './receiptRepo.js';
@@ -18,9 +21,9 @@ import { relationshipRecordSchema } from './relationshipRepo.js';
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
 /** The version written. */
-export const EXPORT_VERSION = 3;
+export const EXPORT_VERSION = 4;
 /** Every version read (older ones are upgraded on reading: their missing sections are empty). */
-export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3];
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
@@ -59,18 +62,33 @@ const v2Sections = {
 export const exportDocumentV2Schema = z.object({ ...v1Sections, ...v2Sections, version: z.literal(2) });
 export type ExportDocumentV2 = z.infer<typeof exportDocumentV2Schema>;
 
-/** The current document (version 3: schema version 3 added her terms agreement records). */
+/** The section version 3 added (schema version 3 of the vault): her terms agreement records. */
+const v3Sections = {
+  /** Oldest first. */
+  agreements: z.array(agreementEntrySchema),
+};
+
+/** Version 3 documents, still read (and upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV3Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, version: z.literal(3) });
+export type ExportDocumentV3 = z.infer<typeof exportDocumentV3Schema>;
+
+/** The current document (version 4: schema version 4 added her intents, their recipients and the offers). */
 export const exportDocumentSchema = z.object({
   ...v1Sections,
   ...v2Sections,
+  ...v3Sections,
   version: z.literal(EXPORT_VERSION),
   /** Oldest first. */
-  agreements: z.array(agreementEntrySchema),
+  intents: z.array(intentRecordSchema),
+  /** Oldest first. */
+  intentRecipients: z.array(intentRecipientRecordSchema),
+  /** By `createdAt`, then id. */
+  offers: z.array(offerRecordSchema),
 });
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 /** Any readable version, told apart by `version`. */
-export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentSchema]);
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentSchema]);
 export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
 
 /** An older document as the current version: the sections it did not have are empty. */
@@ -78,8 +96,10 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
   switch (doc.version) {
     case EXPORT_VERSION:
       return doc;
+    case 3:
+      return { ...doc, version: EXPORT_VERSION, intents: [], intentRecipients: [], offers: [] };
     case 2:
-      return { ...doc, version: EXPORT_VERSION, agreements: [] };
+      return upgradeExportDocument({ ...doc, version: 3, agreements: [] });
     case 1:
       return upgradeExportDocument({
         ...doc,

@@ -6,13 +6,15 @@ import type Database from 'better-sqlite3';
  *
  * Version 2 added her profile, its change log and fan-out deliveries, disclosure requests, consent
  * records, what each company holds, and held credentials. Version 3 added her terms agreement
- * records (IEEE 7012-style). Every change so far only adds tables and indexes, so
- * {@link createSchema} is also the migration (see {@link MIGRATABLE_SCHEMA_VERSIONS}).
+ * records (IEEE 7012-style). Version 4 added her intents, the companies each was cast to and the
+ * offers they answered with (docs/decisions/0012-intentcasting.md). Every change so far only adds
+ * tables and indexes, so {@link createSchema} is also the migration (see
+ * {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -171,6 +173,51 @@ CREATE INDEX IF NOT EXISTS agreements_relationship ON agreements (relationship_i
 CREATE INDEX IF NOT EXISTS agreements_thread ON agreements (thread_idx, created_at);
 -- At most one agreement in force per relationship.
 CREATE UNIQUE INDEX IF NOT EXISTS agreements_agreed ON agreements (relationship_id) WHERE state = 'agreed';
+
+-- Schema version 4 -------------------------------------------------------------------------
+
+-- Her intents. expires_at is a time (ms), so it may be plaintext: it lets expiry be found in SQL.
+CREATE TABLE IF NOT EXISTS intents (
+  id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('open', 'accepted', 'closed', 'expired')),
+  expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS intents_created ON intents (created_at);
+CREATE INDEX IF NOT EXISTS intents_expiry ON intents (state, expires_at);
+
+-- One row per company an intent was cast to, each over its own relationship. recipient_intent_idx:
+-- blind index of relationship id + the intent id that company knows (it is the company's handle on
+-- her intent, so like a DID it is never stored in plaintext).
+CREATE TABLE IF NOT EXISTS intent_recipients (
+  id TEXT PRIMARY KEY,
+  intent_id TEXT NOT NULL REFERENCES intents (id),
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  recipient_intent_idx TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL CHECK (state IN ('sent', 'queued', 'failed', 'acknowledged', 'closed')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  UNIQUE (intent_id, relationship_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS intent_recipients_relationship ON intent_recipients (relationship_id, created_at);
+
+-- The offers companies answered with. id is the offer's own identifier (a UUID the company chose).
+CREATE TABLE IF NOT EXISTS intent_offers (
+  id TEXT PRIMARY KEY,
+  intent_id TEXT NOT NULL REFERENCES intents (id),
+  recipient_id TEXT NOT NULL REFERENCES intent_recipients (id),
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  state TEXT NOT NULL CHECK (state IN ('received', 'accepted', 'declined', 'withdrawn', 'closed')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS intent_offers_intent ON intent_offers (intent_id, created_at);
+CREATE INDEX IF NOT EXISTS intent_offers_recipient ON intent_offers (recipient_id, created_at);
+CREATE INDEX IF NOT EXISTS intent_offers_relationship ON intent_offers (relationship_id, created_at);
 `;
 
 /**

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../protocol/keys.js';
+import { exportVault, sealExport } from './export.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import { Vault } from './vault.js';
 import { consentDocument } from '../../../test/support/documents.js';
+import { demand, newIntent, signedOffer } from '../../../test/support/intents.js';
 
 // Personal strings that must never reach the disk in a readable form.
 const NAME = 'Ada Lovelace-Byron';
@@ -24,6 +26,10 @@ const DISCLOSED_VALUE = 'Flat 3, 9 Lantern Street';
 const SD_JWT = 'eyJhbGciOiJFZERTQSIsInR5cCI6ImRjK3NkLWp3dCJ9.eyJ2Y3QiOiJ1cm46ZXhhbXBsZTphZ2UifQ.c2lnbmF0dXJlLWJ5dGVz~WyJzYWx0LXNhbHQiLCJhZ2Vfb3Zlcl8xOCIsdHJ1ZV0~';
 const REQUEST_ID = 'company-request-id-4471';
 const PURPOSE = 'Marketing emails about lanterns';
+const INTENT_DESCRIPTION = 'Brass storm lantern for a narrowboat, hand-made';
+const OFFER_ITEM = 'Lantern Nr. 7 in aged brass';
+/** The intent id the company was sent: its handle on her intent. */
+const RECIPIENT_INTENT_ID = '3f0c9b7e-5d1a-4c2e-9b8f-7a6d5c4b3a21';
 
 let dir: string;
 let path: string;
@@ -104,6 +110,17 @@ beforeEach(() => {
   const holder = vault.keys.insertHolderKey(generateKeyPair('Ed25519'));
   holderD = holder.privateJwk.d;
   vault.credentials.insert({ sdJwt: SD_JWT, issuer: THEIR_DID, vct: 'urn:example:age', claims: ['age_over_18'], holderKeyId: holder.id });
+
+  // Schema version 4: an intent, the company it was cast to, and its offer.
+  const intent = vault.intents.insert(newIntent({ demand: demand({ description: INTENT_DESCRIPTION, category: 'home-appliances' }), disclose: [PROFILE_FIELD] }));
+  const recipient = vault.intentRecipients.insert({ intentId: intent.id, relationshipId: rel.id, recipientIntentId: RECIPIENT_INTENT_ID });
+  vault.offers.insert({
+    intentId: intent.id,
+    recipientId: recipient.id,
+    relationshipId: rel.id,
+    signed: signedOffer('9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a', RECIPIENT_INTENT_ID, { itemOffered: { name: OFFER_ITEM, category: 'home-appliances' } }),
+    verdict: { meets: false, reasons: [`${OFFER_ITEM} is above her price`] },
+  });
 });
 
 afterEach(() => {
@@ -150,6 +167,9 @@ const personal = (): string[] => [
   REQUEST_ID,
   PURPOSE,
   holderD,
+  INTENT_DESCRIPTION,
+  OFFER_ITEM,
+  RECIPIENT_INTENT_ID,
 ];
 const rawKey = (): Buffer[] => [Buffer.from(privateD, 'base64url'), Buffer.from(holderD, 'base64url')];
 
@@ -188,6 +208,20 @@ describe('nothing personal on disk', () => {
     expect(vault.disclosureRequests.findByRequestId(rel.id, REQUEST_ID)?.purpose).toBe(PURPOSE);
     expect(vault.credentials.list()[0]?.sdJwt).toBe(SD_JWT);
     expect(vault.keys.listHolderKeys()[0]?.privateJwk.d).toBe(holderD);
+    const recipient = vault.intentRecipients.findByRecipientIntentId(rel.id, RECIPIENT_INTENT_ID);
+    expect(vault.intents.get(recipient?.intentId ?? '')?.demand.description).toBe(INTENT_DESCRIPTION);
+    expect(vault.offers.listForRecipient(recipient?.id ?? '')[0]?.signed.offer.itemOffered.name).toBe(OFFER_ITEM);
+  });
+});
+
+describe('nothing personal in an export', () => {
+  it('keeps every personal string out of a sealed (encrypted) export', async () => {
+    const doc = exportVault(vault);
+    // The plain document does hold them, which shows the search below can succeed.
+    const plain = JSON.stringify(doc);
+    for (const needle of [INTENT_DESCRIPTION, OFFER_ITEM, RECIPIENT_INTENT_ID, EMAIL]) expect(plain).toContain(needle);
+    const sealed = await sealExport(doc, 'an export passphrase');
+    for (const needle of personal()) expect(sealed).not.toContain(needle);
   });
 });
 

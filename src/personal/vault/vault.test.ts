@@ -9,6 +9,7 @@ import type { NewRelationship } from './relationshipRepo.js';
 import { Vault, type VaultOptions } from './vault.js';
 import { codeOf } from '../../../test/support/errorCodes.js';
 import { agreementUri, consentDocument, loadTestDocuments, type TestDocuments } from '../../../test/support/documents.js';
+import { newIntent, signedOffer } from '../../../test/support/intents.js';
 
 const FAST: VaultOptions = { kdf: { N: 2 ** 12 } };
 let dir: string;
@@ -156,9 +157,14 @@ const V1_TABLES = ['keys', 'messages', 'meta', 'outbox', 'receipts', 'relationsh
 const V2_TABLES = ['profile_deliveries', 'consent_records', 'disclosed_fields', 'disclosure_requests', 'profile_changes', 'profile_fields', 'credentials'];
 /** Added by schema version 3. */
 const V3_TABLES = ['agreements'];
-const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES].sort();
+/** Added by schema version 4, children before parents. */
+const V4_TABLES = ['intent_offers', 'intent_recipients', 'intents'];
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
+const INTENT_ID = '00000000-0000-4000-8000-0000000000b1';
+const RECIPIENT_INTENT_ID = '00000000-0000-4000-8000-0000000000b2';
+const OFFER_ID = '00000000-0000-4000-8000-0000000000b3';
 let documents: TestDocuments;
 beforeAll(async () => {
   documents = await loadTestDocuments();
@@ -196,11 +202,12 @@ function schemaVersion(): string {
 }
 
 /** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
-function downgradeTo(version: 1 | 2): void {
+function downgradeTo(version: 1 | 2 | 3): void {
+  const newer = { 1: [...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V4_TABLES, ...V3_TABLES], 3: V4_TABLES }[version];
   const db = new Database(path);
   try {
     db.transaction(() => {
-      for (const table of version === 1 ? [...V3_TABLES, ...V2_TABLES] : V3_TABLES) db.exec(`DROP TABLE ${table}`);
+      for (const table of newer) db.exec(`DROP TABLE ${table}`);
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(version));
     })();
   } finally {
@@ -210,9 +217,9 @@ function downgradeTo(version: 1 | 2): void {
 const downgradeToV1 = (): void => downgradeTo(1);
 
 describe('schema versions', () => {
-  it('creates new vaults at schema version 3 with every table', () => {
+  it('creates new vaults at schema version 4 with every table', () => {
     Vault.create(path, 'pw', FAST).close();
-    expect(schemaVersion()).toBe('3');
+    expect(schemaVersion()).toBe('4');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -230,8 +237,9 @@ describe('schema versions', () => {
     expect(migrated.profile.applyChange({ email: 'ada@example.org' })).toBe(1);
     migrated.deliveries.create({ version: 1, relationshipId: r.id, fields: ['email'] });
     migrated.agreements.insert(agreement(r.id));
+    migrated.intents.insert(newIntent({ id: INTENT_ID }));
     migrated.close();
-    expect(schemaVersion()).toBe('3');
+    expect(schemaVersion()).toBe('4');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     // Opening again is a plain open (nothing left to migrate).
@@ -239,10 +247,11 @@ describe('schema versions', () => {
     expect(again.profile.get('email')?.value).toBe('ada@example.org');
     expect(again.deliveries.countPending()).toBe(1);
     expect(again.agreements.current(r.id)?.id).toBe(AGREEMENT_ID);
+    expect(again.intents.get(INTENT_ID)?.demand).toEqual(newIntent().demand);
     again.close();
   });
 
-  it('migrates a version 2 vault to version 3 when it is unlocked, keeping its data', () => {
+  it('migrates a version 2 vault to version 4 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.profile.applyChange({ email: 'ada@example.org' });
@@ -262,12 +271,51 @@ describe('schema versions', () => {
     // The migration created the indexes too: one agreed entry per relationship.
     expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.exists');
     migrated.close();
-    expect(schemaVersion()).toBe('3');
+    expect(schemaVersion()).toBe('4');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
     expect(again.agreements.current(r.id)).toMatchObject({ id: AGREEMENT_ID, signed: { record: { id: AGREEMENT_ID } } });
     again.close();
+  });
+
+  it('migrates a version 3 vault to version 4 when it is unlocked, keeping its data', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const r = vault.relationships.insert(rel(1));
+    vault.agreements.insert(agreement(r.id));
+    vault.close();
+    downgradeTo(3);
+    expect(schemaVersion()).toBe('3');
+    expect(tableNames()).toEqual([...V1_TABLES, ...V2_TABLES, ...V3_TABLES].sort());
+
+    const migrated = Vault.open(path, 'pw');
+    expect(migrated.relationships.get(r.id)).toEqual(r);
+    expect(migrated.agreements.current(r.id)?.id).toBe(AGREEMENT_ID);
+    expect(migrated.intents.list()).toEqual([]);
+    const intent = migrated.intents.insert(newIntent({ id: INTENT_ID }));
+    const recipient = migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: RECIPIENT_INTENT_ID });
+    migrated.offers.insert({ intentId: intent.id, recipientId: recipient.id, relationshipId: r.id, signed: signedOffer(OFFER_ID, RECIPIENT_INTENT_ID), verdict: { meets: true, reasons: [] } });
+    // The migration created the indexes too: one cast of an intent per relationship.
+    expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.exists');
+    migrated.close();
+    expect(schemaVersion()).toBe('4');
+    expect(tableNames()).toEqual(ALL_TABLES);
+
+    const again = Vault.open(path, 'pw');
+    expect(again.intentRecipients.findByRecipientIntentId(r.id, RECIPIENT_INTENT_ID)?.id).toBe(recipient.id);
+    expect(again.offers.listForIntent(INTENT_ID).map((o) => o.id)).toEqual([OFFER_ID]);
+    again.close();
+  });
+
+  it('leaves a version 3 vault byte for byte unchanged on a wrong passphrase', () => {
+    Vault.create(path, 'right', FAST).close();
+    downgradeTo(3);
+    const before = fileHashes();
+    expect(codeOf(() => Vault.open(path, 'wrong'))).toBe('vault.wrong_passphrase');
+    expect(fileHashes()).toEqual(before);
+    expect(schemaVersion()).toBe('3');
+    Vault.open(path, 'right').close();
+    expect(schemaVersion()).toBe('4');
   });
 
   it('leaves a version 2 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -278,7 +326,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('2');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('3');
+    expect(schemaVersion()).toBe('4');
   });
 
   it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -291,11 +339,11 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('1');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('3');
+    expect(schemaVersion()).toBe('4');
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '4', 'two']) {
+    for (const version of ['0', '5', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);

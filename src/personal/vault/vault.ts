@@ -14,9 +14,12 @@ import { DeliveryRepo } from './deliveryRepo.js';
 import { DisclosedFieldRepo } from './disclosedFieldRepo.js';
 import { DisclosureRequestRepo } from './disclosureRequestRepo.js';
 import { existingCompanionFiles, removeVaultFiles } from './files.js';
+import { IntentRecipientRepo } from './intentRecipientRepo.js';
+import { IntentRepo } from './intentRepo.js';
 import { newDataKey, parseKeyring, resolveScryptParams, unwrapDataKey, wrapDataKey, type ScryptParams } from './keyring.js';
 import { KeyRepo } from './keyRepo.js';
 import { MessageRepo } from './messageRepo.js';
+import { OfferRepo } from './offerRepo.js';
 import { OutboxRepo } from './outboxRepo.js';
 import { ProfileRepo } from './profileRepo.js';
 import { ReceiptRepo } from './receiptRepo.js';
@@ -66,6 +69,12 @@ export class Vault {
   readonly credentials: CredentialRepo;
   /** Her terms agreement records (IEEE 7012-style), at most one agreed per relationship. */
   readonly agreements: AgreementRepo;
+  /** Her intents (what she wants, cast to companies); see {@link intentRecipients} and {@link offers}. */
+  readonly intents: IntentRepo;
+  /** The companies each intent was cast to, each with its own intent id. */
+  readonly intentRecipients: IntentRecipientRepo;
+  /** The signed offers companies answered her intents with. */
+  readonly offers: OfferRepo;
   readonly #db: Database.Database;
   readonly #ctx: VaultContext;
   readonly #dataKey: Buffer;
@@ -92,6 +101,9 @@ export class Vault {
     this.disclosed = new DisclosedFieldRepo(this.#ctx);
     this.credentials = new CredentialRepo(this.#ctx);
     this.agreements = new AgreementRepo(this.#ctx);
+    this.intents = new IntentRepo(this.#ctx);
+    this.intentRecipients = new IntentRecipientRepo(this.#ctx);
+    this.offers = new OfferRepo(this.#ctx);
   }
 
   /**
