@@ -11,6 +11,7 @@ import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClien
 import { formatTime, output, readSecret, run, table, type GlobalOptions } from './common.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
+import { registerIntentCommands } from './commands/intents.js';
 import { registerProfileCommands } from './commands/profile.js';
 import { registerTermsCommands } from './commands/terms.js';
 
@@ -315,6 +316,7 @@ program
 const context = { globals, withClient };
 registerDisclosureCommands(program, context);
 registerTermsCommands(program, context);
+registerIntentCommands(program, context);
 registerProfileCommands(program, context);
 registerCredentialCommands(program, context);
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { describeZodIssues, tryParseJson } from '../core/json.js';
 import { claimNameSchema, credentialRequestSchema, legalBasisSchema, retentionSchema } from '../protocol/families/disclose.js';
+import { intentCategorySchema } from '../protocol/intent/categories.js';
 import { purposeSchema } from '../protocol/terms/roster.js';
 import { CONNECTOR_NAMES } from './connectors/index.js';
 
@@ -37,6 +38,19 @@ export const disclosureAskSchema = z
   .refine((a) => a.fields.length + a.credentials.length > 0, 'asks for at least one field or credential');
 export type DisclosureAsk = z.input<typeof disclosureAskSchema>;
 
+/** Which intents the company answers, and how (docs/protocol/intent.md). */
+export const intentPolicySchema = z
+  .object({
+    /** Categories it serves (ids of the shipped list; serving a parent serves its children). Empty: it answers no intent with an offer. */
+    categories: z.array(intentCategorySchema).max(50).default([]),
+    /** A catalog file (company/intents/catalog.ts) answered from automatically; absent: offers are made by hand. */
+    catalogFile: z.string().min(1).optional(),
+    /** How long its automatic offers stand. */
+    offerValidHours: z.number().int().min(1).max(24 * 90).default(72),
+  })
+  .strict();
+export type IntentPolicy = z.infer<typeof intentPolicySchema>;
+
 /** What a company decides about its customers' agents; loaded from a JSON file (`--policy FILE`). */
 export const companyPolicySchema = z
   .object({
@@ -53,6 +67,8 @@ export const companyPolicySchema = z
     connectors: z.array(z.enum(CONNECTOR_NAMES)).max(20).default(['logging']),
     /** Which proffered terms it accepts, and its counter; without it every proffer is rejected. */
     terms: termsPolicySchema.default({ accept: [], preferred: null, rosterFiles: [] }),
+    /** The intents it answers (categories, catalog); without it, casts are received and acknowledged, never offered on. */
+    intents: intentPolicySchema.default({ categories: [], offerValidHours: 72 }),
   })
   .strict();
 export type CompanyPolicy = z.infer<typeof companyPolicySchema>;

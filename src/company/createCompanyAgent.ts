@@ -11,6 +11,7 @@ import { createConnectors, type Connector } from './connectors/index.js';
 import { COMPANY_HANDLERS } from './handlers/index.js';
 import type { CompanyContext } from './handlers/types.js';
 import { createCompanyMessaging } from './messaging.js';
+import { createCompanyOffers } from './intents/offers.js';
 import { createCompanyTermsPolicy, type PublishedTerms } from './termsPolicy.js';
 import { createRelationshipCommands, type DisclosureRequestResult, type SendResult, type TermsProposalResult } from './relationshipCommands.js';
 import type { ConnectorEvent, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
@@ -123,6 +124,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     policy,
     termsSetup: setup,
     newCustomerRef: () => `C-${randomInt(10_000_000, 99_999_999)}`,
+    offers: createCompanyOffers(policy.intents, signer),
     followUps: commands,
   };
 

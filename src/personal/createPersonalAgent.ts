@@ -11,6 +11,7 @@ import { createPersonalMessaging } from './messaging.js';
 import { createProfileFeature, type ProfileFeature } from './profile/fanout.js';
 import { createRelationshipCommands, type RelationshipCommands } from './relationshipCommands.js';
 import { findRelationship, requireLive } from './relationshipLookup.js';
+import { createIntentsFeature, type IntentsFeature } from './intents.js';
 import { createTermsFeature, type TermsFeature } from './terms.js';
 import type { Vault } from './vault/vault.js';
 
@@ -42,6 +43,8 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly profile: ProfileFeature;
   /** SD-JWT VCs others issued her. */
   readonly credentials: CredentialsFeature;
+  /** What she wants, cast to companies, and the signed offers that answer it. */
+  readonly intents: IntentsFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -79,7 +82,8 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     pickup: (relationship) => messaging.pickupFrom(relationship),
     rosters: async () => options.rosters ?? loadRosterSet({ resolver }),
   });
-  const context: PersonalContext = { vault, clock, logger, events, terms };
+  const intents = createIntentsFeature(core);
+  const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents };
   const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, engine, inboundBaseUrl: options.inboundBaseUrl, fetch: options.fetch });
 
   return {
@@ -90,6 +94,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     profile,
     credentials,
     terms,
+    intents,
     pickup: (pickupOptions) => messaging.pickup(pickupOptions),
     deliverOutbox: () => messaging.deliverOutbox(),
     receivePushed: (routeToken, packed) => messaging.receivePushed(routeToken, packed),

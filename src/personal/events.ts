@@ -19,6 +19,8 @@ export type AgentEvent =
   | { type: 'terms.updated'; relationshipId: string; recordId: string; state: 'proffered' | 'countered' | 'agreed' | 'superseded' | 'rejected' | 'declined'; decide: boolean }
   /** The agent is being locked (vault closing): listeners should stop and ask for her passphrase. */
   | { type: 'agent.locked' }
+  /** A company answered her intent with an offer; `decidedBy` names her rule when it declined the offer by itself. */
+  | { type: 'intent.offer'; intentId: string; offerId: string; relationshipId: string; decidedBy: string | null }
   /** Her agent refused a disclosure request outside the agreed terms, naming the obligation. */
   | { type: 'disclosure.refused'; relationshipId: string; obligation: string };
 

@@ -79,7 +79,7 @@ export async function loadTestDocuments(): Promise<TestDocuments> {
         priceCurrency: 'EUR',
         eligibleQuantity: { value: 1 },
         availability: 'InStock',
-        validUntil: Math.floor(AGREED_AT / 1000) + 7 * 24 * 3600,
+        validThrough: new Date(AGREED_AT + 7 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         terms: agreementUri('intent-only-contact'),
         ...overrides,
       });

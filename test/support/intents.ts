@@ -55,7 +55,7 @@ export function signedOffer(identifier: string, intentId: string, overrides: Par
     eligibleQuantity: { value: 1 },
     availability: 'InStock',
     deliveryDate: '2026-12-10',
-    validUntil: 1_800_000_000,
+    validThrough: '2027-01-15T08:00:00Z',
     conditions: '30 days returns',
     terms: agreementUri('intent-only-contact'),
     ...overrides,

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed']);
+export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed', 'intent.received', 'offer.accepted', 'offer.declined']);
 export type ConnectorEventType = z.infer<typeof connectorEventTypeSchema>;
 
 /** Checked when read back from the store: a drifted row must fail loudly, not reach a CRM. */
@@ -22,6 +22,10 @@ export const connectorEventPayloadSchema = z.object({
   /** terms.agreed: the agreement (URI) and the id of the record both parties signed. */
   agreementId: z.string().optional(),
   recordId: z.string().optional(),
+  /** intent.received, offer.*: the intent (this company's id for it), its category, the offer. */
+  intentId: z.string().optional(),
+  category: z.string().optional(),
+  offerId: z.string().optional(),
 });
 export type ConnectorEventPayload = z.infer<typeof connectorEventPayloadSchema>;
 

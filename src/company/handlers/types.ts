@@ -8,6 +8,7 @@ import type { MessageDefinition } from '../../protocol/families/registry.js';
 import type { TermsPolicy } from '../../protocol/terms/negotiate.js';
 import type { RosterSet } from '../../protocol/terms/rosterSet.js';
 import type { CompanyPolicy } from '../config.js';
+import type { CompanyOffers } from '../intents/offers.js';
 import type { CompanyRelationship, CompanyStore } from '../store/types.js';
 
 /**
@@ -26,6 +27,8 @@ export interface CompanyContext {
   /** Its terms policy with agreement names resolved, and the rosters (loaded once). */
   termsSetup(): Promise<{ rosters: RosterSet; policy: TermsPolicy }>;
   newCustomerRef(): string;
+  /** Its catalog and the offers it signs (company/intents/offers.ts). */
+  readonly offers: CompanyOffers;
   readonly followUps: FollowUps;
 }
 

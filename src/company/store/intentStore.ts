@@ -18,7 +18,7 @@ export interface ReceivedIntent {
   outcome: string | null;
   /** True when offers must be in the currency of the demand's priceSpecification. */
   currencyRequired: boolean;
-  /** When the intent ends (the cast's expires_time, in ms). The store does not expire intents: see settleReceivedIntent. */
+  /** When the intent ends (the cast's demand.validThrough, in ms). The store does not expire intents: see settleReceivedIntent. */
   expiresAt: number;
   state: ReceivedIntentState;
   createdAt: number;

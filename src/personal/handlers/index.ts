@@ -1,6 +1,7 @@
 import { basicMessageHandlers } from './basicMessage.js';
 import { connectHandlers } from './connect.js';
 import { discloseHandlers } from './disclose.js';
+import { intentHandlers } from './intent.js';
 import { pickupHandlers } from './pickup.js';
 import { profileUpdateHandlers } from './profileUpdate.js';
 import { relationshipHandlers } from './relationship.js';
@@ -23,4 +24,5 @@ export const PERSONAL_HANDLERS: readonly AnyPersonalHandler[] = [
   ...discloseHandlers,
   ...profileUpdateHandlers,
   ...termsHandlers,
+  ...intentHandlers,
 ];

@@ -5,6 +5,8 @@ import type { ReceivedMessage } from '../../protocol/envelope/receive.js';
 import type { MessageDefinition } from '../../protocol/families/registry.js';
 import type { DidcommMessage } from '../../protocol/message.js';
 import type { AgentEvent, AgentEvents } from '../events.js';
+import type { DidResolver } from '../../protocol/did/types.js';
+import type { IntentsFeature } from '../intents.js';
 import type { TermsFeature } from '../terms.js';
 import type { RelationshipRecord } from '../vault/relationshipRepo.js';
 import type { Vault } from '../vault/vault.js';
@@ -15,7 +17,9 @@ export interface PersonalContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly events: AgentEvents;
+  readonly resolver: DidResolver;
   readonly terms: TermsFeature;
+  readonly intents: IntentsFeature;
 }
 
 /** What a message leads to besides its writes: an answer to the company, and news for her UI. */

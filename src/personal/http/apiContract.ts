@@ -15,6 +15,8 @@ import type { JCard } from '../profile/vcard.js';
 import type { ConnectPreview } from '../relationshipCommands.js';
 import type { SendOutcome } from '../messaging.js';
 import type { AgreementView, RosterView } from '../terms.js';
+import type { IntentView, OfferView } from '../intents.js';
+import type { Demand } from '../../protocol/families/intent.js';
 import type { MessageView, ReceiptView, RelationshipView } from '../views.js';
 
 export type { HeldItem, MessageView, ReceiptView, RelationshipView, TermsSummary } from '../views.js';
@@ -22,6 +24,7 @@ export type { AnswerOutcome, ConsentView, RequestView } from '../disclosure/disc
 export type { ChangeView, DeliveryView, FanoutResult, ProfileFieldView } from '../profile/fanout.js';
 export type { AgreementView, RosterView, TermsPreview } from '../terms.js';
 export type { CredentialView } from '../credentials.js';
+export type { IntentView, OfferView } from '../intents.js';
 export type { AgentEvent } from '../events.js';
 export type { ConnectPreview } from '../relationshipCommands.js';
 export type { SendOutcome } from '../messaging.js';
@@ -174,6 +177,15 @@ export const routes = {
   credentials: route('GET', '/api/credentials').answers<{ credentials: CredentialView[] }>(),
   newHolderKey: route('POST', '/api/credentials/keys').answers<HolderKey>(),
   addCredential: route('POST', '/api/credentials').takes<{ sdJwt: string }>().answers<{ credential: CredentialView }>(),
+
+  intents: route('GET', '/api/intents').answers<{ intents: IntentView[] }>(),
+  /** Casts to `to` (relationship references), default every live relationship; `expiresAt` in ms since the epoch. Answers 201. */
+  castIntent: route('POST', '/api/intents').takes<{ demand: Demand; outcome?: string; expiresAt: number; currencyRequired?: boolean; to?: string[] }>().answers<{ intent: IntentView }>(),
+  intent: route('GET', '/api/intents/:id').answers<{ intent: IntentView }>(),
+  intentOffers: route('GET', '/api/intents/:id/offers').answers<{ offers: OfferView[] }>(),
+  closeIntent: route('POST', '/api/intents/:id/close').answers<{ intent: IntentView }>(),
+  acceptOffer: route('POST', '/api/offers/:id/accept').answers<{ offer: OfferView }>(),
+  declineOffer: route('POST', '/api/offers/:id/decline').takes<{ reason?: string }>().answers<{ offer: OfferView }>(),
 
   events: route('GET', '/api/events').streams<AgentEvent>(),
 

@@ -1,6 +1,7 @@
 import { Hono, type Context, type Handler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
+import { demandSchema } from '../../protocol/families/intent.js';
 import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
@@ -63,6 +64,19 @@ const schemas = {
   profferTerms: bodySchema(routes.profferTerms, z.object({ agreement: z.string().min(1).max(2000) }).strict()),
   rejectTerms: bodySchema(routes.rejectTerms, z.object({ reason: z.string().max(2000).optional() }).strict()),
   addCredential: bodySchema(routes.addCredential, z.object({ sdJwt: z.string().min(1).max(64 * 1024) })),
+  castIntent: bodySchema(
+    routes.castIntent,
+    z
+      .object({
+        demand: demandSchema,
+        outcome: z.string().min(1).max(1000).optional(),
+        expiresAt: z.number().int().positive(),
+        currencyRequired: z.boolean().optional(),
+        to: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
+      })
+      .strict(),
+  ),
+  declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
   export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() })),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
   import: bodySchema(
@@ -232,6 +246,20 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   on(routes.setDefaultTerms, async (c) => {
     const { agreement } = await jsonBody(c, schemas.setDefaultTerms);
     return c.json({ default: await agent().terms.setDefault(agreement) });
+  });
+  on(routes.intents, (c) => c.json({ intents: agent().intents.list() }));
+  on(routes.castIntent, async (c) => {
+    const { to, outcome, currencyRequired, ...rest } = await jsonBody(c, schemas.castIntent);
+    const intent = await agent().intents.cast({ ...rest, ...(to ? { to } : {}), ...(outcome ? { outcome } : {}), ...(currencyRequired !== undefined ? { currencyRequired } : {}) });
+    return c.json({ intent }, 201);
+  });
+  on(routes.intent, (c) => c.json({ intent: agent().intents.intent(c.req.param('id')) }));
+  on(routes.intentOffers, (c) => c.json({ offers: agent().intents.offers(c.req.param('id')) }));
+  on(routes.closeIntent, async (c) => c.json({ intent: await agent().intents.close(c.req.param('id')) }));
+  on(routes.acceptOffer, async (c) => c.json({ offer: await agent().intents.accept(c.req.param('id')) }));
+  on(routes.declineOffer, async (c) => {
+    const { reason } = await jsonBody(c, schemas.declineOffer);
+    return c.json({ offer: await agent().intents.decline(c.req.param('id'), reason) });
   });
   on(routes.terms, (c) => c.json({ terms: agent().terms.history(c.req.param('ref')) }));
   on(routes.profferTerms, async (c) => {

@@ -1,6 +1,8 @@
 const ref = { name: 'ref', in: 'path', required: true, description: 'Relationship id, id prefix or company name', schema: { type: 'string' } };
 const reqId = { name: 'id', in: 'path', required: true, description: 'Request id or unique id prefix', schema: { type: 'string' } };
 const versionParam = { name: 'version', in: 'path', required: true, description: 'Profile version of the change', schema: { type: 'integer', minimum: 1 } };
+const intentId = { name: 'id', in: 'path', required: true, description: 'Intent id or unique id prefix', schema: { type: 'string' } };
+const offerId = { name: 'id', in: 'path', required: true, description: 'Offer id or unique id prefix', schema: { type: 'string' } };
 const error = { description: 'Error `{ "error": { "code", "message" } }` (codes: src/core/errorTable.ts)' };
 
 /** The personal agent's local API, which the CLI and the web app both use (OpenAPI 3.1). */
@@ -46,6 +48,36 @@ export const personalOpenApi = {
           },
         },
         responses: { '200': { description: 'what was restored' }, '400': error, '409': error },
+      },
+    },
+    '/api/intents': {
+      get: { summary: 'Her intents, with the companies each was cast to', responses: { '200': { description: '{ intents }' } } },
+      post: {
+        summary: 'Cast an intent (a schema.org Demand) to live relationships, each with its own intent id; automatic offers come back at once',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { demand: { type: 'object' }, outcome: { type: 'string' }, expiresAt: { type: 'integer' }, currencyRequired: { type: 'boolean' }, to: { type: 'array', items: { type: 'string' } } },
+                required: ['demand', 'expiresAt'],
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ intent }' }, '400': error, '409': error },
+      },
+    },
+    '/api/intents/{id}': { get: { summary: 'One intent', parameters: [intentId], responses: { '200': { description: '{ intent }' }, '404': error } } },
+    '/api/intents/{id}/offers': { get: { summary: 'Its offers side by side, cheapest first, each judged against her demand', parameters: [intentId], responses: { '200': { description: '{ offers }' }, '404': error } } },
+    '/api/intents/{id}/close': { post: { summary: 'Close it; every company it was cast to is told', parameters: [intentId], responses: { '200': { description: '{ intent }' }, '409': error } } },
+    '/api/offers/{id}/accept': { post: { summary: 'Accept an offer; every other company is told the intent is closed', parameters: [offerId], responses: { '200': { description: '{ offer }' }, '409': error } } },
+    '/api/offers/{id}/decline': {
+      post: {
+        summary: 'Decline an offer',
+        parameters: [offerId],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string' } } } } } },
+        responses: { '200': { description: '{ offer }' }, '409': error },
       },
     },
     '/api/status': { get: { summary: 'Agent status', responses: { '200': { description: 'ok' }, '401': error } } },

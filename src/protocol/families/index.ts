@@ -1,6 +1,7 @@
 import { BasicMessage } from './basicMessage.js';
 import { Connect } from './connect.js';
 import { Disclose } from './disclose.js';
+import { Intent } from './intent.js';
 import { Pickup } from './pickup.js';
 import { ProfileUpdate } from './profileUpdate.js';
 import { MessageRegistry, type MessageDefinition } from './registry.js';
@@ -10,7 +11,7 @@ import { Terms } from './terms.js';
 import { TrustPing } from './trustPing.js';
 
 /** The one explicit list of message families Kith speaks. A new family is one file plus one line here. */
-export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship, Disclose, ProfileUpdate, Terms] as const;
+export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship, Disclose, ProfileUpdate, Terms, Intent] as const;
 
 export function allMessageDefinitions(): MessageDefinition[] {
   return MESSAGE_FAMILIES.flatMap((family) => Object.values(family) as MessageDefinition[]);
@@ -20,4 +21,4 @@ export function createMessageRegistry(): MessageRegistry {
   return new MessageRegistry(allMessageDefinitions());
 }
 
-export { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing };
+export { BasicMessage, Connect, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing };

@@ -19,6 +19,8 @@ export const amountSchema = z.string().regex(/^(0|[1-9]\d{0,11})(\.\d{1,4})?$/, 
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as EUR');
 /** A calendar date, ISO 8601 `YYYY-MM-DD`. */
 export const calendarDateSchema = z.iso.date();
+/** A moment, ISO 8601 date-time in UTC with seconds (`2026-12-31T18:00:00Z`), as schema.org DateTime. */
+export const dateTimeSchema = z.iso.datetime({ offset: false, precision: 0 });
 const intentIdSchema = z.uuid();
 
 /** Where the thing must be delivered or the service given: a country, optionally narrowed. */
@@ -46,6 +48,8 @@ export const demandSchema = z
     eligibleRegion: regionSchema.optional(),
     /** Wanted by (schema.org availabilityEnds, as a date). */
     availabilityEnds: calendarDateSchema.optional(),
+    /** When the intent ends (schema.org validThrough); required in a cast, and offers after it are refused. */
+    validThrough: dateTimeSchema.optional(),
   });
 export type Demand = z.infer<typeof demandSchema>;
 
@@ -53,11 +57,10 @@ export const intentCastBodySchema = z
   .object({
     /** This recipient's id for the intent: fresh per recipient. */
     intent_id: intentIdSchema,
-    demand: demandSchema,
+    /** What she wants; a cast's demand says when the intent ends (validThrough, on the hour, so that it does not single her out). */
+    demand: demandSchema.extend({ validThrough: dateTimeSchema }),
     /** The outcome she is after, beyond the item ("warm feet on a winter hike"). */
     outcome: z.string().min(1).max(1000).optional(),
-    /** When the intent ends, seconds since the epoch; offers after it are refused. */
-    expires_time: z.number().int().positive(),
     /** True when offers must be in the currency of priceSpecification. */
     currency_required: z.boolean(),
     /**
@@ -99,17 +102,17 @@ export const offerSchema = z.strictObject({
   /** When it would arrive or be given. */
   deliveryDate: calendarDateSchema.optional(),
   areaServed: regionSchema.optional(),
-  /** Offer valid until, seconds since the epoch. */
-  validUntil: z.number().int().positive(),
+  /** Until when the offer stands (schema.org validThrough). */
+  validThrough: dateTimeSchema,
   /** Conditions in words (returns, warranty, what is included). */
   conditions: z.string().max(2000).optional(),
-  /** The agreement (roster id) the company answers under. */
-  terms: z.string().min(1).max(2000),
+  /** The agreement (its id in the roster, a URI) the company answers under; null when the relationship has none agreed. */
+  terms: z.string().min(1).max(2000).nullable(),
 });
 export type Offer = z.infer<typeof offerSchema>;
 
 /** An offer and the company's detached JWS over its JCS form (protocol/intent/signedOffer.ts). */
-export const signedOfferSchema = z.strictObject({ offer: offerSchema, signature: z.string().min(1).max(1000) });
+export const signedOfferSchema = z.strictObject({ offer: offerSchema, signature: z.string().min(1).max(8192) });
 export type SignedOffer = z.infer<typeof signedOfferSchema>;
 
 export const intentOfferBodySchema = z
@@ -121,9 +124,13 @@ export const intentOfferBodySchema = z
   .passthrough();
 export type IntentOfferBody = z.infer<typeof intentOfferBodySchema>;
 
-/** The company received the cast and has no offer now; its answer to her terms. */
-export const intentAckBodySchema = z.object({ intent_id: intentIdSchema, terms: termsResponseBodySchema }).passthrough();
+/** The company received the cast and has no offer now; its answer to her terms, when the cast carried them. */
+export const intentAckBodySchema = z.object({ intent_id: intentIdSchema, terms: termsResponseBodySchema.optional() }).passthrough();
 export type IntentAckBody = z.infer<typeof intentAckBodySchema>;
+
+export type IntentAcceptBody = z.infer<typeof intentAcceptBodySchema>;
+export type IntentDeclineBody = z.infer<typeof intentDeclineBodySchema>;
+export type IntentClosedBody = z.infer<typeof intentClosedBodySchema>;
 
 export const intentOfferWithdrawnBodySchema = z.object({ intent_id: intentIdSchema, offer_id: z.uuid(), reason: z.string().max(2000).optional() }).passthrough();
 export const intentAcceptBodySchema = z.object({ intent_id: intentIdSchema, offer_id: z.uuid() }).passthrough();

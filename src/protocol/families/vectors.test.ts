@@ -25,7 +25,11 @@ import { buildAgreementRecord, countersign, signAgreement, type SignedAgreement 
 import { checkCountersigned, checkProffer, checkResponse } from '../terms/negotiate.js';
 import { bundledRoster, type Roster } from '../terms/roster.js';
 import { createRosterSet } from '../terms/rosterSet.js';
-import { BasicMessage, Connect, Disclose, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
+import { parseDetached } from '../terms/detachedJws.js';
+import { judgeOffer } from '../intent/verdict.js';
+import { signOffer, verifySignedOffer } from '../intent/signedOffer.js';
+import { BasicMessage, Connect, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
+import { demandSchema, type Demand, type Offer } from './intent.js';
 import type { TermsResponseBody } from './terms.js';
 import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
 
@@ -48,7 +52,7 @@ import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.
 const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
 const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
 const DOCS = new URL('../../../docs/protocol/', import.meta.url);
-const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md'] as const;
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md'] as const;
 const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
 const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
 const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
@@ -166,6 +170,94 @@ const herProffer = (ctx: BuildContext): SignedAgreement => termsRecord(ctx, TERM
 const companyCounter = (ctx: BuildContext): SignedAgreement => termsRecord(ctx, TERMS_IDS.counter, TERMS_AGREEMENTS.counter, ctx.vendor);
 
 const asJson = (signed: SignedAgreement): Record<string, unknown> => JSON.parse(JSON.stringify(signed)) as Record<string, unknown>;
+
+/*
+ * The intent thread of the vectors (docs/protocol/intent.md), after the relationship above ended:
+ * she casts "waterproof trail shoes, size 39" to the company as an anonymous recipient, so the cast
+ * opens the relationship and carries her terms (intent-only-contact, nothing agreed before:
+ * supersedes null) and no disclosure. The company answers on the same HTTP response with a signed
+ * offer and its terms answer (accepted, countersigned); the ack vector is the other answer it could
+ * have given (no offer now). Later it withdraws a second offer, she declines a third, accepts the
+ * first (her answers name the intent by its id and start their own thread, as her agent sends them),
+ * and closes another intent she bought elsewhere. The vectors keep the file's two parties.
+ */
+const INTENT_AT = { cast: 480, withdrawn: 540, decline: 560, accept: 600, closed: 660 } as const;
+const INTENT_IDS = {
+  /** Her id for the intent, for this recipient only. */
+  intent: '26b1f4ed-0ce1-4e8b-acc6-18b8ef62b3fe',
+  /** Her proffer's record. */
+  proffer: '610c74a5-4d83-4835-a741-c78825ec8ff0',
+  /** The offer of the offer vector, which she accepts. */
+  offer: '40db00d1-c685-4a15-809f-3ded5c1fbba7',
+  /** A second offer (not shown) the company withdraws. */
+  withdrawnOffer: '84f0a256-7e88-4ae5-8525-54351f52d4cc',
+  /** A third offer (not shown) she declines. */
+  declinedOffer: '8d266b8a-e94d-459c-9b27-406e8ef08e4b',
+  /** Another intent she cast to the company, which she closes. */
+  otherIntent: '99949cb8-63e3-4aac-8294-3cf3d72b3f18',
+} as const;
+
+const INTENT_DEMAND: Demand = {
+  '@type': 'Demand',
+  description: 'Waterproof trail shoes, size 39',
+  category: 'clothing',
+  priceSpecification: { minPrice: '60.00', maxPrice: '150.00', priceCurrency: 'EUR' },
+  eligibleQuantity: { value: 1, unitText: 'pair' },
+  eligibleRegion: { addressCountry: 'DE', postalCode: '10115' },
+  availabilityEnds: '2026-01-20',
+  // 14 days after T0, on the hour (her agent rounds it so that it does not single her out).
+  validThrough: '2026-01-15T09:00:00Z',
+};
+
+/** Her proffer in the cast: intent-only-contact as it stands, signed by her, nothing agreed before. */
+function intentProffer(ctx: BuildContext): SignedAgreement {
+  const record = buildAgreementRecord({
+    id: INTENT_IDS.proffer,
+    roster: ctx.roster,
+    agreementId: TERMS_AGREEMENTS.counter,
+    proffered: TERMS_AGREEMENTS.counter,
+    profferedBy: 'person',
+    supersedes: null,
+    person: ctx.customer.did,
+    company: ctx.vendor.did,
+    agreedAt: (T0 + INTENT_AT.cast) * 1000,
+  });
+  return signAgreement(record, signingKeyOf(ctx.customer));
+}
+
+/** The company's answer to it, in the offer (and in the ack, the answer it could have given instead). */
+const intentTermsAnswer = (ctx: BuildContext): Record<string, unknown> => ({
+  record_id: INTENT_IDS.proffer,
+  decision: 'accepted',
+  agreement: asJson(countersign(intentProffer(ctx), signingKeyOf(ctx.vendor))),
+});
+
+/** The offer she accepts: valid for 72 hours (the company policy's default offerValidHours), signed by the company. */
+function intentOffer(ctx: BuildContext): Offer {
+  return {
+    '@type': 'Offer',
+    identifier: INTENT_IDS.offer,
+    intent_id: INTENT_IDS.intent,
+    seller: ctx.vendor.did,
+    customer: ctx.customer.did,
+    itemOffered: {
+      name: 'Ridge GTX trail shoe, women, EU 39',
+      description: 'Waterproof membrane, 310 g a shoe',
+      sku: 'RDG-GTX-W-39',
+      gtin: '4006381333931',
+      category: 'clothing',
+    },
+    price: '129.90',
+    priceCurrency: 'EUR',
+    eligibleQuantity: { value: 1 },
+    availability: 'InStock',
+    deliveryDate: '2026-01-07',
+    areaServed: { addressCountry: 'DE' },
+    validThrough: new Date((T0 + INTENT_AT.cast + 72 * 3600) * 1000).toISOString().replace('.000Z', 'Z'),
+    conditions: '30 days free returns; 2-year warranty.',
+    terms: TERMS_AGREEMENTS.counter,
+  };
+}
 
 /** One relationship's life, in order: what Kith's agents send, with the headers they set. */
 const SPECS: readonly Spec[] = [
@@ -417,6 +509,82 @@ const SPECS: readonly Spec[] = [
       },
       thid: idOf(ctx, Relationship.terminate.type),
     }),
+  },
+  {
+    type: Intent.cast.type,
+    sender: 'customer',
+    id: '0d3dd853-dbe1-4cf2-8115-1a23c635ea53',
+    at: INTENT_AT.cast,
+    input: (ctx) => ({
+      body: {
+        intent_id: INTENT_IDS.intent,
+        demand: INTENT_DEMAND,
+        outcome: 'Dry feet on winter hikes',
+        currency_required: true,
+        terms: { agreement: asJson(intentProffer(ctx)) },
+      },
+      returnRoute: 'all',
+    }),
+  },
+  {
+    type: Intent.offer.type,
+    sender: 'vendor',
+    id: 'af619091-19cf-420e-a99c-88c38e2e367e',
+    at: INTENT_AT.cast,
+    input: (ctx) => ({
+      body: { signed_offer: signOffer(intentOffer(ctx), signingKeyOf(ctx.vendor)), terms: intentTermsAnswer(ctx) },
+      thid: idOf(ctx, Intent.cast.type),
+    }),
+  },
+  {
+    // The other answer to the same cast (one vector per type): no offer now, and the terms answer.
+    type: Intent.ack.type,
+    sender: 'vendor',
+    id: '17f0011d-4685-4cca-be9f-7dbbaecdf663',
+    at: INTENT_AT.cast,
+    input: (ctx) => ({ body: { intent_id: INTENT_IDS.intent, terms: intentTermsAnswer(ctx) }, thid: idOf(ctx, Intent.cast.type) }),
+  },
+  {
+    type: Intent.offerWithdrawn.type,
+    sender: 'vendor',
+    id: '39a51abe-9241-4117-9555-d11ac6eb45eb',
+    at: INTENT_AT.withdrawn,
+    input: (ctx) => ({
+      body: { intent_id: INTENT_IDS.intent, offer_id: INTENT_IDS.withdrawnOffer, reason: 'Sold out in size 39.' },
+      thid: idOf(ctx, Intent.cast.type),
+    }),
+  },
+  {
+    type: Intent.decline.type,
+    sender: 'customer',
+    id: '8a9f05f1-454c-47c3-b7ce-766b92e4507e',
+    at: INTENT_AT.decline,
+    input: () => ({
+      body: { intent_id: INTENT_IDS.intent, offer_id: INTENT_IDS.declinedOffer, reason: 'Too heavy for me.' },
+      returnRoute: 'all',
+    }),
+  },
+  {
+    type: Intent.accept.type,
+    sender: 'customer',
+    id: '4d9feb3b-5349-40c2-a74d-144637ad1c46',
+    at: INTENT_AT.accept,
+    input: () => ({ body: { intent_id: INTENT_IDS.intent, offer_id: INTENT_IDS.offer }, returnRoute: 'all' }),
+  },
+  {
+    type: Intent.answerAck.type,
+    sender: 'vendor',
+    id: '1083e3b0-5171-4563-95db-1732d48b206c',
+    at: INTENT_AT.accept,
+    input: (ctx) => ({ body: { intent_id: INTENT_IDS.intent, offer_id: INTENT_IDS.offer, state: 'accepted' }, thid: idOf(ctx, Intent.accept.type) }),
+  },
+  {
+    // Another intent she cast to the company: she bought elsewhere and closes it.
+    type: Intent.closed.type,
+    sender: 'customer',
+    id: 'f4dcc6d4-124e-498a-9df4-7d6ed8aa1728',
+    at: INTENT_AT.closed,
+    input: () => ({ body: { intent_id: INTENT_IDS.otherIntent, reason: 'accepted-elsewhere' }, returnRoute: 'all' }),
   },
 ];
 
@@ -747,6 +915,46 @@ describe('golden vectors docs/protocol/vectors/families.json', () => {
     expect(agreed.signatures.map((s) => s.by)).toEqual(['person', 'company']);
     expect(bodyOf(Terms.accept.type)['record_id']).toBe(TERMS_IDS.counter);
     expect(bodyOf(Terms.ack.type)['record_id']).toBe(TERMS_IDS.counter);
+  });
+
+  it('carries in the intent thread her proffer, the company\'s terms answer and an offer signed by the company that meets her demand', async () => {
+    const { parties } = stored();
+    const rosters = createRosterSet([await termsRoster()]);
+    const resolver = createDidResolver();
+    const bodyOf = (type: string): Record<string, unknown> => storedVector(type).plaintext['body'] as Record<string, unknown>;
+    const cast = bodyOf(Intent.cast.type);
+    expect(cast['intent_id']).toBe(INTENT_IDS.intent);
+    expect(cast).not.toHaveProperty('disclosure');
+    const demand = demandSchema.parse(cast['demand']);
+    // The cast opens the relationship: her proffer, as it stands, with nothing agreed before.
+    const proffer = await checkProffer((cast['terms'] as Record<string, unknown>)['agreement'], {
+      rosters,
+      resolver,
+      parties: { person: parties.customer.did, company: parties.vendor.did },
+      proposer: 'person',
+    });
+    expect(proffer.record).toMatchObject({ id: INTENT_IDS.proffer, agreementId: TERMS_AGREEMENTS.counter, supersedes: null });
+    // Both answers the company could give carry the same terms answer: her record, signed by both.
+    for (const type of [Intent.offer.type, Intent.ack.type]) {
+      const response = await checkResponse(bodyOf(type)['terms'] as TermsResponseBody, proffer.signed, { rosters, resolver });
+      expect(response.decision).toBe('accepted');
+    }
+    expect(bodyOf(Intent.ack.type)['intent_id']).toBe(INTENT_IDS.intent);
+    const offerVector = storedVector(Intent.offer.type);
+    const { offer } = await verifySignedOffer(bodyOf(Intent.offer.type)['signed_offer'], resolver);
+    expect(offer).toMatchObject({ identifier: INTENT_IDS.offer, intent_id: INTENT_IDS.intent, seller: parties.vendor.did, customer: parties.customer.did, terms: proffer.record.agreementId });
+    expect(Date.parse(offer.validThrough) / 1000).toBeGreaterThan(offerVector.plaintext['created_time'] as number);
+    expect(Date.parse(offer.validThrough)).toBeLessThanOrEqual(Date.parse(demand.validThrough ?? ''));
+    expect(judgeOffer(demand, offer)).toEqual({ meets: true, reasons: [] });
+    // Signed by the company's DIDComm signing key: the same key signs the envelope.
+    expect(parseDetached((bodyOf(Intent.offer.type)['signed_offer'] as { signature: string }).signature)?.header).toEqual({ alg: 'EdDSA', kid: parties.vendor.signing.kid });
+    // Her answers and the company's name offers of this intent; she accepts the offer it signed.
+    expect(bodyOf(Intent.accept.type)).toEqual({ intent_id: INTENT_IDS.intent, offer_id: offer.identifier });
+    expect(bodyOf(Intent.answerAck.type)).toEqual({ intent_id: INTENT_IDS.intent, offer_id: offer.identifier, state: 'accepted' });
+    // The company's messages continue the cast's thread; her answers name the intent by its id, and are answered in their own thread.
+    for (const type of [Intent.offerWithdrawn.type, Intent.decline.type, Intent.accept.type, Intent.answerAck.type]) expect(bodyOf(type)['intent_id']).toBe(INTENT_IDS.intent);
+    for (const type of [Intent.offer.type, Intent.ack.type, Intent.offerWithdrawn.type]) expect(storedVector(type).plaintext['thid']).toBe(storedVector(Intent.cast.type).plaintext['id']);
+    expect(storedVector(Intent.answerAck.type).plaintext['thid']).toBe(storedVector(Intent.accept.type).plaintext['id']);
   });
 
   it('carries, in the delivery, the stored packed basic message byte for byte once re-serialised', () => {

@@ -3,8 +3,8 @@ import { z } from 'zod';
 /*
  * The categories an intent names and a company says it serves: one short, shipped list
  * (docs/protocol/intent.md), so that her agent can choose recipients and a company's rules can
- * match without free-text guessing. Ids are stable lower-case slugs; a parent groups them for
- * people, it is not matched on. A company serving a parent serves each of its children.
+ * match without free-text guessing. Ids are stable lower-case slugs. A company serving a parent
+ * serves each of its children, and an intent for a parent takes an offer for any of its children.
  */
 
 export interface IntentCategory {

@@ -25,7 +25,7 @@ function offer(overrides: Partial<Offer> = {}): Offer {
     eligibleQuantity: { value: 1 },
     availability: 'InStock',
     deliveryDate: '2026-12-10',
-    validUntil: 1_800_000_000,
+    validThrough: '2027-01-15T08:00:00Z',
     conditions: '30 days returns',
     terms: 'https://kith.invalid/terms/agreements/intent-only-contact',
     ...overrides,
@@ -81,7 +81,9 @@ describe('the demand of an intent', () => {
   });
 
   it('travels in a cast with its own id per recipient, an expiry and her terms', () => {
-    const body = { intent_id: randomUUID(), demand, expires_time: 1_800_000_000, currency_required: true, terms: { agreement: {} } };
+    const body = { intent_id: randomUUID(), demand: { ...demand, validThrough: '2027-01-15T08:00:00Z' }, currency_required: true, terms: { agreement: {} } };
+    expect(intentCastBodySchema.safeParse({ ...body, demand }).success).toBe(false);
+    expect(intentCastBodySchema.safeParse({ ...body, demand: { ...demand, validThrough: '2027-01-15T08:00:00.123+02:00' } }).success).toBe(false);
     expect(intentCastBodySchema.safeParse(body).success).toBe(true);
     expect(intentCastBodySchema.safeParse({ ...body, intent_id: 'same-for-everyone' }).success).toBe(false);
   });

@@ -1,0 +1,94 @@
+import { IntentError } from '../../core/errors.js';
+import type { IntentAcceptBody, IntentClosedBody, IntentDeclineBody, SignedOffer } from '../../protocol/families/intent.js';
+import { Intent } from '../../protocol/families/index.js';
+import { verifySignedOffer } from '../../protocol/intent/signedOffer.js';
+import { judgeOffer } from '../../protocol/intent/verdict.js';
+import type { RelationshipRecord } from '../vault/relationshipRepo.js';
+import type { Vault } from '../vault/vault.js';
+import { answered, personalHandler } from './types.js';
+
+/**
+ * Her recipient record for an intent id this company names. The company was not sent an id it
+ * names for another relationship (`intent.not_recipient`); an id she never cast is `intent.unknown`.
+ */
+function recipientOf(vault: Vault, relationship: RelationshipRecord, intentId: string) {
+  const recipient = vault.intentRecipients.findByRecipientIntentId(relationship.id, intentId);
+  if (recipient) return recipient;
+  if (vault.intentRecipients.all().some((r) => r.recipientIntentId === intentId)) throw new IntentError('intent.not_recipient', 'That intent was not sent to this company');
+  throw new IntentError('intent.unknown', 'No intent of hers has this id');
+}
+
+/** Kith intent 1.0, her side: acks and offers answering her casts, withdrawals, and acks of her answers. */
+export const intentHandlers = [
+  personalHandler({
+    definition: Intent.ack,
+    apply({ vault, relationship, now }, received) {
+      const recipient = recipientOf(vault, relationship, received.message.body.intent_id);
+      vault.intentRecipients.update(recipient.id, { state: 'acknowledged', termsDecision: received.message.body.terms?.decision ?? recipient.termsDecision, from: ['sent', 'queued'] }, now);
+    },
+  }),
+
+  // An offer: kept exactly as signed, judged against her demand; her rule may decline it by itself (after the commit).
+  personalHandler({
+    definition: Intent.offer,
+    verify: (received, { resolver }): Promise<SignedOffer> => verifySignedOffer(received.message.body.signed_offer, resolver),
+    apply({ vault, relationship, now }, received, signed) {
+      const { offer } = signed;
+      if (offer.seller !== relationship.theirDid || offer.customer !== relationship.myDid) throw new IntentError('intent.not_recipient', 'The offer names other parties than this relationship’s');
+      const recipient = recipientOf(vault, relationship, offer.intent_id);
+      const intent = vault.intents.get(recipient.intentId);
+      if (!intent) throw new IntentError('intent.unknown', 'No intent of hers has this id');
+      if (intent.state === 'accepted' || intent.state === 'closed') throw new IntentError('intent.closed', `Her intent is ${intent.state}`);
+      if (intent.state === 'expired' || intent.expiresAt <= now) throw new IntentError('intent.expired', 'Her intent has expired');
+      if (Date.parse(offer.validThrough) <= now) throw new IntentError('intent.offer_expired', 'The offer was no longer valid when it arrived');
+      const wanted = intent.demand.priceSpecification?.priceCurrency;
+      if (intent.currencyRequired && wanted !== undefined && offer.priceCurrency !== wanted) {
+        throw new IntentError('intent.currency_mismatch', `She asked for prices in ${wanted}`, { details: { wanted, offered: offer.priceCurrency } });
+      }
+      // The same offer again (pushed and picked up) is kept once.
+      if (vault.offers.get(offer.identifier)) return undefined;
+      const termsDecision = received.message.body.terms?.decision ?? recipient.termsDecision;
+      vault.intentRecipients.update(recipient.id, { state: 'acknowledged', termsDecision, from: ['sent', 'queued', 'acknowledged'] }, now);
+      const verdict = judgeOffer(intent.demand, offer);
+      const decidedBy = termsDecision === 'rejected' ? 'terms-refused' : verdict.meets ? null : 'outside-constraints';
+      vault.offers.insert({ intentId: intent.id, recipientId: recipient.id, relationshipId: relationship.id, signed, verdict, decidedBy, createdAt: now, updatedAt: now });
+      return { notify: { type: 'intent.offer', intentId: intent.id, offerId: offer.identifier, relationshipId: relationship.id, decidedBy } };
+    },
+    // Her rule: an offer outside her constraints, or from a company that refused her terms, is declined for her.
+    async after(_relationship, { vault, intents }, signed) {
+      const stored = vault.offers.get(signed.offer.identifier);
+      if (stored?.state === 'received' && stored.decidedBy !== null) await intents.declineByRule(stored.id);
+    },
+  }),
+
+  personalHandler({
+    definition: Intent.offerWithdrawn,
+    apply({ vault, relationship, now }, received) {
+      const offer = vault.offers.get(received.message.body.offer_id);
+      if (!offer || offer.relationshipId !== relationship.id) throw new IntentError('intent.offer_unknown', 'No such offer from this company');
+      vault.offers.update(offer.id, { state: 'withdrawn', from: ['received'] }, now);
+    },
+  }),
+
+  // The company's ack of her accept, decline or close (matched on thid): her records follow it.
+  personalHandler({
+    definition: Intent.answerAck,
+    apply({ vault, relationship, now, inReplyTo }, received) {
+      const answer = answered<IntentAcceptBody | IntentDeclineBody | IntentClosedBody>(inReplyTo, Intent.accept, Intent.decline, Intent.closed);
+      if (!answer || answer.body.intent_id !== received.message.body.intent_id) return;
+      const recipient = recipientOf(vault, relationship, answer.body.intent_id);
+      if (answer.type === Intent.closed.type) {
+        vault.intentRecipients.update(recipient.id, { state: 'closed' }, now);
+        vault.offers.listForRecipient(recipient.id).filter((o) => o.state === 'received').forEach((o) => vault.offers.update(o.id, { state: 'closed' }, now));
+        return;
+      }
+      const offerId = (answer.body as IntentAcceptBody).offer_id;
+      if (answer.type === Intent.accept.type) {
+        vault.offers.update(offerId, { state: 'accepted', from: ['received'] }, now);
+        vault.intents.update(recipient.intentId, { state: 'accepted', acceptedOfferId: offerId, from: ['open'] }, now);
+      } else {
+        vault.offers.update(offerId, { state: 'declined', from: ['received'] }, now);
+      }
+    },
+  }),
+];

@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { IntentError, KithError } from '../core/errors.js';
+import { outgoing } from '../protocol/buildMessage.js';
+import { Intent } from '../protocol/families/index.js';
+import { demandSchema, type Demand, type Offer } from '../protocol/families/intent.js';
+import type { OfferShortfall } from '../protocol/intent/verdict.js';
+import type { AgentCore } from './core.js';
+import type { IntentRecord } from './vault/intentRepo.js';
+import type { OfferRecord } from './vault/offerRepo.js';
+import type { RelationshipRecord } from './vault/relationshipRepo.js';
+
+/*
+ * Her intents (docs/protocol/intent.md): she casts what she wants to companies she chose, each
+ * over its own relationship with its own intent id; offers come back signed, judged against her
+ * demand; her rule declines those outside her constraints; she compares the rest and accepts one,
+ * and every other company is told the intent is closed.
+ */
+
+export interface CastInput {
+  demand: Demand;
+  outcome?: string;
+  /** When the intent ends (ms since the epoch). */
+  expiresAt: number;
+  /** Offers must be in the demand's currency. */
+  currencyRequired?: boolean;
+  /** Relationships (references) to cast to; default every live one. */
+  to?: readonly string[];
+}
+
+export interface OfferView {
+  id: string;
+  intentId: string;
+  relationshipId: string;
+  company: string | null;
+  state: OfferRecord['state'];
+  offer: Offer;
+  meets: boolean;
+  shortfalls: OfferShortfall[];
+  decidedBy: string | null;
+  receivedAt: number;
+}
+
+export interface IntentView {
+  id: string;
+  state: IntentRecord['state'];
+  demand: Demand;
+  outcome: string | null;
+  expiresAt: number;
+  acceptedOfferId: string | null;
+  recipients: { relationshipId: string; company: string | null; state: string; termsDecision: string | null }[];
+  offers: number;
+  createdAt: number;
+}
+
+export interface IntentsFeature {
+  /**
+   * Casts an intent to live relationships, each with its own intent id, and records the answers
+   * (automatic offers come back on the same response).
+   * @throws IntentError `intent.expired` for a past expiry; a zod-checked demand (`intent.unknown_category` for a category off the list)
+   */
+  cast(input: CastInput): Promise<IntentView>;
+  list(): IntentView[];
+  intent(reference: string): IntentView;
+  /** The offers for one intent, for comparing side by side: cheapest first. */
+  offers(intentReference: string): OfferView[];
+  /** Accepts one offer; every other company she cast to is told the intent is closed. */
+  accept(offerReference: string): Promise<OfferView>;
+  decline(offerReference: string, reason?: string): Promise<OfferView>;
+  /** Closes an intent: every company she cast it to is told. */
+  close(intentReference: string): Promise<IntentView>;
+  /** Her rule declining an offer by itself (see handlers/intent.ts). */
+  declineByRule(offerId: string): Promise<void>;
+}
+
+/** By id or a unique id prefix of at least 4 characters. */
+function byReference<T extends { id: string }>(all: readonly T[], reference: string, unknown: () => KithError): T {
+  const exact = all.find((r) => r.id === reference);
+  if (exact) return exact;
+  const matches = reference.length >= 4 ? all.filter((r) => r.id.startsWith(reference)) : [];
+  if (matches.length !== 1 || !matches[0]) throw unknown();
+  return matches[0];
+}
+
+const HOUR_MS = 3_600_000;
+
+export function createIntentsFeature(core: AgentCore): IntentsFeature {
+  const { vault, clock, logger } = core;
+  const companyOf = (relationshipId: string) => vault.relationships.get(relationshipId)?.vendorName ?? null;
+
+  function intentView(intent: IntentRecord): IntentView {
+    return {
+      id: intent.id,
+      state: intent.state,
+      demand: intent.demand,
+      outcome: intent.outcome,
+      expiresAt: intent.expiresAt,
+      acceptedOfferId: intent.acceptedOfferId,
+      recipients: vault.intentRecipients.listForIntent(intent.id).map((r) => ({ relationshipId: r.relationshipId, company: companyOf(r.relationshipId), state: r.state, termsDecision: r.termsDecision })),
+      offers: vault.offers.listForIntent(intent.id).length,
+      createdAt: intent.createdAt,
+    };
+  }
+
+  function offerView(offer: OfferRecord): OfferView {
+    return {
+      id: offer.id,
+      intentId: offer.intentId,
+      relationshipId: offer.relationshipId,
+      company: companyOf(offer.relationshipId),
+      state: offer.state,
+      offer: offer.signed.offer,
+      meets: offer.verdict.meets,
+      shortfalls: offer.verdict.reasons as OfferShortfall[],
+      decidedBy: offer.decidedBy,
+      receivedAt: offer.createdAt,
+    };
+  }
+
+  const findIntent = (reference: string) => byReference(vault.intents.list(), reference, () => new IntentError('intent.unknown', `No intent "${reference}"`));
+  const findOffer = (reference: string) => byReference(vault.offers.all(), reference, () => new IntentError('intent.offer_unknown', `No offer "${reference}"`));
+
+  /** Tells one company she answered an offer (or closed the intent); its ack's handler records it. */
+  async function tell(relationship: RelationshipRecord, message: ReturnType<typeof outgoing>): Promise<void> {
+    await core.exchange(relationship, message, { returnRoute: true, expects: [Intent.answerAck] });
+  }
+
+  async function closeOthers(intent: IntentRecord, except: string | null, reason: 'accepted-elsewhere' | 'closed'): Promise<void> {
+    for (const recipient of vault.intentRecipients.listForIntent(intent.id)) {
+      if (recipient.relationshipId === except || recipient.state === 'closed' || recipient.state === 'failed') continue;
+      const relationship = vault.relationships.get(recipient.relationshipId);
+      if (!relationship || relationship.state === 'cut_off') continue;
+      try {
+        await tell(relationship, outgoing(Intent.closed, { intent_id: recipient.recipientIntentId, reason }));
+      } catch (error) {
+        // The company is told when it next sends an offer (refused as intent.closed); nothing of hers waits on it.
+        logger.info('intent_close_not_delivered', { relationship: relationship.id, code: error instanceof KithError ? error.code : 'internal' });
+        vault.intentRecipients.update(recipient.id, { state: 'closed' });
+      }
+    }
+  }
+
+  async function answer(offerReference: string, decision: 'accepted' | 'declined', reason?: string, decidedBy?: string): Promise<OfferView> {
+    const offer = findOffer(offerReference);
+    if (offer.state !== 'received') throw new IntentError('intent.replayed', `This offer was already ${offer.state}`);
+    const intent = vault.intents.get(offer.intentId);
+    if (!intent || intent.state !== 'open') throw new IntentError('intent.closed', `This intent is ${intent?.state ?? 'gone'}`);
+    if (decision === 'accepted' && Date.parse(offer.signed.offer.validThrough) <= clock.now()) throw new IntentError('intent.offer_expired', 'This offer is no longer valid');
+    const relationship = core.find(offer.relationshipId);
+    core.requireLive(relationship);
+    const intentId = offer.signed.offer.intent_id;
+    await tell(relationship, decision === 'accepted' ? outgoing(Intent.accept, { intent_id: intentId, offer_id: offer.id }) : outgoing(Intent.decline, { intent_id: intentId, offer_id: offer.id, ...(reason ? { reason } : {}) }));
+    if (decidedBy) vault.offers.update(offer.id, { state: 'declined', decidedBy });
+    const settled = vault.offers.get(offer.id);
+    if (settled?.state !== decision) throw new IntentError('intent.offer_unknown', 'The company did not acknowledge the answer; try again');
+    if (decision === 'accepted') {
+      await closeOthers(intent, relationship.id, 'accepted-elsewhere');
+      vault.offers.setStateForIntent(intent.id, { state: 'closed', from: ['received'] });
+    }
+    logger.info('intent_offer_answered', { intent: intent.id, decision, ...(decidedBy ? { rule: decidedBy } : {}) });
+    return offerView(settled);
+  }
+
+  return {
+    async cast(input) {
+      const demand = demandSchema.safeParse(input.demand);
+      if (!demand.success) {
+        const category = demand.error.issues.some((i) => i.path.join('.') === 'category');
+        throw new IntentError(category ? 'intent.unknown_category' : 'intent.offer_invalid', `Invalid demand: ${demand.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`);
+      }
+      const now = clock.now();
+      // On the hour, so that the end she chose does not single her out among the companies' casts.
+      const endsAt = Math.ceil(input.expiresAt / HOUR_MS) * HOUR_MS;
+      if (input.expiresAt <= now) throw new IntentError('intent.expired', 'The intent would end before it starts');
+      const castDemand = { ...demand.data, validThrough: new Date(endsAt).toISOString().replace('.000Z', 'Z') };
+      const targets = (input.to ?? vault.relationships.list().map((r) => r.id)).map((ref) => core.find(ref)).filter((r) => r.state === 'active' || r.state === 'muted');
+      const intent = vault.intents.insert({
+        demand: castDemand,
+        outcome: input.outcome ?? null,
+        currencyRequired: input.currencyRequired ?? false,
+        expiresAt: endsAt,
+        agreementId: 'https://kith.invalid/terms/agreements/intent-only-contact',
+        disclose: [],
+      });
+      await Promise.all(
+        targets.map(async (relationship) => {
+          const recipient = vault.intentRecipients.insert({ intentId: intent.id, relationshipId: relationship.id, recipientIntentId: randomUUID() });
+          try {
+            // Each company gets its own intent id and message; an automatic offer or an ack comes back on the response.
+            await core.exchange(
+              relationship,
+              outgoing(Intent.cast, {
+                intent_id: recipient.recipientIntentId,
+                demand: castDemand,
+                ...(input.outcome ? { outcome: input.outcome } : {}),
+                currency_required: input.currencyRequired ?? false,
+              }),
+              { returnRoute: true, expects: [Intent.offer, Intent.ack] },
+            );
+          } catch (error) {
+            vault.intentRecipients.update(recipient.id, { state: 'failed' });
+            logger.info('intent_cast_failed', { relationship: relationship.id, code: error instanceof KithError ? error.code : 'internal' });
+          }
+        }),
+      );
+      logger.info('intent_cast', { intent: intent.id, recipients: targets.length });
+      return intentView(vault.intents.get(intent.id) ?? intent);
+    },
+
+    list: () => vault.intents.list().map(intentView),
+    intent: (reference) => intentView(findIntent(reference)),
+    offers(reference) {
+      const intent = findIntent(reference);
+      return vault.offers
+        .listForIntent(intent.id)
+        .map(offerView)
+        .sort((a, b) => Number(a.offer.price) - Number(b.offer.price));
+    },
+    accept: (reference) => answer(reference, 'accepted'),
+    decline: (reference, reason) => answer(reference, 'declined', reason),
+
+    async close(reference) {
+      const intent = findIntent(reference);
+      if (intent.state !== 'open') throw new IntentError('intent.closed', `This intent is already ${intent.state}`);
+      vault.intents.update(intent.id, { state: 'closed', from: ['open'] });
+      await closeOthers(intent, null, 'closed');
+      vault.offers.setStateForIntent(intent.id, { state: 'closed', from: ['received'] });
+      return intentView(vault.intents.get(intent.id) ?? intent);
+    },
+
+    async declineByRule(offerId) {
+      const offer = vault.offers.get(offerId);
+      if (!offer?.decidedBy) return;
+      try {
+        await answer(offerId, 'declined', `Declined by her rule: ${offer.decidedBy}`, offer.decidedBy);
+      } catch (error) {
+        logger.info('intent_rule_decline_failed', { offer: offerId, code: error instanceof KithError ? error.code : 'internal' });
+      }
+    },
+  };
+}
