@@ -64,3 +64,12 @@ export function table(rows: string[][]): string {
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
+
+/**
+ * Text from the other side on one line of a table: control characters (ESC and the rest of C0 and
+ * C1, which could rewrite her terminal) and line breaks become spaces, and it is cut at `max`.
+ */
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ApiError } from '../core/errors.js';
+import { ApiError, IntentError } from '../core/errors.js';
 import { formatFieldValue, isProfileField } from '../protocol/profile/fields.js';
 import QRCode from 'qrcode';
 import { createLogger } from '../core/log.js';
@@ -10,7 +10,7 @@ import { defaultCompanyHome, initCompanyHome, openCompanyHome, type CompanyHome 
 import { startCompanyServer } from '../company/server.js';
 import type { TermsAgreementRow } from '../company/store/types.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
-import { formatTime, output, run, table, type GlobalOptions } from './common.js';
+import { formatTime, oneLine, output, run, table, type GlobalOptions } from './common.js';
 
 const program = new Command('kith-vendor')
   .description('The Kith company agent: the company’s side of its customers’ Kith relationships')
@@ -219,6 +219,73 @@ program
         const relationship = await agent.findRelationship(rel);
         const result = await agent.proposeTerms(relationship.id, agreement);
         output(globals(), result, () => `Proposed (record ${result.recordId.slice(0, 8)}); ${result.delivered ? 'delivered' : 'queued until her agent takes it'}.`);
+      }),
+    ),
+  );
+
+program
+  .command('intents')
+  .description('intents customers cast to the company (its own id for each), with its offers')
+  .option('--state <state>', 'only open, accepted, declined, closed or expired ones')
+  .action((options: { state?: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const states = ['open', 'accepted', 'declined', 'closed', 'expired'] as const;
+        const state = states.find((s) => s === options.state);
+        if (options.state !== undefined && state === undefined) throw new ApiError('api.bad_request', `--state must be one of ${states.join(', ')}`);
+        const intents = await agent.intents.list(state ? { state } : {});
+        output(globals(), intents, () =>
+          intents.length === 0
+            ? 'No intents received.'
+            : table([
+                ['INTENT', 'CUSTOMER', 'WANTS', 'CATEGORY', 'UNTIL', 'STATE', 'OFFERS'],
+                ...intents.map((i) => [i.id.slice(0, 8), i.customerRef ?? '-', oneLine(i.demand.description, 40), i.demand.category, formatTime(i.expiresAt), i.state, i.offers.map((o) => `${o.signed.offer.price} ${o.signed.offer.priceCurrency} (${o.state})`).join(', ') || '-']),
+              ]),
+        );
+      }),
+    ),
+  );
+
+program
+  .command('offer <intent>')
+  .description('make an offer by hand for an intent: signed by the company, queued for her, pushed when she is reachable')
+  .requiredOption('--name <text>', 'what is offered')
+  .requiredOption('--price <amount>', 'decimal, e.g. 129.90')
+  .requiredOption('--currency <code>', 'ISO 4217, e.g. EUR')
+  .option('--description <text>', 'more about it')
+  .option('--delivery <date>', 'delivered by (YYYY-MM-DD)')
+  .option('--conditions <text>', 'returns, warranty, what is included')
+  .option('--valid-hours <n>', 'how long the offer stands (default: the policy\'s offerValidHours)')
+  .action((intent: string, options: { name: string; price: string; currency: string; description?: string; delivery?: string; conditions?: string; validHours?: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const all = await agent.intents.list();
+        const matches = all.filter((i) => i.id === intent || i.id.startsWith(intent));
+        if (matches.length !== 1 || !matches[0]) throw new IntentError('intent.unknown', matches.length > 1 ? `"${intent}" matches several intents` : `No intent "${intent}"`);
+        const validHours = options.validHours === undefined ? undefined : Number(options.validHours);
+        const result = await agent.intents.offer(matches[0].id, {
+          name: options.name,
+          price: options.price,
+          currency: options.currency.toUpperCase(),
+          ...(options.description ? { description: options.description } : {}),
+          ...(options.delivery ? { deliveryDate: options.delivery } : {}),
+          ...(options.conditions ? { conditions: options.conditions } : {}),
+          ...(validHours !== undefined ? { validHours } : {}),
+        });
+        output(globals(), result, () => `Offer ${result.offer.id.slice(0, 8)} (${result.offer.signed.offer.price} ${result.offer.signed.offer.priceCurrency}, until ${result.offer.signed.offer.validThrough}) ${result.delivered ? 'delivered' : 'queued until her agent takes it'}.`);
+      }),
+    ),
+  );
+
+program
+  .command('withdraw-offer <offer>')
+  .description('withdraw an offer she has not answered; she is told')
+  .option('--reason <text>', 'why, for her')
+  .action((offer: string, options: { reason?: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const result = await agent.intents.withdraw(offer, options.reason);
+        output(globals(), result, () => `Offer ${result.offer.id.slice(0, 8)} withdrawn; ${result.delivered ? 'she was told' : 'she is told when her agent takes it'}.`);
       }),
     ),
   );

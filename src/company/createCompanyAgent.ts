@@ -11,6 +11,7 @@ import { createConnectors, type Connector } from './connectors/index.js';
 import { COMPANY_HANDLERS } from './handlers/index.js';
 import type { CompanyContext } from './handlers/types.js';
 import { createCompanyMessaging } from './messaging.js';
+import { createIntentCommands, type IntentCommands } from './intents/intentCommands.js';
 import { createCompanyOffers } from './intents/offers.js';
 import { createCompanyTermsPolicy, type PublishedTerms } from './termsPolicy.js';
 import { createRelationshipCommands, type DisclosureRequestResult, type SendResult, type TermsProposalResult } from './relationshipCommands.js';
@@ -51,6 +52,8 @@ export interface CompanyAgent {
   readonly name: string;
   readonly did: string;
   readonly store: CompanyStore;
+  /** The intents it received, and its offers made by hand. */
+  readonly intents: IntentCommands;
   invitation(): Invitation;
   invitationUrl(): string;
   /**
@@ -113,6 +116,8 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     clock,
     logger,
   });
+  const offers = createCompanyOffers(policy.intents, signer);
+  const intents = createIntentCommands({ store, messaging, offers, companyDid: identity.did, clock, logger });
   const context: CompanyContext = {
     store,
     clock,
@@ -124,7 +129,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     policy,
     termsSetup: setup,
     newCustomerRef: () => `C-${randomInt(10_000_000, 99_999_999)}`,
-    offers: createCompanyOffers(policy.intents, signer),
+    offers,
     followUps: commands,
   };
 
@@ -132,6 +137,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     name: options.name,
     did: identity.did,
     store,
+    intents,
 
     invitation() {
       return {

@@ -155,6 +155,28 @@ describe('intents: she casts what she wants, companies answer with signed offers
     expect(await her.snapshot()).toEqual(before);
   });
 
+  it('lets a company answer by hand through its admin API, and withdraw; she sees both', async () => {
+    const open = await her.agent.intents.cast({ demand: { ...demand, category: 'books', description: 'A field guide to alpine flowers' }, expiresAt: inADay(), to: [links.get(books.name)!.record.id] });
+    const [received] = await books.store.listReceivedIntents({ state: 'open' });
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${books.url}${path}`, { method, headers: { authorization: `Bearer ${books.adminToken}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, any> }));
+    const listed = await admin('GET', '/admin/intents?state=open');
+    expect(listed.json['intents'].map((i: { id: string }) => i.id)).toContain(received!.id);
+    const bad = await admin('POST', `/admin/intents/${received!.id}/offers`, { name: 'Guide', price: 'cheap', currency: 'EUR' });
+    expect([bad.status, bad.json['error'].code]).toEqual([400, 'api.bad_request']);
+    const made = await admin('POST', `/admin/intents/${received!.id}/offers`, { name: 'Alpine Flowers (2nd ed.)', price: '24.00', currency: 'EUR', deliveryDate: new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10) });
+    expect(made.status).toBe(201);
+    expect(made.json['delivered']).toBe(true);
+    const offerId = made.json['offer'].id as string;
+    expect(her.agent.intents.offers(open.id).map((o) => [o.id, o.company, o.offer.price, o.meets, o.state])).toEqual([[offerId, 'Bluebird Books', '24.00', true, 'received']]);
+    const withdrawn = await admin('POST', `/admin/offers/${offerId}/withdraw`);
+    expect([withdrawn.status, withdrawn.json['delivered']]).toEqual([200, true]);
+    expect(her.agent.intents.offers(open.id)[0]!.state).toBe('withdrawn');
+    expect((await admin('POST', `/admin/offers/${offerId}/withdraw`)).json['error'].code).toBe('intent.offer_unknown');
+    await her.agent.intents.close(open.id);
+    expect((await admin('POST', `/admin/intents/${received!.id}/offers`, { name: 'Guide', price: '20.00', currency: 'EUR' })).json['error'].code).toBe('intent.closed');
+  });
+
   describe('bad input: refused with its code, nothing changed', () => {
     const herRows = () => her.snapshot();
 

@@ -3,7 +3,7 @@ import { ApiError } from '../../core/errors.js';
 import { routes, type IntentView, type OfferView } from '../../personal/http/apiContract.js';
 import type { Demand } from '../../protocol/families/intent.js';
 import { INTENT_CATEGORIES } from '../../protocol/intent/categories.js';
-import { formatTime, output, run, table } from '../common.js';
+import { formatTime, oneLine, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
 interface CastOptions {
@@ -58,7 +58,7 @@ function intentText(intent: IntentView): string {
   const lines = [
     `Intent ${intent.id.slice(0, 8)}: ${demandText(intent.demand)}`,
     `  ${intent.state}; ends ${formatTime(intent.expiresAt)}; ${intent.offers} offer${intent.offers === 1 ? '' : 's'}`,
-    ...intent.recipients.map((r) => `  ${(r.company ?? r.relationshipId.slice(0, 8)).padEnd(24)} ${r.state}${r.termsDecision ? ` (terms ${r.termsDecision})` : ''}`),
+    ...intent.recipients.map((r) => `  ${oneLine(r.company ?? r.relationshipId.slice(0, 8), 24).padEnd(24)} ${r.state}${r.termsDecision ? ` (terms ${r.termsDecision})` : ''}`),
   ];
   if (intent.state === 'open' && intent.offers > 0) lines.push(`Compare with: kith offers ${intent.id.slice(0, 8)}`);
   return lines.join('\n');
@@ -71,8 +71,8 @@ function offersText(offers: OfferView[]): string {
     ['OFFER', 'COMPANY', 'ITEM', 'PRICE', 'DELIVERY', 'VALID UNTIL', 'MEETS', 'STATE'],
     ...offers.map((o) => [
       o.id.slice(0, 8),
-      o.company ?? '-',
-      o.offer.itemOffered.name,
+      oneLine(o.company ?? '-', 24),
+      oneLine(o.offer.itemOffered.name, 40),
       `${o.offer.price} ${o.offer.priceCurrency}`,
       o.offer.deliveryDate ?? '-',
       formatTime(Date.parse(o.offer.validThrough)),
@@ -182,7 +182,7 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
           const { offer: accepted } = await client.call(routes.acceptOffer, { id });
-          output(ctx.globals(), accepted, () => `Accepted ${accepted.offer.itemOffered.name} from ${accepted.company ?? 'the company'} for ${accepted.offer.price} ${accepted.offer.priceCurrency}. The others were told the intent is closed.`);
+          output(ctx.globals(), accepted, () => `Accepted ${oneLine(accepted.offer.itemOffered.name, 80)} from ${oneLine(accepted.company ?? 'the company', 80)} for ${accepted.offer.price} ${accepted.offer.priceCurrency}. The others were told the intent is closed.`);
         }),
       ),
     );
@@ -194,7 +194,7 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
           const { offer: declined } = await client.call(routes.declineOffer, { id }, options.reason ? { reason: options.reason } : {});
-          output(ctx.globals(), declined, () => `Declined the offer from ${declined.company ?? 'the company'}.`);
+          output(ctx.globals(), declined, () => `Declined the offer from ${oneLine(declined.company ?? 'the company', 80)}.`);
         }),
       ),
     );

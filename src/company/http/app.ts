@@ -10,6 +10,7 @@ import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { disclosureAskSchema } from '../config.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
+import { manualOfferSchema } from '../intents/intentCommands.js';
 import { companyOpenApi } from './openapi.js';
 
 export interface CompanyAppOptions {
@@ -22,6 +23,8 @@ export interface CompanyAppOptions {
 }
 
 const sendMessageSchema = z.object({ content: z.string().min(1).max(16_000) });
+const withdrawSchema = z.object({ reason: z.string().min(1).max(2000).optional() }).strict();
+const intentStateSchema = z.enum(['open', 'accepted', 'declined', 'closed', 'expired']);
 const proposeTermsSchema = z.object({ agreement: z.string().min(1).max(2000) }).strict();
 
 /**
@@ -100,6 +103,26 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     const relationship = await agent.findRelationship(c.req.param('ref'));
     const ask = await jsonBody(c, disclosureAskSchema, '{"fields": [...], "purpose": "..."}');
     return c.json(await agent.requestDisclosure(relationship.id, ask), 201);
+  });
+
+  app.get('/admin/intents', async (c) => {
+    const state = c.req.query('state');
+    const ref = c.req.query('relationship');
+    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
+    const parsedState = state === undefined ? undefined : intentStateSchema.safeParse(state);
+    if (parsedState && !parsedState.success) throw new ApiError('api.bad_request', `state must be one of ${intentStateSchema.options.join(', ')}`);
+    return c.json({ intents: await agent.intents.list({ ...(relationshipId ? { relationshipId } : {}), ...(parsedState?.success ? { state: parsedState.data } : {}) }) });
+  });
+  app.get('/admin/intents/:id', async (c) => c.json({ intent: await agent.intents.get(c.req.param('id')) }));
+  app.post('/admin/intents/:id/offers', async (c) => {
+    const input = await jsonBody(c, manualOfferSchema, '{"name": "...", "price": "129.90", "currency": "EUR"}');
+    return c.json(await agent.intents.offer(c.req.param('id'), input), 201);
+  });
+  app.post('/admin/offers/:id/withdraw', async (c) => {
+    // The body is optional: no reason is a withdrawal too.
+    const empty = (await c.req.raw.clone().text()).trim() === '';
+    const { reason } = empty ? {} : await jsonBody(c, withdrawSchema, '{"reason": "..."}');
+    return c.json(await agent.intents.withdraw(c.req.param('id'), reason));
   });
 
   app.notFound(() => {

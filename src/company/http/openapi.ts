@@ -73,6 +73,56 @@ export const companyOpenApi = {
         responses: { '201': { description: '{ recordId, messageId, delivered }' }, '400': errorResponse, '404': errorResponse, '410': errorResponse },
       },
     },
+    '/admin/intents': {
+      get: {
+        summary: 'Intents customers cast to the company (its own id for each), with the offers it made',
+        parameters: [
+          { name: 'state', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'accepted', 'declined', 'closed', 'expired'] } },
+          { name: 'relationship', in: 'query', required: false, description: 'only this relationship (id, id prefix or customer number)', schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: '{ intents }' }, '400': errorResponse },
+      },
+    },
+    '/admin/intents/{id}': { get: { summary: 'One intent with its offers', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{ intent }' }, '404': errorResponse } } },
+    '/admin/intents/{id}/offers': {
+      post: {
+        summary: 'Make an offer by hand: signed by the company, queued for her and pushed when she is reachable (docs/protocol/intent.md)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  name: { type: 'string' },
+                  description: { type: 'string' },
+                  sku: { type: 'string' },
+                  gtin: { type: 'string' },
+                  category: { type: 'string' },
+                  price: { type: 'string', description: 'decimal, e.g. 129.90' },
+                  currency: { type: 'string', description: 'ISO 4217' },
+                  quantity: { type: 'integer' },
+                  availability: { type: 'string' },
+                  deliveryDate: { type: 'string', format: 'date' },
+                  conditions: { type: 'string' },
+                  validHours: { type: 'integer' },
+                },
+                required: ['name', 'price', 'currency'],
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ offer, delivered }' }, '400': errorResponse, '404': errorResponse, '409': errorResponse },
+      },
+    },
+    '/admin/offers/{id}/withdraw': {
+      post: {
+        summary: 'Withdraw an offer she has not answered; she is told',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string' } } } } } },
+        responses: { '200': { description: '{ offer, delivered }' }, '404': errorResponse },
+      },
+    },
     '/admin/events': {
       get: {
         summary: 'Connector events (profile.disclosed, profile.updated, disclosure.declined, ...), dispatched or not, oldest first',
