@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Demand } from '../../src/protocol/families/intent.js';
 import { systemClock } from '../../src/core/clock.js';
 import { agreementKeyOf, signingKeyOf, type LocalIdentity } from '../../src/protocol/agent/identity.js';
 import { resolvePeer } from '../../src/protocol/agent/peer.js';
@@ -249,6 +250,9 @@ function collectStrings(value: unknown, out: Set<string>): void {
   }
 }
 
+const INTENT_DEMAND: Demand = { '@type': 'Demand', description: 'Waterproof trail shoes, size 39', category: 'clothing', priceSpecification: { maxPrice: '150', priceCurrency: 'EUR' } };
+const INTENT_OUTCOME = 'Dry feet on winter hikes in the Alps';
+
 describe('two companies pooling everything they received share no identifier of her', () => {
   let personal: PersonalHandle;
   let companies: [CompanyHandle, CompanyHandle];
@@ -268,6 +272,8 @@ describe('two companies pooling everything they received share no identifier of 
       await personal.agent.unmute(link.view.id);
     }
     await personal.agent.pickup();
+    // One intent cast to both: each gets its own intent id, message ids and signatures; only her wording is common.
+    await personal.agent.intents.cast({ demand: INTENT_DEMAND, outcome: INTENT_OUTCOME, expiresAt: Date.now() + 86_400_000 });
   });
 
   afterAll(async () => {
@@ -346,7 +352,15 @@ describe('two companies pooling everything they received share no identifier of 
       expect(held).not.toContain(other.signing.publicJwk.x);
       expect(held).not.toContain(other.agreement.publicJwk.x);
     }
-    const common = [...heldA].filter((s) => heldB.has(s));
+    // Each holds the intent cast to it, under an id the other does not hold.
+    const intentIds = await Promise.all(companies.map(async (company) => (await company.store.listReceivedIntents()).map((i) => i.id)));
+    expect(intentIds.map((ids) => ids.length)).toEqual([1, 1]);
+    expect(heldA).toContain(intentIds[0]![0]);
+    expect(heldB).not.toContain(intentIds[0]![0]);
+    // What is common is her wording, by design (docs/protocol/intent.md): nothing Kith issued.
+    const [castA] = await companies[0].store.listReceivedIntents();
+    const wording = new Set([INTENT_DEMAND.description, INTENT_OUTCOME, castA!.demand.validThrough]);
+    const common = [...heldA].filter((s) => heldB.has(s) && !wording.has(s));
     expect(common).toEqual([]);
   });
 });
