@@ -7,9 +7,13 @@ import { newToken } from '../core/ids.js';
 import { readRunningAgent, vaultPath } from '../personal/home.js';
 import { Vault } from '../personal/vault/vault.js';
 import { initCompanyHome } from '../company/home.js';
+import { intentPolicySchema, type IntentPolicy } from '../company/config.js';
+import { catalogSchema, type CatalogItem } from '../company/intents/catalog.js';
+import type { Demand } from '../protocol/families/intent.js';
+import { formatTime, table } from './common.js';
 import { systemClock } from '../core/clock.js';
 import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
-import { prepare, routes, type CallArgs, type RelationshipView, type RequestView, type Route, type RouteResponse } from '../personal/http/apiContract.js';
+import { prepare, routes, type CallArgs, type IntentView, type OfferView, type RelationshipView, type RequestView, type Route, type RouteResponse } from '../personal/http/apiContract.js';
 
 /**
  * `npm start`: a personal agent and three demo companies, each a real process on loopback with
@@ -24,6 +28,17 @@ const DEMO_COMPANIES = [
     // Accepts her terms as proffered.
     terms: { accept: ['intent-only-contact', 'service-only'], preferred: 'intent-only-contact' },
     ask: { fields: ['name', 'email', 'address'], purpose: 'Order confirmations and shipping', purposeCode: 'order-fulfilment', retention: 'P90D', legalBasis: 'contract' },
+    // Answers intents for clothing and outdoor gear from its catalog (the tour's trail shoes among them).
+    intents: {
+      categories: ['clothing', 'outdoor-gear'],
+      offerValidHours: 72,
+      catalog: [
+        { sku: 'RDG-GTX-39', name: 'Ridge GTX waterproof trail shoe, EU 39', description: 'Waterproof membrane, 310 g a shoe', category: 'clothing', price: '129.90', priceCurrency: 'EUR', stock: 12, deliveryDays: 4, countries: ['GB', 'IE'], conditions: '30 days free returns; 2-year warranty.' },
+        { sku: 'STM-SHELL-M', name: 'Storm 3L shell jacket', description: 'Waterproof and breathable, taped seams', category: 'clothing', price: '189.00', priceCurrency: 'EUR', stock: 5, deliveryDays: 4, countries: ['GB', 'IE'], conditions: '30 days free returns; 2-year warranty.' },
+        { sku: 'LUX-HL-300', name: 'Lux 300 rechargeable headlamp', category: 'outdoor-gear', price: '34.50', priceCurrency: 'EUR', stock: 40, deliveryDays: 3, countries: ['GB', 'IE'] },
+        { sku: 'CRG-TENT-2', name: 'Cairngorm 2-person tent', description: '2.1 kg, two porches', category: 'outdoor-gear', price: '249.00', priceCurrency: 'EUR', stock: 3, deliveryDays: 6, countries: ['GB', 'IE'] },
+      ] satisfies readonly DemoItem[],
+    },
   },
   {
     slug: 'northwind',
@@ -32,6 +47,25 @@ const DEMO_COMPANIES = [
     // Rejects anything but billing terms, and offers no alternative.
     terms: { accept: ['service-plus-billing'], preferred: null },
     ask: { fields: ['name', 'address', 'phone_number'], purpose: 'Your supply contract and meter visits', purposeCode: 'billing', retention: 'P6Y', legalBasis: 'contract' },
+    // Answers intents for energy supply with its tariff, a service.
+    intents: {
+      categories: ['energy'],
+      offerValidHours: 24 * 14,
+      catalog: [
+        {
+          sku: 'NW-GREEN-FIX12',
+          name: 'Green Fixed 12 electricity tariff',
+          description: 'Estimated monthly payment for a two-bedroom home: 100% renewable, 24.5p/kWh, 45p a day standing charge, fixed for 12 months',
+          category: 'energy',
+          price: '89.00',
+          priceCurrency: 'GBP',
+          stock: 1_000_000,
+          deliveryDays: 14,
+          countries: ['GB'],
+          conditions: 'No exit fees; 14-day cooling-off period.',
+        },
+      ] satisfies readonly DemoItem[],
+    },
   },
   {
     slug: 'bluebird',
@@ -47,8 +81,20 @@ const DEMO_COMPANIES = [
       retention: 'P30D',
       legalBasis: 'contract',
     },
+    // Answers intents for books from its catalog.
+    intents: {
+      categories: ['books'],
+      offerValidHours: 24 * 7,
+      catalog: [
+        { sku: 'BB-9780000000011', name: 'A Field Guide to Rain (paperback)', description: 'Walks, weather and the wet side of the hills', category: 'books', price: '12.99', priceCurrency: 'GBP', stock: 8, deliveryDays: 2, countries: ['GB'], conditions: 'Free delivery; returns within 14 days.' },
+        { sku: 'BB-9780000000028', name: 'Trails of the North (hardback)', description: 'Fifty long walks, with maps', category: 'books', price: '24.00', priceCurrency: 'GBP', stock: 3, deliveryDays: 2, countries: ['GB'], conditions: 'Free delivery; returns within 14 days.' },
+      ] satisfies readonly DemoItem[],
+    },
   },
 ] as const;
+type DemoCompany = (typeof DEMO_COMPANIES)[number];
+/** A demo catalog item (company/intents/catalog.ts); `countries` empty would mean anywhere. */
+type DemoItem = Omit<CatalogItem, 'countries'> & { countries: readonly string[] };
 
 /** The terms the demo proffers for you (kith terms set <agreement> changes them). */
 const DEMO_TERMS = 'intent-only-contact';
@@ -61,6 +107,10 @@ const DEMO_PROFILE = {
   address: { street_address: '1 Old Road', locality: 'Oldtown', postal_code: 'OT1 1AA', country: 'GB' },
 };
 const DEMO_NEW_ADDRESS = { street_address: '22 New Street', locality: 'Newtown', postal_code: 'NT2 2BB', country: 'GB' };
+
+/** What "you" want in the tour: cast to every company, delivered to the country you now live in. Acme's catalog answers it. */
+const DEMO_INTENT = { description: 'Waterproof trail shoes, size 39', category: 'clothing', maxPrice: '150', currency: 'EUR', wantedInDays: 14, openDays: 7 } as const;
+const DAY_MS = 86_400_000;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const demoHome = resolve(process.env['KITH_DEMO_HOME'] ?? join(homedir(), '.kith-demo'));
@@ -137,10 +187,12 @@ async function main(): Promise<void> {
     if (!existsSync(join(home, 'config.json'))) {
       mkdirSync(home, { recursive: true, mode: 0o700 });
       const policyFile = join(home, 'policy.json');
-      const policy = { version: 1, acceptConnections: true, welcomeMessage: company.welcome, requestOnConnect: company.ask, trustedIssuers: [issuer.identity.did], terms: company.terms };
+      const policy = { version: 1, acceptConnections: true, welcomeMessage: company.welcome, requestOnConnect: company.ask, trustedIssuers: [issuer.identity.did], terms: company.terms, intents: intentPolicy(company, home) };
       writeFileSync(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
       const created = await initCompanyHome(home, { name: company.name, port, policyFile });
       await created.store.close();
+    } else {
+      addIntentPolicy(company, home);
     }
     spawnServe('kith-vendor.js', ['--home', home, 'serve', '--port', String(port)], `${company.slug}.log`, {});
     companyUrls.push({ name: company.name, url: `http://127.0.0.1:${port}`, home });
@@ -161,7 +213,7 @@ async function main(): Promise<void> {
   };
 
   // First run: you, an age credential, a connection to each company, their requests answered,
-  // and a move of house that reaches all three.
+  // a move of house that reaches all three, and an intent that Acme answers with an offer.
   const { relationships } = await api(routes.relationships);
   const firstRun = relationships.length === 0;
   if (firstRun) {
@@ -197,14 +249,39 @@ async function main(): Promise<void> {
   }
   log('');
   log('Try (another terminal; the CLI uses the running agent):');
+  for (const { intent, offer } of await offersWaiting(api)) {
+    log(`  ${cli} offers ${intent.id.slice(0, 8)}           (the offers for "${intent.demand.description}", side by side)`);
+    log(`  ${cli} offer accept ${offer.id.slice(0, 8)}     (take the offer from ${offer.company ?? 'the company'} at ${offer.offer.price} ${offer.offer.priceCurrency}; the others are told the intent is closed)`);
+  }
   log(`  ${cli} relationships --json     (what each company holds, per field, and why; the terms agreed)`);
   log(`  ${cli} terms show acme           (the agreement both of you signed, and its history)`);
   log(`  ${cli} requests`);
   log(`  ${cli} profile set address "3 Third Way; Thirdham; ; TH3 3CC; GB"`);
   log(`  ${cli} messages acme`);
   log(`  ${cli} message acme "Hello from my own agent"`);
+  log(`  ${cli} intent cast "A paperback for a rainy weekend" --category books --max 20 --currency GBP --country GB`);
+  log(`  ${cli} intents`);
   log(`  ${cli} cutoff bluebird`);
   log(`Logs: ${join(demoHome, 'logs')}    Ctrl-C stops everything.`);
+}
+
+/** A company's intents policy, its catalog written next to its policy file (kept if already there). */
+function intentPolicy(company: DemoCompany, home: string): IntentPolicy {
+  const catalogFile = join(home, 'catalog.json');
+  if (!existsSync(catalogFile)) writeFileSync(catalogFile, `${JSON.stringify(catalogSchema.parse({ version: 1, items: company.intents.catalog }), null, 2)}\n`);
+  return intentPolicySchema.parse({ categories: company.intents.categories, catalogFile, offerValidHours: company.intents.offerValidHours });
+}
+
+/**
+ * A demo home made before companies answered intents: its policy file gets the intents policy
+ * (a policy that has one, even an edited one, is left as it is). The company reads it when it starts.
+ */
+function addIntentPolicy(company: DemoCompany, home: string): void {
+  const { policyFile } = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { policyFile?: string };
+  if (!policyFile || !existsSync(policyFile)) return;
+  const policy = JSON.parse(readFileSync(policyFile, 'utf8')) as Record<string, unknown>;
+  if (policy['intents'] !== undefined) return;
+  writeFileSync(policyFile, `${JSON.stringify({ ...policy, intents: intentPolicy(company, home) }, null, 2)}\n`);
 }
 
 /** What became of her proffered terms, in words. */
@@ -235,7 +312,7 @@ function pickUpRequests(api: Api, what: string, count: number): Promise<RequestV
 
 const askedFor = (request: RequestView): string => [...request.fields.map((f) => f.name), ...request.credentials.flatMap((c) => c.claims)].join(', ');
 
-/** Answers the companies' first requests, moves house, and shows the change reach everyone. */
+/** Answers the companies' first requests, moves house, shows the change reach everyone, and casts an intent. */
 async function firstRunTour(api: Api, companies: { name: string; url: string; home: string }[]): Promise<void> {
   // The companies queued their requests when she connected; her agent fetches them.
   for (const request of await pickUpRequests(api, 'the companies’ requests', companies.length)) {
@@ -255,6 +332,7 @@ async function firstRunTour(api: Api, companies: { name: string; url: string; ho
     30_000,
   );
   for (const delivery of done.deliveries) log(`  ${(delivery.company ?? '?').padEnd(17)} ${delivery.state === 'acked' ? 'acknowledged' : delivery.state}`);
+  await castDemoIntent(api, companies);
   // One more question, left for you to answer.
   const acme = companies[0];
   if (acme) {
@@ -271,6 +349,56 @@ async function firstRunTour(api: Api, companies: { name: string; url: string; ho
       await pickUpRequests(api, 'Acme’s second request', 1);
     }
   }
+}
+
+/** A calendar date (UTC), as a demand's "wanted by" takes it. */
+const isoDate = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
+
+/** Says what she wants to every company, and shows their answers side by side: Acme's catalog has an offer, the others acknowledge. */
+async function castDemoIntent(api: Api, companies: { name: string }[]): Promise<void> {
+  const now = Date.now();
+  const demand: Demand = {
+    '@type': 'Demand',
+    description: DEMO_INTENT.description,
+    category: DEMO_INTENT.category,
+    priceSpecification: { maxPrice: DEMO_INTENT.maxPrice, priceCurrency: DEMO_INTENT.currency },
+    // Where she lives now: the companies' catalogs say where they deliver.
+    eligibleRegion: { addressCountry: DEMO_NEW_ADDRESS.country },
+    availabilityEnds: isoDate(now + DEMO_INTENT.wantedInDays * DAY_MS),
+  };
+  const { intent } = await api(routes.castIntent, { demand, expiresAt: now + DEMO_INTENT.openDays * DAY_MS });
+  log(
+    `You cast an intent: "${demand.description}" (${demand.category}, up to ${DEMO_INTENT.maxPrice} ${DEMO_INTENT.currency}, delivered to ${DEMO_NEW_ADDRESS.country} by ${demand.availabilityEnds}): each company gets its own copy, with its own id`,
+  );
+  const { offers } = await api(routes.intentOffers, { id: intent.id });
+  const rows = [['COMPANY', 'OFFER', 'PRICE', 'DELIVERY', 'MEETS YOUR DEMAND']];
+  for (const company of companies) {
+    const theirs = offers.filter((o) => o.company === company.name);
+    for (const offer of theirs) {
+      const meets = offer.meets ? 'yes' : `no: ${offer.shortfalls.join(', ')}`;
+      rows.push([company.name, offer.offer.itemOffered.name, `${offer.offer.price} ${offer.offer.priceCurrency}`, offer.offer.deliveryDate ?? '-', offer.decidedBy ? `${meets} (declined by your rule)` : meets]);
+    }
+    if (theirs.length > 0) continue;
+    const state = intent.recipients.find((r) => r.company === company.name)?.state;
+    rows.push([company.name, state === 'acknowledged' ? 'acknowledged, no offer' : state === 'failed' ? 'not reached' : (state ?? 'not sent')]);
+  }
+  for (const line of table(rows).split('\n')) log(`  ${line}`);
+  for (const offer of offers.filter((o) => o.state === 'received')) {
+    log(`${offer.company ?? 'A company'} signed its offer, a document you keep; it stands until ${formatTime(Date.parse(offer.offer.validThrough))} UTC and is left for you to accept`);
+  }
+}
+
+/** Her open intents' offers still waiting for her answer, each intent's best first (one meeting her demand, then the cheapest). */
+async function offersWaiting(api: Api): Promise<{ intent: IntentView; offer: OfferView }[]> {
+  const now = Date.now();
+  const waiting: { intent: IntentView; offer: OfferView }[] = [];
+  for (const intent of (await api(routes.intents)).intents) {
+    if (intent.state !== 'open' || intent.expiresAt <= now || intent.offers === 0) continue;
+    const open = (await api(routes.intentOffers, { id: intent.id })).offers.filter((o) => o.state === 'received' && Date.parse(o.offer.validThrough) > now);
+    const best = open.find((o) => o.meets) ?? open[0];
+    if (best) waiting.push({ intent, offer: best });
+  }
+  return waiting;
 }
 
 process.once('SIGINT', () => void stopAll(0));

@@ -88,6 +88,7 @@ export function createIntentsFeature(core: AgentCore): IntentsFeature {
   const companyOf = (relationshipId: string) => vault.relationships.get(relationshipId)?.vendorName ?? null;
 
   function intentView(intent: IntentRecord): IntentView {
+    const accepted = intent.acceptedOfferId === null ? undefined : vault.offers.get(intent.acceptedOfferId);
     return {
       id: intent.id,
       state: intent.state,
@@ -95,7 +96,13 @@ export function createIntentsFeature(core: AgentCore): IntentsFeature {
       outcome: intent.outcome,
       expiresAt: intent.expiresAt,
       acceptedOfferId: intent.acceptedOfferId,
-      recipients: vault.intentRecipients.listForIntent(intent.id).map((r) => ({ relationshipId: r.relationshipId, company: companyOf(r.relationshipId), state: r.state, termsDecision: r.termsDecision })),
+      recipients: vault.intentRecipients.listForIntent(intent.id).map((r) => ({
+        relationshipId: r.relationshipId,
+        company: companyOf(r.relationshipId),
+        // The company whose offer she accepted shows so, rather than only "acknowledged".
+        state: accepted?.recipientId === r.id ? 'accepted' : r.state,
+        termsDecision: r.termsDecision,
+      })),
       offers: vault.offers.listForIntent(intent.id).length,
       createdAt: intent.createdAt,
     };

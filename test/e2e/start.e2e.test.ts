@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RelationshipView } from '../../src/personal/views.js';
+import type { IntentView, OfferView } from '../../src/personal/intents.js';
 import {
   DEFAULT_BUILT_FILES,
   REPO_ROOT,
@@ -14,6 +15,7 @@ import {
   isListening,
   killAllStarted,
   spawnLogged,
+  runCliOk,
   waitFor,
   type LoggedProcess,
 } from '../support/processes.js';
@@ -21,7 +23,8 @@ import {
 /**
  * `npm start` smoke test: the demo (`node dist/src/cli/demo.js`) starts a personal agent and three
  * demo companies as child processes, connects to each, prints the local API URL and token, and
- * stops everything cleanly on Ctrl-C (SIGINT).
+ * stops everything cleanly on Ctrl-C (SIGINT). Its first-run tour casts an intent that Acme answers
+ * with an offer from its catalog, and leaves the offer for her, with the commands to see and accept it.
  *
  * Contract: env KITH_DEMO_HOME (state dir) and KITH_DEMO_BASE_PORT (uses base .. base+3); stdout
  * has a line `API token: <token>` and the local API URL.
@@ -106,6 +109,41 @@ describe('npm start (the demo)', () => {
     const app = await fetch(`${url}/`, { redirect: 'manual' });
     expect([app.status, app.headers.get('location')]).toEqual([302, '/login']);
     expect(running.stdout()).toContain(`Web app:   ${url}/login#token=${token}`);
+
+    // The intent step: one intent cast to all three; Acme offered from its catalog, the others acknowledged.
+    const out = await waitFor('the demo to print the commands to try', () => (running.stdout().includes('Ctrl-C stops everything.') ? running.stdout() : undefined), { timeoutMs: 10_000 });
+    const api = async <T>(path: string): Promise<T> => {
+      const answer = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(answer.status, path).toBe(200);
+      return (await answer.json()) as T;
+    };
+    const { intents } = await api<{ intents: IntentView[] }>('/api/intents');
+    expect(intents).toHaveLength(1);
+    const [intent] = intents as [IntentView];
+    expect([intent.state, intent.demand.description, intent.demand.category, intent.demand.priceSpecification, intent.demand.eligibleRegion]).toEqual([
+      'open',
+      'Waterproof trail shoes, size 39',
+      'clothing',
+      { maxPrice: '150', priceCurrency: 'EUR' },
+      { addressCountry: 'GB' },
+    ]);
+    expect(Object.fromEntries(intent.recipients.map((r) => [r.company, r.state]))).toEqual({ 'Acme Outfitters': 'acknowledged', 'Bluebird Books': 'acknowledged', 'Northwind Energy': 'acknowledged' });
+    const { offers } = await api<{ offers: OfferView[] }>(`/api/intents/${intent.id}/offers`);
+    expect(offers.map((o) => [o.company, o.offer.itemOffered.name, o.offer.price, o.offer.priceCurrency, o.meets, o.state])).toEqual([
+      ['Acme Outfitters', 'Ridge GTX waterproof trail shoe, EU 39', '129.90', 'EUR', true, 'received'],
+    ]);
+    const [offer] = offers as [OfferView];
+    expect(out).toContain(`You cast an intent: "Waterproof trail shoes, size 39" (clothing, up to 150 EUR, delivered to GB by ${intent.demand.availabilityEnds})`);
+    expect(out).toMatch(new RegExp(`Acme Outfitters +Ridge GTX waterproof trail shoe, EU 39 +129\\.90 EUR +${offer.offer.deliveryDate} +yes\n`));
+    expect(out).toMatch(/Northwind Energy +acknowledged, no offer\n/);
+    expect(out).toMatch(/Bluebird Books +acknowledged, no offer\n/);
+    // The offer is left for her: the commands to compare and accept it, with short ids that work.
+    const me = join(root, 'demo-home', 'me');
+    expect(out).toContain(`npx kith --home ${me} offers ${intent.id.slice(0, 8)} `);
+    expect(out).toContain(`npx kith --home ${me} offer accept ${offer.id.slice(0, 8)} `);
+    expect(out).toContain(`npx kith --home ${me} intent cast "`);
+    const shown = await runCliOk('kith', ['offers', intent.id.slice(0, 8), '--json'], { home: me });
+    expect(shown.json<OfferView[]>().map((o) => o.id)).toEqual([offer.id]);
     for (const port of ports) expect(await isListening(port), `port ${port} listens`).toBe(true);
 
     // Its four servers are child processes (where /proc lets us see them).

@@ -51,7 +51,7 @@ function demandOf(description: string, o: CastOptions): Demand {
 function demandText(d: Demand): string {
   const price = d.priceSpecification;
   const range = price ? ` ${price.minPrice ? `${price.minPrice}–` : 'up to '}${price.maxPrice ?? 'any'} ${price.priceCurrency}` : '';
-  return `${d.description} (${d.category}${range}${d.eligibleRegion ? `, to ${d.eligibleRegion.addressCountry}` : ''}${d.availabilityEnds ? `, by ${d.availabilityEnds}` : ''})`;
+  return `${d.description} (${d.category}${range ? `,${range}` : ''}${d.eligibleRegion ? `, to ${d.eligibleRegion.addressCountry}` : ''}${d.availabilityEnds ? `, by ${d.availabilityEnds}` : ''})`;
 }
 
 function intentText(intent: IntentView): string {

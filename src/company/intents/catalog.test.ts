@@ -41,6 +41,22 @@ describe('matchCatalog', () => {
   });
 });
 
+describe('matchCatalog and her words', () => {
+  it('offers only items that share a word with what she wrote, the closest first', () => {
+    const shop = catalogSchema.parse({
+      version: 1,
+      items: [
+        { sku: 'SOCK', name: 'Wool socks', category: 'clothing', price: '9.00', priceCurrency: 'EUR', stock: 9, deliveryDays: 1, countries: [] },
+        { sku: 'SHOE', name: 'Trail shoe', description: 'Waterproof membrane', category: 'clothing', price: '120.00', priceCurrency: 'EUR', stock: 9, deliveryDays: 1, countries: [] },
+        { sku: 'BOOT', name: 'Hiking boot', description: 'Waterproof', category: 'clothing', price: '110.00', priceCurrency: 'EUR', stock: 9, deliveryDays: 1, countries: [] },
+      ],
+    });
+    expect(matchCatalog(shop, demand(), { ...options, limit: 5 }).map((o) => o.itemOffered.sku)).toEqual(['SHOE']);
+    const waterproof = demand({ description: 'Something waterproof for trail running' });
+    expect(matchCatalog(shop, waterproof, { ...options, limit: 5 }).map((o) => o.itemOffered.sku)).toEqual(['SHOE', 'BOOT']);
+  });
+});
+
 describe('loadCatalog', () => {
   it('reads a catalog file and refuses a missing one or one with a bad item, naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kith-catalog-'));

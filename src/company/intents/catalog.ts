@@ -64,8 +64,20 @@ function draftFor(item: CatalogItem, demand: Demand, now: number): OfferDraft {
   };
 }
 
+/** The words of a text that can tell items apart: letters and digits, four or more, lower case. */
+function words(text: string): Set<string> {
+  return new Set((text.toLowerCase().match(/[\p{L}\p{N}]{4,}/gu) ?? []).map((w) => w.replace(/s$/, '')));
+}
+
+/** How many of her words an item's name and description share (plural s ignored). */
+function overlap(item: CatalogItem, wanted: Set<string>): number {
+  const have = words(`${item.name} ${item.description ?? ''}`);
+  return [...wanted].filter((w) => have.has(w)).length;
+}
+
 /**
- * The catalog items that meet a demand, best (cheapest, then soonest) first, at most `limit`:
+ * The catalog items that meet a demand, best (most of her words, then cheapest, then soonest)
+ * first, at most `limit`: an item must share a word with what she wrote, when she wrote any;
  * in a category the company serves, in stock for the quantity, delivered to her region, in time,
  * within her price range. When she requires her currency, only items priced in it; otherwise an
  * item in another currency is offered only if nothing in hers matches.
@@ -73,7 +85,9 @@ function draftFor(item: CatalogItem, demand: Demand, now: number): OfferDraft {
 export function matchCatalog(catalog: Catalog, demand: Demand, options: { now: number; servedCategories: readonly string[]; currencyRequired: boolean; limit: number }): OfferDraft[] {
   if (!serves(options.servedCategories, demand.category)) return [];
   const wanted = demand.priceSpecification?.priceCurrency;
+  const described = words(demand.description);
   const candidates = catalog.items
+    .filter((item) => described.size === 0 || overlap(item, described) > 0)
     // Her category, or a narrower one under it (an intent for electronics takes a laptop).
     .filter((item) => serves([demand.category], item.category))
     .filter((item) => item.countries.length === 0 || !demand.eligibleRegion || item.countries.includes(demand.eligibleRegion.addressCountry))
@@ -83,7 +97,7 @@ export function matchCatalog(catalog: Catalog, demand: Demand, options: { now: n
   const inHers = candidates.filter(({ item }) => wanted === undefined || item.priceCurrency === wanted);
   const chosen = inHers.length > 0 || options.currencyRequired ? inHers : candidates;
   return chosen
-    .sort((a, b) => Number(a.item.price) - Number(b.item.price) || a.item.deliveryDays - b.item.deliveryDays || a.item.sku.localeCompare(b.item.sku))
+    .sort((a, b) => overlap(b.item, described) - overlap(a.item, described) || Number(a.item.price) - Number(b.item.price) || a.item.deliveryDays - b.item.deliveryDays || a.item.sku.localeCompare(b.item.sku))
     .slice(0, options.limit)
     .map(({ draft }) => draft);
 }
