@@ -9,7 +9,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isKithError } from '../../src/core/errors.js';
 import { signingKeyOf } from '../../src/protocol/agent/identity.js';
 import { resolvePeer } from '../../src/protocol/agent/peer.js';
 import { Intent } from '../../src/protocol/families/index.js';
@@ -17,6 +16,7 @@ import type { Demand, Offer } from '../../src/protocol/families/intent.js';
 import { signOffer } from '../../src/protocol/intent/signedOffer.js';
 import { connect, herIdentity, startCompany, startPersonal, type CompanyHandle, type Link, type PersonalHandle } from '../support/agents.js';
 import { resolver, sendAs } from '../support/disclosure.js';
+import { codeOfRejection } from '../support/errorCodes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kith-intents-'));
 function catalogFile(name: string, items: unknown[]): string {
@@ -36,15 +36,6 @@ const demand: Demand = {
   eligibleRegion: { addressCountry: 'DE' },
 };
 const inADay = () => Date.now() + 86_400_000;
-
-async function codeOf(work: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await work();
-  } catch (error) {
-    return isKithError(error) ? error.code : String(error);
-  }
-  return undefined;
-}
 
 describe('intents: she casts what she wants, companies answer with signed offers', () => {
   let her: PersonalHandle;
@@ -220,8 +211,8 @@ describe('intents: she casts what she wants, companies answer with signed offers
       expect(await acme.snapshot()).toEqual(companyBefore);
 
       const before = await herRows();
-      expect(await codeOf(() => her.agent.intents.cast({ demand, expiresAt: Date.now() - 1 }))).toBe('intent.expired');
-      expect(await codeOf(() => her.agent.intents.cast({ demand: { ...demand, category: 'spaceships' as never }, expiresAt: inADay() }))).toBe('intent.unknown_category');
+      expect(await codeOfRejection(her.agent.intents.cast({ demand, expiresAt: Date.now() - 1 }))).toBe('intent.expired');
+      expect(await codeOfRejection(her.agent.intents.cast({ demand: { ...demand, category: 'spaceships' as never }, expiresAt: inADay() }))).toBe('intent.unknown_category');
       expect(await herRows()).toEqual(before);
       const expiredCast = await sendAs(herIdentity(her, acmeLink.record.id), acme, Intent.cast.type, { intent_id: randomUUID(), demand: { ...demand, validThrough: new Date(Date.now() - 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') }, currency_required: false });
       expect(expiredCast.response.json.error?.code).toBe('intent.expired');
