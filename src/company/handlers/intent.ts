@@ -6,7 +6,7 @@ import { Intent } from '../../protocol/families/index.js';
 import type { TermsResponseBody } from '../../protocol/families/terms.js';
 import type { ConnectorEventPayload, ConnectorEventType } from '../connectors/types.js';
 import { liveRelationship } from '../liveRelationship.js';
-import type { CompanyRelationship, CompanyStore } from '../store/types.js';
+import type { CompanyRelationship, CompanyStore, ReceivedIntent } from '../store/types.js';
 import { applyProffer, termsDeps, verifyProffer, type VerifiedProffer } from '../terms.js';
 import { companyHandler, type CompanyContext, type OpeningHandler } from './types.js';
 
@@ -27,14 +27,18 @@ async function castRelationship(store: CompanyStore, context: CompanyContext, se
   return { relationship, terms: await applyProffer(proffer, relationship, store, now) };
 }
 
-/** The intent this relationship received under `intentId`, still open. @throws IntentError `intent.unknown` | `intent.closed` | `intent.expired` */
-async function openIntent(store: CompanyStore, relationship: CompanyRelationship, intentId: string, now: number) {
+/** The intent this relationship received under `intentId`. @throws IntentError `intent.unknown` */
+async function intentOf(store: CompanyStore, relationship: CompanyRelationship, intentId: string): Promise<ReceivedIntent> {
   const intent = await store.getReceivedIntent(intentId);
   // Another relationship's intent is as unknown to this sender as one that never existed.
   if (!intent || intent.relationshipId !== relationship.id) throw new IntentError('intent.unknown', 'No such intent on this relationship');
+  return intent;
+}
+
+/** @throws IntentError `intent.closed` | `intent.expired` */
+function requireOpen(intent: ReceivedIntent, now: number): void {
   if (intent.state !== 'open') throw new IntentError('intent.closed', `This intent was already ${intent.state}`);
   if (intent.expiresAt <= now) throw new IntentError('intent.expired', 'This intent has expired');
-  return intent;
 }
 
 /**
@@ -88,11 +92,11 @@ export const intentHandlers = [
     definition: Intent.accept,
     async apply({ store, relationship, now }, received) {
       const { intent_id: intentId, offer_id: offerId } = received.message.body;
-      const intent = await store.getReceivedIntent(intentId);
+      const intent = await intentOf(store, relationship, intentId);
       const offer = await store.getOffer(offerId);
-      if (intent?.relationshipId === relationship.id && offer?.intentId === intentId && offer.state === 'accepted') throw new IntentError('intent.replayed', 'This offer was already accepted');
-      await openIntent(store, relationship, intentId, now);
       if (!offer || offer.intentId !== intentId) throw new IntentError('intent.offer_unknown', 'No such offer for this intent');
+      if (offer.state === 'accepted') throw new IntentError('intent.replayed', 'This offer was already accepted');
+      requireOpen(intent, now);
       if (Date.parse(offer.signed.offer.validThrough) <= now) throw new IntentError('intent.offer_expired', 'This offer is no longer valid');
       if (!(await store.settleOffer(offerId, 'accepted', now))) throw new IntentError('intent.offer_unknown', `This offer was already ${offer.state}`);
       await store.settleReceivedIntent(intentId, 'accepted', now);
@@ -105,8 +109,7 @@ export const intentHandlers = [
     definition: Intent.decline,
     async apply({ store, relationship, now }, received) {
       const { intent_id: intentId, offer_id: offerId } = received.message.body;
-      const intent = await store.getReceivedIntent(intentId);
-      if (!intent || intent.relationshipId !== relationship.id) throw new IntentError('intent.unknown', 'No such intent on this relationship');
+      await intentOf(store, relationship, intentId);
       const offer = await store.getOffer(offerId);
       if (!offer || offer.intentId !== intentId) throw new IntentError('intent.offer_unknown', 'No such offer for this intent');
       if (!(await store.settleOffer(offerId, 'declined', now))) throw new IntentError('intent.replayed', `This offer was already ${offer.state}`);
@@ -120,8 +123,7 @@ export const intentHandlers = [
     definition: Intent.closed,
     async apply({ store, relationship, now }, received) {
       const { intent_id: intentId } = received.message.body;
-      const intent = await store.getReceivedIntent(intentId);
-      if (!intent || intent.relationshipId !== relationship.id) throw new IntentError('intent.unknown', 'No such intent on this relationship');
+      await intentOf(store, relationship, intentId);
       await store.settleReceivedIntent(intentId, received.message.body.reason === 'expired' ? 'expired' : 'closed', now);
       for (const offer of await store.listOffers(intentId)) if (offer.state === 'offered') await store.settleOffer(offer.id, 'closed', now);
       return { reply: outgoing(Intent.answerAck, { intent_id: intentId, state: 'closed' }) };
