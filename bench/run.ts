@@ -2,15 +2,17 @@
  * `npm run bench`: (1) company inbound messages/s, end to end over loopback HTTP, Kith against a
  * bare node:http + node:crypto baseline fed the very same envelopes; (2) the profile fan-out
  * (bench/fanout.ts): time from `profile.set` to N acks against N bare POSTs; (3) connect with terms
- * against connect without (bench/connect.ts). See bench/README.md.
+ * against connect without (bench/connect.ts); (4) one intent cast to N companies until every
+ * automatic offer is in her vault, against N bare round trips at once (bench/intent.ts). See bench/README.md.
  *
  * Every server and the load driver run in their own processes (fork), so each is measured the same
  * way and the driver's cost never shares a server's event loop.
  *
  * Environment: KITH_BENCH_MESSAGES (default 20000), KITH_BENCH_CONCURRENCY (32),
  * KITH_BENCH_WARMUP (2000), KITH_BENCH_PROFILE=<dir> (write a --cpu-prof of each server there),
- * KITH_BENCH_ONLY=inbound|fanout|connect, KITH_BENCH_CONNECT_PER_ROUND (50), KITH_BENCH_CONNECT_ROUNDS (6), KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
- * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile).
+ * KITH_BENCH_ONLY=inbound|fanout|connect|intent, KITH_BENCH_CONNECT_PER_ROUND (50), KITH_BENCH_CONNECT_ROUNDS (6), KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
+ * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile), KITH_BENCH_INTENT_SIZES (10,100),
+ * KITH_BENCH_INTENT_REPS (7).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -18,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createPeerIdentity, type LocalIdentity } from '../src/protocol/agent/identity.js';
 import { runConnectBench } from './connect.js';
 import { runFanoutBench } from './fanout.js';
+import { runIntentBench } from './intent.js';
 
 // --- messages between the processes -----------------------------------------------------------
 
@@ -187,12 +190,15 @@ async function main(): Promise<void> {
 }
 
 const ONLY = process.env['KITH_BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'inbound' && ONLY !== 'fanout' && ONLY !== 'connect') throw new Error('KITH_BENCH_ONLY must be inbound, fanout or connect');
-const FANOUT_SIZES = (process.env['KITH_BENCH_FANOUT_SIZES'] ?? '10,100').split(',').map((s) => {
-  const n = Number(s.trim());
-  if (!Number.isInteger(n) || n < 1) throw new Error('KITH_BENCH_FANOUT_SIZES takes positive integers, comma-separated');
-  return n;
-});
+if (ONLY !== undefined && ONLY !== 'inbound' && ONLY !== 'fanout' && ONLY !== 'connect' && ONLY !== 'intent') throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect or intent');
+const sizesOf = (name: string) =>
+  (process.env[name] ?? '10,100').split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} takes positive integers, comma-separated`);
+    return n;
+  });
+const FANOUT_SIZES = sizesOf('KITH_BENCH_FANOUT_SIZES');
+const INTENT_SIZES = sizesOf('KITH_BENCH_INTENT_SIZES');
 
 async function all(): Promise<void> {
   if (ONLY === undefined || ONLY === 'inbound') await main();
@@ -206,6 +212,9 @@ async function all(): Promise<void> {
     });
   }
   if (ONLY === undefined || ONLY === 'connect') await runConnectBench({ perRound: envInt('KITH_BENCH_CONNECT_PER_ROUND', 50), rounds: envInt('KITH_BENCH_CONNECT_ROUNDS', 6) });
+  if (ONLY === undefined || ONLY === 'intent') {
+    await runIntentBench({ sizes: INTENT_SIZES, repetitions: envInt('KITH_BENCH_INTENT_REPS', 7), companiesPerProcess: envInt('KITH_BENCH_FANOUT_PER_PROCESS', 25) });
+  }
 }
 
 all().catch((error: unknown) => {

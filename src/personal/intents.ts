@@ -179,7 +179,9 @@ export function createIntentsFeature(core: AgentCore): IntentsFeature {
       const endsAt = Math.ceil(input.expiresAt / HOUR_MS) * HOUR_MS;
       if (input.expiresAt <= now) throw new IntentError('intent.expired', 'The intent would end before it starts');
       const castDemand = { ...demand.data, validThrough: new Date(endsAt).toISOString().replace('.000Z', 'Z') };
-      const targets = (input.to ?? vault.relationships.list().map((r) => r.id)).map((ref) => core.find(ref)).filter((r) => r.state === 'active' || r.state === 'muted');
+      // Every relationship is read (and decrypted) once: looking each up by reference again was quadratic.
+      const chosen = input.to === undefined ? vault.relationships.list() : input.to.map((ref) => core.find(ref));
+      const targets = chosen.filter((r) => r.state === 'active' || r.state === 'muted');
       const intent = vault.intents.insert({
         demand: castDemand,
         outcome: input.outcome ?? null,
