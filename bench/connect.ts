@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createPersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import { startFleetProcess, stopChild } from './fanout.js';
+import { median } from './measure.js';
 
 export interface ConnectBenchOptions {
   /** Connects per round and kind. */
@@ -22,11 +23,6 @@ export interface ConnectBenchOptions {
 
 const TERMS = 'intent-only-contact';
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 export async function runConnectBench(options: ConnectBenchOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kith-bench-connect-'));

@@ -11,8 +11,8 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ import { createPersonalAgent, type PersonalAgent } from '../src/personal/createP
 import { Vault } from '../src/personal/vault/vault.js';
 import type { BareEvent, BareStart } from './bareListeners.js';
 import type { FleetCompany } from './fleet.js';
+import { bareRoundTrips, chunks, inParallel, median, postDidcomm, printTable, sumCpu } from './measure.js';
 
 export interface FanoutOptions {
   sizes: number[];
@@ -46,40 +47,6 @@ export interface FanoutOptions {
 const TARGET_RATIO = 1.5;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const children = new Set<ChildProcess>();
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const chunks = (n: number, size: number) => Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size));
-
-async function inParallel<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await work(items[index]!, index);
-      }
-    }),
-  );
-}
-
-/** CPU time (user + system, ms) of another process, from /proc; undefined where there is none. */
-function cpuMsOf(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
-  } catch {
-    return undefined;
-  }
-}
-const sumCpu = (pids: (number | undefined)[]) => {
-  const values = pids.map(cpuMsOf);
-  return values.every((v) => v !== undefined) ? values.reduce((a, b) => a! + b!, 0)! : undefined;
-};
 
 // --- the company side: fleet processes -----------------------------------------------------------
 
@@ -189,29 +156,7 @@ async function fanOutOnce(agent: PersonalAgent, n: number, i: number): Promise<n
 
 // --- the baseline -----------------------------------------------------------------------------
 
-function post(agent: Agent, port: number, body: Buffer): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/didcomm', method: 'POST', agent, headers: { 'content-type': 'application/didcomm-encrypted+json', 'content-length': body.length } },
-      (res) => {
-        let size = 0;
-        res.on('data', (chunk: Buffer) => (size += chunk.length));
-        res.on('end', () => (res.statusCode === 200 ? resolvePromise(size) : reject(new Error(`HTTP ${res.statusCode}`))));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
-async function bareOnce(ports: number[], concurrency: number, send: (port: number) => Promise<number>): Promise<number> {
-  const started = performance.now();
-  await inParallel(ports, concurrency, async (port) => {
-    await send(port);
-  });
-  return performance.now() - started;
-}
 
 // --- where her time goes ----------------------------------------------------------------------
 
@@ -408,7 +353,7 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
     }
     const body = Buffer.from(randomBytes(Math.ceil(noticeBytes / 2)).toString('hex').slice(0, noticeBytes));
     const httpAgent = new Agent({ keepAlive: true });
-    const viaNodeHttp = (port: number) => post(httpAgent, port, body);
+    const viaNodeHttp = (port: number) => postDidcomm(httpAgent, port, body);
     const viaUndici = async (port: number) => {
       const response = await fetch(`http://127.0.0.1:${port}/didcomm`, { method: 'POST', headers: { 'content-type': 'application/didcomm-encrypted+json' }, body: body.toString('utf8') });
       const text = await response.text();
@@ -416,15 +361,15 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
       return text.length;
     };
     for (let w = 0; w < 2; w += 1) {
-      await bareOnce(listenerPorts, options.concurrency, viaNodeHttp);
-      await bareOnce(listenerPorts, options.concurrency, viaUndici);
+      await bareRoundTrips(listenerPorts, options.concurrency, viaNodeHttp);
+      await bareRoundTrips(listenerPorts, options.concurrency, viaUndici);
     }
     const bareCpuBefore = sumCpu(bare.map((c) => c.pid));
     const baselineMs: number[] = [];
-    for (let r = 0; r < options.repetitions; r += 1) baselineMs.push(await bareOnce(listenerPorts, options.concurrency, viaNodeHttp));
+    for (let r = 0; r < options.repetitions; r += 1) baselineMs.push(await bareRoundTrips(listenerPorts, options.concurrency, viaNodeHttp));
     const bareCpuAfter = sumCpu(bare.map((c) => c.pid));
     const undiciMs: number[] = [];
-    for (let r = 0; r < options.repetitions; r += 1) undiciMs.push(await bareOnce(listenerPorts, options.concurrency, viaUndici));
+    for (let r = 0; r < options.repetitions; r += 1) undiciMs.push(await bareRoundTrips(listenerPorts, options.concurrency, viaUndici));
     httpAgent.destroy();
 
     return {
@@ -446,13 +391,6 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
   }
 }
 
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(format(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(format(row));
-}
 
 export async function runFanoutBench(options: FanoutOptions): Promise<void> {
   console.log(
@@ -466,7 +404,7 @@ export async function runFanoutBench(options: FanoutOptions): Promise<void> {
   }
   const ms = (v: number) => v.toFixed(1);
   console.log('');
-  table(
+  printTable(
     ['N', 'notice B', 'ack B', 'kith ms', 'baseline ms', 'undici ms (info)', 'ratio', 'her CPU ms', 'company CPU ms', 'bare CPU ms'],
     results.map((r) => [
       String(r.n),
