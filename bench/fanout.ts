@@ -10,9 +10,7 @@
  * same concurrency.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,9 +29,8 @@ import { privateKeyObject } from '../src/protocol/keys.js';
 import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../src/protocol/sdjwt/index.js';
 import { createPersonalAgent, type PersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
-import type { BareEvent, BareStart } from './bareListeners.js';
 import type { FleetCompany } from './fleet.js';
-import { bareRoundTrips, chunks, inParallel, median, postDidcomm, printTable, sumCpu } from './measure.js';
+import { chunks, inParallel, measureBareBaseline, median, printTable, sumCpu } from './measure.js';
 
 export interface FanoutOptions {
   sizes: number[];
@@ -338,39 +335,14 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
     setup.vault.close();
 
     // The baseline: same layout of listeners, same sizes, same concurrency.
-    const listenerPorts: number[] = [];
-    for (const count of chunks(n, options.companiesPerProcess)) {
+    const forkListeners = (): ChildProcess => {
       const child = fork(here('bareListeners.js'), [], { execArgv: [], stdio: 'inherit' });
       children.add(child);
       child.once('exit', () => children.delete(child));
       bare.push(child);
-      const ports = await new Promise<number[]>((resolvePromise, reject) => {
-        child.once('message', (event: BareEvent) => resolvePromise(event.ports));
-        child.once('exit', (code) => reject(new Error(`bare listeners exited (${code})`)));
-        child.send({ count, replyBytes: ackBytes } satisfies BareStart);
-      });
-      listenerPorts.push(...ports);
-    }
-    const body = Buffer.from(randomBytes(Math.ceil(noticeBytes / 2)).toString('hex').slice(0, noticeBytes));
-    const httpAgent = new Agent({ keepAlive: true });
-    const viaNodeHttp = (port: number) => postDidcomm(httpAgent, port, body);
-    const viaUndici = async (port: number) => {
-      const response = await fetch(`http://127.0.0.1:${port}/didcomm`, { method: 'POST', headers: { 'content-type': 'application/didcomm-encrypted+json' }, body: body.toString('utf8') });
-      const text = await response.text();
-      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-      return text.length;
+      return child;
     };
-    for (let w = 0; w < 2; w += 1) {
-      await bareRoundTrips(listenerPorts, options.concurrency, viaNodeHttp);
-      await bareRoundTrips(listenerPorts, options.concurrency, viaUndici);
-    }
-    const bareCpuBefore = sumCpu(bare.map((c) => c.pid));
-    const baselineMs: number[] = [];
-    for (let r = 0; r < options.repetitions; r += 1) baselineMs.push(await bareRoundTrips(listenerPorts, options.concurrency, viaNodeHttp));
-    const bareCpuAfter = sumCpu(bare.map((c) => c.pid));
-    const undiciMs: number[] = [];
-    for (let r = 0; r < options.repetitions; r += 1) undiciMs.push(await bareRoundTrips(listenerPorts, options.concurrency, viaUndici));
-    httpAgent.destroy();
+    const { baselineMs, undiciMs, bareCpuMs } = await measureBareBaseline({ n, perProcess: options.companiesPerProcess, requestBytes: noticeBytes, replyBytes: ackBytes, concurrency: options.concurrency, repetitions: options.repetitions, forkListeners });
 
     return {
       n,
@@ -381,7 +353,7 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
       ackBytes,
       herCpuMs: (herCpu.user + herCpu.system) / 1000 / options.repetitions,
       companyCpuMs: companyCpuBefore !== undefined && companyCpuAfter !== undefined ? (companyCpuAfter - companyCpuBefore) / options.repetitions : undefined,
-      bareCpuMs: bareCpuBefore !== undefined && bareCpuAfter !== undefined ? (bareCpuAfter - bareCpuBefore) / options.repetitions : undefined,
+      bareCpuMs,
       ...(breakdown ? { breakdown, breakdownMs: breakdownMs! } : {}),
     };
   } finally {

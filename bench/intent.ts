@@ -14,10 +14,9 @@
  * noted during the warm-up from node:http's diagnostics channels, not by handing her agent a fetch.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,9 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { createPersonalAgent, type PersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import type { Demand } from '../src/protocol/families/intent.js';
-import type { BareEvent, BareStart } from './bareListeners.js';
 import { startFleetProcess, stopChild, type FleetProcess } from './fanout.js';
-import { bareRoundTrips, chunks, inParallel, median, postDidcomm, printTable, sumCpu } from './measure.js';
+import { chunks, inParallel, measureBareBaseline, median, printTable, sumCpu } from './measure.js';
 
 export interface IntentBenchOptions {
   sizes: number[];
@@ -170,39 +168,14 @@ async function measureSize(n: number, options: IntentBenchOptions): Promise<Size
     setup.vault.close();
 
     // The baseline: same layout of listeners, same sizes, all N at once.
-    const listenerPorts: number[] = [];
-    for (const count of chunks(n, options.companiesPerProcess)) {
+    const forkListeners = (): ChildProcess => {
       const child = fork(here('bareListeners.js'), [], { execArgv: [], stdio: 'inherit' });
       children.add(child);
       child.once('exit', () => children.delete(child));
       bare.push(child);
-      const ports = await new Promise<number[]>((resolvePromise, reject) => {
-        child.once('message', (event: BareEvent) => resolvePromise(event.ports));
-        child.once('exit', (code) => reject(new Error(`bare listeners exited (${code})`)));
-        child.send({ count, replyBytes: offerBytes } satisfies BareStart);
-      });
-      listenerPorts.push(...ports);
-    }
-    const body = Buffer.from(randomBytes(Math.ceil(castBytes / 2)).toString('hex').slice(0, castBytes));
-    const httpAgent = new Agent({ keepAlive: true });
-    const viaNodeHttp = (port: number) => postDidcomm(httpAgent, port, body);
-    const viaUndici = async (port: number) => {
-      const response = await fetch(`http://127.0.0.1:${port}/didcomm`, { method: 'POST', headers: { 'content-type': 'application/didcomm-encrypted+json' }, body: body.toString('utf8') });
-      const text = await response.text();
-      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-      return text.length;
+      return child;
     };
-    for (let w = 0; w < 2; w += 1) {
-      await bareRoundTrips(listenerPorts, listenerPorts.length, viaNodeHttp);
-      await bareRoundTrips(listenerPorts, listenerPorts.length, viaUndici);
-    }
-    const bareCpuBefore = sumCpu(bare.map((c) => c.pid));
-    const baselineMs: number[] = [];
-    for (let r = 0; r < options.repetitions; r += 1) baselineMs.push(await bareRoundTrips(listenerPorts, listenerPorts.length, viaNodeHttp));
-    const bareCpuAfter = sumCpu(bare.map((c) => c.pid));
-    const undiciMs: number[] = [];
-    for (let r = 0; r < options.repetitions; r += 1) undiciMs.push(await bareRoundTrips(listenerPorts, listenerPorts.length, viaUndici));
-    httpAgent.destroy();
+    const { baselineMs, undiciMs, bareCpuMs } = await measureBareBaseline({ n, perProcess: options.companiesPerProcess, requestBytes: castBytes, replyBytes: offerBytes, concurrency: n, repetitions: options.repetitions, forkListeners });
 
     return {
       n,
@@ -213,7 +186,7 @@ async function measureSize(n: number, options: IntentBenchOptions): Promise<Size
       offerBytes,
       herCpuMs: (herCpu.user + herCpu.system) / 1000 / options.repetitions,
       companyCpuMs: companyCpuBefore !== undefined && companyCpuAfter !== undefined ? (companyCpuAfter - companyCpuBefore) / options.repetitions : undefined,
-      bareCpuMs: bareCpuBefore !== undefined && bareCpuAfter !== undefined ? (bareCpuAfter - bareCpuBefore) / options.repetitions : undefined,
+      bareCpuMs,
       setupSeconds,
     };
   } finally {

@@ -1,6 +1,9 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request, type Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { BareEvent, BareStart } from './bareListeners.js';
 
 /*
  * What the fleet benchmarks (fanout.ts, intent.ts, connect.ts) measure with: medians, parallel
@@ -80,4 +83,63 @@ export function printTable(header: string[], rows: string[][]): void {
   console.log(format(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(format(row));
+}
+
+export interface BareBaseline {
+  /** Wall time of N round trips through node:http with keep-alive, per repetition. */
+  baselineMs: number[];
+  /** The same through undici fetch (information). */
+  undiciMs: number[];
+  /** CPU of the listener processes per repetition (node:http runs), from /proc. */
+  bareCpuMs: number | undefined;
+}
+
+/**
+ * The bare baseline of a fleet benchmark: N listeners laid out like the companies
+ * (`perProcess` per process, started by `forkListeners`, which the caller tracks for cleanup),
+ * answering `replyBytes` to a `requestBytes` POST; two warm-up rounds, then `repetitions` rounds of
+ * N round trips at `concurrency`, through node:http and through undici.
+ */
+export async function measureBareBaseline(options: {
+  n: number;
+  perProcess: number;
+  requestBytes: number;
+  replyBytes: number;
+  concurrency: number;
+  repetitions: number;
+  forkListeners(): ChildProcess;
+}): Promise<BareBaseline> {
+  const listenerPorts: number[] = [];
+  const pids: (number | undefined)[] = [];
+  for (const count of chunks(options.n, options.perProcess)) {
+    const child = options.forkListeners();
+    pids.push(child.pid);
+    const ports = await new Promise<number[]>((resolvePromise, reject) => {
+      child.once('message', (event: BareEvent) => resolvePromise(event.ports));
+      child.once('exit', (code) => reject(new Error(`bare listeners exited (${code})`)));
+      child.send({ count, replyBytes: options.replyBytes } satisfies BareStart);
+    });
+    listenerPorts.push(...ports);
+  }
+  const body = Buffer.from(randomBytes(Math.ceil(options.requestBytes / 2)).toString('hex').slice(0, options.requestBytes));
+  const httpAgent = new Agent({ keepAlive: true });
+  const viaNodeHttp = (port: number) => postDidcomm(httpAgent, port, body);
+  const viaUndici = async (port: number) => {
+    const response = await fetch(`http://127.0.0.1:${port}/didcomm`, { method: 'POST', headers: { 'content-type': 'application/didcomm-encrypted+json' }, body: body.toString('utf8') });
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+    return text.length;
+  };
+  for (let w = 0; w < 2; w += 1) {
+    await bareRoundTrips(listenerPorts, options.concurrency, viaNodeHttp);
+    await bareRoundTrips(listenerPorts, options.concurrency, viaUndici);
+  }
+  const bareCpuBefore = sumCpu(pids);
+  const baselineMs: number[] = [];
+  for (let r = 0; r < options.repetitions; r += 1) baselineMs.push(await bareRoundTrips(listenerPorts, options.concurrency, viaNodeHttp));
+  const bareCpuAfter = sumCpu(pids);
+  const undiciMs: number[] = [];
+  for (let r = 0; r < options.repetitions; r += 1) undiciMs.push(await bareRoundTrips(listenerPorts, options.concurrency, viaUndici));
+  httpAgent.destroy();
+  return { baselineMs, undiciMs, bareCpuMs: bareCpuBefore !== undefined && bareCpuAfter !== undefined ? (bareCpuAfter - bareCpuBefore) / options.repetitions : undefined };
 }
