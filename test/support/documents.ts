@@ -1,4 +1,4 @@
-import { createPeerIdentity, signingKeyOf } from '../../src/protocol/agent/identity.js';
+import { createPeerIdentity, signingKeyOf, type LocalIdentity } from '../../src/protocol/agent/identity.js';
 import { buildConsentRecord, type ConsentRecord, type NewConsentRecord } from '../../src/protocol/consentRecord.js';
 import { demandSchema, offerSchema, type Demand, type Offer, type SignedOffer } from '../../src/protocol/families/intent.js';
 import { signOffer } from '../../src/protocol/intent/signedOffer.js';
@@ -67,24 +67,7 @@ export async function loadTestDocuments(): Promise<TestDocuments> {
       return countersign(first, signingKeyOf(record.outcome === 'countered-accepted' ? person : company));
     },
     obligations: (short) => findAgreement(roster, agreementUri(short)).obligations,
-    offer(id, intentId, overrides = {}) {
-      const offer = offerSchema.parse({
-        '@type': 'Offer',
-        identifier: id,
-        intent_id: intentId,
-        seller: company.did,
-        customer: person.did,
-        itemOffered: { name: 'Trail shoe, size 39', category: 'clothing', gtin: '4006381333931' },
-        price: '129.90',
-        priceCurrency: 'EUR',
-        eligibleQuantity: { value: 1 },
-        availability: 'InStock',
-        validThrough: new Date(AGREED_AT + 7 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        terms: agreementUri('intent-only-contact'),
-        ...overrides,
-      });
-      return signOffer(offer, signingKeyOf(company));
-    },
+    offer: (id, intentId, overrides = {}) => signedOfferDocument({ id, intentId, seller: company, customer: person.did }, overrides),
   };
 }
 
@@ -100,6 +83,32 @@ export function demandDocument(overrides: Partial<Demand> = {}): Demand {
     availabilityEnds: '2027-01-20',
     ...overrides,
   });
+}
+
+/**
+ * An offer of trail shoes for the recipient intent id `intentId`, as a company's agent signs it
+ * (protocol/intent/signedOffer.ts) with the `seller`'s key; `overrides` replace members.
+ */
+export function signedOfferDocument(
+  parties: { id: string; intentId: string; seller: LocalIdentity; customer: string },
+  overrides: Partial<Offer> = {},
+): SignedOffer {
+  const offer = offerSchema.parse({
+    '@type': 'Offer',
+    identifier: parties.id,
+    intent_id: parties.intentId,
+    seller: parties.seller.did,
+    customer: parties.customer,
+    itemOffered: { name: 'Trail shoe, size 39', category: 'clothing', gtin: '4006381333931' },
+    price: '129.90',
+    priceCurrency: 'EUR',
+    eligibleQuantity: { value: 1 },
+    availability: 'InStock',
+    validThrough: new Date(AGREED_AT + 7 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    terms: agreementUri('intent-only-contact'),
+    ...overrides,
+  });
+  return signOffer(offer, signingKeyOf(parties.seller));
 }
 
 /** A consent record as both agents build it (protocol/consentRecord.ts); `overrides` change the builder's input. */
