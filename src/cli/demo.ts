@@ -259,8 +259,10 @@ async function main(): Promise<void> {
   log(`  ${cli} profile set address "3 Third Way; Thirdham; ; TH3 3CC; GB"`);
   log(`  ${cli} messages acme`);
   log(`  ${cli} message acme "Hello from my own agent"`);
-  log(`  ${cli} intent cast "A paperback for a rainy weekend" --category books --max 20 --currency GBP --country GB`);
+  log(`  ${cli} intent cast "A paperback for a rainy weekend" --category books --max 20 --currency GBP --country GB --anonymous`);
+  log(`                               (Bluebird Books answers a new pairwise DID: it cannot tell it is you)`);
   log(`  ${cli} intents`);
+  log(`  ${cli} directory                (the companies your anonymous intents go to, and what each serves)`);
   log(`  ${cli} cutoff bluebird`);
   log(`Logs: ${join(demoHome, 'logs')}    Ctrl-C stops everything.`);
 }
@@ -333,6 +335,9 @@ async function firstRunTour(api: Api, companies: { name: string; url: string; ho
   );
   for (const delivery of done.deliveries) log(`  ${(delivery.company ?? '?').padEnd(17)} ${delivery.state === 'acked' ? 'acknowledged' : delivery.state}`);
   await castDemoIntent(api, companies);
+  // Her directory lists the companies' signed descriptions, for intents she casts without an existing relationship.
+  for (const company of companies) await api(routes.addDirectoryEntry, { url: company.url });
+  log('Your directory lists the three companies (their signed descriptions): an intent cast with --anonymous reaches those serving its category, each from a fresh pairwise DID');
   // One more question, left for you to answer.
   const acme = companies[0];
   if (acme) {

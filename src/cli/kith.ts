@@ -11,7 +11,7 @@ import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClien
 import { formatTime, output, readSecret, run, table, type GlobalOptions } from './common.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
-import { registerIntentCommands } from './commands/intents.js';
+import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
 import { registerProfileCommands } from './commands/profile.js';
 import { registerTermsCommands } from './commands/terms.js';
 
@@ -317,6 +317,7 @@ const context = { globals, withClient };
 registerDisclosureCommands(program, context);
 registerTermsCommands(program, context);
 registerIntentCommands(program, context);
+registerDirectoryCommands(program, context);
 registerProfileCommands(program, context);
 registerCredentialCommands(program, context);
 

@@ -3,6 +3,7 @@ import { RelationshipError } from '../core/errors.js';
 import { agentEnvironment, type AgentEnvironmentOptions } from '../protocol/agent/environment.js';
 import { signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
 import { createMessageRegistry } from '../protocol/families/index.js';
+import { signCompanyDescription, type SignedCompanyDescription } from '../protocol/intent/companyDescription.js';
 import { KITH_CONNECT_GOAL_CODE, OOB_INVITATION_TYPE, invitationUrl, type Invitation } from '../protocol/families/outOfBand.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { CompanyPolicy, DisclosureAsk } from './config.js';
@@ -56,6 +57,11 @@ export interface CompanyAgent {
   readonly intents: IntentCommands;
   invitation(): Invitation;
   invitationUrl(): string;
+  /**
+   * Its signed description for her directory (`/.well-known/kith-company`): name, DID, the intent
+   * categories it serves and the agreements it accepts; undefined when it serves no category.
+   */
+  description(): Promise<SignedCompanyDescription | undefined>;
   /**
    * Receives one packed DIDComm message: the fail-closed pipeline, then its effect.
    * @throws KithError with the code of the first check that failed; nothing is written then.
@@ -133,6 +139,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     followUps: commands,
   };
 
+  let described: Promise<SignedCompanyDescription> | undefined;
   const agent: CompanyAgent = {
     name: options.name,
     did: identity.did,
@@ -151,6 +158,27 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
 
     invitationUrl() {
       return invitationUrl(`${options.publicUrl.replace(/\/$/, '')}/invite`, agent.invitation());
+    },
+
+    async description() {
+      if (policy.intents.categories.length === 0) return undefined;
+      // Signed once: it changes only with the policy, which needs a restart.
+      described ??= terms.published().then((published) =>
+        signCompanyDescription(
+          {
+            '@type': 'Organization',
+            name: options.name,
+            identifier: identity.did,
+            url: options.publicUrl,
+            categories: [...policy.intents.categories],
+            accepts: published.accept,
+            invitation: agent.invitationUrl(),
+            issued: new Date(Math.floor(clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+          },
+          signer,
+        ),
+      );
+      return described;
     },
 
     receive: (packed) => messaging.receive(packed),

@@ -17,6 +17,8 @@ export interface CompanyServerOptions {
   logger: Logger;
   /** How often queued messages are retried; tests shorten it. */
   outboxIntervalMs?: number;
+  /** How often open intents past their end are marked expired (default one minute). */
+  intentExpiryIntervalMs?: number;
 }
 
 /** Runs a company home as a server: HTTP endpoint, outbox delivery loop, replay-memory pruning. */
@@ -55,6 +57,13 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
   };
   const timer = setInterval(tick, options.outboxIntervalMs ?? 1000);
   timer.unref();
+  // Intents past their end are swept once a minute: nothing waits on it to the second.
+  const expire = () => {
+    if (!stopping) agent.intents.expireDue().catch((error: unknown) => logger.warn('intent_expiry_failed', { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }));
+  };
+  expire();
+  const expiryTimer = setInterval(expire, options.intentExpiryIntervalMs ?? 60_000);
+  expiryTimer.unref();
   logger.info('company_started', { port: listening.port });
 
   return {
@@ -64,6 +73,7 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
     async stop() {
       stopping = true;
       clearInterval(timer);
+      clearInterval(expiryTimer);
       await running;
       await listening.close();
       await home.store.close();

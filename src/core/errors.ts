@@ -76,6 +76,11 @@ export type KithErrorCode =
   | 'intent.offer_expired'
   | 'intent.offer_invalid'
   | 'intent.replayed'
+  | 'intent.no_recipients'
+  | 'directory.invalid'
+  | 'directory.unreachable'
+  | 'directory.unknown'
+  | 'directory.exists'
   // vault
   | 'vault.not_initialized'
   | 'vault.exists'
@@ -181,6 +186,13 @@ export class TermsError extends KithError {
 /** Her intents and the offers that answer them (docs/protocol/intent.md). */
 export class IntentError extends KithError {
   constructor(code: CodeIn<'intent'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Her directory of companies for anonymous intents: a description that does not verify, a URL that cannot be fetched. */
+export class DirectoryError extends KithError {
+  constructor(code: CodeIn<'directory'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

@@ -11,7 +11,9 @@ import { createPersonalMessaging } from './messaging.js';
 import { createProfileFeature, type ProfileFeature } from './profile/fanout.js';
 import { createRelationshipCommands, type RelationshipCommands } from './relationshipCommands.js';
 import { findRelationship, requireLive } from './relationshipLookup.js';
+import { createDirectoryFeature, type DirectoryFeature } from './directory.js';
 import { createIntentsFeature, type IntentsFeature } from './intents.js';
+import { createOpener } from './opening.js';
 import { createTermsFeature, type TermsFeature } from './terms.js';
 import type { Vault } from './vault/vault.js';
 
@@ -45,6 +47,8 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly credentials: CredentialsFeature;
   /** What she wants, cast to companies, and the signed offers that answer it. */
   readonly intents: IntentsFeature;
+  /** The companies (and directories of them) she chose for anonymous intents. */
+  readonly directory: DirectoryFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -82,9 +86,11 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     pickup: (relationship) => messaging.pickupFrom(relationship),
     rosters: async () => options.rosters ?? loadRosterSet({ resolver }),
   });
-  const intents = createIntentsFeature(core);
+  const open = createOpener({ vault, messaging, clock, resolver, engine, inboundBaseUrl: options.inboundBaseUrl, fetch: options.fetch });
+  const directory = createDirectoryFeature({ settings: vault.settings, resolver, clock, logger, fetch: options.fetch });
+  const intents = createIntentsFeature(core, { directory, open, terms });
   const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents };
-  const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, engine, inboundBaseUrl: options.inboundBaseUrl, fetch: options.fetch });
+  const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, open, fetch: options.fetch });
 
   return {
     ...relationships,
@@ -95,6 +101,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     credentials,
     terms,
     intents,
+    directory,
     pickup: (pickupOptions) => messaging.pickup(pickupOptions),
     deliverOutbox: () => messaging.deliverOutbox(),
     receivePushed: (routeToken, packed) => messaging.receivePushed(routeToken, packed),

@@ -5,6 +5,9 @@ import { Intent } from '../protocol/families/index.js';
 import { demandSchema, type Demand, type Offer } from '../protocol/families/intent.js';
 import type { OfferShortfall } from '../protocol/intent/verdict.js';
 import type { AgentCore } from './core.js';
+import type { DirectoryFeature } from './directory.js';
+import type { Opener } from './opening.js';
+import type { TermsFeature } from './terms.js';
 import type { IntentRecord } from './vault/intentRepo.js';
 import type { OfferRecord } from './vault/offerRepo.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
@@ -23,8 +26,15 @@ export interface CastInput {
   expiresAt: number;
   /** Offers must be in the demand's currency. */
   currencyRequired?: boolean;
-  /** Relationships (references) to cast to; default every live one. */
+  /** Relationships (references) to cast to; default every live one, unless `anonymous` alone. */
   to?: readonly string[];
+  /**
+   * Also cast to every company of her directory that serves the category, each from a fresh
+   * pairwise DID the cast opens (a company she already casts to over `to` is skipped).
+   */
+  anonymous?: boolean;
+  /** Profile fields disclosed up front to every recipient (none by default), as a selective-disclosure SD-JWT. */
+  disclose?: readonly string[];
 }
 
 export interface OfferView {
@@ -32,6 +42,8 @@ export interface OfferView {
   intentId: string;
   relationshipId: string;
   company: string | null;
+  /** From a company her directory found, answering a fresh pairwise DID (not an existing relationship). */
+  anonymous: boolean;
   state: OfferRecord['state'];
   offer: Offer;
   meets: boolean;
@@ -47,7 +59,9 @@ export interface IntentView {
   outcome: string | null;
   expiresAt: number;
   acceptedOfferId: string | null;
-  recipients: { relationshipId: string; company: string | null; state: string; termsDecision: string | null }[];
+  /** Profile fields she disclosed up front with the cast (none by default). */
+  disclosed: string[];
+  recipients: { relationshipId: string; company: string | null; anonymous: boolean; state: string; termsDecision: string | null }[];
   offers: number;
   createdAt: number;
 }
@@ -58,18 +72,27 @@ export interface IntentsFeature {
    * (automatic offers come back on the same response).
    * @throws IntentError `intent.expired` for a past expiry; a zod-checked demand (`intent.unknown_category` for a category off the list)
    */
-  cast(input: CastInput): Promise<IntentView>;
+  cast(input: CastInput): Promise<IntentView & { unreached: number }>;
   list(): IntentView[];
   intent(reference: string): IntentView;
   /** The offers for one intent, for comparing side by side: cheapest first. */
   offers(intentReference: string): OfferView[];
-  /** Accepts one offer; every other company she cast to is told the intent is closed. */
-  accept(offerReference: string): Promise<OfferView>;
+  /**
+   * Accepts one offer; every other company she cast to is told the intent is closed. `linkTo` (a
+   * relationship reference) records, in her vault only, that an anonymous offer's company is the
+   * one of that relationship. @throws IntentError `intent.not_recipient` when linking to another company
+   */
+  accept(offerReference: string, options?: { linkTo?: string }): Promise<OfferView>;
   decline(offerReference: string, reason?: string): Promise<OfferView>;
   /** Closes an intent: every company she cast it to is told. */
   close(intentReference: string): Promise<IntentView>;
   /** Her rule declining an offer by itself (see handlers/intent.ts). */
   declineByRule(offerId: string): Promise<void>;
+  /**
+   * The sweep: her open intents past their end become `expired`, and offers she had not answered
+   * `closed` (the companies expire theirs by the same end, so nothing is sent). @returns how many expired
+   */
+  expireDue(): number;
 }
 
 /** By id or a unique id prefix of at least 4 characters. */
@@ -82,9 +105,21 @@ function byReference<T extends { id: string }>(all: readonly T[], reference: str
 }
 
 const HOUR_MS = 3_600_000;
+/** The roster agreement every intent proffers: the company may contact her only about what she asked for. */
+const INTENT_AGREEMENT = 'https://kith.invalid/terms/agreements/intent-only-contact';
 
-export function createIntentsFeature(core: AgentCore): IntentsFeature {
+export interface IntentsFeatureOptions {
+  /** Her directory: the companies an anonymous cast goes to. */
+  directory: DirectoryFeature;
+  /** Opens a relationship from a fresh pairwise DID with a first message (personal/opening.ts). */
+  open: Opener;
+  /** Signs her terms proffer for an anonymous recipient. */
+  terms: Pick<TermsFeature, 'openingProffer'>;
+}
+
+export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOptions): IntentsFeature {
   const { vault, clock, logger } = core;
+  const { directory, open, terms } = options;
   const companyOf = (relationshipId: string) => vault.relationships.get(relationshipId)?.vendorName ?? null;
 
   function intentView(intent: IntentRecord): IntentView {
@@ -94,11 +129,13 @@ export function createIntentsFeature(core: AgentCore): IntentsFeature {
       state: intent.state,
       demand: intent.demand,
       outcome: intent.outcome,
+      disclosed: intent.disclose,
       expiresAt: intent.expiresAt,
       acceptedOfferId: intent.acceptedOfferId,
       recipients: vault.intentRecipients.listForIntent(intent.id).map((r) => ({
         relationshipId: r.relationshipId,
         company: companyOf(r.relationshipId),
+        anonymous: r.anonymous,
         // The company whose offer she accepted shows so, rather than only "acknowledged".
         state: accepted?.recipientId === r.id ? 'accepted' : r.state,
         termsDecision: r.termsDecision,
@@ -114,6 +151,7 @@ export function createIntentsFeature(core: AgentCore): IntentsFeature {
       intentId: offer.intentId,
       relationshipId: offer.relationshipId,
       company: companyOf(offer.relationshipId),
+      anonymous: vault.intentRecipients.get(offer.recipientId)?.anonymous ?? false,
       state: offer.state,
       offer: offer.signed.offer,
       meets: offer.verdict.meets,
@@ -146,20 +184,36 @@ export function createIntentsFeature(core: AgentCore): IntentsFeature {
     }
   }
 
-  async function answer(offerReference: string, decision: 'accepted' | 'declined', reason?: string, decidedBy?: string): Promise<OfferView> {
+  /**
+   * The relationship she says an offer's company is: the same company's DID, another relationship.
+   * @throws IntentError `intent.not_recipient` otherwise; RelationshipError `relationship.unknown`
+   */
+  function linkTarget(offerRelationship: RelationshipRecord, reference: string): RelationshipRecord {
+    const target = core.find(reference);
+    if (target.id === offerRelationship.id || target.theirDid !== offerRelationship.theirDid) {
+      throw new IntentError('intent.not_recipient', 'Only another relationship with the same company can be linked to this offer’s');
+    }
+    return target;
+  }
+
+  async function answer(offerReference: string, decision: 'accepted' | 'declined', extra: { reason?: string; decidedBy?: string; linkTo?: string } = {}): Promise<OfferView> {
+    const { reason, decidedBy } = extra;
     const offer = findOffer(offerReference);
-    if (offer.state !== 'received') throw new IntentError('intent.replayed', `This offer was already ${offer.state}`);
     const intent = vault.intents.get(offer.intentId);
+    if (intent?.state === 'expired') throw new IntentError('intent.expired', 'This intent has ended');
+    if (offer.state !== 'received') throw new IntentError('intent.replayed', `This offer was already ${offer.state}`);
     if (!intent || intent.state !== 'open') throw new IntentError('intent.closed', `This intent is ${intent?.state ?? 'gone'}`);
     if (decision === 'accepted' && Date.parse(offer.signed.offer.validThrough) <= clock.now()) throw new IntentError('intent.offer_expired', 'This offer is no longer valid');
     const relationship = core.find(offer.relationshipId);
     core.requireLive(relationship);
+    const linked = extra.linkTo === undefined ? undefined : linkTarget(relationship, extra.linkTo);
     const intentId = offer.signed.offer.intent_id;
     await tell(relationship, decision === 'accepted' ? outgoing(Intent.accept, { intent_id: intentId, offer_id: offer.id }) : outgoing(Intent.decline, { intent_id: intentId, offer_id: offer.id, ...(reason ? { reason } : {}) }));
     if (decidedBy) vault.offers.update(offer.id, { state: 'declined', decidedBy });
     const settled = vault.offers.get(offer.id);
     if (settled?.state !== decision) throw new IntentError('intent.offer_unknown', 'The company did not acknowledge the answer; try again');
     if (decision === 'accepted') {
+      if (linked) vault.relationships.update(relationship.id, { linkedTo: linked.id });
       await closeOthers(intent, relationship.id, 'accepted-elsewhere');
       vault.offers.setStateForIntent(intent.id, { state: 'closed', from: ['received'] });
     }
@@ -180,39 +234,66 @@ export function createIntentsFeature(core: AgentCore): IntentsFeature {
       if (input.expiresAt <= now) throw new IntentError('intent.expired', 'The intent would end before it starts');
       const castDemand = { ...demand.data, validThrough: new Date(endsAt).toISOString().replace('.000Z', 'Z') };
       // Every relationship is read (and decrypted) once: looking each up by reference again was quadratic.
-      const chosen = input.to === undefined ? vault.relationships.list() : input.to.map((ref) => core.find(ref));
+      const chosen = input.to === undefined ? (input.anonymous ? [] : vault.relationships.list()) : input.to.map((ref) => core.find(ref));
       const targets = chosen.filter((r) => r.state === 'active' || r.state === 'muted');
+      // A company she already casts to over a relationship is not sent the same intent from a second DID.
+      const strangers = input.anonymous ? directory.companiesFor(castDemand.category).filter((c) => !targets.some((t) => t.theirDid === c.identifier)) : [];
+      if (targets.length + strangers.length === 0) {
+        throw new IntentError('intent.no_recipients', input.anonymous ? 'No relationship was chosen and no company of her directory serves this category' : 'No live relationship to cast to');
+      }
       const intent = vault.intents.insert({
         demand: castDemand,
         outcome: input.outcome ?? null,
         currencyRequired: input.currencyRequired ?? false,
         expiresAt: endsAt,
-        agreementId: 'https://kith.invalid/terms/agreements/intent-only-contact',
+        agreementId: INTENT_AGREEMENT,
         disclose: [],
       });
-      await Promise.all(
-        targets.map(async (relationship) => {
+      const body = (intentId: string) => ({
+        intent_id: intentId,
+        demand: castDemand,
+        ...(input.outcome ? { outcome: input.outcome } : {}),
+        currency_required: input.currencyRequired ?? false,
+      });
+      let unreached = 0;
+      await Promise.all([
+        ...targets.map(async (relationship) => {
           const recipient = vault.intentRecipients.insert({ intentId: intent.id, relationshipId: relationship.id, recipientIntentId: randomUUID() });
           try {
             // Each company gets its own intent id and message; an automatic offer or an ack comes back on the response.
-            await core.exchange(
-              relationship,
-              outgoing(Intent.cast, {
-                intent_id: recipient.recipientIntentId,
-                demand: castDemand,
-                ...(input.outcome ? { outcome: input.outcome } : {}),
-                currency_required: input.currencyRequired ?? false,
-              }),
-              { returnRoute: true, expects: [Intent.offer, Intent.ack] },
-            );
+            await core.exchange(relationship, outgoing(Intent.cast, body(recipient.recipientIntentId)), { returnRoute: true, expects: [Intent.offer, Intent.ack] });
           } catch (error) {
             vault.intentRecipients.update(recipient.id, { state: 'failed' });
             logger.info('intent_cast_failed', { relationship: relationship.id, code: error instanceof KithError ? error.code : 'internal' });
           }
         }),
-      );
-      logger.info('intent_cast', { intent: intent.id, recipients: targets.length });
-      return intentView(vault.intents.get(intent.id) ?? intent);
+        ...strangers.map(async (company) => {
+          const recipientIntentId = randomUUID();
+          try {
+            // A fresh pairwise DID: the cast opens the relationship and proffers her terms, signed by it.
+            await open({
+              companyDid: company.identifier,
+              vendorName: company.name,
+              invitationId: null,
+              expects: [Intent.offer, Intent.ack],
+              noAnswer: 'refused',
+              first: async (identity) => ({
+                type: Intent.cast.type,
+                body: { ...body(recipientIntentId), terms: { agreement: await terms.openingProffer(identity, company.identifier, INTENT_AGREEMENT) } },
+              }),
+              within: (relationship) => {
+                vault.intentRecipients.insert({ intentId: intent.id, relationshipId: relationship.id, recipientIntentId, anonymous: true });
+              },
+            });
+          } catch (error) {
+            // Nothing of an opening that failed is kept: the company never got her DID's relationship.
+            unreached += 1;
+            logger.info('intent_cast_failed', { anonymous: true, code: error instanceof KithError ? error.code : 'internal' });
+          }
+        }),
+      ]);
+      logger.info('intent_cast', { intent: intent.id, recipients: targets.length, anonymous: strangers.length - unreached, unreached });
+      return { ...intentView(vault.intents.get(intent.id) ?? intent), unreached };
     },
 
     list: () => vault.intents.list().map(intentView),
@@ -224,8 +305,8 @@ export function createIntentsFeature(core: AgentCore): IntentsFeature {
         .map(offerView)
         .sort((a, b) => Number(a.offer.price) - Number(b.offer.price));
     },
-    accept: (reference) => answer(reference, 'accepted'),
-    decline: (reference, reason) => answer(reference, 'declined', reason),
+    accept: (reference, acceptOptions = {}) => answer(reference, 'accepted', acceptOptions.linkTo === undefined ? {} : { linkTo: acceptOptions.linkTo }),
+    decline: (reference, reason) => answer(reference, 'declined', reason === undefined ? {} : { reason }),
 
     async close(reference) {
       const intent = findIntent(reference);
@@ -236,11 +317,26 @@ export function createIntentsFeature(core: AgentCore): IntentsFeature {
       return intentView(vault.intents.get(intent.id) ?? intent);
     },
 
+    expireDue() {
+      const now = clock.now();
+      let expired = 0;
+      for (const intent of vault.intents.list({ state: 'open' })) {
+        if (intent.expiresAt > now) continue;
+        vault.transaction(() => {
+          if (!vault.intents.update(intent.id, { state: 'expired', from: ['open'] })) return;
+          vault.offers.setStateForIntent(intent.id, { state: 'closed', from: ['received'] });
+          expired += 1;
+        });
+      }
+      if (expired > 0) logger.info('intents_expired', { count: expired });
+      return expired;
+    },
+
     async declineByRule(offerId) {
       const offer = vault.offers.get(offerId);
       if (!offer?.decidedBy) return;
       try {
-        await answer(offerId, 'declined', `Declined by her rule: ${offer.decidedBy}`, offer.decidedBy);
+        await answer(offerId, 'declined', { reason: `Declined by her rule: ${offer.decidedBy}`, decidedBy: offer.decidedBy });
       } catch (error) {
         logger.info('intent_rule_decline_failed', { offer: offerId, code: error instanceof KithError ? error.code : 'internal' });
       }

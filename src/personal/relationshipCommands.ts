@@ -1,17 +1,13 @@
-import { KithError, MessageError, RelationshipError } from '../core/errors.js';
-import { newToken } from '../core/ids.js';
+import { KithError, MessageError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import { createPeerIdentity, signingKeyOf } from '../protocol/agent/identity.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
-import { postEnvelope } from '../protocol/agent/transport.js';
-import { buildMessage, outgoing } from '../protocol/buildMessage.js';
+import { outgoing } from '../protocol/buildMessage.js';
 import type { DidResolver } from '../protocol/did/types.js';
-import type { EnvelopeEngine } from '../protocol/envelope/engine.js';
-import { packMessage } from '../protocol/envelope/pack.js';
 import { BasicMessage, Connect, Relationship, TrustPing } from '../protocol/families/index.js';
 import { parseInvitation } from '../protocol/families/outOfBand.js';
 import type { PersonalMessaging, SendOutcome } from './messaging.js';
+import type { Opener } from './opening.js';
 import { findRelationship, requireLive } from './relationshipLookup.js';
 import type { TermsFeature, TermsPreview } from './terms.js';
 import { toMessageView, toRelationshipView, type MessageView, type ReceiptView, type RelationshipView } from './views.js';
@@ -49,9 +45,8 @@ export interface RelationshipCommandsOptions {
   clock: Clock;
   logger: Logger;
   resolver: DidResolver;
-  engine: EnvelopeEngine;
-  /** Base URL companies push to; each relationship gets its own path `<base>/didcomm/<route>`. */
-  inboundBaseUrl(): string;
+  /** Opens a relationship from a fresh pairwise DID (personal/opening.ts). */
+  open: Opener;
   fetch?: typeof fetch | undefined;
 }
 
@@ -62,50 +57,28 @@ function termsOutcome(state: string | undefined): string {
 
 export function createRelationshipCommands(options: RelationshipCommandsOptions): RelationshipCommands {
   const { vault, messaging, terms, clock, logger, resolver } = options;
-  const transport = options.fetch ? { fetch: options.fetch } : {};
+  const { open } = options;
   const find = (reference: string) => findRelationship(vault, reference);
 
   return {
     async connect(text) {
       const invitation = parseInvitation(text);
-      const company = await resolvePeer(resolver, invitation.from);
-      if (!company.endpoint) throw new RelationshipError('invitation.invalid', 'The invitation’s DID has no DIDComm endpoint');
-      const routeToken = newToken(16);
-      const { identity } = createPeerIdentity(`${options.inboundBaseUrl().replace(/\/$/, '')}/didcomm/${routeToken}`);
-      // Her default terms, if she set any, travel with the request as her signed proffer.
-      const proffer = await terms.connectProffer(identity, invitation.from);
-      const request = buildMessage(
-        { type: Connect.request.type, from: identity.did, to: invitation.from, body: proffer ? { terms: { agreement: proffer } } : {}, pthid: invitation.id, returnRoute: 'all' },
-        clock,
-      );
-      const packed = await packMessage({ message: request, signer: signingKeyOf(identity), recipients: [company.agreementKey], engine: options.engine });
-      // Nothing is written before the company answered: a failed connect leaves no trace.
-      const { reply } = await postEnvelope(company.endpoint, packed, transport);
-      const received = reply ? await messaging.receive(reply, identity) : undefined;
-      if (received && (received.message.type !== Connect.response.type || received.message.thid !== request.id)) {
-        throw new MessageError('message.unexpected', 'The company did not answer with a connect response');
-      }
-      // The response's handler checks the company's answer to her terms before anything is stored.
-      const response = received ? await messaging.check(received, request) : undefined;
-      const { relationship, effect } = vault.transaction(() => {
-        const record = vault.relationships.insert({
-          myDid: identity.did,
-          theirDid: invitation.from,
-          vendorName: null,
-          theirEndpoint: company.endpoint ?? null,
-          routeToken,
-          customerRef: null,
-          invitationId: invitation.id,
-          state: 'pending',
-        });
-        vault.keys.insert({ relationshipId: record.id, purpose: 'authentication', ...identity.signing });
-        vault.keys.insert({ relationshipId: record.id, purpose: 'keyAgreement', ...identity.agreement });
-        const applied = response ? messaging.apply(response, { expectedRelationshipId: record.id }) : undefined;
-        return { relationship: vault.relationships.get(record.id) ?? record, effect: applied };
+      let proffered: string | undefined;
+      const { relationship } = await open({
+        companyDid: invitation.from,
+        vendorName: null,
+        invitationId: invitation.id,
+        expects: [Connect.response],
+        noAnswer: 'allowed',
+        async first(identity) {
+          // Her default terms, if she set any, travel with the request as her signed proffer.
+          const proffer = await terms.connectProffer(identity, invitation.from);
+          proffered = proffer?.record.id;
+          return { type: Connect.request.type, body: proffer ? { terms: { agreement: proffer } } : {}, pthid: invitation.id };
+        },
       });
-      logger.info('relationship_connected', { relationship: relationship.id, state: relationship.state, terms: proffer ? termsOutcome(vault.agreements.get(proffer.record.id)?.state) : 'none' });
-      if (response && effect) await messaging.finish(response, { ...effect, relationship });
-      return toRelationshipView(vault.relationships.get(relationship.id) ?? relationship, vault);
+      logger.info('relationship_connected', { relationship: relationship.id, state: relationship.state, terms: proffered ? termsOutcome(vault.agreements.get(proffered)?.state) : 'none' });
+      return toRelationshipView(relationship, vault);
     },
 
     async previewConnect(text) {

@@ -92,14 +92,18 @@ function startAgent(vault: Vault, options: PersonalServerOptions, port: () => nu
       await agent.deliverOutbox();
       vault.seen.prune(systemClock.now());
     });
+  // Her intents past their end (a minute late at most: nothing waits on it to the second).
+  const expireIntents = () => run('intent_expiry', async () => agent.intents.expireDue());
   // Coming back online (or unlocked): fetch what waited, then send what she wrote meanwhile.
   pickup();
   outbox();
   deliverProfile();
+  expireIntents();
   const timers = [
     setInterval(pickup, options.pickupIntervalMs ?? 30_000),
     setInterval(outbox, options.outboxIntervalMs ?? 2_000),
     setInterval(deliverProfile, options.profileIntervalMs ?? 1_000),
+    setInterval(expireIntents, 60_000),
   ];
   for (const timer of timers) timer.unref();
   return {

@@ -101,7 +101,9 @@ export interface TermsFeature {
   // Used by connect and the inbound path.
   /** Her signed proffer of her default terms for a new connection, or undefined if she set none. */
   connectProffer(identity: LocalIdentity, companyDid: string): Promise<SignedAgreement | undefined>;
-  /** Checks the company's answer in the connect response (before anything is stored). */
+  /** Her signed proffer of `agreement` (a roster reference) to a company a relationship is being opened with. @throws TermsError terms.unknown_agreement */
+  openingProffer(identity: LocalIdentity, companyDid: string, agreement: string): Promise<SignedAgreement>;
+  /** Checks the company's answer to the proffer that opened a relationship (connect response, or the first answer to an anonymous intent cast), before anything is stored. */
   checkConnectAnswer(mine: SignedAgreement, answer: unknown): Promise<CheckedResponse>;
   /** Inside the connect transaction: her proffer and the company's answer, as records. */
   recordAnswer(relationshipId: string, mine: SignedAgreement, checked: CheckedResponse): void;
@@ -341,6 +343,11 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       if (chosen === null) return undefined;
       const set = await rosters();
       return signedProffer(set.agreement(chosen), identity, companyDid, null);
+    },
+
+    async openingProffer(identity, companyDid, agreement) {
+      const set = await rosters();
+      return signedProffer(set.agreement(agreement), identity, companyDid, null);
     },
 
     async checkConnectAnswer(mine, answer) {

@@ -48,6 +48,8 @@ export interface RelationshipView {
   queued: number;
   holds: HeldItem[];
   terms: TermsSummary;
+  /** Her other relationship with the same company, when she linked them (an accepted anonymous intent's), else null. */
+  linkedTo: string | null;
 }
 
 export interface MessageView {
@@ -98,6 +100,7 @@ export function toRelationshipView(record: RelationshipRecord, vault: Vault): Re
     company: record.vendorName,
     state: record.state,
     customerRef: record.customerRef,
+    linkedTo: record.linkedTo ?? null,
     myDid: record.myDid,
     theirDid: record.theirDid,
     createdAt: record.createdAt,

@@ -18,6 +18,8 @@ import { fastEngine } from '../../src/protocol/envelope/fastEngine.js';
 import { packMessage } from '../../src/protocol/envelope/pack.js';
 import { receiveMessage } from '../../src/protocol/envelope/receive.js';
 import { BasicMessage, createMessageRegistry } from '../../src/protocol/families/index.js';
+import { AGREEMENT_RECORD_TYPE } from '../../src/protocol/terms/agreementRecord.js';
+import { BUNDLED_ROSTER_PATH } from '../../src/protocol/terms/roster.js';
 import {
   connect,
   herIdentity,
@@ -167,9 +169,21 @@ describe('nothing personal and no private key reaches her vault file, its WAL or
 /** Protocol constants every DIDComm agent sends: shared by design, they say nothing about her. */
 const PROTOCOL_NOISE = [/^https:\/\/didcomm\.org\//, /^https:\/\/kith\.invalid\//, /^application\//, /^https:\/\/www\.w3\.org\//, /^https:\/\/w3id\.org\//];
 const ALGORITHMS = new Set(['ECDH-ES+A256KW', 'A256CBC-HS512', 'A256GCM', 'EdDSA', 'Ed25519', 'X25519', 'DIDCommMessaging']);
+/**
+ * The public roster's own words (agreement ids, purposes, text hashes) and the agreement record's
+ * type: every proffer of the same agreement quotes them. What she proffers is shared by everyone
+ * who proffers it, as the wording of an intent is.
+ */
+const ROSTER_CONSTANTS = new Set<string>([AGREEMENT_RECORD_TYPE]);
+/**
+ * A moment (an agreement's agreedAt): two casts in the same millisecond carry the same one. When
+ * she acts is seen by every company anyway (a request arrives when it arrives); it names no one.
+ */
+const MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+collectStrings(JSON.parse(readFileSync(BUNDLED_ROSTER_PATH, 'utf8')), ROSTER_CONSTANTS);
 
 function isProtocolNoise(value: string): boolean {
-  return ALGORITHMS.has(value) || PROTOCOL_NOISE.some((pattern) => pattern.test(value));
+  return ALGORITHMS.has(value) || ROSTER_CONSTANTS.has(value) || MOMENT.test(value) || PROTOCOL_NOISE.some((pattern) => pattern.test(value));
 }
 
 /**
@@ -260,7 +274,9 @@ describe('two companies pooling everything they received share no identifier of 
 
   beforeAll(async () => {
     personal = await startPersonal();
-    companies = [await startCompany({ name: 'Northwind Energy' }), await startCompany({ name: 'Bluebird Books' })];
+    // Both answer intents for goods, so her directory finds them for an anonymous cast too.
+    const answersGoods = { terms: { accept: ['intent-only-contact', 'service-only'] }, intents: { categories: ['goods' as const] } };
+    companies = [await startCompany({ name: 'Northwind Energy', policy: answersGoods }), await startCompany({ name: 'Bluebird Books', policy: answersGoods })];
     links = [await connect(personal, companies[0]), await connect(personal, companies[1])];
     for (const [index, company] of companies.entries()) {
       const link = links[index]!;
@@ -274,6 +290,10 @@ describe('two companies pooling everything they received share no identifier of 
     await personal.agent.pickup();
     // One intent cast to both: each gets its own intent id, message ids and signatures; only her wording is common.
     await personal.agent.intents.cast({ demand: INTENT_DEMAND, outcome: INTENT_OUTCOME, expiresAt: Date.now() + 86_400_000 });
+    // And one cast anonymously to both, found in her directory: each from a fresh pairwise DID proffering her terms.
+    for (const company of companies) await personal.agent.directory.add(company.url);
+    const anonymous = await personal.agent.intents.cast({ demand: INTENT_DEMAND, outcome: INTENT_OUTCOME, expiresAt: Date.now() + 86_400_000, anonymous: true });
+    expect(anonymous.recipients.map((r) => r.anonymous)).toEqual([true, true]);
   });
 
   afterAll(async () => {
@@ -352,11 +372,18 @@ describe('two companies pooling everything they received share no identifier of 
       expect(held).not.toContain(other.signing.publicJwk.x);
       expect(held).not.toContain(other.agreement.publicJwk.x);
     }
-    // Each holds the intent cast to it, under an id the other does not hold.
+    // Each holds both intents cast to it (over the relationship, and anonymously), under ids the other does not hold.
     const intentIds = await Promise.all(companies.map(async (company) => (await company.store.listReceivedIntents()).map((i) => i.id)));
-    expect(intentIds.map((ids) => ids.length)).toEqual([1, 1]);
-    expect(heldA).toContain(intentIds[0]![0]);
-    expect(heldB).not.toContain(intentIds[0]![0]);
+    expect(intentIds.map((ids) => ids.length)).toEqual([2, 2]);
+    for (const id of intentIds[0]!) {
+      expect(heldA).toContain(id);
+      expect(heldB).not.toContain(id);
+    }
+    // The anonymous casts came from DIDs of hers that neither company can tie to the other's, nor to her relationship with it.
+    const anonymousDids = await Promise.all(companies.map(async (company, index) => (await company.store.listRelationships()).map((r) => r.theirDid).filter((did) => did !== links[index]!.record.myDid)));
+    expect(anonymousDids.map((dids) => dids.length)).toEqual([1, 1]);
+    expect(heldB).not.toContain(anonymousDids[0]![0]);
+    expect(heldA).not.toContain(anonymousDids[1]![0]);
     // What is common is her wording, by design (docs/protocol/intent.md): nothing Kith issued.
     const [castA] = await companies[0].store.listReceivedIntents();
     const wording = new Set([INTENT_DEMAND.description, INTENT_OUTCOME, castA!.demand.validThrough]);

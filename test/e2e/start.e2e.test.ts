@@ -144,6 +144,22 @@ describe('npm start (the demo)', () => {
     expect(out).toContain(`npx kith --home ${me} intent cast "`);
     const shown = await runCliOk('kith', ['offers', intent.id.slice(0, 8), '--json'], { home: me });
     expect(shown.json<OfferView[]>().map((o) => o.id)).toEqual([offer.id]);
+    // Her directory lists the three companies; an anonymous cast through the CLI reaches the one serving books, from a new DID.
+    const directory = (await runCliOk('kith', ['directory', '--json'], { home: me })).json<{ kind: string; companies: { name: string }[] }[]>();
+    expect(directory.map((e) => [e.kind, e.companies.map((c) => c.name)])).toEqual([
+      ['company', ['Acme Outfitters']],
+      ['company', ['Northwind Energy']],
+      ['company', ['Bluebird Books']],
+    ]);
+    const paperback = await runCliOk('kith', ['intent', 'cast', 'A paperback for a rainy weekend', '--category', 'books', '--max', '20', '--currency', 'GBP', '--country', 'GB', '--anonymous', '--json'], { home: me });
+    const anonymous = paperback.json<IntentView>();
+    expect(anonymous.recipients.map((r) => [r.company, r.anonymous, r.state])).toEqual([['Bluebird Books', true, 'acknowledged']]);
+    const bluebird = anonymous.recipients[0]!.relationshipId;
+    const afterCast = (await runCliOk('kith', ['relationships', '--json'], { home: me })).json<{ id: string; company: string; myDid: string }[]>();
+    const bluebirds = afterCast.filter((r) => r.company === 'Bluebird Books');
+    expect(bluebirds).toHaveLength(2);
+    expect(new Set(bluebirds.map((r) => r.myDid)).size).toBe(2);
+    expect(bluebirds.map((r) => r.id)).toContain(bluebird);
     for (const port of ports) expect(await isListening(port), `port ${port} listens`).toBe(true);
 
     // Its four servers are child processes (where /proc lets us see them).

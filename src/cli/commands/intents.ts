@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiError } from '../../core/errors.js';
-import { routes, type IntentView, type OfferView } from '../../personal/http/apiContract.js';
+import { routes, type DirectoryEntryView, type IntentView, type OfferView } from '../../personal/http/apiContract.js';
 import type { Demand } from '../../protocol/families/intent.js';
 import { INTENT_CATEGORIES } from '../../protocol/intent/categories.js';
 import { formatTime, oneLine, output, run, table } from '../common.js';
@@ -19,6 +19,7 @@ interface CastOptions {
   outcome?: string;
   expires: string;
   to?: string;
+  anonymous?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -58,7 +59,9 @@ function intentText(intent: IntentView): string {
   const lines = [
     `Intent ${intent.id.slice(0, 8)}: ${demandText(intent.demand)}`,
     `  ${intent.state}; ends ${formatTime(intent.expiresAt)}; ${intent.offers} offer${intent.offers === 1 ? '' : 's'}`,
-    ...intent.recipients.map((r) => `  ${oneLine(r.company ?? r.relationshipId.slice(0, 8), 24).padEnd(24)} ${r.state}${r.termsDecision ? ` (terms ${r.termsDecision})` : ''}`),
+    ...intent.recipients.map(
+      (r) => `  ${oneLine(r.company ?? r.relationshipId.slice(0, 8), 24).padEnd(24)} ${r.state}${r.termsDecision ? ` (terms ${r.termsDecision})` : ''}${r.anonymous ? ' (anonymous: a new pairwise DID)' : ''}`,
+    ),
   ];
   if (intent.state === 'open' && intent.offers > 0) lines.push(`Compare with: kith offers ${intent.id.slice(0, 8)}`);
   return lines.join('\n');
@@ -109,7 +112,8 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
     .option('--by <date>', 'wanted by (YYYY-MM-DD)')
     .option('--outcome <text>', 'the outcome you are after, in words')
     .option('--expires <when>', 'when the intent ends: days (7d) or a date', '7d')
-    .option('--to <refs>', 'only these companies (comma-separated names or ids); default all')
+    .option('--to <refs>', 'only these companies (comma-separated names or ids); default all, unless --anonymous alone')
+    .option('--anonymous', 'also the companies of your directory that serve the category, each from a fresh pairwise DID (see kith directory)')
     .action((description: string, options: CastOptions) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
@@ -119,6 +123,7 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
             ...(options.outcome ? { outcome: options.outcome } : {}),
             ...(options.requireCurrency ? { currencyRequired: true } : {}),
             ...(options.to ? { to: options.to.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+            ...(options.anonymous ? { anonymous: true } : {}),
           };
           const { intent: cast } = await client.call(routes.castIntent, body);
           output(ctx.globals(), cast, () => intentText(cast));
@@ -178,11 +183,17 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
   offer
     .command('accept <id>')
     .description('accept an offer; every other company is told the intent is closed')
-    .action((id: string) =>
+    .option('--link <relationship>', 'an anonymous offer: note (in your vault only) that it is the same company as this relationship')
+    .action((id: string, options: { link?: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const { offer: accepted } = await client.call(routes.acceptOffer, { id });
-          output(ctx.globals(), accepted, () => `Accepted ${oneLine(accepted.offer.itemOffered.name, 80)} from ${oneLine(accepted.company ?? 'the company', 80)} for ${accepted.offer.price} ${accepted.offer.priceCurrency}. The others were told the intent is closed.`);
+          const { offer: accepted } = await client.call(routes.acceptOffer, { id }, options.link ? { linkTo: options.link } : {});
+          output(ctx.globals(), accepted, () =>
+            [
+              `Accepted ${oneLine(accepted.offer.itemOffered.name, 80)} from ${oneLine(accepted.company ?? 'the company', 80)} for ${accepted.offer.price} ${accepted.offer.priceCurrency}. The others were told the intent is closed.`,
+              ...(accepted.anonymous ? ['The company knows you only by the pairwise DID this intent was sent from.'] : []),
+            ].join('\n'),
+          );
         }),
       ),
     );
@@ -195,6 +206,69 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
         ctx.withClient(async (client) => {
           const { offer: declined } = await client.call(routes.declineOffer, { id }, options.reason ? { reason: options.reason } : {});
           output(ctx.globals(), declined, () => `Declined the offer from ${oneLine(declined.company ?? 'the company', 80)}.`);
+        }),
+      ),
+    );
+}
+
+function directoryText(entries: DirectoryEntryView[]): string {
+  if (entries.length === 0) return 'Your directory is empty. Add a company with: kith directory add <its URL>';
+  return entries
+    .map((e) =>
+      [
+        `${e.id.slice(0, 8)}  ${e.kind === 'directory' ? 'directory' : 'company'}  ${oneLine(e.url, 100)}  (checked ${formatTime(e.checkedAt)})`,
+        ...e.companies.map((c) => `  ${oneLine(c.name, 32).padEnd(32)} ${c.categories.join(', ')}`),
+        ...(e.error ? [`  ! ${oneLine(e.error, 200)}`] : []),
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+/** `kith directory [list] | add <url> | refresh | remove <id>`: the companies anonymous intents go to. */
+export function registerDirectoryCommands(program: Command, ctx: CommandContext): void {
+  const directory = program.command('directory').description('companies (or directories of them) your anonymous intents go to; each description is verified by its signature');
+  const list = () =>
+    run(ctx.globals, () =>
+      ctx.withClient(async (client) => {
+        const { entries } = await client.call(routes.directory);
+        output(ctx.globals(), entries, () => directoryText(entries));
+      }),
+    );
+  directory.action(list);
+  directory.command('list').description('the entries and the companies each lists').action(list);
+  directory
+    .command('add <url>')
+    .description("a company's URL (its signed description at /.well-known/kith-company) or a directory list's URL")
+    .action((url: string) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const { entry } = await client.call(routes.addDirectoryEntry, { url });
+          output(ctx.globals(), entry, () => `Added. ${directoryText([entry])}`);
+        }),
+      ),
+    );
+  directory
+    .command('refresh')
+    .description('fetch and verify every entry again')
+    .action(() =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const { entries } = await client.call(routes.refreshDirectory);
+          output(ctx.globals(), entries, () => directoryText(entries));
+        }),
+      ),
+    );
+  directory
+    .command('remove <id>')
+    .description('remove an entry (its id from kith directory)')
+    .action((id: string) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const { entries: before } = await client.call(routes.directory);
+          const matches = before.filter((e) => e.id === id || (id.length >= 4 && e.id.startsWith(id)));
+          if (matches.length !== 1) throw new ApiError('api.bad_request', matches.length === 0 ? `No directory entry "${id}" (see kith directory)` : `"${id}" names several entries; give more of the id`);
+          const { entries } = await client.call(routes.removeDirectoryEntry, { id: matches[0]!.id });
+          output(ctx.globals(), entries, () => `Removed ${matches[0]!.url}.\n${directoryText(entries)}`);
         }),
       ),
     );

@@ -8,6 +8,7 @@ import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
+import { COMPANY_DESCRIPTION_PATH } from '../../protocol/intent/companyDescription.js';
 import { disclosureAskSchema } from '../config.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
 import { manualOfferSchema } from '../intents/intentCommands.js';
@@ -54,6 +55,12 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
   app.get('/invite', (c) => c.json({ invitation: agent.invitation(), url: agent.invitationUrl() }));
   // Which proffered terms it accepts and what it counters with, for her agent to show before she connects.
   app.get('/.well-known/kith-terms', async (c) => c.json(await agent.publishedTerms()));
+  // The intents it answers, signed, for her directory (docs/protocol/intent.md); 404 when it answers none.
+  app.get(COMPANY_DESCRIPTION_PATH, async (c) => {
+    const described = await agent.description();
+    if (!described) throw new ApiError('api.not_found', 'This company answers no intents');
+    return c.json(described);
+  });
 
   if (options.didDocument) {
     const document = options.didDocument;

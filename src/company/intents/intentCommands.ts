@@ -49,6 +49,11 @@ export interface IntentCommands {
   offer(intentId: string, input: ManualOffer): Promise<{ offer: OfferRow; delivered: boolean }>;
   /** Withdraws an offer she has not answered; she is told. @throws IntentError `intent.offer_unknown` */
   withdraw(offerId: string, reason?: string): Promise<{ offer: OfferRow; delivered: boolean }>;
+  /**
+   * The sweep: open intents past their end become `expired` and their open offers `closed` (she
+   * expires hers by the same clock, so nothing is sent). @returns how many intents expired
+   */
+  expireDue(): Promise<number>;
 }
 
 export function createIntentCommands(options: { store: CompanyStore; messaging: CompanyMessaging; offers: CompanyOffers; companyDid: string; clock: Clock; logger: Logger }): IntentCommands {
@@ -76,6 +81,18 @@ export function createIntentCommands(options: { store: CompanyStore; messaging: 
   }
 
   return {
+    async expireDue() {
+      const now = clock.now();
+      let expired = 0;
+      for (const intent of await store.listReceivedIntents({ state: 'open' })) {
+        if (intent.expiresAt > now || !(await store.settleReceivedIntent(intent.id, 'expired', now))) continue;
+        expired += 1;
+        for (const offer of await store.listOffers(intent.id)) if (offer.state === 'offered') await store.settleOffer(offer.id, 'closed', now);
+      }
+      if (expired > 0) logger.info('intents_expired', { count: expired });
+      return expired;
+    },
+
     async list(listOptions = {}) {
       return Promise.all((await store.listReceivedIntents(listOptions)).map(view));
     },

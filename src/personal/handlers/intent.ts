@@ -1,11 +1,14 @@
 import { IntentError } from '../../core/errors.js';
-import type { IntentAcceptBody, IntentClosedBody, IntentDeclineBody, SignedOffer } from '../../protocol/families/intent.js';
+import type { IntentAcceptBody, IntentCastBody, IntentClosedBody, IntentDeclineBody, SignedOffer } from '../../protocol/families/intent.js';
+import type { DidcommMessage } from '../../protocol/message.js';
+import { parseSignedAgreement, type SignedAgreement } from '../../protocol/terms/agreementRecord.js';
+import type { CheckedResponse } from '../../protocol/terms/negotiate.js';
 import { Intent } from '../../protocol/families/index.js';
 import { verifySignedOffer } from '../../protocol/intent/signedOffer.js';
 import { judgeOffer } from '../../protocol/intent/verdict.js';
 import type { RelationshipRecord } from '../vault/relationshipRepo.js';
 import type { Vault } from '../vault/vault.js';
-import { answered, personalHandler } from './types.js';
+import { answered, personalHandler, type PersonalContext } from './types.js';
 
 /**
  * Her recipient record for an intent id this company names. The company was not sent an id it
@@ -18,21 +21,54 @@ function recipientOf(vault: Vault, relationship: RelationshipRecord, intentId: s
   throw new IntentError('intent.unknown', 'No intent of hers has this id');
 }
 
+/** Her proffer (from the cast that opened the relationship) and the company's answer to it, checked. */
+interface CheckedOpeningTerms {
+  mine: SignedAgreement;
+  answer: CheckedResponse;
+}
+
+/**
+ * The company's answer to the terms her cast proffered, when the cast opened the relationship (an
+ * anonymous recipient): checked like connect's, before anything is stored. Over an existing
+ * relationship her cast proffers nothing and there is nothing to check.
+ */
+async function openingTerms(inReplyTo: DidcommMessage | undefined, answer: unknown, terms: PersonalContext['terms']): Promise<CheckedOpeningTerms | undefined> {
+  const proffer = answered<IntentCastBody>(inReplyTo, Intent.cast)?.body.terms;
+  if (proffer === undefined) return undefined;
+  const mine = parseSignedAgreement(proffer.agreement);
+  return { mine, answer: await terms.checkConnectAnswer(mine, answer) };
+}
+
+/** Inside the transaction: the opened relationship is live, and her terms record what the company answered. */
+function recordOpening(context: PersonalContext, relationship: RelationshipRecord, now: number, checked: CheckedOpeningTerms | undefined): void {
+  if (checked === undefined) return;
+  if (relationship.state === 'pending') context.vault.relationships.setState(relationship.id, 'active', now);
+  context.terms.recordAnswer(relationship.id, checked.mine, checked.answer);
+}
+
 /** Kith intent 1.0, her side: acks and offers answering her casts, withdrawals, and acks of her answers. */
 export const intentHandlers = [
   personalHandler({
     definition: Intent.ack,
-    apply({ vault, relationship, now }, received) {
+    verify: (received, { terms }, inReplyTo) => openingTerms(inReplyTo, received.message.body.terms, terms),
+    apply({ vault, relationship, now, context }, received, opening) {
       const recipient = recipientOf(vault, relationship, received.message.body.intent_id);
-      vault.intentRecipients.update(recipient.id, { state: 'acknowledged', termsDecision: received.message.body.terms?.decision ?? recipient.termsDecision, from: ['sent', 'queued'] }, now);
+      recordOpening(context, relationship, now, opening);
+      vault.intentRecipients.update(recipient.id, { state: 'acknowledged', termsDecision: opening?.answer.decision ?? recipient.termsDecision, from: ['sent', 'queued'] }, now);
+    },
+    async after(relationship, { terms }, opening) {
+      if (opening?.answer.decision === 'countered') await terms.settle(relationship);
     },
   }),
 
   // An offer: kept exactly as signed, judged against her demand; her rule may decline it by itself (after the commit).
   personalHandler({
     definition: Intent.offer,
-    verify: (received, { resolver }): Promise<SignedOffer> => verifySignedOffer(received.message.body.signed_offer, resolver),
-    apply({ vault, relationship, now }, received, signed) {
+    async verify(received, { resolver, terms }, inReplyTo): Promise<{ signed: SignedOffer; opening: CheckedOpeningTerms | undefined }> {
+      const signed = await verifySignedOffer(received.message.body.signed_offer, resolver);
+      return { signed, opening: await openingTerms(inReplyTo, received.message.body.terms, terms) };
+    },
+    apply({ vault, relationship, now, context }, _received, { signed, opening }) {
       const { offer } = signed;
       if (offer.seller !== relationship.theirDid || offer.customer !== relationship.myDid) throw new IntentError('intent.not_recipient', 'The offer names other parties than this relationship’s');
       const recipient = recipientOf(vault, relationship, offer.intent_id);
@@ -47,7 +83,8 @@ export const intentHandlers = [
       }
       // The same offer again (pushed and picked up) is kept once.
       if (vault.offers.get(offer.identifier)) return undefined;
-      const termsDecision = received.message.body.terms?.decision ?? recipient.termsDecision;
+      recordOpening(context, relationship, now, opening);
+      const termsDecision = opening?.answer.decision ?? recipient.termsDecision;
       vault.intentRecipients.update(recipient.id, { state: 'acknowledged', termsDecision, from: ['sent', 'queued', 'acknowledged'] }, now);
       const verdict = judgeOffer(intent.demand, offer);
       const decidedBy = termsDecision === 'rejected' ? 'terms-refused' : verdict.meets ? null : 'outside-constraints';
@@ -55,7 +92,8 @@ export const intentHandlers = [
       return { notify: { type: 'intent.offer', intentId: intent.id, offerId: offer.identifier, relationshipId: relationship.id, decidedBy } };
     },
     // Her rule: an offer outside her constraints, or from a company that refused her terms, is declined for her.
-    async after(_relationship, { vault, intents }, signed) {
+    async after(relationship, { vault, intents, terms }, { signed, opening }) {
+      if (opening?.answer.decision === 'countered') await terms.settle(relationship);
       const stored = vault.offers.get(signed.offer.identifier);
       if (stored?.state === 'received' && stored.decidedBy !== null) await intents.declineByRule(stored.id);
     },

@@ -16,7 +16,9 @@ import type { ConnectPreview } from '../relationshipCommands.js';
 import type { SendOutcome } from '../messaging.js';
 import type { AgreementView, RosterView } from '../terms.js';
 import type { IntentView, OfferView } from '../intents.js';
+import type { DirectoryEntryView } from '../directory.js';
 import type { Demand } from '../../protocol/families/intent.js';
+import type { IntentCategory } from '../../protocol/intent/categories.js';
 import type { MessageView, ReceiptView, RelationshipView } from '../views.js';
 
 export type { HeldItem, MessageView, ReceiptView, RelationshipView, TermsSummary } from '../views.js';
@@ -25,6 +27,8 @@ export type { ChangeView, DeliveryView, FanoutResult, ProfileFieldView } from '.
 export type { AgreementView, RosterView, TermsPreview } from '../terms.js';
 export type { CredentialView } from '../credentials.js';
 export type { IntentView, OfferView } from '../intents.js';
+export type { DirectoryCompanyView, DirectoryEntryView } from '../directory.js';
+export type { IntentCategory } from '../../protocol/intent/categories.js';
 export type { AgentEvent } from '../events.js';
 export type { ConnectPreview } from '../relationshipCommands.js';
 export type { SendOutcome } from '../messaging.js';
@@ -179,13 +183,31 @@ export const routes = {
   addCredential: route('POST', '/api/credentials').takes<{ sdJwt: string }>().answers<{ credential: CredentialView }>(),
 
   intents: route('GET', '/api/intents').answers<{ intents: IntentView[] }>(),
-  /** Casts to `to` (relationship references), default every live relationship; `expiresAt` in ms since the epoch. Answers 201. */
-  castIntent: route('POST', '/api/intents').takes<{ demand: Demand; outcome?: string; expiresAt: number; currencyRequired?: boolean; to?: string[] }>().answers<{ intent: IntentView }>(),
+  /** The shipped category list an intent names one of (docs/protocol/intent.md). */
+  intentCategories: route('GET', '/api/intent-categories').answers<{ categories: IntentCategory[] }>(),
+  /**
+   * Casts to `to` (relationship references) and, with `anonymous`, to every company of her directory
+   * that serves the category, each from a fresh pairwise DID; with neither, to every live
+   * relationship. `disclose` names profile fields sent up front (none by default); `expiresAt` in ms
+   * since the epoch. Answers 201.
+   */
+  castIntent: route('POST', '/api/intents')
+    .takes<{ demand: Demand; outcome?: string; expiresAt: number; currencyRequired?: boolean; to?: string[]; anonymous?: boolean; disclose?: string[] }>()
+    .answers<{ intent: IntentView }>(),
   intent: route('GET', '/api/intents/:id').answers<{ intent: IntentView }>(),
   intentOffers: route('GET', '/api/intents/:id/offers').answers<{ offers: OfferView[] }>(),
   closeIntent: route('POST', '/api/intents/:id/close').answers<{ intent: IntentView }>(),
-  acceptOffer: route('POST', '/api/offers/:id/accept').answers<{ offer: OfferView }>(),
+  /** `linkTo` (a relationship reference) records that an anonymous offer's company is the same as that relationship's; nothing is sent about it. */
+  acceptOffer: route('POST', '/api/offers/:id/accept').takes<{ linkTo?: string } | undefined>().answers<{ offer: OfferView }>(),
   declineOffer: route('POST', '/api/offers/:id/decline').takes<{ reason?: string }>().answers<{ offer: OfferView }>(),
+
+  /** Her directory: the companies (and directory lists of companies) anonymous intents go to. */
+  directory: route('GET', '/api/directory').answers<{ entries: DirectoryEntryView[] }>(),
+  /** Fetches and verifies the URL's signed company description (or directory list) before adding it. Answers 201. */
+  addDirectoryEntry: route('POST', '/api/directory').takes<{ url: string }>().answers<{ entry: DirectoryEntryView }>(),
+  /** Fetches every entry again and verifies it. */
+  refreshDirectory: route('POST', '/api/directory/refresh').answers<{ entries: DirectoryEntryView[] }>(),
+  removeDirectoryEntry: route('POST', '/api/directory/:id/remove').answers<{ entries: DirectoryEntryView[] }>(),
 
   events: route('GET', '/api/events').streams<AgentEvent>(),
 

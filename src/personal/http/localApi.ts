@@ -2,6 +2,7 @@ import { Hono, type Context, type Handler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { demandSchema } from '../../protocol/families/intent.js';
+import { INTENT_CATEGORIES } from '../../protocol/intent/categories.js';
 import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
@@ -73,9 +74,14 @@ const schemas = {
         expiresAt: z.number().int().positive(),
         currencyRequired: z.boolean().optional(),
         to: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
+        anonymous: z.boolean().optional(),
+        disclose: z.array(z.string().min(1).max(64)).max(50).optional(),
       })
       .strict(),
   ),
+  // A body is optional: accepting needs nothing more.
+  acceptOffer: bodySchema(routes.acceptOffer, z.object({ linkTo: z.string().min(1).max(200).optional() }).strict().default({})),
+  addDirectoryEntry: bodySchema(routes.addDirectoryEntry, z.object({ url: z.string().min(1).max(2000) }).strict()),
   declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
   export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() })),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
@@ -249,14 +255,32 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   });
   on(routes.intents, (c) => c.json({ intents: agent().intents.list() }));
   on(routes.castIntent, async (c) => {
-    const { to, outcome, currencyRequired, ...rest } = await jsonBody(c, schemas.castIntent);
-    const intent = await agent().intents.cast({ ...rest, ...(to ? { to } : {}), ...(outcome ? { outcome } : {}), ...(currencyRequired !== undefined ? { currencyRequired } : {}) });
+    const { to, outcome, currencyRequired, anonymous, disclose, ...rest } = await jsonBody(c, schemas.castIntent);
+    const { unreached: _unreached, ...intent } = await agent().intents.cast({
+      ...rest,
+      ...(to ? { to } : {}),
+      ...(outcome ? { outcome } : {}),
+      ...(currencyRequired !== undefined ? { currencyRequired } : {}),
+      ...(anonymous !== undefined ? { anonymous } : {}),
+      ...(disclose ? { disclose } : {}),
+    });
     return c.json({ intent }, 201);
   });
+  on(routes.intentCategories, (c) => c.json({ categories: [...INTENT_CATEGORIES] }));
   on(routes.intent, (c) => c.json({ intent: agent().intents.intent(c.req.param('id')) }));
   on(routes.intentOffers, (c) => c.json({ offers: agent().intents.offers(c.req.param('id')) }));
   on(routes.closeIntent, async (c) => c.json({ intent: await agent().intents.close(c.req.param('id')) }));
-  on(routes.acceptOffer, async (c) => c.json({ offer: await agent().intents.accept(c.req.param('id')) }));
+  on(routes.acceptOffer, async (c) => {
+    const { linkTo } = await jsonBody(c, schemas.acceptOffer);
+    return c.json({ offer: await agent().intents.accept(c.req.param('id'), linkTo === undefined ? {} : { linkTo }) });
+  });
+  on(routes.directory, (c) => c.json({ entries: agent().directory.list() }));
+  on(routes.addDirectoryEntry, async (c) => {
+    const { url } = await jsonBody(c, schemas.addDirectoryEntry);
+    return c.json({ entry: await agent().directory.add(url) }, 201);
+  });
+  on(routes.refreshDirectory, async (c) => c.json({ entries: await agent().directory.refresh() }));
+  on(routes.removeDirectoryEntry, (c) => c.json({ entries: agent().directory.remove(c.req.param('id')) }));
   on(routes.declineOffer, async (c) => {
     const { reason } = await jsonBody(c, schemas.declineOffer);
     return c.json({ offer: await agent().intents.decline(c.req.param('id'), reason) });

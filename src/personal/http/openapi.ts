@@ -53,13 +53,18 @@ export const personalOpenApi = {
     '/api/intents': {
       get: { summary: 'Her intents, with the companies each was cast to', responses: { '200': { description: '{ intents }' } } },
       post: {
-        summary: 'Cast an intent (a schema.org Demand) to live relationships, each with its own intent id; automatic offers come back at once',
+        summary:
+          'Cast an intent (a schema.org Demand) to live relationships and, with anonymous, to the companies of her directory that serve its category (each from a fresh pairwise DID), each with its own intent id; automatic offers come back at once',
         requestBody: {
           content: {
             'application/json': {
               schema: {
                 type: 'object',
-                properties: { demand: { type: 'object' }, outcome: { type: 'string' }, expiresAt: { type: 'integer' }, currencyRequired: { type: 'boolean' }, to: { type: 'array', items: { type: 'string' } } },
+                properties: { demand: { type: 'object' }, outcome: { type: 'string' }, expiresAt: { type: 'integer' }, currencyRequired: { type: 'boolean' },
+                  to: { type: 'array', items: { type: 'string' } },
+                  anonymous: { type: 'boolean' },
+                  disclose: { type: 'array', items: { type: 'string' }, description: 'profile fields disclosed up front (none by default)' },
+                },
                 required: ['demand', 'expiresAt'],
               },
             },
@@ -71,7 +76,30 @@ export const personalOpenApi = {
     '/api/intents/{id}': { get: { summary: 'One intent', parameters: [intentId], responses: { '200': { description: '{ intent }' }, '404': error } } },
     '/api/intents/{id}/offers': { get: { summary: 'Its offers side by side, cheapest first, each judged against her demand', parameters: [intentId], responses: { '200': { description: '{ offers }' }, '404': error } } },
     '/api/intents/{id}/close': { post: { summary: 'Close it; every company it was cast to is told', parameters: [intentId], responses: { '200': { description: '{ intent }' }, '409': error } } },
-    '/api/offers/{id}/accept': { post: { summary: 'Accept an offer; every other company is told the intent is closed', parameters: [offerId], responses: { '200': { description: '{ offer }' }, '409': error } } },
+    '/api/offers/{id}/accept': {
+      post: {
+        summary: 'Accept an offer; every other company is told the intent is closed',
+        parameters: [offerId],
+        requestBody: {
+          required: false,
+          content: { 'application/json': { schema: { type: 'object', properties: { linkTo: { type: 'string', description: 'her other relationship with the same company, linked in her vault only' } } } } },
+        },
+        responses: { '200': { description: '{ offer }' }, '409': error },
+      },
+    },
+    '/api/intent-categories': { get: { summary: 'The shipped category list an intent names one of', responses: { '200': { description: '{ categories }' } } } },
+    '/api/directory': {
+      get: { summary: 'Her directory: the companies anonymous intents go to, as last verified', responses: { '200': { description: '{ entries }' } } },
+      post: {
+        summary: 'Add a company URL (its signed description at /.well-known/kith-company) or a directory list URL; fetched and verified first',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { url: { type: 'string' } }, required: ['url'] } } } },
+        responses: { '201': { description: '{ entry }' }, '400': error, '409': error, '422': error, '502': error },
+      },
+    },
+    '/api/directory/refresh': { post: { summary: 'Fetch and verify every entry again', responses: { '200': { description: '{ entries }' } } } },
+    '/api/directory/{id}/remove': {
+      post: { summary: 'Remove an entry', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{ entries }' }, '404': error } },
+    },
     '/api/offers/{id}/decline': {
       post: {
         summary: 'Decline an offer',

@@ -32,12 +32,15 @@ function recipient(n: number, overrides: Partial<NewIntentRecipient> = {}): NewI
 }
 
 describe('IntentRecipientRepo', () => {
-  it('stores a recipient as sent, with no answer to her terms yet, and reads it back', () => {
+  it('stores a recipient as sent over an existing relationship, with no answer to her terms yet, and reads it back', () => {
     const r = vault.intentRecipients.insert(recipient(1));
-    expect(r).toEqual({ ...recipient(1), id: r.id, state: 'sent', termsDecision: null, createdAt: clock.now(), updatedAt: clock.now() });
+    expect(r).toEqual({ ...recipient(1), id: r.id, state: 'sent', termsDecision: null, anonymous: false, createdAt: clock.now(), updatedAt: clock.now() });
     expect(vault.intentRecipients.get(r.id)).toEqual(r);
-    const given = vault.intentRecipients.insert(recipient(2, { id: id(2), relationshipId: other.id, state: 'acknowledged', termsDecision: 'countered', createdAt: 5, updatedAt: 6 }));
+    const given = vault.intentRecipients.insert(recipient(2, { id: id(2), relationshipId: other.id, state: 'acknowledged', termsDecision: 'countered', anonymous: true, createdAt: 5, updatedAt: 6 }));
     expect(vault.intentRecipients.get(id(2))).toEqual(given);
+    // An update keeps whether the cast opened the relationship.
+    vault.intentRecipients.update(id(2), { state: 'closed' });
+    expect(vault.intentRecipients.get(id(2))).toMatchObject({ state: 'closed', anonymous: true, termsDecision: 'countered' });
   });
 
   it('finds a recipient by the intent id that company knows, only on its own relationship', () => {

@@ -20,6 +20,8 @@ export const intentRecipientDataSchema = z.object({
   /** The `intent_id` this company was sent: fresh per recipient, so pooled casts share no id. */
   recipientIntentId: z.uuid(),
   termsDecision: termsDecisionSchema.nullable(),
+  /** Sent to a company of her directory from a fresh pairwise DID the cast opened (not over an existing relationship). */
+  anonymous: z.boolean().default(false),
 });
 export type IntentRecipientData = z.infer<typeof intentRecipientDataSchema>;
 
@@ -36,7 +38,7 @@ export type IntentRecipientRecord = z.infer<typeof intentRecipientRecordSchema>;
 
 /** Insert input: a new recipient was sent the cast now and has not answered her terms. */
 export type NewIntentRecipient = Pick<IntentRecipientRecord, 'intentId' | 'relationshipId' | 'recipientIntentId'> &
-  Partial<Pick<IntentRecipientRecord, 'id' | 'state' | 'termsDecision' | 'createdAt' | 'updatedAt'>>;
+  Partial<Pick<IntentRecipientRecord, 'id' | 'state' | 'termsDecision' | 'anonymous' | 'createdAt' | 'updatedAt'>>;
 
 /** What {@link IntentRecipientRepo.update} changes: always the state; the terms decision if given. */
 export interface RecipientChange {
@@ -81,6 +83,7 @@ export class IntentRecipientRepo {
       recipientIntentId: data.recipientIntentId,
       state: row.state,
       termsDecision: data.termsDecision,
+      anonymous: data.anonymous,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -98,8 +101,8 @@ export class IntentRecipientRepo {
    */
   insert(input: NewIntentRecipient): IntentRecipientRecord {
     const now = this.#ctx.clock.now();
-    const { id = newId(), state = 'sent', termsDecision = null, createdAt = now, updatedAt = createdAt, ...rest } = input;
-    const record = this.#ctx.check(TABLE, intentRecipientRecordSchema, { ...rest, id, state, termsDecision, createdAt, updatedAt });
+    const { id = newId(), state = 'sent', termsDecision = null, anonymous = false, createdAt = now, updatedAt = createdAt, ...rest } = input;
+    const record = this.#ctx.check(TABLE, intentRecipientRecordSchema, { ...rest, id, state, termsDecision, anonymous, createdAt, updatedAt });
     const raw = this.#ctx.stmt('SELECT count(*) AS n FROM intents WHERE id = ?').get(record.intentId);
     if (this.#ctx.row(TABLE, countRowSchema, raw).n === 0) {
       throw new IntentError('intent.unknown', 'The recipient belongs to an intent the vault does not hold', { details: { intentId: record.intentId } });
@@ -181,6 +184,7 @@ export class IntentRecipientRepo {
       const blob = this.#ctx.seal(TABLE, id, intentRecipientDataSchema, {
         recipientIntentId: current.recipientIntentId,
         termsDecision: decision === undefined ? current.termsDecision : decision,
+        anonymous: current.anonymous,
       });
       return (
         this.#ctx.write(TABLE, () =>

@@ -19,6 +19,11 @@ export const relationshipDataSchema = z.object({
   customerRef: z.string().nullable(),
   invitationId: z.string().nullable(),
   notes: z.record(z.string(), jsonValueSchema).optional(),
+  /**
+   * Another relationship of hers with the same company, when she said so (an anonymous intent's
+   * relationship she linked on accepting an offer): kept in her vault only, never sent.
+   */
+  linkedTo: recordIdSchema.optional(),
 });
 export type RelationshipData = z.infer<typeof relationshipDataSchema>;
 
@@ -186,5 +191,6 @@ function pickData(r: RelationshipData): RelationshipData {
     invitationId: r.invitationId,
   };
   if (r.notes !== undefined) data.notes = r.notes;
+  if (r.linkedTo !== undefined) data.linkedTo = r.linkedTo;
   return data;
 }

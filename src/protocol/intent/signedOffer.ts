@@ -1,9 +1,9 @@
-import { DidError, IntentError } from '../../core/errors.js';
-import { findKey } from '../did/keysFromDocument.js';
-import { didOf, type DidResolver, type ResolvedKey } from '../did/types.js';
+import { IntentError } from '../../core/errors.js';
+import type { DidResolver } from '../did/types.js';
 import type { SigningKey } from '../envelope/engine.js';
 import { signedOfferSchema, type Offer, type SignedOffer } from '../families/intent.js';
-import { parseDetached, signDetached, verifyDetached } from '../terms/detachedJws.js';
+import { signDetached } from '../terms/detachedJws.js';
+import { SIGNATURE_FAULT_TEXT, signatureFault } from './signedDocument.js';
 
 /*
  * An offer is signed by the company as a document of its own (JCS + detached EdDSA JWS, like the
@@ -26,17 +26,7 @@ export async function verifySignedOffer(signed: unknown, resolver: DidResolver):
   const parsed = signedOfferSchema.safeParse(signed);
   if (!parsed.success) throw new IntentError('intent.offer_invalid', 'The offer does not have the offer shape');
   const { offer, signature } = parsed.data;
-  const jws = parseDetached(signature);
-  if (jws === undefined) throw new IntentError('intent.offer_invalid', 'The offer signature is not a detached EdDSA JWS');
-  if (didOf(jws.header.kid) !== offer.seller) throw new IntentError('intent.offer_invalid', 'The offer is signed by another DID than its seller');
-  const document = await resolver.resolve(offer.seller);
-  let key: ResolvedKey;
-  try {
-    key = findKey(document, jws.header.kid, 'authentication');
-  } catch (error) {
-    if (!(error instanceof DidError)) throw error;
-    throw new IntentError('intent.offer_invalid', 'The offer signature names no authentication key of the seller', { cause: error });
-  }
-  if (!verifyDetached(jws, offer, key.jwk)) throw new IntentError('intent.offer_invalid', 'The offer signature does not verify');
+  const fault = await signatureFault(offer, signature, offer.seller, resolver);
+  if (fault !== undefined) throw new IntentError('intent.offer_invalid', `The offer is refused: ${SIGNATURE_FAULT_TEXT[fault]}`);
   return parsed.data;
 }
