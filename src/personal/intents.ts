@@ -33,8 +33,6 @@ export interface CastInput {
    * pairwise DID the cast opens (a company she already casts to over `to` is skipped).
    */
   anonymous?: boolean;
-  /** Profile fields disclosed up front to every recipient (none by default), as a selective-disclosure SD-JWT. */
-  disclose?: readonly string[];
 }
 
 export interface OfferView {

@@ -4,6 +4,8 @@ import { Shell } from './components/Shell';
 import { Loading } from './components/ui';
 import { closeEvents, openEvents, useAgentEvents } from './events';
 import { ConnectPage } from './pages/ConnectPage';
+import { IntentPage } from './pages/IntentPage';
+import { IntentsPage } from './pages/IntentsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ProfilePage } from './pages/ProfilePage';
 import { RelationshipPage } from './pages/RelationshipPage';
@@ -22,11 +24,15 @@ function Routes() {
   if (path === '/' || path === '/relationships') return <RelationshipsPage />;
   const rel = /^\/relationships\/([^/]+)$/.exec(path);
   if (rel?.[1]) return <RelationshipPage key={rel[1]} id={decodeURIComponent(rel[1])} />;
+  const intent = /^\/intents\/([^/]+)$/.exec(path);
+  if (intent?.[1]) return <IntentPage key={intent[1]} id={decodeURIComponent(intent[1])} />;
   switch (path) {
     case '/connect':
       return <ConnectPage />;
     case '/requests':
       return <RequestsPage />;
+    case '/intents':
+      return <IntentsPage />;
     case '/profile':
       return <ProfilePage />;
     case '/terms':

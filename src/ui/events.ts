@@ -20,6 +20,7 @@ const EVENT_TYPES: readonly Exclude<AgentEvent['type'], 'agent.locked'>[] = [
   'message.received',
   'terms.updated',
   'disclosure.refused',
+  'intent.offer',
 ];
 
 export type LiveState = 'connecting' | 'live' | 'offline';

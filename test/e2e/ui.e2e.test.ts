@@ -199,9 +199,9 @@ beforeAll(async () => {
   const started = Date.now();
   ensureBuilt();
   ensureUiBuilt();
-  // Fresh screenshots each run: a stale one from an earlier run must not pass for this run's.
   mkdirSync(SCREENSHOTS, { recursive: true });
-  for (const name of readdirSync(SCREENSHOTS)) if (name.endsWith('.png')) rmSync(join(SCREENSHOTS, name), { force: true });
+  // Its own screenshots only (each page's file has its prefix, e.g. intents-): a stale one must not pass for this run's.
+  for (const name of readdirSync(SCREENSHOTS)) if (/^(\d{2}|FAILED)-.*\.png$/.test(name)) rmSync(join(SCREENSHOTS, name), { force: true });
   root = mkdtempSync(join(tmpdir(), 'kith-e2e-ui-'));
   logDir = join(root, 'logs');
   meHome = join(root, 'me');

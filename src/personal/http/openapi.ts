@@ -63,7 +63,6 @@ export const personalOpenApi = {
                 properties: { demand: { type: 'object' }, outcome: { type: 'string' }, expiresAt: { type: 'integer' }, currencyRequired: { type: 'boolean' },
                   to: { type: 'array', items: { type: 'string' } },
                   anonymous: { type: 'boolean' },
-                  disclose: { type: 'array', items: { type: 'string' }, description: 'profile fields disclosed up front (none by default)' },
                 },
                 required: ['demand', 'expiresAt'],
               },
