@@ -115,15 +115,28 @@ async function castOnce(agent: PersonalAgent, n: number, i: number): Promise<num
   return elapsed;
 }
 
-// --- the baseline -----------------------------------------------------------------------------
-
-
+/**
+ * One anonymous cast to the N companies of her directory, each from a fresh pairwise DID that the
+ * cast opens (proffering her terms), until every automatic offer is in her vault; returns ms.
+ */
+async function castAnonymouslyOnce(agent: PersonalAgent, n: number, i: number): Promise<number> {
+  const started = performance.now();
+  const intent = await agent.intents.cast({ demand, outcome: `Bench anonymous cast ${i}`, expiresAt: Date.now() + 86_400_000, anonymous: true });
+  const elapsed = performance.now() - started;
+  const offers = agent.intents.offers(intent.id);
+  if (intent.recipients.length !== n || intent.recipients.some((r) => !r.anonymous) || offers.length !== n || offers.some((o) => o.state !== 'received')) {
+    throw new Error(`anonymous cast ${i}: ${intent.recipients.length} recipients, ${offers.length} offers, expected ${n} of each`);
+  }
+  return elapsed;
+}
 
 // --- orchestration ----------------------------------------------------------------------------
 
 interface SizeResult {
   n: number;
   kithMs: number[];
+  /** The same cast, anonymously to the N companies of her directory (each opens a relationship). */
+  anonymousMs: number[];
   baselineMs: number[];
   undiciMs: number[];
   castBytes: number;
@@ -164,6 +177,13 @@ async function measureSize(n: number, options: IntentBenchOptions): Promise<Size
     for (let r = 0; r < options.repetitions; r += 1) kithMs.push(await castOnce(agent, n, 1000 + r));
     const herCpu = process.cpuUsage(herCpuBefore);
     const companyCpuAfter = sumCpu(companyPids);
+    // Anonymously: her directory lists the N companies (fetched and verified once, not measured).
+    await inParallel(setup.fleets.flatMap((f) => f.companies), 8, async (company) => {
+      await agent.directory.add(company.url);
+    });
+    for (let w = 0; w < 2; w += 1) await castAnonymouslyOnce(agent, n, w);
+    const anonymousMs: number[] = [];
+    for (let r = 0; r < options.repetitions; r += 1) anonymousMs.push(await castAnonymouslyOnce(agent, n, 2000 + r));
     for (const fleet of setup.fleets) await stopChild(fleet.child);
     setup.vault.close();
 
@@ -180,6 +200,7 @@ async function measureSize(n: number, options: IntentBenchOptions): Promise<Size
     return {
       n,
       kithMs,
+      anonymousMs,
       baselineMs,
       undiciMs,
       castBytes,
@@ -211,7 +232,7 @@ export async function runIntentBench(options: IntentBenchOptions): Promise<void>
   const ms = (v: number) => v.toFixed(1);
   console.log('');
   printTable(
-    ['N', 'cast B', 'offer B', 'kith ms', 'baseline ms', 'undici ms (info)', 'ratio', 'her CPU ms', 'her CPU ms/company', 'company CPU ms', 'bare CPU ms'],
+    ['N', 'cast B', 'offer B', 'kith ms', 'baseline ms', 'undici ms (info)', 'ratio', 'anonymous ms', 'anon ratio', 'her CPU ms', 'her CPU ms/company', 'company CPU ms', 'bare CPU ms'],
     results.map((r) => [
       String(r.n),
       String(r.castBytes),
@@ -220,13 +241,15 @@ export async function runIntentBench(options: IntentBenchOptions): Promise<void>
       ms(median(r.baselineMs)),
       ms(median(r.undiciMs)),
       (median(r.kithMs) / median(r.baselineMs)).toFixed(1),
+      ms(median(r.anonymousMs)),
+      (median(r.anonymousMs) / median(r.baselineMs)).toFixed(1),
       ms(r.herCpuMs),
       (r.herCpuMs / r.n).toFixed(2),
       r.companyCpuMs === undefined ? '-' : ms(r.companyCpuMs),
       r.bareCpuMs === undefined ? '-' : ms(r.bareCpuMs),
     ]),
   );
-  console.log('(kith ms, baseline ms: wall time per cast, median; CPU: per cast, mean; company/bare CPU from /proc, 10 ms resolution)');
+  console.log('(kith ms, baseline ms: wall time per cast, median; anonymous ms: the same cast to the N companies of her directory, each from a fresh pairwise DID it opens; CPU: per cast over relationships, mean; company/bare CPU from /proc, 10 ms resolution)');
   for (const r of results) console.log(`  N=${r.n} kith runs ms: ${r.kithMs.map(ms).join(' ')} | baseline: ${r.baselineMs.map(ms).join(' ')}`);
 
   const first = results.find((r) => r.n === 10) ?? results[0];

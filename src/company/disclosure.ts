@@ -6,6 +6,7 @@ import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import type { DisclosePresentBody } from '../protocol/families/disclose.js';
 import { Disclose, ProfileUpdate } from '../protocol/families/index.js';
 import type { DiscloseDeclineBody } from '../protocol/families/disclose.js';
+import type { IntentDisclosure } from '../protocol/families/intent.js';
 import type { ProfileUpdateNoticeBody } from '../protocol/families/profileUpdate.js';
 import { outgoing, type Outgoing } from '../protocol/buildMessage.js';
 import { parseFieldValue, isProfileField } from '../protocol/profile/fields.js';
@@ -151,6 +152,75 @@ export async function verifyNotice(received: ReceivedMessage<ProfileUpdateNotice
   }
   const values = new Map(Object.entries(verified.disclosed).map(([field, value]) => [field, checkValue(field, value)] as const));
   return { body, values };
+}
+
+/** Fields disclosed with an intent cast, checked outside the store transaction. */
+export interface VerifiedIntentDisclosure {
+  disclosure: IntentDisclosure;
+  values: Map<string, unknown>;
+}
+
+/**
+ * The fields she disclosed up front with a cast: a self-issued presentation by the sender's DID,
+ * for this company, key-bound to this very cast, disclosing exactly the fields it names.
+ * @throws DisclosureError `disclosure.malformed`, SdJwtError codes
+ */
+export async function verifyIntentDisclosure(received: ReceivedMessage, disclosure: IntentDisclosure, deps: DisclosureDeps): Promise<VerifiedIntentDisclosure> {
+  const verified = await verifySdJwtPresentation(disclosure.presentation.sd_jwt, {
+    resolver: deps.resolver,
+    audience: deps.companyDid,
+    nonce: received.message.id,
+    now: deps.now(),
+    trustIssuer: (iss) => iss === received.senderDid,
+    expectedVct: PROFILE_VCT,
+    allowedClaims: disclosure.fields,
+  });
+  if (!sameSet(Object.keys(verified.disclosed), disclosure.fields)) {
+    throw new DisclosureError('disclosure.malformed', 'The presentation does not disclose exactly the fields the cast names');
+  }
+  return { disclosure, values: new Map(Object.entries(verified.disclosed).map(([field, value]) => [field, checkValue(field, value)] as const)) };
+}
+
+/**
+ * Keeps what she disclosed with a cast under a consent record of the company's own (the same id as
+ * hers), inside the inbound transaction: a field it already holds at this version or a newer one
+ * stays as it is (and under the consent it was given with).
+ */
+export async function applyIntentDisclosure(
+  verified: VerifiedIntentDisclosure,
+  received: ReceivedMessage,
+  intent: { id: string; agreementId: string | null },
+  relationship: CompanyRelationship,
+  tx: CompanyStore,
+  deps: DisclosureDeps,
+): Promise<void> {
+  const now = deps.now();
+  const { disclosure, values } = verified;
+  const record = buildConsentRecord({
+    recordId: disclosure.consent_record_id,
+    principalDid: received.senderDid,
+    controller: { name: deps.companyName, did: deps.companyDid },
+    // Her intent stands for the request: she disclosed to be answered about it.
+    requestId: intent.id,
+    termsRef: intent.agreementId,
+    purpose: disclosure.purpose,
+    legalBasis: 'consent',
+    retention: disclosure.retention,
+    categories: [...values.keys()].map((category) => ({ category, source: 'pii_principal' as const, issuer: null })),
+    state: 'active',
+    requestedAt: now,
+    answeredAt: now,
+  });
+  await tx.saveConsentRecord({ id: disclosure.consent_record_id, relationshipId: relationship.id, requestId: null, state: 'active', record, createdAt: now, updatedAt: now });
+  const held = new Map((await tx.listHeldFields(relationship.id)).map((f) => [f.field, f]));
+  const kept: Record<string, unknown> = {};
+  for (const [field, value] of values) {
+    if ((held.get(field)?.version ?? -1) >= disclosure.profile_version) continue;
+    await tx.upsertHeldField({ relationshipId: relationship.id, field, value, version: disclosure.profile_version, consentRecordId: disclosure.consent_record_id, source: 'self', issuer: null, updatedAt: now });
+    kept[field] = value;
+  }
+  await tx.addPresentation({ id: newId(), relationshipId: relationship.id, messageId: received.message.id, kind: 'disclosure', sdJwt: disclosure.presentation.sd_jwt, receivedAt: now });
+  await emit(tx, 'profile.disclosed', { relationshipId: relationship.id, customerRef: relationship.customerRef, fields: kept, consentRecordId: disclosure.consent_record_id, purpose: disclosure.purpose }, now);
 }
 
 /** @throws DisclosureError `disclosure.unknown_request` | `disclosure.not_pending`, RelationshipError */

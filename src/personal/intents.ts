@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { IntentError, KithError } from '../core/errors.js';
+import { toEpochSeconds } from '../core/clock.js';
+import { DisclosureError, IntentError, KithError } from '../core/errors.js';
+import type { LocalIdentity } from '../protocol/agent/identity.js';
 import { outgoing } from '../protocol/buildMessage.js';
+import { buildConsentRecord } from '../protocol/consentRecord.js';
 import { Intent } from '../protocol/families/index.js';
-import { demandSchema, type Demand, type Offer } from '../protocol/families/intent.js';
+import { demandSchema, type Demand, type IntentDisclosure, type Offer } from '../protocol/families/intent.js';
+import { presentSelfIssued } from '../protocol/sdjwt/index.js';
 import type { OfferShortfall } from '../protocol/intent/verdict.js';
 import type { AgentCore } from './core.js';
 import type { DirectoryFeature } from './directory.js';
@@ -33,6 +37,11 @@ export interface CastInput {
    * pairwise DID the cast opens (a company she already casts to over `to` is skipped).
    */
   anonymous?: boolean;
+  /**
+   * Profile fields disclosed to every recipient with the cast (none by default): a self-issued
+   * SD-JWT per recipient, bound to its cast, kept by both sides under a consent record.
+   */
+  disclose?: readonly string[];
 }
 
 export interface OfferView {
@@ -103,6 +112,9 @@ function byReference<T extends { id: string }>(all: readonly T[], reference: str
 }
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** Why she discloses fields with a cast, as both consent records say. */
+const UP_FRONT_PURPOSE = 'To be answered about this intent';
 /** The roster agreement every intent proffers: the company may contact her only about what she asked for. */
 const INTENT_AGREEMENT = 'https://kith.invalid/terms/agreements/intent-only-contact';
 
@@ -183,6 +195,40 @@ export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOpt
   }
 
   /**
+   * What she discloses up front with one cast, per recipient: the presentation (from the pairwise
+   * DID that sends the cast, for that company, bound to the cast's id) and her pending consent
+   * record, made active by the company's answer (handlers/intent.ts). Kept until the intent ends.
+   */
+  function upFront(fields: readonly string[], endsAt: number, now: number) {
+    const retention = `P${Math.max(1, Math.ceil((endsAt - now) / DAY_MS))}D`;
+    const profileVersion = vault.profile.currentVersion();
+    const claims = Object.fromEntries(fields.map((field) => [field, vault.profile.get(field)?.value]));
+    return {
+      async present(identity: LocalIdentity, companyDid: string, messageId: string): Promise<IntentDisclosure> {
+        const sdJwt = await presentSelfIssued(identity, claims, { audience: companyDid, nonce: messageId, issuedAt: toEpochSeconds(now) });
+        return { consent_record_id: randomUUID(), purpose: UP_FRONT_PURPOSE, retention, profile_version: profileVersion, fields: [...fields], presentation: { format: 'dc+sd-jwt', sd_jwt: sdJwt } };
+      },
+      pendingConsent(relationship: RelationshipRecord, disclosure: IntentDisclosure, recipientIntentId: string): void {
+        const record = buildConsentRecord({
+          recordId: disclosure.consent_record_id,
+          principalDid: relationship.myDid,
+          controller: { name: relationship.vendorName, did: relationship.theirDid },
+          requestId: recipientIntentId,
+          termsRef: INTENT_AGREEMENT,
+          purpose: UP_FRONT_PURPOSE,
+          legalBasis: 'consent',
+          retention,
+          categories: fields.map((category) => ({ category, source: 'pii_principal' as const, issuer: null })),
+          state: 'pending',
+          requestedAt: now,
+          answeredAt: now,
+        });
+        vault.consents.insert({ id: disclosure.consent_record_id, relationshipId: relationship.id, requestId: null, state: 'pending', record, createdAt: now });
+      },
+    };
+  }
+
+  /**
    * The relationship she says an offer's company is: the same company's DID, another relationship.
    * @throws IntentError `intent.not_recipient` otherwise; RelationshipError `relationship.unknown`
    */
@@ -239,34 +285,48 @@ export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOpt
       if (targets.length + strangers.length === 0) {
         throw new IntentError('intent.no_recipients', input.anonymous ? 'No relationship was chosen and no company of her directory serves this category' : 'No live relationship to cast to');
       }
+      const disclose = [...new Set(input.disclose ?? [])];
+      const missing = disclose.filter((field) => vault.profile.get(field) === undefined);
+      if (missing.length > 0) {
+        throw new DisclosureError('disclosure.field_unavailable', `You have no value for: ${missing.join(', ')} (set it with \`kith profile set\`)`, { details: { fields: missing } });
+      }
       const intent = vault.intents.insert({
         demand: castDemand,
         outcome: input.outcome ?? null,
         currencyRequired: input.currencyRequired ?? false,
         expiresAt: endsAt,
         agreementId: INTENT_AGREEMENT,
-        disclose: [],
+        disclose,
       });
-      const body = (intentId: string) => ({
+      const shared = disclose.length === 0 ? undefined : upFront(disclose, endsAt, now);
+      const body = (intentId: string, disclosure?: IntentDisclosure) => ({
         intent_id: intentId,
         demand: castDemand,
         ...(input.outcome ? { outcome: input.outcome } : {}),
         currency_required: input.currencyRequired ?? false,
+        ...(disclosure ? { disclosure } : {}),
       });
       let unreached = 0;
       await Promise.all([
         ...targets.map(async (relationship) => {
           const recipient = vault.intentRecipients.insert({ intentId: intent.id, relationshipId: relationship.id, recipientIntentId: randomUUID() });
+          const messageId = randomUUID();
+          let disclosure: IntentDisclosure | undefined;
           try {
+            disclosure = shared ? await shared.present(core.identityOf(relationship), relationship.theirDid, messageId) : undefined;
+            if (disclosure && shared) shared.pendingConsent(relationship, disclosure, recipient.recipientIntentId);
             // Each company gets its own intent id and message; an automatic offer or an ack comes back on the response.
-            await core.exchange(relationship, outgoing(Intent.cast, body(recipient.recipientIntentId)), { returnRoute: true, expects: [Intent.offer, Intent.ack] });
+            await core.exchange(relationship, outgoing(Intent.cast, body(recipient.recipientIntentId, disclosure)), { returnRoute: true, expects: [Intent.offer, Intent.ack], id: messageId });
           } catch (error) {
+            // Not received: nothing was disclosed, so her pending consent goes.
+            if (disclosure && vault.consents.get(disclosure.consent_record_id)?.state === 'pending') vault.consents.remove(disclosure.consent_record_id);
             vault.intentRecipients.update(recipient.id, { state: 'failed' });
             logger.info('intent_cast_failed', { relationship: relationship.id, code: error instanceof KithError ? error.code : 'internal' });
           }
         }),
         ...strangers.map(async (company) => {
           const recipientIntentId = randomUUID();
+          let disclosure: IntentDisclosure | undefined;
           try {
             // A fresh pairwise DID: the cast opens the relationship and proffers her terms, signed by it.
             await open({
@@ -275,12 +335,18 @@ export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOpt
               invitationId: null,
               expects: [Intent.offer, Intent.ack],
               noAnswer: 'refused',
-              first: async (identity) => ({
-                type: Intent.cast.type,
-                body: { ...body(recipientIntentId), terms: { agreement: await terms.openingProffer(identity, company.identifier, INTENT_AGREEMENT) } },
-              }),
+              first: async (identity) => {
+                const messageId = randomUUID();
+                disclosure = shared ? await shared.present(identity, company.identifier, messageId) : undefined;
+                return {
+                  type: Intent.cast.type,
+                  id: messageId,
+                  body: { ...body(recipientIntentId, disclosure), terms: { agreement: await terms.openingProffer(identity, company.identifier, INTENT_AGREEMENT) } },
+                };
+              },
               within: (relationship) => {
                 vault.intentRecipients.insert({ intentId: intent.id, relationshipId: relationship.id, recipientIntentId, anonymous: true });
+                if (disclosure && shared) shared.pendingConsent(relationship, disclosure, recipientIntentId);
               },
             });
           } catch (error) {

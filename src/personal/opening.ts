@@ -33,7 +33,7 @@ export interface Opening {
   vendorName: string | null;
   invitationId: string | null;
   /** The first message's type and body, from her fresh pairwise identity (her terms are signed by it). */
-  first(identity: LocalIdentity): Promise<{ type: string; body: Record<string, unknown>; pthid?: string }>;
+  first(identity: LocalIdentity): Promise<{ type: string; body: Record<string, unknown>; pthid?: string; id?: string }>;
   /** The answers it may get on the same response; any other is refused and nothing is stored. */
   expects: readonly Pick<MessageDefinition, 'type'>[];
   /** What the company's silence (no answer on the response) means. */
@@ -66,7 +66,10 @@ export function createOpener(options: OpenerOptions): Opener {
     const routeToken = newToken(16);
     const { identity } = createPeerIdentity(`${options.inboundBaseUrl().replace(/\/$/, '')}/didcomm/${routeToken}`);
     const first = await opening.first(identity);
-    const request = buildMessage({ type: first.type, from: identity.did, to: opening.companyDid, body: first.body, ...(first.pthid ? { pthid: first.pthid } : {}), returnRoute: 'all' }, clock);
+    const request = buildMessage(
+      { type: first.type, from: identity.did, to: opening.companyDid, body: first.body, ...(first.pthid ? { pthid: first.pthid } : {}), ...(first.id ? { id: first.id } : {}), returnRoute: 'all' },
+      clock,
+    );
     const packed = await packMessage({ message: request, signer: signingKeyOf(identity), recipients: [company.agreementKey], engine: options.engine });
     const { reply } = await postEnvelope(company.endpoint, packed, transport);
     const received = reply ? await messaging.receive(reply, identity) : undefined;

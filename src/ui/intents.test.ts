@@ -9,7 +9,7 @@ const draft = (overrides: Partial<IntentDraft> = {}): IntentDraft => ({ ...empty
 describe('the new-intent form', () => {
   it('builds the cast the agent takes from a full form, and a demand its schema accepts', () => {
     const { errors, body } = checkDraft(
-      draft({ minPrice: '50', maxPrice: '149,90', currency: 'eur', currencyOnly: true, quantity: '2', country: 'de', postalCode: ' 10115 ', wantedBy: '2026-12-20', outcome: ' Dry feet ', endsIn: '1w' }),
+      draft({ minPrice: '50', maxPrice: '149,90', currency: 'eur', currencyOnly: true, quantity: '2', country: 'de', postalCode: ' 10115 ', wantedBy: '2026-12-20', outcome: ' Dry feet ', endsIn: '1w', disclose: ['email'] }),
       NOW,
     );
     expect(errors).toEqual({});
@@ -27,11 +27,12 @@ describe('the new-intent form', () => {
       expiresAt: NOW + 7 * 86_400_000,
       currencyRequired: true,
       to: ['rel-1', 'rel-2'],
+      disclose: ['email'],
     });
     expect(demandSchema.safeParse(body!.demand).success).toBe(true);
   });
 
-  it('sends only what she filled in: no price without an amount, no anonymous member unless chosen', () => {
+  it('sends only what she filled in: no price without an amount, no anonymous or disclose members unless chosen', () => {
     const { body } = checkDraft(draft(), NOW);
     expect(body).toEqual({ demand: { '@type': 'Demand', description: 'Waterproof trail shoes, size 39', category: 'clothing' }, expiresAt: NOW + 3 * 86_400_000, to: ['rel-1', 'rel-2'] });
     expect(checkDraft(draft({ to: [], anonymous: true }), NOW).body).toMatchObject({ anonymous: true });

@@ -173,10 +173,12 @@ export interface IntentDraft {
   to: string[];
   /** Also to the companies of her directory that serve the category, each from a fresh pairwise DID. */
   anonymous: boolean;
+  /** Profile fields sent with it (none by default). */
+  disclose: string[];
 }
 
 export function emptyDraft(to: string[] = []): IntentDraft {
-  return { description: '', category: '', minPrice: '', maxPrice: '', currency: 'EUR', currencyOnly: false, quantity: '', country: '', postalCode: '', wantedBy: '', outcome: '', endsIn: '3d', to, anonymous: false };
+  return { description: '', category: '', minPrice: '', maxPrice: '', currency: 'EUR', currencyOnly: false, quantity: '', country: '', postalCode: '', wantedBy: '', outcome: '', endsIn: '3d', to, anonymous: false, disclose: [] };
 }
 
 export type DraftField = keyof IntentDraft;
@@ -198,6 +200,7 @@ export const FIELD_LABEL: Record<DraftField, string> = {
   endsIn: 'Ends in',
   to: 'Send to',
   anonymous: 'Send to',
+  disclose: 'Share up front',
 };
 
 const AMOUNT = /^(0|[1-9]\d{0,11})(\.\d{1,4})?$/;
@@ -310,12 +313,13 @@ export function checkDraft(draft: IntentDraft, now: number): { errors: DraftErro
     ...(draft.currencyOnly ? { currencyRequired: true } : {}),
     ...(draft.to.length > 0 ? { to: [...draft.to] } : {}),
     ...(draft.anonymous ? { anonymous: true } : {}),
+    ...(draft.disclose.length > 0 ? { disclose: [...draft.disclose] } : {}),
   };
   return { errors, body };
 }
 
 /** The order the form shows its fields in, for the summary of errors. */
-export const DRAFT_ORDER: readonly DraftField[] = ['description', 'category', 'minPrice', 'maxPrice', 'currency', 'quantity', 'country', 'postalCode', 'wantedBy', 'outcome', 'endsIn', 'to'];
+export const DRAFT_ORDER: readonly DraftField[] = ['description', 'category', 'minPrice', 'maxPrice', 'currency', 'quantity', 'country', 'postalCode', 'wantedBy', 'outcome', 'endsIn', 'to', 'disclose'];
 
 // ---------------------------------------------------------------------------------------------
 // Her directory

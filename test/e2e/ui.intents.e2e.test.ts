@@ -204,7 +204,9 @@ describe.skipIf(!available)('her intents page in a real browser', { sequential: 
     const sendTo = page.getByRole('group', { name: 'Send to' });
     for (const company of [acme, globex, corner, hillside]) expect(await sendTo.getByRole('checkbox', { name: company.name, exact: true }).isChecked()).toBe(true);
     expect(await sendTo.getByRole('checkbox', { name: 'Also ask companies in my directory, anonymously' }).isChecked()).toBe(false);
-    await visible(page.getByText('Nothing about you is sent with an intent'));
+    const share = page.getByRole('group', { name: 'Share up front' });
+    await visible(share.getByText('Nothing about you is shared by default'));
+    expect(await share.getByRole('checkbox').count()).toBe(0); // her profile is empty
     await a11y('intents (empty)');
     await shot('01-empty');
     expectCleanPage();

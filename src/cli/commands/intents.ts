@@ -20,6 +20,7 @@ interface CastOptions {
   expires: string;
   to?: string;
   anonymous?: boolean;
+  share?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -59,6 +60,7 @@ function intentText(intent: IntentView): string {
   const lines = [
     `Intent ${intent.id.slice(0, 8)}: ${demandText(intent.demand)}`,
     `  ${intent.state}; ends ${formatTime(intent.expiresAt)}; ${intent.offers} offer${intent.offers === 1 ? '' : 's'}`,
+    `  shared with it: ${intent.disclosed.length === 0 ? 'nothing about you' : intent.disclosed.join(', ')}`,
     ...intent.recipients.map(
       (r) => `  ${oneLine(r.company ?? r.relationshipId.slice(0, 8), 24).padEnd(24)} ${r.state}${r.termsDecision ? ` (terms ${r.termsDecision})` : ''}${r.anonymous ? ' (anonymous: a new pairwise DID)' : ''}`,
     ),
@@ -114,6 +116,7 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
     .option('--expires <when>', 'when the intent ends: days (7d) or a date', '7d')
     .option('--to <refs>', 'only these companies (comma-separated names or ids); default all, unless --anonymous alone')
     .option('--anonymous', 'also the companies of your directory that serve the category, each from a fresh pairwise DID (see kith directory)')
+    .option('--share <fields>', 'profile fields sent with the intent (comma-separated, e.g. locality,email); nothing by default')
     .action((description: string, options: CastOptions) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
@@ -124,6 +127,7 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
             ...(options.requireCurrency ? { currencyRequired: true } : {}),
             ...(options.to ? { to: options.to.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
             ...(options.anonymous ? { anonymous: true } : {}),
+            ...(options.share ? { disclose: options.share.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
           };
           const { intent: cast } = await client.call(routes.castIntent, body);
           output(ctx.globals(), cast, () => intentText(cast));

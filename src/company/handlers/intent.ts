@@ -7,6 +7,7 @@ import type { TermsResponseBody } from '../../protocol/families/terms.js';
 import type { ConnectorEventPayload, ConnectorEventType } from '../connectors/types.js';
 import { liveRelationship } from '../liveRelationship.js';
 import type { CompanyRelationship, CompanyStore, ReceivedIntent } from '../store/types.js';
+import { applyIntentDisclosure, disclosureDeps, verifyIntentDisclosure, type VerifiedIntentDisclosure } from '../disclosure.js';
 import { applyProffer, termsDeps, verifyProffer, type VerifiedProffer } from '../terms.js';
 import { companyHandler, type CompanyContext, type OpeningHandler } from './types.js';
 
@@ -46,19 +47,25 @@ function requireOpen(intent: ReceivedIntent, now: number): void {
  * anonymous pairwise DID) is stored and answered with its best automatic offer or an ack; her
  * accept, decline and close settle the intent and its offers.
  */
-export const intentCastHandler: OpeningHandler<IntentCastBody, VerifiedProffer | undefined> = {
+interface CheckedCast {
+  proffer: VerifiedProffer | undefined;
+  disclosure: VerifiedIntentDisclosure | undefined;
+}
+
+export const intentCastHandler: OpeningHandler<IntentCastBody, CheckedCast> = {
   definition: Intent.cast,
   opensRelationship: true,
 
   async verify(received, context) {
     const { body } = received.message;
     if (Date.parse(body.demand.validThrough) <= context.clock.now()) throw new IntentError('intent.expired', 'The intent expired before it arrived');
-    // Up-front disclosure is read only once the company can keep it under a consent record of its own.
-    if (body.disclosure !== undefined) throw new IntentError('intent.not_recipient', 'This company does not take fields disclosed with an intent yet');
-    return body.terms === undefined ? undefined : verifyProffer(body.terms, received.senderDid, termsDeps(context));
+    // Fields disclosed up front are verified like any presentation, before anything is stored.
+    const disclosure = body.disclosure === undefined ? undefined : await verifyIntentDisclosure(received, body.disclosure, disclosureDeps(context));
+    const proffer = body.terms === undefined ? undefined : await verifyProffer(body.terms, received.senderDid, termsDeps(context));
+    return { proffer, disclosure };
   },
 
-  async apply({ store, context, now }, received, proffer) {
+  async apply({ store, context, now }, received, { proffer, disclosure }) {
     const { body } = received.message;
     const { relationship, terms } = await castRelationship(store, context, received.senderDid, proffer, now);
     if (await store.getReceivedIntent(body.intent_id)) throw new IntentError('intent.replayed', 'This intent id was already cast');
@@ -77,6 +84,8 @@ export const intentCastHandler: OpeningHandler<IntentCastBody, VerifiedProffer |
     await emit(store, 'intent.received', { relationshipId: relationship.id, customerRef: relationship.customerRef, intentId: body.intent_id, category: body.demand.category }, now);
     // No offer under terms it refused; otherwise its best catalog match, if any.
     const agreed = terms === undefined ? (await store.currentTermsAgreement(relationship.id))?.agreementId ?? null : terms.decision === 'rejected' ? undefined : proffer?.decision.decision === 'countered' ? proffer.alternative?.id : proffer?.checked.agreement.id;
+    // What she disclosed is kept under her consent, unless the company refused the terms she cast under.
+    if (disclosure && agreed !== undefined) await applyIntentDisclosure(disclosure, received, { id: body.intent_id, agreementId: agreed ?? null }, relationship, store, disclosureDeps(context));
     const draft = agreed === undefined ? undefined : context.offers.automatic(body.demand, { now, currencyRequired: body.currency_required });
     if (!draft || agreed === undefined) return { relationship, reply: outgoing(Intent.ack, { intent_id: body.intent_id, ...(terms ? { terms } : {}) }) };
     const signed = context.offers.sign(draft, { intentId: body.intent_id, seller: context.companyDid, customer: received.senderDid, terms: agreed, now });

@@ -1,5 +1,6 @@
 import { IntentError } from '../../core/errors.js';
-import type { IntentAcceptBody, IntentCastBody, IntentClosedBody, IntentDeclineBody, SignedOffer } from '../../protocol/families/intent.js';
+import type { IntentAcceptBody, IntentCastBody, IntentClosedBody, IntentDeclineBody, IntentDisclosure, SignedOffer } from '../../protocol/families/intent.js';
+import { inspectSdJwt } from '../../protocol/sdjwt/index.js';
 import type { DidcommMessage } from '../../protocol/message.js';
 import { parseSignedAgreement, type SignedAgreement } from '../../protocol/terms/agreementRecord.js';
 import type { CheckedResponse } from '../../protocol/terms/negotiate.js';
@@ -39,6 +40,52 @@ async function openingTerms(inReplyTo: DidcommMessage | undefined, answer: unkno
   return { mine, answer: await terms.checkConnectAnswer(mine, answer) };
 }
 
+/** What she disclosed with the cast this answers (read back from the presentation she sent), if anything. */
+interface CastDisclosure {
+  disclosure: IntentDisclosure;
+  values: Record<string, unknown>;
+}
+
+async function castDisclosure(inReplyTo: DidcommMessage | undefined): Promise<CastDisclosure | undefined> {
+  const disclosure = answered<IntentCastBody>(inReplyTo, Intent.cast)?.body.disclosure;
+  if (disclosure === undefined) return undefined;
+  const { claims } = await inspectSdJwt(disclosure.presentation.sd_jwt);
+  return { disclosure, values: Object.fromEntries(disclosure.fields.map((f) => [f, claims[f]])) };
+}
+
+/**
+ * Inside the transaction: her consent for what she disclosed with the cast becomes active and she
+ * records what the company now holds, or, when the company refused the terms she cast under (it
+ * keeps nothing then), the pending consent is dropped.
+ */
+function recordDisclosure(vault: Vault, relationship: RelationshipRecord, now: number, cast: CastDisclosure | undefined, termsDecision: string | null): void {
+  if (cast === undefined) return;
+  const { disclosure, values } = cast;
+  const consent = vault.consents.get(disclosure.consent_record_id);
+  if (!consent || consent.state !== 'pending') return;
+  if (termsDecision === 'rejected') {
+    vault.consents.remove(consent.id);
+    return;
+  }
+  vault.consents.update(consent.id, 'active', { ...consent.record, state: 'active' }, now);
+  for (const field of disclosure.fields) {
+    const held = vault.disclosed.get(relationship.id, field);
+    if (held && held.version >= disclosure.profile_version) continue;
+    vault.disclosed.upsert({
+      relationshipId: relationship.id,
+      field,
+      value: values[field],
+      version: disclosure.profile_version,
+      source: 'self',
+      issuer: null,
+      consentRecordId: consent.id,
+      purpose: disclosure.purpose,
+      retention: disclosure.retention,
+      disclosedAt: now,
+    });
+  }
+}
+
 /** Inside the transaction: the opened relationship is live, and her terms record what the company answered. */
 function recordOpening(context: PersonalContext, relationship: RelationshipRecord, now: number, checked: CheckedOpeningTerms | undefined): void {
   if (checked === undefined) return;
@@ -50,13 +97,17 @@ function recordOpening(context: PersonalContext, relationship: RelationshipRecor
 export const intentHandlers = [
   personalHandler({
     definition: Intent.ack,
-    verify: (received, { terms }, inReplyTo) => openingTerms(inReplyTo, received.message.body.terms, terms),
-    apply({ vault, relationship, now, context }, received, opening) {
+    async verify(received, { terms }, inReplyTo) {
+      return { opening: await openingTerms(inReplyTo, received.message.body.terms, terms), cast: await castDisclosure(inReplyTo) };
+    },
+    apply({ vault, relationship, now, context }, received, { opening, cast }) {
       const recipient = recipientOf(vault, relationship, received.message.body.intent_id);
       recordOpening(context, relationship, now, opening);
-      vault.intentRecipients.update(recipient.id, { state: 'acknowledged', termsDecision: opening?.answer.decision ?? recipient.termsDecision, from: ['sent', 'queued'] }, now);
+      const termsDecision = opening?.answer.decision ?? recipient.termsDecision;
+      vault.intentRecipients.update(recipient.id, { state: 'acknowledged', termsDecision, from: ['sent', 'queued'] }, now);
+      recordDisclosure(vault, relationship, now, cast, termsDecision);
     },
-    async after(relationship, { terms }, opening) {
+    async after(relationship, { terms }, { opening }) {
       if (opening?.answer.decision === 'countered') await terms.settle(relationship);
     },
   }),
@@ -64,11 +115,11 @@ export const intentHandlers = [
   // An offer: kept exactly as signed, judged against her demand; her rule may decline it by itself (after the commit).
   personalHandler({
     definition: Intent.offer,
-    async verify(received, { resolver, terms }, inReplyTo): Promise<{ signed: SignedOffer; opening: CheckedOpeningTerms | undefined }> {
+    async verify(received, { resolver, terms }, inReplyTo): Promise<{ signed: SignedOffer; opening: CheckedOpeningTerms | undefined; cast: CastDisclosure | undefined }> {
       const signed = await verifySignedOffer(received.message.body.signed_offer, resolver);
-      return { signed, opening: await openingTerms(inReplyTo, received.message.body.terms, terms) };
+      return { signed, opening: await openingTerms(inReplyTo, received.message.body.terms, terms), cast: await castDisclosure(inReplyTo) };
     },
-    apply({ vault, relationship, now, context }, _received, { signed, opening }) {
+    apply({ vault, relationship, now, context }, _received, { signed, opening, cast }) {
       const { offer } = signed;
       if (offer.seller !== relationship.theirDid || offer.customer !== relationship.myDid) throw new IntentError('intent.not_recipient', 'The offer names other parties than this relationship’s');
       const recipient = recipientOf(vault, relationship, offer.intent_id);
@@ -86,6 +137,7 @@ export const intentHandlers = [
       recordOpening(context, relationship, now, opening);
       const termsDecision = opening?.answer.decision ?? recipient.termsDecision;
       vault.intentRecipients.update(recipient.id, { state: 'acknowledged', termsDecision, from: ['sent', 'queued', 'acknowledged'] }, now);
+      recordDisclosure(vault, relationship, now, cast, termsDecision);
       const verdict = judgeOffer(intent.demand, offer);
       const decidedBy = termsDecision === 'rejected' ? 'terms-refused' : verdict.meets ? null : 'outside-constraints';
       vault.offers.insert({ intentId: intent.id, recipientId: recipient.id, relationshipId: relationship.id, signed, verdict, decidedBy, createdAt: now, updatedAt: now });

@@ -188,10 +188,11 @@ export const routes = {
   /**
    * Casts to `to` (relationship references) and, with `anonymous`, to every company of her directory
    * that serves the category, each from a fresh pairwise DID; with neither, to every live
-   * relationship. Nothing about her is sent with it. `expiresAt` in ms since the epoch. Answers 201.
+   * relationship. `disclose` names profile fields sent with it (none by default), as a selective-
+   * disclosure SD-JWT per recipient under a consent record; `expiresAt` in ms since the epoch. Answers 201.
    */
   castIntent: route('POST', '/api/intents')
-    .takes<{ demand: Demand; outcome?: string; expiresAt: number; currencyRequired?: boolean; to?: string[]; anonymous?: boolean }>()
+    .takes<{ demand: Demand; outcome?: string; expiresAt: number; currencyRequired?: boolean; to?: string[]; anonymous?: boolean; disclose?: string[] }>()
     .answers<{ intent: IntentView }>(),
   intent: route('GET', '/api/intents/:id').answers<{ intent: IntentView }>(),
   intentOffers: route('GET', '/api/intents/:id/offers').answers<{ offers: OfferView[] }>(),

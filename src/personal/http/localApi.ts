@@ -75,6 +75,7 @@ const schemas = {
         currencyRequired: z.boolean().optional(),
         to: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
         anonymous: z.boolean().optional(),
+        disclose: z.array(z.string().min(1).max(64)).min(1).max(50).optional(),
       })
       .strict(),
   ),
@@ -254,13 +255,14 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   });
   on(routes.intents, (c) => c.json({ intents: agent().intents.list() }));
   on(routes.castIntent, async (c) => {
-    const { to, outcome, currencyRequired, anonymous, ...rest } = await jsonBody(c, schemas.castIntent);
+    const { to, outcome, currencyRequired, anonymous, disclose, ...rest } = await jsonBody(c, schemas.castIntent);
     const { unreached: _unreached, ...intent } = await agent().intents.cast({
       ...rest,
       ...(to ? { to } : {}),
       ...(outcome ? { outcome } : {}),
       ...(currencyRequired !== undefined ? { currencyRequired } : {}),
       ...(anonymous !== undefined ? { anonymous } : {}),
+      ...(disclose ? { disclose } : {}),
     });
     return c.json({ intent }, 201);
   });

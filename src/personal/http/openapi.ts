@@ -63,6 +63,7 @@ export const personalOpenApi = {
                 properties: { demand: { type: 'object' }, outcome: { type: 'string' }, expiresAt: { type: 'integer' }, currencyRequired: { type: 'boolean' },
                   to: { type: 'array', items: { type: 'string' } },
                   anonymous: { type: 'boolean' },
+                  disclose: { type: 'array', items: { type: 'string' }, description: 'profile fields disclosed with the cast (none by default)' },
                 },
                 required: ['demand', 'expiresAt'],
               },

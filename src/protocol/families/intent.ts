@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { intentCategorySchema } from '../intent/categories.js';
-import { presentationSchema } from './disclose.js';
+import { claimNameSchema, presentationSchema, retentionSchema } from './disclose.js';
 import { TO_COMPANY, TO_PERSON, defineMessage } from './registry.js';
 import { termsProfferBodySchema, termsResponseBodySchema } from './terms.js';
 import { kithType } from './uris.js';
@@ -53,6 +53,25 @@ export const demandSchema = z
   });
 export type Demand = z.infer<typeof demandSchema>;
 
+/**
+ * Fields she chose to disclose with the cast (none by default): a self-issued SD-JWT presentation
+ * disclosing exactly `fields`, key-bound to the cast (KB-JWT `nonce` = the cast's message id, `aud`
+ * = the company's DID), kept by both sides under the consent record `consent_record_id` for
+ * `purpose` and at most `retention`, like an answer to a disclose request.
+ */
+export const intentDisclosureSchema = z
+  .object({
+    consent_record_id: z.uuid(),
+    purpose: z.string().min(1).max(500),
+    retention: retentionSchema,
+    /** Her profile version the values are from. */
+    profile_version: z.number().int().min(0),
+    fields: z.array(claimNameSchema).min(1).max(50),
+    presentation: presentationSchema,
+  })
+  .passthrough();
+export type IntentDisclosure = z.infer<typeof intentDisclosureSchema>;
+
 export const intentCastBodySchema = z
   .object({
     /** This recipient's id for the intent: fresh per recipient. */
@@ -70,7 +89,7 @@ export const intentCastBodySchema = z
      */
     terms: termsProfferBodySchema.optional(),
     /** Fields she chose to disclose up front (none by default), key-bound to this message's id. */
-    disclosure: presentationSchema.optional(),
+    disclosure: intentDisclosureSchema.optional(),
   })
   .passthrough();
 export type IntentCastBody = z.infer<typeof intentCastBodySchema>;

@@ -3,7 +3,7 @@ import { api, prepare, routes } from '../api';
 import { companyName } from '../components/labels';
 import { Badge, Button, Empty, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { useAgentEvents } from '../events';
-import { formatDate, formatDateTime, plural } from '../format';
+import { fieldLabel, formatDate, formatDateTime, formatFieldValue, plural } from '../format';
 import {
   categoryLabel,
   checkDraft,
@@ -132,6 +132,7 @@ function CategoryControl({ id, value, onChange, errors, categories, failed }: { 
 }
 
 function NewIntentForm({ categories, categoriesError, onCast }: { categories: readonly IntentCategory[] | undefined; categoriesError: string | undefined; onCast: (intent: IntentView) => void }) {
+  const profile = useResource(prepare(routes.profile));
   const relationships = useResource(prepare(routes.relationships));
   const live = (relationships.data?.relationships ?? []).filter((r) => r.state === 'active' || r.state === 'muted');
   const [draft, setDraft] = useState<IntentDraft>(() => emptyDraft());
@@ -153,7 +154,7 @@ function NewIntentForm({ categories, categoriesError, onCast }: { categories: re
     setDraft((d) => ({ ...d, [field]: value }));
     if (errors[field]) setErrors((e) => ({ ...e, [field]: undefined }));
   };
-  const toggle = (field: 'to', value: string, on: boolean) => {
+  const toggle = (field: 'to' | 'disclose', value: string, on: boolean) => {
     setDraft((d) => ({ ...d, [field]: on ? [...d[field], value] : d[field].filter((v) => v !== value) }));
     if (errors[field]) setErrors((e) => ({ ...e, [field]: undefined }));
   };
@@ -177,6 +178,7 @@ function NewIntentForm({ categories, categoriesError, onCast }: { categories: re
 
   const problems = DRAFT_ORDER.map((f) => errors[f]).filter((m): m is string => Boolean(m));
   const recipients = draft.to.length;
+  const fields = profile.data?.fields ?? [];
 
   return (
     <form
@@ -272,7 +274,26 @@ function NewIntentForm({ categories, categoriesError, onCast }: { categories: re
         <FieldError id={`${id}-to`} message={errors.to} />
       </fieldset>
 
-      <p className="hint">Nothing about you is sent with an intent: companies see only what you wrote above, and answer a pairwise identity.</p>
+      <fieldset className="form-group">
+        <legend>Share up front</legend>
+        <p className="hint">Nothing about you is shared by default: companies see only what you wrote above. Tick a field to send it with the intent.</p>
+        {profile.data && fields.length === 0 ? (
+          <p className="hint">
+            Your profile is empty, so there is nothing to share. <Link to="/profile">Add to your profile</Link>
+          </p>
+        ) : null}
+        {fields.length > 0 ? (
+          <div className="choices choices-tight">
+            {fields.map((f) => (
+              <div className="choice" key={f.field}>
+                <input id={`${id}-share-${f.field}`} type="checkbox" checked={draft.disclose.includes(f.field)} onChange={(event) => toggle('disclose', f.field, event.target.checked)} />
+                <label htmlFor={`${id}-share-${f.field}`}>{fieldLabel(f.field)}</label>
+                <span className="choice-note">{formatFieldValue(f.field, f.value)}</span>
+              </div>
+            ))}
+          </div>
+        ) : null}
+      </fieldset>
 
       <div ref={summaryRef} tabIndex={-1} className="form-summary">
         {problems.length > 0 ? (
