@@ -89,7 +89,8 @@ async function setUpKith(n: number, dir: string, options: IntentBenchOptions): P
   const catalogFile = join(dir, 'catalog.json');
   writeFileSync(catalogFile, JSON.stringify(catalog));
   const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ intents: { categories: ['clothing'], catalogFile } }));
+  // It accepts the terms an anonymous cast proffers (intent-only-contact): otherwise it would make no offer.
+  writeFileSync(policyFile, JSON.stringify({ terms: { accept: ['intent-only-contact'] }, intents: { categories: ['clothing'], catalogFile } }));
   const fleets = await Promise.all(
     chunks(n, options.companiesPerProcess).map((count, p) => startFleetProcess(join(dir, `fleet-${p}`), count, `Intent Bench ${n}.${p}`, ['--policy', policyFile])),
   );
