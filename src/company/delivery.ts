@@ -22,9 +22,12 @@ export class OutboxDelivery {
     private readonly fetchImpl?: typeof fetch,
   ) {}
 
-  /** Claims due items (leased, so parallel workers never share one) and tries each once. */
-  async deliverDue(limit = 50): Promise<number> {
-    const items = await this.store.claimDueOutbox(this.clock.now(), limit, this.retry.leaseMs);
+  /**
+   * Claims due items (leased, so parallel workers never share one) and tries each once; with
+   * `relationshipId`, only that relationship's (the immediate push after queueing for her).
+   */
+  async deliverDue(limit = 50, relationshipId?: string): Promise<number> {
+    const items = await this.store.claimDueOutbox(this.clock.now(), limit, this.retry.leaseMs, relationshipId === undefined ? {} : { relationshipId });
     let delivered = 0;
     for (const item of items) if (await this.deliver(item)) delivered += 1;
     return delivered;

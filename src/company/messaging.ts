@@ -70,10 +70,12 @@ export function createCompanyMessaging(options: CompanyMessagingOptions): Compan
     await tx.enqueueOutbox({ id: newId(), relationshipId: relationship.id, messageId: message.id, packed: message.packed, createdAt: now, nextAttemptAt: now + delayMs, attempts: 0 });
   }
 
-  async function deliverQueued(relationship: CompanyRelationship): Promise<number> {
-    let delivered = 0;
-    for (const item of await store.pendingOutbox(relationship.id, 100)) if (await delivery.deliver(item)) delivered += 1;
-    return delivered;
+  /**
+   * Pushes what waits for her now, under the same lease as the workers' loop: another process
+   * pushing the same relationship's queue at the same moment gets other items, or none.
+   */
+  function deliverQueued(relationship: CompanyRelationship): Promise<number> {
+    return delivery.deliverDue(100, relationship.id);
   }
 
   /** One direct attempt, for a reply that cannot wait in the outbox (see CompanyEffect.replyDelivery). */

@@ -468,6 +468,20 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(ids(await store.claimDueOutbox(T0 + LEASE, 10, LEASE))).toEqual([uid(3001)]);
       });
 
+      it('claims one relationship’s due items when asked, under the same lease as a claim of all', async () => {
+        const [a, b] = [relationship(1), relationship(2)];
+        for (const rel of [a, b]) await store.createRelationship(rel);
+        await store.enqueueOutbox(outbox(1, a.id, { nextAttemptAt: T0 }));
+        await store.enqueueOutbox(outbox(2, b.id, { nextAttemptAt: T0 }));
+        await store.enqueueOutbox(outbox(3, b.id, { nextAttemptAt: T0 + 1 }));
+
+        const claimed = await store.claimDueOutbox(T0, 10, LEASE, { relationshipId: b.id });
+        expect(ids(claimed)).toEqual([uid(3002)]);
+        // Leased: neither a scoped nor a general claim gets it again within the lease.
+        expect(await store.claimDueOutbox(T0, 10, LEASE, { relationshipId: b.id })).toEqual([]);
+        expect(ids(await store.claimDueOutbox(T0, 10, LEASE))).toEqual([uid(3001)]);
+      });
+
       it('never hands the same item to two concurrent claims', async () => {
         const rel = relationship(1);
         await store.createRelationship(rel);

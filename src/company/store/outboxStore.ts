@@ -17,6 +17,11 @@ export interface OutboxItem {
  * Besides what each method states, every method may reject as described on CompanyStore
  * (`store.unavailable`, `internal`).
  */
+export interface ClaimOptions {
+  /** Only this relationship's items (the immediate push after a message is queued for her). */
+  relationshipId?: string;
+}
+
 export interface OutboxStore {
   /** Throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id is taken. */
   enqueueOutbox(item: OutboxItem): Promise<void>;
@@ -27,7 +32,7 @@ export interface OutboxStore {
    * database, never get the same item within its lease: on PostgreSQL with SELECT ... FOR UPDATE
    * SKIP LOCKED, on SQLite under its write lock. The returned items carry the leased nextAttemptAt.
    */
-  claimDueOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]>;
+  claimDueOutbox(now: number, limit: number, leaseMs: number, options?: ClaimOptions): Promise<OutboxItem[]>;
   /** Items of one relationship regardless of nextAttemptAt or lease (message pickup), oldest (createdAt, id) first, at most `limit`. */
   pendingOutbox(relationshipId: string, limit: number): Promise<OutboxItem[]>;
   countPendingOutbox(relationshipId: string): Promise<number>;

@@ -36,6 +36,7 @@ import type {
   HeldField,
   OfferRow,
   OfferState,
+  ClaimOptions,
   OutboxItem,
   Presentation,
   ReceivedIntent,
@@ -168,6 +169,9 @@ export interface CompanyDatabase {
     updated_at: number;
   };
 }
+
+/** The advisory lock key (any bigint; this one spells "kith" in ASCII) that one pruning process holds at a time. */
+export const PRUNE_LOCK_KEY = 0x6b697468;
 
 /** pg parses jsonb itself, so a JSON column comes back as the value. */
 const decodeJsonb: JsonDecoder = (value) => value;
@@ -311,10 +315,15 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
   }
 
   pruneSeenMessages(now: number): Promise<number> {
-    return this.#run(async () => {
-      const result = await this.#db.deleteFrom('seen_messages').where('expires_at', '<', now).executeTakeFirst();
-      return Number(result.numDeletedRows);
-    });
+    return this.#run(() =>
+      this.#db.transaction().execute(async (trx) => {
+        // Every process's worker prunes; one at a time is enough, and the others need not wait.
+        const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${PRUNE_LOCK_KEY}::bigint) as locked`.execute(trx);
+        if (!rows[0]?.locked) return 0;
+        const result = await trx.deleteFrom('seen_messages').where('expires_at', '<', now).executeTakeFirst();
+        return Number(result.numDeletedRows);
+      }),
+    );
   }
 
   // --- messages ---
@@ -368,17 +377,19 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  claimDueOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]> {
+  claimDueOutbox(now: number, limit: number, leaseMs: number, options: ClaimOptions = {}): Promise<OutboxItem[]> {
     if (limit <= 0) return Promise.resolve([]);
     // One statement, so no transaction around it: the claim and the lease commit together.
     return this.#run(async () => {
       const db = this.#db;
       const activeRelationships = db.selectFrom('relationships').select('id').where('state', '=', 'active');
+      const { relationshipId } = options;
       const due = db
         .selectFrom('outbox')
         .select('id')
         .where('next_attempt_at', '<=', now)
         .where('relationship_id', 'in', activeRelationships)
+        .$if(relationshipId !== undefined, (q) => q.where('relationship_id', '=', relationshipId!))
         .orderBy('created_at')
         .orderBy('id')
         .limit(limit)

@@ -13,6 +13,10 @@ export interface ReplayStore {
    * unique constraint, not a prior read), so of concurrent duplicates exactly one succeeds.
    */
   recordSeenMessage(messageId: string, expiresAt: number): Promise<void>;
-  /** Deletes the ids whose expiresAt < now (an id expiring exactly at now is kept); returns how many. */
+  /**
+   * Deletes the ids whose expiresAt < now (an id expiring exactly at now is kept); returns how many.
+   * One process at a time: on PostgreSQL, a prune that finds another process pruning returns 0
+   * at once (a transaction-scoped advisory lock) instead of deleting the same rows beside it.
+   */
   pruneSeenMessages(now: number): Promise<number>;
 }

@@ -36,6 +36,7 @@ import type {
   HeldField,
   OfferRow,
   OfferState,
+  ClaimOptions,
   OutboxItem,
   Presentation,
   ReceivedIntent,
@@ -279,17 +280,19 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  claimDueOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]> {
+  claimDueOutbox(now: number, limit: number, leaseMs: number, options: ClaimOptions = {}): Promise<OutboxItem[]> {
     if (limit <= 0) return Promise.resolve([]);
     // One statement claims and leases, so a claimed row is never seen as due by another claimer;
     // other processes are serialised by SQLite's write lock.
+    const scoped = options.relationshipId !== undefined;
     return this.#exec(() =>
       this.#stmt(
         `update outbox set next_attempt_at = ? where id in (
            select id from outbox where next_attempt_at <= ? and relationship_id in (select id from relationships where state = 'active')
+           ${scoped ? 'and relationship_id = ?' : ''}
            order by created_at, id limit ?) returning *`,
       )
-        .all(now + leaseMs, now, limit)
+        .all(...(scoped ? [now + leaseMs, now, options.relationshipId, limit] : [now + leaseMs, now, limit]))
         .map(toOutboxItem)
         .sort(byCreatedThenId),
     );

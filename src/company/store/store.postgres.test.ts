@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, describe, inject } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { companyStoreContract } from './contract.js';
 import { openPostgresCompanyStore } from './postgres.js';
+import { PRUNE_LOCK_KEY } from './postgresStore.js';
 import type { CompanyStore } from './types.js';
 
 const url = inject('postgresUrl');
@@ -42,6 +43,30 @@ if (url === undefined) {
       }
     },
   );
+
+  describe('PostgreSQL: several processes over one database', () => {
+    it('prunes the replay memory in one process at a time: a prune beside a running one deletes nothing and does not wait', async () => {
+      const schema = `kith_test_${randomBytes(6).toString('hex')}`;
+      schemas.push(schema);
+      const store = await openPostgresCompanyStore(url, { schema });
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        await store.recordSeenMessage('expired-1', 1_000);
+        await store.recordSeenMessage('expired-2', 1_000);
+        // Another process is pruning: it holds the lock for its transaction.
+        await other.query('begin');
+        await other.query('select pg_advisory_xact_lock($1::bigint)', [PRUNE_LOCK_KEY]);
+        expect(await store.pruneSeenMessages(2_000)).toBe(0);
+        expect(await store.hasSeenMessage('expired-1')).toBe(true);
+        await other.query('commit');
+        expect(await store.pruneSeenMessages(2_000)).toBe(2);
+      } finally {
+        await other.end();
+        await store.close();
+      }
+    });
+  });
 
   afterAll(async () => {
     const client = new pg.Client({ connectionString: url });

@@ -14,7 +14,7 @@ export type { AgentIdentity, IdentityStore } from './identityStore.js';
 export type { CompanyRelationship, ErasureSummary, RelationshipState, RelationshipStore } from './relationshipStore.js';
 export type { ReplayStore } from './replayStore.js';
 export type { MessageStore, StoredMessage } from './messageStore.js';
-export type { OutboxItem, OutboxStore } from './outboxStore.js';
+export type { ClaimOptions, OutboxItem, OutboxStore } from './outboxStore.js';
 export type {
   ConsentRecordRow,
   ConsentState,
