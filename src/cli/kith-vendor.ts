@@ -7,7 +7,7 @@ import { silentLogger } from '../core/log.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
 import { createCompanyAgent, type CompanyAgent } from '../company/createCompanyAgent.js';
 import { defaultCompanyHome, initCompanyHome, openCompanyHome, type CompanyHome } from '../company/home.js';
-import { startCompanyServer } from '../company/server.js';
+import { COMPANY_ROLES, startCompanyServer } from '../company/server.js';
 import type { TermsAgreementRow } from '../company/store/types.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
 import { formatTime, oneLine, output, run, table, type GlobalOptions } from './common.js';
@@ -77,15 +77,23 @@ program
   .description('run the company agent (DIDComm endpoint, invitation, admin API)')
   .option('--port <n>', 'port (default from config)')
   .option('--db <url>', 'store URL (default: KITH_VENDOR_DB, else the config)')
-  .action((options: { port?: string; db?: string }) =>
+  .option('--role <role>', 'all (default), http (receive only) or worker (queues and sweeps only); any number of each over one PostgreSQL', 'all')
+  .action((options: { port?: string; db?: string; role: string }) =>
     run(globals, async () => {
+      const role = COMPANY_ROLES.find((r) => r === options.role);
+      if (role === undefined) throw new ApiError('api.bad_request', `--role must be one of ${COMPANY_ROLES.join(', ')} (got "${options.role}")`);
       const db = databaseUrl(options.db);
       const companyHome = await openCompanyHome(home(), { ...(options.port ? { port: Number(options.port) } : {}), ...(db ? { db } : {}) });
       const server = await startCompanyServer(companyHome, {
+        role,
         logger: createLogger(process.stderr, 'kith-vendor'),
         ...(process.env['KITH_OUTBOX_INTERVAL_MS'] ? { outboxIntervalMs: Number(process.env['KITH_OUTBOX_INTERVAL_MS']) } : {}),
       });
-      output(globals(), { url: server.url, did: server.agent.did }, () => `${companyHome.config.name}: company agent listening on ${server.url}\nInvitation: ${server.agent.invitationUrl()}`);
+      output(globals(), { url: server.url, did: server.agent.did, role }, () =>
+        role === 'worker'
+          ? `${companyHome.config.name}: company worker (queues and sweeps), health and metrics on ${server.url}`
+          : `${companyHome.config.name}: company agent (${role === 'all' ? 'receiving and working the queues' : 'receiving only'}) listening on ${server.url}\nInvitation: ${server.agent.invitationUrl()}`,
+      );
       const stop = () => void server.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -3,6 +3,7 @@ import { RelationshipError } from '../core/errors.js';
 import { agentEnvironment, type AgentEnvironmentOptions } from '../protocol/agent/environment.js';
 import { signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
 import { createMessageRegistry } from '../protocol/families/index.js';
+import type { CompanyMetrics } from './metrics.js';
 import { signCompanyDescription, type SignedCompanyDescription } from '../protocol/intent/companyDescription.js';
 import { KITH_CONNECT_GOAL_CODE, OOB_INVITATION_TYPE, invitationUrl, type Invitation } from '../protocol/families/outOfBand.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
@@ -30,6 +31,8 @@ export interface CompanyAgentOptions extends AgentEnvironmentOptions {
   policy: CompanyPolicy;
   /** Company systems told about disclosures and updates; default: the policy's `connectors`. */
   connectors?: Connector[];
+  /** Where delivery latency is counted (the server's /metrics); none by default. */
+  metrics?: Pick<CompanyMetrics, 'delivered'>;
   /** The terms rosters it knows; default the bundled roster plus the policy's `terms.rosterFiles`. */
   rosters?: RosterSet;
 }
@@ -112,7 +115,16 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   const terms = createCompanyTermsPolicy(policy, resolver, options.rosters);
   const setup = () => terms.setup();
 
-  const messaging = createCompanyMessaging({ ...environment, store, identity, registry: createMessageRegistry(), handlers: COMPANY_HANDLERS, context: () => context });
+  const { metrics } = options;
+  const messaging = createCompanyMessaging({
+    ...environment,
+    store,
+    identity,
+    registry: createMessageRegistry(),
+    handlers: COMPANY_HANDLERS,
+    context: () => context,
+    ...(metrics ? { onDelivered: (item: { createdAt: number }, at: number) => metrics.delivered(at - item.createdAt) } : {}),
+  });
   const signer = signingKeyOf(identity);
   const commands = createRelationshipCommands({
     store,

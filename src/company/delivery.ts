@@ -20,6 +20,8 @@ export class OutboxDelivery {
     private readonly logger: Logger,
     private readonly retry: RetryPolicy,
     private readonly fetchImpl?: typeof fetch,
+    /** Told of each item her agent accepted (the delivery-latency metric). */
+    private readonly onDelivered?: (item: OutboxItem, at: number) => void,
   ) {}
 
   /**
@@ -53,6 +55,7 @@ export class OutboxDelivery {
       }
     }
     await this.store.removeOutbox(item.relationshipId, [item.messageId]);
+    this.onDelivered?.(item, this.clock.now());
     return true;
   }
 }

@@ -13,7 +13,7 @@ import { HandlerTable } from '../protocol/handlerTable.js';
 import { OutboxDelivery } from './delivery.js';
 import type { CompanyContext, CompanyEffect, CompanyHandler } from './handlers/types.js';
 import { liveRelationship } from './liveRelationship.js';
-import type { CompanyRelationship, CompanyStore } from './store/types.js';
+import type { CompanyRelationship, CompanyStore, OutboxItem } from './store/types.js';
 
 export interface CompanyMessagingOptions extends AgentEnvironment {
   store: CompanyStore;
@@ -22,6 +22,8 @@ export interface CompanyMessagingOptions extends AgentEnvironment {
   handlers: readonly CompanyHandler[];
   /** The handlers' context; asked for per message, because it is built after the messaging. */
   context(): CompanyContext;
+  /** Told of each queued message her agent accepted. */
+  onDelivered?: (item: OutboxItem, at: number) => void;
 }
 
 /** The company's messaging: receive and dispatch, pack, queue, push. No feature logic lives here. */
@@ -48,7 +50,7 @@ export function createCompanyMessaging(options: CompanyMessagingOptions): Compan
   const signingKey = signingKeyOf(identity);
   const agreementKey = agreementKeyOf(identity);
   const transport = options.fetch ? { fetch: options.fetch } : {};
-  const delivery = new OutboxDelivery(store, resolver, clock, logger, options.retry, options.fetch);
+  const delivery = new OutboxDelivery(store, resolver, clock, logger, options.retry, options.fetch, options.onDelivered);
 
   const receiveContext = receiveContextOf(options, options.registry, {
     findRecipientKey: (kid) => (kid === agreementKey.kid ? agreementKey : undefined),

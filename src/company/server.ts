@@ -4,27 +4,44 @@ import { listen } from '../core/listen.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
 import { createCompanyAgent, type CompanyAgent } from './createCompanyAgent.js';
 import type { CompanyHome } from './home.js';
-import { createCompanyApp } from './http/app.js';
+import { createCompanyApp, createOpsApp } from './http/app.js';
+import type { CompanyRole } from './http/ops.js';
+import { createCompanyMetrics } from './metrics.js';
+
+export { COMPANY_ROLES, type CompanyRole } from './http/ops.js';
 
 export interface RunningCompany {
   agent: CompanyAgent;
   url: string;
   port: number;
+  role: CompanyRole;
   stop(): Promise<void>;
 }
 
 export interface CompanyServerOptions {
   logger: Logger;
+  /**
+   * `http` receives (DIDComm, invitation, admin API), `worker` works the queues (outbox, connector
+   * events, sweeps, replay pruning), `all` does both. Any number of each may run over one
+   * PostgreSQL store: every claim is leased (docs/deploy.md).
+   */
+  role?: CompanyRole;
   /** How often queued messages are retried; tests shorten it. */
   outboxIntervalMs?: number;
   /** How often open intents past their end are marked expired (default one minute). */
   intentExpiryIntervalMs?: number;
 }
 
-/** Runs a company home as a server: HTTP endpoint, outbox delivery loop, replay-memory pruning. */
+/**
+ * Runs a company home as one process: the HTTP endpoint and/or the background work, by role, with
+ * /health, /ready and /metrics whatever the role. Stopping finishes the work in flight first.
+ */
 export async function startCompanyServer(home: CompanyHome, options: CompanyServerOptions): Promise<RunningCompany> {
-  const { config, logger } = { config: home.config, logger: options.logger };
+  const { config } = home;
+  const { logger } = options;
+  const role = options.role ?? 'all';
   const resolver = createDidResolver({ allowInsecureLoopback: config.allowInsecureDidWebLoopback });
+  const metrics = createCompanyMetrics(home.store, { role });
   const agent = createCompanyAgent({
     name: config.name,
     publicUrl: config.publicUrl,
@@ -33,51 +50,62 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
     policy: home.policy,
     resolver,
     logger,
+    metrics,
     maxMessageBytes: config.maxMessageBytes,
     clockSkewMs: config.clockSkewSeconds * 1000,
   });
   // A policy naming an agreement no roster has must stop the start, not the first connection.
   await agent.publishedTerms();
-  const app = createCompanyApp({
-    agent,
-    adminToken: home.adminToken,
-    maxMessageBytes: config.maxMessageBytes,
-    logger,
-    ...(home.didDocument ? { didDocument: home.didDocument } : {}),
-  });
-  const listening = await listen(app, config.port, config.host);
 
   let stopping = false;
+  const readiness = async () => {
+    if (stopping) return { ready: false as const, reason: 'stopping' };
+    try {
+      await home.store.getIdentity();
+      return { ready: true as const };
+    } catch {
+      return { ready: false as const, reason: 'the store does not answer' };
+    }
+  };
+  const ops = { role, readiness, metrics };
+  const app =
+    role === 'worker'
+      ? createOpsApp({ ...ops, name: config.name, adminToken: home.adminToken, logger })
+      : createCompanyApp({ agent, adminToken: home.adminToken, maxMessageBytes: config.maxMessageBytes, logger, ops, ...(home.didDocument ? { didDocument: home.didDocument } : {}) });
+  const listening = await listen(app, config.port, config.host);
+
+  // The background work, one round at a time; stopping waits for the round in flight.
   let running: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    if (stopping) return;
-    running = Promise.all([agent.deliverDue(), agent.dispatchEvents(), home.store.pruneSeenMessages(systemClock.now())]).catch((error: unknown) =>
-      logger.warn('outbox_tick_failed', { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }),
-    );
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number, work: () => Promise<unknown>, what: string) => {
+    const round = () => {
+      if (stopping) return;
+      running = Promise.all([running, work()]).catch((error: unknown) => logger.warn(`${what}_failed`, { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }));
+    };
+    round();
+    const timer = setInterval(round, ms);
+    timer.unref();
+    timers.push(timer);
   };
-  const timer = setInterval(tick, options.outboxIntervalMs ?? 1000);
-  timer.unref();
-  // Intents past their end are swept once a minute: nothing waits on it to the second.
-  const expire = () => {
-    if (!stopping) agent.intents.expireDue().catch((error: unknown) => logger.warn('intent_expiry_failed', { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }));
-  };
-  expire();
-  const expiryTimer = setInterval(expire, options.intentExpiryIntervalMs ?? 60_000);
-  expiryTimer.unref();
-  logger.info('company_started', { port: listening.port });
+  if (role !== 'http') {
+    every(options.outboxIntervalMs ?? 1000, () => Promise.all([agent.deliverDue(), agent.dispatchEvents(), home.store.pruneSeenMessages(systemClock.now())]), 'outbox_tick');
+    // Intents past their end are swept once a minute: nothing waits on it to the second.
+    every(options.intentExpiryIntervalMs ?? 60_000, () => agent.intents.expireDue(), 'intent_expiry');
+  }
+  logger.info('company_started', { port: listening.port, role });
 
   return {
     agent,
     url: `http://${config.host}:${listening.port}`,
     port: listening.port,
+    role,
     async stop() {
       stopping = true;
-      clearInterval(timer);
-      clearInterval(expiryTimer);
+      for (const timer of timers) clearInterval(timer);
       await running;
       await listening.close();
       await home.store.close();
-      logger.info('company_stopped');
+      logger.info('company_stopped', { role });
     },
   };
 }

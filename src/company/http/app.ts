@@ -13,6 +13,7 @@ import { disclosureAskSchema } from '../config.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
 import { manualOfferSchema } from '../intents/intentCommands.js';
 import { companyOpenApi } from './openapi.js';
+import { registerOpsRoutes, type OpsOptions } from './ops.js';
 
 export interface CompanyAppOptions {
   agent: CompanyAgent;
@@ -21,6 +22,19 @@ export interface CompanyAppOptions {
   logger: Logger;
   /** Served at /.well-known/did.json when the company uses did:web. */
   didDocument?: DidDocument;
+  /** /health, /ready and /metrics (http/ops.ts); without it, /health alone. */
+  ops?: Omit<OpsOptions, 'name' | 'adminToken'>;
+}
+
+/**
+ * A process that only works the queues (`--role worker`) still answers the load balancer and
+ * Prometheus: /health, /ready and /metrics, nothing else.
+ */
+export function createOpsApp(options: OpsOptions & { logger: Logger }): Hono {
+  const app = new Hono();
+  app.onError((error, c) => respondWithError(c, error, options.logger));
+  registerOpsRoutes(app, options);
+  return app;
 }
 
 const sendMessageSchema = z.object({ content: z.string().min(1).max(16_000) });
@@ -39,15 +53,18 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     if (c.req.path === '/didcomm') {
       const code = (error as { code?: string }).code;
       logger.info('message_rejected', { code: typeof code === 'string' ? code : 'internal' });
+      options.ops?.metrics.received(typeof code === 'string' ? code : 'internal');
     }
     return respondWithError(c, error, logger);
   });
 
-  app.get('/health', (c) => c.json({ ok: true, name: agent.name }));
+  if (options.ops) registerOpsRoutes(app, { ...options.ops, name: agent.name, adminToken: options.adminToken });
+  else app.get('/health', (c) => c.json({ ok: true, name: agent.name }));
 
   app.post('/didcomm', async (c) => {
     const body = await readRequestBody(c.req.raw, c.env, options.maxMessageBytes);
     const { reply } = await agent.receive(body);
+    options.ops?.metrics.received('accepted');
     if (reply === undefined) return c.body(null, 202);
     return c.body(reply, 200, { 'content-type': MEDIA_TYPE.encrypted });
   });

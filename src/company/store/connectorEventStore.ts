@@ -40,4 +40,6 @@ export interface ConnectorEventStore {
   rescheduleEvent(id: string, nextAttemptAt: number, attempts: number): Promise<void>;
   /** All events, or one relationship's, or only undispatched ones; ordered by createdAt then id. */
   listEvents(options?: { relationshipId?: string; undispatchedOnly?: boolean }): Promise<ConnectorEvent[]>;
+  /** Events not dispatched yet (the queue depth the metrics report). */
+  countUndispatchedEvents(): Promise<number>;
 }

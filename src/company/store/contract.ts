@@ -509,6 +509,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(await store.pendingOutbox(rel.id, 2)).toEqual([due, future]);
         expect(await store.countPendingOutbox(rel.id)).toBe(3);
         expect(await store.countPendingOutbox(uid(9))).toBe(0);
+        // All relationships': the queue depth.
+        expect(await store.countPendingOutbox()).toBe(4);
       });
 
       it('removes delivered items by message id, scoped to the relationship', async () => {
@@ -1358,6 +1360,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(await store.listEvents({ relationshipId: rel.id })).toEqual([tieLow, tieHigh, dispatched]);
         expect(await store.listEvents({ undispatchedOnly: true })).toEqual([tieLow, tieHigh, unbound, otherEvent]);
         expect(await store.listEvents({ relationshipId: rel.id, undispatchedOnly: true })).toEqual([tieLow, tieHigh]);
+        expect(await store.countUndispatchedEvents()).toBe(4);
         expect(await store.listEvents({ relationshipId: uid(9) })).toEqual([]);
       });
 

@@ -35,7 +35,8 @@ export interface OutboxStore {
   claimDueOutbox(now: number, limit: number, leaseMs: number, options?: ClaimOptions): Promise<OutboxItem[]>;
   /** Items of one relationship regardless of nextAttemptAt or lease (message pickup), oldest (createdAt, id) first, at most `limit`. */
   pendingOutbox(relationshipId: string, limit: number): Promise<OutboxItem[]>;
-  countPendingOutbox(relationshipId: string): Promise<number>;
+  /** Items waiting for one relationship, or for all (the queue depth the metrics report). */
+  countPendingOutbox(relationshipId?: string): Promise<number>;
   /** Removes delivered items (by OutboxItem.messageId, scoped to the relationship) atomically, however many ids are given; returns how many were removed. */
   removeOutbox(relationshipId: string, messageIds: string[]): Promise<number>;
   /** Sets nextAttemptAt and attempts; an unknown id changes nothing. */

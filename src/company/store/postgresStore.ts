@@ -424,15 +424,19 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  countPendingOutbox(relationshipId: string): Promise<number> {
+  countPendingOutbox(relationshipId?: string): Promise<number> {
     return this.#run(async () => {
       const row = await this.#db
         .selectFrom('outbox')
         .select((eb) => eb.fn.countAll().as('count'))
-        .where('relationship_id', '=', relationshipId)
+        .$if(relationshipId !== undefined, (q) => q.where('relationship_id', '=', relationshipId!))
         .executeTakeFirstOrThrow();
       return toCount(row);
     });
+  }
+
+  countUndispatchedEvents(): Promise<number> {
+    return this.#run(async () => toCount(await this.#db.selectFrom('connector_events').select((eb) => eb.fn.countAll().as('count')).where('dispatched_at', 'is', null).executeTakeFirstOrThrow()));
   }
 
   removeOutbox(relationshipId: string, messageIds: string[]): Promise<number> {

@@ -303,8 +303,14 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     return this.#exec(() => this.#stmt('select * from outbox where relationship_id = ? order by created_at, id limit ?').all(relationshipId, limit).map(toOutboxItem));
   }
 
-  countPendingOutbox(relationshipId: string): Promise<number> {
-    return this.#exec(() => toCount(this.#stmt('select count(*) as count from outbox where relationship_id = ?').get(relationshipId)));
+  countPendingOutbox(relationshipId?: string): Promise<number> {
+    return this.#exec(() =>
+      toCount(relationshipId === undefined ? this.#stmt('select count(*) as count from outbox').get() : this.#stmt('select count(*) as count from outbox where relationship_id = ?').get(relationshipId)),
+    );
+  }
+
+  countUndispatchedEvents(): Promise<number> {
+    return this.#exec(() => toCount(this.#stmt('select count(*) as count from connector_events where dispatched_at is null').get()));
   }
 
   removeOutbox(relationshipId: string, messageIds: string[]): Promise<number> {

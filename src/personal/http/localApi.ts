@@ -122,6 +122,17 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   };
   const hasSession = (c: Context): boolean => sessions.has(getCookie(c, SESSION_COOKIE));
 
+  // For a supervisor (systemd, a container runtime): the process is up; it can take companies'
+  // messages (unlocked). Nothing about her; the Host check still applies (DNS rebinding).
+  app.get('/health', (c) => {
+    checkHost(c);
+    return c.json({ ok: true });
+  });
+  app.get('/ready', (c) => {
+    checkHost(c);
+    return access.locked() ? c.json({ ready: false, reason: 'locked' }, 503) : c.json({ ready: true });
+  });
+
   app.post('/didcomm/:route', async (c) => {
     const body = await readRequestBody(c.req.raw, c.env, options.maxMessageBytes);
     const { reply } = await agent().receivePushed(c.req.param('route'), body);
