@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPeerIdentity, type LocalIdentity } from '../../src/protocol/agent/identity.js';
 import { BasicMessage, Connect, Intent } from '../../src/protocol/families/index.js';
-import { postEnvelopeRaw } from '../support/agents.js';
+import { postEnvelopeRaw, startPersonal } from '../support/agents.js';
 import { packAs } from '../support/disclosure.js';
 import { buildMessage } from '../../src/protocol/buildMessage.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -22,7 +22,9 @@ import { ensureBuilt, freePort, killAllStarted, runCliOk, startServer, waitFor, 
  * and B, while the company's clerks queue 1,000 messages for them through B's admin API. A
  * customer's endpoint refuses a copy it already has, as her agent does (message.replayed).
  * Afterwards: every inbound message is stored once, every queued message reached its customer
- * exactly once, and every connector event was dispatched at least once under a stable id.
+ * exactly once, and every connector event was dispatched at least once under a stable id. Then 20
+ * customers' own agents (in this process) change their email 50 times each while A is killed
+ * again: no version is applied twice and each ends at her last.
  * KITH_TEST_PROCESS_MESSAGES sets the number of inbound messages (default 10,000).
  */
 const postgresUrl = inject('postgresUrl');
@@ -31,6 +33,8 @@ const OUTBOUND = Math.max(10, Math.round(INBOUND / 10));
 const CASTS = Math.max(10, Math.round(INBOUND / 20));
 const CUSTOMERS = 100;
 const CONCURRENCY = 16;
+const PEOPLE = 20;
+const UPDATES_EACH = 50;
 
 if (!postgresUrl) console.warn('PostgreSQL not available: SKIPPING the three-process company suite (install PostgreSQL 15 or set KITH_TEST_POSTGRES_URL)');
 
@@ -207,6 +211,95 @@ describe.skipIf(!postgresUrl)('three company processes over one PostgreSQL, one 
       console.info(`three processes: ${INBOUND} inbound, ${OUTBOUND} queued, ${CASTS} events; copies refused by customers after the kill: ${endpoints.copies()}`);
     } finally {
       await client.end();
+    }
+  }, 300_000);
+
+  it('applies 1,000 profile changes from 20 customers’ own agents: no version twice, the last one always, across another kill -9', async () => {
+    const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    const people = await Promise.all(Array.from({ length: PEOPLE }, () => startPersonal()));
+    try {
+      const invitation = (await (await fetch(`${b.url}/admin/invitation`, { headers: admin })).json()) as { url: string };
+      // Each connects, is asked for her email through B's admin API, and shares it.
+      const theirs = await Promise.all(
+        people.map(async (person, i) => {
+          person.agent.profile.set({ email: `person${i}.v0@example.org` });
+          const view = await person.agent.connect(invitation.url);
+          const listed = (await (await fetch(`${b.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string; theirDid: string }[] };
+          const relationship = listed.relationships.find((r) => r.theirDid === view.myDid)!;
+          const asked = await fetch(`${b.url}/admin/relationships/${relationship.id}/disclosure-requests`, { method: 'POST', headers: admin, body: JSON.stringify({ fields: ['email'], purpose: 'Send you receipts' }) });
+          expect(asked.status).toBeLessThan(300);
+          const [request] = await waitFor(`person ${i}'s request`, async () => {
+            await person.agent.pickup();
+            const requests = person.agent.disclosure.requests();
+            return requests.length > 0 ? requests : undefined;
+          });
+          await person.agent.disclosure.approve(request!.id);
+          return relationship.id;
+        }),
+      );
+
+      // Each changes her email 50 times, sending each change at once; A is killed midway and started again.
+      let changes = 0;
+      let killed: Promise<void> | undefined;
+      await Promise.all(
+        people.map(async (person, i) => {
+          for (let v = 1; v <= UPDATES_EACH; v += 1) {
+            person.agent.profile.set({ email: `person${i}.v${v}@example.org` });
+            // A change that cannot reach the company now waits in her outbox; the next deliver sends it.
+            await person.agent.profile.deliver().catch(() => undefined);
+            changes += 1;
+            if (changes === Math.round((PEOPLE * UPDATES_EACH) / 2) && !killed) {
+              killed = (async () => {
+                await a.kill9();
+                a = await start('a-third', a.port, 'all');
+              })();
+            }
+          }
+        }),
+      );
+      expect(killed).toBeDefined();
+      await killed;
+      // A pool: the 20 waits below query at once.
+      const client = new pg.Pool({ connectionString: db, max: 4 });
+      const companyVersion = async (relationshipId: string) => Number((await client.query<{ version: string }>('select version from profile_versions where relationship_id = $1', [relationshipId])).rows[0]?.version ?? -1);
+      // Whatever waited in her outbox while A was down goes now (her retries back off, so she is asked again until it did).
+      await Promise.all(
+        people.map((person, i) =>
+          waitFor(
+            `person ${i}'s changes at the company`,
+            async () => {
+              await person.agent.profile.deliver().catch(() => undefined);
+              return (await companyVersion(theirs[i]!)) === person.agent.profile.profile().version ? true : undefined;
+            },
+            { timeoutMs: 90_000, intervalMs: 250 },
+          ),
+        ),
+      );
+      let applied = 0;
+      try {
+        for (const [i, person] of people.entries()) {
+          const relationshipId = theirs[i]!;
+          const { version } = person.agent.profile.profile();
+          const held = await client.query<{ value: unknown; version: number }>('select value, version from held_fields where relationship_id = $1 and field = $2', [relationshipId, 'email']);
+          expect([held.rows[0]!.value, Number(held.rows[0]!.version)]).toEqual([`person${i}.v${UPDATES_EACH}@example.org`, version]);
+          const profileVersion = await client.query<{ version: number }>('select version from profile_versions where relationship_id = $1', [relationshipId]);
+          expect(Number(profileVersion.rows[0]!.version)).toBe(version);
+          // Each version applied once: her agent may fold changes that waited (while A was down) into one
+          // notice, but no version reaches the company's systems twice, and the last one is hers.
+          const updated = await client.query<{ version: number }>(`select (payload->>'version')::int as version from connector_events where relationship_id = $1 and type = 'profile.updated' order by created_at, id`, [relationshipId]);
+          const versions = updated.rows.map((r) => Number(r.version));
+          expect(new Set(versions).size).toBe(versions.length);
+          expect([...versions].sort((x, y) => x - y)).toEqual(versions);
+          expect(versions.at(-1)).toBe(version);
+          applied += versions.length;
+        }
+        console.info(`three processes: ${PEOPLE * UPDATES_EACH} profile changes, ${applied} notices applied (changes that waited are sent together)`);
+        expect(applied).toBeGreaterThanOrEqual(PEOPLE);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await Promise.all(people.map((person) => person.cleanup()));
     }
     for (const server of [a, b, c]) await server.stop();
   }, 300_000);
