@@ -116,7 +116,8 @@ async function connectBaseline(target: Target): Promise<void> {
   if (answer.status !== 200) throw new Error(`baseline connect failed: HTTP ${answer.status}`);
 }
 
-async function drive(target: Target, envelopes: Buffer[], concurrency: number) {
+/** Sends the envelopes over `concurrency` connections, round-robin over the targets (several processes of one company). */
+async function drive(targets: Target[], envelopes: Buffer[], concurrency: number) {
   const latencies = new Float64Array(envelopes.length);
   let next = 0;
   let failures = 0;
@@ -125,7 +126,7 @@ async function drive(target: Target, envelopes: Buffer[], concurrency: number) {
     while (next < envelopes.length) {
       const i = next++;
       const started = performance.now();
-      const answer = await post(target, '/didcomm', envelopes[i]!, MEDIA_TYPE.encrypted);
+      const answer = await post(targets[i % targets.length]!, '/didcomm', envelopes[i]!, MEDIA_TYPE.encrypted);
       latencies[i] = performance.now() - started;
       if (answer.status !== 202) {
         failures += 1;
@@ -143,18 +144,19 @@ async function drive(target: Target, envelopes: Buffer[], concurrency: number) {
   return { seconds, p50: at(0.5), p99: at(0.99), failures, firstFailure, clientCpu: (cpu.user + cpu.system) / 1e6 / seconds };
 }
 
-async function run(port: number, kind: 'kith' | 'baseline', concurrency: number): Promise<RunResult> {
-  const target: Target = { port, agent: new Agent({ keepAlive: true, maxSockets: concurrency }) };
+async function run(ports: number[], kind: 'kith' | 'baseline', concurrency: number): Promise<RunResult> {
+  const targets: Target[] = ports.map((port) => ({ port, agent: new Agent({ keepAlive: true, maxSockets: Math.ceil(concurrency / ports.length) }) }));
   try {
-    await (kind === 'kith' ? connectKith(target) : connectBaseline(target));
-    const warm = await drive(target, warmup, concurrency);
+    // One company: connecting through one of its processes is enough (they share the store).
+    await (kind === 'kith' ? connectKith(targets[0]!) : connectBaseline(targets[0]!));
+    const warm = await drive(targets, warmup, concurrency);
     if (warm.failures > 0) throw new Error(`warm-up: ${warm.failures} failed, first: ${warm.firstFailure}`);
     send({ type: 'warmed' });
     await new Promise<void>((resolveGo) => process.once('message', () => resolveGo()));
-    const { firstFailure, ...result } = await drive(target, measured, concurrency);
+    const { firstFailure, ...result } = await drive(targets, measured, concurrency);
     return { messages: measured.length, ...result, ...(firstFailure ? { firstFailure } : {}) };
   } finally {
-    target.agent.destroy();
+    for (const target of targets) target.agent.destroy();
   }
 }
 
@@ -164,7 +166,7 @@ process.on('message', (command: ClientCommand) => {
       companyDid = command.companyDid;
       return { type: 'prepared', seconds: await prepare(command.messages, command.warmup) };
     }
-    if (command.type === 'run') return { type: 'result', result: await run(command.port, command.kind, command.concurrency) };
+    if (command.type === 'run') return { type: 'result', result: await run(command.ports, command.kind, command.concurrency) };
     if (command.type === 'exit') process.exit(0);
     return undefined;
   };

@@ -1,6 +1,7 @@
 /**
  * The Kith company agent as the bench measures it: the real hono app on node:http (src/core/listen.ts)
- * in front of the real agent (unpack, verify, replay check, SQLite in WAL mode in a temp dir, 202).
+ * in front of the real agent (unpack, verify, replay check, SQLite in WAL mode in a temp dir or a
+ * PostgreSQL schema shared by the company's processes, 202).
  * The outbox loop of `kith-vendor serve` is left out: with no outbox traffic it would only prune.
  *
  * Run by bench/run.ts with `fork`; it receives the company identity and engine over IPC.
@@ -15,6 +16,7 @@ import { fastEngine } from '../src/protocol/envelope/fastEngine.js';
 import { parsePolicy } from '../src/company/config.js';
 import { createCompanyAgent } from '../src/company/createCompanyAgent.js';
 import { createCompanyApp } from '../src/company/http/app.js';
+import { openPostgresCompanyStore } from '../src/company/store/postgres.js';
 import { openSqliteCompanyStore } from '../src/company/store/sqlite.js';
 import type { ServerCommand, ServerEvent, ServerStart } from './run.js';
 
@@ -23,7 +25,8 @@ const send = (event: ServerEvent) => process.send?.(event);
 
 process.once('message', async (start: ServerStart) => {
   const dir = mkdtempSync(join(tmpdir(), 'kith-bench-'));
-  const store = await openSqliteCompanyStore(join(dir, 'company.db'));
+  // SQLite in a temp dir, or a schema of the bench's PostgreSQL that every process of this company shares.
+  const store = start.postgres ? await openPostgresCompanyStore(start.postgres.url, { schema: start.postgres.schema }) : await openSqliteCompanyStore(join(dir, 'company.db'));
   const agent = createCompanyAgent({
     name: 'Bench Company',
     publicUrl: 'http://127.0.0.1',

@@ -12,7 +12,7 @@
  * KITH_BENCH_WARMUP (2000), KITH_BENCH_PROFILE=<dir> (write a --cpu-prof of each server there),
  * KITH_BENCH_ONLY=inbound|fanout|connect|intent, KITH_BENCH_CONNECT_PER_ROUND (50), KITH_BENCH_CONNECT_ROUNDS (6), KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
  * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile), KITH_BENCH_INTENT_SIZES (10,100),
- * KITH_BENCH_INTENT_REPS (7).
+ * KITH_BENCH_INTENT_REPS (7), KITH_BENCH_POSTGRES_URL (unset: a throwaway cluster), KITH_BENCH_PROCS (1,2,4).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -21,12 +21,15 @@ import { createPeerIdentity, type LocalIdentity } from '../src/protocol/agent/id
 import { runConnectBench } from './connect.js';
 import { runFanoutBench } from './fanout.js';
 import { runIntentBench } from './intent.js';
+import { startThrowawayPostgres } from '../test/support/postgres.js';
 
 // --- messages between the processes -----------------------------------------------------------
 
 export interface ServerStart {
   identity: LocalIdentity;
   engine: 'fast' | 'jose';
+  /** Store in this PostgreSQL schema (shared by the company's processes) instead of a SQLite file. */
+  postgres?: { url: string; schema: string };
 }
 export type ServerCommand = { type: 'cpu' } | { type: 'stop' };
 export type ServerEvent = { type: 'listening'; port: number } | { type: 'cpu'; usage: NodeJS.CpuUsage } | { type: 'stored'; count: number };
@@ -43,7 +46,7 @@ export interface RunResult {
 }
 export type ClientCommand =
   | { type: 'prepare'; companyDid: string; messages: number; warmup: number }
-  | { type: 'run'; port: number; kind: 'kith' | 'baseline'; concurrency: number }
+  | { type: 'run'; ports: number[]; kind: 'kith' | 'baseline'; concurrency: number }
   | { type: 'go' }
   | { type: 'exit' };
 export type ClientEvent =
@@ -54,7 +57,9 @@ export type ClientEvent =
 
 // --- orchestration ----------------------------------------------------------------------------
 
-const TARGET_RATIO = 0.6;
+const TARGET_RATIO = 0.75;
+const TARGET_RATIO_POSTGRES = 0.5;
+const SCALING_TARGET = 0.8;
 const envInt = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
@@ -71,12 +76,19 @@ interface Scenario {
   script: string;
   kind: 'kith' | 'baseline';
   engine: 'fast' | 'jose';
+  /** The company's store: a SQLite file (default) or a schema of the bench's PostgreSQL. */
+  store?: 'postgres';
+  /** Processes of the one company, over the one PostgreSQL schema (default 1). */
+  processes?: number;
 }
 const SCENARIOS: Scenario[] = [
   { name: 'baseline: node:http + node:crypto', script: 'baselineServer.js', kind: 'baseline', engine: 'fast' },
   { name: 'kith company (fast engine)', script: 'kithServer.js', kind: 'kith', engine: 'fast' },
   { name: 'kith company (jose engine, info)', script: 'kithServer.js', kind: 'kith', engine: 'jose' },
 ];
+/** Scenarios on PostgreSQL: one process, then KITH_BENCH_PROCS processes of one company over one schema. */
+const postgresScenarios = (procs: number[]): Scenario[] =>
+  [...new Set([1, ...procs])].map((n) => ({ name: `kith company on PostgreSQL, ${n} process${n === 1 ? '' : 'es'}`, script: 'kithServer.js', kind: 'kith', engine: 'fast', store: 'postgres', processes: n }));
 
 const children = new Set<ChildProcess>();
 function start(script: string, execArgv: string[] = []): ChildProcess {
@@ -109,37 +121,65 @@ function next<T extends { type: string }, K extends T['type']>(child: ChildProce
 
 interface Measured extends RunResult {
   name: string;
+  scenario: Scenario;
   serverCpuUsPerMessage: number;
   stored: number | undefined;
 }
 
-async function measure(scenario: Scenario, client: ChildProcess, identity: LocalIdentity): Promise<Measured> {
-  const server = start(scenario.script, PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []);
-  const listening = next<ServerEvent, 'listening'>(server, 'listening');
-  server.send({ identity, engine: scenario.engine } satisfies ServerStart);
-  const { port } = await listening;
+async function cpuOf(servers: ChildProcess[]): Promise<number> {
+  const usages = await Promise.all(
+    servers.map(async (server) => {
+      const cpu = next<ServerEvent, 'cpu'>(server, 'cpu');
+      server.send({ type: 'cpu' } satisfies ServerCommand);
+      const { usage } = await cpu;
+      return usage.user + usage.system;
+    }),
+  );
+  return usages.reduce((a, b) => a + b, 0);
+}
+
+async function measure(scenario: Scenario, client: ChildProcess, identity: LocalIdentity, postgresUrl?: string): Promise<Measured> {
+  const postgres = scenario.store === 'postgres' && postgresUrl ? { url: postgresUrl, schema: `kith_bench_${process.pid}_${Date.now()}` } : undefined;
+  const servers: ChildProcess[] = [];
+  const ports: number[] = [];
+  // One after another: the first process creates the schema's tables, the others find them.
+  for (let i = 0; i < (scenario.processes ?? 1); i += 1) {
+    const server = start(scenario.script, PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []);
+    const listening = next<ServerEvent, 'listening'>(server, 'listening');
+    server.send({ identity, engine: scenario.engine, ...(postgres ? { postgres } : {}) } satisfies ServerStart);
+    ports.push((await listening).port);
+    servers.push(server);
+  }
 
   const warmed = next<ClientEvent, 'warmed'>(client, 'warmed');
   const result = next<ClientEvent, 'result'>(client, 'result');
   result.catch(() => undefined); // a failed warm-up rejects both; `warmed` reports it
-  client.send({ type: 'run', port, kind: scenario.kind, concurrency: CONCURRENCY } satisfies ClientCommand);
+  client.send({ type: 'run', ports, kind: scenario.kind, concurrency: CONCURRENCY } satisfies ClientCommand);
   await warmed;
-  const cpuBefore = next<ServerEvent, 'cpu'>(server, 'cpu');
-  server.send({ type: 'cpu' } satisfies ServerCommand);
-  const before = (await cpuBefore).usage;
+  const before = await cpuOf(servers);
   client.send({ type: 'go' } satisfies ClientCommand);
   const measured = (await result).result;
-  const cpuAfter = next<ServerEvent, 'cpu'>(server, 'cpu');
-  server.send({ type: 'cpu' } satisfies ServerCommand);
-  const after = (await cpuAfter).usage;
+  const after = await cpuOf(servers);
 
-  const stored = scenario.kind === 'kith' ? next<ServerEvent, 'stored'>(server, 'stored') : undefined;
-  const exited = new Promise((done) => server.once('exit', done));
-  server.send({ type: 'stop' } satisfies ServerCommand);
+  // The processes share one store: the first one counts what was stored.
+  const stored = scenario.kind === 'kith' ? next<ServerEvent, 'stored'>(servers[0]!, 'stored') : undefined;
+  const exited = servers.map((server) => new Promise((done) => server.once('exit', done)));
+  for (const server of servers) server.send({ type: 'stop' } satisfies ServerCommand);
   const storedCount = stored ? (await stored).count : undefined;
-  await exited;
-  const serverCpuUs = after.user + after.system - before.user - before.system;
-  return { name: scenario.name, ...measured, serverCpuUsPerMessage: serverCpuUs / measured.messages, stored: storedCount };
+  await Promise.all(exited);
+  if (postgres) await dropSchema(postgres.url, postgres.schema);
+  return { name: scenario.name, scenario, ...measured, serverCpuUsPerMessage: (after - before) / measured.messages, stored: storedCount };
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
 }
 
 function printTable(rows: Measured[]): void {
@@ -169,11 +209,16 @@ async function main(): Promise<void> {
   client.send({ type: 'prepare', companyDid: identity.did, messages: MESSAGES, warmup: WARMUP } satisfies ClientCommand);
   console.log(`packed ${MESSAGES + WARMUP} envelopes in ${(await prepared).seconds.toFixed(1)} s (not measured)\n`);
 
+  // PostgreSQL: KITH_BENCH_POSTGRES_URL, else a throwaway cluster like the tests' (test/support/postgres.ts).
+  const postgres = process.env['KITH_BENCH_POSTGRES_URL'] ? { url: process.env['KITH_BENCH_POSTGRES_URL'], stop: async () => {} } : await startThrowawayPostgres();
+  if ('skipped' in postgres) console.log(`PostgreSQL rows SKIPPED: ${postgres.skipped}\n`);
+  const scenarios = 'skipped' in postgres ? SCENARIOS : [...SCENARIOS, ...postgresScenarios(PROCS)];
   const rows: Measured[] = [];
   try {
-    for (const scenario of SCENARIOS) rows.push(await measure(scenario, client, identity));
+    for (const scenario of scenarios) rows.push(await measure(scenario, client, identity, 'url' in postgres ? postgres.url : undefined));
   } finally {
     client.send({ type: 'exit' } satisfies ClientCommand);
+    if ('stop' in postgres) await postgres.stop();
   }
   printTable(rows);
 
@@ -183,12 +228,31 @@ async function main(): Promise<void> {
   }
   const [baseline, kith] = rows;
   if (!baseline || !kith) return;
-  const ratio = kith.messages / kith.seconds / (baseline.messages / baseline.seconds);
+  const rate = (r: Measured) => r.messages / r.seconds;
+  const ratio = rate(kith) / rate(baseline);
   console.log(`\nratio (kith / baseline) = ${ratio.toFixed(2)} (target >= ${TARGET_RATIO.toFixed(2)})  ${ratio >= TARGET_RATIO ? 'PASS' : 'BELOW TARGET'}`);
   // Throughput moves with the machine's neighbours; server CPU per message is the steadier signal.
   console.log(`cpu ratio (baseline µs/msg / kith µs/msg) = ${(baseline.serverCpuUsPerMessage / kith.serverCpuUsPerMessage).toFixed(2)} (information)`);
+  const onPostgres = rows.filter((r) => r.scenario.store === 'postgres');
+  const single = onPostgres.find((r) => r.scenario.processes === 1);
+  if (!single) return;
+  const pgRatio = rate(single) / rate(baseline);
+  console.log(`ratio on PostgreSQL (kith, 1 process / baseline) = ${pgRatio.toFixed(2)} (target >= ${TARGET_RATIO_POSTGRES.toFixed(2)})  ${pgRatio >= TARGET_RATIO_POSTGRES ? 'PASS' : 'BELOW TARGET'}`);
+  for (const row of onPostgres.filter((r) => (r.scenario.processes ?? 1) > 1)) {
+    const n = row.scenario.processes ?? 1;
+    const speedup = rate(row) / rate(single);
+    console.log(
+      `${n} processes on PostgreSQL: x${speedup.toFixed(2)} the throughput of one, scaling efficiency ${(speedup / n).toFixed(2)} (target >= ${SCALING_TARGET.toFixed(2)} per process where cores are free: ${availableParallelism()} CPUs here, shared with the client and PostgreSQL)`,
+    );
+  }
 }
 
+/** KITH_BENCH_PROCS: the numbers of company processes over one PostgreSQL to measure (1 is always measured). */
+const PROCS = (process.env['KITH_BENCH_PROCS'] ?? '1,2,4').split(',').map((s) => {
+  const n = Number(s.trim());
+  if (!Number.isInteger(n) || n < 1) throw new Error('KITH_BENCH_PROCS takes positive integers, comma-separated');
+  return n;
+});
 const ONLY = process.env['KITH_BENCH_ONLY'];
 if (ONLY !== undefined && ONLY !== 'inbound' && ONLY !== 'fanout' && ONLY !== 'connect' && ONLY !== 'intent') throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect or intent');
 const sizesOf = (name: string) =>
