@@ -21,6 +21,7 @@ import { createPeerIdentity, type LocalIdentity } from '../src/protocol/agent/id
 import { runConnectBench } from './connect.js';
 import { runFanoutBench } from './fanout.js';
 import { runIntentBench } from './intent.js';
+import { runVaultBench } from './vault.js';
 import { startThrowawayPostgres } from '../test/support/postgres.js';
 
 // --- messages between the processes -----------------------------------------------------------
@@ -254,7 +255,7 @@ const PROCS = (process.env['KITH_BENCH_PROCS'] ?? '1,2,4').split(',').map((s) =>
   return n;
 });
 const ONLY = process.env['KITH_BENCH_ONLY'];
-if (ONLY !== undefined && ONLY !== 'inbound' && ONLY !== 'fanout' && ONLY !== 'connect' && ONLY !== 'intent') throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect or intent');
+if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent or vault');
 const sizesOf = (name: string) =>
   (process.env[name] ?? '10,100').split(',').map((s) => {
     const n = Number(s.trim());
@@ -278,6 +279,9 @@ async function all(): Promise<void> {
   if (ONLY === undefined || ONLY === 'connect') await runConnectBench({ perRound: envInt('KITH_BENCH_CONNECT_PER_ROUND', 50), rounds: envInt('KITH_BENCH_CONNECT_ROUNDS', 6) });
   if (ONLY === undefined || ONLY === 'intent') {
     await runIntentBench({ sizes: INTENT_SIZES, repetitions: envInt('KITH_BENCH_INTENT_REPS', 7), companiesPerProcess: envInt('KITH_BENCH_FANOUT_PER_PROCESS', 25) });
+  }
+  if (ONLY === undefined || ONLY === 'vault') {
+    await runVaultBench({ relationships: envInt('KITH_BENCH_VAULT_RELATIONSHIPS', 10_000), messages: envInt('KITH_BENCH_VAULT_MESSAGES', 100_000), repetitions: envInt('KITH_BENCH_VAULT_REPS', 7) });
   }
 }
 

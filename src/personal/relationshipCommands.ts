@@ -10,7 +10,7 @@ import type { PersonalMessaging, SendOutcome } from './messaging.js';
 import type { Opener } from './opening.js';
 import { findRelationship, requireLive } from './relationshipLookup.js';
 import type { TermsFeature, TermsPreview } from './terms.js';
-import { toMessageView, toRelationshipView, type MessageView, type ReceiptView, type RelationshipView } from './views.js';
+import { toMessageView, toRelationshipView, toRelationshipViews, type MessageView, type ReceiptView, type RelationshipView } from './views.js';
 import type { Vault } from './vault/vault.js';
 
 export interface ConnectPreview {
@@ -92,7 +92,7 @@ export function createRelationshipCommands(options: RelationshipCommandsOptions)
       };
     },
 
-    relationships: () => vault.relationships.list().map((r) => toRelationshipView(r, vault)),
+    relationships: () => toRelationshipViews(vault.relationships.list(), vault),
     relationship: (reference) => toRelationshipView(find(reference), vault),
 
     messages(reference, listOptions = {}) {

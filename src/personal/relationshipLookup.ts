@@ -8,9 +8,10 @@ import type { Vault } from './vault/vault.js';
  * @throws RelationshipError `relationship.unknown` when none or several match
  */
 export function findRelationship(vault: Vault, reference: string): RelationshipRecord {
-  const all = vault.relationships.list();
-  const exact = all.find((r) => r.id === reference);
+  // By id: one row. Otherwise the decrypted list, which the repository keeps between calls.
+  const exact = vault.relationships.get(reference);
   if (exact) return exact;
+  const all = vault.relationships.list();
   const lower = reference.toLowerCase();
   const named = all.filter((r) => r.vendorName?.toLowerCase() === lower);
   const matches = named.length > 0 ? named : all.filter((r) => r.id.startsWith(reference) || (lower.length > 0 && r.vendorName?.toLowerCase().startsWith(lower)));

@@ -1,5 +1,7 @@
 import { agreementShortName } from '../protocol/terms/roster.js';
 import type { MessageRecord } from './vault/messageRepo.js';
+import type { AgreementEntry } from './vault/agreementRepo.js';
+import type { DisclosedField } from './vault/disclosedFieldRepo.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
 import type { Vault } from './vault/vault.js';
 
@@ -73,15 +75,43 @@ export interface ReceiptView {
   createdAt: number;
 }
 
+/** What a relationship's view needs beyond the record, read for one relationship or for all at once. */
+interface ViewParts {
+  messages: number;
+  queued: number;
+  disclosed: DisclosedField[];
+  agreements: AgreementEntry[];
+}
+
 export function toRelationshipView(record: RelationshipRecord, vault: Vault): RelationshipView {
-  const messages = vault.messages.countByRelationship(record.id);
+  return viewOf(record, {
+    messages: vault.messages.countByRelationship(record.id),
+    queued: vault.outbox.countPending(record.id),
+    disclosed: vault.disclosed.list(record.id),
+    agreements: vault.agreements.list(record.id),
+  });
+}
+
+/** Every relationship's view, with one query per table instead of four per relationship (10,000 relationships: see bench/vault.ts). */
+export function toRelationshipViews(records: readonly RelationshipRecord[], vault: Vault): RelationshipView[] {
+  const messages = vault.messages.countsByRelationship();
+  const queued = vault.outbox.countsByRelationship();
+  const disclosed = vault.disclosed.byRelationship();
+  const agreements = vault.agreements.byRelationship();
+  return records.map((record) =>
+    viewOf(record, { messages: messages.get(record.id) ?? 0, queued: queued.get(record.id) ?? 0, disclosed: disclosed.get(record.id) ?? [], agreements: agreements.get(record.id) ?? [] }),
+  );
+}
+
+function viewOf(record: RelationshipRecord, parts: ViewParts): RelationshipView {
+  const { messages } = parts;
   const holds: HeldItem[] =
     record.state === 'cut_off'
       ? []
       : [
           { category: 'identifier', detail: 'a pairwise DID made for this company alone', why: 'to reach you through your agent' },
           { category: 'messages', detail: `${messages} ${messages === 1 ? 'message' : 'messages'} in your thread`, why: 'the conversation you have with it' },
-          ...vault.disclosed.list(record.id).map((held) => ({
+          ...parts.disclosed.map((held) => ({
             category: 'field',
             detail: held.source === 'credential' ? `${held.field} (from a credential)` : held.field,
             why: held.purpose,
@@ -106,14 +136,13 @@ export function toRelationshipView(record: RelationshipRecord, vault: Vault): Re
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     messages,
-    queued: vault.outbox.countPending(record.id),
+    queued: parts.queued,
     holds,
-    terms: termsSummary(record.id, vault),
+    terms: termsSummary(parts.agreements),
   };
 }
 
-function termsSummary(relationshipId: string, vault: Vault): TermsSummary {
-  const history = vault.agreements.list(relationshipId);
+function termsSummary(history: readonly AgreementEntry[]): TermsSummary {
   const current = history.find((entry) => entry.state === 'agreed');
   return {
     agreementId: current?.agreementId ?? null,

@@ -142,6 +142,18 @@ export class AgreementRepo {
     return raw === undefined ? undefined : this.#toEntry(raw);
   }
 
+  /** Every relationship's entries, each oldest first, in one query: the relationship list's terms. */
+  byRelationship(): Map<string, AgreementEntry[]> {
+    const out = new Map<string, AgreementEntry[]>();
+    for (const raw of this.#ctx.stmt(`${SELECT} ${ORDER}`).all()) {
+      const entry = this.#toEntry(raw);
+      const list = out.get(entry.relationshipId) ?? [];
+      list.push(entry);
+      out.set(entry.relationshipId, list);
+    }
+    return out;
+  }
+
   /** The entries of one relationship, oldest first. */
   list(relationshipId: string): AgreementEntry[] {
     return this.#ctx

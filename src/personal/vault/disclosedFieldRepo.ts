@@ -92,6 +92,19 @@ export class DisclosedFieldRepo {
     this.#ctx.write(TABLE, () => this.#ctx.stmt(sql).run(record.relationshipId, idx, record.version, record.updatedAt, blob));
   }
 
+  /** What every company holds, by relationship, each ordered by field name: the relationship list's holdings in one query. */
+  byRelationship(): Map<string, DisclosedField[]> {
+    const out = new Map<string, DisclosedField[]>();
+    for (const raw of this.#ctx.stmt(SELECT).all()) {
+      const record = this.#toRecord(raw);
+      const list = out.get(record.relationshipId) ?? [];
+      list.push(record);
+      out.set(record.relationshipId, list);
+    }
+    for (const list of out.values()) list.sort(byField);
+    return out;
+  }
+
   /** What one company holds, ordered by field name (code unit order). */
   list(relationshipId: string): DisclosedField[] {
     return this.#ctx

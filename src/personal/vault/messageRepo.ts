@@ -151,6 +151,12 @@ export class MessageRepo {
       .run(relationshipId).changes;
   }
 
+  /** Messages per relationship (held ones included), in one query: the relationship list's counts. */
+  countsByRelationship(): Map<string, number> {
+    const rows = this.#ctx.stmt('SELECT relationship_id AS id, count(*) AS n FROM messages GROUP BY relationship_id').all() as { id: string; n: number }[];
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
   /** All messages of the relationship, held ones included. */
   countByRelationship(relationshipId: string): number {
     const raw = this.#ctx.stmt('SELECT count(*) AS n FROM messages WHERE relationship_id = ?').get(relationshipId);

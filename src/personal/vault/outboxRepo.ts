@@ -106,6 +106,12 @@ export class OutboxRepo {
   }
 
   /** Items still waiting, for one relationship or overall. */
+  /** Pending items per relationship, in one query: the relationship list's counts. */
+  countsByRelationship(): Map<string, number> {
+    const rows = this.#ctx.stmt('SELECT relationship_id AS id, count(*) AS n FROM outbox GROUP BY relationship_id').all() as { id: string; n: number }[];
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
   countPending(relationshipId?: string): number {
     const raw =
       relationshipId === undefined

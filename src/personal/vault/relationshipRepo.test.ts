@@ -100,3 +100,48 @@ describe('RelationshipRepo', () => {
     expect(vault.snapshot()).toEqual(before);
   });
 });
+
+describe('RelationshipRepo: the decrypted list kept between calls', () => {
+  it('follows its own writes: insert, update and state changes show in the next list', () => {
+    const a = vault.relationships.insert(rel(1));
+    expect(vault.relationships.list().map((r) => r.vendorName)).toEqual(['Shop']);
+    vault.relationships.update(a.id, { vendorName: 'Shop Renamed' });
+    vault.relationships.setState(a.id, 'active');
+    vault.relationships.insert(rel(2, { vendorName: 'Other' }));
+    expect(vault.relationships.list().map((r) => [r.vendorName, r.state])).toEqual([
+      ['Shop Renamed', 'active'],
+      ['Other', 'pending'],
+    ]);
+  });
+
+  it('follows another connection’s commits to the same file', () => {
+    vault.relationships.insert(rel(1));
+    expect(vault.relationships.list()).toHaveLength(1);
+    const other = Vault.open(join(dir, 'vault.db'), 'pw', { clock });
+    try {
+      other.relationships.insert(rel(2));
+    } finally {
+      other.close();
+    }
+    expect(vault.relationships.list()).toHaveLength(2);
+  });
+
+  it('is not built from a transaction that rolls back', () => {
+    vault.relationships.insert(rel(1));
+    expect(() =>
+      vault.transaction(() => {
+        vault.relationships.insert(rel(2));
+        expect(vault.relationships.list()).toHaveLength(2);
+        throw new Error('rolled back');
+      }),
+    ).toThrow('rolled back');
+    expect(vault.relationships.list()).toHaveLength(1);
+  });
+
+  it('hands out records callers cannot change under each other', () => {
+    vault.relationships.insert(rel(1));
+    const [first] = vault.relationships.list();
+    expect(() => Object.assign(first!, { vendorName: 'Mallory' })).toThrow(TypeError);
+    expect(vault.relationships.list()[0]!.vendorName).toBe('Shop');
+  });
+});

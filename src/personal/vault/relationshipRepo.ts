@@ -57,6 +57,18 @@ export class RelationshipRepo {
     this.#ctx = ctx;
   }
 
+  /**
+   * Every relationship decrypted, kept between calls: resolving "acme" or listing her relationships
+   * must not decrypt thousands of rows each time. Rebuilt after this repository wrote one, or when
+   * another connection committed to the file (PRAGMA data_version); never built inside a
+   * transaction, which could still roll back. Records are frozen: callers share them.
+   */
+  #cache: { dataVersion: number; records: readonly RelationshipRecord[] } | undefined;
+
+  #dataVersion(): number {
+    return Number(this.#ctx.db.pragma('data_version', { simple: true }));
+  }
+
   #indexes(data: RelationshipData): { my: string; their: string; route: string } {
     return {
       my: this.#ctx.index('relationships.my_did', data.myDid),
@@ -82,6 +94,7 @@ export class RelationshipRepo {
     const data = pickData(record);
     const blob = this.#ctx.seal(TABLE, id, relationshipDataSchema, data);
     const idx = this.#indexes(data);
+    this.#cache = undefined;
     this.#ctx.write(TABLE, () =>
       this.#ctx
         .stmt(
@@ -126,10 +139,14 @@ export class RelationshipRepo {
 
   /** All relationships, oldest first. */
   list(): RelationshipRecord[] {
-    return this.#ctx
+    const dataVersion = this.#dataVersion();
+    if (this.#cache?.dataVersion === dataVersion) return [...this.#cache.records];
+    const records = this.#ctx
       .stmt(`${SELECT} ORDER BY created_at, rowid`)
       .all()
-      .map((raw) => this.#toRecord(raw));
+      .map((raw) => Object.freeze(this.#toRecord(raw)));
+    if (!this.#ctx.db.inTransaction) this.#cache = { dataVersion, records };
+    return [...records];
   }
 
   /**
@@ -138,6 +155,7 @@ export class RelationshipRepo {
    * VaultError `vault.corrupt` / `vault.exists` as {@link insert}.
    */
   update(id: string, patch: Partial<RelationshipData>): RelationshipRecord {
+    this.#cache = undefined;
     return this.#ctx.db.transaction(() => {
       const current = this.#require(id);
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
@@ -162,6 +180,7 @@ export class RelationshipRepo {
    * @throws RelationshipError `relationship.unknown` if there is no such relationship.
    */
   setState(id: string, state: RelationshipState, at: number = this.#ctx.clock.now()): RelationshipRecord {
+    this.#cache = undefined;
     const result = this.#ctx
       .stmt('UPDATE relationships SET state = ?, updated_at = ? WHERE id = ?')
       .run(this.#ctx.check(TABLE, relationshipStateSchema, state), this.#ctx.check(TABLE, timestampSchema, at), id);
