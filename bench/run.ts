@@ -12,7 +12,8 @@
  * KITH_BENCH_WARMUP (2000), KITH_BENCH_PROFILE=<dir> (write a --cpu-prof of each server there),
  * KITH_BENCH_ONLY=inbound|fanout|connect|intent, KITH_BENCH_CONNECT_PER_ROUND (50), KITH_BENCH_CONNECT_ROUNDS (6), KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
  * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile), KITH_BENCH_INTENT_SIZES (10,100),
- * KITH_BENCH_INTENT_REPS (7), KITH_BENCH_POSTGRES_URL (unset: a throwaway cluster), KITH_BENCH_PROCS (1,2,4).
+ * KITH_BENCH_INTENT_REPS (7), KITH_BENCH_POSTGRES_URL (unset: a throwaway cluster), KITH_BENCH_PROCS (1,2,4),
+ * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
