@@ -6,59 +6,17 @@
  * Run by bench/run.ts with `fork`; it receives the company identity over IPC and reports its port.
  * `POST /connect {kid, x}` registers the sender's Ed25519 key (the bench's stand-in for resolving it).
  */
-import {
-  createDecipheriv,
-  createHash,
-  createHmac,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  timingSafeEqual,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { open as openEnvelope } from './rawCrypto.js';
 import type { ServerCommand, ServerEvent, ServerStart } from './run.js';
 
-const AES_KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
-const ALG_ID = Buffer.from('\0\0\0\x0eECDH-ES+A256KW', 'latin1');
 const signerKeys = new Map<string, KeyObject>();
 let agreementKey: KeyObject;
 
-function u32(value: number): Buffer {
-  const buffer = Buffer.alloc(4);
-  buffer.writeUInt32BE(value);
-  return buffer;
-}
-
-/** Decrypts and verifies one envelope; throws on any failure. */
-function open(body: Buffer): unknown {
-  const jwe = JSON.parse(body.toString('utf8'));
-  const header = JSON.parse(Buffer.from(jwe.protected, 'base64url').toString('utf8'));
-  const epk = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: header.epk.x }, format: 'jwk' });
-  const shared = diffieHellman({ privateKey: agreementKey, publicKey: epk });
-  // Concat KDF (RFC 7518 4.6.2), one SHA-256 round: round | Z | alg | apu (empty) | apv | 256.
-  const apv = Buffer.from(header.apv, 'base64url');
-  const kek = createHash('sha256').update(u32(1)).update(shared).update(ALG_ID).update(u32(0)).update(u32(apv.length)).update(apv).update(u32(256)).digest();
-  const unwrap = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
-  const cek = Buffer.concat([unwrap.update(Buffer.from(jwe.recipients[0].encrypted_key, 'base64url')), unwrap.final()]);
-  const aad = Buffer.from(jwe.protected, 'ascii');
-  const iv = Buffer.from(jwe.iv, 'base64url');
-  const ciphertext = Buffer.from(jwe.ciphertext, 'base64url');
-  const aadBits = Buffer.alloc(8);
-  aadBits.writeBigUInt64BE(BigInt(aad.length) * 8n);
-  const tag = createHmac('sha512', cek.subarray(0, 32)).update(aad).update(iv).update(ciphertext).update(aadBits).digest().subarray(0, 32);
-  if (!timingSafeEqual(tag, Buffer.from(jwe.tag, 'base64url'))) throw new Error('tag mismatch');
-  const decipher = createDecipheriv('aes-256-cbc', cek.subarray(32, 64), iv);
-  const jws = JSON.parse(Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8'));
-  const signature = jws.signatures[0];
-  const signer = signerKeys.get(signature.header.kid);
-  if (!signer) throw new Error('unknown signer');
-  const signed = Buffer.from(`${signature.protected}.${jws.payload}`);
-  if (!verify(null, signed, signer, Buffer.from(signature.signature, 'base64url'))) throw new Error('bad signature');
-  return JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8'));
-}
+/** Decrypts and verifies one envelope (bench/rawCrypto.ts); throws on any failure. */
+const open = (body: Buffer): unknown => openEnvelope(body, agreementKey, (kid) => signerKeys.get(kid));
 
 function handle(request: IncomingMessage, response: ServerResponse): void {
   const chunks: Buffer[] = [];

@@ -31,6 +31,7 @@ import { createPersonalAgent, type PersonalAgent } from '../src/personal/createP
 import { Vault } from '../src/personal/vault/vault.js';
 import type { FleetCompany } from './fleet.js';
 import { chunks, inParallel, measureBareBaseline, median, printTable, sumCpu } from './measure.js';
+import { measureRawBaseline, type RawBaselineResult } from './rawBaseline.js';
 
 export interface FanoutOptions {
   sizes: number[];
@@ -42,6 +43,8 @@ export interface FanoutOptions {
 }
 
 const TARGET_RATIO = 1.5;
+const TARGET_RAW_RATIO = 2;
+const TARGET_HER_CPU_MS = 1;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const children = new Set<ChildProcess>();
 
@@ -292,6 +295,8 @@ interface SizeResult {
   herCpuMs: number;
   companyCpuMs: number | undefined;
   bareCpuMs: number | undefined;
+  /** The raw-crypto baseline (bench/rawBaseline.ts): the protocol's cryptography alone, both sides. */
+  raw: RawBaselineResult;
   breakdown?: Breakdown;
   breakdownMs?: number;
 }
@@ -343,6 +348,15 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
       return child;
     };
     const { baselineMs, undiciMs, bareCpuMs } = await measureBareBaseline({ n, perProcess: options.companiesPerProcess, requestBytes: noticeBytes, replyBytes: ackBytes, concurrency: options.concurrency, repetitions: options.repetitions, forkListeners });
+    // The raw-crypto baseline: the same layout, the protocol's cryptography on node:crypto alone.
+    const forkRawListeners = (): ChildProcess => {
+      const child = fork(here('rawListeners.js'), [], { execArgv: [], stdio: 'inherit' });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      bare.push(child);
+      return child;
+    };
+    const raw = await measureRawBaseline({ n, perProcess: options.companiesPerProcess, noticeBytes, concurrency: options.concurrency, repetitions: options.repetitions, forkListeners: forkRawListeners });
 
     return {
       n,
@@ -354,6 +368,7 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
       herCpuMs: (herCpu.user + herCpu.system) / 1000 / options.repetitions,
       companyCpuMs: companyCpuBefore !== undefined && companyCpuAfter !== undefined ? (companyCpuAfter - companyCpuBefore) / options.repetitions : undefined,
       bareCpuMs,
+      raw,
       ...(breakdown ? { breakdown, breakdownMs: breakdownMs! } : {}),
     };
   } finally {
@@ -377,7 +392,7 @@ export async function runFanoutBench(options: FanoutOptions): Promise<void> {
   const ms = (v: number) => v.toFixed(1);
   console.log('');
   printTable(
-    ['N', 'notice B', 'ack B', 'kith ms', 'baseline ms', 'undici ms (info)', 'ratio', 'her CPU ms', 'company CPU ms', 'bare CPU ms'],
+    ['N', 'notice B', 'ack B', 'kith ms', 'baseline ms', 'undici ms (info)', 'ratio', 'raw crypto ms', 'kith / raw', 'her CPU ms/company', 'raw her CPU ms/company', 'company CPU ms', 'raw company CPU ms', 'bare CPU ms'],
     results.map((r) => [
       String(r.n),
       String(r.noticeBytes),
@@ -386,8 +401,12 @@ export async function runFanoutBench(options: FanoutOptions): Promise<void> {
       ms(median(r.baselineMs)),
       ms(median(r.undiciMs)),
       (median(r.kithMs) / median(r.baselineMs)).toFixed(1),
-      ms(r.herCpuMs),
+      ms(median(r.raw.rawMs)),
+      (median(r.kithMs) / median(r.raw.rawMs)).toFixed(2),
+      (r.herCpuMs / r.n).toFixed(2),
+      (r.raw.herRawCpuMs / r.n).toFixed(2),
       r.companyCpuMs === undefined ? '-' : ms(r.companyCpuMs),
+      r.raw.rawCompanyCpuMs === undefined ? '-' : ms(r.raw.rawCompanyCpuMs),
       r.bareCpuMs === undefined ? '-' : ms(r.bareCpuMs),
     ]),
   );
@@ -400,8 +419,13 @@ export async function runFanoutBench(options: FanoutOptions): Promise<void> {
     console.log('');
     for (const r of first === last ? [first] : [first, last]) {
       const ratio = median(r.kithMs) / median(r.baselineMs);
-      console.log(`ratio at N=${r.n} (kith / baseline) = ${ratio.toFixed(1)} (target <= ${TARGET_RATIO.toFixed(1)})  ${ratio <= TARGET_RATIO ? 'PASS' : 'ABOVE TARGET'}`);
+      console.log(`ratio at N=${r.n} (kith / bare baseline) = ${ratio.toFixed(1)} (target <= ${TARGET_RATIO.toFixed(1)})  ${ratio <= TARGET_RATIO ? 'PASS' : 'ABOVE TARGET'}`);
     }
+    // Issue 15's figures: the distance to the cryptography the protocol needs, and her CPU per company.
+    const rawRatio = median(last.kithMs) / median(last.raw.rawMs);
+    console.log(`ratio at N=${last.n} (kith / raw crypto) = ${rawRatio.toFixed(2)} (target <= ${TARGET_RAW_RATIO.toFixed(1)})  ${rawRatio <= TARGET_RAW_RATIO ? 'PASS' : 'ABOVE TARGET'}`);
+    const perCompany = last.herCpuMs / last.n;
+    console.log(`her CPU per company at N=${last.n} = ${perCompany.toFixed(2)} ms (raw crypto: ${(last.raw.herRawCpuMs / last.n).toFixed(2)} ms; target <= ${TARGET_HER_CPU_MS.toFixed(1)} ms)  ${perCompany <= TARGET_HER_CPU_MS ? 'PASS' : 'ABOVE TARGET'}`);
     if (first !== last) {
       const scale = last.n / first.n;
       const kithGrowth = median(last.kithMs) / median(first.kithMs);
