@@ -30,7 +30,7 @@ import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../src/protocol/sdjwt/ind
 import { createPersonalAgent, type PersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import type { FleetCompany } from './fleet.js';
-import { chunks, inParallel, measureBareBaseline, median, printTable, sumCpu } from './measure.js';
+import { chunks, inParallel, measureBareBaseline, median, noteWireSizes, printTable, sumCpu, type WireSizes } from './measure.js';
 import { measureRawBaseline, type RawBaselineResult } from './rawBaseline.js';
 
 export interface FanoutOptions {
@@ -92,18 +92,10 @@ async function adminPost(company: FleetCompany, path: string, body: unknown): Pr
 
 // --- her side ---------------------------------------------------------------------------------
 
-interface Sizes {
-  notice: number[];
-  ack: number[];
-}
-
 interface KithSetup {
   agent: PersonalAgent;
   vault: Vault;
   fleets: FleetProcess[];
-  sizes: Sizes;
-  /** Record request/response sizes while true (the warm-up only). */
-  measuring: { on: boolean };
 }
 
 const address = (i: number) => ({ street_address: `${i} Bench Street`, locality: 'Benchington', postal_code: String(10_000 + (i % 90_000)), country: 'GB' });
@@ -112,19 +104,9 @@ async function setUpKith(n: number, dir: string, options: FanoutOptions): Promis
   const fleets = await Promise.all(chunks(n, options.companiesPerProcess).map((count, p) => startFleetProcess(join(dir, `fleet-${p}`), count, `Bench ${n}.${p}`)));
   const companies = fleets.flatMap((f) => f.companies);
   const vault = Vault.create(join(dir, 'vault.db'), 'bench passphrase');
-  const sizes: Sizes = { notice: [], ack: [] };
-  const measuring = { on: false };
-  // Passes through to the global fetch; during the warm-up it notes the sizes on the wire.
-  const measuredFetch: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    if (measuring.on && typeof init?.body === 'string') {
-      sizes.notice.push(Buffer.byteLength(init.body));
-      sizes.ack.push(Number(response.headers.get('content-length') ?? Buffer.byteLength(await response.clone().text())));
-    }
-    return response;
-  };
-  // Companies cannot push to her (no listener): their requests wait until she picks them up.
-  const agent = createPersonalAgent({ vault, inboundBaseUrl: () => 'http://127.0.0.1:9', fanoutConcurrency: options.concurrency, fetch: measuredFetch });
+  // Companies cannot push to her (no listener): their requests wait until she picks them up. Her
+  // agent posts with its own transport (node:http, keep-alive), as `kith serve` does.
+  const agent = createPersonalAgent({ vault, inboundBaseUrl: () => 'http://127.0.0.1:9', fanoutConcurrency: options.concurrency });
   agent.profile.set({ address: address(0) });
   await inParallel(companies, 8, async (company) => {
     const relationship = await agent.connect(company.invitation);
@@ -138,7 +120,7 @@ async function setUpKith(n: number, dir: string, options: FanoutOptions): Promis
   });
   const holders = agent.profile.profile().fields.find((f) => f.field === 'address')?.heldBy.length;
   if (holders !== n) throw new Error(`expected ${n} companies holding the address, got ${holders}`);
-  return { agent, vault, fleets, sizes, measuring };
+  return { agent, vault, fleets };
 }
 
 /** One change, from `profile.set` until every acknowledgement is recorded; returns ms. */
@@ -312,12 +294,13 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
     console.log(`  N=${n}: ${setup.fleets.length} fleet process(es), connected, disclosed, in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s (not measured)`);
 
     // Warm-up (not measured): JIT, connections, and the sizes on the wire.
-    setup.measuring.on = true;
+    const sizes: WireSizes = { requests: [], responses: [] };
+    const stopMeasuring = noteWireSizes(sizes);
     await fanOutOnce(agent, n, 1);
-    setup.measuring.on = false;
+    stopMeasuring();
     await fanOutOnce(agent, n, 2);
-    const noticeBytes = Math.round(median(setup.sizes.notice));
-    const ackBytes = Math.round(median(setup.sizes.ack));
+    const noticeBytes = Math.round(median(sizes.requests));
+    const ackBytes = Math.round(median(sizes.responses));
 
     const companyPids = setup.fleets.map((f) => f.child.pid);
     const kithMs: number[] = [];

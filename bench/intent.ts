@@ -14,9 +14,7 @@
  * noted during the warm-up from node:http's diagnostics channels, not by handing her agent a fetch.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +23,7 @@ import { createPersonalAgent, type PersonalAgent } from '../src/personal/createP
 import { Vault } from '../src/personal/vault/vault.js';
 import type { Demand } from '../src/protocol/families/intent.js';
 import { startFleetProcess, stopChild, type FleetProcess } from './fanout.js';
-import { chunks, inParallel, measureBareBaseline, median, printTable, sumCpu } from './measure.js';
+import { chunks, inParallel, measureBareBaseline, median, noteWireSizes, printTable, sumCpu, type WireSizes } from './measure.js';
 
 export interface IntentBenchOptions {
   sizes: number[];
@@ -52,32 +50,6 @@ const catalog = {
 };
 
 // --- her side ---------------------------------------------------------------------------------
-
-interface Sizes {
-  cast: number[];
-  offer: number[];
-}
-
-/** Notes the size of every HTTP request body and response body of this process while on. */
-function measureSizes(sizes: Sizes): () => void {
-  const onRequest = (message: unknown) => {
-    const { request: req } = message as { request: ClientRequest };
-    const length = Number(req.getHeader('content-length'));
-    if (Number.isFinite(length)) sizes.cast.push(length);
-  };
-  const onResponse = (message: unknown) => {
-    const { response } = message as { response: IncomingMessage };
-    let size = 0;
-    response.on('data', (chunk: Buffer) => (size += chunk.length));
-    response.on('end', () => sizes.offer.push(size));
-  };
-  subscribe('http.client.request.start', onRequest);
-  subscribe('http.client.response.finish', onResponse);
-  return () => {
-    unsubscribe('http.client.request.start', onRequest);
-    unsubscribe('http.client.response.finish', onResponse);
-  };
-}
 
 interface KithSetup {
   agent: PersonalAgent;
@@ -160,16 +132,16 @@ async function measureSize(n: number, options: IntentBenchOptions): Promise<Size
     console.log(`  N=${n}: ${setup.fleets.length} fleet process(es), connected, in ${setupSeconds.toFixed(1)} s (not measured)`);
 
     // Warm-up (not measured): JIT, connections, the companies' catalogs loaded, and the sizes on the wire.
-    const sizes: Sizes = { cast: [], offer: [] };
-    const stopMeasuring = measureSizes(sizes);
+    const sizes: WireSizes = { requests: [], responses: [] };
+    const stopMeasuring = noteWireSizes(sizes);
     await castOnce(agent, n, 1);
     stopMeasuring();
     // At least ~300 round trips of warm-up whatever N: with only two casts at N=10 her code was still
     // cold (her CPU per company 5.3 ms alone against 2.3 ms after the other benches), which made the
     // growth to N=100 look sub-linear.
     for (let w = 2; w <= Math.max(2, Math.ceil(300 / n)); w += 1) await castOnce(agent, n, w);
-    const castBytes = Math.round(median(sizes.cast));
-    const offerBytes = Math.round(median(sizes.offer));
+    const castBytes = Math.round(median(sizes.requests));
+    const offerBytes = Math.round(median(sizes.responses));
 
     const companyPids = setup.fleets.map((f) => f.child.pid);
     const kithMs: number[] = [];

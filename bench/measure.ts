@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { BareEvent, BareStart } from './bareListeners.js';
 
@@ -142,4 +143,35 @@ export async function measureBareBaseline(options: {
   for (let r = 0; r < options.repetitions; r += 1) undiciMs.push(await bareRoundTrips(listenerPorts, options.concurrency, viaUndici));
   httpAgent.destroy();
   return { baselineMs, undiciMs, bareCpuMs: bareCpuBefore !== undefined && bareCpuAfter !== undefined ? (bareCpuAfter - bareCpuBefore) / options.repetitions : undefined };
+}
+
+/** Body sizes of the HTTP requests this process made and of their responses. */
+export interface WireSizes {
+  requests: number[];
+  responses: number[];
+}
+
+/**
+ * Notes the size of every HTTP request body (its content-length) and response body this process
+ * sends and receives through node:http while on, from node:http's diagnostics channels: her agent's
+ * own transport is measured as it runs, not replaced by a measuring one. Returns the switch-off.
+ */
+export function noteWireSizes(sizes: WireSizes): () => void {
+  const onRequest = (message: unknown) => {
+    const { request: req } = message as { request: ClientRequest };
+    const length = Number(req.getHeader('content-length'));
+    if (Number.isFinite(length)) sizes.requests.push(length);
+  };
+  const onResponse = (message: unknown) => {
+    const { response } = message as { response: IncomingMessage };
+    let size = 0;
+    response.on('data', (chunk: Buffer) => (size += chunk.length));
+    response.on('end', () => sizes.responses.push(size));
+  };
+  subscribe('http.client.request.start', onRequest);
+  subscribe('http.client.response.finish', onResponse);
+  return () => {
+    unsubscribe('http.client.request.start', onRequest);
+    unsubscribe('http.client.response.finish', onResponse);
+  };
 }
