@@ -41,6 +41,17 @@ function promptHidden(question: string): Promise<string> {
   });
 }
 
+/** Asks a yes/no question on the terminal (stderr, so that --json output stays clean); only "y" or "yes" is yes. */
+export function askYes(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  return new Promise((resolve) => {
+    rl.question(`${question} [y/N] `, (answer) => {
+      rl.close();
+      resolve(/^y(es)?$/i.test(answer.trim()));
+    });
+  });
+}
+
 /**
  * A secret from the environment variable, else from a hidden prompt on a terminal.
  * @throws VaultError `vault.passphrase_required` when neither is available (e.g. in CI)

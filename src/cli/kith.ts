@@ -8,7 +8,7 @@ import { routes, type MessageView, type ReceiptView, type RelationshipView } fro
 import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
 import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClient.js';
-import { formatTime, output, readSecret, run, table, type GlobalOptions } from './common.js';
+import { askYes, formatTime, output, readSecret, run, table, type GlobalOptions } from './common.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
@@ -204,15 +204,44 @@ for (const [name, description] of [
 
 program
   .command('cutoff <rel>')
-  .description('end the relationship: the company erases your data and signs a receipt; your keys for it are destroyed')
-  .action((rel: string) =>
+  .description('end the relationship: the company erases your data and signs a receipt; your keys for it are destroyed (asks first)')
+  .option('--yes', 'do not ask (for scripts): then <rel> must be the full id or the exact company name')
+  .action((rel: string, options: { yes?: boolean }) =>
     run(globals, () =>
       withClient(async (client) => {
-        const { receipt } = await client.call(routes.cutOff, { ref: rel });
+        const { relationship } = await client.call(routes.relationship, { ref: rel });
+        const name = relationship.company ?? `relationship ${relationship.id.slice(0, 8)}`;
+        const exact = rel === relationship.id || rel.toLowerCase() === relationship.company?.toLowerCase();
+        if (options.yes && !exact) {
+          throw new ApiError('api.bad_request', `"${rel}" is only the start of ${name}'s name or id: with --yes, give its full id (${relationship.id}) or its exact name`);
+        }
+        if (!options.yes) {
+          if (!process.stdin.isTTY) throw new ApiError('api.bad_request', `kith cutoff asks before it erases: run it in a terminal, or add --yes with the full id (${relationship.id}) or exact name`);
+          process.stderr.write(`${cutoffSummary(relationship)}\n`);
+          if (!(await askYes(`Cut off ${name}?`))) {
+            process.stderr.write('Nothing was sent; the relationship is as it was.\n');
+            return;
+          }
+        }
+        // By id: what she confirmed is what is cut off, whatever else starts the same.
+        const { receipt } = await client.call(routes.cutOff, { ref: relationship.id });
         output(globals(), receipt, () => receiptText(receipt));
       }),
     ),
   );
+
+/** What a cut-off ends, in words, before she confirms it. */
+function cutoffSummary(relationship: RelationshipView): string {
+  const fields = relationship.holds.filter((h) => h.category === 'field').map((h) => h.field ?? h.detail);
+  const name = relationship.company ?? 'The company';
+  return [
+    `${name} will be asked to erase what it holds about you, and to sign a receipt saying so:`,
+    `  ${relationship.messages} message${relationship.messages === 1 ? '' : 's'} in your thread`,
+    `  ${fields.length > 0 ? `your ${fields.join(', ')}` : 'no fields you shared'}`,
+    `  ${relationship.terms.name ? `the ${relationship.terms.name} agreement` : 'no agreement in force'}`,
+    'Your keys for this relationship are destroyed: it cannot be reopened.',
+  ].join('\n');
+}
 
 program
   .command('receipts [rel]')

@@ -153,7 +153,13 @@ describe('anonymous intents: companies found in her directory, each sent the int
     const accepted = await her.agent.intents.accept(offer.id, { linkTo: acmeLink.view.id });
     expect(accepted.state).toBe('accepted');
     expect(her.agent.relationship(offer.relationshipId).linkedTo).toBe(acmeLink.view.id);
-    // The link is hers alone: Acme's relationships stay two, unlinked.
+    // Two live relationships with Acme now: a name or a prefix alone no longer says which, and is refused naming both.
+    for (const reference of ['Acme Outfitters', 'acme']) {
+      const refused = await codeOfRejection(Promise.resolve().then(() => her.agent.relationship(reference)));
+      expect(refused).toBe('relationship.unknown');
+    }
+    expect(() => her.agent.relationship('acme')).toThrow(/"acme" matches 2 relationships: Acme Outfitters \(.{8}, active\), Acme Outfitters \(.{8}, active\); give more of the name, or the id/);
+        // The link is hers alone: Acme's relationships stay two, unlinked.
     expect(await acme.store.listRelationships()).toHaveLength(2);
     const [globexIntent] = await globex.store.listReceivedIntents();
     expect(globexIntent!.state).toBe('closed');

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageView, ReceiptView, RelationshipView } from '../../src/personal/views.js';
 import type { CompanyRelationship, StoredMessage } from '../../src/company/store/types.js';
-import { ensureBuilt, freePort, killAllStarted, runCli, runCliOk, startServer, waitFor, type CliResult, type ServerHandle } from '../support/processes.js';
+import { ensureBuilt, freePort, killAllStarted, runCli, runCliOk, runCliOnTerminal, startServer, waitFor, type CliResult, type ServerHandle } from '../support/processes.js';
 
 /**
  * The foundation, end to end: two company agents and one personal agent as REAL processes on
@@ -267,7 +267,24 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     const historyBefore = await myMessages(relAcme.id);
     const companyRelId = (await companyRelationships(acme))[0]!.id;
 
-    const receipt = (await kithOk(['cutoff', relAcme.id, '--json'])).json<ReceiptView>();
+    // It asks first: without a terminal to ask on, or with --yes and only the start of the name, it does nothing.
+    const unasked = await kith(['cutoff', relAcme.id]);
+    expect(unasked.code).toBe(1);
+    expect(unasked.stderr).toContain('kith cutoff asks before it erases: run it in a terminal, or add --yes');
+    const byPrefix = await kith(['cutoff', relAcme.company!.slice(0, 3), '--yes']);
+    expect(byPrefix.code).toBe(1);
+    expect(byPrefix.stderr).toContain(`with --yes, give its full id (${relAcme.id}) or its exact name`);
+    // On a terminal it says what will be erased and asks; anything but yes cancels.
+    const declined = await runCliOnTerminal('kith', ['cutoff', relAcme.company!.slice(0, 3)], 'n\n', { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
+    if (declined) {
+      expect(declined.code).toBe(0);
+      expect(declined.stdout).toContain(`${relAcme.company} will be asked to erase what it holds about you`);
+      expect(declined.stdout).toMatch(/Cut off .+\? \[y\/N\]/);
+      expect(declined.stdout).toContain('Nothing was sent; the relationship is as it was.');
+    } else console.warn('util-linux script not installed: SKIPPING the cutoff prompt on a terminal');
+    expect((await myRelationships()).find((r) => r.id === relAcme.id)?.state).toBe('active');
+
+    const receipt = (await kithOk(['cutoff', relAcme.id, '--yes', '--json'])).json<ReceiptView>();
     expect(receipt).toMatchObject({ relationshipId: relAcme.id, kind: 'erasure' });
     expect(typeof receipt.jws).toBe('string');
     const erased = (receipt.body as { erased: { category: string; count: number; where: string }[] }).erased;

@@ -70,7 +70,7 @@ describe.skipIf(!postgresUrl)('a company agent serving from PostgreSQL', () => {
     // Nothing went to a SQLite file beside the config: the store is the PostgreSQL schema.
     expect(existsSync(join(root, 'company', 'vendor.db'))).toBe(false);
 
-    await kith(['cutoff', 'pg']);
+    await kith(['cutoff', relationship.id, '--yes']);
     const [erased] = (await companyCli(['relationships'])).json<CompanyRelationship[]>();
     expect(erased?.state).toBe('cut_off');
     expect(erased?.theirDid).not.toBe(relationship.myDid);

@@ -158,6 +158,35 @@ export function fatal(message: string): Error {
 // Environment
 
 /** The parent's environment without any KITH_* setting, so a developer's shell cannot leak in. */
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`, for the prompts a
+ * terminal gets; undefined when `script` is not installed.
+ */
+export async function runCliOnTerminal(bin: Bin, args: string[], input: string, options: RunCliOptions = {}): Promise<CliResult | undefined> {
+  if (!existsSync('/usr/bin/script')) return undefined;
+  const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN_PATHS[bin], ...(options.home ? ['--home', options.home] : []), ...args].map(quote).join(' ');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { cwd: REPO_ROOT, env: baseEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolvePromise({
+        code,
+        signal,
+        stdout,
+        stderr,
+        json: <T,>() => JSON.parse(stdout) as T,
+      }),
+    );
+    // Typed once the prompt is up.
+    setTimeout(() => child.stdin.end(input), 1_500);
+  });
+}
+
 export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('KITH_') && value !== undefined) env[key] = value;
