@@ -233,7 +233,10 @@ async function main(): Promise<void> {
   }
   if (firstRun) await firstRunTour(api, companyUrls);
 
-  const cli = `npx kith --home ${personalHome}`;
+  // `node bin/kith.js`, not `npx kith`: outside this folder npx would fetch an unrelated npm
+  // package called "kith" (and it starts slower here too).
+  const inRepo = resolve(process.cwd()) === repoRoot;
+  const cli = `node ${inRepo ? 'bin/kith.js' : join(repoRoot, 'bin', 'kith.js')} --home ${personalHome}`;
   log('');
   log('Kith is running: your personal agent and three demo companies, each its own process.');
   log(`  Web app:   ${agent.url}/login#token=${agent.token}`);
@@ -248,7 +251,7 @@ async function main(): Promise<void> {
     log(`  ${cli} approve ${request.id.slice(0, 8)}     or     ${cli} decline ${request.id.slice(0, 8)}`);
   }
   log('');
-  log('Try (another terminal; the CLI uses the running agent):');
+  log(`Try (another terminal${inRepo ? `, in ${repoRoot}` : ''}; the CLI uses the running agent):`);
   for (const { intent, offer } of await offersWaiting(api)) {
     log(`  ${cli} offers ${intent.id.slice(0, 8)}           (the offers for "${intent.demand.description}", side by side)`);
     log(`  ${cli} offer accept ${offer.id.slice(0, 8)}     (take the offer from ${offer.company ?? 'the company'} at ${offer.offer.price} ${offer.offer.priceCurrency}; the others are told the intent is closed)`);

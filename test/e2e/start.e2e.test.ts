@@ -139,9 +139,12 @@ describe('npm start (the demo)', () => {
     expect(out).toMatch(/Bluebird Books +acknowledged, no offer\n/);
     // The offer is left for her: the commands to compare and accept it, with short ids that work.
     const me = join(root, 'demo-home', 'me');
-    expect(out).toContain(`npx kith --home ${me} offers ${intent.id.slice(0, 8)} `);
-    expect(out).toContain(`npx kith --home ${me} offer accept ${offer.id.slice(0, 8)} `);
-    expect(out).toContain(`npx kith --home ${me} intent cast "`);
+    // The commands name the repository's own CLI, never `npx kith` (an unrelated npm package outside the repository).
+    expect(out).not.toContain('npx kith');
+    const cli = out.includes(`node bin/kith.js --home ${me}`) ? `node bin/kith.js --home ${me}` : `node ${join(REPO_ROOT, 'bin', 'kith.js')} --home ${me}`;
+    expect(out).toContain(`${cli} offers ${intent.id.slice(0, 8)} `);
+    expect(out).toContain(`${cli} offer accept ${offer.id.slice(0, 8)} `);
+    expect(out).toContain(`${cli} intent cast "`);
     const shown = await runCliOk('kith', ['offers', intent.id.slice(0, 8), '--json'], { home: me });
     expect(shown.json<OfferView[]>().map((o) => o.id)).toEqual([offer.id]);
     // Her directory lists the three companies; an anonymous cast through the CLI reaches the one serving books, from a new DID.
