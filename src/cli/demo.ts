@@ -197,7 +197,9 @@ async function main(): Promise<void> {
     spawnServe('kith-vendor.js', ['--home', home, 'serve', '--port', String(port)], `${company.slug}.log`, {});
     companyUrls.push({ name: company.name, url: `http://127.0.0.1:${port}`, home });
   }
-  spawnServe('kith.js', ['--home', personalHome, 'serve', '--port', String(basePort)], 'me.log', { KITH_PASSPHRASE: passphrase });
+  // Her lock screen says where the demo's passphrase is (it locks after 15 minutes without use).
+  const lockScreenHint = process.env['KITH_PASSPHRASE'] ? 'This demo uses your KITH_PASSPHRASE.' : `This is the demo: its passphrase is in ${join(demoHome, 'demo-passphrase')}.`;
+  spawnServe('kith.js', ['--home', personalHome, 'serve', '--port', String(basePort)], 'me.log', { KITH_PASSPHRASE: passphrase, KITH_PASSPHRASE_HINT: lockScreenHint });
 
   for (const company of companyUrls) await waitFor(`${company.name}`, async () => ((await fetch(`${company.url}/health`)).ok ? true : undefined));
   const agent = await waitFor('your agent', async () => readRunningAgent(personalHome));

@@ -92,7 +92,16 @@ program
       const vault = options.locked ? undefined : Vault.open(path, await readSecret('KITH_PASSPHRASE', 'Passphrase: '));
       const port = Number(options.port);
       if (port !== 0) vault?.settings.set('servePort', port);
-      const server = await startPersonalServer({ home: home(), ...(vault ? { vault } : {}), port, idleLockMs: idleMinutes * 60_000, logger: createLogger(process.stderr, 'kith') });
+      // KITH_PASSPHRASE_HINT: where her passphrase is, for the lock screen (the demo says where its file is).
+      const passphraseHint = process.env['KITH_PASSPHRASE_HINT']?.slice(0, 300);
+      const server = await startPersonalServer({
+        home: home(),
+        ...(vault ? { vault } : {}),
+        port,
+        idleLockMs: idleMinutes * 60_000,
+        logger: createLogger(process.stderr, 'kith'),
+        ...(passphraseHint ? { passphraseHint } : {}),
+      });
       output(globals(), { url: server.url, token: server.token, loginUrl: server.loginUrl, locked: server.access.locked(), pid: process.pid }, () =>
         [
           `Kith personal agent listening on ${server.url}${server.access.locked() ? ' (locked)' : ''}`,

@@ -33,6 +33,8 @@ export interface PersonalServerOptions {
   idleLockMs?: number;
   /** The built web app (dist/ui); default: the one next to this build. */
   uiDir?: string;
+  /** Where her passphrase is, said on the lock screen (the demo's file); none by default. */
+  passphraseHint?: string;
 }
 
 export const DEFAULT_IDLE_LOCK_MS = 15 * 60_000;
@@ -205,6 +207,7 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
     logger,
     uiDir: options.uiDir ?? defaultUiDir(),
     onProfileChanged: () => unlocked?.deliverProfile(),
+    ...(options.passphraseHint ? { passphraseHint: options.passphraseHint } : {}),
   });
   const listening = await listen(app, options.port, '127.0.0.1');
   port = listening.port;

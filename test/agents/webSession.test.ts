@@ -114,7 +114,7 @@ interface Her {
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
-async function startHer(options: { unlocked?: boolean; idleLockMs?: number } = {}): Promise<Her> {
+async function startHer(options: { unlocked?: boolean; idleLockMs?: number; passphraseHint?: string } = {}): Promise<Her> {
   const home = mkdtempSync(join(root, 'home-'));
   const vault = Vault.create(vaultPath(home), PASSPHRASE, { kdf: { N: 2 ** 12 } });
   const unlocked = options.unlocked ?? true;
@@ -128,6 +128,7 @@ async function startHer(options: { unlocked?: boolean; idleLockMs?: number } = {
     idleLockMs: options.idleLockMs ?? 0,
     uiDir,
     pickupIntervalMs: 60_000,
+    ...(options.passphraseHint ? { passphraseHint: options.passphraseHint } : {}),
   });
   cleanups.push(async () => {
     await server.stop();
@@ -557,13 +558,14 @@ describe('lock and unlock', () => {
 describe('started locked (no vault passed)', () => {
   let her: Her;
   beforeAll(async () => {
-    her = await startHer({ unlocked: false });
+    // Started as the demo starts it: the lock screen says where the passphrase is.
+    her = await startHer({ unlocked: false, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.' });
   });
 
   it('everything but session, unlock, lock and status is 409 vault.locked until she unlocks', async () => {
     const files = vaultFiles(her.home);
     expect(await her.locked()).toBe(true);
-    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: true, relationships: null });
+    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: true, relationships: null, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.' });
     expect((await her.call('GET', '/api/session')).json).toEqual({ authenticated: true, locked: true });
     const cookie = await her.login();
     expect((await her.call('GET', '/api/session', { auth: { cookie } })).json).toEqual({ authenticated: true, locked: true });
@@ -606,7 +608,7 @@ describe('started locked (no vault passed)', () => {
     expect(unlock.json).toEqual({ locked: false });
     expect(await her.relationships()).toEqual([]);
     expect((await her.call('GET', '/api/profile', { auth: { cookie } })).status).toBe(200);
-    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: false, relationships: 0 });
+    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: false, relationships: 0, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.' });
   });
 });
 

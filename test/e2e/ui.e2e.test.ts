@@ -17,6 +17,8 @@ import { REPO_ROOT, ensureBuilt, freePort, killAllStarted, runCli, runCliOk, sta
  * side (its admin API or the `kith-vendor` CLI). Screenshots go to test/e2e/screenshots/.
  */
 
+/** What `npm start` tells her lock screen (KITH_PASSPHRASE_HINT). */
+const LOCK_SCREEN_HINT = 'This is the demo: its passphrase is in /tmp/kith-demo/demo-passphrase.';
 const PASSPHRASE = 'ui e2e passphrase (correct horse)';
 const ID = (name: string): string => `https://kith.invalid/terms/agreements/${name}`;
 const SCREENSHOTS = join(REPO_ROOT, 'test', 'e2e', 'screenshots');
@@ -225,7 +227,7 @@ beforeAll(async () => {
     ...[acme, bluebird, corner].map(startCompany),
     (async () => {
       await runCliOk('kith', ['init', '--json'], { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
-      me = await startServer('kith', { home: meHome, port: portMe, logDir, name: 'me', env: { KITH_PASSPHRASE: PASSPHRASE }, serveArgs: ['--idle-lock', '0'] });
+      me = await startServer('kith', { home: meHome, port: portMe, logDir, name: 'me', env: { KITH_PASSPHRASE: PASSPHRASE, KITH_PASSPHRASE_HINT: LOCK_SCREEN_HINT }, serveArgs: ['--idle-lock', '0'] });
     })(),
     (async () => {
       browser = await launchBrowser();
@@ -330,6 +332,8 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await page.getByRole('button', { name: 'Lock', exact: true }).click();
     await visible(heading('Your vault is locked'));
     expect((await myApi<{ locked: boolean }>('/api/status')).locked).toBe(true);
+    // Started as the demo starts it: the lock screen says where the passphrase is.
+    await visible(page.getByText(LOCK_SCREEN_HINT));
 
     const passphrase = page.getByLabel('Passphrase');
     await passphrase.fill('not her passphrase');

@@ -51,6 +51,8 @@ export interface StatusView {
   ok: true;
   locked: boolean;
   relationships: number | null;
+  /** Where her passphrase is, when whoever started the agent said so (the demo); else null. */
+  passphraseHint: string | null;
 }
 
 /** GET /api/profile. */

@@ -38,6 +38,8 @@ export interface LocalApiOptions {
   port: () => number;
   maxMessageBytes: number;
   logger: Logger;
+  /** Said with the status while locked (the demo: where its passphrase file is); none by default. */
+  passphraseHint?: string;
 }
 
 /**
@@ -189,7 +191,9 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     return c.json({ locked: access.locked() });
   });
 
-  on(routes.status, (c) => c.json({ ok: true, locked: access.locked(), relationships: access.locked() ? null : agent().relationships().length }));
+  on(routes.status, (c) =>
+    c.json({ ok: true, locked: access.locked(), relationships: access.locked() ? null : agent().relationships().length, passphraseHint: options.passphraseHint ?? null }),
+  );
   on(routes.openapi, (c) => c.json(personalOpenApi));
 
   on(routes.connect, async (c) => {

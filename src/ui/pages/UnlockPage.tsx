@@ -1,5 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
-import { api, ApiFailure, errorMessage, routes } from '../api';
+import { api, ApiFailure, errorMessage, prepare, routes } from '../api';
+import { useResource } from '../useResource';
 import { useTitle } from '../router';
 
 /**
@@ -11,6 +12,9 @@ export function UnlockPage({ onUnlocked }: { onUnlocked: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
   const input = useRef<HTMLInputElement>(null);
+  // Where her passphrase is, when whoever started the agent said so (the demo: its passphrase file).
+  const status = useResource(prepare(routes.status));
+  const hint = status.data?.passphraseHint ?? null;
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -46,6 +50,7 @@ export function UnlockPage({ onUnlocked }: { onUnlocked: () => void }) {
         </div>
         <h1>Your vault is locked</h1>
         <p className="gate-lead">Kith keeps your relationships encrypted. Type your passphrase to open them.</p>
+        {hint ? <p className="hint gate-hint">{hint}</p> : null}
         <form onSubmit={(event) => void submit(event)} noValidate>
           <div className="field">
             <label htmlFor="passphrase">Passphrase</label>
