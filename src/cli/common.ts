@@ -59,7 +59,7 @@ export function askYes(question: string): Promise<boolean> {
 export async function readSecret(envName: string, question: string, confirm = false): Promise<string> {
   const fromEnv = process.env[envName];
   if (fromEnv) return fromEnv;
-  if (!process.stdin.isTTY) throw new VaultError('vault.passphrase_required', `Set ${envName} or run in a terminal to be asked`);
+  if (!process.stdin.isTTY) throw new VaultError('vault.passphrase_required', `set ${envName}, or run in a terminal to be asked for it`);
   const first = await promptHidden(question);
   if (confirm && (await promptHidden('Repeat: ')) !== first) throw new VaultError('vault.passphrase_required', 'The two entries differ');
   if (!first) throw new VaultError('vault.passphrase_required', 'An empty passphrase is not allowed');

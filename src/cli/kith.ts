@@ -86,7 +86,7 @@ program
   .action((options: { port: string; locked?: boolean; idleLock: string }) =>
     run(globals, async () => {
       const path = vaultPath(home());
-      if (!Vault.exists(path)) throw new VaultError('vault.not_initialized', `No vault at ${path}: run kith init first`);
+      if (!Vault.exists(path)) throw new VaultError('vault.not_initialized', `nothing at ${path}; create one with \`kith init\``);
       const idleMinutes = Number(options.idleLock);
       if (!Number.isFinite(idleMinutes) || idleMinutes < 0) throw new ApiError('api.bad_request', '--idle-lock takes a number of minutes (0: never)');
       const vault = options.locked ? undefined : Vault.open(path, await readSecret('KITH_PASSPHRASE', 'Passphrase: '));

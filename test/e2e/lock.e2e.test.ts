@@ -81,7 +81,7 @@ describe('kith serve --locked, driven by the CLI', { sequential: true }, () => {
     const out = serve!.stdout();
     expect(out).toContain(`Kith personal agent listening on http://127.0.0.1:${port} (locked)\n`);
     expect(out).toContain(`Web app: http://127.0.0.1:${port}/login#token=${agent.token}\n`);
-    expect(await status()).toEqual({ ok: true, locked: true, relationships: null });
+    expect(await status()).toEqual({ ok: true, locked: true, relationships: null, passphraseHint: null });
   });
 
   it('kith relationships fails while locked, with the exit code and text of vault.locked', async () => {
@@ -105,7 +105,7 @@ describe('kith serve --locked, driven by the CLI', { sequential: true }, () => {
   it('kith unlock (KITH_PASSPHRASE) unlocks; kith relationships then works', async () => {
     const unlock = await kithOk(['unlock']);
     expect(unlock.stdout).toBe('Unlocked.\n');
-    expect(await status()).toEqual({ ok: true, locked: false, relationships: 0 });
+    expect(await status()).toEqual({ ok: true, locked: false, relationships: 0, passphraseHint: null });
     const relationships = await kithOk(['relationships']);
     expect(relationships.stdout).toContain('No relationships yet.');
     expect((await kithOk(['--json', 'relationships'])).json()).toEqual([]);
@@ -129,5 +129,22 @@ describe('kith serve --locked, driven by the CLI', { sequential: true }, () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(existsSync(join(home, 'agent.json'))).toBe(false);
     expect(serve!.stderr()).not.toContain(agent.token);
+  });
+});
+
+describe('the first words a newcomer meets without a passphrase or a vault', () => {
+  it('says in one sentence which variable to set or that a terminal would ask, and that kith init makes a vault', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'kith-newcomer-'));
+    try {
+      // No KITH_PASSPHRASE (the helper passes none unless told) and no terminal.
+      const init = await runCli('kith', ['init'], { home: empty });
+      expect(init.code).toBe(ERROR_TABLE['vault.passphrase_required'].exit);
+      expect(init.stderr.trim()).toBe('error: No passphrase: set KITH_PASSPHRASE, or run in a terminal to be asked for it [vault.passphrase_required]');
+      const serve = await runCli('kith', ['serve'], { home: empty });
+      expect(serve.code).toBe(ERROR_TABLE['vault.not_initialized'].exit);
+      expect(serve.stderr.trim()).toBe(`error: No vault here: nothing at ${join(empty, 'vault.db')}; create one with \`kith init\` [vault.not_initialized]`);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

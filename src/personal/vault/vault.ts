@@ -163,7 +163,7 @@ export class Vault {
    */
   static open(path: string, passphrase: string, options: VaultOptions = {}): Vault {
     const file = resolve(path);
-    if (!existsSync(file)) throw new VaultError('vault.not_initialized', 'No vault at this path');
+    if (!existsSync(file)) throw new VaultError('vault.not_initialized', `nothing at ${file}; create one with \`kith init\``);
     requirePassphrase(passphrase);
     const kdf = resolveScryptParams(options.kdf);
     let db: Database.Database;
