@@ -167,6 +167,10 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
   });
 
   it('exchanges messages both ways', { timeout: STEP_TIMEOUT }, async () => {
+    // Too long: the error names the field and its limit, and nothing is sent.
+    const tooLong = await kith(['message', relAcme.id, 'x'.repeat(16_001)]);
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr.trim()).toBe('error: Bad request: Invalid request body: content: at most 16000 characters [api.bad_request]');
     const outgoing = 'Hello Acme, from my own agent';
     const sent = (await kithOk(['message', relAcme.id, outgoing, '--json'])).json<{ messageId: string; status: string }>();
     expect(sent.status).toBe('sent');
