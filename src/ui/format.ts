@@ -1,4 +1,6 @@
-import type { Obligations, ProfileFieldName } from './types';
+import type { ProfileFieldName } from './types';
+
+export { OBLIGATION_NAME, PURPOSE, formatDuration, obligationLines, obligationName, type ObligationLine } from '../protocol/terms/words.js';
 
 /*
  * Words for what the API answers in codes: dates, durations, field values, states, obligations.
@@ -32,27 +34,6 @@ export function formatIsoDate(value: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!m) return value;
   return dateOnly.format(new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-}
-
-const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
-const DURATION_UNITS = ['year', 'month', 'week', 'day', 'hour', 'minute', 'second'] as const;
-
-function joinWords(parts: readonly string[]): string {
-  if (parts.length <= 1) return parts[0] ?? '';
-  return `${parts.slice(0, -1).join(', ')} and ${parts.at(-1) ?? ''}`;
-}
-
-/** "P90D" → "90 days", "P1Y6M" → "1 year and 6 months"; anything else is shown as given. */
-export function formatDuration(duration: string | null | undefined): string {
-  if (!duration) return 'no limit stated';
-  const m = DURATION.exec(duration);
-  if (!m || duration === 'P' || duration.endsWith('T')) return duration;
-  const parts: string[] = [];
-  DURATION_UNITS.forEach((unit, i) => {
-    const n = Number(m[i + 1] ?? 0);
-    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
-  });
-  return parts.length > 0 ? joinWords(parts) : 'no time at all';
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -162,57 +143,6 @@ export const LEGAL_BASIS: Record<string, string> = {
   'public-interest': 'the public interest',
   'legitimate-interest': 'its legitimate interest',
 };
-
-export const PURPOSE: Record<string, string> = {
-  'service-delivery': 'delivering the service',
-  'order-fulfilment': 'fulfilling orders',
-  billing: 'billing',
-  support: 'support',
-  'legal-compliance': 'legal compliance',
-  'product-improvement': 'improving its products',
-  marketing: 'marketing',
-};
-
-export const OBLIGATION_NAME: Record<string, string> = {
-  allowedPurposes: 'what it may use your data for',
-  maxRetention: 'how long it may keep your data',
-  thirdPartySharing: 'who else may get your data',
-  crossSiteTracking: 'tracking across sites',
-  dataPortability: 'giving your data back',
-  contactOnlyOnIntent: 'when it may contact you',
-  deleteOnTermination: 'deleting your data when you leave',
-};
-
-export function obligationName(name: string): string {
-  return OBLIGATION_NAME[name] ?? name;
-}
-
-export interface ObligationLine {
-  key: keyof Obligations;
-  text: string;
-  /**
-   * True when this obligation protects her (shown with a check), false when it allows more, null
-   * when it is a measure rather than a yes or no (retention: short or long only by comparison).
-   */
-  protective: boolean | null;
-}
-
-/** An agreement's obligations as sentences, each marked as protecting her or not. */
-export function obligationLines(o: Obligations): ObligationLine[] {
-  return [
-    { key: 'allowedPurposes', text: `Uses your data only for ${joinWords(o.allowedPurposes.map((p) => PURPOSE[p] ?? p))}`, protective: !o.allowedPurposes.includes('marketing') },
-    { key: 'maxRetention', text: `Keeps it at most ${formatDuration(o.maxRetention)}`, protective: null },
-    {
-      key: 'thirdPartySharing',
-      text: o.thirdPartySharing === 'none' ? 'Shares it with no one' : o.thirdPartySharing === 'processors-only' ? 'Shares it only with processors working for it' : 'May share it with others',
-      protective: o.thirdPartySharing !== 'allowed',
-    },
-    { key: 'crossSiteTracking', text: o.crossSiteTracking ? 'May track you across sites and apps' : 'No tracking across sites', protective: !o.crossSiteTracking },
-    { key: 'dataPortability', text: o.dataPortability ? 'Gives your data back when you ask' : 'Need not give your data back', protective: o.dataPortability },
-    { key: 'contactOnlyOnIntent', text: o.contactOnlyOnIntent ? 'Contacts you only when you asked for it' : 'May contact you at any time', protective: o.contactOnlyOnIntent },
-    { key: 'deleteOnTermination', text: o.deleteOnTermination ? 'Deletes your data when you leave' : 'May keep your data after you leave', protective: o.deleteOnTermination },
-  ];
-}
 
 export const TERMS_STATE: Record<string, string> = {
   proffered: 'proposed',

@@ -142,7 +142,14 @@ describe('terms, end to end with real processes', { sequential: true }, () => {
     expect(waiting).toHaveLength(1);
     expect(waiting[0]).toMatchObject({ proposedBy: 'company', state: 'proffered', agreementId: ID('loyalty-program'), weaker: ['allowedPurposes', 'maxRetention', 'contactOnlyOnIntent'] });
     const text = (await kithOk(['terms', 'show', rel])).stdout;
-    expect(text).toContain('Waiting for you: the company countered with loyalty-program, which protects you less on: allowedPurposes, maxRetention, contactOnlyOnIntent');
+    expect(text).toContain('Waiting for you: the company countered with loyalty-program, which protects you less on: what it may use your data for, how long it may keep your data, when it may contact you');
+    // The counter's obligations in words, marked + where they protect her and - where they allow more.
+    expect(text).toContain('  - May contact you at any time');
+    // With a company whose terms are agreed, the agreement in force and what it obliges the company to, in words.
+    const acmeText = (await kithOk(['terms', 'show', acme.relationship!.id])).stdout;
+    expect(acmeText).toMatch(/In force: .+, signed by both of you \(record [0-9a-f]{8}\)\. The company:/);
+    expect(acmeText).toContain('  + Contacts you only when you asked for it');
+    expect(acmeText).not.toContain('contactOnlyOnIntent');
 
     const accepted = (await kithOk(['terms', 'accept', rel, '--json'])).json<AgreementView[]>();
     expect(rowsOf(accepted)).toEqual([

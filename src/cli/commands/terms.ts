@@ -1,26 +1,21 @@
 import type { Command } from 'commander';
 import { routes, type AgreementView, type RosterView } from '../../personal/http/apiContract.js';
 import { agreementShortName } from '../../protocol/terms/roster.js';
+import { obligationLines, obligationName } from '../../protocol/terms/words.js';
 import { formatTime, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
-
-function obligationsText(o: NonNullable<AgreementView['obligations']>): string {
-  return [
-    `purposes ${o.allowedPurposes.join(', ')}`,
-    `keeps at most ${o.maxRetention}`,
-    `sharing: ${o.thirdPartySharing}`,
-    o.crossSiteTracking ? 'may track across sites' : 'no cross-site tracking',
-    o.contactOnlyOnIntent ? 'contact only on intent' : 'may contact',
-    o.dataPortability ? 'portability' : 'no portability',
-    o.deleteOnTermination ? 'deletes on cut-off' : 'keeps after cut-off',
-  ].join('; ');
+/** An agreement's obligations in the web app's words (protocol/terms/words.ts), on one line. */
+function obligationsLine(o: AgreementView['obligations']): string {
+  return obligationLines(o)
+    .map((line) => line.text)
+    .join('; ');
 }
 
 function rosterText(view: RosterView): string {
   const lines = view.rosters.flatMap((roster) => [
     `Roster ${roster.id} v${roster.version}`,
-    ...roster.agreements.map((a) => `  ${a.short.padEnd(22)} ${a.title} (v${a.version})\n  ${' '.repeat(22)} ${obligationsText(a.obligations)}`),
+    ...roster.agreements.map((a) => `  ${a.short.padEnd(22)} ${a.title} (v${a.version})\n  ${' '.repeat(22)} ${obligationsLine(a.obligations)}`),
   ]);
   lines.push('', view.default ? `Your default terms: ${agreementShortName(view.default)} (proffered on every new connection)` : 'No default terms: new connections proffer none. Set them with: kith terms set <agreement>');
   return lines.join('\n');
@@ -36,10 +31,22 @@ export function historyText(terms: AgreementView[]): string {
   const notes = waiting.map(
     (t) =>
       `\nWaiting for you: ${t.proposedBy === 'company' && t.outcome === 'countered-accepted' ? 'the company countered with' : 'the company proposes'} ${agreementShortName(t.agreementId)}` +
-      (t.weaker.length > 0 ? `, which protects you less on: ${t.weaker.join(', ')}` : '') +
+      (t.weaker.length > 0 ? `, which protects you less on: ${t.weaker.map(obligationName).join(', ')}` : '') +
+      `\n${obligationsList(t.obligations)}` +
       `\nAnswer with: kith terms accept <rel>  or  kith terms reject <rel>`,
   );
-  return rows + notes.join('');
+  const current = terms.find((t) => t.state === 'agreed');
+  const inForce = current
+    ? `\nIn force: ${current.title ?? agreementShortName(current.agreementId)}, signed by both of you (record ${current.recordId.slice(0, 8)}). The company:\n${obligationsList(current.obligations)}`
+    : '\nNo agreement in force with this company.';
+  return rows + inForce + notes.join('');
+}
+
+/** The obligations in words, one per line, marked + where they protect her and - where they allow more. */
+function obligationsList(obligations: AgreementView['obligations']): string {
+  return obligationLines(obligations)
+    .map((line) => `  ${line.protective === null ? ' ' : line.protective ? '+' : '-'} ${line.text}`)
+    .join('\n');
 }
 
 /** `kith terms show|set|history|accept|reject`. */
