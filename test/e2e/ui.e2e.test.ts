@@ -640,6 +640,9 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     expect(await page.getByRole('button', { name: 'Cut off…' }).count()).toBe(0);
     // The tab she was on (what they hold) now says it is all erased; the thread says it is closed.
     await visible(page.getByText('Nothing: Acme Outfitters erased what it held when you cut it off.'));
+    // Its identity for Acme is destroyed: the page no longer says "it knows you as".
+    expect(await page.getByText('It knows you only as').count()).toBe(0);
+    await visible(page.getByText('It knew you only by an identity made for it alone; that identity is destroyed.'));
     await a11y('receipt');
     await shot('14-receipt');
     await page.getByRole('navigation', { name: 'Relationship sections' }).getByRole('link', { name: 'Messages' }).click();

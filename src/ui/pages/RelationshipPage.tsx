@@ -136,9 +136,14 @@ export function RelationshipPage({ id }: { id: string }) {
             <dd>{formatDate(relationship.createdAt)}</dd>
           </div>
         </dl>
-        <p className="header-did">
-          It knows you only as <code title={relationship.myDid}>{shortDid(relationship.myDid)}</code>, an identity made for it alone.
-        </p>
+        {/* After a cut-off the identity is destroyed and the company erased what it knew: nothing to say "it knows". */}
+        {live ? (
+          <p className="header-did">
+            It knows you only as <code title={relationship.myDid}>{shortDid(relationship.myDid)}</code>, an identity made for it alone.
+          </p>
+        ) : (
+          <p className="header-did">It knew you only by an identity made for it alone; that identity is destroyed.</p>
+        )}
       </PageHeader>
       <ErrorNote message={mute.error} />
       <LiveNote tone={relationship.state === 'muted' ? 'warn' : 'good'}>{note}</LiveNote>
