@@ -628,6 +628,16 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     const receipt = page.getByRole('region', { name: 'Erasure receipt' });
     await visible(receipt);
     await visible(receipt.getByRole('heading', { name: 'Acme Outfitters erased your data' }));
+    // In words she reads first: messages, her data and its consents, agreements, the relationship.
+    const groups = await receipt.locator('.receipt-groups li').evaluateAll((lis: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> }[]) =>
+      lis.map((li) => [li.querySelectorAll('span')[0]?.textContent ?? '', Number(li.querySelectorAll('span')[1]?.textContent ?? 'NaN')] as [string, number]),
+    );
+    const human = Object.fromEntries(groups);
+    expect(Object.keys(human)).toEqual(expect.arrayContaining(['Messages', 'Your data, and the consents you gave for it', 'Agreements', 'The relationship itself']));
+    expect(human['The relationship itself']).toBe(1);
+    expect(await receipt.locator('tbody tr').first().isVisible()).toBe(false);
+    // The store's own list, on request.
+    await receipt.getByText('Show the technical list').click();
     const rows = await receipt.locator('tbody tr').evaluateAll((trs: { querySelector(s: string): { textContent: string | null } | null }[]) =>
       trs.map((tr) => [tr.querySelector('th')?.textContent ?? '', Number(tr.querySelector('td')?.textContent ?? 'NaN')] as [string, number]),
     );
