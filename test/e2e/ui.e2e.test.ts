@@ -694,6 +694,18 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     expectNoCspViolation();
   });
 
+  it('an address that is not a page shows the app’s own not-found page (404), not the API’s JSON', { timeout: STEP_TIMEOUT }, async () => {
+    const response = await page.goto(`${base}/no-such-page`);
+    expect(response?.status()).toBe(404);
+    await visible(heading('Nothing here'));
+    await page.getByRole('link', { name: 'Go to your relationships' }).click();
+    await visible(heading('Relationships'));
+    // The API keeps answering its clients in JSON.
+    const api = await fetch(`${base}/api/no-such-route`, { headers: { authorization: `Bearer ${me!.agent!.token}` } });
+    expect(api.headers.get('content-type')).toContain('application/json');
+    expectNoCspViolation();
+  });
+
   it('terms with companies, settings, and the phone-sized layout of the relationships and profile pages', { timeout: STEP_TIMEOUT }, async () => {
     // Her terms page now lists the live companies, each with a form to propose other terms.
     await navTo('Terms', 'Terms');

@@ -108,4 +108,20 @@ export function mountWebApp(app: Hono, options: WebAppOptions): void {
       return page(c, files?.index);
     });
   }
+  // Any other page a browser asks for: the app itself, which shows its own not-found page (with a
+  // 404 status), not the API's JSON. The API, the DIDComm endpoint and clients that do not ask for
+  // HTML keep their JSON answers.
+  app.get('*', async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (path.startsWith('/api/') || path.startsWith('/didcomm') || !(c.req.header('accept') ?? '').includes('text/html')) return next();
+    if (!options.hasSession(c)) {
+      options.checkHost(c);
+      setSecurityHeaders(c);
+      return c.redirect('/login', 302);
+    }
+    options.checkHost(c);
+    setSecurityHeaders(c);
+    c.header('cache-control', 'no-store');
+    return files === undefined ? c.text(NOT_BUILT, 503) : c.html(files.index, 404);
+  });
 }
