@@ -721,8 +721,24 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await a11y('settings');
     await shot('16-settings');
 
+    // A request waits for her (Bluebird asks again): on a phone it must show outside the closed menu.
+    const asked = await fetch(`${bluebird.url}/admin/relationships/${encodeURIComponent(bluebird.relationship!.customerRef!)}/disclosure-requests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bluebird.adminToken!}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ fields: ['phone_number'], purpose: 'Text you when a parcel is out', purposeCode: 'service-delivery', retention: 'P30D' }),
+    });
+    expect(asked.status).toBeLessThan(300);
+    await fetch(`${base}/api/pickup`, { method: 'POST', headers: { authorization: `Bearer ${agentToken}` } });
+    const waiting = (await myApi<{ requests: unknown[] }>('/api/requests')).requests.length;
+    expect(waiting).toBeGreaterThan(0);
+
     await page.setViewportSize(NARROW);
     try {
+      await page.goto(`${base}/`);
+      await visible(page.getByRole('link', { name: `${waiting} ${waiting === 1 ? 'request' : 'requests'} waiting for you` }));
+      // And on the card of the company that asked.
+      const bluebirdCard = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Bluebird Books', level: 3 }) });
+      await visible(bluebirdCard.getByRole('link', { name: 'A request waits for your answer' }));
       const narrowPage = async (path: string, title: string, name: string) => {
         await page.goto(`${base}${path}`);
         await visible(heading(title));

@@ -106,6 +106,13 @@ export function Shell({ children, counts }: { children: ReactNode; counts: { req
           <span className="visually-hidden">Menu</span>
         </button>
         <Brand />
+        {/* On a phone the menu is closed: what waits for her must still show. */}
+        {counts.requests > 0 ? (
+          <Link to="/requests" className="topbar-requests">
+            {counts.requests} {counts.requests === 1 ? 'request' : 'requests'}
+            <span className="visually-hidden"> waiting for you</span>
+          </Link>
+        ) : null}
         <LockButton className="topbar-lock" />
       </header>
       <nav id="main-nav" className="sidebar" aria-label="Main">

@@ -12,7 +12,7 @@ function fieldsHeld(r: RelationshipView): number {
   return r.holds.filter((h) => h.category === 'field').length;
 }
 
-function Row({ r, titles }: { r: RelationshipView; titles: ReadonlyMap<string, string> }) {
+function Row({ r, titles, waiting }: { r: RelationshipView; titles: ReadonlyMap<string, string>; waiting: number }) {
   const fields = fieldsHeld(r);
   return (
     <li className={`rel-card${r.state === 'cut_off' ? ' is-ended' : ''}`}>
@@ -45,6 +45,11 @@ function Row({ r, titles }: { r: RelationshipView; titles: ReadonlyMap<string, s
           </dd>
         </div>
       </dl>
+      {waiting > 0 ? (
+        <p className="rel-card-waiting">
+          <Link to="/requests">{waiting === 1 ? 'A request waits for your answer' : `${waiting} requests wait for your answer`}</Link>
+        </p>
+      ) : null}
       <p className="rel-card-since">Since {formatDate(r.createdAt)}</p>
     </li>
   );
@@ -54,9 +59,14 @@ function Row({ r, titles }: { r: RelationshipView; titles: ReadonlyMap<string, s
 export function RelationshipsPage() {
   useTitle('Relationships');
   const { data, error, loading, reload } = useResource(prepare(routes.relationships));
+  // Requests waiting for her, counted per relationship: each card says so.
+  const pending = useResource(prepare(routes.requests));
+  const waitingFor = new Map<string, number>();
+  for (const request of pending.data?.requests ?? []) waitingFor.set(request.relationshipId, (waitingFor.get(request.relationshipId) ?? 0) + 1);
   const titles = useAgreementTitles();
   useAgentEvents((event) => {
     if (event.type === 'message.received' || event.type === 'terms.updated' || event.type === 'disclosure.answered' || event.type === 'profile.delivery') void reload();
+    if (event.type === 'disclosure.requested' || event.type === 'disclosure.answered') void pending.reload();
   });
   const relationships = data?.relationships ?? [];
   const live = relationships.filter((r) => r.state !== 'cut_off');
@@ -92,7 +102,7 @@ export function RelationshipsPage() {
           </div>
           <ul className="rel-grid">
             {live.map((r) => (
-              <Row key={r.id} r={r} titles={titles} />
+              <Row key={r.id} r={r} titles={titles} waiting={waitingFor.get(r.id) ?? 0} />
             ))}
           </ul>
         </section>
@@ -104,7 +114,7 @@ export function RelationshipsPage() {
           </div>
           <ul className="rel-grid">
             {ended.map((r) => (
-              <Row key={r.id} r={r} titles={titles} />
+              <Row key={r.id} r={r} titles={titles} waiting={0} />
             ))}
           </ul>
         </section>
