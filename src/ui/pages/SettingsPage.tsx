@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { api, ApiFailure, errorMessage, routes } from '../api';
+import { api, ApiFailure, errorMessage, prepare, routes } from '../api';
 import { ProgressBar } from '../components/ProgressBar';
 import { Button, ErrorNote, LiveNote, Note, PageHeader, Section } from '../components/ui';
 import { downloadBlob, today } from '../download';
@@ -8,7 +8,7 @@ import { useTitle } from '../router';
 import { notifyLocked, whileRelocking } from '../session';
 import { reopenEvents } from '../events';
 import { exportVault, importVault, type Progress } from '../transfer';
-import { useAction } from '../useResource';
+import { useAction, useResource } from '../useResource';
 
 function ExportSection() {
   const [plain, setPlain] = useState(false);
@@ -131,6 +131,12 @@ function ImportSection() {
   const pass = useRef<HTMLInputElement>(null);
   const vaultPass = useRef<HTMLInputElement>(null);
   const id = useId();
+  // Import restores into an empty vault only: the form is offered only where it can work.
+  const status = useResource(prepare(routes.status));
+  const profile = useResource(prepare(routes.profile));
+  const relationships = status.data?.relationships ?? 0;
+  const fields = profile.data?.fields.length ?? 0;
+  const empty = status.data !== undefined && profile.data !== undefined && relationships === 0 && fields === 0;
 
   const clear = () => {
     if (pass.current) pass.current.value = '';
@@ -178,37 +184,46 @@ function ImportSection() {
   return (
     <Section title="Import" id="import">
       <p className="section-lead">Restore an export made by Kith. Import works only into an empty vault (no relationships, no profile), so nothing here is overwritten.</p>
-      <form className="stack" onSubmit={(event) => void submit(event)} noValidate>
-        <div className="field">
-          <label htmlFor={`${id}-file`}>Export file</label>
-          <input id={`${id}-file`} type="file" accept=".jwe,.json,application/json,application/jose" onChange={(event) => setFile(event.target.files?.[0])} />
-          {file ? <p className="hint">{`${file.name}, ${formatBytes(file.size)}`}</p> : null}
-        </div>
-        <div className="field-pair">
+      {!empty && result === undefined ? (
+        <p className="import-unavailable">
+          {status.data === undefined || profile.data === undefined
+            ? 'Checking whether this vault is empty…'
+            : `This vault already holds ${relationships > 0 ? plural(relationships, 'relationship') : ''}${relationships > 0 && fields > 0 ? ' and ' : ''}${fields > 0 ? plural(fields, 'profile field') : ''}, so there is nothing to import into. To move it to another machine, export it above, then import the file into a new Kith there.`}
+        </p>
+      ) : null}
+      {empty || result !== undefined ? (
+        <form className="stack" onSubmit={(event) => void submit(event)} noValidate>
           <div className="field">
-            <label htmlFor={`${id}-pass`}>Export passphrase</label>
-            <input ref={pass} id={`${id}-pass`} type="password" autoComplete="off" aria-describedby={`${id}-pass-hint`} />
-            <p className="hint" id={`${id}-pass-hint`}>
-              The file’s own passphrase. Leave it empty for a plain JSON export.
-            </p>
+            <label htmlFor={`${id}-file`}>Export file</label>
+            <input id={`${id}-file`} type="file" accept=".jwe,.json,application/json,application/jose" onChange={(event) => setFile(event.target.files?.[0])} />
+            {file ? <p className="hint">{`${file.name}, ${formatBytes(file.size)}`}</p> : null}
           </div>
-          <div className="field">
-            <label htmlFor={`${id}-vault`}>Your vault passphrase</label>
-            <input ref={vaultPass} id={`${id}-vault`} type="password" autoComplete="current-password" aria-describedby={`${id}-vault-hint`} />
-            <p className="hint" id={`${id}-vault-hint`}>
-              The one you unlock Kith with. The imported data is sealed under it.
-            </p>
+          <div className="field-pair">
+            <div className="field">
+              <label htmlFor={`${id}-pass`}>Export passphrase</label>
+              <input ref={pass} id={`${id}-pass`} type="password" autoComplete="off" aria-describedby={`${id}-pass-hint`} />
+              <p className="hint" id={`${id}-pass-hint`}>
+                The file’s own passphrase. Leave it empty for a plain JSON export.
+              </p>
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-vault`}>Your vault passphrase</label>
+              <input ref={vaultPass} id={`${id}-vault`} type="password" autoComplete="current-password" aria-describedby={`${id}-vault-hint`} />
+              <p className="hint" id={`${id}-vault-hint`}>
+                The one you unlock Kith with. The imported data is sealed under it.
+              </p>
+            </div>
           </div>
-        </div>
-        <div className="button-row">
-          <Button type="submit" variant="primary" busy={busy} busyLabel="Importing…">
-            Import
-          </Button>
-        </div>
-        {progress ? <ProgressBar label="Sending the file to your agent" progress={progress} /> : null}
-        <ErrorNote message={error} />
-        <LiveNote>{result}</LiveNote>
-      </form>
+          <div className="button-row">
+            <Button type="submit" variant="primary" busy={busy} busyLabel="Importing…">
+              Import
+            </Button>
+          </div>
+          {progress ? <ProgressBar label="Sending the file to your agent" progress={progress} /> : null}
+          <ErrorNote message={error} />
+          <LiveNote>{result}</LiveNote>
+        </form>
+      ) : null}
     </Section>
   );
 }
