@@ -11,10 +11,14 @@ export interface CredentialView {
   vct: string;
   /** Claims she can disclose one by one. */
   claims: string[];
+  /** When the issuer issued it and until when it holds (its iat and exp), in ms like every time in the API; null when it states none. */
   issuedAt: number | null;
   expiresAt: number | null;
   createdAt: number;
 }
+
+/** An SD-JWT's times are epoch seconds (RFC 7519); the API's are milliseconds. */
+const toMs = (seconds: number | undefined): number | null => (seconds === undefined ? null : seconds * 1000);
 
 export interface CredentialsFeature {
   /** A fresh key for an issuer to bind a credential to (one per credential: no shared holder key). */
@@ -35,7 +39,7 @@ export function createCredentialsFeature(core: AgentCore): CredentialsFeature {
     const record = vault.credentials.get(id);
     if (!record) throw new DisclosureError('disclosure.unknown_request', 'No such credential');
     const inspected = await inspectSdJwt(record.sdJwt);
-    return { id, issuer: record.issuer, vct: record.vct, claims: record.claims, issuedAt: inspected.issuedAt ?? null, expiresAt: inspected.expiresAt ?? null, createdAt: record.createdAt };
+    return { id, issuer: record.issuer, vct: record.vct, claims: record.claims, issuedAt: toMs(inspected.issuedAt), expiresAt: toMs(inspected.expiresAt), createdAt: record.createdAt };
   };
 
   return {

@@ -6,6 +6,7 @@ import { closeEvents, openEvents, useAgentEvents } from './events';
 import { ConnectPage } from './pages/ConnectPage';
 import { IntentPage } from './pages/IntentPage';
 import { IntentsPage } from './pages/IntentsPage';
+import { CredentialsPage } from './pages/CredentialsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ProfilePage } from './pages/ProfilePage';
 import { RelationshipPage } from './pages/RelationshipPage';
@@ -35,6 +36,8 @@ function Routes() {
       return <IntentsPage />;
     case '/profile':
       return <ProfilePage />;
+    case '/credentials':
+      return <CredentialsPage />;
     case '/terms':
       return <TermsPage />;
     case '/settings':

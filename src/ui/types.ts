@@ -12,6 +12,7 @@ export type {
   ConnectPreview,
   ConnectResult,
   ConsentView,
+  CredentialView,
   DeliveryView,
   DirectoryEntryView,
   ExportResult,

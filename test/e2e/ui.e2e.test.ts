@@ -5,6 +5,9 @@ import type { Browser, BrowserContext, Locator, Page, Response } from 'playwrigh
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ReceiptView, RelationshipView } from '../../src/personal/views.js';
 import type { HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship } from '../../src/company/store/types.js';
+import { systemClock } from '../../src/core/clock.js';
+import { AGE_VCT, ageClaims, issueCredential } from '../../src/issuer/demoIssuer.js';
+import { createPeerIdentity } from '../../src/protocol/agent/identity.js';
 import { browserAvailable, ensureUiBuilt, launchBrowser } from '../support/browser.js';
 import { REPO_ROOT, ensureBuilt, freePort, killAllStarted, runCli, runCliOk, startServer, waitFor, type ServerHandle } from '../support/processes.js';
 
@@ -703,6 +706,33 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     // The API keeps answering its clients in JSON.
     const api = await fetch(`${base}/api/no-such-route`, { headers: { authorization: `Bearer ${me!.agent!.token}` } });
     expect(api.headers.get('content-type')).toContain('application/json');
+    expectNoCspViolation();
+  });
+
+  it('her credentials have a page: what each lets her prove, one claim at a time, the issuer behind Details', { timeout: STEP_TIMEOUT }, async () => {
+    await navTo('Credentials', 'Credentials');
+    await visible(page.getByText('No credentials yet'));
+    // The demo issuer gives her an age credential, as npm start does.
+    const post = async <T,>(path: string, body?: unknown): Promise<T> => {
+      const response = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${agentToken}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      expect(response.status, await response.clone().text()).toBeLessThan(300);
+      return (await response.json()) as T;
+    };
+    const holderKey = await post<{ publicJwk: { kty: 'OKP'; crv: 'Ed25519'; x: string } }>('/api/credentials/keys');
+    const issuer = createPeerIdentity().identity;
+    const sdJwt = await issueCredential(issuer, { holderPublicJwk: holderKey.publicJwk, vct: AGE_VCT, claims: ageClaims('1990-04-12', new Date()) }, systemClock);
+    await post('/api/credentials', { sdJwt });
+    await page.reload();
+    await visible(heading('Credentials'));
+    const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Age credential', level: 2 }) });
+    await visible(card.getByText('Valid', { exact: true }));
+    await visible(card.getByText(/You can show each of these on its own, and nothing else from the credential: .*Over 18/));
+    // No DID in the main view: it is behind Details.
+    expect(await card.getByText(issuer.did).isVisible()).toBe(false);
+    await card.getByText('Details').click();
+    await visible(card.getByText(issuer.did));
+    await a11y('credentials');
+    await shot('16b-credentials');
     expectNoCspViolation();
   });
 

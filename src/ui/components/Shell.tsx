@@ -25,6 +25,7 @@ const NAV: NavItem[] = [
   { to: '/requests', label: 'Requests', icon: icon('M4 5h16v11H8l-4 4zM8 9h8M8 12h5'), match: (p) => p === '/requests' },
   { to: '/intents', label: 'Intents', icon: icon('M11 4a7 7 0 1 0 0 14 7 7 0 0 0 0-14zM20 20l-4-4M8 11h6M11 8v6'), match: (p) => p === '/intents' || p.startsWith('/intents/') },
   { to: '/profile', label: 'Profile', icon: icon('M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 20c1.5-3.5 4.5-5 8-5s6.5 1.5 8 5'), match: (p) => p === '/profile' },
+  { to: '/credentials', label: 'Credentials', icon: icon('M4 6h16v12H4zM8 10h4M8 14h8M16 9.5a1.5 1.5 0 1 0 0 .01'), match: (p) => p === '/credentials' },
   { to: '/terms', label: 'Terms', icon: icon('M7 3h7l4 4v14H7zM14 3v4h4M10 12h5M10 16h5'), match: (p) => p === '/terms' },
   { to: '/settings', label: 'Settings', icon: icon('M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19 12a7 7 0 0 0-.1-1.2l2-1.6-2-3.4-2.4 1a7 7 0 0 0-2-1.2L14 3h-4l-.5 2.6a7 7 0 0 0-2 1.2l-2.4-1-2 3.4 2 1.6a7 7 0 0 0 0 2.4l-2 1.6 2 3.4 2.4-1a7 7 0 0 0 2 1.2L10 21h4l.5-2.6a7 7 0 0 0 2-1.2l2.4 1 2-3.4-2-1.6c.1-.4.1-.8.1-1.2z'), match: (p) => p === '/settings' },
 ];
