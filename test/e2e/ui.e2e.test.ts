@@ -792,6 +792,37 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     expectNoCspViolation();
   });
 
+  it('Settings changes her passphrase with the current one: a wrong one or a mismatch changes nothing; then only the new one unlocks', { timeout: STEP_TIMEOUT }, async () => {
+    await navTo('Settings', 'Settings');
+    const section = page.getByRole('region', { name: 'Passphrase' });
+    // Started as the demo is: it says the passphrase file must follow.
+    await visible(section.getByText(`${LOCK_SCREEN_HINT} Change it there too`));
+    const fill = async (current: string, next: string, repeat: string) => {
+      await section.getByLabel('Current passphrase').fill(current);
+      await section.getByLabel('New passphrase', { exact: true }).fill(next);
+      await section.getByLabel('Repeat the new passphrase').fill(repeat);
+      await section.getByRole('button', { name: 'Change passphrase' }).click();
+    };
+    const NEW = 'a new passphrase for the test';
+    await fill('not the passphrase', NEW, NEW);
+    await visible(section.getByText('Current passphrase: that is not the one this vault opens with. Nothing changed.'));
+    await fill(PASSPHRASE, NEW, `${NEW}!`);
+    await visible(section.getByText('Repeat the new passphrase: the two entries differ.'));
+    await fill(PASSPHRASE, NEW, NEW);
+    await visible(section.getByText('Passphrase changed. Unlock Kith with the new one from now on; Kith cannot recover it.'));
+    await a11y('settings (passphrase)');
+
+    await page.getByRole('button', { name: 'Lock', exact: true }).click();
+    await visible(heading('Your vault is locked'));
+    await page.getByLabel('Passphrase').fill(PASSPHRASE);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await visible(alert('Wrong passphrase. Try again.'));
+    await page.getByLabel('Passphrase').fill(NEW);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await visible(heading('Settings'));
+    expectNoCspViolation();
+  });
+
   it('every process shuts down cleanly on SIGTERM', { timeout: STEP_TIMEOUT }, async () => {
     await browser?.close();
     browser = undefined;

@@ -87,6 +87,7 @@ const schemas = {
   declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
   export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() })),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
+  changePassphrase: bodySchema(routes.changePassphrase, z.object({ current: z.string().min(1).max(1024), next: z.string().min(8).max(1024) }).strict()),
   import: bodySchema(
     routes.import,
     z.object({ text: z.string().min(1).max(32 * 1024 * 1024), passphrase: z.string().max(1024).optional(), vaultPassphrase: z.string().min(1).max(1024) }).strict(),
@@ -366,6 +367,13 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase) });
   });
 
+  on(routes.changePassphrase, async (c) => {
+    const { current, next } = await jsonBody(c, schemas.changePassphrase);
+    // Proved by the current passphrase itself (the vault unwraps its key with it), not only by the session.
+    agent().vault.changePassphrase(current, next);
+    options.logger.info('passphrase_changed');
+    return c.json({ changed: true as const });
+  });
   on(routes.import, async (c) => {
     const body = await jsonBody(c, schemas.import);
     if (!access.importExport) throw new ApiError('api.bad_request', 'Import into a running agent needs `kith serve`; use `kith import` into a fresh home');

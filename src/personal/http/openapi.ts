@@ -87,6 +87,13 @@ export const personalOpenApi = {
         responses: { '200': { description: '{ offer }' }, '409': error },
       },
     },
+    '/api/passphrase': {
+      post: {
+        summary: 'Change her vault passphrase: only the data key is rewrapped; the current one must be given',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { current: { type: 'string' }, next: { type: 'string', minLength: 8 } }, required: ['current', 'next'] } } } },
+        responses: { '200': { description: '{ changed: true }' }, '400': error, '401': error },
+      },
+    },
     '/api/intent-categories': { get: { summary: 'The shipped category list an intent names one of', responses: { '200': { description: '{ categories }' } } } },
     '/api/directory': {
       get: { summary: 'Her directory: the companies anonymous intents go to, as last verified', responses: { '200': { description: '{ entries }' } } },

@@ -250,7 +250,78 @@ function LockSection() {
   );
 }
 
-/** Export, import, lock. */
+/** Her vault passphrase, changed with the current one: only the key that opens the vault is rewrapped. */
+function PassphraseSection() {
+  const id = useId();
+  const current = useRef<HTMLInputElement>(null);
+  const next = useRef<HTMLInputElement>(null);
+  const repeat = useRef<HTMLInputElement>(null);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  const action = useAction();
+  const status = useResource(prepare(routes.status));
+  const hint = status.data?.passphraseHint ?? null;
+
+  const submit = async () => {
+    setError(undefined);
+    setDone(undefined);
+    const values = { current: current.current?.value ?? '', next: next.current?.value ?? '', repeat: repeat.current?.value ?? '' };
+    const clear = () => [current, next, repeat].forEach((r) => r.current && (r.current.value = ''));
+    if (values.current === '') return setError('Current passphrase: type the one you unlock Kith with.');
+    if (values.next.length < 8) return setError('New passphrase: at least 8 characters.');
+    if (values.next !== values.repeat) return setError('Repeat the new passphrase: the two entries differ.');
+    try {
+      await api(routes.changePassphrase, { current: values.current, next: values.next });
+      clear();
+      setDone('Passphrase changed. Unlock Kith with the new one from now on; Kith cannot recover it.');
+    } catch (caught) {
+      clear();
+      setError(caught instanceof ApiFailure && caught.code === 'vault.wrong_passphrase' ? 'Current passphrase: that is not the one this vault opens with. Nothing changed.' : errorMessage(caught));
+    }
+  };
+
+  return (
+    <Section title="Passphrase" id="passphrase">
+      <p className="section-lead">The passphrase opens your vault. Changing it rewraps the vault's key; your data stays as it is.</p>
+      {hint ? <p className="hint">{hint} Change it there too, or the demo will not open the vault when it starts again.</p> : null}
+      <form
+        className="stack"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void action.run(submit);
+        }}
+        noValidate
+      >
+        <div className="field">
+          <label htmlFor={`${id}-current`}>Current passphrase</label>
+          <input ref={current} id={`${id}-current`} type="password" autoComplete="current-password" />
+        </div>
+        <div className="field-pair">
+          <div className="field">
+            <label htmlFor={`${id}-next`}>New passphrase</label>
+            <input ref={next} id={`${id}-next`} type="password" autoComplete="new-password" aria-describedby={`${id}-next-hint`} />
+            <p className="hint" id={`${id}-next-hint`}>
+              At least 8 characters. Kith cannot recover it.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-repeat`}>Repeat the new passphrase</label>
+            <input ref={repeat} id={`${id}-repeat`} type="password" autoComplete="new-password" />
+          </div>
+        </div>
+        <div className="button-row">
+          <Button type="submit" variant="primary" busy={action.busy} busyLabel="Changing…">
+            Change passphrase
+          </Button>
+        </div>
+        <ErrorNote message={error} />
+        <LiveNote>{done}</LiveNote>
+      </form>
+    </Section>
+  );
+}
+
+/** Export, import, passphrase, lock. */
 export function SettingsPage() {
   useTitle('Settings');
   return (
@@ -258,6 +329,7 @@ export function SettingsPage() {
       <PageHeader title="Settings" subtitle="Your data is yours: take all of it with you, bring it back, or lock it away." />
       <ExportSection />
       <ImportSection />
+      <PassphraseSection />
       <LockSection />
     </>
   );
