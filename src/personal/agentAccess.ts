@@ -30,6 +30,10 @@ export interface AgentAccess {
    *   `vault.wrong_passphrase`; ExportError for an unreadable export (nothing changes)
    */
   importExport?(text: string, exportPassphrase: string, vaultPassphrase: string): Promise<{ relationships: number }>;
+  /** Minutes without her use before it locks (0: never): hers, kept in her vault, else the server's default. */
+  idleLockMinutes(): number;
+  /** Sets it (kept in her vault, so it holds after a restart). Absent where the agent cannot be locked. */
+  setIdleLockMinutes?(minutes: number): void;
 }
 
 export function fixedAccess(agent: PersonalAgent): AgentAccess {
@@ -42,6 +46,7 @@ export function fixedAccess(agent: PersonalAgent): AgentAccess {
     },
     touch: () => undefined,
     lockable: false,
+    idleLockMinutes: () => 0,
   };
 }
 

@@ -38,6 +38,8 @@ export interface PersonalServerOptions {
 }
 
 export const DEFAULT_IDLE_LOCK_MS = 15 * 60_000;
+/** Her vault's setting for the idle lock, in minutes (0: never). */
+const IDLE_LOCK_SETTING = 'agent.idleLockMinutes';
 
 export interface RunningPersonalAgent {
   access: AgentAccess;
@@ -131,7 +133,12 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
   const { logger } = options;
   const token = newToken();
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const idleLockMs = options.idleLockMs ?? DEFAULT_IDLE_LOCK_MS;
+  // Her own choice (Settings, kept in her vault) wins over the server's default (--idle-lock).
+  const defaultIdleLockMs = options.idleLockMs ?? DEFAULT_IDLE_LOCK_MS;
+  const idleLockMs = (): number => {
+    const chosen = unlocked?.agent.vault.settings.get(IDLE_LOCK_SETTING);
+    return typeof chosen === 'number' && Number.isInteger(chosen) && chosen >= 0 ? chosen * 60_000 : defaultIdleLockMs;
+  };
   let port = options.port;
   let unlocked: Unlocked | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
@@ -188,10 +195,18 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       return { relationships: document.relationships.length };
     },
     touch() {
-      if (idleLockMs <= 0 || !unlocked) return;
       if (idleTimer) clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => void access.lock(), idleLockMs);
+      const ms = idleLockMs();
+      if (ms <= 0 || !unlocked) return;
+      idleTimer = setTimeout(() => void access.lock(), ms);
       idleTimer.unref();
+    },
+    idleLockMinutes: () => Math.round(idleLockMs() / 60_000),
+    setIdleLockMinutes(minutes) {
+      access.current().vault.settings.set(IDLE_LOCK_SETTING, minutes);
+      // The new time counts from now.
+      access.touch();
+      logger.info('idle_lock_set', { minutes });
     },
   };
 

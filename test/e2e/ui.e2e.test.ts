@@ -812,6 +812,15 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await visible(section.getByText('Passphrase changed. Unlock Kith with the new one from now on; Kith cannot recover it.'));
     await a11y('settings (passphrase)');
 
+    // How long until it locks by itself: her choice, kept in her vault.
+    const idle = page.getByLabel('Lock by itself after');
+    await idle.selectOption({ label: '5 minutes' });
+    await visible(page.getByText('Kith locks after 5 minutes without use.'));
+    expect(await myApi<{ minutes: number }>('/api/settings/idle-lock')).toEqual({ minutes: 5 });
+    await idle.selectOption({ label: 'Never' });
+    await visible(page.getByText('Kith will not lock by itself; lock it when you leave.'));
+    expect(await myApi<{ minutes: number }>('/api/settings/idle-lock')).toEqual({ minutes: 0 });
+
     await page.getByRole('button', { name: 'Lock', exact: true }).click();
     await visible(heading('Your vault is locked'));
     await page.getByLabel('Passphrase').fill(PASSPHRASE);

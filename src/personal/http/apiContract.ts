@@ -216,6 +216,9 @@ export const routes = {
   /** Without `plain`, sealed with `passphrase` (required then). */
   export: route('POST', '/api/export').takes<{ plain?: boolean; passphrase?: string }>().answers<ExportResult>(),
   /** An export file's text, its passphrase if sealed, and her vault passphrase (only under `kith serve`). */
+  /** Minutes without her use before the agent locks (0: never). */
+  idleLock: route('GET', '/api/settings/idle-lock').answers<{ minutes: number }>(),
+  setIdleLock: route('PUT', '/api/settings/idle-lock').takes<{ minutes: number }>().answers<{ minutes: number }>(),
   /** Changes her vault passphrase (only the data key is rewrapped). @throws vault.wrong_passphrase for a wrong `current` */
   changePassphrase: route('POST', '/api/passphrase').takes<{ current: string; next: string }>().answers<{ changed: true }>(),
   import: route('POST', '/api/import').takes<{ text: string; passphrase?: string; vaultPassphrase: string }>().answers<{ relationships: number }>(),

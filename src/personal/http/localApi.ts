@@ -87,6 +87,7 @@ const schemas = {
   declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
   export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() })),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
+  setIdleLock: bodySchema(routes.setIdleLock, z.object({ minutes: z.number().int().min(0).max(24 * 60) }).strict()),
   changePassphrase: bodySchema(routes.changePassphrase, z.object({ current: z.string().min(1).max(1024), next: z.string().min(8).max(1024) }).strict()),
   import: bodySchema(
     routes.import,
@@ -367,6 +368,13 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase) });
   });
 
+  on(routes.idleLock, (c) => c.json({ minutes: access.idleLockMinutes() }));
+  on(routes.setIdleLock, async (c) => {
+    const { minutes } = await jsonBody(c, schemas.setIdleLock);
+    if (!access.setIdleLockMinutes) throw new ApiError('api.bad_request', 'This agent runs without `kith serve` and does not lock by itself');
+    access.setIdleLockMinutes(minutes);
+    return c.json({ minutes: access.idleLockMinutes() });
+  });
   on(routes.changePassphrase, async (c) => {
     const { current, next } = await jsonBody(c, schemas.changePassphrase);
     // Proved by the current passphrase itself (the vault unwraps its key with it), not only by the session.

@@ -87,6 +87,14 @@ export const personalOpenApi = {
         responses: { '200': { description: '{ offer }' }, '409': error },
       },
     },
+    '/api/settings/idle-lock': {
+      get: { summary: 'Minutes without her use before the agent locks (0: never)', responses: { '200': { description: '{ minutes }' } } },
+      put: {
+        summary: 'Set them; kept in her vault, so they hold after a restart (over the --idle-lock default)',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { minutes: { type: 'integer', minimum: 0, maximum: 1440 } }, required: ['minutes'] } } } },
+        responses: { '200': { description: '{ minutes }' }, '400': error },
+      },
+    },
     '/api/passphrase': {
       post: {
         summary: 'Change her vault passphrase: only the data key is rewrapped; the current one must be given',

@@ -228,11 +228,52 @@ function ImportSection() {
   );
 }
 
+const IDLE_CHOICES = [
+  [5, '5 minutes'],
+  [15, '15 minutes'],
+  [30, '30 minutes'],
+  [60, '1 hour'],
+  [240, '4 hours'],
+  [0, 'Never'],
+] as const;
+
 function LockSection() {
   const action = useAction();
+  const id = useId();
+  const idle = useResource(prepare(routes.idleLock));
+  const [saved, setSaved] = useState<string | undefined>(undefined);
+  const saving = useAction();
+  const minutes = idle.data?.minutes;
+  const choices = minutes === undefined || IDLE_CHOICES.some(([m]) => m === minutes) ? IDLE_CHOICES : [...IDLE_CHOICES, [minutes, `${minutes} minutes`] as const];
   return (
     <Section title="Lock" id="lock">
       <p className="section-lead">Locking closes your vault until you type your passphrase again. Kith also locks by itself after a while without use.</p>
+      <div className="field">
+        <label htmlFor={`${id}-idle`}>Lock by itself after</label>
+        <select
+          id={`${id}-idle`}
+          value={minutes ?? ''}
+          disabled={minutes === undefined || saving.busy}
+          onChange={(event) => {
+            const chosen = Number(event.target.value);
+            setSaved(undefined);
+            void saving.run(async () => {
+              const answer = await api(routes.setIdleLock, { minutes: chosen });
+              await idle.reload();
+              setSaved(answer.minutes === 0 ? 'Kith will not lock by itself; lock it when you leave.' : `Kith locks after ${answer.minutes} minutes without use.`);
+            });
+          }}
+        >
+          {minutes === undefined ? <option value="">Loading…</option> : null}
+          {choices.map(([m, label]) => (
+            <option key={m} value={m}>
+              {label}
+            </option>
+          ))}
+        </select>
+        <ErrorNote message={saving.error ?? idle.error?.message} />
+        <LiveNote>{saved}</LiveNote>
+      </div>
       <Button
         onClick={() =>
           void action.run(async () => {
