@@ -385,7 +385,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
 
     const details = page.getByRole('region', { name: 'Your details' });
     for (const text of [ME.name, ME.email, ME.phone, 'Oldtown']) await visible(details.getByText(text));
-    await visible(details.getByText('version 4'));
+    await visible(details.getByText('Version 4'));
 
     const profile = await myApi<{ version: number; fields: { field: string; value: unknown }[] }>('/api/profile');
     expect(profile.version).toBe(4);
@@ -403,7 +403,7 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await visible(status('Intent-only contact is your default now: every new connection proffers it.'));
     await visible(page.getByText('Every new connection proffers Intent-only contact.'));
     const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Intent-only contact', level: 3 }) });
-    await visible(card.getByText('your default'));
+    await visible(card.getByText('Your default'));
     expect((await myApi<{ default: string | null }>('/api/terms')).default).toBe(ID('intent-only-contact'));
     await a11y('terms');
     await shot('04-terms');
@@ -581,6 +581,11 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     await visible(heading('Acme Outfitters'));
     await skipLinkFirst('relationship', 'Acme Outfitters');
     await visible(page.getByRole('navigation', { name: 'Relationship sections' }).getByRole('link', { name: 'Messages' }));
+    // Words a person reads: no DID in the main view; the pairwise identity is one click away.
+    expect(await page.locator('main').innerText()).not.toContain('did:');
+    await page.getByText('Show that identity').click();
+    await visible(page.getByText(acme.relationship!.myDid));
+    await page.getByText('Show that identity').click();
 
     const outgoing = 'Hello Acme, where is my parcel? (ui e2e)';
     await page.getByLabel('Message to Acme Outfitters').fill(outgoing);

@@ -25,7 +25,7 @@ export function TermsCell({ terms, titles }: { terms: TermsSummary; titles?: Rea
   return (
     <span className="terms-cell">
       <span>{termsText(terms, titles)}</span>
-      {terms.awaitingHer ? <Badge tone="info">answer waiting</Badge> : null}
+      {terms.awaitingHer ? <Badge tone="info">Answer waiting</Badge> : null}
     </span>
   );
 }

@@ -414,8 +414,8 @@ function DirectorySection({ categories }: { categories: readonly IntentCategory[
                 <li key={e.id} className="record directory-entry">
                   <div className="record-head">
                     <span className="record-title">{e.companies.length > 0 ? e.companies.map((c) => c.name).join(', ') : e.url}</span>
-                    <Badge>{e.kind}</Badge>
-                    {e.problem ? <Badge tone="bad">not verified</Badge> : null}
+                    <Badge>{e.kind === 'directory' ? 'Directory' : 'Company'}</Badge>
+                    {e.problem ? <Badge tone="bad">Not verified</Badge> : null}
                   </div>
                   <p className="record-body">
                     <code className="wrap">{e.url}</code>

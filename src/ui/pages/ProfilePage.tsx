@@ -116,7 +116,7 @@ export function ProfilePage() {
       {loading && !data ? <Loading /> : null}
       {data ? (
         <>
-          <Section title="Your details" id="details" actions={<Badge>version {data.version}</Badge>}>
+          <Section title="Your details" id="details" actions={<Badge>Version {data.version}</Badge>}>
             {set.length === 0 ? <p className="muted">Your profile is empty. Add what you are happy to share with companies; you still choose, each time, who gets what.</p> : null}
             <ul className="profile-list">{set.map(row)}</ul>
           </Section>

@@ -7,7 +7,7 @@ import { Receipt } from '../components/Receipt';
 import { TermsPanel } from '../components/TermsPanel';
 import { Thread } from '../components/Thread';
 import { Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
-import { formatDate, plural, shortDid } from '../format';
+import { formatDate, plural } from '../format';
 import { Link, useLocation, useTitle } from '../router';
 import type { ReceiptView } from '../types';
 import { useAction, useResource } from '../useResource';
@@ -138,9 +138,18 @@ export function RelationshipPage({ id }: { id: string }) {
         </dl>
         {/* After a cut-off the identity is destroyed and the company erased what it knew: nothing to say "it knows". */}
         {live ? (
-          <p className="header-did">
-            It knows you only as <code title={relationship.myDid}>{shortDid(relationship.myDid)}</code>, an identity made for it alone.
-          </p>
+          <div className="header-did">
+            <p>It knows you only by an identity made for it alone: no name, no email, nothing it could match with another company.</p>
+            <details className="disclosure">
+              <summary>Show that identity</summary>
+              <p className="small">
+                Your pairwise DID: <code className="wrap">{relationship.myDid}</code>
+              </p>
+              <p className="small">
+                Its DID: <code className="wrap">{relationship.theirDid}</code>
+              </p>
+            </details>
+          </div>
         ) : (
           <p className="header-did">It knew you only by an identity made for it alone; that identity is destroyed.</p>
         )}

@@ -5,7 +5,6 @@ import { ObligationList } from '../components/Obligations';
 import { ProfferForm } from '../components/TermsPanel';
 import { Badge, Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { useAgentEvents } from '../events';
-import { shortDid } from '../format';
 import { Link, useTitle } from '../router';
 import { useAction, useResource } from '../useResource';
 import { useRoster } from '../useTerms';
@@ -57,9 +56,12 @@ export function TermsPage() {
           <LiveNote>{note}</LiveNote>
           {roster.rosters.map((r) => (
             <div key={`${r.id}-${r.version}`} className="roster">
-              <p className="roster-meta muted small">
-                From the roster <code>{r.id}</code> v{r.version}, signed by <code title={r.publisher}>{shortDid(r.publisher)}</code>
-              </p>
+              <details className="roster-meta muted small disclosure">
+                <summary>Where these agreements come from</summary>
+                <p>
+                  The roster <code className="wrap">{r.id}</code>, version {r.version}, signed by <code className="wrap">{r.publisher}</code>. Both you and the companies check that signature.
+                </p>
+              </details>
               <ul className="agreement-grid">
                 {r.agreements.map((a) => {
                   const isDefault = current === a.id;
@@ -67,7 +69,7 @@ export function TermsPage() {
                     <li key={a.id} className={`card agreement-card${isDefault ? ' is-selected' : ''}`}>
                       <div className="card-head">
                         <h3>{a.title}</h3>
-                        {isDefault ? <Badge tone="good">your default</Badge> : <span className="muted small">v{a.version}</span>}
+                        {isDefault ? <Badge tone="good">Your default</Badge> : <span className="muted small">v{a.version}</span>}
                       </div>
                       <ObligationList obligations={a.obligations} />
                       <div className="card-foot">
