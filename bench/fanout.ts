@@ -9,7 +9,7 @@
  * (bench/bareListeners.ts) are laid out the same way and driven by node:http with keep-alive at the
  * same concurrency.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../src/protocol/sdjwt/ind
 import { createPersonalAgent, type PersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import type { FleetCompany } from './fleet.js';
-import { chunks, inParallel, measureBareBaseline, median, noteWireSizes, printTable, sumCpu, type WireSizes } from './measure.js';
+import { chunks, inParallel, listenerForker, measureBareBaseline, median, noteWireSizes, printTable, sumCpu, type WireSizes } from './measure.js';
 import { measureRawBaseline, type RawBaselineResult } from './rawBaseline.js';
 
 export interface FanoutOptions {
@@ -323,22 +323,10 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
     setup.vault.close();
 
     // The baseline: same layout of listeners, same sizes, same concurrency.
-    const forkListeners = (): ChildProcess => {
-      const child = fork(here('bareListeners.js'), [], { execArgv: [], stdio: 'inherit' });
-      children.add(child);
-      child.once('exit', () => children.delete(child));
-      bare.push(child);
-      return child;
-    };
+    const forkListeners = listenerForker('bareListeners.js', children, bare);
     const { baselineMs, undiciMs, bareCpuMs } = await measureBareBaseline({ n, perProcess: options.companiesPerProcess, requestBytes: noticeBytes, replyBytes: ackBytes, concurrency: options.concurrency, repetitions: options.repetitions, forkListeners });
     // The raw-crypto baseline: the same layout, the protocol's cryptography on node:crypto alone.
-    const forkRawListeners = (): ChildProcess => {
-      const child = fork(here('rawListeners.js'), [], { execArgv: [], stdio: 'inherit' });
-      children.add(child);
-      child.once('exit', () => children.delete(child));
-      bare.push(child);
-      return child;
-    };
+    const forkRawListeners = listenerForker('rawListeners.js', children, bare);
     const raw = await measureRawBaseline({ n, perProcess: options.companiesPerProcess, noticeBytes, concurrency: options.concurrency, repetitions: options.repetitions, forkListeners: forkRawListeners });
 
     return {

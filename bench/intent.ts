@@ -13,17 +13,16 @@
  * Her agent posts with its default transport (node:http, keep-alive); the sizes on the wire are
  * noted during the warm-up from node:http's diagnostics channels, not by handing her agent a fetch.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createPersonalAgent, type PersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import type { Demand } from '../src/protocol/families/intent.js';
 import { startFleetProcess, stopChild, type FleetProcess } from './fanout.js';
-import { chunks, inParallel, measureBareBaseline, median, noteWireSizes, printTable, sumCpu, type WireSizes } from './measure.js';
+import { chunks, inParallel, listenerForker, measureBareBaseline, median, noteWireSizes, printTable, sumCpu, type WireSizes } from './measure.js';
 
 export interface IntentBenchOptions {
   sizes: number[];
@@ -31,7 +30,6 @@ export interface IntentBenchOptions {
   companiesPerProcess: number;
 }
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const children = new Set<ChildProcess>();
 
 // --- the cast and the catalog that answers it ---------------------------------------------------
@@ -161,13 +159,7 @@ async function measureSize(n: number, options: IntentBenchOptions): Promise<Size
     setup.vault.close();
 
     // The baseline: same layout of listeners, same sizes, all N at once.
-    const forkListeners = (): ChildProcess => {
-      const child = fork(here('bareListeners.js'), [], { execArgv: [], stdio: 'inherit' });
-      children.add(child);
-      child.once('exit', () => children.delete(child));
-      bare.push(child);
-      return child;
-    };
+    const forkListeners = listenerForker('bareListeners.js', children, bare);
     const { baselineMs, undiciMs, bareCpuMs } = await measureBareBaseline({ n, perProcess: options.companiesPerProcess, requestBytes: castBytes, replyBytes: offerBytes, concurrency: n, repetitions: options.repetitions, forkListeners });
 
     return {

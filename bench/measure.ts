@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -173,5 +173,19 @@ export function noteWireSizes(sizes: WireSizes): () => void {
   return () => {
     unsubscribe('http.client.request.start', onRequest);
     unsubscribe('http.client.response.finish', onResponse);
+  };
+}
+
+/**
+ * A forker of one listener script of bench/ (compiled, next to this file): each child is added to
+ * `tracked` (killed if the bench fails) until it exits, and to `started` (stopped by the caller).
+ */
+export function listenerForker(script: string, tracked: Set<ChildProcess>, started: ChildProcess[]): () => ChildProcess {
+  return () => {
+    const child = fork(new URL(script, import.meta.url), [], { execArgv: [], stdio: 'inherit' });
+    tracked.add(child);
+    child.once('exit', () => tracked.delete(child));
+    started.push(child);
+    return child;
   };
 }

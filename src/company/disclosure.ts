@@ -137,21 +137,28 @@ export async function verifyNotice(received: ReceivedMessage<ProfileUpdateNotice
   const held = new Map((await deps.store.listHeldFields(relationship.id)).map((f) => [f.field, f]));
   const notHeld = body.fields.filter((f) => held.get(f)?.source !== 'self');
   if (notHeld.length > 0) throw new ProfileError('profile.field_not_held', 'Update for fields this company was never given', { details: { fields: notHeld } });
-  const verified = await verifySdJwtPresentation(body.presentation.sd_jwt, {
+  const values = await selfIssuedValues(received, body.presentation.sd_jwt, body.fields, 'the updated fields', deps);
+  return { body, values };
+}
+
+/**
+ * The values of a self-issued presentation carried by a message: issued by the sender's pairwise
+ * DID, for this company, key-bound to this very message (a presentation lifted into another does
+ * not verify), disclosing exactly `fields` (`what` names them in the error).
+ * @throws DisclosureError `disclosure.malformed`, SdJwtError codes
+ */
+async function selfIssuedValues(received: ReceivedMessage, sdJwt: string, fields: readonly string[], what: string, deps: DisclosureDeps): Promise<Map<string, unknown>> {
+  const verified = await verifySdJwtPresentation(sdJwt, {
     resolver: deps.resolver,
     audience: deps.companyDid,
-    // Bound to this very message: a presentation lifted into another notice does not verify.
     nonce: received.message.id,
     now: deps.now(),
     trustIssuer: (iss) => iss === received.senderDid,
     expectedVct: PROFILE_VCT,
-    allowedClaims: body.fields,
+    allowedClaims: fields,
   });
-  if (!sameSet(Object.keys(verified.disclosed), body.fields)) {
-    throw new DisclosureError('disclosure.malformed', 'The presentation does not disclose exactly the updated fields');
-  }
-  const values = new Map(Object.entries(verified.disclosed).map(([field, value]) => [field, checkValue(field, value)] as const));
-  return { body, values };
+  if (!sameSet(Object.keys(verified.disclosed), fields)) throw new DisclosureError('disclosure.malformed', `The presentation does not disclose exactly ${what}`);
+  return new Map(Object.entries(verified.disclosed).map(([field, value]) => [field, checkValue(field, value)] as const));
 }
 
 /** Fields disclosed with an intent cast, checked outside the store transaction. */
@@ -166,19 +173,7 @@ export interface VerifiedIntentDisclosure {
  * @throws DisclosureError `disclosure.malformed`, SdJwtError codes
  */
 export async function verifyIntentDisclosure(received: ReceivedMessage, disclosure: IntentDisclosure, deps: DisclosureDeps): Promise<VerifiedIntentDisclosure> {
-  const verified = await verifySdJwtPresentation(disclosure.presentation.sd_jwt, {
-    resolver: deps.resolver,
-    audience: deps.companyDid,
-    nonce: received.message.id,
-    now: deps.now(),
-    trustIssuer: (iss) => iss === received.senderDid,
-    expectedVct: PROFILE_VCT,
-    allowedClaims: disclosure.fields,
-  });
-  if (!sameSet(Object.keys(verified.disclosed), disclosure.fields)) {
-    throw new DisclosureError('disclosure.malformed', 'The presentation does not disclose exactly the fields the cast names');
-  }
-  return { disclosure, values: new Map(Object.entries(verified.disclosed).map(([field, value]) => [field, checkValue(field, value)] as const)) };
+  return { disclosure, values: await selfIssuedValues(received, disclosure.presentation.sd_jwt, disclosure.fields, 'the fields the cast names', deps) };
 }
 
 /**

@@ -5,37 +5,26 @@
  * each refused with its code and nothing changed.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signingKeyOf } from '../../src/protocol/agent/identity.js';
 import { resolvePeer } from '../../src/protocol/agent/peer.js';
 import { Intent } from '../../src/protocol/families/index.js';
-import type { Demand, Offer } from '../../src/protocol/families/intent.js';
+import type { Offer } from '../../src/protocol/families/intent.js';
 import { signOffer } from '../../src/protocol/intent/signedOffer.js';
 import { connect, herIdentity, startCompany, startPersonal, type CompanyHandle, type Link, type PersonalHandle } from '../support/agents.js';
 import { resolver, sendAs } from '../support/disclosure.js';
 import { codeOfRejection } from '../support/errorCodes.js';
+import { ACCEPT_ALL_TERMS, TRAIL_SHOE, TRAIL_SHOE_DEMAND, US_TRAIL_SHOE, catalogFile as catalogFileIn, inADay } from '../support/intents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kith-intents-'));
-function catalogFile(name: string, items: unknown[]): string {
-  const path = join(dir, `${name}.json`);
-  writeFileSync(path, JSON.stringify({ version: 1, items }));
-  return path;
-}
-const shoe = { sku: 'TS-39', name: 'Trail shoe 39', category: 'clothing', price: '129.90', priceCurrency: 'EUR', stock: 5, deliveryDays: 3, countries: ['DE'] };
-const usShoe = { ...shoe, sku: 'TS-39-US', name: 'Trail shoe 39 (US)', price: '99.00', priceCurrency: 'USD', countries: [] };
-const acceptAll = { accept: ['service-only', 'intent-only-contact', 'service-plus-billing'] };
-
-const demand: Demand = {
-  '@type': 'Demand',
-  description: 'Waterproof trail shoes, size 39',
-  category: 'clothing',
-  priceSpecification: { maxPrice: '150', priceCurrency: 'EUR' },
-  eligibleRegion: { addressCountry: 'DE' },
-};
-const inADay = () => Date.now() + 86_400_000;
+const catalogFile = (name: string, items: unknown[]) => catalogFileIn(dir, name, items);
+const shoe = TRAIL_SHOE;
+const usShoe = US_TRAIL_SHOE;
+const acceptAll = ACCEPT_ALL_TERMS;
+const demand = TRAIL_SHOE_DEMAND;
 
 describe('intents: she casts what she wants, companies answer with signed offers', () => {
   let her: PersonalHandle;

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createPeerIdentity } from '../../src/protocol/agent/identity.js';
 import type { Demand, Offer, SignedOffer } from '../../src/protocol/families/intent.js';
 import type { NewIntent } from '../../src/personal/vault/intentRepo.js';
@@ -38,3 +40,29 @@ export function signedOffer(identifier: string, intentId: string, overrides: Par
     { itemOffered: { name: 'Trail shoe Alpine 39', category: 'clothing', gtin: '4006381333931' }, deliveryDate: '2026-12-10', conditions: '30 days returns', ...overrides },
   );
 }
+
+// --- agents over HTTP (test/agents/intents.test.ts, anonymousIntents.test.ts) ------------------
+
+/** Writes a company catalog file (company/intents/catalog.ts) into `dir`; returns its path. */
+export function catalogFile(dir: string, name: string, items: unknown[]): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify({ version: 1, items }));
+  return path;
+}
+
+/** A catalog item that meets {@link TRAIL_SHOE_DEMAND}, and one in dollars that her rule declines when she required euros. */
+export const TRAIL_SHOE = { sku: 'TS-39', name: 'Trail shoe 39', category: 'clothing', price: '129.90', priceCurrency: 'EUR', stock: 5, deliveryDays: 3, countries: ['DE'] };
+export const US_TRAIL_SHOE = { ...TRAIL_SHOE, sku: 'TS-39-US', name: 'Trail shoe 39 (US)', price: '99.00', priceCurrency: 'USD', countries: [] };
+/** A company terms policy accepting the agreements an intent and the tests proffer. */
+export const ACCEPT_ALL_TERMS = { accept: ['service-only', 'intent-only-contact', 'service-plus-billing'] };
+
+export const TRAIL_SHOE_DEMAND: Demand = {
+  '@type': 'Demand',
+  description: 'Waterproof trail shoes, size 39',
+  category: 'clothing',
+  priceSpecification: { maxPrice: '150', priceCurrency: 'EUR' },
+  eligibleRegion: { addressCountry: 'DE' },
+};
+
+/** An intent end a day from now. */
+export const inADay = (): number => Date.now() + 86_400_000;
