@@ -84,3 +84,29 @@ export function oneLine(text: string, max: number): string {
   const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
+
+/**
+ * Stops a server on SIGINT or SIGTERM, and, when npm started it (`npx kith serve`, `npm exec`),
+ * also when that npm process goes away: npm does not pass a SIGTERM on, so a supervisor stopping
+ * npx would otherwise leave the server running on its own (its parent becomes init).
+ */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const once = () => {
+    if (stopping) return;
+    stopping = true;
+    void stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', once);
+  process.once('SIGTERM', once);
+  const launcher = process.ppid;
+  if (process.env['npm_command'] === 'exec' || process.env['npm_lifecycle_event'] === 'npx') {
+    const watch = setInterval(() => {
+      if (process.ppid === launcher) return;
+      clearInterval(watch);
+      process.stderr.write('The npm process that started this server exited: stopping.\n');
+      once();
+    }, 1_000);
+    watch.unref();
+  }
+}

@@ -10,7 +10,7 @@ import { defaultCompanyHome, initCompanyHome, openCompanyHome, type CompanyHome 
 import { COMPANY_ROLES, startCompanyServer } from '../company/server.js';
 import type { TermsAgreementRow } from '../company/store/types.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
-import { formatTime, oneLine, output, run, table, type GlobalOptions } from './common.js';
+import { formatTime, oneLine, output, run, stopOnSignals, table, type GlobalOptions } from './common.js';
 
 const program = new Command('kith-vendor')
   .description('The Kith company agent: the company’s side of its customers’ Kith relationships')
@@ -94,9 +94,7 @@ program
           ? `${companyHome.config.name}: company worker (queues and sweeps), health and metrics on ${server.url}`
           : `${companyHome.config.name}: company agent (${role === 'all' ? 'receiving and working the queues' : 'receiving only'}) listening on ${server.url}\nInvitation: ${server.agent.invitationUrl()}`,
       );
-      const stop = () => void server.stop().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      stopOnSignals(() => server.stop());
     }),
   );
 

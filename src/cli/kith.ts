@@ -8,7 +8,7 @@ import { routes, type MessageView, type ReceiptView, type RelationshipView } fro
 import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
 import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClient.js';
-import { askYes, formatTime, output, readSecret, run, table, type GlobalOptions } from './common.js';
+import { askYes, formatTime, output, readSecret, run, stopOnSignals, table, type GlobalOptions } from './common.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
@@ -110,9 +110,7 @@ program
           'Ctrl-C to stop.',
         ].join('\n'),
       );
-      const stop = () => void server.stop().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      stopOnSignals(() => server.stop());
     }),
   );
 

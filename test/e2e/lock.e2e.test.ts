@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_TABLE } from '../../src/core/errorTable.js';
-import { REPO_ROOT, ensureBuilt, fatal, freePort, killAllStarted, runCli, runCliOk, spawnLogged, waitFor, type CliResult, type LoggedProcess } from '../support/processes.js';
+import { REPO_ROOT, baseEnv, ensureBuilt, fatal, freePort, isListening, killAllStarted, runCli, runCliOk, spawnLogged, waitFor, type CliResult, type LoggedProcess } from '../support/processes.js';
 
 /**
  * Locking, end to end: a real `kith serve --locked --idle-lock 0` process (started without her
@@ -147,4 +148,23 @@ describe('the first words a newcomer meets without a passphrase or a vault', () 
       rmSync(empty, { recursive: true, force: true });
     }
   });
+});
+
+describe('kith serve started through npx', () => {
+  it('stops when a supervisor stops the npx process (npm does not pass SIGTERM on)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kith-npx-'));
+    const npxHome = join(dir, 'home');
+    await runCliOk('kith', ['init', '--json'], { home: npxHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
+    const npxPort = await freePort();
+    // `npx kith` in the repository runs its own bin (never the registry's "kith": --no-install).
+    const npx = spawn('npx', ['--no-install', 'kith', '--home', npxHome, 'serve', '--port', String(npxPort), '--locked', '--idle-lock', '0'], { cwd: REPO_ROOT, env: baseEnv(), stdio: 'ignore' });
+    try {
+      await waitFor('the agent under npx to listen', async () => ((await isListening(npxPort)) ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
+      npx.kill('SIGTERM');
+      await waitFor('the agent to stop after npx went away', async () => (!(await isListening(npxPort)) ? true : undefined), { timeoutMs: 10_000, intervalMs: 100 });
+    } finally {
+      npx.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
