@@ -250,7 +250,7 @@ async function main(): Promise<void> {
   log('');
   for (const request of await pendingRequests(api)) {
     log(`Waiting for you: ${request.company ?? 'a company'} asks for ${askedFor(request)} ("${request.purpose}")`);
-    log(`  ${cli} approve ${request.id.slice(0, 8)}     or     ${cli} decline ${request.id.slice(0, 8)}`);
+    log(`  ${cli} approve ${request.requestId.slice(0, 8)}     or     ${cli} decline ${request.requestId.slice(0, 8)}`);
   }
   log('');
   log(`Try (another terminal${inRepo ? `, in ${repoRoot}` : ''}; the CLI uses the running agent):`);

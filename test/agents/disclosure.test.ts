@@ -183,8 +183,10 @@ describe('a disclosure request and her answer, over real HTTP', () => {
     const { company, personal, link } = pair;
     const sent = await ask(company, link, { fields: ['name', 'email', 'address'], purpose: PURPOSE });
     const [view] = personal.agent.disclosure.requests();
+    // Both sides name the request alike: her view carries the company's id, and it finds the request.
+    expect(view!.requestId).toBe(sent.request.id);
 
-    const outcome = await personal.agent.disclosure.approve(view!.id, ['email']);
+    const outcome = await personal.agent.disclosure.approve(sent.request.id.slice(0, 8), ['email']);
     expect(outcome.fields).toEqual(['email']);
     expect(outcome.request.answeredFields).toEqual(['email']);
 

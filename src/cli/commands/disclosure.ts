@@ -11,7 +11,8 @@ function asked(request: RequestView): string {
 
 export function requestText(request: RequestView): string {
   return [
-    `${request.id.slice(0, 8)}  ${request.company ?? request.relationshipId.slice(0, 8)} asks for: ${asked(request)}`,
+    // The company's id: the one its people see, so that both sides name a request alike.
+    `${request.requestId.slice(0, 8)}  ${request.company ?? request.relationshipId.slice(0, 8)} asks for: ${asked(request)}`,
     `          purpose: ${request.purpose}`,
     `          keeps it: ${request.retention ?? 'no limit stated'}; legal basis: ${request.legalBasis}${request.state === 'pending' ? '' : `; ${request.state}`}`,
   ].join('\n');

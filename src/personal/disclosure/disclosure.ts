@@ -14,6 +14,8 @@ import type { RelationshipRecord } from '../vault/relationshipRepo.js';
 
 export interface RequestView {
   id: string;
+  /** The company's id for this request: what its people see (kith-vendor request prints it). Either id finds the request. */
+  requestId: string;
   relationshipId: string;
   company: string | null;
   state: DisclosureRequestRecord['state'];
@@ -73,6 +75,7 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     const relationship = vault.relationships.get(request.relationshipId);
     return {
       id: request.id,
+      requestId: request.requestId,
       relationshipId: request.relationshipId,
       company: relationship?.vendorName ?? null,
       state: request.state,
@@ -88,11 +91,17 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     };
   }
 
-  /** By id or unique id prefix, like relationships. */
+  /**
+   * By her id or the company's (what its clerk reads out), or a unique prefix of either (at least 4
+   * characters), like relationships.
+   */
   function findRequest(reference: string): DisclosureRequestRecord {
     const exact = vault.disclosureRequests.get(reference);
     if (exact) return exact;
-    const matches = reference.length >= 4 ? vault.disclosureRequests.list().filter((r) => r.id.startsWith(reference)) : [];
+    const all = vault.disclosureRequests.list();
+    const theirs = all.filter((r) => r.requestId === reference);
+    if (theirs.length === 1 && theirs[0]) return theirs[0];
+    const matches = reference.length >= 4 ? all.filter((r) => r.id.startsWith(reference) || r.requestId.startsWith(reference)) : [];
     if (matches.length !== 1 || !matches[0]) {
       throw new DisclosureError('disclosure.unknown_request', matches.length > 1 ? `"${reference}" matches several requests` : `No disclosure request "${reference}"`);
     }
