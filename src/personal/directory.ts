@@ -138,10 +138,21 @@ export function createDirectoryFeature(options: DirectoryOptions): DirectoryFeat
       throw new DirectoryError('directory.unreachable', `${url} could not be fetched`, { cause: error });
     }
     if (!response.ok) throw new DirectoryError('directory.unreachable', `${url} answered ${response.status}`);
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > MAX_DOCUMENT_BYTES) throw new DirectoryError('directory.invalid', `${url} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.byteLength > MAX_DOCUMENT_BYTES) throw new DirectoryError('directory.invalid', `${url} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
+    const tooLarge = () => new DirectoryError('directory.invalid', `${url} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
+    if (Number(response.headers.get('content-length') ?? 0) > MAX_DOCUMENT_BYTES) throw tooLarge();
+    // Read up to the limit, and no further: a server that sends without end is cut off, not buffered.
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = response.body?.getReader();
+    for (let part = await reader?.read(); part && !part.done; part = await reader?.read()) {
+      size += part.value.byteLength;
+      if (size > MAX_DOCUMENT_BYTES) {
+        await reader?.cancel();
+        throw tooLarge();
+      }
+      chunks.push(part.value);
+    }
+    const bytes = Buffer.concat(chunks);
     try {
       return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
     } catch (error) {

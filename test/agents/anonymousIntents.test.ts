@@ -29,6 +29,14 @@ const demand = TRAIL_SHOE_DEMAND;
 /** A loopback server answering each path with a JSON document (404 otherwise). */
 async function jsonServer(documents: Map<string, unknown>): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
+    if (req.url === '/endless.json') {
+      // No content-length, and more than a description may be: her agent must stop reading.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"@type":"KithDirectory","companies":["');
+      for (let i = 0; i < 40; i += 1) res.write('x'.repeat(8192));
+      res.end('"]}');
+      return;
+    }
     const document = documents.get(req.url ?? '');
     res.writeHead(document === undefined ? 404 : 200, { 'content-type': 'application/json' });
     res.end(document === undefined ? '{}' : JSON.stringify(document));
@@ -96,6 +104,7 @@ describe('anonymous intents: companies found in her directory, each sent the int
     expect(await codeOfRejection(her.agent.directory.add(`${directory.url}/forged/`))).toBe('directory.invalid');
     expect(await codeOfRejection(her.agent.directory.add(closed.url))).toBe('directory.unreachable');
     expect(await codeOfRejection(her.agent.directory.add('file:///etc/passwd'))).toBe('directory.invalid');
+    await expect(her.agent.directory.add(`${directory.url}/endless.json`)).rejects.toThrow(/is larger than 262144 bytes/);
     expect(await codeOfRejection(Promise.resolve().then(() => her.agent.directory.remove('00000000-0000-4000-8000-000000000000')))).toBe('directory.unknown');
     expect(her.agent.directory.list()).toEqual(before);
     expect(await her.snapshot()).toEqual(settingsBefore);
