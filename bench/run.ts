@@ -16,7 +16,7 @@
  * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createPeerIdentity, type LocalIdentity } from '../src/protocol/agent/identity.js';
 import { runConnectBench } from './connect.js';
@@ -267,6 +267,9 @@ const FANOUT_SIZES = sizesOf('KITH_BENCH_FANOUT_SIZES');
 const INTENT_SIZES = sizesOf('KITH_BENCH_INTENT_SIZES');
 
 async function all(): Promise<void> {
+  // Figures mean little without the machine: say it first, whichever benchmark runs.
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  console.log(`Kith benchmarks (${ONLY ?? 'all'}): node ${process.version}, ${availableParallelism()} CPUs (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}/${process.arch}`);
   if (ONLY === undefined || ONLY === 'inbound') await main();
   if (ONLY === undefined || ONLY === 'fanout') {
     await runFanoutBench({
