@@ -30,7 +30,7 @@ import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../src/protocol/sdjwt/ind
 import { createPersonalAgent, type PersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import type { FleetCompany } from './fleet.js';
-import { chunks, inParallel, listenerForker, measureBareBaseline, median, noteWireSizes, printTable, sumCpu, type WireSizes } from './measure.js';
+import { chunks, inParallel, listenerForker, measureBareBaseline, median, noteWireSizes, printTable, timedRounds, type WireSizes } from './measure.js';
 import { measureRawBaseline, type RawBaselineResult } from './rawBaseline.js';
 
 export interface FanoutOptions {
@@ -303,12 +303,7 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
     const ackBytes = Math.round(median(sizes.responses));
 
     const companyPids = setup.fleets.map((f) => f.child.pid);
-    const kithMs: number[] = [];
-    const companyCpuBefore = sumCpu(companyPids);
-    const herCpuBefore = process.cpuUsage();
-    for (let r = 0; r < options.repetitions; r += 1) kithMs.push(await fanOutOnce(agent, n, 10 + r));
-    const herCpu = process.cpuUsage(herCpuBefore);
-    const companyCpuAfter = sumCpu(companyPids);
+    const kith = await timedRounds(options.repetitions, companyPids, (r) => fanOutOnce(agent, n, 10 + r));
 
     let breakdown: Breakdown | undefined;
     let breakdownMs: number | undefined;
@@ -331,13 +326,13 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
 
     return {
       n,
-      kithMs,
+      kithMs: kith.ms,
       baselineMs,
       undiciMs,
       noticeBytes,
       ackBytes,
-      herCpuMs: (herCpu.user + herCpu.system) / 1000 / options.repetitions,
-      companyCpuMs: companyCpuBefore !== undefined && companyCpuAfter !== undefined ? (companyCpuAfter - companyCpuBefore) / options.repetitions : undefined,
+      herCpuMs: kith.herCpuMs,
+      companyCpuMs: kith.otherCpuMs,
       bareCpuMs,
       raw,
       ...(breakdown ? { breakdown, breakdownMs: breakdownMs! } : {}),

@@ -22,7 +22,7 @@ import { createPersonalAgent, type PersonalAgent } from '../src/personal/createP
 import { Vault } from '../src/personal/vault/vault.js';
 import type { Demand } from '../src/protocol/families/intent.js';
 import { startFleetProcess, stopChild, type FleetProcess } from './fanout.js';
-import { chunks, inParallel, listenerForker, measureBareBaseline, median, noteWireSizes, printTable, sumCpu, type WireSizes } from './measure.js';
+import { chunks, inParallel, listenerForker, measureBareBaseline, median, noteWireSizes, printTable, timedRounds, type WireSizes } from './measure.js';
 
 export interface IntentBenchOptions {
   sizes: number[];
@@ -142,12 +142,7 @@ async function measureSize(n: number, options: IntentBenchOptions): Promise<Size
     const offerBytes = Math.round(median(sizes.responses));
 
     const companyPids = setup.fleets.map((f) => f.child.pid);
-    const kithMs: number[] = [];
-    const companyCpuBefore = sumCpu(companyPids);
-    const herCpuBefore = process.cpuUsage();
-    for (let r = 0; r < options.repetitions; r += 1) kithMs.push(await castOnce(agent, n, 1000 + r));
-    const herCpu = process.cpuUsage(herCpuBefore);
-    const companyCpuAfter = sumCpu(companyPids);
+    const kith = await timedRounds(options.repetitions, companyPids, (r) => castOnce(agent, n, 1000 + r));
     // Anonymously: her directory lists the N companies (fetched and verified once, not measured).
     await inParallel(setup.fleets.flatMap((f) => f.companies), 8, async (company) => {
       await agent.directory.add(company.url);
@@ -164,14 +159,14 @@ async function measureSize(n: number, options: IntentBenchOptions): Promise<Size
 
     return {
       n,
-      kithMs,
+      kithMs: kith.ms,
       anonymousMs,
       baselineMs,
       undiciMs,
       castBytes,
       offerBytes,
-      herCpuMs: (herCpu.user + herCpu.system) / 1000 / options.repetitions,
-      companyCpuMs: companyCpuBefore !== undefined && companyCpuAfter !== undefined ? (companyCpuAfter - companyCpuBefore) / options.repetitions : undefined,
+      herCpuMs: kith.herCpuMs,
+      companyCpuMs: kith.otherCpuMs,
       bareCpuMs,
       setupSeconds,
     };

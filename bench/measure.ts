@@ -189,3 +189,25 @@ export function listenerForker(script: string, tracked: Set<ChildProcess>, start
     return child;
   };
 }
+
+/** Measured rounds: each one's wall time, and the CPU per round of this process and of `otherPids` (from /proc). */
+export interface TimedRounds {
+  ms: number[];
+  herCpuMs: number;
+  otherCpuMs: number | undefined;
+}
+
+/** Runs `round` `repetitions` times in a row (each returns its own wall time), measuring the CPU spent around all of them. */
+export async function timedRounds(repetitions: number, otherPids: (number | undefined)[], round: (r: number) => Promise<number>): Promise<TimedRounds> {
+  const ms: number[] = [];
+  const otherBefore = sumCpu(otherPids);
+  const herBefore = process.cpuUsage();
+  for (let r = 0; r < repetitions; r += 1) ms.push(await round(r));
+  const her = process.cpuUsage(herBefore);
+  const otherAfter = sumCpu(otherPids);
+  return {
+    ms,
+    herCpuMs: (her.user + her.system) / 1000 / repetitions,
+    otherCpuMs: otherBefore !== undefined && otherAfter !== undefined ? (otherAfter - otherBefore) / repetitions : undefined,
+  };
+}

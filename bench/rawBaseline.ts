@@ -12,7 +12,7 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { createPublicKey } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { chunks, inParallel, sumCpu } from './measure.js';
+import { chunks, inParallel, timedRounds } from './measure.js';
 import { compactJws, open, rawKeys, seal, type RawKeys } from './rawCrypto.js';
 import type { RawListener, RawListenersEvent, RawListenersStart } from './rawListeners.js';
 
@@ -94,17 +94,8 @@ export async function measureRawBaseline(options: { n: number; perProcess: numbe
   const agent = new Agent({ keepAlive: true });
   try {
     for (let w = 0; w < 3; w += 1) await changeOnce(companies, agent, options.concurrency, w, filler);
-    const rawMs: number[] = [];
-    const listenerCpuBefore = sumCpu(pids);
-    const herCpuBefore = process.cpuUsage();
-    for (let r = 0; r < options.repetitions; r += 1) rawMs.push(await changeOnce(companies, agent, options.concurrency, 10 + r, filler));
-    const herCpu = process.cpuUsage(herCpuBefore);
-    const listenerCpuAfter = sumCpu(pids);
-    return {
-      rawMs,
-      herRawCpuMs: (herCpu.user + herCpu.system) / 1000 / options.repetitions,
-      rawCompanyCpuMs: listenerCpuBefore !== undefined && listenerCpuAfter !== undefined ? (listenerCpuAfter - listenerCpuBefore) / options.repetitions : undefined,
-    };
+    const raw = await timedRounds(options.repetitions, pids, (r) => changeOnce(companies, agent, options.concurrency, 10 + r, filler));
+    return { rawMs: raw.ms, herRawCpuMs: raw.herCpuMs, rawCompanyCpuMs: raw.otherCpuMs };
   } finally {
     agent.destroy();
   }
