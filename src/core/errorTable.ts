@@ -55,6 +55,7 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'profile.stale_version': { status: 409, cli: 'Profile update is older than what the company holds', exit: 1 },
   'profile.field_not_held': { status: 422, cli: 'Update for a field the company was never given', exit: 1 },
   'profile.unknown_change': { status: 404, cli: 'Unknown profile change', exit: 1 },
+  'profile.field_not_set': { status: 404, cli: 'That field is not in your profile', exit: 1 },
   'terms.unknown_roster': { status: 404, cli: 'Unknown or untrusted terms roster', exit: 1 },
   'terms.roster_invalid': { status: 400, cli: 'Terms roster is malformed or its signature does not verify', exit: 1 },
   'terms.unknown_agreement': { status: 404, cli: 'Unknown agreement', exit: 1 },

@@ -53,6 +53,7 @@ export type KithErrorCode =
   | 'profile.stale_version'
   | 'profile.field_not_held'
   | 'profile.unknown_change'
+  | 'profile.field_not_set'
   // personal terms (IEEE 7012 MyTerms): rosters of agreements, and the records both parties sign
   | 'terms.unknown_roster'
   | 'terms.roster_invalid'

@@ -22,6 +22,11 @@ export const consentEventSchema = z.object({
   at: z.iso.datetime(),
   /** Who caused the event: the PII principal (her) or the controller (the company). */
   by: z.enum(['pii_principal', 'pii_controller']),
+  /**
+   * The categories an event covers when it covers only some of the record's (she withdrew consent
+   * for one field of several); absent, the event covers the whole record.
+   */
+  pii_categories: z.array(claimNameSchema).min(1).max(600).optional(),
 });
 
 export const consentRecordSchema = z.object({
@@ -103,4 +108,32 @@ export function buildConsentRecord(input: NewConsentRecord): ConsentRecord {
 /** The record after a life-cycle event (withdrawal at cut-off, expiry at the end of retention). */
 export function withEvent(record: ConsentRecord, event: 'withdrawn' | 'expired', at: number, by: 'pii_principal' | 'pii_controller'): ConsentRecord {
   return consentRecordSchema.parse({ ...record, state: event, events: [...record.events, { type: event, at: iso(at), by }] });
+}
+
+/** The categories of a record whose consent she has withdrawn, by whole-record or scoped events. */
+export function withdrawnCategories(record: ConsentRecord): Set<string> {
+  const all = record.processing.flatMap((p) => p.pii_categories);
+  const withdrawn = new Set<string>();
+  for (const event of record.events) {
+    if (event.type !== 'withdrawn') continue;
+    for (const category of event.pii_categories ?? all) withdrawn.add(category);
+  }
+  return withdrawn;
+}
+
+/**
+ * The record after she withdrew consent for some of its categories (a field removed from her
+ * profile, or taken back from this company): one `withdrawn` event scoped to those categories;
+ * the record's state becomes `withdrawn` once every category it covers is withdrawn, and stays as
+ * it was until then. Returns undefined when the record covers none of `categories` or has them all
+ * withdrawn already (nothing to record).
+ */
+export function withCategoriesWithdrawn(record: ConsentRecord, categories: readonly string[], at: number, by: 'pii_principal' | 'pii_controller'): ConsentRecord | undefined {
+  const covered = new Set(record.processing.flatMap((p) => p.pii_categories));
+  const already = withdrawnCategories(record);
+  const scope = [...new Set(categories)].filter((c) => covered.has(c) && !already.has(c)).sort();
+  if (scope.length === 0) return undefined;
+  const everything = [...covered].every((c) => already.has(c) || scope.includes(c));
+  const event = everything && already.size === 0 ? { type: 'withdrawn' as const, at: iso(at), by } : { type: 'withdrawn' as const, at: iso(at), by, pii_categories: scope };
+  return consentRecordSchema.parse({ ...record, state: everything ? 'withdrawn' : record.state, events: [...record.events, event] });
 }

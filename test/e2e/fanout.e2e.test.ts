@@ -12,6 +12,7 @@ import {
   ensureBuilt,
   freePort,
   killAllStarted,
+  runCli,
   runCliOk,
   spawnLogged,
   startServer,
@@ -291,6 +292,27 @@ describe('change once everywhere, end to end with real processes', { sequential:
     await expectEverywhere(version, ADDRESS_3);
     const soloDelivery = (await myChange(version)).deliveries.find((d) => d.relationshipId === soloCompany.relationshipId)!;
     expect(soloDelivery.attempts).toBeGreaterThanOrEqual(1);
+  });
+
+  it('kith profile remove: asks first (refused without a terminal or --yes, nothing changes); with --yes every company erases the address', { timeout: STEP_TIMEOUT }, async () => {
+    const before = (await kithOk(['profile', 'show', '--json'])).json<{ version: number }>();
+    const refused = await runCli('kith', ['profile', 'remove', 'address'], { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('kith profile remove asks before it removes: run it in a terminal, or add --yes');
+    const notSet = await runCli('kith', ['profile', 'remove', 'nickname', '--yes'], { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
+    expect(notSet.stderr).toContain('Your profile has no nickname');
+    expect((await kithOk(['profile', 'show', '--json'])).json<{ version: number }>().version).toBe(before.version);
+
+    const change = (await kithOk(['profile', 'remove', 'address', '--yes', '--json', '--timeout', '60'])).json<ChangeView>();
+    expect(change).toMatchObject({ fields: ['address'], removed: ['address'], done: true, summary: { total: companies.length, acked: companies.length } });
+    await inBatches(companies, 4, async (company) => {
+      const held = await holdings(company);
+      expect(addressOf(held), `${company.name} erased the address`).toBeUndefined();
+      // Her address was all she gave each: the consent record is withdrawn whole.
+      expect(held.consentRecords.map((c) => c.state), company.name).toEqual(['withdrawn']);
+    });
+    const profile = (await kithOk(['profile', 'show', '--json'])).json<{ fields: { field: string }[] }>();
+    expect(profile.fields.map((f) => f.field)).not.toContain('address');
   });
 
   it('every process shuts down cleanly on SIGTERM', { timeout: STEP_TIMEOUT }, async () => {

@@ -837,6 +837,43 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     expectNoCspViolation();
   });
 
+  it('removing a field: the dialog names the company holding it, which erases it and records the withdrawal; her profile no longer has it', { timeout: STEP_TIMEOUT }, async () => {
+    await navTo('Profile', 'Profile');
+    await page.getByRole('button', { name: 'Edit postal address' }).click();
+    await page.getByRole('button', { name: 'Remove from profile' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove your postal address?' });
+    await visible(dialog);
+    // Acme was cut off and erased everything: only Bluebird still holds the address.
+    expect(await dialog.locator('.chip').allTextContents()).toEqual(['Bluebird Books']);
+    expect(await dialog.getByRole('button', { name: 'Cancel' }).evaluate((el: DomNode) => el.ownerDocument.activeElement === el)).toBe(true);
+    await a11y('profile (remove dialog)');
+    await shot('20-profile-remove-dialog', true);
+    await dialog.getByRole('button', { name: 'Remove and ask them to erase it' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    const latest = page.getByRole('region', { name: 'Your latest change' });
+    await visible(latest.getByText('Done: every company that held your postal address erased it (1 of 1).'), 15_000);
+    await visible(latest.getByRole('listitem').filter({ hasText: bluebird.name }).getByText('erased', { exact: true }));
+    // The address is among the fields she can add again, not among her details.
+    await visible(page.getByRole('button', { name: 'Add postal address' }));
+    const profile = await myApi<{ fields: { field: string }[] }>('/api/profile');
+    expect(profile.fields.map((f) => f.field)).not.toContain('address');
+
+    // Bluebird: the address is gone, and the consent record says she withdrew it.
+    const { fields } = await companyHoldings(bluebird);
+    expect(fields.map((f) => f.field)).not.toContain('address');
+    const consents = await myApi<{ consents: { state: string; record: { events: { type: string; pii_categories?: string[] }[] } }[] }>(`/api/consents?relationship=${bluebird.relationship!.id}`);
+    // Her address was all she gave Bluebird: the whole record is withdrawn.
+    expect(consents.consents.map((c) => c.state)).toEqual(['withdrawn']);
+    expect(consents.consents.flatMap((c) => c.record.events).map((e) => [e.type, e.pii_categories ?? null])).toEqual([
+      ['requested', null],
+      ['given', null],
+      ['withdrawn', null],
+    ]);
+    await a11y('profile (removed)');
+    expectNoCspViolation();
+  });
+
   it('every process shuts down cleanly on SIGTERM', { timeout: STEP_TIMEOUT }, async () => {
     await browser?.close();
     browser = undefined;

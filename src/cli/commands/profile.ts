@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ApiError } from '../../core/errors.js';
+import { ApiError, ProfileError } from '../../core/errors.js';
 import { routes, type ChangeView, type ProfileView } from '../../personal/http/apiContract.js';
 import { formatFieldValue, parseFieldText, resolveFieldName } from '../../protocol/profile/fields.js';
 import type { ApiClient } from '../apiClient.js';
-import { output, run, table } from '../common.js';
+import { askYes, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
 const BAR_WIDTH = 24;
@@ -17,9 +17,10 @@ function progressLine(change: ChangeView): string {
 }
 
 function changeTable(change: ChangeView): string {
-  if (change.deliveries.length === 0) return `Version ${change.version}: no company holds ${change.fields.join(', ')}; nothing to send.`;
+  const what = change.removed.length === change.fields.length ? `removed ${change.fields.join(', ')}` : change.fields.join(', ');
+  if (change.deliveries.length === 0) return `Version ${change.version} (${what}): no company holds ${change.fields.length === 1 ? 'it' : 'them'}; nothing to send.`;
   return [
-    `Version ${change.version} (${change.fields.join(', ')}):`,
+    `Version ${change.version} (${what}):`,
     table([
       ['COMPANY', 'STATE', 'RETRIES', 'NOTE'],
       ...change.deliveries.map((d) => [d.company ?? d.relationshipId.slice(0, 8), d.state, String(d.attempts), d.lastError ?? '']),
@@ -48,6 +49,18 @@ async function follow(client: ApiClient, version: number, timeoutMs: number, dra
   return change;
 }
 
+/** What removing fields does, in words, before she confirms it. */
+function removalSummary(profile: ProfileView, fields: string[]): string {
+  return fields
+    .map((field) => {
+      const holders = profile.fields.find((f) => f.field === field)?.heldBy.map((h) => h.company ?? h.relationshipId.slice(0, 8)) ?? [];
+      return holders.length === 0
+        ? `Your ${field} goes from your profile; no company holds it.`
+        : `Your ${field} goes from your profile, and ${holders.join(', ')} ${holders.length === 1 ? 'is' : 'are'} asked to erase it (your consent for it is withdrawn).`;
+    })
+    .join('\n');
+}
+
 function profileText(profile: ProfileView): string {
   if (profile.fields.length === 0) return 'Your profile is empty. Set a field with: kith profile set <field> <value>';
   return [
@@ -59,7 +72,7 @@ function profileText(profile: ProfileView): string {
   ].join('\n');
 }
 
-/** `kith profile show | set | import | export | changes`. */
+/** `kith profile show | set | remove | import | export | changes`. */
 export function registerProfileCommands(program: Command, ctx: CommandContext): void {
   const profile = program.command('profile').description('your own profile (vCard 4 fields), and changing it everywhere at once');
 
@@ -89,6 +102,40 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
           if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new ApiError('api.bad_request', '--timeout takes a number of seconds');
           const { change } = await client.call(routes.setProfile, { fields: { [field]: value } });
           if (!change) return output(ctx.globals(), { change: null }, () => `${field} already has that value; nothing changed.`);
+          const wait = options.wait && change.deliveries.length > 0;
+          const final = wait ? await follow(client, change.version, timeoutMs, !ctx.globals().json && process.stderr.isTTY === true) : change;
+          output(ctx.globals(), final, () => {
+            const tail = final.done ? '' : client.inProcess ? '\nNot all companies answered; the rest go out the next time the agent runs (`kith serve`).' : '\nThe agent keeps retrying the rest in the background (`kith profile changes`).';
+            return `${changeTable(final)}${tail}`;
+          });
+        }),
+      ),
+    );
+
+  profile
+    .command('remove <fields...>')
+    .description('remove fields from your profile; every company holding one is asked to erase it (asks first)')
+    .option('--yes', 'do not ask (for scripts)')
+    .option('--no-wait', 'return at once; the running agent keeps delivering')
+    .option('--timeout <seconds>', 'how long to wait for acknowledgements', '30')
+    .action((names: string[], options: { yes?: boolean; wait: boolean; timeout: string }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const fields = [...new Set(names.map((name) => resolveFieldName(name)))];
+          const timeoutMs = Number(options.timeout) * 1000;
+          if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new ApiError('api.bad_request', '--timeout takes a number of seconds');
+          const current = await client.call(routes.profile);
+          const missing = fields.filter((field) => !current.fields.some((f) => f.field === field));
+          if (missing.length > 0) throw new ProfileError('profile.field_not_set', `Your profile has no ${missing.join(', ')}`, { details: { fields: missing } });
+          if (!options.yes) {
+            if (!process.stdin.isTTY) throw new ApiError('api.bad_request', 'kith profile remove asks before it removes: run it in a terminal, or add --yes');
+            process.stderr.write(`${removalSummary(current, fields)}\n`);
+            if (!(await askYes(`Remove ${fields.join(', ')}?`))) {
+              process.stderr.write('Nothing changed.\n');
+              return;
+            }
+          }
+          const { change } = await client.call(routes.removeProfileFields, { fields });
           const wait = options.wait && change.deliveries.length > 0;
           const final = wait ? await follow(client, change.version, timeoutMs, !ctx.globals().json && process.stderr.isTTY === true) : change;
           output(ctx.globals(), final, () => {

@@ -14,7 +14,7 @@ export function createLoggingConnector(logger: Logger): Connector {
         eventType: event.type,
         eventId: event.id,
         relationship: event.payload.relationshipId,
-        fields: Object.keys(event.payload.fields ?? {}).join(','),
+        fields: (event.payload.withdrawnFields ?? Object.keys(event.payload.fields ?? {})).join(','),
         ...(event.payload.version === undefined ? {} : { version: event.payload.version }),
       });
     },

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed', 'intent.received', 'offer.accepted', 'offer.declined']);
+export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed', 'intent.received', 'offer.accepted', 'offer.declined', 'consent.withdrawn']);
 export type ConnectorEventType = z.infer<typeof connectorEventTypeSchema>;
 
 /** Checked when read back from the store: a drifted row must fail loudly, not reach a CRM. */
@@ -26,6 +26,10 @@ export const connectorEventPayloadSchema = z.object({
   intentId: z.string().optional(),
   category: z.string().optional(),
   offerId: z.string().optional(),
+  /** consent.withdrawn: the fields she took back (their values are erased) and the records that say so. */
+  withdrawnFields: z.array(z.string()).optional(),
+  consentRecordIds: z.array(z.string()).optional(),
+  reason: z.string().optional(),
 });
 export type ConnectorEventPayload = z.infer<typeof connectorEventPayloadSchema>;
 

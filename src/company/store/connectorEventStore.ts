@@ -36,6 +36,8 @@ export interface ConnectorEventStore {
    * customer number it carried).
    */
   markEventDispatched(id: string, at: number, redactedPayload?: unknown): Promise<void>;
+  /** Replaces an event's payload (values she withdrew taken out); false, changing nothing, for an unknown id. */
+  replaceEventPayload(id: string, payload: unknown): Promise<boolean>;
   /** Sets nextAttemptAt and attempts; an unknown id changes nothing. */
   rescheduleEvent(id: string, nextAttemptAt: number, attempts: number): Promise<void>;
   /** All events, or one relationship's, or only undispatched ones; ordered by createdAt then id. */

@@ -1292,6 +1292,24 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect((await snapshotOf(store))['held_fields']).toHaveLength(2);
       });
 
+      it('deletes the named fields of one relationship and says which it held', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const name = heldField('name', rel.id, { value: 'Ada' });
+        for (const field of ['phone', 'email', 'name']) await store.upsertHeldField(field === 'name' ? name : heldField(field, rel.id));
+        const otherPhone = heldField('phone', other.id);
+        await store.upsertHeldField(otherPhone);
+
+        expect(await store.deleteHeldFields(rel.id, ['phone', 'email', 'address'])).toEqual(['email', 'phone']);
+        expect(await store.listHeldFields(rel.id)).toEqual([name]);
+        expect(await store.listHeldFields(other.id)).toEqual([otherPhone]);
+        expect(await store.deleteHeldFields(rel.id, ['phone'])).toEqual([]);
+        expect(await store.deleteHeldFields(rel.id, [])).toEqual([]);
+        expect(await store.deleteHeldFields(uid(9), ['name'])).toEqual([]);
+      });
+
       it('rejects a held field for an unknown relationship', async () => {
         await expect(store.upsertHeldField(heldField('email', uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
       });
@@ -1330,6 +1348,21 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
 
         expect(await store.listPresentations(rel.id)).toEqual([tieLow, tieHigh, later]);
         expect(await store.listPresentations(uid(9))).toEqual([]);
+      });
+
+      it('replaces a presentation with its redacted form or deletes it, and says when there is none', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const first = presentation(1, rel.id);
+        const second = presentation(2, rel.id, { receivedAt: T0 + 5 });
+        await store.addPresentation(first);
+        await store.addPresentation(second);
+
+        expect(await store.replacePresentation(first.id, 'redacted~')).toBe(true);
+        expect(await store.replacePresentation(second.id, null)).toBe(true);
+        expect(await store.listPresentations(rel.id)).toEqual([{ ...first, sdJwt: 'redacted~' }]);
+        expect(await store.replacePresentation(second.id, 'x~')).toBe(false);
+        expect(await store.replacePresentation(uid(9), null)).toBe(false);
       });
 
       it('rejects a presentation for an unknown relationship and a duplicate id', async () => {
@@ -1413,6 +1446,16 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(ids(await store.claimDueEvents(T0 + 10 * LEASE, 10, LEASE))).toEqual([second.id]);
         expect(await store.listEvents({ undispatchedOnly: true })).toEqual([{ ...second, nextAttemptAt: T0 + 11 * LEASE }]);
         expect(await store.listEvents()).toContainEqual({ ...first, nextAttemptAt: T0 + LEASE, dispatchedAt: T0 + 10 });
+      });
+
+      it('replaces an event payload, and says when there is no such event', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const event = connectorEvent(1, rel.id, { payload: { relationshipId: rel.id, customerRef: 'c', fields: { email: 'a@example.org', name: 'Ada' } } });
+        await store.enqueueEvent(event);
+        expect(await store.replaceEventPayload(event.id, { relationshipId: rel.id, customerRef: 'c', fields: { name: 'Ada' } })).toBe(true);
+        expect(await store.listEvents({ relationshipId: rel.id })).toEqual([{ ...event, payload: { relationshipId: rel.id, customerRef: 'c', fields: { name: 'Ada' } } }]);
+        expect(await store.replaceEventPayload(uid(9), {})).toBe(false);
       });
 
       it('replaces the payload with a redacted one when marking an event dispatched', async () => {

@@ -104,6 +104,8 @@ export interface DisclosureStore {
   upsertHeldField(field: HeldField): Promise<void>;
   /** Ordered by field, in byte order on both dialects (whatever the database's collation). */
   listHeldFields(relationshipId: string): Promise<HeldField[]>;
+  /** Deletes the (relationshipId, field) rows of these fields; returns the fields that were held, sorted. */
+  deleteHeldFields(relationshipId: string, fields: readonly string[]): Promise<string[]>;
   /** Her profile version the company holds; 0 if none was recorded. */
   getProfileVersion(relationshipId: string): Promise<number>;
   /** Upsert (no check that the version grows); throws RelationshipError 'relationship.unknown' if the relationship does not exist. */
@@ -111,6 +113,11 @@ export interface DisclosureStore {
 
   /** Throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id is taken. */
   addPresentation(presentation: Presentation): Promise<void>;
+  /**
+   * Replaces a kept presentation's SD-JWT with a redacted one (claims she withdrew taken out), or
+   * deletes it when `sdJwt` is null; returns false, changing nothing, if there is no such presentation.
+   */
+  replacePresentation(id: string, sdJwt: string | null): Promise<boolean>;
   /** Ordered by receivedAt then id. */
   listPresentations(relationshipId: string): Promise<Presentation[]>;
 }

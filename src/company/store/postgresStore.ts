@@ -700,6 +700,19 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
+  deleteHeldFields(relationshipId: string, fields: readonly string[]): Promise<string[]> {
+    return this.#run(async () => {
+      if (fields.length === 0) return [];
+      const rows = await this.#db
+        .deleteFrom('held_fields')
+        .where('relationship_id', '=', relationshipId)
+        .where('field', 'in', [...fields])
+        .returning('field')
+        .execute();
+      return rows.map((row) => row.field).sort();
+    });
+  }
+
   getProfileVersion(relationshipId: string): Promise<number> {
     return this.#run(async () => {
       const row = await this.#db
@@ -736,6 +749,16 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
           received_at: presentation.receivedAt,
         })
         .execute();
+    });
+  }
+
+  replacePresentation(id: string, sdJwt: string | null): Promise<boolean> {
+    return this.#run(async () => {
+      const result =
+        sdJwt === null
+          ? await this.#db.deleteFrom('presentations').where('id', '=', id).executeTakeFirst()
+          : await this.#db.updateTable('presentations').set({ sd_jwt: sdJwt }).where('id', '=', id).executeTakeFirst();
+      return Number('numDeletedRows' in result ? result.numDeletedRows : result.numUpdatedRows) > 0;
     });
   }
 
@@ -801,6 +824,13 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     return this.#run(async () => {
       const set = redactedPayload === undefined ? { dispatched_at: at } : { dispatched_at: at, payload: encodeJson(redactedPayload) };
       await this.#db.updateTable('connector_events').set(set).where('id', '=', id).execute();
+    });
+  }
+
+  replaceEventPayload(id: string, payload: unknown): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.#db.updateTable('connector_events').set({ payload: encodeJson(payload) }).where('id', '=', id).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     });
   }
 

@@ -509,6 +509,15 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     );
   }
 
+  deleteHeldFields(relationshipId: string, fields: readonly string[]): Promise<string[]> {
+    return this.#exec(() =>
+      this.#stmt('delete from held_fields where relationship_id = ? and field in (select value from json_each(?)) returning field')
+        .all(relationshipId, JSON.stringify(fields))
+        .map((row) => String((row as { field: unknown }).field))
+        .sort(),
+    );
+  }
+
   getProfileVersion(relationshipId: string): Promise<number> {
     return this.#exec(() => {
       return toProfileVersion(this.#stmt('select version from profile_versions where relationship_id = ?').get(relationshipId));
@@ -534,6 +543,14 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
         presentation.receivedAt,
       );
     });
+  }
+
+  replacePresentation(id: string, sdJwt: string | null): Promise<boolean> {
+    return this.#exec(() =>
+      sdJwt === null
+        ? this.#stmt('delete from presentations where id = ?').run(id).changes > 0
+        : this.#stmt('update presentations set sd_jwt = ? where id = ?').run(sdJwt, id).changes > 0,
+    );
   }
 
   listPresentations(relationshipId: string): Promise<Presentation[]> {
@@ -568,6 +585,10 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
       if (redactedPayload === undefined) this.#stmt('update connector_events set dispatched_at = ? where id = ?').run(at, id);
       else this.#stmt('update connector_events set dispatched_at = ?, payload = ? where id = ?').run(at, encodeJson(redactedPayload), id);
     });
+  }
+
+  replaceEventPayload(id: string, payload: unknown): Promise<boolean> {
+    return this.#exec(() => this.#stmt('update connector_events set payload = ? where id = ?').run(encodeJson(payload), id).changes > 0);
   }
 
   rescheduleEvent(id: string, nextAttemptAt: number, attempts: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { basicMessageHandlers } from './basicMessage.js';
 import { connectHandlers } from './connect.js';
+import { consentHandlers } from './consent.js';
 import { discloseHandlers } from './disclose.js';
 import { intentHandlers } from './intent.js';
 import { pickupHandlers } from './pickup.js';
@@ -25,4 +26,5 @@ export const PERSONAL_HANDLERS: readonly AnyPersonalHandler[] = [
   ...profileUpdateHandlers,
   ...termsHandlers,
   ...intentHandlers,
+  ...consentHandlers,
 ];

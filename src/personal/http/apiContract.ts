@@ -163,6 +163,8 @@ export const routes = {
   profile: route('GET', '/api/profile').answers<ProfileView>(),
   /** Fields by name or alias; answers 201 with the change, or 200 with null when nothing changed. */
   setProfile: route('PUT', '/api/profile').takes<{ fields: Record<string, unknown> }>().answers<{ change: ChangeView | null }>(),
+  /** Removes fields from her profile; every company holding one is asked to erase it (consent 1.0). */
+  removeProfileFields: route('POST', '/api/profile/remove').takes<{ fields: string[] }>().answers<{ change: ChangeView }>(),
   /** Her profile as a vCard 4 (text/vcard). */
   exportVcard: route('GET', '/api/profile/vcard').answersText(),
   /** The same route with `format=jcard`: her profile as jCard (RFC 7095). */

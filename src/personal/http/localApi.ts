@@ -63,6 +63,7 @@ const schemas = {
     routes.setProfile,
     z.object({ fields: z.record(z.string().min(1).max(64), z.unknown()).refine((f) => Object.keys(f).length > 0, 'at least one field') }),
   ),
+  removeProfileFields: bodySchema(routes.removeProfileFields, z.object({ fields: z.array(z.string().min(1).max(64)).min(1).max(50) }).strict()),
   setDefaultTerms: bodySchema(routes.setDefaultTerms, z.object({ agreement: z.string().min(1).max(2000).nullable() }).strict()),
   profferTerms: bodySchema(routes.profferTerms, z.object({ agreement: z.string().min(1).max(2000) }).strict()),
   rejectTerms: bodySchema(routes.rejectTerms, z.object({ reason: z.string().max(2000).optional() }).strict()),
@@ -242,6 +243,12 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     const change = agent().profile.set(fields);
     if (change) options.onProfileChanged?.();
     return c.json({ change: change ?? null }, change ? 201 : 200);
+  });
+  on(routes.removeProfileFields, async (c) => {
+    const { fields } = await jsonBody(c, schemas.removeProfileFields);
+    const change = agent().profile.remove(fields);
+    options.onProfileChanged?.();
+    return c.json({ change }, 201);
   });
   // One handler for both: `format=jcard` picks the jCard.
   on(routes.exportVcard, (c) => {

@@ -212,6 +212,13 @@ export const personalOpenApi = {
         responses: { '201': { description: '{ change, ignored }' }, '200': { description: '{ change: null, ignored }' }, '400': error },
       },
     },
+    '/api/profile/remove': {
+      post: {
+        summary: 'Remove fields from her profile; every live company holding one is asked to erase it and records the withdrawal of her consent (consent 1.0)',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { fields: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 50 } }, required: ['fields'] } } } },
+        responses: { '201': { description: '{ change } (change.removed lists the fields)' }, '400': error, '404': error },
+      },
+    },
     '/api/profile/changes': { get: { summary: 'Recent changes with per-company delivery state (limit=N)', responses: { '200': { description: '{ changes }' } } } },
     '/api/profile/changes/{version}': {
       get: { summary: 'One change: deliveries per company (pending, acked, failed, skipped), summary, done', parameters: [versionParam], responses: { '200': { description: '{ change }' }, '404': error } },

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { toEpochSeconds } from '../../core/clock.js';
 import { KithError, ProfileError, TransportError } from '../../core/errors.js';
 import { outgoing } from '../../protocol/buildMessage.js';
-import { ProfileUpdate } from '../../protocol/families/index.js';
+import { Consent, ProfileUpdate } from '../../protocol/families/index.js';
 import { parseFieldValue, resolveFieldName } from '../../protocol/profile/fields.js';
 import { presentSelfIssued } from '../../protocol/sdjwt/index.js';
 import { nextAttemptDelay, type RetryPolicy } from '../../core/retry.js';
@@ -23,6 +23,8 @@ export interface DeliveryView {
 export interface ChangeView {
   version: number;
   fields: string[];
+  /** The fields this change removed from her profile (each holder is asked to erase them). */
+  removed: string[];
   createdAt: number;
   deliveries: DeliveryView[];
   summary: { total: number; acked: number; pending: number; failed: number; skipped: number };
@@ -54,6 +56,12 @@ export interface ProfileFeature {
    * @throws ProfileError `profile.unknown_field`, `profile.invalid_value` (nothing is written)
    */
   set(values: Record<string, unknown>): ChangeView | undefined;
+  /**
+   * Removes fields from her profile (a new version) and queues, to every live company holding any
+   * of them, a consent withdrawal that has it erase them (consent 1.0).
+   * @throws ProfileError `profile.unknown_field`, `profile.field_not_set` (nothing is written)
+   */
+  remove(fields: readonly string[]): ChangeView;
   change(version: number): ChangeView;
   changes(limit?: number): ChangeView[];
   /** Sends the updates that are due, coalesced per company, and records the acknowledgements. */
@@ -90,7 +98,7 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
     }));
     const count = (state: DeliveryRecord['state']) => deliveries.filter((d) => d.state === state).length;
     const summary = { total: deliveries.length, acked: count('acked'), pending: count('pending'), failed: count('failed'), skipped: count('skipped') };
-    return { version, fields: Object.keys(change.fields), createdAt: change.createdAt, deliveries, summary, done: summary.pending === 0 };
+    return { version, fields: Object.keys(change.fields), removed: Object.keys(change.fields).filter((f) => change.fields[f] === null), createdAt: change.createdAt, deliveries, summary, done: summary.pending === 0 };
   }
 
   async function deliverTo(relationshipId: string, due: DeliveryRecord[]): Promise<keyof FanoutResult> {
@@ -106,19 +114,29 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
       return 'skipped';
     }
     // One notice per company with the current value of every field still owed to it (each value
-    // decrypted once).
+    // decrypted once), and one withdrawal of the fields she removed since.
     const claims: Record<string, unknown> = {};
+    const removed: string[] = [];
     for (const field of [...new Set(due.flatMap((d) => d.fields))].sort()) {
       const current = vault.profile.get(field);
       if (current !== undefined) claims[field] = current.value;
+      else removed.push(field);
     }
     const fields = Object.keys(claims);
-    if (fields.length === 0) {
-      vault.deliveries.settle(ids, 'skipped', null);
-      report('skipped');
-      return 'skipped';
-    }
     try {
+      if (removed.length > 0) {
+        // The ack's handler (personal/handlers/consent.ts) forgets the fields and updates her consent records.
+        await core.exchange(relationship, outgoing(Consent.withdraw, { fields: removed, reason: 'removed_from_profile' }), {
+          returnRoute: true,
+          expects: [Consent.withdrawAck],
+          unexpectedReply: { code: 'message.unexpected', message: 'The company did not acknowledge the withdrawal' },
+        });
+      }
+      if (fields.length === 0) {
+        vault.deliveries.ackUpTo(relationshipId, version, clock.now());
+        report('acked');
+        return 'acked';
+      }
       const messageId = randomUUID();
       // Every attempt is a new message with a new nonce; the company de-duplicates by version.
       const presentation = await presentSelfIssued(core.identityOf(relationship), claims, { audience: relationship.theirDid, nonce: messageId, issuedAt: toEpochSeconds(clock.now()) });
@@ -188,6 +206,27 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
       const view = changeView(version);
       logger.info('profile_changed', { version, fields: names.length, deliveries: view.deliveries.length });
       events.emit({ type: 'profile.changed', version, fields: names, deliveries: view.deliveries.length });
+      return view;
+    },
+
+    remove(names) {
+      const fields = [...new Set(names.map((name) => resolveFieldName(name)))];
+      const missing = fields.filter((field) => vault.profile.get(field) === undefined);
+      if (fields.length === 0 || missing.length > 0) {
+        throw new ProfileError('profile.field_not_set', missing.length > 0 ? `Your profile has no ${missing.join(', ')}` : 'Name at least one field to remove', {
+          details: { fields: missing },
+        });
+      }
+      const version = vault.transaction(() => {
+        const next = vault.profile.applyChange(Object.fromEntries(fields.map((field) => [field, null])));
+        for (const [relationshipId, held] of vault.disclosed.holdersOf(fields)) {
+          vault.deliveries.create({ version: next, relationshipId, fields: held });
+        }
+        return next;
+      });
+      const view = changeView(version);
+      logger.info('profile_changed', { version, fields: fields.length, removed: true, deliveries: view.deliveries.length });
+      events.emit({ type: 'profile.changed', version, fields, deliveries: view.deliveries.length });
       return view;
     },
 

@@ -165,6 +165,15 @@ export class DisclosedFieldRepo {
     return holders;
   }
 
+  /** Forgets some fields one company held (it erased them). @returns how many rows were deleted. */
+  removeFields(relationshipId: string, fields: readonly string[]): number {
+    if (fields.length === 0) return 0;
+    const indexes = fields.map((f) => this.#ctx.index(FIELD_SCOPE, f));
+    return this.#ctx.write(TABLE, () =>
+      this.#ctx.stmt('DELETE FROM disclosed_fields WHERE relationship_id = ? AND field_idx IN (SELECT value FROM json_each(?))').run(relationshipId, JSON.stringify(indexes)),
+    ).changes;
+  }
+
   /** Forgets everything one company held (it erased it). @returns how many rows were deleted. */
   removeForRelationship(relationshipId: string): number {
     return this.#ctx.write(TABLE, () => this.#ctx.stmt('DELETE FROM disclosed_fields WHERE relationship_id = ?').run(relationshipId)).changes;

@@ -28,7 +28,7 @@ import { createRosterSet } from '../terms/rosterSet.js';
 import { parseDetached } from '../terms/detachedJws.js';
 import { judgeOffer } from '../intent/verdict.js';
 import { signOffer, verifySignedOffer } from '../intent/signedOffer.js';
-import { BasicMessage, Connect, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
+import { BasicMessage, Connect, Consent, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
 import { demandSchema, type Demand, type Offer } from './intent.js';
 import type { TermsResponseBody } from './terms.js';
 import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
@@ -52,7 +52,7 @@ import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.
 const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
 const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
 const DOCS = new URL('../../../docs/protocol/', import.meta.url);
-const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md'] as const;
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md'] as const;
 const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
 const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
 const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
@@ -585,6 +585,21 @@ const SPECS: readonly Spec[] = [
     id: 'f4dcc6d4-124e-498a-9df4-7d6ed8aa1728',
     at: INTENT_AT.closed,
     input: () => ({ body: { intent_id: INTENT_IDS.otherIntent, reason: 'accepted-elsewhere' }, returnRoute: 'all' }),
+  },
+  {
+    // She keeps her address but takes it back from this company: it erases it and records the withdrawal in the consent record of her disclosure.
+    type: Consent.withdraw.type,
+    sender: 'customer',
+    id: '9b5fa204-ca78-43bb-bf65-7a3b3a0f5a76',
+    at: 720,
+    input: () => ({ body: { fields: ['address'], reason: 'withdrawn' }, returnRoute: 'all' }),
+  },
+  {
+    type: Consent.withdrawAck.type,
+    sender: 'vendor',
+    id: 'e78da0f4-0021-4ff9-bb91-442b12a6d93f',
+    at: 720,
+    input: (ctx) => ({ body: { fields: ['address'], erased: ['address'], consent_records: ['4951202b-7305-41e0-9181-06da5b661b84'] }, thid: idOf(ctx, Consent.withdraw.type) }),
   },
 ];
 

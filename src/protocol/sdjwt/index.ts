@@ -9,3 +9,4 @@ export { presentSdJwt, type PresentOptions } from './present.js';
 export { inspectSdJwt, type InspectedSdJwt } from './inspect.js';
 export { presentSelfIssued, type SelfIssuedPresentation } from './selfIssued.js';
 export { verifySdJwtPresentation, type VerifiedPresentation, type VerifyOptions } from './verify.js';
+export { withoutClaims } from './redact.js';

@@ -7,10 +7,10 @@ import { Badge, ErrorNote, type Tone } from './ui';
 
 const POLL_FOR_MS = 60_000;
 
-function deliveryState(d: DeliveryView): { text: string; tone: Tone } {
+function deliveryState(d: DeliveryView, removal: boolean): { text: string; tone: Tone } {
   switch (d.state) {
     case 'acked':
-      return { text: 'received', tone: 'good' };
+      return { text: removal ? 'erased' : 'received', tone: 'good' };
     case 'failed':
       return { text: `refused${d.lastError ? ` (${deliveryErrorText(d.lastError)})` : ''}`, tone: 'bad' };
     case 'skipped':
@@ -61,24 +61,35 @@ export function DeliveryProgress({ initial }: { initial: ChangeView }) {
   const { total, acked, failed, skipped } = change.summary;
   const settled = acked + failed + skipped;
   const fields = change.fields.map(fieldLabel).join(', ');
+  // A removal asks each holder to erase the field; its words say so, not "the new value".
+  const removal = change.removed.length === change.fields.length;
+  const yours = `your ${fields.toLowerCase()}`;
 
   if (total === 0) {
     return (
       <p className="progress-summary" role="status">
-        Saved as version {change.version}. No company holds {fields}, so there is nothing to send.
+        {removal ? `Removed ${yours} (version ${change.version}). No company held it, so there is nothing to send.` : `Saved as version ${change.version}. No company holds ${fields}, so there is nothing to send.`}
       </p>
     );
   }
+
+  const summary = removal
+    ? change.done
+      ? failed > 0
+        ? `Done: ${acked} of ${total} companies erased ${yours}; ${plural(failed, 'company', 'companies')} refused.`
+        : `Done: every company that held ${yours} erased it (${acked} of ${total}).`
+      : `Asking ${plural(total, 'company', 'companies')} to erase ${yours}: ${acked} of ${total} have.`
+    : change.done
+      ? failed > 0
+        ? `Done: ${acked} of ${total} companies have the new ${fields}; ${plural(failed, 'company', 'companies')} refused it.`
+        : `Done: every company that holds your ${fields} has the new value (${acked} of ${total}).`
+      : `Sending version ${change.version}: ${acked} of ${total} companies have it.`;
 
   return (
     <div className="delivery">
       <div className="progress-head">
         <p className="progress-summary" role="status" aria-live="polite">
-          {change.done
-            ? failed > 0
-              ? `Done: ${acked} of ${total} companies have the new ${fields}; ${plural(failed, 'company', 'companies')} refused it.`
-              : `Done: every company that holds your ${fields} has the new value (${acked} of ${total}).`
-            : `Sending version ${change.version}: ${acked} of ${total} companies have it.`}
+          {summary}
         </p>
         <progress max={total} value={settled} aria-label={`Delivery of version ${change.version}`}>
           {settled} of {total}
@@ -86,7 +97,7 @@ export function DeliveryProgress({ initial }: { initial: ChangeView }) {
       </div>
       <ul className="delivery-list">
         {change.deliveries.map((d) => {
-          const state = deliveryState(d);
+          const state = deliveryState(d, removal);
           return (
             <li key={d.relationshipId} className="delivery-row">
               <span className="delivery-company">{d.company ?? d.relationshipId.slice(0, 8)}</span>

@@ -3,6 +3,7 @@ import { api, routes } from '../api';
 import { ADDRESS_PARTS, FIELD_SPECS, fieldLabel, type AddressKey } from '../format';
 import type { ChangeView, ProfileFieldName, ProfileFieldView } from '../types';
 import { useAction } from '../useResource';
+import { ConfirmDialog } from './ConfirmDialog';
 import { Button, ErrorNote } from './ui';
 
 type Draft = string | Partial<Record<AddressKey, string>>;
@@ -33,6 +34,8 @@ export function FieldEditor({ field, view, onSaved, onCancel }: { field: Profile
   const spec = FIELD_SPECS[field];
   const [draft, setDraft] = useState<Draft>(() => initialDraft(field, view?.value));
   const action = useAction();
+  const removal = useAction();
+  const [confirmRemove, setConfirmRemove] = useState(false);
   const id = useId();
   const holders = view?.heldBy ?? [];
   const names = holders.map((h) => h.company ?? h.relationshipId.slice(0, 8));
@@ -46,6 +49,14 @@ export function FieldEditor({ field, view, onSaved, onCancel }: { field: Profile
     }
     const result = await action.run(() => api(routes.setProfile, { fields: { [field]: value } }));
     if (result) onSaved(result.change);
+  };
+
+  const remove = async () => {
+    const result = await removal.run(() => api(routes.removeProfileFields, { fields: [field] }));
+    if (result) {
+      setConfirmRemove(false);
+      onSaved(result.change);
+    }
   };
 
   const textInput = (
@@ -66,59 +77,96 @@ export function FieldEditor({ field, view, onSaved, onCancel }: { field: Profile
   );
 
   return (
-    <form className="field-editor" onSubmit={(event) => void submit(event)} noValidate>
-      {typeof draft === 'string' ? (
-        <div className="field">
-          <label htmlFor={id}>{spec.label}</label>
-          {spec.input === 'textarea' ? (
-            <textarea id={id} rows={4} value={draft} autoFocus maxLength={4000} aria-describedby={`${id}-hint`} onChange={(event) => setDraft(event.target.value)} />
-          ) : (
-            textInput(id, draft, setDraft, { type: spec.input, autoComplete: spec.autocomplete, autoFocus: true, describedBy: `${id}-hint` })
-          )}
-          <p className="hint" id={`${id}-hint`}>
-            {spec.hint}
-          </p>
-        </div>
-      ) : (
-        <fieldset className="address-fields">
-          <legend>{spec.label}</legend>
-          {ADDRESS_PARTS.map((part, i) => (
-            <div key={part.key} className={`field field-${part.key}`}>
-              <label htmlFor={`${id}-${part.key}`}>{part.label}</label>
-              {textInput(`${id}-${part.key}`, draft[part.key] ?? '', (v) => setDraft({ ...draft, [part.key]: v }), { autoComplete: part.autocomplete, autoFocus: i === 0 })}
-            </div>
-          ))}
-        </fieldset>
-      )}
-      <div className={`recipients${holders.length > 0 ? ' has-recipients' : ''}`} id={`${id}-recipients`}>
-        {holders.length > 0 ? (
-          <>
-            <p>
-              <strong>
-                Saving sends the new value to {holders.length === 1 ? 'the company' : `the ${holders.length} companies`} that hold it:
-              </strong>
+    <>
+      <form className="field-editor" onSubmit={(event) => void submit(event)} noValidate>
+        {typeof draft === 'string' ? (
+          <div className="field">
+            <label htmlFor={id}>{spec.label}</label>
+            {spec.input === 'textarea' ? (
+              <textarea id={id} rows={4} value={draft} autoFocus maxLength={4000} aria-describedby={`${id}-hint`} onChange={(event) => setDraft(event.target.value)} />
+            ) : (
+              textInput(id, draft, setDraft, { type: spec.input, autoComplete: spec.autocomplete, autoFocus: true, describedBy: `${id}-hint` })
+            )}
+            <p className="hint" id={`${id}-hint`}>
+              {spec.hint}
             </p>
-            <ul className="chip-list">
-              {names.map((n, i) => (
-                <li key={`${n}-${i}`} className="chip">
-                  {n}
-                </li>
-              ))}
-            </ul>
-          </>
+          </div>
         ) : (
-          <p>No company holds your {spec.label.toLowerCase()}: saving changes it in your vault only.</p>
+          <fieldset className="address-fields">
+            <legend>{spec.label}</legend>
+            {ADDRESS_PARTS.map((part, i) => (
+              <div key={part.key} className={`field field-${part.key}`}>
+                <label htmlFor={`${id}-${part.key}`}>{part.label}</label>
+                {textInput(`${id}-${part.key}`, draft[part.key] ?? '', (v) => setDraft({ ...draft, [part.key]: v }), { autoComplete: part.autocomplete, autoFocus: i === 0 })}
+              </div>
+            ))}
+          </fieldset>
         )}
-      </div>
-      <ErrorNote message={action.error} />
-      <div className="button-row">
-        <Button type="submit" variant="primary" busy={action.busy} busyLabel="Saving…" aria-describedby={`${id}-recipients`}>
-          {holders.length > 0 ? `Save and send to ${holders.length === 1 ? names[0] : `${holders.length} companies`}` : 'Save'}
-        </Button>
-        <Button variant="ghost" onClick={onCancel} disabled={action.busy}>
-          Cancel
-        </Button>
-      </div>
-    </form>
+        <div className={`recipients${holders.length > 0 ? ' has-recipients' : ''}`} id={`${id}-recipients`}>
+          {holders.length > 0 ? (
+            <>
+              <p>
+                <strong>
+                  Saving sends the new value to {holders.length === 1 ? 'the company that holds it' : `the ${holders.length} companies that hold it`}:
+                </strong>
+              </p>
+              <ul className="chip-list">
+                {names.map((n, i) => (
+                  <li key={`${n}-${i}`} className="chip">
+                    {n}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : (
+            <p>No company holds your {spec.label.toLowerCase()}: saving changes it in your vault only.</p>
+          )}
+        </div>
+        <ErrorNote message={action.error} />
+        <div className="button-row">
+          <Button type="submit" variant="primary" busy={action.busy} busyLabel="Saving…" aria-describedby={`${id}-recipients`}>
+            {holders.length > 0 ? `Save and send to ${holders.length === 1 ? names[0] : `${holders.length} companies`}` : 'Save'}
+          </Button>
+          <Button variant="ghost" onClick={onCancel} disabled={action.busy}>
+            Cancel
+          </Button>
+          {view ? (
+            <Button variant="ghost" className="btn-remove" onClick={() => setConfirmRemove(true)} disabled={action.busy}>
+              Remove from profile
+            </Button>
+          ) : null}
+        </div>
+      </form>
+        <ConfirmDialog
+          open={confirmRemove}
+          title={`Remove your ${spec.label.toLowerCase()}?`}
+          confirmLabel={holders.length > 0 ? 'Remove and ask them to erase it' : 'Remove'}
+          busyLabel="Removing…"
+          danger
+          busy={removal.busy}
+          error={removal.error}
+          onCancel={() => {
+            setConfirmRemove(false);
+            removal.setError(undefined);
+          }}
+          onConfirm={() => void remove()}
+        >
+          {holders.length > 0 ? (
+            <>
+              <p>It goes from your profile, and {holders.length === 1 ? 'the company that holds it is' : `the ${holders.length} companies that hold it are`} asked to erase it; your consent for it is withdrawn:</p>
+              <ul className="chip-list">
+                {names.map((n, i) => (
+                  <li key={`${n}-${i}`} className="chip">
+                    {n}
+                  </li>
+                ))}
+              </ul>
+              <p className="muted">{holders.length === 1 ? 'It records' : 'Each records'} the withdrawal in the consent record you both keep. To share it again later, a company has to ask you again.</p>
+            </>
+          ) : (
+            <p>It goes from your profile. No company holds it, so nothing is sent.</p>
+          )}
+        </ConfirmDialog>
+    </>
   );
 }

@@ -152,7 +152,7 @@ export function ProfilePage() {
                 <div className="record-head">
                   <Badge tone={c.done ? (c.summary.failed > 0 ? 'warn' : 'good') : 'info'}>{c.done ? (c.summary.total === 0 ? 'nothing to send' : 'delivered') : 'sending'}</Badge>
                   <span className="record-title">
-                    Version {c.version}: {c.fields.map(fieldLabel).join(', ')}
+                    Version {c.version}: {c.fields.map((f) => (c.removed.includes(f) ? `${fieldLabel(f)} removed` : fieldLabel(f))).join(', ')}
                   </span>
                 </div>
                 <p className="record-foot">
