@@ -18,6 +18,7 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'envelope.decrypt_failed': { status: 400, cli: 'Envelope could not be decrypted', exit: 1 },
   'envelope.signature_malformed': { status: 400, cli: 'Malformed signature', exit: 1 },
   'envelope.signature_invalid': { status: 400, cli: 'Signature does not verify', exit: 1 },
+  'envelope.sender_mismatch': { status: 400, cli: 'Authcrypt sender is not the signer', exit: 1 },
   'message.malformed': { status: 400, cli: 'Malformed message', exit: 1 },
   'message.signer_mismatch': { status: 400, cli: 'Signer is not the sender', exit: 1 },
   'message.not_addressed_to_us': { status: 400, cli: 'Message not addressed to us', exit: 1 },

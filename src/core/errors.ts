@@ -12,6 +12,7 @@ export type KithErrorCode =
   | 'envelope.decrypt_failed'
   | 'envelope.signature_malformed'
   | 'envelope.signature_invalid'
+  | 'envelope.sender_mismatch'
   | 'message.malformed'
   | 'message.signer_mismatch'
   | 'message.not_addressed_to_us'

@@ -20,6 +20,15 @@ export interface RecipientPrivateKey {
   privateKey: KeyObject;
 }
 
+/**
+ * An authcrypt sender's static X25519 key-agreement key, resolved by the receive pipeline from the
+ * JWE's `skid` (a DID URL) before decryption.
+ */
+export interface SenderPublicKey {
+  kid: string;
+  publicKey: KeyObject;
+}
+
 export interface EncryptOptions {
   enc: ContentEncryption;
   /** Deterministic packing for golden vectors and differential tests only. */
@@ -46,12 +55,15 @@ export interface ParsedJws {
  * The cryptographic half of the envelope: two interchangeable implementations, `jose` (the
  * reference) and `fast` (node:crypto, synchronous), proven equal by differential tests.
  * Decrypt and verify throw plain errors; the receive pipeline turns them into coded ones.
+ * Both pack anoncrypt only; both decrypt what receive.ts accepts (format.ts ACCEPTED_ENCRYPTION):
+ * what jose lacks, XC20P and ECDH-1PU authcrypt, through the shared xc20p.ts and ecdh1pu.ts.
  */
 export interface EnvelopeEngine {
   readonly name: 'jose' | 'fast';
   sign(payload: Uint8Array, signer: SigningKey): Promise<string>;
   encrypt(plaintext: Uint8Array, recipients: RecipientPublicKey[], options: EncryptOptions): Promise<string>;
-  decrypt(jwe: ParsedJwe, recipient: RecipientPrivateKey): Promise<Uint8Array>;
+  /** `sender` is required for authcrypt (ECDH-1PU) and ignored for anoncrypt. */
+  decrypt(jwe: ParsedJwe, recipient: RecipientPrivateKey, sender?: SenderPublicKey): Promise<Uint8Array>;
   verify(jws: ParsedJws, publicKey: KeyObject): Promise<boolean>;
 }
 

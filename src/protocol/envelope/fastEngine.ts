@@ -1,7 +1,9 @@
 import { createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
-import { computeApv, type EncryptOptions, type EnvelopeEngine, type ParsedJwe, type ParsedJws, type RecipientPrivateKey, type RecipientPublicKey, type SigningKey } from './engine.js';
+import { computeApv, type EncryptOptions, type EnvelopeEngine, type ParsedJwe, type ParsedJws, type RecipientPrivateKey, type RecipientPublicKey, type SenderPublicKey, type SigningKey } from './engine.js';
+import { ECDH_1PU_A256KW, decryptAuthcrypt } from './ecdh1pu.js';
 import { MEDIA_TYPE, SIGNED_PROTECTED_HEADER, serializeGeneralJwe, serializeGeneralJws } from './format.js';
 import { rawPublicKeyOf } from '../keys.js';
+import { decryptXc20pAnoncrypt } from './xc20p.js';
 import { cekLength, decryptContent, deriveKeyEncryptionKey, encryptContent, ivLength, unwrapKey, wrapKey, type ContentEncryption } from './joseParts.js';
 
 const SIGNED_PROTECTED_B64 = Buffer.from(JSON.stringify(SIGNED_PROTECTED_HEADER)).toString('base64url');
@@ -49,7 +51,9 @@ export function encryptSync(plaintext: Uint8Array, recipients: RecipientPublicKe
   return serializeGeneralJwe({ protectedB64, recipients: wrapped, iv, ciphertext, tag });
 }
 
-export function decryptSync(jwe: ParsedJwe, recipient: RecipientPrivateKey): Buffer {
+export function decryptSync(jwe: ParsedJwe, recipient: RecipientPrivateKey, sender?: SenderPublicKey): Buffer {
+  if (jwe.header.alg === ECDH_1PU_A256KW) return decryptAuthcrypt(jwe, recipient, sender);
+  if (jwe.header.enc === 'XC20P') return decryptXc20pAnoncrypt(jwe, recipient);
   const apu = jwe.header.apu ? Buffer.from(jwe.header.apu, 'base64url') : EMPTY;
   const apv = jwe.header.apv ? Buffer.from(jwe.header.apv, 'base64url') : EMPTY;
   const kek = deriveKeyEncryptionKey(recipient.privateKey, createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: jwe.header.epk.x }, format: 'jwk' }), apu, apv);
@@ -67,6 +71,6 @@ export const fastEngine: EnvelopeEngine = {
   name: 'fast',
   sign: async (payload, signer) => signSync(payload, signer),
   encrypt: async (plaintext, recipients, options) => encryptSync(plaintext, recipients, options),
-  decrypt: async (jwe, recipient) => decryptSync(jwe, recipient),
+  decrypt: async (jwe, recipient, sender) => decryptSync(jwe, recipient, sender),
   verify: async (jws, publicKey) => verifySync(jws, publicKey),
 };

@@ -8,7 +8,24 @@ export const MEDIA_TYPE = {
   encrypted: 'application/didcomm-encrypted+json',
 } as const;
 
+/** The content encryptions Kith packs with (anoncrypt only; A256CBC-HS512 by default). */
 export const SUPPORTED_CONTENT_ENCRYPTION = ['A256CBC-HS512', 'A256GCM'] as const;
+
+/** What Kith's receive pipeline accepts, beyond what it sends (decision 0014). */
+export const ACCEPTED_ENCRYPTION = {
+  /** anoncrypt: Kith's own two, and XC20P (XChaCha20-Poly1305), didcomm-rust's default. */
+  'ECDH-ES+A256KW': ['A256CBC-HS512', 'A256GCM', 'XC20P'],
+  /**
+   * authcrypt: ECDH-1PU with key wrapping needs a compactly committing AEAD whose tag feeds the
+   * KDF (draft-madden-jose-ecdh-1pu-04 section 2.1), and DIDComm v2 names only A256CBC-HS512.
+   */
+  'ECDH-1PU+A256KW': ['A256CBC-HS512'],
+} as const satisfies Readonly<Record<string, readonly string[]>>;
+export type AcceptedKeyManagement = keyof typeof ACCEPTED_ENCRYPTION;
+
+export function isAcceptedEncryption(alg: string, enc: string): alg is AcceptedKeyManagement {
+  return Object.hasOwn(ACCEPTED_ENCRYPTION, alg) && (ACCEPTED_ENCRYPTION[alg as AcceptedKeyManagement] as readonly string[]).includes(enc);
+}
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/);
 
@@ -30,7 +47,11 @@ export const generalJweSchema = z.object({
 });
 export type GeneralJwe = z.infer<typeof generalJweSchema>;
 
-/** The protected header of an anoncrypt JWE. `skid`/`apu` belong to authcrypt, which we do not accept. */
+/**
+ * The protected header of a DIDComm JWE, anoncrypt or authcrypt. `skid` (the sender's
+ * key-agreement kid, a DID URL) and `apu` (base64url of `skid`) belong to authcrypt; receive.ts
+ * requires `skid` there and checks `apu` against it.
+ */
 export const anoncryptHeaderSchema = z
   .object({
     typ: z.literal(MEDIA_TYPE.encrypted).optional(),
@@ -39,6 +60,7 @@ export const anoncryptHeaderSchema = z
     epk: okpPublicJwkSchema.refine((jwk) => jwk.crv === 'X25519', 'epk must be X25519'),
     apv: base64url.optional(),
     apu: base64url.optional(),
+    skid: z.string().min(1).max(2048).optional(),
   })
   .passthrough();
 export type AnoncryptHeader = z.infer<typeof anoncryptHeaderSchema>;

@@ -2,15 +2,14 @@ import { readFileSync } from 'node:fs';
 import { Message } from 'didcomm-node';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../core/clock.js';
-import { EnvelopeError, type KithError } from '../../core/errors.js';
-import { keysFor } from '../did/keysFromDocument.js';
+import type { KithError } from '../../core/errors.js';
 import { createDidResolver } from '../did/resolver.js';
-import type { DidDocument } from '../did/types.js';
 import { BasicMessage, createMessageRegistry } from '../families/index.js';
 import type { OkpPrivateJwk } from '../keys.js';
 import type { DidcommMessage } from '../message.js';
 import type { EnvelopeEngine } from './engine.js';
 import { newParty, type Party } from '../../../test/support/parties.js';
+import { didcommResolver, didcommSecrets as secretsOf } from '../../../test/support/didcommNode.js';
 import { fastEngine } from './fastEngine.js';
 import { MEDIA_TYPE } from './format.js';
 import { joseEngine } from './joseEngine.js';
@@ -26,8 +25,9 @@ import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage, type 
  *
  * Mapping of our envelope onto its API: "signed then anoncrypted" is `pack_encrypted(to, from = null,
  * sign_by = sender DID)`; its anoncrypt algorithms are named `A256cbcHs512EcdhEsA256kw` and
- * `A256gcmEcdhEsA256kw` (its default, `Xc20pEcdhEsA256kw`, is XChaCha20-Poly1305, which we do not
- * accept, so every pack below sets `enc_alg_anon` explicitly).
+ * `A256gcmEcdhEsA256kw`; its default, `Xc20pEcdhEsA256kw`, is XChaCha20-Poly1305, which Kith
+ * receives but does not send. Its authcrypt, `pack_encrypted(to, from = sender DID, ...)`, is
+ * ECDH-1PU+A256KW with A256CBC-HS512, which Kith receives when a signature is inside (decision 0014).
  */
 
 type AnonAlg = 'A256cbcHs512EcdhEsA256kw' | 'A256gcmEcdhEsA256kw' | 'Xc20pEcdhEsA256kw';
@@ -43,67 +43,9 @@ const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
 
 
 
-/**
- * Our resolved did:peer:2 document in the shape didcomm-rust deserialises (`did/did_doc.rs`):
- * `keyAgreement` and `authentication` as lists of absolute kids, every key a `JsonWebKey2020`
- * verification method with `publicKeyJwk` (it does not read `Multikey`), and DIDCommMessaging
- * services with an object `serviceEndpoint`.
- */
-function toDidcommRustDoc(document: DidDocument) {
-  const agreement = keysFor(document, 'keyAgreement');
-  const authentication = keysFor(document, 'authentication');
-  return {
-    id: document.id,
-    keyAgreement: agreement.map((k) => k.kid),
-    authentication: authentication.map((k) => k.kid),
-    verificationMethod: [...agreement, ...authentication].map((k) => ({
-      id: k.kid,
-      type: 'JsonWebKey2020',
-      controller: document.id,
-      publicKeyJwk: { kty: k.jwk.kty, crv: k.jwk.crv, x: k.jwk.x },
-    })),
-    service: document.service
-      .filter((s) => s.type === 'DIDCommMessaging')
-      .map((s) => ({
-        id: s.id,
-        type: 'DIDCommMessaging',
-        serviceEndpoint:
-          typeof s.serviceEndpoint === 'string'
-            ? { uri: s.serviceEndpoint, accept: ['didcomm/v2'], routingKeys: [] }
-            : { uri: s.serviceEndpoint.uri, accept: s.serviceEndpoint.accept ?? ['didcomm/v2'], routingKeys: s.serviceEndpoint.routingKeys ?? [] },
-      })),
-  };
-}
-
-/** didcomm-node's DID resolver, answering from our own did:peer:2 resolver (no hand-written documents). */
-function didcommResolver() {
-  const ours = createDidResolver();
-  return {
-    async resolve(did: string) {
-      try {
-        return toDidcommRustDoc(await ours.resolve(did));
-      } catch {
-        return null;
-      }
-    },
-  };
-}
-
-/** didcomm-node's secrets resolver over one agent's private JWKs. */
-function didcommSecrets(agent: Party) {
-  const secrets = new Map<string, OkpPrivateJwk>([
-    [agent.signer.kid, agent.signing.privateJwk],
-    [agent.recipient.kid, agent.agreement.privateJwk],
-  ]);
-  return {
-    async get_secret(kid: string) {
-      const jwk = secrets.get(kid);
-      return jwk ? { id: kid, type: 'JsonWebKey2020', privateKeyJwk: { ...jwk } } : null;
-    },
-    async find_secrets(kids: string[]) {
-      return kids.filter((kid) => secrets.has(kid));
-    },
-  };
+/** didcomm-node's secrets resolver over one party's two private keys. */
+function didcommSecrets(party: Party) {
+  return secretsOf([party.signing, party.agreement]);
 }
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -228,21 +170,67 @@ describe('didcomm-node (didcomm-rust) packs, Kith unpacks', () => {
     });
   });
 
-  it('is refused with envelope.unsupported_algorithm when didcomm-node uses its default anoncrypt content encryption, XC20P', async () => {
-    const [packed] = await didcommPack(basicMessage('xc20p'), { from: null, signBy: alice.did });
-    const header = JSON.parse(Buffer.from((JSON.parse(packed) as { protected: string }).protected, 'base64url').toString('utf8')) as Record<string, unknown>;
-    expect(header['enc']).toBe('XC20P');
-    const error = (await receiveMessage(packed, contextFor(fastEngine)).catch((e: unknown) => e)) as KithError;
-    expect(error).toBeInstanceOf(EnvelopeError);
-    expect(error.code).toBe('envelope.unsupported_algorithm');
+  function headerOf(packed: string): Record<string, unknown> {
+    return JSON.parse(Buffer.from((JSON.parse(packed) as { protected: string }).protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+  }
+
+  describe.each(ENGINES)('with the %s engine', (_name, engine) => {
+    it('receives its default anoncrypt, XC20P, signed by the sender DID, through the whole pipeline', async () => {
+      const message = basicMessage('XChaCha20 aus Rust 🦀');
+      const [packed] = await didcommPack(message, { from: null, signBy: alice.did });
+      expect(headerOf(packed)).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'XC20P' });
+      expect(Buffer.from((JSON.parse(packed) as { iv: string }).iv, 'base64url')).toHaveLength(24);
+      const received = await receiveMessage(packed, contextFor(engine));
+      expect(received.senderDid).toBe(alice.did);
+      expect(received.signerKid).toBe(alice.signer.kid);
+      expect(received.authcryptSkid).toBeUndefined();
+      expect(received.message).toEqual({ ...message, typ: MEDIA_TYPE.plain });
+    });
+
+    it('receives its authcrypt (ECDH-1PU+A256KW, A256CBC-HS512) of a message signed by the same DID', async () => {
+      const message = basicMessage('authcrypt(signed) aus Rust 🦀');
+      const [packed, packMetadata] = await didcommPack(message, { from: alice.did, signBy: alice.did });
+      expect(packMetadata.from_kid).toBe(alice.recipient.kid);
+      expect(headerOf(packed)).toMatchObject({
+        alg: 'ECDH-1PU+A256KW',
+        enc: 'A256CBC-HS512',
+        skid: alice.recipient.kid,
+        apu: Buffer.from(alice.recipient.kid).toString('base64url'),
+      });
+      const received = await receiveMessage(packed, contextFor(engine));
+      expect(received.authcryptSkid).toBe(alice.recipient.kid);
+      expect(received.senderDid).toBe(alice.did);
+      expect(received.signerKid).toBe(alice.signer.kid);
+      expect(received.message).toEqual({ ...message, typ: MEDIA_TYPE.plain });
+    });
+
+    it('refuses its authcrypt once the tag, the ciphertext or the epk changes, as envelope.decrypt_failed', async () => {
+      const [packed] = await didcommPack(basicMessage('to be tampered with'), { from: alice.did, signBy: alice.did });
+      const jwe = JSON.parse(packed) as Record<string, string>;
+      const flip = (b64: string, at: number) => {
+        const bytes = Buffer.from(b64, 'base64url');
+        bytes[at] = (bytes[at] ?? 0) ^ 1;
+        return bytes.toString('base64url');
+      };
+      const header = headerOf(packed) as { epk: { x: string } };
+      const otherEpk = Buffer.from(JSON.stringify({ ...header, epk: { ...header.epk, x: bob.agreement.publicJwk.x } })).toString('base64url');
+      for (const tampered of [
+        { ...jwe, tag: flip(jwe['tag'] ?? '', 3) },
+        { ...jwe, ciphertext: flip(jwe['ciphertext'] ?? '', 20) },
+        { ...jwe, protected: otherEpk },
+      ]) {
+        const error = (await receiveMessage(JSON.stringify(tampered), contextFor(engine)).catch((e: unknown) => e)) as KithError;
+        expect(error.code).toBe('envelope.decrypt_failed');
+      }
+    });
   });
 
-  it('is refused with envelope.unsupported_algorithm when didcomm-node authcrypts (ECDH-1PU), which Kith does not accept', async () => {
+  it('is refused with envelope.signature_malformed when didcomm-node authcrypts without signing: Kith requires a signature inside (decision 0014)', async () => {
     const [packed] = await didcommPack(basicMessage('authcrypt'), { from: alice.did, signBy: null });
-    const header = JSON.parse(Buffer.from((JSON.parse(packed) as { protected: string }).protected, 'base64url').toString('utf8')) as Record<string, unknown>;
-    expect(header['alg']).toBe('ECDH-1PU+A256KW');
+    expect(headerOf(packed)['alg']).toBe('ECDH-1PU+A256KW');
     const error = (await receiveMessage(packed, contextFor(fastEngine)).catch((e: unknown) => e)) as KithError;
-    expect(error.code).toBe('envelope.unsupported_algorithm');
+    expect(error.code).toBe('envelope.signature_malformed');
+    expect(error.message).toMatch(/authcrypt/i);
   });
 
   it('is refused with envelope.signature_malformed when didcomm-node anoncrypts without signing (nothing proves the sender)', async () => {

@@ -1,6 +1,8 @@
 import { webcrypto, type KeyObject } from 'node:crypto';
 import { FlattenedEncrypt, GeneralSign, flattenedDecrypt, flattenedVerify } from 'jose';
 import { computeApv, type EnvelopeEngine, type ParsedJwe, type ParsedJws } from './engine.js';
+import { ECDH_1PU_A256KW, decryptAuthcrypt } from './ecdh1pu.js';
+import { decryptXc20pAnoncrypt } from './xc20p.js';
 import { MEDIA_TYPE, SIGNED_PROTECTED_HEADER, serializeGeneralJwe, serializeGeneralJws } from './format.js';
 
 /**
@@ -43,7 +45,10 @@ export const joseEngine: EnvelopeEngine = {
     });
   },
 
-  async decrypt(jwe: ParsedJwe, recipient) {
+  async decrypt(jwe: ParsedJwe, recipient, sender) {
+    // jose has neither ECDH-1PU nor XChaCha20: these two go through the modules both engines share.
+    if (jwe.header.alg === ECDH_1PU_A256KW) return decryptAuthcrypt(jwe, recipient, sender);
+    if (jwe.header.enc === 'XC20P') return decryptXc20pAnoncrypt(jwe, recipient);
     const result = await flattenedDecrypt(
       {
         protected: jwe.protectedB64,

@@ -12,11 +12,38 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, diffieHellman
 export type ContentEncryption = 'A256CBC-HS512' | 'A256GCM';
 
 const AES_KW_DEFAULT_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
+const EMPTY = new Uint8Array(0);
 
-function lengthPrefixed(data: Uint8Array): Buffer {
+/** Datalen || Data: a big-endian 32-bit length, then the octets (NIST SP 800-56A's variable-length fields). */
+export function lengthPrefixed(data: Uint8Array): Buffer {
   const length = Buffer.alloc(4);
   length.writeUInt32BE(data.length);
   return Buffer.concat([length, data]);
+}
+
+/**
+ * The Concat KDF of NIST SP 800-56A section 5.8.2.1 as JOSE uses it (RFC 7518 section 4.6.2, and
+ * draft-madden-jose-ecdh-1pu-04 section 2.3), with SHA-256 and a key of at most 256 bits, so one
+ * round: SHA-256(round 1 || Z || AlgorithmID || PartyUInfo || PartyVInfo || SuppPubInfo), where
+ * SuppPubInfo is keydatalen in bits followed by `cctag` (ECDH-1PU's length-prefixed tag; empty
+ * for ECDH-ES).
+ */
+export function concatKdf(z: Uint8Array, algorithmId: string, apu: Uint8Array, apv: Uint8Array, keyBits: number, cctag: Uint8Array = EMPTY): Buffer {
+  if (keyBits <= 0 || keyBits > 256 || keyBits % 8 !== 0) throw new Error('concatKdf derives 8 to 256 bits in one round');
+  const keyDataLengthBits = Buffer.alloc(4);
+  keyDataLengthBits.writeUInt32BE(keyBits);
+  const round = Buffer.alloc(4);
+  round.writeUInt32BE(1);
+  return createHash('sha256')
+    .update(round)
+    .update(z)
+    .update(lengthPrefixed(Buffer.from(algorithmId, 'ascii')))
+    .update(lengthPrefixed(apu))
+    .update(lengthPrefixed(apv))
+    .update(keyDataLengthBits)
+    .update(cctag)
+    .digest()
+    .subarray(0, keyBits / 8);
 }
 
 /**
@@ -29,19 +56,7 @@ export function deriveKeyEncryptionKey(
   apu: Uint8Array,
   apv: Uint8Array,
 ): Buffer {
-  const sharedSecret = diffieHellman({ privateKey, publicKey });
-  const keyDataLengthBits = Buffer.alloc(4);
-  keyDataLengthBits.writeUInt32BE(256);
-  const round = Buffer.alloc(4);
-  round.writeUInt32BE(1);
-  return createHash('sha256')
-    .update(round)
-    .update(sharedSecret)
-    .update(lengthPrefixed(Buffer.from('ECDH-ES+A256KW', 'ascii')))
-    .update(lengthPrefixed(apu))
-    .update(lengthPrefixed(apv))
-    .update(keyDataLengthBits)
-    .digest();
+  return concatKdf(diffieHellman({ privateKey, publicKey }), 'ECDH-ES+A256KW', apu, apv, 256);
 }
 
 /** AES-256 key wrap (RFC 3394) via OpenSSL's `id-aes256-wrap`. */

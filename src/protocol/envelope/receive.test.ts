@@ -7,6 +7,7 @@ import { BasicMessage, Relationship, TrustPing, createMessageRegistry } from '..
 import type { DidcommMessage } from '../message.js';
 import type { EnvelopeEngine, RecipientPublicKey, SigningKey } from './engine.js';
 import { newParty } from '../../../test/support/parties.js';
+import { anoncryptXc20pForTest, authcryptForTest, withProtectedHeader } from '../../../test/support/otherEnvelopes.js';
 import { fastEngine } from './fastEngine.js';
 import { joseEngine } from './joseEngine.js';
 import { packMessage } from './pack.js';
@@ -251,19 +252,17 @@ describe.each<[string, EnvelopeEngine]>([
       return JSON.stringify({ ...jwe, protected: Buffer.from(JSON.stringify({ ...header, ...change })).toString('base64url') });
     }
 
-    it('rejects authcrypt (alg ECDH-1PU+A256KW)', async () => {
-      const input = await withHeader({
-        alg: 'ECDH-1PU+A256KW',
-        skid: `${alice.did}#key-1`,
-        apu: Buffer.from(`${alice.did}#key-1`).toString('base64url'),
-      });
+    it.each([
+      ['authcrypt with A256GCM', { alg: 'ECDH-1PU+A256KW', enc: 'A256GCM' }],
+      ['authcrypt with XC20P', { alg: 'ECDH-1PU+A256KW', enc: 'XC20P' }],
+      ['authcrypt with A128KW', { alg: 'ECDH-1PU+A128KW' }],
+      ['authcrypt in direct mode', { alg: 'ECDH-1PU' }],
+      ['XC20P key wrapping', { alg: 'ECDH-ES+XC20PKW', enc: 'XC20P' }],
+    ])('rejects %s, which DIDComm authcrypt does not use (alg and enc in details)', async (_label, change) => {
+      const skid = alice.recipient.kid;
+      const input = await withHeader({ skid, apu: Buffer.from(skid).toString('base64url'), ...change });
       const error = await expectRejection(input, 'envelope.unsupported_algorithm', EnvelopeError);
-      expect(error.details).toMatchObject({ alg: 'ECDH-1PU+A256KW' });
-    });
-
-    it('rejects content encryption XC20P', async () => {
-      const error = await expectRejection(await withHeader({ enc: 'XC20P' }), 'envelope.unsupported_algorithm', EnvelopeError);
-      expect(error.details).toMatchObject({ enc: 'XC20P' });
+      expect(error.details).toMatchObject(change);
     });
 
     it.each([
@@ -342,6 +341,143 @@ describe.each<[string, EnvelopeEngine]>([
       const jwe = JSON.parse(await pack(basicMessage())) as JweJson;
       const error = await expectRejection(JSON.stringify({ ...jwe, tag: flipB64Byte(jwe.tag, 0) }), 'envelope.decrypt_failed', EnvelopeError);
       expect(error.cause).toBeInstanceOf(Error);
+    });
+  });
+
+  /** The inner JWS of a message, signed by `signer` (default Alice). */
+  async function signed(message: DidcommMessage, signer: SigningKey = alice.signer): Promise<string> {
+    return engine.sign(Buffer.from(JSON.stringify(message), 'utf8'), signer);
+  }
+
+  describe('XC20P anoncrypt (received, never sent)', () => {
+    it('returns the message, signed by Alice, for one recipient and among several', async () => {
+      const message = basicMessage();
+      const received = await receiveMessage(anoncryptXc20pForTest(await signed(message), [bob.recipient]), ctx);
+      expect(received.message).toEqual(message);
+      expect(received.senderDid).toBe(alice.did);
+      expect(received.authcryptSkid).toBeUndefined();
+      const carol = newParty();
+      const both = anoncryptXc20pForTest(await signed(basicMessage({ to: [carol.did, bob.did] })), [carol.recipient, bob.recipient]);
+      expect((await receiveMessage(both, ctx)).recipientKid).toBe(bob.recipient.kid);
+    });
+
+    it('rejects a flipped ciphertext, tag, iv or encrypted_key byte, a short tag or iv, and a changed header as envelope.decrypt_failed', async () => {
+      const jwe = JSON.parse(anoncryptXc20pForTest(await signed(basicMessage()), [bob.recipient])) as JweJson;
+      const entry = jwe.recipients[0];
+      if (!entry) throw new Error('no entry');
+      const changedHeader = withProtectedHeader(JSON.stringify(jwe), (h) => ({ ...h, cty: 'application/json' }));
+      for (const tampered of [
+        { ...jwe, ciphertext: flipB64Byte(jwe.ciphertext, 7) },
+        { ...jwe, tag: flipB64Byte(jwe.tag, 15) },
+        { ...jwe, tag: Buffer.from(jwe.tag, 'base64url').subarray(0, 15).toString('base64url') },
+        { ...jwe, iv: flipB64Byte(jwe.iv, 20) },
+        { ...jwe, iv: Buffer.from(jwe.iv, 'base64url').subarray(0, 12).toString('base64url') },
+        { ...jwe, recipients: [{ ...entry, encrypted_key: flipB64Byte(entry.encrypted_key, 4) }] },
+      ]) {
+        await expectRejection(JSON.stringify(tampered), 'envelope.decrypt_failed', EnvelopeError);
+      }
+      await expectRejection(changedHeader, 'envelope.decrypt_failed', EnvelopeError);
+    });
+
+    it('rejects XC20P around an unsigned plaintext as envelope.signature_malformed', async () => {
+      await expectRejection(anoncryptXc20pForTest(JSON.stringify(basicMessage()), [bob.recipient]), 'envelope.signature_malformed', EnvelopeError);
+    });
+  });
+
+  describe('authcrypt, ECDH-1PU+A256KW with A256CBC-HS512 (received, never sent)', () => {
+    const aliceKey = alice.recipientPrivate;
+
+    it('returns the message with the skid it was authcrypted from, for one recipient and among several', async () => {
+      const message = basicMessage();
+      const received = await receiveMessage(authcryptForTest(await signed(message), aliceKey, [bob.recipient]), ctx);
+      expect(received.message).toEqual(message);
+      expect(received.senderDid).toBe(alice.did);
+      expect(received.signerKid).toBe(alice.signer.kid);
+      expect(received.authcryptSkid).toBe(alice.recipient.kid);
+      expect(received.recipientKid).toBe(bob.recipient.kid);
+      const carol = newParty();
+      const both = authcryptForTest(await signed(basicMessage({ to: [carol.did, bob.did] })), aliceKey, [carol.recipient, bob.recipient]);
+      expect((await receiveMessage(both, ctx)).recipientKid).toBe(bob.recipient.kid);
+    });
+
+    it('accepts an authcrypt without apu (the KDF then has an empty PartyUInfo)', async () => {
+      const received = await receiveMessage(authcryptForTest(await signed(basicMessage()), aliceKey, [bob.recipient], { apu: null }), ctx);
+      expect(received.authcryptSkid).toBe(alice.recipient.kid);
+    });
+
+    it('rejects a flipped ciphertext, tag, iv or encrypted_key byte as envelope.decrypt_failed', async () => {
+      const jwe = JSON.parse(authcryptForTest(await signed(basicMessage()), aliceKey, [bob.recipient])) as JweJson;
+      const entry = jwe.recipients[0];
+      if (!entry) throw new Error('no entry');
+      for (const tampered of [
+        { ...jwe, ciphertext: flipB64Byte(jwe.ciphertext, 0) },
+        { ...jwe, tag: flipB64Byte(jwe.tag, 0) },
+        { ...jwe, tag: flipB64Byte(jwe.tag, -1) },
+        { ...jwe, iv: flipB64Byte(jwe.iv, 0) },
+        { ...jwe, recipients: [{ ...entry, encrypted_key: flipB64Byte(entry.encrypted_key, 10) }] },
+      ]) {
+        await expectRejection(JSON.stringify(tampered), 'envelope.decrypt_failed', EnvelopeError);
+      }
+    });
+
+    it('rejects an epk replaced by another X25519 key as envelope.decrypt_failed', async () => {
+      const packed = authcryptForTest(await signed(basicMessage()), aliceKey, [bob.recipient]);
+      const tampered = withProtectedHeader(packed, (h) => ({ ...h, epk: { kty: 'OKP', crv: 'X25519', x: mallory.agreement.publicJwk.x } }));
+      await expectRejection(tampered, 'envelope.decrypt_failed', EnvelopeError);
+    });
+
+    it('rejects a skid (and apu) rewritten to another sender’s key-agreement key as envelope.decrypt_failed: Zs no longer matches', async () => {
+      const packed = authcryptForTest(await signed(basicMessage()), aliceKey, [bob.recipient]);
+      const skid = mallory.recipient.kid;
+      const tampered = withProtectedHeader(packed, (h) => ({ ...h, skid, apu: Buffer.from(skid).toString('base64url') }));
+      await expectRejection(tampered, 'envelope.decrypt_failed', EnvelopeError);
+    });
+
+    it('rejects an envelope authcrypted by Mallory around a message Alice signed as envelope.sender_mismatch', async () => {
+      // Mallory replays Alice's signed message inside her own authcrypt: the signature verifies and
+      // `from` is the signer, but the DID that authcrypted is not the one that signed.
+      const error = await expectRejection(authcryptForTest(await signed(basicMessage()), mallory.recipientPrivate, [bob.recipient]), 'envelope.sender_mismatch', EnvelopeError);
+      expect(error.message).toMatch(/skid/);
+    });
+
+    it('rejects an envelope authcrypted by Alice around a message Mallory signed as her own as envelope.sender_mismatch', async () => {
+      const inner = await signed(basicMessage({ from: mallory.did }), mallory.signer);
+      await expectRejection(authcryptForTest(inner, aliceKey, [bob.recipient]), 'envelope.sender_mismatch', EnvelopeError);
+    });
+
+    it('checks the signature before the sender: a forged inner signature is envelope.signature_invalid', async () => {
+      const forged = await engine.sign(Buffer.from(JSON.stringify(basicMessage())), { kid: alice.signer.kid, privateKey: mallory.signer.privateKey });
+      await expectRejection(authcryptForTest(forged, mallory.recipientPrivate, [bob.recipient]), 'envelope.signature_invalid', EnvelopeError);
+    });
+
+    it('rejects an authcrypt header without skid, or with an apu that is not base64url(skid), as envelope.malformed', async () => {
+      const plaintext = await signed(basicMessage());
+      await expectRejection(authcryptForTest(plaintext, aliceKey, [bob.recipient], { skid: undefined }), 'envelope.malformed', EnvelopeError);
+      await expectRejection(authcryptForTest(plaintext, aliceKey, [bob.recipient], { apu: Buffer.from(mallory.recipient.kid).toString('base64url') }), 'envelope.malformed', EnvelopeError);
+      await expectRejection(authcryptForTest(plaintext, aliceKey, [bob.recipient], { header: { skid: 42 } }), 'envelope.malformed', EnvelopeError);
+    });
+
+    it.each<[string, (p: typeof alice) => string, KithErrorCode]>([
+      ['the sender’s Ed25519 signing key', (p) => p.signer.kid, 'did.key_not_found'],
+      ['a key its DID document does not list', (p) => `${p.did}#key-9`, 'did.key_not_found'],
+      ['a DID of an unsupported method', () => 'did:example:alice#key-x25519-1', 'did.unsupported_method'],
+    ])('rejects a skid naming %s with its did.* code, before decrypting', async (_label, skidOf, code) => {
+      const error = await expectRejection(authcryptForTest(await signed(basicMessage()), aliceKey, [bob.recipient], { skid: skidOf(alice) }), code, DidError);
+      expect(error).toBeInstanceOf(DidError);
+    });
+
+    it('looks up no skid for an envelope that is not for us: envelope.no_recipient_key comes first', async () => {
+      let resolved = 0;
+      const resolver = ctx.resolver;
+      ctx.resolver = { resolve: (did) => ((resolved += 1), resolver.resolve(did)) };
+      const notForUs = authcryptForTest(await signed(basicMessage({ to: [mallory.did] })), aliceKey, [mallory.recipient], { skid: 'did:example:nobody#key-1' });
+      await expectRejection(notForUs, 'envelope.no_recipient_key', EnvelopeError);
+      expect(resolved).toBe(0);
+    });
+
+    it('rejects authcrypt around an unsigned plaintext as envelope.signature_malformed: Kith requires authcrypt(signed) (decision 0014)', async () => {
+      const error = await expectRejection(authcryptForTest(JSON.stringify(basicMessage()), aliceKey, [bob.recipient]), 'envelope.signature_malformed', EnvelopeError);
+      expect(error.message).toMatch(/authcrypt/i);
     });
   });
 

@@ -7,8 +7,9 @@ import type { MessageRegistry } from '../families/registry.js';
 import { cachedPublicKeyObject } from '../keys.js';
 import { didcommMessageSchema, type TypedMessage } from '../message.js';
 import { messageExpiry } from '../buildMessage.js';
-import type { EnvelopeEngine, ParsedJwe, ParsedJws, RecipientPrivateKey } from './engine.js';
-import { SUPPORTED_CONTENT_ENCRYPTION, anoncryptHeaderSchema, generalJweSchema, generalJwsSchema, jwsHeaderSchema } from './format.js';
+import type { EnvelopeEngine, ParsedJwe, ParsedJws, RecipientPrivateKey, SenderPublicKey } from './engine.js';
+import { ECDH_1PU_A256KW } from './ecdh1pu.js';
+import { anoncryptHeaderSchema, isAcceptedEncryption, generalJweSchema, generalJwsSchema, jwsHeaderSchema } from './format.js';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
 export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -37,6 +38,8 @@ export interface ReceivedMessage<Body = Record<string, unknown>> {
   recipientKid: string;
   /** The inner JWS as received: kept when the message is evidence (an erasure receipt). */
   signedJws: string;
+  /** For an authcrypted envelope (ECDH-1PU), the sender's key-agreement kid it was encrypted from. */
+  authcryptSkid?: string;
 }
 
 function decodeB64(value: string): Buffer {
@@ -51,10 +54,19 @@ function parseJwe(text: string): { jwe: ParsedJwe; recipientKids: { kid: string;
   const headerJson = tryParseJson(decodeB64(parsed.data.protected).toString('utf8'));
   const header = headerJson.ok ? anoncryptHeaderSchema.safeParse(headerJson.value) : undefined;
   if (!header?.success) throw new EnvelopeError('envelope.malformed', 'JWE protected header is malformed');
-  if (header.data.alg !== 'ECDH-ES+A256KW' || !(SUPPORTED_CONTENT_ENCRYPTION as readonly string[]).includes(header.data.enc)) {
+  if (!isAcceptedEncryption(header.data.alg, header.data.enc)) {
     throw new EnvelopeError('envelope.unsupported_algorithm', 'Unsupported JWE algorithm', {
       details: { alg: header.data.alg, enc: header.data.enc },
     });
+  }
+  if (header.data.alg === ECDH_1PU_A256KW) {
+    // DIDComm v2 authcrypt: `skid` names the sender's key-agreement key (a DID URL) and `apu` is
+    // its base64url. The KDF binds both, but a disagreement is a malformed envelope, not a puzzle.
+    const { skid, apu } = header.data;
+    if (skid === undefined) throw new EnvelopeError('envelope.malformed', 'Authcrypt JWE has no skid');
+    if (apu !== undefined && apu !== Buffer.from(skid, 'utf8').toString('base64url')) {
+      throw new EnvelopeError('envelope.malformed', 'Authcrypt JWE apu is not the base64url of its skid');
+    }
   }
   return {
     jwe: {
@@ -69,11 +81,17 @@ function parseJwe(text: string): { jwe: ParsedJwe; recipientKids: { kid: string;
   };
 }
 
-function parseJws(bytes: Uint8Array): { jws: ParsedJws; kid: string; payload: Buffer; text: string } {
+function parseJws(bytes: Uint8Array, authcrypt: boolean): { jws: ParsedJws; kid: string; payload: Buffer; text: string } {
   const text = Buffer.from(bytes).toString('utf8');
   const json = tryParseJson(text);
   const parsed = json.ok ? generalJwsSchema.safeParse(json.value) : undefined;
-  if (!parsed?.success) throw new EnvelopeError('envelope.signature_malformed', 'Decrypted payload is not a DIDComm signed message');
+  if (!parsed?.success) {
+    // authcrypt(plaintext) is valid DIDComm, but Kith requires a signature inside (decision 0014).
+    throw new EnvelopeError(
+      'envelope.signature_malformed',
+      authcrypt ? 'Authcrypted payload is not a signed message: Kith requires authcrypt(signed)' : 'Decrypted payload is not a DIDComm signed message',
+    );
+  }
   const [signature] = parsed.data.signatures;
   if (!signature) throw new EnvelopeError('envelope.signature_malformed', 'Signed message has no signature');
   const headerJson = tryParseJson(decodeB64(signature.protected).toString('utf8'));
@@ -94,7 +112,8 @@ function parseJws(bytes: Uint8Array): { jws: ParsedJws; kid: string; payload: Bu
 
 /**
  * The fail-closed receive pipeline, in the order of docs/architecture.md: size limit, parse JWE,
- * decrypt, parse JWS, resolve kid, verify, `from` = signer, `to` includes us, expiry and clock
+ * find our key, (authcrypt: resolve skid), decrypt, parse JWS, resolve kid, verify, (authcrypt:
+ * skid's DID = signer's DID), `from` = signer, `to` includes us, expiry and clock
  * skew, replay, body schema. It only reads: recording the message id as seen is the caller's job,
  * in the same transaction as the message's effects, so a rejected message changes nothing.
  *
@@ -120,19 +139,32 @@ export async function receiveMessage(input: Uint8Array | string, ctx: ReceiveCon
   }
   if (!recipient) throw new EnvelopeError('envelope.no_recipient_key', 'Envelope is not encrypted to any of our keys');
 
+  // Authcrypt: the sender's static key, resolved from skid before decryption needs it (did.*).
+  const skid = jwe.header.alg === ECDH_1PU_A256KW ? jwe.header.skid : undefined;
+  let sender: SenderPublicKey | undefined;
+  if (skid !== undefined) {
+    const senderDocument = await ctx.resolver.resolve(didOf(skid));
+    sender = { kid: skid, publicKey: cachedPublicKeyObject(findKey(senderDocument, skid, 'keyAgreement').jwk) };
+  }
+
   let signedBytes: Uint8Array;
   try {
-    signedBytes = await ctx.engine.decrypt(jwe, recipient);
+    signedBytes = await ctx.engine.decrypt(jwe, recipient, sender);
   } catch (cause) {
     throw new EnvelopeError('envelope.decrypt_failed', 'Envelope failed to decrypt (tampered or not for us)', { cause });
   }
 
-  const { jws, kid: signerKid, payload, text: signedJws } = parseJws(signedBytes);
+  const { jws, kid: signerKid, payload, text: signedJws } = parseJws(signedBytes, skid !== undefined);
   const senderDid = didOf(signerKid);
   const document = await ctx.resolver.resolve(senderDid);
   const signingKey = findKey(document, signerKid, 'authentication');
   if (!(await ctx.engine.verify(jws, cachedPublicKeyObject(signingKey.jwk)))) {
     throw new EnvelopeError('envelope.signature_invalid', 'Signature does not verify');
+  }
+  // The key that authcrypted and the key that signed must belong to the same DID, or a message
+  // signed by A could arrive "authenticated" as coming from B.
+  if (skid !== undefined && didOf(skid) !== senderDid) {
+    throw new EnvelopeError('envelope.sender_mismatch', 'The authcrypt sender (skid) is not the signer');
   }
 
   const plaintextJson = tryParseJson(payload.toString('utf8'));
@@ -159,6 +191,8 @@ export async function receiveMessage(input: Uint8Array | string, ctx: ReceiveCon
     throw new MessageError('message.replayed', 'Message id was already received', { details: { id: message.id } });
   }
   const validated = ctx.registry.validate(message);
-  return { message: validated, senderDid, signerKid, recipientDid, recipientKid: recipient.kid, signedJws };
+  const received: ReceivedMessage = { message: validated, senderDid, signerKid, recipientDid, recipientKid: recipient.kid, signedJws };
+  if (skid !== undefined) received.authcryptSkid = skid;
+  return received;
 }
 

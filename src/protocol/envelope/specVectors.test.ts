@@ -1,4 +1,4 @@
-import { createDecipheriv, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
@@ -14,10 +14,12 @@ import { fastEngine } from './fastEngine.js';
 import { anoncryptHeaderSchema, generalJweSchema, generalJwsSchema, jwsHeaderSchema } from './format.js';
 import { joseEngine } from './joseEngine.js';
 import { deriveKeyEncryptionKey, unwrapKey } from './joseParts.js';
+import { xc20pDecrypt } from './xc20p.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage, type ReceiveContext } from './receive.js';
 
 /*
- * The DIDComm v2 spec's own test vectors (Appendix A secrets, B DID documents, C messages), and
+ * The DIDComm v2 spec's own test vectors (Appendix A secrets, B DID documents, C messages: the
+ * X25519 anoncrypt/XC20P and authcrypt/ECDH-1PU ones Kith receives), and
  * didcomm-rust's X25519 anoncrypt vectors for the two content encryptions Kith speaks. The bytes are
  * copied, never regenerated: see testdata/README.md for their exact sources.
  */
@@ -42,6 +44,7 @@ const specFile = z.object({
     plaintext: z.record(z.string(), z.unknown()),
     signedEdDSA: z.unknown(),
     anoncryptX25519XC20P: generalJwe,
+    authcryptX25519A256CBC: generalJwe,
   }),
 });
 const rustFile = z.object({
@@ -119,51 +122,6 @@ function contextAsBob(engine: EnvelopeEngine, registry: MessageRegistry = create
     hasSeen: () => false,
   };
 }
-
-/*
- * XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) for this test only, to finish decrypting the spec's
- * XC20P vector: HChaCha20 derives a subkey from the first 16 nonce bytes, then node's IETF
- * ChaCha20-Poly1305 runs with nonce = 4 zero bytes + the last 8. Kith's engines do not accept XC20P.
- */
-function hchacha20(key: Uint8Array, nonce16: Uint8Array): Buffer {
-  const k = Buffer.from(key);
-  const n = Buffer.from(nonce16);
-  const s = new Uint32Array(16);
-  s.set([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
-  for (let i = 0; i < 8; i++) s[4 + i] = k.readUInt32LE(i * 4);
-  for (let i = 0; i < 4; i++) s[12 + i] = n.readUInt32LE(i * 4);
-  const rotl = (v: number, c: number): number => ((v << c) | (v >>> (32 - c))) >>> 0;
-  const quarter = (a: number, b: number, c: number, d: number): void => {
-    s[a] = (s[a]! + s[b]!) >>> 0; s[d] = rotl(s[d]! ^ s[a]!, 16);
-    s[c] = (s[c]! + s[d]!) >>> 0; s[b] = rotl(s[b]! ^ s[c]!, 12);
-    s[a] = (s[a]! + s[b]!) >>> 0; s[d] = rotl(s[d]! ^ s[a]!, 8);
-    s[c] = (s[c]! + s[d]!) >>> 0; s[b] = rotl(s[b]! ^ s[c]!, 7);
-  };
-  for (let round = 0; round < 10; round++) {
-    quarter(0, 4, 8, 12); quarter(1, 5, 9, 13); quarter(2, 6, 10, 14); quarter(3, 7, 11, 15);
-    quarter(0, 5, 10, 15); quarter(1, 6, 11, 12); quarter(2, 7, 8, 13); quarter(3, 4, 9, 14);
-  }
-  const out = Buffer.alloc(32);
-  [0, 1, 2, 3, 12, 13, 14, 15].forEach((word, i) => out.writeUInt32LE(s[word]!, i * 4));
-  return out;
-}
-
-function xchacha20poly1305Decrypt(key: Uint8Array, nonce24: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array): Buffer {
-  const subkey = hchacha20(key, nonce24.subarray(0, 16));
-  const nonce = Buffer.concat([Buffer.alloc(4), Buffer.from(nonce24.subarray(16, 24))]);
-  const decipher = createDecipheriv('chacha20-poly1305', subkey, nonce, { authTagLength: 16 });
-  decipher.setAAD(aad, { plaintextLength: ciphertext.length });
-  decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-}
-
-describe('the HChaCha20 helper of this test', () => {
-  it('matches the test vector of draft-irtf-cfrg-xchacha-03 section 2.2.1', () => {
-    const key = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex');
-    const nonce = Buffer.from('000000090000004a0000000031415927', 'hex');
-    expect(hchacha20(key, nonce).toString('hex')).toBe('82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc');
-  });
-});
 
 describe('DIDComm v2 spec Appendix C.2: the EdDSA signed message (did:example:alice#key-1)', () => {
   const jws = generalJwsSchema.parse(spec.appendixC.signedEdDSA);
@@ -260,25 +218,89 @@ describe('DIDComm v2 spec Appendix C.3: anoncrypt ECDH-ES+A256KW over X25519 wit
     expect(() => unwrapKey(deriveKeyEncryptionKey(privateKey(first.header.kid), epk, new Uint8Array(0), new Uint8Array(0)), wrapped)).toThrow();
   });
 
-  it('decrypts with that CEK (XChaCha20-Poly1305, test-only helper) to the spec’s plaintext', () => {
+  it('decrypts with that CEK (XChaCha20-Poly1305, xc20p.ts on @noble/ciphers) to the spec’s plaintext', () => {
     const [first] = jwe.recipients;
     if (!first) throw new Error('no recipients');
     const apv = Buffer.from(header.apv ?? '', 'base64url');
     const cek = unwrapKey(deriveKeyEncryptionKey(privateKey(first.header.kid), epk, new Uint8Array(0), apv), Buffer.from(first.encrypted_key, 'base64url'));
-    const plaintext = xchacha20poly1305Decrypt(
+    const plaintext = xc20pDecrypt(
       cek,
       Buffer.from(jwe.iv, 'base64url'),
       Buffer.from(jwe.ciphertext, 'base64url'),
       Buffer.from(jwe.tag, 'base64url'),
       Buffer.from(jwe.protected, 'ascii'),
     );
-    expect(plaintext.toString('utf8')).toBe(rust.payload);
+    expect(Buffer.from(plaintext).toString('utf8')).toBe(rust.payload);
   });
 
-  it.each(ENGINES)('is refused by receiveMessage (%s engine) with envelope.unsupported_algorithm, although the keys are ours', async (_name, engine) => {
+  it.each(ENGINES.flatMap(([name, engine]) => kids.map((kid) => [name, kid, engine] as const)))(
+    'decrypts fully with the %s engine for %s, to the spec’s plaintext',
+    async (_name, kid, engine) => {
+      const plaintext = await engine.decrypt(parsedJwe(jwe, kid), bobKey(kid));
+      expect(Buffer.from(plaintext).toString('utf8')).toBe(rust.payload);
+    },
+  );
+
+  it.each(ENGINES)('fails to decrypt with the %s engine once its ciphertext or tag changes', async (_name, engine) => {
+    const kid = 'did:example:bob#key-x25519-1';
+    const ciphertext = Buffer.from(jwe.ciphertext, 'base64url');
+    ciphertext[3] = (ciphertext[3] ?? 0) ^ 1;
+    const tag = Buffer.from(jwe.tag, 'base64url');
+    tag[15] = (tag[15] ?? 0) ^ 1;
+    await expect(engine.decrypt({ ...parsedJwe(jwe, kid), ciphertext }, bobKey(kid))).rejects.toThrow();
+    await expect(engine.decrypt({ ...parsedJwe(jwe, kid), tag }, bobKey(kid))).rejects.toThrow();
+  });
+
+  it.each(ENGINES)('passes receiveMessage’s algorithm check and decryption (%s engine), then is refused as envelope.signature_malformed: it wraps the unsigned plaintext', async (_name, engine) => {
     const error = (await receiveMessage(JSON.stringify(jwe), contextAsBob(engine)).catch((e: unknown) => e)) as KithError;
-    expect(error.code).toBe('envelope.unsupported_algorithm');
-    expect(error.details).toEqual({ alg: 'ECDH-ES+A256KW', enc: 'XC20P' });
+    expect(error.code).toBe('envelope.signature_malformed');
+  });
+});
+
+describe('DIDComm v2 spec Appendix C.3: authcrypt ECDH-1PU+A256KW over X25519 with A256CBC-HS512, from Alice to Bob’s three keys', () => {
+  const jwe = spec.appendixC.authcryptX25519A256CBC;
+  const header = anoncryptHeaderSchema.parse(decodeJson(jwe.protected));
+  const kids = jwe.recipients.map((r) => r.header.kid);
+  const aliceKeyAgreement = findKey(aliceDocument, 'did:example:alice#key-x25519-1', 'keyAgreement');
+  const sender = { kid: 'did:example:alice#key-x25519-1', publicKey: publicKeyObject(aliceKeyAgreement.jwk) };
+
+  it('has the DIDComm authcrypt header: skid = Alice’s key-agreement kid, apu = base64url(skid), apv over the sorted kids', () => {
+    expect(header).toMatchObject({ alg: 'ECDH-1PU+A256KW', enc: 'A256CBC-HS512', typ: 'application/didcomm-encrypted+json', skid: sender.kid });
+    expect(header.apu).toBe(Buffer.from(sender.kid).toString('base64url'));
+    expect(header.apv).toBe(computeApv(kids).toString('base64url'));
+    expect(aliceKeyAgreement.jwk.x).toBe(secret(sender.kid).x);
+  });
+
+  it.each(ENGINES.flatMap(([name, engine]) => kids.map((kid) => [name, kid, engine] as const)))(
+    'decrypts fully with the %s engine for %s, to the spec’s plaintext',
+    async (_name, kid, engine) => {
+      const plaintext = await engine.decrypt(parsedJwe(jwe, kid), bobKey(kid), sender);
+      expect(Buffer.from(plaintext).toString('utf8')).toBe(rust.payload);
+    },
+  );
+
+  it.each(ENGINES)('fails to decrypt with the %s engine with another sender key, or once its tag or epk changes', async (_name, engine) => {
+    const kid = 'did:example:bob#key-x25519-1';
+    await expect(engine.decrypt(parsedJwe(jwe, kid), bobKey(kid), { kid: sender.kid, publicKey: publicKeyObject(findKey(bobDocument, 'did:example:bob#key-x25519-2', 'keyAgreement').jwk) })).rejects.toThrow();
+    const tag = Buffer.from(jwe.tag, 'base64url');
+    tag[0] = (tag[0] ?? 0) ^ 1;
+    await expect(engine.decrypt({ ...parsedJwe(jwe, kid), tag }, bobKey(kid), sender)).rejects.toThrow();
+    const otherEpk = { ...parsedJwe(jwe, kid) };
+    otherEpk.header = { ...otherEpk.header, epk: { ...otherEpk.header.epk, x: secret('did:example:bob#key-x25519-2').x } };
+    await expect(engine.decrypt(otherEpk, bobKey(kid), sender)).rejects.toThrow();
+  });
+
+  it.each(ENGINES)('passes receiveMessage up to decryption (%s engine), resolving skid in Alice’s document, then is refused as envelope.signature_malformed: Kith requires a signature inside', async (_name, engine) => {
+    const error = (await receiveMessage(JSON.stringify(jwe), contextAsBob(engine)).catch((e: unknown) => e)) as KithError;
+    expect(error.code).toBe('envelope.signature_malformed');
+    expect(error.message).toMatch(/authcrypt/i);
+  });
+
+  it.each(ENGINES)('is refused by receiveMessage (%s engine) as envelope.decrypt_failed once its tag changes', async (_name, engine) => {
+    const tag = Buffer.from(jwe.tag, 'base64url');
+    tag[0] = (tag[0] ?? 0) ^ 1;
+    const error = (await receiveMessage(JSON.stringify({ ...jwe, tag: tag.toString('base64url') }), contextAsBob(engine)).catch((e: unknown) => e)) as KithError;
+    expect(error.code).toBe('envelope.decrypt_failed');
   });
 });
 
