@@ -14,6 +14,10 @@ export async function openSqliteCompanyStore(path: string): Promise<CompanyStore
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
+    // Erasure must leave no trace in the file: deleted rows are overwritten with zeros instead of
+    // lingering in free pages and cell gaps. Not persistent, so set on every open. (The WAL is
+    // emptied after each erasure: SqliteCompanyStore.eraseRelationship.)
+    database.pragma('secure_delete = ON');
     // Each checkpoint copies the WAL back and fsyncs; every 1,000 pages (the default) that is a few
     // hundred inbound messages. 10,000 pages (~40 MiB of WAL) makes it ten times rarer.
     database.pragma('wal_autocheckpoint = 10000');
