@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ApiError, IntentError } from '../core/errors.js';
+import { PRIVATE_UMASK } from '../core/privateFiles.js';
 import { formatFieldValue, isProfileField } from '../protocol/profile/fields.js';
 import QRCode from 'qrcode';
 import { createLogger } from '../core/log.js';
@@ -11,6 +12,9 @@ import { COMPANY_ROLES, startCompanyServer } from '../company/server.js';
 import type { TermsAgreementRow } from '../company/store/types.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
 import { formatTime, oneLine, output, run, stopOnSignals, table, type GlobalOptions } from './common.js';
+
+// The store, its WAL and the home's token and config are the company's alone, whatever the shell's umask.
+process.umask(PRIVATE_UMASK);
 
 const program = new Command('kith-vendor')
   .description('The Kith company agent: the company’s side of its customers’ Kith relationships')

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ApiError, TransportError, VaultError } from '../core/errors.js';
+import { PRIVATE_UMASK, ensurePrivateDir, writePrivateFile } from '../core/privateFiles.js';
 import { createLogger } from '../core/log.js';
-import { defaultHome, readRunningAgent, vaultPath } from '../personal/home.js';
+import { defaultHome, readRunningAgent, runningAgentFile, vaultPath } from '../personal/home.js';
 import { DEFAULT_IDLE_LOCK_MS, startPersonalServer } from '../personal/server.js';
 import { routes, type MessageView, type ReceiptView, type RelationshipView } from '../personal/http/apiContract.js';
 import { importVault, openExport } from '../personal/vault/export.js';
@@ -14,6 +15,9 @@ import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
 import { registerProfileCommands } from './commands/profile.js';
 import { registerTermsCommands } from './commands/terms.js';
+
+// Her vault, its WAL, agent.json and exports are hers alone, whatever the shell's umask.
+process.umask(PRIVATE_UMASK);
 
 const program = new Command('kith')
   .description('Your own side of every customer relationship: the Kith personal agent')
@@ -72,6 +76,7 @@ program
       const path = vaultPath(home());
       if (Vault.exists(path)) throw new VaultError('vault.exists', `A vault already exists at ${path}`);
       const passphrase = await readSecret('KITH_PASSPHRASE', 'New passphrase: ', true);
+      ensurePrivateDir(home());
       Vault.create(path, passphrase).close();
       output(globals(), { vault: path }, () => `Vault created at ${path}`);
     }),
@@ -102,13 +107,22 @@ program
         logger: createLogger(process.stderr, 'kith'),
         ...(passphraseHint ? { passphraseHint } : {}),
       });
-      output(globals(), { url: server.url, token: server.token, loginUrl: server.loginUrl, locked: server.access.locked(), pid: process.pid }, () =>
-        [
-          `Kith personal agent listening on ${server.url}${server.access.locked() ? ' (locked)' : ''}`,
-          `Web app: ${server.loginUrl}`,
-          `Local API: ${server.url}/api   API token: ${server.token}`,
-          'Ctrl-C to stop.',
-        ].join('\n'),
+      // The token goes to a terminal only: a pipe or a file (a supervisor's log, the demo's
+      // logs) would keep it where others may read it. It is always in agent.json (0600), and
+      // `kith open` prints the link.
+      const toTerminal = process.stdout.isTTY === true;
+      const agentFile = runningAgentFile(home());
+      output(
+        globals(),
+        { url: server.url, ...(toTerminal ? { token: server.token, loginUrl: server.loginUrl } : { agentFile }), locked: server.access.locked(), pid: process.pid },
+        () =>
+          [
+            `Kith personal agent listening on ${server.url}${server.access.locked() ? ' (locked)' : ''}`,
+            ...(toTerminal
+              ? [`Web app: ${server.loginUrl}`, `Local API: ${server.url}/api   API token: ${server.token}`]
+              : [`Web app: \`kith open\` prints its sign-in link   Local API: ${server.url}/api   (API token in ${agentFile}, readable only by you)`]),
+            'Ctrl-C to stop.',
+          ].join('\n'),
       );
       stopOnSignals(() => server.stop());
     }),
@@ -295,7 +309,7 @@ program
       withClient(async (client) => {
         const passphrase = options.plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
         const result = await client.call(routes.export, { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}) });
-        writeFileSync(file, result.format === 'plain' ? `${JSON.stringify(result.document, null, 2)}\n` : `${result.text}\n`, { mode: 0o600 });
+        writePrivateFile(file, result.format === 'plain' ? `${JSON.stringify(result.document, null, 2)}\n` : `${result.text}\n`);
         output(globals(), { file, format: result.format }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})`);
       }),
     ),
@@ -313,6 +327,7 @@ program
       const exportPassphrase = encrypted ? await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ') : '';
       const document = await openExport(text, exportPassphrase);
       const passphrase = await readSecret('KITH_PASSPHRASE', 'New vault passphrase: ', true);
+      ensurePrivateDir(home());
       importVault(path, passphrase, document).close();
       output(globals(), { vault: path, relationships: document.relationships.length }, () => `Imported ${document.relationships.length} relationship(s) into ${path}`);
     }),

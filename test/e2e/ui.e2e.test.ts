@@ -238,9 +238,12 @@ beforeAll(async () => {
   ]);
   base = me!.url;
   agentToken = me!.agent!.token;
-  // What `kith serve` printed: the link that signs her browser in.
-  loginUrl = await waitFor('the web app line on stdout', () => /^Web app: (\S+)$/m.exec(me!.process.stdout())?.[1], { timeoutMs: 5_000, intervalMs: 50 });
+  // What `kith open` prints: the link that signs her browser in. `kith serve`, its output going to
+  // a file here, kept the token out of it.
+  loginUrl = (await runCliOk('kith', ['open'], { home: meHome })).stdout.trim();
   expect(loginUrl).toBe(`${base}/login#token=${agentToken}`);
+  expect(me!.process.stdout()).toContain('kith open');
+  expect(me!.process.stdout() + me!.process.stderr()).not.toContain(agentToken);
 
   context = await browser!.newContext({ viewport: WIDE, locale: 'en-GB', timezoneId: 'UTC' });
   page = await context.newPage();

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writePrivateFile } from '../../core/privateFiles.js';
 import type { Command } from 'commander';
 import { ApiError } from '../../core/errors.js';
 import { routes, type ChangeView, type ProfileView } from '../../personal/http/apiContract.js';
@@ -136,7 +137,7 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
         ctx.withClient(async (client) => {
           const text = options.jcard ? `${JSON.stringify(await client.call(routes.exportJcard, { format: 'jcard' }), null, 2)}\n` : await client.call(routes.exportVcard);
           if (file) {
-            writeFileSync(file, text, { mode: 0o600 });
+            writePrivateFile(file, text);
             output(ctx.globals(), { file }, () => `Wrote ${file}`);
           } else process.stdout.write(text);
         }),
