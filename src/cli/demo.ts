@@ -12,6 +12,7 @@ import { intentPolicySchema, type IntentPolicy } from '../company/config.js';
 import { catalogSchema, type CatalogItem } from '../company/intents/catalog.js';
 import type { Demand } from '../protocol/families/intent.js';
 import { formatTime, table } from './common.js';
+import { terminalLines } from './terminalText.js';
 import { systemClock } from '../core/clock.js';
 import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
 import { prepare, routes, type CallArgs, type IntentView, type OfferView, type RelationshipView, type RequestView, type Route, type RouteResponse } from '../personal/http/apiContract.js';
@@ -122,8 +123,9 @@ const demoHome = resolve(process.env['KITH_DEMO_HOME'] ?? join(homedir(), '.kith
 const basePort = Number(process.env['KITH_DEMO_BASE_PORT'] ?? 7400);
 const children: ChildProcess[] = [];
 
+/** The demo's lines, with what the companies sent (names, purposes, offers) made safe for the terminal. */
 function log(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${terminalLines(line)}\n`);
 }
 
 /** The demo vault's passphrase: KITH_PASSPHRASE, or one generated on first run and kept beside it (demo only). */

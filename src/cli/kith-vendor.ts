@@ -12,6 +12,7 @@ import { COMPANY_ROLES, startCompanyServer } from '../company/server.js';
 import type { TermsAgreementRow } from '../company/store/types.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
 import { formatTime, oneLine, output, run, stopOnSignals, table, type GlobalOptions } from './common.js';
+import { MESSAGE_INDENT, terminalBlock } from './terminalText.js';
 
 // The store, its WAL and the home's token and config are the company's alone, whatever the shell's umask.
 process.umask(PRIVATE_UMASK);
@@ -110,8 +111,9 @@ program
     run(globals, () =>
       withAgent(async (agent) => {
         const url = agent.invitationUrl();
-        const qr = options.qr && !globals().json ? await QRCode.toString(url, { type: 'terminal', small: true }) : '';
-        output(globals(), { url, invitation: agent.invitation() }, () => `${url}\n${qr}`);
+        output(globals(), { url, invitation: agent.invitation() }, () => url);
+        // The QR code is drawn with our own colour sequences, so it bypasses output's escaping.
+        if (options.qr && !globals().json) process.stdout.write(await QRCode.toString(url, { type: 'terminal', small: true }));
       }),
     ),
   );
@@ -165,7 +167,9 @@ program
         const relationship = await agent.findRelationship(rel);
         const messages = await agent.messages(relationship.id);
         output(globals(), messages, () =>
-          messages.length === 0 ? 'No messages.' : messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${String((m.body as { content?: unknown }).content ?? m.type)}`).join('\n'),
+          messages.length === 0
+            ? 'No messages.'
+            : messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${terminalBlock(String((m.body as { content?: unknown }).content ?? m.type), MESSAGE_INDENT)}`).join('\n'),
         );
       }),
     ),
@@ -310,7 +314,7 @@ program
         const holdings = await agent.holdings(relationship.id);
         output(globals(), holdings, () =>
           [
-            `Customer ${relationship.customerRef} (${relationship.state}), profile version ${holdings.profileVersion}`,
+            `Customer ${oneLine(relationship.customerRef, 80)} (${relationship.state}), profile version ${holdings.profileVersion}`,
             holdings.fields.length === 0
               ? 'No fields disclosed.'
               : table([

@@ -9,7 +9,8 @@ import { routes, type MessageView, type ReceiptView, type RelationshipView } fro
 import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
 import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClient.js';
-import { askYes, formatTime, output, readSecret, run, stopOnSignals, table, type GlobalOptions } from './common.js';
+import { askYes, formatTime, oneLine, output, readSecret, run, stopOnSignals, table, type GlobalOptions } from './common.js';
+import { MESSAGE_INDENT, terminalBlock, terminalLines } from './terminalText.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
@@ -59,12 +60,13 @@ function termsCell(r: RelationshipView): string {
 
 function messageLines(messages: MessageView[]): string {
   if (messages.length === 0) return 'No messages.';
-  return messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${m.content ?? m.type}${m.status === 'queued' ? '  (queued)' : m.status === 'held' ? '  (held)' : ''}`).join('\n');
+  return messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${terminalBlock(m.content ?? m.type, MESSAGE_INDENT)}${m.status === 'queued' ? '  (queued)' : m.status === 'held' ? '  (held)' : ''}`).join('\n');
 }
 
 function receiptText(receipt: ReceiptView): string {
   const body = receipt.body as { erased?: { category: string; count: number; where: string }[]; erased_at?: number };
-  const erased = (body.erased ?? []).map((e) => `  ${e.category}: ${e.count} (${e.where})`).join('\n');
+  // The company wrote the receipt: each value on its own line, whatever it holds.
+  const erased = (body.erased ?? []).map((e) => `  ${oneLine(String(e.category), 80)}: ${oneLine(String(e.count), 20)} (${oneLine(String(e.where), 80)})`).join('\n');
   return `Erasure receipt ${receipt.id} (signed by the company)\n${erased}`;
 }
 
@@ -164,7 +166,7 @@ program
     run(globals, () =>
       withClient(async (client) => {
         const { relationship } = await client.call(routes.connect, { invitation });
-        output(globals(), relationship, () => `${relationship.id}\nConnected to ${relationship.company ?? 'the company (awaiting its answer)'} as customer ${relationship.customerRef ?? '-'}; it knows only a pairwise DID.\nTerms: ${termsCell(relationship)}`);
+        output(globals(), relationship, () => `${relationship.id}\nConnected to ${oneLine(relationship.company ?? 'the company (awaiting its answer)', 80)} as customer ${oneLine(relationship.customerRef ?? '-', 80)}; it knows only a pairwise DID.\nTerms: ${oneLine(termsCell(relationship), 120)}`);
       }),
     ),
   );
@@ -217,7 +219,7 @@ for (const [name, description] of [
       run(globals, () =>
         withClient(async (client) => {
           const { relationship } = await client.call(routes[name], { ref: rel });
-          output(globals(), relationship, () => `${relationship.company ?? relationship.id}: ${relationship.state}`);
+          output(globals(), relationship, () => `${oneLine(relationship.company ?? relationship.id, 80)}: ${relationship.state}`);
         }),
       ),
     );
@@ -238,8 +240,8 @@ program
         }
         if (!options.yes) {
           if (!process.stdin.isTTY) throw new ApiError('api.bad_request', `kith cutoff asks before it erases: run it in a terminal, or add --yes with the full id (${relationship.id}) or exact name`);
-          process.stderr.write(`${cutoffSummary(relationship)}\n`);
-          if (!(await askYes(`Cut off ${name}?`))) {
+          process.stderr.write(`${terminalLines(cutoffSummary(relationship))}\n`);
+          if (!(await askYes(terminalLines(`Cut off ${oneLine(name, 80)}?`)))) {
             process.stderr.write('Nothing was sent; the relationship is as it was.\n');
             return;
           }
@@ -253,13 +255,13 @@ program
 
 /** What a cut-off ends, in words, before she confirms it. */
 function cutoffSummary(relationship: RelationshipView): string {
-  const fields = relationship.holds.filter((h) => h.category === 'field').map((h) => h.field ?? h.detail);
-  const name = relationship.company ?? 'The company';
+  const fields = relationship.holds.filter((h) => h.category === 'field').map((h) => oneLine(h.field ?? h.detail, 40));
+  const name = oneLine(relationship.company ?? 'The company', 80);
   return [
     `${name} will be asked to erase what it holds about you, and to sign a receipt saying so:`,
     `  ${relationship.messages} message${relationship.messages === 1 ? '' : 's'} in your thread`,
     `  ${fields.length > 0 ? `your ${fields.join(', ')}` : 'no fields you shared'}`,
-    `  ${relationship.terms.name ? `the ${relationship.terms.name} agreement` : 'no agreement in force'}`,
+    `  ${relationship.terms.name ? `the ${oneLine(relationship.terms.name, 80)} agreement` : 'no agreement in force'}`,
     'Your keys for this relationship are destroyed: it cannot be reopened.',
   ].join('\n');
 }

@@ -5,7 +5,7 @@ import { ApiError } from '../../core/errors.js';
 import { routes, type ChangeView, type ProfileView } from '../../personal/http/apiContract.js';
 import { formatFieldValue, parseFieldText, resolveFieldName } from '../../protocol/profile/fields.js';
 import type { ApiClient } from '../apiClient.js';
-import { output, run, table } from '../common.js';
+import { oneLine, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
 const BAR_WIDTH = 24;
@@ -13,7 +13,8 @@ const BAR_WIDTH = 24;
 function progressLine(change: ChangeView): string {
   const { total, acked, failed, skipped, pending } = change.summary;
   const done = total === 0 ? BAR_WIDTH : Math.round(((acked + failed + skipped) / total) * BAR_WIDTH);
-  const waiting = change.deliveries.filter((d) => d.state === 'pending' && d.lastError).map((d) => `${d.company ?? d.relationshipId.slice(0, 8)}: ${d.lastError}`);
+  // Written to the terminal as it is (a progress line): the company's name and its error text made safe here.
+  const waiting = change.deliveries.filter((d) => d.state === 'pending' && d.lastError).map((d) => `${oneLine(d.company ?? d.relationshipId.slice(0, 8), 40)}: ${oneLine(d.lastError ?? '', 80)}`);
   return `[${'#'.repeat(done)}${'-'.repeat(BAR_WIDTH - done)}] ${acked}/${total} acknowledged${failed ? `, ${failed} refused` : ''}${pending && waiting.length ? `, retrying ${waiting.slice(0, 3).join('; ')}` : ''}`;
 }
 
