@@ -2,15 +2,21 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { presentError } from '../core/errorTable.js';
 import { VaultError, asKithError } from '../core/errors.js';
+import { terminalLine, terminalLines } from './terminalText.js';
 
 export interface GlobalOptions {
   home?: string;
   json?: boolean;
 }
 
-/** Prints a result: JSON for `--json` (machines), the human text otherwise. */
+/**
+ * Prints a result: JSON for `--json` (machines; JSON.stringify escapes every control character),
+ * the human text otherwise, each of its lines through terminalLine: whatever text of the other
+ * side a command put in it, nothing reaches the terminal as a control sequence. Text that may
+ * hold line breaks of its own must be put in with terminalBlock (or oneLine) first.
+ */
 export function output(options: GlobalOptions, value: unknown, human: () => string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${terminalLines(human())}\n`);
 }
 
 /** Every CLI error ends here: the table's message and exit code, and the error code for scripts. */
@@ -18,7 +24,8 @@ export function fail(options: GlobalOptions, thrown: unknown): never {
   const error = asKithError(thrown);
   const presentation = presentError(error.code);
   if (options.json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
-  process.stderr.write(`error: ${presentation.cli}: ${error.message} [${error.code}]\n`);
+  // A message may quote what the other side sent (a company's name, its problem report).
+  process.stderr.write(`error: ${presentation.cli}: ${terminalLine(error.message)} [${error.code}]\n`);
   if (error.code === 'internal' && process.env['KITH_DEBUG']) process.stderr.write(`${String((thrown as Error)?.stack ?? thrown)}\n`);
   process.exit(presentation.exit);
 }
@@ -68,8 +75,10 @@ export async function readSecret(envName: string, question: string, confirm = fa
 
 export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  // A cell is one line: a line break or control character in the other side's text shows as an escape.
+  const cells = rows.map((row) => row.map(terminalLine));
+  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+  return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
 export function formatTime(ms: number): string {
@@ -77,11 +86,11 @@ export function formatTime(ms: number): string {
 }
 
 /**
- * Text from the other side on one line of a table: control characters (ESC and the rest of C0 and
- * C1, which could rewrite her terminal) and line breaks become spaces, and it is cut at `max`.
+ * Text from the other side on one line: line breaks become spaces, other control and invisible
+ * format characters visible escapes (terminalLine), and it is cut at `max`.
  */
 export function oneLine(text: string, max: number): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  const flat = terminalLine(text.replace(/[\r\n\u2028\u2029]+/g, ' ').trim());
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

@@ -1,16 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newToken } from '../core/ids.js';
-import { readRunningAgent, vaultPath } from '../personal/home.js';
+import { PRIVATE_UMASK, ensurePrivateDir, touchPrivateFile, writePrivateFile } from '../core/privateFiles.js';
+import { readRunningAgent, runningAgentFile, vaultPath } from '../personal/home.js';
 import { Vault } from '../personal/vault/vault.js';
 import { initCompanyHome } from '../company/home.js';
 import { intentPolicySchema, type IntentPolicy } from '../company/config.js';
 import { catalogSchema, type CatalogItem } from '../company/intents/catalog.js';
 import type { Demand } from '../protocol/families/intent.js';
 import { formatTime, table } from './common.js';
+import { terminalLines } from './terminalText.js';
 import { systemClock } from '../core/clock.js';
 import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
 import { prepare, routes, type CallArgs, type IntentView, type OfferView, type RelationshipView, type RequestView, type Route, type RouteResponse } from '../personal/http/apiContract.js';
@@ -112,25 +114,33 @@ const DEMO_NEW_ADDRESS = { street_address: '22 New Street', locality: 'Newtown',
 const DEMO_INTENT = { description: 'Waterproof trail shoes, size 39', category: 'clothing', maxPrice: '150', currency: 'EUR', wantedInDays: 14, openDays: 7 } as const;
 const DAY_MS = 86_400_000;
 
+// Everything the demo and the agents it starts write (vaults, stores, keys, logs) is the owner's
+// alone, whatever the shell's umask; the children inherit it.
+process.umask(PRIVATE_UMASK);
+
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const demoHome = resolve(process.env['KITH_DEMO_HOME'] ?? join(homedir(), '.kith-demo'));
 const basePort = Number(process.env['KITH_DEMO_BASE_PORT'] ?? 7400);
 const children: ChildProcess[] = [];
 
+/** The demo's lines, with what the companies sent (names, purposes, offers) made safe for the terminal. */
 function log(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${terminalLines(line)}\n`);
 }
 
 /** The demo vault's passphrase: KITH_PASSPHRASE, or one generated on first run and kept beside it (demo only). */
 function demoPassphrase(): string {
   if (process.env['KITH_PASSPHRASE']) return process.env['KITH_PASSPHRASE'];
   const file = join(demoHome, 'demo-passphrase');
-  if (!existsSync(file)) writeFileSync(file, `${newToken(18)}\n`, { mode: 0o600 });
+  if (!existsSync(file)) writePrivateFile(file, `${newToken(18)}\n`);
   return readFileSync(file, 'utf8').trim();
 }
 
 function spawnServe(bin: string, args: string[], logName: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const logFile = openSync(join(demoHome, 'logs', logName), 'a');
+  // Owner-only: a log of an older run may have been created readable by others.
+  const logPath = join(demoHome, 'logs', logName);
+  touchPrivateFile(logPath);
+  const logFile = openSync(logPath, 'a');
   const child = spawn(process.execPath, [join(repoRoot, 'bin', bin), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', logFile, logFile] });
   children.push(child);
   child.once('exit', (code, signal) => {
@@ -167,11 +177,12 @@ async function stopAll(code: number): Promise<never> {
 }
 
 async function main(): Promise<void> {
-  mkdirSync(join(demoHome, 'logs'), { recursive: true, mode: 0o700 });
+  ensurePrivateDir(demoHome);
+  ensurePrivateDir(join(demoHome, 'logs'));
   const personalHome = join(demoHome, 'me');
   const passphrase = demoPassphrase();
   if (!Vault.exists(vaultPath(personalHome))) {
-    mkdirSync(personalHome, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(personalHome);
     Vault.create(vaultPath(personalHome), passphrase).close();
     log(`Created your demo vault in ${personalHome}`);
   }
@@ -185,10 +196,10 @@ async function main(): Promise<void> {
     const home = join(demoHome, company.slug);
     const port = basePort + 1 + index;
     if (!existsSync(join(home, 'config.json'))) {
-      mkdirSync(home, { recursive: true, mode: 0o700 });
+      ensurePrivateDir(home);
       const policyFile = join(home, 'policy.json');
       const policy = { version: 1, acceptConnections: true, welcomeMessage: company.welcome, requestOnConnect: company.ask, trustedIssuers: [issuer.identity.did], terms: company.terms, intents: intentPolicy(company, home) };
-      writeFileSync(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
+      writePrivateFile(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
       const created = await initCompanyHome(home, { name: company.name, port, policyFile });
       await created.store.close();
     } else {
@@ -241,11 +252,14 @@ async function main(): Promise<void> {
   const cli = `node ${inRepo ? 'bin/kith.js' : join(repoRoot, 'bin', 'kith.js')} --home ${personalHome}`;
   log('');
   log('Kith is running: your personal agent and three demo companies, each its own process.');
-  log(`  Web app:   ${agent.url}/login#token=${agent.token}`);
+  // The token only to a terminal: output sent to a file or a pipe would keep it where others may
+  // read it. Otherwise the path of agent.json (0600), which holds it, and `kith open`.
+  const toTerminal = process.stdout.isTTY === true;
+  log(toTerminal ? `  Web app:   ${agent.url}/login#token=${agent.token}` : `  Web app:   ${cli} open   (prints its sign-in link)`);
   const passphraseHint = process.env['KITH_PASSPHRASE'] ? 'your KITH_PASSPHRASE' : `in ${join(demoHome, 'demo-passphrase')}`;
   log(`             (it locks after 15 minutes without use; the demo passphrase is ${passphraseHint})`);
   log(`  Local API: ${agent.url}/api   (OpenAPI: ${agent.url}/api/openapi.json)`);
-  log(`  API token: ${agent.token}`);
+  log(toTerminal ? `  API token: ${agent.token}` : `  API token: in ${runningAgentFile(personalHome)} (readable only by you)`);
   for (const company of companyUrls) log(`  ${company.name.padEnd(17)} ${company.url}`);
   log('');
   for (const request of await pendingRequests(api)) {
@@ -275,7 +289,7 @@ async function main(): Promise<void> {
 /** A company's intents policy, its catalog written next to its policy file (kept if already there). */
 function intentPolicy(company: DemoCompany, home: string): IntentPolicy {
   const catalogFile = join(home, 'catalog.json');
-  if (!existsSync(catalogFile)) writeFileSync(catalogFile, `${JSON.stringify(catalogSchema.parse({ version: 1, items: company.intents.catalog }), null, 2)}\n`);
+  if (!existsSync(catalogFile)) writePrivateFile(catalogFile, `${JSON.stringify(catalogSchema.parse({ version: 1, items: company.intents.catalog }), null, 2)}\n`);
   return intentPolicySchema.parse({ categories: company.intents.categories, catalogFile, offerValidHours: company.intents.offerValidHours });
 }
 
@@ -288,7 +302,7 @@ function addIntentPolicy(company: DemoCompany, home: string): void {
   if (!policyFile || !existsSync(policyFile)) return;
   const policy = JSON.parse(readFileSync(policyFile, 'utf8')) as Record<string, unknown>;
   if (policy['intents'] !== undefined) return;
-  writeFileSync(policyFile, `${JSON.stringify({ ...policy, intents: intentPolicy(company, home) }, null, 2)}\n`);
+  writePrivateFile(policyFile, `${JSON.stringify({ ...policy, intents: intentPolicy(company, home) }, null, 2)}\n`);
 }
 
 /** What became of her proffered terms, in words. */

@@ -3,9 +3,13 @@ import { Command } from 'commander';
 import { systemClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { tryParseJson } from '../core/json.js';
+import { PRIVATE_UMASK } from '../core/privateFiles.js';
 import { AGE_VCT, ageClaims, defaultIssuerHome, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
 import { okpPublicJwkSchema } from '../protocol/keys.js';
 import { output, run, type GlobalOptions } from './common.js';
+
+// The issuer's signing key is its alone, whatever the shell's umask.
+process.umask(PRIVATE_UMASK);
 
 const program = new Command('kith-issuer')
   .description('A demo credential issuer: SD-JWT VCs (e.g. age over 18) bound to a key from `kith credentials key`')

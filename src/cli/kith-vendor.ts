@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ApiError, IntentError } from '../core/errors.js';
+import { PRIVATE_UMASK } from '../core/privateFiles.js';
 import { formatFieldValue, isProfileField } from '../protocol/profile/fields.js';
 import QRCode from 'qrcode';
 import { createLogger } from '../core/log.js';
@@ -11,6 +12,10 @@ import { COMPANY_ROLES, startCompanyServer } from '../company/server.js';
 import type { TermsAgreementRow } from '../company/store/types.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
 import { formatTime, oneLine, output, run, stopOnSignals, table, type GlobalOptions } from './common.js';
+import { MESSAGE_INDENT, terminalBlock } from './terminalText.js';
+
+// The store, its WAL and the home's token and config are the company's alone, whatever the shell's umask.
+process.umask(PRIVATE_UMASK);
 
 const program = new Command('kith-vendor')
   .description('The Kith company agent: the company’s side of its customers’ Kith relationships')
@@ -106,8 +111,9 @@ program
     run(globals, () =>
       withAgent(async (agent) => {
         const url = agent.invitationUrl();
-        const qr = options.qr && !globals().json ? await QRCode.toString(url, { type: 'terminal', small: true }) : '';
-        output(globals(), { url, invitation: agent.invitation() }, () => `${url}\n${qr}`);
+        output(globals(), { url, invitation: agent.invitation() }, () => url);
+        // The QR code is drawn with our own colour sequences, so it bypasses output's escaping.
+        if (options.qr && !globals().json) process.stdout.write(await QRCode.toString(url, { type: 'terminal', small: true }));
       }),
     ),
   );
@@ -161,7 +167,9 @@ program
         const relationship = await agent.findRelationship(rel);
         const messages = await agent.messages(relationship.id);
         output(globals(), messages, () =>
-          messages.length === 0 ? 'No messages.' : messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${String((m.body as { content?: unknown }).content ?? m.type)}`).join('\n'),
+          messages.length === 0
+            ? 'No messages.'
+            : messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${terminalBlock(String((m.body as { content?: unknown }).content ?? m.type), MESSAGE_INDENT)}`).join('\n'),
         );
       }),
     ),
@@ -306,7 +314,7 @@ program
         const holdings = await agent.holdings(relationship.id);
         output(globals(), holdings, () =>
           [
-            `Customer ${relationship.customerRef} (${relationship.state}), profile version ${holdings.profileVersion}`,
+            `Customer ${oneLine(relationship.customerRef, 80)} (${relationship.state}), profile version ${holdings.profileVersion}`,
             holdings.fields.length === 0
               ? 'No fields disclosed.'
               : table([

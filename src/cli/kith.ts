@@ -1,19 +1,24 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ApiError, TransportError, VaultError } from '../core/errors.js';
+import { PRIVATE_UMASK, ensurePrivateDir, writePrivateFile } from '../core/privateFiles.js';
 import { createLogger } from '../core/log.js';
-import { defaultHome, readRunningAgent, vaultPath } from '../personal/home.js';
+import { defaultHome, readRunningAgent, runningAgentFile, vaultPath } from '../personal/home.js';
 import { DEFAULT_IDLE_LOCK_MS, startPersonalServer } from '../personal/server.js';
 import { routes, type MessageView, type ReceiptView, type RelationshipView } from '../personal/http/apiContract.js';
 import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
 import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClient.js';
-import { askYes, formatTime, output, readSecret, run, stopOnSignals, table, type GlobalOptions } from './common.js';
+import { askYes, formatTime, oneLine, output, readSecret, run, stopOnSignals, table, type GlobalOptions } from './common.js';
+import { MESSAGE_INDENT, terminalBlock, terminalLines } from './terminalText.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
 import { registerProfileCommands } from './commands/profile.js';
 import { registerTermsCommands } from './commands/terms.js';
+
+// Her vault, its WAL, agent.json and exports are hers alone, whatever the shell's umask.
+process.umask(PRIVATE_UMASK);
 
 const program = new Command('kith')
   .description('Your own side of every customer relationship: the Kith personal agent')
@@ -55,12 +60,13 @@ function termsCell(r: RelationshipView): string {
 
 function messageLines(messages: MessageView[]): string {
   if (messages.length === 0) return 'No messages.';
-  return messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${m.content ?? m.type}${m.status === 'queued' ? '  (queued)' : m.status === 'held' ? '  (held)' : ''}`).join('\n');
+  return messages.map((m) => `${formatTime(m.createdAt)}  ${m.direction === 'in' ? '<-' : '->'} ${terminalBlock(m.content ?? m.type, MESSAGE_INDENT)}${m.status === 'queued' ? '  (queued)' : m.status === 'held' ? '  (held)' : ''}`).join('\n');
 }
 
 function receiptText(receipt: ReceiptView): string {
   const body = receipt.body as { erased?: { category: string; count: number; where: string }[]; erased_at?: number };
-  const erased = (body.erased ?? []).map((e) => `  ${e.category}: ${e.count} (${e.where})`).join('\n');
+  // The company wrote the receipt: each value on its own line, whatever it holds.
+  const erased = (body.erased ?? []).map((e) => `  ${oneLine(String(e.category), 80)}: ${oneLine(String(e.count), 20)} (${oneLine(String(e.where), 80)})`).join('\n');
   return `Erasure receipt ${receipt.id} (signed by the company)\n${erased}`;
 }
 
@@ -72,6 +78,7 @@ program
       const path = vaultPath(home());
       if (Vault.exists(path)) throw new VaultError('vault.exists', `A vault already exists at ${path}`);
       const passphrase = await readSecret('KITH_PASSPHRASE', 'New passphrase: ', true);
+      ensurePrivateDir(home());
       Vault.create(path, passphrase).close();
       output(globals(), { vault: path }, () => `Vault created at ${path}`);
     }),
@@ -102,13 +109,22 @@ program
         logger: createLogger(process.stderr, 'kith'),
         ...(passphraseHint ? { passphraseHint } : {}),
       });
-      output(globals(), { url: server.url, token: server.token, loginUrl: server.loginUrl, locked: server.access.locked(), pid: process.pid }, () =>
-        [
-          `Kith personal agent listening on ${server.url}${server.access.locked() ? ' (locked)' : ''}`,
-          `Web app: ${server.loginUrl}`,
-          `Local API: ${server.url}/api   API token: ${server.token}`,
-          'Ctrl-C to stop.',
-        ].join('\n'),
+      // The token goes to a terminal only: a pipe or a file (a supervisor's log, the demo's
+      // logs) would keep it where others may read it. It is always in agent.json (0600), and
+      // `kith open` prints the link.
+      const toTerminal = process.stdout.isTTY === true;
+      const agentFile = runningAgentFile(home());
+      output(
+        globals(),
+        { url: server.url, ...(toTerminal ? { token: server.token, loginUrl: server.loginUrl } : { agentFile }), locked: server.access.locked(), pid: process.pid },
+        () =>
+          [
+            `Kith personal agent listening on ${server.url}${server.access.locked() ? ' (locked)' : ''}`,
+            ...(toTerminal
+              ? [`Web app: ${server.loginUrl}`, `Local API: ${server.url}/api   API token: ${server.token}`]
+              : [`Web app: \`kith open\` prints its sign-in link   Local API: ${server.url}/api   (API token in ${agentFile}, readable only by you)`]),
+            'Ctrl-C to stop.',
+          ].join('\n'),
       );
       stopOnSignals(() => server.stop());
     }),
@@ -150,7 +166,7 @@ program
     run(globals, () =>
       withClient(async (client) => {
         const { relationship } = await client.call(routes.connect, { invitation });
-        output(globals(), relationship, () => `${relationship.id}\nConnected to ${relationship.company ?? 'the company (awaiting its answer)'} as customer ${relationship.customerRef ?? '-'}; it knows only a pairwise DID.\nTerms: ${termsCell(relationship)}`);
+        output(globals(), relationship, () => `${relationship.id}\nConnected to ${oneLine(relationship.company ?? 'the company (awaiting its answer)', 80)} as customer ${oneLine(relationship.customerRef ?? '-', 80)}; it knows only a pairwise DID.\nTerms: ${oneLine(termsCell(relationship), 120)}`);
       }),
     ),
   );
@@ -203,7 +219,7 @@ for (const [name, description] of [
       run(globals, () =>
         withClient(async (client) => {
           const { relationship } = await client.call(routes[name], { ref: rel });
-          output(globals(), relationship, () => `${relationship.company ?? relationship.id}: ${relationship.state}`);
+          output(globals(), relationship, () => `${oneLine(relationship.company ?? relationship.id, 80)}: ${relationship.state}`);
         }),
       ),
     );
@@ -224,8 +240,8 @@ program
         }
         if (!options.yes) {
           if (!process.stdin.isTTY) throw new ApiError('api.bad_request', `kith cutoff asks before it erases: run it in a terminal, or add --yes with the full id (${relationship.id}) or exact name`);
-          process.stderr.write(`${cutoffSummary(relationship)}\n`);
-          if (!(await askYes(`Cut off ${name}?`))) {
+          process.stderr.write(`${terminalLines(cutoffSummary(relationship))}\n`);
+          if (!(await askYes(terminalLines(`Cut off ${oneLine(name, 80)}?`)))) {
             process.stderr.write('Nothing was sent; the relationship is as it was.\n');
             return;
           }
@@ -239,13 +255,13 @@ program
 
 /** What a cut-off ends, in words, before she confirms it. */
 function cutoffSummary(relationship: RelationshipView): string {
-  const fields = relationship.holds.filter((h) => h.category === 'field').map((h) => h.field ?? h.detail);
-  const name = relationship.company ?? 'The company';
+  const fields = relationship.holds.filter((h) => h.category === 'field').map((h) => oneLine(h.field ?? h.detail, 40));
+  const name = oneLine(relationship.company ?? 'The company', 80);
   return [
     `${name} will be asked to erase what it holds about you, and to sign a receipt saying so:`,
     `  ${relationship.messages} message${relationship.messages === 1 ? '' : 's'} in your thread`,
     `  ${fields.length > 0 ? `your ${fields.join(', ')}` : 'no fields you shared'}`,
-    `  ${relationship.terms.name ? `the ${relationship.terms.name} agreement` : 'no agreement in force'}`,
+    `  ${relationship.terms.name ? `the ${oneLine(relationship.terms.name, 80)} agreement` : 'no agreement in force'}`,
     'Your keys for this relationship are destroyed: it cannot be reopened.',
   ].join('\n');
 }
@@ -295,7 +311,7 @@ program
       withClient(async (client) => {
         const passphrase = options.plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
         const result = await client.call(routes.export, { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}) });
-        writeFileSync(file, result.format === 'plain' ? `${JSON.stringify(result.document, null, 2)}\n` : `${result.text}\n`, { mode: 0o600 });
+        writePrivateFile(file, result.format === 'plain' ? `${JSON.stringify(result.document, null, 2)}\n` : `${result.text}\n`);
         output(globals(), { file, format: result.format }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})`);
       }),
     ),
@@ -313,6 +329,7 @@ program
       const exportPassphrase = encrypted ? await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ') : '';
       const document = await openExport(text, exportPassphrase);
       const passphrase = await readSecret('KITH_PASSPHRASE', 'New vault passphrase: ', true);
+      ensurePrivateDir(home());
       importVault(path, passphrase, document).close();
       output(globals(), { vault: path, relationships: document.relationships.length }, () => `Imported ${document.relationships.length} relationship(s) into ${path}`);
     }),

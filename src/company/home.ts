@@ -1,8 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
+import { ensurePrivateDir, makePrivate, writePrivateFile } from '../core/privateFiles.js';
 import { createPeerIdentity, identityFromDocument, localIdentitySchema, type LocalIdentity } from '../protocol/agent/identity.js';
 import { buildDidWebDocument, urlToDidWeb } from '../protocol/did/web.js';
 import type { DidDocument } from '../protocol/did/types.js';
@@ -12,8 +13,9 @@ import { openCompanyStore } from './store/open.js';
 import type { CompanyStore } from './store/types.js';
 
 /**
- * A company agent's home directory: `config.json` (settings), `admin-token` (0600, the admin API
- * secret: never on a command line), `vendor.db` (the default SQLite store, which holds the keys).
+ * A company agent's home directory (0700): `config.json` (settings), `admin-token` (the admin API
+ * secret: never on a command line), `vendor.db` (the default SQLite store, which holds the keys),
+ * every file 0600 (core/privateFiles.ts).
  */
 export interface CompanyHome {
   dir: string;
@@ -77,13 +79,13 @@ export async function initCompanyHome(dirInput: string, options: InitCompanyOpti
   const config = parsed.data;
   // Validate the policy before writing anything, so a bad file leaves no half-made home.
   if (config.policyFile) loadJsonFile(config.policyFile, companyPolicySchema, 'Policy file');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dir);
   const store = await openCompanyStore(dbUrl(dir, config));
   const { identity } = createIdentity(config);
   await store.saveIdentity({ did: identity.did, keys: { method: config.didMethod, identity }, createdAt: Date.now() });
   await store.close();
-  writeFileSync(join(dir, 'admin-token'), `${newToken()}\n`, { mode: 0o600 });
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  writePrivateFile(join(dir, 'admin-token'), `${newToken()}\n`);
+  writePrivateFile(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return openCompanyHome(dir);
 }
 
@@ -94,7 +96,9 @@ export async function openCompanyHome(dirInput: string, overrides: { port?: numb
   const config: CompanyConfig = { ...fileConfig, ...(overrides.port !== undefined ? { port: overrides.port } : {}), ...(overrides.db ? { db: overrides.db } : {}) };
   const policy = config.policyFile ? loadJsonFile(config.policyFile, companyPolicySchema, 'Policy file') : parsePolicy({});
   const adminToken = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
-  chmodSync(join(dir, 'admin-token'), 0o600);
+  // A home made by an older version, or copied with looser modes: the token and the config (which
+  // may name a database URL with its password) are the owner's only.
+  makePrivate(join(dir, 'admin-token'), join(dir, 'config.json'));
   const store = await openCompanyStore(dbUrl(dir, config));
   let stored = await store.getIdentity();
   if (!stored) {

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { tryParseJson } from '../core/json.js';
+import { writePrivateFile } from '../core/privateFiles.js';
 
 /** The person's home: `vault.db` (+ WAL), and `agent.json` while `kith serve` runs. */
 export function defaultHome(): string {
@@ -16,21 +17,23 @@ export function vaultPath(home: string): string {
 export const runningAgentSchema = z.object({ url: z.string(), port: z.number().int(), token: z.string(), pid: z.number().int() });
 export type RunningAgentInfo = z.infer<typeof runningAgentSchema>;
 
-function agentFile(home: string): string {
+/** `<home>/agent.json`: where a running agent says where it listens, with its token. */
+export function runningAgentFile(home: string): string {
   return join(resolve(home), 'agent.json');
 }
 
 export function writeRunningAgent(home: string, info: RunningAgentInfo): void {
-  writeFileSync(agentFile(home), `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  // It holds the API token: 0600 even if an older file was looser.
+  writePrivateFile(runningAgentFile(home), `${JSON.stringify(info)}\n`);
 }
 
 export function removeRunningAgent(home: string): void {
-  rmSync(agentFile(home), { force: true });
+  rmSync(runningAgentFile(home), { force: true });
 }
 
 export function readRunningAgent(home: string): RunningAgentInfo | undefined {
-  if (!existsSync(agentFile(home))) return undefined;
-  const json = tryParseJson(readFileSync(agentFile(home), 'utf8'));
+  if (!existsSync(runningAgentFile(home))) return undefined;
+  const json = tryParseJson(readFileSync(runningAgentFile(home), 'utf8'));
   const parsed = json.ok ? runningAgentSchema.safeParse(json.value) : undefined;
   if (!parsed?.success) return undefined;
   try {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { profileFieldNames } from '../protocol/profile/fields.js';
-import { deliveryErrorText, FIELD_NAMES, fieldLabel, formatDuration, formatFieldValue, obligationLines, shortDid, shortName } from './format';
+import { deliveryErrorText, FIELD_NAMES, fieldLabel, formatDuration, formatFieldValue, obligationLines, shortDid, shortName, theirText } from './format';
+import { offerCompany } from './intents';
 import { normaliseInvitation } from './invitation';
 import { isAppPath } from './session';
 
@@ -78,5 +79,15 @@ describe('links into the app', () => {
     expect(isAppPath('/login')).toBe(false);
     expect(isAppPath('/api/export')).toBe(false);
     expect(isAppPath(null)).toBe(false);
+  });
+
+  it('shows the bidi controls in a company’s text, so that they cannot reorder what she reads', () => {
+    // Rendered as written, the override would make this read "invoiceexe.pdf".
+    expect(theirText('invoice\u202Efdp.exe')).toBe('invoice[U+202E]fdp.exe');
+    const controls = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C'];
+    for (const char of controls) expect(theirText(`a${char}b`)).toBe(`a[U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]b`);
+    // Right-to-left text itself, and everything else, is left as it is.
+    for (const text of ['שלום עולם', 'مرحبا بكم', 'Zoë Ångström-山田', 'family 👨‍👩‍👧', 'Line one\nline two']) expect(theirText(text)).toBe(text);
+    expect(offerCompany({ company: 'Shop\u2067Evil', anonymous: true, relationshipId: 'r'.repeat(36) })).toBe('Anonymous company (Shop[U+2067]Evil)');
   });
 });

@@ -11,6 +11,19 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
 
+/**
+ * Text a company wrote (its name, its messages, its offers and requests), shown so that it cannot
+ * reorder what she reads: React escapes HTML, but Unicode bidi overrides, embeddings and isolates
+ * (and the bidi marks) would still run as written, e.g. "invoice\u202Efdp.exe" reading as
+ * "invoiceexe.pdf". Each is shown as a visible "[U+202E]" instead, in the order it was written.
+ */
+export function theirText(text: string): string {
+  return text.replace(BIDI_CONTROLS, (char) => `[U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
+/** LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI; LRM, RLM, ALM. */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
 /** "12 Mar 2026, 14:05". */
 export function formatDateTime(ms: number | null | undefined): string {
   return typeof ms === 'number' && Number.isFinite(ms) ? dateTime.format(ms) : '—';

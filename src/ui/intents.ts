@@ -2,6 +2,7 @@ import type { RouteBody } from '../personal/http/apiContract.js';
 import type { routes } from './api';
 import type { DirectoryEntryView, IntentCategory, IntentView, OfferView } from './types';
 import type { Tone } from './components/ui';
+import { theirText } from './format';
 
 /*
  * Her intents in words, and the new-intent form checked before anything is sent: every rule the
@@ -122,8 +123,9 @@ export const AVAILABILITY: Record<string, string> = {
 
 /** The company as she may know it: its name, "Anonymous company" for one her directory found. */
 export function offerCompany(o: { company: string | null; anonymous: boolean; relationshipId: string }): string {
-  const name = o.company ?? `Company ${o.relationshipId.slice(0, 8)}`;
-  return o.anonymous ? `Anonymous company${o.company ? ` (${o.company})` : ''}` : name;
+  const company = o.company === null ? null : theirText(o.company);
+  const name = company ?? `Company ${o.relationshipId.slice(0, 8)}`;
+  return o.anonymous ? `Anonymous company${company ? ` (${company})` : ''}` : name;
 }
 
 /** "up to 150 EUR", "from 50 to 150 EUR", "in EUR"; null without a price. */

@@ -76,12 +76,16 @@ afterAll(async () => {
 });
 
 describe('kith serve --locked, driven by the CLI', { sequential: true }, () => {
-  it('starts locked and prints where it listens and the web app line', async () => {
+  it('starts locked and prints where it listens and how to open the web app, its token in no output', async () => {
     expect(agent).toMatchObject({ url: `http://127.0.0.1:${port}`, port });
     expect(agent.token.length).toBeGreaterThanOrEqual(20);
     const out = serve!.stdout();
     expect(out).toContain(`Kith personal agent listening on http://127.0.0.1:${port} (locked)\n`);
-    expect(out).toContain(`Web app: http://127.0.0.1:${port}/login#token=${agent.token}\n`);
+    // Its output goes to a file here, not a terminal: the token stays out of it (it is in agent.json, 0600), and `kith open` prints the link.
+    expect(out).toContain('Web app: `kith open` prints its sign-in link');
+    expect(out).toContain(`(API token in ${join(home, 'agent.json')}, readable only by you)`);
+    expect(out).not.toContain(agent.token);
+    expect((await kith(['open'])).stdout).toBe(`http://127.0.0.1:${port}/login#token=${agent.token}\n`);
     expect(await status()).toEqual({ ok: true, locked: true, relationships: null, passphraseHint: null });
   });
 

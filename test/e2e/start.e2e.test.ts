@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -27,10 +27,25 @@ import {
  * with an offer from its catalog, and leaves the offer for her, with the commands to see and accept it.
  *
  * Contract: env KITH_DEMO_HOME (state dir) and KITH_DEMO_BASE_PORT (uses base .. base+3); stdout
- * has a line `API token: <token>` and the local API URL.
+ * has the local API URL and, not being a terminal here, no token: the token is in
+ * `<KITH_DEMO_HOME>/me/agent.json` (0600), whose path it prints. Every file the demo leaves is 0600,
+ * every directory 0700, and no log holds the token.
  */
 
 const DEMO_SCRIPT = 'dist/src/cli/demo.js';
+
+/** Every file and directory under `dir`, depth first. */
+function everyPath(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? [path, ...everyPath(path)] : [path];
+  });
+}
+
+/** The paths under `dir` (and `dir` itself) that others than the owner may read, write or enter, with their modes. */
+function looseModes(dir: string): string[] {
+  return [dir, ...everyPath(dir)].filter((path) => (statSync(path).mode & 0o077) !== 0).map((path) => `${path} ${(statSync(path).mode & 0o777).toString(8)}`);
+}
 const DEMO_COMPANIES = ['Acme Outfitters', 'Northwind Energy', 'Bluebird Books'];
 
 let root: string;
@@ -41,6 +56,8 @@ beforeAll(() => {
   // Build if needed (the demo's source may be newer than the last build of a bare `vitest run`).
   ensureBuilt(existsSync(join(REPO_ROOT, 'src/cli/demo.ts')) ? [...DEFAULT_BUILT_FILES, DEMO_SCRIPT] : DEFAULT_BUILT_FILES);
   root = mkdtempSync(join(tmpdir(), 'kith-e2e-start-'));
+  // The usual default, which the demo inherits: alone, it would leave new files readable by everyone.
+  process.umask(0o022);
 }, 180_000);
 
 beforeEach((context) => {
@@ -74,15 +91,17 @@ describe('npm start (the demo)', () => {
     });
     const running = demo;
 
+    const agentFile = join(root, 'demo-home', 'me', 'agent.json');
     const { url, token } = await waitFor(
-      'the demo to print its API token',
+      'the demo to print where its API token is',
       () => {
         const exit = running.exit();
         if (exit) throw fatal(`demo exited early (${exit.code ?? exit.signal})`);
         const out = running.stdout();
-        const tokenMatch = /API token:\s*(\S+)/.exec(out);
-        const urlMatch = /(http:\/\/(?:127\.0\.0\.1|localhost):\d+)\/api\b/.exec(out) ?? /(http:\/\/(?:127\.0\.0\.1|localhost):\d+)/.exec(out);
-        return tokenMatch && urlMatch ? { url: urlMatch[1]!, token: tokenMatch[1]! } : undefined;
+        const tokenAt = out.includes(`API token: in ${agentFile} (readable only by you)`);
+        const urlMatch = /(http:\/\/(?:127\.0\.0\.1|localhost):\d+)\/api\b/.exec(out);
+        if (!tokenAt || !urlMatch) return undefined;
+        return { url: urlMatch[1]!, token: (JSON.parse(readFileSync(agentFile, 'utf8')) as { token: string }).token };
       },
       { timeoutMs: 60_000, intervalMs: 100 },
     ).catch((error: unknown) => {
@@ -108,7 +127,9 @@ describe('npm start (the demo)', () => {
     expect([login.status, login.headers.get('content-security-policy')?.startsWith("default-src 'self'")]).toEqual([200, true]);
     const app = await fetch(`${url}/`, { redirect: 'manual' });
     expect([app.status, app.headers.get('location')]).toEqual([302, '/login']);
-    expect(running.stdout()).toContain(`Web app:   ${url}/login#token=${token}`);
+    // The sign-in link and the token went to no file: stdout is not a terminal here, so it names `kith open`.
+    expect(running.stdout()).toMatch(/Web app: {3}.*kith\.js --home \S+ open/);
+    expect(running.stdout()).not.toContain(token);
 
     // The intent step: one intent cast to all three; Acme offered from its catalog, the others acknowledged.
     const out = await waitFor('the demo to print the commands to try', () => (running.stdout().includes('Ctrl-C stops everything.') ? running.stdout() : undefined), { timeoutMs: 10_000 });
@@ -168,6 +189,16 @@ describe('npm start (the demo)', () => {
     // Its four servers are child processes (where /proc lets us see them).
     const children = childPidsOf(running.pid);
     if (existsSync('/proc')) expect(children.length).toBeGreaterThanOrEqual(4);
+
+    // No log of the demo holds the token, and every file it made is its owner's only.
+    const demoHome = join(root, 'demo-home');
+    const logs = readdirSync(join(demoHome, 'logs'));
+    expect(logs.sort()).toEqual(['acme.log', 'bluebird.log', 'me.log', 'northwind.log']);
+    for (const log of logs) expect(readFileSync(join(demoHome, 'logs', log), 'utf8'), log).not.toContain(token);
+    expect(looseModes(demoHome)).toEqual([]);
+    // …the vault and the stores included (with their -wal and -shm), and the keys.
+    const files = everyPath(demoHome).map((path) => path.slice(demoHome.length + 1));
+    expect(files).toEqual(expect.arrayContaining(['me/vault.db', 'me/vault.db-wal', 'me/agent.json', 'acme/vendor.db', 'acme/vendor.db-wal', 'acme/vendor.db-shm', 'acme/admin-token', 'issuer/issuer.json', 'demo-passphrase']));
 
     const exit = await running.signalAndWait('SIGINT', 10_000);
     expect(exit).toEqual({ code: 0, signal: null });

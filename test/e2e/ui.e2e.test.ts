@@ -238,9 +238,12 @@ beforeAll(async () => {
   ]);
   base = me!.url;
   agentToken = me!.agent!.token;
-  // What `kith serve` printed: the link that signs her browser in.
-  loginUrl = await waitFor('the web app line on stdout', () => /^Web app: (\S+)$/m.exec(me!.process.stdout())?.[1], { timeoutMs: 5_000, intervalMs: 50 });
+  // What `kith open` prints: the link that signs her browser in. `kith serve`, its output going to
+  // a file here, kept the token out of it.
+  loginUrl = (await runCliOk('kith', ['open'], { home: meHome })).stdout.trim();
   expect(loginUrl).toBe(`${base}/login#token=${agentToken}`);
+  expect(me!.process.stdout()).toContain('kith open');
+  expect(me!.process.stdout() + me!.process.stderr()).not.toContain(agentToken);
 
   context = await browser!.newContext({ viewport: WIDE, locale: 'en-GB', timezoneId: 'UTC' });
   page = await context.newPage();
@@ -598,10 +601,12 @@ describe.skipIf(!available)('her web app in a real browser, against real process
 
     // Marks this very document: a reload would lose the mark.
     await page.evaluate('window.__kithSameDocument = true');
-    const incoming = 'Your parcel left our warehouse today (ui e2e)';
+    // With a right-to-left override, which would make its end read "label.exe" backwards: shown as a visible mark instead.
+    const incoming = 'Your parcel left our warehouse today (ui e2e), label: \u202Efdp.exe';
     const sent = (await runCliOk('kith-vendor', ['message', acme.relationship!.customerRef!, incoming, '--json'], { home: acme.home })).json<{ messageId: string; delivered: boolean }>();
     expect(sent.messageId).toBeTruthy();
-    await visible(thread.getByText(incoming), 10_000);
+    await visible(thread.getByText('Your parcel left our warehouse today (ui e2e), label: [U+202E]fdp.exe', { exact: true }), 10_000);
+    expect(await thread.textContent()).not.toContain('\u202E');
     expect(await page.evaluate('window.__kithSameDocument === true')).toBe(true);
     expect(await thread.getByRole('listitem').count()).toBe(2);
 

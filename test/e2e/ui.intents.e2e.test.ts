@@ -7,7 +7,7 @@ import type { IntentView, OfferView } from '../../src/personal/intents.js';
 import type { RelationshipView } from '../../src/personal/views.js';
 import { startCompany, type CompanyHandle } from '../support/agents.js';
 import { browserAvailable, ensureUiBuilt, launchBrowser } from '../support/browser.js';
-import { REPO_ROOT, ensureBuilt, freePort, killAllStarted, runCliOk, startServer, waitFor, type ServerHandle } from '../support/processes.js';
+import { REPO_ROOT, ensureBuilt, freePort, killAllStarted, runCliOk, startServer, type ServerHandle } from '../support/processes.js';
 
 /**
  * Her Intents page, end to end, in a real browser (the system's Chromium via playwright-core):
@@ -155,7 +155,7 @@ beforeAll(async () => {
   browser = started[1];
   base = me.url;
   agentToken = me.agent!.token;
-  loginUrl = await waitFor('the web app line on stdout', () => /^Web app: (\S+)$/m.exec(me!.process.stdout())?.[1], { timeoutMs: 5_000, intervalMs: 50 });
+  loginUrl = (await runCliOk('kith', ['open'], { home: meHome })).stdout.trim();
 
   // Her terms, then the four relationships, through her API (the Connect page has its own test).
   await myApi('/api/terms/default', { method: 'PUT', body: { agreement: AGREEMENT } });

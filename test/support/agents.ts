@@ -86,6 +86,8 @@ export interface CompanyOptions {
   maxMessageBytes?: number;
   clock?: Clock;
   retry?: Partial<RetryPolicy>;
+  /** Opens the company's store instead of the SQLite file at `dbPath` (e.g. a PostgreSQL schema); the handle closes it. */
+  openStore?: () => Promise<CompanyStore>;
 }
 
 export interface CompanyHandle {
@@ -122,7 +124,7 @@ export async function startCompany(options: CompanyOptions = {}): Promise<Compan
   const logger = fileLogger(logPath, 'company');
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const served = await serve();
-  const store = await openSqliteCompanyStore(dbPath);
+  const store = await (options.openStore ?? (() => openSqliteCompanyStore(dbPath)))();
   const { identity } = createPeerIdentity(`${served.url}/didcomm`);
   const agent = createCompanyAgent({
     name,

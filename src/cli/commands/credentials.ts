@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { routes } from '../../personal/http/apiContract.js';
-import { formatTime, output, run, table } from '../common.js';
+import { formatTime, oneLine, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
 /** `kith credentials key | add | list`: SD-JWT VCs that issuers gave her. */
@@ -28,7 +28,7 @@ export function registerCredentialCommands(program: Command, ctx: CommandContext
         ctx.withClient(async (client) => {
           const sdJwt = readFileSync(file === '-' ? 0 : file, 'utf8').trim();
           const { credential } = await client.call(routes.addCredential, { sdJwt });
-          output(ctx.globals(), credential, () => `Kept ${credential.vct} from ${credential.issuer.slice(0, 40)}…: ${credential.claims.join(', ')}`);
+          output(ctx.globals(), credential, () => `Kept ${oneLine(credential.vct, 120)} from ${oneLine(credential.issuer, 40)}…: ${oneLine(credential.claims.join(', '), 200)}`);
         }),
       ),
     );

@@ -1,20 +1,20 @@
 import type { Command } from 'commander';
 import { routes, type ConsentView, type RequestView } from '../../personal/http/apiContract.js';
-import { formatTime, output, run, table } from '../common.js';
+import { formatTime, oneLine, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
 function asked(request: RequestView): string {
-  const fields = request.fields.map((f) => (f.available ? f.name : `${f.name} (you have none)`));
-  const claims = request.credentials.flatMap((c) => c.claims.map((claim) => (c.available ? `${claim} (credential)` : `${claim} (no credential)`)));
+  const fields = request.fields.map((f) => (f.available ? oneLine(f.name, 40) : `${oneLine(f.name, 40)} (you have none)`));
+  const claims = request.credentials.flatMap((c) => c.claims.map((claim) => (c.available ? `${oneLine(claim, 40)} (credential)` : `${oneLine(claim, 40)} (no credential)`)));
   return [...fields, ...claims].join(', ');
 }
 
 export function requestText(request: RequestView): string {
   return [
     // The company's id: the one its people see, so that both sides name a request alike.
-    `${request.requestId.slice(0, 8)}  ${request.company ?? request.relationshipId.slice(0, 8)} asks for: ${asked(request)}`,
-    `          purpose: ${request.purpose}`,
-    `          keeps it: ${request.retention ?? 'no limit stated'}; legal basis: ${request.legalBasis}${request.state === 'pending' ? '' : `; ${request.state}`}`,
+    `${oneLine(request.requestId.slice(0, 8), 8)}  ${oneLine(request.company ?? request.relationshipId.slice(0, 8), 80)} asks for: ${asked(request)}`,
+    `          purpose: ${oneLine(request.purpose, 500)}`,
+    `          keeps it: ${oneLine(request.retention ?? 'no limit stated', 40)}; legal basis: ${oneLine(request.legalBasis, 40)}${request.state === 'pending' ? '' : `; ${request.state}`}`,
   ].join('\n');
 }
 
@@ -60,7 +60,7 @@ export function registerDisclosureCommands(program: Command, ctx: CommandContext
             .map((f) => f.trim())
             .filter(Boolean);
           const result = await client.call(routes.approve, { id }, fields ? { fields } : {});
-          output(ctx.globals(), result, () => `Disclosed to ${result.request.company ?? 'the company'}: ${result.fields.join(', ')}\nConsent record ${result.consentRecordId} (kept on both sides).`);
+          output(ctx.globals(), result, () => `Disclosed to ${oneLine(result.request.company ?? 'the company', 80)}: ${oneLine(result.fields.join(', '), 200)}\nConsent record ${result.consentRecordId} (kept on both sides).`);
         }),
       ),
     );

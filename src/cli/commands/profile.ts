@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writePrivateFile } from '../../core/privateFiles.js';
 import type { Command } from 'commander';
 import { ApiError, ProfileError } from '../../core/errors.js';
 import { routes, type ChangeView, type ProfileView } from '../../personal/http/apiContract.js';
 import { formatFieldValue, parseFieldText, resolveFieldName } from '../../protocol/profile/fields.js';
 import type { ApiClient } from '../apiClient.js';
-import { askYes, output, run, table } from '../common.js';
+import { askYes, oneLine, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
 const BAR_WIDTH = 24;
@@ -12,7 +13,8 @@ const BAR_WIDTH = 24;
 function progressLine(change: ChangeView): string {
   const { total, acked, failed, skipped, pending } = change.summary;
   const done = total === 0 ? BAR_WIDTH : Math.round(((acked + failed + skipped) / total) * BAR_WIDTH);
-  const waiting = change.deliveries.filter((d) => d.state === 'pending' && d.lastError).map((d) => `${d.company ?? d.relationshipId.slice(0, 8)}: ${d.lastError}`);
+  // Written to the terminal as it is (a progress line): the company's name and its error text made safe here.
+  const waiting = change.deliveries.filter((d) => d.state === 'pending' && d.lastError).map((d) => `${oneLine(d.company ?? d.relationshipId.slice(0, 8), 40)}: ${oneLine(d.lastError ?? '', 80)}`);
   return `[${'#'.repeat(done)}${'-'.repeat(BAR_WIDTH - done)}] ${acked}/${total} acknowledged${failed ? `, ${failed} refused` : ''}${pending && waiting.length ? `, retrying ${waiting.slice(0, 3).join('; ')}` : ''}`;
 }
 
@@ -53,7 +55,7 @@ async function follow(client: ApiClient, version: number, timeoutMs: number, dra
 function removalSummary(profile: ProfileView, fields: string[]): string {
   return fields
     .map((field) => {
-      const holders = profile.fields.find((f) => f.field === field)?.heldBy.map((h) => h.company ?? h.relationshipId.slice(0, 8)) ?? [];
+      const holders = profile.fields.find((f) => f.field === field)?.heldBy.map((h) => oneLine(h.company ?? h.relationshipId.slice(0, 8), 80)) ?? [];
       return holders.length === 0
         ? `Your ${field} goes from your profile; no company holds it.`
         : `Your ${field} goes from your profile, and ${holders.join(', ')} ${holders.length === 1 ? 'is' : 'are'} asked to erase it (your consent for it is withdrawn).`;
@@ -183,7 +185,7 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
         ctx.withClient(async (client) => {
           const text = options.jcard ? `${JSON.stringify(await client.call(routes.exportJcard, { format: 'jcard' }), null, 2)}\n` : await client.call(routes.exportVcard);
           if (file) {
-            writeFileSync(file, text, { mode: 0o600 });
+            writePrivateFile(file, text);
             output(ctx.globals(), { file }, () => `Wrote ${file}`);
           } else process.stdout.write(text);
         }),

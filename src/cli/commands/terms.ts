@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { routes, type AgreementView, type RosterView } from '../../personal/http/apiContract.js';
 import { agreementShortName } from '../../protocol/terms/roster.js';
 import { obligationLines, obligationName } from '../../protocol/terms/words.js';
-import { formatTime, output, run, table } from '../common.js';
+import { formatTime, oneLine, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
 /** An agreement's obligations in the web app's words (protocol/terms/words.ts), on one line. */
@@ -14,8 +14,8 @@ function obligationsLine(o: AgreementView['obligations']): string {
 
 function rosterText(view: RosterView): string {
   const lines = view.rosters.flatMap((roster) => [
-    `Roster ${roster.id} v${roster.version}`,
-    ...roster.agreements.map((a) => `  ${a.short.padEnd(22)} ${a.title} (v${a.version})\n  ${' '.repeat(22)} ${obligationsLine(a.obligations)}`),
+    `Roster ${oneLine(roster.id, 120)} v${roster.version}`,
+    ...roster.agreements.map((a) => `  ${oneLine(a.short, 40).padEnd(22)} ${oneLine(a.title, 120)} (v${a.version})\n  ${' '.repeat(22)} ${oneLine(obligationsLine(a.obligations), 1000)}`),
   ]);
   lines.push('', view.default ? `Your default terms: ${agreementShortName(view.default)} (proffered on every new connection)` : 'No default terms: new connections proffer none. Set them with: kith terms set <agreement>');
   return lines.join('\n');
@@ -30,14 +30,14 @@ export function historyText(terms: AgreementView[]): string {
   const waiting = terms.filter((t) => t.awaitingHer);
   const notes = waiting.map(
     (t) =>
-      `\nWaiting for you: ${t.proposedBy === 'company' && t.outcome === 'countered-accepted' ? 'the company countered with' : 'the company proposes'} ${agreementShortName(t.agreementId)}` +
+      `\nWaiting for you: ${t.proposedBy === 'company' && t.outcome === 'countered-accepted' ? 'the company countered with' : 'the company proposes'} ${oneLine(agreementShortName(t.agreementId), 80)}` +
       (t.weaker.length > 0 ? `, which protects you less on: ${t.weaker.map(obligationName).join(', ')}` : '') +
       `\n${obligationsList(t.obligations)}` +
       `\nAnswer with: kith terms accept <rel>  or  kith terms reject <rel>`,
   );
   const current = terms.find((t) => t.state === 'agreed');
   const inForce = current
-    ? `\nIn force: ${current.title ?? agreementShortName(current.agreementId)}, signed by both of you (record ${current.recordId.slice(0, 8)}). The company:\n${obligationsList(current.obligations)}`
+    ? `\nIn force: ${oneLine(current.title ?? agreementShortName(current.agreementId), 120)}, signed by both of you (record ${current.recordId.slice(0, 8)}). The company:\n${obligationsList(current.obligations)}`
     : '\nNo agreement in force with this company.';
   return rows + inForce + notes.join('');
 }
@@ -45,7 +45,7 @@ export function historyText(terms: AgreementView[]): string {
 /** The obligations in words, one per line, marked + where they protect her and - where they allow more. */
 function obligationsList(obligations: AgreementView['obligations']): string {
   return obligationLines(obligations)
-    .map((line) => `  ${line.protective === null ? ' ' : line.protective ? '+' : '-'} ${line.text}`)
+    .map((line) => `  ${line.protective === null ? ' ' : line.protective ? '+' : '-'} ${oneLine(line.text, 300)}`)
     .join('\n');
 }
 

@@ -61,6 +61,14 @@ class ConnectionLock {
 }
 
 /**
+ * What the stores of one connection share beyond the lock: whether an erasure committed in this
+ * transaction still waits for the WAL to be emptied.
+ */
+interface ConnectionState {
+  scrubPending: boolean;
+}
+
+/**
  * The SQLite company store on better-sqlite3's synchronous API with cached prepared statements.
  * It exists beside PostgresCompanyStore (kysely) because the inbound path runs several
  * statements per message and building and compiling each through a query builder cost more than
@@ -77,14 +85,22 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
   readonly #lock: ConnectionLock;
   readonly #statements: Map<string, Database.Statement>;
   readonly #inTransaction: boolean;
+  readonly #state: ConnectionState;
   #closed = false;
   readonly #batch: { fn: (tx: CompanyStore) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
 
-  constructor(db: Database.Database, lock = new ConnectionLock(), statements = new Map<string, Database.Statement>(), inTransaction = false) {
+  constructor(
+    db: Database.Database,
+    lock = new ConnectionLock(),
+    statements = new Map<string, Database.Statement>(),
+    inTransaction = false,
+    state: ConnectionState = { scrubPending: false },
+  ) {
     this.#db = db;
     this.#lock = lock;
     this.#statements = statements;
     this.#inTransaction = inTransaction;
+    this.#state = state;
   }
 
   #stmt(source: string): Database.Statement {
@@ -136,7 +152,7 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
       // IMMEDIATE takes the write lock up front, so another process makes us wait (busy_timeout)
       // instead of failing the upgrade half-way through.
       this.#stmt('begin immediate').run();
-      const tx = new SqliteCompanyStore(this.#db, this.#lock, this.#statements, true);
+      const tx = new SqliteCompanyStore(this.#db, this.#lock, this.#statements, true, this.#state);
       for (const item of batch) {
         this.#stmt('savepoint grouped').run();
         try {
@@ -155,6 +171,8 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
       for (const item of batch) item.reject(failure);
       return;
     } finally {
+      // After the COMMIT (or the rollback that undid the erasure: emptying the WAL is harmless then).
+      this.#scrubWalIfPending();
       release();
     }
     batch.forEach((item, index) => {
@@ -582,8 +600,13 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
 
   markEventDispatched(id: string, at: number, redactedPayload?: unknown): Promise<void> {
     return this.#exec(() => {
-      if (redactedPayload === undefined) this.#stmt('update connector_events set dispatched_at = ? where id = ?').run(at, id);
-      else this.#stmt('update connector_events set dispatched_at = ?, payload = ? where id = ?').run(at, encodeJson(redactedPayload), id);
+      if (redactedPayload === undefined) {
+        this.#stmt('update connector_events set dispatched_at = ? where id = ?').run(at, id);
+        return;
+      }
+      this.#stmt('update connector_events set dispatched_at = ?, payload = ? where id = ?').run(at, encodeJson(redactedPayload), id);
+      // The payload redacted is the last of an erasure (the erased customer's reference): scrubbed like it.
+      this.#requestScrub();
     });
   }
 
@@ -698,8 +721,8 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
   }
 
   eraseRelationship(id: string, at: number): Promise<ErasureSummary> {
-    return this.#exec(() =>
-      this.#db.transaction((): ErasureSummary => {
+    return this.#exec(() => {
+      const summary = this.#db.transaction((): ErasureSummary => {
         const rel = this.#relationshipById(id);
         if (rel === undefined) throw unknownRelationship(id);
         const erased = ERASURE_CATEGORIES.map((category) => ({
@@ -707,8 +730,36 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
           count: category === 'relationship' ? this.#leaveTombstone(tombstoneOf(rel, at)) : this.#stmt(`delete from ${category} where relationship_id = ?`).run(id).changes,
         }));
         return { relationshipId: id, erasedAt: at, erased };
-      })(),
-    );
+      })();
+      // secure_delete zeroed the rows in the pages, but the WAL still holds earlier copies of those
+      // pages until a checkpoint overwrites it. Inside a transaction the checkpoint cannot run: the
+      // transaction runs it once it has committed (#commitBatch).
+      this.#requestScrub();
+      return summary;
+    });
+  }
+
+  /** Empties the WAL now, or, inside a transaction, once it has committed. */
+  #requestScrub(): void {
+    this.#state.scrubPending = true;
+    if (!this.#inTransaction) this.#scrubWalIfPending();
+  }
+
+  /**
+   * Empties the WAL after an erasure: a TRUNCATE checkpoint copies the (zeroed) pages back into
+   * the database file and truncates the WAL to nothing. Runs under the connection lock, outside
+   * any transaction. A checkpoint that readers in other processes keep from finishing (SQLite
+   * waits busy_timeout for them) or that fails stays pending and is tried after the next
+   * transaction; what was committed stays committed either way.
+   */
+  #scrubWalIfPending(): void {
+    if (!this.#state.scrubPending || this.#db.inTransaction || !this.#db.open) return;
+    try {
+      const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      this.#state.scrubPending = result?.busy !== 0;
+    } catch {
+      // Left pending: the next transaction tries again.
+    }
   }
 
   /** Writes the tombstone, if there is one to write; returns how many relationship rows it stripped (1 or 0). */

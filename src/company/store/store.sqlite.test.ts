@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,29 @@ describe('SQLite company store on disk', () => {
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
+  });
+
+  it('erases without a trace in the file bytes: secure_delete is on and the WAL is emptied, inside a transaction or not', async () => {
+    const path = join(dir, 'scrub.db');
+    const store = await openSqliteCompanyStore(path);
+    const bytes = () => Buffer.concat([path, `${path}-wal`, `${path}-shm`].filter((p) => existsSync(p)).map((p) => readFileSync(p)));
+    const walSize = () => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
+    try {
+      for (const [n, inTransaction] of [[1, false], [2, true]] as const) {
+        const id = `00000000-0000-4000-8000-00000000000${n}`;
+        const secret = `secret-street-${n}-${'x'.repeat(40)}`;
+        await store.createRelationship({ id, theirDid: `did:peer:2.scrub${n}`, customerRef: `ref-${n}`, state: 'active', createdAt: n, updatedAt: n });
+        await store.addMessage({ id: `10000000-0000-4000-8000-00000000000${n}`, relationshipId: id, messageId: `m-${n}`, direction: 'in', type: 't', body: { content: secret }, createdAt: n });
+        expect(bytes().includes(secret)).toBe(true);
+        if (inTransaction) await store.transaction((tx) => tx.eraseRelationship(id, 10));
+        else await store.eraseRelationship(id, 10);
+        expect(bytes().includes(secret)).toBe(false);
+        expect(bytes().includes(`did:peer:2.scrub${n}`)).toBe(false);
+        expect(walSize()).toBe(0);
+      }
+    } finally {
+      await store.close();
+    }
   });
 
   it('upgrades a database created before 0002_disclosure, keeping its rows', async () => {

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { makePrivate, sqliteFiles } from '../../core/privateFiles.js';
 import { timingSafeEqual } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -165,6 +166,9 @@ export class Vault {
     const file = resolve(path);
     if (!existsSync(file)) throw new VaultError('vault.not_initialized', `nothing at ${file}; create one with \`kith init\``);
     requirePassphrase(passphrase);
+    // A vault copied or restored with looser modes is the owner's only again (SQLite gives the
+    // -wal and -shm it creates the database file's mode).
+    makePrivate(...sqliteFiles(file));
     const kdf = resolveScryptParams(options.kdf);
     let db: Database.Database;
     try {

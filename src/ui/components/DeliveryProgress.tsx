@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiFailure, routes } from '../api';
 import { useAgentEvents } from '../events';
-import { deliveryErrorText, fieldLabel, plural } from '../format';
+import { deliveryErrorText, fieldLabel, plural, theirText } from '../format';
 import type { ChangeView, DeliveryView } from '../types';
 import { Badge, ErrorNote, type Tone } from './ui';
 
@@ -100,7 +100,7 @@ export function DeliveryProgress({ initial }: { initial: ChangeView }) {
           const state = deliveryState(d, removal);
           return (
             <li key={d.relationshipId} className="delivery-row">
-              <span className="delivery-company">{d.company ?? d.relationshipId.slice(0, 8)}</span>
+              <span className="delivery-company">{d.company === null ? d.relationshipId.slice(0, 8) : theirText(d.company)}</span>
               <span className="delivery-state">
                 <Badge tone={state.tone}>{state.text}</Badge>
                 {d.attempts > 1 ? <span className="muted small"> {plural(d.attempts, 'try', 'tries')}</span> : null}

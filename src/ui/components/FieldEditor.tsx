@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api, routes } from '../api';
-import { ADDRESS_PARTS, FIELD_SPECS, fieldLabel, type AddressKey } from '../format';
+import { ADDRESS_PARTS, FIELD_SPECS, fieldLabel, type AddressKey, theirText } from '../format';
 import type { ChangeView, ProfileFieldName, ProfileFieldView } from '../types';
 import { useAction } from '../useResource';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -38,7 +38,7 @@ export function FieldEditor({ field, view, onSaved, onCancel }: { field: Profile
   const [confirmRemove, setConfirmRemove] = useState(false);
   const id = useId();
   const holders = view?.heldBy ?? [];
-  const names = holders.map((h) => h.company ?? h.relationshipId.slice(0, 8));
+  const names = holders.map((h) => (h.company === null ? h.relationshipId.slice(0, 8) : theirText(h.company)));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

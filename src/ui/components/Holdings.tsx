@@ -1,4 +1,4 @@
-import { fieldLabel, formatDate, formatDuration, formatFieldValue, CONSENT_STATE, LEGAL_BASIS } from '../format';
+import { fieldLabel, formatDate, formatDuration, formatFieldValue, CONSENT_STATE, LEGAL_BASIS, theirText } from '../format';
 import { Link } from '../router';
 import type { ConsentRecord, ConsentView, HeldItem, RelationshipView } from '../types';
 import { prepare, routes } from '../api';
@@ -103,7 +103,7 @@ export function Holdings({ relationship }: { relationship: RelationshipView }) {
                     <span className="record-title">{info.fields.length > 0 ? info.fields.map(fieldLabel).join(', ') : 'No fields'}</span>
                   </div>
                   <p className="record-body">
-                    For: {info.purpose ?? '—'}
+                    For: {info.purpose === undefined ? '—' : theirText(info.purpose)}
                     <br />
                     Kept for: {formatDuration(info.retention ?? null)}
                     {info.basis ? `; on the basis of ${LEGAL_BASIS[info.basis] ?? info.basis}` : ''}
@@ -132,7 +132,7 @@ export function Holdings({ relationship }: { relationship: RelationshipView }) {
                     <Badge tone={r.state === 'approved' ? 'good' : r.state === 'declined' ? 'bad' : 'info'}>{r.state === 'pending' ? 'Waiting for you' : r.state === 'approved' ? 'Approved' : 'Declined'}</Badge>
                     <span className="record-title">{asked.map(fieldLabel).join(', ')}</span>
                   </div>
-                  <p className="record-body">For: {r.purpose}</p>
+                  <p className="record-body">For: {theirText(r.purpose)}</p>
                   {r.state === 'approved' && r.answeredFields ? <p className="record-body">You shared: {r.answeredFields.map(fieldLabel).join(', ')}</p> : null}
                   <p className="record-foot">
                     Asked {formatDate(r.createdAt)}

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { api, prepare, routes } from '../api';
 import { useAgentEvents } from '../events';
-import { formatWhen, plural } from '../format';
+import { formatWhen, plural, theirText } from '../format';
 import type { MessageView, RelationshipView } from '../types';
 import { useAction, useResource } from '../useResource';
 import { companyName } from './labels';
@@ -29,7 +29,7 @@ function MessageItem({ m, company }: { m: MessageView; company: string }) {
             </>
           ) : null}
         </p>
-        {m.content !== undefined ? <p className="msg-text">{m.content}</p> : <p className="msg-text msg-other">({m.type.slice(m.type.lastIndexOf('/') + 1) || 'message'} without text)</p>}
+        {m.content !== undefined ? <p className="msg-text">{mine ? m.content : theirText(m.content)}</p> : <p className="msg-text msg-other">({m.type.slice(m.type.lastIndexOf('/') + 1) || 'message'} without text)</p>}
       </div>
     </li>
   );

@@ -1,4 +1,4 @@
-import { RELATIONSHIP_STATE } from '../format';
+import { RELATIONSHIP_STATE, theirText } from '../format';
 import type { RelationshipView, TermsSummary } from '../types';
 import { Badge, type Tone } from './ui';
 
@@ -30,7 +30,7 @@ export function TermsCell({ terms, titles }: { terms: TermsSummary; titles?: Rea
   );
 }
 
-/** The company's name, or a placeholder while it has not told it. */
+/** The company's name (bidi controls shown, theirText), or a placeholder while it has not told it. */
 export function companyName(r: { company: string | null; id: string }): string {
-  return r.company ?? `Company ${r.id.slice(0, 8)}`;
+  return r.company === null ? `Company ${r.id.slice(0, 8)}` : theirText(r.company);
 }

@@ -4,7 +4,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { companyName } from '../components/labels';
 import { Badge, Button, ErrorNote, LiveNote, Loading, Note, PageHeader, Section } from '../components/ui';
 import { useAgentEvents } from '../events';
-import { fieldLabel, formatDateTime, formatIsoDate, plural, shortName } from '../format';
+import { fieldLabel, formatDateTime, formatIsoDate, plural, shortName, theirText } from '../format';
 import { AVAILABILITY, categoryLabel, INTENT_STATE, OFFER_STATE, offerCompany, priceRangeText, RECIPIENT_STATE, regionText, RULE, shortfallText, TERMS_DECISION } from '../intents';
 import { Link, useTitle } from '../router';
 import type { IntentView, OfferView, RelationshipView } from '../types';
@@ -58,9 +58,9 @@ function OffersTable({ offers, intent, titles, onAccept, onDecline }: { offers: 
       label: 'Item',
       cell: (o) => (
         <>
-          <span className="offer-item">{o.offer.itemOffered.name}</span>
-          {o.offer.itemOffered.description ? <span className="cell-sub">{o.offer.itemOffered.description}</span> : null}
-          {o.offer.itemOffered.sku ? <span className="cell-sub">SKU {o.offer.itemOffered.sku}</span> : null}
+          <span className="offer-item">{theirText(o.offer.itemOffered.name)}</span>
+          {o.offer.itemOffered.description ? <span className="cell-sub">{theirText(o.offer.itemOffered.description)}</span> : null}
+          {o.offer.itemOffered.sku ? <span className="cell-sub">SKU {theirText(o.offer.itemOffered.sku)}</span> : null}
         </>
       ),
     },
@@ -77,7 +77,7 @@ function OffersTable({ offers, intent, titles, onAccept, onDecline }: { offers: 
     { label: 'Availability', cell: (o) => AVAILABILITY[o.offer.availability] ?? o.offer.availability },
     { label: 'Delivery date', cell: (o) => (o.offer.deliveryDate ? formatIsoDate(o.offer.deliveryDate) : 'not stated') },
     { label: 'Valid until', cell: (o) => formatDateTime(Date.parse(o.offer.validThrough)) },
-    { label: 'Conditions', cell: (o) => o.offer.conditions ?? <span className="muted">none stated</span> },
+    { label: 'Conditions', cell: (o) => (o.offer.conditions === undefined ? <span className="muted">none stated</span> : theirText(o.offer.conditions)) },
     { label: 'Terms', cell: (o) => (o.offer.terms ? <span title={o.offer.terms}>{titles.get(o.offer.terms) ?? shortName(o.offer.terms)}</span> : <span className="muted">none agreed</span>) },
     { label: 'Meets what you asked', cell: (o) => <MeetsCell offer={o} /> },
     { label: 'State', cell: (o) => <StateCell offer={o} /> },
@@ -156,7 +156,7 @@ function Recipients({ intent }: { intent: IntentView }) {
             <th scope="row" data-label="Company">
               {r.anonymous ? (
                 <>
-                  Anonymous company{r.company ? ` (${r.company})` : ''}
+                  Anonymous company{r.company ? ` (${theirText(r.company)})` : ''}
                   <span className="cell-sub">asked from a new identity, through your directory</span>
                 </>
               ) : (
@@ -224,7 +224,7 @@ export function IntentPage({ id }: { id: string }) {
       const done = await action.run(() => api(routes.acceptOffer, { id: o.id }, linkTo ? { linkTo } : {}));
       if (!done) return;
       const othersAsked = (intent?.recipients.length ?? 1) - 1;
-      said = `You accepted ${offerCompany(o)}’s offer: ${o.offer.itemOffered.name} for ${money(o)}.${othersAsked > 0 ? ' The other companies were told the intent is closed.' : ''}${linkTo ? ' Your vault notes it is the company you already knew; it was not told.' : ''}`;
+      said = `You accepted ${offerCompany(o)}’s offer: ${theirText(o.offer.itemOffered.name)} for ${money(o)}.${othersAsked > 0 ? ' The other companies were told the intent is closed.' : ''}${linkTo ? ' Your vault notes it is the company you already knew; it was not told.' : ''}`;
     } else if (pending.kind === 'decline') {
       const o = pending.offer;
       const done = await action.run(() => api(routes.declineOffer, { id: o.id }, reason.trim() ? { reason: reason.trim() } : {}));
@@ -364,7 +364,7 @@ export function IntentPage({ id }: { id: string }) {
         {pending?.kind === 'accept' ? (
           <>
             <p>
-              <strong>{pending.offer.offer.itemOffered.name}</strong> for <strong>{money(pending.offer)}</strong>
+              <strong>{theirText(pending.offer.offer.itemOffered.name)}</strong> for <strong>{money(pending.offer)}</strong>
               {pending.offer.offer.deliveryDate ? `, delivered by ${formatIsoDate(pending.offer.offer.deliveryDate)}` : ''}.
             </p>
             <p>
@@ -405,7 +405,7 @@ export function IntentPage({ id }: { id: string }) {
         {pending?.kind === 'decline' ? (
           <>
             <p>
-              {offerCompany(pending.offer)} is told you declined {pending.offer.offer.itemOffered.name} for {money(pending.offer)}. Your intent stays open for the other offers.
+              {offerCompany(pending.offer)} is told you declined {theirText(pending.offer.offer.itemOffered.name)} for {money(pending.offer)}. Your intent stays open for the other offers.
             </p>
             <div className="field">
               <label htmlFor={`${formId}-reason`}>Reason for {offerCompany(pending.offer)} (optional)</label>

@@ -5,7 +5,7 @@ import { FieldEditor } from '../components/FieldEditor';
 import { Badge, Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { downloadBlob } from '../download';
 import { useAgentEvents } from '../events';
-import { FIELD_NAMES, FIELD_SPECS, fieldLabel, formatDateTime, formatFieldValue } from '../format';
+import { FIELD_NAMES, FIELD_SPECS, fieldLabel, formatDateTime, formatFieldValue, theirText } from '../format';
 import { Link, useTitle } from '../router';
 import type { ChangeView, ProfileFieldName, ProfileFieldView } from '../types';
 import { useAction, useResource } from '../useResource';
@@ -18,7 +18,7 @@ function HeldBy({ view }: { view: ProfileFieldView }) {
       {view.heldBy.map((h, i) => (
         <span key={h.relationshipId}>
           {i > 0 ? ', ' : ''}
-          <Link to={`/relationships/${encodeURIComponent(h.relationshipId)}?tab=holds`}>{h.company ?? h.relationshipId.slice(0, 8)}</Link>
+          <Link to={`/relationships/${encodeURIComponent(h.relationshipId)}?tab=holds`}>{h.company === null ? h.relationshipId.slice(0, 8) : theirText(h.company)}</Link>
           {h.version < view.version ? <span className="muted"> (older version)</span> : null}
         </span>
       ))}

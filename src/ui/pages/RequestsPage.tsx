@@ -3,7 +3,7 @@ import { api, prepare, routes } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Badge, Button, Empty, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { useAgentEvents } from '../events';
-import { fieldLabel, formatDate, formatDuration, LEGAL_BASIS } from '../format';
+import { fieldLabel, formatDate, formatDuration, LEGAL_BASIS, theirText } from '../format';
 import { Link, useTitle } from '../router';
 import type { RequestView } from '../types';
 import { useAction, useResource } from '../useResource';
@@ -30,7 +30,7 @@ function RequestCard({ request, onAnswered }: { request: RequestView; onAnswered
   const [declining, setDeclining] = useState(false);
   const [reason, setReason] = useState('');
   const baseId = useId();
-  const company = request.company ?? 'The company';
+  const company = request.company === null ? 'The company' : theirText(request.company);
 
   const toggle = (name: string, on: boolean) =>
     setChecked((prev) => {
@@ -70,7 +70,7 @@ function RequestCard({ request, onAnswered }: { request: RequestView; onAnswered
       <dl className="facts facts-row">
         <div className="fact">
           <dt>Purpose</dt>
-          <dd>{request.purpose}</dd>
+          <dd>{theirText(request.purpose)}</dd>
         </div>
         <div className="fact">
           <dt>Keeps it for</dt>
@@ -194,10 +194,10 @@ export function RequestsPage() {
                 <div className="record-head">
                   <Badge tone={r.state === 'approved' ? 'good' : 'bad'}>{r.state === 'approved' ? 'Shared' : 'Declined'}</Badge>
                   <span className="record-title">
-                    {r.company ?? 'A company'}: {(r.state === 'approved' ? (r.answeredFields ?? []) : r.fields.map((f) => f.name)).map(fieldLabel).join(', ')}
+                    {r.company === null ? 'A company' : theirText(r.company)}: {(r.state === 'approved' ? (r.answeredFields ?? []) : r.fields.map((f) => f.name)).map(fieldLabel).join(', ')}
                   </span>
                 </div>
-                <p className="record-body">For: {r.purpose}</p>
+                <p className="record-body">For: {theirText(r.purpose)}</p>
                 <p className="record-foot">
                   {formatDate(r.createdAt)}
                   {r.consentRecordId ? (
