@@ -5,7 +5,7 @@ import { describeZodIssues, tryParseJson } from '../core/json.js';
 import { claimNameSchema, credentialRequestSchema, legalBasisSchema, retentionSchema } from '../protocol/families/disclose.js';
 import { intentCategorySchema } from '../protocol/intent/categories.js';
 import { purposeSchema } from '../protocol/terms/roster.js';
-import { CONNECTOR_NAMES } from './connectors/index.js';
+import { connectorListSchema } from './connectors/index.js';
 
 /** How the company answers the terms she proffers (IEEE 7012): automatically, by this list. */
 export const termsPolicySchema = z
@@ -63,8 +63,11 @@ export const companyPolicySchema = z
     requestOnConnect: disclosureAskSchema.optional(),
     /** DIDs of credential issuers whose SD-JWT VCs this company accepts (e.g. an age check). */
     trustedIssuers: z.array(z.string().min(1).max(4096)).max(100).default([]),
-    /** Company systems told about disclosures and updates, by name (see company/connectors/index.ts). */
-    connectors: z.array(z.enum(CONNECTOR_NAMES)).max(20).default(['logging']),
+    /**
+     * Company systems told about what happens: `{ type, id?, maxAttempts?, ...settings }` each
+     * (company/connectors/index.ts lists the kinds; docs/connectors.md their settings).
+     */
+    connectors: connectorListSchema,
     /** Which proffered terms it accepts, and its counter; without it every proffer is rejected. */
     terms: termsPolicySchema.default({ accept: [], preferred: null, rosterFiles: [] }),
     /** The intents it answers (categories, catalog); without it, casts are received and acknowledged, never offered on. */

@@ -9,7 +9,7 @@ import { KITH_CONNECT_GOAL_CODE, OOB_INVITATION_TYPE, invitationUrl, type Invita
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { CompanyPolicy, DisclosureAsk } from './config.js';
 import { ConnectorDispatcher } from './connectors/dispatcher.js';
-import { createConnectors, type Connector } from './connectors/index.js';
+import { createConnectors, type Connector, type DispatchTarget } from './connectors/index.js';
 import { COMPANY_HANDLERS } from './handlers/index.js';
 import type { CompanyContext } from './handlers/types.js';
 import { createCompanyMessaging } from './messaging.js';
@@ -30,7 +30,7 @@ export interface CompanyAgentOptions extends AgentEnvironmentOptions {
   identity: LocalIdentity;
   policy: CompanyPolicy;
   /** Company systems told about disclosures and updates; default: the policy's `connectors`. */
-  connectors?: Connector[];
+  connectors?: (Connector | DispatchTarget)[];
   /** Where delivery latency is counted (the server's /metrics); none by default. */
   metrics?: Pick<CompanyMetrics, 'delivered'>;
   /** The terms rosters it knows; default the bundled roster plus the policy's `terms.rosterFiles`. */
@@ -109,7 +109,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   const environment = agentEnvironment(options);
   const { clock, logger, resolver, retry } = environment;
   const { store, identity, policy } = options;
-  const connectors = options.connectors ?? createConnectors(policy.connectors, { logger });
+  const connectors = options.connectors ?? createConnectors(policy.connectors, { logger, clock });
   const dispatcher = new ConnectorDispatcher(store, connectors, clock, logger, retry);
 
   const terms = createCompanyTermsPolicy(policy, resolver, options.rosters);

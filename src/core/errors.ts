@@ -97,6 +97,13 @@ export type KithErrorCode =
   // config and policy files
   | 'config.invalid'
   | 'config.not_found'
+  // connectors: the company's own systems told about changes
+  | 'connector.unreachable'
+  | 'connector.rejected'
+  | 'connector.throttled'
+  | 'connector.failed'
+  | 'connector.unknown'
+  | 'connector.no_dead_letter'
   // company store
   | 'store.unavailable'
   | 'store.conflict'
@@ -137,6 +144,22 @@ export class KithError extends Error {
 }
 
 type CodeIn<Prefix extends string> = Extract<KithErrorCode, `${Prefix}.${string}`>;
+
+/**
+ * A company system a connector talks to did not take an event. `retryable` failures are tried
+ * again with backoff (after `retryAfterMs` when the system said when); the others go straight to
+ * the dead letters, where an operator can replay them once the cause is fixed.
+ */
+export class ConnectorError extends KithError {
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: CodeIn<'connector'>, message: string, options?: KithErrorOptions & { retryable?: boolean; retryAfterMs?: number }) {
+    super(code, message, options);
+    this.retryable = options?.retryable ?? code !== 'connector.rejected';
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
 
 /** Failures of the DIDComm envelope: size, JWE, JWS. */
 export class EnvelopeError extends KithError {

@@ -1,58 +1,142 @@
 import type { Clock } from '../../core/clock.js';
-import { KithError } from '../../core/errors.js';
+import { ConnectorError, KithError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { nextAttemptDelay, type RetryPolicy } from '../../core/retry.js';
-import type { ConnectorEvent, CompanyStore } from '../store/types.js';
-import { connectorEventPayloadSchema, connectorEventTypeSchema, type Connector, type ConnectorDelivery } from './types.js';
+import type { ConnectorAttempt, ConnectorEvent, CompanyStore } from '../store/types.js';
+import { connectorEventPayloadSchema, connectorEventTypeSchema, DEFAULT_MAX_ATTEMPTS, type Connector, type ConnectorDelivery } from './types.js';
 
 const BATCH = 50;
+/** What a failure is recorded as: its code and a short reason, never a value from the event. */
+const LAST_ERROR_MAX = 300;
+
+/** A configured connector and how many attempts it gets before a dead letter. */
+export interface DispatchTarget {
+  connector: Connector;
+  maxAttempts: number;
+}
+
+/** What one round of dispatching did, per connector: for tests, metrics and the admin API. */
+export interface DispatchOutcome {
+  /** Events every connector is now done with (delivered or dead). */
+  settled: number;
+  delivered: Record<string, number>;
+  failed: Record<string, number>;
+  dead: Record<string, number>;
+}
 
 /**
- * Drains the store's connector-event outbox into the configured connectors. Events are claimed
- * with a lease (several company processes may share one database), handed to every connector, and
- * marked dispatched only when all took them; a failure reschedules the event with backoff.
+ * Drains the store's connector-event outbox into the configured connectors, each with its own
+ * delivery state (docs/connectors.md): events are claimed with a lease (several company processes
+ * may share one database), then each connector that has not taken an event yet and is due tries
+ * it. A connector that fails is retried with backoff on its own (honouring a Retry-After), without
+ * holding back or repeating the others, until its attempts run out: then the event is a dead
+ * letter for that connector, listed and replayable from the admin API. The event leaves the queue
+ * when every connector delivered it or gave up.
  */
 export class ConnectorDispatcher {
   readonly #store: CompanyStore;
-  readonly #connectors: readonly Connector[];
+  readonly #targets: readonly DispatchTarget[];
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #retry: RetryPolicy;
 
-  constructor(store: CompanyStore, connectors: readonly Connector[], clock: Clock, logger: Logger, retry: RetryPolicy) {
+  constructor(store: CompanyStore, targets: readonly (Connector | DispatchTarget)[], clock: Clock, logger: Logger, retry: RetryPolicy) {
     this.#store = store;
-    this.#connectors = connectors;
+    this.#targets = targets.map((t) => ('connector' in t ? t : { connector: t, maxAttempts: DEFAULT_MAX_ATTEMPTS }));
     this.#clock = clock;
     this.#logger = logger;
     this.#retry = retry;
   }
 
-  async dispatchDue(): Promise<number> {
-    let dispatched = 0;
-    const due = await this.#store.claimDueEvents(this.#clock.now(), BATCH, this.#retry.leaseMs);
-    for (const event of due) if (await this.#dispatch(event)) dispatched += 1;
-    return dispatched;
+  /** The configured connectors' ids, in order. */
+  connectorIds(): string[] {
+    return this.#targets.map((t) => t.connector.id);
   }
 
-  async #dispatch(event: ConnectorEvent): Promise<boolean> {
+  async dispatchDue(): Promise<number> {
+    return (await this.dispatchRound()).settled;
+  }
+
+  async dispatchRound(): Promise<DispatchOutcome> {
+    const outcome: DispatchOutcome = { settled: 0, delivered: {}, failed: {}, dead: {} };
+    const due = await this.#store.claimDueEvents(this.#clock.now(), BATCH, this.#retry.leaseMs);
+    if (due.length === 0) return outcome;
+    const attempts = new Map<string, ConnectorAttempt>();
+    for (const a of await this.#store.listConnectorAttempts(due.map((e) => e.id))) attempts.set(`${a.eventId}\u0000${a.connectorId}`, a);
+    for (const event of due) if (await this.#dispatch(event, attempts, outcome)) outcome.settled += 1;
+    return outcome;
+  }
+
+  async #dispatch(event: ConnectorEvent, attempts: Map<string, ConnectorAttempt>, outcome: DispatchOutcome): Promise<boolean> {
+    let delivery: ConnectorDelivery;
     try {
-      const delivery: ConnectorDelivery = {
+      delivery = {
         id: event.id,
         type: connectorEventTypeSchema.parse(event.type),
         createdAt: event.createdAt,
         payload: connectorEventPayloadSchema.parse(event.payload),
       };
-      for (const connector of this.#connectors) await connector.deliver(delivery);
+    } catch {
+      // A row no connector can read: every connector gives up on it at once (a dead letter each).
+      this.#logger.error('connector_event_malformed', { eventId: event.id });
+      for (const { connector } of this.#targets) await this.#record(event, connector.id, 'dead', (attempts.get(`${event.id}\u0000${connector.id}`)?.attempts ?? 0) + 1, null, 'internal: malformed event', outcome);
+      await this.#store.markEventDispatched(event.id, this.#clock.now());
+      return true;
+    }
+
+    const now = this.#clock.now();
+    let nextDue = Number.POSITIVE_INFINITY;
+    for (const { connector, maxAttempts } of this.#targets) {
+      const previous = attempts.get(`${event.id}\u0000${connector.id}`);
+      if (previous?.state === 'delivered' || previous?.state === 'dead') continue;
+      if (previous?.nextAttemptAt !== undefined && previous.nextAttemptAt !== null && previous.nextAttemptAt > now) {
+        nextDue = Math.min(nextDue, previous.nextAttemptAt);
+        continue;
+      }
+      const tries = (previous?.attempts ?? 0) + 1;
+      try {
+        await connector.deliver(delivery);
+        await this.#record(event, connector.id, 'delivered', tries, null, null, outcome);
+      } catch (error) {
+        const retryable = !(error instanceof ConnectorError) || error.retryable;
+        const reason = describeFailure(error);
+        if (!retryable || tries >= maxAttempts) {
+          await this.#record(event, connector.id, 'dead', tries, null, reason, outcome);
+          this.#logger.warn('connector_dead_letter', { connector: connector.id, eventId: event.id, attempts: tries, code: codeOf(error) });
+        } else {
+          const backoff = nextAttemptDelay(tries, this.#retry);
+          const retryAfter = error instanceof ConnectorError && error.retryAfterMs !== undefined ? error.retryAfterMs : 0;
+          const next = now + Math.max(backoff, retryAfter);
+          await this.#record(event, connector.id, 'failed', tries, next, reason, outcome);
+          nextDue = Math.min(nextDue, next);
+          this.#logger.warn('connector_event_failed', { connector: connector.id, eventId: event.id, attempts: tries, code: codeOf(error) });
+        }
+      }
+    }
+
+    if (nextDue === Number.POSITIVE_INFINITY) {
       // An erasure event names the customer number so the company's systems can erase; once
-      // they have it, the company store keeps no trace of it.
+      // they all have it (or gave up), the company store keeps no trace of it.
       const redacted = delivery.type === 'relationship.erased' ? { relationshipId: delivery.payload.relationshipId, customerRef: null } : undefined;
       await this.#store.markEventDispatched(event.id, this.#clock.now(), redacted);
       return true;
-    } catch (error) {
-      const attempts = event.attempts + 1;
-      await this.#store.rescheduleEvent(event.id, this.#clock.now() + nextAttemptDelay(attempts, this.#retry), attempts);
-      this.#logger.warn('connector_event_failed', { eventId: event.id, attempts, code: error instanceof KithError ? error.code : 'internal' });
-      return false;
     }
+    await this.#store.rescheduleEvent(event.id, nextDue, event.attempts + 1);
+    return false;
   }
+
+  async #record(event: ConnectorEvent, connectorId: string, state: ConnectorAttempt['state'], tries: number, nextAttemptAt: number | null, lastError: string | null, outcome: DispatchOutcome): Promise<void> {
+    await this.#store.saveConnectorAttempt({ eventId: event.id, connectorId, state, attempts: tries, nextAttemptAt, lastError, updatedAt: this.#clock.now() });
+    const counts = outcome[state === 'delivered' ? 'delivered' : state === 'dead' ? 'dead' : 'failed'];
+    counts[connectorId] = (counts[connectorId] ?? 0) + 1;
+  }
+}
+
+function codeOf(error: unknown): string {
+  return error instanceof KithError ? error.code : 'internal';
+}
+
+function describeFailure(error: unknown): string {
+  const text = error instanceof KithError ? `${error.code}: ${error.message}` : `internal: ${error instanceof Error ? error.name : 'error'}`;
+  return text.length > LAST_ERROR_MAX ? `${text.slice(0, LAST_ERROR_MAX - 1)}…` : text;
 }

@@ -5,6 +5,8 @@
  * connector that is down gets it later (at least once: connectors must be idempotent on `id`).
  */
 import { z } from 'zod';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
 
 export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed', 'intent.received', 'offer.accepted', 'offer.declined', 'consent.withdrawn']);
 export type ConnectorEventType = z.infer<typeof connectorEventTypeSchema>;
@@ -40,8 +42,49 @@ export interface ConnectorDelivery {
   payload: ConnectorEventPayload;
 }
 
+/** A configured connector: one company system, under the id its delivery state is kept by. */
 export interface Connector {
-  readonly name: string;
-  /** Resolves when the connector has taken the event; throws to have it retried later. */
+  /** Unique among the configured connectors; the key of its delivery state and dead letters. */
+  readonly id: string;
+  /** Its kind (`logging`, `webhook`, `scim`, …): the `type` of its configuration. */
+  readonly type: string;
+  /**
+   * Resolves when the company system has taken the event. Throws ConnectorError to say why not
+   * (retryable, or not: then straight to the dead letters); any other error counts as retryable.
+   * Must be idempotent on `event.id`: an event is delivered at least once.
+   */
   deliver(event: ConnectorDelivery): Promise<void>;
+}
+
+/** A connector id: what the admin API, metrics and dead letters name it by. */
+export const connectorIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, - and _, at most 40');
+
+/** What every connector may use; each takes only what it needs. */
+export interface ConnectorDeps {
+  logger: Logger;
+  clock: Clock;
+}
+
+/** The common part of every connector's configuration (each kind's schema extends it). */
+export interface ConnectorConfigBase {
+  type: string;
+  id: string;
+  /** Attempts before an event goes to the dead letters. */
+  maxAttempts: number;
+}
+
+/** One kind of connector: the zod schema of its configuration and how to make one from it. */
+export interface ConnectorKind<Config extends ConnectorConfigBase = ConnectorConfigBase> {
+  readonly type: Config['type'];
+  readonly config: z.ZodType<Config>;
+  create(config: Config, deps: ConnectorDeps): Connector;
+}
+
+/** Attempts before a dead letter, unless a connector's configuration says otherwise. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+export const maxAttemptsSchema = z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS);
+
+/** Declares a kind (typed), for the explicit list in connectors/index.ts. */
+export function defineConnectorKind<Config extends ConnectorConfigBase>(kind: ConnectorKind<Config>): ConnectorKind<Config> {
+  return kind;
 }

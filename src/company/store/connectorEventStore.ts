@@ -20,6 +20,27 @@ export interface ConnectorEvent {
  * Besides what each method states, every method may reject as described on CompanyStore
  * (`store.unavailable`, `internal`).
  */
+/** Where one event stands with one connector: `failed` waits for another try, `dead` is a dead letter. */
+export type ConnectorDeliveryState = 'delivered' | 'failed' | 'dead';
+
+export interface ConnectorAttempt {
+  eventId: string;
+  connectorId: string;
+  state: ConnectorDeliveryState;
+  attempts: number;
+  /** When a `failed` delivery is tried again; null once delivered or dead. */
+  nextAttemptAt: number | null;
+  /** The last failure's code and message (no personal value: connectors report codes and statuses). */
+  lastError: string | null;
+  updatedAt: number;
+}
+
+/** A dead letter: an event one connector gave up on, with where it got to. */
+export interface DeadLetter {
+  event: ConnectorEvent;
+  attempt: ConnectorAttempt;
+}
+
 export interface ConnectorEventStore {
   /** Throws StoreError 'store.conflict' if the id is taken; the relationship is not checked. */
   enqueueEvent(event: ConnectorEvent): Promise<void>;
@@ -44,4 +65,19 @@ export interface ConnectorEventStore {
   listEvents(options?: { relationshipId?: string; undispatchedOnly?: boolean }): Promise<ConnectorEvent[]>;
   /** Events not dispatched yet (the queue depth the metrics report). */
   countUndispatchedEvents(): Promise<number>;
+
+  /** The delivery state of these events with every connector tried, ordered by eventId then connectorId. */
+  listConnectorAttempts(eventIds: readonly string[]): Promise<ConnectorAttempt[]>;
+  /** Inserts or replaces the (eventId, connectorId) row; an unknown event is a StoreError 'store.conflict'. */
+  saveConnectorAttempt(attempt: ConnectorAttempt): Promise<void>;
+  /** Dead letters, of one connector or all, most recently given up first (updatedAt, then eventId, descending), at most `limit`. */
+  listDeadLetters(options?: { connectorId?: string; limit?: number }): Promise<DeadLetter[]>;
+  /**
+   * Puts a dead letter back in line (one transaction): its delivery becomes `failed` with no
+   * attempts, due at `at`, and its event undispatched and due at `at`. False, changing nothing,
+   * if there is no dead letter for that event and connector.
+   */
+  replayDeadLetter(eventId: string, connectorId: string, at: number): Promise<boolean>;
+  /** How many events each connector has in each state (connectors never tried on an event count nowhere). */
+  countConnectorDeliveries(): Promise<{ connectorId: string; state: ConnectorDeliveryState; count: number }[]>;
 }

@@ -3,6 +3,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { withEvent } from '../../protocol/consentRecord.js';
 import { agreementUri, consentDocument, demandDocument, loadTestDocuments, type TestDocuments } from '../../../test/support/documents.js';
 import type {
+  ConnectorAttempt,
   ConnectorEvent,
   ConsentRecordRow,
   DisclosureRequest,
@@ -1488,6 +1489,95 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
       });
     });
 
+    describe('connector deliveries and dead letters', () => {
+      const attempt = (eventN: number, connectorId: string, overrides: Partial<ConnectorAttempt> = {}): ConnectorAttempt => ({
+        eventId: uid(7000 + eventN),
+        connectorId,
+        state: 'failed',
+        attempts: 1,
+        nextAttemptAt: T0 + 100,
+        lastError: 'connector.unreachable: connection refused',
+        updatedAt: T0 + 10,
+        ...overrides,
+      });
+
+      it('keeps one row per event and connector, replaced on each attempt, and lists them in order', async () => {
+        for (const n of [1, 2]) await store.enqueueEvent(connectorEvent(n, null));
+        await store.saveConnectorAttempt(attempt(1, 'webhook'));
+        await store.saveConnectorAttempt(attempt(1, 'crm-scim', { state: 'delivered', nextAttemptAt: null, lastError: null }));
+        await store.saveConnectorAttempt(attempt(2, 'webhook', { state: 'delivered', nextAttemptAt: null, lastError: null }));
+        const second = attempt(1, 'webhook', { attempts: 2, nextAttemptAt: T0 + 300, updatedAt: T0 + 20, lastError: 'connector.failed: HTTP 503' });
+        await store.saveConnectorAttempt(second);
+
+        expect(await store.listConnectorAttempts([uid(7001)])).toEqual([attempt(1, 'crm-scim', { state: 'delivered', nextAttemptAt: null, lastError: null }), second]);
+        expect((await store.listConnectorAttempts([uid(7002), uid(7001)])).map((a) => [a.eventId, a.connectorId])).toEqual([
+          [uid(7001), 'crm-scim'],
+          [uid(7001), 'webhook'],
+          [uid(7002), 'webhook'],
+        ]);
+        expect(await store.listConnectorAttempts([])).toEqual([]);
+        expect(await store.countConnectorDeliveries()).toEqual([
+          { connectorId: 'crm-scim', state: 'delivered', count: 1 },
+          { connectorId: 'webhook', state: 'delivered', count: 1 },
+          { connectorId: 'webhook', state: 'failed', count: 1 },
+        ]);
+      });
+
+      it('records nothing for an event that is gone (erased while it was being delivered)', async () => {
+        await store.saveConnectorAttempt(attempt(9, 'webhook'));
+        expect(await store.listConnectorAttempts([uid(7009)])).toEqual([]);
+      });
+
+      it('lists dead letters with their events, most recent first, and replays one back into line', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        for (const n of [1, 2, 3]) await store.enqueueEvent(connectorEvent(n, rel.id, { payload: { relationshipId: rel.id, customerRef: 'c', fields: { n } } }));
+        await store.markEventDispatched(uid(7001), T0 + 50);
+        await store.markEventDispatched(uid(7002), T0 + 50);
+        await store.saveConnectorAttempt(attempt(1, 'webhook', { state: 'dead', attempts: 10, nextAttemptAt: null, updatedAt: T0 + 40 }));
+        await store.saveConnectorAttempt(attempt(2, 'webhook', { state: 'dead', attempts: 3, nextAttemptAt: null, updatedAt: T0 + 45, lastError: 'connector.rejected: HTTP 400' }));
+        await store.saveConnectorAttempt(attempt(2, 'crm-scim', { state: 'dead', attempts: 1, nextAttemptAt: null, updatedAt: T0 + 30 }));
+        await store.saveConnectorAttempt(attempt(3, 'webhook', { state: 'failed' }));
+
+        const dead = await store.listDeadLetters();
+        expect(dead.map((d) => [d.event.id, d.attempt.connectorId, d.attempt.attempts])).toEqual([
+          [uid(7002), 'webhook', 3],
+          [uid(7001), 'webhook', 10],
+          [uid(7002), 'crm-scim', 1],
+        ]);
+        expect(dead[0]!.event).toEqual({ ...connectorEvent(2, rel.id, { payload: { relationshipId: rel.id, customerRef: 'c', fields: { n: 2 } } }), dispatchedAt: T0 + 50 });
+        expect(dead[0]!.attempt.lastError).toBe('connector.rejected: HTTP 400');
+        expect((await store.listDeadLetters({ connectorId: 'crm-scim' })).map((d) => d.event.id)).toEqual([uid(7002)]);
+        expect(await store.listDeadLetters({ limit: 1 })).toHaveLength(1);
+
+        expect(await store.replayDeadLetter(uid(7002), 'webhook', T0 + 500)).toBe(true);
+        const [replayed] = (await store.listConnectorAttempts([uid(7002)])).filter((a) => a.connectorId === 'webhook');
+        expect(replayed).toEqual(attempt(2, 'webhook', { state: 'failed', attempts: 0, nextAttemptAt: T0 + 500, lastError: null, updatedAt: T0 + 500 }));
+        expect((await store.listEvents({ undispatchedOnly: true })).map((e) => [e.id, e.nextAttemptAt])).toEqual([
+          [uid(7002), T0 + 500],
+          [uid(7003), T0 + 3],
+        ]);
+        // Only dead letters replay: a second replay, a live delivery or an unknown pair change nothing.
+        expect(await store.replayDeadLetter(uid(7002), 'webhook', T0 + 600)).toBe(false);
+        expect(await store.replayDeadLetter(uid(7003), 'webhook', T0 + 600)).toBe(false);
+        expect(await store.replayDeadLetter(uid(9), 'webhook', T0 + 600)).toBe(false);
+        expect((await store.listDeadLetters()).map((d) => [d.event.id, d.attempt.connectorId])).toEqual([
+          [uid(7001), 'webhook'],
+          [uid(7002), 'crm-scim'],
+        ]);
+      });
+
+      it('goes with its event when the relationship is erased', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.enqueueEvent(connectorEvent(1, rel.id));
+        await store.saveConnectorAttempt(attempt(1, 'webhook', { state: 'dead' }));
+        await store.eraseRelationship(rel.id, T0 + 999);
+        expect(await store.listConnectorAttempts([uid(7001)])).toEqual([]);
+        expect(await store.listDeadLetters()).toEqual([]);
+      });
+    });
+
     describe('erasure', () => {
       it('erases the messages and outbox of a relationship, tombstones its DID and reports the counts', async () => {
         const rel = relationship(1);
@@ -1700,6 +1790,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             'profile_versions',
             'presentations',
             'connector_events',
+            'connector_deliveries',
             'intents',
             'offers',
           ].sort(),

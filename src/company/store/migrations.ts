@@ -303,6 +303,37 @@ function intents(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * Delivery state per connector (issue 14): one row per (event, connector) once a connector was
+ * tried, so one failing company system neither holds back nor repeats the others; `dead` rows are
+ * the dead letters. Deleted with their event (erasure deletes a relationship's events).
+ */
+function connectorDeliveries(dialect: StoreDialect): Migration {
+  const { time } = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('connector_deliveries')
+        .addColumn('event_id', 'text', (c) => c.notNull().references('connector_events.id').onDelete('cascade'))
+        .addColumn('connector_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', time)
+        .addColumn('last_error', 'text')
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .addPrimaryKeyConstraint('connector_deliveries_pk', ['event_id', 'connector_id'])
+        .addCheckConstraint('connector_deliveries_state_check', sql`state in ('delivered', 'failed', 'dead')`)
+        .execute();
+      await db.schema
+        .createIndex('connector_deliveries_dead')
+        .on('connector_deliveries')
+        .columns(['connector_id', 'updated_at'])
+        .where(sql<boolean>`state = 'dead'`)
+        .execute();
+    },
+  };
+}
+
 /** Append-only: never edit a migration that has shipped, add a new key instead. */
 export function companyMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -310,6 +341,7 @@ export function companyMigrations(dialect: StoreDialect): Record<string, Migrati
     '0002_disclosure': disclosure(dialect),
     '0003_terms': terms(dialect),
     '0004_intents': intents(dialect),
+    '0005_connector_deliveries': connectorDeliveries(dialect),
   };
 }
 
@@ -347,6 +379,7 @@ export const COMPANY_TABLES = {
   profile_versions: ['relationship_id'],
   presentations: ['id'],
   connector_events: ['id'],
+  connector_deliveries: ['event_id', 'connector_id'],
   intents: ['id'],
   offers: ['id'],
 } as const;

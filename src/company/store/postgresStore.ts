@@ -6,6 +6,7 @@ import {
   IN_LIST_CHUNK,
   byCreatedThenId,
   encodeJson,
+  toConnectorAttempt,
   toConnectorEvent,
   toConsentRecord,
   toCount,
@@ -27,7 +28,10 @@ import type {
   AgentIdentity,
   CompanyRelationship,
   CompanyStore,
+  ConnectorAttempt,
+  ConnectorDeliveryState,
   ConnectorEvent,
+  DeadLetter,
   ConsentRecordRow,
   ConsentState,
   DisclosureRequest,
@@ -136,6 +140,15 @@ export interface CompanyDatabase {
     kind: 'disclosure' | 'update';
     sd_jwt: string;
     received_at: number;
+  };
+  connector_deliveries: {
+    event_id: string;
+    connector_id: string;
+    state: ConnectorDeliveryState;
+    attempts: number;
+    next_attempt_at: number | null;
+    last_error: string | null;
+    updated_at: number;
   };
   connector_events: {
     id: string;
@@ -831,6 +844,110 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     return this.#run(async () => {
       const result = await this.#db.updateTable('connector_events').set({ payload: encodeJson(payload) }).where('id', '=', id).executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
+    });
+  }
+
+  listConnectorAttempts(eventIds: readonly string[]): Promise<ConnectorAttempt[]> {
+    return this.#run(async () => {
+      if (eventIds.length === 0) return [];
+      const rows = await this.#db
+        .selectFrom('connector_deliveries')
+        .selectAll()
+        .where('event_id', 'in', [...eventIds])
+        .orderBy(sql`event_id collate "C"`)
+        .orderBy(sql`connector_id collate "C"`)
+        .execute();
+      return rows.map(toConnectorAttempt);
+    });
+  }
+
+  saveConnectorAttempt(attempt: ConnectorAttempt): Promise<void> {
+    return this.#run(async () => {
+      const values = {
+        state: attempt.state,
+        attempts: attempt.attempts,
+        next_attempt_at: attempt.nextAttemptAt,
+        last_error: attempt.lastError,
+        updated_at: attempt.updatedAt,
+      };
+      // An event erased while a connector was delivering it is gone: nothing to record then.
+      await this.#db
+        .insertInto('connector_deliveries')
+        .columns(['event_id', 'connector_id', 'state', 'attempts', 'next_attempt_at', 'last_error', 'updated_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('connector_events')
+            .select([
+              sql<string>`${attempt.eventId}`.as('event_id'),
+              sql<string>`${attempt.connectorId}`.as('connector_id'),
+              sql<string>`${attempt.state}`.as('state'),
+              sql<number>`${attempt.attempts}::integer`.as('attempts'),
+              sql<number | null>`${attempt.nextAttemptAt}::bigint`.as('next_attempt_at'),
+              sql<string | null>`${attempt.lastError}::text`.as('last_error'),
+              sql<number>`${attempt.updatedAt}::bigint`.as('updated_at'),
+            ])
+            .where('id', '=', attempt.eventId),
+        )
+        .onConflict((oc) => oc.columns(['event_id', 'connector_id']).doUpdateSet(values))
+        .execute();
+    });
+  }
+
+  listDeadLetters(options: { connectorId?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+    return this.#run(async () => {
+      let query = this.#db
+        .selectFrom('connector_deliveries as d')
+        .innerJoin('connector_events as e', 'e.id', 'd.event_id')
+        .selectAll('e')
+        .select([
+          'd.event_id',
+          'd.connector_id',
+          'd.state',
+          'd.last_error',
+          'd.updated_at',
+          // The event has columns of these names too: the delivery's are renamed.
+          sql<number>`d.attempts`.as('d_attempts'),
+          sql<number | null>`d.next_attempt_at`.as('d_next_attempt_at'),
+        ])
+        .where('d.state', '=', 'dead');
+      if (options.connectorId !== undefined) query = query.where('d.connector_id', '=', options.connectorId);
+      const rows = await query
+        .orderBy('d.updated_at', 'desc')
+        .orderBy(sql`d.event_id collate "C"`, 'desc')
+        .limit(Math.max(0, Math.floor(options.limit ?? 100)))
+        .execute();
+      return rows.map((row) => ({
+        event: toConnectorEvent(row, decodeJsonb),
+        attempt: toConnectorAttempt({ ...row, attempts: row.d_attempts, next_attempt_at: row.d_next_attempt_at }),
+      }));
+    });
+  }
+
+  replayDeadLetter(eventId: string, connectorId: string, at: number): Promise<boolean> {
+    return this.#atomically(async (tx) => {
+      const result = await tx.#db
+        .updateTable('connector_deliveries')
+        .set({ state: 'failed', attempts: 0, next_attempt_at: at, last_error: null, updated_at: at })
+        .where('event_id', '=', eventId)
+        .where('connector_id', '=', connectorId)
+        .where('state', '=', 'dead')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await tx.#db.updateTable('connector_events').set({ dispatched_at: null, next_attempt_at: at }).where('id', '=', eventId).execute();
+      return true;
+    });
+  }
+
+  countConnectorDeliveries(): Promise<{ connectorId: string; state: ConnectorDeliveryState; count: number }[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('connector_deliveries')
+        .select(['connector_id', 'state', (eb) => eb.fn.countAll<string>().as('count')])
+        .groupBy(['connector_id', 'state'])
+        .orderBy(sql`connector_id collate "C"`)
+        .orderBy('state')
+        .execute();
+      return rows.map((row) => ({ connectorId: row.connector_id, state: row.state, count: Number(row.count) }));
     });
   }
 

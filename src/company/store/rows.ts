@@ -4,7 +4,7 @@ import { consentRecordSchema } from '../../protocol/consentRecord.js';
 import { demandSchema, signedOfferSchema } from '../../protocol/families/intent.js';
 import { signedAgreementSchema } from '../../protocol/terms/agreementRecord.js';
 import { obligationsSchema } from '../../protocol/terms/roster.js';
-import type { ConnectorEvent } from './connectorEventStore.js';
+import type { ConnectorAttempt, ConnectorEvent } from './connectorEventStore.js';
 import type { ConsentRecordRow, DisclosureRequest, HeldField, Presentation } from './disclosureStore.js';
 import { malformedRow } from './errors.js';
 import type { AgentIdentity } from './identityStore.js';
@@ -149,6 +149,16 @@ const connectorEventRowSchema = z.object({
   next_attempt_at: time,
   attempts: z.number().int(),
   dispatched_at: time.nullable(),
+});
+
+const connectorAttemptRowSchema = z.object({
+  event_id: z.string(),
+  connector_id: z.string(),
+  state: z.enum(['delivered', 'failed', 'dead']),
+  attempts: z.number().int(),
+  next_attempt_at: time.nullable(),
+  last_error: z.string().nullable(),
+  updated_at: time,
 });
 
 const intentRowSchema = z.object({
@@ -324,6 +334,19 @@ export function toConnectorEvent(row: unknown, decode: JsonDecoder): ConnectorEv
     nextAttemptAt: r.next_attempt_at,
     attempts: r.attempts,
     dispatchedAt: r.dispatched_at,
+  };
+}
+
+export function toConnectorAttempt(row: unknown): ConnectorAttempt {
+  const r = parseRow(connectorAttemptRowSchema, row);
+  return {
+    eventId: r.event_id,
+    connectorId: r.connector_id,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    updatedAt: r.updated_at,
   };
 }
 

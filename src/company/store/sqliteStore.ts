@@ -7,6 +7,7 @@ import {
   byCreatedThenId,
   decodeJsonText,
   encodeJson,
+  toConnectorAttempt,
   toConnectorEvent,
   toConsentRecord,
   toCount,
@@ -27,8 +28,11 @@ import type {
   AgentIdentity,
   CompanyRelationship,
   CompanyStore,
+  ConnectorAttempt,
+  ConnectorDeliveryState,
   ConnectorEvent,
   ConsentRecordRow,
+  DeadLetter,
   ConsentState,
   DisclosureRequest,
   DisclosureRequestState,
@@ -634,6 +638,66 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
       this.#stmt(`select * from connector_events${where} order by created_at, id`)
         .all(...params)
         .map((row) => toConnectorEvent(row, decodeJsonText)),
+    );
+  }
+
+  listConnectorAttempts(eventIds: readonly string[]): Promise<ConnectorAttempt[]> {
+    return this.#exec(() =>
+      eventIds.length === 0
+        ? []
+        : this.#stmt('select * from connector_deliveries where event_id in (select value from json_each(?)) order by event_id, connector_id')
+            .all(JSON.stringify(eventIds))
+            .map(toConnectorAttempt),
+    );
+  }
+
+  saveConnectorAttempt(attempt: ConnectorAttempt): Promise<void> {
+    return this.#exec(() => {
+      // An event erased while a connector was delivering it is gone: nothing to record then.
+      this.#stmt(
+        `insert into connector_deliveries (event_id, connector_id, state, attempts, next_attempt_at, last_error, updated_at)
+         select ?, ?, ?, ?, ?, ?, ? where exists (select 1 from connector_events where id = ?)
+         on conflict (event_id, connector_id) do update set state = excluded.state, attempts = excluded.attempts,
+           next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, updated_at = excluded.updated_at`,
+      ).run(attempt.eventId, attempt.connectorId, attempt.state, attempt.attempts, attempt.nextAttemptAt, attempt.lastError, attempt.updatedAt, attempt.eventId);
+    });
+  }
+
+  listDeadLetters(options: { connectorId?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+    const limit = Math.max(0, Math.floor(options.limit ?? 100));
+    return this.#exec(() => {
+      const rows = (
+        options.connectorId === undefined
+          ? this.#stmt(`select * from connector_deliveries where state = 'dead' order by updated_at desc, event_id desc limit ?`).all(limit)
+          : this.#stmt(`select * from connector_deliveries where state = 'dead' and connector_id = ? order by updated_at desc, event_id desc limit ?`).all(options.connectorId, limit)
+      ).map(toConnectorAttempt);
+      return rows.flatMap((attempt) => {
+        const event = this.#stmt('select * from connector_events where id = ?').get(attempt.eventId);
+        return event === undefined ? [] : [{ event: toConnectorEvent(event, decodeJsonText), attempt }];
+      });
+    });
+  }
+
+  replayDeadLetter(eventId: string, connectorId: string, at: number): Promise<boolean> {
+    return this.#exec(() =>
+      this.#db.transaction(() => {
+        const changed = this.#stmt(
+          `update connector_deliveries set state = 'failed', attempts = 0, next_attempt_at = ?, last_error = null, updated_at = ? where event_id = ? and connector_id = ? and state = 'dead'`,
+        ).run(at, at, eventId, connectorId).changes;
+        if (changed === 0) return false;
+        this.#stmt('update connector_events set dispatched_at = null, next_attempt_at = ? where id = ?').run(at, eventId);
+        return true;
+      })(),
+    );
+  }
+
+  countConnectorDeliveries(): Promise<{ connectorId: string; state: ConnectorDeliveryState; count: number }[]> {
+    return this.#exec(() =>
+      (this.#stmt('select connector_id, state, count(*) as count from connector_deliveries group by connector_id, state order by connector_id, state').all() as {
+        connector_id: string;
+        state: ConnectorDeliveryState;
+        count: number;
+      }[]).map((row) => ({ connectorId: row.connector_id, state: row.state, count: Number(row.count) })),
     );
   }
 

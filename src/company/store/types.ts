@@ -25,7 +25,7 @@ export type {
   Presentation,
 } from './disclosureStore.js';
 export type { TermsAgreementChange, TermsAgreementRow, TermsAgreementState, TermsStore } from './termsStore.js';
-export type { ConnectorEvent, ConnectorEventStore } from './connectorEventStore.js';
+export type { ConnectorAttempt, ConnectorDeliveryState, ConnectorEvent, ConnectorEventStore, DeadLetter } from './connectorEventStore.js';
 export type { IntentStore, OfferRow, OfferState, ReceivedIntent, ReceivedIntentState } from './intentStore.js';
 export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidFor, type ErasureCategory } from './erasure.js';
 
