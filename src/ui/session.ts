@@ -1,3 +1,5 @@
+import { SESSION_KEY_HEADER } from '../personal/http/apiContract.js';
+
 /*
  * Where the app goes when the agent says no: to the login page when the session is gone, to the
  * unlock screen when the vault is locked. The server is the authority on both; the app only
@@ -5,6 +7,38 @@
  */
 
 const NEXT_KEY = 'kith.next';
+const SESSION_KEY = 'kith.sessionKey';
+
+/*
+ * The session key: the sign-in answer gives it, every API call sends it with the session cookie
+ * (SESSION_KEY_HEADER). The cookie alone opens nothing, because her browser also shows it to every
+ * other server on 127.0.0.1 (cookies ignore the port). The key lives in sessionStorage, which is
+ * kept per origin, port included, so no other local page can read it, and per tab: it survives a
+ * reload, and a new tab signs in again with the link (`kith open`). Never in a cookie or localStorage.
+ */
+
+/** Keeps the key the sign-in answer gave, for this tab. */
+export function keepSessionKey(key: string): void {
+  try {
+    sessionStorage.setItem(SESSION_KEY, key);
+  } catch {
+    // Storage disabled: every call gets 401 and she lands on the login page again.
+  }
+}
+
+function sessionKey(): string | null {
+  try {
+    return sessionStorage.getItem(SESSION_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** The header that goes with the session cookie on every API call (none before sign-in). */
+export function sessionHeaders(): Record<string, string> {
+  const key = sessionKey();
+  return key ? { [SESSION_KEY_HEADER]: key } : {};
+}
 
 /** The agent serves the login page at /login; Vite's development server by its file name. */
 const LOGIN_PATH = import.meta.env.DEV ? '/login.html' : '/login';
@@ -13,6 +47,8 @@ const LOGIN_PATH = import.meta.env.DEV ? '/login.html' : '/login';
 export function goToLogin(): void {
   if (location.pathname === LOGIN_PATH) return;
   try {
+    // The agent no longer knows it (it restarted, or this tab never signed in).
+    sessionStorage.removeItem(SESSION_KEY);
     sessionStorage.setItem(NEXT_KEY, `${location.pathname}${location.search}`);
   } catch {
     // Storage may be disabled; she lands on the start page instead.
