@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_TABLE } from '../../src/core/errorTable.js';
 import type { KithErrorCode } from '../../src/core/errors.js';
-import { vaultPath } from '../../src/personal/home.js';
+import { vaultFileId, vaultPath } from '../../src/personal/home.js';
 import { SESSION_KEY_HEADER } from '../../src/personal/http/apiContract.js';
 import { sessionCookieName } from '../../src/personal/http/localApi.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/personal/http/webApp.js';
@@ -635,7 +635,7 @@ describe('started locked (no vault passed)', () => {
   it('everything but session, unlock, lock and status is 409 vault.locked until she unlocks', async () => {
     const files = vaultFiles(her.home);
     expect(await her.locked()).toBe(true);
-    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: true, relationships: null, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.' });
+    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: true, relationships: null, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.', vaultFile: vaultFileId(her.home) });
     expect((await her.call('GET', '/api/session')).json).toEqual({ authenticated: true, locked: true });
     const cookie = await her.login();
     expect((await her.call('GET', '/api/session', { auth: { cookie } })).json).toEqual({ authenticated: true, locked: true });
@@ -678,7 +678,7 @@ describe('started locked (no vault passed)', () => {
     expect(unlock.json).toEqual({ locked: false });
     expect(await her.relationships()).toEqual([]);
     expect((await her.call('GET', '/api/profile', { auth: { cookie } })).status).toBe(200);
-    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: false, relationships: 0, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.' });
+    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: false, relationships: 0, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.', vaultFile: vaultFileId(her.home) });
   });
 });
 
@@ -1012,6 +1012,7 @@ describe('import into a running agent', () => {
 
   it('imports into the empty unlocked vault: her relationships are there and the agent is unlocked', { timeout: 30_000 }, async () => {
     const cookie = await target.login();
+    const fileBefore = vaultFileId(target.home);
     const reply = await importInto(target, { text: exported, passphrase: EXPORT_PASSPHRASE, vaultPassphrase: PASSPHRASE }, { auth: { cookie }, origin: target.origin });
     expect(reply.status, reply.text).toBe(200);
     expect(reply.json).toEqual({ relationships: 1 });
@@ -1022,6 +1023,9 @@ describe('import into a running agent', () => {
     // The browser session survives; no leftover of the old vault.
     expect((await target.call('GET', '/api/relationships', { auth: { cookie } })).status).toBe(200);
     expect(readdirSync(target.home).filter((name) => name.includes('before-import'))).toEqual([]);
+    // The import made a new vault file: the status names it, so her CLI still knows its agent.
+    expect(vaultFileId(target.home)).not.toBe(fileBefore);
+    expect((await target.call('GET', '/api/status')).json['vaultFile']).toBe(vaultFileId(target.home));
     // The new vault opens with her passphrase.
     expect((await target.call('POST', '/api/lock')).json).toEqual({ locked: true });
     expect(failed(await target.call('POST', '/api/unlock', { body: { passphrase: EXPORT_PASSPHRASE } }))).toEqual(refusal('vault.wrong_passphrase'));

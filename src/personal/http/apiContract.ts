@@ -64,6 +64,12 @@ export interface StatusView {
   relationships: number | null;
   /** Where her passphrase is, when whoever started the agent said so (the demo); else null. */
   passphraseHint: string | null;
+  /**
+   * Which vault file `kith serve` serves (device:inode, home.ts `vaultFileId`); null in process. The
+   * CLI uses a running agent only when this is its home's vault file: a copied home's agent.json
+   * names the original's agent.
+   */
+  vaultFile: string | null;
 }
 
 /** GET /api/profile. */

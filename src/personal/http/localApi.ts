@@ -47,6 +47,8 @@ export interface LocalApiOptions {
   logger: Logger;
   /** Said with the status while locked (the demo: where its passphrase file is); none by default. */
   passphraseHint?: string;
+  /** Which vault file this agent serves (home.ts `vaultFileId`), said with the status; none in process. */
+  vaultFile?: () => string | undefined;
 }
 
 /**
@@ -214,7 +216,13 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   });
 
   on(routes.status, (c) =>
-    c.json({ ok: true, locked: access.locked(), relationships: access.locked() ? null : agent().relationships().length, passphraseHint: options.passphraseHint ?? null }),
+    c.json({
+      ok: true,
+      locked: access.locked(),
+      relationships: access.locked() ? null : agent().relationships().length,
+      passphraseHint: options.passphraseHint ?? null,
+      vaultFile: options.vaultFile?.() ?? null,
+    }),
   );
   on(routes.openapi, (c) => c.json(personalOpenApi));
 

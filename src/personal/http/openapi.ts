@@ -123,7 +123,12 @@ export const personalOpenApi = {
         responses: { '200': { description: '{ offer }' }, '409': error },
       },
     },
-    '/api/status': { get: { summary: 'Agent status', responses: { '200': { description: 'ok' }, '401': error } } },
+    '/api/status': {
+      get: {
+        summary: 'Agent status (also while locked); vaultFile names the vault file `kith serve` serves, so the CLI uses only its own home\'s agent',
+        responses: { '200': { description: '{ ok, locked, relationships, passphraseHint, vaultFile }' }, '401': error },
+      },
+    },
     '/api/connect': {
       post: {
         summary: 'Connect anonymously to a company from its Out-of-Band invitation (URL or JSON)',
