@@ -14,7 +14,9 @@ const SESSION_KEY = 'kith.sessionKey';
  * (SESSION_KEY_HEADER). The cookie alone opens nothing, because her browser also shows it to every
  * other server on 127.0.0.1 (cookies ignore the port). The key lives in sessionStorage, which is
  * kept per origin, port included, so no other local page can read it, and per tab: it survives a
- * reload, and a new tab signs in again with the link (`kith open`). Never in a cookie or localStorage.
+ * reload. A new tab (an invitation link the browser hands to the app, say) asks the app's open tabs
+ * for it over a BroadcastChannel, which is per origin too; with none open, she signs in again with
+ * the link (`kith open`). Never in a cookie or localStorage.
  */
 
 /** Keeps the key the sign-in answer gave, for this tab. */
@@ -31,6 +33,39 @@ function sessionKey(): string | null {
     return sessionStorage.getItem(SESSION_KEY);
   } catch {
     return null;
+  }
+}
+
+const CHANNEL = 'kith.session';
+type ChannelMessage = { type: 'ask' } | { type: 'key'; key: string };
+
+/** Gives this tab's key to the app's other tabs that ask (a new tab has none). Call once at start. */
+export function shareSessionKey(): void {
+  if (typeof BroadcastChannel === 'undefined') return;
+  const channel = new BroadcastChannel(CHANNEL);
+  channel.onmessage = (event: MessageEvent<ChannelMessage>) => {
+    const key = sessionKey();
+    if (event.data?.type === 'ask' && key) channel.postMessage({ type: 'key', key } satisfies ChannelMessage);
+  };
+}
+
+/** In a tab without a key: asks the app's other tabs for theirs, for a moment; keeps the first answer. */
+export async function borrowSessionKey(waitMs = 400): Promise<void> {
+  if (sessionKey() || typeof BroadcastChannel === 'undefined') return;
+  const channel = new BroadcastChannel(CHANNEL);
+  try {
+    const key = await new Promise<string | undefined>((resolve) => {
+      const timer = window.setTimeout(() => resolve(undefined), waitMs);
+      channel.onmessage = (event: MessageEvent<ChannelMessage>) => {
+        if (event.data?.type !== 'key' || typeof event.data.key !== 'string') return;
+        window.clearTimeout(timer);
+        resolve(event.data.key);
+      };
+      channel.postMessage({ type: 'ask' } satisfies ChannelMessage);
+    });
+    if (key) keepSessionKey(key);
+  } finally {
+    channel.close();
   }
 }
 

@@ -464,12 +464,13 @@ describe('browser sessions', () => {
 
   it('a leaked cookie without its key (another local server replaying it, Host and Origin forged) gets 401 api.session_key_required and changes nothing', async () => {
     const before = her.snapshot();
-    const other = await her.login();
     const leaked = [
       { cookie, key: null },
       { cookie, key: 'made-up-key-of-the-right-looking-length-000' },
-      // Another session's key does not go with this cookie.
-      { cookie, key: her.sessionKey(other) },
+      { cookie, key: `${her.sessionKey(cookie)}x` },
+      // Neither the cookie nor the token is a key.
+      { cookie, key: cookie },
+      { cookie, key: her.server.token },
       { cookie, key: '' },
     ];
     for (const auth of leaked) {
@@ -487,6 +488,15 @@ describe('browser sessions', () => {
     // The same cookie with its own key is her page: it works.
     expect((await her.call('GET', '/api/relationships', { auth: { cookie } })).status).toBe(200);
     expect((await her.call('GET', '/api/session', { auth: { cookie } })).json).toEqual({ authenticated: true, locked: false });
+  });
+
+  it('a sign-in in another tab replaces the cookie under the open tabs: their keys keep working with it', async () => {
+    const firstKey = her.sessionKey(cookie);
+    const newCookie = await her.login();
+    // Her browser now sends only the new cookie; the first tab still sends its own key.
+    const reply = await her.call('GET', '/api/relationships', { auth: { cookie: newCookie, key: firstKey } });
+    expect(reply.status, reply.text).toBe(200);
+    expect((await her.call('GET', '/api/session', { auth: { cookie: newCookie, key: firstKey } })).json).toEqual({ authenticated: true, locked: false });
   });
 
   it('a key header without a cookie, or with a cookie under another port’s name, authenticates nothing', async () => {

@@ -326,15 +326,28 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     const replayed = await fetch(`${base}/api/relationships`, { headers: { cookie: `${cookieName}=${session!.value}`, origin: base } });
     expect(replayed.status).toBe(401);
     expect(((await replayed.json()) as { error: { code: string } }).error.code).toBe('api.session_key_required');
-    // A new tab shares the cookie but not the key: it is sent to sign in again (`kith open`).
+    // A new tab shares the cookie but not sessionStorage: it asks the open tab for the key.
     const otherTab = await context.newPage();
     try {
       await otherTab.goto(`${base}/profile`);
-      await otherTab.waitForURL(`${base}/login`);
-      await otherTab.getByRole('heading', { name: 'Open Kith' }).waitFor();
+      await otherTab.getByRole('heading', { name: 'Profile', level: 1, exact: true }).waitFor();
+      expect(await otherTab.evaluate('sessionStorage.getItem("kith.sessionKey")')).toBe(sessionKey);
     } finally {
       await otherTab.close();
     }
+    // With no tab of the app open to ask, a new tab is sent to sign in again (`kith open`).
+    await page.goto('about:blank');
+    const lonelyTab = await context.newPage();
+    try {
+      await lonelyTab.goto(`${base}/profile`);
+      await lonelyTab.waitForURL(`${base}/login`);
+      await lonelyTab.getByRole('heading', { name: 'Open Kith' }).waitFor();
+    } finally {
+      await lonelyTab.close();
+    }
+    // This tab kept its key across the navigation.
+    await page.goto(`${base}/`);
+    await visible(heading('Relationships'));
 
     // A strict CSP on the app page: nothing inline, nothing from elsewhere, never framed.
     const csp = appPage.headers()['content-security-policy'] ?? '';

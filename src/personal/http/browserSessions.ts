@@ -12,7 +12,11 @@ import { newToken } from '../../core/ids.js';
  * sessionStorage (scoped by origin, port included, unlike cookies: a page of another port cannot
  * read it, and no request carries it by itself) and sends it in a header on every API call. A
  * leaked cookie without the key authenticates nothing. sessionStorage survives a reload of the tab;
- * a new tab starts without it and signs in again (`kith open`).
+ * a new tab starts without it (the web app asks its other tabs, else she signs in again).
+ *
+ * The key need not be the one given with this very cookie: her tabs share one cookie jar, so a
+ * sign-in in another tab replaces the cookie under the tabs already open, and their keys must
+ * keep working. Any live cookie with any live key is hers; a thief of the cookie has no key.
  */
 
 export interface BrowserSession {
@@ -43,11 +47,12 @@ export class BrowserSessions {
     return this.#find(cookie) !== undefined;
   }
 
-  /** `valid` only when the key is the one given with this very cookie. */
+  /** `valid` when the cookie and the key are both of live sessions (see above for why not the same one). */
   check(cookie: string | undefined, key: string | undefined): SessionCheck {
-    const session = this.#find(cookie);
-    if (!session) return 'none';
-    return tokensEqual(key, session.key) ? 'valid' : 'cookie_only';
+    if (!this.#find(cookie)) return 'none';
+    // Compared in constant time, and against every session (no early exit on a match).
+    const known = key !== undefined && this.#sessions.map((session) => tokensEqual(key, session.key)).includes(true);
+    return known ? 'valid' : 'cookie_only';
   }
 
   #find(cookie: string | undefined): BrowserSession | undefined {
