@@ -1,9 +1,10 @@
+import { join, resolve } from 'node:path';
 import { ApiError, KithError, type KithErrorCode } from '../core/errors.js';
 import { ERROR_TABLE } from '../core/errorTable.js';
 import { silentLogger } from '../core/log.js';
 import { createPersonalAgent } from '../personal/createPersonalAgent.js';
-import { readRunningAgent, vaultPath } from '../personal/home.js';
-import { prepare, type CallArgs, type Route, type RouteResponse } from '../personal/http/apiContract.js';
+import { readRunningAgent, vaultFileId, vaultPath, type RunningAgentInfo } from '../personal/home.js';
+import { prepare, routes, type CallArgs, type Route, type RouteResponse, type StatusView } from '../personal/http/apiContract.js';
 import { createLocalApi } from '../personal/http/localApi.js';
 import { Vault } from '../personal/vault/vault.js';
 import { newToken } from '../core/ids.js';
@@ -51,16 +52,62 @@ function clientOver(send: Send, host: string, token: string, inProcess: boolean,
   };
 }
 
+/** What `<home>/agent.json` leads to. */
+export type RunningAgentCheck =
+  | { kind: 'none' }
+  /** This home's agent: its answer named this home's vault file. */
+  | { kind: 'this'; agent: RunningAgentInfo }
+  /** A live agent that serves another vault (the home was copied, agent.json with it), or refuses the token. */
+  | { kind: 'other'; agent: RunningAgentInfo; why: string };
+
+const PROBE_TIMEOUT_MS = 5_000;
+
+function over(agent: RunningAgentInfo, timeoutMs?: number): ApiClient {
+  const send: Send = (path, init) => fetch(`${agent.url}${path}`, timeoutMs === undefined ? init : { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  return clientOver(send, `127.0.0.1:${agent.port}`, agent.token, false, () => undefined);
+}
+
+/**
+ * The running `kith serve` of this home, if any. agent.json alone does not say so: it is copied
+ * with the home, and in the copy it names the original home's agent (alive, with a valid token).
+ * So the agent must answer, with agent.json's token, that the vault file it serves is this home's.
+ * @throws ApiError `agent.not_running` when the agent agent.json names does not answer at all
+ */
+export async function findRunningAgent(home: string): Promise<RunningAgentCheck> {
+  const agent = readRunningAgent(home);
+  if (!agent) return { kind: 'none' };
+  let status: StatusView;
+  try {
+    status = await over(agent, PROBE_TIMEOUT_MS).call(routes.status);
+  } catch (error) {
+    if (error instanceof KithError && error.code === 'api.unauthorized') return { kind: 'other', agent, why: 'it does not take the token agent.json holds' };
+    // Not knowing whose it is, the vault is not opened beside it.
+    const how = error instanceof KithError ? `answers ${error.code}` : 'does not answer';
+    throw new ApiError('agent.not_running', `${agentFileName(home)} names an agent at ${agent.url} (pid ${agent.pid}) that ${how}; stop that process or delete the file`);
+  }
+  const mine = vaultFileId(home);
+  if (mine !== undefined && status.vaultFile === mine) return { kind: 'this', agent };
+  return { kind: 'other', agent, why: 'it serves another vault (was this home copied, agent.json with it?)' };
+}
+
+function agentFileName(home: string): string {
+  return join(resolve(home), 'agent.json');
+}
+
+/** The words for agent.json leading to another home's agent (never its token). */
+export function otherAgentNote(home: string, check: Extract<RunningAgentCheck, { kind: 'other' }>): string {
+  return `${agentFileName(home)} names the agent at ${check.agent.url} (pid ${check.agent.pid}), which is not this home's: ${check.why}`;
+}
+
 /**
  * Talks to the running `kith serve` of this home if there is one; otherwise unlocks the vault and
- * runs the same local API in this process, so every command works with the agent up or down.
+ * runs the same local API in this process, so every command works with the agent up or down. An
+ * agent.json that leads to another home's agent is passed over, with a note on stderr.
  */
 export async function openApiClient(home: string): Promise<ApiClient> {
-  const running = readRunningAgent(home);
-  if (running) {
-    const host = `127.0.0.1:${running.port}`;
-    return clientOver((path, init) => fetch(`${running.url}${path}`, init), host, running.token, false, () => undefined);
-  }
+  const running = await findRunningAgent(home);
+  if (running.kind === 'this') return over(running.agent);
+  if (running.kind === 'other') process.stderr.write(`note: ${otherAgentNote(home, running)}; using this home's vault directly.\n`);
   const passphrase = await readSecret('KITH_PASSPHRASE', 'Passphrase: ');
   const vault = Vault.open(vaultPath(home), passphrase);
   const port = Number(vault.settings.get('servePort') ?? DEFAULT_PERSONAL_PORT);

@@ -3,12 +3,12 @@ import { Command } from 'commander';
 import { ApiError, TransportError, VaultError } from '../core/errors.js';
 import { PRIVATE_UMASK, ensurePrivateDir, writePrivateFile } from '../core/privateFiles.js';
 import { createLogger } from '../core/log.js';
-import { defaultHome, readRunningAgent, runningAgentFile, vaultPath } from '../personal/home.js';
+import { defaultHome, runningAgentFile, vaultPath } from '../personal/home.js';
 import { DEFAULT_IDLE_LOCK_MS, startPersonalServer } from '../personal/server.js';
 import { routes, type MessageView, type ReceiptView, type RelationshipView } from '../personal/http/apiContract.js';
 import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
-import { DEFAULT_PERSONAL_PORT, openApiClient, type ApiClient } from './apiClient.js';
+import { DEFAULT_PERSONAL_PORT, findRunningAgent, openApiClient, otherAgentNote, type ApiClient } from './apiClient.js';
 import { askYes, formatTime, oneLine, output, readSecret, run, stopOnSignals, table, type GlobalOptions } from './common.js';
 import { MESSAGE_INDENT, terminalBlock, terminalLines } from './terminalText.js';
 import { registerCredentialCommands } from './commands/credentials.js';
@@ -135,9 +135,11 @@ program
   .description('print the web app link of the running agent (it signs the browser in once)')
   .action(() =>
     run(globals, async () => {
-      const running = readRunningAgent(home());
-      if (!running) throw new TransportError('transport.unreachable', 'No running agent for this home: start it with kith serve');
-      const loginUrl = `${running.url}/login#token=${running.token}`;
+      const running = await findRunningAgent(home());
+      if (running.kind === 'none') throw new TransportError('transport.unreachable', 'No running agent for this home: start it with kith serve');
+      // The link signs a browser in to that agent: never to another home's.
+      if (running.kind === 'other') throw new ApiError('agent.not_running', `${otherAgentNote(home(), running)}. Start this home's agent with kith serve`);
+      const loginUrl = `${running.agent.url}/login#token=${running.agent.token}`;
       output(globals(), { loginUrl }, () => loginUrl);
     }),
   );
@@ -340,7 +342,7 @@ program
   .description('change the vault passphrase (KITH_PASSPHRASE and KITH_NEW_PASSPHRASE, or prompts); only the key is rewrapped')
   .action(() =>
     run(globals, async () => {
-      if (readRunningAgent(home())) throw new VaultError('vault.locked', 'Stop `kith serve` before changing the passphrase');
+      if ((await findRunningAgent(home())).kind === 'this') throw new VaultError('vault.locked', 'Stop `kith serve` before changing the passphrase');
       const current = await readSecret('KITH_PASSPHRASE', 'Current passphrase: ');
       const next = await readSecret('KITH_NEW_PASSPHRASE', 'New passphrase: ', true);
       const vault = Vault.open(vaultPath(home()), current);
@@ -358,10 +360,16 @@ program
   .description('is the agent running, and where')
   .action(() =>
     run(globals, async () => {
-      const running = readRunningAgent(home());
       const initialised = existsSync(vaultPath(home()));
-      output(globals(), { initialised, running: running ? { url: running.url, pid: running.pid } : null }, () =>
-        !initialised ? 'No vault: run `kith init`.' : running ? `Running at ${running.url} (pid ${running.pid})` : 'Not running: `kith serve` starts it.',
+      const check = await findRunningAgent(home());
+      const running = check.kind === 'this' ? check.agent : undefined;
+      const other = check.kind === 'other' ? otherAgentNote(home(), check) : undefined;
+      output(globals(), { initialised, running: running ? { url: running.url, pid: running.pid } : null, ...(other ? { note: other } : {}) }, () =>
+        !initialised
+          ? 'No vault: run `kith init`.'
+          : running
+            ? `Running at ${running.url} (pid ${running.pid})`
+            : `Not running: \`kith serve\` starts it.${other ? `\n(${other}.)` : ''}`,
       );
     }),
   );

@@ -105,6 +105,7 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'transport.unreachable': { status: 502, cli: 'Peer unreachable', exit: 3 },
   'transport.rejected': { status: 502, cli: 'Peer rejected the message', exit: 3 },
   'api.unauthorized': { status: 401, cli: 'Unauthorized', exit: 2 },
+  'api.session_key_required': { status: 401, cli: 'Session key required', exit: 2 },
   'api.forbidden_origin': { status: 403, cli: 'Forbidden origin', exit: 2 },
   'api.forbidden_host': { status: 403, cli: 'Forbidden host', exit: 2 },
   'api.bad_request': { status: 400, cli: 'Bad request', exit: 1 },

@@ -112,6 +112,7 @@ export type KithErrorCode =
   | 'transport.rejected'
   // local and admin APIs
   | 'api.unauthorized'
+  | 'api.session_key_required'
   | 'api.forbidden_origin'
   | 'api.forbidden_host'
   | 'api.bad_request'

@@ -1,8 +1,7 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { tryParseJson } from '../core/json.js';
-import { writePrivateFile } from '../core/privateFiles.js';
 
 /** The person's home: `vault.db` (+ WAL), and `agent.json` while `kith serve` runs. */
 export function defaultHome(): string {
@@ -11,6 +10,20 @@ export function defaultHome(): string {
 
 export function vaultPath(home: string): string {
   return join(resolve(home), 'vault.db');
+}
+
+/**
+ * Which file this home's vault is (device and inode), or undefined when there is none. A copy of
+ * the home has the same contents, random ids included, but another file: that is what tells a
+ * running agent of the original home from this home's own (`agent.json` is copied along).
+ */
+export function vaultFileId(home: string): string | undefined {
+  try {
+    const stat = statSync(vaultPath(home), { bigint: true });
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a running agent leaves for the CLI: where it listens and its token (file mode 0600). */
@@ -22,9 +35,17 @@ export function runningAgentFile(home: string): string {
   return join(resolve(home), 'agent.json');
 }
 
+/**
+ * Written to a new file (mode 0600 from its creation) that then replaces agent.json: writing over
+ * an existing agent.json would keep that file's mode (a stale or copied one may be 0644) and let
+ * the CLI read it half-written.
+ */
 export function writeRunningAgent(home: string, info: RunningAgentInfo): void {
-  // It holds the API token: 0600 even if an older file was looser.
-  writePrivateFile(runningAgentFile(home), `${JSON.stringify(info)}\n`);
+  const file = runningAgentFile(home);
+  const fresh = `${file}.${process.pid}.tmp`;
+  rmSync(fresh, { force: true });
+  writeFileSync(fresh, `${JSON.stringify(info)}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(fresh, file);
 }
 
 export function removeRunningAgent(home: string): void {

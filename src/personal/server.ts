@@ -7,7 +7,7 @@ import type { Logger } from '../core/log.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/envelope/receive.js';
 import { lockedError, type AgentAccess } from './agentAccess.js';
 import { createPersonalAgent, type PersonalAgent } from './createPersonalAgent.js';
-import { removeRunningAgent, vaultPath, writeRunningAgent } from './home.js';
+import { removeRunningAgent, vaultFileId, vaultPath, writeRunningAgent } from './home.js';
 import { createLocalApi } from './http/localApi.js';
 import { defaultUiDir } from './http/webApp.js';
 import { importVault, openExport } from './vault/export.js';
@@ -141,6 +141,9 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
   };
   let port = options.port;
   let unlocked: Unlocked | undefined;
+  // The vault file it serves, for the CLI to tell this home's agent from another's (an import
+  // makes a new file: it is taken again at each unlock).
+  let vaultFile = vaultFileId(options.home);
   let idleTimer: NodeJS.Timeout | undefined;
   let closing = false;
 
@@ -155,6 +158,7 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       if (unlocked || closing) return;
       // A wrong passphrase throws here and changes nothing.
       const vault = Vault.open(vaultPath(options.home), passphrase);
+      vaultFile = vaultFileId(options.home);
       unlocked = startAgent(vault, options, () => port);
       access.touch();
       logger.info('personal_agent_unlocked');
@@ -222,6 +226,7 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
     logger,
     uiDir: options.uiDir ?? defaultUiDir(),
     onProfileChanged: () => unlocked?.deliverProfile(),
+    vaultFile: () => vaultFile,
     ...(options.passphraseHint ? { passphraseHint: options.passphraseHint } : {}),
   });
   const listening = await listen(app, options.port, '127.0.0.1');

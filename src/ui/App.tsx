@@ -16,7 +16,7 @@ import { SettingsPage } from './pages/SettingsPage';
 import { TermsPage } from './pages/TermsPage';
 import { UnlockPage } from './pages/UnlockPage';
 import { useLocation } from './router';
-import { goToLogin, onLocked } from './session';
+import { borrowSessionKey, goToLogin, onLocked } from './session';
 
 type Gate = { kind: 'checking' } | { kind: 'locked' } | { kind: 'open' } | { kind: 'unreachable'; message: string };
 
@@ -100,6 +100,8 @@ export function App() {
   const check = useCallback(async () => {
     setGate({ kind: 'checking' });
     try {
+      // A new tab: the session key may be in another tab of the app (session.ts).
+      await borrowSessionKey();
       const session = await api(routes.session);
       if (!session.authenticated) return goToLogin();
       setGate(session.locked ? { kind: 'locked' } : { kind: 'open' });

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SESSION_KEY_HEADER } from '../personal/http/apiContract.js';
 import { api, ApiFailure, routes } from './api';
+import { keepSessionKey } from './session';
 
 function answer(status: number, body: string, type = 'application/json'): Response {
   return new Response(status === 204 ? null : body, { status, headers: { 'content-type': type } });
@@ -21,6 +23,18 @@ describe('the web app’s calls go through the API contract', () => {
       headers: { accept: 'application/json', 'x-kith-activity': 'user', 'content-type': 'application/json' },
       body: '{"fields":["email"]}',
     });
+  });
+
+  it('sends the session key this tab keeps with every call (the cookie alone opens nothing)', async () => {
+    const fetch = vi.fn(async (_url: string, _init: RequestInit) => answer(200, '{"relationships":[]}'));
+    vi.stubGlobal('fetch', fetch);
+    const stored = new Map<string, string>();
+    vi.stubGlobal('sessionStorage', { getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => stored.set(k, v), removeItem: (k: string) => stored.delete(k) });
+    await api(routes.relationships);
+    expect(fetch.mock.calls[0]?.[1]?.headers).not.toHaveProperty(SESSION_KEY_HEADER);
+    keepSessionKey('key-from-sign-in');
+    await api(routes.relationships);
+    expect(fetch.mock.calls[1]?.[1]?.headers).toMatchObject({ [SESSION_KEY_HEADER]: 'key-from-sign-in' });
   });
 
   it('sends no body where the route takes none, and reads a text route as text', async () => {

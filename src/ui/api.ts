@@ -1,6 +1,6 @@
 import { prepare, type CallArgs, type PreparedCall, type Route, type RouteResponse } from '../personal/http/apiContract.js';
 import { ACTIVITY_HEADER, activity } from './activity';
-import { goToLogin, notifyLocked } from './session';
+import { goToLogin, notifyLocked, sessionHeaders } from './session';
 
 /** An API call that failed: the agent's error code and message, or a network failure. */
 export class ApiFailure extends Error {
@@ -44,19 +44,20 @@ export async function failureOf(response: Response): Promise<ApiFailure> {
 
 /** Applies the session rules to a failure (also used by XMLHttpRequest callers). */
 export function routeFailure(failure: ApiFailure): ApiFailure {
-  if (failure.status === 401 && (failure.code === 'api.unauthorized' || failure.code.startsWith('http.'))) goToLogin();
+  // No session, or a cookie without its key (this tab never signed in): sign in again.
+  if (failure.status === 401 && (failure.code === 'api.unauthorized' || failure.code === 'api.session_key_required' || failure.code.startsWith('http.'))) goToLogin();
   else if (failure.status === 409 && failure.code === 'vault.locked') notifyLocked();
   return failure;
 }
 
-/** Sends a prepared call to the local API (same origin; the session cookie authenticates). */
+/** Sends a prepared call to the local API (same origin; the session cookie and its key authenticate). */
 export async function request(call: PreparedCall): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(call.url, {
       method: call.method,
       credentials: 'same-origin',
-      headers: { accept: 'application/json', [ACTIVITY_HEADER]: activity(), ...call.headers },
+      headers: { accept: 'application/json', [ACTIVITY_HEADER]: activity(), ...sessionHeaders(), ...call.headers },
       ...(call.body === undefined ? {} : { body: call.body }),
     });
   } catch (error) {

@@ -1,18 +1,20 @@
 import { useEffect, useRef, useSyncExternalStore } from 'react';
 import { api, routes } from './api';
-import { goToLogin, notifyLocked } from './session';
+import { goToLogin, notifyLocked, sessionHeaders } from './session';
+import { sseParser, type ServerSentEvent } from './sse';
 import type { AgentEvent } from './types';
 
 /*
- * Live updates: one EventSource on GET /api/events for the whole app, shared by every page. The
- * browser reconnects by itself after a dropped connection; when the agent refused the stream
- * (401 without a session, 409 while locked) the source is closed, so we ask /api/session why and
- * go to the login page or the unlock screen, and reopen after unlocking.
+ * Live updates: one stream of GET /api/events for the whole app, shared by every page. It is read
+ * with fetch, not EventSource, because EventSource cannot send the session key header the API
+ * needs besides the cookie (session.ts). When the stream ends or the agent refuses it, we ask
+ * /api/session why and go to the login page or the unlock screen, or else reconnect after a pause
+ * that grows while the agent stays away; the app reopens it after unlocking.
  */
 
 type Listener = (event: AgentEvent) => void;
 
-const EVENT_TYPES: readonly Exclude<AgentEvent['type'], 'agent.locked'>[] = [
+const EVENT_TYPES: ReadonlySet<string> = new Set<Exclude<AgentEvent['type'], 'agent.locked'>>([
   'disclosure.requested',
   'disclosure.answered',
   'profile.changed',
@@ -21,13 +23,14 @@ const EVENT_TYPES: readonly Exclude<AgentEvent['type'], 'agent.locked'>[] = [
   'terms.updated',
   'disclosure.refused',
   'intent.offer',
-];
+]);
 
 export type LiveState = 'connecting' | 'live' | 'offline';
 
 const listeners = new Set<Listener>();
 const stateListeners = new Set<() => void>();
-let source: EventSource | undefined;
+/** The open stream's abort handle; undefined when no stream is open or wanted. */
+let current: AbortController | undefined;
 let state: LiveState = 'offline';
 let retryTimer: number | undefined;
 let retryDelay = 1_000;
@@ -38,7 +41,19 @@ function setState(next: LiveState): void {
   for (const listener of stateListeners) listener();
 }
 
-function dispatch(message: MessageEvent<string>): void {
+function dispatch(message: ServerSentEvent): void {
+  switch (message.event) {
+    case 'ready':
+      retryDelay = 1_000;
+      setState('live');
+      return;
+    case 'agent.locked':
+      // The agent is locking (her Lock button elsewhere, the idle timeout): ask for the passphrase now.
+      notifyLocked();
+      return;
+    default:
+      if (!EVENT_TYPES.has(message.event)) return; // ping, or a type this app does not know
+  }
   let event: AgentEvent;
   try {
     event = JSON.parse(message.data) as AgentEvent;
@@ -48,15 +63,28 @@ function dispatch(message: MessageEvent<string>): void {
   for (const listener of listeners) listener(event);
 }
 
-async function onError(): Promise<void> {
-  if (!source) return;
-  if (source.readyState === EventSource.CONNECTING) {
-    setState('connecting');
-    return;
+/** Reads the stream until it ends; resolves when it ended (or failed) by itself, not when closed by us. */
+async function read(abort: AbortController): Promise<void> {
+  const response = await fetch(routes.events.path, {
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: { accept: 'text/event-stream', ...sessionHeaders() },
+    signal: abort.signal,
+  });
+  if (!response.ok || !response.body) return;
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const parse = sseParser(dispatch);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    parse(value);
   }
-  // Closed for good: the agent answered with an error status, or is gone.
-  source = undefined;
-  setState('offline');
+}
+
+async function ended(abort: AbortController): Promise<void> {
+  if (abort.signal.aborted || current !== abort) return; // closed on purpose
+  current = undefined;
+  setState('connecting');
   try {
     const session = await api(routes.session);
     if (!session.authenticated) return goToLogin();
@@ -64,6 +92,7 @@ async function onError(): Promise<void> {
   } catch {
     // The agent is down: try again later.
   }
+  if (current) return; // reopened meanwhile
   window.clearTimeout(retryTimer);
   retryTimer = window.setTimeout(openEvents, retryDelay);
   retryDelay = Math.min(retryDelay * 2, 30_000);
@@ -71,20 +100,14 @@ async function onError(): Promise<void> {
 
 /** Opens the stream (idempotent). The app calls it once the vault is unlocked. */
 export function openEvents(): void {
-  if (source) return;
+  if (current) return;
   window.clearTimeout(retryTimer);
   setState('connecting');
-  const es = new EventSource(routes.events.path, { withCredentials: true });
-  source = es;
-  es.addEventListener('ready', () => {
-    retryDelay = 1_000;
-    setState('live');
-  });
-  es.addEventListener('open', () => setState('live'));
-  for (const type of EVENT_TYPES) es.addEventListener(type, dispatch);
-  // The agent is locking (her Lock button elsewhere, the idle timeout): ask for the passphrase now.
-  es.addEventListener('agent.locked', () => notifyLocked());
-  es.addEventListener('error', () => void onError());
+  const abort = new AbortController();
+  current = abort;
+  void read(abort)
+    .catch(() => undefined)
+    .then(() => ended(abort));
 }
 
 /** Opens the stream anew (after the agent restarted behind it, e.g. an import). */
@@ -96,8 +119,8 @@ export function reopenEvents(): void {
 /** Closes the stream (when the vault locks). */
 export function closeEvents(): void {
   window.clearTimeout(retryTimer);
-  source?.close();
-  source = undefined;
+  current?.abort();
+  current = undefined;
   setState('offline');
 }
 

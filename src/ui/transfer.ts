@@ -1,5 +1,6 @@
 import type { RouteBody, RouteResponse } from '../personal/http/apiContract.js';
 import { ApiFailure, UNREACHABLE, failureOf, prepare, routeFailure, routes } from './api';
+import { sessionHeaders } from './session';
 
 /*
  * Export and import move the whole vault, so both report progress: the export's response body is
@@ -22,7 +23,7 @@ export async function exportVault(body: RouteBody<typeof routes.export>, onProgr
     response = await fetch(call.url, {
       method: call.method,
       credentials: 'same-origin',
-      headers: { ...call.headers, accept: 'application/json' },
+      headers: { ...sessionHeaders(), ...call.headers, accept: 'application/json' },
       body: call.body ?? null,
     });
   } catch {
@@ -60,7 +61,7 @@ export function importVault(body: RouteBody<typeof routes.import>, onProgress: (
     const xhr = new XMLHttpRequest();
     xhr.open(call.method, call.url);
     xhr.withCredentials = true;
-    for (const [name, value] of Object.entries(call.headers)) xhr.setRequestHeader(name, value);
+    for (const [name, value] of Object.entries({ ...sessionHeaders(), ...call.headers })) xhr.setRequestHeader(name, value);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.responseType = 'text';
     xhr.upload.onprogress = (event) => onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : undefined });

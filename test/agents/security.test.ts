@@ -2,10 +2,12 @@
  * Security properties seen from outside, with real agents over real HTTP:
  * (a) nothing personal and no private key reaches her vault file (or its WAL) or any log;
  * (b) two companies pooling everything they received share no identifier of her;
- * (c) her local API is hers alone, while her DIDComm endpoint is open to verified messages.
+ * (c) her local API is hers alone, while her DIDComm endpoint is open to verified messages; her
+ *     browser session's cookie, which her browser shows to every other port of 127.0.0.1, is no
+ *     use without the session key only her page holds.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Demand } from '../../src/protocol/families/intent.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -20,6 +22,8 @@ import { receiveMessage } from '../../src/protocol/envelope/receive.js';
 import { BasicMessage, createMessageRegistry } from '../../src/protocol/families/index.js';
 import { AGREEMENT_RECORD_TYPE } from '../../src/protocol/terms/agreementRecord.js';
 import { BUNDLED_ROSTER_PATH } from '../../src/protocol/terms/roster.js';
+import { SESSION_KEY_HEADER } from '../../src/personal/http/apiContract.js';
+import { sessionCookieName } from '../../src/personal/http/localApi.js';
 import {
   connect,
   herIdentity,
@@ -394,6 +398,7 @@ describe('two companies pooling everything they received share no identifier of 
 
 interface RawResponse {
   status: number;
+  headers: IncomingHttpHeaders;
   body: { error?: { code?: string } } & Record<string, unknown>;
 }
 
@@ -411,7 +416,7 @@ function rawRequest(port: number, path: string, options: { method?: string; head
         } catch {
           // empty or not JSON
         }
-        resolvePromise({ status: res.statusCode ?? 0, body });
+        resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body });
       });
       res.on('error', reject);
     });
@@ -470,6 +475,34 @@ describe('her local API answers only her, while her DIDComm endpoint needs no to
       expect(response.status).toBe(200);
       expect((response.body['relationships'] as { id: string }[]).map((r) => r.id)).toEqual([link.view.id]);
     }
+  });
+
+  it('a session cookie leaked to another local server and replayed with a forged Host and Origin gets 401 api.session_key_required: no message is sent', async () => {
+    const origin = `http://${host}`;
+    const signIn = await rawRequest(personal.port, '/api/session', {
+      method: 'POST',
+      headers: { host, origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: personal.token }),
+    });
+    expect(signIn.status).toBe(200);
+    const name = sessionCookieName(personal.port);
+    const cookie = (signIn.headers['set-cookie'] ?? []).map((line) => new RegExp(`^${name}=([^;]+)`).exec(line)?.[1]).find(Boolean);
+    expect(cookie).toBeDefined();
+    const sessionKey = signIn.body['sessionKey'] as string;
+    // Her browser sends the cookie (not the key) to whatever listens on any port of 127.0.0.1.
+    const leaked = { host, origin, cookie: `${name}=${cookie}`, 'content-type': 'application/json' };
+    const before = personal.agent.messages(link.view.id).length;
+    const vaultBefore = personal.snapshot();
+    const post = (headers: Record<string, string>) =>
+      rawRequest(personal.port, `/api/relationships/${link.view.id}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'posted by a thief' }) });
+    const replayed = await post(leaked);
+    expect([replayed.status, replayed.body.error?.code]).toEqual([401, 'api.session_key_required']);
+    expect(personal.agent.messages(link.view.id)).toHaveLength(before);
+    expect(personal.snapshot()).toEqual(vaultBefore);
+    // The cookie with her page's key is her: the same call goes through.
+    const fromHerPage = await post({ ...leaked, [SESSION_KEY_HEADER]: sessionKey });
+    expect(fromHerPage.status).toBe(201);
+    expect(personal.agent.messages(link.view.id)).toHaveLength(before + 1);
   });
 
   it('accepts a verified company message on her DIDComm endpoint without any token', async () => {

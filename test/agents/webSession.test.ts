@@ -17,8 +17,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_TABLE } from '../../src/core/errorTable.js';
 import type { KithErrorCode } from '../../src/core/errors.js';
-import { vaultPath } from '../../src/personal/home.js';
-import { SESSION_COOKIE } from '../../src/personal/http/localApi.js';
+import { vaultFileId, vaultPath } from '../../src/personal/home.js';
+import { SESSION_KEY_HEADER } from '../../src/personal/http/apiContract.js';
+import { sessionCookieName } from '../../src/personal/http/localApi.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/personal/http/webApp.js';
 import { startPersonalServer, type RunningPersonalAgent } from '../../src/personal/server.js';
 import type { AgreementView, TermsPreview } from '../../src/personal/terms.js';
@@ -82,7 +83,11 @@ function rawRequest(port: number, method: string, path: string, headers: Record<
   });
 }
 
-type Auth = 'bearer' | 'none' | { cookie: string } | { token: string };
+/**
+ * `cookie`: a browser session's cookie, sent with the key the sign-in gave with it (as her page
+ * does), unless `key` says otherwise: another value, or null for none (a leaked cookie replayed).
+ */
+type Auth = 'bearer' | 'none' | { cookie: string; key?: string | null } | { token: string };
 
 interface CallOptions {
   body?: unknown;
@@ -104,8 +109,12 @@ interface Her {
   /** `http://127.0.0.1:<port>`, the Origin her browser sends. */
   origin: string;
   call(method: string, path: string, options?: CallOptions): Promise<Reply>;
-  /** Logs her browser in: POST /api/session with the token; returns the session cookie's value. */
+  /** Logs her browser in: POST /api/session with the token; returns the session cookie's value (`call` sends its key with it). */
   login(): Promise<string>;
+  /** The session cookie's name (it names her port). */
+  cookieName: string;
+  /** The key the sign-in answer gave with this cookie. */
+  sessionKey(cookie: string): string;
   /** Her vault, as the running (unlocked) agent holds it, every row. */
   snapshot(): Record<string, unknown[]>;
   relationships(): Promise<RelationshipView[]>;
@@ -136,15 +145,27 @@ async function startHer(options: { unlocked?: boolean; idleLockMs?: number; pass
   });
   const port = server.port;
   const origin = `http://127.0.0.1:${port}`;
+  const cookieName = sessionCookieName(port);
+  /** Session cookie -> the key the sign-in answer gave with it (what her page keeps). */
+  const keys = new Map<string, string>();
   const call = (method: string, path: string, callOptions: CallOptions = {}): Promise<Reply> => {
     const headers: Record<string, string> = { ...(callOptions.headers ?? {}) };
     const auth = callOptions.auth ?? 'bearer';
     if (auth === 'bearer') headers['authorization'] = `Bearer ${server.token}`;
     else if (auth !== 'none' && 'token' in auth) headers['authorization'] = `Bearer ${auth.token}`;
-    else if (auth !== 'none') headers['cookie'] = `${SESSION_COOKIE}=${auth.cookie}`;
+    else if (auth !== 'none') {
+      headers['cookie'] = `${cookieName}=${auth.cookie}`;
+      const key = auth.key === undefined ? keys.get(auth.cookie) : auth.key;
+      if (key !== undefined && key !== null) headers[SESSION_KEY_HEADER] = key;
+    }
     if (callOptions.origin !== undefined) headers['origin'] = callOptions.origin;
     if (callOptions.host !== undefined) headers['host'] = callOptions.host;
-    return rawRequest(port, method, path, headers, callOptions.body === undefined ? undefined : JSON.stringify(callOptions.body));
+    return rawRequest(port, method, path, headers, callOptions.body === undefined ? undefined : JSON.stringify(callOptions.body)).then((reply) => {
+      // A sign-in: her page keeps the key that goes with the cookie.
+      const signedIn = method === 'POST' && path === '/api/session' && reply.status === 200 ? sessionCookieOf(reply, cookieName) : undefined;
+      if (signedIn) keys.set(signedIn, reply.json['sessionKey'] as string);
+      return reply;
+    });
   };
   const her: Her = {
     server,
@@ -153,10 +174,16 @@ async function startHer(options: { unlocked?: boolean; idleLockMs?: number; pass
     logPath,
     origin,
     call,
+    cookieName,
+    sessionKey(cookie) {
+      const key = keys.get(cookie);
+      if (!key) throw new Error('no key for that cookie');
+      return key;
+    },
     async login() {
       const reply = await call('POST', '/api/session', { auth: 'none', body: { token: server.token }, origin });
-      expect(reply.status).toBe(204);
-      const cookie = sessionCookieOf(reply);
+      expect(reply.status).toBe(200);
+      const cookie = sessionCookieOf(reply, cookieName);
       if (!cookie) throw new Error('no session cookie');
       return cookie;
     },
@@ -189,9 +216,9 @@ function setCookies(reply: Reply): string[] {
   return reply.headers['set-cookie'] ?? [];
 }
 
-function sessionCookieOf(reply: Reply): string | undefined {
+function sessionCookieOf(reply: Reply, name: string): string | undefined {
   for (const line of setCookies(reply)) {
-    const match = new RegExp(`^${SESSION_COOKIE}=([^;]*)`).exec(line);
+    const match = new RegExp(`^${name}=([^;]*)`).exec(line);
     if (match) return match[1];
   }
   return undefined;
@@ -383,21 +410,28 @@ describe('browser sessions', () => {
     expect(session.json).toEqual({ authenticated: false, locked: false });
   });
 
-  it('the right token gets 204 and an HttpOnly SameSite=Strict session cookie that is not the token', async () => {
+  it('the right token gets an HttpOnly SameSite=Strict session cookie named for her port, and the session key apart from it; neither is the token', async () => {
     const reply = await her.call('POST', '/api/session', { auth: 'none', body: { token: her.server.token }, origin: her.origin });
-    expect(reply.status).toBe(204);
-    expect(reply.text).toBe('');
+    expect(reply.status).toBe(200);
+    expect(her.cookieName).toBe(`kith_session_${her.port}`);
     const lines = setCookies(reply);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^${SESSION_COOKIE}=[^;]+; Path=/; HttpOnly; SameSite=Strict$`));
-    cookie = sessionCookieOf(reply)!;
-    expect(cookie.length).toBeGreaterThanOrEqual(20);
-    expect(cookie).not.toBe(her.server.token);
-    expect(cookie).not.toContain(her.server.token);
-    expect(her.server.token).not.toContain(cookie);
+    expect(lines[0]).toMatch(new RegExp(`^${her.cookieName}=[^;]+; Path=/; HttpOnly; SameSite=Strict$`));
+    cookie = sessionCookieOf(reply, her.cookieName)!;
+    const key = reply.json['sessionKey'] as string;
+    expect(Object.keys(reply.json)).toEqual(['sessionKey']);
+    for (const secret of [cookie, key]) {
+      expect(secret.length).toBeGreaterThanOrEqual(20);
+      expect(secret).not.toContain(her.server.token);
+      expect(her.server.token).not.toContain(secret);
+    }
+    expect(key).not.toBe(cookie);
+    // The key is in no cookie: only the page that signed in holds it.
+    expect(lines[0]).not.toContain(key);
     // Each exchange makes a new session.
     const again = await her.login();
     expect(again).not.toBe(cookie);
+    expect(her.sessionKey(again)).not.toBe(key);
   });
 
   it('with the cookie: the app page, the API and the session state', async () => {
@@ -426,6 +460,51 @@ describe('browser sessions', () => {
       const session = await her.call('GET', '/api/session', { auth: { cookie: madeUp } });
       expect(session.json).toEqual({ authenticated: false, locked: false });
     }
+  });
+
+  it('a leaked cookie without its key (another local server replaying it, Host and Origin forged) gets 401 api.session_key_required and changes nothing', async () => {
+    const before = her.snapshot();
+    const leaked = [
+      { cookie, key: null },
+      { cookie, key: 'made-up-key-of-the-right-looking-length-000' },
+      { cookie, key: `${her.sessionKey(cookie)}x` },
+      // Neither the cookie nor the token is a key.
+      { cookie, key: cookie },
+      { cookie, key: her.server.token },
+      { cookie, key: '' },
+    ];
+    for (const auth of leaked) {
+      for (const origin of [her.origin, `http://localhost:${her.port}`]) {
+        const put = await her.call('PUT', '/api/terms/default', { auth, origin, host: `127.0.0.1:${her.port}`, body: { agreement: 'service-only' } });
+        expect([auth.key, ...failed(put)]).toEqual([auth.key, ...refusal('api.session_key_required')]);
+        expect(failed(await her.call('POST', '/api/lock', { auth, origin }))).toEqual(refusal('api.session_key_required'));
+      }
+      expect(failed(await her.call('GET', '/api/relationships', { auth }))).toEqual(refusal('api.session_key_required'));
+      expect(failed(await her.call('GET', '/api/events', { auth }))).toEqual(refusal('api.session_key_required'));
+      expect((await her.call('GET', '/api/session', { auth })).json).toEqual({ authenticated: false, locked: false });
+    }
+    expect(her.snapshot()).toEqual(before);
+    expect(await her.locked()).toBe(false);
+    // The same cookie with its own key is her page: it works.
+    expect((await her.call('GET', '/api/relationships', { auth: { cookie } })).status).toBe(200);
+    expect((await her.call('GET', '/api/session', { auth: { cookie } })).json).toEqual({ authenticated: true, locked: false });
+  });
+
+  it('a sign-in in another tab replaces the cookie under the open tabs: their keys keep working with it', async () => {
+    const firstKey = her.sessionKey(cookie);
+    const newCookie = await her.login();
+    // Her browser now sends only the new cookie; the first tab still sends its own key.
+    const reply = await her.call('GET', '/api/relationships', { auth: { cookie: newCookie, key: firstKey } });
+    expect(reply.status, reply.text).toBe(200);
+    expect((await her.call('GET', '/api/session', { auth: { cookie: newCookie, key: firstKey } })).json).toEqual({ authenticated: true, locked: false });
+  });
+
+  it('a key header without a cookie, or with a cookie under another port’s name, authenticates nothing', async () => {
+    const key = her.sessionKey(cookie);
+    const keyOnly = await her.call('GET', '/api/relationships', { auth: 'none', headers: { [SESSION_KEY_HEADER]: key } });
+    expect(failed(keyOnly)).toEqual(refusal('api.unauthorized'));
+    const otherName = await her.call('GET', '/api/relationships', { auth: 'none', headers: { cookie: `kith_session_${her.port + 1}=${cookie}`, [SESSION_KEY_HEADER]: key } });
+    expect(failed(otherName)).toEqual(refusal('api.unauthorized'));
   });
 
   it('a cookie-authenticated state change needs her Origin; a bearer call (the CLI) needs none', async () => {
@@ -459,10 +538,11 @@ describe('browser sessions', () => {
     expect((await her.call('GET', '/api/terms', { auth: { cookie } })).json['default']).toBeNull();
   });
 
-  it('the token, the session cookie and the passphrase never reach the log', () => {
+  it('the token, the session cookie, its key and the passphrase never reach the log', () => {
     const log = readFileSync(her.logPath, 'utf8');
     expect(log).not.toContain(her.server.token);
     expect(log).not.toContain(cookie);
+    expect(log).not.toContain(her.sessionKey(cookie));
     expect(log).not.toContain(PASSPHRASE);
   });
 });
@@ -565,7 +645,7 @@ describe('started locked (no vault passed)', () => {
   it('everything but session, unlock, lock and status is 409 vault.locked until she unlocks', async () => {
     const files = vaultFiles(her.home);
     expect(await her.locked()).toBe(true);
-    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: true, relationships: null, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.' });
+    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: true, relationships: null, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.', vaultFile: vaultFileId(her.home) });
     expect((await her.call('GET', '/api/session')).json).toEqual({ authenticated: true, locked: true });
     const cookie = await her.login();
     expect((await her.call('GET', '/api/session', { auth: { cookie } })).json).toEqual({ authenticated: true, locked: true });
@@ -608,7 +688,7 @@ describe('started locked (no vault passed)', () => {
     expect(unlock.json).toEqual({ locked: false });
     expect(await her.relationships()).toEqual([]);
     expect((await her.call('GET', '/api/profile', { auth: { cookie } })).status).toBe(200);
-    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: false, relationships: 0, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.' });
+    expect((await her.call('GET', '/api/status')).json).toEqual({ ok: true, locked: false, relationships: 0, passphraseHint: 'This is the demo: its passphrase is in /tmp/demo/demo-passphrase.', vaultFile: vaultFileId(her.home) });
   });
 });
 
@@ -726,7 +806,7 @@ describe('event stream', () => {
     const stopAt = setTimeout(() => abort.abort(), 25_000);
     const events: { event: string; data: string }[] = [];
     try {
-      const response = await fetch(`${her.origin}/api/events`, { headers: { cookie: `${SESSION_COOKIE}=${cookie}` }, signal: abort.signal });
+      const response = await fetch(`${her.origin}/api/events`, { headers: { cookie: `${her.cookieName}=${cookie}`, [SESSION_KEY_HEADER]: her.sessionKey(cookie) }, signal: abort.signal });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       let ready!: () => void;
@@ -942,6 +1022,7 @@ describe('import into a running agent', () => {
 
   it('imports into the empty unlocked vault: her relationships are there and the agent is unlocked', { timeout: 30_000 }, async () => {
     const cookie = await target.login();
+    const fileBefore = vaultFileId(target.home);
     const reply = await importInto(target, { text: exported, passphrase: EXPORT_PASSPHRASE, vaultPassphrase: PASSPHRASE }, { auth: { cookie }, origin: target.origin });
     expect(reply.status, reply.text).toBe(200);
     expect(reply.json).toEqual({ relationships: 1 });
@@ -952,6 +1033,9 @@ describe('import into a running agent', () => {
     // The browser session survives; no leftover of the old vault.
     expect((await target.call('GET', '/api/relationships', { auth: { cookie } })).status).toBe(200);
     expect(readdirSync(target.home).filter((name) => name.includes('before-import'))).toEqual([]);
+    // The import made a new vault file: the status names it, so her CLI still knows its agent.
+    expect(vaultFileId(target.home)).not.toBe(fileBefore);
+    expect((await target.call('GET', '/api/status')).json['vaultFile']).toBe(vaultFileId(target.home));
     // The new vault opens with her passphrase.
     expect((await target.call('POST', '/api/lock')).json).toEqual({ locked: true });
     expect(failed(await target.call('POST', '/api/unlock', { body: { passphrase: EXPORT_PASSPHRASE } }))).toEqual(refusal('vault.wrong_passphrase'));

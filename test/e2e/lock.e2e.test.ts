@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_TABLE } from '../../src/core/errorTable.js';
+import { vaultFileId } from '../../src/personal/home.js';
 import { REPO_ROOT, baseEnv, ensureBuilt, fatal, freePort, isListening, killAllStarted, runCli, runCliOk, spawnLogged, waitFor, type CliResult, type LoggedProcess } from '../support/processes.js';
 
 /**
@@ -86,7 +87,7 @@ describe('kith serve --locked, driven by the CLI', { sequential: true }, () => {
     expect(out).toContain(`(API token in ${join(home, 'agent.json')}, readable only by you)`);
     expect(out).not.toContain(agent.token);
     expect((await kith(['open'])).stdout).toBe(`http://127.0.0.1:${port}/login#token=${agent.token}\n`);
-    expect(await status()).toEqual({ ok: true, locked: true, relationships: null, passphraseHint: null });
+    expect(await status()).toEqual({ ok: true, locked: true, relationships: null, passphraseHint: null, vaultFile: vaultFileId(home) });
   });
 
   it('kith relationships fails while locked, with the exit code and text of vault.locked', async () => {
@@ -110,7 +111,7 @@ describe('kith serve --locked, driven by the CLI', { sequential: true }, () => {
   it('kith unlock (KITH_PASSPHRASE) unlocks; kith relationships then works', async () => {
     const unlock = await kithOk(['unlock']);
     expect(unlock.stdout).toBe('Unlocked.\n');
-    expect(await status()).toEqual({ ok: true, locked: false, relationships: 0, passphraseHint: null });
+    expect(await status()).toEqual({ ok: true, locked: false, relationships: 0, passphraseHint: null, vaultFile: vaultFileId(home) });
     const relationships = await kithOk(['relationships']);
     expect(relationships.stdout).toContain('No relationships yet.');
     expect((await kithOk(['--json', 'relationships'])).json()).toEqual([]);

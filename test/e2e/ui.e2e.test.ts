@@ -311,12 +311,46 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     expect(await page.evaluate('location.hash')).toBe('');
 
     const cookies = await context.cookies(base);
-    const session = cookies.find((c) => c.name === 'kith_session');
+    const cookieName = `kith_session_${me!.port}`;
+    expect(cookies.map((c) => c.name)).toEqual([cookieName]);
+    const session = cookies.find((c) => c.name === cookieName);
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(session!.value.length).toBeGreaterThanOrEqual(20);
     expect(session!.value).not.toBe(agentToken);
     // HttpOnly: the page's scripts cannot read it.
     expect(await page.evaluate('document.cookie')).not.toContain('kith_session');
+    // The session key the API wants besides the cookie: in this tab's sessionStorage (scoped by
+    // port, unlike cookies), in no cookie and not in localStorage.
+    const sessionKey = (await page.evaluate('sessionStorage.getItem("kith.sessionKey")')) as string | null;
+    expect(sessionKey?.length ?? 0).toBeGreaterThanOrEqual(20);
+    expect(cookies.map((c) => c.value)).not.toContain(sessionKey);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+    // The cookie alone, as another local server would replay it (Origin forged): refused.
+    const replayed = await fetch(`${base}/api/relationships`, { headers: { cookie: `${cookieName}=${session!.value}`, origin: base } });
+    expect(replayed.status).toBe(401);
+    expect(((await replayed.json()) as { error: { code: string } }).error.code).toBe('api.session_key_required');
+    // A new tab shares the cookie but not sessionStorage: it asks the open tab for the key.
+    const otherTab = await context.newPage();
+    try {
+      await otherTab.goto(`${base}/profile`);
+      await otherTab.getByRole('heading', { name: 'Profile', level: 1, exact: true }).waitFor();
+      expect(await otherTab.evaluate('sessionStorage.getItem("kith.sessionKey")')).toBe(sessionKey);
+    } finally {
+      await otherTab.close();
+    }
+    // With no tab of the app open to ask, a new tab is sent to sign in again (`kith open`).
+    await page.goto('about:blank');
+    const lonelyTab = await context.newPage();
+    try {
+      await lonelyTab.goto(`${base}/profile`);
+      await lonelyTab.waitForURL(`${base}/login`);
+      await lonelyTab.getByRole('heading', { name: 'Open Kith' }).waitFor();
+    } finally {
+      await lonelyTab.close();
+    }
+    // This tab kept its key across the navigation.
+    await page.goto(`${base}/`);
+    await visible(heading('Relationships'));
 
     // A strict CSP on the app page: nothing inline, nothing from elsewhere, never framed.
     const csp = appPage.headers()['content-security-policy'] ?? '';

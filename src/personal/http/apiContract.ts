@@ -41,6 +41,17 @@ export interface SessionState {
   locked: boolean;
 }
 
+/**
+ * The header in which the web app sends its session key with the session cookie (browserSessions.ts
+ * says why a cookie alone is not enough). Here because the server and the web app both need it.
+ */
+export const SESSION_KEY_HEADER = 'x-kith-session';
+
+/** POST /api/session: the key that goes with the session cookie just set, for SESSION_KEY_HEADER. */
+export interface SignedIn {
+  sessionKey: string;
+}
+
 /** POST /api/lock and /api/unlock. */
 export interface LockState {
   locked: boolean;
@@ -53,6 +64,12 @@ export interface StatusView {
   relationships: number | null;
   /** Where her passphrase is, when whoever started the agent said so (the demo); else null. */
   passphraseHint: string | null;
+  /**
+   * Which vault file `kith serve` serves (device:inode, home.ts `vaultFileId`); null in process. The
+   * CLI uses a running agent only when this is its home's vault file: a copied home's agent.json
+   * names the original's agent.
+   */
+  vaultFile: string | null;
 }
 
 /** GET /api/profile. */
@@ -136,7 +153,7 @@ type RelationshipFilter = { relationship?: string };
 export const routes = {
   // Signing in, locking and the status: reachable without a session or while locked (localApi.ts says which).
   session: route('GET', '/api/session').answers<SessionState>(),
-  signIn: route('POST', '/api/session').takes<{ token: string }>().answers<undefined>(),
+  signIn: route('POST', '/api/session').takes<{ token: string }>().answers<SignedIn>(),
   unlock: route('POST', '/api/unlock').takes<{ passphrase: string }>().answers<LockState>(),
   lock: route('POST', '/api/lock').answers<LockState>(),
   status: route('GET', '/api/status').answers<StatusView>(),

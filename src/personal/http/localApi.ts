@@ -19,9 +19,16 @@ import { personalOpenApi } from './openapi.js';
 import { streamSSE } from 'hono/streaming';
 import type { AgentEvent } from '../events.js';
 import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard.js';
-import { routeKey, routes, type HttpMethod, type Route, type RouteBody } from './apiContract.js';
+import { SESSION_KEY_HEADER, routeKey, routes, type HttpMethod, type Route, type RouteBody } from './apiContract.js';
 
-export const SESSION_COOKIE = 'kith_session';
+/**
+ * The session cookie's name names this agent's port: cookies are not scoped by port, so agents of
+ * two homes on one machine would otherwise overwrite each other's, and a cookie seen by another
+ * port says whose it is. (That alone protects nothing: the session key does; browserSessions.ts.)
+ */
+export function sessionCookieName(port: number): string {
+  return `kith_session_${port}`;
+}
 /** `background` on calls the web app makes without her (src/ui/activity.ts); anything else counts as her activity. */
 export const ACTIVITY_HEADER = 'x-kith-activity';
 
@@ -40,6 +47,8 @@ export interface LocalApiOptions {
   logger: Logger;
   /** Said with the status while locked (the demo: where its passphrase file is); none by default. */
   passphraseHint?: string;
+  /** Which vault file this agent serves (home.ts `vaultFileId`), said with the status; none in process. */
+  vaultFile?: () => string | undefined;
 }
 
 /**
@@ -103,7 +112,8 @@ function allowedHosts(port: number): Set<string> {
 
 /**
  * The personal agent's HTTP surface. `/api/*` is hers alone: a foreign Host header (DNS rebinding)
- * or Origin (another site in her browser) gets 403, a missing token 401. `/didcomm/<route>` is
+ * or Origin (another site in her browser) gets 403, a missing token 401, a session cookie without
+ * its session key 401 `api.session_key_required` (browserSessions.ts). `/didcomm/<route>` is
  * where companies push; it needs no token because every message is verified cryptographically.
  */
 export function createLocalApi(options: LocalApiOptions): Hono {
@@ -125,7 +135,11 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     if (!hosts.has(c.req.header('host') ?? '')) throw new ApiError('api.forbidden_host', 'Host header is not this agent');
     return hosts;
   };
-  const hasSession = (c: Context): boolean => sessions.has(getCookie(c, SESSION_COOKIE));
+  const sessionCookie = (c: Context): string | undefined => getCookie(c, sessionCookieName(options.port()));
+  /** For pages: they hold no data (it all comes from /api), so the cookie is enough to be served one. */
+  const hasSessionCookie = (c: Context): boolean => sessions.hasCookie(sessionCookie(c));
+  /** For the API: the cookie and the key given with it, in SESSION_KEY_HEADER. */
+  const browserSession = (c: Context) => sessions.check(sessionCookie(c), c.req.header(SESSION_KEY_HEADER));
 
   // For a supervisor (systemd, a container runtime): the process is up; it can take companies'
   // messages (unlocked). Nothing about her; the Host check still applies (DNS rebinding).
@@ -160,7 +174,11 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     const route = `${c.req.method} ${c.req.path}`;
     if (!PUBLIC.has(route)) {
       const bearer = bearerToken(c.req.header('authorization'));
-      const byCookie = bearer === undefined && hasSession(c);
+      const session = bearer === undefined ? browserSession(c) : 'none';
+      // A cookie without its key is what another local server (any port of 127.0.0.1 gets her
+      // cookies) could replay: it authenticates nothing.
+      if (session === 'cookie_only') throw new ApiError('api.session_key_required', `The session cookie needs its key in the ${SESSION_KEY_HEADER} header: sign in again`);
+      const byCookie = session === 'valid';
       if (!byCookie && !tokensEqual(bearer, options.token)) throw new ApiError('api.unauthorized', 'The agent token is required');
       // A browser always names the page a state-changing call comes from: no Origin, no change.
       if (byCookie && c.req.method !== 'GET' && c.req.method !== 'HEAD' && origin === undefined) {
@@ -177,12 +195,16 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     await next();
   });
 
-  on(routes.session, (c) => c.json({ authenticated: hasSession(c) || tokensEqual(bearerToken(c.req.header('authorization')), options.token), locked: access.locked() }));
+  on(routes.session, (c) =>
+    c.json({ authenticated: browserSession(c) === 'valid' || tokensEqual(bearerToken(c.req.header('authorization')), options.token), locked: access.locked() }),
+  );
   on(routes.signIn, async (c) => {
     const { token } = await jsonBody(c, schemas.signIn);
     if (!tokensEqual(token, options.token)) throw new ApiError('api.unauthorized', 'That is not this agent’s token');
-    setCookie(c, SESSION_COOKIE, sessions.create(), { httpOnly: true, sameSite: 'Strict', path: '/' });
-    return c.body(null, 204);
+    const session = sessions.create();
+    setCookie(c, sessionCookieName(options.port()), session.cookie, { httpOnly: true, sameSite: 'Strict', path: '/' });
+    // The key goes to the page only (never in a cookie): it keeps it in sessionStorage.
+    return c.json({ sessionKey: session.key });
   });
   on(routes.unlock, async (c) => {
     const { passphrase } = await jsonBody(c, schemas.unlock);
@@ -195,7 +217,13 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   });
 
   on(routes.status, (c) =>
-    c.json({ ok: true, locked: access.locked(), relationships: access.locked() ? null : agent().relationships().length, passphraseHint: options.passphraseHint ?? null }),
+    c.json({
+      ok: true,
+      locked: access.locked(),
+      relationships: access.locked() ? null : agent().relationships().length,
+      passphraseHint: options.passphraseHint ?? null,
+      vaultFile: options.vaultFile?.() ?? null,
+    }),
   );
   on(routes.openapi, (c) => c.json(personalOpenApi));
 
@@ -395,7 +423,7 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     return c.json(await access.importExport(body.text, body.passphrase ?? '', body.vaultPassphrase));
   });
 
-  if (options.uiDir !== undefined) mountWebApp(app, { uiDir: options.uiDir, hasSession, checkHost });
+  if (options.uiDir !== undefined) mountWebApp(app, { uiDir: options.uiDir, hasSession: hasSessionCookie, checkHost });
 
   app.notFound(() => {
     throw new ApiError('api.not_found', 'No such route');

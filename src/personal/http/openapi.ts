@@ -8,17 +8,17 @@ const error = { description: 'Error `{ "error": { "code", "message" } }` (codes:
 /** The personal agent's local API, which the CLI and the web app both use (OpenAPI 3.1). */
 export const personalOpenApi = {
   openapi: '3.1.0',
-  info: { title: 'Kith personal agent local API', version: '1.0.0', description: 'Loopback only. Bearer token or session cookie; foreign Host/Origin get 403.' },
+  info: { title: 'Kith personal agent local API', version: '1.0.0', description: 'Loopback only. Bearer token, or the web app\'s session: its cookie together with its key in the X-Kith-Session header (a cookie alone gets 401 api.session_key_required); foreign Host/Origin get 403.' },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   security: [{ bearer: [] }],
   paths: {
     '/api/session': {
       get: { summary: 'Public: whether this browser or token is signed in, and whether the vault is locked', security: [], responses: { '200': { description: '{ authenticated, locked }' } } },
       post: {
-        summary: 'Public: exchange the agent token for an HttpOnly SameSite=Strict session cookie (the web app signs in once)',
+        summary: 'Public: exchange the agent token for a session: an HttpOnly SameSite=Strict cookie, and the session key the page sends in X-Kith-Session with the cookie (the web app signs in once)',
         security: [],
         requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] } } } },
-        responses: { '204': { description: 'signed in; the cookie is set' }, '401': error },
+        responses: { '200': { description: '{ sessionKey }; the cookie is set' }, '401': error },
       },
     },
     '/api/unlock': {
@@ -123,7 +123,12 @@ export const personalOpenApi = {
         responses: { '200': { description: '{ offer }' }, '409': error },
       },
     },
-    '/api/status': { get: { summary: 'Agent status', responses: { '200': { description: 'ok' }, '401': error } } },
+    '/api/status': {
+      get: {
+        summary: 'Agent status (also while locked); vaultFile names the vault file `kith serve` serves, so the CLI uses only its own home\'s agent',
+        responses: { '200': { description: '{ ok, locked, relationships, passphraseHint, vaultFile }' }, '401': error },
+      },
+    },
     '/api/connect': {
       post: {
         summary: 'Connect anonymously to a company from its Out-of-Band invitation (URL or JSON)',

@@ -7,7 +7,8 @@ import { packageRoot } from '../../protocol/terms/roster.js';
 /*
  * Serves her web app (src/ui, built by Vite into dist/ui). The login page and the hashed assets
  * hold no data and are public; the app's pages need her session cookie, else they redirect to
- * /login. Her data only ever comes from /api with that cookie.
+ * /login. Her data only ever comes from /api with that cookie and the session key her page holds
+ * (a cookie alone, which other local servers can see, opens nothing: browserSessions.ts).
  */
 
 /** The Content-Security-Policy of every page: nothing inline, nothing from elsewhere, never framed. */

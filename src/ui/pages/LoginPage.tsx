@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { RouteResponse } from '../../personal/http/apiContract.js';
 import { prepare, routes } from '../api';
-import { takeNextPath } from '../session';
+import { keepSessionKey, takeNextPath } from '../session';
 
 type State = { kind: 'no-token' } | { kind: 'signing-in' } | { kind: 'wrong-token' } | { kind: 'error'; message: string };
 
@@ -14,7 +15,8 @@ export function takeToken(): string | undefined {
 
 /**
  * `/login#token=<agent token>`: trades the token `kith serve` printed for a session cookie
- * (HttpOnly, SameSite=Strict), then goes to the app (or back where she was).
+ * (HttpOnly, SameSite=Strict) and its session key (kept in this tab's sessionStorage), then goes
+ * to the app (or back where she was).
  */
 export function LoginPage({ initialToken }: { initialToken: string | undefined }) {
   const token = useRef<string | undefined>(initialToken);
@@ -31,6 +33,9 @@ export function LoginPage({ initialToken }: { initialToken: string | undefined }
         body: call.body ?? null,
       });
       if (response.ok) {
+        // The cookie alone opens nothing: the key goes with it on every call (session.ts says why).
+        const { sessionKey } = (await response.json()) as RouteResponse<typeof routes.signIn>;
+        keepSessionKey(sessionKey);
         location.replace(takeNextPath());
         return;
       }
