@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ApiError, IntentError } from '../core/errors.js';
+import { ApiError, ConnectorError, IntentError } from '../core/errors.js';
 import { PRIVATE_UMASK } from '../core/privateFiles.js';
 import { formatFieldValue, isProfileField } from '../protocol/profile/fields.js';
 import QRCode from 'qrcode';
@@ -325,6 +325,55 @@ program
           ]
             .filter(Boolean)
             .join('\n'),
+        );
+      }),
+    ),
+  );
+
+program
+  .command('connectors')
+  .description('the company systems told about changes, and where their deliveries stand')
+  .action(() =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const connectors = await agent.connectors();
+        output(globals(), connectors, () =>
+          connectors.length === 0
+            ? 'No connectors are configured (policy.json "connectors").'
+            : table([
+                ['ID', 'TYPE', 'DELIVERED', 'RETRYING', 'DEAD LETTERS'],
+                ...connectors.map((c) => [c.id, c.type, String(c.delivered), String(c.retrying), c.dead > 0 ? `${c.dead} (kith-vendor dead-letters ${c.id})` : '0']),
+              ]),
+        );
+      }),
+    ),
+  );
+
+program
+  .command('dead-letters [connector]')
+  .description('events a connector gave up on (all connectors, or one); replay one with --replay <event>')
+  .option('--limit <n>', 'how many', '50')
+  .option('--replay <event>', 'put this event back in line for <connector> (after fixing the cause)')
+  .action((connector: string | undefined, options: { limit: string; replay?: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        if (options.replay !== undefined) {
+          if (connector === undefined) throw new ApiError('api.bad_request', '--replay needs the connector: kith-vendor dead-letters <connector> --replay <event>');
+          await agent.replayDeadLetter(options.replay, connector);
+          output(globals(), { replayed: true, eventId: options.replay, connectorId: connector }, () => `Event ${options.replay} is back in line for ${connector}; it is tried again on the next dispatch.`);
+          return;
+        }
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('api.bad_request', '--limit: a whole number from 1 to 1000');
+        if (connector !== undefined && !(await agent.connectors()).some((c) => c.id === connector)) throw new ConnectorError('connector.unknown', `No connector "${connector}" is configured`);
+        const letters = await agent.deadLetters({ ...(connector === undefined ? {} : { connectorId: connector }), limit });
+        output(globals(), letters, () =>
+          letters.length === 0
+            ? 'No dead letters.'
+            : table([
+                ['EVENT', 'TYPE', 'CONNECTOR', 'ATTEMPTS', 'GAVE UP', 'LAST ERROR'],
+                ...letters.map((d) => [d.event.id, d.event.type, d.attempt.connectorId, String(d.attempt.attempts), formatTime(d.attempt.updatedAt), oneLine(d.attempt.lastError ?? '', 80)]),
+              ]),
         );
       }),
     ),

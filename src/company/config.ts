@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { describeIssues } from '../core/describeIssues.js';
 import { ConfigError } from '../core/errors.js';
 import { describeZodIssues, tryParseJson } from '../core/json.js';
 import { claimNameSchema, credentialRequestSchema, legalBasisSchema, retentionSchema } from '../protocol/families/disclose.js';
@@ -122,7 +123,8 @@ export function loadJsonFile<T>(path: string, schema: z.ZodType<T>, what: string
 export function parsePolicy(value: unknown): CompanyPolicy {
   const parsed = companyPolicySchema.safeParse(value);
   if (!parsed.success) {
-    throw new ConfigError('config.invalid', `Policy is invalid: ${describeZodIssues(parsed.error).join('; ')}`);
+    // The company's own settings, not personal: the rule in words helps whoever edits the file.
+    throw new ConfigError('config.invalid', `Policy is invalid: ${describeIssues(parsed.error.issues)}`);
   }
   return parsed.data;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import { RelationshipError } from '../core/errors.js';
+import { ConnectorError, RelationshipError } from '../core/errors.js';
 import { agentEnvironment, type AgentEnvironmentOptions } from '../protocol/agent/environment.js';
 import { signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
 import { createMessageRegistry } from '../protocol/families/index.js';
@@ -17,7 +17,7 @@ import { createIntentCommands, type IntentCommands } from './intents/intentComma
 import { createCompanyOffers } from './intents/offers.js';
 import { createCompanyTermsPolicy, type PublishedTerms } from './termsPolicy.js';
 import { createRelationshipCommands, type DisclosureRequestResult, type SendResult, type TermsProposalResult } from './relationshipCommands.js';
-import type { ConnectorEvent, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
+import type { ConnectorEvent, DeadLetter, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
 
 export type { DisclosureRequestResult, SendResult, TermsProposalResult } from './relationshipCommands.js';
 export type { PublishedTerms } from './termsPolicy.js';
@@ -49,6 +49,19 @@ export interface Holdings {
   profileVersion: number;
   consentRecords: ConsentRecordRow[];
   requests: DisclosureRequest[];
+}
+
+/** A configured connector and where its deliveries stand (the admin API's and the CLI's view). */
+export interface ConnectorStatus {
+  id: string;
+  type: string;
+  maxAttempts: number;
+  /** Events it took. */
+  delivered: number;
+  /** Events it failed on and will try again. */
+  retrying: number;
+  /** Events it gave up on: its dead letters. */
+  dead: number;
 }
 
 /** The company agent: everything a company's side does, without HTTP (see http/app.ts for that). */
@@ -88,6 +101,15 @@ export interface CompanyAgent {
   dispatchEvents(): Promise<number>;
   /** The connector events (dispatched or not), all or one relationship's, oldest first. */
   events(relationshipId?: string): Promise<ConnectorEvent[]>;
+  /** The configured connectors with how many events each delivered, is retrying and gave up on. */
+  connectors(): Promise<ConnectorStatus[]>;
+  /** Events a connector gave up on (of one connector, or all), most recent first. */
+  deadLetters(options?: { connectorId?: string; limit?: number }): Promise<DeadLetter[]>;
+  /**
+   * Puts a dead letter back in line for its connector; the next dispatch tries it again.
+   * @throws ConnectorError `connector.unknown` (no such configured connector), `connector.no_dead_letter`
+   */
+  replayDeadLetter(eventId: string, connectorId: string): Promise<void>;
   /** Its terms policy, agreement names resolved. @throws TermsError if the policy names an agreement no roster has */
   publishedTerms(): Promise<PublishedTerms>;
   /** Every terms record of the relationship (proffers, counters, the agreed one, superseded ones), oldest first. */
@@ -218,6 +240,29 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     proposeTerms: (relationshipId, reference) => commands.proposeTerms(relationshipId, reference),
     dispatchEvents: () => dispatcher.dispatchDue(),
     events: (relationshipId) => store.listEvents(relationshipId === undefined ? {} : { relationshipId }),
+
+    async connectors() {
+      const counts = await store.countConnectorDeliveries();
+      const count = (id: string, state: string) => counts.find((c) => c.connectorId === id && c.state === state)?.count ?? 0;
+      return dispatcher.targets().map(({ connector, maxAttempts }) => ({
+        id: connector.id,
+        type: connector.type,
+        maxAttempts,
+        delivered: count(connector.id, 'delivered'),
+        retrying: count(connector.id, 'failed'),
+        dead: count(connector.id, 'dead'),
+      }));
+    },
+    deadLetters: (options) => store.listDeadLetters(options),
+    async replayDeadLetter(eventId, connectorId) {
+      if (!dispatcher.connectorIds().includes(connectorId)) {
+        throw new ConnectorError('connector.unknown', `No connector "${connectorId}" is configured (configured: ${dispatcher.connectorIds().join(', ') || 'none'})`);
+      }
+      if (!(await store.replayDeadLetter(eventId, connectorId, clock.now()))) {
+        throw new ConnectorError('connector.no_dead_letter', `Connector "${connectorId}" has no dead letter for event ${eventId}`, { retryable: false });
+      }
+      logger.info('connector_dead_letter_replayed', { connector: connectorId, eventId });
+    },
   };
   return agent;
 }

@@ -5,7 +5,7 @@ import type { CompanyStore } from './store/types.js';
  * The company agent's metrics in Prometheus text format (prom-client), served at /metrics (admin
  * token): queue depths read from the store when scraped (so every process reports the shared
  * queues), delivery latency and messages received by outcome counted in this process. Nothing
- * personal: labels are outcome codes and roles, never ids.
+ * personal: labels are outcome codes, roles and connector ids (set by the company), never a customer's.
  */
 
 export interface CompanyMetrics {
@@ -42,6 +42,16 @@ export function createCompanyMetrics(store: CompanyStore, labels: { role: string
     registers: [registry],
     async collect() {
       this.set(await store.countUndispatchedEvents());
+    },
+  });
+  new Gauge({
+    name: 'kith_company_connector_deliveries',
+    help: 'Events per connector and delivery state: delivered, failed (to be retried) or dead (dead letters), all processes',
+    labelNames: ['connector', 'state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { connectorId, state, count } of await store.countConnectorDeliveries()) this.set({ connector: connectorId, state }, count);
     },
   });
   return {

@@ -67,6 +67,7 @@ describe('a company process: /health, /ready and /metrics whatever its role', ()
     expect(text).toMatch(/^kith_company_messages_received_total\{outcome="envelope\.malformed",role="all"\} 1$/m);
     expect(text).toMatch(/^kith_company_outbox_depth\{role="all"\} \d+$/m);
     expect(text).toMatch(/^kith_company_connector_events_depth\{role="all"\} \d+$/m);
+    expect(text).toContain('# TYPE kith_company_connector_deliveries gauge');
     expect(text).toContain('# TYPE kith_company_outbox_delivery_seconds histogram');
     expect(text).toContain('kith_company_process_cpu_seconds_total');
     // Nothing about the customer: no DID in the metrics.

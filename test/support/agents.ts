@@ -22,6 +22,7 @@ import { createPeerIdentity, type LocalIdentity } from '../../src/protocol/agent
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/protocol/envelope/receive.js';
 import { parsePolicy } from '../../src/company/config.js';
 import { createCompanyAgent, type CompanyAgent } from '../../src/company/createCompanyAgent.js';
+import type { Connector, DispatchTarget } from '../../src/company/connectors/index.js';
 import type { RetryPolicy } from '../../src/core/retry.js';
 import { createCompanyApp } from '../../src/company/http/app.js';
 import { openSqliteCompanyStore } from '../../src/company/store/sqlite.js';
@@ -88,6 +89,8 @@ export interface CompanyOptions {
   retry?: Partial<RetryPolicy>;
   /** Opens the company's store instead of the SQLite file at `dbPath` (e.g. a PostgreSQL schema); the handle closes it. */
   openStore?: () => Promise<CompanyStore>;
+  /** Connectors instead of the policy's. */
+  connectors?: (Connector | DispatchTarget)[];
 }
 
 export interface CompanyHandle {
@@ -136,6 +139,7 @@ export async function startCompany(options: CompanyOptions = {}): Promise<Compan
     maxMessageBytes,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.connectors ? { connectors: options.connectors } : {}),
   });
   const inbound: string[] = [];
   const recording: CompanyAgent = {

@@ -48,6 +48,11 @@ export class ConnectorDispatcher {
     this.#retry = retry;
   }
 
+  /** The configured connectors with their attempt limits, in order. */
+  targets(): readonly DispatchTarget[] {
+    return this.#targets;
+  }
+
   /** The configured connectors' ids, in order. */
   connectorIds(): string[] {
     return this.#targets.map((t) => t.connector.id);

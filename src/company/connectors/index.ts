@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
-import { describeZodIssues } from '../../core/json.js';
+import { describeIssues, ruleOf } from '../../core/describeIssues.js';
 import { loggingConnector } from './logging.js';
 import type { DispatchTarget } from './dispatcher.js';
 import type { ConnectorConfigBase, ConnectorDeps, ConnectorKind } from './types.js';
@@ -33,7 +33,8 @@ export const connectorConfigSchema: z.ZodType<ConnectorConfig, unknown> = z.prep
     }
     const parsed = kind.config.safeParse(value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      // Re-raised with the rule in words, so the policy error says what the setting must be.
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: ruleOf(issue), path: issue.path });
       return z.NEVER;
     }
     return parsed.data as ConnectorConfig;
@@ -54,7 +55,7 @@ export const connectorListSchema = z
 export function createConnectors(configs: readonly unknown[], deps: ConnectorDeps): DispatchTarget[] {
   return configs.map((raw, index) => {
     const parsed = connectorConfigSchema.safeParse(raw);
-    if (!parsed.success) throw new ConfigError('config.invalid', `Connector ${index + 1} is not valid`, { details: { issues: describeZodIssues(parsed.error) } });
+    if (!parsed.success) throw new ConfigError('config.invalid', `Connector ${index + 1} is not valid`, { details: { issues: describeIssues(parsed.error.issues) } });
     return { connector: kindOf(parsed.data.type)!.create(parsed.data, deps), maxAttempts: parsed.data.maxAttempts };
   });
 }

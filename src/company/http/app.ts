@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { bearerToken, tokensEqual } from '../../core/bearer.js';
-import { ApiError } from '../../core/errors.js';
+import { ApiError, ConnectorError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
 import { jsonBody } from '../../core/jsonBody.js';
 import type { Logger } from '../../core/log.js';
@@ -122,6 +122,22 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     const ref = c.req.query('relationship');
     const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
     return c.json({ events: await agent.events(relationshipId) });
+  });
+  app.get('/admin/connectors', async (c) => c.json({ connectors: await agent.connectors() }));
+  const deadLetters = async (connectorId: string | undefined, limitText: string | undefined) => {
+    const limit = limitText === undefined ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('api.bad_request', 'limit: a whole number from 1 to 1000', { details: { fields: { limit: 'a whole number from 1 to 1000' } } });
+    return { deadLetters: await agent.deadLetters({ ...(connectorId === undefined ? {} : { connectorId }), limit }) };
+  };
+  app.get('/admin/dead-letters', async (c) => c.json(await deadLetters(undefined, c.req.query('limit'))));
+  app.get('/admin/connectors/:id/dead-letters', async (c) => {
+    const id = c.req.param('id');
+    if (!(await agent.connectors()).some((connector) => connector.id === id)) throw new ConnectorError('connector.unknown', `No connector "${id}" is configured`);
+    return c.json(await deadLetters(id, c.req.query('limit')));
+  });
+  app.post('/admin/connectors/:id/dead-letters/:eventId/replay', async (c) => {
+    await agent.replayDeadLetter(c.req.param('eventId'), c.req.param('id'));
+    return c.json({ replayed: true });
   });
   app.post('/admin/relationships/:ref/disclosure-requests', async (c) => {
     const relationship = await agent.findRelationship(c.req.param('ref'));

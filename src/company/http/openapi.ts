@@ -123,6 +123,39 @@ export const companyOpenApi = {
         responses: { '200': { description: '{ offer, delivered }' }, '404': errorResponse },
       },
     },
+    '/admin/connectors': {
+      get: {
+        summary: 'The configured connectors (company systems told about changes), each with how many events it delivered, is retrying and gave up on (dead letters)',
+        responses: { '200': { description: '{ connectors: [{ id, type, maxAttempts, delivered, retrying, dead }] }' }, '401': errorResponse },
+      },
+    },
+    '/admin/dead-letters': {
+      get: {
+        summary: 'Events a connector gave up on, every connector, most recent first',
+        parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }],
+        responses: { '200': { description: '{ deadLetters: [{ event, attempt: { connectorId, attempts, lastError, updatedAt } }] }' }, '400': errorResponse, '401': errorResponse },
+      },
+    },
+    '/admin/connectors/{id}/dead-letters': {
+      get: {
+        summary: 'Events one connector gave up on, most recent first',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: { '200': { description: '{ deadLetters }' }, '400': errorResponse, '401': errorResponse, '404': errorResponse },
+      },
+    },
+    '/admin/connectors/{id}/dead-letters/{eventId}/replay': {
+      post: {
+        summary: 'Put a dead letter back in line for its connector (after fixing the cause); the next dispatch tries it again',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'eventId', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: '{ replayed: true }' }, '401': errorResponse, '404': errorResponse },
+      },
+    },
     '/admin/events': {
       get: {
         summary: 'Connector events (profile.disclosed, profile.updated, disclosure.declined, ...), dispatched or not, oldest first',
