@@ -269,6 +269,39 @@ function cutoffSummary(relationship: RelationshipView): string {
 }
 
 program
+  .command('access <rel>')
+  .description('ask a company what it holds about you; its signed answer is kept in your vault (--json for all of it)')
+  .action((rel: string) =>
+    run(globals, () =>
+      withClient(async (client) => {
+        const { receipt } = await client.call(routes.requestAccess, { ref: rel });
+        output(globals(), receipt, () => accessText(receipt));
+      }),
+    ),
+  );
+
+/** A company's answer to her access request, in words (values from the other side made safe by output()). */
+function accessText(receipt: ReceiptView): string {
+  const body = receipt.body as {
+    status: string;
+    reason?: string;
+    processing_details?: string;
+    data?: { fields: { field: string; value: unknown; consent_record_id: string }[]; consent_records: { record_id: string; state: string; processing: { purposes: string[] }[] }[]; agreements: { agreement: string; state: string }[]; messages: number; intents: number; offers: number };
+  };
+  if (body.status !== 'fulfilled' || !body.data) return `Refused: ${body.reason ?? 'no reason given'}${body.processing_details ? ` (${oneLine(body.processing_details, 200)})` : ''}.`;
+  const { data } = body;
+  return [
+    `Signed answer, kept in your vault (kith receipts ${receipt.relationshipId.slice(0, 8)}):`,
+    data.fields.length === 0
+      ? 'It holds none of your fields.'
+      : table([['FIELD', 'VALUE', 'UNDER CONSENT'], ...data.fields.map((f) => [f.field, oneLine(typeof f.value === 'string' ? f.value : JSON.stringify(f.value), 60), f.consent_record_id.slice(0, 8)])]),
+    `Consent records: ${data.consent_records.map((c) => `${c.record_id.slice(0, 8)} ${c.state} (${c.processing.flatMap((p) => p.purposes).map((p) => oneLine(p, 60)).join(', ')})`).join('; ') || 'none'}`,
+    `Agreements: ${data.agreements.map((a) => `${oneLine(a.agreement, 80)} ${a.state}`).join('; ') || 'none'}`,
+    `Messages: ${data.messages}, intents: ${data.intents}, offers: ${data.offers}`,
+  ].join('\n');
+}
+
+program
   .command('receipts [rel]')
   .description('erasure receipts')
   .action((rel: string | undefined) =>

@@ -1,10 +1,11 @@
 import { KithError, MessageError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
 import { outgoing } from '../protocol/buildMessage.js';
 import type { DidResolver } from '../protocol/did/types.js';
-import { BasicMessage, Connect, Relationship, TrustPing } from '../protocol/families/index.js';
+import { BasicMessage, Connect, DataRights, Relationship, TrustPing } from '../protocol/families/index.js';
 import { parseInvitation } from '../protocol/families/outOfBand.js';
 import type { PersonalMessaging, SendOutcome } from './messaging.js';
 import type { Opener } from './opening.js';
@@ -36,6 +37,12 @@ export interface RelationshipCommands {
   /** Terminates with an erasure request; keeps the signed receipt and destroys the pairwise keys. */
   cutOff(reference: string): Promise<ReceiptView>;
   receipts(reference?: string): ReceiptView[];
+  /**
+   * Asks the company what it holds on this relationship (data-rights 1.0, exercise access); its
+   * signed answer is kept as a receipt of kind `access`.
+   * @throws RelationshipError relationship.unknown / relationship.cut_off; TransportError; MessageError message.unexpected
+   */
+  requestAccess(reference: string): Promise<ReceiptView>;
 }
 
 export interface RelationshipCommandsOptions {
@@ -158,6 +165,22 @@ export function createRelationshipCommands(options: RelationshipCommandsOptions)
       const [receipt] = vault.receipts.list(relationship.id).slice(-1);
       if (!receipt) throw new KithError('internal', 'Receipt was not stored');
       logger.info('relationship_cut_off', { relationship: relationship.id });
+      return { id: receipt.id, relationshipId: relationship.id, kind: receipt.kind, body: receipt.body, jws: receipt.jws, createdAt: receipt.createdAt };
+    },
+
+    async requestAccess(reference) {
+      const relationship = find(reference);
+      requireLive(relationship);
+      // The answer's handler (personal/handlers/dataRights.ts) checks it answers this request and keeps it.
+      const reply = await messaging.exchange(relationship, outgoing(DataRights.request, { request_id: newId(), exercise: 'access' }), {
+        returnRoute: true,
+        expects: [DataRights.response],
+        unexpectedReply: { code: 'message.unexpected', message: 'The company did not answer the access request' },
+      });
+      if (!reply) throw new MessageError('message.unexpected', 'The company did not answer the access request');
+      const [receipt] = vault.receipts.list(relationship.id).filter((r) => r.kind === 'access').slice(-1);
+      if (!receipt) throw new KithError('internal', 'Access answer was not stored');
+      logger.info('access_answered', { relationship: relationship.id, status: String((receipt.body as { status?: unknown }).status) });
       return { id: receipt.id, relationshipId: relationship.id, kind: receipt.kind, body: receipt.body, jws: receipt.jws, createdAt: receipt.createdAt };
     },
 

@@ -121,7 +121,7 @@ describe.skipIf(postgresUrl === undefined)('erasure on a PostgreSQL company stor
     }
   }
 
-  it('leaves no row holding her data, and none naming the relationship but its tombstone and the erasure event', async () => {
+  it('leaves no row holding her data, and none naming the relationship but its tombstone, the erasure event and the record that the deletion was done', async () => {
     const schema = `kith_erasure_${randomBytes(6).toString('hex')}`;
     schemas.push(schema);
     const personal = await startPersonal();
@@ -143,7 +143,9 @@ describe.skipIf(postgresUrl === undefined)('erasure on a PostgreSQL company stor
     expect(after.filter(({ row }) => row.includes(herDid))).toEqual([]);
     expect(after.filter(({ row }) => row.includes(scene!.link.companyRelationship.customerRef))).toEqual([]);
     const naming = after.filter(({ row }) => row.includes(relationshipId));
-    expect(naming.map(({ table }) => table).sort()).toEqual(['connector_events', 'relationships', 'tombstones']);
+    expect(naming.map(({ table }) => table).sort()).toEqual(['connector_events', 'data_rights_requests', 'relationships', 'tombstones']);
+    // The record that her deletion was fulfilled (Data Rights Protocol words): ids, exercise, status only.
+    expect(naming.find(({ table }) => table === 'data_rights_requests')?.row).toMatch(/"exercise":"deletion".*"status":"fulfilled"|deletion.*fulfilled/);
     expect(naming.find(({ table }) => table === 'relationships')?.row).toContain(`tombstone:${relationshipId}`);
     expect(naming.find(({ table }) => table === 'connector_events')?.row).toContain('relationship.erased');
   });

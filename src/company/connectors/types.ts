@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 
-export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed', 'intent.received', 'offer.accepted', 'offer.declined', 'consent.withdrawn']);
+export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed', 'intent.received', 'offer.accepted', 'offer.declined', 'consent.withdrawn', 'data_rights.request']);
 export type ConnectorEventType = z.infer<typeof connectorEventTypeSchema>;
 
 /** Checked when read back from the store: a drifted row must fail loudly, not reach a CRM. */
@@ -32,6 +32,10 @@ export const connectorEventPayloadSchema = z.object({
   withdrawnFields: z.array(z.string()).optional(),
   consentRecordIds: z.array(z.string()).optional(),
   reason: z.string().optional(),
+  /** data_rights.request, in the Data Rights Protocol's words: her request id, the exercise and its status. */
+  requestId: z.string().optional(),
+  exercise: z.string().optional(),
+  status: z.string().optional(),
 });
 export type ConnectorEventPayload = z.infer<typeof connectorEventPayloadSchema>;
 

@@ -27,6 +27,8 @@ export const relationshipHandlers = [
     definition: Relationship.terminate,
     async apply({ store, relationship, now }, received) {
       const summary = await store.eraseRelationship(relationship.id, now);
+      // The record that her deletion request was fulfilled (Data Rights Protocol words, no personal value).
+      await store.saveDataRightsRequest({ id: newId(), relationshipId: relationship.id, requestId: received.message.id, exercise: 'deletion', status: 'fulfilled', reason: null, receivedAt: now, updatedAt: now });
       // The company's own systems must erase too; the event carries no personal value.
       await store.enqueueEvent({
         id: newId(),

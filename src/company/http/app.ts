@@ -123,6 +123,23 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
     return c.json({ events: await agent.events(relationshipId) });
   });
+  // Her data rights requests in the Data Rights Protocol's words (request_id, exercise, status, reason).
+  app.get('/admin/data-rights', async (c) => {
+    const ref = c.req.query('relationship');
+    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
+    const rows = await agent.store.listDataRightsRequests({ ...(relationshipId === undefined ? {} : { relationshipId }), limit: 1000 });
+    return c.json({
+      requests: rows.map((r) => ({
+        request_id: r.requestId,
+        relationship_id: r.relationshipId,
+        exercise: r.exercise,
+        status: r.status,
+        ...(r.reason === null ? {} : { reason: r.reason }),
+        received_at: new Date(r.receivedAt).toISOString(),
+        updated_at: new Date(r.updatedAt).toISOString(),
+      })),
+    });
+  });
   app.get('/admin/connectors', async (c) => c.json({ connectors: await agent.connectors() }));
   const deadLetters = async (connectorId: string | undefined, limitText: string | undefined) => {
     const limit = limitText === undefined ? 100 : Number(limitText);

@@ -123,6 +123,13 @@ export const companyOpenApi = {
         responses: { '200': { description: '{ offer, delivered }' }, '404': errorResponse },
       },
     },
+    '/admin/data-rights': {
+      get: {
+        summary: 'Her data rights requests (access; deletion at cut-off) in the Data Rights Protocol 0.9.4/1.0 vocabulary, newest first',
+        parameters: [{ name: 'relationship', in: 'query', required: false, description: 'only this relationship (id, id prefix or customer number)', schema: { type: 'string' } }],
+        responses: { '200': { description: '{ requests: [{ request_id, relationship_id, exercise, status, reason?, received_at, updated_at }] }' }, '401': errorResponse, '404': errorResponse },
+      },
+    },
     '/admin/connectors': {
       get: {
         summary: 'The configured connectors (company systems told about changes), each with how many events it delivered, is retrying and gave up on (dead letters)',

@@ -5,6 +5,7 @@ import { agreementUri, consentDocument, demandDocument, loadTestDocuments, type 
 import type {
   ConnectorAttempt,
   ConnectorEvent,
+  DataRightsRequestRow,
   ConsentRecordRow,
   DisclosureRequest,
   HeldField,
@@ -1578,6 +1579,46 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
       });
     });
 
+    describe('data rights requests', () => {
+      const request = (n: number, relationshipId: string, overrides: Partial<DataRightsRequestRow> = {}): DataRightsRequestRow => ({
+        id: uid(8800 + n),
+        relationshipId,
+        requestId: uid(8900 + n),
+        exercise: 'access',
+        status: 'fulfilled',
+        reason: null,
+        receivedAt: T0 + n,
+        updatedAt: T0 + n,
+        ...overrides,
+      });
+
+      it('keeps each request once per relationship and request id, lists newest first and counts by exercise and time', async () => {
+        const a = request(1, 'rel-a');
+        const b = request(2, 'rel-a', { exercise: 'deletion' });
+        const c = request(3, 'rel-b', { status: 'denied', reason: 'too_many_requests' });
+        for (const row of [a, b, c]) expect(await store.saveDataRightsRequest(row)).toBe(true);
+        // A resend (same relationship and request id) changes nothing.
+        expect(await store.saveDataRightsRequest({ ...a, id: uid(8899), status: 'denied' })).toBe(false);
+        // The same request id on another relationship is another request.
+        expect(await store.saveDataRightsRequest(request(4, 'rel-b', { requestId: a.requestId }))).toBe(true);
+
+        expect((await store.listDataRightsRequests()).map((r) => r.id)).toEqual([uid(8804), c.id, b.id, a.id]);
+        expect(await store.listDataRightsRequests({ relationshipId: 'rel-a' })).toEqual([b, a]);
+        expect(await store.listDataRightsRequests({ limit: 1 })).toHaveLength(1);
+        expect(await store.countDataRightsRequests('rel-a', 'access', T0)).toBe(1);
+        expect(await store.countDataRightsRequests('rel-a', 'access', T0 + 2)).toBe(0);
+        expect(await store.countDataRightsRequests('rel-b', 'access', T0)).toBe(2);
+      });
+
+      it('outlives the erasure of the relationship it is about (it is the record that she was answered)', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.saveDataRightsRequest(request(1, rel.id));
+        await store.eraseRelationship(rel.id, T0 + 999);
+        expect(await store.listDataRightsRequests({ relationshipId: rel.id })).toEqual([request(1, rel.id)]);
+      });
+    });
+
     describe('erasure', () => {
       it('erases the messages and outbox of a relationship, tombstones its DID and reports the counts', async () => {
         const rel = relationship(1);
@@ -1791,6 +1832,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             'presentations',
             'connector_events',
             'connector_deliveries',
+            'data_rights_requests',
             'intents',
             'offers',
           ].sort(),

@@ -334,6 +334,38 @@ function connectorDeliveries(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * Her data rights requests (access, and deletion at cut-off) in the Data Rights Protocol's words.
+ * Deliberately not a foreign key and not erased with the relationship: the record that a request
+ * was answered outlives what it was about, and holds no personal value (ids, exercise, status).
+ */
+function dataRights(dialect: StoreDialect): Migration {
+  const { time } = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('data_rights_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('exercise', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('received_at', time, (c) => c.notNull())
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .addUniqueConstraint('data_rights_requests_request', ['relationship_id', 'request_id'])
+        .addCheckConstraint('data_rights_requests_exercise_check', sql`exercise in ('access', 'deletion')`)
+        .addCheckConstraint('data_rights_requests_status_check', sql`status in ('open', 'in_progress', 'fulfilled', 'denied', 'expired')`)
+        .execute();
+      await db.schema
+        .createIndex('data_rights_requests_by_time')
+        .on('data_rights_requests')
+        .columns(['received_at', 'id'])
+        .execute();
+    },
+  };
+}
+
 /** Append-only: never edit a migration that has shipped, add a new key instead. */
 export function companyMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -342,6 +374,7 @@ export function companyMigrations(dialect: StoreDialect): Record<string, Migrati
     '0003_terms': terms(dialect),
     '0004_intents': intents(dialect),
     '0005_connector_deliveries': connectorDeliveries(dialect),
+    '0006_data_rights': dataRights(dialect),
   };
 }
 
@@ -380,6 +413,7 @@ export const COMPANY_TABLES = {
   presentations: ['id'],
   connector_events: ['id'],
   connector_deliveries: ['event_id', 'connector_id'],
+  data_rights_requests: ['id'],
   intents: ['id'],
   offers: ['id'],
 } as const;

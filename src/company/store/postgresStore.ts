@@ -7,6 +7,7 @@ import {
   byCreatedThenId,
   encodeJson,
   toConnectorAttempt,
+  toDataRightsRequest,
   toConnectorEvent,
   toConsentRecord,
   toCount,
@@ -31,6 +32,8 @@ import type {
   ConnectorAttempt,
   ConnectorDeliveryState,
   ConnectorEvent,
+  DataRightsExercise,
+  DataRightsRequestRow,
   DeadLetter,
   ConsentRecordRow,
   ConsentState,
@@ -140,6 +143,16 @@ export interface CompanyDatabase {
     kind: 'disclosure' | 'update';
     sd_jwt: string;
     received_at: number;
+  };
+  data_rights_requests: {
+    id: string;
+    relationship_id: string;
+    request_id: string;
+    exercise: DataRightsExercise;
+    status: 'open' | 'in_progress' | 'fulfilled' | 'denied' | 'expired';
+    reason: string | null;
+    received_at: number;
+    updated_at: number;
   };
   connector_deliveries: {
     event_id: string;
@@ -845,6 +858,55 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
       const result = await this.#db.updateTable('connector_events').set({ payload: encodeJson(payload) }).where('id', '=', id).executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     });
+  }
+
+  // --- data rights ---
+
+  saveDataRightsRequest(row: DataRightsRequestRow): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.#db
+        .insertInto('data_rights_requests')
+        .values({
+          id: row.id,
+          relationship_id: row.relationshipId,
+          request_id: row.requestId,
+          exercise: row.exercise,
+          status: row.status,
+          reason: row.reason,
+          received_at: row.receivedAt,
+          updated_at: row.updatedAt,
+        })
+        .onConflict((oc) => oc.columns(['relationship_id', 'request_id']).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    });
+  }
+
+  listDataRightsRequests(options: { relationshipId?: string; limit?: number } = {}): Promise<DataRightsRequestRow[]> {
+    return this.#run(async () => {
+      let query = this.#db.selectFrom('data_rights_requests').selectAll();
+      if (options.relationshipId !== undefined) query = query.where('relationship_id', '=', options.relationshipId);
+      const rows = await query
+        .orderBy('received_at', 'desc')
+        .orderBy(sql`id collate "C"`, 'desc')
+        .limit(Math.max(0, Math.floor(options.limit ?? 100)))
+        .execute();
+      return rows.map(toDataRightsRequest);
+    });
+  }
+
+  countDataRightsRequests(relationshipId: string, exercise: DataRightsExercise, since: number): Promise<number> {
+    return this.#run(async () =>
+      toCount(
+        await this.#db
+          .selectFrom('data_rights_requests')
+          .select((eb) => eb.fn.countAll().as('count'))
+          .where('relationship_id', '=', relationshipId)
+          .where('exercise', '=', exercise)
+          .where('received_at', '>=', since)
+          .executeTakeFirstOrThrow(),
+      ),
+    );
   }
 
   listConnectorAttempts(eventIds: readonly string[]): Promise<ConnectorAttempt[]> {

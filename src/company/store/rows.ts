@@ -5,6 +5,7 @@ import { demandSchema, signedOfferSchema } from '../../protocol/families/intent.
 import { signedAgreementSchema } from '../../protocol/terms/agreementRecord.js';
 import { obligationsSchema } from '../../protocol/terms/roster.js';
 import type { ConnectorAttempt, ConnectorEvent } from './connectorEventStore.js';
+import type { DataRightsRequestRow } from './dataRightsStore.js';
 import type { ConsentRecordRow, DisclosureRequest, HeldField, Presentation } from './disclosureStore.js';
 import { malformedRow } from './errors.js';
 import type { AgentIdentity } from './identityStore.js';
@@ -158,6 +159,17 @@ const connectorAttemptRowSchema = z.object({
   attempts: z.number().int(),
   next_attempt_at: time.nullable(),
   last_error: z.string().nullable(),
+  updated_at: time,
+});
+
+const dataRightsRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  request_id: z.string(),
+  exercise: z.enum(['access', 'deletion']),
+  status: z.enum(['open', 'in_progress', 'fulfilled', 'denied', 'expired']),
+  reason: z.string().nullable(),
+  received_at: time,
   updated_at: time,
 });
 
@@ -348,6 +360,11 @@ export function toConnectorAttempt(row: unknown): ConnectorAttempt {
     lastError: r.last_error,
     updatedAt: r.updated_at,
   };
+}
+
+export function toDataRightsRequest(row: unknown): DataRightsRequestRow {
+  const r = parseRow(dataRightsRowSchema, row);
+  return { id: r.id, relationshipId: r.relationship_id, requestId: r.request_id, exercise: r.exercise, status: r.status, reason: r.reason, receivedAt: r.received_at, updatedAt: r.updated_at };
 }
 
 export function toReceivedIntent(row: unknown, decode: JsonDecoder): ReceivedIntent {

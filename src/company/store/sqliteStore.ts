@@ -8,6 +8,7 @@ import {
   decodeJsonText,
   encodeJson,
   toConnectorAttempt,
+  toDataRightsRequest,
   toConnectorEvent,
   toConsentRecord,
   toCount,
@@ -32,6 +33,8 @@ import type {
   ConnectorDeliveryState,
   ConnectorEvent,
   ConsentRecordRow,
+  DataRightsExercise,
+  DataRightsRequestRow,
   DeadLetter,
   ConsentState,
   DisclosureRequest,
@@ -698,6 +701,34 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
         state: ConnectorDeliveryState;
         count: number;
       }[]).map((row) => ({ connectorId: row.connector_id, state: row.state, count: Number(row.count) })),
+    );
+  }
+
+  // --- data rights ---
+
+  saveDataRightsRequest(row: DataRightsRequestRow): Promise<boolean> {
+    return this.#exec(
+      () =>
+        this.#stmt(
+          `insert into data_rights_requests (id, relationship_id, request_id, exercise, status, reason, received_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)
+           on conflict (relationship_id, request_id) do nothing`,
+        ).run(row.id, row.relationshipId, row.requestId, row.exercise, row.status, row.reason, row.receivedAt, row.updatedAt).changes > 0,
+    );
+  }
+
+  listDataRightsRequests(options: { relationshipId?: string; limit?: number } = {}): Promise<DataRightsRequestRow[]> {
+    const limit = Math.max(0, Math.floor(options.limit ?? 100));
+    return this.#exec(() =>
+      (options.relationshipId === undefined
+        ? this.#stmt('select * from data_rights_requests order by received_at desc, id desc limit ?').all(limit)
+        : this.#stmt('select * from data_rights_requests where relationship_id = ? order by received_at desc, id desc limit ?').all(options.relationshipId, limit)
+      ).map(toDataRightsRequest),
+    );
+  }
+
+  countDataRightsRequests(relationshipId: string, exercise: DataRightsExercise, since: number): Promise<number> {
+    return this.#exec(() =>
+      toCount(this.#stmt('select count(*) as count from data_rights_requests where relationship_id = ? and exercise = ? and received_at >= ?').get(relationshipId, exercise, since)),
     );
   }
 

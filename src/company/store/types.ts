@@ -1,4 +1,5 @@
 import type { ConnectorEventStore } from './connectorEventStore.js';
+import type { DataRightsStore } from './dataRightsStore.js';
 import type { DisclosureStore } from './disclosureStore.js';
 import type { IdentityStore } from './identityStore.js';
 import type { IntentStore } from './intentStore.js';
@@ -25,6 +26,7 @@ export type {
   Presentation,
 } from './disclosureStore.js';
 export type { TermsAgreementChange, TermsAgreementRow, TermsAgreementState, TermsStore } from './termsStore.js';
+export type { DataRightsExercise, DataRightsRequestRow, DataRightsStatus, DataRightsStore } from './dataRightsStore.js';
 export type { ConnectorAttempt, ConnectorDeliveryState, ConnectorEvent, ConnectorEventStore, DeadLetter } from './connectorEventStore.js';
 export type { IntentStore, OfferRow, OfferState, ReceivedIntent, ReceivedIntentState } from './intentStore.js';
 export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidFor, type ErasureCategory } from './erasure.js';
@@ -56,6 +58,7 @@ export interface CompanyStore
     DisclosureStore,
     TermsStore,
     ConnectorEventStore,
+    DataRightsStore,
     IntentStore {
   /** The database underneath; named in erasure receipts. */
   readonly dialect: 'sqlite' | 'postgres';

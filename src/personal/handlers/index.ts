@@ -1,6 +1,7 @@
 import { basicMessageHandlers } from './basicMessage.js';
 import { connectHandlers } from './connect.js';
 import { consentHandlers } from './consent.js';
+import { dataRightsHandlers } from './dataRights.js';
 import { discloseHandlers } from './disclose.js';
 import { intentHandlers } from './intent.js';
 import { pickupHandlers } from './pickup.js';
@@ -27,4 +28,5 @@ export const PERSONAL_HANDLERS: readonly AnyPersonalHandler[] = [
   ...termsHandlers,
   ...intentHandlers,
   ...consentHandlers,
+  ...dataRightsHandlers,
 ];

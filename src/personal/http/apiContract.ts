@@ -169,6 +169,8 @@ export const routes = {
   mute: route('POST', '/api/relationships/:ref/mute').answers<{ relationship: RelationshipView }>(),
   unmute: route('POST', '/api/relationships/:ref/unmute').answers<{ relationship: RelationshipView }>(),
   cutOff: route('POST', '/api/relationships/:ref/cutoff').answers<{ receipt: ReceiptView }>(),
+  /** Asks the company what it holds (data-rights 1.0 access); its signed answer is kept as a receipt. */
+  requestAccess: route('POST', '/api/relationships/:ref/access').answers<{ receipt: ReceiptView }>(),
   receipts: route('GET', '/api/receipts').query<RelationshipFilter>().answers<{ receipts: ReceiptView[] }>(),
   pickup: route('POST', '/api/pickup').answers<PickupResult>(),
 

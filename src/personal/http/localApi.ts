@@ -249,6 +249,7 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   on(routes.mute, async (c) => c.json({ relationship: await agent().mute(c.req.param('ref')) }));
   on(routes.unmute, async (c) => c.json({ relationship: await agent().unmute(c.req.param('ref')) }));
   on(routes.cutOff, async (c) => c.json({ receipt: await agent().cutOff(c.req.param('ref')) }));
+  on(routes.requestAccess, async (c) => c.json({ receipt: await agent().requestAccess(c.req.param('ref')) }, 201));
   on(routes.receipts, (c) => c.json({ receipts: agent().receipts(c.req.query('relationship')) }));
   on(routes.pickup, async (c) => c.json(await agent().pickup()));
 

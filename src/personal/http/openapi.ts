@@ -153,6 +153,13 @@ export const personalOpenApi = {
     '/api/relationships/{ref}/cutoff': {
       post: { summary: 'Terminate with erasure; returns the signed erasure receipt; destroys the pairwise keys', parameters: [ref], responses: { '200': { description: 'ok' }, '502': error } },
     },
+    '/api/relationships/{ref}/access': {
+      post: {
+        summary: 'Ask the company what it holds on this relationship (data-rights 1.0, exercise access); its signed answer is kept as a receipt of kind access',
+        parameters: [ref],
+        responses: { '201': { description: '{ receipt } (body: request_id, status fulfilled|denied, data: fields, consent_records, agreements, counts)' }, '404': error, '410': error, '502': error },
+      },
+    },
     '/api/receipts': { get: { summary: 'Erasure receipts', responses: { '200': { description: 'ok' } } } },
     '/api/pickup': { post: { summary: 'Fetch messages companies queued (Message Pickup 3.0)', responses: { '200': { description: '{ received, failed }' } } } },
     '/api/requests': {

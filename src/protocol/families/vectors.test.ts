@@ -28,7 +28,7 @@ import { createRosterSet } from '../terms/rosterSet.js';
 import { parseDetached } from '../terms/detachedJws.js';
 import { judgeOffer } from '../intent/verdict.js';
 import { signOffer, verifySignedOffer } from '../intent/signedOffer.js';
-import { BasicMessage, Connect, Consent, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
+import { BasicMessage, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
 import { demandSchema, type Demand, type Offer } from './intent.js';
 import type { TermsResponseBody } from './terms.js';
 import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
@@ -52,7 +52,7 @@ import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.
 const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
 const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
 const DOCS = new URL('../../../docs/protocol/', import.meta.url);
-const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md'] as const;
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md', 'data-rights.md'] as const;
 const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
 const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
 const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
@@ -601,7 +601,59 @@ const SPECS: readonly Spec[] = [
     at: 720,
     input: (ctx) => ({ body: { fields: ['address'], erased: ['address'], consent_records: ['4951202b-7305-41e0-9181-06da5b661b84'] }, thid: idOf(ctx, Consent.withdraw.type) }),
   },
+  {
+    // She asks what the company holds (before taking her address back).
+    type: DataRights.request.type,
+    sender: 'customer',
+    id: '2a834a95-ec9c-4a06-a24e-1a0e2e3126d4',
+    at: 700,
+    input: () => ({ body: { request_id: 'd28c0d36-bac6-4a46-8e1c-7029060c9b87', exercise: 'access', regime: 'gdpr' }, returnRoute: 'all' }),
+  },
+  {
+    type: DataRights.response.type,
+    sender: 'vendor',
+    id: '2747f015-49b1-4645-bb17-aac198666973',
+    at: 700,
+    input: (ctx) => ({ body: accessAnswer(ctx), thid: idOf(ctx, DataRights.request.type) }),
+  },
 ];
+
+/** The company's answer to her access request in the vectors: her address after the move, under the consent record of her disclosure. */
+function accessAnswer(ctx: BuildContext): Record<string, unknown> {
+  const iso = (offset: number) => new Date((T0 + offset) * 1000).toISOString();
+  const recordId = '4951202b-7305-41e0-9181-06da5b661b84';
+  return {
+    request_id: 'd28c0d36-bac6-4a46-8e1c-7029060c9b87',
+    exercise: 'access',
+    status: 'fulfilled',
+    received_at: iso(700),
+    data: {
+      relationship: { customer_ref: 'AO-100042', state: 'active', created_at: iso(0) },
+      fields: [{ field: 'address', value: ADDRESS_AFTER, version: 4, consent_record_id: recordId, source: 'self', issuer: null, updated_at: iso(280) }],
+      consent_records: [
+        {
+          schema_version: 'kith-27560/1.0',
+          record_id: recordId,
+          pii_principal_id: ctx.customer.did,
+          record_created_at: iso(260),
+          pii_controllers: [{ name: COMPANY_NAME, id: ctx.vendor.did }],
+          notice: { request_id: '0f772820-ca48-48dd-bb83-5e803b17cfe8', terms_ref: null },
+          processing: [{ purposes: ['Deliveries'], legal_basis: 'contract', pii_categories: ['address'], retention: 'P1Y' }],
+          pii_sources: [{ category: 'address', source: 'pii_principal', issuer: null }],
+          events: [
+            { type: 'requested', at: iso(250), by: 'pii_controller' },
+            { type: 'given', at: iso(260), by: 'pii_principal' },
+          ],
+          state: 'active',
+        },
+      ],
+      agreements: [],
+      messages: 2,
+      intents: 2,
+      offers: 3,
+    },
+  };
+}
 
 /** What she discloses in the vectors: her address before (present) and after (notice) a move. */
 const ADDRESS_BEFORE = { street_address: '12 St James Square', locality: 'London', postal_code: 'SW1Y 4JH', country: 'GB' };

@@ -91,7 +91,8 @@ export function RelationshipPage({ id }: { id: string }) {
     );
   }
 
-  const shownReceipts = receipt ? [receipt] : (receipts.data?.receipts ?? []);
+  // Only erasure receipts here: her access answers are receipts of another kind.
+  const shownReceipts = receipt ? [receipt] : (receipts.data?.receipts ?? []).filter((r) => r.kind === 'erasure');
   const live = relationship.state !== 'cut_off';
   const fields = relationship.holds.filter((h) => h.category === 'field').length;
 
