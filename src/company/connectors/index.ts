@@ -2,11 +2,15 @@ import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { describeIssues, ruleOf } from '../../core/describeIssues.js';
 import { loggingConnector } from './logging.js';
+import { webhookConnector } from './webhook.js';
 import type { DispatchTarget } from './dispatcher.js';
 import type { ConnectorConfigBase, ConnectorDeps, ConnectorKind } from './types.js';
 
 /** The one explicit list of connector kinds a company policy may configure: one line per kind. */
-export const CONNECTOR_KINDS: readonly ConnectorKind<never>[] = [loggingConnector] as unknown as readonly ConnectorKind<never>[];
+export const CONNECTOR_KINDS: readonly ConnectorKind<never>[] = [
+  loggingConnector,
+  webhookConnector,
+] as unknown as readonly ConnectorKind<never>[];
 
 function kindOf(type: string): ConnectorKind<ConnectorConfigBase> | undefined {
   return CONNECTOR_KINDS.find((kind) => kind.type === type) as ConnectorKind<ConnectorConfigBase> | undefined;
