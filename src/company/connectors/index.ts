@@ -2,11 +2,15 @@ import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { describeZodIssues } from '../../core/json.js';
 import { loggingConnector } from './logging.js';
+import { scimConnector } from './scim.js';
 import type { DispatchTarget } from './dispatcher.js';
 import type { ConnectorConfigBase, ConnectorDeps, ConnectorKind } from './types.js';
 
 /** The one explicit list of connector kinds a company policy may configure: one line per kind. */
-export const CONNECTOR_KINDS: readonly ConnectorKind<never>[] = [loggingConnector] as unknown as readonly ConnectorKind<never>[];
+export const CONNECTOR_KINDS: readonly ConnectorKind<never>[] = [
+  loggingConnector,
+  scimConnector,
+] as unknown as readonly ConnectorKind<never>[];
 
 function kindOf(type: string): ConnectorKind<ConnectorConfigBase> | undefined {
   return CONNECTOR_KINDS.find((kind) => kind.type === type) as ConnectorKind<ConnectorConfigBase> | undefined;
