@@ -3,6 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import { describeIssues, ruleOf } from '../../core/describeIssues.js';
 import { loggingConnector } from './logging.js';
 import { webhookConnector } from './webhook.js';
+import { scimConnector } from './scim.js';
 import type { DispatchTarget } from './dispatcher.js';
 import type { ConnectorConfigBase, ConnectorDeps, ConnectorKind } from './types.js';
 
@@ -10,6 +11,7 @@ import type { ConnectorConfigBase, ConnectorDeps, ConnectorKind } from './types.
 export const CONNECTOR_KINDS: readonly ConnectorKind<never>[] = [
   loggingConnector,
   webhookConnector,
+  scimConnector,
 ] as unknown as readonly ConnectorKind<never>[];
 
 function kindOf(type: string): ConnectorKind<ConnectorConfigBase> | undefined {
@@ -59,7 +61,7 @@ export const connectorListSchema = z
 export function createConnectors(configs: readonly unknown[], deps: ConnectorDeps): DispatchTarget[] {
   return configs.map((raw, index) => {
     const parsed = connectorConfigSchema.safeParse(raw);
-    if (!parsed.success) throw new ConfigError('config.invalid', `Connector ${index + 1} is not valid`, { details: { issues: describeIssues(parsed.error.issues) } });
+    if (!parsed.success) throw new ConfigError('config.invalid', `Connector ${index + 1} is not valid`, { details: { issues: parsed.error.issues.map((issue) => describeIssues([issue])) } });
     return { connector: kindOf(parsed.data.type)!.create(parsed.data, deps), maxAttempts: parsed.data.maxAttempts };
   });
 }
