@@ -78,9 +78,18 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
   let running: Promise<unknown> = Promise.resolve();
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, work: () => Promise<unknown>, what: string) => {
+    // A round still in flight when the next is due (a slow company system) is not joined by another:
+    // two rounds would deliver the same claimed items side by side.
+    let inFlight = false;
     const round = () => {
-      if (stopping) return;
-      running = Promise.all([running, work()]).catch((error: unknown) => logger.warn(`${what}_failed`, { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }));
+      if (stopping || inFlight) return;
+      inFlight = true;
+      const done = work()
+        .catch((error: unknown) => logger.warn(`${what}_failed`, { reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }))
+        .finally(() => {
+          inFlight = false;
+        });
+      running = Promise.all([running, done]);
     };
     round();
     const timer = setInterval(round, ms);

@@ -148,6 +148,27 @@ describe('the connector dispatcher: delivery state per connector, retries, dead 
     expect((await store.listEvents())[0]).toMatchObject({ id, payload: { relationshipId: 'r', customerRef: null } });
   });
 
+  it('stops a round before its claim’s lease runs out, and puts what is left back in line at once', async () => {
+    // A slow company system: each delivery takes 20 s of the 30 s lease.
+    const slow: Connector = {
+      id: 'slow',
+      type: 'test',
+      async deliver() {
+        clock.advance(20_000);
+      },
+    };
+    const dispatcher = new ConnectorDispatcher(store, [slow], clock, silentLogger, RETRY);
+    const ids = [await enqueue(1), await enqueue(2), await enqueue(3)];
+    expect((await dispatcher.dispatchRound()).delivered).toEqual({ slow: 1 });
+    const waiting = await store.listEvents({ undispatchedOnly: true });
+    expect(waiting.map((e) => e.id)).toEqual(ids.slice(1));
+    // Due now, not at the end of the lease: another process (or the next round) takes them.
+    expect(waiting.every((e) => e.nextAttemptAt <= clock.now())).toBe(true);
+    expect((await dispatcher.dispatchRound()).delivered).toEqual({ slow: 1 });
+    expect((await dispatcher.dispatchRound()).delivered).toEqual({ slow: 1 });
+    expect(await store.listEvents({ undispatchedOnly: true })).toEqual([]);
+  });
+
   it('makes a row no connector can read a dead letter of each, without calling any', async () => {
     const crm = system('crm');
     const dispatcher = new ConnectorDispatcher(store, [crm.connector], clock, silentLogger, RETRY);

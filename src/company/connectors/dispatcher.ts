@@ -68,7 +68,16 @@ export class ConnectorDispatcher {
     if (due.length === 0) return outcome;
     const attempts = new Map<string, ConnectorAttempt>();
     for (const a of await this.#store.listConnectorAttempts(due.map((e) => e.id))) attempts.set(`${a.eventId}\u0000${a.connectorId}`, a);
-    for (const event of due) if (await this.#dispatch(event, attempts, outcome)) outcome.settled += 1;
+    // The claim's lease must not run out mid-batch (another process would claim the rest again):
+    // past half of it, what is left goes back in line at once instead.
+    const deadline = this.#clock.now() + this.#retry.leaseMs / 2;
+    for (const [index, event] of due.entries()) {
+      if (this.#clock.now() > deadline) {
+        for (const left of due.slice(index)) await this.#store.rescheduleEvent(left.id, this.#clock.now(), left.attempts);
+        break;
+      }
+      if (await this.#dispatch(event, attempts, outcome)) outcome.settled += 1;
+    }
     return outcome;
   }
 
