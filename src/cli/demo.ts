@@ -13,6 +13,7 @@ import { catalogSchema, type CatalogItem } from '../company/intents/catalog.js';
 import type { Demand } from '../protocol/families/intent.js';
 import { formatTime, table } from './common.js';
 import { terminalLines } from './terminalText.js';
+import { demoWebhookSecret, startDemoWebhookReceiver } from './demoWebhooks.js';
 import { systemClock } from '../core/clock.js';
 import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
 import { prepare, routes, type CallArgs, type IntentView, type OfferView, type RelationshipView, type RequestView, type Route, type RouteResponse } from '../personal/http/apiContract.js';
@@ -191,6 +192,19 @@ async function main(): Promise<void> {
   const issuerHome = join(demoHome, 'issuer');
   const issuer = existsSync(join(issuerHome, 'issuer.json')) ? openIssuerHome(issuerHome) : initIssuerHome(issuerHome, 'Demo Age Authority');
 
+  // The companies' CRM, as far as the demo has one: a receiver that checks and prints their webhooks.
+  const webhookPort = basePort + 4;
+  const webhookSecret = demoWebhookSecret(demoHome);
+  const receiver = await startDemoWebhookReceiver(webhookPort, webhookSecret, new Map(DEMO_COMPANIES.map((c) => [c.slug, c.name])), log).catch((error: unknown) => {
+    log(`(The webhook receiver could not listen on port ${webhookPort}: ${error instanceof Error ? error.message : 'error'}; the companies retry later.)`);
+    return undefined;
+  });
+  receiver?.unref();
+  const connectorsOf = (company: DemoCompany) => [
+    { type: 'logging' },
+    { type: 'webhook', id: 'crm', url: `http://127.0.0.1:${webhookPort}/webhooks/${company.slug}`, secrets: [webhookSecret] },
+  ];
+
   const companyUrls: { name: string; url: string; home: string }[] = [];
   for (const [index, company] of DEMO_COMPANIES.entries()) {
     const home = join(demoHome, company.slug);
@@ -198,12 +212,13 @@ async function main(): Promise<void> {
     if (!existsSync(join(home, 'config.json'))) {
       ensurePrivateDir(home);
       const policyFile = join(home, 'policy.json');
-      const policy = { version: 1, acceptConnections: true, welcomeMessage: company.welcome, requestOnConnect: company.ask, trustedIssuers: [issuer.identity.did], terms: company.terms, intents: intentPolicy(company, home) };
+      const policy = { version: 1, acceptConnections: true, welcomeMessage: company.welcome, requestOnConnect: company.ask, trustedIssuers: [issuer.identity.did], terms: company.terms, intents: intentPolicy(company, home), connectors: connectorsOf(company) };
       writePrivateFile(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
       const created = await initCompanyHome(home, { name: company.name, port, policyFile });
       await created.store.close();
     } else {
       addIntentPolicy(company, home);
+      addWebhookConnector(home, connectorsOf(company));
     }
     spawnServe('kith-vendor.js', ['--home', home, 'serve', '--port', String(port)], `${company.slug}.log`, {});
     companyUrls.push({ name: company.name, url: `http://127.0.0.1:${port}`, home });
@@ -261,6 +276,7 @@ async function main(): Promise<void> {
   log(`  Local API: ${agent.url}/api   (OpenAPI: ${agent.url}/api/openapi.json)`);
   log(toTerminal ? `  API token: ${agent.token}` : `  API token: in ${runningAgentFile(personalHome)} (readable only by you)`);
   for (const company of companyUrls) log(`  ${company.name.padEnd(17)} ${company.url}`);
+  if (receiver) log(`  Their CRM:         http://127.0.0.1:${webhookPort}/webhooks/<company>   (Standard Webhooks, signatures checked; each event is printed here)`);
   log('');
   for (const request of await pendingRequests(api)) {
     log(`Waiting for you: ${request.company ?? 'a company'} asks for ${askedFor(request)} ("${request.purpose}")`);
@@ -282,8 +298,22 @@ async function main(): Promise<void> {
   log(`                               (Bluebird Books answers a new pairwise DID: it cannot tell it is you)`);
   log(`  ${cli} intents`);
   log(`  ${cli} directory                (the companies your anonymous intents go to, and what each serves)`);
+  log(`  ${cli} access acme              (what Acme holds about you: its signed answer, kept in your vault)`);
+  log(`  ${cli} profile remove phone      (every company holding your phone erases it; its CRM hears of it)`);
   log(`  ${cli} cutoff bluebird`);
   log(`Logs: ${join(demoHome, 'logs')}    Ctrl-C stops everything.`);
+}
+
+/**
+ * A demo home made before companies sent webhooks: its policy gets the demo's connectors, unless it
+ * configures connectors of its own (an edited policy is left as it is).
+ */
+function addWebhookConnector(home: string, connectors: unknown[]): void {
+  const { policyFile } = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { policyFile?: string };
+  if (!policyFile || !existsSync(policyFile)) return;
+  const policy = JSON.parse(readFileSync(policyFile, 'utf8')) as Record<string, unknown>;
+  if (policy['connectors'] !== undefined) return;
+  writePrivateFile(policyFile, `${JSON.stringify({ ...policy, connectors }, null, 2)}\n`);
 }
 
 /** A company's intents policy, its catalog written next to its policy file (kept if already there). */
