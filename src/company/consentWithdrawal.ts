@@ -17,6 +17,27 @@ import type { CompanyRelationship, CompanyStore } from './store/types.js';
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
+ * Takes the values of `fields` out of the copies the company keeps besides its held fields: the
+ * presentations kept as evidence of what she disclosed (their disclosures of those claims), and
+ * the events written for its own systems (they get the rest).
+ */
+export async function eraseCopies(tx: CompanyStore, relationshipId: string, fields: readonly string[]): Promise<void> {
+  if (fields.length === 0) return;
+  for (const presentation of await tx.listPresentations(relationshipId)) {
+    const redacted = withoutClaims(presentation.sdJwt, fields);
+    if (redacted !== presentation.sdJwt) await tx.replacePresentation(presentation.id, redacted ?? null);
+  }
+  const gone = new Set(fields);
+  for (const event of await tx.listEvents({ relationshipId })) {
+    const payload = isObject(event.payload) ? event.payload : undefined;
+    const values = isObject(payload?.['fields']) ? payload['fields'] : undefined;
+    if (!payload || !values || !Object.keys(values).some((field) => gone.has(field))) continue;
+    const kept = Object.fromEntries(Object.entries(values).filter(([field]) => !gone.has(field)));
+    await tx.replaceEventPayload(event.id, { ...payload, fields: kept });
+  }
+}
+
+/**
  * Applies a withdrawal: idempotent (a resend finds nothing left to erase and says so).
  * @returns the ack for her agent.
  */
@@ -33,21 +54,7 @@ export async function applyWithdrawal(body: ConsentWithdrawBody, relationship: C
     recorded.push(consent.id);
   }
 
-  // The presentations are kept as evidence of what she disclosed; what she took back leaves them too.
-  for (const presentation of await tx.listPresentations(relationship.id)) {
-    const redacted = withoutClaims(presentation.sdJwt, fields);
-    if (redacted !== presentation.sdJwt) await tx.replacePresentation(presentation.id, redacted ?? null);
-  }
-
-  // Events already written for its systems keep no value she took back either (they get the rest).
-  const withdrawn = new Set(fields);
-  for (const event of await tx.listEvents({ relationshipId: relationship.id })) {
-    const payload = isObject(event.payload) ? event.payload : undefined;
-    const values = isObject(payload?.['fields']) ? payload['fields'] : undefined;
-    if (!payload || !values || !Object.keys(values).some((field) => withdrawn.has(field))) continue;
-    const kept = Object.fromEntries(Object.entries(values).filter(([field]) => !withdrawn.has(field)));
-    await tx.replaceEventPayload(event.id, { ...payload, fields: kept });
-  }
+  await eraseCopies(tx, relationship.id, fields);
 
   if (erased.length > 0 || recorded.length > 0) {
     await tx.enqueueEvent({

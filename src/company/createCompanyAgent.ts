@@ -14,6 +14,7 @@ import { COMPANY_HANDLERS } from './handlers/index.js';
 import type { CompanyContext } from './handlers/types.js';
 import { createCompanyMessaging } from './messaging.js';
 import { createIntentCommands, type IntentCommands } from './intents/intentCommands.js';
+import { createRetentionSweep } from './retention.js';
 import { createCompanyOffers } from './intents/offers.js';
 import { createCompanyTermsPolicy, type PublishedTerms } from './termsPolicy.js';
 import { createRelationshipCommands, type DisclosureRequestResult, type SendResult, type TermsProposalResult } from './relationshipCommands.js';
@@ -101,6 +102,8 @@ export interface CompanyAgent {
   dispatchEvents(): Promise<number>;
   /** The connector events (dispatched or not), all or one relationship's, oldest first. */
   events(relationshipId?: string): Promise<ConnectorEvent[]>;
+  /** Expires the consent records whose retention has ended (deleting what was held under them); returns how many. */
+  expireRetention(): Promise<number>;
   /** The configured connectors with how many events each delivered, is retrying and gave up on. */
   connectors(): Promise<ConnectorStatus[]>;
   /** Events a connector gave up on (of one connector, or all), most recent first. */
@@ -158,6 +161,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   });
   const offers = createCompanyOffers(policy.intents, signer);
   const intents = createIntentCommands({ store, messaging, offers, companyDid: identity.did, clock, logger });
+  const retention = createRetentionSweep({ store, messaging, clock, logger });
   const context: CompanyContext = {
     store,
     clock,
@@ -254,6 +258,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
       }));
     },
     deadLetters: (options) => store.listDeadLetters(options),
+    expireRetention: () => retention.expireDue(),
     async replayDeadLetter(eventId, connectorId) {
       if (!dispatcher.connectorIds().includes(connectorId)) {
         throw new ConnectorError('connector.unknown', `No connector "${connectorId}" is configured (configured: ${dispatcher.connectorIds().join(', ') || 'none'})`);

@@ -98,8 +98,8 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
   };
   if (role !== 'http') {
     every(options.outboxIntervalMs ?? 1000, () => Promise.all([agent.deliverDue(), agent.dispatchEvents(), home.store.pruneSeenMessages(systemClock.now())]), 'outbox_tick');
-    // Intents past their end are swept once a minute: nothing waits on it to the second.
-    every(options.intentExpiryIntervalMs ?? 60_000, () => agent.intents.expireDue(), 'intent_expiry');
+    // Intents past their end and consents past their retention are swept once a minute: nothing waits on it to the second.
+    every(options.intentExpiryIntervalMs ?? 60_000, () => Promise.all([agent.intents.expireDue(), agent.expireRetention()]), 'expiry_sweep');
   }
   logger.info('company_started', { port: listening.port, role });
 

@@ -157,6 +157,12 @@ describe('a company agent with a webhook connector', () => {
     her.agent.profile.remove(['address']);
     await her.agent.profile.deliver(); // consent.withdrawn
     await her.agent.requestAccess(link.view.id); // data_rights.request
+    // A phone number kept for one second (her terms allow a shorter retention than P30D): then the sweep.
+    her.agent.profile.set({ phone_number: '+44 20 7946 0000' });
+    const brief = await acme.agent.requestDisclosure(link.companyRelationship.id, { fields: ['phone_number'], purpose: 'Call about the delivery', purposeCode: 'service-delivery', retention: 'PT1S' });
+    await her.agent.disclosure.approve(her.agent.disclosure.requests().find((r) => her.vault.disclosureRequests.get(r.id)?.requestId === brief.request.id)!.id);
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 1_100));
+    expect(await acme.agent.expireRetention()).toBe(1); // consent.expired
     await dispatched();
     // Erasure removes the relationship's undelivered events with it: everything before went out above.
     await her.agent.cutOff(link.view.id); // relationship.erased
@@ -164,7 +170,7 @@ describe('a company agent with a webhook connector', () => {
 
     expect(crm.refusals).toEqual([]);
     const types = crm.verified.map((v) => (v.payload as { type: ConnectorEventType }).type);
-    expect([...types].sort()).toEqual([...connectorEventTypeSchema.options, 'intent.received'].sort());
+    expect([...types].sort()).toEqual([...connectorEventTypeSchema.options, 'intent.received', 'profile.disclosed'].sort());
     for (const delivery of crm.verified) {
       const type = (delivery.payload as { type: ConnectorEventType }).type;
       const parsed = webhookBodySchema(type).safeParse(delivery.payload);

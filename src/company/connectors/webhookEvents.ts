@@ -1,7 +1,7 @@
 /**
  * What each connector event type carries, one precise schema per type: the payload members the
  * code that writes the event puts in it (company/disclosure.ts, consentWithdrawal.ts, terms.ts,
- * handlers/intent.ts, handlers/relationship.ts, dataRights.ts), as the Standard Webhooks spec asks a sender to
+ * handlers/intent.ts, handlers/relationship.ts, dataRights.ts, retention.ts), as the Standard Webhooks spec asks a sender to
  * document them. `connectorEventsJsonSchema()` makes docs/connectors/events.schema.json from
  * these (webhookEvents.test.ts keeps the file equal to it, and checks real events against them).
  */
@@ -46,6 +46,13 @@ export const connectorEventDataSchemas = {
       reason: z.enum(['removed_from_profile', 'withdrawn']).describe('She removed the fields from her profile, or kept them but withdrew this company\'s consent'),
     })
     .describe('She withdrew her consent for fields'),
+  'consent.expired': z
+    .strictObject({
+      ...base,
+      withdrawnFields: z.array(z.string()).describe('The fields the company held under the record and has deleted'),
+      consentRecordIds: z.array(z.uuid()).describe('The consent record whose retention ended (now expired on both sides)'),
+    })
+    .describe('The retention she agreed to ended: the company deleted what it held under that consent and told her'),
   'data_rights.request': z
     .strictObject({
       ...base,

@@ -1,5 +1,5 @@
 import { MessageError } from '../../core/errors.js';
-import { withCategoriesWithdrawn } from '../../protocol/consentRecord.js';
+import { withCategoriesWithdrawn, withEvent } from '../../protocol/consentRecord.js';
 import { Consent } from '../../protocol/families/index.js';
 import { answered, personalHandler } from './types.js';
 
@@ -24,6 +24,20 @@ export const consentHandlers = [
         if (consent.state !== 'active') continue;
         const record = withCategoriesWithdrawn(consent.record, fields, now, 'pii_principal');
         if (record) vault.consents.update(consent.id, record.state === 'withdrawn' ? 'withdrawn' : consent.state, record, now);
+      }
+    },
+  }),
+  personalHandler({
+    definition: Consent.expired,
+    // The retention she agreed to ended: the company deleted what it held under these records.
+    apply({ vault, relationship, now }, received) {
+      const ids = new Set(received.message.body.consent_records);
+      const consents = vault.consents.list(relationship.id).filter((c) => ids.has(c.id));
+      if (consents.length === 0) throw new MessageError('message.unexpected', 'No consent record of this relationship has that id');
+      const gone = vault.disclosed.list(relationship.id).filter((d) => ids.has(d.consentRecordId)).map((d) => d.field);
+      vault.disclosed.removeFields(relationship.id, gone);
+      for (const consent of consents) {
+        if (consent.state === 'active') vault.consents.update(consent.id, 'expired', withEvent(consent.record, 'expired', now, 'pii_controller'), now);
       }
     },
   }),

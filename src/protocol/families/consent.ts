@@ -29,13 +29,25 @@ export const consentWithdrawAckBodySchema = z
   .passthrough();
 export type ConsentWithdrawAckBody = z.infer<typeof consentWithdrawAckBodySchema>;
 
+export const consentExpiredBodySchema = z
+  .object({
+    /** The consent records whose retention ended (ids both sides share); each is now `expired`. */
+    consent_records: z.array(z.uuid()).min(1).max(100),
+    /** The fields it held under them and has deleted. */
+    fields: z.array(claimNameSchema).max(MAX_FIELDS),
+  })
+  .passthrough();
+export type ConsentExpiredBody = z.infer<typeof consentExpiredBodySchema>;
+
 /**
  * Kith consent 1.0: she withdraws her consent for fields a company holds (because she removed them
  * from her profile, or because she no longer wants that company to have them); the company erases
  * what it holds of them, records the withdrawal in the consent records they were given under, and
- * acknowledges. Withdrawing again is harmless: the ack says nothing was left to erase.
+ * acknowledges. Withdrawing again is harmless: the ack says nothing was left to erase. And when the
+ * retention she agreed to ends, the company deletes what it held under that consent and tells her.
  */
 export const Consent = {
   withdraw: defineMessage(kithType('consent', '1.0', 'withdraw'), consentWithdrawBodySchema, TO_COMPANY),
   withdrawAck: defineMessage(kithType('consent', '1.0', 'withdraw-ack'), consentWithdrawAckBodySchema, TO_PERSON),
+  expired: defineMessage(kithType('consent', '1.0', 'expired'), consentExpiredBodySchema, TO_PERSON),
 } as const;

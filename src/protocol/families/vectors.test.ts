@@ -602,6 +602,14 @@ const SPECS: readonly Spec[] = [
     input: (ctx) => ({ body: { fields: ['address'], erased: ['address'], consent_records: ['4951202b-7305-41e0-9181-06da5b661b84'] }, thid: idOf(ctx, Consent.withdraw.type) }),
   },
   {
+    // The retention she agreed to for a disclosure ended: the company deleted her phone number, held under it.
+    type: Consent.expired.type,
+    sender: 'vendor',
+    id: '9235718d-4101-4d5c-b81e-517464e7bb46',
+    at: 740,
+    input: () => ({ body: { consent_records: ['cbfa0f15-d677-46a3-831a-a0274671d606'], fields: ['phone_number'] } }),
+  },
+  {
     // She asks what the company holds (before taking her address back).
     type: DataRights.request.type,
     sender: 'customer',

@@ -40,6 +40,20 @@ function normalise(duration: string): NormalDuration | undefined {
   return { months: n(1) * 12n + n(2), days: n(3) * 7n + n(4), seconds: n(5) * 3600n + n(6) * 60n + n(7) };
 }
 
+/**
+ * The moment a retention that started at `startMs` ends: calendar months and years in UTC (P1M
+ * from 31 January ends on 2 or 3 March, as Date does), then days and seconds exactly. Undefined if
+ * `duration` is not an ISO 8601 duration of the retentionSchema form.
+ */
+export function retentionEndsAt(startMs: number, duration: string): number | undefined {
+  const d = normalise(duration);
+  if (d === undefined) return undefined;
+  const date = new Date(startMs);
+  date.setUTCMonth(date.getUTCMonth() + Number(d.months));
+  const end = date.getTime() + Number(d.days * DAY + d.seconds) * 1000;
+  return Number.isFinite(end) ? end : undefined;
+}
+
 function shortestSeconds(d: NormalDuration): bigint {
   return ((d.months / 12n) * 365n + (d.months % 12n) * 28n + d.days) * DAY + d.seconds;
 }
