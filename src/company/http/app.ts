@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError, ConnectorError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
 import { jsonBody } from '../../core/jsonBody.js';
@@ -9,21 +8,26 @@ import { readRequestBody } from '../../core/readBody.js';
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { COMPANY_DESCRIPTION_PATH } from '../../protocol/intent/companyDescription.js';
+import { adminCredentials, type AdminCredentials } from '../adminTokens.js';
 import { disclosureAskSchema } from '../config.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
 import { manualOfferSchema } from '../intents/intentCommands.js';
+import { adminAccess, checkAdminRouteScopes } from './adminScopes.js';
 import { companyOpenApi } from './openapi.js';
 import { registerOpsRoutes, type OpsOptions } from './ops.js';
 
 export interface CompanyAppOptions {
   agent: CompanyAgent;
+  /** The home's admin-token: every scope. */
   adminToken: string;
+  /** The home's scoped tokens (tokens.json, adminTokens.ts), each with the scopes it was given. */
+  scopedTokens?: AdminCredentials;
   maxMessageBytes: number;
   logger: Logger;
   /** Served at /.well-known/did.json when the company uses did:web. */
   didDocument?: DidDocument;
   /** /health, /ready and /metrics (http/ops.ts); without it, /health alone. */
-  ops?: Omit<OpsOptions, 'name' | 'adminToken'>;
+  ops?: Omit<OpsOptions, 'name' | 'adminToken' | 'scopedTokens'>;
 }
 
 /**
@@ -44,7 +48,8 @@ const proposeTermsSchema = z.object({ agreement: z.string().min(1).max(2000) }).
 
 /**
  * The company agent over HTTP: the public DIDComm endpoint and invitation, and the admin API a call
- * center uses (bearer token). Every error goes through one handler that maps its code to a status.
+ * center uses (bearer tokens with scopes: each route's scope in http/adminScopes.ts). Every error
+ * goes through one handler that maps its code to a status.
  */
 export function createCompanyApp(options: CompanyAppOptions): Hono {
   const { agent, logger } = options;
@@ -58,7 +63,7 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     return respondWithError(c, error, logger);
   });
 
-  if (options.ops) registerOpsRoutes(app, { ...options.ops, name: agent.name, adminToken: options.adminToken });
+  if (options.ops) registerOpsRoutes(app, { ...options.ops, name: agent.name, adminToken: options.adminToken, ...(options.scopedTokens ? { scopedTokens: options.scopedTokens } : {}) });
   else app.get('/health', (c) => c.json({ ok: true, name: agent.name }));
 
   app.post('/didcomm', async (c) => {
@@ -84,12 +89,7 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     app.get('/.well-known/did.json', (c) => c.json(document));
   }
 
-  app.use('/admin/*', async (c, next) => {
-    if (!tokensEqual(bearerToken(c.req.header('authorization')), options.adminToken)) {
-      throw new ApiError('api.unauthorized', 'Admin API needs the bearer token');
-    }
-    await next();
-  });
+  app.use('/admin/*', adminAccess(adminCredentials(options.adminToken, options.scopedTokens)));
 
   app.get('/admin/openapi.json', (c) => c.json(companyOpenApi));
   app.get('/admin/invitation', (c) => c.json({ invitation: agent.invitation(), url: agent.invitationUrl() }));
@@ -168,5 +168,7 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
   app.notFound(() => {
     throw new ApiError('api.not_found', 'No such route');
   });
+  // An admin route without a scope in the table must not start (adminAccess would need every scope).
+  checkAdminRouteScopes(app.routes, (path) => path.startsWith('/admin/') || path === '/metrics');
   return app;
 }

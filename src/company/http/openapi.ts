@@ -1,14 +1,39 @@
+import { ADMIN_ROUTE_SCOPES, routeKey } from './adminScopes.js';
+
 const errorResponse = {
   description: 'Error: `{ "error": { "code": "...", "message": "..." } }`; codes in src/core/errorTable.ts',
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 };
 
+const SCOPES_DESCRIPTION = [
+  'Every route needs a bearer token (401 `api.unauthorized` without a known one) holding the route\'s scope (403 `api.insufficient_scope` without it; nothing is done).',
+  'Scopes: `read` (every GET of the admin API, and /metrics), `write` (the POSTs that change something), `console` (the call-center console\'s routes).',
+  'The home\'s `admin-token` has every scope; `kith-vendor token create --scopes read,write` makes tokens with fewer.',
+  'Each operation says its scope twice: in `security` (`bearer: [scope]`, as OpenAPI 3.1 allows role names for non-OAuth schemes) and in the `x-kith-scope` extension, for tools that read only OAuth scopes.',
+  'Lists that grow (relationships, messages, events, intents, dead letters) take `limit` (1 to 1000, default 100) and `cursor` (the `next` of the previous page) and answer `next`, null on the last page.',
+].join(' ');
+
+/** Each operation with its scope from ADMIN_ROUTE_SCOPES (the table the server enforces). */
+function withScopes<P extends Record<string, Record<string, object>>>(paths: P): P {
+  const scoped: Record<string, Record<string, object>> = {};
+  for (const [path, operations] of Object.entries(paths)) {
+    scoped[path] = {};
+    for (const [method, operation] of Object.entries(operations)) {
+      const scope = ADMIN_ROUTE_SCOPES[routeKey(method, path.replace(/\{([^}]+)\}/g, ':$1'))];
+      // An operation the table lacks is documented without a scope; the tests refuse that.
+      const responses = { ...(operation as { responses?: object }).responses, '401': errorResponse, '403': errorResponse };
+      scoped[path][method] = scope === undefined ? operation : { ...operation, responses, security: [{ bearer: [scope] }], 'x-kith-scope': scope };
+    }
+  }
+  return scoped as P;
+}
+
 /** The admin API as a call center sees it (OpenAPI 3.1). */
 export const companyOpenApi = {
   openapi: '3.1.0',
-  info: { title: 'Kith company agent admin API', version: '1.0.0' },
+  info: { title: 'Kith company agent admin API', version: '1.1.0', description: SCOPES_DESCRIPTION },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An admin token: the home\'s admin-token (every scope) or one made with kith-vendor token create (its scopes)' } },
     schemas: {
       Error: {
         type: 'object',
@@ -40,7 +65,14 @@ export const companyOpenApi = {
     },
   },
   security: [{ bearer: [] }],
-  paths: {
+  paths: withScopes({
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (text format) of this process: messages by outcome, delivery latency, queue depths, connector deliveries',
+        responses: { '200': { description: 'ok', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': errorResponse, '403': errorResponse },
+      },
+    },
+    '/admin/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'ok' }, '401': errorResponse, '403': errorResponse } } },
     '/admin/invitation': { get: { summary: 'The Out-of-Band 2.0 invitation and its URL', responses: { '200': { description: 'ok' }, '401': errorResponse } } },
     '/admin/relationships': {
       get: {
@@ -58,6 +90,40 @@ export const companyOpenApi = {
         parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
         requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { content: { type: 'string' } }, required: ['content'] } } } },
         responses: { '201': { description: 'queued, and delivered if she is reachable' }, '404': errorResponse, '410': errorResponse },
+      },
+    },
+    '/admin/relationships/{ref}/disclosure-requests': {
+      post: {
+        summary: 'Ask her for profile fields and/or credential claims, with a purpose (checked against the agreed terms); queued like any message',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  fields: { type: 'array', items: { type: 'string' } },
+                  credentials: { type: 'array', items: { type: 'object', properties: { vct: { type: 'string' }, claims: { type: 'array', items: { type: 'string' } } }, required: ['vct', 'claims'] } },
+                  purpose: { type: 'string' },
+                  purposeCode: { type: 'string' },
+                  retention: { type: 'string', description: 'ISO 8601 duration, e.g. P1Y' },
+                  legalBasis: { type: 'string', enum: ['consent', 'contract', 'legal-obligation', 'vital-interest', 'public-interest', 'legitimate-interest'], default: 'consent' },
+                  termsRef: { type: 'string', description: 'the agreed terms record the ask is under' },
+                },
+                required: ['purpose'],
+                additionalProperties: false,
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ request, delivered }' }, '400': errorResponse, '404': errorResponse, '410': errorResponse },
+      },
+    },
+    '/admin/relationships/{ref}/holdings': {
+      get: {
+        summary: 'What the company holds about her: fields with their consent record and profile version, presentations, disclosure requests',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ profileVersion, fields, requests, ... }' }, '401': errorResponse, '403': errorResponse, '404': errorResponse },
       },
     },
     '/admin/relationships/{ref}/terms': {
@@ -193,5 +259,5 @@ export const companyOpenApi = {
         },
       },
     },
-  },
+  }),
 } as const;
