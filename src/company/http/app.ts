@@ -11,9 +11,11 @@ import { COMPANY_DESCRIPTION_PATH } from '../../protocol/intent/companyDescripti
 import { adminCredentials, type AdminCredentials } from '../adminTokens.js';
 import { disclosureAskSchema } from '../config.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
+import type { DeadLetter, DeadLetterKey } from '../store/types.js';
 import { manualOfferSchema } from '../intents/intentCommands.js';
 import { adminAccess, checkAdminRouteScopes } from './adminScopes.js';
 import { companyOpenApi } from './openapi.js';
+import { createdCursor, createdKeyOf, deadLetterCursor, onePage, requestedPage } from './pagination.js';
 import { registerOpsRoutes, type OpsOptions } from './ops.js';
 
 export interface CompanyAppOptions {
@@ -93,11 +95,18 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
 
   app.get('/admin/openapi.json', (c) => c.json(companyOpenApi));
   app.get('/admin/invitation', (c) => c.json({ invitation: agent.invitation(), url: agent.invitationUrl() }));
-  app.get('/admin/relationships', async (c) => c.json({ relationships: await agent.relationships() }));
+  // The lists that grow answer a page at a time (http/pagination.ts): `limit`, `cursor`, `next`.
+  const pageQuery = (c: { req: { query(name: string): string | undefined } }) => ({ limit: c.req.query('limit'), cursor: c.req.query('cursor') });
+  app.get('/admin/relationships', async (c) => {
+    const { items, next } = await onePage(requestedPage(pageQuery(c), createdCursor), createdCursor, createdKeyOf, (page) => agent.relationships(page));
+    return c.json({ relationships: items, next });
+  });
   app.get('/admin/relationships/:ref', async (c) => c.json({ relationship: await agent.findRelationship(c.req.param('ref')) }));
   app.get('/admin/relationships/:ref/messages', async (c) => {
+    const page = requestedPage(pageQuery(c), createdCursor);
     const relationship = await agent.findRelationship(c.req.param('ref'));
-    return c.json({ messages: await agent.messages(relationship.id) });
+    const { items, next } = await onePage(page, createdCursor, createdKeyOf, (p) => agent.messages(relationship.id, p));
+    return c.json({ messages: items, next });
   });
   app.post('/admin/relationships/:ref/messages', async (c) => {
     const { content } = await jsonBody(c, sendMessageSchema, '{"content": "..."}');
@@ -119,21 +128,24 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     return c.json(await agent.proposeTerms(relationship.id, agreement), 201);
   });
   app.get('/admin/events', async (c) => {
+    const page = requestedPage(pageQuery(c), createdCursor);
     const ref = c.req.query('relationship');
     const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
-    return c.json({ events: await agent.events(relationshipId) });
+    const { items, next } = await onePage(page, createdCursor, createdKeyOf, (p) => agent.events(relationshipId, p));
+    return c.json({ events: items, next });
   });
   app.get('/admin/connectors', async (c) => c.json({ connectors: await agent.connectors() }));
-  const deadLetters = async (connectorId: string | undefined, limitText: string | undefined) => {
-    const limit = limitText === undefined ? 100 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('api.bad_request', 'limit: a whole number from 1 to 1000', { details: { fields: { limit: 'a whole number from 1 to 1000' } } });
-    return { deadLetters: await agent.deadLetters({ ...(connectorId === undefined ? {} : { connectorId }), limit }) };
+  const deadLetters = async (connectorId: string | undefined, page: ReturnType<typeof requestedPage<DeadLetterKey>>) => {
+    const key = (d: DeadLetter): DeadLetterKey => ({ updatedAt: d.attempt.updatedAt, eventId: d.attempt.eventId, connectorId: d.attempt.connectorId });
+    const { items, next } = await onePage(page, deadLetterCursor, key, (p) => agent.deadLetters({ ...(connectorId === undefined ? {} : { connectorId }), ...p }));
+    return { deadLetters: items, next };
   };
-  app.get('/admin/dead-letters', async (c) => c.json(await deadLetters(undefined, c.req.query('limit'))));
+  app.get('/admin/dead-letters', async (c) => c.json(await deadLetters(undefined, requestedPage(pageQuery(c), deadLetterCursor))));
   app.get('/admin/connectors/:id/dead-letters', async (c) => {
+    const page = requestedPage(pageQuery(c), deadLetterCursor);
     const id = c.req.param('id');
     if (!(await agent.connectors()).some((connector) => connector.id === id)) throw new ConnectorError('connector.unknown', `No connector "${id}" is configured`);
-    return c.json(await deadLetters(id, c.req.query('limit')));
+    return c.json(await deadLetters(id, page));
   });
   app.post('/admin/connectors/:id/dead-letters/:eventId/replay', async (c) => {
     await agent.replayDeadLetter(c.req.param('eventId'), c.req.param('id'));
@@ -146,12 +158,15 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
   });
 
   app.get('/admin/intents', async (c) => {
+    const page = requestedPage(pageQuery(c), createdCursor);
     const state = c.req.query('state');
     const ref = c.req.query('relationship');
-    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
     const parsedState = state === undefined ? undefined : intentStateSchema.safeParse(state);
-    if (parsedState && !parsedState.success) throw new ApiError('api.bad_request', `state must be one of ${intentStateSchema.options.join(', ')}`);
-    return c.json({ intents: await agent.intents.list({ ...(relationshipId ? { relationshipId } : {}), ...(parsedState?.success ? { state: parsedState.data } : {}) }) });
+    if (parsedState && !parsedState.success) throw new ApiError('api.bad_request', `state must be one of ${intentStateSchema.options.join(', ')}`, { details: { fields: { state: 'unknown state' } } });
+    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
+    const filter = { ...(relationshipId ? { relationshipId } : {}), ...(parsedState?.success ? { state: parsedState.data } : {}) };
+    const { items, next } = await onePage(page, createdCursor, createdKeyOf, (p) => agent.intents.list({ ...filter, ...p }));
+    return c.json({ intents: items, next });
   });
   app.get('/admin/intents/:id', async (c) => c.json({ intent: await agent.intents.get(c.req.param('id')) }));
   app.post('/admin/intents/:id/offers', async (c) => {

@@ -34,7 +34,12 @@ export const companyOpenApi = {
   info: { title: 'Kith company agent admin API', version: '1.1.0', description: SCOPES_DESCRIPTION },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An admin token: the home\'s admin-token (every scope) or one made with kith-vendor token create (its scopes)' } },
+    parameters: {
+      limit: { name: 'limit', in: 'query', required: false, description: 'How many rows at most', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      cursor: { name: 'cursor', in: 'query', required: false, description: 'Where the page starts: the `next` of the page before, unchanged (opaque)', schema: { type: 'string' } },
+    },
     schemas: {
+      Next: { type: ['string', 'null'], description: 'The cursor of the next page, or null on the last page' },
       Error: {
         type: 'object',
         properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } }, required: ['code', 'message'] } },
@@ -76,15 +81,27 @@ export const companyOpenApi = {
     '/admin/invitation': { get: { summary: 'The Out-of-Band 2.0 invitation and its URL', responses: { '200': { description: 'ok' }, '401': errorResponse } } },
     '/admin/relationships': {
       get: {
-        summary: 'Every relationship, as the call center sees it',
-        responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { relationships: { type: 'array', items: { $ref: '#/components/schemas/Relationship' } } } } } } }, '401': errorResponse },
+        summary: 'Every relationship, as the call center sees it, oldest first, a page at a time',
+        parameters: [{ $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
+        responses: {
+          '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { relationships: { type: 'array', items: { $ref: '#/components/schemas/Relationship' } }, next: { $ref: '#/components/schemas/Next' } }, required: ['relationships', 'next'] } } } },
+          '400': errorResponse,
+        },
       },
     },
     '/admin/relationships/{ref}': {
       get: { summary: 'One relationship by id, id prefix or customer number', parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' }, '404': errorResponse } },
     },
     '/admin/relationships/{ref}/messages': {
-      get: { summary: 'The message thread', parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' }, '404': errorResponse } },
+      get: {
+        summary: 'The message thread, oldest first, a page at a time',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }, { $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
+        responses: {
+          '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { messages: { type: 'array', items: { $ref: '#/components/schemas/Message' } }, next: { $ref: '#/components/schemas/Next' } }, required: ['messages', 'next'] } } } },
+          '400': errorResponse,
+          '404': errorResponse,
+        },
+      },
       post: {
         summary: 'Send her a message (held while she has muted the company)',
         parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
@@ -141,12 +158,13 @@ export const companyOpenApi = {
     },
     '/admin/intents': {
       get: {
-        summary: 'Intents customers cast to the company (its own id for each), with the offers it made',
+        summary: 'Intents customers cast to the company (its own id for each), with the offers it made, oldest first, a page at a time',
         parameters: [
           { name: 'state', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'accepted', 'declined', 'closed', 'expired'] } },
           { name: 'relationship', in: 'query', required: false, description: 'only this relationship (id, id prefix or customer number)', schema: { type: 'string' } },
+          { $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' },
         ],
-        responses: { '200': { description: '{ intents }' }, '400': errorResponse },
+        responses: { '200': { description: '{ intents, next }' }, '400': errorResponse, '404': errorResponse },
       },
     },
     '/admin/intents/{id}': { get: { summary: 'One intent with its offers', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{ intent }' }, '404': errorResponse } } },
@@ -197,19 +215,16 @@ export const companyOpenApi = {
     },
     '/admin/dead-letters': {
       get: {
-        summary: 'Events a connector gave up on, every connector, most recent first',
-        parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }],
-        responses: { '200': { description: '{ deadLetters: [{ event, attempt: { connectorId, attempts, lastError, updatedAt } }] }' }, '400': errorResponse, '401': errorResponse },
+        summary: 'Events a connector gave up on, every connector, most recent first, a page at a time',
+        parameters: [{ $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
+        responses: { '200': { description: '{ deadLetters: [{ event, attempt: { connectorId, attempts, lastError, updatedAt } }], next }' }, '400': errorResponse, '401': errorResponse },
       },
     },
     '/admin/connectors/{id}/dead-letters': {
       get: {
-        summary: 'Events one connector gave up on, most recent first',
-        parameters: [
-          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-        ],
-        responses: { '200': { description: '{ deadLetters }' }, '400': errorResponse, '401': errorResponse, '404': errorResponse },
+        summary: 'Events one connector gave up on, most recent first, a page at a time',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
+        responses: { '200': { description: '{ deadLetters, next }' }, '400': errorResponse, '401': errorResponse, '404': errorResponse },
       },
     },
     '/admin/connectors/{id}/dead-letters/{eventId}/replay': {
@@ -224,8 +239,8 @@ export const companyOpenApi = {
     },
     '/admin/events': {
       get: {
-        summary: 'Connector events (profile.disclosed, profile.updated, disclosure.declined, ...), dispatched or not, oldest first',
-        parameters: [{ name: 'relationship', in: 'query', required: false, description: 'only this relationship (id, id prefix or customer number)', schema: { type: 'string' } }],
+        summary: 'Connector events (profile.disclosed, profile.updated, disclosure.declined, ...), dispatched or not, oldest first, a page at a time',
+        parameters: [{ name: 'relationship', in: 'query', required: false, description: 'only this relationship (id, id prefix or customer number)', schema: { type: 'string' } }, { $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
         responses: {
           '200': {
             description: 'ok',
@@ -249,11 +264,14 @@ export const companyOpenApi = {
                         },
                       },
                     },
+                    next: { $ref: '#/components/schemas/Next' },
                   },
+                  required: ['events', 'next'],
                 },
               },
             },
           },
+          '400': errorResponse,
           '401': errorResponse,
           '404': errorResponse,
         },

@@ -27,6 +27,7 @@ export type {
 export type { TermsAgreementChange, TermsAgreementRow, TermsAgreementState, TermsStore } from './termsStore.js';
 export type { ConnectorAttempt, ConnectorDeliveryState, ConnectorEvent, ConnectorEventStore, DeadLetter } from './connectorEventStore.js';
 export type { IntentStore, OfferRow, OfferState, ReceivedIntent, ReceivedIntentState } from './intentStore.js';
+export type { CreatedKey, DeadLetterKey, KeysetPage } from './keyset.js';
 export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidFor, type ErasureCategory } from './erasure.js';
 
 /**
