@@ -49,6 +49,12 @@ describe('adminAccess: the scope table, enforced by the route Hono matched', () 
     expect(() => checkAdminRouteScopes(app().routes, (path) => path.startsWith('/admin/'))).toThrow(/ADMIN_ROUTE_SCOPES.*GET \/admin\/console\/queue/);
   });
 
+  it('HEAD goes by its GET route’s scope', async () => {
+    const head = async (token: string) => (await app().request('/admin/relationships', { method: 'HEAD', headers: { authorization: `Bearer ${token}` } })).status;
+    expect(await head('operator')).toBe(403);
+    expect(await head('reader')).toBe(200);
+  });
+
   it('a path no route serves is a 404 once the token is known', async () => {
     expect(await get('/admin/nothing-here', 'reader')).toEqual([404, 'api.not_found']);
     expect(await get('/admin/nothing-here')).toEqual([401, 'api.unauthorized']);
