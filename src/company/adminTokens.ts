@@ -168,7 +168,8 @@ export function tokensFileCredentials(homeDir: string, onUnreadable: (code: stri
   let seen = '';
   let tokens: { principal: AdminPrincipal; hash: Buffer }[] = [];
   const load = () => {
-    const stat = existsSync(path) ? statSync(path, { bigint: true }) : undefined;
+    // One call, no exists-then-stat: the file may be removed in between.
+    const stat = statSync(path, { bigint: true, throwIfNoEntry: false });
     const version = stat ? `${stat.ino}:${stat.mtimeNs}:${stat.size}` : 'none';
     if (version === seen) return;
     seen = version;
