@@ -7,7 +7,8 @@ import { createLogger } from '../core/log.js';
 import { silentLogger } from '../core/log.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
 import { createCompanyAgent, type CompanyAgent } from '../company/createCompanyAgent.js';
-import { defaultCompanyHome, initCompanyHome, openCompanyHome, type CompanyHome } from '../company/home.js';
+import { ADMIN_SCOPES, createAdminToken, listAdminTokens, parseScopes, revokeAdminToken } from '../company/adminTokens.js';
+import { companyHomeDir, defaultCompanyHome, initCompanyHome, openCompanyHome, type CompanyHome } from '../company/home.js';
 import { COMPANY_ROLES, startCompanyServer } from '../company/server.js';
 import type { TermsAgreementRow } from '../company/store/types.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
@@ -377,6 +378,46 @@ program
         );
       }),
     ),
+  );
+
+const token = program.command('token').description('admin API tokens with scopes (read, write, console); the home\'s admin-token keeps every scope');
+
+token
+  .command('create')
+  .description('make a token with these scopes; it is printed once, and only its SHA-256 is kept (tokens.json)')
+  .requiredOption('--scopes <list>', `comma-separated: ${ADMIN_SCOPES.join(', ')}`)
+  .option('--name <label>', 'a name to list and revoke it by (default: token-<random>)')
+  .action((options: { scopes: string; name?: string }) =>
+    run(globals, async () => {
+      const scopes = parseScopes(options.scopes);
+      const { token: secret, info } = createAdminToken(companyHomeDir(home()), { ...(options.name === undefined ? {} : { name: options.name }), scopes, now: Date.now() });
+      output(globals(), { ...info, token: secret }, () => `Token "${info.name}" (${info.scopes.join(', ')}):\n${secret}\nShown once: keep it now (Authorization: Bearer <token>). Revoke it with kith-vendor token revoke ${info.name}.`);
+    }),
+  );
+
+token
+  .command('list')
+  .description('the tokens made with token create: names, scopes, when made (never the tokens)')
+  .action(() =>
+    run(globals, async () => {
+      const tokens = listAdminTokens(companyHomeDir(home()));
+      output(globals(), tokens, () =>
+        [
+          tokens.length === 0 ? 'No scoped tokens (kith-vendor token create --scopes read).' : table([['NAME', 'SCOPES', 'CREATED'], ...tokens.map((t) => [t.name, t.scopes.join(','), formatTime(t.createdAt)])]),
+          'The home’s admin-token has every scope.',
+        ].join('\n'),
+      );
+    }),
+  );
+
+token
+  .command('revoke <name>')
+  .description('revoke a token: a running agent refuses it from its next request on')
+  .action((name: string) =>
+    run(globals, async () => {
+      const revoked = revokeAdminToken(companyHomeDir(home()), name);
+      output(globals(), { revoked: revoked.name }, () => `Token "${revoked.name}" revoked.`);
+    }),
   );
 
 /** The agreed terms, or how the last negotiation ended. */

@@ -18,7 +18,7 @@ import { createRetentionSweep } from './retention.js';
 import { createCompanyOffers } from './intents/offers.js';
 import { createCompanyTermsPolicy, type PublishedTerms } from './termsPolicy.js';
 import { createRelationshipCommands, type DisclosureRequestResult, type SendResult, type TermsProposalResult } from './relationshipCommands.js';
-import type { ConnectorEvent, DeadLetter, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
+import type { ConnectorEvent, CreatedKey, DeadLetter, DeadLetterKey, KeysetPage, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
 
 export type { DisclosureRequestResult, SendResult, TermsProposalResult } from './relationshipCommands.js';
 export type { PublishedTerms } from './termsPolicy.js';
@@ -86,8 +86,10 @@ export interface CompanyAgent {
   receive(packed: Uint8Array | string): Promise<InboundResult>;
   /** Sends a basic message; it waits in the outbox until her agent takes it (push or pickup). */
   sendMessage(relationshipId: string, content: string): Promise<SendResult>;
-  relationships(): Promise<CompanyRelationship[]>;
-  messages(relationshipId: string): Promise<StoredMessage[]>;
+  /** Oldest first; a page of them with `page` (store/keyset.ts). */
+  relationships(page?: KeysetPage<CreatedKey>): Promise<CompanyRelationship[]>;
+  /** Oldest first; a page of them with `page` (store/keyset.ts). */
+  messages(relationshipId: string, page?: KeysetPage<CreatedKey>): Promise<StoredMessage[]>;
   /** Resolves a relationship by id, id prefix or customer number. @throws RelationshipError `relationship.unknown` */
   findRelationship(reference: string): Promise<CompanyRelationship>;
   deliverDue(): Promise<number>;
@@ -100,14 +102,14 @@ export interface CompanyAgent {
   holdings(relationshipId: string): Promise<Holdings>;
   /** Hands due connector events to the configured connectors; returns how many were dispatched. */
   dispatchEvents(): Promise<number>;
-  /** The connector events (dispatched or not), all or one relationship's, oldest first. */
-  events(relationshipId?: string): Promise<ConnectorEvent[]>;
+  /** The connector events (dispatched or not), all or one relationship's, oldest first; a page of them with `page`. */
+  events(relationshipId?: string, page?: KeysetPage<CreatedKey>): Promise<ConnectorEvent[]>;
   /** Expires the consent records whose retention has ended (deleting what was held under them); returns how many. */
   expireRetention(): Promise<number>;
   /** The configured connectors with how many events each delivered, is retrying and gave up on. */
   connectors(): Promise<ConnectorStatus[]>;
   /** Events a connector gave up on (of one connector, or all), most recent first. */
-  deadLetters(options?: { connectorId?: string; limit?: number }): Promise<DeadLetter[]>;
+  deadLetters(options?: { connectorId?: string; limit?: number; after?: DeadLetterKey }): Promise<DeadLetter[]>;
   /**
    * Puts a dead letter back in line for its connector; the next dispatch tries it again.
    * @throws ConnectorError `connector.unknown` (no such configured connector), `connector.no_dead_letter`
@@ -221,8 +223,8 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
 
     receive: (packed) => messaging.receive(packed),
     sendMessage: (relationshipId, content) => commands.sendMessage(relationshipId, content),
-    relationships: () => store.listRelationships(),
-    messages: (relationshipId) => store.listMessages(relationshipId),
+    relationships: (page) => store.listRelationships(page),
+    messages: (relationshipId, page) => store.listMessages(relationshipId, page),
     findRelationship: (reference) => commands.find(reference),
     deliverDue: () => messaging.deliverDue(),
     requestDisclosure: (relationshipId, ask) => commands.requestDisclosure(relationshipId, ask),
@@ -243,7 +245,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     termsHistory: (relationshipId) => store.listTermsAgreements(relationshipId),
     proposeTerms: (relationshipId, reference) => commands.proposeTerms(relationshipId, reference),
     dispatchEvents: () => dispatcher.dispatchDue(),
-    events: (relationshipId) => store.listEvents(relationshipId === undefined ? {} : { relationshipId }),
+    events: (relationshipId, page = {}) => store.listEvents({ ...(relationshipId === undefined ? {} : { relationshipId }), ...page }),
 
     async connectors() {
       const counts = await store.countConnectorDeliveries();

@@ -14,8 +14,9 @@ import type { CompanyStore } from './store/types.js';
 
 /**
  * A company agent's home directory (0700): `config.json` (settings), `admin-token` (the admin API
- * secret: never on a command line), `vendor.db` (the default SQLite store, which holds the keys),
- * every file 0600 (core/privateFiles.ts).
+ * secret with every scope: never on a command line), `tokens.json` (the scoped admin tokens'
+ * SHA-256 hashes, when any were made: adminTokens.ts), `vendor.db` (the default SQLite store,
+ * which holds the keys), every file 0600 (core/privateFiles.ts).
  */
 export interface CompanyHome {
   dir: string;
@@ -87,6 +88,17 @@ export async function initCompanyHome(dirInput: string, options: InitCompanyOpti
   writePrivateFile(join(dir, 'admin-token'), `${newToken()}\n`);
   writePrivateFile(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return openCompanyHome(dir);
+}
+
+/**
+ * The directory of an initialised company home, for commands that use its files but not its store
+ * (`kith-vendor token`).
+ * @throws ConfigError `config.not_found` when no company agent is initialised there
+ */
+export function companyHomeDir(dirInput: string): string {
+  const dir = resolve(dirInput);
+  if (!existsSync(join(dir, 'config.json'))) throw new ConfigError('config.not_found', `No company agent in ${dir}: run kith-vendor init first`);
+  return dir;
 }
 
 /** @throws ConfigError `config.not_found` | `config.invalid` */

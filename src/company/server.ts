@@ -2,6 +2,7 @@ import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { listen } from '../core/listen.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
+import { tokensFileCredentials } from './adminTokens.js';
 import { createCompanyAgent, type CompanyAgent } from './createCompanyAgent.js';
 import type { CompanyHome } from './home.js';
 import { createCompanyApp, createOpsApp } from './http/app.js';
@@ -68,10 +69,12 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
     }
   };
   const ops = { role, readiness, metrics };
+  // The scoped tokens of tokens.json (`kith-vendor token create`), read again when the file changes.
+  const scopedTokens = tokensFileCredentials(home.dir, (code) => logger.warn('admin_tokens_unreadable', { code }));
   const app =
     role === 'worker'
-      ? createOpsApp({ ...ops, name: config.name, adminToken: home.adminToken, logger })
-      : createCompanyApp({ agent, adminToken: home.adminToken, maxMessageBytes: config.maxMessageBytes, logger, ops, ...(home.didDocument ? { didDocument: home.didDocument } : {}) });
+      ? createOpsApp({ ...ops, name: config.name, adminToken: home.adminToken, scopedTokens, logger })
+      : createCompanyApp({ agent, adminToken: home.adminToken, scopedTokens, maxMessageBytes: config.maxMessageBytes, logger, ops, ...(home.didDocument ? { didDocument: home.didDocument } : {}) });
   const listening = await listen(app, config.port, config.host);
 
   // The background work, one round at a time; stopping waits for the round in flight.

@@ -110,6 +110,9 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'api.forbidden_host': { status: 403, cli: 'Forbidden host', exit: 2 },
   'api.bad_request': { status: 400, cli: 'Bad request', exit: 1 },
   'api.not_found': { status: 404, cli: 'Not found', exit: 1 },
+  'api.insufficient_scope': { status: 403, cli: 'The admin token lacks the scope this needs', exit: 2 },
+  'api.token_exists': { status: 409, cli: 'An admin token of that name exists', exit: 1 },
+  'api.token_unknown': { status: 404, cli: 'No admin token of that name', exit: 1 },
   'agent.not_running': { status: 503, cli: 'Agent is not running', exit: 3 },
   internal: { status: 500, cli: 'Internal error', exit: 4 },
 };

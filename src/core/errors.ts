@@ -117,6 +117,9 @@ export type KithErrorCode =
   | 'api.forbidden_host'
   | 'api.bad_request'
   | 'api.not_found'
+  | 'api.insufficient_scope'
+  | 'api.token_exists'
+  | 'api.token_unknown'
   | 'agent.not_running'
   | 'internal';
 

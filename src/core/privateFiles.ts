@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 
 /*
  * Files holding personal data or secrets (databases, keys, tokens, exports, logs) are readable by
@@ -17,6 +18,23 @@ export const PRIVATE_UMASK = 0o077;
 export function writePrivateFile(path: string, data: string | Uint8Array): void {
   writeFileSync(path, data, { mode: PRIVATE_FILE_MODE });
   chmodSync(path, PRIVATE_FILE_MODE);
+}
+
+/**
+ * Replaces a file in one step: the data goes to a new file beside it (0600 from its creation), which
+ * is then renamed over it. A reader sees the old contents or the new, never half of them, and the
+ * new file never inherits a looser mode the old one may have had.
+ */
+export function replacePrivateFile(path: string, data: string | Uint8Array): void {
+  const fresh = `${path}.${randomBytes(6).toString('hex')}.new`;
+  try {
+    writeFileSync(fresh, data, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+    chmodSync(fresh, PRIVATE_FILE_MODE);
+    renameSync(fresh, path);
+  } catch (error) {
+    rmSync(fresh, { force: true });
+    throw error;
+  }
 }
 
 /** Creates the file if missing (empty), and makes it readable by its owner only. */

@@ -70,7 +70,7 @@ describe('connectors and dead letters through the admin API', () => {
         attempt: { eventId, connectorId: 'crm', state: 'dead', attempts: 1, nextAttemptAt: null, lastError: 'connector.rejected: HTTP 400 invalidValue', updatedAt: expect.any(Number) },
       },
     ]);
-    expect((await admin('GET', '/admin/connectors/audit/dead-letters')).body).toEqual({ deadLetters: [] });
+    expect((await admin('GET', '/admin/connectors/audit/dead-letters')).body).toEqual({ deadLetters: [], next: null });
     expect(((await admin('GET', '/admin/dead-letters')).body['deadLetters'] as unknown[]).length).toBe(1);
     // The metrics say the same, by connector and state (the store is shared by every process).
     const metrics = (await createCompanyMetrics(pair.company.store, { role: 'all' }).text()).body;

@@ -128,7 +128,7 @@ describe.skipIf(!postgresUrl)('three company processes over one PostgreSQL, one 
 
     // Every customer connects (a new pairwise DID each), through B.
     for (const customer of customers) await send(customer, Connect.request.type, {}, 'b');
-    const relationships = (await (await fetch(`${b.url}/admin/relationships`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { relationships: { id: string; theirDid: string }[] };
+    const relationships = (await (await fetch(`${b.url}/admin/relationships?limit=1000`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { relationships: { id: string; theirDid: string }[] };
     expect(relationships.relationships).toHaveLength(CUSTOMERS);
 
     // The run: inbound from the customers, clerks queueing messages for them, and A killed and restarted midway.
@@ -224,7 +224,7 @@ describe.skipIf(!postgresUrl)('three company processes over one PostgreSQL, one 
         people.map(async (person, i) => {
           person.agent.profile.set({ email: `person${i}.v0@example.org` });
           const view = await person.agent.connect(invitation.url);
-          const listed = (await (await fetch(`${b.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string; theirDid: string }[] };
+          const listed = (await (await fetch(`${b.url}/admin/relationships?limit=1000`, { headers: admin })).json()) as { relationships: { id: string; theirDid: string }[] };
           const relationship = listed.relationships.find((r) => r.theirDid === view.myDid)!;
           const asked = await fetch(`${b.url}/admin/relationships/${relationship.id}/disclosure-requests`, { method: 'POST', headers: admin, body: JSON.stringify({ fields: ['email'], purpose: 'Send you receipts' }) });
           expect(asked.status).toBeLessThan(300);

@@ -24,7 +24,9 @@ import { parsePolicy } from '../../src/company/config.js';
 import { createCompanyAgent, type CompanyAgent } from '../../src/company/createCompanyAgent.js';
 import type { Connector, DispatchTarget } from '../../src/company/connectors/index.js';
 import type { RetryPolicy } from '../../src/core/retry.js';
+import { tokensFileCredentials } from '../../src/company/adminTokens.js';
 import { createCompanyApp } from '../../src/company/http/app.js';
+import { createCompanyMetrics } from '../../src/company/metrics.js';
 import { openSqliteCompanyStore } from '../../src/company/store/sqlite.js';
 import { snapshotOf } from '../../src/company/store/testing.js';
 import type { CompanyRelationship, CompanyStore } from '../../src/company/store/types.js';
@@ -91,6 +93,8 @@ export interface CompanyOptions {
   openStore?: () => Promise<CompanyStore>;
   /** Connectors instead of the policy's. */
   connectors?: (Connector | DispatchTarget)[];
+  /** Serve /health, /ready and /metrics as `kith-vendor serve` does (role all), instead of /health alone. */
+  ops?: boolean;
 }
 
 export interface CompanyHandle {
@@ -150,7 +154,9 @@ export async function startCompany(options: CompanyOptions = {}): Promise<Compan
     },
   };
   const adminToken = newToken();
-  served.setApp(createCompanyApp({ agent: recording, adminToken, maxMessageBytes, logger }));
+  // Scoped tokens a test makes with createAdminToken(dir, ...) work at once, as on a real home.
+  const ops = options.ops ? { role: 'all' as const, readiness: async () => ({ ready: true as const }), metrics: createCompanyMetrics(store, { role: 'all' }) } : undefined;
+  served.setApp(createCompanyApp({ agent: recording, adminToken, scopedTokens: tokensFileCredentials(dir), maxMessageBytes, logger, ...(ops ? { ops } : {}) }));
   let cleaned = false;
   return {
     name,

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError, ConnectorError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
 import { jsonBody } from '../../core/jsonBody.js';
@@ -9,21 +8,28 @@ import { readRequestBody } from '../../core/readBody.js';
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { COMPANY_DESCRIPTION_PATH } from '../../protocol/intent/companyDescription.js';
+import { adminCredentials, type AdminCredentials } from '../adminTokens.js';
 import { disclosureAskSchema } from '../config.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
+import type { DeadLetter, DeadLetterKey } from '../store/types.js';
 import { manualOfferSchema } from '../intents/intentCommands.js';
+import { adminAccess, checkAdminRouteScopes } from './adminScopes.js';
 import { companyOpenApi } from './openapi.js';
+import { createdCursor, createdKeyOf, deadLetterCursor, onePage, requestedPage } from './pagination.js';
 import { registerOpsRoutes, type OpsOptions } from './ops.js';
 
 export interface CompanyAppOptions {
   agent: CompanyAgent;
+  /** The home's admin-token: every scope. */
   adminToken: string;
+  /** The home's scoped tokens (tokens.json, adminTokens.ts), each with the scopes it was given. */
+  scopedTokens?: AdminCredentials;
   maxMessageBytes: number;
   logger: Logger;
   /** Served at /.well-known/did.json when the company uses did:web. */
   didDocument?: DidDocument;
   /** /health, /ready and /metrics (http/ops.ts); without it, /health alone. */
-  ops?: Omit<OpsOptions, 'name' | 'adminToken'>;
+  ops?: Omit<OpsOptions, 'name' | 'adminToken' | 'scopedTokens'>;
 }
 
 /**
@@ -44,7 +50,8 @@ const proposeTermsSchema = z.object({ agreement: z.string().min(1).max(2000) }).
 
 /**
  * The company agent over HTTP: the public DIDComm endpoint and invitation, and the admin API a call
- * center uses (bearer token). Every error goes through one handler that maps its code to a status.
+ * center uses (bearer tokens with scopes: each route's scope in http/adminScopes.ts). Every error
+ * goes through one handler that maps its code to a status.
  */
 export function createCompanyApp(options: CompanyAppOptions): Hono {
   const { agent, logger } = options;
@@ -58,7 +65,7 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     return respondWithError(c, error, logger);
   });
 
-  if (options.ops) registerOpsRoutes(app, { ...options.ops, name: agent.name, adminToken: options.adminToken });
+  if (options.ops) registerOpsRoutes(app, { ...options.ops, name: agent.name, adminToken: options.adminToken, ...(options.scopedTokens ? { scopedTokens: options.scopedTokens } : {}) });
   else app.get('/health', (c) => c.json({ ok: true, name: agent.name }));
 
   app.post('/didcomm', async (c) => {
@@ -84,20 +91,22 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     app.get('/.well-known/did.json', (c) => c.json(document));
   }
 
-  app.use('/admin/*', async (c, next) => {
-    if (!tokensEqual(bearerToken(c.req.header('authorization')), options.adminToken)) {
-      throw new ApiError('api.unauthorized', 'Admin API needs the bearer token');
-    }
-    await next();
-  });
+  app.use('/admin/*', adminAccess(adminCredentials(options.adminToken, options.scopedTokens)));
 
   app.get('/admin/openapi.json', (c) => c.json(companyOpenApi));
   app.get('/admin/invitation', (c) => c.json({ invitation: agent.invitation(), url: agent.invitationUrl() }));
-  app.get('/admin/relationships', async (c) => c.json({ relationships: await agent.relationships() }));
+  // The lists that grow answer a page at a time (http/pagination.ts): `limit`, `cursor`, `next`.
+  const pageQuery = (c: { req: { query(name: string): string | undefined } }) => ({ limit: c.req.query('limit'), cursor: c.req.query('cursor') });
+  app.get('/admin/relationships', async (c) => {
+    const { items, next } = await onePage(requestedPage(pageQuery(c), createdCursor), createdCursor, createdKeyOf, (page) => agent.relationships(page));
+    return c.json({ relationships: items, next });
+  });
   app.get('/admin/relationships/:ref', async (c) => c.json({ relationship: await agent.findRelationship(c.req.param('ref')) }));
   app.get('/admin/relationships/:ref/messages', async (c) => {
+    const page = requestedPage(pageQuery(c), createdCursor);
     const relationship = await agent.findRelationship(c.req.param('ref'));
-    return c.json({ messages: await agent.messages(relationship.id) });
+    const { items, next } = await onePage(page, createdCursor, createdKeyOf, (p) => agent.messages(relationship.id, p));
+    return c.json({ messages: items, next });
   });
   app.post('/admin/relationships/:ref/messages', async (c) => {
     const { content } = await jsonBody(c, sendMessageSchema, '{"content": "..."}');
@@ -119,9 +128,11 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     return c.json(await agent.proposeTerms(relationship.id, agreement), 201);
   });
   app.get('/admin/events', async (c) => {
+    const page = requestedPage(pageQuery(c), createdCursor);
     const ref = c.req.query('relationship');
     const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
-    return c.json({ events: await agent.events(relationshipId) });
+    const { items, next } = await onePage(page, createdCursor, createdKeyOf, (p) => agent.events(relationshipId, p));
+    return c.json({ events: items, next });
   });
   // Her data rights requests in the Data Rights Protocol's words (request_id, exercise, status, reason).
   app.get('/admin/data-rights', async (c) => {
@@ -141,16 +152,17 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     });
   });
   app.get('/admin/connectors', async (c) => c.json({ connectors: await agent.connectors() }));
-  const deadLetters = async (connectorId: string | undefined, limitText: string | undefined) => {
-    const limit = limitText === undefined ? 100 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('api.bad_request', 'limit: a whole number from 1 to 1000', { details: { fields: { limit: 'a whole number from 1 to 1000' } } });
-    return { deadLetters: await agent.deadLetters({ ...(connectorId === undefined ? {} : { connectorId }), limit }) };
+  const deadLetters = async (connectorId: string | undefined, page: ReturnType<typeof requestedPage<DeadLetterKey>>) => {
+    const key = (d: DeadLetter): DeadLetterKey => ({ updatedAt: d.attempt.updatedAt, eventId: d.attempt.eventId, connectorId: d.attempt.connectorId });
+    const { items, next } = await onePage(page, deadLetterCursor, key, (p) => agent.deadLetters({ ...(connectorId === undefined ? {} : { connectorId }), ...p }));
+    return { deadLetters: items, next };
   };
-  app.get('/admin/dead-letters', async (c) => c.json(await deadLetters(undefined, c.req.query('limit'))));
+  app.get('/admin/dead-letters', async (c) => c.json(await deadLetters(undefined, requestedPage(pageQuery(c), deadLetterCursor))));
   app.get('/admin/connectors/:id/dead-letters', async (c) => {
+    const page = requestedPage(pageQuery(c), deadLetterCursor);
     const id = c.req.param('id');
     if (!(await agent.connectors()).some((connector) => connector.id === id)) throw new ConnectorError('connector.unknown', `No connector "${id}" is configured`);
-    return c.json(await deadLetters(id, c.req.query('limit')));
+    return c.json(await deadLetters(id, page));
   });
   app.post('/admin/connectors/:id/dead-letters/:eventId/replay', async (c) => {
     await agent.replayDeadLetter(c.req.param('eventId'), c.req.param('id'));
@@ -163,12 +175,15 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
   });
 
   app.get('/admin/intents', async (c) => {
+    const page = requestedPage(pageQuery(c), createdCursor);
     const state = c.req.query('state');
     const ref = c.req.query('relationship');
-    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
     const parsedState = state === undefined ? undefined : intentStateSchema.safeParse(state);
-    if (parsedState && !parsedState.success) throw new ApiError('api.bad_request', `state must be one of ${intentStateSchema.options.join(', ')}`);
-    return c.json({ intents: await agent.intents.list({ ...(relationshipId ? { relationshipId } : {}), ...(parsedState?.success ? { state: parsedState.data } : {}) }) });
+    if (parsedState && !parsedState.success) throw new ApiError('api.bad_request', `state must be one of ${intentStateSchema.options.join(', ')}`, { details: { fields: { state: 'unknown state' } } });
+    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
+    const filter = { ...(relationshipId ? { relationshipId } : {}), ...(parsedState?.success ? { state: parsedState.data } : {}) };
+    const { items, next } = await onePage(page, createdCursor, createdKeyOf, (p) => agent.intents.list({ ...filter, ...p }));
+    return c.json({ intents: items, next });
   });
   app.get('/admin/intents/:id', async (c) => c.json({ intent: await agent.intents.get(c.req.param('id')) }));
   app.post('/admin/intents/:id/offers', async (c) => {
@@ -185,5 +200,7 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
   app.notFound(() => {
     throw new ApiError('api.not_found', 'No such route');
   });
+  // An admin route without a scope in the table must not start (adminAccess would need every scope).
+  checkAdminRouteScopes(app.routes, (path) => path.startsWith('/admin/') || path === '/metrics');
   return app;
 }

@@ -1,15 +1,45 @@
+import { ADMIN_ROUTE_SCOPES, routeKey } from './adminScopes.js';
+
 const errorResponse = {
   description: 'Error: `{ "error": { "code": "...", "message": "..." } }`; codes in src/core/errorTable.ts',
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 };
 
+const SCOPES_DESCRIPTION = [
+  'Every route needs a bearer token (401 `api.unauthorized` without a known one) holding the route\'s scope (403 `api.insufficient_scope` without it; nothing is done).',
+  'Scopes: `read` (every GET of the admin API, and /metrics), `write` (the POSTs that change something), `console` (the call-center console\'s routes).',
+  'The home\'s `admin-token` has every scope; `kith-vendor token create --scopes read,write` makes tokens with fewer.',
+  'Each operation says its scope twice: in `security` (`bearer: [scope]`, as OpenAPI 3.1 allows role names for non-OAuth schemes) and in the `x-kith-scope` extension, for tools that read only OAuth scopes.',
+  'Lists that grow (relationships, messages, events, intents, dead letters) take `limit` (1 to 1000, default 100) and `cursor` (the `next` of the previous page) and answer `next`, null on the last page.',
+].join(' ');
+
+/** Each operation with its scope from ADMIN_ROUTE_SCOPES (the table the server enforces). */
+function withScopes<P extends Record<string, Record<string, object>>>(paths: P): P {
+  const scoped: Record<string, Record<string, object>> = {};
+  for (const [path, operations] of Object.entries(paths)) {
+    scoped[path] = {};
+    for (const [method, operation] of Object.entries(operations)) {
+      const scope = ADMIN_ROUTE_SCOPES[routeKey(method, path.replace(/\{([^}]+)\}/g, ':$1'))];
+      // An operation the table lacks is documented without a scope; the tests refuse that.
+      const responses = { ...(operation as { responses?: object }).responses, '401': errorResponse, '403': errorResponse };
+      scoped[path][method] = scope === undefined ? operation : { ...operation, responses, security: [{ bearer: [scope] }], 'x-kith-scope': scope };
+    }
+  }
+  return scoped as P;
+}
+
 /** The admin API as a call center sees it (OpenAPI 3.1). */
 export const companyOpenApi = {
   openapi: '3.1.0',
-  info: { title: 'Kith company agent admin API', version: '1.0.0' },
+  info: { title: 'Kith company agent admin API', version: '1.1.0', description: SCOPES_DESCRIPTION },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An admin token: the home\'s admin-token (every scope) or one made with kith-vendor token create (its scopes)' } },
+    parameters: {
+      limit: { name: 'limit', in: 'query', required: false, description: 'How many rows at most', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      cursor: { name: 'cursor', in: 'query', required: false, description: 'Where the page starts: the `next` of the page before, unchanged (opaque)', schema: { type: 'string' } },
+    },
     schemas: {
+      Next: { type: ['string', 'null'], description: 'The cursor of the next page, or null on the last page' },
       Error: {
         type: 'object',
         properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } }, required: ['code', 'message'] } },
@@ -40,24 +70,77 @@ export const companyOpenApi = {
     },
   },
   security: [{ bearer: [] }],
-  paths: {
+  paths: withScopes({
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (text format) of this process: messages by outcome, delivery latency, queue depths, connector deliveries',
+        responses: { '200': { description: 'ok', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': errorResponse, '403': errorResponse },
+      },
+    },
+    '/admin/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'ok' }, '401': errorResponse, '403': errorResponse } } },
     '/admin/invitation': { get: { summary: 'The Out-of-Band 2.0 invitation and its URL', responses: { '200': { description: 'ok' }, '401': errorResponse } } },
     '/admin/relationships': {
       get: {
-        summary: 'Every relationship, as the call center sees it',
-        responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { relationships: { type: 'array', items: { $ref: '#/components/schemas/Relationship' } } } } } } }, '401': errorResponse },
+        summary: 'Every relationship, as the call center sees it, oldest first, a page at a time',
+        parameters: [{ $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
+        responses: {
+          '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { relationships: { type: 'array', items: { $ref: '#/components/schemas/Relationship' } }, next: { $ref: '#/components/schemas/Next' } }, required: ['relationships', 'next'] } } } },
+          '400': errorResponse,
+        },
       },
     },
     '/admin/relationships/{ref}': {
       get: { summary: 'One relationship by id, id prefix or customer number', parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' }, '404': errorResponse } },
     },
     '/admin/relationships/{ref}/messages': {
-      get: { summary: 'The message thread', parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok' }, '404': errorResponse } },
+      get: {
+        summary: 'The message thread, oldest first, a page at a time',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }, { $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
+        responses: {
+          '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { messages: { type: 'array', items: { $ref: '#/components/schemas/Message' } }, next: { $ref: '#/components/schemas/Next' } }, required: ['messages', 'next'] } } } },
+          '400': errorResponse,
+          '404': errorResponse,
+        },
+      },
       post: {
         summary: 'Send her a message (held while she has muted the company)',
         parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
         requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { content: { type: 'string' } }, required: ['content'] } } } },
         responses: { '201': { description: 'queued, and delivered if she is reachable' }, '404': errorResponse, '410': errorResponse },
+      },
+    },
+    '/admin/relationships/{ref}/disclosure-requests': {
+      post: {
+        summary: 'Ask her for profile fields and/or credential claims, with a purpose (checked against the agreed terms); queued like any message',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  fields: { type: 'array', items: { type: 'string' } },
+                  credentials: { type: 'array', items: { type: 'object', properties: { vct: { type: 'string' }, claims: { type: 'array', items: { type: 'string' } } }, required: ['vct', 'claims'] } },
+                  purpose: { type: 'string' },
+                  purposeCode: { type: 'string' },
+                  retention: { type: 'string', description: 'ISO 8601 duration, e.g. P1Y' },
+                  legalBasis: { type: 'string', enum: ['consent', 'contract', 'legal-obligation', 'vital-interest', 'public-interest', 'legitimate-interest'], default: 'consent' },
+                  termsRef: { type: 'string', description: 'the agreed terms record the ask is under' },
+                },
+                required: ['purpose'],
+                additionalProperties: false,
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ request, delivered }' }, '400': errorResponse, '404': errorResponse, '410': errorResponse },
+      },
+    },
+    '/admin/relationships/{ref}/holdings': {
+      get: {
+        summary: 'What the company holds about her: fields with their consent record and profile version, presentations, disclosure requests',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ profileVersion, fields, requests, ... }' }, '401': errorResponse, '403': errorResponse, '404': errorResponse },
       },
     },
     '/admin/relationships/{ref}/terms': {
@@ -75,12 +158,13 @@ export const companyOpenApi = {
     },
     '/admin/intents': {
       get: {
-        summary: 'Intents customers cast to the company (its own id for each), with the offers it made',
+        summary: 'Intents customers cast to the company (its own id for each), with the offers it made, oldest first, a page at a time',
         parameters: [
           { name: 'state', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'accepted', 'declined', 'closed', 'expired'] } },
           { name: 'relationship', in: 'query', required: false, description: 'only this relationship (id, id prefix or customer number)', schema: { type: 'string' } },
+          { $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' },
         ],
-        responses: { '200': { description: '{ intents }' }, '400': errorResponse },
+        responses: { '200': { description: '{ intents, next }' }, '400': errorResponse, '404': errorResponse },
       },
     },
     '/admin/intents/{id}': { get: { summary: 'One intent with its offers', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{ intent }' }, '404': errorResponse } } },
@@ -138,19 +222,16 @@ export const companyOpenApi = {
     },
     '/admin/dead-letters': {
       get: {
-        summary: 'Events a connector gave up on, every connector, most recent first',
-        parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }],
-        responses: { '200': { description: '{ deadLetters: [{ event, attempt: { connectorId, attempts, lastError, updatedAt } }] }' }, '400': errorResponse, '401': errorResponse },
+        summary: 'Events a connector gave up on, every connector, most recent first, a page at a time',
+        parameters: [{ $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
+        responses: { '200': { description: '{ deadLetters: [{ event, attempt: { connectorId, attempts, lastError, updatedAt } }], next }' }, '400': errorResponse, '401': errorResponse },
       },
     },
     '/admin/connectors/{id}/dead-letters': {
       get: {
-        summary: 'Events one connector gave up on, most recent first',
-        parameters: [
-          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-        ],
-        responses: { '200': { description: '{ deadLetters }' }, '400': errorResponse, '401': errorResponse, '404': errorResponse },
+        summary: 'Events one connector gave up on, most recent first, a page at a time',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
+        responses: { '200': { description: '{ deadLetters, next }' }, '400': errorResponse, '401': errorResponse, '404': errorResponse },
       },
     },
     '/admin/connectors/{id}/dead-letters/{eventId}/replay': {
@@ -165,8 +246,8 @@ export const companyOpenApi = {
     },
     '/admin/events': {
       get: {
-        summary: 'Connector events (profile.disclosed, profile.updated, disclosure.declined, ...), dispatched or not, oldest first',
-        parameters: [{ name: 'relationship', in: 'query', required: false, description: 'only this relationship (id, id prefix or customer number)', schema: { type: 'string' } }],
+        summary: 'Connector events (profile.disclosed, profile.updated, disclosure.declined, ...), dispatched or not, oldest first, a page at a time',
+        parameters: [{ name: 'relationship', in: 'query', required: false, description: 'only this relationship (id, id prefix or customer number)', schema: { type: 'string' } }, { $ref: '#/components/parameters/limit' }, { $ref: '#/components/parameters/cursor' }],
         responses: {
           '200': {
             description: 'ok',
@@ -190,15 +271,18 @@ export const companyOpenApi = {
                         },
                       },
                     },
+                    next: { $ref: '#/components/schemas/Next' },
                   },
+                  required: ['events', 'next'],
                 },
               },
             },
           },
+          '400': errorResponse,
           '401': errorResponse,
           '404': errorResponse,
         },
       },
     },
-  },
+  }),
 } as const;

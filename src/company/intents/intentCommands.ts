@@ -7,7 +7,7 @@ import { AVAILABILITY, amountSchema, calendarDateSchema, currencySchema, type Of
 import { Intent } from '../../protocol/families/index.js';
 import { intentCategorySchema } from '../../protocol/intent/categories.js';
 import type { CompanyMessaging } from '../messaging.js';
-import type { CompanyRelationship, CompanyStore, OfferRow, ReceivedIntent, ReceivedIntentState } from '../store/types.js';
+import type { CompanyRelationship, CompanyStore, CreatedKey, KeysetPage, OfferRow, ReceivedIntent, ReceivedIntentState } from '../store/types.js';
 import type { CompanyOffers } from './offers.js';
 
 /** An offer made by hand (admin API, `kith-vendor offer`): what, for how much, when. */
@@ -39,7 +39,8 @@ export interface ReceivedIntentView extends ReceivedIntent {
 
 /** What the company's people do with the intents it received. */
 export interface IntentCommands {
-  list(options?: { relationshipId?: string; state?: ReceivedIntentState }): Promise<ReceivedIntentView[]>;
+  /** Oldest first; a page of them with `after` and `limit` (store/keyset.ts). */
+  list(options?: { relationshipId?: string; state?: ReceivedIntentState } & KeysetPage<CreatedKey>): Promise<ReceivedIntentView[]>;
   /** @throws IntentError `intent.unknown` */
   get(intentId: string): Promise<ReceivedIntentView>;
   /**

@@ -1,3 +1,5 @@
+import type { CreatedKey, DeadLetterKey, KeysetPage } from './keyset.js';
+
 /** An event for the company's own systems (connectors), kept until dispatched. */
 export interface ConnectorEvent {
   id: string;
@@ -61,8 +63,8 @@ export interface ConnectorEventStore {
   replaceEventPayload(id: string, payload: unknown): Promise<boolean>;
   /** Sets nextAttemptAt and attempts; an unknown id changes nothing. */
   rescheduleEvent(id: string, nextAttemptAt: number, attempts: number): Promise<void>;
-  /** All events, or one relationship's, or only undispatched ones; ordered by createdAt then id. */
-  listEvents(options?: { relationshipId?: string; undispatchedOnly?: boolean }): Promise<ConnectorEvent[]>;
+  /** All events, or one relationship's, or only undispatched ones; ordered by createdAt then id (byte order); a page of them with `after` and `limit` (keyset.ts). */
+  listEvents(options?: { relationshipId?: string; undispatchedOnly?: boolean } & KeysetPage<CreatedKey>): Promise<ConnectorEvent[]>;
   /** Events not dispatched yet (the queue depth the metrics report). */
   countUndispatchedEvents(): Promise<number>;
 
@@ -70,8 +72,12 @@ export interface ConnectorEventStore {
   listConnectorAttempts(eventIds: readonly string[]): Promise<ConnectorAttempt[]>;
   /** Inserts or replaces the (eventId, connectorId) row; an unknown event is a StoreError 'store.conflict'. */
   saveConnectorAttempt(attempt: ConnectorAttempt): Promise<void>;
-  /** Dead letters, of one connector or all, most recently given up first (updatedAt, then eventId, descending), at most `limit`. */
-  listDeadLetters(options?: { connectorId?: string; limit?: number }): Promise<DeadLetter[]>;
+  /**
+   * Dead letters, of one connector or all, most recently given up first (updatedAt, then eventId,
+   * then connectorId, descending; ids in byte order), at most `limit` (default 100), after `after`
+   * when given (keyset.ts).
+   */
+  listDeadLetters(options?: { connectorId?: string; limit?: number; after?: DeadLetterKey }): Promise<DeadLetter[]>;
   /**
    * Puts a dead letter back in line (one transaction): its delivery becomes `failed` with no
    * attempts, due at `at`, and its event undispatched and due at `at`. False, changing nothing,

@@ -1619,6 +1619,100 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
       });
     });
 
+    describe('keyset pages', () => {
+      /** Every page of `size` rows, each after the previous page's last key, until a short page. */
+      async function walk<R, K>(list: (after: K | undefined, limit: number) => Promise<R[]>, keyOf: (row: R) => K, size: number): Promise<R[][]> {
+        const pages: R[][] = [];
+        let after: K | undefined;
+        for (;;) {
+          const page = await list(after, size);
+          expect(page.length).toBeLessThanOrEqual(size);
+          pages.push(page);
+          if (page.length < size) return pages;
+          after = keyOf(page.at(-1)!);
+        }
+      }
+      const created = (row: { createdAt: number; id: string }) => ({ createdAt: row.createdAt, id: row.id });
+      // Ids that tie on time and sort differently by locale than by bytes: 'Z' < '_' < 'a' in byte order.
+      const tricky = ['k-a', 'k-Z', 'k_b'];
+
+      it('pages relationships in createdAt then byte order of id, each row once, and a later page is unmoved by rows added before it', async () => {
+        const rels = [relationship(1, { createdAt: T0 + 5 }), ...tricky.map((id, n) => relationship(10 + n, { id, createdAt: T0 + 20 })), relationship(3, { createdAt: T0 + 30 })];
+        for (const rel of rels) await store.createRelationship(rel);
+        const all = await store.listRelationships();
+        expect(all.map((r) => r.id)).toEqual([rels[0]!.id, 'k-Z', 'k-a', 'k_b', rels[4]!.id]);
+        const pages = await walk((after, limit) => store.listRelationships({ ...(after ? { after } : {}), limit }), created, 2);
+        expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+        expect(pages.flat()).toEqual(all);
+        expect(await store.listRelationships({ limit: 0 })).toEqual([]);
+        expect(await store.listRelationships({ after: created(all.at(-1)!) })).toEqual([]);
+
+        const first = await store.listRelationships({ limit: 2 });
+        await store.createRelationship(relationship(4, { createdAt: T0 }));
+        expect(await store.listRelationships({ after: created(first.at(-1)!), limit: 2 })).toEqual(all.slice(2, 4));
+      });
+
+      it('pages a relationship’s messages', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const messages = [message(1, rel.id, { createdAt: T0 + 1 }), ...tricky.map((id, n) => message(10 + n, rel.id, { id, createdAt: T0 + 2 })), message(3, rel.id, { createdAt: T0 + 3 })];
+        for (const m of messages) await store.addMessage(m);
+        await store.addMessage(message(4, other.id, { createdAt: T0 + 2 }));
+        const all = await store.listMessages(rel.id);
+        expect(all).toHaveLength(5);
+        const pages = await walk((after, limit) => store.listMessages(rel.id, { ...(after ? { after } : {}), limit }), created, 2);
+        expect(pages.flat()).toEqual(all);
+        expect(pages.flat().map((m) => m.id).slice(1, 4)).toEqual(['k-Z', 'k-a', 'k_b']);
+      });
+
+      it('pages connector events, with the relationship and dispatch filters', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const events = [connectorEvent(1, rel.id, { createdAt: T0 + 1 }), ...tricky.map((id, n) => connectorEvent(10 + n, n === 1 ? null : rel.id, { id, createdAt: T0 + 2 })), connectorEvent(3, rel.id, { createdAt: T0 + 3 })];
+        for (const e of events) await store.enqueueEvent(e);
+        await store.markEventDispatched('k-a', T0 + 9);
+        for (const filter of [{}, { relationshipId: rel.id }, { undispatchedOnly: true }, { relationshipId: rel.id, undispatchedOnly: true }]) {
+          const all = await store.listEvents(filter);
+          const pages = await walk((after, limit) => store.listEvents({ ...filter, ...(after ? { after } : {}), limit }), created, 2);
+          expect(pages.flat(), JSON.stringify(filter)).toEqual(all);
+        }
+        expect((await store.listEvents({ relationshipId: rel.id, undispatchedOnly: true, limit: 10 })).map((e) => e.id)).toEqual([uid(7001), 'k_b', uid(7003)]);
+      });
+
+      it('pages intents, with the relationship and state filters', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const intents = [receivedIntent(1, rel.id, { createdAt: T0 + 1 }), ...tricky.map((id, n) => receivedIntent(10 + n, n === 2 ? other.id : rel.id, { id, createdAt: T0 + 2, state: n === 0 ? 'closed' : 'open' })), receivedIntent(3, rel.id, { createdAt: T0 + 3 })];
+        for (const intent of intents) await store.createReceivedIntent(intent);
+        for (const filter of [{}, { relationshipId: rel.id }, { state: 'open' as const }, { relationshipId: rel.id, state: 'open' as const }]) {
+          const all = await store.listReceivedIntents(filter);
+          const pages = await walk((after, limit) => store.listReceivedIntents({ ...filter, ...(after ? { after } : {}), limit }), created, 2);
+          expect(pages.flat(), JSON.stringify(filter)).toEqual(all);
+        }
+        expect((await store.listReceivedIntents({ relationshipId: rel.id, state: 'open' })).map((i) => i.id)).toEqual([intents[0]!.id, 'k-Z', intents[4]!.id]);
+      });
+
+      it('pages dead letters, most recent first, ties broken by event then connector (byte order, descending)', async () => {
+        for (const id of ['e-a', 'e-Z', 'e_b']) await store.enqueueEvent(connectorEvent(0, null, { id }));
+        const dead = (eventId: string, connectorId: string, updatedAt: number): ConnectorAttempt => ({ eventId, connectorId, state: 'dead', attempts: 1, nextAttemptAt: null, lastError: 'connector.rejected: HTTP 400', updatedAt });
+        for (const [eventId, connectorId, at] of [['e-a', 'webhook', T0 + 5], ['e-a', 'crm', T0 + 5], ['e-Z', 'webhook', T0 + 5], ['e_b', 'webhook', T0 + 9], ['e_b', 'Crm', T0 + 1]] as const) {
+          await store.saveConnectorAttempt(dead(eventId, connectorId, at));
+        }
+        const key = (d: { attempt: ConnectorAttempt }) => ({ updatedAt: d.attempt.updatedAt, eventId: d.attempt.eventId, connectorId: d.attempt.connectorId });
+        const all = await store.listDeadLetters({ limit: 1000 });
+        expect(all.map((d) => `${d.attempt.eventId}/${d.attempt.connectorId}`)).toEqual(['e_b/webhook', 'e-a/webhook', 'e-a/crm', 'e-Z/webhook', 'e_b/Crm']);
+        const pages = await walk((after, limit) => store.listDeadLetters({ ...(after ? { after } : {}), limit }), key, 2);
+        expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+        expect(pages.flat()).toEqual(all);
+        const ofWebhook = await walk((after, limit) => store.listDeadLetters({ connectorId: 'webhook', ...(after ? { after } : {}), limit }), key, 1);
+        expect(ofWebhook.flat().map((d) => d.attempt.eventId)).toEqual(['e_b', 'e-a', 'e-Z']);
+      });
+    });
+
     describe('erasure', () => {
       it('erases the messages and outbox of a relationship, tombstones its DID and reports the counts', async () => {
         const rel = relationship(1);

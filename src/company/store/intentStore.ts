@@ -1,4 +1,5 @@
 import type { Demand, SignedOffer } from '../../protocol/families/intent.js';
+import type { CreatedKey, KeysetPage } from './keyset.js';
 
 export type ReceivedIntentState = 'open' | 'accepted' | 'declined' | 'closed' | 'expired';
 
@@ -57,8 +58,8 @@ export interface IntentStore {
   /** Inserts; throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id is taken. */
   createReceivedIntent(intent: ReceivedIntent): Promise<void>;
   getReceivedIntent(id: string): Promise<ReceivedIntent | undefined>;
-  /** The intents of one relationship, or in one state, or both (all of them without options); ordered by createdAt then id. */
-  listReceivedIntents(options?: { relationshipId?: string; state?: ReceivedIntentState }): Promise<ReceivedIntent[]>;
+  /** The intents of one relationship, or in one state, or both (all of them without options); ordered by createdAt then id (byte order); a page of them with `after` and `limit` (keyset.ts). */
+  listReceivedIntents(options?: { relationshipId?: string; state?: ReceivedIntentState } & KeysetPage<CreatedKey>): Promise<ReceivedIntent[]>;
   /**
    * Moves an intent out of 'open' (compare-and-set in one statement), setting updatedAt to `at`.
    * Returns false, changing nothing, if it was not open (or does not exist). Of concurrent

@@ -1,3 +1,5 @@
+import type { CreatedKey, KeysetPage } from './keyset.js';
+
 /** One DIDComm message of a relationship, as received or sent. */
 export interface StoredMessage {
   id: string;
@@ -19,6 +21,6 @@ export interface StoredMessage {
 export interface MessageStore {
   /** Throws RelationshipError 'relationship.unknown' if the relationship does not exist, StoreError 'store.conflict' if the id is taken. */
   addMessage(message: StoredMessage): Promise<void>;
-  /** Ordered by createdAt then id; empty for an unknown relationship. */
-  listMessages(relationshipId: string): Promise<StoredMessage[]>;
+  /** Ordered by createdAt then id (byte order); empty for an unknown relationship; a page of them with `page` (keyset.ts). */
+  listMessages(relationshipId: string, page?: KeysetPage<CreatedKey>): Promise<StoredMessage[]>;
 }

@@ -37,10 +37,13 @@ import type {
   DeadLetter,
   ConsentRecordRow,
   ConsentState,
+  CreatedKey,
+  DeadLetterKey,
   DisclosureRequest,
   DisclosureRequestState,
   ErasureSummary,
   HeldField,
+  KeysetPage,
   OfferRow,
   OfferState,
   ClaimOptions,
@@ -54,6 +57,14 @@ import type {
   TermsAgreementRow,
   TermsAgreementState,
 } from './types.js';
+
+/**
+ * Rows after a (created_at, id) key in byte order (keyset.ts): `id collate "C"` here and in the
+ * order, so pages agree with SQLite's whatever the database's collation.
+ */
+function createdAfter(after: CreatedKey) {
+  return sql<boolean>`(created_at > ${after.createdAt} or (created_at = ${after.createdAt} and id collate "C" > ${after.id}))`;
+}
 
 /** Read back as pg yields jsonb (parsed); always written as JSON text (see encodeJson). */
 type JsonColumn = ColumnType<unknown, string, string>;
@@ -303,9 +314,12 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listRelationships(): Promise<CompanyRelationship[]> {
+  listRelationships(page: KeysetPage<CreatedKey> = {}): Promise<CompanyRelationship[]> {
     return this.#run(async () => {
-      const rows = await this.#db.selectFrom('relationships').selectAll().orderBy('created_at').orderBy('id').execute();
+      let query = this.#db.selectFrom('relationships').selectAll();
+      if (page.after !== undefined) query = query.where(createdAfter(page.after));
+      if (page.limit !== undefined) query = query.limit(Math.max(0, Math.floor(page.limit)));
+      const rows = await query.orderBy('created_at').orderBy(sql`id collate "C"`).execute();
       return rows.map(toRelationship);
     });
   }
@@ -371,15 +385,12 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listMessages(relationshipId: string): Promise<StoredMessage[]> {
+  listMessages(relationshipId: string, page: KeysetPage<CreatedKey> = {}): Promise<StoredMessage[]> {
     return this.#run(async () => {
-      const rows = await this.#db
-        .selectFrom('messages')
-        .selectAll()
-        .where('relationship_id', '=', relationshipId)
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute();
+      let query = this.#db.selectFrom('messages').selectAll().where('relationship_id', '=', relationshipId);
+      if (page.after !== undefined) query = query.where(createdAfter(page.after));
+      if (page.limit !== undefined) query = query.limit(Math.max(0, Math.floor(page.limit)));
+      const rows = await query.orderBy('created_at').orderBy(sql`id collate "C"`).execute();
       return rows.map((row) => toStoredMessage(row, decodeJsonb));
     });
   }
@@ -955,7 +966,7 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listDeadLetters(options: { connectorId?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+  listDeadLetters(options: { connectorId?: string; limit?: number; after?: DeadLetterKey } = {}): Promise<DeadLetter[]> {
     return this.#run(async () => {
       let query = this.#db
         .selectFrom('connector_deliveries as d')
@@ -973,9 +984,16 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
         ])
         .where('d.state', '=', 'dead');
       if (options.connectorId !== undefined) query = query.where('d.connector_id', '=', options.connectorId);
+      const after = options.after;
+      if (after !== undefined) {
+        query = query.where(
+          sql<boolean>`(d.updated_at < ${after.updatedAt} or (d.updated_at = ${after.updatedAt} and (d.event_id collate "C" < ${after.eventId} or (d.event_id = ${after.eventId} and d.connector_id collate "C" < ${after.connectorId}))))`,
+        );
+      }
       const rows = await query
         .orderBy('d.updated_at', 'desc')
         .orderBy(sql`d.event_id collate "C"`, 'desc')
+        .orderBy(sql`d.connector_id collate "C"`, 'desc')
         .limit(Math.max(0, Math.floor(options.limit ?? 100)))
         .execute();
       return rows.map((row) => ({
@@ -1023,13 +1041,15 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listEvents(options: { relationshipId?: string; undispatchedOnly?: boolean } = {}): Promise<ConnectorEvent[]> {
+  listEvents(options: { relationshipId?: string; undispatchedOnly?: boolean } & KeysetPage<CreatedKey> = {}): Promise<ConnectorEvent[]> {
     const { relationshipId, undispatchedOnly = false } = options;
     return this.#run(async () => {
       let query = this.#db.selectFrom('connector_events').selectAll();
       if (relationshipId !== undefined) query = query.where('relationship_id', '=', relationshipId);
       if (undispatchedOnly) query = query.where('dispatched_at', 'is', null);
-      const rows = await query.orderBy('created_at').orderBy('id').execute();
+      if (options.after !== undefined) query = query.where(createdAfter(options.after));
+      if (options.limit !== undefined) query = query.limit(Math.max(0, Math.floor(options.limit)));
+      const rows = await query.orderBy('created_at').orderBy(sql`id collate "C"`).execute();
       return rows.map((row) => toConnectorEvent(row, decodeJsonb));
     });
   }
@@ -1063,13 +1083,15 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listReceivedIntents(options: { relationshipId?: string; state?: ReceivedIntentState } = {}): Promise<ReceivedIntent[]> {
+  listReceivedIntents(options: { relationshipId?: string; state?: ReceivedIntentState } & KeysetPage<CreatedKey> = {}): Promise<ReceivedIntent[]> {
     const { relationshipId, state } = options;
     return this.#run(async () => {
       let query = this.#db.selectFrom('intents').selectAll();
       if (relationshipId !== undefined) query = query.where('relationship_id', '=', relationshipId);
       if (state !== undefined) query = query.where('state', '=', state);
-      const rows = await query.orderBy('created_at').orderBy('id').execute();
+      if (options.after !== undefined) query = query.where(createdAfter(options.after));
+      if (options.limit !== undefined) query = query.limit(Math.max(0, Math.floor(options.limit)));
+      const rows = await query.orderBy('created_at').orderBy(sql`id collate "C"`).execute();
       return rows.map((row) => toReceivedIntent(row, decodeJsonb));
     });
   }

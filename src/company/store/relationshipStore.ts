@@ -1,4 +1,5 @@
 import type { ErasureCategory } from './erasure.js';
+import type { CreatedKey, KeysetPage } from './keyset.js';
 
 /** All times are integer milliseconds since the epoch; ids are caller-generated strings (UUIDs). */
 export type RelationshipState = 'active' | 'muted' | 'cut_off';
@@ -32,8 +33,8 @@ export interface RelationshipStore {
   getRelationship(id: string): Promise<CompanyRelationship | undefined>;
   /** Finds the live relationship of a DID; an erased one is found by isTombstoned, not here. */
   findRelationshipByDid(theirDid: string): Promise<CompanyRelationship | undefined>;
-  /** Ordered by createdAt then id. */
-  listRelationships(): Promise<CompanyRelationship[]>;
+  /** Ordered by createdAt then id (byte order); a page of them with `page` (keyset.ts). */
+  listRelationships(page?: KeysetPage<CreatedKey>): Promise<CompanyRelationship[]>;
   /** Sets state and updatedAt. Throws RelationshipError 'relationship.unknown' if there is no such relationship. */
   setRelationshipState(id: string, state: RelationshipState, at: number): Promise<void>;
 

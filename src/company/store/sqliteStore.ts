@@ -35,12 +35,15 @@ import type {
   ConsentRecordRow,
   DataRightsExercise,
   DataRightsRequestRow,
+  CreatedKey,
   DeadLetter,
+  DeadLetterKey,
   ConsentState,
   DisclosureRequest,
   DisclosureRequestState,
   ErasureSummary,
   HeldField,
+  KeysetPage,
   OfferRow,
   OfferState,
   ClaimOptions,
@@ -53,6 +56,18 @@ import type {
   TermsAgreementChange,
   TermsAgreementRow,
 } from './types.js';
+
+/** `limit ?` takes -1 for no limit. */
+const NO_LIMIT = -1;
+
+/** The keyset condition and its parameters for lists ordered by created_at, id (keyset.ts). */
+function createdAfter(after: CreatedKey | undefined): { condition?: string; params: (string | number)[] } {
+  return after === undefined ? { params: [] } : { condition: '(created_at, id) > (?, ?)', params: [after.createdAt, after.id] };
+}
+
+function limitOf(limit: number | undefined): number {
+  return limit === undefined ? NO_LIMIT : Math.max(0, Math.floor(limit));
+}
 
 /** Serialises access to the one SQLite connection: a transaction holds it across its awaits. */
 class ConnectionLock {
@@ -244,8 +259,10 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listRelationships(): Promise<CompanyRelationship[]> {
-    return this.#exec(() => this.#stmt('select * from relationships order by created_at, id').all().map(toRelationship));
+  listRelationships(page: KeysetPage<CreatedKey> = {}): Promise<CompanyRelationship[]> {
+    const after = createdAfter(page.after);
+    const where = after.condition === undefined ? '' : ` where ${after.condition}`;
+    return this.#exec(() => this.#stmt(`select * from relationships${where} order by created_at, id limit ?`).all(...after.params, limitOf(page.limit)).map(toRelationship));
   }
 
   setRelationshipState(id: string, state: RelationshipState, at: number): Promise<void> {
@@ -283,10 +300,12 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listMessages(relationshipId: string): Promise<StoredMessage[]> {
+  listMessages(relationshipId: string, page: KeysetPage<CreatedKey> = {}): Promise<StoredMessage[]> {
+    const after = createdAfter(page.after);
+    const and = after.condition === undefined ? '' : ` and ${after.condition}`;
     return this.#exec(() =>
-      this.#stmt('select * from messages where relationship_id = ? order by created_at, id')
-        .all(relationshipId)
+      this.#stmt(`select * from messages where relationship_id = ?${and} order by created_at, id limit ?`)
+        .all(relationshipId, ...after.params, limitOf(page.limit))
         .map((row) => toStoredMessage(row, decodeJsonText)),
     );
   }
@@ -627,19 +646,21 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listEvents(options: { relationshipId?: string; undispatchedOnly?: boolean } = {}): Promise<ConnectorEvent[]> {
+  listEvents(options: { relationshipId?: string; undispatchedOnly?: boolean } & KeysetPage<CreatedKey> = {}): Promise<ConnectorEvent[]> {
     const conditions: string[] = [];
-    const params: string[] = [];
+    const params: (string | number)[] = [];
     if (options.relationshipId !== undefined) {
       conditions.push('relationship_id = ?');
       params.push(options.relationshipId);
     }
     if (options.undispatchedOnly === true) conditions.push('dispatched_at is null');
+    const after = createdAfter(options.after);
+    if (after.condition !== undefined) conditions.push(after.condition);
     const where = conditions.length === 0 ? '' : ` where ${conditions.join(' and ')}`;
-    // Four possible statements, each cached like the fixed ones.
+    // Eight possible statements, each cached like the fixed ones.
     return this.#exec(() =>
-      this.#stmt(`select * from connector_events${where} order by created_at, id`)
-        .all(...params)
+      this.#stmt(`select * from connector_events${where} order by created_at, id limit ?`)
+        .all(...params, ...after.params, limitOf(options.limit))
         .map((row) => toConnectorEvent(row, decodeJsonText)),
     );
   }
@@ -666,14 +687,22 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listDeadLetters(options: { connectorId?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+  listDeadLetters(options: { connectorId?: string; limit?: number; after?: DeadLetterKey } = {}): Promise<DeadLetter[]> {
     const limit = Math.max(0, Math.floor(options.limit ?? 100));
+    const conditions = ["state = 'dead'"];
+    const params: (string | number)[] = [];
+    if (options.connectorId !== undefined) {
+      conditions.push('connector_id = ?');
+      params.push(options.connectorId);
+    }
+    if (options.after !== undefined) {
+      conditions.push('(updated_at, event_id, connector_id) < (?, ?, ?)');
+      params.push(options.after.updatedAt, options.after.eventId, options.after.connectorId);
+    }
     return this.#exec(() => {
-      const rows = (
-        options.connectorId === undefined
-          ? this.#stmt(`select * from connector_deliveries where state = 'dead' order by updated_at desc, event_id desc limit ?`).all(limit)
-          : this.#stmt(`select * from connector_deliveries where state = 'dead' and connector_id = ? order by updated_at desc, event_id desc limit ?`).all(options.connectorId, limit)
-      ).map(toConnectorAttempt);
+      const rows = this.#stmt(`select * from connector_deliveries where ${conditions.join(' and ')} order by updated_at desc, event_id desc, connector_id desc limit ?`)
+        .all(...params, limit)
+        .map(toConnectorAttempt);
       return rows.flatMap((attempt) => {
         const event = this.#stmt('select * from connector_events where id = ?').get(attempt.eventId);
         return event === undefined ? [] : [{ event: toConnectorEvent(event, decodeJsonText), attempt }];
@@ -759,9 +788,9 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
-  listReceivedIntents(options: { relationshipId?: string; state?: ReceivedIntentState } = {}): Promise<ReceivedIntent[]> {
+  listReceivedIntents(options: { relationshipId?: string; state?: ReceivedIntentState } & KeysetPage<CreatedKey> = {}): Promise<ReceivedIntent[]> {
     const conditions: string[] = [];
-    const params: string[] = [];
+    const params: (string | number)[] = [];
     if (options.relationshipId !== undefined) {
       conditions.push('relationship_id = ?');
       params.push(options.relationshipId);
@@ -770,11 +799,13 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
       conditions.push('state = ?');
       params.push(options.state);
     }
+    const after = createdAfter(options.after);
+    if (after.condition !== undefined) conditions.push(after.condition);
     const where = conditions.length === 0 ? '' : ` where ${conditions.join(' and ')}`;
-    // Four possible statements, each cached like the fixed ones.
+    // Eight possible statements, each cached like the fixed ones.
     return this.#exec(() =>
-      this.#stmt(`select * from intents${where} order by created_at, id`)
-        .all(...params)
+      this.#stmt(`select * from intents${where} order by created_at, id limit ?`)
+        .all(...params, ...after.params, limitOf(options.limit))
         .map((row) => toReceivedIntent(row, decodeJsonText)),
     );
   }

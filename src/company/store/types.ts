@@ -29,6 +29,7 @@ export type { TermsAgreementChange, TermsAgreementRow, TermsAgreementState, Term
 export type { DataRightsExercise, DataRightsRequestRow, DataRightsStatus, DataRightsStore } from './dataRightsStore.js';
 export type { ConnectorAttempt, ConnectorDeliveryState, ConnectorEvent, ConnectorEventStore, DeadLetter } from './connectorEventStore.js';
 export type { IntentStore, OfferRow, OfferState, ReceivedIntent, ReceivedIntentState } from './intentStore.js';
+export type { CreatedKey, DeadLetterKey, KeysetPage } from './keyset.js';
 export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidFor, type ErasureCategory } from './erasure.js';
 
 /**

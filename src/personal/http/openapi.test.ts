@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { openApiProblems } from '../../../test/support/openapi.js';
 import { routes } from './apiContract.js';
 import { personalOpenApi } from './openapi.js';
 
@@ -15,5 +16,9 @@ function documentedOperations(): string[] {
 describe('the local API’s OpenAPI document', () => {
   it('documents every route of the API contract, and no route the contract does not have', () => {
     expect(documentedOperations().sort()).toEqual(contractOperations().sort());
+  });
+
+  it('is a valid OpenAPI 3.1 document (@seriousme/openapi-schema-validator, path parameters, local $refs)', async () => {
+    expect(await openApiProblems(personalOpenApi)).toEqual([]);
   });
 });
