@@ -14,6 +14,7 @@ import type { Demand } from '../protocol/families/intent.js';
 import { formatTime, table } from './common.js';
 import { terminalLines } from './terminalText.js';
 import { demoWebhookSecret, startDemoWebhookReceiver } from './demoWebhooks.js';
+import { startDemoCrm } from './demoCrm.js';
 import { systemClock } from '../core/clock.js';
 import { AGE_VCT, ageClaims, initIssuerHome, issueCredential, openIssuerHome } from '../issuer/demoIssuer.js';
 import { prepare, routes, type CallArgs, type IntentView, type OfferView, type RelationshipView, type RequestView, type Route, type RouteResponse } from '../personal/http/apiContract.js';
@@ -200,9 +201,17 @@ async function main(): Promise<void> {
     return undefined;
   });
   receiver?.unref();
+  // Acme's CRM also keeps its customers as SCIM Users (a scimmy service provider): the SCIM connector writes them.
+  const scimPort = basePort + 5;
+  const crm = await startDemoCrm(demoHome, scimPort, log).catch((error: unknown) => {
+    log(`(The demo CRM could not listen on port ${scimPort}: ${error instanceof Error ? error.message : 'error'}; Acme retries later.)`);
+    return undefined;
+  });
+  crm?.server.unref();
   const connectorsOf = (company: DemoCompany) => [
     { type: 'logging' },
     { type: 'webhook', id: 'crm', url: `http://127.0.0.1:${webhookPort}/webhooks/${company.slug}`, secrets: [webhookSecret] },
+    ...(company.slug === 'acme' && crm ? [{ type: 'scim', id: 'crm-scim', baseUrl: crm.baseUrl, tokenFile: crm.tokenFile }] : []),
   ];
 
   const companyUrls: { name: string; url: string; home: string }[] = [];
@@ -277,6 +286,7 @@ async function main(): Promise<void> {
   log(toTerminal ? `  API token: ${agent.token}` : `  API token: in ${runningAgentFile(personalHome)} (readable only by you)`);
   for (const company of companyUrls) log(`  ${company.name.padEnd(17)} ${company.url}`);
   if (receiver) log(`  Their CRM:         http://127.0.0.1:${webhookPort}/webhooks/<company>   (Standard Webhooks, signatures checked; each event is printed here)`);
+  if (crm) log(`  Acme's SCIM users: ${crm.baseUrl}/Users   (bearer token in ${crm.tokenFile}; each change is printed here)`);
   log('');
   for (const request of await pendingRequests(api)) {
     log(`Waiting for you: ${request.company ?? 'a company'} asks for ${askedFor(request)} ("${request.purpose}")`);

@@ -7,6 +7,7 @@ import type { DirectoryEntryView, IntentView, OfferView } from '../../src/person
 import type { ReceivedIntentView } from '../../src/company/intents/intentCommands.js';
 import { AGREEMENT_RECORD_TYPE } from '../../src/protocol/terms/agreementRecord.js';
 import { BUNDLED_ROSTER_PATH } from '../../src/protocol/terms/roster.js';
+import { companyMigrations } from '../../src/company/store/migrations.js';
 import { REPO_ROOT, ensureBuilt, freePort, killAllStarted, runCli, runCliOk, startServer, waitFor, type CliResult, type ServerHandle } from '../support/processes.js';
 
 /**
@@ -206,9 +207,11 @@ function collect(value: unknown, out: Set<string>): void {
   else if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) for (const inner of Object.values(value)) collect(inner, out);
 }
 
-/** The public roster's words and the agreement record type: every proffer of the same agreement quotes them. */
+/** The public roster's words and the agreement record type (every proffer of the same agreement quotes them), and the code's own names. */
 const PUBLIC_CONSTANTS = new Set<string>([AGREEMENT_RECORD_TYPE, WORDING]);
 collect(JSON.parse(readFileSync(join(REPO_ROOT, BUNDLED_ROSTER_PATH), 'utf8')), PUBLIC_CONSTANTS);
+// The schema's migration names, the same in every company's database.
+for (const name of Object.keys(companyMigrations('sqlite'))) PUBLIC_CONSTANTS.add(name);
 /** A moment (when a message came): every company sees when it arrives; it names no one. */
 const MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const PROTOCOL = [/^https:\/\/didcomm\.org\//, /^https:\/\/kith\.invalid\//, /^application\//];

@@ -26,7 +26,7 @@ import {
  * stops everything cleanly on Ctrl-C (SIGINT). Its first-run tour casts an intent that Acme answers
  * with an offer from its catalog, and leaves the offer for her, with the commands to see and accept it.
  *
- * Contract: env KITH_DEMO_HOME (state dir) and KITH_DEMO_BASE_PORT (uses base .. base+4: her agent, three companies, their webhook receiver); stdout
+ * Contract: env KITH_DEMO_HOME (state dir) and KITH_DEMO_BASE_PORT (uses base .. base+5: her agent, three companies, their webhook receiver, Acme's SCIM provider); stdout
  * has the local API URL and, not being a terminal here, no token: the token is in
  * `<KITH_DEMO_HOME>/me/agent.json` (0600), whose path it prints. Every file the demo leaves is 0600,
  * every directory 0700, and no log holds the token.
@@ -82,7 +82,7 @@ afterAll(async () => {
 describe('npm start (the demo)', () => {
   it('starts an agent and three connected demo companies, and stops them all on SIGINT', { timeout: 90_000 }, async () => {
     expect(existsSync(join(REPO_ROOT, DEMO_SCRIPT)), `${DEMO_SCRIPT} is not built`).toBe(true);
-    const base = await freePortRange(5);
+    const base = await freePortRange(6);
     const ports = [base, base + 1, base + 2, base + 3];
     demo = spawnLogged(join(REPO_ROOT, DEMO_SCRIPT), [], {
       name: 'demo',
@@ -159,8 +159,10 @@ describe('npm start (the demo)', () => {
     expect(out).toMatch(/Northwind Energy +acknowledged, no offer\n/);
     // The companies' CRM stand-in got their Standard Webhooks, signatures checked, field names only.
     await waitFor('the webhooks to be printed', () => (running.stdout().includes('Webhook verified: Acme Outfitters -> its CRM: profile.disclosed') ? true : undefined), { timeoutMs: 10_000 });
-    expect(running.stdout()).toMatch(/Webhook verified: Bluebird Books -> its CRM: profile\.(disclosed|updated) \(/);
+    await waitFor('Bluebird’s webhooks too', () => (/Webhook verified: Bluebird Books -> its CRM: profile\.(disclosed|updated) \(/.test(running.stdout()) ? true : undefined), { timeoutMs: 10_000 });
     expect(running.stdout()).not.toContain('Webhook refused');
+    // And Acme's SCIM connector keeps her as a User in its CRM (a scimmy service provider).
+    await waitFor('Acme to provision her over SCIM', () => (/SCIM: Acme's CRM holds User \S+ \(name, emails, addresses\)/.test(running.stdout()) ? true : undefined), { timeoutMs: 10_000 });
     expect(out).toMatch(/Bluebird Books +acknowledged, no offer\n/);
     // The offer is left for her: the commands to compare and accept it, with short ids that work.
     const me = join(root, 'demo-home', 'me');

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import SCIMMY from 'scimmy';
-import SCIMMYRouters from 'scimmy-routers';
+import type { NextFunction, Request, Response } from 'express';
+import { USER_SCHEMA, listenScim, scimApp, scimError, type ScimUserStore, type StoredUser } from '../../src/cli/demoScim.js';
 import { LOOPBACK } from './agents.js';
 
 /**
@@ -16,12 +14,7 @@ import { LOOPBACK } from './agents.js';
 
 export const SCIM_TOKEN = 'scim-test-token-5d0c1f';
 
-export interface StoredUser {
-  id: string;
-  version: number;
-  /** The resource as scimmy handed it to the store (its schema applied), without id and meta. */
-  data: Record<string, unknown>;
-}
+export type { StoredUser };
 
 export interface ScimProvider {
   /** `http://127.0.0.1:<port>/scim` */
@@ -44,99 +37,20 @@ export interface ScimProvider {
   stop(): Promise<void>;
 }
 
-interface Store {
-  users: Map<string, StoredUser>;
-}
-
-const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-
-function etag(user: StoredUser): string {
-  return `W/"${user.version}"`;
-}
-
-function representation(user: StoredUser): Record<string, unknown> {
-  return { ...user.data, id: user.id, meta: { resourceType: 'User', version: etag(user) } };
-}
-
-/** The stored form of what scimmy passes to ingress: plain JSON, without what the server owns. */
-function plain(instance: unknown): Record<string, unknown> {
-  const data = JSON.parse(JSON.stringify(instance)) as Record<string, unknown>;
-  delete data['id'];
-  delete data['meta'];
-  return { schemas: [USER_SCHEMA], ...data };
-}
-
-function sameUserName(a: unknown, b: unknown): boolean {
-  return typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
-}
-
-let declared = false;
-
-/**
- * scimmy keeps its resource types in one process-wide registry: the User type is declared once,
- * and its handlers reach each provider's store through the request context.
- */
-function declareUsers(): void {
-  if (declared) return;
-  declared = true;
-  SCIMMY.Resources.declare(SCIMMY.Resources.User)
-    .ingress((resource, instance, ctx) => {
-      const store = (ctx as Store).users;
-      const data = plain(instance);
-      for (const other of store.values()) {
-        if (other.id !== resource.id && sameUserName(other.data['userName'], data['userName'])) throw new SCIMMY.Types.Error(409, 'uniqueness', 'userName is already taken');
-      }
-      if (resource.id) {
-        const existing = store.get(resource.id);
-        if (!existing) throw new SCIMMY.Types.Error(404, null!, `Resource ${resource.id} not found`);
-        const updated = { id: existing.id, version: existing.version + 1, data };
-        store.set(existing.id, updated);
-        return representation(updated) as never;
-      }
-      const created = { id: randomUUID(), version: 1, data };
-      store.set(created.id, created);
-      return representation(created) as never;
-    })
-    .egress((resource, ctx) => {
-      const store = (ctx as Store).users;
-      if (resource.id) {
-        const user = store.get(resource.id);
-        if (!user) throw new SCIMMY.Types.Error(404, null!, `Resource ${resource.id} not found`);
-        return representation(user) as never;
-      }
-      const all = [...store.values()].map(representation);
-      // scimmy leaves filtering to the handler; its own Filter does it.
-      return (resource.filter ? resource.filter.match(all) : all) as never;
-    })
-    .degress((resource, ctx) => {
-      const store = (ctx as Store).users;
-      if (!resource.id || !store.delete(resource.id)) throw new SCIMMY.Types.Error(404, null!, `Resource ${resource.id} not found`);
-    });
-}
-
-function scimError(res: Response, status: number, detail: string, headers: Record<string, string> = {}): void {
-  res
-    .status(status)
-    .set({ 'content-type': 'application/scim+json', ...headers })
-    .send(JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), detail }));
-}
-
 export async function startScimProvider(options: { token?: string } = {}): Promise<ScimProvider> {
-  declareUsers();
   const token = options.token ?? SCIM_TOKEN;
-  const store: Store = { users: new Map() };
+  const store: ScimUserStore = { users: new Map() };
   let failure: { status: number; headers: Record<string, string> } | undefined;
   const before = new Map<string, (provider: ScimProvider) => void>();
   const requests: ScimProvider['requests'] = [];
 
-  const app = express();
-  // Records every request and its answer's status.
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  const recorder = (req: Request, res: Response, next: NextFunction) => {
+    // Records every request and its answer's status.
     const path = req.path;
     res.on('finish', () => requests.push({ method: req.method, path, status: res.statusCode, ifMatch: req.header('if-match') }));
     next();
-  });
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  };
+  const hooks = (req: Request, res: Response, next: NextFunction) => {
     if (failure) {
       const { status, headers } = failure;
       failure = undefined;
@@ -149,33 +63,8 @@ export async function startScimProvider(options: { token?: string } = {}): Promi
       change(provider);
     }
     next();
-  });
-  // RFC 7644 §3.14: a write naming a version that is no longer current is refused with 412.
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const ifMatch = req.header('if-match');
-    const id = /^\/scim\/Users\/([^/]+)$/.exec(req.path)?.[1];
-    const user = id === undefined ? undefined : store.users.get(decodeURIComponent(id));
-    if (ifMatch !== undefined && user && ifMatch !== '*' && ifMatch !== etag(user)) {
-      scimError(res, 412, 'the resource changed since that version');
-      return;
-    }
-    next();
-  });
-  app.use(
-    '/scim',
-    new SCIMMYRouters({
-      type: 'bearer',
-      handler: (req) => {
-        if (req.header('authorization') !== `Bearer ${token}`) throw new Error('Bearer token not accepted');
-        return 'kith-connector';
-      },
-      context: () => store,
-    }),
-  );
-
-  const server: Server = await new Promise((resolvePromise) => {
-    const s = app.listen(0, LOOPBACK, () => resolvePromise(s));
-  });
+  };
+  const server = await listenScim(scimApp(store, token, [recorder, hooks]), 0);
   const port = (server.address() as AddressInfo).port;
   let stopped = false;
 

@@ -1,5 +1,5 @@
 /**
- * The part of express 5 the test-only SCIM service provider uses (test/support/scimProvider.ts).
+ * The part of express 5 the SCIM service provider uses (src/cli/demoScim.ts: the demo CRM, and the tests' provider).
  * express ships no types and @types/express is not a dependency; scimmy-routers' own declarations
  * import from "express", so this shim is what they resolve to as well.
  */
