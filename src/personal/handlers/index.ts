@@ -1,4 +1,5 @@
 import { basicMessageHandlers } from './basicMessage.js';
+import { callerVerificationHandlers } from './callerVerification.js';
 import { connectHandlers } from './connect.js';
 import { consentHandlers } from './consent.js';
 import { discloseHandlers } from './disclose.js';
@@ -27,4 +28,5 @@ export const PERSONAL_HANDLERS: readonly AnyPersonalHandler[] = [
   ...termsHandlers,
   ...intentHandlers,
   ...consentHandlers,
+  ...callerVerificationHandlers,
 ];
