@@ -1,0 +1,87 @@
+/** The console's server-rendered HTML: escaping, the page frame, and its two static assets. */
+
+/** Escapes text for HTML element content and double-quoted attributes. */
+export function esc(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch);
+}
+
+/** A time as the console shows it: UTC, to the second. */
+export function when(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}
+
+/** Nothing inline, nothing from elsewhere, never framed: the same policy as her web app's. */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export function page(options: { title: string; company: string; operator?: string; body: string }): string {
+  const signedIn = options.operator
+    ? `<form method="post" action="/console/logout" class="signout"><span>Signed in as <strong>${esc(options.operator)}</strong></span> <button type="submit">Sign out</button></form>`
+    : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(options.title)} · ${esc(options.company)} console</title>
+<link rel="stylesheet" href="/console/console.css">
+<script src="/console/console.js" defer></script>
+</head>
+<body>
+<header><a href="/console" class="brand">${esc(options.company)} · customer console</a>${signedIn}</header>
+<main>
+${options.body}
+</main>
+</body>
+</html>`;
+}
+
+export const CONSOLE_CSS = `
+body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
+header { display: flex; justify-content: space-between; align-items: center; padding: .75rem 1.5rem; background: #1f3a5f; color: #fff; }
+header a.brand { color: #fff; font-weight: 600; text-decoration: none; }
+.signout span { margin-right: .5rem; }
+main { max-width: 60rem; margin: 1.5rem auto; padding: 0 1.5rem; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; background: #fff; }
+th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+label { display: block; margin: .75rem 0 .25rem; font-weight: 600; }
+input, textarea { font: inherit; padding: .4rem; width: 100%; max-width: 30rem; box-sizing: border-box; }
+button { font: inherit; padding: .4rem 1rem; cursor: pointer; }
+.code { font: 700 2.5rem/1.2 ui-monospace, monospace; letter-spacing: .15em; }
+.verified { color: #0a6b2d; font-weight: 700; }
+.refused, .error { color: #a4161a; font-weight: 700; }
+.muted { color: #666; }
+.did { font-family: ui-monospace, monospace; word-break: break-all; }
+section { margin-bottom: 2rem; }
+`;
+
+/**
+ * The one script: a verification page that waits for her answer asks for its state every 1.5
+ * seconds and reloads once it changed (the server renders the outcome, and audits that view).
+ */
+export const CONSOLE_JS = `
+const box = document.querySelector('[data-state-url]');
+if (box) {
+  const url = box.getAttribute('data-state-url');
+  const initial = box.getAttribute('data-state');
+  const tick = async () => {
+    try {
+      const response = await fetch(url, { headers: { accept: 'application/json' } });
+      if (response.ok) {
+        const { state } = await response.json();
+        if (state !== initial) { location.reload(); return; }
+      }
+    } catch { /* the next tick tries again */ }
+    setTimeout(tick, 1500);
+  };
+  setTimeout(tick, 1500);
+}
+`;
