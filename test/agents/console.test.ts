@@ -58,6 +58,11 @@ describe('the call-center console', () => {
     expect(cross.status).toBe(403);
     const verify = await fetch(`${base}/console/customers/${pair.link.companyRelationship.id}/verifications`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: 'http://localhost:1' } });
     expect(verify.status).toBe(403);
+    // An opaque origin (what a browser sends from a sandboxed frame, or under Referrer-Policy
+    // no-referrer) is not the console's: the console's own pages say same-origin, so the browser names them.
+    const opaque = await post('/console/login', { name: 'Eve', token: pair.company.adminToken }, { origin: 'null' });
+    expect(opaque.status).toBe(403);
+    expect((await fetch(`${base}/console/login`)).headers.get('referrer-policy')).toBe('same-origin');
     const noOrigin = await fetch(`${base}/console/customers/${pair.link.companyRelationship.id}/verifications`, { method: 'POST', redirect: 'manual', headers: { cookie } });
     expect(noOrigin.status).toBe(403);
     expect(await pair.company.snapshot()).toEqual(before);

@@ -8,7 +8,7 @@ import type { Logger } from '../../core/log.js';
 import type { VerificationView } from '../callerVerification.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
 import type { CompanyRelationship } from '../store/types.js';
-import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_JS, esc, page, when } from './html.js';
+import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_ICON, CONSOLE_JS, esc, page, when } from './html.js';
 import { ConsoleSessions, type ConsoleSession } from './sessions.js';
 
 export interface ConsoleOptions {
@@ -44,14 +44,16 @@ export function registerConsole(app: Hono, options: ConsoleOptions): void {
   const secure = publicOrigin.startsWith('https:');
 
   const send = (c: Context, html: string, status: 200 | 401 | 400 | 403 | 404 | 409 | 410 | 500 = 200) =>
-    c.html(html, status, { 'content-security-policy': CONSOLE_CSP, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
+    c.html(html, status, { 'content-security-policy': CONSOLE_CSP, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with the
+    // console's own forms, which the Origin check would refuse. Nothing leaves for other sites.
+    'referrer-policy': 'same-origin' });
 
   // Origins: a browser names the page a request comes from; anything but this console is refused,
   // and a change (POST) must name it (SameSite=Strict cookies are the other half).
   const checkOrigin = async (c: Context, next: () => Promise<void>) => {
     const origin = c.req.header('origin');
     const allowed = new Set([new URL(c.req.url).origin, publicOrigin]);
-    if (origin !== undefined && !allowed.has(origin)) throw new ApiError('api.forbidden_origin', 'Cross-origin requests to the console are refused');
+    if (origin !== undefined && !allowed.has(origin)) throw new ApiError('api.forbidden_origin', 'Cross-origin requests to the console are refused', { details: { origin: origin.slice(0, 200), allowed: [...allowed] } });
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && origin === undefined) {
       throw new ApiError('api.forbidden_origin', 'A change from the console must carry its Origin');
     }
@@ -61,6 +63,7 @@ export function registerConsole(app: Hono, options: ConsoleOptions): void {
   app.use('/console/*', checkOrigin);
 
   app.get('/console/console.css', (c) => c.body(CONSOLE_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get('/console/favicon.svg', (c) => c.body(CONSOLE_ICON, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' }));
   app.get('/console/console.js', (c) => c.body(CONSOLE_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
 
   const loginPage = (message?: string) =>
@@ -99,7 +102,7 @@ ${message ? `<p class="error" role="alert">${esc(message)}</p>` : ''}
   });
 
   // Everything else needs a session; a page without one goes to the sign-in page.
-  const PUBLIC = new Set(['/console/login', '/console/console.css', '/console/console.js']);
+  const PUBLIC = new Set(['/console/login', '/console/console.css', '/console/console.js', '/console/favicon.svg']);
   const guard = async (c: Context<Vars>, next: () => Promise<void>) => {
     if (PUBLIC.has(c.req.path)) return next();
     const session = sessions.get(getCookie(c, COOKIE));

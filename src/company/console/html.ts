@@ -32,6 +32,7 @@ export function page(options: { title: string; company: string; operator?: strin
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(options.title)} · ${esc(options.company)} console</title>
+<link rel="icon" href="/console/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/console/console.css">
 <script src="/console/console.js" defer></script>
 </head>
@@ -43,6 +44,9 @@ ${options.body}
 </body>
 </html>`;
 }
+
+/** The tab's icon (else the browser asks for /favicon.ico, which the company agent does not serve). */
+export const CONSOLE_ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f3a5f"/><path d="M4 11V5h2l2 3 2-3h2v6h-2V8l-2 3-2-3v3z" fill="#fff"/></svg>';
 
 export const CONSOLE_CSS = `
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
