@@ -25,9 +25,6 @@ export function formatBindingCode(code: string): string {
 
 export const bindingCodeSchema = z.string().regex(bindingCodePattern, `${BINDING_CODE_LENGTH} characters of ${BINDING_CODE_ALPHABET}`);
 
-/** At most this far ahead: a challenge is for the call in progress (the company's default is 5 minutes). */
-export const MAX_CHALLENGE_LIFETIME_S = 30 * 60;
-
 export const challengeBodySchema = z
   .object({
     /** The company's id for this challenge (a UUID); her answer names it. */
