@@ -12,7 +12,9 @@ import type { VerificationView as CompanyVerification } from '../../src/company/
 import type { AgentEvent } from '../../src/personal/events.js';
 import { CallerVerification } from '../../src/protocol/families/index.js';
 import { connect, herIdentity, postEnvelopeRaw, startPair, startPersonal, type Pair, type PersonalHandle } from '../support/agents.js';
-import { sendAs } from '../support/disclosure.js';
+import { packAs, sendAs } from '../support/disclosure.js';
+import { buildMessage } from '../../src/protocol/buildMessage.js';
+import { systemClock } from '../../src/core/clock.js';
 import { failure } from '../support/errorCodes.js';
 
 const CODE = /^[ACDEFGHJKMNPQRTWXYZ234679]{3}-[ACDEFGHJKMNPQRTWXYZ234679]{3}$/;
@@ -178,6 +180,33 @@ describe('caller verification between the agents', () => {
     expect(forged.response.json.error?.code).toBe('verification.unknown');
     expect(await pair.company.snapshot()).toEqual(before);
     expect((await admin('GET', `/admin/verifications/${sent.id}`)).json['verification']).toMatchObject({ state: 'pending', signedBy: null });
+  });
+
+  it('her agent keeps a challenge once: the same challenge under a new message id adds nothing; a bad code is refused, changing nothing', async () => {
+    const sent = await challenge();
+    const hers = await herVerification();
+    const before = pair.personal.snapshot();
+    const requested = () => events.filter((e) => e.type === 'verification.requested').length;
+    const requested0 = requested();
+    /** A challenge the company signs (its own keys), pushed to her route. */
+    const push = async (body: Record<string, unknown>) => {
+      const message = buildMessage({ type: CallerVerification.challenge.type, from: pair.company.did, to: pair.link.record.myDid, body }, systemClock);
+      return postEnvelopeRaw(pair.personal.didcommUrl(pair.link.view.id), await packAs(pair.company.identity, message));
+    };
+    const stored = (await pair.company.store.getVerification(sent.id))!;
+    const body = { challenge_id: sent.id, code: stored.code, agent: 'Sam, support', expires_time: Math.floor(stored.expiresAt / 1000) };
+    expect((await push(body)).status).toBeLessThan(300);
+    expect(pair.personal.agent.verifications.list()).toEqual([expect.objectContaining({ id: hers.id, code: sent.code, state: 'pending' })]);
+    expect(requested()).toBe(requested0);
+
+    const afterRedelivery = pair.personal.snapshot();
+    for (const bad of [{ ...body, challenge_id: randomUUID(), code: 'K0Q4MX' }, { ...body, challenge_id: randomUUID(), agent: '' }]) {
+      const refused = await push(bad);
+      expect(refused.json.error?.code).toBe('message.body_invalid');
+    }
+    expect(pair.personal.snapshot()).toEqual(afterRedelivery);
+    // Only the seen-message record of the redelivery was added by it.
+    expect(Object.keys(afterRedelivery)).toEqual(Object.keys(before));
   });
 
   it('answers unknown ids in the admin API and refuses a bad operator header', async () => {
