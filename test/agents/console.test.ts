@@ -85,6 +85,12 @@ describe('the call-center console', () => {
     expect(html).toContain('Order updates');
     expect(html).toContain('Verify the caller');
 
+    // Her text cannot act on the operator's screen: markup is escaped, bidi overrides shown.
+    await pair.personal.agent.sendMessage(pair.link.view.id, '<b>invoice\u202Efdp.exe</b>');
+    const withMessage = await (await get(`/console/customers/${pair.link.companyRelationship.id}`, cookie)).text();
+    expect(withMessage).toContain('&lt;b&gt;invoice[U+202E]fdp.exe&lt;/b&gt;');
+    expect(withMessage).not.toContain('\u202E');
+
     const verify = await post(`/console/customers/${pair.link.companyRelationship.id}/verifications`, {}, { cookie });
     expect(verify.status).toBe(303);
     const location = verify.headers.get('location')!;
@@ -112,6 +118,7 @@ describe('the call-center console', () => {
       ['Sam Operator', 'console.search', null],
       ['Sam Operator', 'console.search', null],
       ['Sam Operator', 'console.view_customer', rel],
+      ['Sam Operator', 'console.view_customer', rel],
       ['Sam Operator', 'console.verify', rel],
       ['Sam Operator', 'console.view_verification', rel],
       ['Sam Operator', 'console.view_verification', rel],
@@ -120,7 +127,7 @@ describe('the call-center console', () => {
     // The admin API lists the same log; no search query (an email) is kept in it.
     const audit = await fetch(`${base}/admin/audit`, { headers: { authorization: `Bearer ${pair.company.adminToken}` } });
     const entries = ((await audit.json()) as { entries: unknown[] }).entries;
-    expect(entries).toHaveLength(9);
+    expect(entries).toHaveLength(10);
     expect(JSON.stringify(entries)).not.toContain('example.org');
   });
 

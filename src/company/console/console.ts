@@ -8,7 +8,7 @@ import type { Logger } from '../../core/log.js';
 import type { VerificationView } from '../callerVerification.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
 import type { CompanyRelationship } from '../store/types.js';
-import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_ICON, CONSOLE_JS, esc, page, when } from './html.js';
+import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_ICON, CONSOLE_JS, esc, page, theirs, when } from './html.js';
 import { ConsoleSessions, type ConsoleSession } from './sessions.js';
 
 export interface ConsoleOptions {
@@ -256,10 +256,10 @@ async function customerPage(agent: CompanyAgent, relationship: CompanyRelationsh
   const fields = holdings.fields.map((f) => {
     const consent = consents.get(f.consentRecordId);
     const purposes = consent?.record.processing.flatMap((p) => p.purposes).join('; ') ?? '';
-    return `<tr><th scope="row">${esc(f.field)}</th><td>${esc(showValue(f.value))}</td><td>${esc(purposes)}</td><td>${esc(consent ? `${consent.state} (record ${consent.id})` : 'none on file')}</td><td>${esc(f.source === 'credential' ? `credential from ${f.issuer ?? '?'}` : 'from her')}</td></tr>`;
+    return `<tr><th scope="row">${esc(f.field)}</th><td>${theirs(showValue(f.value))}</td><td>${esc(purposes)}</td><td>${esc(consent ? `${consent.state} (record ${consent.id})` : 'none on file')}</td><td>${esc(f.source === 'credential' ? `credential from ${f.issuer ?? '?'}` : 'from her')}</td></tr>`;
   });
   const thread = messages.map(
-    (m) => `<tr><td>${esc(when(m.createdAt))}</td><td>${m.direction === 'in' ? 'Customer' : 'Us'}</td><td>${esc(messageText(m.body))}</td></tr>`,
+    (m) => `<tr><td>${esc(when(m.createdAt))}</td><td>${m.direction === 'in' ? 'Customer' : 'Us'}</td><td>${theirs(messageText(m.body))}</td></tr>`,
   );
   return `<h1>Customer ${esc(relationship.customerRef || '(no number)')}</h1>
 <p>Relationship <span class="did">${esc(relationship.id)}</span> · ${esc(relationship.state)} · since ${esc(when(relationship.createdAt))}</p>

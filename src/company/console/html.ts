@@ -5,6 +5,17 @@ export function esc(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch);
 }
 
+/** LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI; LRM, RLM, ALM (as her web app's theirText). */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
+/**
+ * Text the customer wrote, escaped, with bidi controls shown as "[U+202E]": HTML escaping does not
+ * stop "invoice\u202Efdp.exe" reading as "invoiceexe.pdf" on the operator's screen.
+ */
+export function theirs(value: unknown): string {
+  return esc(String(value).replace(BIDI_CONTROLS, (ch) => `[U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`));
+}
+
 /** A time as the console shows it: UTC, to the second. */
 export function when(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
