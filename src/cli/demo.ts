@@ -260,7 +260,7 @@ async function main(): Promise<void> {
   log(`             (it locks after 15 minutes without use; the demo passphrase is ${passphraseHint})`);
   log(`  Local API: ${agent.url}/api   (OpenAPI: ${agent.url}/api/openapi.json)`);
   log(toTerminal ? `  API token: ${agent.token}` : `  API token: in ${runningAgentFile(personalHome)} (readable only by you)`);
-  for (const company of companyUrls) log(`  ${company.name.padEnd(17)} ${company.url}`);
+  for (const company of companyUrls) log(`  ${company.name.padEnd(17)} ${company.url}   (call-center console: ${company.url}/console, admin token in ${join(company.home, 'admin-token')})`);
   log('');
   for (const request of await pendingRequests(api)) {
     log(`Waiting for you: ${request.company ?? 'a company'} asks for ${askedFor(request)} ("${request.purpose}")`);
@@ -282,6 +282,8 @@ async function main(): Promise<void> {
   log(`                               (Bluebird Books answers a new pairwise DID: it cannot tell it is you)`);
   log(`  ${cli} intents`);
   log(`  ${cli} directory                (the companies your anonymous intents go to, and what each serves)`);
+  log(`  node ${inRepo ? 'bin/kith-vendor.js' : join(repoRoot, 'bin', 'kith-vendor.js')} --home ${companyUrls[0]?.home ?? '<acme home>'} verify <customer number>`);
+  log(`                               (Acme asks you to confirm it is you on the phone: ${cli} verifications, ${cli} verify approve <id>)`);
   log(`  ${cli} cutoff bluebird`);
   log(`Logs: ${join(demoHome, 'logs')}    Ctrl-C stops everything.`);
 }
