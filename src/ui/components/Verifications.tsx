@@ -1,3 +1,4 @@
+import { useCallback, useEffect } from 'react';
 import { api, prepare, routes } from '../api';
 import { useAgentEvents } from '../events';
 import { formatDate, theirText } from '../format';
@@ -10,6 +11,7 @@ import { Badge, Button, ErrorNote } from './ui';
  * A company asks her to confirm she is the caller on the phone (caller-verification 1.0): the code
  * to compare with what its agent reads out, and Approve / Refuse. An expired one cannot be approved.
  */
+/** `onAnswered` also runs when a pending one reaches its end, to load its new state. */
 export function VerificationCard({ verification, onAnswered, showCompanyLink = true }: { verification: VerificationView; onAnswered: () => void; showCompanyLink?: boolean }) {
   const action = useAction();
   const company = verification.companyName === null ? 'A company' : theirText(verification.companyName);
@@ -18,6 +20,15 @@ export function VerificationCard({ verification, onAnswered, showCompanyLink = t
     if (done) onAnswered();
   };
   const pending = verification.state === 'pending';
+  // When it ends while shown, load it again: the agent then says expired, and the buttons go.
+  useEffect(() => {
+    if (!pending) return;
+    const untilEnd = verification.expiresAt - Date.now();
+    // Past its end already (the agent's clock says so before its next answer) or too far ahead for a timer: nothing to wait for.
+    if (untilEnd < 0 || untilEnd > 24 * 60 * 60_000) return;
+    const timer = setTimeout(onAnswered, untilEnd + 1_000);
+    return () => clearTimeout(timer);
+  }, [pending, verification.expiresAt, onAnswered]);
   return (
     <li className="card verification-card" aria-label={`Caller verification from ${company}`}>
       <div className="card-head">
@@ -62,11 +73,12 @@ export function Verifications({ relationship, pendingOnly = false, recent = 3 }:
   });
   // Newest first; answered and expired ones fade out after a few.
   const shown = (data?.verifications ?? []).filter((v, index) => v.state === 'pending' || index < recent);
+  const refresh = useCallback(() => void reload(), [reload]);
   if (shown.length === 0) return null;
   return (
     <ul className="card-list" aria-label="Caller verifications">
       {shown.map((v) => (
-        <VerificationCard key={v.id} verification={v} onAnswered={() => void reload()} showCompanyLink={relationship === undefined} />
+        <VerificationCard key={v.id} verification={v} onAnswered={refresh} showCompanyLink={relationship === undefined} />
       ))}
     </ul>
   );
