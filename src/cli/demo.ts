@@ -284,7 +284,7 @@ async function main(): Promise<void> {
   log(`             (it locks after 15 minutes without use; the demo passphrase is ${passphraseHint})`);
   log(`  Local API: ${agent.url}/api   (OpenAPI: ${agent.url}/api/openapi.json)`);
   log(toTerminal ? `  API token: ${agent.token}` : `  API token: in ${runningAgentFile(personalHome)} (readable only by you)`);
-  for (const company of companyUrls) log(`  ${company.name.padEnd(17)} ${company.url}`);
+  for (const company of companyUrls) log(`  ${company.name.padEnd(17)} ${company.url}   (call-center console: ${company.url}/console, admin token in ${join(company.home, 'admin-token')})`);
   if (receiver) log(`  Their CRM:         http://127.0.0.1:${webhookPort}/webhooks/<company>   (Standard Webhooks, signatures checked; each event is printed here)`);
   if (crm) log(`  Acme's SCIM users: ${crm.baseUrl}/Users   (bearer token in ${crm.tokenFile}; each change is printed here)`);
   log('');
@@ -310,6 +310,8 @@ async function main(): Promise<void> {
   log(`  ${cli} directory                (the companies your anonymous intents go to, and what each serves)`);
   log(`  ${cli} access acme              (what Acme holds about you: its signed answer, kept in your vault)`);
   log(`  ${cli} profile remove phone      (every company holding your phone erases it; its CRM hears of it)`);
+  log(`  node ${inRepo ? 'bin/kith-vendor.js' : join(repoRoot, 'bin', 'kith-vendor.js')} --home ${companyUrls[0]?.home ?? '<acme home>'} verify <customer number>`);
+  log(`                               (Acme asks you to confirm it is you on the phone: ${cli} verifications, ${cli} verify approve <id>)`);
   log(`  ${cli} cutoff bluebird`);
   log(`Logs: ${join(demoHome, 'logs')}    Ctrl-C stops everything.`);
 }

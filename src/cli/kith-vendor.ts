@@ -177,6 +177,54 @@ program
   );
 
 program
+  .command('verify <rel>')
+  .description('verify the caller: send the customer’s agent a challenge, show its code, and wait for the signed answer')
+  .option('--operator <name>', 'who asks (shown to the customer and written to the audit log)', 'kith-vendor-cli')
+  .action((rel: string, options: { operator: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationship = await agent.findRelationship(rel);
+        const started = await agent.verifications.start(relationship.id, options.operator);
+        await agent.audit(options.operator, 'cli.verify', relationship.id);
+        if (!globals().json) process.stderr.write(`Code: ${started.code}  (ask the customer to check that their app shows the same code)\nWaiting for the answer…\n`);
+        let verification = await agent.verifications.get(started.id);
+        while (verification.state === 'pending') {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          verification = await agent.verifications.get(started.id);
+        }
+        output(globals(), verification, () =>
+          verification.state === 'approved'
+            ? `Verified: signed by ${verification.signedBy ?? '?'} at ${formatTime(verification.answeredAt ?? 0)}`
+            : verification.state === 'refused'
+              ? 'Refused: the customer did not confirm this call.'
+              : 'Expired: no answer came in time.',
+        );
+        // A script can tell: only a verified caller exits 0.
+        if (verification.state !== 'approved') process.exitCode = 1;
+      }),
+    ),
+  );
+
+program
+  .command('audit')
+  .description('the audit log, newest first: who looked at or acted on which customer')
+  .option('--relationship <rel>', 'one relationship only')
+  .option('--limit <n>', 'at most this many entries', '100')
+  .action((options: { relationship?: string; limit: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('api.bad_request', '--limit: a whole number from 1 to 1000');
+        const relationshipId = options.relationship === undefined ? undefined : (await agent.findRelationship(options.relationship)).id;
+        const entries = await agent.auditLog({ limit, ...(relationshipId === undefined ? {} : { relationshipId }) });
+        output(globals(), entries, () =>
+          entries.length === 0 ? 'The audit log is empty.' : table([['When', 'Operator', 'Action', 'Relationship'], ...entries.map((e) => [formatTime(e.at), e.operator, e.action, e.relationshipId ?? '-'])]),
+        );
+      }),
+    ),
+  );
+
+program
   .command('request <rel>')
   .description('ask a customer for fields (and/or credential claims) with a purpose; they approve all, some or none')
   .option('--fields <list>', 'profile fields, comma-separated (e.g. name,email,address)', '')

@@ -16,6 +16,7 @@ import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
 import { registerProfileCommands } from './commands/profile.js';
 import { registerTermsCommands } from './commands/terms.js';
+import { registerVerificationCommands } from './commands/verifications.js';
 
 // Her vault, its WAL, agent.json and exports are hers alone, whatever the shell's umask.
 process.umask(PRIVATE_UMASK);
@@ -414,5 +415,6 @@ registerIntentCommands(program, context);
 registerDirectoryCommands(program, context);
 registerProfileCommands(program, context);
 registerCredentialCommands(program, context);
+registerVerificationCommands(program, context);
 
 await program.parseAsync(process.argv);

@@ -10,6 +10,7 @@ import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { CompanyPolicy, DisclosureAsk } from './config.js';
 import { ConnectorDispatcher } from './connectors/dispatcher.js';
 import { createConnectors, type Connector, type DispatchTarget } from './connectors/index.js';
+import { auditEntry, createCallerVerifications, type CallerVerifications } from './callerVerification.js';
 import { COMPANY_HANDLERS } from './handlers/index.js';
 import type { CompanyContext } from './handlers/types.js';
 import { createCompanyMessaging } from './messaging.js';
@@ -18,7 +19,7 @@ import { createRetentionSweep } from './retention.js';
 import { createCompanyOffers } from './intents/offers.js';
 import { createCompanyTermsPolicy, type PublishedTerms } from './termsPolicy.js';
 import { createRelationshipCommands, type DisclosureRequestResult, type SendResult, type TermsProposalResult } from './relationshipCommands.js';
-import type { ConnectorEvent, CreatedKey, DeadLetter, DeadLetterKey, KeysetPage, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
+import type { AuditEntry, ConnectorEvent, CreatedKey, DeadLetter, DeadLetterKey, KeysetPage, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
 
 export type { DisclosureRequestResult, SendResult, TermsProposalResult } from './relationshipCommands.js';
 export type { PublishedTerms } from './termsPolicy.js';
@@ -72,6 +73,17 @@ export interface CompanyAgent {
   readonly store: CompanyStore;
   /** The intents it received, and its offers made by hand. */
   readonly intents: IntentCommands;
+  /** Caller verifications: a challenge to her agent, her signed answer (docs/protocol/caller-verification.md). */
+  readonly verifications: CallerVerifications;
+  /** Writes one line of the audit log: `operator` looked at or acted on (`action`, a short machine word) a customer. */
+  audit(operator: string, action: string, relationshipId: string | null): Promise<void>;
+  /** The audit log, newest first. */
+  auditLog(options?: { relationshipId?: string; limit?: number }): Promise<AuditEntry[]>;
+  /**
+   * Customers by customer number, relationship id or id prefix, or a value the company holds (an
+   * email, a phone number: a held field equal to it, ASCII case aside); erased ones are never found.
+   */
+  searchCustomers(query: string): Promise<CompanyRelationship[]>;
   invitation(): Invitation;
   invitationUrl(): string;
   /**
@@ -164,6 +176,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   const offers = createCompanyOffers(policy.intents, signer);
   const intents = createIntentCommands({ store, messaging, offers, companyDid: identity.did, clock, logger });
   const retention = createRetentionSweep({ store, messaging, clock, logger });
+  const verifications = createCallerVerifications({ store, messaging, clock, logger });
   const context: CompanyContext = {
     store,
     clock,
@@ -185,6 +198,22 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     did: identity.did,
     store,
     intents,
+    verifications,
+
+    async audit(operator, action, relationshipId) {
+      await store.addAuditEntry(auditEntry(operator, action, relationshipId, clock.now()));
+    },
+    auditLog: (auditOptions) => store.listAuditEntries(auditOptions),
+
+    async searchCustomers(query) {
+      const text = query.trim();
+      if (text === '') return [];
+      const all = await store.listRelationships();
+      const held = new Set(await store.findRelationshipsByHeldValue(text));
+      // A prefix shorter than 4 characters would match half the customers.
+      const byId = (r: CompanyRelationship) => r.id === text || (text.length >= 4 && r.id.startsWith(text.toLowerCase()));
+      return all.filter((r) => r.state !== 'cut_off' && (r.customerRef === text || byId(r) || held.has(r.id)));
+    },
 
     invitation() {
       return {

@@ -79,6 +79,10 @@ export type KithErrorCode =
   | 'intent.offer_invalid'
   | 'intent.replayed'
   | 'intent.no_recipients'
+  // caller verification: a company asks her to confirm it is her on the phone
+  | 'verification.unknown'
+  | 'verification.expired'
+  | 'verification.answered'
   | 'directory.invalid'
   | 'directory.unreachable'
   | 'directory.unknown'
@@ -215,6 +219,13 @@ export class TermsError extends KithError {
 /** Her intents and the offers that answer them (docs/protocol/intent.md). */
 export class IntentError extends KithError {
   constructor(code: CodeIn<'intent'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Caller verification (docs/protocol/caller-verification.md): a challenge and her one answer. */
+export class VerificationError extends KithError {
+  constructor(code: CodeIn<'verification'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

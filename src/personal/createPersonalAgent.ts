@@ -15,6 +15,7 @@ import { createDirectoryFeature, type DirectoryFeature } from './directory.js';
 import { createIntentsFeature, type IntentsFeature } from './intents.js';
 import { createOpener } from './opening.js';
 import { createTermsFeature, type TermsFeature } from './terms.js';
+import { createVerificationsFeature, type VerificationsFeature } from './verifications.js';
 import type { Vault } from './vault/vault.js';
 
 export type { ConnectPreview } from './relationshipCommands.js';
@@ -49,6 +50,8 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly intents: IntentsFeature;
   /** The companies (and directories of them) she chose for anonymous intents. */
   readonly directory: DirectoryFeature;
+  /** Companies asking her to confirm she is the caller on the phone, and her answers. */
+  readonly verifications: VerificationsFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -89,6 +92,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const open = createOpener({ vault, messaging, clock, resolver, engine, inboundBaseUrl: options.inboundBaseUrl, fetch: options.fetch });
   const directory = createDirectoryFeature({ settings: vault.settings, resolver, clock, logger, fetch: options.fetch });
   const intents = createIntentsFeature(core, { directory, open, terms });
+  const verifications = createVerificationsFeature(core);
   const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents };
   const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, open, fetch: options.fetch });
 
@@ -102,6 +106,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     terms,
     intents,
     directory,
+    verifications,
     pickup: (pickupOptions) => messaging.pickup(pickupOptions),
     deliverOutbox: () => messaging.deliverOutbox(),
     receivePushed: (routeToken, packed) => messaging.receivePushed(routeToken, packed),

@@ -21,6 +21,10 @@ export type AgentEvent =
   | { type: 'agent.locked' }
   /** A company answered her intent with an offer; `decidedBy` names her rule when it declined the offer by itself. */
   | { type: 'intent.offer'; intentId: string; offerId: string; relationshipId: string; decidedBy: string | null }
+  /** A company asks her to confirm she is the caller on the phone (docs/protocol/caller-verification.md). */
+  | { type: 'verification.requested'; verificationId: string; relationshipId: string }
+  /** She answered a caller verification and the company took the answer. */
+  | { type: 'verification.answered'; verificationId: string; relationshipId: string; state: 'approved' | 'refused' }
   /** Her agent refused a disclosure request outside the agreed terms, naming the obligation. */
   | { type: 'disclosure.refused'; relationshipId: string; obligation: string };
 

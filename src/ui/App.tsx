@@ -53,11 +53,13 @@ function useWaitingCounts(enabled: boolean): { requests: number; terms: number }
   const refresh = useCallback(async () => {
     if (!enabled) return;
     try {
-      const [{ requests }, { relationships }] = await Promise.all([
+      const [{ requests }, { relationships }, { verifications }] = await Promise.all([
         api(routes.requests),
         api(routes.relationships),
+        api(routes.verifications, { pending: '1' }),
       ]);
-      setCounts({ requests: requests.length, terms: relationships.filter((r) => r.terms.awaitingHer && r.state !== 'cut_off').length });
+      // A caller verification waits for her like a request, on the same page.
+      setCounts({ requests: requests.length + verifications.length, terms: relationships.filter((r) => r.terms.awaitingHer && r.state !== 'cut_off').length });
     } catch {
       // The counts are a hint; the pages show errors.
     }
@@ -66,7 +68,7 @@ function useWaitingCounts(enabled: boolean): { requests: number; terms: number }
     void refresh();
   }, [refresh]);
   useAgentEvents((event) => {
-    if (event.type.startsWith('disclosure.') || event.type === 'terms.updated') void refresh();
+    if (event.type.startsWith('disclosure.') || event.type.startsWith('verification.') || event.type === 'terms.updated') void refresh();
   });
   // Pages change things too (an approval, an accepted counter): refresh on navigation.
   const { path } = useLocation();

@@ -28,6 +28,7 @@ export type {
   RequestView,
   RosterView,
   SendOutcome,
+  VerificationView,
   SessionState,
   TermsPreview,
   TermsSummary,

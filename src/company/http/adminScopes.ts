@@ -40,6 +40,10 @@ export const ADMIN_ROUTE_SCOPES: Readonly<Record<string, AdminScope>> = {
   'POST /admin/intents/:id/offers': 'write',
   'POST /admin/offers/:id/withdraw': 'write',
   'POST /admin/connectors/:id/dead-letters/:eventId/replay': 'write',
+  // The call-center work: verifying a caller, and the audit log of who looked at whom.
+  'POST /admin/relationships/:ref/verifications': 'console',
+  'GET /admin/verifications/:id': 'console',
+  'GET /admin/audit': 'read',
 };
 
 /** The table's key of a route. */

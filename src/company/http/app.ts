@@ -14,6 +14,7 @@ import type { CompanyAgent } from '../createCompanyAgent.js';
 import type { DeadLetter, DeadLetterKey } from '../store/types.js';
 import { manualOfferSchema } from '../intents/intentCommands.js';
 import { adminAccess, checkAdminRouteScopes } from './adminScopes.js';
+import { registerConsole } from '../console/console.js';
 import { companyOpenApi } from './openapi.js';
 import { createdCursor, createdKeyOf, deadLetterCursor, onePage, requestedPage } from './pagination.js';
 import { registerOpsRoutes, type OpsOptions } from './ops.js';
@@ -30,6 +31,8 @@ export interface CompanyAppOptions {
   didDocument?: DidDocument;
   /** /health, /ready and /metrics (http/ops.ts); without it, /health alone. */
   ops?: Omit<OpsOptions, 'name' | 'adminToken' | 'scopedTokens'>;
+  /** The console's clock (sessions); default Date.now. */
+  now?: () => number;
 }
 
 /**
@@ -47,6 +50,9 @@ const sendMessageSchema = z.object({ content: z.string().min(1).max(16_000) });
 const withdrawSchema = z.object({ reason: z.string().min(1).max(2000).optional() }).strict();
 const intentStateSchema = z.enum(['open', 'accepted', 'declined', 'closed', 'expired']);
 const proposeTermsSchema = z.object({ agreement: z.string().min(1).max(2000) }).strict();
+/** Who the admin API acts for in the audit log: the X-Kith-Operator header, else this. */
+const ADMIN_API_OPERATOR = 'admin-api';
+const operatorHeaderSchema = z.string().trim().min(1).max(60).regex(/^[^\p{Cc}\p{Cf}]+$/u);
 
 /**
  * The company agent over HTTP: the public DIDComm endpoint and invitation, and the admin API a call
@@ -90,6 +96,9 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     const document = options.didDocument;
     app.get('/.well-known/did.json', (c) => c.json(document));
   }
+
+  // The call-center console: its own sign-in (an admin token with the console scope, exchanged for a session cookie).
+  registerConsole(app, { agent, credentials: adminCredentials(options.adminToken, options.scopedTokens), logger, now: options.now ?? Date.now });
 
   app.use('/admin/*', adminAccess(adminCredentials(options.adminToken, options.scopedTokens)));
 
@@ -196,6 +205,32 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     const { reason } = empty ? {} : await jsonBody(c, withdrawSchema, '{"reason": "..."}');
     return c.json(await agent.intents.withdraw(c.req.param('id'), reason));
   });
+
+  // --- Caller verification and the audit log (issue 14, console): one block, kept apart for merges. ---
+  const operatorOf = (header: string | undefined): string => {
+    if (header === undefined) return ADMIN_API_OPERATOR;
+    const parsed = operatorHeaderSchema.safeParse(header);
+    if (!parsed.success) throw new ApiError('api.bad_request', 'X-Kith-Operator: a name of 1 to 60 characters', { details: { fields: { 'x-kith-operator': 'a name of 1 to 60 characters' } } });
+    return parsed.data;
+  };
+  app.post('/admin/relationships/:ref/verifications', async (c) => {
+    const operator = operatorOf(c.req.header('x-kith-operator'));
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    const verification = await agent.verifications.start(relationship.id, operator);
+    await agent.audit(operator, 'api.verify', relationship.id);
+    return c.json({ verification }, 201);
+  });
+  app.get('/admin/verifications/:id', async (c) => c.json({ verification: await agent.verifications.get(c.req.param('id')) }));
+  app.get('/admin/audit', async (c) => {
+    const ref = c.req.query('relationship');
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('api.bad_request', 'limit: a whole number from 1 to 1000', { details: { fields: { limit: 'a whole number from 1 to 1000' } } });
+    // An erased relationship is still named by id in the log: look it up by id as given.
+    const relationshipId = ref === undefined ? undefined : ((await agent.store.getRelationship(ref))?.id ?? (await agent.findRelationship(ref)).id);
+    return c.json({ entries: await agent.auditLog({ limit, ...(relationshipId === undefined ? {} : { relationshipId }) }) });
+  });
+  // --- end of caller verification and the audit log ---
 
   app.notFound(() => {
     throw new ApiError('api.not_found', 'No such route');

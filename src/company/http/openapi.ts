@@ -284,5 +284,33 @@ export const companyOpenApi = {
         },
       },
     },
+    // --- caller verification and the audit log (issue 14, console) ---
+    '/admin/relationships/{ref}/verifications': {
+      post: {
+        summary: 'Verify the caller: send her agent a challenge with a 6-character code both screens show (docs/protocol/caller-verification.md); she has 5 minutes',
+        parameters: [
+          { name: 'ref', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'x-kith-operator', in: 'header', required: false, description: 'The operator named in the challenge and the audit log (default admin-api)', schema: { type: 'string', maxLength: 60 } },
+        ],
+        responses: { '201': { description: '{ verification } (state pending, code, expiresAt, delivered)' }, '400': errorResponse, '404': errorResponse, '410': errorResponse },
+      },
+    },
+    '/admin/verifications/{id}': {
+      get: {
+        summary: 'Where a verification stands: pending, approved (signedBy: her pairwise DID, answerJws: her signed answer as received), refused or expired',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ verification }' }, '404': errorResponse },
+      },
+    },
+    '/admin/audit': {
+      get: {
+        summary: 'The audit log, newest first: who (operator) looked at or acted on which relationship, and when',
+        parameters: [
+          { name: 'relationship', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: { '200': { description: '{ entries: [{ id, operator, relationshipId, action, at }] }' }, '400': errorResponse, '404': errorResponse },
+      },
+    },
   }),
 } as const;

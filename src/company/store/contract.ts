@@ -17,6 +17,8 @@ import type {
   TermsAgreementRow,
   CompanyRelationship,
   CompanyStore,
+  CallerVerificationRow,
+  AuditEntry,
 } from './types.js';
 import { snapshotOf } from './testing.js';
 
@@ -222,6 +224,28 @@ function offerRow(n: number, intentId: string, relationshipId: string, overrides
     updatedAt: T0 + n,
     ...overrides,
   };
+}
+
+function verification(n: number, relationshipId: string, overrides: Partial<CallerVerificationRow> = {}): CallerVerificationRow {
+  return {
+    id: uid(9000 + n),
+    relationshipId,
+    messageId: `challenge-${n}`,
+    code: 'K7Q4MX',
+    operator: `Operator ${n} — ✓`,
+    state: 'pending',
+    expiresAt: T0 + 300_000,
+    createdAt: T0 + n,
+    answeredAt: null,
+    answerMessageId: null,
+    signerKid: null,
+    answerJws: null,
+    ...overrides,
+  };
+}
+
+function auditEntry(n: number, relationshipId: string | null, overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return { id: uid(9500 + n), operator: `Sam ${n}`, relationshipId, action: 'console.view', at: T0 + n, ...overrides };
 }
 
 function ids(items: { id: string }[]): string[] {
@@ -1085,7 +1109,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
 
         const summary = await store.eraseRelationship(doomed.id, T0 + 999);
 
-        expect(summary.erased.slice(-2)).toEqual([
+        expect(summary.erased.slice(-3, -1)).toEqual([
           { category: 'offers', count: 3 },
           { category: 'intents', count: 2 },
         ]);
@@ -1100,9 +1124,10 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(everything).not.toContain('cast-msg-1');
 
         const again = await store.eraseRelationship(doomed.id, T0 + 1000);
-        expect(again.erased.slice(-2)).toEqual([
+        expect(again.erased.slice(-3)).toEqual([
           { category: 'offers', count: 0 },
           { category: 'intents', count: 0 },
+          { category: 'caller_verifications', count: 0 },
         ]);
       });
     });
@@ -1739,6 +1764,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             { category: 'connector_events', count: 0 },
             { category: 'offers', count: 0 },
             { category: 'intents', count: 0 },
+            { category: 'caller_verifications', count: 0 },
           ],
         });
         expect(await store.listMessages(rel.id)).toEqual([]);
@@ -1810,6 +1836,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
           { category: 'connector_events', count: 2 },
           { category: 'offers', count: 0 },
           { category: 'intents', count: 0 },
+          { category: 'caller_verifications', count: 0 },
         ]);
         expect(await store.listDisclosureRequests(rel.id)).toEqual([]);
         expect(await store.getDisclosureRequest(uid(4001))).toBeUndefined();
@@ -1907,6 +1934,107 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
       });
     });
 
+    describe('caller verifications and the audit log', () => {
+      const answer = (n: number) => ({ state: 'approved' as const, answeredAt: T0 + 100 + n, answerMessageId: `answer-${n}`, signerKid: 'did:peer:2.customer1#key-2', answerJws: `{"payload":"p${n}","signatures":[]}` });
+
+      it('creates, reads and lists verifications per relationship, newest first', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const first = verification(1, rel.id);
+        const second = verification(2, rel.id);
+        await store.createVerification(first);
+        await store.createVerification(second);
+        await store.createVerification(verification(3, other.id));
+        expect(await store.getVerification(first.id)).toEqual(first);
+        expect(await store.getVerification(uid(9999))).toBeUndefined();
+        expect(ids(await store.listVerifications(rel.id))).toEqual([second.id, first.id]);
+        expect(await store.listVerifications(uid(9))).toEqual([]);
+      });
+
+      it('refuses a verification of an unknown relationship or with a taken id, changing nothing', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.createVerification(verification(1, rel.id));
+        const before = await snapshotOf(store);
+        await expect(store.createVerification(verification(2, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+        await expect(store.createVerification(verification(1, rel.id, { code: 'AAAAAA' }))).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(await snapshotOf(store)).toEqual(before);
+      });
+
+      it('records an answer once: a second answer changes nothing and returns false', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const row = verification(1, rel.id);
+        await store.createVerification(row);
+        expect(await store.answerVerification(row.id, answer(1))).toBe(true);
+        const answered = { ...row, ...answer(1) };
+        expect(await store.getVerification(row.id)).toEqual(answered);
+        const before = await snapshotOf(store);
+        expect(await store.answerVerification(row.id, { ...answer(2), state: 'refused' })).toBe(false);
+        expect(await store.answerVerification(uid(9999), answer(3))).toBe(false);
+        expect(await snapshotOf(store)).toEqual(before);
+      });
+
+      it('lets exactly one of concurrent answers win', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        const row = verification(1, rel.id);
+        await store.createVerification(row);
+        const results = await Promise.all([1, 2, 3, 4].map((n) => store.answerVerification(row.id, answer(n))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('erases a relationship\'s verifications with it, and keeps the audit log', async () => {
+        const rel = relationship(1);
+        const kept = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(kept);
+        await store.createVerification(verification(1, rel.id));
+        await store.answerVerification(uid(9001), answer(1));
+        await store.createVerification(verification(2, rel.id));
+        await store.createVerification(verification(3, kept.id));
+        await store.addAuditEntry(auditEntry(1, rel.id));
+        const summary = await store.eraseRelationship(rel.id, T0 + 999);
+        expect(summary.erased.find((e) => e.category === 'caller_verifications')).toEqual({ category: 'caller_verifications', count: 2 });
+        expect(await store.listVerifications(rel.id)).toEqual([]);
+        expect(ids(await store.listVerifications(kept.id))).toEqual([uid(9003)]);
+        expect(JSON.stringify(await snapshotOf(store))).not.toContain('"payload":"p1"');
+        expect(await store.listAuditEntries({ relationshipId: rel.id })).toEqual([auditEntry(1, rel.id)]);
+      });
+
+      it('appends to the audit log and lists it newest first, all or per relationship, with a limit', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.addAuditEntry(auditEntry(1, rel.id));
+        await store.addAuditEntry(auditEntry(2, null, { action: 'console.search' }));
+        await store.addAuditEntry(auditEntry(3, rel.id, { action: 'console.verify' }));
+        // An entry may name a relationship the store does not have (it outlives erasure, and is not a foreign key).
+        await store.addAuditEntry(auditEntry(4, uid(9)));
+        expect(ids(await store.listAuditEntries())).toEqual([uid(9504), uid(9503), uid(9502), uid(9501)]);
+        expect(await store.listAuditEntries({ relationshipId: rel.id })).toEqual([auditEntry(3, rel.id, { action: 'console.verify' }), auditEntry(1, rel.id)]);
+        expect(ids(await store.listAuditEntries({ limit: 2 }))).toEqual([uid(9504), uid(9503)]);
+        await expect(store.addAuditEntry(auditEntry(1, null))).rejects.toMatchObject({ code: 'store.conflict' });
+      });
+
+      it('finds relationships by a held string value, ignoring ASCII case, and never by part of one or by an object', async () => {
+        const a = relationship(1);
+        const b = relationship(2);
+        const c = relationship(3);
+        for (const rel of [a, b, c]) await store.createRelationship(rel);
+        await store.upsertHeldField(heldField('email', b.id, { value: 'Ada@Example.com' }));
+        await store.upsertHeldField(heldField('email', a.id, { value: 'ada@example.com' }));
+        await store.upsertHeldField(heldField('phone_number', a.id, { value: '+44 20 7946 0000' }));
+        await store.upsertHeldField(heldField('address', c.id, { value: { street_address: 'ada@example.com' } }));
+        expect(await store.findRelationshipsByHeldValue('ADA@example.COM')).toEqual([a.id, b.id].sort());
+        expect(await store.findRelationshipsByHeldValue('+44 20 7946 0000')).toEqual([a.id]);
+        expect(await store.findRelationshipsByHeldValue('ada@')).toEqual([]);
+        expect(await store.findRelationshipsByHeldValue('%')).toEqual([]);
+        expect(await store.findRelationshipsByHeldValue('')).toEqual([]);
+      });
+    });
+
     describe('snapshot', () => {
       it('starts with every table present and empty', async () => {
         const snapshot = await snapshotOf(store);
@@ -1929,6 +2057,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             'data_rights_requests',
             'intents',
             'offers',
+            'caller_verifications',
+            'audit_log',
           ].sort(),
         );
         expect(Object.values(snapshot).every((rows) => rows.length === 0)).toBe(true);

@@ -25,6 +25,8 @@ export const ERASURE_CATEGORIES = [
   // Offers before the intents they answer, which they reference.
   'offers',
   'intents',
+  // The challenges sent to her and her signed answers (the console's caller verification).
+  'caller_verifications',
 ] as const;
 
 export type ErasureCategory = (typeof ERASURE_CATEGORIES)[number];

@@ -366,6 +366,52 @@ function dataRights(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * The call-center console (issue 14): caller verifications (the challenge sent, her answer kept as
+ * the JWS received) and the audit log of who looked at which customer. The audit log's
+ * relationship_id is deliberately not a foreign key and not erased: it is the company's record of
+ * its own people's access, and holds no personal value.
+ */
+function console_(dialect: StoreDialect): Migration {
+  const { time } = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('caller_verifications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('operator', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('expires_at', time, (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('answered_at', time)
+        .addColumn('answer_message_id', 'text')
+        .addColumn('signer_kid', 'text')
+        .addColumn('answer_jws', 'text')
+        .addCheckConstraint('caller_verifications_state_check', sql`state in ('pending', 'approved', 'refused')`)
+        .execute();
+      await db.schema
+        .createIndex('caller_verifications_by_relationship')
+        .on('caller_verifications')
+        .columns(['relationship_id', 'created_at', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('operator', 'text', (c) => c.notNull())
+        .addColumn('relationship_id', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('at', time, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_log_by_time').on('audit_log').columns(['at', 'id']).execute();
+      await db.schema.createIndex('audit_log_by_relationship').on('audit_log').columns(['relationship_id', 'at', 'id']).execute();
+    },
+  };
+}
+
 /** Append-only: never edit a migration that has shipped, add a new key instead. */
 export function companyMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -375,6 +421,7 @@ export function companyMigrations(dialect: StoreDialect): Record<string, Migrati
     '0004_intents': intents(dialect),
     '0005_connector_deliveries': connectorDeliveries(dialect),
     '0006_data_rights': dataRights(dialect),
+    '0007_console': console_(dialect),
   };
 }
 
@@ -416,6 +463,8 @@ export const COMPANY_TABLES = {
   data_rights_requests: ['id'],
   intents: ['id'],
   offers: ['id'],
+  caller_verifications: ['id'],
+  audit_log: ['id'],
 } as const;
 
 /** The JSON columns of COMPANY_TABLES, decoded in snapshots so both dialects snapshot identically. */

@@ -11,6 +11,10 @@ import {
   toConnectorEvent,
   toConsentRecord,
   toCount,
+  toAuditEntry,
+  toCallerVerification,
+  AUDIT_DEFAULT_LIMIT,
+  AUDIT_MAX_LIMIT,
   toDisclosureRequest,
   toHeldField,
   toIdentity,
@@ -27,6 +31,10 @@ import {
 import { SNAPSHOT_TABLES, snapshotRows, type SnapshotStore } from './testing.js';
 import type {
   AgentIdentity,
+  AuditEntry,
+  CallerVerificationAnswer,
+  CallerVerificationRow,
+  CallerVerificationState,
   CompanyRelationship,
   CompanyStore,
   ConnectorAttempt,
@@ -205,6 +213,21 @@ export interface CompanyDatabase {
     created_at: number;
     updated_at: number;
   };
+  caller_verifications: {
+    id: string;
+    relationship_id: string;
+    message_id: string;
+    code: string;
+    operator: string;
+    state: CallerVerificationState;
+    expires_at: number;
+    created_at: number;
+    answered_at: number | null;
+    answer_message_id: string | null;
+    signer_kid: string | null;
+    answer_jws: string | null;
+  };
+  audit_log: { id: string; operator: string; relationship_id: string | null; action: string; at: number };
 }
 
 /** The advisory lock key (any bigint; this one spells "kith" in ASCII) that one pruning process holds at a time. */
@@ -1167,6 +1190,94 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
         .where('state', '=', 'offered')
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    });
+  }
+
+  // --- caller verifications and the audit log ---
+
+  createVerification(row: CallerVerificationRow): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('caller_verifications')
+        .values({
+          id: row.id,
+          relationship_id: row.relationshipId,
+          message_id: row.messageId,
+          code: row.code,
+          operator: row.operator,
+          state: row.state,
+          expires_at: row.expiresAt,
+          created_at: row.createdAt,
+          answered_at: row.answeredAt,
+          answer_message_id: row.answerMessageId,
+          signer_kid: row.signerKid,
+          answer_jws: row.answerJws,
+        })
+        .execute();
+    });
+  }
+
+  getVerification(id: string): Promise<CallerVerificationRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('caller_verifications').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toCallerVerification(row);
+    });
+  }
+
+  listVerifications(relationshipId: string): Promise<CallerVerificationRow[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('caller_verifications')
+        .selectAll()
+        .where('relationship_id', '=', relationshipId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute();
+      return rows.map(toCallerVerification);
+    });
+  }
+
+  answerVerification(id: string, answer: CallerVerificationAnswer): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.#db
+        .updateTable('caller_verifications')
+        .set({ state: answer.state, answered_at: answer.answeredAt, answer_message_id: answer.answerMessageId, signer_kid: answer.signerKid, answer_jws: answer.answerJws })
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  addAuditEntry(entry: AuditEntry): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('audit_log')
+        .values({ id: entry.id, operator: entry.operator, relationship_id: entry.relationshipId, action: entry.action, at: entry.at })
+        .execute();
+    });
+  }
+
+  listAuditEntries(options: { relationshipId?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? AUDIT_DEFAULT_LIMIT)), AUDIT_MAX_LIMIT);
+    return this.#run(async () => {
+      let query = this.#db.selectFrom('audit_log').selectAll();
+      if (options.relationshipId !== undefined) query = query.where('relationship_id', '=', options.relationshipId);
+      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(toAuditEntry);
+    });
+  }
+
+  findRelationshipsByHeldValue(value: string): Promise<string[]> {
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom('held_fields')
+        .select('relationship_id')
+        .distinct()
+        .where(sql<boolean>`jsonb_typeof(value) = 'string' and lower(value #>> '{}') = lower(${value})`)
+        .execute();
+      // Sorted here: the databases' collations need not agree on byte order.
+      return rows.map((row) => row.relationship_id).sort();
     });
   }
 

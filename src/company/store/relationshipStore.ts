@@ -47,7 +47,8 @@ export interface RelationshipStore {
    * 'held_fields', 'profile_versions', 'presentations', 'connector_events' (every event of the
    * relationship, dispatched or not; an event the caller enqueues afterwards, such as the erasure
    * notice for connectors, is kept), then 'offers' and 'intents' (the offers made to her and the
-   * intents she cast; offers first, since they reference their intents). Atomic: runs in one
+   * intents she cast; offers first, since they reference their intents), then 'caller_verifications'
+   * (the challenges sent to her and her signed answers; the audit log is kept). Atomic: runs in one
    * transaction (the caller's, when called on a transaction-bound store). Erasing an erased
    * relationship again counts zeros (unless rows were added for it since); an unknown id throws
    * RelationshipError 'relationship.unknown', changing nothing.

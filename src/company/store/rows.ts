@@ -14,6 +14,7 @@ import type { StoredMessage } from './messageStore.js';
 import type { OutboxItem } from './outboxStore.js';
 import type { CompanyRelationship } from './relationshipStore.js';
 import type { TermsAgreementRow } from './termsStore.js';
+import type { AuditEntry, CallerVerificationRow } from './verificationStore.js';
 
 /** What the SQLite and the PostgreSQL store share about rows: their shapes, JSON columns and mapping to domain objects. */
 
@@ -194,6 +195,29 @@ const offerRowSchema = z.object({
   state: z.enum(['offered', 'accepted', 'declined', 'withdrawn', 'closed']),
   created_at: time,
   updated_at: time,
+});
+
+const callerVerificationRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  code: z.string(),
+  operator: z.string(),
+  state: z.enum(['pending', 'approved', 'refused']),
+  expires_at: time,
+  created_at: time,
+  answered_at: time.nullable(),
+  answer_message_id: z.string().nullable(),
+  signer_kid: z.string().nullable(),
+  answer_jws: z.string().nullable(),
+});
+
+const auditRowSchema = z.object({
+  id: z.string(),
+  operator: z.string(),
+  relationship_id: z.string().nullable(),
+  action: z.string(),
+  at: time,
 });
 
 const countRowSchema = z.object({ count: z.number().int() });
@@ -395,6 +419,33 @@ export function toOffer(row: unknown, decode: JsonDecoder): OfferRow {
     updatedAt: r.updated_at,
   };
 }
+
+export function toCallerVerification(row: unknown): CallerVerificationRow {
+  const r = parseRow(callerVerificationRowSchema, row);
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    messageId: r.message_id,
+    code: r.code,
+    operator: r.operator,
+    state: r.state,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    answeredAt: r.answered_at,
+    answerMessageId: r.answer_message_id,
+    signerKid: r.signer_kid,
+    answerJws: r.answer_jws,
+  };
+}
+
+export function toAuditEntry(row: unknown): AuditEntry {
+  const r = parseRow(auditRowSchema, row);
+  return { id: r.id, operator: r.operator, relationshipId: r.relationship_id, action: r.action, at: r.at };
+}
+
+/** The audit log's default and largest page. */
+export const AUDIT_DEFAULT_LIMIT = 100;
+export const AUDIT_MAX_LIMIT = 1000;
 
 /** A `count(*) as count` row. */
 export function toCount(row: unknown): number {

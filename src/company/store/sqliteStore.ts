@@ -12,6 +12,10 @@ import {
   toConnectorEvent,
   toConsentRecord,
   toCount,
+  toAuditEntry,
+  toCallerVerification,
+  AUDIT_DEFAULT_LIMIT,
+  AUDIT_MAX_LIMIT,
   toDisclosureRequest,
   toHeldField,
   toIdentity,
@@ -27,6 +31,9 @@ import {
 import { SNAPSHOT_TABLES, snapshotRows, type SnapshotStore } from './testing.js';
 import type {
   AgentIdentity,
+  AuditEntry,
+  CallerVerificationAnswer,
+  CallerVerificationRow,
   CompanyRelationship,
   CompanyStore,
   ConnectorAttempt,
@@ -844,6 +851,68 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
 
   settleOffer(id: string, state: Exclude<OfferState, 'offered'>, at: number): Promise<boolean> {
     return this.#exec(() => this.#stmt("update offers set state = ?, updated_at = ? where id = ? and state = 'offered'").run(state, at, id).changes > 0);
+  }
+
+  createVerification(row: CallerVerificationRow): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt(
+        `insert into caller_verifications (id, relationship_id, message_id, code, operator, state, expires_at, created_at, answered_at, answer_message_id, signer_kid, answer_jws)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(row.id, row.relationshipId, row.messageId, row.code, row.operator, row.state, row.expiresAt, row.createdAt, row.answeredAt, row.answerMessageId, row.signerKid, row.answerJws);
+    });
+  }
+
+  getVerification(id: string): Promise<CallerVerificationRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from caller_verifications where id = ?').get(id);
+      return row === undefined ? undefined : toCallerVerification(row);
+    });
+  }
+
+  listVerifications(relationshipId: string): Promise<CallerVerificationRow[]> {
+    return this.#exec(() =>
+      this.#stmt('select * from caller_verifications where relationship_id = ? order by created_at desc, id desc')
+        .all(relationshipId)
+        .map(toCallerVerification),
+    );
+  }
+
+  answerVerification(id: string, answer: CallerVerificationAnswer): Promise<boolean> {
+    return this.#exec(
+      () =>
+        this.#stmt(
+          "update caller_verifications set state = ?, answered_at = ?, answer_message_id = ?, signer_kid = ?, answer_jws = ? where id = ? and state = 'pending'",
+        ).run(answer.state, answer.answeredAt, answer.answerMessageId, answer.signerKid, answer.answerJws, id).changes > 0,
+    );
+  }
+
+  addAuditEntry(entry: AuditEntry): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt('insert into audit_log (id, operator, relationship_id, action, at) values (?, ?, ?, ?, ?)').run(entry.id, entry.operator, entry.relationshipId, entry.action, entry.at);
+    });
+  }
+
+  listAuditEntries(options: { relationshipId?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? AUDIT_DEFAULT_LIMIT)), AUDIT_MAX_LIMIT);
+    return this.#exec(() =>
+      (options.relationshipId === undefined
+        ? this.#stmt('select * from audit_log order by at desc, id desc limit ?').all(limit)
+        : this.#stmt('select * from audit_log where relationship_id = ? order by at desc, id desc limit ?').all(options.relationshipId, limit)
+      ).map(toAuditEntry),
+    );
+  }
+
+  findRelationshipsByHeldValue(value: string): Promise<string[]> {
+    // Sorted here: the databases' collations need not agree on byte order; the value must be a JSON string (not an address object).
+    return this.#exec(() =>
+      (
+        this.#stmt(
+          "select distinct relationship_id from held_fields where json_type(value) = 'text' and lower(json_extract(value, '$')) = lower(?)",
+        ).all(value) as { relationship_id: string }[]
+      )
+        .map((row) => row.relationship_id)
+        .sort(),
+    );
   }
 
   eraseRelationship(id: string, at: number): Promise<ErasureSummary> {

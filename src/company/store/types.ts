@@ -8,6 +8,7 @@ import type { OutboxStore } from './outboxStore.js';
 import type { RelationshipStore } from './relationshipStore.js';
 import type { ReplayStore } from './replayStore.js';
 import type { TermsStore } from './termsStore.js';
+import type { VerificationStore } from './verificationStore.js';
 
 // The public entry point of the company store: the composed interface, and every area's
 // interface and domain types re-exported, so callers import from here only.
@@ -30,6 +31,7 @@ export type { DataRightsExercise, DataRightsRequestRow, DataRightsStatus, DataRi
 export type { ConnectorAttempt, ConnectorDeliveryState, ConnectorEvent, ConnectorEventStore, DeadLetter } from './connectorEventStore.js';
 export type { IntentStore, OfferRow, OfferState, ReceivedIntent, ReceivedIntentState } from './intentStore.js';
 export type { CreatedKey, DeadLetterKey, KeysetPage } from './keyset.js';
+export type { AuditEntry, CallerVerificationAnswer, CallerVerificationRow, CallerVerificationState, VerificationStore } from './verificationStore.js';
 export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidFor, type ErasureCategory } from './erasure.js';
 
 /**
@@ -60,7 +62,8 @@ export interface CompanyStore
     TermsStore,
     ConnectorEventStore,
     DataRightsStore,
-    IntentStore {
+    IntentStore,
+    VerificationStore {
   /** The database underneath; named in erasure receipts. */
   readonly dialect: 'sqlite' | 'postgres';
   /**

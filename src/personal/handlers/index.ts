@@ -1,4 +1,5 @@
 import { basicMessageHandlers } from './basicMessage.js';
+import { callerVerificationHandlers } from './callerVerification.js';
 import { connectHandlers } from './connect.js';
 import { consentHandlers } from './consent.js';
 import { dataRightsHandlers } from './dataRights.js';
@@ -29,4 +30,5 @@ export const PERSONAL_HANDLERS: readonly AnyPersonalHandler[] = [
   ...intentHandlers,
   ...consentHandlers,
   ...dataRightsHandlers,
+  ...callerVerificationHandlers,
 ];

@@ -17,6 +17,7 @@ import type { SendOutcome } from '../messaging.js';
 import type { AgreementView, RosterView } from '../terms.js';
 import type { IntentView, OfferView } from '../intents.js';
 import type { DirectoryEntryView } from '../directory.js';
+import type { VerificationView } from '../verifications.js';
 import type { Demand } from '../../protocol/families/intent.js';
 import type { IntentCategory } from '../../protocol/intent/categories.js';
 import type { MessageView, ReceiptView, RelationshipView } from '../views.js';
@@ -28,6 +29,7 @@ export type { AgreementView, RosterView, TermsPreview } from '../terms.js';
 export type { CredentialView } from '../credentials.js';
 export type { IntentView, OfferView } from '../intents.js';
 export type { DirectoryCompanyView, DirectoryEntryView } from '../directory.js';
+export type { VerificationView } from '../verifications.js';
 export type { IntentCategory } from '../../protocol/intent/categories.js';
 export type { AgentEvent } from '../events.js';
 export type { ConnectPreview } from '../relationshipCommands.js';
@@ -231,6 +233,11 @@ export const routes = {
   /** Fetches every entry again and verifies it. */
   refreshDirectory: route('POST', '/api/directory/refresh').answers<{ entries: DirectoryEntryView[] }>(),
   removeDirectoryEntry: route('POST', '/api/directory/:id/remove').answers<{ entries: DirectoryEntryView[] }>(),
+
+  /** Companies asking her to confirm she is the caller on the phone; `pending=1`: only those waiting for her. */
+  verifications: route('GET', '/api/verifications').query<{ pending?: '1' } & RelationshipFilter>().answers<{ verifications: VerificationView[] }>(),
+  /** Her answer, signed by her pairwise DID; an expired or answered one is refused (verification.expired / verification.answered). */
+  answerVerification: route('POST', '/api/verifications/:id/answer').takes<{ decision: 'approved' | 'refused' }>().answers<{ verification: VerificationView }>(),
 
   events: route('GET', '/api/events').streams<AgentEvent>(),
 

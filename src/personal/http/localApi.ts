@@ -94,6 +94,7 @@ const schemas = {
   // A body is optional: accepting needs nothing more.
   acceptOffer: bodySchema(routes.acceptOffer, z.object({ linkTo: z.string().min(1).max(200).optional() }).strict().default({})),
   addDirectoryEntry: bodySchema(routes.addDirectoryEntry, z.object({ url: z.string().min(1).max(2000) }).strict()),
+  answerVerification: bodySchema(routes.answerVerification, z.object({ decision: z.enum(['approved', 'refused']) }).strict()),
   declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
   export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() })),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
@@ -326,6 +327,14 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   on(routes.acceptOffer, async (c) => {
     const { linkTo } = await jsonBody(c, schemas.acceptOffer);
     return c.json({ offer: await agent().intents.accept(c.req.param('id'), linkTo === undefined ? {} : { linkTo }) });
+  });
+  on(routes.verifications, (c) => {
+    const relationship = c.req.query('relationship');
+    return c.json({ verifications: agent().verifications.list({ pendingOnly: c.req.query('pending') === '1', ...(relationship === undefined ? {} : { relationship }) }) });
+  });
+  on(routes.answerVerification, async (c) => {
+    const { decision } = await jsonBody(c, schemas.answerVerification);
+    return c.json({ verification: await agent().verifications.answer(c.req.param('id'), decision) });
   });
   on(routes.directory, (c) => c.json({ entries: agent().directory.list() }));
   on(routes.addDirectoryEntry, async (c) => {

@@ -111,6 +111,24 @@ export const personalOpenApi = {
         responses: { '201': { description: '{ entry }' }, '400': error, '409': error, '422': error, '502': error },
       },
     },
+    '/api/verifications': {
+      get: {
+        summary: 'Companies asking her to confirm she is the caller on the phone (caller-verification 1.0), newest first, each with its code and state (pending, approved, refused, expired)',
+        parameters: [
+          { name: 'pending', in: 'query', required: false, description: '1: only those waiting for her', schema: { type: 'string', enum: ['1'] } },
+          { name: 'relationship', in: 'query', required: false, description: 'Relationship id, id prefix or company name', schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: '{ verifications }' }, '404': error },
+      },
+    },
+    '/api/verifications/{id}/answer': {
+      post: {
+        summary: 'Approve or refuse: her answer goes signed by her pairwise DID; an expired or answered one is refused, changing nothing',
+        parameters: [{ name: 'id', in: 'path', required: true, description: 'Verification id or unique id prefix', schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { decision: { type: 'string', enum: ['approved', 'refused'] } }, required: ['decision'] } } } },
+        responses: { '200': { description: '{ verification }' }, '400': error, '404': error, '409': error, '410': error, '502': error },
+      },
+    },
     '/api/directory/refresh': { post: { summary: 'Fetch and verify every entry again', responses: { '200': { description: '{ entries }' } } } },
     '/api/directory/{id}/remove': {
       post: { summary: 'Remove an entry', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{ entries }' }, '404': error } },

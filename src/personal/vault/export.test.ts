@@ -18,6 +18,7 @@ import {
   type ExportDocumentV1,
   type ExportDocumentV2,
   type ExportDocumentV3,
+  type ExportDocumentV4,
 } from './export.js';
 import { Vault } from './vault.js';
 
@@ -122,7 +123,17 @@ function populate(v: Vault): void {
   v.offers.update(OFFER_IDS[1], { state: 'accepted', from: ['received'] });
   v.intents.update(shoes.id, { state: 'accepted', acceptedOfferId: OFFER_IDS[1], from: ['open'] });
   v.intentRecipients.setStateForIntent(shoes.id, { state: 'closed' });
+
+  // Schema version 5: caller verifications, one approved, one still waiting.
+  clock.advance(1000);
+  const call = { relationshipId: a.id, messageId: 'challenge-message-1', code: 'K7Q4MX', agent: 'Sam, support', expiresAt: clock.now() + 300_000 };
+  const approved = v.verifications.insert({ ...call, id: VERIFICATION_IDS[0], challengeId: '22222222-2222-4222-8222-000000000001' });
+  v.verifications.settle(approved.id, 'approved');
+  clock.advance(1000);
+  v.verifications.insert({ ...call, id: VERIFICATION_IDS[1], challengeId: '22222222-2222-4222-8222-000000000002', messageId: 'challenge-message-2', code: 'ACDEFG' });
 }
+
+const VERIFICATION_IDS = ['00000000-0000-4000-8000-0000000000f1', '00000000-0000-4000-8000-0000000000f2'] as const;
 
 const INTENT_IDS = ['00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000b2'] as const;
 const RECIPIENT_IDS = ['00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-0000000000d2', '00000000-0000-4000-8000-0000000000d3'] as const;
@@ -156,7 +167,7 @@ function requestInput(relationshipId: string, requestId: string) {
 }
 
 /** Seals an older document as Kith did then (sealExport only writes the current version). */
-async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3): Promise<string> {
+async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4): Promise<string> {
   const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(old)))
     .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
     .addRecipient(new TextEncoder().encode(PASS))
@@ -179,8 +190,14 @@ function asVersion2(doc: ExportDocument): ExportDocumentV2 {
 
 /** The same vault as a version 3 export (as Kith wrote before schema version 4). */
 function asVersion3(doc: ExportDocument): ExportDocumentV3 {
-  const { intents: _i, intentRecipients: _r, offers: _o, ...rest } = doc;
+  const { intents: _i, intentRecipients: _r, offers: _o, ...rest } = asVersion4(doc);
   return { ...rest, version: 3 };
+}
+
+/** The same vault as a version 4 export (as Kith wrote before schema version 5). */
+function asVersion4(doc: ExportDocument): ExportDocumentV4 {
+  const { verifications: _v, ...rest } = doc;
+  return { ...rest, version: 4 };
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -205,7 +222,7 @@ function withoutTime(doc: ExportDocument): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 4, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 5, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -345,7 +362,7 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 4,
+      version: 5,
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
@@ -356,6 +373,7 @@ describe('importing', () => {
       intents: [],
       intentRecipients: [],
       offers: [],
+      verifications: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -373,7 +391,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, version: 4, agreements: [], intents: [], intentRecipients: [], offers: [] });
+    expect(opened).toEqual({ ...v2, version: 5, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -391,7 +409,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, version: 4, intents: [], intentRecipients: [], offers: [] });
+    expect(opened).toEqual({ ...v3, version: 5, intents: [], intentRecipients: [], offers: [], verifications: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -403,6 +421,27 @@ describe('importing', () => {
     expect(direct.intents.list()).toEqual([]);
     expect(direct.offers.all()).toEqual([]);
     direct.close();
+  });
+
+  it('still reads and restores a version 4 export (plain or encrypted), without caller verifications', async () => {
+    const doc = exportVault(vault);
+    expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
+    const v4 = asVersion4(doc);
+    const opened = await openExport(JSON.stringify(v4), '');
+    expect(opened).toEqual({ ...v4, version: 5, verifications: [] });
+    expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
+    const restored = importVault(target(), 'new vault pass', opened, FAST);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    restored.close();
+  });
+
+  it('restores caller verifications with their state, found again by the company\'s challenge id', async () => {
+    const doc = exportVault(vault);
+    const restored = importVault(target(), 'new vault pass', doc, FAST);
+    expect(restored.verifications.list()).toEqual(doc.verifications);
+    const [first] = doc.verifications;
+    expect(restored.verifications.findByChallengeId(first!.relationshipId, first!.challengeId)).toEqual(first);
+    restored.close();
   });
 
   it('restores from a plain export too', async () => {
@@ -512,13 +551,15 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 5 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 6 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion1(doc), version: 2 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion2(doc), version: 3 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion3(doc), version: 4 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion4(doc), version: 5 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, verifications: doc.verifications.map((x) => ({ ...x, code: 'K0Q4MX' })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, offers: [{}] }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: [{}] }), PASS))).toBe('export.corrupted');
     // The documents inside are checked with the protocol's schemas, as the vault checks what it stores.

@@ -21,6 +21,7 @@ export {
   exportDocumentV1Schema,
   exportDocumentV2Schema,
   exportDocumentV3Schema,
+  exportDocumentV4Schema,
   parseExportDocument,
   upgradeExportDocument,
   type AnyExportDocument,
@@ -28,6 +29,7 @@ export {
   type ExportDocumentV1,
   type ExportDocumentV2,
   type ExportDocumentV3,
+  type ExportDocumentV4,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
 
@@ -58,6 +60,7 @@ export function exportVault(vault: Vault): ExportDocument {
     intents: vault.intents.list(),
     intentRecipients: vault.intentRecipients.all(),
     offers: vault.offers.all(),
+    verifications: vault.verifications.list(),
   }));
 }
 
@@ -105,6 +108,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const i of data.intents) vault.intents.insert(i);
       for (const r of data.intentRecipients) vault.intentRecipients.insert(r);
       for (const o of data.offers) vault.offers.insert(o);
+      for (const v of data.verifications) vault.verifications.insert(v);
     });
     return vault;
   } catch (err) {

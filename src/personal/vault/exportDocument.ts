@@ -17,13 +17,14 @@ import { outboxRecordSchema } from './outboxRepo.js';
 import { profileChangeSchema, profileFieldSchema } from './profileRepo.js';
 import { receiptRecordSchema } from './receiptRepo.js';
 import { relationshipRecordSchema } from './relationshipRepo.js';
+import { verificationRecordSchema } from './verificationRepo.js';
 
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
 /** The version written. */
-export const EXPORT_VERSION = 4;
+export const EXPORT_VERSION = 5;
 /** Every version read (older ones are upgraded on reading: their missing sections are empty). */
-export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4];
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
@@ -72,23 +73,34 @@ const v3Sections = {
 export const exportDocumentV3Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, version: z.literal(3) });
 export type ExportDocumentV3 = z.infer<typeof exportDocumentV3Schema>;
 
-/** The current document (version 4: schema version 4 added her intents, their recipients and the offers). */
-export const exportDocumentSchema = z.object({
-  ...v1Sections,
-  ...v2Sections,
-  ...v3Sections,
-  version: z.literal(EXPORT_VERSION),
+/** The sections version 4 added (schema version 4 of the vault): her intents, their recipients and the offers. */
+const v4Sections = {
   /** Oldest first. */
   intents: z.array(intentRecordSchema),
   /** Oldest first. */
   intentRecipients: z.array(intentRecipientRecordSchema),
   /** By `createdAt`, then id. */
   offers: z.array(offerRecordSchema),
+};
+
+/** Version 4 documents, still read (and upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV4Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, version: z.literal(4) });
+export type ExportDocumentV4 = z.infer<typeof exportDocumentV4Schema>;
+
+/** The current document (version 5: schema version 5 added the caller verifications companies asked her for). */
+export const exportDocumentSchema = z.object({
+  ...v1Sections,
+  ...v2Sections,
+  ...v3Sections,
+  ...v4Sections,
+  version: z.literal(EXPORT_VERSION),
+  /** Oldest first. */
+  verifications: z.array(verificationRecordSchema),
 });
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 /** Any readable version, told apart by `version`. */
-export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentSchema]);
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentSchema]);
 export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
 
 /** An older document as the current version: the sections it did not have are empty. */
@@ -96,8 +108,10 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
   switch (doc.version) {
     case EXPORT_VERSION:
       return doc;
+    case 4:
+      return { ...doc, version: EXPORT_VERSION, verifications: [] };
     case 3:
-      return { ...doc, version: EXPORT_VERSION, intents: [], intentRecipients: [], offers: [] };
+      return upgradeExportDocument({ ...doc, version: 4, intents: [], intentRecipients: [], offers: [] });
     case 2:
       return upgradeExportDocument({ ...doc, version: 3, agreements: [] });
     case 1:

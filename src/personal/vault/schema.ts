@@ -7,14 +7,15 @@ import type Database from 'better-sqlite3';
  * Version 2 added her profile, its change log and fan-out deliveries, disclosure requests, consent
  * records, what each company holds, and held credentials. Version 3 added her terms agreement
  * records (IEEE 7012-style). Version 4 added her intents, the companies each was cast to and the
- * offers they answered with (docs/decisions/0012-intentcasting.md). Every change so far only adds
+ * offers they answered with (docs/decisions/0012-intentcasting.md). Version 5 added the caller
+ * verifications companies asked her for (docs/protocol/caller-verification.md). Every change so far only adds
  * tables and indexes, so {@link createSchema} is also the migration (see
  * {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -218,6 +219,22 @@ CREATE TABLE IF NOT EXISTS intent_offers (
 CREATE INDEX IF NOT EXISTS intent_offers_intent ON intent_offers (intent_id, created_at);
 CREATE INDEX IF NOT EXISTS intent_offers_recipient ON intent_offers (recipient_id, created_at);
 CREATE INDEX IF NOT EXISTS intent_offers_relationship ON intent_offers (relationship_id, created_at);
+
+-- Schema version 5 -------------------------------------------------------------------------
+
+-- Caller verifications: a company asks her to confirm she is the caller on the phone.
+-- challenge_idx: blind index of relationship id + the company's challenge id (its own string).
+CREATE TABLE IF NOT EXISTS verifications (
+  id TEXT PRIMARY KEY,
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  challenge_idx TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'refused')),
+  expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS verifications_relationship ON verifications (relationship_id, created_at);
 `;
 
 /**

@@ -159,7 +159,9 @@ const V2_TABLES = ['profile_deliveries', 'consent_records', 'disclosed_fields', 
 const V3_TABLES = ['agreements'];
 /** Added by schema version 4, children before parents. */
 const V4_TABLES = ['intent_offers', 'intent_recipients', 'intents'];
-const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES].sort();
+/** Added by schema version 5. */
+const V5_TABLES = ['verifications'];
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
 const INTENT_ID = '00000000-0000-4000-8000-0000000000b1';
@@ -202,8 +204,8 @@ function schemaVersion(): string {
 }
 
 /** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
-function downgradeTo(version: 1 | 2 | 3): void {
-  const newer = { 1: [...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V4_TABLES, ...V3_TABLES], 3: V4_TABLES }[version];
+function downgradeTo(version: 1 | 2 | 3 | 4): void {
+  const newer = { 1: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V5_TABLES, ...V4_TABLES], 4: V5_TABLES }[version];
   const db = new Database(path);
   try {
     db.transaction(() => {
@@ -217,9 +219,9 @@ function downgradeTo(version: 1 | 2 | 3): void {
 const downgradeToV1 = (): void => downgradeTo(1);
 
 describe('schema versions', () => {
-  it('creates new vaults at schema version 4 with every table', () => {
+  it('creates new vaults at schema version 5 with every table', () => {
     Vault.create(path, 'pw', FAST).close();
-    expect(schemaVersion()).toBe('4');
+    expect(schemaVersion()).toBe('5');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -239,7 +241,7 @@ describe('schema versions', () => {
     migrated.agreements.insert(agreement(r.id));
     migrated.intents.insert(newIntent({ id: INTENT_ID }));
     migrated.close();
-    expect(schemaVersion()).toBe('4');
+    expect(schemaVersion()).toBe('5');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     // Opening again is a plain open (nothing left to migrate).
@@ -251,7 +253,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 2 vault to version 4 when it is unlocked, keeping its data', () => {
+  it('migrates a version 2 vault to version 5 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.profile.applyChange({ email: 'ada@example.org' });
@@ -271,7 +273,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one agreed entry per relationship.
     expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.exists');
     migrated.close();
-    expect(schemaVersion()).toBe('4');
+    expect(schemaVersion()).toBe('5');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -279,7 +281,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 3 vault to version 4 when it is unlocked, keeping its data', () => {
+  it('migrates a version 3 vault to version 5 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.agreements.insert(agreement(r.id));
@@ -298,13 +300,34 @@ describe('schema versions', () => {
     // The migration created the indexes too: one cast of an intent per relationship.
     expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.exists');
     migrated.close();
-    expect(schemaVersion()).toBe('4');
+    expect(schemaVersion()).toBe('5');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
     expect(again.intentRecipients.findByRecipientIntentId(r.id, RECIPIENT_INTENT_ID)?.id).toBe(recipient.id);
     expect(again.offers.listForIntent(INTENT_ID).map((o) => o.id)).toEqual([OFFER_ID]);
     again.close();
+  });
+
+  it('migrates a version 4 vault to version 5 when it is unlocked, keeping its data', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const r = vault.relationships.insert(rel(1));
+    vault.intents.insert(newIntent({ id: INTENT_ID }));
+    vault.close();
+    downgradeTo(4);
+    expect(schemaVersion()).toBe('4');
+    expect(tableNames()).toEqual([...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES].sort());
+
+    const migrated = Vault.open(path, 'pw');
+    expect(migrated.intents.get(INTENT_ID)?.id).toBe(INTENT_ID);
+    expect(migrated.verifications.list()).toEqual([]);
+    const challenge = { relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 };
+    migrated.verifications.insert(challenge);
+    // The migration created the unique blind index too: one record per challenge.
+    expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.exists');
+    migrated.close();
+    expect(schemaVersion()).toBe('5');
+    expect(tableNames()).toEqual(ALL_TABLES);
   });
 
   it('leaves a version 3 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -315,7 +338,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('3');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('4');
+    expect(schemaVersion()).toBe('5');
   });
 
   it('leaves a version 2 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -326,7 +349,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('2');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('4');
+    expect(schemaVersion()).toBe('5');
   });
 
   it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -339,11 +362,11 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('1');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('4');
+    expect(schemaVersion()).toBe('5');
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '5', 'two']) {
+    for (const version of ['0', '6', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);

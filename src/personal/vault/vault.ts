@@ -24,6 +24,7 @@ import { OfferRepo } from './offerRepo.js';
 import { OutboxRepo } from './outboxRepo.js';
 import { ProfileRepo } from './profileRepo.js';
 import { ReceiptRepo } from './receiptRepo.js';
+import { VerificationRepo } from './verificationRepo.js';
 import { RelationshipRepo } from './relationshipRepo.js';
 import { applyPragmas, createSchema, MIGRATABLE_SCHEMA_VERSIONS, SCHEMA_VERSION } from './schema.js';
 import { SeenRepo } from './seenRepo.js';
@@ -55,6 +56,7 @@ export class Vault {
   readonly keys: KeyRepo;
   readonly messages: MessageRepo;
   readonly receipts: ReceiptRepo;
+  readonly verifications: VerificationRepo;
   readonly outbox: OutboxRepo;
   readonly seen: SeenRepo;
   readonly settings: SettingsRepo;
@@ -92,6 +94,7 @@ export class Vault {
     this.keys = new KeyRepo(this.#ctx);
     this.messages = new MessageRepo(this.#ctx);
     this.receipts = new ReceiptRepo(this.#ctx);
+    this.verifications = new VerificationRepo(this.#ctx);
     this.outbox = new OutboxRepo(this.#ctx);
     this.seen = new SeenRepo(this.#ctx);
     this.settings = new SettingsRepo(this.#ctx);

@@ -1,4 +1,5 @@
 import { BasicMessage } from './basicMessage.js';
+import { CallerVerification } from './callerVerification.js';
 import { Connect } from './connect.js';
 import { Consent } from './consent.js';
 import { DataRights } from './dataRights.js';
@@ -13,7 +14,7 @@ import { Terms } from './terms.js';
 import { TrustPing } from './trustPing.js';
 
 /** The one explicit list of message families Kith speaks. A new family is one file plus one line here. */
-export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship, Disclose, ProfileUpdate, Terms, Intent, Consent, DataRights] as const;
+export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship, Disclose, ProfileUpdate, Terms, Intent, Consent, DataRights, CallerVerification] as const;
 
 export function allMessageDefinitions(): MessageDefinition[] {
   return MESSAGE_FAMILIES.flatMap((family) => Object.values(family) as MessageDefinition[]);
@@ -23,4 +24,4 @@ export function createMessageRegistry(): MessageRegistry {
   return new MessageRegistry(allMessageDefinitions());
 }
 
-export { BasicMessage, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing };
+export { BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing };

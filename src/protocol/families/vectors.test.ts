@@ -28,7 +28,7 @@ import { createRosterSet } from '../terms/rosterSet.js';
 import { parseDetached } from '../terms/detachedJws.js';
 import { judgeOffer } from '../intent/verdict.js';
 import { signOffer, verifySignedOffer } from '../intent/signedOffer.js';
-import { BasicMessage, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
+import { BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
 import { demandSchema, type Demand, type Offer } from './intent.js';
 import type { TermsResponseBody } from './terms.js';
 import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
@@ -52,7 +52,7 @@ import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.
 const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
 const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
 const DOCS = new URL('../../../docs/protocol/', import.meta.url);
-const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md', 'data-rights.md'] as const;
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md', 'data-rights.md', 'caller-verification.md'] as const;
 const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
 const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
 const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
@@ -624,6 +624,22 @@ const SPECS: readonly Spec[] = [
     at: 700,
     input: (ctx) => ({ body: accessAnswer(ctx), thid: idOf(ctx, DataRights.request.type) }),
   },
+  {
+    // She calls the company; the operator asks her agent to confirm it is her: both screens show K7Q-4MX, for 5 minutes.
+    type: CallerVerification.challenge.type,
+    sender: 'vendor',
+    id: '3f1d6c0e-8b7a-4f55-9a3e-2c4b1e7d9a60',
+    at: 780,
+    input: () => ({ body: { challenge_id: CHALLENGE_ID, code: 'K7Q4MX', agent: 'Sam, Acme Outfitters support', expires_time: T0 + 780 + 300 } }),
+  },
+  {
+    // She approves; her signed answer is the company's proof.
+    type: CallerVerification.answer.type,
+    sender: 'customer',
+    id: 'b8e2f4a1-5c3d-4e9f-8a7b-6d1c0e2f3a94',
+    at: 810,
+    input: (ctx) => ({ body: { challenge_id: CHALLENGE_ID, decision: 'approved' }, thid: idOf(ctx, CallerVerification.challenge.type) }),
+  },
 ];
 
 /** The company's answer to her access request in the vectors: her address after the move, under the consent record of her disclosure. */
@@ -662,6 +678,9 @@ function accessAnswer(ctx: BuildContext): Record<string, unknown> {
     },
   };
 }
+
+/** The caller verification's challenge id, named by her answer. */
+const CHALLENGE_ID = 'e0a4c2d9-7f61-4b3a-9c58-1d2e3f4a5b6c';
 
 /** What she discloses in the vectors: her address before (present) and after (notice) a move. */
 const ADDRESS_BEFORE = { street_address: '12 St James Square', locality: 'London', postal_code: 'SW1Y 4JH', country: 'GB' };

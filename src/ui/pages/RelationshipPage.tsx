@@ -6,6 +6,7 @@ import { StateBadge, TermsCell, companyName } from '../components/labels';
 import { Receipt } from '../components/Receipt';
 import { TermsPanel } from '../components/TermsPanel';
 import { Thread } from '../components/Thread';
+import { Verifications } from '../components/Verifications';
 import { Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { formatDate, plural } from '../format';
 import { Link, useLocation, useTitle } from '../router';
@@ -157,6 +158,7 @@ export function RelationshipPage({ id }: { id: string }) {
       </PageHeader>
       <ErrorNote message={mute.error} />
       <LiveNote tone={relationship.state === 'muted' ? 'warn' : 'good'}>{note}</LiveNote>
+      {live ? <Verifications relationship={relationship.id} /> : null}
 
       {shownReceipts.length > 0 ? (
         <Section title="Erasure receipt" id="receipt">

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { api, prepare, routes } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { Verifications } from '../components/Verifications';
 import { Badge, Button, Empty, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { useAgentEvents } from '../events';
 import { fieldLabel, formatDate, formatDuration, LEGAL_BASIS, theirText } from '../format';
@@ -168,6 +169,7 @@ export function RequestsPage() {
     <>
       <PageHeader title="Requests" subtitle="What companies ask you to share. You choose field by field; they get only what you tick." />
       <LiveNote>{result}</LiveNote>
+      <Verifications pendingOnly />
       <ErrorNote message={pending.error?.message} />
       {pending.loading && !pending.data ? <Loading /> : null}
       {pending.data && requests.length === 0 ? <Empty title="Nothing waiting">When a company asks you for data, the request appears here at once.</Empty> : null}
