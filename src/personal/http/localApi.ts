@@ -14,7 +14,7 @@ import { fixedAccess, lockedError, type AgentAccess } from '../agentAccess.js';
 import type { PersonalAgent } from '../createPersonalAgent.js';
 import { BrowserSessions } from './browserSessions.js';
 import { mountWebApp } from './webApp.js';
-import { exportVault, sealExport } from '../vault/export.js';
+import { exportVault, salvageVault, sealExport } from '../vault/export.js';
 import { personalOpenApi } from './openapi.js';
 import { streamSSE } from 'hono/streaming';
 import type { AgentEvent } from '../events.js';
@@ -95,7 +95,7 @@ const schemas = {
   acceptOffer: bodySchema(routes.acceptOffer, z.object({ linkTo: z.string().min(1).max(200).optional() }).strict().default({})),
   addDirectoryEntry: bodySchema(routes.addDirectoryEntry, z.object({ url: z.string().min(1).max(2000) }).strict()),
   declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
-  export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() })),
+  export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional(), salvage: z.boolean().default(false) })),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
   setIdleLock: bodySchema(routes.setIdleLock, z.object({ minutes: z.number().int().min(0).max(24 * 60) }).strict()),
   changePassphrase: bodySchema(routes.changePassphrase, z.object({ current: z.string().min(1).max(1024), next: z.string().min(8).max(1024) }).strict()),
@@ -398,10 +398,13 @@ export function createLocalApi(options: LocalApiOptions): Hono {
 
   on(routes.export, async (c) => {
     const request = await jsonBody(c, schemas.export);
-    const document = exportVault(agent().vault);
-    if (request.plain) return c.json({ format: 'plain', document });
-    if (!request.passphrase) throw new ApiError('api.bad_request', 'An encrypted export needs a passphrase');
-    return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase) });
+    if (!request.plain && !request.passphrase) throw new ApiError('api.bad_request', 'An encrypted export needs a passphrase');
+    // A normal export fails closed on a record that does not open; a salvage export leaves it out and names it.
+    const document = request.salvage ? salvageVault(agent().vault) : exportVault(agent().vault);
+    const skipped = document.skipped === undefined ? {} : { skipped: document.skipped };
+    if (document.skipped !== undefined && document.skipped.length > 0) options.logger.warn('export_salvaged', { skipped: document.skipped.length });
+    if (request.plain) return c.json({ format: 'plain', document, ...skipped });
+    return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase ?? ''), ...skipped });
   });
 
   on(routes.idleLock, (c) => c.json({ minutes: access.idleLockMinutes() }));
