@@ -12,6 +12,7 @@ import { createLocalApi } from './http/localApi.js';
 import { defaultUiDir } from './http/webApp.js';
 import { importVault, openExport } from './vault/export.js';
 import { Vault } from './vault/vault.js';
+import { checkVaultReadable } from './vault/startupCheck.js';
 
 /** The files of one SQLite vault (WAL mode). */
 const VAULT_FILES = ['', '-wal', '-shm'] as const;
@@ -158,6 +159,12 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       if (unlocked || closing) return;
       // A wrong passphrase throws here and changes nothing.
       const vault = Vault.open(vaultPath(options.home), passphrase);
+      try {
+        checkVaultReadable(vault); // an unreadable relationship or key refuses the unlock: it stays locked
+      } catch (error) {
+        vault.close();
+        throw error;
+      }
       vaultFile = vaultFileId(options.home);
       unlocked = startAgent(vault, options, () => port);
       access.touch();
@@ -215,6 +222,8 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
   };
 
   if (options.vault) {
+    // A vault whose relationships or keys do not open would fail nearly every call: refuse to start.
+    checkVaultReadable(options.vault);
     unlocked = startAgent(options.vault, options, () => port);
     access.touch();
   }
