@@ -57,7 +57,7 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
   const { agent, logger } = options;
   const app = new Hono();
   app.onError((error, c) => {
-    if (c.req.path === '/didcomm') {
+    if (c.req.path === '/didcomm' && (error as { code?: string }).code !== 'api.client_aborted') {
       const code = (error as { code?: string }).code;
       logger.info('message_rejected', { code: typeof code === 'string' ? code : 'internal' });
       options.ops?.metrics.received(typeof code === 'string' ? code : 'internal');
