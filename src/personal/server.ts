@@ -4,6 +4,7 @@ import { VaultError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
 import { listen } from '../core/listen.js';
 import type { Logger } from '../core/log.js';
+import { createRejectionLog } from '../core/rejectionLog.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/envelope/receive.js';
 import { lockedError, type AgentAccess } from './agentAccess.js';
 import { createPersonalAgent, type PersonalAgent } from './createPersonalAgent.js';
@@ -227,8 +228,10 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
     unlocked = startAgent(options.vault, options, () => port);
     access.touch();
   }
+  const rejectionLog = createRejectionLog({ logger });
   const app = createLocalApi({
     access,
+    rejectionLog,
     token,
     port: () => port,
     maxMessageBytes,
@@ -254,6 +257,7 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       closing = true;
       await access.lock();
       await listening.close();
+      rejectionLog.flush(); // the refusals left out of the log are counted before it ends
       removeRunningAgent(options.home);
       logger.info('personal_agent_stopped');
     },

@@ -5,6 +5,7 @@ import { respondWithError } from '../../core/httpErrors.js';
 import { jsonBody } from '../../core/jsonBody.js';
 import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
+import { createRejectionLog, type RejectionLog } from '../../core/rejectionLog.js';
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { COMPANY_DESCRIPTION_PATH } from '../../protocol/intent/companyDescription.js';
@@ -30,6 +31,8 @@ export interface CompanyAppOptions {
   didDocument?: DidDocument;
   /** /health, /ready and /metrics (http/ops.ts); without it, /health alone. */
   ops?: Omit<OpsOptions, 'name' | 'adminToken' | 'scopedTokens'>;
+  /** Where refused DIDComm messages are logged, rate-limited per code (default: one on `logger`). */
+  rejectionLog?: RejectionLog;
 }
 
 /**
@@ -56,11 +59,15 @@ const proposeTermsSchema = z.object({ agreement: z.string().min(1).max(2000) }).
 export function createCompanyApp(options: CompanyAppOptions): Hono {
   const { agent, logger } = options;
   const app = new Hono();
+  const rejections = options.rejectionLog ?? createRejectionLog({ logger });
   app.onError((error, c) => {
-    if (c.req.path === '/didcomm' && (error as { code?: string }).code !== 'api.client_aborted') {
-      const code = (error as { code?: string }).code;
-      logger.info('message_rejected', { code: typeof code === 'string' ? code : 'internal' });
-      options.ops?.metrics.received(typeof code === 'string' ? code : 'internal');
+    if (c.req.path === '/didcomm') {
+      const raw = (error as { code?: string }).code;
+      const code = typeof raw === 'string' ? raw : 'internal';
+      // Every outcome is counted; the log gets one line per code per window (core/rejectionLog.ts).
+      options.ops?.metrics.received(code);
+      // A client that hung up is not a refused message: respondWithError notes it (client_aborted).
+      if (code !== 'api.client_aborted') rejections.rejected(code);
     }
     return respondWithError(c, error, logger);
   });

@@ -9,6 +9,7 @@ import { respondWithError } from '../../core/httpErrors.js';
 import { jsonBody } from '../../core/jsonBody.js';
 import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
+import { createRejectionLog, type RejectionLog } from '../../core/rejectionLog.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { fixedAccess, lockedError, type AgentAccess } from '../agentAccess.js';
 import type { PersonalAgent } from '../createPersonalAgent.js';
@@ -49,6 +50,8 @@ export interface LocalApiOptions {
   passphraseHint?: string;
   /** Which vault file this agent serves (home.ts `vaultFileId`), said with the status; none in process. */
   vaultFile?: () => string | undefined;
+  /** Where refused DIDComm messages are logged, rate-limited per code (default: one on `logger`). */
+  rejectionLog?: RejectionLog;
 }
 
 /**
@@ -123,7 +126,14 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   const agent = (): PersonalAgent => access.current();
   const sessions = new BrowserSessions();
   const app = new Hono();
-  app.onError((error, c) => respondWithError(c, error, logger));
+  const rejections = options.rejectionLog ?? createRejectionLog({ logger });
+  app.onError((error, c) => {
+    // A refused inbound message: one line per code per window (core/rejectionLog.ts); a client that
+    // hung up is not one (respondWithError notes it).
+    const code = (error as { code?: unknown }).code;
+    if (c.req.path.startsWith('/didcomm/') && code !== 'api.client_aborted') rejections.rejected(typeof code === 'string' ? code : 'internal');
+    return respondWithError(c, error, logger);
+  });
   /** Registers a route of the contract: its method and path come from there, so neither can drift. */
   const on = <P extends string>(route: Route<HttpMethod, P>, handler: Handler<{}, P>): void => {
     app.on(route.method, route.path, handler);
