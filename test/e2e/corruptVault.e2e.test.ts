@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_TABLE } from '../../src/core/errorTable.js';
 import { vaultPath } from '../../src/personal/home.js';
 import { Vault } from '../../src/personal/vault/vault.js';
-import { REPO_ROOT, ensureBuilt, freePort, killAllStarted, runCli, runCliOk, spawnLogged, type CliResult } from '../support/processes.js';
+import { REPO_ROOT, ensureBuilt, fatal, freePort, killAllStarted, runCli, runCliOk, spawnLogged, waitFor, type CliResult } from '../support/processes.js';
 
 /**
  * A vault with one relationship record that no longer opens (issue 17): `kith serve` refuses to
@@ -76,6 +76,28 @@ describe('a vault with an unreadable relationship record', () => {
     expect(serve.stderr()).toContain(`relationships row ${broken}`);
     expect(serve.stderr()).toContain('kith export --salvage');
     expect(existsSync(join(home, 'agent.json'))).toBe(false);
+  }, 40_000);
+
+  it('a kith serve started locked refuses to unlock it (vault.corrupt, naming the row) and stays locked', async () => {
+    const port = await freePort();
+    const serve = spawnLogged(join(REPO_ROOT, 'bin', 'kith.js'), ['--home', home, 'serve', '--port', String(port), '--locked', '--idle-lock', '0'], { name: 'serve-locked', logDir: join(root, 'logs') });
+    const agent = await waitFor('kith serve --locked to answer', async () => {
+      const exit = serve.exit();
+      if (exit) throw fatal(`kith serve exited during start (${exit.code ?? exit.signal})\n${serve.stderr()}`);
+      if (!existsSync(join(home, 'agent.json'))) return undefined;
+      const info = JSON.parse(readFileSync(join(home, 'agent.json'), 'utf8')) as { url: string; token: string; pid: number };
+      return info.pid === serve.pid ? info : undefined;
+    });
+    try {
+      const result = await runCli('kith', ['unlock'], { home, env });
+      expect(result.code).toBe(corruptExit);
+      expect(result.stderr).toContain(`error: ${ERROR_TABLE['vault.corrupt'].cli}: `);
+      expect(result.stderr).toContain(`relationships row ${broken}`);
+      const status = (await (await fetch(`${agent.url}/api/status`, { headers: { authorization: `Bearer ${agent.token}` } })).json()) as { locked: boolean };
+      expect(status.locked).toBe(true);
+    } finally {
+      await serve.signalAndWait('SIGTERM');
+    }
   }, 40_000);
 
   it('kith export --salvage writes every record that opens and names the skipped one on stderr and in the document', async () => {
