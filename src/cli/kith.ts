@@ -10,7 +10,7 @@ import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
 import { DEFAULT_PERSONAL_PORT, findRunningAgent, openApiClient, otherAgentNote, type ApiClient } from './apiClient.js';
 import { askYes, formatTime, oneLine, output, readSecret, run, stopOnSignals, table, type GlobalOptions } from './common.js';
-import { MESSAGE_INDENT, terminalBlock, terminalLines } from './terminalText.js';
+import { MESSAGE_INDENT, terminalBlock, terminalLine, terminalLines } from './terminalText.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
@@ -342,13 +342,17 @@ program
   .command('export <file>')
   .description('full export: encrypted (JWE, passphrase from KITH_EXPORT_PASSPHRASE or a prompt) or --plain JSON')
   .option('--plain', 'write unencrypted JSON')
-  .action((file: string, options: { plain?: boolean }) =>
+  .option('--salvage', 'export every record that still opens, leaving out (and naming) the unreadable ones')
+  .action((file: string, options: { plain?: boolean; salvage?: boolean }) =>
     run(globals, () =>
       withClient(async (client) => {
         const passphrase = options.plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
-        const result = await client.call(routes.export, { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}) });
+        const result = await client.call(routes.export, { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}), ...(options.salvage ? { salvage: true } : {}) });
         writePrivateFile(file, result.format === 'plain' ? `${JSON.stringify(result.document, null, 2)}\n` : `${result.text}\n`);
-        output(globals(), { file, format: result.format }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})`);
+        // Which records were left out: table and row id only (the export's `skipped` says the same).
+        for (const s of result.skipped ?? []) process.stderr.write(`skipped: ${terminalLine(s.table)} row ${terminalLine(s.id)} (does not open)\n`);
+        const skippedNote = result.skipped === undefined ? '' : `; ${result.skipped.length} unreadable record(s) skipped`;
+        output(globals(), { file, format: result.format, ...(result.skipped ? { skipped: result.skipped } : {}) }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})${skippedNote}`);
       }),
     ),
   );

@@ -1,6 +1,7 @@
 import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { listen } from '../core/listen.js';
+import { createRejectionLog } from '../core/rejectionLog.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
 import { tokensFileCredentials } from './adminTokens.js';
 import { createCompanyAgent, type CompanyAgent } from './createCompanyAgent.js';
@@ -71,10 +72,11 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
   const ops = { role, readiness, metrics };
   // The scoped tokens of tokens.json (`kith-vendor token create`), read again when the file changes.
   const scopedTokens = tokensFileCredentials(home.dir, (code) => logger.warn('admin_tokens_unreadable', { code }));
+  const rejectionLog = createRejectionLog({ logger });
   const app =
     role === 'worker'
       ? createOpsApp({ ...ops, name: config.name, adminToken: home.adminToken, scopedTokens, logger })
-      : createCompanyApp({ agent, adminToken: home.adminToken, scopedTokens, maxMessageBytes: config.maxMessageBytes, logger, ops, ...(home.didDocument ? { didDocument: home.didDocument } : {}) });
+      : createCompanyApp({ agent, adminToken: home.adminToken, scopedTokens, maxMessageBytes: config.maxMessageBytes, logger, ops, rejectionLog, ...(home.didDocument ? { didDocument: home.didDocument } : {}) });
   const listening = await listen(app, config.port, config.host);
 
   // The background work, one round at a time; stopping waits for the round in flight.
@@ -116,6 +118,7 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
       for (const timer of timers) clearInterval(timer);
       await running;
       await listening.close();
+      rejectionLog.flush(); // the refusals left out of the log are counted before it ends
       await home.store.close();
       logger.info('company_stopped', { role });
     },

@@ -113,6 +113,8 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'api.forbidden_host': { status: 403, cli: 'Forbidden host', exit: 2 },
   'api.bad_request': { status: 400, cli: 'Bad request', exit: 1 },
   'api.not_found': { status: 404, cli: 'Not found', exit: 1 },
+  // Nobody reads the answer (the client hung up mid-body); 400 for the record.
+  'api.client_aborted': { status: 400, cli: 'The client hung up before its request was read', exit: 1 },
   'api.insufficient_scope': { status: 403, cli: 'The admin token lacks the scope this needs', exit: 2 },
   'api.token_exists': { status: 409, cli: 'An admin token of that name exists', exit: 1 },
   'api.token_unknown': { status: 404, cli: 'No admin token of that name', exit: 1 },

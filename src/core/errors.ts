@@ -124,6 +124,7 @@ export type KithErrorCode =
   | 'api.insufficient_scope'
   | 'api.token_exists'
   | 'api.token_unknown'
+  | 'api.client_aborted'
   | 'agent.not_running'
   | 'internal';
 

@@ -12,6 +12,8 @@ export function errorBody(error: KithError): { error: ReturnType<KithError['toJS
 export function respondWithError(c: Context, thrown: unknown, logger: Logger): Response {
   const error = asKithError(thrown);
   const { status } = presentError(error.code);
+  // A client that hung up mid-body is not our error: one info line, and the answer goes nowhere.
+  if (error.code === 'api.client_aborted') logger.info('client_aborted', { path: c.req.path });
   if (error.code === 'internal') {
     logger.error('internal_error', { name: thrown instanceof Error ? thrown.name : typeof thrown, path: c.req.path });
   }

@@ -1,8 +1,16 @@
 import { IncomingMessage } from 'node:http';
-import { EnvelopeError } from './errors.js';
+import { ApiError, EnvelopeError } from './errors.js';
 
 function tooLarge(size: number, limit: number): EnvelopeError {
   return new EnvelopeError('envelope.too_large', `Request body exceeds the ${limit}-byte limit`, { details: { size, limit } });
+}
+
+/**
+ * The client went away before its body was all read (a reset socket, an aborted request): its
+ * doing, not ours, so the HTTP layer notes it at info level (`client_aborted`), never as an error.
+ */
+export function clientAborted(): ApiError {
+  return new ApiError('api.client_aborted', 'The client hung up before the request body was read');
 }
 
 /**
@@ -44,6 +52,7 @@ export function readIncomingWithLimit(incoming: IncomingMessage, limit: number):
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let ended = false;
     incoming.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
@@ -54,8 +63,16 @@ export function readIncomingWithLimit(incoming: IncomingMessage, limit: number):
       }
       chunks.push(chunk);
     });
-    incoming.once('end', () => resolve(Buffer.concat(chunks)));
-    incoming.once('error', reject);
+    incoming.once('end', () => {
+      ended = true;
+      resolve(Buffer.concat(chunks));
+    });
+    // A socket reset or closed mid-body ends the request with an error (ECONNRESET, "aborted") or
+    // only with 'close': either way the client went away, which is no fault of ours.
+    incoming.once('error', () => reject(clientAborted()));
+    incoming.once('close', () => {
+      if (!ended) reject(clientAborted());
+    });
   });
 }
 

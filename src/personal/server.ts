@@ -4,6 +4,7 @@ import { VaultError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
 import { listen } from '../core/listen.js';
 import type { Logger } from '../core/log.js';
+import { createRejectionLog } from '../core/rejectionLog.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/envelope/receive.js';
 import { lockedError, type AgentAccess } from './agentAccess.js';
 import { createPersonalAgent, type PersonalAgent } from './createPersonalAgent.js';
@@ -12,6 +13,7 @@ import { createLocalApi } from './http/localApi.js';
 import { defaultUiDir } from './http/webApp.js';
 import { importVault, openExport } from './vault/export.js';
 import { Vault } from './vault/vault.js';
+import { checkVaultReadable } from './vault/startupCheck.js';
 
 /** The files of one SQLite vault (WAL mode). */
 const VAULT_FILES = ['', '-wal', '-shm'] as const;
@@ -158,6 +160,12 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       if (unlocked || closing) return;
       // A wrong passphrase throws here and changes nothing.
       const vault = Vault.open(vaultPath(options.home), passphrase);
+      try {
+        checkVaultReadable(vault); // an unreadable relationship or key refuses the unlock: it stays locked
+      } catch (error) {
+        vault.close();
+        throw error;
+      }
       vaultFile = vaultFileId(options.home);
       unlocked = startAgent(vault, options, () => port);
       access.touch();
@@ -215,11 +223,15 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
   };
 
   if (options.vault) {
+    // A vault whose relationships or keys do not open would fail nearly every call: refuse to start.
+    checkVaultReadable(options.vault);
     unlocked = startAgent(options.vault, options, () => port);
     access.touch();
   }
+  const rejectionLog = createRejectionLog({ logger });
   const app = createLocalApi({
     access,
+    rejectionLog,
     token,
     port: () => port,
     maxMessageBytes,
@@ -245,6 +257,7 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       closing = true;
       await access.lock();
       await listening.close();
+      rejectionLog.flush(); // the refusals left out of the log are counted before it ends
       removeRunningAgent(options.home);
       logger.info('personal_agent_stopped');
     },

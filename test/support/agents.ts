@@ -13,6 +13,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { newToken } from '../../src/core/ids.js';
 import { listen, type Listening } from '../../src/core/listen.js';
 import { createLogger, type Logger } from '../../src/core/log.js';
+import { createRejectionLog, type RejectionLog } from '../../src/core/rejectionLog.js';
 import { createPersonalAgent, type PersonalAgent } from '../../src/personal/createPersonalAgent.js';
 import { createLocalApi } from '../../src/personal/http/localApi.js';
 import type { RelationshipRecord } from '../../src/personal/vault/relationshipRepo.js';
@@ -97,7 +98,12 @@ export interface CompanyOptions {
   ops?: boolean;
 }
 
-export interface CompanyHandle {
+/** Each agent's rate-limited log of refused messages, on its file logger (a test flushes it as a stop would). */
+export interface WithRejectionLog {
+  rejectionLog: RejectionLog;
+}
+
+export interface CompanyHandle extends WithRejectionLog {
   name: string;
   agent: CompanyAgent;
   store: CompanyStore;
@@ -156,7 +162,8 @@ export async function startCompany(options: CompanyOptions = {}): Promise<Compan
   const adminToken = newToken();
   // Scoped tokens a test makes with createAdminToken(dir, ...) work at once, as on a real home.
   const ops = options.ops ? { role: 'all' as const, readiness: async () => ({ ready: true as const }), metrics: createCompanyMetrics(store, { role: 'all' }) } : undefined;
-  served.setApp(createCompanyApp({ agent: recording, adminToken, scopedTokens: tokensFileCredentials(dir), maxMessageBytes, logger, ...(ops ? { ops } : {}) }));
+  const rejectionLog = createRejectionLog({ logger });
+  served.setApp(createCompanyApp({ agent: recording, adminToken, scopedTokens: tokensFileCredentials(dir), maxMessageBytes, logger, rejectionLog, ...(ops ? { ops } : {}) }));
   let cleaned = false;
   return {
     name,
@@ -172,6 +179,7 @@ export async function startCompany(options: CompanyOptions = {}): Promise<Compan
     dbPath,
     logPath,
     inbound,
+    rejectionLog,
     snapshot: () => snapshotOf(store),
     stop: () => served.stop(),
     start: () => served.start(),
@@ -192,7 +200,7 @@ export interface PersonalOptions {
   retry?: Partial<RetryPolicy>;
 }
 
-export interface PersonalHandle {
+export interface PersonalHandle extends WithRejectionLog {
   agent: PersonalAgent;
   vault: Vault;
   vaultPath: string;
@@ -232,7 +240,8 @@ export async function startPersonal(options: PersonalOptions = {}): Promise<Pers
     ...(options.retry ? { retry: options.retry } : {}),
   });
   const token = newToken();
-  served.setApp(createLocalApi({ agent, token, port: () => served.port, maxMessageBytes, logger }));
+  const rejectionLog = createRejectionLog({ logger });
+  served.setApp(createLocalApi({ agent, token, port: () => served.port, maxMessageBytes, logger, rejectionLog }));
   const record = (relationshipId: string): RelationshipRecord => {
     const found = vault.relationships.get(relationshipId);
     if (!found) throw new Error(`no relationship ${relationshipId} in the vault`);
@@ -249,6 +258,7 @@ export async function startPersonal(options: PersonalOptions = {}): Promise<Pers
     token,
     dir,
     logPath,
+    rejectionLog,
     snapshot: () => vault.snapshot(),
     record,
     didcommUrl: (relationshipId) => `${served.url}/didcomm/${record(relationshipId).routeToken}`,

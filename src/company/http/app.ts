@@ -5,6 +5,7 @@ import { respondWithError } from '../../core/httpErrors.js';
 import { jsonBody } from '../../core/jsonBody.js';
 import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
+import { createRejectionLog, type RejectionLog } from '../../core/rejectionLog.js';
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { COMPANY_DESCRIPTION_PATH } from '../../protocol/intent/companyDescription.js';
@@ -33,6 +34,8 @@ export interface CompanyAppOptions {
   ops?: Omit<OpsOptions, 'name' | 'adminToken' | 'scopedTokens'>;
   /** The console's clock (sessions); default Date.now. */
   now?: () => number;
+  /** Where refused DIDComm messages are logged, rate-limited per code (default: one on `logger`). */
+  rejectionLog?: RejectionLog;
 }
 
 /**
@@ -62,11 +65,15 @@ const operatorHeaderSchema = z.string().trim().min(1).max(60).regex(/^[^\p{Cc}\p
 export function createCompanyApp(options: CompanyAppOptions): Hono {
   const { agent, logger } = options;
   const app = new Hono();
+  const rejections = options.rejectionLog ?? createRejectionLog({ logger });
   app.onError((error, c) => {
     if (c.req.path === '/didcomm') {
-      const code = (error as { code?: string }).code;
-      logger.info('message_rejected', { code: typeof code === 'string' ? code : 'internal' });
-      options.ops?.metrics.received(typeof code === 'string' ? code : 'internal');
+      const raw = (error as { code?: string }).code;
+      const code = typeof raw === 'string' ? raw : 'internal';
+      // Every outcome is counted; the log gets one line per code per window (core/rejectionLog.ts).
+      options.ops?.metrics.received(code);
+      // A client that hung up is not a refused message: respondWithError notes it (client_aborted).
+      if (code !== 'api.client_aborted') rejections.rejected(code);
     }
     return respondWithError(c, error, logger);
   });

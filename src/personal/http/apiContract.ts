@@ -85,8 +85,11 @@ export interface ConnectResult {
   relationship: RelationshipView;
 }
 
-/** POST /api/export: the whole vault, in plain JSON or sealed with her export passphrase (JWE). */
-export type ExportResult = { format: 'plain'; document: unknown } | { format: 'jwe'; text: string };
+/**
+ * POST /api/export: the whole vault, in plain JSON or sealed with her export passphrase (JWE). A
+ * salvage export also names, in `skipped`, the records it left out because they do not open.
+ */
+export type ExportResult = ({ format: 'plain'; document: unknown } | { format: 'jwe'; text: string }) & { skipped?: { table: string; id: string }[] };
 
 export type PickupResult = Awaited<ReturnType<PersonalAgent['pickup']>>;
 export type HolderKey = ReturnType<CredentialsFeature['newHolderKey']>;
@@ -242,7 +245,7 @@ export const routes = {
   events: route('GET', '/api/events').streams<AgentEvent>(),
 
   /** Without `plain`, sealed with `passphrase` (required then). */
-  export: route('POST', '/api/export').takes<{ plain?: boolean; passphrase?: string }>().answers<ExportResult>(),
+  export: route('POST', '/api/export').takes<{ plain?: boolean; passphrase?: string; salvage?: boolean }>().answers<ExportResult>(),
   /** An export file's text, its passphrase if sealed, and her vault passphrase (only under `kith serve`). */
   /** Minutes without her use before the agent locks (0: never). */
   idleLock: route('GET', '/api/settings/idle-lock').answers<{ minutes: number }>(),

@@ -9,12 +9,13 @@ import { respondWithError } from '../../core/httpErrors.js';
 import { jsonBody } from '../../core/jsonBody.js';
 import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
+import { createRejectionLog, type RejectionLog } from '../../core/rejectionLog.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { fixedAccess, lockedError, type AgentAccess } from '../agentAccess.js';
 import type { PersonalAgent } from '../createPersonalAgent.js';
 import { BrowserSessions } from './browserSessions.js';
 import { mountWebApp } from './webApp.js';
-import { exportVault, sealExport } from '../vault/export.js';
+import { exportVault, salvageVault, sealExport } from '../vault/export.js';
 import { personalOpenApi } from './openapi.js';
 import { streamSSE } from 'hono/streaming';
 import type { AgentEvent } from '../events.js';
@@ -49,6 +50,8 @@ export interface LocalApiOptions {
   passphraseHint?: string;
   /** Which vault file this agent serves (home.ts `vaultFileId`), said with the status; none in process. */
   vaultFile?: () => string | undefined;
+  /** Where refused DIDComm messages are logged, rate-limited per code (default: one on `logger`). */
+  rejectionLog?: RejectionLog;
 }
 
 /**
@@ -96,7 +99,7 @@ const schemas = {
   addDirectoryEntry: bodySchema(routes.addDirectoryEntry, z.object({ url: z.string().min(1).max(2000) }).strict()),
   answerVerification: bodySchema(routes.answerVerification, z.object({ decision: z.enum(['approved', 'refused']) }).strict()),
   declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
-  export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional() })),
+  export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional(), salvage: z.boolean().default(false) })),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
   setIdleLock: bodySchema(routes.setIdleLock, z.object({ minutes: z.number().int().min(0).max(24 * 60) }).strict()),
   changePassphrase: bodySchema(routes.changePassphrase, z.object({ current: z.string().min(1).max(1024), next: z.string().min(8).max(1024) }).strict()),
@@ -124,7 +127,14 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   const agent = (): PersonalAgent => access.current();
   const sessions = new BrowserSessions();
   const app = new Hono();
-  app.onError((error, c) => respondWithError(c, error, logger));
+  const rejections = options.rejectionLog ?? createRejectionLog({ logger });
+  app.onError((error, c) => {
+    // A refused inbound message: one line per code per window (core/rejectionLog.ts); a client that
+    // hung up is not one (respondWithError notes it).
+    const code = (error as { code?: unknown }).code;
+    if (c.req.path.startsWith('/didcomm/') && code !== 'api.client_aborted') rejections.rejected(typeof code === 'string' ? code : 'internal');
+    return respondWithError(c, error, logger);
+  });
   /** Registers a route of the contract: its method and path come from there, so neither can drift. */
   const on = <P extends string>(route: Route<HttpMethod, P>, handler: Handler<{}, P>): void => {
     app.on(route.method, route.path, handler);
@@ -407,10 +417,13 @@ export function createLocalApi(options: LocalApiOptions): Hono {
 
   on(routes.export, async (c) => {
     const request = await jsonBody(c, schemas.export);
-    const document = exportVault(agent().vault);
-    if (request.plain) return c.json({ format: 'plain', document });
-    if (!request.passphrase) throw new ApiError('api.bad_request', 'An encrypted export needs a passphrase');
-    return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase) });
+    if (!request.plain && !request.passphrase) throw new ApiError('api.bad_request', 'An encrypted export needs a passphrase');
+    // A normal export fails closed on a record that does not open; a salvage export leaves it out and names it.
+    const document = request.salvage ? salvageVault(agent().vault) : exportVault(agent().vault);
+    const skipped = document.skipped === undefined ? {} : { skipped: document.skipped };
+    if (document.skipped !== undefined && document.skipped.length > 0) options.logger.warn('export_salvaged', { skipped: document.skipped.length });
+    if (request.plain) return c.json({ format: 'plain', document, ...skipped });
+    return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase ?? ''), ...skipped });
   });
 
   on(routes.idleLock, (c) => c.json({ minutes: access.idleLockMinutes() }));

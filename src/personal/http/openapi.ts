@@ -271,9 +271,9 @@ export const personalOpenApi = {
     },
     '/api/export': {
       post: {
-        summary: 'Full export: plain JSON or JWE (PBES2) sealed with the given passphrase',
-        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { plain: { type: 'boolean' }, passphrase: { type: 'string' } } } } } },
-        responses: { '200': { description: '{ format: plain, document } | { format: jwe, text }' } },
+        summary: 'Full export: plain JSON or JWE (PBES2) sealed with the given passphrase; salvage: leave out (and name) the records that do not open',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { plain: { type: 'boolean' }, passphrase: { type: 'string' }, salvage: { type: 'boolean' } } } } } },
+        responses: { '200': { description: '{ format: plain, document, skipped? } | { format: jwe, text, skipped? } (skipped: salvage only, [{ table, id }])' } },
       },
     },
   },

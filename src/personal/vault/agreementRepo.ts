@@ -159,7 +159,7 @@ export class AgreementRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE relationship_id = ? ${ORDER}`)
       .all(relationshipId)
-      .map((raw) => this.#toEntry(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toEntry(raw)));
   }
 
   /** Every entry of every relationship, oldest first (for export). */
@@ -167,7 +167,7 @@ export class AgreementRepo {
     return this.#ctx
       .stmt(`${SELECT} ${ORDER}`)
       .all()
-      .map((raw) => this.#toEntry(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toEntry(raw)));
   }
 
   /** The agreement in force with one company, if any. */
@@ -181,7 +181,7 @@ export class AgreementRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE relationship_id = ? AND thread_idx = ? ${ORDER}`)
       .all(relationshipId, this.#threadIndex(relationshipId, threadId))
-      .map((raw) => this.#toEntry(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toEntry(raw)));
   }
 
   /**

@@ -111,7 +111,7 @@ export class ConsentRepo {
       relationshipId === undefined
         ? this.#ctx.stmt(`${SELECT} ORDER BY created_at, rowid`).all()
         : this.#ctx.stmt(`${SELECT} WHERE relationship_id = ? ORDER BY created_at, rowid`).all(relationshipId);
-    return rows.map((raw) => this.#toRecord(raw));
+    return rows.flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /**

@@ -1,10 +1,16 @@
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
-import { VaultError } from '../../core/errors.js';
+import { isKithError, VaultError } from '../../core/errors.js';
 import { describeZodIssues } from '../../core/json.js';
 import { blindIndex, openRow, sealRow, type RowKeys } from './crypto.js';
 import { translateSqliteError } from './sqliteErrors.js';
+
+/** A record a salvage pass could not read: its table and row id (never its content). */
+export interface SkippedRecord {
+  table: string;
+  id: string;
+}
 
 /**
  * What every repository shares: the connection, the row keys and the clock. Repositories never
@@ -17,6 +23,8 @@ export class VaultContext {
   #keys: RowKeys | null;
   readonly #statements = new Map<string, Database.Statement>();
   #checkpointPending = false;
+  /** While a salvage pass runs ({@link salvaging}): the records it passed over; null otherwise. */
+  #skipped: SkippedRecord[] | null = null;
 
   constructor(db: Database.Database, keys: RowKeys, clock: Clock) {
     this.#db = db;
@@ -105,6 +113,39 @@ export class VaultContext {
       });
     }
     return parsed.data;
+  }
+
+  /**
+   * One record of a list read, as a list of zero or one: outside a salvage pass it is `[decode()]`
+   * and every error goes on (a normal read fails closed on a corrupt record); inside one, a record
+   * that does not open (`vault.corrupt` naming its table and row) is noted and left out.
+   */
+  readable<T>(decode: () => T): T[] {
+    try {
+      return [decode()];
+    } catch (err) {
+      const skipped = this.#skipped;
+      const table = isKithError(err) ? err.details?.['table'] : undefined;
+      const id = isKithError(err) ? err.details?.['id'] : undefined;
+      if (skipped === null || !isKithError(err) || err.code !== 'vault.corrupt' || typeof table !== 'string' || typeof id !== 'string') throw err;
+      skipped.push({ table, id });
+      return [];
+    }
+  }
+
+  /**
+   * Runs `fn` as a salvage pass: the lists it reads leave out the records that do not open, and
+   * come back with them named. Not re-entrant (a salvage pass inside another is a bug).
+   */
+  salvaging<T>(fn: () => T): { value: T; skipped: SkippedRecord[] } {
+    if (this.#skipped !== null) throw new Error('A salvage pass is already running');
+    const skipped: SkippedRecord[] = [];
+    this.#skipped = skipped;
+    try {
+      return { value: fn(), skipped };
+    } finally {
+      this.#skipped = null;
+    }
   }
 
   /**

@@ -77,7 +77,7 @@ export class CredentialRepo {
     return this.#ctx
       .stmt(`${SELECT} ORDER BY created_at, rowid`)
       .all()
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Deletes a credential (its holder key stays in `keys`). @returns false if there was none. */

@@ -153,7 +153,7 @@ export class DeliveryRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE relationship_id = ? AND state = 'pending' ORDER BY version, created_at, rowid`)
       .all(relationshipId)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /**
@@ -220,7 +220,7 @@ export class DeliveryRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE version = ? ORDER BY created_at, rowid`)
       .all(version)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Every delivery in creation order (for export). */
@@ -228,7 +228,7 @@ export class DeliveryRepo {
     return this.#ctx
       .stmt(`${SELECT} ORDER BY created_at, rowid`)
       .all()
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** The earliest next attempt among pending deliveries (for scheduling), undefined if none is pending. */

@@ -110,7 +110,7 @@ export class DisclosedFieldRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE relationship_id = ?`)
       .all(relationshipId)
-      .map((raw) => this.#toRecord(raw))
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)))
       .sort(byField);
   }
 
@@ -122,7 +122,7 @@ export class DisclosedFieldRepo {
          JOIN relationships r ON r.id = d.relationship_id ORDER BY r.created_at, r.rowid`,
       )
       .all()
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
     const order = new Map<string, number>();
     for (const r of rows) if (!order.has(r.relationshipId)) order.set(r.relationshipId, order.size);
     return rows.sort((a, b) => (order.get(a.relationshipId) ?? 0) - (order.get(b.relationshipId) ?? 0) || byField(a, b));

@@ -146,7 +146,7 @@ export class DisclosureRequestRepo {
     return this.#ctx
       .stmt(sql)
       .all(...params)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /**

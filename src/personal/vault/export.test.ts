@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { GeneralEncrypt } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
@@ -8,11 +9,14 @@ import type { KithError } from '../../core/errors.js';
 import { generateKeyPair } from '../../protocol/keys.js';
 import { agreementUri, consentDocument, loadTestDocuments, type TestDocuments } from '../../../test/support/documents.js';
 import { demand, newIntent, signedOffer } from '../../../test/support/intents.js';
+import { sealBehindTheVault } from '../../../test/support/testVault.js';
 import {
   EXPORT_CONTENT_TYPE,
+  exportDocumentSchema,
   exportVault,
   importVault,
   openExport,
+  salvageVault,
   sealExport,
   type ExportDocument,
   type ExportDocumentV1,
@@ -573,5 +577,50 @@ describe('reading damaged or foreign files', () => {
 
   it('reports text that is not JSON at all as corrupted', async () => {
     expect(await codeOfAsync(() => openExport('not json', PASS))).toBe('export.corrupted');
+  });
+});
+
+describe('salvage export (issue 17)', () => {
+  /** Garbage in one row's `data`, through a second connection: the blob no longer opens. */
+  function corrupt(table: string, id: string): void {
+    const db = new Database(vault.path);
+    try {
+      expect(db.prepare(`UPDATE "${table}" SET data = ? WHERE id = ?`).run(Buffer.from('not a sealed record'), id).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('a normal export still fails closed on one unreadable record, and has no skipped member otherwise', () => {
+    expect('skipped' in exportVault(vault)).toBe(false);
+    const [first] = vault.relationships.list();
+    corrupt('relationships', first!.id);
+    expect(() => exportVault(vault)).toThrow(expect.objectContaining({ code: 'vault.corrupt', details: { table: 'relationships', id: first!.id } }));
+  });
+
+  it('exports every record that opens and names each one it skipped (table and row id), whether it does not decrypt or does not parse', () => {
+    const before = exportVault(vault);
+    const [first] = before.relationships;
+    const message = before.messages[1]!;
+    corrupt('relationships', first!.id);
+    // Sealed under the right key, but no longer a message record: opens, does not parse.
+    sealBehindTheVault(vault.path, 'vault pass', 'messages', message.id, { not: 'a message' });
+    const doc = salvageVault(vault);
+    expect(doc.skipped).toEqual([
+      { table: 'relationships', id: first!.id },
+      { table: 'messages', id: message.id },
+    ]);
+    expect(doc.relationships).toEqual(before.relationships.slice(1));
+    expect(doc.messages).toEqual(before.messages.filter((m) => m.id !== message.id));
+    // Everything else is there as in a normal export.
+    expect({ ...doc, relationships: [], messages: [], skipped: undefined }).toEqual({ ...before, relationships: [], messages: [], skipped: undefined });
+    // A salvage export is a valid document (readers ignore `skipped`).
+    expect(exportDocumentSchema.parse(JSON.parse(JSON.stringify(doc)))).toMatchObject({ skipped: doc.skipped });
+    // Salvaging is a read: the vault still fails closed afterwards.
+    expect(() => exportVault(vault)).toThrow(expect.objectContaining({ code: 'vault.corrupt' }));
+  });
+
+  it('with nothing unreadable, a salvage export equals the normal one plus an empty skipped list', () => {
+    expect(salvageVault(vault)).toEqual({ ...exportVault(vault), skipped: [] });
   });
 });

@@ -40,7 +40,23 @@ export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport,
  * @throws VaultError `vault.locked` after close, `vault.corrupt` if a record does not decrypt.
  */
 export function exportVault(vault: Vault): ExportDocument {
-  return vault.transaction(() => ({
+  return vault.transaction(() => exportSections(vault));
+}
+
+/**
+ * What can be saved of a vault with unreadable records (`kith export --salvage`): every record
+ * that opens, and `skipped`, the table and row id of each one that does not (never its content).
+ * Records that point at a skipped one (a relationship's messages, say) are kept: they are hers
+ * and readable, though such a document does not import until the references are mended.
+ * @throws VaultError `vault.locked` after close.
+ */
+export function salvageVault(vault: Vault): ExportDocument {
+  const { value, skipped } = vault.salvaging(() => exportSections(vault));
+  return { ...value, skipped };
+}
+
+function exportSections(vault: Vault): ExportDocument {
+  return {
     format: EXPORT_FORMAT,
     version: EXPORT_VERSION,
     exportedAt: new Date(vault.clock.now()).toISOString(),
@@ -61,7 +77,7 @@ export function exportVault(vault: Vault): ExportDocument {
     intentRecipients: vault.intentRecipients.all(),
     offers: vault.offers.all(),
     verifications: vault.verifications.list(),
-  }));
+  };
 }
 
 /**

@@ -96,6 +96,11 @@ export const exportDocumentSchema = z.object({
   version: z.literal(EXPORT_VERSION),
   /** Oldest first. */
   verifications: z.array(verificationRecordSchema),
+  /**
+   * Only in a salvage export (`kith export --salvage`): the records left out because they did not
+   * open, by table and row id. Absent from a normal export, which has none to leave out.
+   */
+  skipped: z.array(z.object({ table: z.string().min(1), id: z.string().min(1) })).optional(),
 });
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 

@@ -148,7 +148,7 @@ export class IntentRecipientRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE intent_id = ? ${ORDER}`)
       .all(intentId)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Every cast over one relationship (e.g. when it is cut off), oldest first. */
@@ -156,7 +156,7 @@ export class IntentRecipientRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE relationship_id = ? ${ORDER}`)
       .all(relationshipId)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Every recipient of every intent, oldest first (for export). */
@@ -164,7 +164,7 @@ export class IntentRecipientRepo {
     return this.#ctx
       .stmt(`${SELECT} ${ORDER}`)
       .all()
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /**

@@ -140,7 +140,7 @@ export class IntentRepo {
       options.state === undefined
         ? this.#ctx.stmt(`${SELECT} ${ORDER}`).all()
         : this.#ctx.stmt(`${SELECT} WHERE state = ? ${ORDER}`).all(this.#ctx.check(TABLE, intentStateSchema, options.state));
-    return rows.map((raw) => this.#toRecord(raw));
+    return rows.flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Open intents whose `expiresAt` is at or before `now`, soonest first: what an expiry sweep closes. */
@@ -148,7 +148,7 @@ export class IntentRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE state = 'open' AND expires_at <= ? ORDER BY expires_at, created_at, rowid`)
       .all(this.#ctx.check(TABLE, timestampSchema, now))
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /**

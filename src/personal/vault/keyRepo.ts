@@ -129,7 +129,7 @@ export class KeyRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE relationship_id IS NULL ORDER BY created_at, rowid`)
       .all()
-      .map((raw) => this.#toRecord(raw))
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)))
       .filter((k) => k.kid.startsWith(HOLDER_KID_PREFIX));
   }
 
@@ -145,7 +145,7 @@ export class KeyRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE relationship_id = ? ORDER BY created_at, rowid`)
       .all(relationshipId)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Every key, oldest first (for export). */
@@ -153,7 +153,7 @@ export class KeyRepo {
     return this.#ctx
       .stmt(`${SELECT} ORDER BY created_at, rowid`)
       .all()
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /**

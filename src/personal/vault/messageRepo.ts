@@ -113,7 +113,7 @@ export class MessageRepo {
     return this.#ctx
       .stmt(sql)
       .all(relationshipId)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Every message, oldest first (for export). */
@@ -121,7 +121,7 @@ export class MessageRepo {
     return this.#ctx
       .stmt(`${SELECT} ORDER BY created_at, rowid`)
       .all()
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   get(id: string): MessageRecord | undefined {

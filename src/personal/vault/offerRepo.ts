@@ -139,7 +139,7 @@ export class OfferRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE intent_id = ? ${ORDER}`)
       .all(intentId)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** The offers one company made for one intent (its recipient row), by `createdAt`, then id. */
@@ -147,7 +147,7 @@ export class OfferRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE recipient_id = ? ${ORDER}`)
       .all(recipientId)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Every offer received over one relationship (e.g. when it is cut off), by `createdAt`, then id. */
@@ -155,7 +155,7 @@ export class OfferRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE relationship_id = ? ${ORDER}`)
       .all(relationshipId)
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Every offer, by `createdAt`, then id (for export). */
@@ -163,7 +163,7 @@ export class OfferRepo {
     return this.#ctx
       .stmt(`${SELECT} ${ORDER}`)
       .all()
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /**

@@ -82,7 +82,7 @@ export class OutboxRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE next_attempt_at <= ? ORDER BY next_attempt_at, created_at, rowid LIMIT ?`)
       .all(now, Math.max(0, Math.floor(limit)))
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** Every pending item, oldest first (for export). */
@@ -90,7 +90,7 @@ export class OutboxRepo {
     return this.#ctx
       .stmt(`${SELECT} ORDER BY created_at, rowid`)
       .all()
-      .map((raw) => this.#toRecord(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /** @returns false if the item is gone (e.g. delivered meanwhile). */

@@ -89,7 +89,7 @@ export class ProfileRepo {
     return this.#ctx
       .stmt(SELECT_FIELD)
       .all()
-      .map((raw) => this.#toField(raw))
+      .flatMap((raw) => this.#ctx.readable(() => this.#toField(raw)))
       .sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
   }
 
@@ -136,7 +136,7 @@ export class ProfileRepo {
     return this.#ctx
       .stmt(`${SELECT_CHANGE} ORDER BY version DESC LIMIT ?`)
       .all(n)
-      .map((raw) => this.#toChange(raw));
+      .flatMap((raw) => this.#ctx.readable(() => this.#toChange(raw)));
   }
 
   /**

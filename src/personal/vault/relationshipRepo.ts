@@ -124,7 +124,7 @@ export class RelationshipRepo {
     return this.#ctx
       .stmt(`${SELECT} WHERE their_did_idx = ? ORDER BY created_at, rowid`)
       .all(this.#ctx.index('relationships.their_did', did))
-      .map((raw) => this.#toRecord(raw))
+      .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)))
       .filter((r) => r.theirDid === did);
   }
 
@@ -144,7 +144,7 @@ export class RelationshipRepo {
     const records = this.#ctx
       .stmt(`${SELECT} ORDER BY created_at, rowid`)
       .all()
-      .map((raw) => Object.freeze(this.#toRecord(raw)));
+      .flatMap((raw) => this.#ctx.readable(() => Object.freeze(this.#toRecord(raw))));
     if (!this.#ctx.db.inTransaction) this.#cache = { dataVersion, records };
     return [...records];
   }

@@ -67,10 +67,12 @@ export class SettingsRepo {
       this.#ctx
         .stmt('SELECT key_idx, updated_at, data FROM settings ORDER BY rowid')
         .all()
-        .map((raw) => {
-          const { key, value } = this.#decode(raw);
-          return [key, value] as const;
-        }),
+        .flatMap((raw) =>
+          this.#ctx.readable(() => {
+            const { key, value } = this.#decode(raw);
+            return [key, value] as const;
+          }),
+        ),
     );
   }
 }

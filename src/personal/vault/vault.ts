@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { isKithError, VaultError } from '../../core/errors.js';
 import { AgreementRepo } from './agreementRepo.js';
 import { ConsentRepo } from './consentRepo.js';
-import { VaultContext } from './context.js';
+import { VaultContext, type SkippedRecord } from './context.js';
 import { CredentialRepo } from './credentialRepo.js';
 import { deriveRowKeys } from './crypto.js';
 import { DeliveryRepo } from './deliveryRepo.js';
@@ -245,6 +245,15 @@ export class Vault {
     } finally {
       this.#ctx.afterTransaction();
     }
+  }
+
+  /**
+   * Runs `fn` (which reads lists) in one transaction as a salvage pass: records that do not open
+   * are left out of the lists and named in `skipped` (table and row id). For `kith export --salvage`
+   * and the start-up check; everything else fails closed on a corrupt record.
+   */
+  salvaging<T>(fn: () => T): { value: T; skipped: SkippedRecord[] } {
+    return this.transaction(() => this.#ctx.salvaging(fn));
   }
 
   /**

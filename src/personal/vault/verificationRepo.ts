@@ -110,7 +110,8 @@ export class VerificationRepo {
       relationshipId === undefined
         ? this.#ctx.stmt(`${SELECT} ORDER BY created_at, rowid`).all()
         : this.#ctx.stmt(`${SELECT} WHERE relationship_id = ? ORDER BY created_at, rowid`).all(relationshipId);
-    return rows.map((raw) => this.#toRecord(raw));
+    // A salvage pass leaves out a record that does not open (context.readable).
+    return rows.flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
   /**
