@@ -14,7 +14,7 @@ import { ADMIN_ROUTE_SCOPES, routeKey } from '../../src/company/http/adminScopes
 import { createCompanyApp } from '../../src/company/http/app.js';
 import { companyOpenApi } from '../../src/company/http/openapi.js';
 import { createCompanyMetrics } from '../../src/company/metrics.js';
-import { startPair, type Pair } from '../support/agents.js';
+import { startPair, type Pair, herRequestFor } from '../support/agents.js';
 import { ACCEPT_ALL_TERMS, TRAIL_SHOE_DEMAND, inADay } from '../support/intents.js';
 
 type Operation = { method: 'GET' | 'POST'; path: string; scope: AdminScope };
@@ -55,7 +55,7 @@ describe('admin tokens with scopes', () => {
     const [intent] = await company.store.listReceivedIntents();
     const offer = await company.agent.intents.offer(intent!.id, { name: 'Alpine Flowers', price: '24.00', currency: 'EUR' });
     const sent = await company.agent.requestDisclosure(link.companyRelationship.id, { fields: ['email'], purpose: 'Receipts' });
-    const request = personal.agent.disclosure.requests().find((r) => personal.vault.disclosureRequests.get(r.id)?.requestId === sent.request.id)!;
+    const request = { id: herRequestFor(personal, sent.request.id) };
     await personal.agent.disclosure.decline(request.id);
     await company.agent.dispatchEvents();
     const [dead] = await company.store.listDeadLetters();

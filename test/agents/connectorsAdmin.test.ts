@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../src/core/errors.js';
 import type { Connector, ConnectorDelivery } from '../../src/company/connectors/index.js';
 import { createCompanyMetrics } from '../../src/company/metrics.js';
-import { startPair, type Pair } from '../support/agents.js';
+import { startPair, type Pair, herRequestFor } from '../support/agents.js';
 
 describe('connectors and dead letters through the admin API', () => {
   let pair: Pair;
@@ -42,7 +42,7 @@ describe('connectors and dead letters through the admin API', () => {
     // She declines a request: one disclosure.declined event for the company's systems.
     const { company, personal, link } = pair;
     const sent = await company.agent.requestDisclosure(link.companyRelationship.id, { fields: ['email'], purpose: 'Receipts' });
-    const request = personal.agent.disclosure.requests().find((r) => personal.vault.disclosureRequests.get(r.id)?.requestId === sent.request.id)!;
+    const request = { id: herRequestFor(personal, sent.request.id) };
     await personal.agent.disclosure.decline(request.id);
     const [event] = await company.store.listEvents({ undispatchedOnly: true });
     return event!.id;

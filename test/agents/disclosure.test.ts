@@ -16,7 +16,7 @@ import { generateKeyPair } from '../../src/protocol/keys.js';
 import type { DisclosureAsk } from '../../src/company/config.js';
 import type { DisclosureRequestResult } from '../../src/company/createCompanyAgent.js';
 import { failure } from '../support/errorCodes.js';
-import { connect, herIdentity, startPair, startPersonal, startCompany, type Link, type Pair, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
+import { connect, herIdentity, startPair, startPersonal, startCompany, type Link, type Pair, type PersonalHandle, type CompanyHandle, herRequestFor } from '../support/agents.js';
 import { decodeSdJwtParts, openReply, selfPresentation, sendAs } from '../support/disclosure.js';
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
@@ -54,12 +54,6 @@ function ask(company: CompanyHandle, link: Link, request: DisclosureAsk): Promis
   return company.agent.requestDisclosure(link.companyRelationship.id, request);
 }
 
-/** Her local id of the request the company sent under `requestId`. */
-function herRequestId(personal: PersonalHandle, requestId: string): string {
-  const found = personal.agent.disclosure.requests({ all: true }).find((r) => personal.vault.disclosureRequests.get(r.id)?.requestId === requestId);
-  if (!found) throw new Error(`she has no request ${requestId}`);
-  return found.id;
-}
 
 describe('a disclosure request and her answer, over real HTTP', () => {
   let pair: Pair;
@@ -408,7 +402,7 @@ describe('change once everywhere: a profile change fans out to the companies hol
       const company = await startCompany({ name });
       const link = await connect(personal, company);
       const sent = await ask(company, link, { fields: [...fields], purpose: 'Deliveries' });
-      await personal.agent.disclosure.approve(herRequestId(personal, sent.request.id));
+      await personal.agent.disclosure.approve(herRequestFor(personal, sent.request.id));
       companies.push({ company, link });
     }
     [a, b, c, d] = companies as [Connected, Connected, Connected, Connected];

@@ -5,7 +5,7 @@
  * sends her a notice, after which her record of what it holds follows. Other consents stay.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startPair, type Pair } from '../support/agents.js';
+import { startPair, type Pair, herRequestFor } from '../support/agents.js';
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
 const STREET = '12 St James Square';
@@ -23,7 +23,7 @@ describe('retention, enforced by a sweep', () => {
     personal.agent.profile.set(ADA);
     const ask = async (fields: string[], retention: string) => {
       const sent = await company.agent.requestDisclosure(link.companyRelationship.id, { fields, purpose: 'Deliveries', retention });
-      const request = personal.agent.disclosure.requests().find((r) => personal.vault.disclosureRequests.get(r.id)?.requestId === sent.request.id)!;
+      const request = { id: herRequestFor(personal, sent.request.id) };
       return (await personal.agent.disclosure.approve(request.id)).consentRecordId;
     };
     // A very short retention for the address, a year for her name and email.

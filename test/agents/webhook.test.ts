@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectorEventTypeSchema, type ConnectorEventType } from '../../src/company/connectors/types.js';
 import { webhookBodySchema } from '../../src/company/connectors/webhookEvents.js';
-import { connect, startCompany, startPersonal, type CompanyHandle, type Link, type PersonalHandle } from '../support/agents.js';
+import { connect, startCompany, startPersonal, type CompanyHandle, type Link, type PersonalHandle, herRequestFor } from '../support/agents.js';
 import { ACCEPT_ALL_TERMS, TRAIL_SHOE, TRAIL_SHOE_DEMAND, catalogFile, inADay } from '../support/intents.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver.js';
 
@@ -50,7 +50,7 @@ describe('a company agent with a webhook connector', () => {
 
   async function disclose(p: PersonalHandle, c: CompanyHandle, link: Link, fields: string[]): Promise<string> {
     const sent = await c.agent.requestDisclosure(link.companyRelationship.id, { fields, purpose: PURPOSE, ...WITHIN_TERMS });
-    const request = p.agent.disclosure.requests().find((r) => p.vault.disclosureRequests.get(r.id)?.requestId === sent.request.id)!;
+    const request = { id: herRequestFor(p, sent.request.id) };
     return (await p.agent.disclosure.approve(request.id)).consentRecordId;
   }
 
@@ -146,7 +146,7 @@ describe('a company agent with a webhook connector', () => {
     const link = await connect(her, acme); // terms.agreed
     await disclose(her, acme, link, ['name', 'email', 'address']); // profile.disclosed
     const asked = await acme.agent.requestDisclosure(link.companyRelationship.id, { fields: ['phone_number'], purpose: 'Calls', ...WITHIN_TERMS });
-    const request = her.agent.disclosure.requests().find((r) => her.vault.disclosureRequests.get(r.id)?.requestId === asked.request.id)!;
+    const request = { id: herRequestFor(her, asked.request.id) };
     await her.agent.disclosure.decline(request.id); // disclosure.declined
     her.agent.profile.set({ email: 'ada@lovelace.example' });
     await her.agent.profile.deliver(); // profile.updated
@@ -160,7 +160,7 @@ describe('a company agent with a webhook connector', () => {
     // A phone number kept for one second (her terms allow a shorter retention than P30D): then the sweep.
     her.agent.profile.set({ phone_number: '+44 20 7946 0000' });
     const brief = await acme.agent.requestDisclosure(link.companyRelationship.id, { fields: ['phone_number'], purpose: 'Call about the delivery', purposeCode: 'service-delivery', retention: 'PT1S' });
-    await her.agent.disclosure.approve(her.agent.disclosure.requests().find((r) => her.vault.disclosureRequests.get(r.id)?.requestId === brief.request.id)!.id);
+    await her.agent.disclosure.approve(herRequestFor(her, brief.request.id));
     await new Promise((resolvePromise) => setTimeout(resolvePromise, 1_100));
     expect(await acme.agent.expireRetention()).toBe(1); // consent.expired
     await dispatched();

@@ -292,6 +292,13 @@ export async function connect(personal: PersonalHandle, company: CompanyHandle):
 }
 
 /** Her pairwise identity for one relationship, private keys included, read from the vault. */
+/** Her local id of the disclosure request a company sent under `companyRequestId` (the id its admin API shows). */
+export function herRequestFor(personal: PersonalHandle, companyRequestId: string): string {
+  const found = personal.agent.disclosure.requests({ all: true }).find((r) => personal.vault.disclosureRequests.get(r.id)?.requestId === companyRequestId);
+  if (!found) throw new Error(`she has no request ${companyRequestId}`);
+  return found.id;
+}
+
 export function herIdentity(personal: PersonalHandle, relationshipId: string): LocalIdentity {
   const record = personal.record(relationshipId);
   const keys = personal.vault.keys.listForRelationship(relationshipId);

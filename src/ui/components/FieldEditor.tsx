@@ -26,6 +26,19 @@ function isEmpty(value: unknown): boolean {
   return typeof value === 'string' ? value === '' : typeof value === 'object' && value !== null && Object.keys(value).length === 0;
 }
 
+/** The companies a change goes to, as chips. */
+function CompanyChips({ names }: { names: string[] }) {
+  return (
+    <ul className="chip-list">
+      {names.map((n, i) => (
+        <li key={`${n}-${i}`} className="chip">
+          {n}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /**
  * Edits one field. Before she saves, it says who will receive the new value (every company holding
  * the field); saving sends it to them all (the agent's fan-out).
@@ -110,13 +123,7 @@ export function FieldEditor({ field, view, onSaved, onCancel }: { field: Profile
                   Saving sends the new value to {holders.length === 1 ? 'the company that holds it' : `the ${holders.length} companies that hold it`}:
                 </strong>
               </p>
-              <ul className="chip-list">
-                {names.map((n, i) => (
-                  <li key={`${n}-${i}`} className="chip">
-                    {n}
-                  </li>
-                ))}
-              </ul>
+              <CompanyChips names={names} />
             </>
           ) : (
             <p>No company holds your {spec.label.toLowerCase()}: saving changes it in your vault only.</p>
@@ -154,13 +161,7 @@ export function FieldEditor({ field, view, onSaved, onCancel }: { field: Profile
           {holders.length > 0 ? (
             <>
               <p>It goes from your profile, and {holders.length === 1 ? 'the company that holds it is' : `the ${holders.length} companies that hold it are`} asked to erase it; your consent for it is withdrawn:</p>
-              <ul className="chip-list">
-                {names.map((n, i) => (
-                  <li key={`${n}-${i}`} className="chip">
-                    {n}
-                  </li>
-                ))}
-              </ul>
+              <CompanyChips names={names} />
               <p className="muted">{holders.length === 1 ? 'It records' : 'Each records'} the withdrawal in the consent record you both keep. To share it again later, a company has to ask you again.</p>
             </>
           ) : (
