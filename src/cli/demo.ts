@@ -407,6 +407,7 @@ async function firstRunTour(api: Api, companies: { name: string; url: string; ho
     const { relationships } = (await (await fetch(`${acme.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string }[] };
     const ref = relationships[0]?.id;
     if (ref) {
+      await verifyTheCaller(api, acme.url, admin, ref);
       await fetch(`${acme.url}/admin/relationships/${ref}/disclosure-requests`, {
         method: 'POST',
         headers: admin,
@@ -415,6 +416,27 @@ async function firstRunTour(api: Api, companies: { name: string; url: string; ho
       await pickUpRequests(api, 'Acme’s second request', 1);
     }
   }
+}
+
+/**
+ * Acme's call center asks her agent to vouch for the caller: the code both screens show, her signed
+ * answer (approved for the demo, as the tour approves the first requests), and what the console
+ * then shows.
+ */
+async function verifyTheCaller(api: Api, companyUrl: string, admin: Record<string, string>, ref: string): Promise<void> {
+  const started = await fetch(`${companyUrl}/admin/relationships/${ref}/verifications`, { method: 'POST', headers: { ...admin, 'x-kith-operator': 'Sam, Acme call center' } });
+  if (!started.ok) return log(`(Acme could not start a caller verification: HTTP ${started.status})`);
+  const { verification } = (await started.json()) as { verification: { id: string; code: string } };
+  const mine = await waitFor('Acme’s caller verification', async () => {
+    await api(routes.pickup);
+    return (await api(routes.verifications, { pending: '1' })).verifications.find((v) => v.state === 'pending');
+  });
+  await api(routes.answerVerification, { id: mine.id }, { decision: 'approved' });
+  const settled = await waitFor('Acme to see your answer', async () => {
+    const answer = (await (await fetch(`${companyUrl}/admin/verifications/${verification.id}`, { headers: admin })).json()) as { verification: { state: string } };
+    return answer.verification.state === 'pending' ? undefined : answer.verification;
+  });
+  log(`Acme's call center asked your agent to vouch for you on the phone: code ${mine.code} on both screens; approved for the demo; its console shows: ${settled.state}, signed by your pairwise DID for Acme`);
 }
 
 /** A calendar date (UTC), as a demand's "wanted by" takes it. */

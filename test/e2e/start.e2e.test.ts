@@ -161,6 +161,8 @@ describe('npm start (the demo)', () => {
     await waitFor('the webhooks to be printed', () => (running.stdout().includes('Webhook verified: Acme Outfitters -> its CRM: profile.disclosed') ? true : undefined), { timeoutMs: 10_000 });
     await waitFor('Bluebird’s webhooks too', () => (/Webhook verified: Bluebird Books -> its CRM: profile\.(disclosed|updated) \(/.test(running.stdout()) ? true : undefined), { timeoutMs: 10_000 });
     expect(running.stdout()).not.toContain('Webhook refused');
+    // Acme's call center asked her agent to vouch for the caller, and its console shows her signed answer.
+    expect(out).toMatch(/Acme's call center asked your agent to vouch for you on the phone: code [A-Z0-9]{3}-[A-Z0-9]{3} on both screens; approved for the demo; its console shows: approved/);
     // And Acme's SCIM connector keeps her as a User in its CRM (a scimmy service provider).
     await waitFor('Acme to provision her over SCIM', () => (/SCIM: Acme's CRM holds User \S+ \(name, emails, addresses\)/.test(running.stdout()) ? true : undefined), { timeoutMs: 10_000 });
     expect(out).toMatch(/Bluebird Books +acknowledged, no offer\n/);
