@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { formatFieldValue, isProfileField } from '../protocol/profile/fields.js';
+import { agreementShortName } from '../protocol/terms/roster.js';
 import { ApiError, TransportError, VaultError } from '../core/errors.js';
 import { PRIVATE_UMASK, ensurePrivateDir, writePrivateFile } from '../core/privateFiles.js';
 import { createLogger } from '../core/log.js';
@@ -295,9 +297,9 @@ function accessText(receipt: ReceiptView): string {
     `Signed answer, kept in your vault (kith receipts ${receipt.relationshipId.slice(0, 8)}):`,
     data.fields.length === 0
       ? 'It holds none of your fields.'
-      : table([['FIELD', 'VALUE', 'UNDER CONSENT'], ...data.fields.map((f) => [f.field, oneLine(typeof f.value === 'string' ? f.value : JSON.stringify(f.value), 60), f.consent_record_id.slice(0, 8)])]),
+      : table([['FIELD', 'VALUE', 'UNDER CONSENT'], ...data.fields.map((f) => [f.field, oneLine(isProfileField(f.field) ? formatFieldValue(f.field, f.value) : JSON.stringify(f.value), 60), f.consent_record_id.slice(0, 8)])]),
     `Consent records: ${data.consent_records.map((c) => `${c.record_id.slice(0, 8)} ${c.state} (${c.processing.flatMap((p) => p.purposes).map((p) => oneLine(p, 60)).join(', ')})`).join('; ') || 'none'}`,
-    `Agreements: ${data.agreements.map((a) => `${oneLine(a.agreement, 80)} ${a.state}`).join('; ') || 'none'}`,
+    `Agreements: ${data.agreements.map((a) => `${oneLine(agreementShortName(a.agreement), 80)} ${a.state}`).join('; ') || 'none'}`,
     `Messages: ${data.messages}, intents: ${data.intents}, offers: ${data.offers}`,
   ].join('\n');
 }

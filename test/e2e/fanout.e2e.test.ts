@@ -294,6 +294,14 @@ describe('change once everywhere, end to end with real processes', { sequential:
     expect(soloDelivery.attempts).toBeGreaterThanOrEqual(1);
   });
 
+  it('kith access: the company’s signed answer, in words (values as she wrote them, the agreement by name)', { timeout: STEP_TIMEOUT }, async () => {
+    const out = (await kithOk(['access', 'Solo Company'])).stdout;
+    expect(out).toContain('Signed answer, kept in your vault');
+    expect(out).toMatch(/address +3 Third Ave, Thirdtown, 333, GB/);
+    expect(out).not.toContain('{"street_address"');
+    expect(out).not.toContain('https://');
+  });
+
   it('kith profile remove: asks first (refused without a terminal or --yes, nothing changes); with --yes every company erases the address', { timeout: STEP_TIMEOUT }, async () => {
     const before = (await kithOk(['profile', 'show', '--json'])).json<{ version: number }>();
     const refused = await runCli('kith', ['profile', 'remove', 'address'], { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
