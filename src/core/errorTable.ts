@@ -2,7 +2,7 @@ import type { KithErrorCode } from './errors.js';
 
 export interface ErrorPresentation {
   /** HTTP status for the local API, admin API and DIDComm inbound endpoint. */
-  status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 500 | 502 | 503;
+  status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 500 | 502 | 503;
   /** What the CLI prints (before the error's own message). */
   cli: string;
   /** Process exit code for the CLI: 1 usage/input, 2 auth/secret, 3 remote, 4 internal. */
@@ -112,6 +112,7 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'api.forbidden_origin': { status: 403, cli: 'Forbidden origin', exit: 2 },
   'api.forbidden_host': { status: 403, cli: 'Forbidden host', exit: 2 },
   'api.bad_request': { status: 400, cli: 'Bad request', exit: 1 },
+  'api.too_many_attempts': { status: 429, cli: 'Too many wrong passphrases: wait before trying again', exit: 2 },
   'api.not_found': { status: 404, cli: 'Not found', exit: 1 },
   // Nobody reads the answer (the client hung up mid-body); 400 for the record.
   'api.client_aborted': { status: 400, cli: 'The client hung up before its request was read', exit: 1 },

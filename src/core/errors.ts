@@ -120,6 +120,7 @@ export type KithErrorCode =
   | 'api.forbidden_origin'
   | 'api.forbidden_host'
   | 'api.bad_request'
+  | 'api.too_many_attempts'
   | 'api.not_found'
   | 'api.insufficient_scope'
   | 'api.token_exists'

@@ -17,5 +17,7 @@ export function respondWithError(c: Context, thrown: unknown, logger: Logger): R
   if (error.code === 'internal') {
     logger.error('internal_error', { name: thrown instanceof Error ? thrown.name : typeof thrown, path: c.req.path });
   }
-  return c.json(errorBody(error), status);
+  // An error that says when to try again (a throttled unlock, say) says it in the standard header too.
+  const retryAfter = error.details?.['retryAfterSeconds'];
+  return c.json(errorBody(error), status, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
 }

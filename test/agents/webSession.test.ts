@@ -22,6 +22,7 @@ import { SESSION_KEY_HEADER } from '../../src/personal/http/apiContract.js';
 import { sessionCookieName } from '../../src/personal/http/localApi.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/personal/http/webApp.js';
 import { startPersonalServer, type RunningPersonalAgent } from '../../src/personal/server.js';
+import { FREE_ATTEMPTS } from '../../src/personal/http/unlockThrottle.js';
 import type { AgreementView, TermsPreview } from '../../src/personal/terms.js';
 import { Vault } from '../../src/personal/vault/vault.js';
 import type { RelationshipView } from '../../src/personal/views.js';
@@ -632,6 +633,32 @@ describe('lock and unlock', () => {
     // And she can talk to the company again.
     const sent = await her.call('POST', `/api/relationships/${before[0]!.id}/messages`, { body: { content: 'back again' } });
     expect(sent.status, sent.text).toBe(201);
+  });
+});
+
+describe('wrong passphrases, many of them', () => {
+  let her: Her;
+  beforeAll(async () => {
+    her = await startHer();
+    await her.call('POST', '/api/lock');
+  });
+
+  it('after five, each try waits (429 with Retry-After), even with the right passphrase; nothing changes meanwhile', async () => {
+    const files = vaultFiles(her.home);
+    for (let i = 0; i < FREE_ATTEMPTS; i++) {
+      expect(failed(await her.call('POST', '/api/unlock', { body: { passphrase: `guess ${i}` } }))).toEqual(refusal('vault.wrong_passphrase'));
+    }
+    const throttled = await her.call('POST', '/api/unlock', { body: { passphrase: PASSPHRASE } });
+    expect(failed(throttled)).toEqual(refusal('api.too_many_attempts'));
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(await her.locked()).toBe(true);
+    expect(vaultFiles(her.home)).toEqual(files);
+
+    // Once the wait is over, the right passphrase unlocks, and the count starts over.
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 1_100));
+    const reply = await her.call('POST', '/api/unlock', { body: { passphrase: PASSPHRASE } });
+    expect(reply.status, reply.text).toBe(200);
+    expect(await her.locked()).toBe(false);
   });
 });
 

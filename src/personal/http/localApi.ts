@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { demandSchema } from '../../protocol/families/intent.js';
 import { INTENT_CATEGORIES } from '../../protocol/intent/categories.js';
 import { bearerToken, tokensEqual } from '../../core/bearer.js';
-import { ApiError } from '../../core/errors.js';
+import { ApiError, KithError } from '../../core/errors.js';
 import { respondWithError } from '../../core/httpErrors.js';
 import { jsonBody } from '../../core/jsonBody.js';
+import { createUnlockThrottle, type UnlockThrottle } from './unlockThrottle.js';
 import type { Logger } from '../../core/log.js';
 import { readRequestBody } from '../../core/readBody.js';
 import { createRejectionLog, type RejectionLog } from '../../core/rejectionLog.js';
@@ -38,6 +39,8 @@ export interface LocalApiOptions {
   agent?: PersonalAgent;
   access?: AgentAccess;
   token: string;
+  /** Wrong passphrases at /api/unlock: after a few, each try waits (default: a fresh throttle on the system clock). */
+  unlockThrottle?: UnlockThrottle;
   /** The built web app to serve (dist/ui); without it only the API and DIDComm are served. */
   uiDir?: string;
   /** Called after her profile changed, so the server can start the fan-out at once. */
@@ -172,6 +175,7 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   // Public: what the login page and the unlock screen need to know, and the token-for-cookie exchange.
   const PUBLIC = new Set([routes.session, routes.signIn].map(routeKey));
   // Reachable while locked: unlocking, locking, and the status.
+  const unlockThrottle = options.unlockThrottle ?? createUnlockThrottle();
   const WHILE_LOCKED = new Set([routes.unlock, routes.lock, routes.status].map(routeKey));
   const EVENTS = routeKey(routes.events);
 
@@ -219,7 +223,14 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   });
   on(routes.unlock, async (c) => {
     const { passphrase } = await jsonBody(c, schemas.unlock);
-    await access.unlock(passphrase);
+    unlockThrottle.check();
+    try {
+      await access.unlock(passphrase);
+    } catch (error) {
+      if (error instanceof KithError && error.code === 'vault.wrong_passphrase') unlockThrottle.failed();
+      throw error;
+    }
+    unlockThrottle.succeeded();
     return c.json({ locked: access.locked() });
   });
   on(routes.lock, async (c) => {

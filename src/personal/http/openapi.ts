@@ -23,9 +23,9 @@ export const personalOpenApi = {
     },
     '/api/unlock': {
       post: {
-        summary: 'Open the vault with her passphrase (also while locked); a wrong passphrase changes nothing',
+        summary: 'Open the vault with her passphrase (also while locked); a wrong passphrase changes nothing; after five wrong ones each try waits (429, Retry-After)',
         requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { passphrase: { type: 'string' } }, required: ['passphrase'] } } } },
-        responses: { '200': { description: '{ locked: false }' }, '401': error },
+        responses: { '200': { description: '{ locked: false }' }, '401': error, '429': error },
       },
     },
     '/api/lock': { post: { summary: 'Close the vault: keys leave memory, background work stops', responses: { '200': { description: '{ locked: true }' } } } },
