@@ -310,7 +310,8 @@ async function main(): Promise<void> {
   log(`  ${cli} directory                (the companies your anonymous intents go to, and what each serves)`);
   log(`  ${cli} access acme              (what Acme holds about you: its signed answer, kept in your vault)`);
   log(`  ${cli} profile remove phone      (every company holding your phone erases it; its CRM hears of it)`);
-  log(`  node ${inRepo ? 'bin/kith-vendor.js' : join(repoRoot, 'bin', 'kith-vendor.js')} --home ${companyUrls[0]?.home ?? '<acme home>'} verify <customer number>`);
+  const acmeCustomer = companyUrls[0] ? await customerNumberAt(companyUrls[0]) : undefined;
+  log(`  node ${inRepo ? 'bin/kith-vendor.js' : join(repoRoot, 'bin', 'kith-vendor.js')} --home ${companyUrls[0]?.home ?? '<acme home>'} verify ${acmeCustomer ?? '<customer number>'}`);
   log(`                               (Acme asks you to confirm it is you on the phone: ${cli} verifications, ${cli} verify approve <id>)`);
   log(`  ${cli} cutoff bluebird`);
   log(`Logs: ${join(demoHome, 'logs')}    Ctrl-C stops everything.`);
@@ -415,6 +416,17 @@ async function firstRunTour(api: Api, companies: { name: string; url: string; ho
       });
       await pickUpRequests(api, 'Acme’s second request', 1);
     }
+  }
+}
+
+/** The customer number a demo company gave her (its first relationship), from its admin API. */
+async function customerNumberAt(company: { url: string; home: string }): Promise<string | undefined> {
+  try {
+    const token = readFileSync(join(company.home, 'admin-token'), 'utf8').trim();
+    const answer = (await (await fetch(`${company.url}/admin/relationships`, { headers: { authorization: `Bearer ${token}` } })).json()) as { relationships?: { customerRef?: string }[] };
+    return answer.relationships?.[0]?.customerRef;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { writeRunningAgent } from '../../src/personal/home.js';
 import { Vault } from '../../src/personal/vault/vault.js';
 import type { RelationshipView } from '../../src/personal/views.js';
 import { ensureBuilt, freePort, killAllStarted, runCliOk, startServer } from '../support/processes.js';
+import { everyPath, looseModes } from '../support/fileModes.js';
 
 /**
  * Every file holding personal data or secrets, on both sides, is its owner's only (0600, in
@@ -18,18 +19,6 @@ import { ensureBuilt, freePort, killAllStarted, runCliOk, startServer } from '..
 
 const PASSPHRASE = 'file modes e2e passphrase';
 
-/** Every file and directory under `dir`, depth first. */
-function everyPath(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    return entry.isDirectory() ? [path, ...everyPath(path)] : [path];
-  });
-}
-
-/** What under `dir` (and `dir` itself) others than the owner may read, write or enter, with the mode. */
-function looseModes(dir: string): string[] {
-  return [dir, ...everyPath(dir)].filter((path) => (statSync(path).mode & 0o077) !== 0).map((path) => `${path} ${(statSync(path).mode & 0o777).toString(8)}`);
-}
 
 const names = (dir: string): string[] => everyPath(dir).map((path) => path.slice(dir.length + 1)).sort();
 

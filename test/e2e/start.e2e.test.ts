@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import {
   waitFor,
   type LoggedProcess,
 } from '../support/processes.js';
+import { everyPath, looseModes } from '../support/fileModes.js';
 
 /**
  * `npm start` smoke test: the demo (`node dist/src/cli/demo.js`) starts a personal agent and three
@@ -34,18 +35,6 @@ import {
 
 const DEMO_SCRIPT = 'dist/src/cli/demo.js';
 
-/** Every file and directory under `dir`, depth first. */
-function everyPath(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    return entry.isDirectory() ? [path, ...everyPath(path)] : [path];
-  });
-}
-
-/** The paths under `dir` (and `dir` itself) that others than the owner may read, write or enter, with their modes. */
-function looseModes(dir: string): string[] {
-  return [dir, ...everyPath(dir)].filter((path) => (statSync(path).mode & 0o077) !== 0).map((path) => `${path} ${(statSync(path).mode & 0o777).toString(8)}`);
-}
 const DEMO_COMPANIES = ['Acme Outfitters', 'Northwind Energy', 'Bluebird Books'];
 
 let root: string;
@@ -161,6 +150,8 @@ describe('npm start (the demo)', () => {
     await waitFor('the webhooks to be printed', () => (running.stdout().includes('Webhook verified: Acme Outfitters -> its CRM: profile.disclosed') ? true : undefined), { timeoutMs: 10_000 });
     await waitFor('Bluebird’s webhooks too', () => (/Webhook verified: Bluebird Books -> its CRM: profile\.(disclosed|updated) \(/.test(running.stdout()) ? true : undefined), { timeoutMs: 10_000 });
     expect(running.stdout()).not.toContain('Webhook refused');
+    // The command to try it again names her real customer number at Acme.
+    expect(out).toMatch(/kith-vendor\.js --home \S+acme verify C-\d+\n/);
     // Acme's call center asked her agent to vouch for the caller, and its console shows her signed answer.
     expect(out).toMatch(/Acme's call center asked your agent to vouch for you on the phone: code [A-Z0-9]{3}-[A-Z0-9]{3} on both screens; approved for the demo; its console shows: approved/);
     // And Acme's SCIM connector keeps her as a User in its CRM (a scimmy service provider).
