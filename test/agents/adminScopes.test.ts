@@ -14,7 +14,7 @@ import { ADMIN_ROUTE_SCOPES, routeKey } from '../../src/company/http/adminScopes
 import { createCompanyApp } from '../../src/company/http/app.js';
 import { companyOpenApi } from '../../src/company/http/openapi.js';
 import { createCompanyMetrics } from '../../src/company/metrics.js';
-import { startPair, type Pair, herRequestFor } from '../support/agents.js';
+import { startPair, type Pair, answerAsk } from '../support/agents.js';
 import { ACCEPT_ALL_TERMS, TRAIL_SHOE_DEMAND, inADay } from '../support/intents.js';
 
 type Operation = { method: 'GET' | 'POST'; path: string; scope: AdminScope };
@@ -54,9 +54,7 @@ describe('admin tokens with scopes', () => {
     await personal.agent.intents.cast({ demand: { ...TRAIL_SHOE_DEMAND, category: 'books', description: 'A field guide to alpine flowers' }, expiresAt: inADay(), to: [link.record.id] });
     const [intent] = await company.store.listReceivedIntents();
     const offer = await company.agent.intents.offer(intent!.id, { name: 'Alpine Flowers', price: '24.00', currency: 'EUR' });
-    const sent = await company.agent.requestDisclosure(link.companyRelationship.id, { fields: ['email'], purpose: 'Receipts' });
-    const request = { id: herRequestFor(personal, sent.request.id) };
-    await personal.agent.disclosure.decline(request.id);
+    await answerAsk(personal, company, link, { fields: ['email'], purpose: 'Receipts' }, 'decline');
     await company.agent.dispatchEvents();
     const [dead] = await company.store.listDeadLetters();
     ids = { ref: link.companyRelationship.id, id: intent!.id, offer: offer.offer.id, connector: 'crm', eventId: dead!.event.id };

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../src/core/errors.js';
 import type { Connector, ConnectorDelivery } from '../../src/company/connectors/index.js';
 import { createCompanyMetrics } from '../../src/company/metrics.js';
-import { startPair, type Pair, herRequestFor } from '../support/agents.js';
+import { startPair, type Pair, answerAsk } from '../support/agents.js';
 
 describe('connectors and dead letters through the admin API', () => {
   let pair: Pair;
@@ -41,9 +41,7 @@ describe('connectors and dead letters through the admin API', () => {
   async function oneEvent(): Promise<string> {
     // She declines a request: one disclosure.declined event for the company's systems.
     const { company, personal, link } = pair;
-    const sent = await company.agent.requestDisclosure(link.companyRelationship.id, { fields: ['email'], purpose: 'Receipts' });
-    const request = { id: herRequestFor(personal, sent.request.id) };
-    await personal.agent.disclosure.decline(request.id);
+    await answerAsk(personal, company, link, { fields: ['email'], purpose: 'Receipts' }, 'decline');
     const [event] = await company.store.listEvents({ undispatchedOnly: true });
     return event!.id;
   }

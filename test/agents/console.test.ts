@@ -4,7 +4,7 @@
  * signed answer, and the audit log of every view and action.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startPair, type Pair, herRequestFor } from '../support/agents.js';
+import { startPair, type Pair, answerAsk } from '../support/agents.js';
 
 describe('the call-center console', () => {
   let pair: Pair;
@@ -14,9 +14,7 @@ describe('the call-center console', () => {
     pair = await startPair();
     base = pair.company.url;
     pair.personal.agent.profile.set({ email: 'ada@example.org', name: 'Ada Lovelace' });
-    const sent = await pair.company.agent.requestDisclosure(pair.link.companyRelationship.id, { fields: ['email', 'name'], purpose: 'Order updates' });
-    const request = { id: herRequestFor(pair.personal, sent.request.id) };
-    await pair.personal.agent.disclosure.approve(request!.id);
+    await answerAsk(pair.personal, pair.company, pair.link, { fields: ['email', 'name'], purpose: 'Order updates' });
   });
   afterEach(async () => {
     await pair?.cleanup();

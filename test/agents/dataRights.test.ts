@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACCESS_REQUESTS_PER_DAY } from '../../src/company/dataRights.js';
 import { DataRights } from '../../src/protocol/families/index.js';
 import { failure } from '../support/errorCodes.js';
-import { herIdentity, startPair, type Pair, herRequestFor } from '../support/agents.js';
+import { herIdentity, startPair, type Pair, answerAsk } from '../support/agents.js';
 import { openReply, sendAs } from '../support/disclosure.js';
 
 const ADA = { name: 'Ada Lovelace', email: 'ada@example.org' };
@@ -22,9 +22,7 @@ describe('her right of access, answered by the company’s agent', () => {
     pair = await startPair({ personal: { retry: { baseDelayMs: 1, maxDelayMs: 5 } } });
     const { company, personal, link } = pair;
     personal.agent.profile.set(ADA);
-    const sent = await company.agent.requestDisclosure(link.companyRelationship.id, { fields: ['name', 'email'], purpose: 'Order confirmations', retention: 'P1Y' });
-    const request = { id: herRequestFor(personal, sent.request.id) };
-    await personal.agent.disclosure.approve(request.id);
+    await answerAsk(personal, company, link, { fields: ['name', 'email'], purpose: 'Order confirmations', retention: 'P1Y' });
     await company.agent.sendMessage(link.companyRelationship.id, 'Welcome aboard');
   });
   afterEach(async () => {

@@ -16,7 +16,7 @@ import { generateKeyPair } from '../../src/protocol/keys.js';
 import type { DisclosureAsk } from '../../src/company/config.js';
 import type { DisclosureRequestResult } from '../../src/company/createCompanyAgent.js';
 import { failure } from '../support/errorCodes.js';
-import { connect, herIdentity, startPair, startPersonal, startCompany, type Link, type Pair, type PersonalHandle, type CompanyHandle, herRequestFor } from '../support/agents.js';
+import { connect, herIdentity, startPair, startPersonal, startCompany, type Link, type Pair, type PersonalHandle, type CompanyHandle, answerAsk } from '../support/agents.js';
 import { decodeSdJwtParts, openReply, selfPresentation, sendAs } from '../support/disclosure.js';
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
@@ -401,8 +401,7 @@ describe('change once everywhere: a profile change fans out to the companies hol
     ] as const) {
       const company = await startCompany({ name });
       const link = await connect(personal, company);
-      const sent = await ask(company, link, { fields: [...fields], purpose: 'Deliveries' });
-      await personal.agent.disclosure.approve(herRequestFor(personal, sent.request.id));
+      await answerAsk(personal, company, link, { fields: [...fields], purpose: 'Deliveries' });
       companies.push({ company, link });
     }
     [a, b, c, d] = companies as [Connected, Connected, Connected, Connected];

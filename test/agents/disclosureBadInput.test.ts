@@ -15,7 +15,7 @@ import { Disclose, ProfileUpdate } from '../../src/protocol/families/index.js';
 import { generateKeyPair, privateKeyObject } from '../../src/protocol/keys.js';
 import { PROFILE_VCT, issueSdJwt } from '../../src/protocol/sdjwt/index.js';
 import type { DisclosureRequest } from '../../src/company/store/types.js';
-import { connect, herIdentity, startPersonal, startCompany, type HttpResult, type Link, type PersonalHandle, type CompanyHandle } from '../support/agents.js';
+import { connect, herIdentity, startPersonal, startCompany, type HttpResult, type Link, type PersonalHandle, type CompanyHandle, herRequestFor } from '../support/agents.js';
 import {
   encodeDisclosure,
   nowSeconds,
@@ -81,7 +81,7 @@ describe('the company agent refuses bad disclosures and profile updates and chan
 
     // The company holds her name, email and address, and has applied two updates of the address.
     const deliveries = await requestOn(main, { fields: ['name', 'email', 'address'], purpose: 'Deliveries' });
-    await personal.agent.disclosure.approve(herRequestId(deliveries.id));
+    await personal.agent.disclosure.approve(herRequestFor(personal, deliveries.id));
     personal.agent.profile.set({ address: HOVE });
     expect((await personal.agent.profile.deliver()).acked).toBe(1);
     personal.agent.profile.set({ address: BRIGHTON });
@@ -94,7 +94,7 @@ describe('the company agent refuses bad disclosures and profile updates and chan
 
     const cut = await connect(personal, company);
     const cutRequest = await requestOn(cut, { fields: ['address'], purpose: 'Deliveries' });
-    await personal.agent.disclosure.approve(herRequestId(cutRequest.id));
+    await personal.agent.disclosure.approve(herRequestFor(personal, cutRequest.id));
     cutOffIdentity = herIdentity(personal, cut.view.id);
     await personal.agent.cutOff(cut.view.id);
 
@@ -106,12 +106,6 @@ describe('the company agent refuses bad disclosures and profile updates and chan
     await personal?.cleanup();
     await company?.cleanup();
   });
-
-  function herRequestId(requestId: string): string {
-    const found = personal.vault.disclosureRequests.list().find((r) => r.requestId === requestId);
-    if (!found) throw new Error(`she has no request ${requestId}`);
-    return found.id;
-  }
 
   /** Sends, then checks the status and code, and that neither side changed at all. */
   async function expectRefused(send: () => Promise<Sent | HttpResult>, status: number, code: KithErrorCode): Promise<void> {

@@ -10,7 +10,7 @@ import type { AgentEvent } from '../../src/personal/events.js';
 import { consentRecordSchema } from '../../src/protocol/consentRecord.js';
 import { Consent } from '../../src/protocol/families/index.js';
 import { failure } from '../support/errorCodes.js';
-import { connect, herIdentity, startCompany, startPersonal, type CompanyHandle, type Link, type PersonalHandle, herRequestFor } from '../support/agents.js';
+import { connect, herIdentity, startCompany, startPersonal, type CompanyHandle, type Link, type PersonalHandle, answerAsk } from '../support/agents.js';
 import { decodeSdJwtParts, openReply, sendAs } from '../support/disclosure.js';
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
@@ -45,9 +45,7 @@ describe('removing a field from her profile: the companies holding it erase it',
     ] as const) {
       const company = await startCompany({ name });
       const link = await connect(personal, company);
-      const sent = await company.agent.requestDisclosure(link.companyRelationship.id, { fields: [...fields], purpose: 'Deliveries' });
-      const request = { id: herRequestFor(personal, sent.request.id) };
-      await personal.agent.disclosure.approve(request!.id);
+      await answerAsk(personal, company, link, { fields: [...fields], purpose: 'Deliveries' });
       companies.push({ company, link });
     }
     [a, b, d] = companies as [Connected, Connected, Connected];

@@ -5,7 +5,7 @@
  * sends her a notice, after which her record of what it holds follows. Other consents stay.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startPair, type Pair, herRequestFor } from '../support/agents.js';
+import { startPair, type Pair, answerAsk } from '../support/agents.js';
 
 const sleep = (ms: number) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
 const STREET = '12 St James Square';
@@ -21,11 +21,7 @@ describe('retention, enforced by a sweep', () => {
     pair = await startPair({ company: { retry: { baseDelayMs: 1, maxDelayMs: 5 } } });
     const { company, personal, link } = pair;
     personal.agent.profile.set(ADA);
-    const ask = async (fields: string[], retention: string) => {
-      const sent = await company.agent.requestDisclosure(link.companyRelationship.id, { fields, purpose: 'Deliveries', retention });
-      const request = { id: herRequestFor(personal, sent.request.id) };
-      return (await personal.agent.disclosure.approve(request.id)).consentRecordId;
-    };
+    const ask = (fields: string[], retention: string) => answerAsk(personal, company, link, { fields, purpose: 'Deliveries', retention });
     // A very short retention for the address, a year for her name and email.
     shortRecord = await ask(['address'], 'PT1S');
     longRecord = await ask(['name', 'email'], 'P1Y');

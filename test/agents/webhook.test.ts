@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectorEventTypeSchema, type ConnectorEventType } from '../../src/company/connectors/types.js';
 import { webhookBodySchema } from '../../src/company/connectors/webhookEvents.js';
-import { connect, startCompany, startPersonal, type CompanyHandle, type Link, type PersonalHandle, herRequestFor } from '../support/agents.js';
+import { connect, startCompany, startPersonal, type CompanyHandle, type Link, type PersonalHandle, answerAsk } from '../support/agents.js';
 import { ACCEPT_ALL_TERMS, TRAIL_SHOE, TRAIL_SHOE_DEMAND, catalogFile, inADay } from '../support/intents.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver.js';
 
@@ -48,10 +48,8 @@ describe('a company agent with a webhook connector', () => {
     return { personal, company, receiver, link };
   }
 
-  async function disclose(p: PersonalHandle, c: CompanyHandle, link: Link, fields: string[]): Promise<string> {
-    const sent = await c.agent.requestDisclosure(link.companyRelationship.id, { fields, purpose: PURPOSE, ...WITHIN_TERMS });
-    const request = { id: herRequestFor(p, sent.request.id) };
-    return (await p.agent.disclosure.approve(request.id)).consentRecordId;
+  function disclose(p: PersonalHandle, c: CompanyHandle, link: Link, fields: string[]): Promise<string> {
+    return answerAsk(p, c, link, { fields, purpose: PURPOSE, ...WITHIN_TERMS });
   }
 
   async function onlyEvent(c: CompanyHandle, type: ConnectorEventType) {
@@ -145,9 +143,7 @@ describe('a company agent with a webhook connector', () => {
 
     const link = await connect(her, acme); // terms.agreed
     await disclose(her, acme, link, ['name', 'email', 'address']); // profile.disclosed
-    const asked = await acme.agent.requestDisclosure(link.companyRelationship.id, { fields: ['phone_number'], purpose: 'Calls', ...WITHIN_TERMS });
-    const request = { id: herRequestFor(her, asked.request.id) };
-    await her.agent.disclosure.decline(request.id); // disclosure.declined
+    await answerAsk(her, acme, link, { fields: ['phone_number'], purpose: 'Calls', ...WITHIN_TERMS }, 'decline'); // disclosure.declined
     her.agent.profile.set({ email: 'ada@lovelace.example' });
     await her.agent.profile.deliver(); // profile.updated
     const first = await her.agent.intents.cast({ demand: TRAIL_SHOE_DEMAND, expiresAt: inADay() }); // intent.received
@@ -159,8 +155,7 @@ describe('a company agent with a webhook connector', () => {
     await her.agent.requestAccess(link.view.id); // data_rights.request
     // A phone number kept for one second (her terms allow a shorter retention than P30D): then the sweep.
     her.agent.profile.set({ phone_number: '+44 20 7946 0000' });
-    const brief = await acme.agent.requestDisclosure(link.companyRelationship.id, { fields: ['phone_number'], purpose: 'Call about the delivery', purposeCode: 'service-delivery', retention: 'PT1S' });
-    await her.agent.disclosure.approve(herRequestFor(her, brief.request.id));
+    await answerAsk(her, acme, link, { fields: ['phone_number'], purpose: 'Call about the delivery', purposeCode: 'service-delivery', retention: 'PT1S' });
     await new Promise((resolvePromise) => setTimeout(resolvePromise, 1_100));
     expect(await acme.agent.expireRetention()).toBe(1); // consent.expired
     await dispatched();

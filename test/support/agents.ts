@@ -21,7 +21,7 @@ import { Vault } from '../../src/personal/vault/vault.js';
 import type { RelationshipView } from '../../src/personal/views.js';
 import { createPeerIdentity, type LocalIdentity } from '../../src/protocol/agent/identity.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/protocol/envelope/receive.js';
-import { parsePolicy } from '../../src/company/config.js';
+import { parsePolicy, type DisclosureAsk } from '../../src/company/config.js';
 import { createCompanyAgent, type CompanyAgent } from '../../src/company/createCompanyAgent.js';
 import type { Connector, DispatchTarget } from '../../src/company/connectors/index.js';
 import type { RetryPolicy } from '../../src/core/retry.js';
@@ -294,9 +294,19 @@ export async function connect(personal: PersonalHandle, company: CompanyHandle):
 /** Her pairwise identity for one relationship, private keys included, read from the vault. */
 /** Her local id of the disclosure request a company sent under `companyRequestId` (the id its admin API shows). */
 export function herRequestFor(personal: PersonalHandle, companyRequestId: string): string {
-  const found = personal.agent.disclosure.requests({ all: true }).find((r) => personal.vault.disclosureRequests.get(r.id)?.requestId === companyRequestId);
+  const found = personal.vault.disclosureRequests.list().find((r) => r.requestId === companyRequestId);
   if (!found) throw new Error(`she has no request ${companyRequestId}`);
   return found.id;
+}
+
+/**
+ * The company asks her for what `ask` names and she answers (approving all of it, or declining),
+ * as a person would in her app. @returns the consent record id of her answer
+ */
+export async function answerAsk(personal: PersonalHandle, company: CompanyHandle, link: Link, ask: DisclosureAsk, answer: 'approve' | 'decline' = 'approve'): Promise<string> {
+  const sent = await company.agent.requestDisclosure(link.companyRelationship.id, ask);
+  const id = herRequestFor(personal, sent.request.id);
+  return (await (answer === 'approve' ? personal.agent.disclosure.approve(id) : personal.agent.disclosure.decline(id))).consentRecordId;
 }
 
 export function herIdentity(personal: PersonalHandle, relationshipId: string): LocalIdentity {
