@@ -56,8 +56,8 @@ export async function answerDataRightsRequest(body: DataRightsRequestBody, relat
     updatedAt: now,
   };
   const fresh = await tx.saveDataRightsRequest(row);
-  const resent = !fresh ? (await tx.listDataRightsRequests({ relationshipId: relationship.id, limit: 1000 })).find((r) => r.requestId === body.request_id) : undefined;
-  const outcome = resent ?? row;
+  // A resend is answered as the request was first answered (its status and time).
+  const outcome = fresh ? row : ((await tx.getDataRightsRequest(relationship.id, body.request_id)) ?? row);
   if (fresh) {
     await tx.enqueueEvent({
       id: newId(),

@@ -1629,6 +1629,9 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
 
         expect((await store.listDataRightsRequests()).map((r) => r.id)).toEqual([uid(8804), c.id, b.id, a.id]);
         expect(await store.listDataRightsRequests({ relationshipId: 'rel-a' })).toEqual([b, a]);
+        expect(await store.getDataRightsRequest('rel-a', a.requestId)).toEqual(a);
+        expect(await store.getDataRightsRequest('rel-b', a.requestId)).toEqual(request(4, 'rel-b', { requestId: a.requestId }));
+        expect(await store.getDataRightsRequest('rel-a', uid(1))).toBeUndefined();
         expect(await store.listDataRightsRequests({ limit: 1 })).toHaveLength(1);
         expect(await store.countDataRightsRequests('rel-a', 'access', T0)).toBe(1);
         expect(await store.countDataRightsRequests('rel-a', 'access', T0 + 2)).toBe(0);

@@ -25,6 +25,8 @@ export interface DataRightsRequestRow {
 export interface DataRightsStore {
   /** Inserts; returns false, changing nothing, if this relationship already has a request with that requestId (a resend). */
   saveDataRightsRequest(row: DataRightsRequestRow): Promise<boolean>;
+  /** The request this relationship made under `requestId` (her id for it), if any. */
+  getDataRightsRequest(relationshipId: string, requestId: string): Promise<DataRightsRequestRow | undefined>;
   /** Newest first (receivedAt, then id, descending), of one relationship or all, at most `limit` (default 100). */
   listDataRightsRequests(options?: { relationshipId?: string; limit?: number }): Promise<DataRightsRequestRow[]>;
   /** How many requests of this exercise the relationship made since `since` (ms). */

@@ -916,6 +916,13 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
+  getDataRightsRequest(relationshipId: string, requestId: string): Promise<DataRightsRequestRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('data_rights_requests').selectAll().where('relationship_id', '=', relationshipId).where('request_id', '=', requestId).executeTakeFirst();
+      return row === undefined ? undefined : toDataRightsRequest(row);
+    });
+  }
+
   listDataRightsRequests(options: { relationshipId?: string; limit?: number } = {}): Promise<DataRightsRequestRow[]> {
     return this.#run(async () => {
       let query = this.#db.selectFrom('data_rights_requests').selectAll();

@@ -752,6 +752,13 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     );
   }
 
+  getDataRightsRequest(relationshipId: string, requestId: string): Promise<DataRightsRequestRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from data_rights_requests where relationship_id = ? and request_id = ?').get(relationshipId, requestId);
+      return row === undefined ? undefined : toDataRightsRequest(row);
+    });
+  }
+
   listDataRightsRequests(options: { relationshipId?: string; limit?: number } = {}): Promise<DataRightsRequestRow[]> {
     const limit = Math.max(0, Math.floor(options.limit ?? 100));
     return this.#exec(() =>
