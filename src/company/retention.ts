@@ -34,13 +34,13 @@ export function createRetentionSweep(options: { store: CompanyStore; messaging: 
   const { store, messaging, clock, logger } = options;
 
   async function expire(relationship: CompanyRelationship, consentId: string, now: number): Promise<boolean> {
-    let fields: string[] = [];
-    const notice = async (tx: CompanyStore): Promise<boolean> => {
+    /** The expiry's writes, false (writing nothing) if the record is no longer active. */
+    const expireIn = async (tx: CompanyStore): Promise<boolean> => {
       const consent = await tx.getConsentRecord(consentId);
       // Checked again inside the transaction: another worker may have expired it, or she withdrew it.
       if (!consent || consent.state !== 'active') return false;
       const held = (await tx.listHeldFields(relationship.id)).filter((f) => f.consentRecordId === consentId).map((f) => f.field);
-      fields = await tx.deleteHeldFields(relationship.id, held);
+      const fields = await tx.deleteHeldFields(relationship.id, held);
       await eraseCopies(tx, relationship.id, fields);
       await tx.updateConsentRecord(consentId, 'expired', withEvent(consent.record, 'expired', now, 'pii_controller'), now);
       await tx.enqueueEvent({
@@ -60,7 +60,7 @@ export function createRetentionSweep(options: { store: CompanyStore; messaging: 
     const heldNow = (await store.listHeldFields(relationship.id)).filter((f) => f.consentRecordId === consentId).map((f) => f.field);
     const packed = await messaging.pack(relationship.theirDid, outgoing(Consent.expired, { consent_records: [consentId], fields: heldNow }));
     const expired = await store.transaction(async (tx) => {
-      if (!(await notice(tx))) return false;
+      if (!(await expireIn(tx))) return false;
       await messaging.enqueue(relationship, packed, tx);
       return true;
     });
