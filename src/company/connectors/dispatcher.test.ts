@@ -177,4 +177,35 @@ describe('the connector dispatcher: delivery state per connector, retries, dead 
     expect(crm.calls()).toBe(0);
     expect((await store.listDeadLetters())[0]?.attempt.lastError).toBe('internal: malformed event');
   });
+
+  it("delivers different relationships' events side by side, and one relationship's in the order they were written", async () => {
+    // A receiver that takes a while per event, noting how many it holds at once and the order per relationship.
+    let inFlight = 0;
+    let peak = 0;
+    const order = new Map<string, number[]>();
+    const slow: Connector = {
+      id: 'crm',
+      type: 'test',
+      async deliver(event) {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const { relationshipId, version } = event.payload as { relationshipId: string; version: number };
+        order.set(relationshipId, [...(order.get(relationshipId) ?? []), version]);
+        inFlight -= 1;
+      },
+    };
+    let n = 0;
+    for (let version = 1; version <= 4; version += 1) {
+      for (const relationshipId of ['r1', 'r2', 'r3']) {
+        n += 1;
+        await enqueue(n, 'profile.updated', { relationshipId, customerRef: null, fields: { name: 'Ada' }, version });
+      }
+    }
+    const dispatcher = new ConnectorDispatcher(store, [slow], clock, silentLogger, RETRY);
+
+    expect(await dispatcher.dispatchRound()).toEqual({ settled: 12, delivered: { crm: 12 }, failed: {}, dead: {} });
+    expect(peak).toBe(3);
+    expect(Object.fromEntries(order)).toEqual({ r1: [1, 2, 3, 4], r2: [1, 2, 3, 4], r3: [1, 2, 3, 4] });
+  });
 });
