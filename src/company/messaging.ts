@@ -12,7 +12,7 @@ import type { MessageRegistry } from '../protocol/families/registry.js';
 import { HandlerTable } from '../protocol/handlerTable.js';
 import { OutboxDelivery } from './delivery.js';
 import type { CompanyContext, CompanyEffect, CompanyHandler } from './handlers/types.js';
-import { liveRelationship } from './liveRelationship.js';
+import { liveOf } from './liveRelationship.js';
 import type { CompanyRelationship, CompanyStore, OutboxItem } from './store/types.js';
 
 export interface CompanyMessagingOptions extends AgentEnvironment {
@@ -95,10 +95,13 @@ export function createCompanyMessaging(options: CompanyMessagingOptions): Compan
     const context = options.context();
     try {
       return await store.transaction(async (tx) => {
-        await tx.recordSeenMessage(message.id, seenUntil(message, clock.now(), clockSkewMs));
+        const expiresAt = seenUntil(message, clock.now(), clockSkewMs);
+        if (handler.opensRelationship) {
+          await tx.recordSeenMessage(message.id, expiresAt);
+          return handler.apply({ store: tx, context, now: clock.now() }, received, checked);
+        }
+        const relationship = await liveOf(tx, received.senderDid, await tx.recordSeenAndFindRelationship(message.id, expiresAt, received.senderDid));
         const now = clock.now();
-        if (handler.opensRelationship) return handler.apply({ store: tx, context, now }, received, checked);
-        const relationship = await liveRelationship(tx, received.senderDid);
         return { relationship, ...(await handler.apply({ store: tx, relationship, context, now }, received, checked)) };
       });
     } catch (error) {

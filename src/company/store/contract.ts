@@ -342,6 +342,18 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await expect(store.recordSeenMessage('m-1', T0 + 2000)).rejects.toMatchObject({ code: 'store.conflict' });
       });
 
+      it('records a seen id and finds the sender\'s relationship in one call, or finds none and still records the id', async () => {
+        const known = relationship(1);
+        await store.createRelationship(known);
+        expect(await store.recordSeenAndFindRelationship('m-1', T0 + 1000, known.theirDid)).toEqual(known);
+        expect(await store.hasSeenMessage('m-1')).toBe(true);
+        expect(await store.recordSeenAndFindRelationship('m-2', T0 + 1000, 'did:example:nobody')).toBeUndefined();
+        expect(await store.hasSeenMessage('m-2')).toBe(true);
+        // A replay fails the whole call, as recordSeenMessage does, and inside a transaction undoes nothing else.
+        await expect(store.recordSeenAndFindRelationship('m-1', T0 + 2000, known.theirDid)).rejects.toMatchObject({ code: 'store.conflict' });
+        await expect(store.transaction(async (tx) => tx.recordSeenAndFindRelationship('m-1', T0, known.theirDid))).rejects.toMatchObject({ code: 'store.conflict' });
+      });
+
       it('lets exactly one of two concurrent recordings of the same message id win', async () => {
         const results = await Promise.allSettled([
           store.recordSeenMessage('m-1', T0 + 1000),

@@ -377,6 +377,20 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
+  recordSeenAndFindRelationship(messageId: string, expiresAt: number, theirDid: string): Promise<CompanyRelationship | undefined> {
+    return this.#run(async () => {
+      // A data-modifying CTE runs to completion whether or not the query reads it, and its unique
+      // violation fails the whole statement: the same outcome as the two statements, in one trip.
+      const row = await this.#db
+        .with('seen', (db) => db.insertInto('seen_messages').values({ message_id: messageId, expires_at: expiresAt }).returning('message_id'))
+        .selectFrom('relationships')
+        .selectAll('relationships')
+        .where('their_did', '=', theirDid)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toRelationship(row);
+    });
+  }
+
   pruneSeenMessages(now: number): Promise<number> {
     return this.#run(() =>
       this.#db.transaction().execute(async (trx) => {

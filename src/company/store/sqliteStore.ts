@@ -289,6 +289,12 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
+  async recordSeenAndFindRelationship(messageId: string, expiresAt: number, theirDid: string): Promise<CompanyRelationship | undefined> {
+    // In process, two statements cost no round trip: the interface's one-trip form is PostgreSQL's.
+    await this.recordSeenMessage(messageId, expiresAt);
+    return this.findRelationshipByDid(theirDid);
+  }
+
   pruneSeenMessages(now: number): Promise<number> {
     return this.#exec(() => this.#stmt('delete from seen_messages where expires_at < ?').run(now).changes);
   }
