@@ -81,6 +81,8 @@ export interface FieldSpec {
   hint: string;
   input: FieldInput;
   autocomplete: string;
+  /** A preference (how she likes to be served) rather than a fact about her: listed apart. */
+  preference?: true;
 }
 
 /** Every profile field in the order the agent lists them (protocol/profile/fields.ts), with words and inputs. */
@@ -102,9 +104,19 @@ export const FIELD_SPECS = {
   anniversary: { label: 'Anniversary', hint: 'Your wedding or partnership anniversary', input: 'date', autocomplete: 'off' },
   zoneinfo: { label: 'Time zone', hint: 'Your time zone, such as Europe/Paris', input: 'text', autocomplete: 'off' },
   note: { label: 'Note', hint: 'A note about you', input: 'textarea', autocomplete: 'off' },
+  payment_method: { label: 'Payment', hint: 'The way you prefer to pay, such as card or bank transfer', input: 'text', autocomplete: 'off', preference: true },
+  clothing_size: { label: 'Clothing size', hint: 'With its system, such as EU 40 or US M', input: 'text', autocomplete: 'off', preference: true },
+  shoe_size: { label: 'Shoe size', hint: 'With its system, such as EU 39 or UK 6', input: 'text', autocomplete: 'off', preference: true },
+  dietary_needs: { label: 'Diet', hint: 'Comma-separated: vegan, vegetarian, gluten-free, low lactose, halal, kosher, hindu, diabetic, low calorie, low fat, low salt', input: 'text', autocomplete: 'off', preference: true },
+  contact_hours: { label: 'Contact hours', hint: 'When companies may contact you, in your time zone, such as 09:00-18:00', input: 'text', autocomplete: 'off', preference: true },
 } as const satisfies Record<ProfileFieldName, FieldSpec>;
 
 export const FIELD_NAMES = Object.keys(FIELD_SPECS) as ProfileFieldName[];
+
+export function isPreference(field: ProfileFieldName): boolean {
+  const spec: FieldSpec = FIELD_SPECS[field];
+  return spec.preference === true;
+}
 
 export function isFieldName(name: string): name is ProfileFieldName {
   return Object.hasOwn(FIELD_SPECS, name);

@@ -284,7 +284,7 @@ describe('the SCIM connector configuration', () => {
       [{ type: 'scim', baseUrl: base.baseUrl }, 'token'],
       [{ ...base, tokenFile: '/tmp/x' }, 'token'],
       [{ ...base, token: 'has space' }, 'token'],
-      [{ ...base, mapping: { shoe_size: 'x' } }, 'mapping.shoe_size'],
+      [{ ...base, mapping: { shirt_size: 'x' } }, 'mapping.shirt_size'],
       [{ ...base, mapping: { email: 'emails[type eq work].value' } }, 'mapping.email'],
       [{ ...base, mapping: { email: 'emails[type eq "work"]' } }, 'mapping.email'],
       [{ ...base, mapping: { address: 'addresses[type eq "home"].streetAddress' } }, 'mapping.address'],

@@ -34,6 +34,11 @@ const FULL: ProfileValues = {
   anniversary: '2015-06-20',
   zoneinfo: 'Europe/Paris',
   note: 'Première ligne, avec; tout \\ ça\nDeuxième ligne — 東京 🎉\n\tindentée',
+  payment_method: 'Card; or PayPal, \\ never cash',
+  clothing_size: 'EU 40, long',
+  shoe_size: 'UK 6½',
+  dietary_needs: 'VeganDiet, GlutenFreeDiet',
+  contact_hours: '09:00-18:00',
 };
 
 /** RFC 6350 section 8, the example vCard. */
@@ -93,6 +98,15 @@ describe('profileToVcard', () => {
   it('writes a sex letter as GENDER sex and anything else as identity', () => {
     expect(profileToVcard({ gender: 'F' })).toContain('\r\nGENDER:F\r\n');
     expect(profileToVcard({ gender: 'woman' })).toContain('\r\nGENDER:;woman\r\n');
+  });
+
+  it('writes her preferences as extension properties, her diets as a list', () => {
+    const text = profileToVcard({ name: 'Zoë', dietary_needs: 'VeganDiet, GlutenFreeDiet', contact_hours: '09:00-18:00', payment_method: 'Card' });
+    expect(text).toContain('\r\nX-KITH-DIET;VALUE=TEXT:VeganDiet\\,GlutenFreeDiet\r\n');
+    expect(text).toContain('\r\nX-KITH-CONTACT-HOURS;VALUE=TEXT:09:00-18:00\r\n');
+    expect(text).toContain('\r\nX-KITH-PAYMENT-METHOD;VALUE=TEXT:Card\r\n');
+    // A writer that made the diets a list of values is read as well.
+    expect(vcardToProfile('BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Zoë\r\nX-KITH-DIET:vegan,Kosher\r\nEND:VCARD\r\n').values.dietary_needs).toBe('VeganDiet, KosherDiet');
   });
 
   it('writes UID and REV when given', () => {

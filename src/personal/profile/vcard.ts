@@ -81,6 +81,14 @@ export function profileToJcard(input: Readonly<Record<string, unknown>>, options
   if (v.anniversary !== undefined) props.push(['anniversary', {}, 'date-and-or-time', v.anniversary]);
   text('tz', v.zoneinfo);
   text('note', v.note);
+  // Her preferences, as extension properties (RFC 6350 section 6.10): readers without them skip them.
+  text('x-kith-payment-method', v.payment_method);
+  text('x-kith-clothing-size', v.clothing_size);
+  text('x-kith-shoe-size', v.shoe_size);
+  // ical.js knows no extension property's type, so each says VALUE=TEXT and is escaped as text;
+  // the diets are one text value (`VeganDiet\,GlutenFreeDiet`), as a reader without them would keep it.
+  text('x-kith-diet', v.dietary_needs?.replace(/, /g, ','));
+  text('x-kith-contact-hours', v.contact_hours);
   props.push(['prodid', {}, 'text', PRODID]);
   if (options.uid !== undefined) props.push(['uid', {}, /^[a-z][a-z0-9+.-]*:/i.test(options.uid) ? 'uri' : 'text', options.uid]);
   if (options.rev !== undefined) props.push(['rev', {}, 'timestamp', options.rev.toISOString().replace(/\.\d{3}Z$/, 'Z')]);
@@ -349,6 +357,12 @@ const IMPORTERS: Readonly<Partial<Record<string, Importer>>> = {
     }
   },
   note: (p, ctx) => ctx.set('note', firstValue(p).replace(/\r\n?/g, '\n')),
+  'x-kith-payment-method': (p, ctx) => ctx.set('payment_method', firstValue(p)),
+  'x-kith-clothing-size': (p, ctx) => ctx.set('clothing_size', firstValue(p)),
+  'x-kith-shoe-size': (p, ctx) => ctx.set('shoe_size', firstValue(p)),
+  // One text value with the diets comma-separated, or (from a writer that made it a list) several.
+  'x-kith-diet': (p, ctx) => ctx.set('dietary_needs', asText(p.slice(3))),
+  'x-kith-contact-hours': (p, ctx) => ctx.set('contact_hours', firstValue(p)),
 };
 
 /** EMAIL before FN, so FN can tell an exporter's stand-in (the email) from a name. */

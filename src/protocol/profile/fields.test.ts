@@ -64,6 +64,11 @@ const CASES: { [F in ProfileFieldName]: { good: unknown[]; bad: unknown[] } } = 
     bad: ['', '-0500', '+05:00', 'GMT+5', 'Mars/Olympus', 'Asia/', 'Paris time'],
   },
   note: { good: ['Line one\nline two\twith a tab', 'Zoë; a, b \\ c'], bad: ['', 'a\rb', 'bell\u0007', 'x'.repeat(4001)] },
+  payment_method: { good: ['Card', 'Bank transfer (SEPA)'], bad: ['', 'x'.repeat(129), 'two\nlines', 42] },
+  clothing_size: { good: ['EU 40', 'US M'], bad: ['', 'x'.repeat(33)] },
+  shoe_size: { good: ['EU 39', 'UK 6½'], bad: ['', 'x'.repeat(33)] },
+  dietary_needs: { good: ['VeganDiet', 'GlutenFreeDiet, KosherDiet'], bad: ['', 'Carnivore', 'VeganDiet, pizza', ' , ', ['VeganDiet']] },
+  contact_hours: { good: ['09:00-18:00', '20:00-08:00', '00:00-23:59'], bad: ['', '9:15-17:45', '09:00-24:00', '09:00 - 18:00', '10:00-10:00', 'mornings'] },
 };
 
 describe('the registry', () => {
@@ -71,11 +76,14 @@ describe('the registry', () => {
     expect(profileFieldNames).toEqual([
       'name', 'given_name', 'family_name', 'nickname', 'email', 'phone_number', 'address', 'birthdate', 'gender',
       'locale', 'website', 'organization', 'title', 'role', 'anniversary', 'zoneinfo', 'note',
+      'payment_method', 'clothing_size', 'shoe_size', 'dietary_needs', 'contact_hours',
     ]);
     expect(Object.fromEntries(PROFILE_FIELDS.map((f) => [f.name, f.vcardProperty]))).toEqual({
       name: 'FN', given_name: 'N', family_name: 'N', nickname: 'NICKNAME', email: 'EMAIL', phone_number: 'TEL', address: 'ADR',
       birthdate: 'BDAY', gender: 'GENDER', locale: 'LANG', website: 'URL', organization: 'ORG', title: 'TITLE', role: 'ROLE',
       anniversary: 'ANNIVERSARY', zoneinfo: 'TZ', note: 'NOTE',
+      payment_method: 'X-KITH-PAYMENT-METHOD', clothing_size: 'X-KITH-CLOTHING-SIZE', shoe_size: 'X-KITH-SHOE-SIZE',
+      dietary_needs: 'X-KITH-DIET', contact_hours: 'X-KITH-CONTACT-HOURS',
     });
     for (const f of PROFILE_FIELDS) {
       expect(f.description.length).toBeGreaterThan(5);
@@ -124,6 +132,12 @@ describe('parseFieldValue', () => {
     });
   }
 
+  it('reads diets as people type them and keeps them as schema.org names, each once', () => {
+    expect(parseFieldValue('dietary_needs', 'vegan, gluten-free, Vegan diet,kosher')).toBe('VeganDiet, GlutenFreeDiet, KosherDiet');
+    expect(parseFieldText('dietary_needs', 'low salt')).toBe('LowSaltDiet');
+    expect(resolveFieldName('diet')).toBe('dietary_needs');
+  });
+
   it('trims text', () => {
     expect(parseFieldValue('name', '  Zoë  ')).toBe('Zoë');
     expect(parseFieldValue('address', { locality: ' Paris ' })).toEqual({ locality: 'Paris' });
@@ -159,6 +173,7 @@ describe('resolveFieldName', () => {
     const expected: Record<string, ProfileFieldName> = {
       phone: 'phone_number', tel: 'phone_number', birthday: 'birthdate', bday: 'birthdate', fn: 'name', full_name: 'name',
       org: 'organization', lang: 'locale', language: 'locale', tz: 'zoneinfo', timezone: 'zoneinfo', url: 'website',
+      payment: 'payment_method', diet: 'dietary_needs', size: 'clothing_size', hours: 'contact_hours',
     };
     expect(fieldAliases).toEqual(expected);
     for (const [alias, field] of Object.entries(expected)) {
@@ -168,7 +183,7 @@ describe('resolveFieldName', () => {
   });
 
   it('lists the valid names when it cannot resolve one', () => {
-    for (const name of ['shoe_size', 'toString', '__proto__', '']) {
+    for (const name of ['shirt_size', 'toString', '__proto__', '']) {
       const err = caught(() => resolveFieldName(name));
       expect(err.code).toBe('profile.unknown_field');
       expect(err.details?.['known']).toEqual(profileFieldNames);

@@ -117,6 +117,54 @@ const addressSchema = z
 
 export type ProfileAddress = z.output<typeof addressSchema>;
 
+/**
+ * schema.org's RestrictedDiet values (https://schema.org/RestrictedDiet): the names a company's
+ * systems can read without a vocabulary of ours.
+ */
+export const RESTRICTED_DIETS = [
+  'DiabeticDiet', 'GlutenFreeDiet', 'HalalDiet', 'HinduDiet', 'KosherDiet', 'LowCalorieDiet', 'LowFatDiet', 'LowLactoseDiet',
+  'LowSaltDiet', 'VeganDiet', 'VegetarianDiet',
+] as const;
+
+/** `vegan`, `Vegan diet`, `veganDiet` and `VeganDiet` all name VeganDiet. */
+function dietName(typed: string): string | undefined {
+  const key = typed.toLowerCase().replace(/[\s_-]/g, '').replace(/diet$/, '');
+  return RESTRICTED_DIETS.find((d) => d.toLowerCase().replace(/diet$/, '') === key);
+}
+
+/**
+ * Her dietary needs as schema.org diet names, comma-separated, each once, in the order she gave
+ * them: text, like every field but the address, so it travels as one SD-JWT claim and one vCard
+ * property, and a company's form can show it as is.
+ */
+const dietaryNeedsSchema = line(512)
+  .transform((text, ctx) => {
+    const names: string[] = [];
+    for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+      const name = dietName(part);
+      if (name === undefined) {
+        ctx.addIssue({ code: 'custom', message: `must name schema.org diets: ${RESTRICTED_DIETS.join(', ')}` });
+        return z.NEVER;
+      }
+      if (!names.includes(name)) names.push(name);
+    }
+    if (names.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must name at least one diet' });
+      return z.NEVER;
+    }
+    return names.join(', ');
+  });
+
+const TIME_RANGE = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
+
+/**
+ * When she may be contacted, in her own time zone (`zoneinfo`): `HH:MM-HH:MM`, not before the
+ * first time, not after the second; a range over midnight (`20:00-08:00`) is a night owl's.
+ */
+const contactHoursSchema = line(11)
+  .regex(TIME_RANGE, 'must be a range of times written HH:MM-HH:MM, such as 09:00-18:00')
+  .refine((v) => v.slice(0, 5) !== v.slice(6), 'must start and end at different times');
+
 // ---------------------------------------------------------------------------------------------
 // The registry
 
@@ -150,7 +198,18 @@ export const PROFILE_FIELDS = [
   field('anniversary', 'ANNIVERSARY', 'Your wedding or partnership anniversary', isoDate()),
   field('zoneinfo', 'TZ', 'Your time zone', line(64).refine(isIanaTimeZone, 'must be an IANA time zone such as Europe/Paris')),
   field('note', 'NOTE', 'A note about you', z.string().trim().min(1, 'must not be empty').max(4000).regex(MULTI_LINE, 'must not hold control characters other than line breaks and tabs')),
+  // Her preferences (issue 16): shared field by field and changed once everywhere like the rest.
+  // Neither OpenID Connect nor vCard names them, so they travel as these claim names and as vCard
+  // extension properties (RFC 6350 section 6.10).
+  field('payment_method', 'X-KITH-PAYMENT-METHOD', 'The way you prefer to pay, such as card or bank transfer', line(128)),
+  field('clothing_size', 'X-KITH-CLOTHING-SIZE', 'Your clothing size, with its system, such as EU 40 or US M', line(32)),
+  field('shoe_size', 'X-KITH-SHOE-SIZE', 'Your shoe size, with its system, such as EU 39 or UK 6', line(32)),
+  field('dietary_needs', 'X-KITH-DIET', 'What you eat, as schema.org diets such as VeganDiet or GlutenFreeDiet', dietaryNeedsSchema),
+  field('contact_hours', 'X-KITH-CONTACT-HOURS', 'When companies may contact you, in your time zone: not before, not after (HH:MM-HH:MM)', contactHoursSchema),
 ] as const;
+
+/** The fields that are preferences rather than facts about her: listed apart in her app and docs. */
+export const PREFERENCE_FIELDS = ['payment_method', 'clothing_size', 'shoe_size', 'dietary_needs', 'contact_hours'] as const satisfies readonly ProfileFieldName[];
 
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
 export type ProfileFieldName = ProfileField['name'];
@@ -178,6 +237,10 @@ export const fieldAliases: Readonly<Record<string, ProfileFieldName>> = Object.f
   tz: 'zoneinfo',
   timezone: 'zoneinfo',
   url: 'website',
+  payment: 'payment_method',
+  diet: 'dietary_needs',
+  size: 'clothing_size',
+  hours: 'contact_hours',
 });
 
 export function isProfileField(name: string): name is ProfileFieldName {

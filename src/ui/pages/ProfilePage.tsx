@@ -5,7 +5,7 @@ import { FieldEditor } from '../components/FieldEditor';
 import { Badge, Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { downloadBlob } from '../download';
 import { useAgentEvents } from '../events';
-import { FIELD_NAMES, FIELD_SPECS, fieldLabel, formatDateTime, formatFieldValue, theirText } from '../format';
+import { FIELD_NAMES, FIELD_SPECS, fieldLabel, formatDateTime, formatFieldValue, isPreference, theirText } from '../format';
 import { Link, useTitle } from '../router';
 import type { ChangeView, ProfileFieldName, ProfileFieldView } from '../types';
 import { useAction, useResource } from '../useResource';
@@ -44,7 +44,8 @@ export function ProfilePage() {
   });
 
   const byName = new Map((data?.fields ?? []).map((f) => [f.field, f]));
-  const set = FIELD_NAMES.filter((f) => byName.has(f));
+  const set = FIELD_NAMES.filter((f) => byName.has(f) && !isPreference(f));
+  const preferences = FIELD_NAMES.filter((f) => byName.has(f) && isPreference(f));
   const unset = FIELD_NAMES.filter((f) => !byName.has(f));
 
   const saved = (field: ProfileFieldName, change: ChangeView | null) => {
@@ -117,9 +118,15 @@ export function ProfilePage() {
       {data ? (
         <>
           <Section title="Your details" id="details" actions={<Badge>Version {data.version}</Badge>}>
-            {set.length === 0 ? <p className="muted">Your profile is empty. Add what you are happy to share with companies; you still choose, each time, who gets what.</p> : null}
+            {set.length === 0 && preferences.length === 0 ? <p className="muted">Your profile is empty. Add what you are happy to share with companies; you still choose, each time, who gets what.</p> : null}
             <ul className="profile-list">{set.map(row)}</ul>
           </Section>
+          {preferences.length > 0 ? (
+            <Section title="Your preferences" id="preferences">
+              <p className="muted">How you like to be served. Shared field by field like your details, and changed once for every company that has them.</p>
+              <ul className="profile-list">{preferences.map(row)}</ul>
+            </Section>
+          ) : null}
           {unset.length > 0 ? (
             <Section title="Add more" id="more">
               {editing !== undefined && !byName.has(editing) ? (
