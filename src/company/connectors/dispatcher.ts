@@ -96,6 +96,15 @@ export class ConnectorDispatcher {
   }
 
   async #dispatch(event: ConnectorEvent, attempts: Map<string, ConnectorAttempt>, outcome: DispatchOutcome): Promise<boolean> {
+    // Each connector's new state, written once the event's round is over: with the dispatched mark
+    // in one store call when every connector is done, else beside the event's rescheduling. (A crash
+    // in between means a connector that took the event gets it again: delivery is at least once.)
+    const records: ConnectorAttempt[] = [];
+    const record = (connectorId: string, state: ConnectorAttempt['state'], tries: number, nextAttemptAt: number | null, lastError: string | null) => {
+      records.push({ eventId: event.id, connectorId, state, attempts: tries, nextAttemptAt, lastError, updatedAt: this.#clock.now() });
+      const counts = outcome[state === 'delivered' ? 'delivered' : state === 'dead' ? 'dead' : 'failed'];
+      counts[connectorId] = (counts[connectorId] ?? 0) + 1;
+    };
     let delivery: ConnectorDelivery;
     try {
       delivery = {
@@ -107,8 +116,8 @@ export class ConnectorDispatcher {
     } catch {
       // A row no connector can read: every connector gives up on it at once (a dead letter each).
       this.#logger.error('connector_event_malformed', { eventId: event.id });
-      for (const { connector } of this.#targets) await this.#record(event, connector.id, 'dead', (attempts.get(`${event.id}\u0000${connector.id}`)?.attempts ?? 0) + 1, null, 'internal: malformed event', outcome);
-      await this.#store.markEventDispatched(event.id, this.#clock.now());
+      for (const { connector } of this.#targets) record(connector.id, 'dead', (attempts.get(`${event.id}\u0000${connector.id}`)?.attempts ?? 0) + 1, null, 'internal: malformed event');
+      await this.#store.settleEvent(event.id, records, this.#clock.now());
       return true;
     }
 
@@ -124,18 +133,18 @@ export class ConnectorDispatcher {
       const tries = (previous?.attempts ?? 0) + 1;
       try {
         await connector.deliver(delivery);
-        await this.#record(event, connector.id, 'delivered', tries, null, null, outcome);
+        record(connector.id, 'delivered', tries, null, null);
       } catch (error) {
         const retryable = !(error instanceof ConnectorError) || error.retryable;
         const reason = describeFailure(error);
         if (!retryable || tries >= maxAttempts) {
-          await this.#record(event, connector.id, 'dead', tries, null, reason, outcome);
+          record(connector.id, 'dead', tries, null, reason);
           this.#logger.warn('connector_dead_letter', { connector: connector.id, eventId: event.id, attempts: tries, code: codeOf(error) });
         } else {
           const backoff = nextAttemptDelay(tries, this.#retry);
           const retryAfter = error instanceof ConnectorError && error.retryAfterMs !== undefined ? error.retryAfterMs : 0;
           const next = now + Math.max(backoff, retryAfter);
-          await this.#record(event, connector.id, 'failed', tries, next, reason, outcome);
+          record(connector.id, 'failed', tries, next, reason);
           nextDue = Math.min(nextDue, next);
           this.#logger.warn('connector_event_failed', { connector: connector.id, eventId: event.id, attempts: tries, code: codeOf(error) });
         }
@@ -146,17 +155,12 @@ export class ConnectorDispatcher {
       // An erasure event names the customer number so the company's systems can erase; once
       // they all have it (or gave up), the company store keeps no trace of it.
       const redacted = delivery.type === 'relationship.erased' ? { relationshipId: delivery.payload.relationshipId, customerRef: null } : undefined;
-      await this.#store.markEventDispatched(event.id, this.#clock.now(), redacted);
+      await this.#store.settleEvent(event.id, records, this.#clock.now(), redacted);
       return true;
     }
+    for (const attempt of records) await this.#store.saveConnectorAttempt(attempt);
     await this.#store.rescheduleEvent(event.id, nextDue, event.attempts + 1);
     return false;
-  }
-
-  async #record(event: ConnectorEvent, connectorId: string, state: ConnectorAttempt['state'], tries: number, nextAttemptAt: number | null, lastError: string | null, outcome: DispatchOutcome): Promise<void> {
-    await this.#store.saveConnectorAttempt({ eventId: event.id, connectorId, state, attempts: tries, nextAttemptAt, lastError, updatedAt: this.#clock.now() });
-    const counts = outcome[state === 'delivered' ? 'delivered' : state === 'dead' ? 'dead' : 'failed'];
-    counts[connectorId] = (counts[connectorId] ?? 0) + 1;
   }
 }
 

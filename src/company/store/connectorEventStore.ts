@@ -73,6 +73,12 @@ export interface ConnectorEventStore {
   /** Inserts or replaces the (eventId, connectorId) row; an unknown event is a StoreError 'store.conflict'. */
   saveConnectorAttempt(attempt: ConnectorAttempt): Promise<void>;
   /**
+   * The end of an event: saveConnectorAttempt for each of `attempts` (all of event `eventId`) and
+   * markEventDispatched(eventId, at, redactedPayload), atomically, in one statement on PostgreSQL
+   * (the dispatcher's per-event writes were two round trips). An unknown event changes nothing.
+   */
+  settleEvent(eventId: string, attempts: readonly ConnectorAttempt[], at: number, redactedPayload?: unknown): Promise<void>;
+  /**
    * Dead letters, of one connector or all, most recently given up first (updatedAt, then eventId,
    * then connectorId, descending; ids in byte order), at most `limit` (default 100), after `after`
    * when given (keyset.ts).

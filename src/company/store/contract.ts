@@ -1561,6 +1561,26 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         ]);
       });
 
+      it('settles an event in one call: each connector\'s state recorded and the event dispatched, redacted when asked', async () => {
+        for (const n of [1, 2]) await store.enqueueEvent(connectorEvent(n, null, { payload: { relationshipId: 'r', customerRef: 'C-87654321' } }));
+        await store.saveConnectorAttempt(attempt(1, 'webhook'));
+        const delivered = attempt(1, 'webhook', { state: 'delivered', attempts: 2, nextAttemptAt: null, lastError: null, updatedAt: T0 + 50 });
+        const dead = attempt(1, 'crm-scim', { state: 'dead', attempts: 1, nextAttemptAt: null, lastError: 'connector.rejected: HTTP 400', updatedAt: T0 + 50 });
+        await store.settleEvent(uid(7001), [delivered, dead], T0 + 60, { relationshipId: 'r', customerRef: null });
+        await store.settleEvent(uid(7002), [], T0 + 70);
+
+        expect(await store.listConnectorAttempts([uid(7001)])).toEqual([dead, delivered]);
+        const events = await store.listEvents();
+        expect(events.map((e) => [e.id, e.dispatchedAt, e.payload])).toEqual([
+          [uid(7001), T0 + 60, { relationshipId: 'r', customerRef: null }],
+          [uid(7002), T0 + 70, { relationshipId: 'r', customerRef: 'C-87654321' }],
+        ]);
+        expect(await store.countUndispatchedEvents()).toBe(0);
+        // An event that is gone gets no delivery rows and no error.
+        await store.settleEvent(uid(7009), [attempt(9, 'webhook', { state: 'delivered' })], T0 + 80);
+        expect(await store.listConnectorAttempts([uid(7009)])).toEqual([]);
+      });
+
       it('records nothing for an event that is gone (erased while it was being delivered)', async () => {
         await store.saveConnectorAttempt(attempt(9, 'webhook'));
         expect(await store.listConnectorAttempts([uid(7009)])).toEqual([]);

@@ -1010,6 +1010,31 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
+  settleEvent(eventId: string, attempts: readonly ConnectorAttempt[], at: number, redactedPayload?: unknown): Promise<void> {
+    return this.#run(async () => {
+      const payload = redactedPayload === undefined ? sql`` : sql`, payload = ${encodeJson(redactedPayload)}::jsonb`;
+      if (attempts.length === 0) {
+        await sql`update connector_events set dispatched_at = ${at}::bigint${payload} where id = ${eventId}`.execute(this.#db);
+        return;
+      }
+      const rows = sql.join(
+        attempts.map((a) => sql`(${a.connectorId}::text, ${a.state}::text, ${a.attempts}::integer, ${a.nextAttemptAt}::bigint, ${a.lastError}::text, ${a.updatedAt}::bigint)`),
+      );
+      // A data-modifying CTE runs to completion within the statement; the delivery rows are written
+      // only if the event is still there (erased meanwhile: nothing to record), like saveConnectorAttempt.
+      await sql`
+        with deliveries as (
+          insert into connector_deliveries (event_id, connector_id, state, attempts, next_attempt_at, last_error, updated_at)
+          select e.id, v.connector_id, v.state, v.attempts, v.next_attempt_at, v.last_error, v.updated_at
+          from (values ${rows}) as v (connector_id, state, attempts, next_attempt_at, last_error, updated_at)
+          join connector_events e on e.id = ${eventId}
+          on conflict (event_id, connector_id) do update set state = excluded.state, attempts = excluded.attempts,
+            next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, updated_at = excluded.updated_at
+        )
+        update connector_events set dispatched_at = ${at}::bigint${payload} where id = ${eventId}`.execute(this.#db);
+    });
+  }
+
   listDeadLetters(options: { connectorId?: string; limit?: number; after?: DeadLetterKey } = {}): Promise<DeadLetter[]> {
     return this.#run(async () => {
       let query = this.#db

@@ -700,6 +700,14 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
     });
   }
 
+  async settleEvent(eventId: string, attempts: readonly ConnectorAttempt[], at: number, redactedPayload?: unknown): Promise<void> {
+    // One connection and no round trips: the same statements as the two methods, in one transaction.
+    await this.transaction(async (tx) => {
+      for (const attempt of attempts) await tx.saveConnectorAttempt({ ...attempt, eventId });
+      await tx.markEventDispatched(eventId, at, redactedPayload);
+    });
+  }
+
   listDeadLetters(options: { connectorId?: string; limit?: number; after?: DeadLetterKey } = {}): Promise<DeadLetter[]> {
     const limit = Math.max(0, Math.floor(options.limit ?? 100));
     const conditions = ["state = 'dead'"];
