@@ -12,6 +12,8 @@ import type { AccountIdView } from '../../src/personal/accountIds.js';
 import { buildMessage } from '../../src/protocol/buildMessage.js';
 import { systemClock } from '../../src/core/clock.js';
 import { Account } from '../../src/protocol/families/index.js';
+import { join } from 'node:path';
+import { openExport, importVault } from '../../src/personal/vault/export.js';
 import { connect, postEnvelopeRaw, startCompany, startPair, type CompanyHandle, type Pair } from '../support/agents.js';
 import { packAs } from '../support/disclosure.js';
 
@@ -105,6 +107,28 @@ describe('administrative identities between the agents', () => {
       ['customer_number', customerRef(), null, 2],
       ['policy_number', '88 123', 'Home and contents', 2],
     ]);
+  });
+
+  it('her export keeps them, sealed, with the company’s proof; a restored vault finds the policy again', async () => {
+    await admin('POST', `/admin/relationships/${customerRef()}/identifiers`, { kind: 'policy_number', value: '88-123' });
+    await herApi('POST', '/api/account-ids', { relationship: pair.link.view.id, kind: 'loyalty_number', value: 'LOY 7781' });
+    const exported = await herApi('POST', '/api/export', { passphrase: 'export passphrase' });
+    expect(exported.json['format']).toBe('jwe');
+    const text = exported.json['text'] as string;
+    expect(text).not.toContain('88-123');
+    const document = await openExport(text, 'export passphrase');
+    expect(document.accountIds.map((a) => [a.source, a.kind, a.value])).toEqual([
+      ['company', 'customer_number', customerRef()],
+      ['company', 'policy_number', '88-123'],
+      ['her', 'loyalty_number', 'LOY 7781'],
+    ]);
+    const restored = importVault(join(pair.personal.dir, 'restored.db'), 'another passphrase', document, { kdf: { N: 2 ** 12 } });
+    try {
+      expect(restored.accountIds.find('88123').map((a) => [a.kind, a.relationshipId, a.proof?.jws])).toEqual([['policy_number', pair.link.view.id, pair.personal.vault.accountIds.find('88-123')[0]!.proof!.jws]]);
+      expect(restored.accountIds.list()).toEqual(pair.personal.vault.accountIds.list());
+    } finally {
+      restored.close();
+    }
   });
 
   it('refuses a list naming her DID on another relationship (account.wrong_subject), changing nothing on her side', async () => {
