@@ -256,6 +256,41 @@ program
     ),
   );
 
+// What the company knows her by (docs/protocol/account.md).
+const account = program.command('account').description('what the company knows a customer by: customer number, login, loyalty, membership, policy and contract numbers');
+account
+  .command('show <rel>')
+  .description('the identifiers last sent to the customer’s agent, and the last list it acknowledged')
+  .action((rel: string) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationship = await agent.findRelationship(rel);
+        const list = await agent.accountIds.current(relationship.id);
+        output(globals(), list, () =>
+          [
+            `List ${list.sequence}${list.sequence === 0 ? ' (the customer number of the connect response)' : ''}; the customer’s agent acknowledged ${list.acknowledged === 0 ? 'none yet' : `list ${list.acknowledged}`}.`,
+            table([['KIND', 'VALUE', 'LABEL', 'ISSUED'], ...list.identifiers.map((i) => [i.kind, oneLine(i.value, 100), oneLine(i.label ?? '-', 60), i.issued_at])]),
+          ].join('\n'),
+        );
+      }),
+    ),
+  );
+account
+  .command('set <rel>')
+  .description('add an identifier (or relabel one of the same kind and value) and send the customer’s agent the whole new list, signed')
+  .requiredOption('--kind <kind>', 'customer_number | account_login | loyalty_number | membership_number | policy_number | contract_number | other')
+  .requiredOption('--value <value>', 'the identifier, as the customer would quote it (1–100 characters)')
+  .option('--label <label>', 'what the company calls it, e.g. "Home insurance"')
+  .action((rel: string, options: { kind: string; value: string; label?: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationship = await agent.findRelationship(rel);
+        const result = await agent.accountIds.set(relationship.id, { kind: options.kind, value: options.value, ...(options.label === undefined ? {} : { label: options.label }) });
+        output(globals(), result, () => `Sent list ${result.sequence} (${result.identifiers.length} identifiers); ${result.delivered ? 'delivered' : 'queued until her agent takes it'}.`);
+      }),
+    ),
+  );
+
 program
   .command('terms <rel>')
   .description('the terms records with one customer: proffers, counters, the agreed one, history')

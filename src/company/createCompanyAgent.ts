@@ -10,6 +10,7 @@ import type { RosterSet } from '../protocol/terms/rosterSet.js';
 import type { CompanyPolicy, DisclosureAsk } from './config.js';
 import { ConnectorDispatcher } from './connectors/dispatcher.js';
 import { createConnectors, type Connector, type DispatchTarget } from './connectors/index.js';
+import { createCompanyAccountIds, type CompanyAccountIds } from './accountIdentifiers.js';
 import { auditEntry, createCallerVerifications, type CallerVerifications } from './callerVerification.js';
 import { COMPANY_HANDLERS } from './handlers/index.js';
 import type { CompanyContext } from './handlers/types.js';
@@ -75,6 +76,8 @@ export interface CompanyAgent {
   readonly intents: IntentCommands;
   /** Caller verifications: a challenge to her agent, her signed answer (docs/protocol/caller-verification.md). */
   readonly verifications: CallerVerifications;
+  /** What it knows her by (customer number, policy numbers...), sent to her agent (docs/protocol/account.md). */
+  readonly accountIds: CompanyAccountIds;
   /** Writes one line of the audit log: `operator` looked at or acted on (`action`, a short machine word) a customer. */
   audit(operator: string, action: string, relationshipId: string | null): Promise<void>;
   /** The audit log, newest first. */
@@ -177,6 +180,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   const intents = createIntentCommands({ store, messaging, offers, companyDid: identity.did, clock, logger });
   const retention = createRetentionSweep({ store, messaging, clock, logger });
   const verifications = createCallerVerifications({ store, messaging, clock, logger });
+  const accountIds = createCompanyAccountIds({ store, messaging, clock, logger });
   const context: CompanyContext = {
     store,
     clock,
@@ -190,6 +194,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     newCustomerRef: () => `C-${randomInt(10_000_000, 99_999_999)}`,
     offers,
     followUps: commands,
+    accountIds,
   };
 
   let described: Promise<SignedCompanyDescription> | undefined;
@@ -199,6 +204,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     store,
     intents,
     verifications,
+    accountIds,
 
     async audit(operator, action, relationshipId) {
       await store.addAuditEntry(auditEntry(operator, action, relationshipId, clock.now()));

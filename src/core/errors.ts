@@ -83,6 +83,11 @@ export type KithErrorCode =
   | 'verification.unknown'
   | 'verification.expired'
   | 'verification.answered'
+  // administrative identities: what each company knows her by (docs/protocol/account.md)
+  | 'account.wrong_subject'
+  | 'account.unknown'
+  | 'account.exists'
+  | 'account.company_issued'
   | 'directory.invalid'
   | 'directory.unreachable'
   | 'directory.unknown'
@@ -228,6 +233,13 @@ export class IntentError extends KithError {
 /** Caller verification (docs/protocol/caller-verification.md): a challenge and her one answer. */
 export class VerificationError extends KithError {
   constructor(code: CodeIn<'verification'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Administrative identities (docs/protocol/account.md): what a company knows her by. */
+export class AccountError extends KithError {
+  constructor(code: CodeIn<'account'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

@@ -23,6 +23,8 @@ export type AgentEvent =
   | { type: 'intent.offer'; intentId: string; offerId: string; relationshipId: string; decidedBy: string | null }
   /** A company asks her to confirm she is the caller on the phone (docs/protocol/caller-verification.md). */
   | { type: 'verification.requested'; verificationId: string; relationshipId: string }
+  /** A company told her what it knows her by (docs/protocol/account.md): its list `sequence` replaced the earlier one. */
+  | { type: 'account.identifiers'; relationshipId: string; sequence: number; count: number }
   /** She answered a caller verification and the company took the answer. */
   | { type: 'verification.answered'; verificationId: string; relationshipId: string; state: 'approved' | 'refused' }
   /** Her agent refused a disclosure request outside the agreed terms, naming the obligation. */

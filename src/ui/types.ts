@@ -5,6 +5,7 @@
  * definition; the rest are protocol types the pages show.
  */
 export type {
+  AccountIdView,
   AgentEvent,
   AgreementView,
   AnswerOutcome,

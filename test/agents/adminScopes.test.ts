@@ -73,6 +73,7 @@ describe('admin tokens with scopes', () => {
       'POST /admin/relationships/{ref}/messages': { content: 'Your order has shipped' },
       'POST /admin/relationships/{ref}/terms': { agreement: 'service-plus-billing' },
       'POST /admin/relationships/{ref}/disclosure-requests': { fields: ['name'], purpose: 'Delivery' },
+      'POST /admin/relationships/{ref}/identifiers': { kind: 'policy_number', value: '88-123' },
       'POST /admin/intents/{id}/offers': { name: 'Alpine Flowers (2nd ed.)', price: '26.00', currency: 'EUR' },
       'POST /admin/offers/{id}/withdraw': { reason: 'Sold out' },
     };

@@ -7,6 +7,7 @@ import type { ReceivedMessage } from '../../protocol/envelope/receive.js';
 import type { MessageDefinition } from '../../protocol/families/registry.js';
 import type { TermsPolicy } from '../../protocol/terms/negotiate.js';
 import type { RosterSet } from '../../protocol/terms/rosterSet.js';
+import type { CompanyAccountIds } from '../accountIdentifiers.js';
 import type { CompanyPolicy } from '../config.js';
 import type { CompanyOffers } from '../intents/offers.js';
 import type { CompanyRelationship, CompanyStore } from '../store/types.js';
@@ -30,6 +31,8 @@ export interface CompanyContext {
   /** Its catalog and the offers it signs (company/intents/offers.ts). */
   readonly offers: CompanyOffers;
   readonly followUps: FollowUps;
+  /** What it knows her by, sent to her agent (company/accountIdentifiers.ts). */
+  readonly accountIds: CompanyAccountIds;
 }
 
 /** Work a handler's `after` may start once its message is stored (company/relationshipCommands.ts). */

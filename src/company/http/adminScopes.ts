@@ -37,6 +37,9 @@ export const ADMIN_ROUTE_SCOPES: Readonly<Record<string, AdminScope>> = {
   'POST /admin/relationships/:ref/messages': 'write',
   'POST /admin/relationships/:ref/terms': 'write',
   'POST /admin/relationships/:ref/disclosure-requests': 'write',
+  // What the company knows her by (docs/protocol/account.md).
+  'GET /admin/relationships/:ref/identifiers': 'read',
+  'POST /admin/relationships/:ref/identifiers': 'write',
   'POST /admin/intents/:id/offers': 'write',
   'POST /admin/offers/:id/withdraw': 'write',
   'POST /admin/connectors/:id/dead-letters/:eventId/replay': 'write',

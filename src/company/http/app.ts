@@ -9,6 +9,7 @@ import { createRejectionLog, type RejectionLog } from '../../core/rejectionLog.j
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { COMPANY_DESCRIPTION_PATH } from '../../protocol/intent/companyDescription.js';
+import { identifierInputSchema } from '../accountIdentifiers.js';
 import { adminCredentials, type AdminCredentials } from '../adminTokens.js';
 import { disclosureAskSchema } from '../config.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
@@ -128,6 +129,17 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     const { content } = await jsonBody(c, sendMessageSchema, '{"content": "..."}');
     const relationship = await agent.findRelationship(c.req.param('ref'));
     return c.json(await agent.sendMessage(relationship.id, content), 201);
+  });
+
+  // What the company knows her by (docs/protocol/account.md).
+  app.get('/admin/relationships/:ref/identifiers', async (c) => {
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    return c.json({ identifiers: await agent.accountIds.current(relationship.id) });
+  });
+  app.post('/admin/relationships/:ref/identifiers', async (c) => {
+    const input = await jsonBody(c, identifierInputSchema, '{"kind": "policy_number", "value": "88-123", "label": "..."}');
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    return c.json({ identifiers: await agent.accountIds.set(relationship.id, input) }, 201);
   });
 
   app.get('/admin/relationships/:ref/holdings', async (c) => {

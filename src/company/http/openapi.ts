@@ -295,6 +295,34 @@ export const companyOpenApi = {
         responses: { '201': { description: '{ verification } (state pending, code, expiresAt, delivered)' }, '400': errorResponse, '404': errorResponse, '410': errorResponse },
       },
     },
+    '/admin/relationships/{ref}/identifiers': {
+      get: {
+        summary: 'What the company knows her by (docs/protocol/account.md): the list it last sent her (sequence 0: the customer number of the connect response) and the last list her agent acknowledged',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ identifiers: { relationshipId, sequence, identifiers: [{ kind, value, label?, issued_at }], messageId, acknowledged } }' }, '404': errorResponse },
+      },
+      post: {
+        summary: 'Add an identifier (or relabel one of the same kind and value) and send her the whole new list, signed; queued like any message',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  kind: { type: 'string', enum: ['customer_number', 'account_login', 'loyalty_number', 'membership_number', 'policy_number', 'contract_number', 'other'] },
+                  value: { type: 'string', minLength: 1, maxLength: 100 },
+                  label: { type: 'string', minLength: 1, maxLength: 100 },
+                },
+                required: ['kind', 'value'],
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ identifiers: { ...the new list, delivered } }' }, '400': errorResponse, '404': errorResponse, '410': errorResponse },
+      },
+    },
     '/admin/verifications/{id}': {
       get: {
         summary: 'Where a verification stands: pending, approved (signedBy: her pairwise DID, answerJws: her signed answer as received), refused or expired',

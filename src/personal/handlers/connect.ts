@@ -25,6 +25,9 @@ export const connectHandlers = [
     },
     apply({ vault, relationship, now, context }, received, checked) {
       vault.relationships.update(relationship.id, { vendorName: received.message.body.vendor.name, customerRef: received.message.body.customer_ref });
+      // The customer number is the first thing the company knows her by: kept as its list 0, the
+      // signed response its proof, until its first account/identifiers list (docs/protocol/account.md).
+      vault.accountIds.replaceCompanyList(relationship.id, 0, [{ kind: 'customer_number', value: received.message.body.customer_ref, issuedAt: new Date(now).toISOString() }], { messageId: received.message.id, jws: received.signedJws }, now);
       if (relationship.state === 'pending') vault.relationships.setState(relationship.id, 'active', now);
       if (checked) context.terms.recordAnswer(relationship.id, checked.mine, checked.answer);
     },

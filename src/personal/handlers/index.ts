@@ -1,3 +1,4 @@
+import { accountHandlers } from './account.js';
 import { basicMessageHandlers } from './basicMessage.js';
 import { callerVerificationHandlers } from './callerVerification.js';
 import { connectHandlers } from './connect.js';
@@ -31,4 +32,5 @@ export const PERSONAL_HANDLERS: readonly AnyPersonalHandler[] = [
   ...consentHandlers,
   ...dataRightsHandlers,
   ...callerVerificationHandlers,
+  ...accountHandlers,
 ];

@@ -18,6 +18,7 @@ import type { AgreementView, RosterView } from '../terms.js';
 import type { IntentView, OfferView } from '../intents.js';
 import type { DirectoryEntryView } from '../directory.js';
 import type { VerificationView } from '../verifications.js';
+import type { AccountIdView } from '../accountIds.js';
 import type { Demand } from '../../protocol/families/intent.js';
 import type { IntentCategory } from '../../protocol/intent/categories.js';
 import type { MessageView, ReceiptView, RelationshipView } from '../views.js';
@@ -30,6 +31,7 @@ export type { CredentialView } from '../credentials.js';
 export type { IntentView, OfferView } from '../intents.js';
 export type { DirectoryCompanyView, DirectoryEntryView } from '../directory.js';
 export type { VerificationView } from '../verifications.js';
+export type { AccountIdView } from '../accountIds.js';
 export type { IntentCategory } from '../../protocol/intent/categories.js';
 export type { AgentEvent } from '../events.js';
 export type { ConnectPreview } from '../relationshipCommands.js';
@@ -241,6 +243,15 @@ export const routes = {
   verifications: route('GET', '/api/verifications').query<{ pending?: '1' } & RelationshipFilter>().answers<{ verifications: VerificationView[] }>(),
   /** Her answer, signed by her pairwise DID; an expired or answered one is refused (verification.expired / verification.answered). */
   answerVerification: route('POST', '/api/verifications/:id/answer').takes<{ decision: 'approved' | 'refused' }>().answers<{ verification: VerificationView }>(),
+
+  /** What each company knows her by (docs/protocol/account.md): all, or one relationship's, oldest first. */
+  accountIds: route('GET', '/api/account-ids').query<RelationshipFilter>().answers<{ identifiers: AccountIdView[] }>(),
+  /** Her own entry; answers 201. @throws relationship.unknown, account.exists */
+  addAccountId: route('POST', '/api/account-ids').takes<{ relationship: string; kind: AccountIdView['kind']; value: string; label?: string }>().answers<{ identifier: AccountIdView }>(),
+  /** Removes one of her own entries. @throws account.unknown, account.company_issued */
+  removeAccountId: route('POST', '/api/account-ids/:id/remove').answers<{ identifier: AccountIdView }>(),
+  /** Which company knows her by this value, and as what (exact match after normalising). */
+  findAccountId: route('GET', '/api/account-ids/find').query<{ value: string }>().answers<{ identifiers: AccountIdView[] }>(),
 
   events: route('GET', '/api/events').streams<AgentEvent>(),
 

@@ -2,6 +2,7 @@ import { Hono, type Context, type Handler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { demandSchema } from '../../protocol/families/intent.js';
+import { identifierKindSchema, identifierLabelSchema, identifierValueSchema } from '../../protocol/families/account.js';
 import { INTENT_CATEGORIES } from '../../protocol/intent/categories.js';
 import { bearerToken, tokensEqual } from '../../core/bearer.js';
 import { ApiError, KithError } from '../../core/errors.js';
@@ -101,6 +102,10 @@ const schemas = {
   acceptOffer: bodySchema(routes.acceptOffer, z.object({ linkTo: z.string().min(1).max(200).optional() }).strict().default({})),
   addDirectoryEntry: bodySchema(routes.addDirectoryEntry, z.object({ url: z.string().min(1).max(2000) }).strict()),
   answerVerification: bodySchema(routes.answerVerification, z.object({ decision: z.enum(['approved', 'refused']) }).strict()),
+  addAccountId: bodySchema(
+    routes.addAccountId,
+    z.object({ relationship: z.string().min(1).max(200), kind: identifierKindSchema, value: identifierValueSchema, label: identifierLabelSchema.optional() }).strict(),
+  ),
   declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
   export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional(), salvage: z.boolean().default(false) })),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
@@ -356,6 +361,17 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   on(routes.answerVerification, async (c) => {
     const { decision } = await jsonBody(c, schemas.answerVerification);
     return c.json({ verification: await agent().verifications.answer(c.req.param('id'), decision) });
+  });
+  on(routes.accountIds, (c) => c.json({ identifiers: agent().accountIds.list(c.req.query('relationship')) }));
+  on(routes.addAccountId, async (c) => {
+    const { relationship, ...entry } = await jsonBody(c, schemas.addAccountId);
+    return c.json({ identifier: agent().accountIds.add(relationship, entry) }, 201);
+  });
+  on(routes.removeAccountId, (c) => c.json({ identifier: agent().accountIds.remove(c.req.param('id')) }));
+  on(routes.findAccountId, (c) => {
+    const value = c.req.query('value');
+    if (value === undefined || value.trim() === '' || value.length > 200) throw new ApiError('api.bad_request', 'value: the identifier to look for (1 to 200 characters)', { details: { fields: { value: 'the identifier to look for (1 to 200 characters)' } } });
+    return c.json({ identifiers: agent().accountIds.find(value) });
   });
   on(routes.directory, (c) => c.json({ entries: agent().directory.list() }));
   on(routes.addDirectoryEntry, async (c) => {

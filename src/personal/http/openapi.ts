@@ -129,6 +129,48 @@ export const personalOpenApi = {
         responses: { '200': { description: '{ verification }' }, '400': error, '404': error, '409': error, '410': error, '502': error },
       },
     },
+    '/api/account-ids': {
+      get: {
+        summary: 'What each company knows her by (account 1.0): customer, login, loyalty, membership, policy and contract numbers, from the company (signed) or entered by her',
+        parameters: [{ name: 'relationship', in: 'query', required: false, description: 'Relationship id, id prefix or company name', schema: { type: 'string' } }],
+        responses: { '200': { description: '{ identifiers }' }, '404': error },
+      },
+      post: {
+        summary: 'Her own entry of what a company knows her by',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  relationship: { type: 'string' },
+                  kind: { type: 'string', enum: ['customer_number', 'account_login', 'loyalty_number', 'membership_number', 'policy_number', 'contract_number', 'other'] },
+                  value: { type: 'string', minLength: 1, maxLength: 100 },
+                  label: { type: 'string', minLength: 1, maxLength: 100 },
+                },
+                required: ['relationship', 'kind', 'value'],
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ identifier }' }, '400': error, '404': error, '409': error },
+      },
+    },
+    '/api/account-ids/find': {
+      get: {
+        summary: 'Which company knows her by this value, and as what: exact match after normalising case, spaces and separators',
+        parameters: [{ name: 'value', in: 'query', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 } }],
+        responses: { '200': { description: '{ identifiers }' }, '400': error },
+      },
+    },
+    '/api/account-ids/{id}/remove': {
+      post: {
+        summary: 'Remove one of her own entries (one the company sent changes only with its next list)',
+        parameters: [{ name: 'id', in: 'path', required: true, description: 'Identifier id or unique id prefix', schema: { type: 'string' } }],
+        responses: { '200': { description: '{ identifier }' }, '404': error, '409': error },
+      },
+    },
     '/api/directory/refresh': { post: { summary: 'Fetch and verify every entry again', responses: { '200': { description: '{ entries }' } } } },
     '/api/directory/{id}/remove': {
       post: { summary: 'Remove an entry', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{ entries }' }, '404': error } },

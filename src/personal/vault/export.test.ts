@@ -23,6 +23,7 @@ import {
   type ExportDocumentV2,
   type ExportDocumentV3,
   type ExportDocumentV4,
+  type ExportDocumentV5,
 } from './export.js';
 import { Vault } from './vault.js';
 
@@ -135,6 +136,12 @@ function populate(v: Vault): void {
   v.verifications.settle(approved.id, 'approved');
   clock.advance(1000);
   v.verifications.insert({ ...call, id: VERIFICATION_IDS[1], challengeId: '22222222-2222-4222-8222-000000000002', messageId: 'challenge-message-2', code: 'ACDEFG' });
+
+  // Schema version 7: what the company knows her by, from its signed list, and one of hers.
+  clock.advance(1000);
+  v.accountIds.replaceCompanyList(a.id, 1, [{ kind: 'customer_number', value: 'C-12345678', issuedAt: '2026-01-01T09:00:00.000Z' }, { kind: 'policy_number', value: '88-123', label: 'Home insurance', issuedAt: '2026-01-02T09:00:00.000Z' }], { messageId: 'list-message-1', jws: 'eyJhbGciOiJFZERTQSJ9.e30.c2ln' });
+  clock.advance(1000);
+  v.accountIds.addHers(a.id, { kind: 'loyalty_number', value: 'LOY 7781' });
 }
 
 const VERIFICATION_IDS = ['00000000-0000-4000-8000-0000000000f1', '00000000-0000-4000-8000-0000000000f2'] as const;
@@ -171,7 +178,7 @@ function requestInput(relationshipId: string, requestId: string) {
 }
 
 /** Seals an older document as Kith did then (sealExport only writes the current version). */
-async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4): Promise<string> {
+async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5): Promise<string> {
   const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(old)))
     .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
     .addRecipient(new TextEncoder().encode(PASS))
@@ -200,8 +207,14 @@ function asVersion3(doc: ExportDocument): ExportDocumentV3 {
 
 /** The same vault as a version 4 export (as Kith wrote before schema version 5). */
 function asVersion4(doc: ExportDocument): ExportDocumentV4 {
-  const { verifications: _v, ...rest } = doc;
+  const { verifications: _v, ...rest } = asVersion5(doc);
   return { ...rest, version: 4 };
+}
+
+/** The same vault as a version 5 export (as Kith wrote before schema version 7). */
+function asVersion5(doc: ExportDocument): ExportDocumentV5 {
+  const { accountIds: _a, ...rest } = doc;
+  return { ...rest, version: 5 };
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -226,7 +239,7 @@ function withoutTime(doc: ExportDocument): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 5, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 6, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -366,7 +379,7 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 5,
+      version: 6,
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
@@ -378,6 +391,7 @@ describe('importing', () => {
       intentRecipients: [],
       offers: [],
       verifications: [],
+      accountIds: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -395,7 +409,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, version: 5, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [] });
+    expect(opened).toEqual({ ...v2, version: 6, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -413,7 +427,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, version: 5, intents: [], intentRecipients: [], offers: [], verifications: [] });
+    expect(opened).toEqual({ ...v3, version: 6, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -432,10 +446,36 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, version: 5, verifications: [] });
+    expect(opened).toEqual({ ...v4, version: 6, verifications: [], accountIds: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    restored.close();
+  });
+
+  it('still reads and restores a version 5 export (plain or encrypted), without administrative identities', async () => {
+    const doc = exportVault(vault);
+    expect(doc.accountIds.map((x) => [x.source, x.kind])).toEqual([
+      ['company', 'customer_number'],
+      ['company', 'policy_number'],
+      ['her', 'loyalty_number'],
+    ]);
+    const v5 = asVersion5(doc);
+    const opened = await openExport(JSON.stringify(v5), '');
+    expect(opened).toEqual({ ...v5, version: 6, accountIds: [] });
+    expect(await openExport(await sealOld(v5), PASS)).toEqual(opened);
+    const restored = importVault(target(), 'new vault pass', opened, FAST);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    restored.close();
+  });
+
+  it('restores administrative identities with their proof and source, found again through the blind index', async () => {
+    const doc = exportVault(vault);
+    const restored = importVault(target(), 'new vault pass', doc, FAST);
+    expect(restored.accountIds.list()).toEqual(doc.accountIds);
+    // The new vault has a new key: the index is rebuilt, so a value is still found by its normalised form.
+    expect(restored.accountIds.find('88 123').map((x) => [x.kind, x.proof?.messageId])).toEqual([['policy_number', 'list-message-1']]);
+    expect(restored.accountIds.companySequence(doc.accountIds[0]!.relationshipId)).toBe(1);
     restored.close();
   });
 
@@ -555,7 +595,7 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 6 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 7 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.
@@ -563,6 +603,10 @@ describe('reading damaged or foreign files', () => {
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion2(doc), version: 3 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion3(doc), version: 4 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion4(doc), version: 5 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion5(doc), version: 6 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, kind: 'passport_number' })) }), PASS))).toBe('export.corrupted');
+    // A company identifier without its proof (or one of hers with one) is damaged.
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, proof: null })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, verifications: doc.verifications.map((x) => ({ ...x, code: 'K0Q4MX' })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, offers: [{}] }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: [{}] }), PASS))).toBe('export.corrupted');

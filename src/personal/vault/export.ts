@@ -22,6 +22,7 @@ export {
   exportDocumentV2Schema,
   exportDocumentV3Schema,
   exportDocumentV4Schema,
+  exportDocumentV5Schema,
   parseExportDocument,
   upgradeExportDocument,
   type AnyExportDocument,
@@ -30,6 +31,7 @@ export {
   type ExportDocumentV2,
   type ExportDocumentV3,
   type ExportDocumentV4,
+  type ExportDocumentV5,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
 
@@ -77,6 +79,7 @@ function exportSections(vault: Vault): ExportDocument {
     intentRecipients: vault.intentRecipients.all(),
     offers: vault.offers.all(),
     verifications: vault.verifications.list(),
+    accountIds: vault.accountIds.list(),
   };
 }
 
@@ -125,6 +128,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const r of data.intentRecipients) vault.intentRecipients.insert(r);
       for (const o of data.offers) vault.offers.insert(o);
       for (const v of data.verifications) vault.verifications.insert(v);
+      for (const a of data.accountIds) vault.accountIds.insert(a);
     });
     return vault;
   } catch (err) {

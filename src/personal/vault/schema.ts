@@ -8,14 +8,16 @@ import type Database from 'better-sqlite3';
  * records, what each company holds, and held credentials. Version 3 added her terms agreement
  * records (IEEE 7012-style). Version 4 added her intents, the companies each was cast to and the
  * offers they answered with (docs/decisions/0012-intentcasting.md). Version 5 added the caller
- * verifications companies asked her for (docs/protocol/caller-verification.md). Every change so far only adds
+ * verifications companies asked her for (docs/protocol/caller-verification.md). Version 7 added the
+ * administrative identities each company knows her by (docs/protocol/account.md; version 6 is
+ * another change's number, listed in {@link MIGRATABLE_SCHEMA_VERSIONS} once it is here). Every change so far only adds
  * tables and indexes, so {@link createSchema} is also the migration (see
  * {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 7;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -235,6 +237,25 @@ CREATE TABLE IF NOT EXISTS verifications (
   data BLOB NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS verifications_relationship ON verifications (relationship_id, created_at);
+
+-- Schema version 7 -------------------------------------------------------------------------
+
+-- Administrative identities: what each company knows her by (docs/protocol/account.md).
+-- source: 'company' (from its signed account/identifiers list, kept in data as the proof) or 'her'.
+-- sequence: the company's list number (a counter); NULL for hers.
+-- value_idx: blind index of the normalised value, for "which company is policy 88-123?".
+CREATE TABLE IF NOT EXISTS account_ids (
+  id TEXT PRIMARY KEY,
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  source TEXT NOT NULL CHECK (source IN ('company', 'her')),
+  sequence INTEGER CHECK ((source = 'company') = (sequence IS NOT NULL)),
+  value_idx TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS account_ids_relationship ON account_ids (relationship_id, created_at);
+CREATE INDEX IF NOT EXISTS account_ids_value ON account_ids (value_idx);
 `;
 
 /**

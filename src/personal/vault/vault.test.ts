@@ -161,7 +161,8 @@ const V3_TABLES = ['agreements'];
 const V4_TABLES = ['intent_offers', 'intent_recipients', 'intents'];
 /** Added by schema version 5. */
 const V5_TABLES = ['verifications'];
-const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES].sort();
+const V7_TABLES = ['account_ids'];
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V7_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
 const INTENT_ID = '00000000-0000-4000-8000-0000000000b1';
@@ -204,8 +205,8 @@ function schemaVersion(): string {
 }
 
 /** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
-function downgradeTo(version: 1 | 2 | 3 | 4): void {
-  const newer = { 1: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V5_TABLES, ...V4_TABLES], 4: V5_TABLES }[version];
+function downgradeTo(version: 1 | 2 | 3 | 4 | 5): void {
+  const newer = { 1: [...V7_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V7_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V7_TABLES, ...V5_TABLES, ...V4_TABLES], 4: [...V7_TABLES, ...V5_TABLES], 5: V7_TABLES }[version];
   const db = new Database(path);
   try {
     db.transaction(() => {
@@ -219,9 +220,9 @@ function downgradeTo(version: 1 | 2 | 3 | 4): void {
 const downgradeToV1 = (): void => downgradeTo(1);
 
 describe('schema versions', () => {
-  it('creates new vaults at schema version 5 with every table', () => {
+  it('creates new vaults at schema version 7 with every table', () => {
     Vault.create(path, 'pw', FAST).close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('7');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -241,7 +242,7 @@ describe('schema versions', () => {
     migrated.agreements.insert(agreement(r.id));
     migrated.intents.insert(newIntent({ id: INTENT_ID }));
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('7');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     // Opening again is a plain open (nothing left to migrate).
@@ -253,7 +254,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 2 vault to version 5 when it is unlocked, keeping its data', () => {
+  it('migrates a version 2 vault to version 7 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.profile.applyChange({ email: 'ada@example.org' });
@@ -273,7 +274,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one agreed entry per relationship.
     expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.exists');
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('7');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -281,7 +282,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 3 vault to version 5 when it is unlocked, keeping its data', () => {
+  it('migrates a version 3 vault to version 7 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.agreements.insert(agreement(r.id));
@@ -300,7 +301,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one cast of an intent per relationship.
     expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.exists');
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('7');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -309,7 +310,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 4 vault to version 5 when it is unlocked, keeping its data', () => {
+  it('migrates a version 4 vault to version 7 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.intents.insert(newIntent({ id: INTENT_ID }));
@@ -326,7 +327,28 @@ describe('schema versions', () => {
     // The migration created the unique blind index too: one record per challenge.
     expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.exists');
     migrated.close();
+    expect(schemaVersion()).toBe('7');
+    expect(tableNames()).toEqual(ALL_TABLES);
+  });
+
+  it('migrates a version 5 vault to version 7 when it is unlocked, keeping its data', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const r = vault.relationships.insert(rel(1));
+    const challenge = { relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 };
+    vault.verifications.insert(challenge);
+    vault.close();
+    downgradeTo(5);
     expect(schemaVersion()).toBe('5');
+    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V7_TABLES.includes(t)));
+
+    const migrated = Vault.open(path, 'pw');
+    expect(migrated.verifications.list().map((v) => v.challengeId)).toEqual(['challenge-1']);
+    expect(migrated.accountIds.list()).toEqual([]);
+    const added = migrated.accountIds.addHers(r.id, { kind: 'policy_number', value: '88-123' });
+    // The migration created the blind index too: the value is found again by its normalised form.
+    expect(migrated.accountIds.find('88 123').map((a) => a.id)).toEqual([added.id]);
+    migrated.close();
+    expect(schemaVersion()).toBe('7');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -338,7 +360,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('3');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('7');
   });
 
   it('leaves a version 2 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -349,7 +371,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('2');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('7');
   });
 
   it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -362,11 +384,11 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('1');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('7');
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '6', 'two']) {
+    for (const version of ['0', '6', '8', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);

@@ -25,6 +25,7 @@ import { OutboxRepo } from './outboxRepo.js';
 import { ProfileRepo } from './profileRepo.js';
 import { ReceiptRepo } from './receiptRepo.js';
 import { VerificationRepo } from './verificationRepo.js';
+import { AccountIdRepo } from './accountIdRepo.js';
 import { RelationshipRepo } from './relationshipRepo.js';
 import { applyPragmas, createSchema, MIGRATABLE_SCHEMA_VERSIONS, SCHEMA_VERSION } from './schema.js';
 import { SeenRepo } from './seenRepo.js';
@@ -57,6 +58,7 @@ export class Vault {
   readonly messages: MessageRepo;
   readonly receipts: ReceiptRepo;
   readonly verifications: VerificationRepo;
+  readonly accountIds: AccountIdRepo;
   readonly outbox: OutboxRepo;
   readonly seen: SeenRepo;
   readonly settings: SettingsRepo;
@@ -95,6 +97,7 @@ export class Vault {
     this.messages = new MessageRepo(this.#ctx);
     this.receipts = new ReceiptRepo(this.#ctx);
     this.verifications = new VerificationRepo(this.#ctx);
+    this.accountIds = new AccountIdRepo(this.#ctx);
     this.outbox = new OutboxRepo(this.#ctx);
     this.seen = new SeenRepo(this.#ctx);
     this.settings = new SettingsRepo(this.#ctx);

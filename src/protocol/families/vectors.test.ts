@@ -28,7 +28,7 @@ import { createRosterSet } from '../terms/rosterSet.js';
 import { parseDetached } from '../terms/detachedJws.js';
 import { judgeOffer } from '../intent/verdict.js';
 import { signOffer, verifySignedOffer } from '../intent/signedOffer.js';
-import { BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
+import { Account, BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
 import { demandSchema, type Demand, type Offer } from './intent.js';
 import type { TermsResponseBody } from './terms.js';
 import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
@@ -52,7 +52,7 @@ import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.
 const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
 const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
 const DOCS = new URL('../../../docs/protocol/', import.meta.url);
-const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md', 'data-rights.md', 'caller-verification.md'] as const;
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md', 'data-rights.md', 'caller-verification.md', 'account.md'] as const;
 const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
 const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
 const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
@@ -639,6 +639,31 @@ const SPECS: readonly Spec[] = [
     id: 'b8e2f4a1-5c3d-4e9f-8a7b-6d1c0e2f3a94',
     at: 810,
     input: (ctx) => ({ body: { challenge_id: CHALLENGE_ID, decision: 'approved' }, thid: idOf(ctx, CallerVerification.challenge.type) }),
+  },
+  {
+    // Her home insurance starts: the company tells her agent everything it now knows her by (its second list; the first held the customer number alone).
+    type: Account.identifiers.type,
+    sender: 'vendor',
+    id: '5c0e9d7a-2b41-4f8e-9a63-7d15e2c4b8f0',
+    at: 840,
+    input: (ctx) => ({
+      body: {
+        subject: ctx.customer.did,
+        sequence: 2,
+        identifiers: [
+          { kind: 'customer_number', value: 'AO-100042', issued_at: new Date(T0 * 1000).toISOString() },
+          { kind: 'policy_number', value: '88-123', label: 'Home insurance', issued_at: new Date((T0 + 840) * 1000).toISOString() },
+        ],
+      },
+    }),
+  },
+  {
+    // Her agent holds list 2 now.
+    type: Account.ack.type,
+    sender: 'customer',
+    id: 'a7e3b1c9-4d2f-4e6a-8b05-93f1c2d4e6a7',
+    at: 842,
+    input: (ctx) => ({ body: { sequence: 2 }, thid: idOf(ctx, Account.identifiers.type) }),
   },
 ];
 

@@ -7,6 +7,7 @@ import { Receipt } from '../components/Receipt';
 import { TermsPanel } from '../components/TermsPanel';
 import { Thread } from '../components/Thread';
 import { Verifications } from '../components/Verifications';
+import { AccountIds } from '../components/AccountIds';
 import { Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { formatDate, plural } from '../format';
 import { Link, useLocation, useTitle } from '../router';
@@ -159,6 +160,7 @@ export function RelationshipPage({ id }: { id: string }) {
       <ErrorNote message={mute.error} />
       <LiveNote tone={relationship.state === 'muted' ? 'warn' : 'good'}>{note}</LiveNote>
       {live ? <Verifications relationship={relationship.id} /> : null}
+      <AccountIds relationship={relationship.id} company={company} canAdd={relationship.state !== 'pending'} />
 
       {shownReceipts.length > 0 ? (
         <Section title="Erasure receipt" id="receipt">
