@@ -17,6 +17,7 @@ import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
 import { registerProfileCommands } from './commands/profile.js';
+import { registerRulesCommands } from './commands/rules.js';
 import { registerTermsCommands } from './commands/terms.js';
 import { registerVerificationCommands } from './commands/verifications.js';
 
@@ -417,6 +418,7 @@ program
 const context = { globals, withClient };
 registerDisclosureCommands(program, context);
 registerTermsCommands(program, context);
+registerRulesCommands(program, context);
 registerIntentCommands(program, context);
 registerDirectoryCommands(program, context);
 registerProfileCommands(program, context);
