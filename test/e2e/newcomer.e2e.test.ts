@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,5 +91,36 @@ describe('a newcomer on both sides', { sequential: true }, () => {
       { timeoutMs: 20_000, intervalMs: 300 },
     );
     expect(waiting.map((r) => [r.purpose, r.state])).toEqual([['Order updates', 'pending']]);
+  });
+
+  it('kith rules: she adds a rule, the next such request is answered by it and listed with it (kith requests --auto); bad rules change nothing', { timeout: STEP_TIMEOUT }, async () => {
+    const kith = (args: string[]): Promise<CliResult> => runCli('kith', args, { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
+    await kithOk(['profile', 'set', 'email', 'newcomer@example.org']);
+    const before = (await kithOk(['rules', 'list', '--json'])).json<{ rules: { id: string }[] }>();
+    expect(before.rules.map((r) => r.id)).toEqual(['decline-marketing', 'ask-everything-else']);
+
+    // Bad input: a field she has not got, an unknown purpose, a malformed rule file; each with its code, nothing changed.
+    const notHeld = await kith(['rules', 'add', 'approve', '--fields', 'phone_number']);
+    expect([notHeld.code, notHeld.stderr.trim()]).toEqual([1, 'error: A rule would approve a field you have no value for: You have no value for: phone_number; a rule cannot approve what you have not got (set it with `kith profile set` first) [rules.field_not_held]']);
+    expect((await kith(['rules', 'add', 'decline', '--purpose', 'profiling'])).stderr).toContain('[rules.unknown_purpose]');
+    const file = join(root, 'rules.json');
+    writeFileSync(file, '{ "version": 1, "rules": [ { "when": {}, "action": "ask" }');
+    expect((await kith(['rules', 'set', file])).stderr).toContain('[rules.invalid]');
+    expect((await kithOk(['rules', 'list', '--json'])).json()).toEqual(before);
+
+    const added = await kithOk(['rules', 'add', 'approve', '--id', 'updates', '--fields', 'email', '--purpose', 'order-fulfilment', '--trust', 'agreed_terms']);
+    expect(added.stdout).toContain('updates                Approve email for order-fulfilment to companies that agreed your terms');
+    const ref = (await kithOk(['relationships', '--json'])).json<RelationshipView[]>()[0]!.customerRef!;
+    expect((await vendor(['request', ref, '--fields', 'email', '--purpose', 'Shipping notices', '--purpose-code', 'order-fulfilment', '--retention', 'P30D'])).code).toBe(0);
+    const auto = await waitFor(
+      'her rule’s answer',
+      async () => {
+        const requests = (await kithOk(['requests', '--auto', '--json'])).json<{ purpose: string; state: string; answeredBy: { ruleId: string } | null }[]>();
+        return requests.length > 0 ? requests : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 300 },
+    );
+    expect(auto.map((r) => [r.purpose, r.state, r.answeredBy?.ruleId])).toEqual([['Shipping notices', 'approved', 'updates']]);
+    expect((await kithOk(['requests', '--auto'])).stdout).toContain('approved by your rule updates: Approve email for order-fulfilment to companies that agreed your terms');
   });
 });
