@@ -27,6 +27,7 @@ export type {
   RelationshipView,
   RequestView,
   RosterView,
+  RulesView,
   SendOutcome,
   VerificationView,
   SessionState,
