@@ -200,6 +200,18 @@ describe('bad rules are refused with their own codes, and change nothing', () =>
     expect(her.agent.rules.view()).toEqual(rulesBefore);
   });
 
+  it('a rule past the most a set holds (200) is refused, and nothing changes', () => {
+    const stored = her.vault.settings.get('disclosure.rules');
+    try {
+      her.agent.rules.replace({ version: 1, rules: Array.from({ length: 200 }, (_, i) => ({ id: `r-${i}`, when: { legalBases: ['contract'] }, action: 'ask' })) });
+      const before = her.snapshot();
+      expect(() => her.agent.rules.add({ when: {}, action: 'ask' })).toThrow(expect.objectContaining({ code: 'rules.invalid' }));
+      expect(her.snapshot()).toEqual(before);
+    } finally {
+      her.vault.settings.set('disclosure.rules', stored);
+    }
+  });
+
   it('the refusal of a field she has not got names it', async () => {
     const res = await api('POST', '/api/rules', { rule: { when: { fields: ['email', 'phone_number'] }, action: 'approve' } });
     expect(res.json.error?.details).toEqual({ fields: ['phone_number'] });

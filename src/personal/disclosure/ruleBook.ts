@@ -147,9 +147,12 @@ export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeatur
     return new RulesError('rules.invalid', `Not a valid rule: ${issues.join('; ')}`, { details: { issues: error.issues.map((i) => i.path.join('.')) } });
   }
 
+  /** The whole set checked again before it is written (its size, unique ids): a bad one writes nothing. */
   function save(set: RuleSet): RulesView {
-    vault.settings.set(RULES_SETTING, ruleSetSchema.parse(set));
-    return viewOf(set);
+    const parsed = ruleSetSchema.safeParse(set);
+    if (!parsed.success) throw invalid(parsed.error);
+    vault.settings.set(RULES_SETTING, parsed.data);
+    return viewOf(parsed.data);
   }
 
   function indexOf(set: RuleSet, id: string): number {
