@@ -74,7 +74,17 @@ program
         allowInsecureDidWebLoopback: Boolean(options.devInsecureDidWeb),
       });
       await companyHome.store.close();
-      output(globals(), { home: companyHome.dir, did: companyHome.identity.did }, () => `Company agent "${options.name}" created in ${companyHome.dir}\nAdmin token in ${companyHome.dir}/admin-token`);
+      const policyFile = companyHome.config.policyFile ?? null;
+      const { terms } = companyHome.policy;
+      output(globals(), { home: companyHome.dir, did: companyHome.identity.did, policyFile }, () =>
+        [
+          `Company agent "${options.name}" created in ${companyHome.dir}`,
+          `Admin token in ${companyHome.dir}/admin-token`,
+          `Policy in ${policyFile}${options.policy ? '' : ' (written for you: edit it, then restart kith-vendor serve)'}`,
+          `  accepts the terms: ${terms.accept.length > 0 ? terms.accept.join(', ') : 'none (every proffer is rejected)'}; counters with: ${terms.preferred ?? 'nothing'}`,
+          `  connectors: ${companyHome.policy.connectors.map((c) => c.type).join(', ') || 'none'}`,
+        ].join('\n'),
+      );
     }),
   );
 

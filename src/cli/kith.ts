@@ -2,6 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { formatFieldValue, isProfileField } from '../protocol/profile/fields.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
+import { loadRosterSet } from '../protocol/terms/rosterSet.js';
+import { obligationLines } from '../protocol/terms/words.js';
+import { DEFAULT_RULE_SET, ruleText } from '../personal/disclosure/rules.js';
+import { DEFAULT_TERMS_SETTING, NEWCOMER_TERMS } from '../personal/terms.js';
 import { ApiError, TransportError, VaultError } from '../core/errors.js';
 import { PRIVATE_UMASK, ensurePrivateDir, writePrivateFile } from '../core/privateFiles.js';
 import { createLogger } from '../core/log.js';
@@ -17,6 +21,7 @@ import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
 import { registerProfileCommands } from './commands/profile.js';
+import { registerRulesCommands } from './commands/rules.js';
 import { registerTermsCommands } from './commands/terms.js';
 import { registerVerificationCommands } from './commands/verifications.js';
 import { registerAccountIdCommands } from './commands/accountIds.js';
@@ -83,8 +88,21 @@ program
       if (Vault.exists(path)) throw new VaultError('vault.exists', `A vault already exists at ${path}`);
       const passphrase = await readSecret('KITH_PASSPHRASE', 'New passphrase: ', true);
       ensurePrivateDir(home());
-      Vault.create(path, passphrase).close();
-      output(globals(), { vault: path }, () => `Vault created at ${path}`);
+      // A newcomer proffers protective terms from her first connect, and is told so (decision 0020);
+      // the agreement is read from the bundled roster, checked, before the vault exists.
+      const { agreement } = (await loadRosterSet()).agreement(NEWCOMER_TERMS);
+      const vault = Vault.create(path, passphrase);
+      vault.settings.set(DEFAULT_TERMS_SETTING, agreement.id);
+      vault.close();
+      output(globals(), { vault: path, defaultTerms: agreement.id }, () =>
+        [
+          `Vault created at ${path}`,
+          `Your default terms: ${agreementShortName(agreement.id)} (${agreement.title}), proffered to every company you connect to:`,
+          ...obligationLines(agreement.obligations).map((line) => `  ${line.protective === false ? '-' : '+'} ${line.text}`),
+          'Change them at once with: kith terms set <agreement>  (kith terms show lists them; kith terms set none proffers none)',
+          `Your disclosure rules: ${DEFAULT_RULE_SET.rules.map((rule) => ruleText(rule)).join('; ')} (kith rules).`,
+        ].join('\n'),
+      );
     }),
   );
 
@@ -418,6 +436,7 @@ program
 const context = { globals, withClient };
 registerDisclosureCommands(program, context);
 registerTermsCommands(program, context);
+registerRulesCommands(program, context);
 registerIntentCommands(program, context);
 registerDirectoryCommands(program, context);
 registerProfileCommands(program, context);

@@ -77,6 +77,20 @@ export const companyPolicySchema = z
   .strict();
 export type CompanyPolicy = z.infer<typeof companyPolicySchema>;
 
+/**
+ * The policy `kith-vendor init` writes when given none (issue 16 item 5, decision 0020): written
+ * out, so the company sees what it answers, and able to agree with a newcomer. It accepts her
+ * default (intent-only-contact, what `kith init` sets), the more protective service-only and the
+ * ordinary service-plus-billing; any other proffer it counters with intent-only-contact; its
+ * events go to the logging connector.
+ */
+export const NEWCOMER_POLICY = {
+  version: 1,
+  acceptConnections: true,
+  terms: { accept: ['intent-only-contact', 'service-only', 'service-plus-billing'], preferred: 'intent-only-contact' },
+  connectors: [{ type: 'logging', id: 'logging', maxAttempts: 10 }],
+} as const;
+
 /** The company agent's own settings, kept in `<home>/config.json`. Secrets live in their own files. */
 export const companyConfigSchema = z
   .object({

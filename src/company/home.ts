@@ -8,7 +8,7 @@ import { createPeerIdentity, identityFromDocument, localIdentitySchema, type Loc
 import { buildDidWebDocument, urlToDidWeb } from '../protocol/did/web.js';
 import type { DidDocument } from '../protocol/did/types.js';
 import { generateKeyPair } from '../protocol/keys.js';
-import { loadJsonFile, parsePolicy, companyConfigSchema, companyPolicySchema, type CompanyConfig, type CompanyPolicy } from './config.js';
+import { loadJsonFile, parsePolicy, companyConfigSchema, companyPolicySchema, NEWCOMER_POLICY, type CompanyConfig, type CompanyPolicy } from './config.js';
 import { openCompanyStore } from './store/open.js';
 import type { CompanyStore } from './store/types.js';
 
@@ -34,6 +34,7 @@ export interface InitCompanyOptions {
   port?: number;
   publicUrl?: string;
   db?: string;
+  /** Its policy file; without one, init writes `<home>/policy.json` (NEWCOMER_POLICY) and uses that. */
   policyFile?: string;
   didMethod?: 'peer' | 'web';
   allowInsecureDidWebLoopback?: boolean;
@@ -81,6 +82,11 @@ export async function initCompanyHome(dirInput: string, options: InitCompanyOpti
   // Validate the policy before writing anything, so a bad file leaves no half-made home.
   if (config.policyFile) loadJsonFile(config.policyFile, companyPolicySchema, 'Policy file');
   ensurePrivateDir(dir);
+  if (!config.policyFile) {
+    // Explicit, instead of an empty policy that rejects every proffer: the file says what it answers.
+    config.policyFile = join(dir, 'policy.json');
+    writePrivateFile(config.policyFile, `${JSON.stringify(NEWCOMER_POLICY, null, 2)}\n`);
+  }
   const store = await openCompanyStore(dbUrl(dir, config));
   const { identity } = createIdentity(config);
   await store.saveIdentity({ did: identity.did, keys: { method: config.didMethod, identity }, createdAt: Date.now() });

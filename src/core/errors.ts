@@ -47,6 +47,12 @@ export type KithErrorCode =
   | 'disclosure.unknown_request'
   | 'disclosure.not_pending'
   | 'disclosure.field_unavailable'
+  // her disclosure rules (personal/disclosure/rules.ts)
+  | 'rules.invalid'
+  | 'rules.unknown_field'
+  | 'rules.unknown_purpose'
+  | 'rules.field_not_held'
+  | 'rules.unknown_rule'
   // her profile and the updates that carry it
   | 'profile.unknown_field'
   | 'profile.invalid_value'
@@ -205,6 +211,13 @@ export class RelationshipError extends KithError {
 /** SD-JWT presentations and disclosure requests. */
 export class DisclosureError extends KithError {
   constructor(code: CodeIn<'disclosure'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Her disclosure rules: a rule or rule file she gives that is not one (nothing is changed). */
+export class RulesError extends KithError {
+  constructor(code: CodeIn<'rules'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

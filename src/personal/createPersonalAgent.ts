@@ -4,6 +4,7 @@ import { loadRosterSet, type RosterSet } from '../protocol/terms/rosterSet.js';
 import type { AgentCore } from './core.js';
 import { createCredentialsFeature, type CredentialsFeature } from './credentials.js';
 import { createDisclosureFeature, type DisclosureFeature } from './disclosure/disclosure.js';
+import { createRulesFeature, type RulesFeature } from './disclosure/ruleBook.js';
 import { AgentEvents } from './events.js';
 import { PERSONAL_HANDLERS } from './handlers/index.js';
 import type { PersonalContext } from './handlers/types.js';
@@ -41,6 +42,8 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly events: AgentEvents;
   /** Requests from companies, her answers, and the consent records of both. */
   readonly disclosure: DisclosureFeature;
+  /** Her disclosure rules: which requests are answered without her, the switch, and whom she trusts. */
+  readonly rules: RulesFeature;
   /** Her terms: defaults, proffers, the company's answers, her rule for counters, the records. */
   readonly terms: TermsFeature;
   /** Her profile and the change-once-everywhere fan-out. */
@@ -86,6 +89,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     exchange: (relationship, message, exchangeOptions) => messaging.exchange(relationship, message, exchangeOptions),
   };
   const disclosure = createDisclosureFeature(core);
+  const rules = createRulesFeature(core, disclosure);
   const profile = createProfileFeature(core, { retry, concurrency: options.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY });
   const credentials = createCredentialsFeature(core);
   const terms = createTermsFeature(core, {
@@ -97,7 +101,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const intents = createIntentsFeature(core, { directory, open, terms });
   const verifications = createVerificationsFeature(core);
   const accountIds = createAccountIdsFeature(core);
-  const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents };
+  const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents, rules };
   const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, open, fetch: options.fetch });
 
   return {
@@ -105,6 +109,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     vault,
     events,
     disclosure,
+    rules,
     profile,
     credentials,
     terms,

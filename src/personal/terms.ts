@@ -25,6 +25,16 @@ import type { Vault } from './vault/vault.js';
 /** Settings key of her default terms (an agreement id). */
 export const DEFAULT_TERMS_SETTING = 'terms.default';
 
+/**
+ * What `kith init` sets as her default terms (issue 16 item 5, decision 0020): of the bundled
+ * roster (docs/terms/kith-roster-1.json), the most protective agreement a company can reasonably
+ * accept. service-only protects more, but forbids every processor (no hosting, no payment
+ * provider) and keeps 30 days; intent-only-contact keeps what matters to her (contact only when
+ * she asks, no tracking, no sharing beyond processors, deletion when she leaves, at most 90 days)
+ * and allows what serving her needs (service-delivery, order-fulfilment, support).
+ */
+export const NEWCOMER_TERMS = 'https://kith.invalid/terms/agreements/intent-only-contact';
+
 export interface AgreementView {
   recordId: string;
   agreementId: string;

@@ -28,6 +28,7 @@ export type {
   RelationshipView,
   RequestView,
   RosterView,
+  RulesView,
   SendOutcome,
   VerificationView,
   SessionState,

@@ -93,6 +93,9 @@ async function companyWith(name: string, policy: unknown): Promise<CompanyHandle
 }
 async function personal(): Promise<PersonalHandle> {
   const her = await startPersonal({ retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+  // These tests are about terms: she answers every request by hand, so her default rules (which
+  // decline marketing by themselves, test/agents/disclosureRules.test.ts) leave them to the test.
+  her.agent.rules.setManual(true);
   handles.push(her);
   return her;
 }

@@ -157,6 +157,12 @@ async function expectEverywhere(version: number, address: string): Promise<void>
   expect(change.deliveries.every((d) => d.state === 'acked')).toBe(true);
 }
 
+/**
+ * Within the terms `kith init` proffers and a fresh `kith-vendor init` accepts (intent-only-contact,
+ * decision 0020): a company that agreed them names the purpose and the retention of what it asks.
+ */
+const DELIVERIES = { purposeCode: 'service-delivery', retention: 'P30D' };
+
 beforeAll(async () => {
   ensureBuilt(['dist/src/cli/kith.js', 'dist/src/cli/kith-vendor.js', 'dist/bench/fleet.js']);
   root = mkdtempSync(join(tmpdir(), 'kith-e2e-fanout-'));
@@ -207,7 +213,7 @@ describe('change once everywhere, end to end with real processes', { sequential:
       company.customerRef = relationship.customerRef!;
     });
 
-    await Promise.all(companies.map((company) => admin(company, 'POST', `/admin/relationships/${encodeURIComponent(company.customerRef!)}/disclosure-requests`, { fields: ['address'], purpose: 'Deliveries' })));
+    await Promise.all(companies.map((company) => admin(company, 'POST', `/admin/relationships/${encodeURIComponent(company.customerRef!)}/disclosure-requests`, { fields: ['address'], purpose: 'Deliveries', ...DELIVERIES })));
     const requests = await waitFor(
       'all 21 requests at her agent',
       async () => {

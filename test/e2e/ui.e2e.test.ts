@@ -230,6 +230,8 @@ beforeAll(async () => {
     ...[acme, bluebird, corner].map(startCompany),
     (async () => {
       await runCliOk('kith', ['init', '--json'], { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
+      // kith init sets default terms (decision 0020); this tour starts without, to show her choosing them on the Terms page.
+      await runCliOk('kith', ['terms', 'set', 'none'], { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
       me = await startServer('kith', { home: meHome, port: portMe, logDir, name: 'me', env: { KITH_PASSPHRASE: PASSPHRASE, KITH_PASSPHRASE_HINT: LOCK_SCREEN_HINT }, serveArgs: ['--idle-lock', '0'] });
     })(),
     (async () => {
@@ -560,6 +562,21 @@ describe.skipIf(!available)('her web app in a real browser, against real process
     expect((await companyHoldings(corner)).fields).toEqual([]);
     await a11y('requests (answered)');
     await shot('07-requests-answered');
+    expectNoCspViolation();
+  });
+
+  it('rules: her disclosure rules in words on the Requests page; one switch makes her answer everything by hand, and back', { timeout: STEP_TIMEOUT }, async () => {
+    const rules = page.getByRole('region', { name: 'Your rules' });
+    await visible(rules.getByText('Decline anything for marketing', { exact: true }));
+    await visible(rules.getByText('Ask me about anything', { exact: true }));
+    await rules.getByRole('button', { name: 'Answer everything by hand' }).click();
+    await visible(status('You answer every request by hand now.'));
+    await visible(rules.getByText('You answer every request by hand: your rules are kept, but answer nothing.'));
+    expect((await myApi<{ manual: boolean }>('/api/rules')).manual).toBe(true);
+    await rules.getByRole('button', { name: 'Let my rules answer again' }).click();
+    await visible(status('Your rules apply again.'));
+    expect((await myApi<{ manual: boolean }>('/api/rules')).manual).toBe(false);
+    await a11y('requests (rules)');
     expectNoCspViolation();
   });
 

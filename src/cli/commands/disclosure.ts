@@ -15,6 +15,7 @@ export function requestText(request: RequestView): string {
     `${oneLine(request.requestId.slice(0, 8), 8)}  ${oneLine(request.company ?? request.relationshipId.slice(0, 8), 80)} asks for: ${asked(request)}`,
     `          purpose: ${oneLine(request.purpose, 500)}`,
     `          keeps it: ${oneLine(request.retention ?? 'no limit stated', 40)}; legal basis: ${oneLine(request.legalBasis, 40)}${request.state === 'pending' ? '' : `; ${request.state}`}`,
+    ...(request.answeredBy ? [`          ${request.state} by your rule ${oneLine(request.answeredBy.ruleId, 40)}: ${oneLine(request.answeredBy.ruleText, 300)}`] : []),
   ].join('\n');
 }
 
@@ -34,15 +35,22 @@ function consentRows(consents: ConsentView[]): string {
 export function registerDisclosureCommands(program: Command, ctx: CommandContext): void {
   program
     .command('requests')
-    .description('what companies ask you to disclose (pending; --all for answered ones too)')
+    .description('what companies ask you to disclose (pending; --all for answered ones too; --auto for those your rules answered)')
     .option('--all', 'include answered requests')
+    .option('--auto', 'only the requests your rules answered, each with the rule')
     .option('--rel <rel>', 'only this relationship')
-    .action((options: { all?: boolean; rel?: string }) =>
+    .action((options: { all?: boolean; auto?: boolean; rel?: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const { requests } = await client.call(routes.requests, { ...(options.all ? { all: '1' } : {}), relationship: options.rel });
+          const { requests } = await client.call(routes.requests, { ...(options.all ? { all: '1' } : {}), ...(options.auto ? { auto: '1' } : {}), relationship: options.rel });
           output(ctx.globals(), requests, () =>
-            requests.length === 0 ? 'No requests waiting.' : `${requests.map(requestText).join('\n\n')}\n\nAnswer with: kith approve <id> [--fields a,b]  or  kith decline <id>`,
+            options.auto
+              ? requests.length === 0
+                ? 'Your rules have answered no request.'
+                : requests.map(requestText).join('\n\n')
+              : requests.length === 0
+                ? 'No requests waiting.'
+                : `${requests.map(requestText).join('\n\n')}\n\nAnswer with: kith approve <id> [--fields a,b]  or  kith decline <id>`,
           );
         }),
       ),

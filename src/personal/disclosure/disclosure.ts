@@ -9,7 +9,7 @@ import { privateKeyObject } from '../../protocol/keys.js';
 import { presentSdJwt, presentSelfIssued } from '../../protocol/sdjwt/index.js';
 import type { AgentCore } from '../core.js';
 import type { CredentialRecord } from '../vault/credentialRepo.js';
-import type { DisclosureRequestRecord } from '../vault/disclosureRequestRepo.js';
+import type { AnsweredBy, DisclosureRequestRecord } from '../vault/disclosureRequestRepo.js';
 import type { RelationshipRecord } from '../vault/relationshipRepo.js';
 
 export interface RequestView {
@@ -20,6 +20,8 @@ export interface RequestView {
   company: string | null;
   state: DisclosureRequestRecord['state'];
   purpose: string;
+  /** The purpose as a roster term, what her rules judge; null when the company named none. */
+  purposeCode: string | null;
   retention: string | null;
   legalBasis: string;
   termsRef: string | null;
@@ -29,6 +31,8 @@ export interface RequestView {
   credentials: { vct: string; claims: string[]; available: boolean }[];
   answeredFields: string[] | null;
   consentRecordId: string | null;
+  /** The rule of hers that answered it by itself (its id and its words then); null when she answered, or it waits. */
+  answeredBy: AnsweredBy | null;
   createdAt: number;
 }
 
@@ -50,10 +54,15 @@ export interface AnswerOutcome {
 }
 
 export interface DisclosureFeature {
-  requests(options?: { all?: boolean; relationship?: string }): RequestView[];
+  /** Pending ones; `all`: answered ones too; `auto`: only those her rules answered (any state). */
+  requests(options?: { all?: boolean; auto?: boolean; relationship?: string }): RequestView[];
+  /** One request, by her id or the company's (or a unique prefix). @throws DisclosureError `disclosure.unknown_request` */
+  request(reference: string): DisclosureRequestRecord;
   /** Answers with SD-JWTs holding only the approved fields (default: all requested). */
   approve(requestRef: string, fields?: readonly string[]): Promise<AnswerOutcome>;
   decline(requestRef: string, reason?: string): Promise<AnswerOutcome>;
+  /** Her rule's answer: the same path as hers, with the rule recorded on the request. */
+  answerByRule(requestRef: string, decision: 'approved' | 'declined', fields: readonly string[] | undefined, rule: AnsweredBy): Promise<AnswerOutcome>;
   consents(relationshipRef?: string): ConsentView[];
 }
 
@@ -80,6 +89,7 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
       company: relationship?.vendorName ?? null,
       state: request.state,
       purpose: request.purpose,
+      purposeCode: request.purposeCode ?? null,
       retention: request.retention,
       legalBasis: request.legalBasis,
       termsRef: request.termsRef,
@@ -87,6 +97,7 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
       credentials: request.credentials.map((c) => ({ vct: c.vct, claims: c.claims, available: credentialFor(c.vct, c.claims, c.issuers) !== undefined })),
       answeredFields: request.answeredFields ?? null,
       consentRecordId: request.consentRecordId ?? null,
+      answeredBy: request.answeredBy ?? null,
       createdAt: request.createdAt,
     };
   }
@@ -154,7 +165,7 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     return out;
   }
 
-  async function answer(reference: string, decision: 'approved' | 'declined', chosen: readonly string[] | undefined, reason?: string): Promise<AnswerOutcome> {
+  async function answer(reference: string, decision: 'approved' | 'declined', chosen: readonly string[] | undefined, reason?: string, by?: AnsweredBy): Promise<AnswerOutcome> {
     const { request, relationship } = pendingRequest(reference);
     const choice = decision === 'approved' ? choose(request, chosen ?? [...request.fields, ...request.credentials.flatMap((c) => c.claims)]) : { fields: [], credentials: [] };
     if (decision === 'approved' && choice.fields.length + choice.credentials.length === 0) {
@@ -198,7 +209,7 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     // second approval with disclosure.replayed. Known limit, see docs/protocol/disclose.md.)
     vault.transaction(() => {
       vault.consents.insert({ id: consentRecordId, relationshipId: relationship.id, requestId: request.id, state: record.state, record, createdAt: now });
-      vault.disclosureRequests.settle(request.id, decision, { answeredFields, consentRecordId }, now);
+      vault.disclosureRequests.settle(request.id, decision, { answeredFields, consentRecordId, ...(by ? { answeredBy: by } : {}) }, now);
     });
     let acknowledged: string[] = [];
     try {
@@ -214,7 +225,7 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
       });
       throw error;
     }
-    logger.info('disclosure_answered', { relationship: relationship.id, request: request.id, decision, fields: answeredFields.length });
+    logger.info('disclosure_answered', { relationship: relationship.id, request: request.id, decision, fields: answeredFields.length, ...(by ? { rule: by.ruleId } : {}) });
     events.emit({ type: 'disclosure.answered', requestId: request.id, relationshipId: relationship.id, state: decision });
     return { request: view(findRequest(request.id)), consentRecordId, fields: acknowledged };
   }
@@ -225,14 +236,18 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
       const cutOff = new Set(vault.relationships.list().filter((r) => r.state === 'cut_off').map((r) => r.id));
       return (
         vault.disclosureRequests
-          .list({ ...(relationshipId ? { relationshipId } : {}), ...(options.all ? {} : { state: 'pending' as const }) })
+          .list({ ...(relationshipId ? { relationshipId } : {}), ...(options.all || options.auto ? {} : { state: 'pending' as const }) })
+          .filter((r) => !options.auto || r.answeredBy !== undefined)
           // A company she cut off can no longer be answered: its open requests are moot.
-          .filter((r) => options.all || !cutOff.has(r.relationshipId))
+          .filter((r) => options.all || options.auto || !cutOff.has(r.relationshipId))
           .map(view)
       );
     },
+    request: findRequest,
     approve: (reference, fields) => answer(reference, 'approved', fields),
     decline: (reference, reason) => answer(reference, 'declined', undefined, reason),
+    // No reason goes to the company: which rule of hers said no is her business.
+    answerByRule: (reference, decision, fields, rule) => answer(reference, decision, fields, undefined, rule),
     consents(relationshipRef) {
       const relationshipId = relationshipRef === undefined ? undefined : core.find(relationshipRef).id;
       return vault.consents.list(relationshipId).map((c) => ({

@@ -57,6 +57,8 @@ async function disclosedBy(present: DidcommMessage & { body: DisclosePresentBody
 export const discloseHandlers = [
   personalHandler({
     definition: Disclose.request,
+    // The company's request id, for her rules once the request is stored (after).
+    verify: async (received): Promise<string> => received.message.body.request_id,
     apply({ vault, relationship, now }, received) {
       const { body } = received.message;
       // Outside the agreed terms: not stored, not shown as a request; the company hears why.
@@ -72,6 +74,7 @@ export const discloseHandlers = [
         fields: body.fields,
         credentials: body.credentials.map((c) => ({ vct: c.vct, claims: c.claims, ...(c.issuers ? { issuers: c.issuers } : {}) })),
         purpose: body.purpose,
+        purposeCode: body.purpose_code,
         retention: body.retention,
         legalBasis: body.legal_basis,
         termsRef: body.terms_ref,
@@ -79,6 +82,10 @@ export const discloseHandlers = [
       });
       const fields = [...body.fields, ...body.credentials.flatMap((c) => c.claims)];
       return { notify: { type: 'disclosure.requested', requestId: request.id, relationshipId: relationship.id, fields } };
+    },
+    // Her rules may answer it (rules.ts): not on this push, which the company is waiting on.
+    async after(relationship, { rules }, requestId) {
+      void rules.judge(relationship.id, requestId);
     },
   }),
 

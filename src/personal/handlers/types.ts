@@ -7,6 +7,7 @@ import type { DidcommMessage } from '../../protocol/message.js';
 import type { AgentEvent, AgentEvents } from '../events.js';
 import type { DidResolver } from '../../protocol/did/types.js';
 import type { IntentsFeature } from '../intents.js';
+import type { RulesFeature } from '../disclosure/ruleBook.js';
 import type { TermsFeature } from '../terms.js';
 import type { RelationshipRecord } from '../vault/relationshipRepo.js';
 import type { Vault } from '../vault/vault.js';
@@ -20,6 +21,8 @@ export interface PersonalContext {
   readonly resolver: DidResolver;
   readonly terms: TermsFeature;
   readonly intents: IntentsFeature;
+  /** Her disclosure rules, which may answer a request by themselves. */
+  readonly rules: RulesFeature;
 }
 
 /** What a message leads to besides its writes: an answer to the company, and news for her UI. */

@@ -7,6 +7,8 @@
  * build time) and plain data, nothing that needs Node.
  */
 import type { AnswerOutcome, ConsentView, RequestView } from '../disclosure/disclosure.js';
+import type { RuleTestView, RulesView } from '../disclosure/ruleBook.js';
+import type { RuleFile, RuleInput, TrustLevel } from '../disclosure/rules.js';
 import type { CredentialsFeature, CredentialView } from '../credentials.js';
 import type { PersonalAgent } from '../createPersonalAgent.js';
 import type { AgentEvent } from '../events.js';
@@ -25,6 +27,8 @@ import type { MessageView, ReceiptView, RelationshipView } from '../views.js';
 
 export type { HeldItem, MessageView, ReceiptView, RelationshipView, TermsSummary } from '../views.js';
 export type { AnswerOutcome, ConsentView, RequestView } from '../disclosure/disclosure.js';
+export type { RuleTestView, RuleView, RulesView } from '../disclosure/ruleBook.js';
+export type { RuleFile, RuleInput, TrustLevel } from '../disclosure/rules.js';
 export type { ChangeView, DeliveryView, FanoutResult, ProfileFieldView } from '../profile/fanout.js';
 export type { AgreementView, RosterView, TermsPreview } from '../terms.js';
 export type { CredentialView } from '../credentials.js';
@@ -181,10 +185,25 @@ export const routes = {
   receipts: route('GET', '/api/receipts').query<RelationshipFilter>().answers<{ receipts: ReceiptView[] }>(),
   pickup: route('POST', '/api/pickup').answers<PickupResult>(),
 
-  requests: route('GET', '/api/requests').query<{ all?: '1' } & RelationshipFilter>().answers<{ requests: RequestView[] }>(),
+  /** `auto=1`: only the requests her rules answered, each with the rule. */
+  requests: route('GET', '/api/requests').query<{ all?: '1'; auto?: '1' } & RelationshipFilter>().answers<{ requests: RequestView[] }>(),
   approve: route('POST', '/api/requests/:id/approve').takes<{ fields?: string[] }>().answers<AnswerOutcome>(),
   decline: route('POST', '/api/requests/:id/decline').takes<{ reason?: string }>().answers<AnswerOutcome>(),
   consents: route('GET', '/api/consents').query<RelationshipFilter>().answers<{ consents: ConsentView[] }>(),
+
+  /** Her disclosure rules (decision 0020): ordered, first match wins; `manual` makes every request wait for her. */
+  rules: route('GET', '/api/rules').answers<RulesView>(),
+  /** Adds one rule (`position` 1-based; default before the first catch-all). Answers 201. */
+  addRule: route('POST', '/api/rules').takes<{ rule: RuleInput; position?: number }>().answers<RulesView>(),
+  /** Replaces the whole set with a rule file's. */
+  replaceRules: route('PUT', '/api/rules').takes<RuleFile>().answers<RulesView>(),
+  removeRule: route('POST', '/api/rules/:id/remove').answers<RulesView>(),
+  moveRule: route('POST', '/api/rules/:id/move').takes<{ position: number }>().answers<RulesView>(),
+  setRulesManual: route('PUT', '/api/rules/manual').takes<{ manual: boolean }>().answers<RulesView>(),
+  /** What her rules would do with a request she received; nothing is sent or changed. */
+  testRules: route('POST', '/api/rules/test').takes<{ request: string }>().answers<RuleTestView>(),
+  /** She trusts this company (a trust level of her rules), or no longer does. */
+  setTrust: route('PUT', '/api/relationships/:ref/trust').takes<{ trusted: boolean }>().answers<{ relationshipId: string; trust: TrustLevel }>(),
 
   profile: route('GET', '/api/profile').answers<ProfileView>(),
   /** Fields by name or alias; answers 201 with the change, or 200 with null when nothing changed. */

@@ -22,7 +22,7 @@ import { personalOpenApi } from './openapi.js';
 import { streamSSE } from 'hono/streaming';
 import type { AgentEvent } from '../events.js';
 import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard.js';
-import { SESSION_KEY_HEADER, routeKey, routes, type HttpMethod, type Route, type RouteBody } from './apiContract.js';
+import { SESSION_KEY_HEADER, routeKey, routes, type HttpMethod, type Route, type RouteBody, type RuleFile, type RuleInput } from './apiContract.js';
 
 /**
  * The session cookie's name names this agent's port: cookies are not scoped by port, so agents of
@@ -66,6 +66,7 @@ function bodySchema<R extends Route, S extends z.ZodType<unknown, RouteBody<R>>>
   return schema;
 }
 
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
 const invitation = z.object({ invitation: z.string().min(1).max(16_384) });
 const schemas = {
   signIn: bodySchema(routes.signIn, z.object({ token: z.string().min(1).max(200) }).strict()),
@@ -75,6 +76,13 @@ const schemas = {
   sendMessage: bodySchema(routes.sendMessage, z.object({ content: z.string().min(1).max(16_000) })),
   approve: bodySchema(routes.approve, z.object({ fields: z.array(z.string().min(1).max(64)).min(1).max(100).optional() })),
   decline: bodySchema(routes.decline, z.object({ reason: z.string().max(2000).optional() })),
+  // The rule itself is checked by the rules feature, which names what is wrong with its own codes.
+  addRule: bodySchema(routes.addRule, z.object({ rule: z.custom<RuleInput>(isObject, 'a rule object'), position: z.number().int().min(1).max(1000).optional() }).strict()),
+  replaceRules: bodySchema(routes.replaceRules, z.custom<RuleFile>(isObject, 'a rule file object')),
+  moveRule: bodySchema(routes.moveRule, z.object({ position: z.number().int().min(1).max(1000) }).strict()),
+  setRulesManual: bodySchema(routes.setRulesManual, z.object({ manual: z.boolean() }).strict()),
+  testRules: bodySchema(routes.testRules, z.object({ request: z.string().min(1).max(200) }).strict()),
+  setTrust: bodySchema(routes.setTrust, z.object({ trusted: z.boolean() }).strict()),
   setProfile: bodySchema(
     routes.setProfile,
     z.object({ fields: z.record(z.string().min(1).max(64), z.unknown()).refine((f) => Object.keys(f).length > 0, 'at least one field') }),
@@ -281,7 +289,7 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   on(routes.pickup, async (c) => c.json(await agent().pickup()));
 
   on(routes.requests, (c) =>
-    c.json({ requests: agent().disclosure.requests({ all: c.req.query('all') === '1', ...(c.req.query('relationship') ? { relationship: c.req.query('relationship') as string } : {}) }) }),
+    c.json({ requests: agent().disclosure.requests({ all: c.req.query('all') === '1', auto: c.req.query('auto') === '1', ...(c.req.query('relationship') ? { relationship: c.req.query('relationship') as string } : {}) }) }),
   );
   on(routes.approve, async (c) => {
     const { fields } = await jsonBody(c, schemas.approve);
@@ -292,6 +300,30 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     return c.json(await agent().disclosure.decline(c.req.param('id'), reason));
   });
   on(routes.consents, (c) => c.json({ consents: agent().disclosure.consents(c.req.query('relationship')) }));
+
+  on(routes.rules, (c) => c.json(agent().rules.view()));
+  on(routes.addRule, async (c) => {
+    const { rule, position } = await jsonBody(c, schemas.addRule);
+    return c.json(agent().rules.add(rule, position), 201);
+  });
+  on(routes.replaceRules, async (c) => c.json(agent().rules.replace(await jsonBody(c, schemas.replaceRules))));
+  on(routes.removeRule, (c) => c.json(agent().rules.remove(c.req.param('id'))));
+  on(routes.moveRule, async (c) => {
+    const { position } = await jsonBody(c, schemas.moveRule);
+    return c.json(agent().rules.move(c.req.param('id'), position));
+  });
+  on(routes.setRulesManual, async (c) => {
+    const { manual } = await jsonBody(c, schemas.setRulesManual);
+    return c.json(agent().rules.setManual(manual));
+  });
+  on(routes.testRules, async (c) => {
+    const { request } = await jsonBody(c, schemas.testRules);
+    return c.json(agent().rules.test(request));
+  });
+  on(routes.setTrust, async (c) => {
+    const { trusted } = await jsonBody(c, schemas.setTrust);
+    return c.json(agent().rules.setTrusted(c.req.param('ref'), trusted));
+  });
 
   on(routes.profile, (c) => c.json(agent().profile.profile()));
   on(routes.setProfile, async (c) => {

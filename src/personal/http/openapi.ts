@@ -3,6 +3,7 @@ const reqId = { name: 'id', in: 'path', required: true, description: 'Request id
 const versionParam = { name: 'version', in: 'path', required: true, description: 'Profile version of the change', schema: { type: 'integer', minimum: 1 } };
 const intentId = { name: 'id', in: 'path', required: true, description: 'Intent id or unique id prefix', schema: { type: 'string' } };
 const offerId = { name: 'id', in: 'path', required: true, description: 'Offer id or unique id prefix', schema: { type: 'string' } };
+const ruleId = { name: 'id', in: 'path', required: true, description: 'Rule id', schema: { type: 'string' } };
 const error = { description: 'Error `{ "error": { "code", "message" } }` (codes: src/core/errorTable.ts)' };
 
 /** The personal agent's local API, which the CLI and the web app both use (OpenAPI 3.1). */
@@ -222,8 +223,54 @@ export const personalOpenApi = {
     },
     '/api/receipts': { get: { summary: 'Erasure receipts', responses: { '200': { description: 'ok' } } } },
     '/api/pickup': { post: { summary: 'Fetch messages companies queued (Message Pickup 3.0)', responses: { '200': { description: '{ received, failed }' } } } },
+    '/api/rules': {
+      get: { summary: 'Her disclosure rules: ordered, first match wins; manual (on: every request waits for her); each rule with its words', responses: { '200': { description: '{ version, manual, isDefault, rules }' } } },
+      post: {
+        summary: 'Add a rule (position 1-based; default before the first catch-all). rules.unknown_purpose, rules.unknown_field, rules.field_not_held (an approval of a field she has not got), rules.invalid; nothing changes on any',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { rule: { type: 'object' }, position: { type: 'integer', minimum: 1 } }, required: ['rule'] } } } },
+        responses: { '201': { description: 'the rules' }, '400': error, '404': error, '422': error },
+      },
+      put: {
+        summary: 'Replace the whole set with a rule file { version: 1, manual?, rules }; checked whole, so a bad rule changes nothing',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { version: { type: 'integer' }, manual: { type: 'boolean' }, rules: { type: 'array', items: { type: 'object' } } }, required: ['version', 'rules'] } } } },
+        responses: { '200': { description: 'the rules' }, '400': error, '422': error },
+      },
+    },
+    '/api/rules/{id}/remove': {
+      post: { summary: 'Remove a rule', parameters: [ruleId], responses: { '200': { description: 'the rules' }, '404': error } },
+    },
+    '/api/rules/{id}/move': {
+      post: {
+        summary: 'Move a rule to a position (1-based)',
+        parameters: [ruleId],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { position: { type: 'integer', minimum: 1 } }, required: ['position'] } } } },
+        responses: { '200': { description: 'the rules' }, '400': error, '404': error },
+      },
+    },
+    '/api/rules/manual': {
+      put: {
+        summary: 'The switch: on, every request waits for her whatever the rules say',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { manual: { type: 'boolean' } }, required: ['manual'] } } } },
+        responses: { '200': { description: 'the rules' }, '400': error },
+      },
+    },
+    '/api/rules/test': {
+      post: {
+        summary: 'What her rules would do with a request she received (action, rule, reason, fields); nothing is sent or changed',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { request: { type: 'string' } }, required: ['request'] } } } },
+        responses: { '200': { description: 'the decision' }, '404': error },
+      },
+    },
+    '/api/relationships/{ref}/trust': {
+      put: {
+        summary: 'She trusts this company (trust level "trusted" of her rules), or no longer does',
+        parameters: [ref],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { trusted: { type: 'boolean' } }, required: ['trusted'] } } } },
+        responses: { '200': { description: '{ relationshipId, trust }' }, '404': error },
+      },
+    },
     '/api/requests': {
-      get: { summary: 'Disclosure requests from companies (pending; all=1 for answered too; relationship=<ref> to filter)', responses: { '200': { description: '{ requests }' } } },
+      get: { summary: 'Disclosure requests from companies (pending; all=1 for answered too; auto=1 for those her rules answered, each with the rule; relationship=<ref> to filter)', responses: { '200': { description: '{ requests }' } } },
     },
     '/api/requests/{id}/approve': {
       post: {

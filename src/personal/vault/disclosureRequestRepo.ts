@@ -18,10 +18,19 @@ export const requestedCredentialSchema = z.object({
 });
 export type RequestedCredential = z.infer<typeof requestedCredentialSchema>;
 
-/** Her answer, recorded when she approves or declines. */
+/** The rule of hers that answered a request by itself (personal/disclosure/rules.ts), as it read then. */
+export const answeredBySchema = z.object({
+  ruleId: z.string().min(1).max(40),
+  /** The rule in words when it answered: a later edit of the rule does not rewrite history. */
+  ruleText: z.string().min(1).max(2000),
+});
+export type AnsweredBy = z.infer<typeof answeredBySchema>;
+
+/** Her answer, recorded when she approves or declines (or a rule of hers does: `answeredBy`). */
 export const disclosureAnswerSchema = z.object({
   answeredFields: z.array(fieldNameSchema),
   consentRecordId: recordIdSchema,
+  answeredBy: answeredBySchema.optional(),
 });
 export type DisclosureAnswer = z.infer<typeof disclosureAnswerSchema>;
 
@@ -35,12 +44,15 @@ export const disclosureRequestDataSchema = z.object({
   nonce: z.string().min(1),
   fields: z.array(fieldNameSchema),
   purpose: z.string(),
+  /** The purpose as a term of the roster's vocabulary (`purpose_code`), what her rules judge; absent on requests kept before it was. */
+  purposeCode: z.string().min(1).max(100).nullable().optional(),
   retention: z.string().nullable(),
   legalBasis: z.string().min(1),
   termsRef: z.string().nullable(),
   credentials: z.array(requestedCredentialSchema),
   answeredFields: z.array(fieldNameSchema).optional(),
   consentRecordId: recordIdSchema.optional(),
+  answeredBy: answeredBySchema.optional(),
 });
 export type DisclosureRequestData = z.infer<typeof disclosureRequestDataSchema>;
 
@@ -58,9 +70,9 @@ export type DisclosureRequestRecord = z.infer<typeof disclosureRequestRecordSche
  * Insert input: a new request is pending, created now. Id, state, times and the answer may be
  * given (import restores requests exactly as exported).
  */
-export type NewDisclosureRequest = Omit<DisclosureRequestData, 'answeredFields' | 'consentRecordId'> &
+export type NewDisclosureRequest = Omit<DisclosureRequestData, 'answeredFields' | 'consentRecordId' | 'answeredBy'> &
   Pick<DisclosureRequestRecord, 'relationshipId'> &
-  Partial<Pick<DisclosureRequestRecord, 'id' | 'state' | 'createdAt' | 'updatedAt' | 'answeredFields' | 'consentRecordId'>>;
+  Partial<Pick<DisclosureRequestRecord, 'id' | 'state' | 'createdAt' | 'updatedAt' | 'answeredFields' | 'consentRecordId' | 'answeredBy'>>;
 
 export interface ListDisclosureRequestsOptions {
   relationshipId?: string;
@@ -173,7 +185,7 @@ export class DisclosureRequestRepo {
 
   /**
    * An answer that never reached the company: approved/declined → pending again, and the recorded
-   * answer (answeredFields, consentRecordId) is forgotten.
+   * answer (answeredFields, consentRecordId, answeredBy) is forgotten.
    * @returns false if there is no such request or it is already pending.
    */
   reopen(id: string, at: number = this.#ctx.clock.now()): boolean {
@@ -181,7 +193,7 @@ export class DisclosureRequestRepo {
     return this.#ctx.db.transaction(() => {
       const current = this.get(id);
       if (current === undefined || current.state === 'pending') return false;
-      const { answeredFields: _fields, consentRecordId: _consent, ...unanswered } = current;
+      const { answeredFields: _fields, consentRecordId: _consent, answeredBy: _rule, ...unanswered } = current;
       const blob = this.#ctx.seal(TABLE, id, disclosureRequestDataSchema, unanswered);
       return (
         this.#ctx

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { api, prepare, routes } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { Rules } from '../components/Rules';
 import { Verifications } from '../components/Verifications';
 import { Badge, Button, Empty, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { useAgentEvents } from '../events';
@@ -200,6 +201,11 @@ export function RequestsPage() {
                   </span>
                 </div>
                 <p className="record-body">For: {theirText(r.purpose)}</p>
+                {r.answeredBy ? (
+                  <p className="record-body">
+                    By your rule <code>{r.answeredBy.ruleId}</code>: {theirText(r.answeredBy.ruleText)}
+                  </p>
+                ) : null}
                 <p className="record-foot">
                   {formatDate(r.createdAt)}
                   {r.consentRecordId ? (
@@ -214,6 +220,7 @@ export function RequestsPage() {
           </ul>
         </Section>
       ) : null}
+      <Rules onChanged={setResult} />
     </>
   );
 }
