@@ -67,6 +67,8 @@ export type KithErrorCode =
   | 'terms.countersignature_missing'
   | 'terms.record_mismatch'
   | 'terms.outside_terms'
+  | 'terms.published_unsupported'
+  | 'terms.myterms_invalid'
   // intents (she casts what she wants) and the offers companies answer with
   | 'intent.unknown'
   | 'intent.unknown_category'
