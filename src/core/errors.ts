@@ -103,6 +103,9 @@ export type KithErrorCode =
   // config and policy files
   | 'config.invalid'
   | 'config.not_found'
+  | 'config.endpoint_mismatch'
+  | 'config.endpoint_unreachable'
+  | 'config.endpoint_not_ours'
   // connectors: the company's own systems told about changes
   | 'connector.unreachable'
   | 'connector.rejected'
