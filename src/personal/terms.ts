@@ -11,7 +11,7 @@ import { isAtLeastAsProtective, type ObligationName } from '../protocol/terms/co
 import { checkProffer, checkResponse, decideOnProffer, type CheckedRecord, type CheckedResponse } from '../protocol/terms/negotiate.js';
 import { agreementShortName, findAgreement, termsError, type Agreement, type Obligations, type Roster } from '../protocol/terms/roster.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
-import { acceptedFromMyTerms, parseMyTermsDocument, type MyTermsDocument } from '../protocol/terms/published.js';
+import { PUBLISHED_AGREEMENTS, acceptedFromMyTerms, parseMyTermsDocument, type MyTermsDocument, type PublishedAgreement } from '../protocol/terms/published.js';
 import type { AgentCore } from './core.js';
 import type { AgreementEntry } from './vault/agreementRepo.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
@@ -47,6 +47,8 @@ export interface AgreementView {
 
 export interface RosterView {
   rosters: { id: string; version: number; publisher: string; agreements: (Agreement & { short: string })[] }[];
+  /** The agreements IEEE 7012-2025 publishes, and which roster agreement each is read as (null: not enforceable). */
+  published: readonly PublishedAgreement[];
   default: string | null;
 }
 
@@ -317,6 +319,7 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       const set = await rosters();
       return {
         rosters: set.list().map((r) => ({ id: r.id, version: r.version, publisher: r.publisher, agreements: r.agreements.map((a) => ({ ...a, short: agreementShortName(a.id) })) })),
+        published: PUBLISHED_AGREEMENTS,
         default: feature.defaultTerms(),
       };
     },

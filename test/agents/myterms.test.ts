@@ -84,6 +84,19 @@ describe('published MyTerms agreements between the agents', () => {
     }
   });
 
+  it('her roster view lists them beside the roster, each with what it is read as', async () => {
+    const her = await personal();
+    const view = await her.agent.terms.roster();
+    expect(view.published.map((p) => [p.code, p.readAs])).toEqual([
+      ['SD-BASE', 'https://kith.invalid/terms/agreements/service-only'],
+      ['SD-BASE-DP', 'https://kith.invalid/terms/agreements/service-only'],
+      ['PDC-AI', null],
+      ['PDC-GOOD', null],
+      ['PDC-INTENT', null],
+    ]);
+    expect(view.published.every((p) => p.textSha256 === null && p.meaning.length > 0 && p.reading.length > 0)).toBe(true);
+  });
+
   it('her default terms cannot be set to one, and nothing in her vault changes', async () => {
     const her = await personal();
     const before = snapshot(her);
