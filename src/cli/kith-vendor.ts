@@ -94,14 +94,19 @@ program
   .option('--port <n>', 'port (default from config)')
   .option('--db <url>', 'store URL (default: KITH_VENDOR_DB, else the config)')
   .option('--role <role>', 'all (default), http (receive only) or worker (queues and sweeps only); any number of each over one PostgreSQL', 'all')
-  .action((options: { port?: string; db?: string; role: string }) =>
+  .option('--no-endpoint-check', 'a proxy or another replica serves the published URL on purpose: do not compare --port with it nor check at start that it answers as this process')
+  .action((options: { port?: string; db?: string; role: string; endpointCheck: boolean }) =>
     run(globals, async () => {
       const role = COMPANY_ROLES.find((r) => r === options.role);
       if (role === undefined) throw new ApiError('api.bad_request', `--role must be one of ${COMPANY_ROLES.join(', ')} (got "${options.role}")`);
       const db = databaseUrl(options.db);
-      const companyHome = await openCompanyHome(home(), { ...(options.port ? { port: Number(options.port) } : {}), ...(db ? { db } : {}) });
+      const port = options.port === undefined ? undefined : Number(options.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new ApiError('api.bad_request', `--port takes a port number (got "${options.port}")`);
+      const companyHome = await openCompanyHome(home(), db ? { db } : {});
       const server = await startCompanyServer(companyHome, {
         role,
+        ...(port === undefined ? {} : { port }),
+        endpointCheck: options.endpointCheck,
         logger: createLogger(process.stderr, 'kith-vendor'),
         ...(process.env['KITH_OUTBOX_INTERVAL_MS'] ? { outboxIntervalMs: Number(process.env['KITH_OUTBOX_INTERVAL_MS']) } : {}),
       });

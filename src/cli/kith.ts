@@ -11,6 +11,7 @@ import { PRIVATE_UMASK, ensurePrivateDir, writePrivateFile } from '../core/priva
 import { createLogger } from '../core/log.js';
 import { defaultHome, runningAgentFile, vaultPath } from '../personal/home.js';
 import { DEFAULT_IDLE_LOCK_MS, startPersonalServer } from '../personal/server.js';
+import { publishedPort } from '../personal/endpoint.js';
 import { routes, type MessageView, type ReceiptView, type RelationshipView } from '../personal/http/apiContract.js';
 import { importVault, openExport } from '../personal/vault/export.js';
 import { Vault } from '../personal/vault/vault.js';
@@ -109,28 +110,34 @@ program
 program
   .command('serve')
   .description('run the personal agent (web app + local API + DIDComm endpoint) on 127.0.0.1')
-  .option('--port <n>', 'port', String(DEFAULT_PERSONAL_PORT))
+  .option('--port <n>', `port (default: the one your relationships' DIDs publish, else ${DEFAULT_PERSONAL_PORT})`)
   .option('--locked', 'start locked, without asking for the passphrase (unlock in the web app or with `kith unlock`)')
   .option('--idle-lock <minutes>', 'lock after this many minutes without use (0: never)', String(DEFAULT_IDLE_LOCK_MS / 60_000))
-  .action((options: { port: string; locked?: boolean; idleLock: string }) =>
+  .option('--no-endpoint-check', 'do not check the port against the endpoint your relationships publish, nor that it answers as this process')
+  .action((options: { port?: string; locked?: boolean; idleLock: string; endpointCheck: boolean }) =>
     run(globals, async () => {
       const path = vaultPath(home());
       if (!Vault.exists(path)) throw new VaultError('vault.not_initialized', `nothing at ${path}; create one with \`kith init\``);
       const idleMinutes = Number(options.idleLock);
       if (!Number.isFinite(idleMinutes) || idleMinutes < 0) throw new ApiError('api.bad_request', '--idle-lock takes a number of minutes (0: never)');
       const vault = options.locked ? undefined : Vault.open(path, await readSecret('KITH_PASSPHRASE', 'Passphrase: '));
-      const port = Number(options.port);
-      if (port !== 0) vault?.settings.set('servePort', port);
+      // Without --port: where her relationships already reach her, so a plain `kith serve` is
+      // always consistent (a locked start cannot read them: the unlock checks instead).
+      const port = options.port === undefined ? ((vault && publishedPort(vault)) ?? DEFAULT_PERSONAL_PORT) : Number(options.port);
+      if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new ApiError('api.bad_request', `--port takes a port number (got "${options.port}")`);
       // KITH_PASSPHRASE_HINT: where her passphrase is, for the lock screen (the demo says where its file is).
       const passphraseHint = process.env['KITH_PASSPHRASE_HINT']?.slice(0, 300);
       const server = await startPersonalServer({
         home: home(),
         ...(vault ? { vault } : {}),
         port,
+        endpointCheck: options.endpointCheck,
         idleLockMs: idleMinutes * 60_000,
         logger: createLogger(process.stderr, 'kith'),
         ...(passphraseHint ? { passphraseHint } : {}),
       });
+      // Only once it serves there: a refused start changes nothing in her vault.
+      if (port !== 0) vault?.settings.set('servePort', port);
       // The token goes to a terminal only: a pipe or a file (a supervisor's log, the demo's
       // logs) would keep it where others may read it. It is always in agent.json (0600), and
       // `kith open` prints the link.

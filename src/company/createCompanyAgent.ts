@@ -19,6 +19,7 @@ import { createIntentCommands, type IntentCommands } from './intents/intentComma
 import { createRetentionSweep } from './retention.js';
 import { createCompanyOffers } from './intents/offers.js';
 import { createCompanyTermsPolicy, type PublishedTerms } from './termsPolicy.js';
+import type { MyTermsDocument } from '../protocol/terms/published.js';
 import { createRelationshipCommands, type DisclosureRequestResult, type SendResult, type TermsProposalResult } from './relationshipCommands.js';
 import type { AuditEntry, ConnectorEvent, CreatedKey, DeadLetter, DeadLetterKey, KeysetPage, ConsentRecordRow, DisclosureRequest, HeldField, StoredMessage, TermsAgreementRow, CompanyRelationship, CompanyStore } from './store/types.js';
 
@@ -132,6 +133,8 @@ export interface CompanyAgent {
   replayDeadLetter(eventId: string, connectorId: string): Promise<void>;
   /** Its terms policy, agreement names resolved. @throws TermsError if the policy names an agreement no roster has */
   publishedTerms(): Promise<PublishedTerms>;
+  /** The agreements IEEE 7012-2025 publishes that its policy accepts, as /.well-known/myterms.json. @throws TermsError as publishedTerms */
+  publishedMyTerms(): Promise<MyTermsDocument>;
   /** Every terms record of the relationship (proffers, counters, the agreed one, superseded ones), oldest first. */
   termsHistory(relationshipId: string): Promise<TermsAgreementRow[]>;
   /**
@@ -154,7 +157,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   const connectors = options.connectors ?? createConnectors(policy.connectors, { logger, clock });
   const dispatcher = new ConnectorDispatcher(store, connectors, clock, logger, retry);
 
-  const terms = createCompanyTermsPolicy(policy, resolver, options.rosters);
+  const terms = createCompanyTermsPolicy(policy, resolver, options.rosters, () => clock.now());
   const setup = () => terms.setup();
 
   const { metrics } = options;
@@ -277,6 +280,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     },
 
     publishedTerms: () => terms.published(),
+    publishedMyTerms: () => terms.myTerms(),
     termsHistory: (relationshipId) => store.listTermsAgreements(relationshipId),
     proposeTerms: (relationshipId, reference) => commands.proposeTerms(relationshipId, reference),
     dispatchEvents: () => dispatcher.dispatchDue(),

@@ -1,10 +1,12 @@
 import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
+import { checkOwnEndpoint, newInstanceId, registerInstanceRoute } from '../core/endpointCheck.js';
 import { listen } from '../core/listen.js';
 import { createRejectionLog } from '../core/rejectionLog.js';
 import { createDidResolver } from '../protocol/did/resolver.js';
 import { tokensFileCredentials } from './adminTokens.js';
 import { createCompanyAgent, type CompanyAgent } from './createCompanyAgent.js';
+import { checkServePort, publishedEndpoint } from './endpoint.js';
 import type { CompanyHome } from './home.js';
 import { createCompanyApp, createOpsApp } from './http/app.js';
 import type { CompanyRole } from './http/ops.js';
@@ -32,6 +34,14 @@ export interface CompanyServerOptions {
   outboxIntervalMs?: number;
   /** How often open intents past their end are marked expired (default one minute). */
   intentExpiryIntervalMs?: number;
+  /** The port `serve --port` asked for; default config.port. Checked against the published endpoint (endpoint.ts). */
+  port?: number;
+  /**
+   * After listening, fetch the published endpoint and require it to answer as this process; and
+   * refuse a port that contradicts it. Default true; false when a proxy or another replica serves
+   * the published URL on purpose (`--no-endpoint-check`). A worker publishes nothing and skips both.
+   */
+  endpointCheck?: boolean;
 }
 
 /**
@@ -42,6 +52,16 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
   const { config } = home;
   const { logger } = options;
   const role = options.role ?? 'all';
+  const checkEndpoint = role !== 'worker' && options.endpointCheck !== false;
+  if (checkEndpoint) {
+    try {
+      checkServePort(home, { configuredPort: config.port, askedPort: options.port });
+    } catch (error) {
+      await home.store.close();
+      throw error;
+    }
+  }
+  const instance = newInstanceId();
   const resolver = createDidResolver({ allowInsecureLoopback: config.allowInsecureDidWebLoopback });
   const metrics = createCompanyMetrics(home.store, { role });
   const agent = createCompanyAgent({
@@ -77,7 +97,18 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
     role === 'worker'
       ? createOpsApp({ ...ops, name: config.name, adminToken: home.adminToken, scopedTokens, logger })
       : createCompanyApp({ agent, adminToken: home.adminToken, scopedTokens, maxMessageBytes: config.maxMessageBytes, logger, ops, rejectionLog, ...(home.didDocument ? { didDocument: home.didDocument } : {}) });
-  const listening = await listen(app, config.port, config.host);
+  registerInstanceRoute(app, instance);
+  const listening = await listen(app, options.port ?? config.port, config.host);
+  if (checkEndpoint) {
+    const published = publishedEndpoint(home).replace(/\/didcomm$/, '');
+    try {
+      await checkOwnEndpoint({ published, instance, fix: `Serve where publicUrl in config.json points (port ${config.port}), stop whatever else listens there, or pass --no-endpoint-check if a proxy serves it on purpose.` });
+    } catch (error) {
+      await listening.close();
+      await home.store.close();
+      throw error;
+    }
+  } else if (role !== 'worker') logger.warn('endpoint_check_skipped', { port: listening.port });
 
   // The background work, one round at a time; stopping waits for the round in flight.
   let running: Promise<unknown> = Promise.resolve();

@@ -1,5 +1,6 @@
 import type { DidResolver } from '../protocol/did/types.js';
 import type { TermsPolicy } from '../protocol/terms/negotiate.js';
+import { buildMyTermsDocument, type MyTermsDocument } from '../protocol/terms/published.js';
 import { loadRosterSet, type RosterSet } from '../protocol/terms/rosterSet.js';
 import type { CompanyPolicy } from './config.js';
 
@@ -20,6 +21,13 @@ export interface CompanyTermsPolicy {
   setup(): Promise<{ rosters: RosterSet; policy: TermsPolicy }>;
   /** Its terms policy as published. @throws TermsError if the policy names an agreement no roster has */
   published(): Promise<PublishedTerms>;
+  /**
+   * The same policy in the discovery format of the public MyTerms implementations
+   * (/.well-known/myterms.json): the IEEE 7012-2025 agreements it accepts, as Kith reads them
+   * (protocol/terms/published.ts); effective since the policy was loaded.
+   * @throws TermsError as published()
+   */
+  myTerms(): Promise<MyTermsDocument>;
 }
 
 function askOnConnect(policy: CompanyPolicy): PublishedTerms['asksOnConnect'] {
@@ -30,9 +38,11 @@ function askOnConnect(policy: CompanyPolicy): PublishedTerms['asksOnConnect'] {
 }
 
 /** The company's terms policy: the configured rosters (or `rosters`, given) and which agreements it accepts or counters with. */
-export function createCompanyTermsPolicy(policy: CompanyPolicy, resolver: DidResolver, rosters?: RosterSet): CompanyTermsPolicy {
+export function createCompanyTermsPolicy(policy: CompanyPolicy, resolver: DidResolver, rosters?: RosterSet, now: () => number = Date.now): CompanyTermsPolicy {
+  let loadedAt = now();
   async function load(): Promise<{ rosters: RosterSet; policy: TermsPolicy }> {
     const configured = policy.terms;
+    loadedAt = now();
     const set = rosters ?? (await loadRosterSet({ files: configured.rosterFiles, resolver, ...(configured.rosterPublishers ? { publishers: configured.rosterPublishers } : {}) }));
     const idOf = (reference: string): string => set.agreement(reference).agreement.id;
     return { rosters: set, policy: { accept: configured.accept.map(idOf), preferred: configured.preferred === null ? null : idOf(configured.preferred) } };
@@ -56,6 +66,10 @@ export function createCompanyTermsPolicy(policy: CompanyPolicy, resolver: DidRes
         rule: terms.preferred === null ? 'accept the listed agreements; reject any other' : 'accept the listed agreements; otherwise counter once with the preferred one',
         asksOnConnect: askOnConnect(policy),
       };
+    },
+    async myTerms() {
+      const { policy: terms } = await setup();
+      return buildMyTermsDocument(terms.accept, loadedAt);
     },
   };
 }

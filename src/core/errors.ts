@@ -73,6 +73,8 @@ export type KithErrorCode =
   | 'terms.countersignature_missing'
   | 'terms.record_mismatch'
   | 'terms.outside_terms'
+  | 'terms.published_unsupported'
+  | 'terms.myterms_invalid'
   // intents (she casts what she wants) and the offers companies answer with
   | 'intent.unknown'
   | 'intent.unknown_category'
@@ -112,6 +114,9 @@ export type KithErrorCode =
   // config and policy files
   | 'config.invalid'
   | 'config.not_found'
+  | 'config.endpoint_mismatch'
+  | 'config.endpoint_unreachable'
+  | 'config.endpoint_not_ours'
   // connectors: the company's own systems told about changes
   | 'connector.unreachable'
   | 'connector.rejected'

@@ -2,12 +2,14 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
 import { VaultError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
+import { checkOwnEndpoint, newInstanceId } from '../core/endpointCheck.js';
 import { listen } from '../core/listen.js';
 import type { Logger } from '../core/log.js';
 import { createRejectionLog } from '../core/rejectionLog.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/envelope/receive.js';
 import { lockedError, type AgentAccess } from './agentAccess.js';
 import { createPersonalAgent, type PersonalAgent } from './createPersonalAgent.js';
+import { checkServePort, publishedOrigins } from './endpoint.js';
 import { removeRunningAgent, vaultFileId, vaultPath, writeRunningAgent } from './home.js';
 import { createLocalApi } from './http/localApi.js';
 import { defaultUiDir } from './http/webApp.js';
@@ -37,6 +39,11 @@ export interface PersonalServerOptions {
   uiDir?: string;
   /** Where her passphrase is, said on the lock screen (the demo's file); none by default. */
   passphraseHint?: string;
+  /**
+   * Refuse a port her relationships' DIDs do not publish (at start, or at unlock when started
+   * locked), and after listening require her endpoint to answer as this process. Default true.
+   */
+  endpointCheck?: boolean;
 }
 
 export const DEFAULT_IDLE_LOCK_MS = 15 * 60_000;
@@ -143,6 +150,10 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
   };
   let port = options.port;
   let unlocked: Unlocked | undefined;
+  const checkEndpoint = options.endpointCheck !== false;
+  /** True until her relationships were checked against the port: a locked start checks at the first unlock. */
+  let portUnchecked = options.vault === undefined;
+  const instance = newInstanceId();
   // The vault file it serves, for the CLI to tell this home's agent from another's (an import
   // makes a new file: it is taken again at each unlock).
   let vaultFile = vaultFileId(options.home);
@@ -162,6 +173,10 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       const vault = Vault.open(vaultPath(options.home), passphrase);
       try {
         checkVaultReadable(vault); // an unreadable relationship or key refuses the unlock: it stays locked
+        // Started locked, the port could not be checked against her relationships: it is, at the
+        // first unlock. (An import's unlock is not refused: see importExport.)
+        if (checkEndpoint && portUnchecked) checkServePort(vault, port);
+        portUnchecked = false;
       } catch (error) {
         vault.close();
         throw error;
@@ -203,6 +218,10 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
       }
       for (const suffix of VAULT_FILES) rmSync(aside + suffix, { force: true });
       await access.unlock(vaultPassphrase);
+      // Relationships made by another agent may publish another port: said (not refused, the
+      // import is done), so she can serve on theirs.
+      const elsewhere = [...publishedOrigins(access.current().vault)].filter(([origin]) => origin !== `http://127.0.0.1:${port}`);
+      if (elsewhere.length > 0) logger.warn('imported_endpoint_mismatch', { port, relationships: elsewhere.reduce((n, [, count]) => n + count, 0), published: elsewhere.map(([origin]) => origin).join(' ') });
       logger.info('vault_imported', { relationships: document.relationships.length });
       return { relationships: document.relationships.length };
     },
@@ -225,6 +244,7 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
   if (options.vault) {
     // A vault whose relationships or keys do not open would fail nearly every call: refuse to start.
     checkVaultReadable(options.vault);
+    if (checkEndpoint) checkServePort(options.vault, options.port);
     unlocked = startAgent(options.vault, options, () => port);
     access.touch();
   }
@@ -239,11 +259,22 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
     uiDir: options.uiDir ?? defaultUiDir(),
     onProfileChanged: () => unlocked?.deliverProfile(),
     vaultFile: () => vaultFile,
+    instance,
     ...(options.passphraseHint ? { passphraseHint: options.passphraseHint } : {}),
   });
   const listening = await listen(app, options.port, '127.0.0.1');
   port = listening.port;
   const url = `http://127.0.0.1:${port}`;
+  if (checkEndpoint) {
+    // Her DIDs publish http://127.0.0.1:<port>/didcomm/<route>: that must be this very process.
+    try {
+      await checkOwnEndpoint({ published: url, instance, fix: 'Stop whatever else answers there, or serve on another port.' });
+    } catch (error) {
+      await unlocked?.stop();
+      await listening.close();
+      throw error;
+    }
+  }
   writeRunningAgent(options.home, { url, port, token, pid: process.pid });
   logger.info('personal_agent_started', { port, locked: unlocked === undefined });
 

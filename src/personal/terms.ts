@@ -11,6 +11,7 @@ import { isAtLeastAsProtective, type ObligationName } from '../protocol/terms/co
 import { checkProffer, checkResponse, decideOnProffer, type CheckedRecord, type CheckedResponse } from '../protocol/terms/negotiate.js';
 import { agreementShortName, findAgreement, termsError, type Agreement, type Obligations, type Roster } from '../protocol/terms/roster.js';
 import type { RosterSet } from '../protocol/terms/rosterSet.js';
+import { PUBLISHED_AGREEMENTS, acceptedFromMyTerms, parseMyTermsDocument, type MyTermsDocument, type PublishedAgreement } from '../protocol/terms/published.js';
 import type { AgentCore } from './core.js';
 import type { AgreementEntry } from './vault/agreementRepo.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
@@ -56,6 +57,8 @@ export interface AgreementView {
 
 export interface RosterView {
   rosters: { id: string; version: number; publisher: string; agreements: (Agreement & { short: string })[] }[];
+  /** The agreements IEEE 7012-2025 publishes, and which roster agreement each is read as (null: not enforceable). */
+  published: readonly PublishedAgreement[];
   default: string | null;
 }
 
@@ -89,6 +92,31 @@ const publishedTermsSchema = z.object({
     .nullable()
     .default(null),
 });
+
+/**
+ * The company's /.well-known/myterms.json as a published policy: it accepts the roster agreements
+ * its published agreements are read as, and counters with none. Undefined when it has none or it
+ * is malformed (terms.myterms_invalid): the preview then predicts nothing rather than guess.
+ */
+async function fromMyTerms(endpoint: string, fetchImpl: typeof fetch, set: RosterSet): Promise<z.infer<typeof publishedTermsSchema> | undefined> {
+  const response = await fetchImpl(new URL('/.well-known/myterms.json', endpoint), { signal: AbortSignal.timeout(3_000), redirect: 'error' });
+  if (!response.ok) return undefined;
+  let document: MyTermsDocument;
+  try {
+    document = parseMyTermsDocument(await response.json());
+  } catch {
+    return undefined;
+  }
+  const accept = acceptedFromMyTerms(document);
+  const held = accept.map((id) => set.agreement(id).roster);
+  return {
+    rosters: [...new Map(held.map((r) => [`${r.id}#${r.version}`, { id: r.id, version: r.version }])).values()],
+    accept,
+    preferred: null,
+    rule: 'accept the listed agreements; reject any other (from its /.well-known/myterms.json)',
+    asksOnConnect: null,
+  };
+}
 
 export interface TermsFeature {
   /**
@@ -274,8 +302,14 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       try {
         const response = await fetchImpl(new URL('/.well-known/kith-terms', endpoint), { signal: AbortSignal.timeout(3_000), redirect: 'error' });
         const parsed = publishedTermsSchema.safeParse(response.ok ? await response.json() : undefined);
-        if (!parsed.success) return none;
-        published = parsed.data;
+        if (parsed.success) published = parsed.data;
+        else if (response.status === 404) {
+          // No Kith policy: a company that publishes only the public MyTerms discovery document
+          // (decision 0018) is read by it, against the bundled roster, where its agreements map.
+          const fallback = await fromMyTerms(endpoint, fetchImpl, await rosters());
+          if (fallback === undefined) return none;
+          published = fallback;
+        } else return none;
       } catch {
         return none;
       }
@@ -295,6 +329,7 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       const set = await rosters();
       return {
         rosters: set.list().map((r) => ({ id: r.id, version: r.version, publisher: r.publisher, agreements: r.agreements.map((a) => ({ ...a, short: agreementShortName(a.id) })) })),
+        published: PUBLISHED_AGREEMENTS,
         default: feature.defaultTerms(),
       };
     },

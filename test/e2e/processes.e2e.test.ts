@@ -73,7 +73,9 @@ describe.skipIf(!postgresUrl)('three company processes over one PostgreSQL, one 
   let adminToken: string;
   const home = () => join(root, 'company');
   const env = () => ({ KITH_VENDOR_DB: db, KITH_OUTBOX_INTERVAL_MS: '200' });
-  const start = (name: string, port: number, role: string) => startServer('kith-vendor', { home: home(), port, logDir: root, name, env: env(), serveArgs: ['--role', role] });
+  // B answers on its own port while the DID publishes A's: a second replica, on purpose.
+  const start = (name: string, port: number, role: string) =>
+    startServer('kith-vendor', { home: home(), port, logDir: root, name, env: env(), serveArgs: ['--role', role, ...(role === 'http' ? ['--no-endpoint-check'] : [])] });
 
   beforeAll(async () => {
     ensureBuilt();

@@ -17,6 +17,14 @@ function rosterText(view: RosterView): string {
     `Roster ${oneLine(roster.id, 120)} v${roster.version}`,
     ...roster.agreements.map((a) => `  ${oneLine(a.short, 40).padEnd(22)} ${oneLine(a.title, 120)} (v${a.version})\n  ${' '.repeat(22)} ${oneLine(obligationsLine(a.obligations), 1000)}`),
   ]);
+  // The published agreements, in words: what each says, and what Kith holds a company to for it.
+  if (view.published.length > 0) {
+    lines.push('', 'Published by IEEE 7012-2025 (MyTerms), usable by code or URL:');
+    for (const p of view.published) {
+      const readAs = p.readAs === null ? 'not enforceable by Kith' : `read as ${agreementShortName(p.readAs)}`;
+      lines.push(`  ${oneLine(p.code, 40).padEnd(22)} ${oneLine(p.meaning, 300)}\n  ${' '.repeat(22)} ${readAs}: ${oneLine(p.reading, 300)}`);
+    }
+  }
   lines.push('', view.default ? `Your default terms: ${agreementShortName(view.default)} (proffered on every new connection)` : 'No default terms: new connections proffer none. Set them with: kith terms set <agreement>');
   return lines.join('\n');
 }

@@ -93,6 +93,8 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
   app.get('/invite', (c) => c.json({ invitation: agent.invitation(), url: agent.invitationUrl() }));
   // Which proffered terms it accepts and what it counters with, for her agent to show before she connects.
   app.get('/.well-known/kith-terms', async (c) => c.json(await agent.publishedTerms()));
+  // The same, in the discovery format the public MyTerms implementations read (decision 0018).
+  app.get('/.well-known/myterms.json', async (c) => c.json(await agent.publishedMyTerms()));
   // The intents it answers, signed, for her directory (docs/protocol/intent.md); 404 when it answers none.
   app.get(COMPANY_DESCRIPTION_PATH, async (c) => {
     const described = await agent.description();

@@ -1,3 +1,4 @@
+import { INSTANCE_PATH } from '../../core/endpointCheck.js';
 import { Hono, type Context, type Handler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
@@ -56,6 +57,8 @@ export interface LocalApiOptions {
   vaultFile?: () => string | undefined;
   /** Where refused DIDComm messages are logged, rate-limited per code (default: one on `logger`). */
   rejectionLog?: RejectionLog;
+  /** This process's random id, served for the start-up check of her published endpoint (core/endpointCheck.ts); none in process. */
+  instance?: string;
 }
 
 /**
@@ -178,6 +181,15 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     checkHost(c);
     return access.locked() ? c.json({ ready: false, reason: 'locked' }, 503) : c.json({ ready: true });
   });
+
+  // Like /health, beside the DIDComm endpoint: "this is me", for the start-up endpoint check.
+  const instance = options.instance;
+  if (instance !== undefined) {
+    app.get(INSTANCE_PATH, (c) => {
+      checkHost(c);
+      return c.json({ instance }, 200, { 'cache-control': 'no-store' });
+    });
+  }
 
   app.post('/didcomm/:route', async (c) => {
     const body = await readRequestBody(c.req.raw, c.env, options.maxMessageBytes);

@@ -288,7 +288,7 @@ export const personalOpenApi = {
         responses: { '200': { description: '{ request, consentRecordId, fields: [] }' }, '404': error, '409': error },
       },
     },
-    '/api/terms': { get: { summary: 'The terms rosters she holds (agreements with their obligations) and her default terms', responses: { '200': { description: '{ rosters, default }' } } } },
+    '/api/terms': { get: { summary: 'The terms rosters she holds (agreements with their obligations), the IEEE 7012-2025 agreements and how each is read, and her default terms', responses: { '200': { description: '{ rosters, published, default }' } } } },
     '/api/terms/default': {
       put: {
         summary: 'Set her default terms (an agreement id or short name; null clears them): proffered on every new connection',

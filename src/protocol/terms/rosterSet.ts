@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createDidResolver } from '../did/resolver.js';
 import type { DidResolver } from '../did/types.js';
 import { tryParseJson } from '../../core/json.js';
+import { readPublished } from './published.js';
 import { DEFAULT_ROSTER_PUBLISHERS, agreementShortName, bundledRoster, loadRoster, termsError, type Agreement, type Roster } from './roster.js';
 
 /**
@@ -16,8 +17,10 @@ export interface RosterSet {
   list(): readonly Roster[];
   /**
    * An agreement by its id, or by the last segment of its id (`service-only`), from the first
-   * roster that has it.
-   * @throws TermsError terms.unknown_agreement
+   * roster that has it; or by the id or code of an agreement IEEE 7012-2025 publishes
+   * (`https://myterms.info/agreements/SD-BASE`, `SD-BASE`): the roster agreement Kith reads it as
+   * (published.ts, decision 0018).
+   * @throws TermsError terms.unknown_agreement, terms.published_unsupported
    */
   agreement(reference: string): { roster: Roster; agreement: Agreement };
   /** The human text of an agreement, where the agent has it (bundled rosters), else undefined. */
@@ -33,7 +36,8 @@ export function createRosterSet(rosters: readonly Roster[], texts: ReadonlyMap<s
       return roster;
     },
     list: () => rosters,
-    agreement(reference) {
+    agreement(given) {
+      const reference = readPublished(given) ?? given;
       for (const roster of rosters) {
         const agreement = roster.agreements.find((a) => a.id === reference || agreementShortName(a.id) === reference);
         if (agreement) return { roster, agreement };
