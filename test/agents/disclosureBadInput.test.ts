@@ -385,7 +385,7 @@ describe('her agent refuses answers and profile changes she cannot make, and cha
   });
 
   it('refuses an unknown profile field as profile.unknown_field and a bad value as profile.invalid_value, writing nothing', async () => {
-    await expectRejected(() => personal.agent.profile.set({ shoe_size: 38 }), 'profile.unknown_field');
+    await expectRejected(() => personal.agent.profile.set({ shirt_size: 38 }), 'profile.unknown_field');
     await expectRejected(() => personal.agent.profile.set({ email: 'ada.example.org' }), 'profile.invalid_value');
     await expectRejected(() => personal.agent.profile.set({ address: { planet: 'Mars' } }), 'profile.invalid_value');
     // One bad value spoils the whole change: the good one is not written either.
@@ -406,7 +406,7 @@ describe('her agent refuses answers and profile changes she cannot make, and cha
       expect(await company.snapshot()).toEqual(companyBefore);
     }
     // A well-formed body naming an unknown field gets the profile's own code.
-    const unknown = await put(JSON.stringify({ fields: { shoe_size: 38 } }));
+    const unknown = await put(JSON.stringify({ fields: { shirt_size: 38 } }));
     expect([unknown.status, ((await unknown.json()) as { error?: { code?: string } }).error?.code]).toEqual([400, 'profile.unknown_field']);
   });
 });

@@ -142,7 +142,7 @@ describe('removing a field from her profile: the companies holding it erase it',
   it('refuses a field she has no value for, or one Kith does not know, and changes nothing', async () => {
     const before = personal.vault.snapshot();
     expect(await failure(() => personal.agent.profile.remove(['nickname']))).toMatchObject({ code: 'profile.field_not_set', details: { fields: ['nickname'] } });
-    expect(await failure(() => personal.agent.profile.remove(['shoe_size']))).toMatchObject({ code: 'profile.unknown_field' });
+    expect(await failure(() => personal.agent.profile.remove(['shirt_size']))).toMatchObject({ code: 'profile.unknown_field' });
     expect(await failure(() => personal.agent.profile.remove([]))).toMatchObject({ code: 'profile.field_not_set' });
     expect(personal.vault.snapshot()).toEqual(before);
     expect(personal.agent.profile.profile().version).toBe(1);
