@@ -83,6 +83,14 @@ export type KithErrorCode =
   | 'verification.unknown'
   | 'verification.expired'
   | 'verification.answered'
+  // her things: what she owns, with its documents and the companies that support it
+  | 'thing.unknown'
+  | 'thing.invalid'
+  | 'thing.attachment_unknown'
+  | 'thing.attachment_too_large'
+  | 'thing.attachments_full'
+  | 'thing.attachment_type_unsupported'
+  | 'thing.attachment_type_mismatch'
   | 'directory.invalid'
   | 'directory.unreachable'
   | 'directory.unknown'
@@ -228,6 +236,13 @@ export class IntentError extends KithError {
 /** Caller verification (docs/protocol/caller-verification.md): a challenge and her one answer. */
 export class VerificationError extends KithError {
   constructor(code: CodeIn<'verification'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Her things (src/personal/things.ts): a thing or document that does not exist, malformed fields, a document too large or not what it claims. */
+export class ThingError extends KithError {
+  constructor(code: CodeIn<'thing'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

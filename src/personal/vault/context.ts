@@ -78,6 +78,19 @@ export class VaultContext {
   }
 
   /**
+   * Encrypts raw bytes for one row (a document she keeps), bound to `table:rowId` like every blob;
+   * `table` names the column's own scope when a row has two blobs, so they cannot be swapped.
+   */
+  sealBytes(table: string, rowId: string, bytes: Uint8Array): Buffer {
+    return sealRow(this.#rowKeys().rowKey, table, rowId, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  /** @throws VaultError `vault.corrupt` if the blob does not decrypt for this table and row. */
+  openBytes(table: string, rowId: string, blob: Buffer): Buffer {
+    return openRow(this.#rowKeys().rowKey, table, rowId, blob);
+  }
+
+  /**
    * Validates input before it is written, so nothing unreadable ever reaches the disk.
    * @throws VaultError `vault.corrupt` (meaning "would corrupt the vault"); nothing is written.
    */

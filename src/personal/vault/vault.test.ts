@@ -161,7 +161,9 @@ const V3_TABLES = ['agreements'];
 const V4_TABLES = ['intent_offers', 'intent_recipients', 'intents'];
 /** Added by schema version 5. */
 const V5_TABLES = ['verifications'];
-const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES].sort();
+/** Added by schema version 6. */
+const V6_TABLES = ['thing_attachments', 'thing_links', 'things'];
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V6_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
 const INTENT_ID = '00000000-0000-4000-8000-0000000000b1';
@@ -204,8 +206,8 @@ function schemaVersion(): string {
 }
 
 /** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
-function downgradeTo(version: 1 | 2 | 3 | 4): void {
-  const newer = { 1: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V5_TABLES, ...V4_TABLES], 4: V5_TABLES }[version];
+function downgradeTo(version: 1 | 2 | 3 | 4 | 5): void {
+  const newer = [...V6_TABLES, ...{ 1: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V5_TABLES, ...V4_TABLES], 4: V5_TABLES, 5: [] }[version]];
   const db = new Database(path);
   try {
     db.transaction(() => {
@@ -219,9 +221,9 @@ function downgradeTo(version: 1 | 2 | 3 | 4): void {
 const downgradeToV1 = (): void => downgradeTo(1);
 
 describe('schema versions', () => {
-  it('creates new vaults at schema version 5 with every table', () => {
+  it('creates new vaults at schema version 6 with every table', () => {
     Vault.create(path, 'pw', FAST).close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -241,7 +243,7 @@ describe('schema versions', () => {
     migrated.agreements.insert(agreement(r.id));
     migrated.intents.insert(newIntent({ id: INTENT_ID }));
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     // Opening again is a plain open (nothing left to migrate).
@@ -253,7 +255,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 2 vault to version 5 when it is unlocked, keeping its data', () => {
+  it('migrates a version 2 vault to version 6 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.profile.applyChange({ email: 'ada@example.org' });
@@ -273,7 +275,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one agreed entry per relationship.
     expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.exists');
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -281,7 +283,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 3 vault to version 5 when it is unlocked, keeping its data', () => {
+  it('migrates a version 3 vault to version 6 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.agreements.insert(agreement(r.id));
@@ -300,7 +302,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one cast of an intent per relationship.
     expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.exists');
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -309,7 +311,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 4 vault to version 5 when it is unlocked, keeping its data', () => {
+  it('migrates a version 4 vault to version 6 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.intents.insert(newIntent({ id: INTENT_ID }));
@@ -326,8 +328,31 @@ describe('schema versions', () => {
     // The migration created the unique blind index too: one record per challenge.
     expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.exists');
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
+  });
+
+  it('migrates a version 5 vault to version 6 when it is unlocked, keeping its data', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const r = vault.relationships.insert(rel(1));
+    vault.verifications.insert({ relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 });
+    vault.close();
+    downgradeTo(5);
+    expect(schemaVersion()).toBe('5');
+    expect(tableNames()).toEqual([...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES].sort());
+
+    const migrated = Vault.open(path, 'pw');
+    expect(migrated.verifications.list()).toHaveLength(1);
+    expect(migrated.things.list()).toEqual([]);
+    const thing = migrated.things.insert({ name: 'Bike', links: [{ relationshipId: r.id, role: 'seller' }] });
+    // The migration created the constraints too: a link to a relationship that does not exist is refused.
+    expect(codeOf(() => migrated.things.insert({ name: 'Car', links: [{ relationshipId: '00000000-0000-4000-8000-00000000dead', role: 'maker' }] }))).toBe('relationship.unknown');
+    migrated.close();
+    expect(schemaVersion()).toBe('6');
+    expect(tableNames()).toEqual(ALL_TABLES);
+    const again = Vault.open(path, 'pw');
+    expect(again.things.get(thing.id)).toEqual(thing);
+    again.close();
   });
 
   it('leaves a version 3 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -338,7 +363,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('3');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
   });
 
   it('leaves a version 2 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -349,7 +374,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('2');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
   });
 
   it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -362,11 +387,11 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('1');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '6', 'two']) {
+    for (const version of ['0', '7', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);
