@@ -19,6 +19,7 @@ import { registerDirectoryCommands, registerIntentCommands } from './commands/in
 import { registerProfileCommands } from './commands/profile.js';
 import { registerTermsCommands } from './commands/terms.js';
 import { registerVerificationCommands } from './commands/verifications.js';
+import { registerThingCommands } from './commands/things.js';
 
 // Her vault, its WAL, agent.json and exports are hers alone, whatever the shell's umask.
 process.umask(PRIVATE_UMASK);
@@ -422,5 +423,6 @@ registerDirectoryCommands(program, context);
 registerProfileCommands(program, context);
 registerCredentialCommands(program, context);
 registerVerificationCommands(program, context);
+registerThingCommands(program, context);
 
 await program.parseAsync(process.argv);

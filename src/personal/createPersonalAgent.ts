@@ -16,6 +16,7 @@ import { createIntentsFeature, type IntentsFeature } from './intents.js';
 import { createOpener } from './opening.js';
 import { createTermsFeature, type TermsFeature } from './terms.js';
 import { createVerificationsFeature, type VerificationsFeature } from './verifications.js';
+import { createThingsFeature, type ThingsFeature } from './things.js';
 import type { Vault } from './vault/vault.js';
 
 export type { ConnectPreview } from './relationshipCommands.js';
@@ -52,6 +53,8 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly directory: DirectoryFeature;
   /** Companies asking her to confirm she is the caller on the phone, and her answers. */
   readonly verifications: VerificationsFeature;
+  /** Her things, their contracts, documents and companies (issue 13). */
+  readonly things: ThingsFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -93,6 +96,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const directory = createDirectoryFeature({ settings: vault.settings, resolver, clock, logger, fetch: options.fetch });
   const intents = createIntentsFeature(core, { directory, open, terms });
   const verifications = createVerificationsFeature(core);
+  const things = createThingsFeature(core);
   const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents };
   const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, open, fetch: options.fetch });
 
@@ -107,6 +111,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     intents,
     directory,
     verifications,
+    things,
     pickup: (pickupOptions) => messaging.pickup(pickupOptions),
     deliverOutbox: () => messaging.deliverOutbox(),
     receivePushed: (routeToken, packed) => messaging.receivePushed(routeToken, packed),
