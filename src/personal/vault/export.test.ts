@@ -23,7 +23,9 @@ import {
   type ExportDocumentV2,
   type ExportDocumentV3,
   type ExportDocumentV4,
+  type ExportDocumentV5,
 } from './export.js';
+import { SAMPLE_FILES } from '../../../test/support/sampleFiles.js';
 import { Vault } from './vault.js';
 
 const FAST = { kdf: { N: 2 ** 12 } };
@@ -135,7 +137,26 @@ function populate(v: Vault): void {
   v.verifications.settle(approved.id, 'approved');
   clock.advance(1000);
   v.verifications.insert({ ...call, id: VERIFICATION_IDS[1], challengeId: '22222222-2222-4222-8222-000000000002', messageId: 'challenge-message-2', code: 'ACDEFG' });
+
+  // Schema version 6: her things, a link to the company, and their documents.
+  clock.advance(1000);
+  const fridge = v.things.insert({
+    id: THING_IDS[0],
+    name: 'Fridge',
+    gtin: '4006381333931',
+    price: { amount: '899.00', currency: 'EUR' },
+    contracts: [{ id: '00000000-0000-4000-8000-0000000000c9', kind: 'warranty', start: '2026-01-01', duration: 'P2Y' }],
+    reminded: ['00000000-0000-4000-8000-0000000000c9:60:2027-12-31'],
+    links: [{ relationshipId: a.id, role: 'seller' }],
+  });
+  v.things.insert({ id: THING_IDS[1], name: 'Bike' });
+  v.attachments.insert({ id: ATTACHMENT_IDS[0], thingId: fridge.id, kind: 'receipt', fileName: 'receipt.pdf', contentType: 'application/pdf', bytes: SAMPLE_FILES.pdf });
+  clock.advance(1000);
+  v.attachments.insert({ id: ATTACHMENT_IDS[1], thingId: fridge.id, kind: 'photo', fileName: 'front.png', contentType: 'image/png', bytes: SAMPLE_FILES.png });
 }
+
+const THING_IDS = ['00000000-0000-4000-8000-0000000000e1', '00000000-0000-4000-8000-0000000000e2'] as const;
+const ATTACHMENT_IDS = ['00000000-0000-4000-8000-0000000000a7', '00000000-0000-4000-8000-0000000000a8'] as const;
 
 const VERIFICATION_IDS = ['00000000-0000-4000-8000-0000000000f1', '00000000-0000-4000-8000-0000000000f2'] as const;
 
@@ -171,7 +192,7 @@ function requestInput(relationshipId: string, requestId: string) {
 }
 
 /** Seals an older document as Kith did then (sealExport only writes the current version). */
-async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4): Promise<string> {
+async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5): Promise<string> {
   const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(old)))
     .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
     .addRecipient(new TextEncoder().encode(PASS))
@@ -200,8 +221,23 @@ function asVersion3(doc: ExportDocument): ExportDocumentV3 {
 
 /** The same vault as a version 4 export (as Kith wrote before schema version 5). */
 function asVersion4(doc: ExportDocument): ExportDocumentV4 {
-  const { verifications: _v, ...rest } = doc;
+  const { verifications: _v, ...rest } = asVersion5(doc);
   return { ...rest, version: 4 };
+}
+
+/** The same vault as a version 5 export (as Kith wrote before schema version 6). */
+function asVersion5(doc: ExportDocument): ExportDocumentV5 {
+  const { things: _t, attachments: _a, ...rest } = doc;
+  return { ...rest, version: 5 };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as KithError).code;
+  }
+  return undefined;
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -226,7 +262,7 @@ function withoutTime(doc: ExportDocument): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 5, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 6, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -366,7 +402,7 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 5,
+      version: 6,
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
@@ -378,6 +414,8 @@ describe('importing', () => {
       intentRecipients: [],
       offers: [],
       verifications: [],
+      things: [],
+      attachments: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -395,7 +433,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, version: 5, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [] });
+    expect(opened).toEqual({ ...v2, version: 6, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], things: [], attachments: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -413,7 +451,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, version: 5, intents: [], intentRecipients: [], offers: [], verifications: [] });
+    expect(opened).toEqual({ ...v3, version: 6, intents: [], intentRecipients: [], offers: [], verifications: [], things: [], attachments: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -432,11 +470,57 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, version: 5, verifications: [] });
+    expect(opened).toEqual({ ...v4, version: 6, verifications: [], things: [], attachments: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
     restored.close();
+  });
+
+  it('still reads and restores a version 5 export (plain or encrypted), without things', async () => {
+    const doc = exportVault(vault);
+    const v5 = asVersion5(doc);
+    const opened = await openExport(JSON.stringify(v5), '');
+    expect(opened).toEqual({ ...v5, version: 6, things: [], attachments: [] });
+    expect(await openExport(await sealOld(v5), PASS)).toEqual(opened);
+    const restored = importVault(target(), 'new vault pass', opened, FAST);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    restored.close();
+  });
+
+  it('exports her things with their links and documents inline, and restores them byte for byte', async () => {
+    const doc = exportVault(vault);
+    expect(doc.things.map((t) => [t.name, t.links.length, t.reminded.length])).toEqual([
+      ['Fridge', 1, 1],
+      ['Bike', 0, 0],
+    ]);
+    expect(doc.attachments.map((a) => [a.fileName, a.content])).toEqual([
+      ['receipt.pdf', SAMPLE_FILES.pdf.toString('base64')],
+      ['front.png', SAMPLE_FILES.png.toString('base64')],
+    ]);
+    const restored = await restore(await sealExport(doc, PASS), PASS);
+    expect(restored.things.list()).toEqual(doc.things);
+    expect(restored.attachments.content(ATTACHMENT_IDS[1])).toEqual(SAMPLE_FILES.png);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(doc));
+    restored.close();
+  });
+
+  it('refuses an export whose document is altered, not what it claims, or left beside it, leaving nothing behind', async () => {
+    const doc = exportVault(vault);
+    const altered = (change: (a: ExportDocument['attachments'][number]) => object) => ({ ...doc, attachments: doc.attachments.map((a, i) => (i === 0 ? { ...a, ...change(a) } : a)) });
+    const cases: [string, unknown][] = [
+      ['content changed', altered(() => ({ content: Buffer.from('%PDF-1.7 forged').toString('base64') }))],
+      ['not the type it claims', altered(() => ({ content: SAMPLE_FILES.html.toString('base64') }))],
+      ['a file beside it, imported without it', altered(() => ({ content: undefined, file: `export.json.files/${ATTACHMENT_IDS[0]}` }))],
+      ['a document of a thing not in it', { ...doc, things: doc.things.slice(1) }],
+    ];
+    for (const [name, bad] of cases) {
+      expect({ name, code: codeOf(() => importVault(target(), 'new vault pass', bad as ExportDocument, FAST)) }).toEqual({ name, code: 'export.corrupted' });
+      expect(existsSync(target())).toBe(false);
+    }
+    // A file reference that leaves the export's directory does not parse at all.
+    expect(await codeOfAsync(() => openExport(JSON.stringify(altered(() => ({ content: undefined, file: '../../etc/passwd' }))), ''))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify(altered((a) => ({ file: `x.files/${a.id}` }))), ''))).toBe('export.corrupted');
   });
 
   it('restores caller verifications with their state, found again by the company\'s challenge id', async () => {
@@ -555,7 +639,7 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 6 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 7 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.
@@ -563,6 +647,8 @@ describe('reading damaged or foreign files', () => {
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion2(doc), version: 3 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion3(doc), version: 4 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion4(doc), version: 5 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion5(doc), version: 6 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, things: doc.things.map((t) => ({ ...t, gtin: '4006381333932' })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, verifications: doc.verifications.map((x) => ({ ...x, code: 'K0Q4MX' })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, offers: [{}] }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: [{}] }), PASS))).toBe('export.corrupted');

@@ -7,6 +7,7 @@ import {
   upgradeExportDocument,
   type AnyExportDocument,
   type ExportDocument,
+  type ExportedAttachment,
 } from './exportDocument.js';
 import { removeVaultFiles } from './files.js';
 import { Vault, type VaultOptions } from './vault.js';
@@ -22,6 +23,9 @@ export {
   exportDocumentV2Schema,
   exportDocumentV3Schema,
   exportDocumentV4Schema,
+  exportDocumentV5Schema,
+  exportedAttachmentSchema,
+  exportFileRefSchema,
   parseExportDocument,
   upgradeExportDocument,
   type AnyExportDocument,
@@ -30,6 +34,8 @@ export {
   type ExportDocumentV2,
   type ExportDocumentV3,
   type ExportDocumentV4,
+  type ExportDocumentV5,
+  type ExportedAttachment,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
 
@@ -77,6 +83,8 @@ function exportSections(vault: Vault): ExportDocument {
     intentRecipients: vault.intentRecipients.all(),
     offers: vault.offers.all(),
     verifications: vault.verifications.list(),
+    things: vault.things.list(),
+    attachments: vault.attachments.listWithContent().map(({ content, ...record }) => ({ ...record, content: content.toString('base64') })),
   };
 }
 
@@ -125,6 +133,8 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const r of data.intentRecipients) vault.intentRecipients.insert(r);
       for (const o of data.offers) vault.offers.insert(o);
       for (const v of data.verifications) vault.verifications.insert(v);
+      for (const t of data.things) vault.things.insert(t);
+      for (const a of data.attachments) restoreAttachment(vault, a);
     });
     return vault;
   } catch (err) {
@@ -132,6 +142,21 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
     removeVaultFiles(vault.path);
     if (isKithError(err) && err.code.startsWith('export.')) throw err;
     throw new ExportError('export.corrupted', 'The export could not be restored', { cause: err });
+  }
+}
+
+/** Her own documents come back whatever the limits (the export is hers); their types and hashes are checked still. */
+const NO_LIMITS = { maxFileBytes: Number.POSITIVE_INFINITY, maxTotalBytes: Number.POSITIVE_INFINITY };
+
+function restoreAttachment(vault: Vault, attachment: ExportedAttachment): void {
+  if (attachment.content === undefined) {
+    throw new ExportError('export.corrupted', 'A document’s file is not in the export: import a plain export with its files beside it (`kith import`)', { details: { id: attachment.id } });
+  }
+  const { content, file: _file, sha256, size, ...record } = attachment;
+  const bytes = Buffer.from(content, 'base64');
+  const restored = vault.attachments.insert({ ...record, bytes }, NO_LIMITS);
+  if (restored.sha256 !== sha256 || restored.size !== size) {
+    throw new ExportError('export.corrupted', 'A document’s file differs from its record (size or SHA-256)', { details: { id: attachment.id } });
   }
 }
 

@@ -18,13 +18,15 @@ import { profileChangeSchema, profileFieldSchema } from './profileRepo.js';
 import { receiptRecordSchema } from './receiptRepo.js';
 import { relationshipRecordSchema } from './relationshipRepo.js';
 import { verificationRecordSchema } from './verificationRepo.js';
+import { thingRecordSchema } from './thingRepo.js';
+import { attachmentRecordSchema } from './attachmentRepo.js';
 
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
 /** The version written. */
-export const EXPORT_VERSION = 5;
+export const EXPORT_VERSION = 6;
 /** Every version read (older ones are upgraded on reading: their missing sections are empty). */
-export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
@@ -87,15 +89,48 @@ const v4Sections = {
 export const exportDocumentV4Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, version: z.literal(4) });
 export type ExportDocumentV4 = z.infer<typeof exportDocumentV4Schema>;
 
-/** The current document (version 5: schema version 5 added the caller verifications companies asked her for). */
+/** The section version 5 added (schema version 5 of the vault): the caller verifications companies asked her for. */
+const v5Sections = {
+  /** Oldest first. */
+  verifications: z.array(verificationRecordSchema),
+};
+
+/** Version 5 documents, still read (and upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV5Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, version: z.literal(5) });
+export type ExportDocumentV5 = z.infer<typeof exportDocumentV5Schema>;
+
+/**
+ * A path relative to the export file's directory, to a document's file written beside a plain
+ * export (`<export>.files/<document id>`): no absolute path, no `..`, so an export cannot make
+ * an import read files elsewhere.
+ */
+export const exportFileRefSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^[^/\\\u0000-\u001f]+\.files\/[0-9a-f-]{36}$/, 'a relative path <export file name>.files/<document id>');
+
+/**
+ * A document in an export: its record and either its file inline (`content`, base64: a sealed
+ * export, or one over the API) or where its file is beside a plain export (`file`).
+ */
+export const exportedAttachmentSchema = attachmentRecordSchema
+  .extend({ content: z.base64().optional(), file: exportFileRefSchema.optional() })
+  .refine((a) => (a.content === undefined) !== (a.file === undefined), { message: 'a document has its content or its file, one of them' });
+export type ExportedAttachment = z.infer<typeof exportedAttachmentSchema>;
+
+/** The current document (version 6: schema version 6 added her things and their documents). */
 export const exportDocumentSchema = z.object({
   ...v1Sections,
   ...v2Sections,
   ...v3Sections,
   ...v4Sections,
+  ...v5Sections,
   version: z.literal(EXPORT_VERSION),
+  /** Oldest first, each with its links. */
+  things: z.array(thingRecordSchema),
   /** Oldest first. */
-  verifications: z.array(verificationRecordSchema),
+  attachments: z.array(exportedAttachmentSchema),
   /**
    * Only in a salvage export (`kith export --salvage`): the records left out because they did not
    * open, by table and row id. Absent from a normal export, which has none to leave out.
@@ -105,7 +140,7 @@ export const exportDocumentSchema = z.object({
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 /** Any readable version, told apart by `version`. */
-export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentSchema]);
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentSchema]);
 export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
 
 /** An older document as the current version: the sections it did not have are empty. */
@@ -113,8 +148,10 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
   switch (doc.version) {
     case EXPORT_VERSION:
       return doc;
+    case 5:
+      return { ...doc, version: EXPORT_VERSION, things: [], attachments: [] };
     case 4:
-      return { ...doc, version: EXPORT_VERSION, verifications: [] };
+      return upgradeExportDocument({ ...doc, version: 5, verifications: [] });
     case 3:
       return upgradeExportDocument({ ...doc, version: 4, intents: [], intentRecipients: [], offers: [] });
     case 2:
