@@ -170,7 +170,16 @@ function invalid(error: z.ZodError): ThingError {
 export function createThingsFeature(core: AgentCore): ThingsFeature {
   const { vault, clock } = core;
 
-  function view(record: ThingRecord, attachments: AttachmentRecord[], today: string): ThingView {
+  /** The company's name for each link; `names` caches them across one list (a relationship opens once). */
+  function companyName(relationshipId: string, names?: Map<string, string | null>): string | null {
+    const cached = names?.get(relationshipId);
+    if (cached !== undefined) return cached;
+    const name = vault.relationships.get(relationshipId)?.vendorName ?? null;
+    names?.set(relationshipId, name);
+    return name;
+  }
+
+  function view(record: ThingRecord, attachments: AttachmentRecord[], today: string, names?: Map<string, string | null>): ThingView {
     const { contracts, links, reminded: _reminded, proofOfPurchase: _proof, registrations: _registrations, ...rest } = record;
     const contractViews = contracts.map((c) => contractView(c, today));
     const warranties = contractViews.filter((c) => c.kind === 'warranty');
@@ -178,7 +187,7 @@ export function createThingsFeature(core: AgentCore): ThingsFeature {
     return {
       ...rest,
       contracts: contractViews,
-      links: links.map((l) => ({ ...l, companyName: vault.relationships.get(l.relationshipId)?.vendorName ?? null })),
+      links: links.map((l) => ({ ...l, companyName: companyName(l.relationshipId, names) })),
       attachments: attachments.map(attachmentView),
       warranty: best,
     };
@@ -222,8 +231,13 @@ export function createThingsFeature(core: AgentCore): ThingsFeature {
     list() {
       const today = isoDay(clock.now());
       const byThing = new Map<string, AttachmentRecord[]>();
-      for (const a of vault.attachments.list()) byThing.set(a.thingId, [...(byThing.get(a.thingId) ?? []), a]);
-      return vault.things.list().map((t) => view(t, byThing.get(t.id) ?? [], today));
+      for (const a of vault.attachments.list()) {
+        const list = byThing.get(a.thingId);
+        if (list) list.push(a);
+        else byThing.set(a.thingId, [a]);
+      }
+      const names = new Map<string, string | null>();
+      return vault.things.list().map((t) => view(t, byThing.get(t.id) ?? [], today, names));
     },
 
     get(reference) {

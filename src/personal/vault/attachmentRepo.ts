@@ -145,14 +145,27 @@ export class AttachmentRepo {
     return raw === undefined ? undefined : this.#toRecord(raw);
   }
 
-  /** Oldest first; all, or one thing's. Metadata only: the files are read one at a time with {@link content}. */
+  /**
+   * Oldest first; all, or one thing's. Metadata only: the files are read one at a time with
+   * {@link content}. The whole list is kept between calls like ThingRepo's (rebuilt once the vault
+   * changed, never kept from inside a transaction; records frozen).
+   */
   list(thingId?: string): AttachmentRecord[] {
-    const rows =
-      thingId === undefined
-        ? this.#ctx.stmt(`${SELECT} ORDER BY created_at, rowid`).all()
-        : this.#ctx.stmt(`${SELECT} WHERE thing_id = ? ORDER BY created_at, rowid`).all(thingId);
-    return rows.flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
+    if (thingId !== undefined) {
+      const rows = this.#ctx.stmt(`${SELECT} WHERE thing_id = ? ORDER BY created_at, rowid`).all(thingId);
+      return rows.flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
+    }
+    const version = this.#ctx.contentVersion();
+    if (this.#cache?.version === version) return [...this.#cache.records];
+    const records = this.#ctx
+      .stmt(`${SELECT} ORDER BY created_at, rowid`)
+      .all()
+      .flatMap((raw) => this.#ctx.readable(() => Object.freeze(this.#toRecord(raw))));
+    if (!this.#ctx.db.inTransaction) this.#cache = { version, records };
+    return [...records];
   }
+
+  #cache: { version: string; records: readonly AttachmentRecord[] } | undefined;
 
   /**
    * A document's file, decrypted and checked against its recorded hash.

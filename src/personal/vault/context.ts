@@ -23,6 +23,8 @@ export class VaultContext {
   #keys: RowKeys | null;
   readonly #statements = new Map<string, Database.Statement>();
   #checkpointPending = false;
+  /** Writes attempted on this connection: part of {@link contentVersion}. */
+  #writes = 0;
   /** While a salvage pass runs ({@link salvaging}): the records it passed over; null otherwise. */
   #skipped: SkippedRecord[] | null = null;
 
@@ -58,8 +60,18 @@ export class VaultContext {
     return statement;
   }
 
+  /**
+   * A key that changes whenever this vault's content may have: after any write through
+   * {@link write} on this connection, or a commit by another connection (PRAGMA data_version).
+   * Lists kept between calls are rebuilt when it changes.
+   */
+  contentVersion(): string {
+    return `${String(this.db.pragma('data_version', { simple: true }))}:${this.#writes}`;
+  }
+
   /** Runs a write, turning SQLite constraint failures into Kith errors. */
   write<T>(table: string, fn: () => T): T {
+    this.#writes += 1;
     try {
       return fn();
     } catch (err) {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
 import type { KithError } from '../../core/errors.js';
@@ -78,6 +79,22 @@ describe('ThingRepo', () => {
     // A link given twice is refused whole: the thing is not left behind without its links.
     expect(codeOf(() => vault.things.insert({ ...fridge(), links: [{ relationshipId: rel.id, role: 'maker' }, { relationshipId: rel.id, role: 'maker' }] }))).toBe('vault.exists');
     expect(vault.snapshot()).toEqual(before);
+  });
+
+  it('keeps its list between calls, yet sees every change: its own writes, a cascade, another connection', () => {
+    const a = vault.things.insert(fridge());
+    vault.attachments.insert({ thingId: a.id, kind: 'receipt', fileName: 'r.txt', contentType: 'text/plain', bytes: Buffer.from('paid') });
+    expect(vault.things.list()).toHaveLength(1);
+    expect(vault.attachments.list()).toHaveLength(1);
+    // Deleting the thing deletes its documents in SQL (ON DELETE CASCADE): the kept list must not survive it.
+    vault.things.remove(a.id);
+    expect(vault.attachments.list()).toEqual([]);
+    const b = vault.things.insert({ name: 'Bike' });
+    expect(vault.things.list().map((t) => t.id)).toEqual([b.id]);
+    const db = new Database(vault.path);
+    db.prepare('DELETE FROM things WHERE id = ?').run(b.id);
+    db.close();
+    expect(vault.things.list()).toEqual([]);
   });
 
   it('removes a thing with its links and documents', () => {

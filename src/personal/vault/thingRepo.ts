@@ -134,12 +134,22 @@ export class ThingRepo {
     return z.array(recordIdSchema).parse(this.#ctx.stmt('SELECT id FROM things ORDER BY created_at, rowid').pluck().all());
   }
 
-  /** Oldest first. */
+  /**
+   * Oldest first. The decrypted list is kept between calls (her things page, reminders, the
+   * inventory all read it) and rebuilt once the vault changed (context.contentVersion); never kept
+   * from inside a transaction, which could still roll back. Records are frozen: callers share them.
+   */
   list(): ThingRecord[] {
+    const version = this.#ctx.contentVersion();
+    if (this.#cache?.version === version) return [...this.#cache.records];
     const links = this.#links();
     const rows = this.#ctx.stmt(`${SELECT} ORDER BY created_at, rowid`).all();
-    return rows.flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw, links.get((raw as { id: string }).id) ?? [])));
+    const records = rows.flatMap((raw) => this.#ctx.readable(() => Object.freeze(this.#toRecord(raw, links.get((raw as { id: string }).id) ?? []))));
+    if (!this.#ctx.db.inTransaction) this.#cache = { version, records };
+    return [...records];
   }
+
+  #cache: { version: string; records: readonly ThingRecord[] } | undefined;
 
   /** The ids of the things a relationship is linked to (in any role). */
   idsForRelationship(relationshipId: string): string[] {
