@@ -179,7 +179,23 @@ export function createThingsFeature(core: AgentCore): ThingsFeature {
     return name;
   }
 
+  /**
+   * Views kept by record (records are kept frozen by the repository, and replaced when written):
+   * reused while the day, the documents and the companies' names are the same, so listing a
+   * thousand things does not rebuild a thousand views and their contracts' dates.
+   */
+  const views = new WeakMap<ThingRecord, { key: string; view: ThingView }>();
+
   function view(record: ThingRecord, attachments: AttachmentRecord[], today: string, names?: Map<string, string | null>): ThingView {
+    const key = `${today}|${attachments.map((a) => a.id).join(',')}|${record.links.map((l) => companyName(l.relationshipId, names)).join(',')}`;
+    const kept = views.get(record);
+    if (kept?.key === key) return kept.view;
+    const built = buildView(record, attachments, today, names);
+    if (Object.isFrozen(record)) views.set(record, { key, view: built });
+    return built;
+  }
+
+  function buildView(record: ThingRecord, attachments: AttachmentRecord[], today: string, names?: Map<string, string | null>): ThingView {
     const { contracts, links, reminded: _reminded, proofOfPurchase: _proof, registrations: _registrations, ...rest } = record;
     const contractViews = contracts.map((c) => contractView(c, today));
     const warranties = contractViews.filter((c) => c.kind === 'warranty');
