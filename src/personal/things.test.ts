@@ -149,6 +149,20 @@ describe('her things over the local API', () => {
     expect(vault.snapshot()).toEqual(before);
   });
 
+  it('lists again what changed since the last list: a document, an edit, the day', async () => {
+    const thing = await addFridge();
+    const list = async () => (await call('GET', '/api/things')).json['things'] as ThingView[];
+    expect((await list())[0]).toMatchObject({ warranty: 'ending', attachments: [] });
+    await attach(thing.id, 'receipt', 'r.pdf', 'application/pdf', SAMPLE_FILES.pdf);
+    expect((await list())[0]?.attachments).toHaveLength(1);
+    await call('PUT', `/api/things/${thing.id}`, { location: 'Garage' });
+    expect((await list())[0]?.location).toBe('Garage');
+    vault.relationships.update(maker.id, { vendorName: 'Coolco AG' });
+    expect((await list())[0]?.links[0]?.companyName).toBe('Coolco AG');
+    clock.advance(60 * 86_400_000);
+    expect((await list())[0]).toMatchObject({ warranty: 'ended' });
+  });
+
   it('lists contracts ending soon and reminds her once per contract and threshold', async () => {
     const thing = await addFridge();
     await call('POST', '/api/things', { name: 'Bike', contracts: [{ kind: 'service', start: '2026-01-01', duration: 'P1Y' }] });
