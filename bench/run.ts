@@ -15,6 +15,7 @@
  * KITH_BENCH_INTENT_REPS (7), KITH_BENCH_POSTGRES_URL (unset: a throwaway cluster), KITH_BENCH_PROCS (1,2,4),
  * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7),
  * KITH_BENCH_CONNECTOR_EVENTS (5000; bench/connectors.ts).
+ * KITH_BENCH_ONLY=things: KITH_BENCH_THINGS (1000), KITH_BENCH_THINGS_DOCUMENTS (3000), KITH_BENCH_THINGS_DOCUMENT_KB (100).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -25,6 +26,7 @@ import { runConnectorBench } from './connectors.js';
 import { runFanoutBench } from './fanout.js';
 import { runIntentBench } from './intent.js';
 import { runVaultBench } from './vault.js';
+import { runThingsBench } from './things.js';
 import { startThrowawayPostgres } from '../test/support/postgres.js';
 
 // --- messages between the processes -----------------------------------------------------------
@@ -258,7 +260,7 @@ const PROCS = (process.env['KITH_BENCH_PROCS'] ?? '1,2,4').split(',').map((s) =>
   return n;
 });
 const ONLY = process.env['KITH_BENCH_ONLY'];
-if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault', 'connectors'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent, vault or connectors');
+if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault', 'connectors', 'things'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent, vault, connectors or things');
 const sizesOf = (name: string) =>
   (process.env[name] ?? '10,100').split(',').map((s) => {
     const n = Number(s.trim());
@@ -290,6 +292,14 @@ async function all(): Promise<void> {
     await runVaultBench({ relationships: envInt('KITH_BENCH_VAULT_RELATIONSHIPS', 10_000), messages: envInt('KITH_BENCH_VAULT_MESSAGES', 100_000), repetitions: envInt('KITH_BENCH_VAULT_REPS', 7) });
   }
   if (ONLY === undefined || ONLY === 'connectors') await runConnectorBench({ events: envInt('KITH_BENCH_CONNECTOR_EVENTS', 5_000) });
+  if (ONLY === undefined || ONLY === 'things') {
+    await runThingsBench({
+      things: envInt('KITH_BENCH_THINGS', 1_000),
+      documents: envInt('KITH_BENCH_THINGS_DOCUMENTS', 3_000),
+      documentBytes: envInt('KITH_BENCH_THINGS_DOCUMENT_KB', 100) * 1024,
+      repetitions: envInt('KITH_BENCH_VAULT_REPS', 7),
+    });
+  }
 }
 
 all().catch((error: unknown) => {

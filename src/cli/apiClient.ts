@@ -46,6 +46,7 @@ function clientOver(send: Send, host: string, token: string, inProcess: boolean,
       if (!response.ok) throw failure(response.status, (await response.json().catch(() => undefined)) as ErrorJson);
       // The contract says what the route answers; the agent is ours, so its JSON is trusted here.
       if (route.answer === 'text') return (await response.text()) as RouteResponse<R>;
+      if (route.answer === 'bytes') return new Uint8Array(await response.arrayBuffer()) as RouteResponse<R>;
       return (await response.json().catch(() => undefined)) as RouteResponse<R>;
     },
     close: onClose,

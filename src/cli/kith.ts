@@ -13,7 +13,8 @@ import { defaultHome, runningAgentFile, vaultPath } from '../personal/home.js';
 import { DEFAULT_IDLE_LOCK_MS, startPersonalServer } from '../personal/server.js';
 import { publishedPort } from '../personal/endpoint.js';
 import { routes, type MessageView, type ReceiptView, type RelationshipView } from '../personal/http/apiContract.js';
-import { importVault, openExport } from '../personal/vault/export.js';
+import { importVault, openExport, parseExportDocument } from '../personal/vault/export.js';
+import { exportFilesDir, inlineExportFiles, writePlainExport } from '../personal/vault/exportFiles.js';
 import { Vault } from '../personal/vault/vault.js';
 import { DEFAULT_PERSONAL_PORT, findRunningAgent, openApiClient, otherAgentNote, type ApiClient } from './apiClient.js';
 import { askYes, formatTime, oneLine, output, readSecret, run, stopOnSignals, table, type GlobalOptions } from './common.js';
@@ -26,6 +27,7 @@ import { registerRulesCommands } from './commands/rules.js';
 import { registerTermsCommands } from './commands/terms.js';
 import { registerVerificationCommands } from './commands/verifications.js';
 import { registerAccountIdCommands } from './commands/accountIds.js';
+import { registerThingCommands } from './commands/things.js';
 
 // Her vault, its WAL, agent.json and exports are hers alone, whatever the shell's umask.
 process.umask(PRIVATE_UMASK);
@@ -376,11 +378,15 @@ program
       withClient(async (client) => {
         const passphrase = options.plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
         const result = await client.call(routes.export, { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}), ...(options.salvage ? { salvage: true } : {}) });
-        writePrivateFile(file, result.format === 'plain' ? `${JSON.stringify(result.document, null, 2)}\n` : `${result.text}\n`);
+        // A plain export keeps her documents as files beside it (<file>.files/); a sealed one inside.
+        let beside = 0;
+        if (result.format === 'plain') beside = writePlainExport(file, parseExportDocument(result.document));
+        else writePrivateFile(file, `${result.text}\n`);
         // Which records were left out: table and row id only (the export's `skipped` says the same).
         for (const s of result.skipped ?? []) process.stderr.write(`skipped: ${terminalLine(s.table)} row ${terminalLine(s.id)} (does not open)\n`);
         const skippedNote = result.skipped === undefined ? '' : `; ${result.skipped.length} unreadable record(s) skipped`;
-        output(globals(), { file, format: result.format, ...(result.skipped ? { skipped: result.skipped } : {}) }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})${skippedNote}`);
+        const besideNote = beside > 0 ? `; ${beside} document(s) in ${exportFilesDir(file)}` : '';
+        output(globals(), { file, format: result.format, ...(beside > 0 ? { files: exportFilesDir(file) } : {}), ...(result.skipped ? { skipped: result.skipped } : {}) }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})${skippedNote}${besideNote}`);
       }),
     ),
   );
@@ -395,7 +401,8 @@ program
       const text = readFileSync(file, 'utf8');
       const encrypted = !text.trimStart().startsWith('{') || !text.includes('"format"');
       const exportPassphrase = encrypted ? await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ') : '';
-      const document = await openExport(text, exportPassphrase);
+      // A plain export's documents are files beside it (exportFiles.ts).
+      const document = inlineExportFiles(file, await openExport(text, exportPassphrase));
       const passphrase = await readSecret('KITH_PASSPHRASE', 'New vault passphrase: ', true);
       ensurePrivateDir(home());
       importVault(path, passphrase, document).close();
@@ -450,5 +457,6 @@ registerProfileCommands(program, context);
 registerCredentialCommands(program, context);
 registerVerificationCommands(program, context);
 registerAccountIdCommands(program, context);
+registerThingCommands(program, context);
 
 await program.parseAsync(process.argv);

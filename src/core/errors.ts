@@ -96,6 +96,14 @@ export type KithErrorCode =
   | 'account.unknown'
   | 'account.exists'
   | 'account.company_issued'
+  // her things: what she owns, with its documents and the companies that support it
+  | 'thing.unknown'
+  | 'thing.invalid'
+  | 'thing.attachment_unknown'
+  | 'thing.attachment_too_large'
+  | 'thing.attachments_full'
+  | 'thing.attachment_type_unsupported'
+  | 'thing.attachment_type_mismatch'
   | 'directory.invalid'
   | 'directory.unreachable'
   | 'directory.unknown'
@@ -258,6 +266,13 @@ export class VerificationError extends KithError {
 /** Administrative identities (docs/protocol/account.md): what a company knows her by. */
 export class AccountError extends KithError {
   constructor(code: CodeIn<'account'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Her things (src/personal/things.ts): a thing or document that does not exist, malformed fields, a document too large or not what it claims. */
+export class ThingError extends KithError {
+  constructor(code: CodeIn<'thing'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

@@ -18,6 +18,7 @@ import { createOpener } from './opening.js';
 import { createTermsFeature, type TermsFeature } from './terms.js';
 import { createVerificationsFeature, type VerificationsFeature } from './verifications.js';
 import { createAccountIdsFeature, type AccountIdsFeature } from './accountIds.js';
+import { createThingsFeature, type ThingsFeature } from './things.js';
 import type { Vault } from './vault/vault.js';
 
 export type { ConnectPreview } from './relationshipCommands.js';
@@ -58,6 +59,8 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly verifications: VerificationsFeature;
   /** What each company knows her by (docs/protocol/account.md). */
   readonly accountIds: AccountIdsFeature;
+  /** Her things, their contracts, documents and companies (issue 13). */
+  readonly things: ThingsFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -101,6 +104,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const intents = createIntentsFeature(core, { directory, open, terms });
   const verifications = createVerificationsFeature(core);
   const accountIds = createAccountIdsFeature(core);
+  const things = createThingsFeature(core);
   const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents, rules };
   const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, open, fetch: options.fetch });
 
@@ -117,6 +121,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     directory,
     verifications,
     accountIds,
+    things,
     pickup: (pickupOptions) => messaging.pickup(pickupOptions),
     deliverOutbox: () => messaging.deliverOutbox(),
     receivePushed: (routeToken, packed) => messaging.receivePushed(routeToken, packed),

@@ -27,6 +27,11 @@ export type AgentEvent =
   | { type: 'account.identifiers'; relationshipId: string; sequence: number; count: number }
   /** She answered a caller verification and the company took the answer. */
   | { type: 'verification.answered'; verificationId: string; relationshipId: string; state: 'approved' | 'refused' }
+  /**
+   * A warranty or service contract of one of her things ends within `threshold` days (60, 30, 7):
+   * told once per contract and threshold, from the agent's background work.
+   */
+  | { type: 'thing.warranty_ending'; thingId: string; contractId: string; kind: 'warranty' | 'service'; endsOn: string; daysLeft: number; threshold: number }
   /** Her agent refused a disclosure request outside the agreed terms, naming the obligation. */
   | { type: 'disclosure.refused'; relationshipId: string; obligation: string };
 

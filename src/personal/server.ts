@@ -29,6 +29,8 @@ export interface PersonalServerOptions {
   maxMessageBytes?: number;
   /** How often to fetch what companies queued (ms). */
   pickupIntervalMs?: number;
+  /** How often her things' contracts are checked for reminders (default: hourly). */
+  thingReminderIntervalMs?: number;
   /** How often to retry her queued messages (ms). */
   outboxIntervalMs?: number;
   /** How often to look for profile updates that are due (ms); a change starts its fan-out at once. */
@@ -107,16 +109,21 @@ function startAgent(vault: Vault, options: PersonalServerOptions, port: () => nu
     });
   // Her intents past their end (a minute late at most: nothing waits on it to the second).
   const expireIntents = () => run('intent_expiry', async () => agent.intents.expireDue());
+  // Warranties and service contracts ending soon: an event per contract and threshold, once
+  // (remembered in the vault), so checking hourly costs a read of her things and nothing else.
+  const remindThings = () => run('thing_reminders', async () => agent.things.remind());
   // Coming back online (or unlocked): fetch what waited, then send what she wrote meanwhile.
   pickup();
   outbox();
   deliverProfile();
   expireIntents();
+  remindThings();
   const timers = [
     setInterval(pickup, options.pickupIntervalMs ?? 30_000),
     setInterval(outbox, options.outboxIntervalMs ?? 2_000),
     setInterval(deliverProfile, options.profileIntervalMs ?? 1_000),
     setInterval(expireIntents, 60_000),
+    setInterval(remindThings, options.thingReminderIntervalMs ?? 3_600_000),
   ];
   for (const timer of timers) timer.unref();
   return {

@@ -74,6 +74,7 @@ export async function send<R extends Route>(call: PreparedCall<R>): Promise<Rout
   // The agent is ours: its answer is trusted to be what the contract says.
   if (response.status === 204) return undefined as RouteResponse<R>;
   if (call.route.answer === 'text') return (await response.text()) as RouteResponse<R>;
+  if (call.route.answer === 'bytes') return new Uint8Array(await response.arrayBuffer()) as RouteResponse<R>;
   return (await response.json()) as RouteResponse<R>;
 }
 

@@ -21,6 +21,8 @@ import type { IntentView, OfferView } from '../intents.js';
 import type { DirectoryEntryView } from '../directory.js';
 import type { VerificationView } from '../verifications.js';
 import type { AccountIdView } from '../accountIds.js';
+import type { AttachmentView, ContractInput, DueView, LinkInput, ThingView } from '../things.js';
+import type { Price } from '../../protocol/things/fields.js';
 import type { Demand } from '../../protocol/families/intent.js';
 import type { IntentCategory } from '../../protocol/intent/categories.js';
 import type { MessageView, ReceiptView, RelationshipView } from '../views.js';
@@ -36,6 +38,7 @@ export type { IntentView, OfferView } from '../intents.js';
 export type { DirectoryCompanyView, DirectoryEntryView } from '../directory.js';
 export type { VerificationView } from '../verifications.js';
 export type { AccountIdView } from '../accountIds.js';
+export type { AttachmentView, ContractInput, ContractView, DueView, LinkInput, ThingLinkView, ThingView } from '../things.js';
 export type { IntentCategory } from '../../protocol/intent/categories.js';
 export type { AgentEvent } from '../events.js';
 export type { ConnectPreview } from '../relationshipCommands.js';
@@ -109,8 +112,8 @@ export interface Route<M extends HttpMethod = HttpMethod, P extends string = str
   readonly path: P;
   /** The media type of the body it takes (`application/json`, or raw text such as `text/vcard`); absent when it takes none. */
   readonly body?: string;
-  /** How it answers: JSON, text, or a stream of server-sent events. */
-  readonly answer: 'json' | 'text' | 'events';
+  /** How it answers: JSON, text, raw bytes (a document she keeps, with its own type), or a stream of server-sent events. */
+  readonly answer: 'json' | 'text' | 'bytes' | 'events';
   readonly types?: { body: Body; answer: Answer; query: Query };
 }
 
@@ -140,6 +143,8 @@ interface Declaring<M extends HttpMethod, P extends string, Body, Query> {
   /** Answers JSON of this type (undefined for 204). */
   answers<T>(): Route<M, P, Body, T, Query>;
   answersText(): Route<M, P, Body, string, Query>;
+  /** Answers raw bytes of the type its Content-Type names. */
+  answersBytes(): Route<M, P, Body, Uint8Array, Query>;
   /** Answers with server-sent events, one JSON event of this type each. */
   streams<T>(): Route<M, P, Body, T, Query>;
 }
@@ -152,6 +157,7 @@ function declaring<M extends HttpMethod, P extends string, Body, Query>(method: 
     query: <T extends Record<string, string | number | undefined>>() => declaring<M, P, Body, T>(method, path, body),
     answers: () => done('json'),
     answersText: () => done('text'),
+    answersBytes: () => done('bytes'),
     streams: () => done('events'),
   };
 }
@@ -159,6 +165,30 @@ function declaring<M extends HttpMethod, P extends string, Body, Query>(method: 
 const route = <M extends HttpMethod, P extends string>(method: M, path: P) => declaring<M, P, undefined, undefined>(method, path);
 
 type RelationshipFilter = { relationship?: string };
+
+/** A thing's fields as the API takes them (src/personal/things.ts checks them: thing.invalid). */
+export interface ThingFieldsBody {
+  name: string;
+  brand?: string;
+  model?: string;
+  gtin?: string;
+  mpn?: string;
+  serialNumber?: string;
+  purchaseDate?: string;
+  price?: Price;
+  seller?: string;
+  location?: string;
+  notes?: string;
+}
+export type ThingBody = ThingFieldsBody & { contracts?: ContractInput[]; links?: LinkInput[] };
+export type ThingPatchBody = { [K in keyof ThingFieldsBody]?: K extends 'name' ? string : ThingFieldsBody[K] | null } & { contracts?: ContractInput[]; links?: LinkInput[] };
+export interface AttachBody {
+  kind: 'receipt' | 'photo' | 'manual' | 'warranty' | 'other';
+  fileName: string;
+  contentType: string;
+  /** The file, base64. */
+  data: string;
+}
 
 /** Every route of the local API. Bodies are checked by the server's zod schemas (localApi.ts), which must accept exactly these types. */
 export const routes = {
@@ -271,6 +301,23 @@ export const routes = {
   removeAccountId: route('POST', '/api/account-ids/:id/remove').answers<{ identifier: AccountIdView }>(),
   /** Which company knows her by this value, and as what (exact match after normalising). */
   findAccountId: route('GET', '/api/account-ids/find').query<{ value: string }>().answers<{ identifiers: AccountIdView[] }>(),
+  /** Her things (issue 13): each with its contracts and their status, its companies and its documents (metadata). */
+  things: route('GET', '/api/things').answers<{ things: ThingView[] }>(),
+  /** Contracts in force ending within `within` days (default 60), soonest first. */
+  thingsDue: route('GET', '/api/things/due').query<{ within?: number | string }>().answers<{ due: DueView[] }>(),
+  /** Her inventory as CSV (default) or a printable HTML page with the photos and totals per currency. */
+  thingsInventory: route('GET', '/api/things/inventory').query<{ format?: 'csv' | 'html' }>().answersText(),
+  thing: route('GET', '/api/things/:id').answers<{ thing: ThingView }>(),
+  /** Answers 201; a malformed field is thing.invalid naming it, a company she has no relationship with relationship.unknown. */
+  addThing: route('POST', '/api/things').takes<ThingBody>().answers<{ thing: ThingView }>(),
+  /** The fields given replace the thing's (null clears one); `contracts` and `links` replace the whole list. */
+  editThing: route('PUT', '/api/things/:id').takes<ThingPatchBody>().answers<{ thing: ThingView }>(),
+  removeThing: route('POST', '/api/things/:id/remove').answers<{ removed: true }>(),
+  /** A document, base64 in `data`; its first bytes must match `contentType`. Answers 201. */
+  attachThing: route('POST', '/api/things/:id/attachments').takes<AttachBody>().answers<{ attachment: AttachmentView }>(),
+  /** The document's file, with its type, as an attachment (never shown inline, never sniffed). */
+  thingDocument: route('GET', '/api/things/:id/attachments/:attachmentId').answersBytes(),
+  detachThing: route('POST', '/api/things/:id/attachments/:attachmentId/remove').answers<{ removed: true }>(),
 
   events: route('GET', '/api/events').streams<AgentEvent>(),
 

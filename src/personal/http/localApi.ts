@@ -23,6 +23,11 @@ import { personalOpenApi } from './openapi.js';
 import { streamSSE } from 'hono/streaming';
 import type { AgentEvent } from '../events.js';
 import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard.js';
+import { attachmentKindSchema } from '../../protocol/things/fields.js';
+import { isoDay, thingInputSchema, thingPatchSchema } from '../things.js';
+import { INVENTORY_CSP, inventoryCsv, inventoryHtml, type InventoryPhoto } from '../thingsInventory.js';
+import { ThingError } from '../../core/errors.js';
+import { tryParseJson } from '../../core/json.js';
 import { SESSION_KEY_HEADER, routeKey, routes, type HttpMethod, type Route, type RouteBody, type RuleFile, type RuleInput } from './apiContract.js';
 
 /**
@@ -117,6 +122,13 @@ const schemas = {
     routes.addAccountId,
     z.object({ relationship: z.string().min(1).max(200), kind: identifierKindSchema, value: identifierValueSchema, label: identifierLabelSchema.optional() }).strict(),
   ),
+  // Held to the contract here; the things feature parses them itself, so a malformed thing is thing.invalid.
+  addThing: bodySchema(routes.addThing, thingInputSchema),
+  editThing: bodySchema(routes.editThing, thingPatchSchema),
+  attachThing: bodySchema(
+    routes.attachThing,
+    z.object({ kind: attachmentKindSchema, fileName: z.string().min(1).max(200), contentType: z.string().min(1).max(100), data: z.base64() }).strict(),
+  ),
   declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
   export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional(), salvage: z.boolean().default(false) })),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
@@ -128,6 +140,15 @@ const schemas = {
   ),
 };
 const MAX_VCARD_BYTES = 256 * 1024;
+
+/**
+ * `attachment` with the file name twice: an ASCII fallback (quotes and anything outside printable
+ * ASCII replaced) and the exact name in RFC 8187 encoding, so no name can break out of the header.
+ */
+export function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+}
 
 function allowedHosts(port: number): Set<string> {
   return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
@@ -444,6 +465,61 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   on(routes.addCredential, async (c) => {
     const { sdJwt } = await jsonBody(c, schemas.addCredential);
     return c.json({ credential: await agent().credentials.add(sdJwt) }, 201);
+  });
+
+  // Her things. The fixed paths (due, inventory) are registered before /api/things/:id, which would take them.
+  on(routes.things, (c) => c.json({ things: agent().things.list() }));
+  on(routes.thingsDue, (c) => {
+    const within = c.req.query('within');
+    const days = within === undefined ? undefined : Number(within);
+    if (days !== undefined && (!Number.isSafeInteger(days) || days < 0 || days > 3660)) throw new ApiError('api.bad_request', '`within` is a number of days (0 to 3660)');
+    return c.json({ due: agent().things.due(days) });
+  });
+  on(routes.thingsInventory, (c) => {
+    const things = agent().things.list();
+    const format = c.req.query('format') ?? 'csv';
+    if (format === 'csv') return c.body(inventoryCsv(things), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="inventory.csv"', 'x-content-type-options': 'nosniff' });
+    if (format !== 'html') throw new ApiError('api.bad_request', '`format` is csv or html');
+    const photos = new Map<string, InventoryPhoto[]>();
+    for (const thing of things) {
+      if (thing.attachments.some((a) => a.kind === 'photo')) photos.set(thing.id, agent().things.documents(thing.id).filter((d) => d.attachment.kind === 'photo'));
+    }
+    return c.body(inventoryHtml(things, photos, isoDay(Date.now())), 200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': INVENTORY_CSP, 'x-content-type-options': 'nosniff' });
+  });
+  on(routes.thing, (c) => c.json({ thing: agent().things.get(c.req.param('id')) }));
+  on(routes.addThing, async (c) => c.json({ thing: agent().things.add(await c.req.json().catch(() => undefined)) }, 201));
+  on(routes.editThing, async (c) => c.json({ thing: agent().things.edit(c.req.param('id'), await c.req.json().catch(() => undefined)) }));
+  on(routes.removeThing, (c) => {
+    agent().things.remove(c.req.param('id'));
+    return c.json({ removed: true as const });
+  });
+  on(routes.attachThing, async (c) => {
+    const things = agent().things;
+    // Base64 takes 4 bytes for 3, and the JSON around it a little more: past that, the file is too large whatever it is.
+    const limit = Math.ceil(agent().vault.attachments.limits.maxFileBytes / 3) * 4 + 4096;
+    const raw = await readRequestBody(c.req.raw, c.env, limit).catch((error: unknown) => {
+      if (error instanceof KithError && error.code === 'envelope.too_large') throw new ThingError('thing.attachment_too_large', `A document may be at most ${agent().vault.attachments.limits.maxFileBytes} bytes`);
+      throw error;
+    });
+    const json = tryParseJson(raw.toString('utf8'));
+    const parsed = schemas.attachThing.safeParse(json.ok ? json.value : undefined);
+    if (!parsed.success) throw new ThingError('thing.invalid', 'A document is { kind, fileName, contentType, data (base64) }', { details: { fields: [...new Set(parsed.error.issues.map((i) => i.path.map(String).join('.') || '(root)'))] } });
+    const { data, ...document } = parsed.data;
+    return c.json({ attachment: things.attach(c.req.param('id'), { ...document, bytes: Buffer.from(data, 'base64') }) }, 201);
+  });
+  on(routes.thingDocument, (c) => {
+    const { attachment, bytes } = agent().things.document(c.req.param('id'), c.req.param('attachmentId'));
+    return c.body(new Uint8Array(bytes), 200, {
+      'content-type': attachment.contentType,
+      'content-disposition': contentDisposition(attachment.fileName),
+      'x-content-type-options': 'nosniff',
+      // Opened by itself in a tab, a document still runs nothing.
+      'content-security-policy': "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
+    });
+  });
+  on(routes.detachThing, (c) => {
+    agent().things.detach(c.req.param('id'), c.req.param('attachmentId'));
+    return c.json({ removed: true as const });
   });
 
   // Server-sent events for the UI: one `data:` line of JSON per agent event.

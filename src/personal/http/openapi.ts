@@ -4,6 +4,27 @@ const versionParam = { name: 'version', in: 'path', required: true, description:
 const intentId = { name: 'id', in: 'path', required: true, description: 'Intent id or unique id prefix', schema: { type: 'string' } };
 const offerId = { name: 'id', in: 'path', required: true, description: 'Offer id or unique id prefix', schema: { type: 'string' } };
 const ruleId = { name: 'id', in: 'path', required: true, description: 'Rule id', schema: { type: 'string' } };
+const thingId = { name: 'id', in: 'path', required: true, description: 'Thing id or unique id prefix', schema: { type: 'string' } };
+const attachmentId = { name: 'attachmentId', in: 'path', required: true, description: 'Document id or unique id prefix', schema: { type: 'string' } };
+const thingSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', maxLength: 200 },
+    brand: { type: 'string' },
+    model: { type: 'string' },
+    gtin: { type: 'string', pattern: '^(\\d{8}|\\d{12}|\\d{13}|\\d{14})$', description: 'GS1 check digit verified' },
+    mpn: { type: 'string' },
+    serialNumber: { type: 'string' },
+    purchaseDate: { type: 'string', format: 'date' },
+    price: { type: 'object', properties: { amount: { type: 'string' }, currency: { type: 'string', description: 'ISO 4217' } }, required: ['amount', 'currency'] },
+    seller: { type: 'string' },
+    location: { type: 'string' },
+    notes: { type: 'string', maxLength: 4000 },
+    contracts: { type: 'array', items: { type: 'object', required: ['kind', 'start', 'duration'], properties: { kind: { type: 'string', enum: ['warranty', 'service'] }, start: { type: 'string', format: 'date' }, duration: { type: 'string', description: 'ISO 8601, e.g. P2Y' }, scope: { type: 'string' }, provider: { type: 'string' } } } },
+    links: { type: 'array', items: { type: 'object', required: ['relationship', 'role'], properties: { relationship: { type: 'string' }, role: { type: 'string', enum: ['maker', 'seller', 'servicer', 'insurer'] } } } },
+  },
+};
 const error = { description: 'Error `{ "error": { "code", "message" } }` (codes: src/core/errorTable.ts)' };
 
 /** The personal agent's local API, which the CLI and the web app both use (OpenAPI 3.1). */
@@ -352,6 +373,66 @@ export const personalOpenApi = {
       },
     },
     '/api/credentials/keys': { post: { summary: 'A fresh holder key (public JWK) for an issuer to bind a credential to', responses: { '201': { description: '{ keyId, publicJwk }' } } } },
+    '/api/things': {
+      get: { summary: 'Her things (issue 13), oldest first: fields, contracts with their end and status, companies by role, documents (metadata)', responses: { '200': { description: '{ things }' } } },
+      post: {
+        summary: 'Add a thing (schema.org IndividualProduct fields, contracts, links to relationships by role); a malformed field is thing.invalid naming it',
+        requestBody: { content: { 'application/json': { schema: thingSchema } } },
+        responses: { '201': { description: '{ thing }' }, '400': error, '404': error },
+      },
+    },
+    '/api/things/due': {
+      get: {
+        summary: 'Warranties and service contracts in force ending within `within` days, soonest first',
+        parameters: [{ name: 'within', in: 'query', required: false, description: 'Days (default 60)', schema: { type: 'integer', minimum: 0, maximum: 3660 } }],
+        responses: { '200': { description: '{ due }' }, '400': error },
+      },
+    },
+    '/api/things/inventory': {
+      get: {
+        summary: 'Her inventory: CSV (formula-like cells neutralised) or a printable HTML page with photos and totals per currency',
+        parameters: [{ name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['csv', 'html'] } }],
+        responses: { '200': { description: 'text/csv or text/html' }, '400': error },
+      },
+    },
+    '/api/things/{id}': {
+      parameters: [thingId],
+      get: { summary: 'One thing', responses: { '200': { description: '{ thing }' }, '404': error } },
+      put: {
+        summary: 'Change a thing: given fields replace its own (null clears one); contracts and links, when given, replace the whole list',
+        requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: { '200': { description: '{ thing }' }, '400': error, '404': error },
+      },
+    },
+    '/api/things/{id}/remove': { post: { summary: 'Remove a thing with its documents', parameters: [thingId], responses: { '200': { description: '{ removed: true }' }, '404': error } } },
+    '/api/things/{id}/attachments': {
+      post: {
+        summary: 'Keep a document with a thing (PDF, JPEG, PNG, GIF, WebP or text, checked by its first bytes; limits per file and in total)',
+        parameters: [thingId],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { kind: { type: 'string', enum: ['receipt', 'photo', 'manual', 'warranty', 'other'] }, fileName: { type: 'string' }, contentType: { type: 'string' }, data: { type: 'string', contentEncoding: 'base64' } },
+                required: ['kind', 'fileName', 'contentType', 'data'],
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ attachment }' }, '400': error, '404': error, '413': error, '422': error },
+      },
+    },
+    '/api/things/{id}/attachments/{attachmentId}': {
+      get: {
+        summary: 'A document’s file, with its checked type, as an attachment (nosniff, sandboxed)',
+        parameters: [thingId, attachmentId],
+        responses: { '200': { description: 'The file' }, '404': error },
+      },
+    },
+    '/api/things/{id}/attachments/{attachmentId}/remove': {
+      post: { summary: 'Remove one document of a thing', parameters: [thingId, attachmentId], responses: { '200': { description: '{ removed: true }' }, '404': error } },
+    },
     '/api/events': {
       get: {
         summary: 'Server-sent events: disclosure.requested, disclosure.answered, profile.changed, profile.delivery, message.received (ids, states and field names; never values)',

@@ -23,6 +23,8 @@ export class VaultContext {
   #keys: RowKeys | null;
   readonly #statements = new Map<string, Database.Statement>();
   #checkpointPending = false;
+  /** Writes attempted on this connection: part of {@link contentVersion}. */
+  #writes = 0;
   /** While a salvage pass runs ({@link salvaging}): the records it passed over; null otherwise. */
   #skipped: SkippedRecord[] | null = null;
 
@@ -58,8 +60,18 @@ export class VaultContext {
     return statement;
   }
 
+  /**
+   * A key that changes whenever this vault's content may have: after any write through
+   * {@link write} on this connection, or a commit by another connection (PRAGMA data_version).
+   * Lists kept between calls are rebuilt when it changes.
+   */
+  contentVersion(): string {
+    return `${String(this.db.pragma('data_version', { simple: true }))}:${this.#writes}`;
+  }
+
   /** Runs a write, turning SQLite constraint failures into Kith errors. */
   write<T>(table: string, fn: () => T): T {
+    this.#writes += 1;
     try {
       return fn();
     } catch (err) {
@@ -75,6 +87,19 @@ export class VaultContext {
   seal<T>(table: string, rowId: string, schema: z.ZodType<T>, value: T): Buffer {
     const data = this.check(table, schema, value);
     return sealRow(this.#rowKeys().rowKey, table, rowId, Buffer.from(JSON.stringify(data), 'utf8'));
+  }
+
+  /**
+   * Encrypts raw bytes for one row (a document she keeps), bound to `table:rowId` like every blob;
+   * `table` names the column's own scope when a row has two blobs, so they cannot be swapped.
+   */
+  sealBytes(table: string, rowId: string, bytes: Uint8Array): Buffer {
+    return sealRow(this.#rowKeys().rowKey, table, rowId, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  /** @throws VaultError `vault.corrupt` if the blob does not decrypt for this table and row. */
+  openBytes(table: string, rowId: string, blob: Buffer): Buffer {
+    return openRow(this.#rowKeys().rowKey, table, rowId, blob);
   }
 
   /**

@@ -25,6 +25,7 @@ import {
   type ExportDocumentV4,
   type ExportDocumentV5,
 } from './export.js';
+import { SAMPLE_FILES } from '../../../test/support/sampleFiles.js';
 import { Vault } from './vault.js';
 
 const FAST = { kdf: { N: 2 ** 12 } };
@@ -142,7 +143,25 @@ function populate(v: Vault): void {
   v.accountIds.replaceCompanyList(a.id, 1, [{ kind: 'customer_number', value: 'C-12345678', issuedAt: '2026-01-01T09:00:00.000Z' }, { kind: 'policy_number', value: '88-123', label: 'Home insurance', issuedAt: '2026-01-02T09:00:00.000Z' }], { messageId: 'list-message-1', jws: 'eyJhbGciOiJFZERTQSJ9.e30.c2ln' });
   clock.advance(1000);
   v.accountIds.addHers(a.id, { kind: 'loyalty_number', value: 'LOY 7781' });
+  // Schema version 6: her things, a link to the company, and their documents.
+  clock.advance(1000);
+  const fridge = v.things.insert({
+    id: THING_IDS[0],
+    name: 'Fridge',
+    gtin: '4006381333931',
+    price: { amount: '899.00', currency: 'EUR' },
+    contracts: [{ id: '00000000-0000-4000-8000-0000000000c9', kind: 'warranty', start: '2026-01-01', duration: 'P2Y' }],
+    reminded: ['00000000-0000-4000-8000-0000000000c9:60:2027-12-31'],
+    links: [{ relationshipId: a.id, role: 'seller' }],
+  });
+  v.things.insert({ id: THING_IDS[1], name: 'Bike' });
+  v.attachments.insert({ id: ATTACHMENT_IDS[0], thingId: fridge.id, kind: 'receipt', fileName: 'receipt.pdf', contentType: 'application/pdf', bytes: SAMPLE_FILES.pdf });
+  clock.advance(1000);
+  v.attachments.insert({ id: ATTACHMENT_IDS[1], thingId: fridge.id, kind: 'photo', fileName: 'front.png', contentType: 'image/png', bytes: SAMPLE_FILES.png });
 }
+
+const THING_IDS = ['00000000-0000-4000-8000-0000000000e1', '00000000-0000-4000-8000-0000000000e2'] as const;
+const ATTACHMENT_IDS = ['00000000-0000-4000-8000-0000000000a7', '00000000-0000-4000-8000-0000000000a8'] as const;
 
 const VERIFICATION_IDS = ['00000000-0000-4000-8000-0000000000f1', '00000000-0000-4000-8000-0000000000f2'] as const;
 
@@ -211,10 +230,19 @@ function asVersion4(doc: ExportDocument): ExportDocumentV4 {
   return { ...rest, version: 4 };
 }
 
-/** The same vault as a version 5 export (as Kith wrote before schema version 7). */
+/** The same vault as a version 5 export (as Kith wrote before schema versions 6 and 7). */
 function asVersion5(doc: ExportDocument): ExportDocumentV5 {
-  const { accountIds: _a, ...rest } = doc;
+  const { accountIds: _ids, things: _t, attachments: _a, ...rest } = doc;
   return { ...rest, version: 5 };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as KithError).code;
+  }
+  return undefined;
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -392,6 +420,8 @@ describe('importing', () => {
       offers: [],
       verifications: [],
       accountIds: [],
+      things: [],
+      attachments: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -409,7 +439,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, version: 6, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [] });
+    expect(opened).toEqual({ ...v2, version: 6, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -427,7 +457,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, version: 6, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [] });
+    expect(opened).toEqual({ ...v3, version: 6, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -446,14 +476,14 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, version: 6, verifications: [], accountIds: [] });
+    expect(opened).toEqual({ ...v4, version: 6, verifications: [], accountIds: [], things: [], attachments: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
     restored.close();
   });
 
-  it('still reads and restores a version 5 export (plain or encrypted), without administrative identities', async () => {
+  it('still reads and restores a version 5 export (plain or encrypted), without administrative identities or things', async () => {
     const doc = exportVault(vault);
     expect(doc.accountIds.map((x) => [x.source, x.kind])).toEqual([
       ['company', 'customer_number'],
@@ -462,7 +492,7 @@ describe('importing', () => {
     ]);
     const v5 = asVersion5(doc);
     const opened = await openExport(JSON.stringify(v5), '');
-    expect(opened).toEqual({ ...v5, version: 6, accountIds: [] });
+    expect(opened).toEqual({ ...v5, version: 6, accountIds: [], things: [], attachments: [] });
     expect(await openExport(await sealOld(v5), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -477,6 +507,41 @@ describe('importing', () => {
     expect(restored.accountIds.find('88 123').map((x) => [x.kind, x.proof?.messageId])).toEqual([['policy_number', 'list-message-1']]);
     expect(restored.accountIds.companySequence(doc.accountIds[0]!.relationshipId)).toBe(1);
     restored.close();
+  });
+
+  it('exports her things with their links and documents inline, and restores them byte for byte', async () => {
+    const doc = exportVault(vault);
+    expect(doc.things.map((t) => [t.name, t.links.length, t.reminded.length])).toEqual([
+      ['Fridge', 1, 1],
+      ['Bike', 0, 0],
+    ]);
+    expect(doc.attachments.map((a) => [a.fileName, a.content])).toEqual([
+      ['receipt.pdf', SAMPLE_FILES.pdf.toString('base64')],
+      ['front.png', SAMPLE_FILES.png.toString('base64')],
+    ]);
+    const restored = await restore(await sealExport(doc, PASS), PASS);
+    expect(restored.things.list()).toEqual(doc.things);
+    expect(restored.attachments.content(ATTACHMENT_IDS[1])).toEqual(SAMPLE_FILES.png);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(doc));
+    restored.close();
+  });
+
+  it('refuses an export whose document is altered, not what it claims, or left beside it, leaving nothing behind', async () => {
+    const doc = exportVault(vault);
+    const altered = (change: (a: ExportDocument['attachments'][number]) => object) => ({ ...doc, attachments: doc.attachments.map((a, i) => (i === 0 ? { ...a, ...change(a) } : a)) });
+    const cases: [string, unknown][] = [
+      ['content changed', altered(() => ({ content: Buffer.from('%PDF-1.7 forged').toString('base64') }))],
+      ['not the type it claims', altered(() => ({ content: SAMPLE_FILES.html.toString('base64') }))],
+      ['a file beside it, imported without it', altered(() => ({ content: undefined, file: `export.json.files/${ATTACHMENT_IDS[0]}` }))],
+      ['a document of a thing not in it', { ...doc, things: doc.things.slice(1) }],
+    ];
+    for (const [name, bad] of cases) {
+      expect({ name, code: codeOf(() => importVault(target(), 'new vault pass', bad as ExportDocument, FAST)) }).toEqual({ name, code: 'export.corrupted' });
+      expect(existsSync(target())).toBe(false);
+    }
+    // A file reference that leaves the export's directory does not parse at all.
+    expect(await codeOfAsync(() => openExport(JSON.stringify(altered(() => ({ content: undefined, file: '../../etc/passwd' }))), ''))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify(altered((a) => ({ file: `x.files/${a.id}` }))), ''))).toBe('export.corrupted');
   });
 
   it('restores caller verifications with their state, found again by the company\'s challenge id', async () => {
@@ -607,6 +672,7 @@ describe('reading damaged or foreign files', () => {
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, kind: 'passport_number' })) }), PASS))).toBe('export.corrupted');
     // A company identifier without its proof (or one of hers with one) is damaged.
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, proof: null })) }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, things: doc.things.map((t) => ({ ...t, gtin: '4006381333932' })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, verifications: doc.verifications.map((x) => ({ ...x, code: 'K0Q4MX' })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, offers: [{}] }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: [{}] }), PASS))).toBe('export.corrupted');

@@ -7,6 +7,7 @@ import {
   upgradeExportDocument,
   type AnyExportDocument,
   type ExportDocument,
+  type ExportedAttachment,
 } from './exportDocument.js';
 import { removeVaultFiles } from './files.js';
 import { Vault, type VaultOptions } from './vault.js';
@@ -23,6 +24,8 @@ export {
   exportDocumentV3Schema,
   exportDocumentV4Schema,
   exportDocumentV5Schema,
+  exportedAttachmentSchema,
+  exportFileRefSchema,
   parseExportDocument,
   upgradeExportDocument,
   type AnyExportDocument,
@@ -32,6 +35,7 @@ export {
   type ExportDocumentV3,
   type ExportDocumentV4,
   type ExportDocumentV5,
+  type ExportedAttachment,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
 
@@ -80,6 +84,8 @@ function exportSections(vault: Vault): ExportDocument {
     offers: vault.offers.all(),
     verifications: vault.verifications.list(),
     accountIds: vault.accountIds.list(),
+    things: vault.things.list(),
+    attachments: vault.attachments.listWithContent().map(({ content, ...record }) => ({ ...record, content: content.toString('base64') })),
   };
 }
 
@@ -129,6 +135,8 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const o of data.offers) vault.offers.insert(o);
       for (const v of data.verifications) vault.verifications.insert(v);
       for (const a of data.accountIds) vault.accountIds.insert(a);
+      for (const t of data.things) vault.things.insert(t);
+      for (const a of data.attachments) restoreAttachment(vault, a);
     });
     return vault;
   } catch (err) {
@@ -136,6 +144,21 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
     removeVaultFiles(vault.path);
     if (isKithError(err) && err.code.startsWith('export.')) throw err;
     throw new ExportError('export.corrupted', 'The export could not be restored', { cause: err });
+  }
+}
+
+/** Her own documents come back whatever the limits (the export is hers); their types and hashes are checked still. */
+const NO_LIMITS = { maxFileBytes: Number.POSITIVE_INFINITY, maxTotalBytes: Number.POSITIVE_INFINITY };
+
+function restoreAttachment(vault: Vault, attachment: ExportedAttachment): void {
+  if (attachment.content === undefined) {
+    throw new ExportError('export.corrupted', 'A document’s file is not in the export: import a plain export with its files beside it (`kith import`)', { details: { id: attachment.id } });
+  }
+  const { content, file: _file, sha256, size, ...record } = attachment;
+  const bytes = Buffer.from(content, 'base64');
+  const restored = vault.attachments.insert({ ...record, bytes }, NO_LIMITS);
+  if (restored.sha256 !== sha256 || restored.size !== size) {
+    throw new ExportError('export.corrupted', 'A document’s file differs from its record (size or SHA-256)', { details: { id: attachment.id } });
   }
 }
 

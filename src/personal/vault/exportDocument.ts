@@ -19,6 +19,8 @@ import { receiptRecordSchema } from './receiptRepo.js';
 import { relationshipRecordSchema } from './relationshipRepo.js';
 import { verificationRecordSchema } from './verificationRepo.js';
 import { accountIdRecordSchema } from './accountIdRepo.js';
+import { thingRecordSchema } from './thingRepo.js';
+import { attachmentRecordSchema } from './attachmentRepo.js';
 
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
@@ -98,7 +100,30 @@ const v5Sections = {
 export const exportDocumentV5Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, version: z.literal(5) });
 export type ExportDocumentV5 = z.infer<typeof exportDocumentV5Schema>;
 
-/** The current document (version 6: schema version 7 added the administrative identities each company knows her by). */
+/**
+ * A path relative to the export file's directory, to a document's file written beside a plain
+ * export (`<export>.files/<document id>`): no absolute path, no `..`, so an export cannot make
+ * an import read files elsewhere.
+ */
+export const exportFileRefSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^[^/\\\u0000-\u001f]+\.files\/[0-9a-f-]{36}$/, 'a relative path <export file name>.files/<document id>');
+
+/**
+ * A document in an export: its record and either its file inline (`content`, base64: a sealed
+ * export, or one over the API) or where its file is beside a plain export (`file`).
+ */
+export const exportedAttachmentSchema = attachmentRecordSchema
+  .extend({ content: z.base64().optional(), file: exportFileRefSchema.optional() })
+  .refine((a) => (a.content === undefined) !== (a.file === undefined), { message: 'a document has its content or its file, one of them' });
+export type ExportedAttachment = z.infer<typeof exportedAttachmentSchema>;
+
+/**
+ * The current document (version 6: schema version 6 added her things and their documents, and
+ * schema version 7 the administrative identities each company knows her by).
+ */
 export const exportDocumentSchema = z.object({
   ...v1Sections,
   ...v2Sections,
@@ -108,6 +133,10 @@ export const exportDocumentSchema = z.object({
   version: z.literal(EXPORT_VERSION),
   /** Oldest first: the company's identifiers with their signed list as proof, and hers. */
   accountIds: z.array(accountIdRecordSchema),
+  /** Oldest first, each with its links. */
+  things: z.array(thingRecordSchema),
+  /** Oldest first. */
+  attachments: z.array(exportedAttachmentSchema),
   /**
    * Only in a salvage export (`kith export --salvage`): the records left out because they did not
    * open, by table and row id. Absent from a normal export, which has none to leave out.
@@ -126,7 +155,7 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
     case EXPORT_VERSION:
       return doc;
     case 5:
-      return { ...doc, version: EXPORT_VERSION, accountIds: [] };
+      return { ...doc, version: EXPORT_VERSION, accountIds: [], things: [], attachments: [] };
     case 4:
       return upgradeExportDocument({ ...doc, version: 5, verifications: [] });
     case 3:

@@ -16,6 +16,8 @@ export * from './agreementRepo.js';
 export * from './intentRepo.js';
 export * from './intentRecipientRepo.js';
 export * from './offerRepo.js';
+export * from './thingRepo.js';
+export * from './attachmentRepo.js';
 export { SeenRepo } from './seenRepo.js';
 export { SettingsRepo, settingDataSchema } from './settingsRepo.js';
 export { DEFAULT_SCRYPT, keyringSchema, type Keyring } from './keyring.js';

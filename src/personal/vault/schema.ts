@@ -8,16 +8,16 @@ import type Database from 'better-sqlite3';
  * records, what each company holds, and held credentials. Version 3 added her terms agreement
  * records (IEEE 7012-style). Version 4 added her intents, the companies each was cast to and the
  * offers they answered with (docs/decisions/0012-intentcasting.md). Version 5 added the caller
- * verifications companies asked her for (docs/protocol/caller-verification.md). Version 7 added the
- * administrative identities each company knows her by (docs/protocol/account.md; version 6 is
- * another change's number, listed in {@link MIGRATABLE_SCHEMA_VERSIONS} once it is here). Every change so far only adds
- * tables and indexes, so {@link createSchema} is also the migration (see
+ * verifications companies asked her for (docs/protocol/caller-verification.md). Version 6 added her
+ * things, the companies linked to each by role, and their documents (issue 13). Version 7 added the
+ * administrative identities each company knows her by (docs/protocol/account.md). Every change so
+ * far only adds tables and indexes, so {@link createSchema} is also the migration (see
  * {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
 export const SCHEMA_VERSION = 7;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5', '6'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -237,6 +237,42 @@ CREATE TABLE IF NOT EXISTS verifications (
   data BLOB NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS verifications_relationship ON verifications (relationship_id, created_at);
+
+-- Schema version 6 -------------------------------------------------------------------------
+
+-- Her things (schema.org IndividualProduct): every field, contract and reminder in the blob.
+CREATE TABLE IF NOT EXISTS things (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS things_created ON things (created_at);
+
+-- Which company is what to a thing. Plaintext like receipts.kind: ids and a role, so the
+-- relationship a recall or a receipt arrives on finds its things without opening every one.
+CREATE TABLE IF NOT EXISTS thing_links (
+  thing_id TEXT NOT NULL REFERENCES things (id) ON DELETE CASCADE,
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  role TEXT NOT NULL CHECK (role IN ('maker', 'seller', 'servicer', 'insurer')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (thing_id, relationship_id, role)
+) STRICT;
+CREATE INDEX IF NOT EXISTS thing_links_relationship ON thing_links (relationship_id);
+
+-- Her documents (receipts, photos, manuals, warranties). data: the file's name, type and hash;
+-- content: the file itself, sealed under 'thing_attachments.content:<id>'. size is a counter (the
+-- content's length) so the total limit is checked without opening anything.
+CREATE TABLE IF NOT EXISTS thing_attachments (
+  id TEXT PRIMARY KEY,
+  thing_id TEXT NOT NULL REFERENCES things (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('receipt', 'photo', 'manual', 'warranty', 'other')),
+  size INTEGER NOT NULL CHECK (size >= 0),
+  created_at INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  content BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS thing_attachments_thing ON thing_attachments (thing_id, created_at);
 
 -- Schema version 7 -------------------------------------------------------------------------
 

@@ -28,6 +28,10 @@ const REQUEST_ID = 'company-request-id-4471';
 const PURPOSE = 'Marketing emails about lanterns';
 const INTENT_DESCRIPTION = 'Brass storm lantern for a narrowboat, hand-made';
 const OFFER_ITEM = 'Lantern Nr. 7 in aged brass';
+const THING_SERIAL = 'SERIAL-LANTERN-0042-XQ';
+const THING_PLACE = 'under the stairs, left shelf';
+const DOCUMENT_TEXT = 'Paid with the card ending 4242 at Lantern House';
+const DOCUMENT_NAME = 'lantern-receipt-private.txt';
 /** The intent id the company was sent: its handle on her intent. */
 const RECIPIENT_INTENT_ID = '3f0c9b7e-5d1a-4c2e-9b8f-7a6d5c4b3a21';
 
@@ -121,6 +125,10 @@ beforeEach(() => {
     signed: signedOffer('9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a', RECIPIENT_INTENT_ID, { itemOffered: { name: OFFER_ITEM, category: 'home-appliances' } }),
     verdict: { meets: false, reasons: [`${OFFER_ITEM} is above her price`] },
   });
+
+  // Schema version 6: a thing, its link to the company, and a document kept with it.
+  const thing = vault.things.insert({ name: OFFER_ITEM, serialNumber: THING_SERIAL, location: THING_PLACE, links: [{ relationshipId: rel.id, role: 'seller' }] });
+  vault.attachments.insert({ thingId: thing.id, kind: 'receipt', fileName: DOCUMENT_NAME, contentType: 'text/plain', bytes: Buffer.from(DOCUMENT_TEXT) });
 });
 
 afterEach(() => {
@@ -169,6 +177,10 @@ const personal = (): string[] => [
   holderD,
   INTENT_DESCRIPTION,
   OFFER_ITEM,
+  THING_SERIAL,
+  THING_PLACE,
+  DOCUMENT_TEXT,
+  DOCUMENT_NAME,
   RECIPIENT_INTENT_ID,
 ];
 const rawKey = (): Buffer[] => [Buffer.from(privateD, 'base64url'), Buffer.from(holderD, 'base64url')];
@@ -189,7 +201,7 @@ describe('nothing personal on disk', () => {
     const snapshot = vault.snapshot();
     for (const rows of Object.values(snapshot)) {
       for (const row of rows as Record<string, unknown>[]) {
-        const { data: _data, value: _value, ...plain } = row;
+        const { data: _data, value: _value, content: _content, ...plain } = row;
         const text = JSON.stringify(plain);
         for (const needle of personal()) expect(text).not.toContain(needle);
       }
@@ -211,6 +223,11 @@ describe('nothing personal on disk', () => {
     const recipient = vault.intentRecipients.findByRecipientIntentId(rel.id, RECIPIENT_INTENT_ID);
     expect(vault.intents.get(recipient?.intentId ?? '')?.demand.description).toBe(INTENT_DESCRIPTION);
     expect(vault.offers.listForRecipient(recipient?.id ?? '')[0]?.signed.offer.itemOffered.name).toBe(OFFER_ITEM);
+    const [thing] = vault.things.list();
+    expect(thing?.serialNumber).toBe(THING_SERIAL);
+    const [document] = vault.attachments.list(thing?.id);
+    expect(document?.fileName).toBe(DOCUMENT_NAME);
+    expect(vault.attachments.content(document?.id ?? '')?.toString()).toBe(DOCUMENT_TEXT);
   });
 });
 

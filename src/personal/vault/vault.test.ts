@@ -161,8 +161,10 @@ const V3_TABLES = ['agreements'];
 const V4_TABLES = ['intent_offers', 'intent_recipients', 'intents'];
 /** Added by schema version 5. */
 const V5_TABLES = ['verifications'];
+/** Added by schema version 6. */
+const V6_TABLES = ['thing_attachments', 'thing_links', 'things'];
 const V7_TABLES = ['account_ids'];
-const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V7_TABLES].sort();
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V6_TABLES, ...V7_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
 const INTENT_ID = '00000000-0000-4000-8000-0000000000b1';
@@ -205,8 +207,8 @@ function schemaVersion(): string {
 }
 
 /** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
-function downgradeTo(version: 1 | 2 | 3 | 4 | 5): void {
-  const newer = { 1: [...V7_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V7_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V7_TABLES, ...V5_TABLES, ...V4_TABLES], 4: [...V7_TABLES, ...V5_TABLES], 5: V7_TABLES }[version];
+function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6): void {
+  const newer = [...V7_TABLES, ...{ 1: [...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V6_TABLES, ...V5_TABLES, ...V4_TABLES], 4: [...V6_TABLES, ...V5_TABLES], 5: V6_TABLES, 6: [] }[version]!];
   const db = new Database(path);
   try {
     db.transaction(() => {
@@ -339,7 +341,7 @@ describe('schema versions', () => {
     vault.close();
     downgradeTo(5);
     expect(schemaVersion()).toBe('5');
-    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V7_TABLES.includes(t)));
+    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V7_TABLES.includes(t) && !V6_TABLES.includes(t)));
 
     const migrated = Vault.open(path, 'pw');
     expect(migrated.verifications.list().map((v) => v.challengeId)).toEqual(['challenge-1']);
@@ -350,6 +352,29 @@ describe('schema versions', () => {
     migrated.close();
     expect(schemaVersion()).toBe('7');
     expect(tableNames()).toEqual(ALL_TABLES);
+  });
+
+  it('migrates a version 5 vault to version 7 with the tables of her things, keeping its data', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const r = vault.relationships.insert(rel(1));
+    vault.verifications.insert({ relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 });
+    vault.close();
+    downgradeTo(5);
+    expect(schemaVersion()).toBe('5');
+    expect(tableNames()).toEqual([...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES].sort());
+
+    const migrated = Vault.open(path, 'pw');
+    expect(migrated.verifications.list()).toHaveLength(1);
+    expect(migrated.things.list()).toEqual([]);
+    const thing = migrated.things.insert({ name: 'Bike', links: [{ relationshipId: r.id, role: 'seller' }] });
+    // The migration created the constraints too: a link to a relationship that does not exist is refused.
+    expect(codeOf(() => migrated.things.insert({ name: 'Car', links: [{ relationshipId: '00000000-0000-4000-8000-00000000dead', role: 'maker' }] }))).toBe('relationship.unknown');
+    migrated.close();
+    expect(schemaVersion()).toBe('7');
+    expect(tableNames()).toEqual(ALL_TABLES);
+    const again = Vault.open(path, 'pw');
+    expect(again.things.get(thing.id)).toEqual(thing);
+    again.close();
   });
 
   it('leaves a version 3 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -388,7 +413,7 @@ describe('schema versions', () => {
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '6', '8', 'two']) {
+    for (const version of ['0', '8', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);

@@ -26,6 +26,8 @@ import { ProfileRepo } from './profileRepo.js';
 import { ReceiptRepo } from './receiptRepo.js';
 import { VerificationRepo } from './verificationRepo.js';
 import { AccountIdRepo } from './accountIdRepo.js';
+import { ThingRepo } from './thingRepo.js';
+import { AttachmentRepo, type AttachmentLimits } from './attachmentRepo.js';
 import { RelationshipRepo } from './relationshipRepo.js';
 import { applyPragmas, createSchema, MIGRATABLE_SCHEMA_VERSIONS, SCHEMA_VERSION } from './schema.js';
 import { SeenRepo } from './seenRepo.js';
@@ -39,6 +41,8 @@ export interface VaultOptions {
    */
   kdf?: { N?: number; r?: number; p?: number };
   clock?: Clock;
+  /** How large her documents may be (default DEFAULT_ATTACHMENT_LIMITS: 10 MiB a file, 1 GiB in all). */
+  attachmentLimits?: AttachmentLimits;
 }
 
 const META_KEYRING = 'keyring';
@@ -80,12 +84,16 @@ export class Vault {
   readonly intentRecipients: IntentRecipientRepo;
   /** The signed offers companies answered her intents with. */
   readonly offers: OfferRepo;
+  /** Her things, their contracts and the companies linked to each by role. */
+  readonly things: ThingRepo;
+  /** The documents she keeps with her things, each file encrypted. */
+  readonly attachments: AttachmentRepo;
   readonly #db: Database.Database;
   readonly #ctx: VaultContext;
   readonly #dataKey: Buffer;
   readonly #kdf: ScryptParams;
 
-  private constructor(path: string, db: Database.Database, dataKey: Buffer, kdf: ScryptParams, clock: Clock) {
+  private constructor(path: string, db: Database.Database, dataKey: Buffer, kdf: ScryptParams, clock: Clock, attachmentLimits?: AttachmentLimits) {
     this.path = path;
     this.clock = clock;
     this.#db = db;
@@ -111,6 +119,8 @@ export class Vault {
     this.intents = new IntentRepo(this.#ctx);
     this.intentRecipients = new IntentRecipientRepo(this.#ctx);
     this.offers = new OfferRepo(this.#ctx);
+    this.things = new ThingRepo(this.#ctx);
+    this.attachments = new AttachmentRepo(this.#ctx, attachmentLimits);
   }
 
   /**
@@ -150,7 +160,7 @@ export class Vault {
         insert.run(META_KEYRING, JSON.stringify(keyring));
         insert.run(META_SCHEMA_VERSION, String(SCHEMA_VERSION));
       })();
-      return new Vault(file, opened, dataKey, kdf, options.clock ?? systemClock);
+      return new Vault(file, opened, dataKey, kdf, options.clock ?? systemClock, options.attachmentLimits);
     } catch (err) {
       db?.close();
       dataKey.fill(0);
@@ -197,7 +207,7 @@ export class Vault {
       db.pragma('query_only = OFF');
       applyPragmas(db);
       if (migrate) migrateSchema(db);
-      return new Vault(file, db, dataKey, kdf, options.clock ?? systemClock);
+      return new Vault(file, db, dataKey, kdf, options.clock ?? systemClock, options.attachmentLimits);
     } catch (err) {
       db.close();
       dataKey?.fill(0);
