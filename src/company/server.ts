@@ -77,7 +77,9 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
     role === 'worker'
       ? createOpsApp({ ...ops, name: config.name, adminToken: home.adminToken, scopedTokens, logger })
       : createCompanyApp({ agent, adminToken: home.adminToken, scopedTokens, maxMessageBytes: config.maxMessageBytes, logger, ops, rejectionLog, ...(home.didDocument ? { didDocument: home.didDocument } : {}) });
-  const listening = await listen(app, config.port, config.host);
+  // No route takes more than maxBodyBytes; a company that raised maxMessageBytes above it meant that size.
+  const limits = { ...config.limits, maxBodyBytes: Math.max(config.limits.maxBodyBytes, config.maxMessageBytes) };
+  const listening = await listen(app, config.port, config.host, limits);
 
   // The background work, one round at a time; stopping waits for the round in flight.
   let running: Promise<unknown> = Promise.resolve();
