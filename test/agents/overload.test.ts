@@ -21,6 +21,11 @@ import { vaultPath } from '../../src/personal/home.js';
 import { startPersonalServer, type RunningPersonalAgent } from '../../src/personal/server.js';
 import { Vault } from '../../src/personal/vault/vault.js';
 import { freePort } from '../support/processes.js';
+import { packAs, sendAs } from '../support/disclosure.js';
+import { createPeerIdentity } from '../../src/protocol/agent/identity.js';
+import { systemClock } from '../../src/core/clock.js';
+import { buildMessage } from '../../src/protocol/buildMessage.js';
+import { BasicMessage, Connect } from '../../src/protocol/families/index.js';
 
 const SHORT: HttpLimitsInput = {
   headersTimeoutMs: 400,
@@ -169,3 +174,68 @@ describe('her server (kith serve) under slow and greedy clients', () => {
     expect((await get(her.port, '/api/relationships', '127.0.0.25', auth)).status).toBe(200);
   });
 });
+
+describe('many concurrent senders against a saturated company', () => {
+  it('stores every message it answered 2xx, refuses the rest 429/503 unstored, and retries land all exactly once', async () => {
+    const port = await freePort();
+    const home = await initCompanyHome(join(root, 'busy'), { name: 'Busy Ltd', port });
+    const config = companyConfigSchema.parse({ ...home.config, limits: { maxInFlight: 3, perPeer: { requestsPerSecond: 40, requestBurst: 15 } } });
+    const busy = await startCompanyServer({ ...home, config }, { logger: silentLogger, role: 'http' });
+    try {
+      const target = { did: busy.agent.did, didcommUrl: `${busy.url}/didcomm` };
+      // Three customers, each from its own loopback address, 40 messages each, all at once.
+      const customers = await Promise.all(
+        [1, 2, 3].map(async (n) => {
+          const identity = createPeerIdentity('http://127.0.0.1:9/didcomm/none').identity;
+          expect((await sendAs(identity, target, Connect.request.type, {})).response.status).toBe(200);
+          const relationship = await home.store.findRelationshipByDid(identity.did);
+          const messages = await Promise.all(
+            Array.from({ length: 40 }, async (_, i) => {
+              const message = buildMessage({ type: BasicMessage.message.type, from: identity.did, to: busy.agent.did, body: { content: `#${i} from ${n}` } }, systemClock);
+              return { id: message.id, packed: await packAs(identity, message) };
+            }),
+          );
+          return { address: `127.0.0.${30 + n}`, relationshipId: relationship!.id, messages };
+        }),
+      );
+      const storedIds = async (relationshipId: string) => (await busy.agent.messages(relationshipId, { limit: 1000 })).map((m) => m.messageId);
+      const refusals = new Map<number, number>();
+      const send = async (address: string, relationshipId: string, id: string, packed: string): Promise<void> => {
+        for (;;) {
+          const answer = await postFrom(busy.port, address, packed);
+          if (answer.status === 202 || answer.status === 200) {
+            expect(await storedIds(relationshipId)).toContain(id); // acknowledged means stored
+            return;
+          }
+          expect([429, 503]).toContain(answer.status);
+          expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+          expect(await storedIds(relationshipId)).not.toContain(id); // refused means not stored
+          refusals.set(answer.status, (refusals.get(answer.status) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 50)); // the test's short wait instead of the whole Retry-After
+        }
+      };
+      await Promise.all(customers.flatMap((c) => c.messages.map((m) => send(c.address, c.relationshipId, m.id, m.packed))));
+      expect([...refusals.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      for (const customer of customers) {
+        const ids = await storedIds(customer.relationshipId);
+        expect(ids.slice().sort()).toEqual(customer.messages.map((m) => m.id).sort());
+      }
+    } finally {
+      await busy.stop();
+    }
+  });
+});
+
+function postFrom(port: number, localAddress: string, body: string): Promise<{ status: number; retryAfter: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { port, host: '127.0.0.1', localAddress, method: 'POST', path: '/didcomm', agent: false, headers: { 'content-type': 'application/didcomm-encrypted+json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
