@@ -13,7 +13,8 @@
  * KITH_BENCH_ONLY=inbound|fanout|connect|intent, KITH_BENCH_CONNECT_PER_ROUND (50), KITH_BENCH_CONNECT_ROUNDS (6), KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
  * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile), KITH_BENCH_INTENT_SIZES (10,100),
  * KITH_BENCH_INTENT_REPS (7), KITH_BENCH_POSTGRES_URL (unset: a throwaway cluster), KITH_BENCH_PROCS (1,2,4),
- * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7).
+ * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7),
+ * KITH_BENCH_ONLY=overload, KITH_BENCH_OVERLOAD_REQUESTS (2000), KITH_BENCH_SLOWLORIS (200) (bench/overload.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -23,6 +24,7 @@ import { runConnectBench } from './connect.js';
 import { runFanoutBench } from './fanout.js';
 import { runIntentBench } from './intent.js';
 import { runVaultBench } from './vault.js';
+import { runOverloadBench } from './overload.js';
 import { startThrowawayPostgres } from '../test/support/postgres.js';
 
 // --- messages between the processes -----------------------------------------------------------
@@ -256,7 +258,7 @@ const PROCS = (process.env['KITH_BENCH_PROCS'] ?? '1,2,4').split(',').map((s) =>
   return n;
 });
 const ONLY = process.env['KITH_BENCH_ONLY'];
-if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent or vault');
+if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault', 'overload'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent, vault or overload');
 const sizesOf = (name: string) =>
   (process.env[name] ?? '10,100').split(',').map((s) => {
     const n = Number(s.trim());
@@ -286,6 +288,9 @@ async function all(): Promise<void> {
   }
   if (ONLY === undefined || ONLY === 'vault') {
     await runVaultBench({ relationships: envInt('KITH_BENCH_VAULT_RELATIONSHIPS', 10_000), messages: envInt('KITH_BENCH_VAULT_MESSAGES', 100_000), repetitions: envInt('KITH_BENCH_VAULT_REPS', 7) });
+  }
+  if (ONLY === undefined || ONLY === 'overload') {
+    await runOverloadBench({ requests: envInt('KITH_BENCH_OVERLOAD_REQUESTS', 2_000), slowloris: envInt('KITH_BENCH_SLOWLORIS', 200) });
   }
 }
 

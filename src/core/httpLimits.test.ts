@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -214,6 +214,25 @@ describe('HTTP limits over real sockets', () => {
     const { text, closed } = await client.answer(3_000);
     expect(closed).toBe(true);
     expect(text.match(/HTTP\/1\.1 200/g)).toHaveLength(2);
+  });
+
+  it('says Connection: close on an answer given before the body was read, so a keep-alive client opens a new connection', async () => {
+    const { listening, stored } = await start({});
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const answer = (body: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = httpRequest({ port: listening.port, host: '127.0.0.1', method: 'POST', path: '/store', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    // Over the route's 256 KiB limit (under maxBodyBytes): refused by the route while the body still arrives.
+    expect(await answer('x'.repeat(600 * 1024))).toEqual({ status: 413, connection: 'close' });
+    expect((await answer('after')).status).toBe(202);
+    expect(stored).toEqual(['after']);
+    agent.destroy();
   });
 
   it('closes an idle kept-alive connection after keepAliveTimeoutMs', async () => {

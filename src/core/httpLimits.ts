@@ -207,6 +207,19 @@ export function guardRequests(
 
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     const socket = request.socket;
+    // An answer written before its request's body was all read (refused early, 413 from a route's
+    // limit) says "Connection: close": the connection is closed behind it rather than drained, and
+    // a keep-alive client must not send its next request on it.
+    const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => ServerResponse;
+    response.writeHead = ((...args: unknown[]) => {
+      if (hasBody(request) && !request.complete) {
+        response.shouldKeepAlive = false;
+        // node would destroy the socket as soon as the answer is flushed, and with the body still
+        // arriving that is a reset, which can drop the answer at the client: FIN and wait instead.
+        (socket as unknown as { destroySoon: () => void }).destroySoon = () => closeSoon(socket);
+      }
+      return writeHead(...args);
+    }) as ServerResponse['writeHead'];
     const peer = peerOf(socket);
     const declared = Number(request.headers['content-length'] ?? 0);
     const declaredBytes = Number.isFinite(declared) && declared > 0 ? declared : 0;
@@ -245,7 +258,7 @@ export function guardRequests(
       budgets.charge(peer, socket.bytesRead - bytesAtStart - declaredBytes);
       // Answered before its body was all read (refused early, cut): close rather than drain the rest.
       // node says "Connection: close" on the last answer maxRequestsPerSocket allows but leaves the socket open.
-      if (!socket.destroyed && (!request.complete || served >= limits.maxRequestsPerConnection)) closeSoon(socket);
+      if (!socket.destroyed && ((hasBody(request) && !request.complete) || served >= limits.maxRequestsPerConnection)) closeSoon(socket);
     };
     response.once('finish', finish);
     response.once('close', finish);
