@@ -5,14 +5,14 @@
  * client gets its code or is closed by its deadline, and nothing it sent changes the store or vault.
  * The limits' own matrix is in src/core/httpLimits.test.ts.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { companyConfigSchema } from '../../src/company/config.js';
-import { initCompanyHome } from '../../src/company/home.js';
+import { initCompanyHome, openCompanyHome } from '../../src/company/home.js';
 import { startCompanyServer, type RunningCompany } from '../../src/company/server.js';
 import { snapshotOf } from '../../src/company/store/testing.js';
 import { httpLimitsSchema, type HttpLimitsInput } from '../../src/core/httpLimits.js';
@@ -141,7 +141,18 @@ describe('the company server (kith-vendor serve) under slow and greedy clients',
     expect((await get(company.port, '/.well-known/kith-terms', '127.0.0.15')).status).toBe(200);
   });
 
-  it('refuses limits that make no sense in config.json (config.invalid at start, not a silent default)', () => {
+  it('refuses limits that make no sense in config.json (config.invalid at start, not a silent default)', async () => {
+    const dir = join(root, 'bad-limits');
+    const made = await initCompanyHome(dir, { name: 'Bad Limits Ltd', port: 7999 });
+    await made.store.close();
+    const configFile = join(dir, 'config.json');
+    const good = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configFile, JSON.stringify({ ...good, limits: { maxInFlight: 0 } }));
+    await expect(openCompanyHome(dir)).rejects.toMatchObject({ code: 'config.invalid', message: expect.stringContaining('limits.maxInFlight') });
+    writeFileSync(configFile, JSON.stringify({ ...good, limits: { bodyTimeoutMs: 1234 } }));
+    const opened = await openCompanyHome(dir);
+    expect(opened.config.limits).toEqual(httpLimitsSchema.parse({ bodyTimeoutMs: 1234 }));
+    await opened.store.close();
     expect(companyConfigSchema.safeParse({ ...companyHome.config, limits: { maxInFlight: 0 } }).success).toBe(false);
     expect(companyConfigSchema.safeParse({ ...companyHome.config, limits: { perPeer: { burst: 5 } } }).success).toBe(false);
     expect(companyConfigSchema.parse({ ...companyHome.config, limits: undefined }).limits).toEqual(httpLimitsSchema.parse({}));
