@@ -80,6 +80,7 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
   // No route takes more than maxBodyBytes; a company that raised maxMessageBytes above it meant that size.
   const limits = { ...config.limits, maxBodyBytes: Math.max(config.limits.maxBodyBytes, config.maxMessageBytes) };
   const listening = await listen(app, config.port, config.host, limits);
+  metrics.watchHttpLimits(listening.limitCounts);
 
   // The background work, one round at a time; stopping waits for the round in flight.
   let running: Promise<unknown> = Promise.resolve();

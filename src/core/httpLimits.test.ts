@@ -23,11 +23,12 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((l) => l.close()));
 });
 
-async function start(limits: HttpLimitsInput, options: { handlerDelayMs?: number } = {}): Promise<Harness> {
+async function start(limits: HttpLimitsInput, options: { handlerDelayMs?: number; delayBeforeReadMs?: number } = {}): Promise<Harness> {
   const stored: string[] = [];
   const app = new Hono();
   app.onError((error, c) => respondWithError(c, error, silentLogger));
   app.post('/store', async (c) => {
+    if (options.delayBeforeReadMs) await new Promise((r) => setTimeout(r, options.delayBeforeReadMs));
     const body = await readRequestBody(c.req.raw, c.env, 256 * 1024);
     if (options.handlerDelayMs) await new Promise((r) => setTimeout(r, options.handlerDelayMs));
     stored.push(body.toString('utf8'));
@@ -102,6 +103,15 @@ describe('HTTP limits over real sockets', () => {
     expect(codeOf(text)).toBe('api.body_timeout');
     expect(stored).toEqual([]);
     expect(listening.limitCounts.bodyTimeouts).toBe(1);
+  });
+
+  it('does not cut a client whose whole body arrived while the app was too busy to read it', async () => {
+    const { listening, stored } = await start({ bodyGraceMs: 100, minBodyBytesPerSecond: 100_000, bodyTimeoutMs: 300 }, { delayBeforeReadMs: 800 });
+    // 200 KiB: more than node buffers before it stops reading the socket for the app.
+    const answer = await post(listening.port, 'y'.repeat(200 * 1024));
+    expect(answer.status).toBe(202);
+    expect(stored).toHaveLength(1);
+    expect(listening.limitCounts.bodyTimeouts).toBe(0);
   });
 
   it('cuts a chunked body that never ends at bodyTimeoutMs even when it keeps the rate', async () => {

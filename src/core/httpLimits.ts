@@ -275,6 +275,9 @@ export function guardRequests(
           watchdog = undefined;
           return;
         }
+        // Body bytes the app has not taken yet: the wait is ours (a busy handler holds node's
+        // backpressure on the socket), not the client's, so the client is not judged on it.
+        if (request.readableLength > 0) return;
         const elapsed = now() - started;
         // The head and the body so far (the head is small and bounded by node's maxHeaderSize).
         const received = socket.bytesRead - bytesAtStart;

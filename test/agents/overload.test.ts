@@ -141,6 +141,23 @@ describe('the company server (kith-vendor serve) under slow and greedy clients',
     expect((await get(company.port, '/.well-known/kith-terms', '127.0.0.15')).status).toBe(200);
   });
 
+  it('counts what its limits refused in /metrics, by reason', async () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ port: company.port, host: '127.0.0.1', localAddress: '127.0.0.16', path: '/metrics', agent: false, headers: { authorization: `Bearer ${companyHome.adminToken}` } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    // The tests above: two trickled bodies, two declared 10 MB bodies, ten requests over the burst.
+    expect(text).toMatch(/^kith_company_http_refused_total\{reason="body_timeout",role="http"\} 2$/m);
+    expect(text).toMatch(/^kith_company_http_refused_total\{reason="too_large",role="http"\} 2$/m);
+    expect(text).toMatch(/^kith_company_http_refused_total\{reason="rate_limited",role="http"\} 10$/m);
+    expect(text).toMatch(/^kith_company_http_refused_total\{reason="overloaded",role="http"\} 0$/m);
+  });
+
   it('refuses limits that make no sense in config.json (config.invalid at start, not a silent default)', async () => {
     const dir = join(root, 'bad-limits');
     const made = await initCompanyHome(dir, { name: 'Bad Limits Ltd', port: 7999 });
@@ -190,18 +207,19 @@ describe('many concurrent senders against a saturated company', () => {
   it('stores every message it answered 2xx, refuses the rest 429/503 unstored, and retries land all exactly once', async () => {
     const port = await freePort();
     const home = await initCompanyHome(join(root, 'busy'), { name: 'Busy Ltd', port });
-    const config = companyConfigSchema.parse({ ...home.config, limits: { maxInFlight: 3, perPeer: { requestsPerSecond: 40, requestBurst: 15 } } });
+    const config = companyConfigSchema.parse({ ...home.config, limits: { maxInFlight: 3, perPeer: { requestsPerSecond: 5, requestBurst: 10 } } });
     const busy = await startCompanyServer({ ...home, config }, { logger: silentLogger, role: 'http' });
     try {
       const target = { did: busy.agent.did, didcommUrl: `${busy.url}/didcomm` };
-      // Three customers, each from its own loopback address, 40 messages each, all at once.
+      // Three customers, each from its own loopback address, 20 messages each, all at once: twice the
+      // burst, so some are refused however fast or slow the machine is.
       const customers = await Promise.all(
         [1, 2, 3].map(async (n) => {
           const identity = createPeerIdentity('http://127.0.0.1:9/didcomm/none').identity;
           expect((await sendAs(identity, target, Connect.request.type, {})).response.status).toBe(200);
           const relationship = await home.store.findRelationshipByDid(identity.did);
           const messages = await Promise.all(
-            Array.from({ length: 40 }, async (_, i) => {
+            Array.from({ length: 20 }, async (_, i) => {
               const message = buildMessage({ type: BasicMessage.message.type, from: identity.did, to: busy.agent.did, body: { content: `#${i} from ${n}` } }, systemClock);
               return { id: message.id, packed: await packAs(identity, message) };
             }),
