@@ -16,6 +16,7 @@
  * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7),
  * KITH_BENCH_CONNECTOR_EVENTS (5000; bench/connectors.ts).
  * KITH_BENCH_ONLY=things: KITH_BENCH_THINGS (1000), KITH_BENCH_THINGS_DOCUMENTS (3000), KITH_BENCH_THINGS_DOCUMENT_KB (100).
+ * KITH_BENCH_ONLY=overload, KITH_BENCH_OVERLOAD_REQUESTS (2000), KITH_BENCH_SLOWLORIS (200) (bench/overload.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -27,6 +28,7 @@ import { runFanoutBench } from './fanout.js';
 import { runIntentBench } from './intent.js';
 import { runVaultBench } from './vault.js';
 import { runThingsBench } from './things.js';
+import { runOverloadBench } from './overload.js';
 import { startThrowawayPostgres } from '../test/support/postgres.js';
 
 // --- messages between the processes -----------------------------------------------------------
@@ -260,7 +262,7 @@ const PROCS = (process.env['KITH_BENCH_PROCS'] ?? '1,2,4').split(',').map((s) =>
   return n;
 });
 const ONLY = process.env['KITH_BENCH_ONLY'];
-if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault', 'connectors', 'things'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent, vault, connectors or things');
+if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault', 'connectors', 'things', 'overload'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent, vault, connectors, things or overload');
 const sizesOf = (name: string) =>
   (process.env[name] ?? '10,100').split(',').map((s) => {
     const n = Number(s.trim());
@@ -299,6 +301,9 @@ async function all(): Promise<void> {
       documentBytes: envInt('KITH_BENCH_THINGS_DOCUMENT_KB', 100) * 1024,
       repetitions: envInt('KITH_BENCH_VAULT_REPS', 7),
     });
+  }
+  if (ONLY === undefined || ONLY === 'overload') {
+    await runOverloadBench({ requests: envInt('KITH_BENCH_OVERLOAD_REQUESTS', 2_000), slowloris: envInt('KITH_BENCH_SLOWLORIS', 200) });
   }
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { httpLimitsSchema } from '../core/httpLimits.js';
 import { describeIssues } from '../core/describeIssues.js';
 import { ConfigError } from '../core/errors.js';
 import { describeZodIssues, tryParseJson } from '../core/json.js';
@@ -108,6 +109,8 @@ export const companyConfigSchema = z
     maxMessageBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
     clockSkewSeconds: z.number().int().min(0).max(3600).default(300),
     policyFile: z.string().optional(),
+    /** Deadlines, sizes and budgets of its HTTP server (core/httpLimits.ts; docs/deploy.md "Limits"). */
+    limits: httpLimitsSchema.prefault({}),
   })
   .strict();
 export type CompanyConfig = z.infer<typeof companyConfigSchema>;

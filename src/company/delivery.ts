@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { TransportError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
-import { isAlreadyDelivered, postEnvelope } from '../protocol/agent/transport.js';
+import { delayAfter, isAlreadyDelivered, postEnvelope } from '../protocol/agent/transport.js';
 import type { DidResolver } from '../protocol/did/types.js';
 import { nextAttemptDelay, type RetryPolicy } from '../core/retry.js';
 import type { OutboxItem, CompanyStore } from './store/types.js';
@@ -45,7 +45,8 @@ export class OutboxDelivery {
     } catch (error) {
       if (!isAlreadyDelivered(error)) {
         const attempts = item.attempts + 1;
-        await this.store.rescheduleOutbox(item.id, this.clock.now() + nextAttemptDelay(attempts, this.retry), attempts);
+        // Her agent busy (429/503) asked for a wait: at least that long, whatever the backoff says.
+        await this.store.rescheduleOutbox(item.id, this.clock.now() + delayAfter(error, nextAttemptDelay(attempts, this.retry)), attempts);
         this.logger.info('outbox_retry_scheduled', {
           relationship: item.relationshipId,
           attempts,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HttpLimitCounts } from '../core/httpLimits.js';
 import type { CompanyStore } from './store/types.js';
 
 /*
@@ -13,6 +14,8 @@ export interface CompanyMetrics {
   received(outcome: string): void;
   /** A queued message her agent accepted, `latencyMs` after it was queued. */
   delivered(latencyMs: number): void;
+  /** The HTTP server's refusals (core/httpLimits.ts), read when scraped. */
+  watchHttpLimits(counts: HttpLimitCounts): void;
   /** The exposition text, and its content type. */
   text(): Promise<{ body: string; contentType: string }>;
 }
@@ -54,7 +57,25 @@ export function createCompanyMetrics(store: CompanyStore, labels: { role: string
       for (const { connectorId, state, count } of await store.countConnectorDeliveries()) this.set({ connector: connectorId, state }, count);
     },
   });
+  let limitCounts: HttpLimitCounts | undefined;
+  new Counter({
+    name: 'kith_company_http_refused_total',
+    help: 'Requests this process refused or cut before its app answered them, by reason: rate_limited (429), overloaded (503), too_large (413), body_timeout (408)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      if (!limitCounts) return;
+      this.reset();
+      this.inc({ reason: 'rate_limited' }, limitCounts.rateLimited);
+      this.inc({ reason: 'overloaded' }, limitCounts.overloaded);
+      this.inc({ reason: 'too_large' }, limitCounts.tooLarge);
+      this.inc({ reason: 'body_timeout' }, limitCounts.bodyTimeouts);
+    },
+  });
   return {
+    watchHttpLimits: (counts) => {
+      limitCounts = counts;
+    },
     received: (outcome) => received.inc({ outcome }),
     delivered: (latencyMs) => latency.observe(Math.max(0, latencyMs) / 1000),
     async text() {

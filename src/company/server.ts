@@ -98,7 +98,10 @@ export async function startCompanyServer(home: CompanyHome, options: CompanyServ
       ? createOpsApp({ ...ops, name: config.name, adminToken: home.adminToken, scopedTokens, logger })
       : createCompanyApp({ agent, adminToken: home.adminToken, scopedTokens, maxMessageBytes: config.maxMessageBytes, logger, ops, rejectionLog, ...(home.didDocument ? { didDocument: home.didDocument } : {}) });
   registerInstanceRoute(app, instance);
-  const listening = await listen(app, options.port ?? config.port, config.host);
+  // No route takes more than maxBodyBytes; a company that raised maxMessageBytes above it meant that size.
+  const limits = { ...config.limits, maxBodyBytes: Math.max(config.limits.maxBodyBytes, config.maxMessageBytes) };
+  const listening = await listen(app, options.port ?? config.port, config.host, limits);
+  metrics.watchHttpLimits(listening.limitCounts);
   if (checkEndpoint) {
     const published = publishedEndpoint(home).replace(/\/didcomm$/, '');
     try {

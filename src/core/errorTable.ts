@@ -2,7 +2,7 @@ import type { KithErrorCode } from './errors.js';
 
 export interface ErrorPresentation {
   /** HTTP status for the local API, admin API and DIDComm inbound endpoint. */
-  status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 500 | 502 | 503;
+  status: 400 | 401 | 403 | 404 | 408 | 409 | 410 | 413 | 422 | 429 | 500 | 502 | 503;
   /** What the CLI prints (before the error's own message). */
   cli: string;
   /** Process exit code for the CLI: 1 usage/input, 2 auth/secret, 3 remote, 4 internal. */
@@ -140,6 +140,10 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'api.insufficient_scope': { status: 403, cli: 'The admin token lacks the scope this needs', exit: 2 },
   'api.token_exists': { status: 409, cli: 'An admin token of that name exists', exit: 1 },
   'api.token_unknown': { status: 404, cli: 'No admin token of that name', exit: 1 },
+  // Overload and slow clients (core/httpLimits.ts): each answer says when to come back (Retry-After).
+  'api.rate_limited': { status: 429, cli: 'Too many requests from this address: wait and try again', exit: 3 },
+  'api.overloaded': { status: 503, cli: 'The agent is busy: try again shortly', exit: 3 },
+  'api.body_timeout': { status: 408, cli: 'The request body came too slowly and was cut off', exit: 3 },
   'agent.not_running': { status: 503, cli: 'Agent is not running', exit: 3 },
   internal: { status: 500, cli: 'Internal error', exit: 4 },
 };

@@ -150,6 +150,10 @@ export type KithErrorCode =
   | 'api.token_exists'
   | 'api.token_unknown'
   | 'api.client_aborted'
+  // overload and slow clients (core/httpLimits.ts)
+  | 'api.rate_limited'
+  | 'api.overloaded'
+  | 'api.body_timeout'
   | 'agent.not_running'
   | 'internal';
 

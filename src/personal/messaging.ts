@@ -4,7 +4,7 @@ import { nextAttemptDelay } from '../core/retry.js';
 import { receiveContextOf, type AgentEnvironment } from '../protocol/agent/environment.js';
 import { agreementKeyOf, signingKeyOf, type LocalIdentity } from '../protocol/agent/identity.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
-import { isAlreadyDelivered, postEnvelope } from '../protocol/agent/transport.js';
+import { delayAfter, isAlreadyDelivered, postEnvelope, retryLaterMs } from '../protocol/agent/transport.js';
 import { buildMessage, outgoing, seenUntil, type Outgoing } from '../protocol/buildMessage.js';
 import { didOf } from '../protocol/did/types.js';
 import type { RecipientPrivateKey } from '../protocol/envelope/engine.js';
@@ -325,8 +325,9 @@ export function createPersonalMessaging(options: PersonalMessagingOptions): Pers
         await postEnvelope(endpoint, packed, transport);
         return { messageId: message.id, status: 'sent' };
       } catch (error) {
-        if (!(error instanceof TransportError && error.code === 'transport.unreachable')) throw error;
-        vault.outbox.enqueue({ relationshipId: relationship.id, messageId: message.id, plaintext: message, nextAttemptAt: clock.now() + nextAttemptDelay(0, retry) });
+        // Unreachable, or the company said "not now" (429/503): it did not take the message, so it waits in her outbox.
+        if (!(error instanceof TransportError && error.code === 'transport.unreachable') && retryLaterMs(error) === undefined) throw error;
+        vault.outbox.enqueue({ relationshipId: relationship.id, messageId: message.id, plaintext: message, nextAttemptAt: clock.now() + delayAfter(error, nextAttemptDelay(0, retry)) });
         logger.info('message_queued', { relationship: relationship.id });
         return { messageId: message.id, status: 'queued' };
       }
@@ -369,7 +370,7 @@ export function createPersonalMessaging(options: PersonalMessagingOptions): Pers
           delivered += 1;
         } catch (error) {
           if (!isAlreadyDelivered(error)) {
-            vault.outbox.reschedule(item.id, clock.now() + nextAttemptDelay(item.attempts + 1, retry), item.attempts + 1);
+            vault.outbox.reschedule(item.id, clock.now() + delayAfter(error, nextAttemptDelay(item.attempts + 1, retry)), item.attempts + 1);
             continue;
           }
         }

@@ -3,6 +3,7 @@ import { systemClock } from '../core/clock.js';
 import { VaultError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
 import { checkOwnEndpoint, newInstanceId } from '../core/endpointCheck.js';
+import { httpLimitsSchema, type HttpLimitsInput } from '../core/httpLimits.js';
 import { listen } from '../core/listen.js';
 import type { Logger } from '../core/log.js';
 import { createRejectionLog } from '../core/rejectionLog.js';
@@ -46,7 +47,16 @@ export interface PersonalServerOptions {
    * locked), and after listening require her endpoint to answer as this process. Default true.
    */
   endpointCheck?: boolean;
+  /** Her server's deadlines, sizes and budgets; default PERSONAL_HTTP_LIMITS. Tests shorten them. */
+  limits?: HttpLimitsInput;
 }
+
+/**
+ * Her server listens on loopback for one person, so one "peer" address is her browser, her CLI and
+ * any company on the same machine at once (the demo): a per-address budget roomier than a company's,
+ * the deadlines and sizes the same (docs/deploy.md "Limits").
+ */
+export const PERSONAL_HTTP_LIMITS: HttpLimitsInput = { perPeer: { requestsPerSecond: 200, requestBurst: 1_000 } };
 
 export const DEFAULT_IDLE_LOCK_MS = 15 * 60_000;
 /** Her vault's setting for the idle lock, in minutes (0: never). */
@@ -269,7 +279,8 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
     instance,
     ...(options.passphraseHint ? { passphraseHint: options.passphraseHint } : {}),
   });
-  const listening = await listen(app, options.port, '127.0.0.1');
+  const limits = httpLimitsSchema.parse(options.limits ?? PERSONAL_HTTP_LIMITS);
+  const listening = await listen(app, options.port, '127.0.0.1', { ...limits, maxBodyBytes: Math.max(limits.maxBodyBytes, maxMessageBytes) });
   port = listening.port;
   const url = `http://127.0.0.1:${port}`;
   if (checkEndpoint) {

@@ -59,6 +59,8 @@ describe('web app wording', () => {
     expect(shortDid(did)).toBe(`${did.slice(0, 30)}…`);
     expect(shortDid('did:web:shop.example')).toBe('did:web:shop.example');
     expect(deliveryErrorText('transport.unreachable')).toBe('company unreachable');
+    expect(deliveryErrorText('api.rate_limited')).toBe('the company is busy; it will be sent again');
+    expect(deliveryErrorText('api.overloaded')).toBe('the company is busy; it will be sent again');
     expect(deliveryErrorText(null)).toBe('');
   });
 });

@@ -196,6 +196,9 @@ export function deliveryErrorText(code: string | null | undefined): string {
       return 'the company refused it';
     case 'store.unavailable':
       return 'the company’s store is down';
+    case 'api.rate_limited':
+    case 'api.overloaded':
+      return 'the company is busy; it will be sent again';
     case 'relationship.cut_off':
       return 'relationship cut off';
     case 'profile.stale_version':

@@ -11,6 +11,7 @@ const SCOPES_DESCRIPTION = [
   'The home\'s `admin-token` has every scope; `kith-vendor token create --scopes read,write` makes tokens with fewer.',
   'Each operation says its scope twice: in `security` (`bearer: [scope]`, as OpenAPI 3.1 allows role names for non-OAuth schemes) and in the `x-kith-scope` extension, for tools that read only OAuth scopes.',
   'Lists that grow (relationships, messages, events, intents, dead letters) take `limit` (1 to 1000, default 100) and `cursor` (the `next` of the previous page) and answer `next`, null on the last page.',
+  'Any route may answer 429 `api.rate_limited` (this address is over its budget) or 503 `api.overloaded` (too many requests in progress), both with Retry-After in seconds; 413 `envelope.too_large` for a body over the limit, 408 `api.body_timeout` for a body that came too slowly (config.json `limits`; docs/deploy.md "Limits").',
 ].join(' ');
 
 /** Each operation with its scope from ADMIN_ROUTE_SCOPES (the table the server enforces). */

@@ -30,7 +30,7 @@ const error = { description: 'Error `{ "error": { "code", "message" } }` (codes:
 /** The personal agent's local API, which the CLI and the web app both use (OpenAPI 3.1). */
 export const personalOpenApi = {
   openapi: '3.1.0',
-  info: { title: 'Kith personal agent local API', version: '1.0.0', description: 'Loopback only. Bearer token, or the web app\'s session: its cookie together with its key in the X-Kith-Session header (a cookie alone gets 401 api.session_key_required); foreign Host/Origin get 403.' },
+  info: { title: 'Kith personal agent local API', version: '1.0.0', description: 'Loopback only. Bearer token, or the web app\'s session: its cookie together with its key in the X-Kith-Session header (a cookie alone gets 401 api.session_key_required); foreign Host/Origin get 403. Any route may answer 429 api.rate_limited or 503 api.overloaded with Retry-After (seconds), 413 envelope.too_large or 408 api.body_timeout (a body too large or too slow).' },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   security: [{ bearer: [] }],
   paths: {

@@ -6,6 +6,7 @@ import { outgoing } from '../../protocol/buildMessage.js';
 import { Consent, ProfileUpdate } from '../../protocol/families/index.js';
 import { parseFieldValue, resolveFieldName } from '../../protocol/profile/fields.js';
 import { presentSelfIssued } from '../../protocol/sdjwt/index.js';
+import { delayAfter, retryLaterMs } from '../../protocol/agent/transport.js';
 import { nextAttemptDelay, type RetryPolicy } from '../../core/retry.js';
 import type { AgentCore } from '../core.js';
 import type { DeliveryRecord } from '../vault/deliveryRepo.js';
@@ -74,6 +75,8 @@ export interface ProfileFeature {
 function isRetryable(error: unknown): boolean {
   if (!(error instanceof TransportError)) return false;
   if (error.code === 'transport.unreachable') return true;
+  // 429 (too many requests) and 503 say "later", never "no".
+  if (retryLaterMs(error) !== undefined) return true;
   const status = error.details?.['status'];
   const code = error.details?.['code'];
   return (typeof status === 'number' && status >= 500) || code === 'store.unavailable';
@@ -157,7 +160,7 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
         return 'skipped';
       }
       if (isRetryable(error) || !(error instanceof KithError)) {
-        vault.deliveries.reschedule(ids, clock.now() + nextAttemptDelay(attempts, options.retry), code);
+        vault.deliveries.reschedule(ids, clock.now() + delayAfter(error, nextAttemptDelay(attempts, options.retry)), code);
         logger.info('profile_update_retry', { relationship: relationshipId, attempts, code });
         report('retrying', code);
         return 'retrying';

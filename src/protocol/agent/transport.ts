@@ -29,6 +29,20 @@ interface RawResponse {
   status: number;
   contentType: string;
   text: string;
+  /** The Retry-After header as sent, if any. */
+  retryAfter: string | undefined;
+}
+
+/** The longest wait a peer's Retry-After is honoured for: a peer cannot park our outbox for a year. */
+export const MAX_RETRY_AFTER_MS = 60 * 60_000;
+
+/** Retry-After in seconds (delta-seconds or an HTTP date, RFC 9110 10.2.3); undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d{1,10}$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 function postWithNode(endpoint: string, packed: string, timeoutMs: number): Promise<RawResponse> {
@@ -67,7 +81,12 @@ function postWithNode(endpoint: string, packed: string, timeoutMs: number): Prom
         });
         response.on('error', reject);
         response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: response.statusCode ?? 0,
+            contentType: String(response.headers['content-type'] ?? ''),
+            text: Buffer.concat(chunks).toString('utf8'),
+            retryAfter: response.headers['retry-after'],
+          }),
         );
       },
     );
@@ -84,14 +103,15 @@ async function postWithFetch(doFetch: typeof fetch, endpoint: string, packed: st
     body: packed,
     signal: AbortSignal.timeout(timeoutMs),
   });
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text() };
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text: await response.text(), retryAfter: response.headers.get('retry-after') ?? undefined };
 }
 
 /**
  * Posts one packed envelope over HTTP, the DIDComm v2 HTTPS transport (plain HTTP on loopback),
  * with node:http on kept-alive connections, or through `options.fetch` when a caller supplies one.
  * @throws TransportError `transport.unreachable` (no connection, timeout) or `transport.rejected`
- *   (the peer answered 4xx/5xx; `details.code` carries its error code when it sent one).
+ *   (the peer answered 4xx/5xx; `details.code` carries its error code when it sent one, and
+ *   `details.retryAfterSeconds` its Retry-After).
  */
 export async function postEnvelope(endpoint: string, packed: string, options: TransportOptions = {}): Promise<PostResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -104,8 +124,9 @@ export async function postEnvelope(endpoint: string, packed: string, options: Tr
   if (response.status < 200 || response.status >= 300) {
     const json = tryParseJson(response.text);
     const code = json.ok && typeof json.value === 'object' && json.value !== null ? (json.value as { error?: { code?: unknown } }).error?.code : undefined;
+    const retryAfterSeconds = parseRetryAfter(response.retryAfter);
     throw new TransportError('transport.rejected', `Peer rejected the message (HTTP ${response.status})`, {
-      details: { endpoint, status: response.status, code: typeof code === 'string' ? code : undefined },
+      details: { endpoint, status: response.status, code: typeof code === 'string' ? code : undefined, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) },
     });
   }
   const isEnvelope = response.contentType.startsWith(MEDIA_TYPE.encrypted);
@@ -118,4 +139,22 @@ export async function postEnvelope(endpoint: string, packed: string, options: Tr
  */
 export function isAlreadyDelivered(error: unknown): boolean {
   return error instanceof TransportError && error.details?.['code'] === 'message.replayed';
+}
+
+/**
+ * A peer that said "not now" (429 too many requests, 503 busy) did not take the message, so it is
+ * sent again later, never dropped; the answer is how long the peer asked us to wait (0 when it did
+ * not say, at most MAX_RETRY_AFTER_MS). Undefined for every other outcome.
+ */
+export function retryLaterMs(error: unknown): number | undefined {
+  if (!(error instanceof TransportError) || error.code !== 'transport.rejected') return undefined;
+  const status = error.details?.['status'];
+  if (status !== 429 && status !== 503) return undefined;
+  const seconds = error.details?.['retryAfterSeconds'];
+  return typeof seconds === 'number' ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : 0;
+}
+
+/** The next attempt's delay: our backoff, or longer when the peer asked for longer. */
+export function delayAfter(error: unknown, backoffMs: number): number {
+  return Math.max(backoffMs, retryLaterMs(error) ?? 0);
 }
