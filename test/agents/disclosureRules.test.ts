@@ -174,7 +174,7 @@ describe('bad rules are refused with their own codes, and change nothing', () =>
   const cases: [string, string, string, unknown, number, string][] = [
     ['an approval of a field she has not got', 'POST', '/api/rules', { rule: { when: { fields: ['phone_number'] }, action: 'approve' } }, 422, 'rules.field_not_held'],
     ['an unknown purpose', 'POST', '/api/rules', { rule: { when: { purposes: ['profiling'] }, action: 'decline' } }, 422, 'rules.unknown_purpose'],
-    ['an unknown field', 'POST', '/api/rules', { rule: { when: { fields: ['shoe_size'] }, action: 'decline' } }, 422, 'rules.unknown_field'],
+    ['an unknown field', 'POST', '/api/rules', { rule: { when: { fields: ['shirt_size'] }, action: 'decline' } }, 422, 'rules.unknown_field'],
     ['an unknown action', 'POST', '/api/rules', { rule: { when: {}, action: 'maybe' } }, 400, 'rules.invalid'],
     ['an approval naming no fields', 'POST', '/api/rules', { rule: { when: { purposes: ['support'] }, action: 'approve' } }, 400, 'rules.invalid'],
     ['an unknown condition', 'POST', '/api/rules', { rule: { when: { persona: 'work' }, action: 'ask' } }, 400, 'rules.invalid'],
