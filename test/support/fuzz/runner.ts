@@ -7,6 +7,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import type { KithErrorCode } from '../../../src/core/errors.js';
+import { ERROR_TABLE } from '../../../src/core/errorTable.js';
 
 export interface FuzzTarget<C> {
   name: string;
@@ -22,6 +24,11 @@ export interface FuzzTarget<C> {
   alive(): Promise<void>;
   /** Whether no work between the agents is under way (requests in flight); absent: always. */
   quiet?(): boolean;
+  /**
+   * A number that changes whenever anything is committed to the store (SQLite's data_version, seen
+   * from a connection of its own): while it stays, the last snapshot still holds and none is taken.
+   */
+  version?(): number;
 }
 
 export type ViolationKind = 'crash' | 'server_error' | 'store_changed' | 'not_alive';
@@ -45,6 +52,8 @@ export interface FuzzReport {
   outcomes: Record<string, number>;
   crashes: number;
   serverErrors: number;
+  /** 502s that report a remote's failure (isRemoteFailure): not the agent's fault, not counted as 5xx. */
+  remoteFailures: number;
   storeChanges: number;
   violations: Violation[];
 }
@@ -77,18 +86,29 @@ function printable(input: unknown): string {
 /** How many violations keep their case text: the counts go on, the report stays readable. */
 const KEPT = 20;
 
-async function outcomeOf(response: Response): Promise<string> {
+/**
+ * A 502 whose code the error table gives 502: a remote the agent called for this request (a URL she
+ * gave, the company she talks to) could not be reached or refused, and the answer says so, as a
+ * gateway's does. Counted apart; any other 5xx (500 internal, 503, a 502 without such a code) is a fault.
+ */
+function isRemoteFailure(status: number, outcome: string): boolean {
+  const code = outcome.slice(outcome.indexOf(' ') + 1);
+  return status === 502 && code in ERROR_TABLE && ERROR_TABLE[code as KithErrorCode].status === 502;
+}
+
+/** `<status> <code>` for the counts, and the error's message for a violation's detail. */
+async function outcomeOf(response: Response): Promise<{ outcome: string; message: string }> {
   if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
     await response.body?.cancel();
-    return `${response.status} stream`;
+    return { outcome: `${response.status} stream`, message: '' };
   }
   const text = await response.text();
-  if (response.status < 400) return `${response.status} ok`;
+  if (response.status < 400) return { outcome: `${response.status} ok`, message: '' };
   try {
-    const code = (JSON.parse(text) as { error?: { code?: unknown } }).error?.code;
-    return `${response.status} ${typeof code === 'string' ? code : '(no code)'}`;
+    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+    return { outcome: `${response.status} ${typeof error?.code === 'string' ? error.code : '(no code)'}`, message: String(error?.message ?? '') };
   } catch {
-    return `${response.status} (not JSON)`;
+    return { outcome: `${response.status} (not JSON)`, message: text.slice(0, 200) };
   }
 }
 
@@ -97,8 +117,18 @@ async function outcomeOf(response: Response): Promise<string> {
  * stopped changing (two equal in a row, SETTLE_MS apart); at most SETTLE_MAX_MS.
  */
 async function settled<C>(target: FuzzTarget<C>): Promise<unknown> {
-  let previous = await target.snapshot();
   const until = performance.now() + SETTLE_MAX_MS;
+  if (target.version) {
+    let version = target.version();
+    for (;;) {
+      await new Promise((done) => setTimeout(done, SETTLE_VERSION_MS));
+      const next = target.version();
+      if ((next === version && (target.quiet?.() ?? true)) || performance.now() > until) break;
+      version = next;
+    }
+    return target.snapshot();
+  }
+  let previous = await target.snapshot();
   for (;;) {
     await new Promise((done) => setTimeout(done, SETTLE_MS));
     const next = await target.snapshot();
@@ -106,6 +136,7 @@ async function settled<C>(target: FuzzTarget<C>): Promise<unknown> {
     previous = next;
   }
 }
+const SETTLE_VERSION_MS = 5;
 const SETTLE_MS = 25;
 const SETTLE_MAX_MS = 2_000;
 
@@ -117,7 +148,7 @@ function changedTables(before: unknown, after: unknown): string {
 }
 
 export async function runFuzz<C>(target: FuzzTarget<C>, options: RunOptions): Promise<FuzzReport> {
-  const report: FuzzReport = { target: target.name, seed: options.seed, cases: 0, ms: 0, interrupted: false, outcomes: {}, crashes: 0, serverErrors: 0, storeChanges: 0, violations: [] };
+  const report: FuzzReport = { target: target.name, seed: options.seed, cases: 0, ms: 0, interrupted: false, outcomes: {}, crashes: 0, serverErrors: 0, remoteFailures: 0, storeChanges: 0, violations: [] };
   const violate = (kind: ViolationKind, index: number, detail: string, input: unknown) => {
     if (kind === 'crash') report.crashes += 1;
     if (kind === 'server_error') report.serverErrors += 1;
@@ -131,6 +162,8 @@ export async function runFuzz<C>(target: FuzzTarget<C>, options: RunOptions): Pr
   process.on('uncaughtException', escaped);
   let settle = false;
   let previous = 'none';
+  /** The last snapshot, and the store's version when it was taken (undefined: no version, snapshot every case). */
+  let cached: { version: number | undefined; snapshot: unknown } | undefined;
   const runCase = async (input: C): Promise<boolean> => {
     const index = report.cases;
     report.cases += 1;
@@ -138,8 +171,12 @@ export async function runFuzz<C>(target: FuzzTarget<C>, options: RunOptions): Pr
     const send = await target.prepare(input);
     // An accepted case may start work that ends later (a reply pushed to the other agent, whose
     // answer comes back): let it finish first, so a refusal is not blamed for its writes.
-    const before = settle ? await settled(target) : await target.snapshot();
+    if (settle || cached === undefined || target.version?.() !== cached.version) {
+      const snapshot = settle ? await settled(target) : await target.snapshot();
+      cached = { version: target.version?.(), snapshot };
+    }
     settle = false;
+    const before = cached;
     let response: Response;
     try {
       response = await send();
@@ -147,12 +184,18 @@ export async function runFuzz<C>(target: FuzzTarget<C>, options: RunOptions): Pr
       violate('crash', index, error instanceof Error ? (error.stack ?? error.message) : String(error), input);
       return true;
     }
-    const outcome = await outcomeOf(response);
+    const { outcome, message } = await outcomeOf(response);
     report.outcomes[outcome] = (report.outcomes[outcome] ?? 0) + 1;
-    if (response.status >= 500) violate('server_error', index, outcome, input);
+    if (response.status >= 500 && !isRemoteFailure(response.status, outcome)) violate('server_error', index, `${outcome}: ${message}`, input);
+    else if (response.status >= 500) report.remoteFailures += 1;
     else if (response.status >= 400) {
-      const after = await target.snapshot();
-      if (!isDeepStrictEqual(before, after)) violate('store_changed', index, `${outcome} changed ${changedTables(before, after)} (the case before: ${previous})`, input);
+      // Nothing committed since the snapshot (same data_version): nothing changed. Else compare rows.
+      const unchanged = target.version !== undefined && target.version() === before.version;
+      if (!unchanged) {
+        const after = await target.snapshot();
+        if (!isDeepStrictEqual(before.snapshot, after)) violate('store_changed', index, `${outcome} changed ${changedTables(before.snapshot, after)} (the case before: ${previous})`, input);
+        cached = { version: target.version?.(), snapshot: after };
+      }
     } else settle = true;
     previous = outcome;
     return true;
@@ -190,7 +233,7 @@ export function formatReport(report: FuzzReport): string {
     .sort((a, b) => b[1] - a[1])
     .map(([k, n]) => `    ${String(n).padStart(7)}  ${k}`)
     .join('\n');
-  const head = `${report.target}: ${report.cases} cases in ${(report.ms / 1000).toFixed(1)} s${report.interrupted ? ' (time limit reached)' : ''}, seed ${report.seed}; crashes ${report.crashes}, 5xx ${report.serverErrors}, store changes from refusals ${report.storeChanges}`;
+  const head = `${report.target}: ${report.cases} cases in ${(report.ms / 1000).toFixed(1)} s${report.interrupted ? ' (time limit reached)' : ''}, seed ${report.seed}; crashes ${report.crashes}, 5xx ${report.serverErrors} (+ ${report.remoteFailures} 502 from a remote), store changes from refusals ${report.storeChanges}`;
   const violations = report.violations.map((v) => `    ! ${v.kind} at case ${v.index}: ${v.detail.split('\n').slice(0, 4).join(' | ')}\n      input: ${v.input.slice(0, 600)}`).join('\n');
   return [head, outcomes, violations].filter((s) => s !== '').join('\n');
 }

@@ -5,6 +5,7 @@
  * the company's POST /didcomm and her POST /didcomm/<route>, each with mutated envelopes and with
  * mutated messages a real peer signed and encrypted; her local API; the company's admin API.
  */
+import Database from 'better-sqlite3';
 import type { Hono } from 'hono';
 import { silentLogger } from '../../../src/core/log.js';
 import { createCompanyApp } from '../../../src/company/http/app.js';
@@ -26,6 +27,13 @@ import type { FuzzTarget } from './runner.js';
 const resolver = createDidResolver();
 const MEDIA = { 'content-type': 'application/didcomm-encrypted+json' };
 
+/** SQLite's data_version of a database file, read on a connection of our own: it moves with every commit of the agent's. */
+function dataVersion(path: string): { read(): number; close(): void } {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const statement = db.prepare('PRAGMA data_version').pluck();
+  return { read: () => statement.get() as number, close: () => db.close() };
+}
+
 export interface FuzzWorld {
   pair: Pair;
   /** A second relationship of hers with the company, the one the local API's cut-off example ends. */
@@ -34,6 +42,8 @@ export interface FuzzWorld {
   localApp: Hono;
   /** Her pairwise identity in the main relationship (she signs the company's inbound cases with it). */
   her: LocalIdentity;
+  /** Commit counters of the company's store and her vault. */
+  versions: { company(): number; her(): number };
   cleanup(): Promise<void>;
 }
 
@@ -45,7 +55,21 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
     // The same agents behind apps of their own, for in-process requests (no log file to fill).
     const companyApp = createCompanyApp({ agent: company.agent, adminToken: company.adminToken, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, logger: silentLogger });
     const localApp = createLocalApi({ agent: personal.agent, token: personal.token, port: () => personal.port, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, logger: silentLogger });
-    return { pair, spare, companyApp, localApp, her: herIdentity(personal, pair.link.view.id), cleanup: () => pair.cleanup() };
+    const companyVersion = dataVersion(company.dbPath);
+    const herVersion = dataVersion(personal.vaultPath);
+    return {
+      pair,
+      spare,
+      companyApp,
+      localApp,
+      her: herIdentity(personal, pair.link.view.id),
+      versions: { company: companyVersion.read, her: herVersion.read },
+      async cleanup() {
+        companyVersion.close();
+        herVersion.close();
+        await pair.cleanup();
+      },
+    };
   } catch (error) {
     await pair.cleanup();
     throw error;
@@ -71,6 +95,7 @@ interface DidcommSide {
   self: string;
   seeds: MessageSeed[];
   snapshot(): Promise<unknown>;
+  version(): number;
 }
 
 /** Signs the plaintext (an object, or its text as is) with the peer's key and encrypts it to the agent, as packMessage does. */
@@ -114,6 +139,7 @@ async function envelopeTarget(side: DidcommSide): Promise<FuzzTarget<EnvelopeCas
       return () => side.post(side.path, { method: 'POST', headers: MEDIA, body });
     },
     snapshot: side.snapshot,
+    version: side.version,
     quiet: () => requestsInFlight() === 0,
     alive: () => aliveCheck(side),
   };
@@ -130,20 +156,27 @@ function messageTarget(side: DidcommSide): FuzzTarget<MessageCase> {
       return () => side.post(side.path, { method: 'POST', headers: MEDIA, body });
     },
     snapshot: side.snapshot,
+    version: side.version,
     quiet: () => requestsInFlight() === 0,
     alive: () => aliveCheck(side),
   };
 }
 
-function apiTarget(name: string, apiRoutes: ApiRoute[], post: (path: string, init: RequestInit) => Promise<Response>, auth: Record<string, string>, snapshot: () => Promise<unknown>, alivePath: string): FuzzTarget<ApiCase> {
+interface Store {
+  snapshot(): Promise<unknown>;
+  version(): number;
+}
+
+function apiTarget(name: string, apiRoutes: ApiRoute[], post: (path: string, init: RequestInit) => Promise<Response>, auth: Record<string, string>, store: Store, alivePath: string): FuzzTarget<ApiCase> {
   return {
     name,
     arbitrary: apiCase,
+    version: store.version,
     async prepare(c) {
       const request = buildApiRequest(apiRoutes, c);
       return () => post(request.url, { method: request.method, headers: { ...request.headers, ...auth }, ...(request.body !== undefined ? { body: bodyOf(request.body) } : {}) });
     },
-    snapshot,
+    snapshot: store.snapshot,
     quiet: () => requestsInFlight() === 0,
     async alive() {
       const response = await post(alivePath, { headers: auth });
@@ -156,8 +189,8 @@ function apiTarget(name: string, apiRoutes: ApiRoute[], post: (path: string, ini
 /** Every target, over `transport`. */
 export async function fuzzTargets(world: FuzzWorld, transport: Transport): Promise<FuzzTarget<unknown>[]> {
   const { company, personal, link } = world.pair;
-  const companySnapshot = () => company.snapshot();
-  const herSnapshot = async () => personal.snapshot();
+  const companyStore: Store = { snapshot: () => company.snapshot(), version: world.versions.company };
+  const herStore: Store = { snapshot: async () => personal.snapshot(), version: world.versions.her };
   const companySide: DidcommSide = {
     name: `company POST /didcomm (${transport})`,
     path: '/didcomm',
@@ -165,7 +198,7 @@ export async function fuzzTargets(world: FuzzWorld, transport: Transport): Promi
     peer: world.her,
     self: company.did,
     seeds: messageSeeds('vendor'),
-    snapshot: companySnapshot,
+    ...companyStore,
   };
   const herSide: DidcommSide = {
     name: `her POST /didcomm/<route> (${transport})`,
@@ -174,7 +207,7 @@ export async function fuzzTargets(world: FuzzWorld, transport: Transport): Promi
     peer: company.identity,
     self: link.record.myDid,
     seeds: messageSeeds('customer'),
-    snapshot: herSnapshot,
+    ...herStore,
   };
   const localRoutes = localApiRoutes({
     relationshipId: link.view.id,
@@ -190,8 +223,8 @@ export async function fuzzTargets(world: FuzzWorld, transport: Transport): Promi
     messageTarget(companySide),
     await envelopeTarget(herSide),
     messageTarget(herSide),
-    apiTarget(`her local API (${transport})`, localRoutes, sender(world.localApp, personal.url, transport), { authorization: `Bearer ${personal.token}`, ...herHost }, herSnapshot, '/api/status'),
-    apiTarget(`company admin API (${transport})`, adminRoutes, sender(world.companyApp, company.url, transport), { authorization: `Bearer ${company.adminToken}` }, companySnapshot, '/admin/relationships'),
+    apiTarget(`her local API (${transport})`, localRoutes, sender(world.localApp, personal.url, transport), { authorization: `Bearer ${personal.token}`, ...herHost }, herStore, '/api/status'),
+    apiTarget(`company admin API (${transport})`, adminRoutes, sender(world.companyApp, company.url, transport), { authorization: `Bearer ${company.adminToken}` }, companyStore, '/admin/relationships'),
   ];
   return targets as unknown as FuzzTarget<unknown>[];
 }
