@@ -3,7 +3,8 @@
  * bare node:http + node:crypto baseline fed the very same envelopes; (2) the profile fan-out
  * (bench/fanout.ts): time from `profile.set` to N acks against N bare POSTs; (3) connect with terms
  * against connect without (bench/connect.ts); (4) one intent cast to N companies until every
- * automatic offer is in her vault, against N bare round trips at once (bench/intent.ts). See bench/README.md.
+ * automatic offer is in her vault, against N bare round trips at once (bench/intent.ts); (5) the
+ * vault at scale (bench/vault.ts); (6) 100,000 fuzz cases against both agents (bench/fuzz.ts). See bench/README.md.
  *
  * Every server and the load driver run in their own processes (fork), so each is measured the same
  * way and the driver's cost never shares a server's event loop.
@@ -13,7 +14,8 @@
  * KITH_BENCH_ONLY=inbound|fanout|connect|intent, KITH_BENCH_CONNECT_PER_ROUND (50), KITH_BENCH_CONNECT_ROUNDS (6), KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
  * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile), KITH_BENCH_INTENT_SIZES (10,100),
  * KITH_BENCH_INTENT_REPS (7), KITH_BENCH_POSTGRES_URL (unset: a throwaway cluster), KITH_BENCH_PROCS (1,2,4),
- * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7).
+ * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7),
+ * KITH_BENCH_FUZZ_CASES (100000), KITH_BENCH_FUZZ_SECONDS (1800), KITH_FUZZ_SEED (a fresh one).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -21,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { createPeerIdentity, type LocalIdentity } from '../src/protocol/agent/identity.js';
 import { runConnectBench } from './connect.js';
 import { runFanoutBench } from './fanout.js';
+import { runFuzzBench } from './fuzz.js';
 import { runIntentBench } from './intent.js';
 import { runVaultBench } from './vault.js';
 import { startThrowawayPostgres } from '../test/support/postgres.js';
@@ -256,7 +259,7 @@ const PROCS = (process.env['KITH_BENCH_PROCS'] ?? '1,2,4').split(',').map((s) =>
   return n;
 });
 const ONLY = process.env['KITH_BENCH_ONLY'];
-if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent or vault');
+if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault', 'fuzz'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent, vault or fuzz');
 const sizesOf = (name: string) =>
   (process.env[name] ?? '10,100').split(',').map((s) => {
     const n = Number(s.trim());
@@ -287,6 +290,7 @@ async function all(): Promise<void> {
   if (ONLY === undefined || ONLY === 'vault') {
     await runVaultBench({ relationships: envInt('KITH_BENCH_VAULT_RELATIONSHIPS', 10_000), messages: envInt('KITH_BENCH_VAULT_MESSAGES', 100_000), repetitions: envInt('KITH_BENCH_VAULT_REPS', 7) });
   }
+  if (ONLY === undefined || ONLY === 'fuzz') await runFuzzBench({ cases: envInt('KITH_BENCH_FUZZ_CASES', 100_000), seconds: envInt('KITH_BENCH_FUZZ_SECONDS', 1_800) });
 }
 
 all().catch((error: unknown) => {

@@ -150,7 +150,8 @@ function changedTables(before: unknown, after: unknown): string {
 export async function runFuzz<C>(target: FuzzTarget<C>, options: RunOptions): Promise<FuzzReport> {
   const report: FuzzReport = { target: target.name, seed: options.seed, cases: 0, ms: 0, interrupted: false, outcomes: {}, crashes: 0, serverErrors: 0, remoteFailures: 0, storeChanges: 0, violations: [] };
   const violate = (kind: ViolationKind, index: number, detail: string, input: unknown) => {
-    if (kind === 'crash') report.crashes += 1;
+    // An agent that no longer answers has crashed as surely as one that threw.
+    if (kind === 'crash' || kind === 'not_alive') report.crashes += 1;
     if (kind === 'server_error') report.serverErrors += 1;
     if (kind === 'store_changed') report.storeChanges += 1;
     if (report.violations.length < KEPT) report.violations.push({ kind, index, detail, input: printable(input) });
