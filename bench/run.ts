@@ -15,7 +15,7 @@
  * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile), KITH_BENCH_INTENT_SIZES (10,100),
  * KITH_BENCH_INTENT_REPS (7), KITH_BENCH_POSTGRES_URL (unset: a throwaway cluster), KITH_BENCH_PROCS (1,2,4),
  * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7),
- * KITH_BENCH_FUZZ_CASES (100000), KITH_BENCH_FUZZ_SECONDS (1800), KITH_FUZZ_SEED (a fresh one).
+ * KITH_BENCH_FUZZ_CASES (100000), KITH_BENCH_FUZZ_SECONDS (2100), KITH_FUZZ_SEED (a fresh one).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -290,7 +290,7 @@ async function all(): Promise<void> {
   if (ONLY === undefined || ONLY === 'vault') {
     await runVaultBench({ relationships: envInt('KITH_BENCH_VAULT_RELATIONSHIPS', 10_000), messages: envInt('KITH_BENCH_VAULT_MESSAGES', 100_000), repetitions: envInt('KITH_BENCH_VAULT_REPS', 7) });
   }
-  if (ONLY === undefined || ONLY === 'fuzz') await runFuzzBench({ cases: envInt('KITH_BENCH_FUZZ_CASES', 100_000), seconds: envInt('KITH_BENCH_FUZZ_SECONDS', 1_800) });
+  if (ONLY === undefined || ONLY === 'fuzz') await runFuzzBench({ cases: envInt('KITH_BENCH_FUZZ_CASES', 100_000), seconds: envInt('KITH_BENCH_FUZZ_SECONDS', 2_100) });
 }
 
 all().catch((error: unknown) => {
