@@ -65,6 +65,14 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
       her: herIdentity(personal, pair.link.view.id),
       versions: { company: companyVersion.read, her: herVersion.read },
       async cleanup() {
+        // Work an accepted case started (a reply pushed, terms settled in the background) must end
+        // before the homes go: it would log into a removed directory.
+        const until = performance.now() + 5_000;
+        let quietSince = performance.now();
+        while (performance.now() < until && performance.now() - quietSince < 200) {
+          await new Promise((done) => setTimeout(done, 20));
+          if (requestsInFlight() !== 0) quietSince = performance.now();
+        }
         companyVersion.close();
         herVersion.close();
         await pair.cleanup();
