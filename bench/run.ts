@@ -3,7 +3,8 @@
  * bare node:http + node:crypto baseline fed the very same envelopes; (2) the profile fan-out
  * (bench/fanout.ts): time from `profile.set` to N acks against N bare POSTs; (3) connect with terms
  * against connect without (bench/connect.ts); (4) one intent cast to N companies until every
- * automatic offer is in her vault, against N bare round trips at once (bench/intent.ts). See bench/README.md.
+ * automatic offer is in her vault, against N bare round trips at once (bench/intent.ts); (5) the
+ * vault at scale (bench/vault.ts); (6) 100,000 fuzz cases against both agents (bench/fuzz.ts). See bench/README.md.
  *
  * Every server and the load driver run in their own processes (fork), so each is measured the same
  * way and the driver's cost never shares a server's event loop.
@@ -17,6 +18,7 @@
  * KITH_BENCH_CONNECTOR_EVENTS (5000; bench/connectors.ts).
  * KITH_BENCH_ONLY=things: KITH_BENCH_THINGS (1000), KITH_BENCH_THINGS_DOCUMENTS (3000), KITH_BENCH_THINGS_DOCUMENT_KB (100).
  * KITH_BENCH_ONLY=overload, KITH_BENCH_OVERLOAD_REQUESTS (2000), KITH_BENCH_SLOWLORIS (200) (bench/overload.ts).
+ * KITH_BENCH_FUZZ_CASES (100000), KITH_BENCH_FUZZ_SECONDS (2100), KITH_FUZZ_SEED (a fresh one).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -25,6 +27,7 @@ import { createPeerIdentity, type LocalIdentity } from '../src/protocol/agent/id
 import { runConnectBench } from './connect.js';
 import { runConnectorBench } from './connectors.js';
 import { runFanoutBench } from './fanout.js';
+import { runFuzzBench } from './fuzz.js';
 import { runIntentBench } from './intent.js';
 import { runVaultBench } from './vault.js';
 import { runThingsBench } from './things.js';
@@ -262,7 +265,7 @@ const PROCS = (process.env['KITH_BENCH_PROCS'] ?? '1,2,4').split(',').map((s) =>
   return n;
 });
 const ONLY = process.env['KITH_BENCH_ONLY'];
-if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault', 'connectors', 'things', 'overload'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent, vault, connectors, things or overload');
+if (ONLY !== undefined && !['inbound', 'fanout', 'connect', 'intent', 'vault', 'connectors', 'things', 'overload', 'fuzz'].includes(ONLY)) throw new Error('KITH_BENCH_ONLY must be inbound, fanout, connect, intent, vault, connectors, things, overload or fuzz');
 const sizesOf = (name: string) =>
   (process.env[name] ?? '10,100').split(',').map((s) => {
     const n = Number(s.trim());
@@ -305,6 +308,7 @@ async function all(): Promise<void> {
   if (ONLY === undefined || ONLY === 'overload') {
     await runOverloadBench({ requests: envInt('KITH_BENCH_OVERLOAD_REQUESTS', 2_000), slowloris: envInt('KITH_BENCH_SLOWLORIS', 200) });
   }
+  if (ONLY === undefined || ONLY === 'fuzz') await runFuzzBench({ cases: envInt('KITH_BENCH_FUZZ_CASES', 100_000), seconds: envInt('KITH_BENCH_FUZZ_SECONDS', 2_100) });
 }
 
 all().catch((error: unknown) => {

@@ -56,10 +56,23 @@ interface Served {
   start(): Promise<void>;
 }
 
+/** Requests the test listeners are handling now, over all agents: work one agent started in another is over when this is 0. */
+let inFlight = 0;
+export function requestsInFlight(): number {
+  return inFlight;
+}
+
 async function serve(): Promise<Served> {
   let inner: Hono | undefined;
   const outer = new Hono();
-  outer.all('*', (c) => (inner ? inner.fetch(c.req.raw, c.env) : c.text('not ready', 503)));
+  outer.all('*', async (c) => {
+    inFlight += 1;
+    try {
+      return await (inner ? inner.fetch(c.req.raw, c.env) : c.text('not ready', 503));
+    } finally {
+      inFlight -= 1;
+    }
+  });
   let listening: Listening | undefined = await listen(outer, 0, LOOPBACK);
   const port = listening.port;
   return {
