@@ -88,6 +88,7 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'directory.exists': { status: 409, cli: 'That URL is already in the directory', exit: 1 },
   'vault.not_initialized': { status: 409, cli: 'No vault here', exit: 1 },
   'vault.exists': { status: 409, cli: 'A vault already exists here', exit: 1 },
+  'vault.conflict': { status: 409, cli: 'A record with the same identifier is already in the vault', exit: 1 },
   'vault.wrong_passphrase': { status: 401, cli: 'Wrong passphrase', exit: 2 },
   'vault.locked': { status: 409, cli: 'Locked', exit: 2 },
   'vault.corrupt': { status: 500, cli: 'Vault is corrupt', exit: 4 },

@@ -90,6 +90,7 @@ export type KithErrorCode =
   // vault
   | 'vault.not_initialized'
   | 'vault.exists'
+  | 'vault.conflict'
   | 'vault.wrong_passphrase'
   | 'vault.locked'
   | 'vault.corrupt'

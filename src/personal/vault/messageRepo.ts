@@ -74,7 +74,7 @@ export class MessageRepo {
 
   /**
    * @throws VaultError `vault.corrupt` for invalid input (e.g. a body that is not JSON),
-   * `vault.exists` for a duplicate id or DIDComm message id; RelationshipError
+   * `vault.conflict` for a duplicate id or DIDComm message id; RelationshipError
    * `relationship.unknown` if the relationship does not exist.
    */
   insert(input: NewMessage): MessageRecord {

@@ -25,8 +25,10 @@ export function translateSqliteError(err: unknown, table: string): unknown {
       details: { table },
     });
   }
+  // Not vault.exists: that code means "a vault is already at this path" and its CLI text says so,
+  // which would send her looking for a second vault when one record merely clashed with another.
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    return new VaultError('vault.exists', 'A record with the same identifier already exists in the vault', {
+    return new VaultError('vault.conflict', 'A record with the same identifier already exists in the vault', {
       cause: err,
       details: { table },
     });

@@ -271,7 +271,7 @@ describe('schema versions', () => {
     expect(migrated.agreements.list(r.id)).toEqual([]);
     migrated.agreements.insert(agreement(r.id));
     // The migration created the indexes too: one agreed entry per relationship.
-    expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.exists');
+    expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.conflict');
     migrated.close();
     expect(schemaVersion()).toBe('5');
     expect(tableNames()).toEqual(ALL_TABLES);
@@ -298,7 +298,7 @@ describe('schema versions', () => {
     const recipient = migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: RECIPIENT_INTENT_ID });
     migrated.offers.insert({ intentId: intent.id, recipientId: recipient.id, relationshipId: r.id, signed: signedOffer(OFFER_ID, RECIPIENT_INTENT_ID), verdict: { meets: true, reasons: [] } });
     // The migration created the indexes too: one cast of an intent per relationship.
-    expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.exists');
+    expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.conflict');
     migrated.close();
     expect(schemaVersion()).toBe('5');
     expect(tableNames()).toEqual(ALL_TABLES);
@@ -324,7 +324,7 @@ describe('schema versions', () => {
     const challenge = { relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 };
     migrated.verifications.insert(challenge);
     // The migration created the unique blind index too: one record per challenge.
-    expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.exists');
+    expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.conflict');
     migrated.close();
     expect(schemaVersion()).toBe('5');
     expect(tableNames()).toEqual(ALL_TABLES);
