@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DisclosureError, MessageError } from '../../core/errors.js';
+import { DisclosureError, MessageError, TransportError } from '../../core/errors.js';
+import { neverReachedPeer } from '../../protocol/agent/transport.js';
 import { toEpochSeconds } from '../../core/clock.js';
 import { buildConsentRecord, type ConsentRecord } from '../../protocol/consentRecord.js';
 import { outgoing } from '../../protocol/buildMessage.js';
@@ -160,7 +161,10 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     if (decision === 'approved' && choice.fields.length + choice.credentials.length === 0) {
       throw new DisclosureError('disclosure.not_requested', 'Approve at least one field, or decline the request');
     }
-    const consentRecordId = randomUUID();
+    // A consent record left by an answer whose reply never came (the company may have stored it):
+    // answering again reuses its id, which is how the company recognises the resend and acks it.
+    const leftover = vault.consents.list(relationship.id).find((c) => c.requestId === request.id);
+    const consentRecordId = leftover?.id ?? randomUUID();
     const now = clock.now();
     const record: ConsentRecord = buildConsentRecord({
       recordId: consentRecordId,
@@ -193,10 +197,9 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
         : outgoing(Disclose.decline, { request_id: request.requestId, consent_record_id: consentRecordId, ...(reason ? { reason } : {}) });
 
     // Written before sending, as "pending": if the agent dies after the company stored the answer
-    // but before its acknowledgement, her record still shows she may have disclosed. (A reply
-    // lost on the wire is treated as a failure below and undone; the company then answers a
-    // second approval with disclosure.replayed. Known limit, see docs/protocol/disclose.md.)
+    // but before its acknowledgement, her record still shows she may have disclosed.
     vault.transaction(() => {
+      if (leftover) vault.consents.remove(leftover.id);
       vault.consents.insert({ id: consentRecordId, relationshipId: relationship.id, requestId: request.id, state: record.state, record, createdAt: now });
       vault.disclosureRequests.settle(request.id, decision, { answeredFields, consentRecordId }, now);
     });
@@ -207,9 +210,13 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
       if (reply?.message.type !== Disclose.ack.type) throw new MessageError('message.unexpected', 'The company did not acknowledge this answer');
       acknowledged = (reply.message.body as DiscloseAckBody).fields;
     } catch (error) {
-      // Refused or unreachable: nothing was disclosed, so the request is hers to answer again.
+      // Sent but no answer (a timeout, the reply lost): the company may have stored it. Her pending
+      // record stays, so she still sees she may have disclosed and answering again resends under
+      // the same id. Refused, or never sent (connection refused): nothing was disclosed and the
+      // record goes. Either way the request is hers to answer again.
+      const outcomeUnknown = error instanceof TransportError && error.code === 'transport.unreachable' && !neverReachedPeer(error);
       vault.transaction(() => {
-        vault.consents.remove(consentRecordId);
+        if (!outcomeUnknown) vault.consents.remove(consentRecordId);
         vault.disclosureRequests.reopen(request.id);
       });
       throw error;
