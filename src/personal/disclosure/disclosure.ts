@@ -56,6 +56,12 @@ export interface DisclosureFeature {
   approve(requestRef: string, fields?: readonly string[]): Promise<AnswerOutcome>;
   decline(requestRef: string, reason?: string): Promise<AnswerOutcome>;
   consents(relationshipRef?: string): ConsentView[];
+  /**
+   * Approvals sent whose ack was never recorded (the agent locked or stopped while it waited):
+   * the request is hers to answer again, and her pending consent record stays, so answering again
+   * resends under the same id and the company acks it if it stored the first. @returns how many.
+   */
+  reopenUnacknowledged(): number;
 }
 
 interface CredentialChoice {
@@ -239,6 +245,16 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
       );
     },
     approve: (reference, fields) => answer(reference, 'approved', fields),
+    reopenUnacknowledged() {
+      return vault.transaction(() => {
+        let reopened = 0;
+        for (const request of vault.disclosureRequests.list({ state: 'approved' })) {
+          const consent = request.consentRecordId ? vault.consents.get(request.consentRecordId) : undefined;
+          if (consent?.state === 'pending' && vault.disclosureRequests.reopen(request.id)) reopened++;
+        }
+        return reopened;
+      });
+    },
     decline: (reference, reason) => answer(reference, 'declined', undefined, reason),
     consents(relationshipRef) {
       const relationshipId = relationshipRef === undefined ? undefined : core.find(relationshipRef).id;
