@@ -144,6 +144,14 @@ export class MessageRepo {
     return this.#ctx.stmt('UPDATE messages SET status = ? WHERE id = ?').run(checked, id).changes > 0;
   }
 
+  /**
+   * Deletes one of her outgoing messages the company refused outright: it was never delivered, so
+   * it leaves her thread rather than stay there looking queued. @returns false if there was none.
+   */
+  removeRefused(id: string): boolean {
+    return this.#ctx.stmt(`DELETE FROM messages WHERE id = ? AND direction = 'out' AND status = 'queued'`).run(id).changes > 0;
+  }
+
   /** Shows every held message of the relationship (e.g. when she unmutes it). @returns how many. */
   releaseHeld(relationshipId: string): number {
     return this.#ctx

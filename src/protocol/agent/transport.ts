@@ -123,7 +123,9 @@ export async function postEnvelope(endpoint: string, packed: string, options: Tr
   if (response.status < 200 || response.status >= 300) {
     const json = tryParseJson(response.text);
     const code = json.ok && typeof json.value === 'object' && json.value !== null ? (json.value as { error?: { code?: unknown } }).error?.code : undefined;
-    throw new TransportError('transport.rejected', `Peer rejected the message (HTTP ${response.status})`, {
+    // The peer's own code says what happened (message.from_the_future, relationship.cut_off...).
+    const named = typeof code === 'string' && /^[a-z_]+\.[a-z_]+$/.test(code) ? `, ${code}` : '';
+    throw new TransportError('transport.rejected', `Peer rejected the message (HTTP ${response.status}${named})`, {
       details: { endpoint, status: response.status, code: typeof code === 'string' ? code : undefined },
     });
   }
