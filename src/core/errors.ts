@@ -91,6 +91,7 @@ export type KithErrorCode =
   | 'vault.not_initialized'
   | 'vault.exists'
   | 'vault.conflict'
+  | 'vault.disk_full'
   | 'vault.wrong_passphrase'
   | 'vault.locked'
   | 'vault.corrupt'
@@ -112,6 +113,7 @@ export type KithErrorCode =
   // company store
   | 'store.unavailable'
   | 'store.conflict'
+  | 'store.full'
   // transport
   | 'transport.unreachable'
   | 'transport.rejected'

@@ -325,7 +325,10 @@ export function createPersonalMessaging(options: PersonalMessagingOptions): Pers
         await postEnvelope(endpoint, packed, transport);
         return { messageId: message.id, status: 'sent' };
       } catch (error) {
-        if (!(error instanceof TransportError && error.code === 'transport.unreachable')) throw error;
+        // Unreachable, or there but unable to store it now (503: its disk full, its database
+        // restarting): queued and retried. Any other refusal is final.
+        const retryable = error instanceof TransportError && (error.code === 'transport.unreachable' || error.details?.['status'] === 503);
+        if (!retryable) throw error;
         vault.outbox.enqueue({ relationshipId: relationship.id, messageId: message.id, plaintext: message, nextAttemptAt: clock.now() + nextAttemptDelay(0, retry) });
         logger.info('message_queued', { relationship: relationship.id });
         return { messageId: message.id, status: 'queued' };

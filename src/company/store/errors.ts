@@ -43,6 +43,11 @@ export function translateError(err: unknown): unknown {
     }
     return new RelationshipError('relationship.unknown', 'The referenced relationship does not exist', { cause: err });
   }
+  // Out of disk (SQLite) or disk_full (PostgreSQL 53100): the write was rolled back; named apart
+  // from "unavailable" so an operator knows what to free. Both are 503: senders retry.
+  if (code === 'SQLITE_FULL' || code === '53100') {
+    return new StoreError('store.full', 'The company store is out of disk space', { cause: err });
+  }
   if (isUnavailable(code, err)) {
     return new StoreError('store.unavailable', 'The company store is unavailable', { cause: err });
   }
