@@ -23,6 +23,7 @@ import {
   type ExportDocumentV2,
   type ExportDocumentV3,
   type ExportDocumentV4,
+  type ExportDocumentV5,
 } from './export.js';
 import { Vault } from './vault.js';
 
@@ -200,8 +201,14 @@ function asVersion3(doc: ExportDocument): ExportDocumentV3 {
 
 /** The same vault as a version 4 export (as Kith wrote before schema version 5). */
 function asVersion4(doc: ExportDocument): ExportDocumentV4 {
-  const { verifications: _v, ...rest } = doc;
+  const { verifications: _v, ...rest } = asVersion5(doc);
   return { ...rest, version: 4 };
+}
+
+/** The same vault as a version 5 export (as Kith wrote before schema version 6). */
+function asVersion5(doc: ExportDocument): ExportDocumentV5 {
+  const { seen: _s, ...rest } = doc;
+  return { ...rest, version: 5 };
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -226,7 +233,7 @@ function withoutTime(doc: ExportDocument): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 5, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 6, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -366,7 +373,7 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 5,
+      version: 6,
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
@@ -378,6 +385,7 @@ describe('importing', () => {
       intentRecipients: [],
       offers: [],
       verifications: [],
+      seen: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -395,7 +403,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, version: 5, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [] });
+    expect(opened).toEqual({ ...v2, version: 6, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], seen: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -413,7 +421,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, version: 5, intents: [], intentRecipients: [], offers: [], verifications: [] });
+    expect(opened).toEqual({ ...v3, version: 6, intents: [], intentRecipients: [], offers: [], verifications: [], seen: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -432,7 +440,7 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, version: 5, verifications: [] });
+    expect(opened).toEqual({ ...v4, version: 6, verifications: [], seen: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -555,7 +563,7 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 6 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 7 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.
@@ -563,6 +571,7 @@ describe('reading damaged or foreign files', () => {
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion2(doc), version: 3 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion3(doc), version: 4 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion4(doc), version: 5 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion5(doc), version: 6 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, verifications: doc.verifications.map((x) => ({ ...x, code: 'K0Q4MX' })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, offers: [{}] }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, agreements: [{}] }), PASS))).toBe('export.corrupted');
@@ -622,5 +631,26 @@ describe('salvage export (issue 17)', () => {
 
   it('with nothing unreadable, a salvage export equals the normal one plus an empty skipped list', () => {
     expect(salvageVault(vault)).toEqual({ ...exportVault(vault), skipped: [] });
+  });
+});
+
+describe('the replay cache across export and import (issue 17 item 6b)', () => {
+  it('travels in the export: a message id accepted before the export is still a replay in the restored vault, an expired one is left out', async () => {
+    const now = clock.now();
+    expect(vault.seen.record('msg-accepted-before-export', now + 60_000)).toBe(true);
+    expect(vault.seen.record('msg-long-expired', now - 1)).toBe(true);
+    const doc = exportVault(vault);
+    expect(doc.seen).toContainEqual({ messageId: 'msg-accepted-before-export', expiresAt: now + 60_000 });
+    expect(doc.seen.map((e) => e.messageId)).not.toContain('msg-long-expired');
+
+    // Restored on the same (test) clock, so the entry has not expired yet.
+    const restored = importVault(target(), 'new vault pass', await openExport(await sealExport(doc, PASS), PASS), { ...FAST, clock });
+    try {
+      expect(restored.seen.has('msg-accepted-before-export', now)).toBe(true);
+      expect(restored.seen.record('msg-accepted-before-export', now + 60_000)).toBe(false);
+      expect(restored.seen.record('msg-never-seen', now + 60_000)).toBe(true);
+    } finally {
+      restored.close();
+    }
   });
 });

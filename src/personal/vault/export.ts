@@ -22,6 +22,7 @@ export {
   exportDocumentV2Schema,
   exportDocumentV3Schema,
   exportDocumentV4Schema,
+  exportDocumentV5Schema,
   parseExportDocument,
   upgradeExportDocument,
   type AnyExportDocument,
@@ -30,13 +31,15 @@ export {
   type ExportDocumentV2,
   type ExportDocumentV3,
   type ExportDocumentV4,
+  type ExportDocumentV5,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
 
 /**
  * Everything she owns in the vault as one plain document (decrypted: seal it before writing it
  * anywhere). Read in one transaction so the export is a consistent snapshot. The replay cache
- * (`seen`) is not exported: it is keyed to this vault's index key and only matters for minutes.
+ * travels as its message ids (`seen`), so a message accepted before the export is still a replay
+ * in the new vault.
  * @throws VaultError `vault.locked` after close, `vault.corrupt` if a record does not decrypt.
  */
 export function exportVault(vault: Vault): ExportDocument {
@@ -77,6 +80,7 @@ function exportSections(vault: Vault): ExportDocument {
     intentRecipients: vault.intentRecipients.all(),
     offers: vault.offers.all(),
     verifications: vault.verifications.list(),
+    seen: vault.seen.unexpired(),
   };
 }
 
@@ -125,6 +129,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const r of data.intentRecipients) vault.intentRecipients.insert(r);
       for (const o of data.offers) vault.offers.insert(o);
       for (const v of data.verifications) vault.verifications.insert(v);
+      for (const entry of data.seen) vault.seen.record(entry.messageId, entry.expiresAt);
     });
     return vault;
   } catch (err) {

@@ -17,14 +17,15 @@ import { outboxRecordSchema } from './outboxRepo.js';
 import { profileChangeSchema, profileFieldSchema } from './profileRepo.js';
 import { receiptRecordSchema } from './receiptRepo.js';
 import { relationshipRecordSchema } from './relationshipRepo.js';
+import { seenEntrySchema } from './seenRepo.js';
 import { verificationRecordSchema } from './verificationRepo.js';
 
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
 /** The version written. */
-export const EXPORT_VERSION = 5;
+export const EXPORT_VERSION = 6;
 /** Every version read (older ones are upgraded on reading: their missing sections are empty). */
-export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
@@ -87,15 +88,26 @@ const v4Sections = {
 export const exportDocumentV4Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, version: z.literal(4) });
 export type ExportDocumentV4 = z.infer<typeof exportDocumentV4Schema>;
 
-/** The current document (version 5: schema version 5 added the caller verifications companies asked her for). */
+/** The section version 5 added (schema version 5 of the vault): the caller verifications companies asked her for. */
+const v5Sections = {
+  /** Oldest first. */
+  verifications: z.array(verificationRecordSchema),
+};
+
+/** Version 5 documents, still read (and upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV5Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, version: z.literal(5) });
+export type ExportDocumentV5 = z.infer<typeof exportDocumentV5Schema>;
+
+/** The current document (version 6: schema version 6 keeps the replay cache's ids, so it travels too). */
 export const exportDocumentSchema = z.object({
   ...v1Sections,
   ...v2Sections,
   ...v3Sections,
   ...v4Sections,
+  ...v5Sections,
   version: z.literal(EXPORT_VERSION),
-  /** Oldest first. */
-  verifications: z.array(verificationRecordSchema),
+  /** The replay cache: DIDComm message ids already accepted and until when, soonest to expire first. */
+  seen: z.array(seenEntrySchema).max(1_000_000),
   /**
    * Only in a salvage export (`kith export --salvage`): the records left out because they did not
    * open, by table and row id. Absent from a normal export, which has none to leave out.
@@ -105,7 +117,7 @@ export const exportDocumentSchema = z.object({
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 /** Any readable version, told apart by `version`. */
-export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentSchema]);
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentSchema]);
 export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
 
 /** An older document as the current version: the sections it did not have are empty. */
@@ -113,8 +125,10 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
   switch (doc.version) {
     case EXPORT_VERSION:
       return doc;
+    case 5:
+      return { ...doc, version: EXPORT_VERSION, seen: [] };
     case 4:
-      return { ...doc, version: EXPORT_VERSION, verifications: [] };
+      return upgradeExportDocument({ ...doc, version: 5, verifications: [] });
     case 3:
       return upgradeExportDocument({ ...doc, version: 4, intents: [], intentRecipients: [], offers: [] });
     case 2:

@@ -12,10 +12,10 @@ import type Database from 'better-sqlite3';
  * tables and indexes, so {@link createSchema} is also the migration (see
  * {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -235,6 +235,17 @@ CREATE TABLE IF NOT EXISTS verifications (
   data BLOB NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS verifications_relationship ON verifications (relationship_id, created_at);
+
+-- Schema version 6 -------------------------------------------------------------------------
+
+-- The replay cache's message ids, sealed like every value (seen holds only their blind index), so
+-- an export can carry the cache to a new vault, whose blind-index key differs. id_idx as in seen.
+CREATE TABLE IF NOT EXISTS seen_ids (
+  id_idx TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS seen_ids_expiry ON seen_ids (expires_at);
 `;
 
 /**

@@ -161,7 +161,9 @@ const V3_TABLES = ['agreements'];
 const V4_TABLES = ['intent_offers', 'intent_recipients', 'intents'];
 /** Added by schema version 5. */
 const V5_TABLES = ['verifications'];
-const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES].sort();
+/** Added by schema version 6. */
+const V6_TABLES = ['seen_ids'];
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V6_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
 const INTENT_ID = '00000000-0000-4000-8000-0000000000b1';
@@ -204,8 +206,14 @@ function schemaVersion(): string {
 }
 
 /** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
-function downgradeTo(version: 1 | 2 | 3 | 4): void {
-  const newer = { 1: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V5_TABLES, ...V4_TABLES], 4: V5_TABLES }[version];
+function downgradeTo(version: 1 | 2 | 3 | 4 | 5): void {
+  const newer = {
+    1: [...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES],
+    2: [...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES],
+    3: [...V6_TABLES, ...V5_TABLES, ...V4_TABLES],
+    4: [...V6_TABLES, ...V5_TABLES],
+    5: V6_TABLES,
+  }[version];
   const db = new Database(path);
   try {
     db.transaction(() => {
@@ -219,9 +227,9 @@ function downgradeTo(version: 1 | 2 | 3 | 4): void {
 const downgradeToV1 = (): void => downgradeTo(1);
 
 describe('schema versions', () => {
-  it('creates new vaults at schema version 5 with every table', () => {
+  it('creates new vaults at schema version 6 with every table', () => {
     Vault.create(path, 'pw', FAST).close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -241,7 +249,7 @@ describe('schema versions', () => {
     migrated.agreements.insert(agreement(r.id));
     migrated.intents.insert(newIntent({ id: INTENT_ID }));
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     // Opening again is a plain open (nothing left to migrate).
@@ -253,7 +261,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 2 vault to version 5 when it is unlocked, keeping its data', () => {
+  it('migrates a version 2 vault to version 6 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.profile.applyChange({ email: 'ada@example.org' });
@@ -273,7 +281,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one agreed entry per relationship.
     expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -281,7 +289,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 3 vault to version 5 when it is unlocked, keeping its data', () => {
+  it('migrates a version 3 vault to version 6 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.agreements.insert(agreement(r.id));
@@ -300,7 +308,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one cast of an intent per relationship.
     expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -309,7 +317,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 4 vault to version 5 when it is unlocked, keeping its data', () => {
+  it('migrates a version 4 vault to version 6 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.intents.insert(newIntent({ id: INTENT_ID }));
@@ -326,7 +334,7 @@ describe('schema versions', () => {
     // The migration created the unique blind index too: one record per challenge.
     expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -338,7 +346,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('3');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
   });
 
   it('leaves a version 2 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -349,7 +357,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('2');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
   });
 
   it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -362,11 +370,11 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('1');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('5');
+    expect(schemaVersion()).toBe('6');
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '6', 'two']) {
+    for (const version of ['0', '7', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);
