@@ -8,7 +8,8 @@ function driverCode(err: unknown): string | undefined {
 }
 
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
-const UNAVAILABLE_MESSAGES = /connection terminated|connection timeout|has already been destroyed|after calling end/i;
+// 'not queryable': pg's words for a client whose connection broke (a restart) when the next query comes.
+const UNAVAILABLE_MESSAGES = /connection terminated|connection timeout|has already been destroyed|after calling end|not queryable/i;
 
 /** Both drivers' spellings of "the database is not there or not usable right now". */
 function isUnavailable(code: string | undefined, err: unknown): boolean {
