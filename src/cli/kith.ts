@@ -76,7 +76,8 @@ function messageLines(messages: MessageView[]): string {
 }
 
 function receiptText(receipt: ReceiptView): string {
-  const body = receipt.body as { erased?: { category: string; count: number; where: string }[]; erased_at?: number };
+  const body = receipt.body as { erased?: { category: string; count: number; where: string }[]; erased_at?: number; erasure_requested?: boolean };
+  if (body.erasure_requested === false) return `Termination receipt ${receipt.id} (signed by the company): erasure was not requested, nothing was erased`;
   // The company wrote the receipt: each value on its own line, whatever it holds.
   const erased = (body.erased ?? []).map((e) => `  ${oneLine(String(e.category), 80)}: ${oneLine(String(e.count), 20)} (${oneLine(String(e.where), 80)})`).join('\n');
   return `Erasure receipt ${receipt.id} (signed by the company)\n${erased}`;

@@ -51,6 +51,8 @@ export class OutboxDelivery {
           relationship: item.relationshipId,
           attempts,
           reason: error instanceof TransportError ? error.code : 'error',
+          // Her agent's own code (message.from_the_future when our clock runs ahead of hers, say): an error code, never content.
+          ...(error instanceof TransportError && typeof error.details?.['code'] === 'string' ? { peer_code: error.details['code'] } : {}),
         });
         return false;
       }

@@ -52,7 +52,9 @@ interface HeldValue {
 /** Her answer to a request, checked outside the store transaction (crypto and DID resolution may wait). */
 export type VerifiedAnswer =
   | { kind: 'present'; request: DisclosureRequest; body: DisclosePresentBody; values: Map<string, HeldValue> }
-  | { kind: 'decline'; request: DisclosureRequest };
+  | { kind: 'decline'; request: DisclosureRequest }
+  /** The same answer again, under the consent record id already stored for it: her agent lost our ack. */
+  | { kind: 'resent'; request: DisclosureRequest; ack: Outgoing };
 
 /** A profile update, checked outside the store transaction. */
 export interface VerifiedNotice {
@@ -81,7 +83,11 @@ export async function verifyPresent(received: ReceivedMessage<DisclosePresentBod
   const body = received.message.body;
   const relationship = await liveRelationship(deps.store, received.senderDid);
   const request = await requestOf(deps.store, relationship, body.request_id);
-  if (request.state !== 'pending') throw new DisclosureError('disclosure.replayed', 'This request was already answered: its nonce is spent');
+  if (request.state !== 'pending') {
+    const resent = await resentAnswer(deps.store, relationship, request, body.consent_record_id, body.approved);
+    if (resent) return resent;
+    throw new DisclosureError('disclosure.replayed', 'This request was already answered: its nonce is spent');
+  }
   const notAsked = body.approved.filter((f) => !request.fields.includes(f));
   if (notAsked.length > 0) throw new DisclosureError('disclosure.not_requested', 'Approved fields the request did not ask for', { details: { fields: notAsked } });
 
@@ -222,8 +228,37 @@ export async function applyIntentDisclosure(
 export async function verifyDecline(received: ReceivedMessage<DiscloseDeclineBody>, deps: DisclosureDeps): Promise<VerifiedAnswer> {
   const relationship = await liveRelationship(deps.store, received.senderDid);
   const request = await requestOf(deps.store, relationship, received.message.body.request_id);
-  if (request.state !== 'pending') throw new DisclosureError('disclosure.not_pending', 'This request was already answered');
+  if (request.state !== 'pending') {
+    const resent = await resentAnswer(deps.store, relationship, request, received.message.body.consent_record_id, undefined);
+    if (resent) return resent;
+    throw new DisclosureError('disclosure.not_pending', 'This request was already answered');
+  }
   return { kind: 'decline', request };
+}
+
+/**
+ * Her answer presented again under the consent record id this request's answer is stored under,
+ * with the same decision (and, for an approval, the same fields): the company stored it but its
+ * ack never reached her. It is answered with the ack it sent the first time and nothing is stored
+ * again; any other answer to a settled request stays refused. `approved` is undefined for a decline.
+ */
+async function resentAnswer(
+  store: CompanyStore,
+  relationship: CompanyRelationship,
+  request: DisclosureRequest,
+  consentRecordId: string,
+  approved: readonly string[] | undefined,
+): Promise<VerifiedAnswer | undefined> {
+  const stored = await store.getConsentRecord(consentRecordId);
+  if (!stored || stored.relationshipId !== relationship.id || stored.requestId !== request.id) return undefined;
+  const categories = stored.record.processing.flatMap((p) => p.pii_categories);
+  if (approved === undefined) {
+    if (request.state !== 'declined' || stored.state !== 'refused') return undefined;
+    return { kind: 'resent', request, ack: outgoing(Disclose.ack, { request_id: request.id, consent_record_id: consentRecordId, state: 'refused', fields: [] }) };
+  }
+  const selfIssued = stored.record.pii_sources.filter((s) => s.source === 'pii_principal').map((s) => s.category);
+  if (request.state !== 'fulfilled' || stored.state !== 'active' || !sameSet(selfIssued, approved)) return undefined;
+  return { kind: 'resent', request, ack: outgoing(Disclose.ack, { request_id: request.id, consent_record_id: consentRecordId, state: 'active', fields: categories }) };
 }
 
 async function emit(tx: CompanyStore, type: ConnectorEventType, payload: ConnectorEventPayload, at: number): Promise<void> {
@@ -273,6 +308,7 @@ export async function applyAnswer(
   deps: DisclosureDeps,
 ): Promise<Outgoing> {
   const now = deps.now();
+  if (verified.kind === 'resent') return verified.ack;
 
   const { request } = verified;
   const answer = verified.kind === 'present' ? 'fulfilled' : 'declined';

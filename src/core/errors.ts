@@ -111,6 +111,8 @@ export type KithErrorCode =
   // vault
   | 'vault.not_initialized'
   | 'vault.exists'
+  | 'vault.conflict'
+  | 'vault.disk_full'
   | 'vault.wrong_passphrase'
   | 'vault.locked'
   | 'vault.corrupt'
@@ -135,6 +137,7 @@ export type KithErrorCode =
   // company store
   | 'store.unavailable'
   | 'store.conflict'
+  | 'store.full'
   // transport
   | 'transport.unreachable'
   | 'transport.rejected'

@@ -113,7 +113,14 @@ export function createRelationshipCommands(options: RelationshipCommandsOptions)
       const body = BasicMessage.message.body.parse({ content });
       const message = messaging.build(relationship, outgoing(BasicMessage.message, body));
       const record = vault.messages.insert({ relationshipId: relationship.id, direction: 'out', status: 'queued', messageId: message.id, type: message.type, body, createdAt: clock.now() });
-      const outcome = await messaging.sendOrQueue(relationship, message);
+      let outcome: SendOutcome;
+      try {
+        outcome = await messaging.sendOrQueue(relationship, message);
+      } catch (error) {
+        // Refused (its clock far off ours, say): not delivered and not queued, so not in her thread.
+        vault.messages.removeRefused(record.id);
+        throw error;
+      }
       if (outcome.status === 'sent') vault.messages.setStatus(record.id, 'sent');
       return outcome;
     },

@@ -85,6 +85,9 @@ interface Unlocked {
 function startAgent(vault: Vault, options: PersonalServerOptions, port: () => number): Unlocked {
   const { logger } = options;
   const agent = createPersonalAgent({ vault, inboundBaseUrl: () => `http://127.0.0.1:${port()}`, logger, maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+  // An approval that was waiting for its ack when she last locked (or the agent stopped) is hers to answer again.
+  const reopened = agent.disclosure.reopenUnacknowledged();
+  if (reopened > 0) logger.info('disclosure_reopened', { requests: reopened });
   let stopping = false;
   // The fan-out runs apart from pickup and outbox so a slow company cannot hold up either.
   let delivering: Promise<void> | undefined;

@@ -578,7 +578,8 @@ describe('agreed terms bound what a company may ask', () => {
     await strict.store.createDisclosureRequest(row);
   }
 
-  const withoutSeen = (snapshot: Record<string, unknown[]>) => ({ ...snapshot, seen: undefined });
+  // The replay cache (its blind indexes in seen, the sealed ids in seen_ids) records every message, refused ones too.
+  const withoutSeen = (snapshot: Record<string, unknown[]>) => ({ ...snapshot, seen: undefined, seen_ids: undefined });
 
   it('her agent refuses a request outside the terms: not stored, a problem report to the company, which declines its request', async () => {
     const requestId = randomUUID();
@@ -605,6 +606,7 @@ describe('agreed terms bound what a company may ask', () => {
     const hersAfter = her.snapshot();
     expect(withoutSeen(hersAfter)).toEqual(withoutSeen(hersBefore));
     expect(hersAfter['seen']!.length).toBe(hersBefore['seen']!.length + 1);
+    expect(hersAfter['seen_ids']!.length).toBe(hersBefore['seen_ids']!.length + 1);
     expect(her.vault.disclosureRequests.findByRequestId(bound.view.id, requestId)).toBeUndefined();
   });
 

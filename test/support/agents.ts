@@ -211,6 +211,8 @@ export interface PersonalOptions {
   maxMessageBytes?: number;
   clock?: Clock;
   retry?: Partial<RetryPolicy>;
+  /** Her agent's HTTP client for posts to companies (a test can lose a reply with it). */
+  fetch?: typeof fetch;
 }
 
 export interface PersonalHandle extends WithRejectionLog {
@@ -251,6 +253,7 @@ export async function startPersonal(options: PersonalOptions = {}): Promise<Pers
     maxMessageBytes,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const token = newToken();
   const rejectionLog = createRejectionLog({ logger });

@@ -15,7 +15,14 @@ const DATABASE = 'kith_test';
 // KITH_TEST_PG_BINDIR replaces the default rather than adding to it, so a skip can be provoked on purpose.
 const BIN_DIRS = [process.env['KITH_TEST_PG_BINDIR'] || '/usr/lib/postgresql/15/bin'];
 
-export type ThrowawayPostgres = { url: string; stop(): Promise<void> } | { skipped: string };
+export type ThrowawayPostgres =
+  | {
+      url: string;
+      stop(): Promise<void>;
+      /** Stops the cluster (fast shutdown: sessions are cut), waits `downMs`, starts it again on the same port. Absent for KITH_TEST_POSTGRES_URL. */
+      restart?(downMs: number): Promise<void>;
+    }
+  | { skipped: string };
 
 interface Binaries {
   initdb: string;
@@ -105,7 +112,12 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     const port = await startOnFreePort(run, bin, data, dir, log);
     started = true;
     await createDatabase(port);
-    return { url: `postgres://postgres@127.0.0.1:${port}/${DATABASE}`, stop };
+    const restart = async (downMs: number): Promise<void> => {
+      await run(bin.pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await run(bin.pgCtl, ['-D', data, '-l', log, '-o', serverOptions(port, dir), '-w', '-t', '60', 'start']);
+    };
+    return { url: `postgres://postgres@127.0.0.1:${port}/${DATABASE}`, stop, restart };
   } catch (err) {
     const serverLog = await readFile(log, 'utf8').catch(() => '');
     await stop();
@@ -116,19 +128,16 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
 
 type Run = (cmd: string, args: string[]) => Promise<unknown>;
 
+function serverOptions(port: number, dir: string): string {
+  return [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'].join(' ');
+}
+
 /** The port is free when picked but may be taken before the server binds it, so a few tries. */
 async function startOnFreePort(run: Run, bin: Binaries, data: string, dir: string, log: string): Promise<number> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const options = [
-      `-p ${port}`,
-      `-k ${dir}`,
-      '-c listen_addresses=127.0.0.1',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-    ].join(' ');
+    const options = serverOptions(port, dir);
     try {
       await run(bin.pgCtl, ['-D', data, '-l', log, '-o', options, '-w', '-t', '60', 'start']);
       return port;

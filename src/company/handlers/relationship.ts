@@ -26,6 +26,18 @@ export const relationshipHandlers = [
   companyHandler({
     definition: Relationship.terminate,
     async apply({ store, relationship, now }, received) {
+      if (!received.message.body.erasure_requested) {
+        // She ended the relationship but did not ask for erasure: it is cut off (her DID is refused
+        // from now on) and everything it holds stays, under the company's own retention rules.
+        await store.setRelationshipState(relationship.id, 'cut_off', now);
+        const notErased = outgoing(Relationship.erasureReceipt, {
+          relationship: received.senderDid,
+          terminated_at: Math.floor(now / 1000),
+          erased: [],
+          erasure_requested: false,
+        });
+        return { reply: notErased, replyDelivery: 'direct' };
+      }
       const summary = await store.eraseRelationship(relationship.id, now);
       // The record that her deletion request was fulfilled (Data Rights Protocol words, no personal value).
       await store.saveDataRightsRequest({ id: newId(), relationshipId: relationship.id, requestId: received.message.id, exercise: 'deletion', status: 'fulfilled', reason: null, receivedAt: now, updatedAt: now });

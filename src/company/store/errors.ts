@@ -8,7 +8,8 @@ function driverCode(err: unknown): string | undefined {
 }
 
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
-const UNAVAILABLE_MESSAGES = /connection terminated|connection timeout|has already been destroyed|after calling end/i;
+// 'not queryable': pg's words for a client whose connection broke (a restart) when the next query comes.
+const UNAVAILABLE_MESSAGES = /connection terminated|connection timeout|has already been destroyed|after calling end|not queryable/i;
 
 /** Both drivers' spellings of "the database is not there or not usable right now". */
 function isUnavailable(code: string | undefined, err: unknown): boolean {
@@ -42,6 +43,11 @@ export function translateError(err: unknown): unknown {
       return new IntentError('intent.unknown', 'The referenced intent does not exist', { cause: err });
     }
     return new RelationshipError('relationship.unknown', 'The referenced relationship does not exist', { cause: err });
+  }
+  // Out of disk (SQLite) or disk_full (PostgreSQL 53100): the write was rolled back; named apart
+  // from "unavailable" so an operator knows what to free. Both are 503: senders retry.
+  if (code === 'SQLITE_FULL' || code === '53100') {
+    return new StoreError('store.full', 'The company store is out of disk space', { cause: err });
   }
   if (isUnavailable(code, err)) {
     return new StoreError('store.unavailable', 'The company store is unavailable', { cause: err });

@@ -35,6 +35,12 @@ export async function openPostgresCompanyStore(url: string, opts: PostgresCompan
   // An idle client whose server went away emits 'error' on the pool; unhandled, that kills the
   // process. The pool already discards the client, and the next query reports store.unavailable.
   pool.on('error', () => {});
+  // The same for a client that is checked out (a transaction between two of its queries) when the
+  // server goes away (a restart: FATAL 57P01): its 'error' has no listener and would kill the
+  // process; the query in flight fails (store.unavailable, 503) and the pool drops the client.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<CompanyDatabase>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);

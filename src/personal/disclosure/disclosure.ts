@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DisclosureError, MessageError } from '../../core/errors.js';
+import { DisclosureError, MessageError, TransportError } from '../../core/errors.js';
+import { neverReachedPeer } from '../../protocol/agent/transport.js';
 import { toEpochSeconds } from '../../core/clock.js';
 import { buildConsentRecord, type ConsentRecord } from '../../protocol/consentRecord.js';
 import { outgoing } from '../../protocol/buildMessage.js';
@@ -64,6 +65,12 @@ export interface DisclosureFeature {
   /** Her rule's answer: the same path as hers, with the rule recorded on the request. */
   answerByRule(requestRef: string, decision: 'approved' | 'declined', fields: readonly string[] | undefined, rule: AnsweredBy): Promise<AnswerOutcome>;
   consents(relationshipRef?: string): ConsentView[];
+  /**
+   * Approvals sent whose ack was never recorded (the agent locked or stopped while it waited):
+   * the request is hers to answer again, and her pending consent record stays, so answering again
+   * resends under the same id and the company acks it if it stored the first. @returns how many.
+   */
+  reopenUnacknowledged(): number;
 }
 
 interface CredentialChoice {
@@ -171,7 +178,10 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     if (decision === 'approved' && choice.fields.length + choice.credentials.length === 0) {
       throw new DisclosureError('disclosure.not_requested', 'Approve at least one field, or decline the request');
     }
-    const consentRecordId = randomUUID();
+    // A consent record left by an answer whose reply never came (the company may have stored it):
+    // answering again reuses its id, which is how the company recognises the resend and acks it.
+    const leftover = vault.consents.list(relationship.id).find((c) => c.requestId === request.id);
+    const consentRecordId = leftover?.id ?? randomUUID();
     const now = clock.now();
     const record: ConsentRecord = buildConsentRecord({
       recordId: consentRecordId,
@@ -204,10 +214,9 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
         : outgoing(Disclose.decline, { request_id: request.requestId, consent_record_id: consentRecordId, ...(reason ? { reason } : {}) });
 
     // Written before sending, as "pending": if the agent dies after the company stored the answer
-    // but before its acknowledgement, her record still shows she may have disclosed. (A reply
-    // lost on the wire is treated as a failure below and undone; the company then answers a
-    // second approval with disclosure.replayed. Known limit, see docs/protocol/disclose.md.)
+    // but before its acknowledgement, her record still shows she may have disclosed.
     vault.transaction(() => {
+      if (leftover) vault.consents.remove(leftover.id);
       vault.consents.insert({ id: consentRecordId, relationshipId: relationship.id, requestId: request.id, state: record.state, record, createdAt: now });
       vault.disclosureRequests.settle(request.id, decision, { answeredFields, consentRecordId, ...(by ? { answeredBy: by } : {}) }, now);
     });
@@ -218,9 +227,13 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
       if (reply?.message.type !== Disclose.ack.type) throw new MessageError('message.unexpected', 'The company did not acknowledge this answer');
       acknowledged = (reply.message.body as DiscloseAckBody).fields;
     } catch (error) {
-      // Refused or unreachable: nothing was disclosed, so the request is hers to answer again.
+      // Sent but no answer (a timeout, the reply lost): the company may have stored it. Her pending
+      // record stays, so she still sees she may have disclosed and answering again resends under
+      // the same id. Refused, or never sent (connection refused): nothing was disclosed and the
+      // record goes. Either way the request is hers to answer again.
+      const outcomeUnknown = error instanceof TransportError && error.code === 'transport.unreachable' && !neverReachedPeer(error);
       vault.transaction(() => {
-        vault.consents.remove(consentRecordId);
+        if (!outcomeUnknown) vault.consents.remove(consentRecordId);
         vault.disclosureRequests.reopen(request.id);
       });
       throw error;
@@ -245,6 +258,16 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     },
     request: findRequest,
     approve: (reference, fields) => answer(reference, 'approved', fields),
+    reopenUnacknowledged() {
+      return vault.transaction(() => {
+        let reopened = 0;
+        for (const request of vault.disclosureRequests.list({ state: 'approved' })) {
+          const consent = request.consentRecordId ? vault.consents.get(request.consentRecordId) : undefined;
+          if (consent?.state === 'pending' && vault.disclosureRequests.reopen(request.id)) reopened++;
+        }
+        return reopened;
+      });
+    },
     decline: (reference, reason) => answer(reference, 'declined', undefined, reason),
     // No reason goes to the company: which rule of hers said no is her business.
     answerByRule: (reference, decision, fields, rule) => answer(reference, decision, fields, undefined, rule),

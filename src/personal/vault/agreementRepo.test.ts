@@ -59,7 +59,7 @@ describe('AgreementRepo', () => {
 
   it('refuses a duplicate id, an unknown relationship and bad input, writing nothing', () => {
     vault.agreements.insert(entry(1));
-    expect(codeOf(() => vault.agreements.insert(entry(1, { relationshipId: other.id })))).toBe('vault.exists');
+    expect(codeOf(() => vault.agreements.insert(entry(1, { relationshipId: other.id })))).toBe('vault.conflict');
     expect(codeOf(() => vault.agreements.insert(entry(2, { relationshipId: id(98) })))).toBe('relationship.unknown');
     expect(codeOf(() => vault.agreements.insert(entry(3, { id: 'nope' })))).toBe('vault.corrupt');
     expect(codeOf(() => vault.agreements.insert(entry(4, { state: 'pending' as 'agreed' })))).toBe('vault.corrupt');
@@ -102,8 +102,8 @@ describe('AgreementRepo', () => {
     vault.agreements.insert(entry(3, { relationshipId: other.id, state: 'agreed' }));
     const before = vault.snapshot();
     clock.advance(10);
-    expect(codeOf(() => vault.agreements.insert(entry(4, { state: 'agreed' })))).toBe('vault.exists');
-    expect(codeOf(() => vault.agreements.update(id(2), { state: 'agreed', signed: signed(2, 'both') }))).toBe('vault.exists');
+    expect(codeOf(() => vault.agreements.insert(entry(4, { state: 'agreed' })))).toBe('vault.conflict');
+    expect(codeOf(() => vault.agreements.update(id(2), { state: 'agreed', signed: signed(2, 'both') }))).toBe('vault.conflict');
     expect(vault.snapshot()).toEqual(before);
     expect(vault.agreements.current(rel.id)?.id).toBe(id(1));
   });

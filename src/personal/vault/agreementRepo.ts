@@ -103,7 +103,7 @@ export class AgreementRepo {
   }
 
   /**
-   * @throws VaultError `vault.corrupt` for invalid input, `vault.exists` if the id is taken or the
+   * @throws VaultError `vault.corrupt` for invalid input, `vault.conflict` if the id is taken or the
    * relationship already has an `agreed` entry (call {@link supersedeCurrent} first);
    * RelationshipError `relationship.unknown` if the relationship does not exist. Nothing is written.
    */
@@ -188,7 +188,7 @@ export class AgreementRepo {
    * Sets the state (and `updatedAt` to now); replaces `signed`, `obligations` and `reason` where
    * given, keeping the others. The blob is re-encrypted with a fresh nonce.
    * @returns false if there is no such entry.
-   * @throws VaultError `vault.corrupt` for invalid input, `vault.exists` if it would be a second
+   * @throws VaultError `vault.corrupt` for invalid input, `vault.conflict` if it would be a second
    * `agreed` entry of its relationship (call {@link supersedeCurrent} first). Nothing is written.
    */
   update(id: string, change: AgreementChange): boolean {

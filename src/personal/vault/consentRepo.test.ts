@@ -57,7 +57,7 @@ describe('ConsentRepo', () => {
     expect(codeOf(() => vault.consents.insert({ id: id(2), relationshipId: other.id, requestId: req.id, state: 'pending', record: doc('pending', 2) }))).toBe(
       'vault.corrupt',
     );
-    expect(codeOf(() => vault.consents.insert({ id: id(1), relationshipId: rel.id, requestId: null, state: 'pending', record: doc('pending', 1) }))).toBe('vault.exists');
+    expect(codeOf(() => vault.consents.insert({ id: id(1), relationshipId: rel.id, requestId: null, state: 'pending', record: doc('pending', 1) }))).toBe('vault.conflict');
     expect(codeOf(() => vault.consents.insert({ id: 'nope', relationshipId: rel.id, requestId: null, state: 'pending', record: doc('pending') }))).toBe('vault.corrupt');
     expect(codeOf(() => vault.consents.insert({ id: id(3), relationshipId: id(98), requestId: null, state: 'pending', record: doc('pending', 3) }))).toBe(
       'relationship.unknown',

@@ -69,7 +69,7 @@ export class ConsentRepo {
 
   /**
    * @throws VaultError `vault.corrupt` for invalid input or a request of another relationship,
-   * `vault.exists` if the id is taken; DisclosureError `disclosure.unknown_request` if `requestId`
+   * `vault.conflict` if the id is taken; DisclosureError `disclosure.unknown_request` if `requestId`
    * is not a stored request; RelationshipError `relationship.unknown` if the relationship does not exist.
    */
   insert(input: NewConsent): ConsentRecord {

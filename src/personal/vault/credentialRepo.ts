@@ -51,7 +51,7 @@ export class CredentialRepo {
 
   /**
    * @throws VaultError `vault.corrupt` for invalid input or if `holderKeyId` is not a key of the
-   * vault without a relationship (a holder key), `vault.exists` if the id is taken.
+   * vault without a relationship (a holder key), `vault.conflict` if the id is taken.
    */
   insert(input: NewCredential): CredentialRecord {
     const { id = newId(), createdAt = this.#ctx.clock.now(), ...rest } = input;

@@ -48,7 +48,7 @@ describe('DeliveryRepo', () => {
     expect(codeOf(() => vault.deliveries.create({ version: 1, relationshipId: '00000000-0000-4000-8000-000000000000', fields: ['email'] }))).toBe(
       'relationship.unknown',
     );
-    expect(codeOf(() => vault.deliveries.create({ version: 1, relationshipId: rel.id, fields: ['name'] }))).toBe('vault.exists');
+    expect(codeOf(() => vault.deliveries.create({ version: 1, relationshipId: rel.id, fields: ['name'] }))).toBe('vault.conflict');
     expect(codeOf(() => vault.deliveries.create({ version: 1, relationshipId: other.id, fields: [] }))).toBe('vault.corrupt');
     expect(vault.deliveries.countPending()).toBe(1);
   });

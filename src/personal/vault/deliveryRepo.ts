@@ -93,7 +93,7 @@ export class DeliveryRepo {
 
   /**
    * Queues a change for one company: state pending, 0 attempts, due `nextAttemptAt` (default now).
-   * @throws VaultError `vault.corrupt` for invalid input (e.g. no fields), `vault.exists` if the
+   * @throws VaultError `vault.corrupt` for invalid input (e.g. no fields), `vault.conflict` if the
    * company already has a delivery of this version; ProfileError `profile.unknown_change` if the
    * version was never logged; RelationshipError `relationship.unknown` if the relationship does not exist.
    */

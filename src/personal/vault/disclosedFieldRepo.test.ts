@@ -106,7 +106,7 @@ describe('DisclosedFieldRepo', () => {
     expect(codeOf(() => vault.disclosed.upsert(held('00000000-0000-4000-8000-000000000000', 'email')))).toBe('relationship.unknown');
     expect(vault.snapshot()).toEqual(before);
     vault.disclosed.insert({ ...held(rel.id, 'email'), updatedAt: 1 });
-    expect(codeOf(() => vault.disclosed.insert({ ...held(rel.id, 'email'), updatedAt: 2 }))).toBe('vault.exists');
+    expect(codeOf(() => vault.disclosed.insert({ ...held(rel.id, 'email'), updatedAt: 2 }))).toBe('vault.conflict');
   });
 
   it('decrypts only the rows of the asked fields in live relationships when finding holders', () => {

@@ -75,7 +75,7 @@ export class DisclosedFieldRepo {
 
   /**
    * Import: like {@link upsert} but refuses to replace.
-   * @throws VaultError `vault.exists` if the company already has a row for this field.
+   * @throws VaultError `vault.conflict` if the company already has a row for this field.
    */
   insert(input: DisclosedField): void {
     this.#write(this.#ctx.check(TABLE, disclosedFieldSchema, input), false);

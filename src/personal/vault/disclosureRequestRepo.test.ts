@@ -48,7 +48,7 @@ describe('DisclosureRequestRepo', () => {
 
   it('detects a redelivered request per relationship (the same id from another company is another request)', () => {
     vault.disclosureRequests.insert(request(rel.id, 'req-1'));
-    expect(codeOf(() => vault.disclosureRequests.insert(request(rel.id, 'req-1', { purpose: 'again' })))).toBe('vault.exists');
+    expect(codeOf(() => vault.disclosureRequests.insert(request(rel.id, 'req-1', { purpose: 'again' })))).toBe('vault.conflict');
     const fromOther = vault.disclosureRequests.insert(request(other.id, 'req-1'));
     expect(vault.disclosureRequests.findByRequestId(other.id, 'req-1')).toEqual(fromOther);
     expect(vault.disclosureRequests.list()).toHaveLength(2);

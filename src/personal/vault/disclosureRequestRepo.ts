@@ -109,7 +109,7 @@ export class DisclosureRequestRepo {
   }
 
   /**
-   * @throws VaultError `vault.exists` if this relationship already has a request with this
+   * @throws VaultError `vault.conflict` if this relationship already has a request with this
    * `requestId` (a redelivered request) or the id is taken, `vault.corrupt` for invalid input;
    * RelationshipError `relationship.unknown` if the relationship does not exist.
    */

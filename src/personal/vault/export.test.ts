@@ -230,9 +230,9 @@ function asVersion4(doc: ExportDocument): ExportDocumentV4 {
   return { ...rest, version: 4 };
 }
 
-/** The same vault as a version 5 export (as Kith wrote before schema versions 6 and 7). */
+/** The same vault as a version 5 export (as Kith wrote before schema versions 6, 7 and 8). */
 function asVersion5(doc: ExportDocument): ExportDocumentV5 {
-  const { accountIds: _ids, things: _t, attachments: _a, ...rest } = doc;
+  const { accountIds: _ids, things: _t, attachments: _a, seen: _s, ...rest } = doc;
   return { ...rest, version: 5 };
 }
 
@@ -422,6 +422,7 @@ describe('importing', () => {
       accountIds: [],
       things: [],
       attachments: [],
+      seen: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -439,7 +440,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, version: 6, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [] });
+    expect(opened).toEqual({ ...v2, version: 6, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -457,7 +458,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, version: 6, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [] });
+    expect(opened).toEqual({ ...v3, version: 6, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -476,7 +477,7 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, version: 6, verifications: [], accountIds: [], things: [], attachments: [] });
+    expect(opened).toEqual({ ...v4, version: 6, verifications: [], accountIds: [], things: [], attachments: [], seen: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -492,7 +493,7 @@ describe('importing', () => {
     ]);
     const v5 = asVersion5(doc);
     const opened = await openExport(JSON.stringify(v5), '');
-    expect(opened).toEqual({ ...v5, version: 6, accountIds: [], things: [], attachments: [] });
+    expect(opened).toEqual({ ...v5, version: 6, accountIds: [], things: [], attachments: [], seen: [] });
     expect(await openExport(await sealOld(v5), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -732,5 +733,26 @@ describe('salvage export (issue 17)', () => {
 
   it('with nothing unreadable, a salvage export equals the normal one plus an empty skipped list', () => {
     expect(salvageVault(vault)).toEqual({ ...exportVault(vault), skipped: [] });
+  });
+});
+
+describe('the replay cache across export and import (issue 17 item 6b)', () => {
+  it('travels in the export: a message id accepted before the export is still a replay in the restored vault, an expired one is left out', async () => {
+    const now = clock.now();
+    expect(vault.seen.record('msg-accepted-before-export', now + 60_000)).toBe(true);
+    expect(vault.seen.record('msg-long-expired', now - 1)).toBe(true);
+    const doc = exportVault(vault);
+    expect(doc.seen).toContainEqual({ messageId: 'msg-accepted-before-export', expiresAt: now + 60_000 });
+    expect(doc.seen.map((e) => e.messageId)).not.toContain('msg-long-expired');
+
+    // Restored on the same (test) clock, so the entry has not expired yet.
+    const restored = importVault(target(), 'new vault pass', await openExport(await sealExport(doc, PASS), PASS), { ...FAST, clock });
+    try {
+      expect(restored.seen.has('msg-accepted-before-export', now)).toBe(true);
+      expect(restored.seen.record('msg-accepted-before-export', now + 60_000)).toBe(false);
+      expect(restored.seen.record('msg-never-seen', now + 60_000)).toBe(true);
+    } finally {
+      restored.close();
+    }
   });
 });

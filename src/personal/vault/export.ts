@@ -42,7 +42,8 @@ export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport,
 /**
  * Everything she owns in the vault as one plain document (decrypted: seal it before writing it
  * anywhere). Read in one transaction so the export is a consistent snapshot. The replay cache
- * (`seen`) is not exported: it is keyed to this vault's index key and only matters for minutes.
+ * travels as its message ids (`seen`), so a message accepted before the export is still a replay
+ * in the new vault.
  * @throws VaultError `vault.locked` after close, `vault.corrupt` if a record does not decrypt.
  */
 export function exportVault(vault: Vault): ExportDocument {
@@ -86,6 +87,7 @@ function exportSections(vault: Vault): ExportDocument {
     accountIds: vault.accountIds.list(),
     things: vault.things.list(),
     attachments: vault.attachments.listWithContent().map(({ content, ...record }) => ({ ...record, content: content.toString('base64') })),
+    seen: vault.seen.unexpired(),
   };
 }
 
@@ -137,6 +139,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const a of data.accountIds) vault.accountIds.insert(a);
       for (const t of data.things) vault.things.insert(t);
       for (const a of data.attachments) restoreAttachment(vault, a);
+      for (const entry of data.seen) vault.seen.record(entry.messageId, entry.expiresAt);
     });
     return vault;
   } catch (err) {

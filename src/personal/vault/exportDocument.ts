@@ -17,6 +17,7 @@ import { outboxRecordSchema } from './outboxRepo.js';
 import { profileChangeSchema, profileFieldSchema } from './profileRepo.js';
 import { receiptRecordSchema } from './receiptRepo.js';
 import { relationshipRecordSchema } from './relationshipRepo.js';
+import { seenEntrySchema } from './seenRepo.js';
 import { verificationRecordSchema } from './verificationRepo.js';
 import { accountIdRecordSchema } from './accountIdRepo.js';
 import { thingRecordSchema } from './thingRepo.js';
@@ -121,8 +122,9 @@ export const exportedAttachmentSchema = attachmentRecordSchema
 export type ExportedAttachment = z.infer<typeof exportedAttachmentSchema>;
 
 /**
- * The current document (version 6: schema version 6 added her things and their documents, and
- * schema version 7 the administrative identities each company knows her by).
+ * The current document (version 6: schema version 6 added her things and their documents, schema
+ * version 7 the administrative identities each company knows her by, and schema version 8 keeps
+ * the replay cache's ids, so they travel too).
  */
 export const exportDocumentSchema = z.object({
   ...v1Sections,
@@ -137,6 +139,8 @@ export const exportDocumentSchema = z.object({
   things: z.array(thingRecordSchema),
   /** Oldest first. */
   attachments: z.array(exportedAttachmentSchema),
+  /** The replay cache: DIDComm message ids already accepted and until when, soonest to expire first. */
+  seen: z.array(seenEntrySchema).max(1_000_000),
   /**
    * Only in a salvage export (`kith export --salvage`): the records left out because they did not
    * open, by table and row id. Absent from a normal export, which has none to leave out.
@@ -155,7 +159,7 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
     case EXPORT_VERSION:
       return doc;
     case 5:
-      return { ...doc, version: EXPORT_VERSION, accountIds: [], things: [], attachments: [] };
+      return { ...doc, version: EXPORT_VERSION, accountIds: [], things: [], attachments: [], seen: [] };
     case 4:
       return upgradeExportDocument({ ...doc, version: 5, verifications: [] });
     case 3:

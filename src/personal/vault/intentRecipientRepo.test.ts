@@ -57,9 +57,9 @@ describe('IntentRecipientRepo', () => {
   it('refuses a second cast of one intent over one relationship, a reused intent id, a duplicate id and bad input, writing nothing', () => {
     vault.intentRecipients.insert(recipient(1, { id: id(1) }));
     const before = vault.snapshot();
-    expect(codeOf(() => vault.intentRecipients.insert(recipient(2)))).toBe('vault.exists');
-    expect(codeOf(() => vault.intentRecipients.insert(recipient(1, { intentId: second.id })))).toBe('vault.exists');
-    expect(codeOf(() => vault.intentRecipients.insert(recipient(3, { id: id(1), relationshipId: other.id })))).toBe('vault.exists');
+    expect(codeOf(() => vault.intentRecipients.insert(recipient(2)))).toBe('vault.conflict');
+    expect(codeOf(() => vault.intentRecipients.insert(recipient(1, { intentId: second.id })))).toBe('vault.conflict');
+    expect(codeOf(() => vault.intentRecipients.insert(recipient(3, { id: id(1), relationshipId: other.id })))).toBe('vault.conflict');
     expect(codeOf(() => vault.intentRecipients.insert(recipient(4, { intentId: id(99) })))).toBe('intent.unknown');
     expect(codeOf(() => vault.intentRecipients.insert(recipient(5, { intentId: second.id, relationshipId: id(98) })))).toBe('relationship.unknown');
     expect(codeOf(() => vault.intentRecipients.insert(recipient(6, { intentId: second.id, recipientIntentId: 'not-a-uuid' })))).toBe('vault.corrupt');

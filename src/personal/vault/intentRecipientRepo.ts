@@ -94,7 +94,7 @@ export class IntentRecipientRepo {
   }
 
   /**
-   * @throws VaultError `vault.corrupt` for invalid input, `vault.exists` if the id is taken, the
+   * @throws VaultError `vault.corrupt` for invalid input, `vault.conflict` if the id is taken, the
    * intent was already cast over this relationship, or this relationship already has this
    * recipient intent id; IntentError `intent.unknown` if the intent is not stored;
    * RelationshipError `relationship.unknown` if the relationship does not exist. Nothing is written.

@@ -40,7 +40,7 @@ describe('IntentRepo', () => {
   it('refuses a duplicate id and invalid input, writing nothing', () => {
     vault.intents.insert(newIntent({ id: id(1) }));
     const before = vault.snapshot();
-    expect(codeOf(() => vault.intents.insert(newIntent({ id: id(1) })))).toBe('vault.exists');
+    expect(codeOf(() => vault.intents.insert(newIntent({ id: id(1) })))).toBe('vault.conflict');
     expect(codeOf(() => vault.intents.insert(newIntent({ id: 'nope' })))).toBe('vault.corrupt');
     expect(codeOf(() => vault.intents.insert(newIntent({ state: 'pending' as 'open' })))).toBe('vault.corrupt');
     expect(codeOf(() => vault.intents.insert(newIntent({ agreementId: '' })))).toBe('vault.corrupt');

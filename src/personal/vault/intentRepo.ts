@@ -113,7 +113,7 @@ export class IntentRepo {
    * Stores a new intent. The accepted offer is not checked against `intent_offers` here (an import
    * restores intents before their offers; it checks the reference itself).
    * @throws VaultError `vault.corrupt` for invalid input (a demand the protocol refuses, an
-   * `accepted` intent without its offer), `vault.exists` if the id is taken. Nothing is written.
+   * `accepted` intent without its offer), `vault.conflict` if the id is taken. Nothing is written.
    */
   insert(input: NewIntent): IntentRecord {
     const now = this.#ctx.clock.now();

@@ -60,7 +60,7 @@ describe('KeyRepo', () => {
 
   it('refuses a duplicate kid, an unknown relationship and mismatched key halves', () => {
     vault.keys.insert(key('a#1', relA.id));
-    expect(codeOf(() => vault.keys.insert(key('a#1', relA.id)))).toBe('vault.exists');
+    expect(codeOf(() => vault.keys.insert(key('a#1', relA.id)))).toBe('vault.conflict');
     expect(codeOf(() => vault.keys.insert(key('x#1', '00000000-0000-4000-8000-000000000000')))).toBe('relationship.unknown');
     const mixed = { ...key('a#3', relA.id), publicJwk: generateKeyPair('Ed25519').publicJwk };
     expect(codeOf(() => vault.keys.insert(mixed))).toBe('vault.corrupt');
@@ -90,7 +90,7 @@ describe('KeyRepo', () => {
   it('refuses an X25519 holder key, mismatched halves and the same holder key twice', () => {
     const pair = generateKeyPair('Ed25519');
     vault.keys.insertHolderKey(pair);
-    expect(codeOf(() => vault.keys.insertHolderKey(pair))).toBe('vault.exists');
+    expect(codeOf(() => vault.keys.insertHolderKey(pair))).toBe('vault.conflict');
     expect(codeOf(() => vault.keys.insertHolderKey(generateKeyPair('X25519')))).toBe('vault.corrupt');
     expect(codeOf(() => vault.keys.insertHolderKey({ ...pair, publicJwk: generateKeyPair('Ed25519').publicJwk }))).toBe('vault.corrupt');
   });

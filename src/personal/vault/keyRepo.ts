@@ -84,7 +84,7 @@ export class KeyRepo {
   }
 
   /**
-   * @throws VaultError `vault.corrupt` for invalid input, `vault.exists` for a duplicate id or kid;
+   * @throws VaultError `vault.corrupt` for invalid input, `vault.conflict` for a duplicate id or kid;
    * RelationshipError `relationship.unknown` if `relationshipId` does not exist.
    */
   insert(input: NewKey): KeyRecord {
@@ -103,7 +103,7 @@ export class KeyRepo {
   /**
    * Stores a holder key: an Ed25519 key not bound to a relationship (`relationshipId: null`,
    * purpose 'authentication', kid = its JWK thumbprint URI), which an issuer binds a credential to.
-   * @throws VaultError `vault.corrupt` for anything but a matching Ed25519 pair, `vault.exists` if
+   * @throws VaultError `vault.corrupt` for anything but a matching Ed25519 pair, `vault.conflict` if
    * the key (its kid) is already stored.
    */
   insertHolderKey(input: NewHolderKey): KeyRecord {

@@ -77,7 +77,7 @@ describe('MessageRepo', () => {
 
   it('refuses a duplicate DIDComm id, an unknown relationship and a body that is not JSON', () => {
     vault.messages.insert(msg('m1'));
-    expect(codeOf(() => vault.messages.insert(msg('m1')))).toBe('vault.exists');
+    expect(codeOf(() => vault.messages.insert(msg('m1')))).toBe('vault.conflict');
     expect(codeOf(() => vault.messages.insert(msg('m2', { relationshipId: '00000000-0000-4000-8000-000000000000' })))).toBe(
       'relationship.unknown',
     );

@@ -74,7 +74,7 @@ export class MessageRepo {
 
   /**
    * @throws VaultError `vault.corrupt` for invalid input (e.g. a body that is not JSON),
-   * `vault.exists` for a duplicate id or DIDComm message id; RelationshipError
+   * `vault.conflict` for a duplicate id or DIDComm message id; RelationshipError
    * `relationship.unknown` if the relationship does not exist.
    */
   insert(input: NewMessage): MessageRecord {
@@ -142,6 +142,14 @@ export class MessageRepo {
   setStatus(id: string, status: MessageStatus): boolean {
     const checked = this.#ctx.check(TABLE, messageStatusSchema, status);
     return this.#ctx.stmt('UPDATE messages SET status = ? WHERE id = ?').run(checked, id).changes > 0;
+  }
+
+  /**
+   * Deletes one of her outgoing messages the company refused outright: it was never delivered, so
+   * it leaves her thread rather than stay there looking queued. @returns false if there was none.
+   */
+  removeRefused(id: string): boolean {
+    return this.#ctx.stmt(`DELETE FROM messages WHERE id = ? AND direction = 'out' AND status = 'queued'`).run(id).changes > 0;
   }
 
   /** Shows every held message of the relationship (e.g. when she unmutes it). @returns how many. */

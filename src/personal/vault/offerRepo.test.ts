@@ -59,9 +59,9 @@ describe('OfferRepo', () => {
   it('refuses a redelivered offer, inconsistent references and bad input, writing nothing', () => {
     vault.offers.insert(offer(1));
     const before = vault.snapshot();
-    expect(codeOf(() => vault.offers.insert(offer(1)))).toBe('vault.exists');
+    expect(codeOf(() => vault.offers.insert(offer(1)))).toBe('vault.conflict');
     // Another company chose the same identifier: the first offer keeps it.
-    expect(codeOf(() => vault.offers.insert(offer(1, atOther)))).toBe('vault.exists');
+    expect(codeOf(() => vault.offers.insert(offer(1, atOther)))).toBe('vault.conflict');
     expect(codeOf(() => vault.offers.insert(offer(2, atRel, { id: id(3) })))).toBe('vault.corrupt');
     expect(codeOf(() => vault.offers.insert(offer(4, atRel, { recipientId: id(99) })))).toBe('intent.unknown');
     expect(codeOf(() => vault.offers.insert(offer(5, atRel, { intentId: second.id })))).toBe('vault.corrupt');

@@ -104,7 +104,7 @@ export class OfferRepo {
   /**
    * Stores an offer under its own identifier. The recipient must be one of the intent's, on the
    * offer's relationship, and the offer must answer that recipient's intent id.
-   * @throws VaultError `vault.exists` if an offer with this id is already stored (a redelivered
+   * @throws VaultError `vault.conflict` if an offer with this id is already stored (a redelivered
    * offer), `vault.corrupt` for invalid input (an id other than the offer's identifier, an offer the
    * protocol refuses, a recipient of another intent or relationship, an offer naming another intent
    * id); IntentError `intent.unknown` if the recipient is not stored. Nothing is written.

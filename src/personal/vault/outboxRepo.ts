@@ -59,7 +59,7 @@ export class OutboxRepo {
   }
 
   /**
-   * @throws VaultError `vault.corrupt` for invalid input, `vault.exists` for a duplicate id;
+   * @throws VaultError `vault.corrupt` for invalid input, `vault.conflict` for a duplicate id;
    * RelationshipError `relationship.unknown` if the relationship does not exist.
    */
   enqueue(input: NewOutboxItem): OutboxRecord {

@@ -96,8 +96,8 @@ describe('ProfileRepo', () => {
     vault.profile.restoreField({ field: 'email', value: 'a@example.org', version: 4, updatedAt: 7 });
     expect(vault.profile.currentVersion()).toBe(4);
     expect(vault.profile.get('email')).toEqual({ field: 'email', value: 'a@example.org', version: 4, updatedAt: 7 });
-    expect(codeOf(() => vault.profile.restoreField({ field: 'email', value: 'b', version: 4, updatedAt: 7 }))).toBe('vault.exists');
-    expect(codeOf(() => vault.profile.restoreChange({ version: 4, fields: { x: 1 }, createdAt: 7 }))).toBe('vault.exists');
+    expect(codeOf(() => vault.profile.restoreField({ field: 'email', value: 'b', version: 4, updatedAt: 7 }))).toBe('vault.conflict');
+    expect(codeOf(() => vault.profile.restoreChange({ version: 4, fields: { x: 1 }, createdAt: 7 }))).toBe('vault.conflict');
     expect(codeOf(() => vault.profile.restoreField({ field: 'name', value: null, version: 4, updatedAt: 7 }))).toBe('vault.corrupt');
     expect(vault.profile.applyChange({ name: 'Ada' })).toBe(5);
   });

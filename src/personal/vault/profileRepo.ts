@@ -141,7 +141,7 @@ export class ProfileRepo {
 
   /**
    * Import: stores a field exactly as exported (its version and time are kept).
-   * @throws VaultError `vault.corrupt` for an invalid record, `vault.exists` if the field is already set.
+   * @throws VaultError `vault.corrupt` for an invalid record, `vault.conflict` if the field is already set.
    */
   restoreField(record: ProfileField): void {
     this.#writeField(this.#ctx.check(FIELDS, profileFieldSchema, record), false);
@@ -149,7 +149,7 @@ export class ProfileRepo {
 
   /**
    * Import: stores a logged change exactly as exported.
-   * @throws VaultError `vault.corrupt` for an invalid record, `vault.exists` if the version is taken.
+   * @throws VaultError `vault.corrupt` for an invalid record, `vault.conflict` if the version is taken.
    */
   restoreChange(change: ProfileChange): void {
     this.#writeChange(this.#ctx.check(CHANGES, profileChangeSchema, change));

@@ -55,7 +55,7 @@ export class ReceiptRepo {
   }
 
   /**
-   * @throws VaultError `vault.corrupt` for invalid input, `vault.exists` for a duplicate id;
+   * @throws VaultError `vault.corrupt` for invalid input, `vault.conflict` for a duplicate id;
    * RelationshipError `relationship.unknown` if the relationship does not exist.
    */
   insert(input: NewReceipt): ReceiptRecord {

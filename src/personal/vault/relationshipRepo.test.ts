@@ -87,8 +87,8 @@ describe('RelationshipRepo', () => {
 
   it('refuses a second relationship with the same DID of mine or the same route token', () => {
     vault.relationships.insert(rel(1));
-    expect(codeOf(() => vault.relationships.insert(rel(2, { myDid: 'did:peer:2.me1' })))).toBe('vault.exists');
-    expect(codeOf(() => vault.relationships.insert(rel(2, { routeToken: 'route-1' })))).toBe('vault.exists');
+    expect(codeOf(() => vault.relationships.insert(rel(2, { myDid: 'did:peer:2.me1' })))).toBe('vault.conflict');
+    expect(codeOf(() => vault.relationships.insert(rel(2, { routeToken: 'route-1' })))).toBe('vault.conflict');
     expect(vault.relationships.list()).toHaveLength(1);
   });
 

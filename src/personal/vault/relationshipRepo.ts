@@ -84,7 +84,7 @@ export class RelationshipRepo {
   }
 
   /**
-   * @throws VaultError `vault.corrupt` if the input does not match the schema, `vault.exists` if
+   * @throws VaultError `vault.corrupt` if the input does not match the schema, `vault.conflict` if
    * the id, my DID or route token is already used, `vault.locked` after close.
    */
   insert(input: NewRelationship): RelationshipRecord {
@@ -152,7 +152,7 @@ export class RelationshipRepo {
   /**
    * Changes data fields (`undefined` means "leave as is") and re-encrypts with a fresh nonce.
    * @throws RelationshipError `relationship.unknown` if there is no such relationship;
-   * VaultError `vault.corrupt` / `vault.exists` as {@link insert}.
+   * VaultError `vault.corrupt` / `vault.conflict` as {@link insert}.
    */
   update(id: string, patch: Partial<RelationshipData>): RelationshipRecord {
     this.#cache = undefined;

@@ -10,14 +10,15 @@ import type Database from 'better-sqlite3';
  * offers they answered with (docs/decisions/0012-intentcasting.md). Version 5 added the caller
  * verifications companies asked her for (docs/protocol/caller-verification.md). Version 6 added her
  * things, the companies linked to each by role, and their documents (issue 13). Version 7 added the
- * administrative identities each company knows her by (docs/protocol/account.md). Every change so
- * far only adds tables and indexes, so {@link createSchema} is also the migration (see
+ * administrative identities each company knows her by (docs/protocol/account.md). Version 8 added
+ * the replay cache's message ids, sealed, so an export carries the cache to a new vault. Every
+ * change so far only adds tables and indexes, so {@link createSchema} is also the migration (see
  * {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5', '6'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5', '6', '7'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -292,6 +293,17 @@ CREATE TABLE IF NOT EXISTS account_ids (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS account_ids_relationship ON account_ids (relationship_id, created_at);
 CREATE INDEX IF NOT EXISTS account_ids_value ON account_ids (value_idx);
+
+-- Schema version 8 -------------------------------------------------------------------------
+
+-- The replay cache's message ids, sealed like every value (seen holds only their blind index), so
+-- an export can carry the cache to a new vault, whose blind-index key differs. id_idx as in seen.
+CREATE TABLE IF NOT EXISTS seen_ids (
+  id_idx TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS seen_ids_expiry ON seen_ids (expires_at);
 `;
 
 /**

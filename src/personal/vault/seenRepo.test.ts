@@ -46,5 +46,12 @@ describe('SeenRepo', () => {
   it('stores a blind index, not the message id', () => {
     vault.seen.record('urn:uuid:visible-id', clock.now() + 10);
     expect(JSON.stringify(vault.snapshot()['seen'])).not.toContain('visible-id');
+    // The id kept for export is sealed: neither it nor its hex appears in the table.
+    const sealed = JSON.stringify(vault.snapshot()['seen_ids']);
+    expect(sealed).not.toContain('visible-id');
+    expect(sealed).not.toContain(Buffer.from('visible-id').toString('hex'));
+    expect(vault.seen.unexpired()).toEqual([{ messageId: 'urn:uuid:visible-id', expiresAt: clock.now() + 10 }]);
+    vault.seen.prune(clock.now() + 10);
+    expect(vault.snapshot()['seen_ids']).toEqual([]);
   });
 });

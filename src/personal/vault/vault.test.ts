@@ -164,7 +164,9 @@ const V5_TABLES = ['verifications'];
 /** Added by schema version 6. */
 const V6_TABLES = ['thing_attachments', 'thing_links', 'things'];
 const V7_TABLES = ['account_ids'];
-const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V6_TABLES, ...V7_TABLES].sort();
+/** Added by schema version 8. */
+const V8_TABLES = ['seen_ids'];
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V6_TABLES, ...V7_TABLES, ...V8_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
 const INTENT_ID = '00000000-0000-4000-8000-0000000000b1';
@@ -207,8 +209,8 @@ function schemaVersion(): string {
 }
 
 /** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
-function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6): void {
-  const newer = [...V7_TABLES, ...{ 1: [...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V6_TABLES, ...V5_TABLES, ...V4_TABLES], 4: [...V6_TABLES, ...V5_TABLES], 5: V6_TABLES, 6: [] }[version]!];
+function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6 | 7): void {
+  const newer = [...V8_TABLES, ...{ 1: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES], 4: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES], 5: [...V7_TABLES, ...V6_TABLES], 6: V7_TABLES, 7: [] }[version]!];
   const db = new Database(path);
   try {
     db.transaction(() => {
@@ -222,9 +224,9 @@ function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6): void {
 const downgradeToV1 = (): void => downgradeTo(1);
 
 describe('schema versions', () => {
-  it('creates new vaults at schema version 7 with every table', () => {
+  it('creates new vaults at schema version 8 with every table', () => {
     Vault.create(path, 'pw', FAST).close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -244,7 +246,7 @@ describe('schema versions', () => {
     migrated.agreements.insert(agreement(r.id));
     migrated.intents.insert(newIntent({ id: INTENT_ID }));
     migrated.close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     // Opening again is a plain open (nothing left to migrate).
@@ -256,7 +258,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 2 vault to version 7 when it is unlocked, keeping its data', () => {
+  it('migrates a version 2 vault to version 8 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.profile.applyChange({ email: 'ada@example.org' });
@@ -274,9 +276,9 @@ describe('schema versions', () => {
     expect(migrated.agreements.list(r.id)).toEqual([]);
     migrated.agreements.insert(agreement(r.id));
     // The migration created the indexes too: one agreed entry per relationship.
-    expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.exists');
+    expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -284,7 +286,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 3 vault to version 7 when it is unlocked, keeping its data', () => {
+  it('migrates a version 3 vault to version 8 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.agreements.insert(agreement(r.id));
@@ -301,9 +303,9 @@ describe('schema versions', () => {
     const recipient = migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: RECIPIENT_INTENT_ID });
     migrated.offers.insert({ intentId: intent.id, recipientId: recipient.id, relationshipId: r.id, signed: signedOffer(OFFER_ID, RECIPIENT_INTENT_ID), verdict: { meets: true, reasons: [] } });
     // The migration created the indexes too: one cast of an intent per relationship.
-    expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.exists');
+    expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -312,7 +314,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 4 vault to version 7 when it is unlocked, keeping its data', () => {
+  it('migrates a version 4 vault to version 8 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.intents.insert(newIntent({ id: INTENT_ID }));
@@ -327,13 +329,13 @@ describe('schema versions', () => {
     const challenge = { relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 };
     migrated.verifications.insert(challenge);
     // The migration created the unique blind index too: one record per challenge.
-    expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.exists');
+    expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
-  it('migrates a version 5 vault to version 7 when it is unlocked, keeping its data', () => {
+  it('migrates a version 5 vault to version 8 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     const challenge = { relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 };
@@ -341,7 +343,7 @@ describe('schema versions', () => {
     vault.close();
     downgradeTo(5);
     expect(schemaVersion()).toBe('5');
-    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V7_TABLES.includes(t) && !V6_TABLES.includes(t)));
+    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V8_TABLES.includes(t) && !V7_TABLES.includes(t) && !V6_TABLES.includes(t)));
 
     const migrated = Vault.open(path, 'pw');
     expect(migrated.verifications.list().map((v) => v.challengeId)).toEqual(['challenge-1']);
@@ -350,11 +352,11 @@ describe('schema versions', () => {
     // The migration created the blind index too: the value is found again by its normalised form.
     expect(migrated.accountIds.find('88 123').map((a) => a.id)).toEqual([added.id]);
     migrated.close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
-  it('migrates a version 5 vault to version 7 with the tables of her things, keeping its data', () => {
+  it('migrates a version 5 vault to version 8 with the tables of her things, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.verifications.insert({ relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 });
@@ -370,7 +372,7 @@ describe('schema versions', () => {
     // The migration created the constraints too: a link to a relationship that does not exist is refused.
     expect(codeOf(() => migrated.things.insert({ name: 'Car', links: [{ relationshipId: '00000000-0000-4000-8000-00000000dead', role: 'maker' }] }))).toBe('relationship.unknown');
     migrated.close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
     expect(tableNames()).toEqual(ALL_TABLES);
     const again = Vault.open(path, 'pw');
     expect(again.things.get(thing.id)).toEqual(thing);
@@ -385,7 +387,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('3');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
   });
 
   it('leaves a version 2 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -396,7 +398,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('2');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
   });
 
   it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -409,11 +411,11 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('1');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('7');
+    expect(schemaVersion()).toBe('8');
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '8', 'two']) {
+    for (const version of ['0', '9', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);

@@ -32,7 +32,7 @@ import { RelationshipRepo } from './relationshipRepo.js';
 import { applyPragmas, createSchema, MIGRATABLE_SCHEMA_VERSIONS, SCHEMA_VERSION } from './schema.js';
 import { SeenRepo } from './seenRepo.js';
 import { SettingsRepo } from './settingsRepo.js';
-import { isCorruptionError } from './sqliteErrors.js';
+import { isCorruptionError, translateDiskFull } from './sqliteErrors.js';
 
 export interface VaultOptions {
   /**
@@ -255,6 +255,8 @@ export class Vault {
     const db = this.#ctx.db;
     try {
       return db.transaction(fn)();
+    } catch (err) {
+      throw translateDiskFull(err);
     } finally {
       this.#ctx.afterTransaction();
     }

@@ -59,7 +59,7 @@ describe('VerificationRepo', () => {
   it('refuses a redelivered challenge and a code outside the alphabet, writing nothing', () => {
     vault.verifications.insert(challenge(rel.id));
     const before = vault.verifications.list();
-    expect(codeOf(() => vault.verifications.insert(challenge(rel.id)))).toBe('vault.exists');
+    expect(codeOf(() => vault.verifications.insert(challenge(rel.id)))).toBe('vault.conflict');
     expect(codeOf(() => vault.verifications.insert({ ...challenge(rel.id, 'other'), code: 'K0Q4MX' }))).toBe('vault.corrupt');
     expect(vault.verifications.list()).toEqual(before);
   });

@@ -72,7 +72,7 @@ export class VerificationRepo {
   }
 
   /**
-   * @throws VaultError `vault.exists` if this relationship already has this challenge or the id is
+   * @throws VaultError `vault.conflict` if this relationship already has this challenge or the id is
    * taken, `vault.corrupt` for invalid input; RelationshipError `relationship.unknown` if the
    * relationship does not exist.
    */

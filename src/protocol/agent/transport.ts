@@ -45,7 +45,24 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-function postWithNode(endpoint: string, packed: string, timeoutMs: number): Promise<RawResponse> {
+/**
+ * A kept-alive socket the peer closed while it sat idle fails at once with ECONNRESET; that post
+ * never reached the peer, so it is sent once more on a fresh connection (the pattern Node's http
+ * docs give for `reusedSocket`). Resending is safe in any case: the envelope's message id is
+ * refused as a replay if the peer did get it.
+ */
+async function postWithNode(endpoint: string, packed: string, timeoutMs: number): Promise<RawResponse> {
+  try {
+    return await postOnce(endpoint, packed, timeoutMs);
+  } catch (error) {
+    if (!(error instanceof StaleSocketError)) throw error;
+    return postOnce(endpoint, packed, timeoutMs);
+  }
+}
+
+class StaleSocketError extends Error {}
+
+function postOnce(endpoint: string, packed: string, timeoutMs: number): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     let url: URL;
     try {
@@ -91,7 +108,9 @@ function postWithNode(endpoint: string, packed: string, timeoutMs: number): Prom
       },
     );
     request.on('timeout', () => request.destroy(new Error('Timed out')));
-    request.on('error', reject);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      reject(request.reusedSocket && error.code === 'ECONNRESET' ? new StaleSocketError('Kept-alive socket closed by the peer', { cause: error }) : error);
+    });
     request.end(body);
   });
 }
@@ -125,7 +144,9 @@ export async function postEnvelope(endpoint: string, packed: string, options: Tr
     const json = tryParseJson(response.text);
     const code = json.ok && typeof json.value === 'object' && json.value !== null ? (json.value as { error?: { code?: unknown } }).error?.code : undefined;
     const retryAfterSeconds = parseRetryAfter(response.retryAfter);
-    throw new TransportError('transport.rejected', `Peer rejected the message (HTTP ${response.status})`, {
+    // The peer's own code says what happened (message.from_the_future, relationship.cut_off...).
+    const named = typeof code === 'string' && /^[a-z_]+\.[a-z_]+$/.test(code) ? `, ${code}` : '';
+    throw new TransportError('transport.rejected', `Peer rejected the message (HTTP ${response.status}${named})`, {
       details: { endpoint, status: response.status, code: typeof code === 'string' ? code : undefined, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) },
     });
   }
@@ -157,4 +178,22 @@ export function retryLaterMs(error: unknown): number | undefined {
 /** The next attempt's delay: our backoff, or longer when the peer asked for longer. */
 export function delayAfter(error: unknown, backoffMs: number): number {
   return Math.max(backoffMs, retryLaterMs(error) ?? 0);
+}
+
+/** Connection errors that mean no byte of the request reached the peer (nothing was sent). */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * True when a post certainly never reached the peer (the connection was refused or the host not
+ * found), as opposed to a timeout or a connection lost after sending, after which the peer may
+ * have acted on the message and only its reply is missing.
+ */
+export function neverReachedPeer(error: unknown): boolean {
+  if (!(error instanceof TransportError) || error.code !== 'transport.unreachable') return false;
+  for (let cause: unknown = error.cause, depth = 0; cause !== undefined && cause !== null && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
