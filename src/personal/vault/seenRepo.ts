@@ -53,7 +53,7 @@ export class SeenRepo {
     return true;
   }
 
-  /** The unexpired entries whose ids are kept (every one recorded since schema version 6), soonest to expire first: for export. */
+  /** The unexpired entries whose ids are kept (every one recorded since schema version 8), soonest to expire first: for export. */
   unexpired(now: number = this.#ctx.clock.now()): SeenEntry[] {
     return this.#ctx
       .stmt('SELECT id_idx, expires_at, data FROM seen_ids WHERE expires_at > ? ORDER BY expires_at, id_idx')
