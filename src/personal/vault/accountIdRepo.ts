@@ -91,7 +91,7 @@ export class AccountIdRepo {
 
   /**
    * Writes one record as given (her own entries, an import).
-   * @throws VaultError `vault.exists` if the id is taken, `vault.corrupt` for invalid input;
+   * @throws VaultError `vault.conflict` if the id is taken, `vault.corrupt` for invalid input;
    * RelationshipError `relationship.unknown` if the relationship does not exist.
    */
   insert(input: Omit<AccountIdRecord, 'id' | 'createdAt' | 'updatedAt'> & Partial<Pick<AccountIdRecord, 'id' | 'createdAt' | 'updatedAt'>>): AccountIdRecord {

@@ -92,7 +92,7 @@ export class AttachmentRepo {
    * bytes say it is), its size, and the room left; then the thing.
    * @throws ThingError `thing.attachment_type_unsupported`, `thing.attachment_type_mismatch`,
    * `thing.attachment_too_large`, `thing.attachments_full`, `thing.unknown`; VaultError
-   * `vault.corrupt` for a bad file name or kind, `vault.exists` for a taken id. Nothing is written on any of them.
+   * `vault.corrupt` for a bad file name or kind, `vault.conflict` for a taken id. Nothing is written on any of them.
    */
   insert(input: NewAttachment, limits: AttachmentLimits = this.#limits): AttachmentRecord {
     const { bytes, contentType } = input;

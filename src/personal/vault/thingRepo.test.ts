@@ -77,7 +77,7 @@ describe('ThingRepo', () => {
     for (const [, input] of bad) expect(codeOf(() => vault.things.insert(input as never))).toBe('vault.corrupt');
     expect(codeOf(() => vault.things.insert({ ...fridge(), links: [{ relationshipId: dead, role: 'maker' }] }))).toBe('relationship.unknown');
     // A link given twice is refused whole: the thing is not left behind without its links.
-    expect(codeOf(() => vault.things.insert({ ...fridge(), links: [{ relationshipId: rel.id, role: 'maker' }, { relationshipId: rel.id, role: 'maker' }] }))).toBe('vault.exists');
+    expect(codeOf(() => vault.things.insert({ ...fridge(), links: [{ relationshipId: rel.id, role: 'maker' }, { relationshipId: rel.id, role: 'maker' }] }))).toBe('vault.conflict');
     expect(vault.snapshot()).toEqual(before);
   });
 

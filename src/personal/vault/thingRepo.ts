@@ -106,7 +106,7 @@ export class ThingRepo {
   }
 
   /**
-   * @throws VaultError `vault.corrupt` for fields that do not match the schema, `vault.exists` for
+   * @throws VaultError `vault.corrupt` for fields that do not match the schema, `vault.conflict` for
    * a taken id or a link given twice; RelationshipError `relationship.unknown` for a link to a
    * relationship that does not exist. Nothing is written on any of them.
    */
