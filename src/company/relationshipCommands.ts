@@ -12,9 +12,6 @@ import type { CompanyMessaging } from './messaging.js';
 import { checkAskWithinTerms, companyProffer, type CompanyTermsDeps } from './terms.js';
 import type { CompanyRelationship, CompanyStore, DisclosureRequest } from './store/types.js';
 
-/** How long a request queued by her answer to our counter waits before it is pushed (she picks it up at once). */
-export const AFTER_TERMS_PUSH_DELAY_MS = 5_000;
-
 export interface SendResult {
   messageId: string;
   delivered: boolean;

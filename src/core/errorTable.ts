@@ -73,6 +73,7 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'terms.countersignature_missing': { status: 400, cli: 'Agreement lacks a party\'s signature', exit: 1 },
   'terms.record_mismatch': { status: 400, cli: 'The two parties\' agreement records differ', exit: 1 },
   'terms.outside_terms': { status: 422, cli: 'Outside the agreed terms', exit: 1 },
+  'terms.settling': { status: 503, cli: 'The terms with this company are being settled: try again in a moment', exit: 3 },
   'terms.published_unsupported': { status: 422, cli: 'A published MyTerms agreement Kith cannot enforce', exit: 1 },
   'terms.myterms_invalid': { status: 400, cli: 'Malformed /.well-known/myterms.json', exit: 1 },
   'intent.unknown': { status: 404, cli: 'Unknown intent', exit: 1 },

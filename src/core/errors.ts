@@ -73,6 +73,7 @@ export type KithErrorCode =
   | 'terms.countersignature_missing'
   | 'terms.record_mismatch'
   | 'terms.outside_terms'
+  | 'terms.settling'
   | 'terms.published_unsupported'
   | 'terms.myterms_invalid'
   // intents (she casts what she wants) and the offers companies answer with

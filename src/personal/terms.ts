@@ -147,6 +147,12 @@ export interface TermsFeature {
   recordAnswer(relationshipId: string, mine: SignedAgreement, checked: CheckedResponse): void;
   /** After a negotiation: applies her rule to anything waiting for her (may answer the company). */
   settle(relationship: RelationshipRecord): Promise<void>;
+  /**
+   * True while her answer to, or proffer of, terms with this company waits for the company's reply:
+   * a request it pushes meanwhile is not judged yet (terms.settling, a 503 it retries), so it is
+   * judged by the terms the reply settles, not by the ones they replace.
+   */
+  settling(relationshipId: string): boolean;
   /** Checks a company proffer that arrived (push or pickup), before the inbound transaction. */
   checkCompanyProffer(received: ReceivedMessage<TermsProfferBody>): Promise<CheckedRecord | undefined>;
   /** Checks the company's answer to her proffer `mine`, before anything is stored. @throws TermsError */
@@ -165,6 +171,19 @@ export interface TermsFeatureOptions {
 
 export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions): TermsFeature {
   const { vault, clock, resolver, logger, events } = core;
+  /** Relationships with a terms exchange in flight, and how many (her answer and a proffer may overlap). */
+  const inFlight = new Map<string, number>();
+
+  async function whileSettling<T>(relationshipId: string, exchange: () => Promise<T>): Promise<T> {
+    inFlight.set(relationshipId, (inFlight.get(relationshipId) ?? 0) + 1);
+    try {
+      return await exchange();
+    } finally {
+      const left = (inFlight.get(relationshipId) ?? 1) - 1;
+      if (left === 0) inFlight.delete(relationshipId);
+      else inFlight.set(relationshipId, left);
+    }
+  }
 
   /** What she compares a company's proposal with: the proffer it counters, else her terms now, else her default. */
   function baselineFor(entry: AgreementEntry): Obligations | null {
@@ -287,7 +306,7 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       : outgoing(Terms.response, { record_id: entry.id, decision: yes ? 'accepted' : 'rejected', ...(both ? { agreement: both as unknown as Record<string, unknown> } : {}), ...(reason && !yes ? { reason } : {}) });
     const notAcknowledged = { code: 'terms.record_mismatch' as const, message: 'The company did not acknowledge the answer; try again' };
     // The ack's handler (personal/handlers/terms.ts) records her answer with the company's ack.
-    await core.exchange(relationship, message, { returnRoute: true, thid: entry.threadId, expects: [Terms.ack], unexpectedReply: notAcknowledged });
+    await whileSettling(relationship.id, () => core.exchange(relationship, message, { returnRoute: true, thid: entry.threadId, expects: [Terms.ack], unexpectedReply: notAcknowledged }));
     if (vault.agreements.get(entry.id)?.state === 'proffered') throw termsError(notAcknowledged.code, notAcknowledged.message, { details: { members: ['ack'] } });
     logger.info('terms_answered', { relationship: relationship.id, state: yes ? 'agreed' : 'declined' });
     await options.pickup(relationship).catch((error: unknown) => logger.info('pickup_skipped', { relationship: relationship.id, code: error instanceof KithError ? error.code : 'internal' }));
@@ -359,7 +378,9 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
       const mine = signedProffer(chosen, identity, relationship.theirDid, vault.agreements.current(relationship.id)?.id ?? null);
       const notAnswered = { code: 'terms.record_mismatch' as const, message: 'The company did not answer the proffer' };
       // The response's handler (personal/handlers/terms.ts) checks the answer and records both.
-      const reply = await core.exchange(relationship, outgoing(Terms.proffer, { agreement: mine as unknown as Record<string, unknown> }), { returnRoute: true, expects: [Terms.response], unexpectedReply: notAnswered });
+      const reply = await whileSettling(relationship.id, () =>
+        core.exchange(relationship, outgoing(Terms.proffer, { agreement: mine as unknown as Record<string, unknown> }), { returnRoute: true, expects: [Terms.response], unexpectedReply: notAnswered }),
+      );
       if (!reply) throw termsError(notAnswered.code, notAnswered.message, { details: { members: ['type'] } });
       await feature.settle(relationship);
       return views(relationship.id);
@@ -367,6 +388,10 @@ export function createTermsFeature(core: AgentCore, options: TermsFeatureOptions
 
     history(reference) {
       return views(core.find(reference).id);
+    },
+
+    settling(relationshipId) {
+      return inFlight.has(relationshipId);
     },
 
     async accept(reference) {

@@ -350,6 +350,45 @@ describe('a change of terms', () => {
     expect((await loyal.store.listDisclosureRequests(link.companyRelationship.id)).map((r) => r.state)).toEqual(['pending']);
   });
 
+  it('by her, the deferred first request pushed while her acceptance waits for its ack: not judged until the terms are settled (no timing window)', async () => {
+    // Her HTTP client runs `whileWaiting` after the company answered her and before her agent reads
+    // the answer: the company pushes the request it just queued into exactly that moment.
+    let whileWaiting: (() => Promise<void>) | undefined;
+    const hooked: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const hook = whileWaiting;
+      whileWaiting = undefined;
+      if (hook) await hook();
+      return response;
+    };
+    const slow = await startPersonal({ retry: { baseDelayMs: 1, maxDelayMs: 5 }, fetch: hooked });
+    slow.agent.rules.setManual(true);
+    handles.push(slow);
+    await slow.agent.terms.setDefault('intent-only-contact');
+    const loyal = await companyWith('Loyal Pushes', { terms: { accept: ['intent-only-contact'], preferred: 'loyalty-program' }, requestOnConnect: LOYALTY_ASK });
+    const link = await connect(slow, loyal);
+    await slow.agent.terms.proffer(link.view.id, 'service-only');
+    expect(viewOf(slow, link.view.id).terms).toMatchObject({ name: 'intent-only-contact', awaitingHer: true });
+
+    const seen = recordEvents(slow);
+    let pushedWhileSettling: unknown;
+    whileWaiting = async () => {
+      // The request is queued (her acceptance committed at the company) and pushed now, while the
+      // ack is still on its way to her: intent-only-contact is what her vault has in force.
+      expect(await loyal.store.listDisclosureRequests(link.companyRelationship.id)).toHaveLength(1);
+      pushedWhileSettling = await loyal.agent.deliverDue();
+    };
+    await slow.agent.terms.accept(link.view.id);
+    expect(whileWaiting).toBeUndefined();
+    expect(pushedWhileSettling).toBe(0); // her agent answered terms.settling: nothing delivered yet
+
+    // Her pickup right after the ack brought it, judged by loyalty-program: pending, not refused.
+    await vi.waitFor(() => expect(slow.agent.disclosure.requests({ relationship: link.view.id }).map((r) => r.termsRef)).toEqual([ID('loyalty-program')]));
+    seen.stop();
+    expect(seen.events.filter((e) => e.type === 'disclosure.refused')).toEqual([]);
+    expect((await loyal.store.listDisclosureRequests(link.companyRelationship.id)).map((r) => r.state)).toEqual(['pending']);
+  });
+
   it('by the company, pushed: accepted by her rule when at least as protective; otherwise it waits and she rejects it', async () => {
     const link = await connect(her, shop);
     const first = await expectSameAgreedRecord(her, shop, link);

@@ -1,12 +1,15 @@
 import { outgoing } from '../../protocol/buildMessage.js';
 import { Terms } from '../../protocol/families/index.js';
-import { AFTER_TERMS_PUSH_DELAY_MS } from '../relationshipCommands.js';
 import { applyAnswer, applyProffer, termsDeps, verifyAcceptance, verifyProffer, verifyRefusal, verifyResponse } from '../terms.js';
 import { companyHandler, type CompanyContext } from './types.js';
 import type { CompanyRelationship } from '../store/types.js';
 
-/** Her answer settled the terms: the policy's first request may go now (it waited for them). */
-const askOnceSettled = (relationship: CompanyRelationship, context: CompanyContext) => context.followUps.requestOnConnect(relationship, AFTER_TERMS_PUSH_DELAY_MS);
+/**
+ * Her answer settled the terms: the policy's first request goes now (it waited for them). It is
+ * pushed at once, while her agent still waits for our ack: her agent answers "terms settling"
+ * (503) until it recorded the ack, then picks it up, so it is judged by the terms just agreed.
+ */
+const askOnceSettled = (relationship: CompanyRelationship, context: CompanyContext) => context.followUps.requestOnConnect(relationship);
 
 /** Kith terms 1.0, the company's side: her proffers decided by policy, her answers to ours recorded. */
 export const termsHandlers = [

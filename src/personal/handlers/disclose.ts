@@ -59,8 +59,14 @@ export const discloseHandlers = [
     definition: Disclose.request,
     // The company's request id, for her rules once the request is stored (after).
     verify: async (received): Promise<string> => received.message.body.request_id,
-    apply({ vault, relationship, now }, received) {
+    apply({ vault, relationship, now, context }, received) {
       const { body } = received.message;
+      // Her terms with this company are changing (her answer waits for its reply): judged once they
+      // are settled. Nothing is written (not even the message id), so the company's retry, or her
+      // pickup right after the reply, brings it again.
+      if (context.terms.settling(relationship.id)) {
+        throw new TermsError('terms.settling', 'Her terms with this company are being settled; send the request again in a moment', { details: { retryable: true } });
+      }
       // Outside the agreed terms: not stored, not shown as a request; the company hears why.
       const refusal = refusalOutsideTerms(body, relationship, vault);
       if (refusal) return refusal;
