@@ -4,8 +4,15 @@
  * pool reconnects), refuses with 503 store.unavailable meanwhile (her agent queues and retries),
  * and every message her agent saw accepted is in the store, each once; after the retries, all are.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/log.js';
+import { initCompanyHome } from '../../src/company/home.js';
+import { startCompanyServer } from '../../src/company/server.js';
 import { openPostgresCompanyStore } from '../../src/company/store/postgres.js';
+import { freePort } from '../support/processes.js';
 import { connect, startCompany, startPersonal } from '../support/agents.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres.js';
 
@@ -23,6 +30,44 @@ afterAll(async () => {
 });
 
 describe('PostgreSQL restarted under load', () => {
+  it('a company process says it is not ready while its store does not answer, and ready again after, by itself', { timeout: 60_000 }, async (context) => {
+    if ('skipped' in cluster || !cluster.restart) return context.skip();
+    const { url, restart } = cluster;
+    const dir = mkdtempSync(join(tmpdir(), 'kith-pg-ready-'));
+    const home = await initCompanyHome(dir, { name: 'Ready Ltd', port: await freePort(), db: url });
+    const server = await startCompanyServer(home, { logger: silentLogger });
+    try {
+      const ready = async () => {
+        const response = await fetch(`${server.url}/ready`);
+        return { status: response.status, body: (await response.json()) as unknown };
+      };
+      expect(await ready()).toEqual({ status: 200, body: { ready: true } });
+      // Polled the whole time the cluster is down: what a load balancer sees.
+      const seen: { status: number; body: unknown }[] = [];
+      let polling = true;
+      const poll = (async () => {
+        while (polling) {
+          seen.push(await ready());
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      await restart.call(cluster, 1_500);
+      polling = false;
+      await poll;
+      expect(seen).toContainEqual({ status: 503, body: { ready: false, reason: 'the store does not answer' } });
+      // Back by itself, with no one restarting the company process.
+      let back = await ready();
+      for (let i = 0; i < 50 && back.status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        back = await ready();
+      }
+      expect(back).toEqual({ status: 200, body: { ready: true } });
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loses no acknowledged message and stores each once', { timeout: 90_000 }, async (context) => {
     if ('skipped' in cluster || !cluster.restart) return context.skip();
     const { url, restart } = cluster;
