@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerificationView as CompanyVerification } from '../../src/company/callerVerification.js';
 import type { VerificationView } from '../../src/personal/verifications.js';
 import type { RelationshipView } from '../../src/personal/views.js';
-import { ensureBuilt, freePort, killAllStarted, runCli, runCliOk, startServer, waitFor, type CliResult, type ServerHandle } from '../support/processes.js';
+import { startConnectedCliPair, type CliPair } from '../support/cliPair.js';
+import { ensureBuilt, runCli, runCliOk, waitFor, type CliResult } from '../support/processes.js';
 
 /**
  * Caller verification with the real processes and their CLIs only: `kith-vendor verify <customer>`
@@ -17,11 +15,9 @@ import { ensureBuilt, freePort, killAllStarted, runCli, runCliOk, startServer, w
 const PASSPHRASE = 'verify e2e passphrase';
 const STEP_TIMEOUT = 45_000;
 
-let root: string;
+let pair: CliPair;
 let meHome: string;
 let companyHome: string;
-let me: ServerHandle | undefined;
-let company: ServerHandle | undefined;
 let relationship: RelationshipView;
 
 const kith = (args: string[]): Promise<CliResult> => runCli('kith', args, { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
@@ -29,30 +25,12 @@ const kithOk = (args: string[]): Promise<CliResult> => runCliOk('kith', args, { 
 
 beforeAll(async () => {
   ensureBuilt(['dist/src/cli/kith.js', 'dist/src/cli/kith-vendor.js', 'dist/src/cli/commands/verifications.js']);
-  root = mkdtempSync(join(tmpdir(), 'kith-e2e-verify-'));
-  meHome = join(root, 'me');
-  companyHome = join(root, 'acme');
-  const logDir = join(root, 'logs');
-  const [portCompany, portMe] = [await freePort(), await freePort()];
-  await Promise.all([
-    (async () => {
-      await runCliOk('kith-vendor', ['init', '--name', 'Acme Outfitters', '--port', String(portCompany), '--json'], { home: companyHome });
-      company = await startServer('kith-vendor', { home: companyHome, port: portCompany, logDir });
-    })(),
-    (async () => {
-      await kithOk(['init', '--json']);
-      me = await startServer('kith', { home: meHome, port: portMe, logDir, name: 'me', env: { KITH_PASSPHRASE: PASSPHRASE } });
-    })(),
-  ]);
-  const invitation = (await runCliOk('kith-vendor', ['invite', '--json'], { home: companyHome })).json<{ url: string }>().url;
-  relationship = (await kithOk(['connect', invitation, '--json'])).json<RelationshipView>();
+  pair = await startConnectedCliPair({ prefix: 'kith-e2e-verify-', companyName: 'Acme Outfitters', passphrase: PASSPHRASE });
+  ({ meHome, companyHome, relationship } = pair);
 }, 120_000);
 
 afterAll(async () => {
-  await me?.stop().catch(() => undefined);
-  await company?.stop().catch(() => undefined);
-  await killAllStarted();
-  if (root) rmSync(root, { recursive: true, force: true });
+  await pair?.stop();
 }, 60_000);
 
 /** Waits for her pending verification to show in `kith verifications --pending --json`. */
