@@ -95,6 +95,13 @@ export function oneLine(text: string, max: number): string {
 }
 
 /**
+ * The process that started this one, as it was when the CLI loaded: a server registers its
+ * signal handling only once it listens, and a launcher that went away before then (a supervisor
+ * stopping npx during a slow start-up) must still count as gone, not be mistaken for init.
+ */
+const LAUNCHER_AT_START = process.ppid;
+
+/**
  * Stops a server on SIGINT or SIGTERM, and, when npm started it (`npx kith serve`, `npm exec`),
  * also when that npm process goes away: npm does not pass a SIGTERM on, so a supervisor stopping
  * npx would otherwise leave the server running on its own (its parent becomes init).
@@ -108,7 +115,7 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   };
   process.once('SIGINT', once);
   process.once('SIGTERM', once);
-  const launcher = process.ppid;
+  const launcher = LAUNCHER_AT_START;
   if (process.env['npm_command'] === 'exec' || process.env['npm_lifecycle_event'] === 'npx') {
     const watch = setInterval(() => {
       if (process.ppid === launcher) return;
