@@ -310,6 +310,10 @@ async function main(): Promise<void> {
   log(`  ${cli} directory                (the companies your anonymous intents go to, and what each serves)`);
   log(`  ${cli} access acme              (what Acme holds about you: its signed answer, kept in your vault)`);
   log(`  ${cli} profile remove phone      (every company holding your phone erases it; its CRM hears of it)`);
+  log(`  ${cli} ids                      (what each company knows you by, signed by it; \`ids find <number>\` names the company)`);
+  log(`  ${cli} rules list               (your disclosure rules: marketing declined by themselves, anything else asks you)`);
+  log(`  ${cli} things add "Trail shoes" --brand Ridge --purchased ${new Date().toISOString().slice(0, 10)} --price "129.90 EUR" --warranty P2Y --sold-by acme`);
+  log(`                               (what you own, with its warranty and the company behind it; \`things due\`, \`things inventory --html\`)`);
   const acmeCustomer = companyUrls[0] ? await customerNumberAt(companyUrls[0]) : undefined;
   log(`  node ${inRepo ? 'bin/kith-vendor.js' : join(repoRoot, 'bin', 'kith-vendor.js')} --home ${companyUrls[0]?.home ?? '<acme home>'} verify ${acmeCustomer ?? '<customer number>'}`);
   log(`                               (Acme asks you to confirm it is you on the phone: ${cli} verifications, ${cli} verify approve <id>)`);

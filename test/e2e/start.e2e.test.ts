@@ -183,6 +183,16 @@ describe('npm start (the demo)', () => {
     expect(bluebirds).toHaveLength(2);
     expect(new Set(bluebirds.map((r) => r.myDid)).size).toBe(2);
     expect(bluebirds.map((r) => r.id)).toContain(bluebird);
+    // What each company knows her by, her rules and her things: the commands the Try list prints work as printed.
+    const ids = (await runCliOk('kith', ['ids', '--json'], { home: me })).json<{ kind: string; companyName: string }[]>();
+    expect(ids.filter((x) => x.kind === 'customer_number').map((x) => x.companyName).sort()).toEqual([...DEMO_COMPANIES].sort());
+    expect(out).toContain(`${cli} rules list `);
+    const thingsLine = out.split('\n').find((line) => line.startsWith(`  ${cli} things add `));
+    expect(thingsLine).toBeDefined();
+    // The printed line, split as a shell would (quoted words kept whole), without `node <bin> --home <dir>`.
+    const words = [...thingsLine!.slice(`  ${cli} `.length).matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+    const added = (await runCliOk('kith', [...words, '--json'], { home: me })).json<{ name: string; warranty: string; links: { companyName: string; role: string }[] }>();
+    expect(added).toMatchObject({ name: 'Trail shoes', warranty: 'active', links: [{ companyName: 'Acme Outfitters', role: 'seller' }] });
     for (const port of ports) expect(await isListening(port), `port ${port} listens`).toBe(true);
 
     // Its four servers are child processes (where /proc lets us see them).
