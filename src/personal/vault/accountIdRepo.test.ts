@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
-import type { KithError } from '../../core/errors.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import type { Vault } from './vault.js';
 import { useTestVault } from '../../../test/support/testVault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
 let clock: ManualClock;
@@ -20,15 +20,6 @@ beforeEach(() => {
 const PROOF = { messageId: 'list-message-1', jws: 'eyJhbGciOiJFZERTQSJ9.e30.c2ln' };
 const customerNumber = { kind: 'customer_number' as const, value: 'C-12345678', issuedAt: '2026-01-01T09:00:00.000Z' };
 const policy = { kind: 'policy_number' as const, value: '88-123', label: 'Home insurance', issuedAt: '2026-01-01T09:14:00.000Z' };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
-}
 
 describe('AccountIdRepo', () => {
   it("keeps a company's list with its proof, replaces it with a newer one, and ignores an older one arriving late", () => {

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { KithError } from '../../core/errors.js';
 import type { ThingRecord } from './thingRepo.js';
 import { Vault } from './vault.js';
 import { SAMPLE_FILES } from '../../../test/support/sampleFiles.js';
 import { TEST_VAULT_PASSPHRASE, useTestVault } from '../../../test/support/testVault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
 let thing: ThingRecord;
@@ -17,15 +17,6 @@ beforeEach(() => {
   ({ vault } = t);
   thing = vault.things.insert({ name: 'Camera' });
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
-}
 
 describe('AttachmentRepo', () => {
   it('keeps each document encrypted, lists metadata only, and gives the file back', () => {

@@ -27,6 +27,7 @@ import {
 } from './export.js';
 import { SAMPLE_FILES } from '../../../test/support/sampleFiles.js';
 import { Vault } from './vault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 const FAST = { kdf: { N: 2 ** 12 } };
 const PASS = 'export passphrase';
@@ -234,15 +235,6 @@ function asVersion4(doc: ExportDocument): ExportDocumentV4 {
 function asVersion5(doc: ExportDocument): ExportDocumentV5 {
   const { accountIds: _ids, things: _t, attachments: _a, seen: _s, ...rest } = doc;
   return { ...rest, version: 5 };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {

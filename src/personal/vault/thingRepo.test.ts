@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
-import type { KithError } from '../../core/errors.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import type { Vault } from './vault.js';
 import { useTestVault } from '../../../test/support/testVault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
 let clock: ManualClock;
@@ -15,15 +15,6 @@ const t = useTestVault();
 beforeEach(() => {
   ({ vault, clock, rel, other } = t);
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
-}
 
 const fridge = () => ({
   name: 'Fridge',

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
-import type { KithError } from '../../core/errors.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
 import type { Vault } from './vault.js';
 import { useTestVault } from '../../../test/support/testVault.js';
+import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
 let clock: ManualClock;
@@ -23,15 +23,6 @@ const challenge = (relationshipId: string, challengeId = 'c0ffee00-0000-4000-800
   agent: 'Sam, Acme support',
   expiresAt: clock.now() + 300_000,
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as KithError).code;
-  }
-  return undefined;
-}
 
 describe('VerificationRepo', () => {
   it('keeps a challenge pending, finds it by the company id in its relationship only, and lists per relationship', () => {
