@@ -14,7 +14,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { Account } from '../../src/protocol/families/index.js';
 import { join } from 'node:path';
 import { openExport, importVault } from '../../src/personal/vault/export.js';
-import { connect, postEnvelopeRaw, startCompany, startPair, type CompanyHandle, type Pair } from '../support/agents.js';
+import { connect, jsonApi, postEnvelopeRaw, startCompany, startPair, type CompanyHandle, type Pair } from '../support/agents.js';
 import { packAs } from '../support/disclosure.js';
 
 describe('administrative identities between the agents', () => {
@@ -33,22 +33,8 @@ describe('administrative identities between the agents', () => {
     await pair?.cleanup();
   });
 
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${pair.company.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${pair.company.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, any> };
-  };
-  const herApi = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${pair.personal.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${pair.personal.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, any> };
-  };
+  const admin = jsonApi(() => pair.company.url, () => pair.company.adminToken);
+  const herApi = jsonApi(() => pair.personal.url, () => pair.personal.token);
   const herIds = async (query = ''): Promise<AccountIdView[]> => (await herApi('GET', `/api/account-ids${query}`)).json['identifiers'] as AccountIdView[];
   const customerRef = () => pair.link.companyRelationship.customerRef;
   /** A list the company signs with its own keys, pushed to her route of `relationshipId` (default: the pair's). */

@@ -11,7 +11,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { VerificationView as CompanyVerification } from '../../src/company/callerVerification.js';
 import type { AgentEvent } from '../../src/personal/events.js';
 import { CallerVerification } from '../../src/protocol/families/index.js';
-import { connect, herIdentity, postEnvelopeRaw, startPair, startPersonal, type Pair, type PersonalHandle } from '../support/agents.js';
+import { connect, jsonApi, herIdentity, postEnvelopeRaw, startPair, startPersonal, type Pair, type PersonalHandle } from '../support/agents.js';
 import { packAs, sendAs } from '../support/disclosure.js';
 import { buildMessage } from '../../src/protocol/buildMessage.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -42,14 +42,7 @@ describe('caller verification between the agents', () => {
     const response = await fetch(`${pair.company.url}${path}`, { method, headers: { authorization: `Bearer ${pair.company.adminToken}`, ...headers } });
     return { status: response.status, json: (await response.json()) as Record<string, any> };
   };
-  const herApi = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${pair.personal.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${pair.personal.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, any> };
-  };
+  const herApi = jsonApi(() => pair.personal.url, () => pair.personal.token);
   const challenge = async (): Promise<CompanyVerification> => {
     const started = await admin('POST', `/admin/relationships/${pair.link.companyRelationship.customerRef}/verifications`, { 'x-kith-operator': 'Sam, support' });
     expect(started.status).toBe(201);

@@ -390,3 +390,24 @@ export async function postEnvelopeRaw(url: string, body: string | Uint8Array): P
   }
   return { status: response.status, text, json };
 }
+
+/** An answer of a JSON API, as the suites read it. */
+export interface JsonAnswer {
+  status: number;
+  json: Record<string, any>;
+}
+
+/**
+ * Calls one agent's JSON API (her local API, or the company's admin API) with its token: a JSON
+ * body when given, the status and the parsed answer back.
+ */
+export function jsonApi(baseUrl: () => string, token: () => string): (method: string, path: string, body?: unknown) => Promise<JsonAnswer> {
+  return async (method, path, body) => {
+    const response = await fetch(`${baseUrl()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, json: (await response.json()) as JsonAnswer['json'] };
+  };
+}
