@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { profileFieldNames } from '../protocol/profile/fields.js';
-import { deliveryErrorText, FIELD_NAMES, fieldLabel, formatDuration, formatFieldValue, obligationLines, shortDid, shortName, theirText } from './format';
+import { PREFERENCE_FIELDS, profileFieldNames } from '../protocol/profile/fields.js';
+import { deliveryErrorText, FIELD_NAMES, fieldLabel, isPreference, formatDuration, formatFieldValue, obligationLines, shortDid, shortName, theirText } from './format';
 import { offerCompany } from './intents';
 import { normaliseInvitation } from './invitation';
 import { isAppPath } from './session';
@@ -8,6 +8,8 @@ import { isAppPath } from './session';
 describe('web app wording', () => {
   it('names every profile field the agent knows, in its order', () => {
     expect(FIELD_NAMES).toEqual([...profileFieldNames]);
+    // Her preferences are listed apart: the page's flag and the registry's list are the same fields.
+    expect(FIELD_NAMES.filter(isPreference)).toEqual([...PREFERENCE_FIELDS]);
     expect(fieldLabel('phone_number')).toBe('Phone');
     expect(fieldLabel('age_over_18')).toBe('age over 18');
   });
