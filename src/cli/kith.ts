@@ -23,6 +23,7 @@ import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDisclosureCommands } from './commands/disclosure.js';
 import { registerDirectoryCommands, registerIntentCommands } from './commands/intents.js';
 import { registerProfileCommands } from './commands/profile.js';
+import { registerPersonaCommands } from './commands/personas.js';
 import { registerRulesCommands } from './commands/rules.js';
 import { registerTermsCommands } from './commands/terms.js';
 import { registerVerificationCommands } from './commands/verifications.js';
@@ -53,8 +54,17 @@ async function withClient<T>(fn: (client: ApiClient) => Promise<T>): Promise<T> 
 function relationshipRows(relationships: RelationshipView[]): string {
   if (relationships.length === 0) return 'No relationships yet. Connect with: kith connect <invitation-url>';
   return table([
-    ['ID', 'COMPANY', 'STATE', 'CUSTOMER #', 'TERMS', 'MESSAGES', 'HOLDS'],
-    ...relationships.map((r) => [r.id.slice(0, 8), r.company ?? '(pending)', r.state, r.customerRef ?? '-', termsCell(r), String(r.messages), r.holds.map((h) => h.field ?? h.category).join(', ') || '-']),
+    ['ID', 'COMPANY', 'STATE', 'KNOWS YOU AS', 'CUSTOMER #', 'TERMS', 'MESSAGES', 'HOLDS'],
+    ...relationships.map((r) => [
+      r.id.slice(0, 8),
+      r.company ?? '(pending)',
+      r.state,
+      r.persona.label ?? '-',
+      r.customerRef ?? '-',
+      termsCell(r),
+      String(r.messages),
+      r.holds.map((h) => h.field ?? h.category).join(', ') || '-',
+    ]),
   ]);
 }
 
@@ -196,11 +206,17 @@ for (const [name, description] of [
 program
   .command('connect <invitation>')
   .description('connect anonymously to a company from its invitation URL; prints the relationship id')
-  .action((invitation: string) =>
+  .option('--persona <persona>', 'which of your personas this company will know (default: your default persona; see kith personas)')
+  .action((invitation: string, options: { persona?: string }) =>
     run(globals, () =>
       withClient(async (client) => {
-        const { relationship } = await client.call(routes.connect, { invitation });
-        output(globals(), relationship, () => `${relationship.id}\nConnected to ${oneLine(relationship.company ?? 'the company (awaiting its answer)', 80)} as customer ${oneLine(relationship.customerRef ?? '-', 80)}; it knows only a pairwise DID.\nTerms: ${oneLine(termsCell(relationship), 120)}`);
+        const { relationship } = await client.call(routes.connect, { invitation, ...(options.persona ? { persona: options.persona } : {}) });
+        output(
+          globals(),
+          relationship,
+          () =>
+            `${relationship.id}\nConnected to ${oneLine(relationship.company ?? 'the company (awaiting its answer)', 80)} as customer ${oneLine(relationship.customerRef ?? '-', 80)}; it knows only a pairwise DID.\nYour persona there: ${oneLine(relationship.persona.label ?? '-', 40)} (what you share with it comes from this persona's profile).\nTerms: ${oneLine(termsCell(relationship), 120)}`,
+        );
       }),
     ),
   );
@@ -459,5 +475,6 @@ registerCredentialCommands(program, context);
 registerVerificationCommands(program, context);
 registerAccountIdCommands(program, context);
 registerThingCommands(program, context);
+registerPersonaCommands(program, context);
 
 await program.parseAsync(process.argv);

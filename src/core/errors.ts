@@ -61,6 +61,12 @@ export type KithErrorCode =
   | 'profile.field_not_held'
   | 'profile.unknown_change'
   | 'profile.field_not_set'
+  // her personas (sovereign identities: each a profile of its own)
+  | 'persona.unknown'
+  | 'persona.label_taken'
+  | 'persona.in_use'
+  | 'persona.is_default'
+  | 'persona.nameless'
   // personal terms (IEEE 7012 MyTerms): rosters of agreements, and the records both parties sign
   | 'terms.unknown_roster'
   | 'terms.roster_invalid'
@@ -246,6 +252,13 @@ export class RulesError extends KithError {
 /** Her profile (vCard fields), its versions and the updates that carry them. */
 export class ProfileError extends KithError {
   constructor(code: CodeIn<'profile'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Her personas: several selves, each with its own profile values; a relationship uses one. */
+export class PersonaError extends KithError {
+  constructor(code: CodeIn<'persona'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

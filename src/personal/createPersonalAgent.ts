@@ -19,6 +19,7 @@ import { createTermsFeature, type TermsFeature } from './terms.js';
 import { createVerificationsFeature, type VerificationsFeature } from './verifications.js';
 import { createAccountIdsFeature, type AccountIdsFeature } from './accountIds.js';
 import { createThingsFeature, type ThingsFeature } from './things.js';
+import { createPersonasFeature, type PersonasFeature } from './personas.js';
 import type { Vault } from './vault/vault.js';
 
 export type { ConnectPreview } from './relationshipCommands.js';
@@ -61,6 +62,7 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly accountIds: AccountIdsFeature;
   /** Her things, their contracts, documents and companies (issue 13). */
   readonly things: ThingsFeature;
+  readonly personas: PersonasFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -91,9 +93,10 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     identityOf: (relationship) => messaging.identityOf(relationship),
     exchange: (relationship, message, exchangeOptions) => messaging.exchange(relationship, message, exchangeOptions),
   };
+  const personas = createPersonasFeature(core);
   const disclosure = createDisclosureFeature(core);
   const rules = createRulesFeature(core, disclosure);
-  const profile = createProfileFeature(core, { retry, concurrency: options.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY });
+  const profile = createProfileFeature(core, { retry, concurrency: options.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY, personas });
   const credentials = createCredentialsFeature(core);
   const terms = createTermsFeature(core, {
     pickup: (relationship) => messaging.pickupFrom(relationship),
@@ -101,12 +104,12 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   });
   const open = createOpener({ vault, messaging, clock, resolver, engine, inboundBaseUrl: options.inboundBaseUrl, fetch: options.fetch });
   const directory = createDirectoryFeature({ settings: vault.settings, resolver, clock, logger, fetch: options.fetch });
-  const intents = createIntentsFeature(core, { directory, open, terms });
+  const intents = createIntentsFeature(core, { directory, open, terms, personas });
   const verifications = createVerificationsFeature(core);
   const accountIds = createAccountIdsFeature(core);
   const things = createThingsFeature(core);
   const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents, rules };
-  const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, open, fetch: options.fetch });
+  const relationships = createRelationshipCommands({ vault, messaging, terms, personas, clock, logger, resolver, open, fetch: options.fetch });
 
   return {
     ...relationships,
@@ -115,6 +118,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     disclosure,
     rules,
     profile,
+    personas,
     credentials,
     terms,
     intents,

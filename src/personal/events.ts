@@ -6,6 +6,8 @@ export type AgentEvent =
   | { type: 'disclosure.requested'; requestId: string; relationshipId: string; fields: string[] }
   | { type: 'disclosure.answered'; requestId: string; relationshipId: string; state: 'approved' | 'declined' }
   | { type: 'profile.changed'; version: number; fields: string[]; deliveries: number }
+  /** A persona was added, renamed, made the default or removed, or a relationship moved to another. */
+  | { type: 'persona.changed'; persona: string }
   | {
       type: 'profile.delivery';
       version: number;

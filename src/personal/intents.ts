@@ -12,6 +12,8 @@ import type { AgentCore } from './core.js';
 import type { DirectoryFeature } from './directory.js';
 import type { Opener } from './opening.js';
 import type { TermsFeature } from './terms.js';
+import type { PersonasFeature } from './personas.js';
+import { personaOf } from './vault/personaRepo.js';
 import type { IntentRecord } from './vault/intentRepo.js';
 import type { OfferRecord } from './vault/offerRepo.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
@@ -42,6 +44,11 @@ export interface CastInput {
    * SD-JWT per recipient, bound to its cast, kept by both sides under a consent record.
    */
   disclose?: readonly string[];
+  /**
+   * The persona the relationships an anonymous cast opens use (default: her default persona).
+   * Relationships cast to over `to` disclose from the persona each already uses.
+   */
+  persona?: string;
 }
 
 export interface OfferView {
@@ -125,11 +132,12 @@ export interface IntentsFeatureOptions {
   open: Opener;
   /** Signs her terms proffer for an anonymous recipient. */
   terms: Pick<TermsFeature, 'openingProffer'>;
+  personas: Pick<PersonasFeature, 'resolve'>;
 }
 
 export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOptions): IntentsFeature {
   const { vault, clock, logger } = core;
-  const { directory, open, terms } = options;
+  const { directory, open, terms, personas } = options;
   const companyOf = (relationshipId: string) => vault.relationships.get(relationshipId)?.vendorName ?? null;
 
   function intentView(intent: IntentRecord): IntentView {
@@ -199,10 +207,10 @@ export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOpt
    * DID that sends the cast, for that company, bound to the cast's id) and her pending consent
    * record, made active by the company's answer (handlers/intent.ts). Kept until the intent ends.
    */
-  function upFront(fields: readonly string[], endsAt: number, now: number) {
+  function upFront(fields: readonly string[], endsAt: number, now: number, persona: string) {
     const retention = `P${Math.max(1, Math.ceil((endsAt - now) / DAY_MS))}D`;
     const profileVersion = vault.profile.currentVersion();
-    const claims = Object.fromEntries(fields.map((field) => [field, vault.profile.get(field)?.value]));
+    const claims = Object.fromEntries(fields.map((field) => [field, vault.profile.get(field, persona)?.value]));
     return {
       async present(identity: LocalIdentity, companyDid: string, messageId: string): Promise<IntentDisclosure> {
         const sdJwt = await presentSelfIssued(identity, claims, { audience: companyDid, nonce: messageId, issuedAt: toEpochSeconds(now) });
@@ -286,7 +294,10 @@ export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOpt
         throw new IntentError('intent.no_recipients', input.anonymous ? 'No relationship was chosen and no company of her directory serves this category' : 'No live relationship to cast to');
       }
       const disclose = [...new Set(input.disclose ?? [])];
-      const missing = disclose.filter((field) => vault.profile.get(field) === undefined);
+      // Each recipient is disclosed to from the persona it knows her by; new ones from the cast's persona.
+      const castPersona = personas.resolve(input.persona).id;
+      const usedPersonas = new Set([...targets.map((r) => personaOf(r)), ...(strangers.length > 0 ? [castPersona] : [])]);
+      const missing = [...new Set([...usedPersonas].flatMap((persona) => disclose.filter((field) => vault.profile.get(field, persona) === undefined)))];
       if (missing.length > 0) {
         throw new DisclosureError('disclosure.field_unavailable', `You have no value for: ${missing.join(', ')} (set it with \`kith profile set\`)`, { details: { fields: missing } });
       }
@@ -298,7 +309,15 @@ export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOpt
         agreementId: INTENT_AGREEMENT,
         disclose,
       });
-      const shared = disclose.length === 0 ? undefined : upFront(disclose, endsAt, now);
+      const upFronts = new Map<string, ReturnType<typeof upFront>>();
+      const sharedFor = (persona: string) => {
+        if (disclose.length === 0) return undefined;
+        const existing = upFronts.get(persona);
+        if (existing) return existing;
+        const made = upFront(disclose, endsAt, now, persona);
+        upFronts.set(persona, made);
+        return made;
+      };
       const body = (intentId: string, disclosure?: IntentDisclosure) => ({
         intent_id: intentId,
         demand: castDemand,
@@ -312,6 +331,7 @@ export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOpt
           const recipient = vault.intentRecipients.insert({ intentId: intent.id, relationshipId: relationship.id, recipientIntentId: randomUUID() });
           const messageId = randomUUID();
           let disclosure: IntentDisclosure | undefined;
+          const shared = sharedFor(personaOf(relationship));
           try {
             disclosure = shared ? await shared.present(core.identityOf(relationship), relationship.theirDid, messageId) : undefined;
             if (disclosure && shared) shared.pendingConsent(relationship, disclosure, recipient.recipientIntentId);
@@ -327,12 +347,14 @@ export function createIntentsFeature(core: AgentCore, options: IntentsFeatureOpt
         ...strangers.map(async (company) => {
           const recipientIntentId = randomUUID();
           let disclosure: IntentDisclosure | undefined;
+          const shared = sharedFor(castPersona);
           try {
             // A fresh pairwise DID: the cast opens the relationship and proffers her terms, signed by it.
             await open({
               companyDid: company.identifier,
               vendorName: company.name,
               invitationId: null,
+              persona: castPersona,
               expects: [Intent.offer, Intent.ack],
               noAnswer: 'refused',
               first: async (identity) => {

@@ -32,6 +32,8 @@ export interface Opening {
   /** Known before the company answers (a directory's verified description), else null. */
   vendorName: string | null;
   invitationId: string | null;
+  /** The persona (her self) the new relationship uses (docs/decisions/0022-personas.md). */
+  persona: string;
   /** The first message's type and body, from her fresh pairwise identity (her terms are signed by it). */
   first(identity: LocalIdentity): Promise<{ type: string; body: Record<string, unknown>; pthid?: string; id?: string }>;
   /** The answers it may get on the same response; any other is refused and nothing is stored. */
@@ -88,6 +90,7 @@ export function createOpener(options: OpenerOptions): Opener {
         routeToken,
         customerRef: null,
         invitationId: opening.invitationId,
+        persona: opening.persona,
         state: 'pending',
       });
       vault.keys.insert({ relationshipId: record.id, purpose: 'authentication', ...identity.signing });

@@ -10,6 +10,7 @@ import { parseInvitation } from '../protocol/families/outOfBand.js';
 import type { PersonalMessaging, SendOutcome } from './messaging.js';
 import type { Opener } from './opening.js';
 import { findRelationship, requireLive } from './relationshipLookup.js';
+import type { PersonasFeature } from './personas.js';
 import type { TermsFeature, TermsPreview } from './terms.js';
 import { toMessageView, toRelationshipView, toRelationshipViews, type MessageView, type ReceiptView, type RelationshipView } from './views.js';
 import type { Vault } from './vault/vault.js';
@@ -22,8 +23,11 @@ export interface ConnectPreview {
 
 /** What she does with her relationships as a whole: connect, talk, mute, cut off. */
 export interface RelationshipCommands {
-  /** Connects from a fresh pairwise DID; the company learns nothing else. */
-  connect(invitation: string): Promise<RelationshipView>;
+  /**
+   * Connects from a fresh pairwise DID; the company learns nothing else. The relationship uses the
+   * persona named (by id or label), else her default persona. @throws PersonaError `persona.unknown`
+   */
+  connect(invitation: string, options?: { persona?: string | undefined }): Promise<RelationshipView>;
   /** What connecting would do (the company's DID and goal, the predicted answer to her terms); sends nothing. */
   previewConnect(invitation: string): Promise<ConnectPreview>;
   relationships(): RelationshipView[];
@@ -49,6 +53,7 @@ export interface RelationshipCommandsOptions {
   vault: Vault;
   messaging: PersonalMessaging;
   terms: TermsFeature;
+  personas: Pick<PersonasFeature, 'resolve'>;
   clock: Clock;
   logger: Logger;
   resolver: DidResolver;
@@ -68,13 +73,16 @@ export function createRelationshipCommands(options: RelationshipCommandsOptions)
   const find = (reference: string) => findRelationship(vault, reference);
 
   return {
-    async connect(text) {
+    async connect(text, connectOptions = {}) {
       const invitation = parseInvitation(text);
+      // Checked before anything goes out: an unknown persona must not cost her a pairwise DID.
+      const persona = options.personas.resolve(connectOptions.persona);
       let proffered: string | undefined;
       const { relationship } = await open({
         companyDid: invitation.from,
         vendorName: null,
         invitationId: invitation.id,
+        persona: persona.id,
         expects: [Connect.response],
         noAnswer: 'allowed',
         async first(identity) {

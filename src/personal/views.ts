@@ -3,6 +3,7 @@ import type { MessageRecord } from './vault/messageRepo.js';
 import type { AgreementEntry } from './vault/agreementRepo.js';
 import type { DisclosedField } from './vault/disclosedFieldRepo.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
+import { personaOf } from './vault/personaRepo.js';
 import type { Vault } from './vault/vault.js';
 
 /** One thing a company holds about her, and why: the per-relationship "what do they know" view. */
@@ -52,6 +53,8 @@ export interface RelationshipView {
   terms: TermsSummary;
   /** Her other relationship with the same company, when she linked them (an accepted anonymous intent's), else null. */
   linkedTo: string | null;
+  /** The persona (her self) this company knows; label null once that persona is removed (a cut-off company's). */
+  persona: { id: string; label: string | null };
 }
 
 export interface MessageView {
@@ -81,6 +84,12 @@ interface ViewParts {
   queued: number;
   disclosed: DisclosedField[];
   agreements: AgreementEntry[];
+  /** Her personas' labels by id. */
+  personaLabels: ReadonlyMap<string, string>;
+}
+
+function personaLabels(vault: Vault): Map<string, string> {
+  return new Map(vault.personas.list().map((p) => [p.id, p.label]));
 }
 
 export function toRelationshipView(record: RelationshipRecord, vault: Vault): RelationshipView {
@@ -89,6 +98,7 @@ export function toRelationshipView(record: RelationshipRecord, vault: Vault): Re
     queued: vault.outbox.countPending(record.id),
     disclosed: vault.disclosed.list(record.id),
     agreements: vault.agreements.list(record.id),
+    personaLabels: personaLabels(vault),
   });
 }
 
@@ -98,8 +108,15 @@ export function toRelationshipViews(records: readonly RelationshipRecord[], vaul
   const queued = vault.outbox.countsByRelationship();
   const disclosed = vault.disclosed.byRelationship();
   const agreements = vault.agreements.byRelationship();
+  const labels = personaLabels(vault);
   return records.map((record) =>
-    viewOf(record, { messages: messages.get(record.id) ?? 0, queued: queued.get(record.id) ?? 0, disclosed: disclosed.get(record.id) ?? [], agreements: agreements.get(record.id) ?? [] }),
+    viewOf(record, {
+      messages: messages.get(record.id) ?? 0,
+      queued: queued.get(record.id) ?? 0,
+      disclosed: disclosed.get(record.id) ?? [],
+      agreements: agreements.get(record.id) ?? [],
+      personaLabels: labels,
+    }),
   );
 }
 
@@ -131,6 +148,7 @@ function viewOf(record: RelationshipRecord, parts: ViewParts): RelationshipView 
     state: record.state,
     customerRef: record.customerRef,
     linkedTo: record.linkedTo ?? null,
+    persona: { id: personaOf(record), label: parts.personaLabels.get(personaOf(record)) ?? null },
     myDid: record.myDid,
     theirDid: record.theirDid,
     createdAt: record.createdAt,

@@ -299,9 +299,9 @@ export interface Link {
   companyRelationship: CompanyRelationship;
 }
 
-/** She connects to the company through its invitation URL, over HTTP. */
-export async function connect(personal: PersonalHandle, company: CompanyHandle): Promise<Link> {
-  const view = await personal.agent.connect(company.agent.invitationUrl());
+/** She connects to the company through its invitation URL, over HTTP (as `persona`, else her default persona). */
+export async function connect(personal: PersonalHandle, company: CompanyHandle, options: { persona?: string } = {}): Promise<Link> {
+  const view = await personal.agent.connect(company.agent.invitationUrl(), options);
   const companyRelationship = await company.store.findRelationshipByDid(view.myDid);
   if (!companyRelationship) throw new Error('the company has no relationship for her new DID');
   return { view, record: personal.record(view.id), companyRelationship };

@@ -21,6 +21,7 @@ interface CastOptions {
   to?: string;
   anonymous?: boolean;
   share?: string;
+  persona?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -117,6 +118,7 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
     .option('--to <refs>', 'only these companies (comma-separated names or ids); default all, unless --anonymous alone')
     .option('--anonymous', 'also the companies of your directory that serve the category, each from a fresh pairwise DID (see kith directory)')
     .option('--share <fields>', 'profile fields sent with the intent (comma-separated, e.g. locality,email); nothing by default')
+    .option('--persona <persona>', 'the persona the companies an anonymous cast reaches will know (default: your default persona)')
     .action((description: string, options: CastOptions) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
@@ -128,6 +130,7 @@ export function registerIntentCommands(program: Command, ctx: CommandContext): v
             ...(options.to ? { to: options.to.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
             ...(options.anonymous ? { anonymous: true } : {}),
             ...(options.share ? { disclose: options.share.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+            ...(options.persona ? { persona: options.persona } : {}),
           };
           const { intent: cast } = await client.call(routes.castIntent, body);
           output(ctx.globals(), cast, () => intentText(cast));

@@ -9,6 +9,13 @@ import { askYes, oneLine, output, run, table } from '../common.js';
 import type { CommandContext } from './context.js';
 
 const BAR_WIDTH = 24;
+const PERSONA_FLAG = '--persona <persona>';
+const PERSONA_HELP = 'which of your personas (default: your default persona; see kith personas)';
+
+/** `{ persona }` when the flag was given: absent, the agent uses her default persona. */
+function personaQuery(options: { persona?: string }): { persona?: string } {
+  return options.persona ? { persona: options.persona } : {};
+}
 
 function progressLine(change: ChangeView): string {
   const { total, acked, failed, skipped, pending } = change.summary;
@@ -19,7 +26,9 @@ function progressLine(change: ChangeView): string {
 }
 
 function changeTable(change: ChangeView): string {
-  const what = change.removed.length === change.fields.length ? `removed ${change.fields.join(', ')}` : change.fields.join(', ');
+  const fields = change.removed.length === change.fields.length ? `removed ${change.fields.join(', ')}` : change.fields.join(', ');
+  const persona = oneLine(change.persona.label ?? 'a removed persona', 40);
+  const what = change.moved ? `${oneLine(change.moved.company ?? 'a company', 80)} moved to your ${persona} persona: ${fields}` : `${persona}: ${fields}`;
   if (change.deliveries.length === 0) return `Version ${change.version} (${what}): no company holds ${change.fields.length === 1 ? 'it' : 'them'}; nothing to send.`;
   return [
     `Version ${change.version} (${what}):`,
@@ -64,9 +73,10 @@ function removalSummary(profile: ProfileView, fields: string[]): string {
 }
 
 function profileText(profile: ProfileView): string {
-  if (profile.fields.length === 0) return 'Your profile is empty. Set a field with: kith profile set <field> <value>';
+  const persona = oneLine(profile.persona.label, 40);
+  if (profile.fields.length === 0) return `Your ${persona} profile is empty. Set a field with: kith profile set <field> <value> --persona ${persona}`;
   return [
-    `Profile version ${profile.version}`,
+    `Persona ${persona}, profile version ${profile.version}`,
     table([
       ['FIELD', 'VALUE', 'HELD BY'],
       ...profile.fields.map((f) => [f.field, formatFieldValue(f.field as never, f.value), f.heldBy.map((h) => h.company ?? h.relationshipId.slice(0, 8)).join(', ') || '-']),
@@ -81,10 +91,11 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
   profile
     .command('show')
     .description('your fields, and which companies hold each')
-    .action(() =>
+    .option(PERSONA_FLAG, PERSONA_HELP)
+    .action((options: { persona?: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const view = await client.call(routes.profile);
+          const view = await client.call(routes.profile, personaQuery(options));
           output(ctx.globals(), view, () => profileText(view));
         }),
       ),
@@ -93,16 +104,17 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
   profile
     .command('set <field> <value>')
     .description('change a field; every company holding it gets the new value (address: "street; city; region; postal code; country")')
+    .option(PERSONA_FLAG, PERSONA_HELP)
     .option('--no-wait', 'return at once; the running agent keeps delivering')
     .option('--timeout <seconds>', 'how long to wait for acknowledgements', '30')
-    .action((name: string, text: string, options: { wait: boolean; timeout: string }) =>
+    .action((name: string, text: string, options: { wait: boolean; timeout: string; persona?: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
           const field = resolveFieldName(name);
           const value = parseFieldText(field, text);
           const timeoutMs = Number(options.timeout) * 1000;
           if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new ApiError('api.bad_request', '--timeout takes a number of seconds');
-          const { change } = await client.call(routes.setProfile, { fields: { [field]: value } });
+          const { change } = await client.call(routes.setProfile, { fields: { [field]: value }, ...personaQuery(options) });
           if (!change) return output(ctx.globals(), { change: null }, () => `${field} already has that value; nothing changed.`);
           const wait = options.wait && change.deliveries.length > 0;
           const final = wait ? await follow(client, change.version, timeoutMs, !ctx.globals().json && process.stderr.isTTY === true) : change;
@@ -117,16 +129,17 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
   profile
     .command('remove <fields...>')
     .description('remove fields from your profile; every company holding one is asked to erase it (asks first)')
+    .option(PERSONA_FLAG, PERSONA_HELP)
     .option('--yes', 'do not ask (for scripts)')
     .option('--no-wait', 'return at once; the running agent keeps delivering')
     .option('--timeout <seconds>', 'how long to wait for acknowledgements', '30')
-    .action((names: string[], options: { yes?: boolean; wait: boolean; timeout: string }) =>
+    .action((names: string[], options: { yes?: boolean; wait: boolean; timeout: string; persona?: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
           const fields = [...new Set(names.map((name) => resolveFieldName(name)))];
           const timeoutMs = Number(options.timeout) * 1000;
           if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new ApiError('api.bad_request', '--timeout takes a number of seconds');
-          const current = await client.call(routes.profile);
+          const current = await client.call(routes.profile, personaQuery(options));
           const missing = fields.filter((field) => !current.fields.some((f) => f.field === field));
           if (missing.length > 0) throw new ProfileError('profile.field_not_set', `Your profile has no ${missing.join(', ')}`, { details: { fields: missing } });
           if (!options.yes) {
@@ -137,7 +150,7 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
               return;
             }
           }
-          const { change } = await client.call(routes.removeProfileFields, { fields });
+          const { change } = await client.call(routes.removeProfileFields, { fields, ...personaQuery(options) });
           const wait = options.wait && change.deliveries.length > 0;
           const final = wait ? await follow(client, change.version, timeoutMs, !ctx.globals().json && process.stderr.isTTY === true) : change;
           output(ctx.globals(), final, () => {
@@ -164,11 +177,12 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
   profile
     .command('import <file>')
     .description('set fields from a vCard (.vcf, vCard 4 or 3); changed fields fan out like `profile set`')
-    .action((file: string) =>
+    .option(PERSONA_FLAG, PERSONA_HELP)
+    .action((file: string, options: { persona?: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
           const text = readFileSync(file, 'utf8');
-          const result = await client.call(routes.importVcard, text);
+          const result = await client.call(routes.importVcard, text, personaQuery(options));
           output(ctx.globals(), result, () =>
             [result.change ? changeTable(result.change) : 'Nothing changed.', result.ignored.length ? `Ignored: ${result.ignored.join(', ')}` : ''].filter(Boolean).join('\n'),
           );
@@ -180,10 +194,13 @@ export function registerProfileCommands(program: Command, ctx: CommandContext): 
     .command('export [file]')
     .description('write your profile as a vCard 4 (or --jcard JSON); stdout without a file')
     .option('--jcard', 'jCard (RFC 7095) instead of vCard text')
-    .action((file: string | undefined, options: { jcard?: boolean }) =>
+    .option(PERSONA_FLAG, PERSONA_HELP)
+    .action((file: string | undefined, options: { jcard?: boolean; persona?: string }) =>
       run(ctx.globals, () =>
         ctx.withClient(async (client) => {
-          const text = options.jcard ? `${JSON.stringify(await client.call(routes.exportJcard, { format: 'jcard' }), null, 2)}\n` : await client.call(routes.exportVcard);
+          const text = options.jcard
+            ? `${JSON.stringify(await client.call(routes.exportJcard, { format: 'jcard', ...personaQuery(options) }), null, 2)}\n`
+            : await client.call(routes.exportVcard, personaQuery(options));
           if (file) {
             writePrivateFile(file, text);
             output(ctx.globals(), { file }, () => `Wrote ${file}`);

@@ -48,6 +48,7 @@ interface AddOptions {
   maxRetention?: string;
   trust?: string;
   rel?: string;
+  persona?: string;
   note?: string;
   position?: string;
 }
@@ -79,6 +80,7 @@ export function registerRulesCommands(program: Command, ctx: CommandContext): vo
     .option('--max-retention <duration>', 'the company keeps it at most this long (ISO 8601, e.g. P1Y)')
     .option('--trust <list>', 'trust levels: new, agreed_terms, trusted')
     .option('--rel <list>', 'only these relationships')
+    .option('--persona <list>', 'only companies that know you by these personas (see kith personas)')
     .option('--id <id>', 'its id (default rule-<n>)')
     .option('--note <text>', 'your words for it')
     .option('--position <n>', 'where it goes (1 = first; default before the catch-all)')
@@ -95,6 +97,8 @@ export function registerRulesCommands(program: Command, ctx: CommandContext): vo
       if (trust) when.trust = trust;
       const relationships = commaList(options.rel);
       if (relationships) when.relationships = relationships;
+      const personas = commaList(options.persona);
+      if (personas) when.personas = personas;
       const rule: RuleInput = { when, action, ...(options.id ? { id: options.id } : {}), ...(options.note ? { note: options.note } : {}) };
       const view = await client.call(routes.addRule, { rule, ...(options.position ? { position: position(options.position) } : {}) });
       output(ctx.globals(), view, () => rulesText(view));

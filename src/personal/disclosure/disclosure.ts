@@ -10,6 +10,7 @@ import { privateKeyObject } from '../../protocol/keys.js';
 import { presentSdJwt, presentSelfIssued } from '../../protocol/sdjwt/index.js';
 import type { AgentCore } from '../core.js';
 import type { CredentialRecord } from '../vault/credentialRepo.js';
+import { personaOf } from '../vault/personaRepo.js';
 import type { AnsweredBy, DisclosureRequestRecord } from '../vault/disclosureRequestRepo.js';
 import type { RelationshipRecord } from '../vault/relationshipRepo.js';
 
@@ -100,7 +101,8 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
       retention: request.retention,
       legalBasis: request.legalBasis,
       termsRef: request.termsRef,
-      fields: request.fields.map((name) => ({ name, available: vault.profile.get(name) !== undefined })),
+      // Available from the persona this company knows her by, never from another of her selves.
+      fields: request.fields.map((name) => ({ name, available: vault.profile.get(name, personaOf(relationship ?? {})) !== undefined })),
       credentials: request.credentials.map((c) => ({ vct: c.vct, claims: c.claims, available: credentialFor(c.vct, c.claims, c.issuers) !== undefined })),
       answeredFields: request.answeredFields ?? null,
       consentRecordId: request.consentRecordId ?? null,
@@ -140,7 +142,8 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     const notAsked = chosen.filter((name) => !asked.has(name));
     if (notAsked.length > 0) throw new DisclosureError('disclosure.not_requested', `Not asked for: ${notAsked.join(', ')}`, { details: { fields: notAsked } });
     const fields = request.fields.filter((f) => chosen.includes(f));
-    const missing = fields.filter((f) => vault.profile.get(f) === undefined);
+    const persona = personaOf(vault.relationships.get(request.relationshipId) ?? {});
+    const missing = fields.filter((f) => vault.profile.get(f, persona) === undefined);
     const credentials: CredentialChoice[] = [];
     for (const ask of request.credentials) {
       const claims = ask.claims.filter((c) => chosen.includes(c));
@@ -161,7 +164,7 @@ export function createDisclosureFeature(core: AgentCore): DisclosureFeature {
     const issuedAt = toEpochSeconds(clock.now());
     const out: string[] = [];
     if (fields.length > 0) {
-      const claims = Object.fromEntries(fields.map((f) => [f, vault.profile.get(f)?.value]));
+      const claims = Object.fromEntries(fields.map((f) => [f, vault.profile.get(f, personaOf(relationship))?.value]));
       out.push(await presentSelfIssued(core.identityOf(relationship), claims, { audience: relationship.theirDid, nonce, issuedAt }));
     }
     for (const { credential, claims } of credentials) {

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { RulesError } from '../../core/errors.js';
+import { PersonaError, RulesError } from '../../core/errors.js';
 import { isProfileField } from '../../protocol/profile/fields.js';
 import { PURPOSES } from '../../protocol/terms/roster.js';
 import type { AgentCore } from '../core.js';
 import type { DisclosureRequestRecord } from '../vault/disclosureRequestRepo.js';
+import { personaOf } from '../vault/personaRepo.js';
 import type { RelationshipRecord } from '../vault/relationshipRepo.js';
 import type { DisclosureFeature } from './disclosure.js';
 import { DEFAULT_RULE_SET, evaluateRules, ruleSchema, ruleSetSchema, ruleText, RULES_VERSION, type Rule, type RuleDecision, type RuleSet, type TrustLevel } from './rules.js';
@@ -88,19 +89,31 @@ export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeatur
   }
 
   const companyName = (id: string) => vault.relationships.get(id)?.vendorName ?? id;
+  const personaName = (id: string) => vault.personas.get(id)?.label ?? '(a removed persona)';
 
   function viewOf(set: RuleSet): RulesView {
     return {
       version: set.version,
       manual: set.manual,
       isDefault: vault.settings.get(RULES_SETTING) === undefined,
-      rules: set.rules.map((rule) => ({ ...rule, text: ruleText(rule, companyName) })),
+      rules: set.rules.map((rule) => ({ ...rule, text: ruleText(rule, companyName, personaName) })),
     };
   }
 
-  function canDisclose(name: string): boolean {
-    if (isProfileField(name)) return vault.profile.get(name) !== undefined;
+  /** Whether she can disclose it from one persona (a profile value), or from a credential she holds. */
+  function canDisclose(name: string, persona: string): boolean {
+    if (isProfileField(name)) return vault.profile.get(name, persona) !== undefined;
     return vault.credentials.list().some((c) => c.claims.includes(name));
+  }
+
+  /** Persona references (ids or labels) as ids. @throws PersonaError `persona.unknown` */
+  function personaIds(references: unknown[]): unknown[] {
+    return references.map((ref) => {
+      if (typeof ref !== 'string') return ref;
+      const persona = vault.personas.get(ref) ?? vault.personas.findByLabel(ref);
+      if (!persona) throw new PersonaError('persona.unknown', 'A rule names a persona you do not have (see `kith personas`)');
+      return persona.id;
+    });
   }
 
   /**
@@ -108,7 +121,7 @@ export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeatur
    * whether an approval names only what she has. Relationship references become her ids.
    */
   function checkRule(input: unknown, taken: readonly string[]): Rule {
-    const raw = (typeof input === 'object' && input !== null ? input : {}) as { id?: unknown; when?: { purposes?: unknown; fields?: unknown; relationships?: unknown } };
+    const raw = (typeof input === 'object' && input !== null ? input : {}) as { id?: unknown; when?: { purposes?: unknown; fields?: unknown; relationships?: unknown; personas?: unknown } };
     const when = typeof raw.when === 'object' && raw.when !== null ? raw.when : {};
     const purposes = Array.isArray(when.purposes) ? when.purposes : [];
     const unknownPurposes = purposes.filter((p) => typeof p !== 'string' || !(PURPOSES as readonly string[]).includes(p));
@@ -122,13 +135,16 @@ export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeatur
       throw new RulesError('rules.unknown_field', `Not a profile field or a claim of a credential you hold: ${unknownFields.map(String).join(', ')}`, { details: { fields: unknownFields.map(String) } });
     }
     const relationships = Array.isArray(when.relationships) ? when.relationships.map((r) => (typeof r === 'string' ? core.find(r).id : r)) : undefined;
+    const personas = Array.isArray(when.personas) ? personaIds(when.personas) : undefined;
     const id = raw.id ?? nextId(taken);
-    const parsed = ruleSchema.safeParse({ ...raw, id, when: { ...when, ...(relationships ? { relationships } : {}) } });
+    const parsed = ruleSchema.safeParse({ ...raw, id, when: { ...when, ...(relationships ? { relationships } : {}), ...(personas ? { personas } : {}) } });
     if (!parsed.success) throw invalid(parsed.error);
     const rule = parsed.data;
     if (taken.includes(rule.id)) throw new RulesError('rules.invalid', `There is already a rule "${rule.id}"`, { details: { id: rule.id } });
     if (rule.action === 'approve') {
-      const missing = (rule.when.fields ?? []).filter((f) => !canDisclose(f));
+      // Held by every persona the rule is for; a rule for any persona needs one that holds it.
+      const scope = rule.when.personas ?? vault.personas.list().map((p) => p.id);
+      const missing = (rule.when.fields ?? []).filter((f) => (rule.when.personas ? !scope.every((p) => canDisclose(f, p)) : !scope.some((p) => canDisclose(f, p))));
       if (missing.length > 0) {
         throw new RulesError('rules.field_not_held', `You have no value for: ${missing.join(', ')}; a rule cannot approve what you have not got (set it with \`kith profile set\` first)`, {
           details: { fields: missing },
@@ -174,7 +190,8 @@ export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeatur
       retention: request.retention,
       trust: trustOf(relationship),
       relationshipId: relationship.id,
-      has: canDisclose,
+      persona: personaOf(relationship),
+      has: (name: string) => canDisclose(name, personaOf(relationship)),
     };
   }
 
@@ -225,7 +242,7 @@ export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeatur
         requestId: request.id,
         trust: facts.trust,
         action: decision.action,
-        rule: decision.rule ? { ...decision.rule, text: ruleText(decision.rule, companyName) } : null,
+        rule: decision.rule ? { ...decision.rule, text: ruleText(decision.rule, companyName, personaName) } : null,
         reason: decision.action === 'ask' ? decision.reason : null,
         fields: decision.action === 'approve' ? decision.fields : decision.action === 'ask' ? (decision.missing ?? []) : [],
       };
@@ -246,7 +263,7 @@ export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeatur
         logger.info('disclosure_rule_asks', { relationship: relationshipId, request: request.id, reason: decision.reason, ...(decision.rule ? { rule: decision.rule.id } : {}) });
         return;
       }
-      const by = { ruleId: decision.rule.id, ruleText: ruleText(decision.rule, companyName) };
+      const by = { ruleId: decision.rule.id, ruleText: ruleText(decision.rule, companyName, personaName) };
       inFlight.add(request.id);
       try {
         await disclosure.answerByRule(request.id, decision.action === 'approve' ? 'approved' : 'declined', decision.action === 'approve' ? decision.fields : undefined, by);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULE_SET, evaluateRules, ruleSetSchema, ruleText, type RequestFacts, type Rule, type RuleSet } from './rules.js';
 
+const WORK = '6f1c3a52-5d0e-4b8e-9a51-0d6c2b7e4a10';
+const ME = '00000000-0000-4000-8000-000000000001';
+
 const facts = (over: Partial<RequestFacts> = {}): RequestFacts => ({
   fields: ['email'],
   purposeCode: 'service-delivery',
@@ -8,6 +11,7 @@ const facts = (over: Partial<RequestFacts> = {}): RequestFacts => ({
   retention: 'P30D',
   trust: 'agreed_terms',
   relationshipId: 'rel-1',
+  persona: WORK,
   has: () => true,
   ...over,
 });
@@ -46,6 +50,8 @@ describe('her rules, evaluated', () => {
       [{ trust: ['new'] }, { trust: 'new' }, true],
       [{ relationships: ['rel-2'] }, {}, false],
       [{ relationships: ['rel-1'] }, {}, true],
+      [{ personas: [ME] }, {}, false],
+      [{ personas: [ME, WORK] }, {}, true],
       [{}, {}, true],
     ];
     for (const [when, over, matched] of cases) expect({ when, over, action: evaluateRules(only(when), facts(over)).action }).toEqual({ when, over, action: matched ? 'decline' : 'ask' });
@@ -66,6 +72,7 @@ describe('her rules, evaluated', () => {
     expect(ruleText({ id: 'x', when: { legalBases: ['contract'], maxRetention: 'P1Y', relationships: ['r1'] }, action: 'ask' }, () => 'Acme')).toBe(
       'Ask me about anything on the legal basis of contract kept at most P1Y (only Acme)',
     );
+    expect(ruleText({ id: 'w', when: { fields: ['email'], personas: [WORK] }, action: 'approve' }, undefined, () => 'work')).toBe('Approve email as your work persona');
   });
 
   it('the stored shape refuses an approval without fields, an unknown condition, and two rules with one id', () => {

@@ -8,9 +8,9 @@ import { purposeSchema } from '../../protocol/terms/roster.js';
  * match wins; a request no rule matches waits for her. Pure: the vocabulary, its words and the
  * evaluation. Storing them and answering by them is ruleBook.ts.
  *
- * Version 1 conditions: fields, purposes, legal bases, a retention cap, trust levels and specific
- * relationships. Personas (issue 16 item 1) will add a `personas` condition to `when`: an
- * optional key, so every version-1 rule set stays valid.
+ * Version 1 conditions: fields, purposes, legal bases, a retention cap, trust levels, specific
+ * relationships, and personas (the self the company knows her by; an optional key added after the
+ * first rule sets were written, so every earlier version-1 set stays valid).
  */
 
 export const RULES_VERSION = 1;
@@ -50,6 +50,8 @@ export const ruleConditionsSchema = z.strictObject({
   trust: list(trustLevelSchema, TRUST_LEVELS.length).optional(),
   /** Only these relationships (her local ids). */
   relationships: list(z.string().min(1).max(100), 1000).optional(),
+  /** Only companies that know her by one of these personas (their ids). */
+  personas: list(z.uuid(), 100).optional(),
 });
 export type RuleConditions = z.infer<typeof ruleConditionsSchema>;
 
@@ -96,6 +98,8 @@ export interface RequestFacts {
   retention: string | null;
   trust: TrustLevel;
   relationshipId: string;
+  /** The persona the relationship uses. */
+  persona: string;
   /** Whether she can disclose this field or claim (a value, or a credential holding it). */
   has(field: string): boolean;
 }
@@ -113,6 +117,7 @@ function matches(when: RuleConditions, facts: RequestFacts): boolean {
   if (when.maxRetention && (facts.retention === null || !retentionAtMost(facts.retention, when.maxRetention))) return false;
   if (when.trust && !when.trust.includes(facts.trust)) return false;
   if (when.relationships && !when.relationships.includes(facts.relationshipId)) return false;
+  if (when.personas && !when.personas.includes(facts.persona)) return false;
   return true;
 }
 
@@ -131,7 +136,7 @@ export function evaluateRules(set: RuleSet, facts: RequestFacts): RuleDecision {
 const TRUST_WORDS: Record<TrustLevel, string> = { new: 'new companies', agreed_terms: 'companies that agreed your terms', trusted: 'companies you trust' };
 
 /** The rule in words, as listed and as recorded with each answer it made. */
-export function ruleText(rule: Rule, relationshipName: (id: string) => string = (id) => id): string {
+export function ruleText(rule: Rule, relationshipName: (id: string) => string = (id) => id, personaName: (id: string) => string = (id) => id): string {
   const { when } = rule;
   const verb = { approve: 'Approve', decline: 'Decline', ask: 'Ask me about' }[rule.action];
   const what = when.fields ? when.fields.join(', ') : 'anything';
@@ -140,6 +145,7 @@ export function ruleText(rule: Rule, relationshipName: (id: string) => string = 
   if (when.legalBases) parts.push(`on the legal basis of ${when.legalBases.join(' or ')}`);
   if (when.maxRetention) parts.push(`kept at most ${when.maxRetention}`);
   if (when.trust) parts.push(`to ${when.trust.map((t) => TRUST_WORDS[t]).join(' or ')}`);
+  if (when.personas) parts.push(`as your ${when.personas.map(personaName).join(' or ')} persona`);
   if (when.relationships) parts.push(`(only ${when.relationships.map(relationshipName).join(', ')})`);
   return parts.join(' ');
 }
@@ -150,7 +156,7 @@ export function ruleText(rule: Rule, relationshipName: (id: string) => string = 
  */
 export interface RuleInput {
   id?: string;
-  when: { fields?: string[]; purposes?: string[]; legalBases?: string[]; maxRetention?: string; trust?: string[]; relationships?: string[] };
+  when: { fields?: string[]; purposes?: string[]; legalBases?: string[]; maxRetention?: string; trust?: string[]; relationships?: string[]; personas?: string[] };
   action: string;
   note?: string;
 }

@@ -13,6 +13,7 @@ import type { CredentialsFeature, CredentialView } from '../credentials.js';
 import type { PersonalAgent } from '../createPersonalAgent.js';
 import type { AgentEvent } from '../events.js';
 import type { ChangeView, FanoutResult, ProfileFieldView } from '../profile/fanout.js';
+import type { PersonaView } from '../personas.js';
 import type { JCard } from '../profile/vcard.js';
 import type { ConnectPreview } from '../relationshipCommands.js';
 import type { SendOutcome } from '../messaging.js';
@@ -32,6 +33,7 @@ export type { AnswerOutcome, ConsentView, RequestView } from '../disclosure/disc
 export type { RuleTestView, RuleView, RulesView } from '../disclosure/ruleBook.js';
 export type { RuleFile, RuleInput, TrustLevel } from '../disclosure/rules.js';
 export type { ChangeView, DeliveryView, FanoutResult, ProfileFieldView } from '../profile/fanout.js';
+export type { PersonaView } from '../personas.js';
 export type { AgreementView, RosterView, TermsPreview } from '../terms.js';
 export type { CredentialView } from '../credentials.js';
 export type { IntentView, OfferView } from '../intents.js';
@@ -83,11 +85,15 @@ export interface StatusView {
   vaultFile: string | null;
 }
 
-/** GET /api/profile. */
+/** GET /api/profile: one persona's profile. */
 export interface ProfileView {
   version: number;
+  persona: { id: string; label: string };
   fields: ProfileFieldView[];
 }
+
+/** Which persona a profile route reads or changes (id or label); her default persona when absent. */
+type PersonaQuery = { persona?: string };
 
 /** POST /api/connect. */
 export interface ConnectResult {
@@ -200,7 +206,8 @@ export const routes = {
   status: route('GET', '/api/status').answers<StatusView>(),
   openapi: route('GET', '/api/openapi.json').answers<unknown>(),
 
-  connect: route('POST', '/api/connect').takes<{ invitation: string }>().answers<ConnectResult>(),
+  /** `persona` (id or label): the self this company will know; her default persona when absent. */
+  connect: route('POST', '/api/connect').takes<{ invitation: string; persona?: string }>().answers<ConnectResult>(),
   previewConnect: route('POST', '/api/connect/preview').takes<{ invitation: string }>().answers<ConnectPreview>(),
   relationships: route('GET', '/api/relationships').answers<{ relationships: RelationshipView[] }>(),
   relationship: route('GET', '/api/relationships/:ref').answers<{ relationship: RelationshipView }>(),
@@ -235,16 +242,39 @@ export const routes = {
   /** She trusts this company (a trust level of her rules), or no longer does. */
   setTrust: route('PUT', '/api/relationships/:ref/trust').takes<{ trusted: boolean }>().answers<{ relationshipId: string; trust: TrustLevel }>(),
 
-  profile: route('GET', '/api/profile').answers<ProfileView>(),
-  /** Fields by name or alias; answers 201 with the change, or 200 with null when nothing changed. */
-  setProfile: route('PUT', '/api/profile').takes<{ fields: Record<string, unknown> }>().answers<{ change: ChangeView | null }>(),
-  /** Removes fields from her profile; every company holding one is asked to erase it (consent 1.0). */
-  removeProfileFields: route('POST', '/api/profile/remove').takes<{ fields: string[] }>().answers<{ change: ChangeView }>(),
-  /** Her profile as a vCard 4 (text/vcard). */
-  exportVcard: route('GET', '/api/profile/vcard').answersText(),
+  profile: route('GET', '/api/profile').query<PersonaQuery>().answers<ProfileView>(),
+  /**
+   * Fields by name or alias, of one persona (`persona`, else her default); every company that knows
+   * her by it and holds a field is sent the new value. Answers 201 with the change, or 200 with null
+   * when nothing changed.
+   */
+  setProfile: route('PUT', '/api/profile').takes<{ fields: Record<string, unknown>; persona?: string }>().answers<{ change: ChangeView | null }>(),
+  /** Removes fields from one persona's profile; every company holding one is asked to erase it (consent 1.0). */
+  removeProfileFields: route('POST', '/api/profile/remove').takes<{ fields: string[]; persona?: string }>().answers<{ change: ChangeView }>(),
+  /** One persona's profile as a vCard 4 (text/vcard). */
+  exportVcard: route('GET', '/api/profile/vcard').query<PersonaQuery>().answersText(),
   /** The same route with `format=jcard`: her profile as jCard (RFC 7095). */
-  exportJcard: route('GET', '/api/profile/vcard').query<{ format: 'jcard' }>().answers<JCard>(),
-  importVcard: route('POST', '/api/profile/vcard').takesText('text/vcard').answers<{ change: ChangeView | null; ignored: string[] }>(),
+  exportJcard: route('GET', '/api/profile/vcard').query<{ format: 'jcard' } & PersonaQuery>().answers<JCard>(),
+  importVcard: route('POST', '/api/profile/vcard').query<PersonaQuery>().takesText('text/vcard').answers<{ change: ChangeView | null; ignored: string[] }>(),
+
+  /** Her personas (her selves), oldest first. */
+  personas: route('GET', '/api/personas').answers<{ personas: PersonaView[] }>(),
+  /** Answers 201. @throws persona.label_taken */
+  addPersona: route('POST', '/api/personas').takes<{ label: string; nameless?: boolean }>().answers<{ persona: PersonaView }>(),
+  /** Renames it, or makes it nameless. @throws persona.unknown, persona.label_taken, persona.nameless */
+  updatePersona: route('PUT', '/api/personas/:ref').takes<{ label?: string; nameless?: boolean }>().answers<{ persona: PersonaView }>(),
+  /** The persona new relationships use. */
+  setDefaultPersona: route('PUT', '/api/personas/default').takes<{ persona: string }>().answers<{ persona: PersonaView }>(),
+  /** Removes it and its values. @throws persona.is_default, persona.in_use */
+  removePersona: route('POST', '/api/personas/:ref/remove').answers<{ persona: PersonaView }>(),
+  /**
+   * Moves a relationship to another persona: the fields it holds are sent again from that persona
+   * (withdrawn where it has none), as a change of her profile (null when it holds none). 200 with
+   * `moved: false` when it already used that persona.
+   */
+  setRelationshipPersona: route('PUT', '/api/relationships/:ref/persona')
+    .takes<{ persona: string }>()
+    .answers<{ moved: boolean; relationship: RelationshipView; change: ChangeView | null }>(),
   profileChanges: route('GET', '/api/profile/changes').query<{ limit?: number | string }>().answers<{ changes: ChangeView[] }>(),
   profileChange: route('GET', '/api/profile/changes/:version').answers<{ change: ChangeView }>(),
   deliverProfile: route('POST', '/api/profile/deliver').answers<FanoutResult>(),
@@ -271,7 +301,7 @@ export const routes = {
    * disclosure SD-JWT per recipient under a consent record; `expiresAt` in ms since the epoch. Answers 201.
    */
   castIntent: route('POST', '/api/intents')
-    .takes<{ demand: Demand; outcome?: string; expiresAt: number; currencyRequired?: boolean; to?: string[]; anonymous?: boolean; disclose?: string[] }>()
+    .takes<{ demand: Demand; outcome?: string; expiresAt: number; currencyRequired?: boolean; to?: string[]; anonymous?: boolean; disclose?: string[]; persona?: string }>()
     .answers<{ intent: IntentView }>(),
   intent: route('GET', '/api/intents/:id').answers<{ intent: IntentView }>(),
   intentOffers: route('GET', '/api/intents/:id/offers').answers<{ offers: OfferView[] }>(),

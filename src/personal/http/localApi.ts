@@ -76,10 +76,12 @@ function bodySchema<R extends Route, S extends z.ZodType<unknown, RouteBody<R>>>
 
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
 const invitation = z.object({ invitation: z.string().min(1).max(16_384) });
+/** A persona reference (id or label); the persona feature says persona.unknown for one that names none. */
+const personaRef = z.string().min(1).max(100);
 const schemas = {
   signIn: bodySchema(routes.signIn, z.object({ token: z.string().min(1).max(200) }).strict()),
   unlock: bodySchema(routes.unlock, z.object({ passphrase: z.string().min(1).max(1024) }).strict()),
-  connect: bodySchema(routes.connect, invitation),
+  connect: bodySchema(routes.connect, invitation.extend({ persona: personaRef.optional() })),
   previewConnect: bodySchema(routes.previewConnect, invitation),
   sendMessage: bodySchema(routes.sendMessage, z.object({ content: z.string().min(1).max(16_000) })),
   approve: bodySchema(routes.approve, z.object({ fields: z.array(z.string().min(1).max(64)).min(1).max(100).optional() })),
@@ -93,9 +95,20 @@ const schemas = {
   setTrust: bodySchema(routes.setTrust, z.object({ trusted: z.boolean() }).strict()),
   setProfile: bodySchema(
     routes.setProfile,
-    z.object({ fields: z.record(z.string().min(1).max(64), z.unknown()).refine((f) => Object.keys(f).length > 0, 'at least one field') }),
+    z.object({ fields: z.record(z.string().min(1).max(64), z.unknown()).refine((f) => Object.keys(f).length > 0, 'at least one field'), persona: personaRef.optional() }),
   ),
-  removeProfileFields: bodySchema(routes.removeProfileFields, z.object({ fields: z.array(z.string().min(1).max(64)).min(1).max(50) }).strict()),
+  removeProfileFields: bodySchema(routes.removeProfileFields, z.object({ fields: z.array(z.string().min(1).max(64)).min(1).max(50), persona: personaRef.optional() }).strict()),
+  // The label itself is checked by the vault (persona labels: one line, at most 40 characters).
+  addPersona: bodySchema(routes.addPersona, z.object({ label: z.string().min(1).max(100), nameless: z.boolean().optional() }).strict()),
+  updatePersona: bodySchema(
+    routes.updatePersona,
+    z
+      .object({ label: z.string().min(1).max(100).optional(), nameless: z.boolean().optional() })
+      .strict()
+      .refine((b) => b.label !== undefined || b.nameless !== undefined, 'a label or nameless'),
+  ),
+  setDefaultPersona: bodySchema(routes.setDefaultPersona, z.object({ persona: personaRef }).strict()),
+  setRelationshipPersona: bodySchema(routes.setRelationshipPersona, z.object({ persona: personaRef }).strict()),
   setDefaultTerms: bodySchema(routes.setDefaultTerms, z.object({ agreement: z.string().min(1).max(2000).nullable() }).strict()),
   profferTerms: bodySchema(routes.profferTerms, z.object({ agreement: z.string().min(1).max(2000) }).strict()),
   rejectTerms: bodySchema(routes.rejectTerms, z.object({ reason: z.string().max(2000).optional() }).strict()),
@@ -111,6 +124,7 @@ const schemas = {
         to: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
         anonymous: z.boolean().optional(),
         disclose: z.array(z.string().min(1).max(64)).min(1).max(50).optional(),
+        persona: personaRef.optional(),
       })
       .strict(),
   ),
@@ -296,8 +310,8 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   on(routes.openapi, (c) => c.json(personalOpenApi));
 
   on(routes.connect, async (c) => {
-    const { invitation } = await jsonBody(c, schemas.connect);
-    return c.json({ relationship: await agent().connect(invitation) }, 201);
+    const { invitation, persona } = await jsonBody(c, schemas.connect);
+    return c.json({ relationship: await agent().connect(invitation, { persona }) }, 201);
   });
 
   on(routes.previewConnect, async (c) => {
@@ -358,22 +372,22 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     return c.json(agent().rules.setTrusted(c.req.param('ref'), trusted));
   });
 
-  on(routes.profile, (c) => c.json(agent().profile.profile()));
+  on(routes.profile, (c) => c.json(agent().profile.profile(c.req.query('persona'))));
   on(routes.setProfile, async (c) => {
-    const { fields } = await jsonBody(c, schemas.setProfile);
-    const change = agent().profile.set(fields);
+    const { fields, persona } = await jsonBody(c, schemas.setProfile);
+    const change = agent().profile.set(fields, persona);
     if (change) options.onProfileChanged?.();
     return c.json({ change: change ?? null }, change ? 201 : 200);
   });
   on(routes.removeProfileFields, async (c) => {
-    const { fields } = await jsonBody(c, schemas.removeProfileFields);
-    const change = agent().profile.remove(fields);
+    const { fields, persona } = await jsonBody(c, schemas.removeProfileFields);
+    const change = agent().profile.remove(fields, persona);
     options.onProfileChanged?.();
     return c.json({ change }, 201);
   });
   // One handler for both: `format=jcard` picks the jCard.
   on(routes.exportVcard, (c) => {
-    const values = Object.fromEntries(agent().profile.profile().fields.map((f) => [f.field, f.value]));
+    const values = Object.fromEntries(agent().profile.profile(c.req.query('persona')).fields.map((f) => [f.field, f.value]));
     if (c.req.query('format') === 'jcard') return c.json(profileToJcard(values));
     return c.body(profileToVcard(values), 200, { 'content-type': 'text/vcard; charset=utf-8' });
   });
@@ -381,9 +395,32 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     const bytes = await readRequestBody(c.req.raw, c.env, MAX_VCARD_BYTES);
     const { values, ignored } = vcardToProfile(new TextDecoder().decode(bytes));
     if (Object.keys(values).length === 0) throw new ApiError('api.bad_request', 'The vCard holds no field Kith knows');
-    const change = agent().profile.set(values);
+    const change = agent().profile.set(values, c.req.query('persona'));
     if (change) options.onProfileChanged?.();
     return c.json({ change: change ?? null, ignored }, change ? 201 : 200);
+  });
+
+  on(routes.personas, (c) => c.json({ personas: agent().personas.list() }));
+  on(routes.addPersona, async (c) => {
+    const { label, nameless } = await jsonBody(c, schemas.addPersona);
+    return c.json({ persona: agent().personas.create({ label, nameless }) }, 201);
+  });
+  // Before updatePersona: its :ref would take "default" for a persona's name.
+  on(routes.setDefaultPersona, async (c) => {
+    const { persona } = await jsonBody(c, schemas.setDefaultPersona);
+    return c.json({ persona: agent().personas.setDefault(persona) });
+  });
+  on(routes.updatePersona, async (c) => {
+    const patch = await jsonBody(c, schemas.updatePersona);
+    return c.json({ persona: agent().personas.update(c.req.param('ref'), patch) });
+  });
+  on(routes.removePersona, (c) => c.json({ persona: agent().personas.remove(c.req.param('ref')) }));
+  on(routes.setRelationshipPersona, async (c) => {
+    const { persona } = await jsonBody(c, schemas.setRelationshipPersona);
+    const moved = agent().profile.move(c.req.param('ref'), persona);
+    if (moved?.change) options.onProfileChanged?.();
+    const relationship = agent().relationship(c.req.param('ref'));
+    return c.json({ moved: moved !== undefined, relationship, change: moved?.change ?? null });
   });
   on(routes.profileChanges, (c) => c.json({ changes: agent().profile.changes(Number(c.req.query('limit') ?? 20) || 20) }));
   on(routes.profileChange, (c) => {
@@ -400,7 +437,7 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   });
   on(routes.intents, (c) => c.json({ intents: agent().intents.list() }));
   on(routes.castIntent, async (c) => {
-    const { to, outcome, currencyRequired, anonymous, disclose, ...rest } = await jsonBody(c, schemas.castIntent);
+    const { to, outcome, currencyRequired, anonymous, disclose, persona, ...rest } = await jsonBody(c, schemas.castIntent);
     const { unreached: _unreached, ...intent } = await agent().intents.cast({
       ...rest,
       ...(to ? { to } : {}),
@@ -408,6 +445,7 @@ export function createLocalApi(options: LocalApiOptions): Hono {
       ...(currencyRequired !== undefined ? { currencyRequired } : {}),
       ...(anonymous !== undefined ? { anonymous } : {}),
       ...(disclose ? { disclose } : {}),
+      ...(persona ? { persona } : {}),
     });
     return c.json({ intent }, 201);
   });

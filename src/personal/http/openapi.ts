@@ -1,4 +1,7 @@
 const ref = { name: 'ref', in: 'path', required: true, description: 'Relationship id, id prefix or company name', schema: { type: 'string' } };
+const personaRef = { name: 'ref', in: 'path', required: true, description: 'Persona id or label', schema: { type: 'string' } };
+const personaQuery = { name: 'persona', in: 'query', required: false, description: 'Persona id or label (default: her default persona)', schema: { type: 'string' } };
+const personaProperty = { persona: { type: 'string', description: 'Persona id or label (default: her default persona)' } };
 const reqId = { name: 'id', in: 'path', required: true, description: 'Request id or unique id prefix', schema: { type: 'string' } };
 const versionParam = { name: 'version', in: 'path', required: true, description: 'Profile version of the change', schema: { type: 'integer', minimum: 1 } };
 const intentId = { name: 'id', in: 'path', required: true, description: 'Intent id or unique id prefix', schema: { type: 'string' } };
@@ -86,6 +89,7 @@ export const personalOpenApi = {
                   to: { type: 'array', items: { type: 'string' } },
                   anonymous: { type: 'boolean' },
                   disclose: { type: 'array', items: { type: 'string' }, description: 'profile fields disclosed with the cast (none by default)' },
+                  ...personaProperty,
                 },
                 required: ['demand', 'expiresAt'],
               },
@@ -214,8 +218,8 @@ export const personalOpenApi = {
     '/api/connect': {
       post: {
         summary: 'Connect anonymously to a company from its Out-of-Band invitation (URL or JSON)',
-        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { invitation: { type: 'string' } }, required: ['invitation'] } } } },
-        responses: { '201': { description: 'the new relationship' }, '400': error, '502': error },
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { invitation: { type: 'string' }, ...personaProperty }, required: ['invitation'] } } } },
+        responses: { '201': { description: 'the new relationship' }, '400': error, '404': error, '502': error },
       },
     },
     '/api/relationships': { get: { summary: 'Every relationship with state and what the company holds', responses: { '200': { description: 'ok' } } } },
@@ -282,6 +286,14 @@ export const personalOpenApi = {
         responses: { '200': { description: 'the decision' }, '404': error },
       },
     },
+    '/api/relationships/{ref}/persona': {
+      put: {
+        summary: 'Move a relationship to another persona: the fields it holds are sent again from that persona (withdrawn where it has none)',
+        parameters: [ref],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { persona: { type: 'string' } }, required: ['persona'] } } } },
+        responses: { '200': { description: '{ moved, relationship, change }' }, '404': error, '409': error },
+      },
+    },
     '/api/relationships/{ref}/trust': {
       put: {
         summary: 'She trusts this company (trust level "trusted" of her rules), or no longer does',
@@ -337,17 +349,18 @@ export const personalOpenApi = {
     },
     '/api/consents': { get: { summary: 'Consent records (ISO/IEC TS 27560 shape); relationship=<ref> to filter', responses: { '200': { description: '{ consents }' } } } },
     '/api/profile': {
-      get: { summary: 'Her profile: fields, version, and which companies hold each field', responses: { '200': { description: '{ version, fields }' } } },
+      get: { summary: 'One persona\'s profile: fields, version, and which companies hold each field', parameters: [personaQuery], responses: { '200': { description: '{ version, persona, fields }' }, '404': error } },
       put: {
-        summary: 'Set fields (names or aliases); every live company holding a changed field gets it (fan-out)',
-        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { fields: { type: 'object' } }, required: ['fields'] } } } },
+        summary: 'Set fields (names or aliases) of one persona; every live company that knows her by it and holds a changed field gets it (fan-out)',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { fields: { type: 'object' }, ...personaProperty }, required: ['fields'] } } } },
         responses: { '201': { description: '{ change }: the new version and its deliveries' }, '200': { description: '{ change: null }: nothing changed' }, '400': error },
       },
     },
     '/api/profile/vcard': {
-      get: { summary: 'Her profile as vCard 4 (text/vcard), or jCard with format=jcard', responses: { '200': { description: 'vCard text or jCard JSON' } } },
+      get: { summary: 'One persona\'s profile as vCard 4 (text/vcard), or jCard with format=jcard', parameters: [personaQuery], responses: { '200': { description: 'vCard text or jCard JSON' } } },
       post: {
-        summary: 'Set fields from a vCard (text/vcard body, vCard 4 or 3, at most 256 KiB)',
+        summary: 'Set fields of one persona from a vCard (text/vcard body, vCard 4 or 3, at most 256 KiB)',
+        parameters: [personaQuery],
         requestBody: { content: { 'text/vcard': { schema: { type: 'string' } } } },
         responses: { '201': { description: '{ change, ignored }' }, '200': { description: '{ change: null, ignored }' }, '400': error },
       },
@@ -355,9 +368,35 @@ export const personalOpenApi = {
     '/api/profile/remove': {
       post: {
         summary: 'Remove fields from her profile; every live company holding one is asked to erase it and records the withdrawal of her consent (consent 1.0)',
-        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { fields: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 50 } }, required: ['fields'] } } } },
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { fields: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 50 }, ...personaProperty }, required: ['fields'] } } } },
         responses: { '201': { description: '{ change } (change.removed lists the fields)' }, '400': error, '404': error },
       },
+    },
+    '/api/personas': {
+      get: { summary: 'Her personas (her selves), oldest first: the default, how many companies know her by each, how many fields each holds', responses: { '200': { description: '{ personas }' } } },
+      post: {
+        summary: 'A new persona with an empty profile; nameless: it never holds a name',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { label: { type: 'string', maxLength: 40 }, nameless: { type: 'boolean' } }, required: ['label'] } } } },
+        responses: { '201': { description: '{ persona }' }, '400': error, '409': error },
+      },
+    },
+    '/api/personas/default': {
+      put: {
+        summary: 'The persona new relationships use (connect, anonymous intents)',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { persona: { type: 'string' } }, required: ['persona'] } } } },
+        responses: { '200': { description: '{ persona }' }, '404': error },
+      },
+    },
+    '/api/personas/{ref}': {
+      put: {
+        summary: 'Rename a persona, or make it nameless (it must hold no name first)',
+        parameters: [personaRef],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { label: { type: 'string', maxLength: 40 }, nameless: { type: 'boolean' } } } } } },
+        responses: { '200': { description: '{ persona }' }, '404': error, '409': error, '422': error },
+      },
+    },
+    '/api/personas/{ref}/remove': {
+      post: { summary: 'Remove a persona and its values: not the default, and no company may know her by it', parameters: [personaRef], responses: { '200': { description: '{ persona }' }, '404': error, '409': error } },
     },
     '/api/profile/changes': { get: { summary: 'Recent changes with per-company delivery state (limit=N)', responses: { '200': { description: '{ changes }' } } } },
     '/api/profile/changes/{version}': {

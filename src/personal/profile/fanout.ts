@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { toEpochSeconds } from '../../core/clock.js';
-import { KithError, ProfileError, TransportError } from '../../core/errors.js';
+import { KithError, PersonaError, ProfileError, TransportError } from '../../core/errors.js';
 import { outgoing } from '../../protocol/buildMessage.js';
 import { Consent, ProfileUpdate } from '../../protocol/families/index.js';
 import { parseFieldValue, resolveFieldName } from '../../protocol/profile/fields.js';
@@ -10,6 +10,8 @@ import { delayAfter, retryLaterMs } from '../../protocol/agent/transport.js';
 import { nextAttemptDelay, type RetryPolicy } from '../../core/retry.js';
 import type { AgentCore } from '../core.js';
 import type { DeliveryRecord } from '../vault/deliveryRepo.js';
+import { personaOf } from '../vault/personaRepo.js';
+import { NAME_FIELDS, type PersonasFeature } from '../personas.js';
 
 export interface DeliveryView {
   relationshipId: string;
@@ -26,6 +28,10 @@ export interface ChangeView {
   fields: string[];
   /** The fields this change removed from her profile (each holder is asked to erase them). */
   removed: string[];
+  /** Whose values changed (label null once the persona is removed). */
+  persona: { id: string; label: string | null };
+  /** For a company moved to this persona: that relationship, owed the persona's values (nothing else changed). */
+  moved: { relationshipId: string; company: string | null } | null;
   createdAt: number;
   deliveries: DeliveryView[];
   summary: { total: number; acked: number; pending: number; failed: number; skipped: number };
@@ -50,19 +56,29 @@ export interface FanoutResult {
 }
 
 export interface ProfileFeature {
-  profile(): { version: number; fields: ProfileFieldView[] };
+  /** One persona's profile (the default persona's unless named). @throws PersonaError `persona.unknown` */
+  profile(persona?: string): { version: number; persona: { id: string; label: string }; fields: ProfileFieldView[] };
   /**
-   * Sets fields (by name or alias) and queues one update to every live company holding any of them.
-   * Unchanged values are ignored; with nothing changed, no version is made.
-   * @throws ProfileError `profile.unknown_field`, `profile.invalid_value` (nothing is written)
+   * Sets fields (by name or alias) of one persona (the default unless named) and queues one update
+   * to every live company that knows her by that persona and holds any of them. Unchanged values
+   * are ignored; with nothing changed, no version is made.
+   * @throws ProfileError `profile.unknown_field`, `profile.invalid_value`; PersonaError
+   * `persona.unknown`, `persona.nameless` (a name for a nameless persona) (nothing is written)
    */
-  set(values: Record<string, unknown>): ChangeView | undefined;
+  set(values: Record<string, unknown>, persona?: string): ChangeView | undefined;
   /**
-   * Removes fields from her profile (a new version) and queues, to every live company holding any
-   * of them, a consent withdrawal that has it erase them (consent 1.0).
-   * @throws ProfileError `profile.unknown_field`, `profile.field_not_set` (nothing is written)
+   * Removes fields from one persona's profile (a new version) and queues, to every live company
+   * that knows her by it and holds any of them, a consent withdrawal that has it erase them (consent 1.0).
+   * @throws ProfileError `profile.unknown_field`, `profile.field_not_set`; PersonaError `persona.unknown` (nothing is written)
    */
-  remove(fields: readonly string[]): ChangeView;
+  remove(fields: readonly string[], persona?: string): ChangeView;
+  /**
+   * Moves a relationship to another persona: from now on it is owed that persona's values, so the
+   * fields it holds are sent again from the new persona (and withdrawn where it has none), through
+   * the same fan-out. Undefined when it already uses that persona.
+   * @throws RelationshipError `relationship.unknown`, `relationship.cut_off`; PersonaError `persona.unknown`
+   */
+  move(relationship: string, persona: string): { relationshipId: string; persona: string; change: ChangeView | null } | undefined;
   change(version: number): ChangeView;
   changes(limit?: number): ChangeView[];
   /** Sends the updates that are due, coalesced per company, and records the acknowledgements. */
@@ -82,7 +98,8 @@ function isRetryable(error: unknown): boolean {
   return (typeof status === 'number' && status >= 500) || code === 'store.unavailable';
 }
 
-export function createProfileFeature(core: AgentCore, options: { retry: RetryPolicy; concurrency: number }): ProfileFeature {
+export function createProfileFeature(core: AgentCore, options: { retry: RetryPolicy; concurrency: number; personas: PersonasFeature }): ProfileFeature {
+  const { personas } = options;
   const { vault, clock, logger, events } = core;
   /** Relationships with a notice on the wire: a second run must not send them another. */
   const inFlight = new Set<string>();
@@ -101,7 +118,25 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
     }));
     const count = (state: DeliveryRecord['state']) => deliveries.filter((d) => d.state === state).length;
     const summary = { total: deliveries.length, acked: count('acked'), pending: count('pending'), failed: count('failed'), skipped: count('skipped') };
-    return { version, fields: Object.keys(change.fields), removed: Object.keys(change.fields).filter((f) => change.fields[f] === null), createdAt: change.createdAt, deliveries, summary, done: summary.pending === 0 };
+    return {
+      version,
+      fields: Object.keys(change.fields),
+      removed: Object.keys(change.fields).filter((f) => change.fields[f] === null),
+      persona: { id: change.persona, label: vault.personas.get(change.persona)?.label ?? null },
+      moved: change.moved ? { relationshipId: change.moved.relationshipId, company: vault.relationships.get(change.moved.relationshipId)?.vendorName ?? null } : null,
+      createdAt: change.createdAt,
+      deliveries,
+      summary,
+      done: summary.pending === 0,
+    };
+  }
+
+  /** The companies that know her by `persona` and hold any of `fields`, with the fields each holds. */
+  function holdersIn(persona: string, fields: string[]): [string, string[]][] {
+    return [...vault.disclosed.holdersOf(fields)].filter(([relationshipId]) => {
+      const relationship = vault.relationships.get(relationshipId);
+      return relationship !== undefined && personaOf(relationship) === persona;
+    });
   }
 
   async function deliverTo(relationshipId: string, due: DeliveryRecord[]): Promise<keyof FanoutResult> {
@@ -117,11 +152,12 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
       return 'skipped';
     }
     // One notice per company with the current value of every field still owed to it (each value
-    // decrypted once), and one withdrawal of the fields she removed since.
+    // decrypted once) from the persona it knows her by now, and one withdrawal of the fields she removed since.
     const claims: Record<string, unknown> = {};
     const removed: string[] = [];
+    const persona = personaOf(relationship);
     for (const field of [...new Set(due.flatMap((d) => d.fields))].sort()) {
-      const current = vault.profile.get(field);
+      const current = vault.profile.get(field, persona);
       if (current !== undefined) claims[field] = current.value;
       else removed.push(field);
     }
@@ -173,10 +209,11 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
   }
 
   return {
-    profile() {
+    profile(reference) {
+      const persona = personas.resolve(reference);
       const heldBy = new Map<string, ProfileFieldView['heldBy']>();
       for (const relationship of vault.relationships.list()) {
-        if (relationship.state === 'cut_off') continue;
+        if (relationship.state === 'cut_off' || personaOf(relationship) !== persona.id) continue;
         for (const held of vault.disclosed.list(relationship.id)) {
           if (held.source !== 'self') continue;
           const list = heldBy.get(held.field) ?? [];
@@ -186,43 +223,50 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
       }
       return {
         version: vault.profile.currentVersion(),
-        fields: vault.profile.all().map((f) => ({ ...f, heldBy: heldBy.get(f.field) ?? [] })),
+        persona: { id: persona.id, label: persona.label },
+        fields: vault.profile.all(persona.id).map(({ persona: _persona, ...f }) => ({ ...f, heldBy: heldBy.get(f.field) ?? [] })),
       };
     },
 
-    set(values) {
+    set(values, reference) {
+      const persona = personas.resolve(reference);
       const parsed: Record<string, unknown> = {};
       for (const [name, raw] of Object.entries(values)) {
         const field = resolveFieldName(name);
         parsed[field] = parseFieldValue(field, raw);
       }
-      const changed = Object.fromEntries(Object.entries(parsed).filter(([field, value]) => !isDeepStrictEqual(vault.profile.get(field)?.value, value)));
-      const names = Object.keys(changed);
-      if (names.length === 0) return undefined;
+      const names = Object.keys(parsed).filter((field) => NAME_FIELDS.includes(field));
+      if (persona.nameless && names.length > 0) {
+        throw new PersonaError('persona.nameless', `This persona is nameless: it holds no ${names.join(', ')}`, { details: { fields: names } });
+      }
+      const changed = Object.fromEntries(Object.entries(parsed).filter(([field, value]) => !isDeepStrictEqual(vault.profile.get(field, persona.id)?.value, value)));
+      const fields = Object.keys(changed);
+      if (fields.length === 0) return undefined;
       const version = vault.transaction(() => {
-        const next = vault.profile.applyChange(changed);
-        for (const [relationshipId, held] of vault.disclosed.holdersOf(names)) {
+        const next = vault.profile.applyChange(changed, clock.now(), persona.id);
+        for (const [relationshipId, held] of holdersIn(persona.id, fields)) {
           vault.deliveries.create({ version: next, relationshipId, fields: held });
         }
         return next;
       });
       const view = changeView(version);
-      logger.info('profile_changed', { version, fields: names.length, deliveries: view.deliveries.length });
-      events.emit({ type: 'profile.changed', version, fields: names, deliveries: view.deliveries.length });
+      logger.info('profile_changed', { version, fields: fields.length, deliveries: view.deliveries.length });
+      events.emit({ type: 'profile.changed', version, fields, deliveries: view.deliveries.length });
       return view;
     },
 
-    remove(names) {
+    remove(names, reference) {
+      const persona = personas.resolve(reference);
       const fields = [...new Set(names.map((name) => resolveFieldName(name)))];
-      const missing = fields.filter((field) => vault.profile.get(field) === undefined);
+      const missing = fields.filter((field) => vault.profile.get(field, persona.id) === undefined);
       if (fields.length === 0 || missing.length > 0) {
         throw new ProfileError('profile.field_not_set', missing.length > 0 ? `Your profile has no ${missing.join(', ')}` : 'Name at least one field to remove', {
           details: { fields: missing },
         });
       }
       const version = vault.transaction(() => {
-        const next = vault.profile.applyChange(Object.fromEntries(fields.map((field) => [field, null])));
-        for (const [relationshipId, held] of vault.disclosed.holdersOf(fields)) {
+        const next = vault.profile.applyChange(Object.fromEntries(fields.map((field) => [field, null])), clock.now(), persona.id);
+        for (const [relationshipId, held] of holdersIn(persona.id, fields)) {
           vault.deliveries.create({ version: next, relationshipId, fields: held });
         }
         return next;
@@ -231,6 +275,31 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
       logger.info('profile_changed', { version, fields: fields.length, removed: true, deliveries: view.deliveries.length });
       events.emit({ type: 'profile.changed', version, fields, deliveries: view.deliveries.length });
       return view;
+    },
+
+    move(reference, personaReference) {
+      const relationship = core.find(reference);
+      core.requireLive(relationship);
+      const persona = personas.resolve(personaReference);
+      if (personaOf(relationship) === persona.id) return undefined;
+      const held = vault.disclosed
+        .list(relationship.id)
+        .filter((h) => h.source === 'self')
+        .map((h) => h.field)
+        .sort();
+      const version = vault.transaction(() => {
+        vault.relationships.update(relationship.id, { persona: persona.id });
+        if (held.length === 0) return undefined;
+        // What this company is owed now: the new persona's values, null (withdrawn) where it has none.
+        const owed = Object.fromEntries(held.map((field) => [field, vault.profile.get(field, persona.id)?.value ?? null]));
+        const next = vault.profile.logMove(relationship.id, persona.id, owed);
+        vault.deliveries.create({ version: next, relationshipId: relationship.id, fields: held });
+        return next;
+      });
+      logger.info('relationship_persona_moved', { relationship: relationship.id, persona: persona.id, fields: held.length });
+      events.emit({ type: 'persona.changed', persona: persona.id });
+      if (version !== undefined) events.emit({ type: 'profile.changed', version, fields: held, deliveries: 1 });
+      return { relationshipId: relationship.id, persona: persona.id, change: version === undefined ? null : changeView(version) };
     },
 
     change: changeView,

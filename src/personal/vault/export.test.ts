@@ -24,9 +24,11 @@ import {
   type ExportDocumentV3,
   type ExportDocumentV4,
   type ExportDocumentV5,
+  type ExportDocumentV6,
 } from './export.js';
 import { SAMPLE_FILES } from '../../../test/support/sampleFiles.js';
 import { Vault } from './vault.js';
+import { FIRST_PERSONA_ID } from './personaRepo.js';
 import { codeOf } from '../../../test/support/errorCodes.js';
 
 const FAST = { kdf: { N: 2 ** 12 } };
@@ -198,7 +200,7 @@ function requestInput(relationshipId: string, requestId: string) {
 }
 
 /** Seals an older document as Kith did then (sealExport only writes the current version). */
-async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5): Promise<string> {
+async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5 | ExportDocumentV6): Promise<string> {
   const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(old)))
     .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
     .addRecipient(new TextEncoder().encode(PASS))
@@ -233,8 +235,21 @@ function asVersion4(doc: ExportDocument): ExportDocumentV4 {
 
 /** The same vault as a version 5 export (as Kith wrote before schema versions 6, 7 and 8). */
 function asVersion5(doc: ExportDocument): ExportDocumentV5 {
-  const { accountIds: _ids, things: _t, attachments: _a, seen: _s, ...rest } = doc;
+  const { accountIds: _ids, things: _t, attachments: _a, seen: _s, ...rest } = asVersion6(doc);
   return { ...rest, version: 5 };
+}
+
+/** The same vault as a version 6 export (as Kith wrote before personas): no persona anywhere. */
+function asVersion6(doc: ExportDocument): ExportDocumentV6 {
+  const { personas: _p, ...rest } = doc;
+  return {
+    ...rest,
+    version: 6,
+    profile: {
+      fields: doc.profile.fields.map(({ persona: _persona, ...f }) => f) as ExportDocumentV6['profile']['fields'],
+      changes: doc.profile.changes.map(({ persona: _persona, ...c }) => c) as ExportDocumentV6['profile']['changes'],
+    },
+  };
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -256,10 +271,20 @@ function withoutTime(doc: ExportDocument): Omit<ExportDocument, 'exportedAt'> {
   return rest;
 }
 
+/**
+ * A vault restored from an export older than personas, exported again as that export reads once
+ * upgraded: everything in it belongs to the first persona, which the new vault starts with.
+ */
+function asUpgraded(restored: Vault): Omit<ExportDocument, 'exportedAt'> {
+  const again = withoutTime(exportVault(restored));
+  expect(again.personas.map((p) => p.id)).toEqual([FIRST_PERSONA_ID]);
+  return { ...again, personas: [] };
+}
+
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 6, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 7, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -399,7 +424,7 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 6,
+      version: 7,
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
@@ -415,9 +440,10 @@ describe('importing', () => {
       things: [],
       attachments: [],
       seen: [],
+      personas: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
-    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    expect(asUpgraded(restored)).toEqual(withoutTime(opened));
     restored.close();
     expect(await openExport(await sealOld(v1), PASS)).toEqual(opened);
     // importVault takes the old document directly too.
@@ -432,10 +458,10 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, version: 6, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [] });
+    expect(opened).toEqual({ ...v2, profile: doc.profile, version: 7, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
-    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    expect(asUpgraded(restored)).toEqual(withoutTime(opened));
     restored.close();
     // importVault takes the old document directly too.
     rmSync(target());
@@ -450,10 +476,10 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, version: 6, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [] });
+    expect(opened).toEqual({ ...v3, profile: doc.profile, version: 7, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
-    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    expect(asUpgraded(restored)).toEqual(withoutTime(opened));
     restored.close();
     // importVault takes the old document directly too.
     rmSync(target());
@@ -469,10 +495,10 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, version: 6, verifications: [], accountIds: [], things: [], attachments: [], seen: [] });
+    expect(opened).toEqual({ ...v4, profile: doc.profile, version: 7, verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
-    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    expect(asUpgraded(restored)).toEqual(withoutTime(opened));
     restored.close();
   });
 
@@ -485,11 +511,45 @@ describe('importing', () => {
     ]);
     const v5 = asVersion5(doc);
     const opened = await openExport(JSON.stringify(v5), '');
-    expect(opened).toEqual({ ...v5, version: 6, accountIds: [], things: [], attachments: [], seen: [] });
+    expect(opened).toEqual({ ...v5, profile: doc.profile, version: 7, accountIds: [], things: [], attachments: [], seen: [], personas: [] });
     expect(await openExport(await sealOld(v5), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
-    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    expect(asUpgraded(restored)).toEqual(withoutTime(opened));
     restored.close();
+  });
+
+  it('still reads and restores a version 6 export (plain or encrypted): every value is the first persona\'s', async () => {
+    const doc = exportVault(vault);
+    const v6 = asVersion6(doc);
+    expect(JSON.stringify(v6.profile)).not.toContain('persona');
+    const opened = await openExport(JSON.stringify(v6), '');
+    expect(opened.version).toBe(7);
+    expect(opened.personas).toEqual([]);
+    expect(opened.profile).toEqual(doc.profile);
+    expect(await openExport(await sealOld(v6), PASS)).toEqual(opened);
+    const restored = importVault(target(), 'new vault pass', opened, FAST);
+    expect(asUpgraded(restored)).toEqual(withoutTime(opened));
+    restored.close();
+  });
+
+  it('carries her personas, each persona\'s values and the persona each relationship uses', async () => {
+    const work = vault.personas.insert({ label: 'work', nameless: false });
+    vault.profile.applyChange({ email: 'ada@work.example' }, clock.now(), work.id);
+    const [first] = vault.relationships.list();
+    vault.relationships.update(first!.id, { persona: work.id });
+    const doc = exportVault(vault);
+    expect(doc.personas.map((p) => p.label)).toEqual(['me', 'work']);
+    const restored = importVault(target(), 'new vault pass', await openExport(await sealExport(doc, PASS), PASS), FAST);
+    expect(restored.personas.list()).toEqual(doc.personas);
+    expect(restored.profile.get('email', work.id)?.value).toBe('ada@work.example');
+    expect(restored.profile.get('email')?.value).toBe(vault.profile.get('email')?.value);
+    expect(restored.relationships.get(first!.id)?.persona).toBe(work.id);
+    restored.close();
+    // A value of a persona the export does not have is refused, and nothing is left behind.
+    rmSync(target(), { force: true });
+    const orphan = { ...doc, personas: doc.personas.filter((p) => p.id !== work.id) };
+    expect(codeOf(() => importVault(target(), 'new vault pass', orphan, FAST))).toBe('export.corrupted');
+    expect(existsSync(target())).toBe(false);
   });
 
   it('restores administrative identities with their proof and source, found again through the blind index', async () => {
@@ -653,7 +713,7 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 7 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 8 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.

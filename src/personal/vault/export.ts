@@ -10,6 +10,7 @@ import {
   type ExportedAttachment,
 } from './exportDocument.js';
 import { removeVaultFiles } from './files.js';
+import { FIRST_PERSONA_ID } from './personaRepo.js';
 import { Vault, type VaultOptions } from './vault.js';
 
 export {
@@ -24,6 +25,7 @@ export {
   exportDocumentV3Schema,
   exportDocumentV4Schema,
   exportDocumentV5Schema,
+  exportDocumentV6Schema,
   exportedAttachmentSchema,
   exportFileRefSchema,
   parseExportDocument,
@@ -35,6 +37,7 @@ export {
   type ExportDocumentV3,
   type ExportDocumentV4,
   type ExportDocumentV5,
+  type ExportDocumentV6,
   type ExportedAttachment,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
@@ -73,7 +76,7 @@ function exportSections(vault: Vault): ExportDocument {
     receipts: vault.receipts.list(),
     outbox: vault.outbox.list(),
     settings: vault.settings.entries(),
-    profile: { fields: vault.profile.all(), changes: vault.profile.changes().reverse() },
+    profile: { fields: vault.profile.everyPersona(), changes: vault.profile.changes().reverse() },
     deliveries: vault.deliveries.list(),
     disclosureRequests: vault.disclosureRequests.list(),
     consentRecords: vault.consents.list(),
@@ -88,6 +91,7 @@ function exportSections(vault: Vault): ExportDocument {
     things: vault.things.list(),
     attachments: vault.attachments.listWithContent().map(({ content, ...record }) => ({ ...record, content: content.toString('base64') })),
     seen: vault.seen.unexpired(),
+    personas: vault.personas.list(),
   };
 }
 
@@ -114,10 +118,16 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
   }
   const data = upgradeExportDocument(parsed.data);
   checkProfileVersions(data);
+  checkPersonas(data);
   checkAcceptedOffers(data);
   const vault = Vault.create(path, passphrase, options);
   try {
     vault.transaction(() => {
+      if (data.personas.length > 0) {
+        // The export's personas replace the one a new vault starts with.
+        vault.personas.delete(FIRST_PERSONA_ID);
+        for (const p of data.personas) vault.personas.insert(p);
+      }
       for (const r of data.relationships) vault.relationships.insert(r);
       for (const a of data.agreements) vault.agreements.insert(a);
       for (const k of data.keys) vault.keys.insert(k);
@@ -162,6 +172,15 @@ function restoreAttachment(vault: Vault, attachment: ExportedAttachment): void {
   const restored = vault.attachments.insert({ ...record, bytes }, NO_LIMITS);
   if (restored.sha256 !== sha256 || restored.size !== size) {
     throw new ExportError('export.corrupted', 'A document’s file differs from its record (size or SHA-256)', { details: { id: attachment.id } });
+  }
+}
+
+/** Every profile value belongs to a persona the export has (an older export's all to the first). */
+function checkPersonas(doc: ExportDocument): void {
+  const known = new Set(doc.personas.length > 0 ? doc.personas.map((p) => p.id) : [FIRST_PERSONA_ID]);
+  const orphans = doc.profile.fields.filter((f) => !known.has(f.persona)).map((f) => f.field);
+  if (orphans.length > 0) {
+    throw new ExportError('export.corrupted', 'A profile value belongs to a persona the export does not have', { details: { fields: orphans } });
   }
 }
 

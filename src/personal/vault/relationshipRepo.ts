@@ -24,6 +24,8 @@ export const relationshipDataSchema = z.object({
    * relationship she linked on accepting an offer): kept in her vault only, never sent.
    */
   linkedTo: recordIdSchema.optional(),
+  /** The persona (her self) this company knows; absent: the first persona (docs/decisions/0022-personas.md). */
+  persona: recordIdSchema.optional(),
 });
 export type RelationshipData = z.infer<typeof relationshipDataSchema>;
 
@@ -211,5 +213,6 @@ function pickData(r: RelationshipData): RelationshipData {
   };
   if (r.notes !== undefined) data.notes = r.notes;
   if (r.linkedTo !== undefined) data.linkedTo = r.linkedTo;
+  if (r.persona !== undefined) data.persona = r.persona;
   return data;
 }

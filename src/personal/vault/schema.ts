@@ -11,14 +11,15 @@ import type Database from 'better-sqlite3';
  * verifications companies asked her for (docs/protocol/caller-verification.md). Version 6 added her
  * things, the companies linked to each by role, and their documents (issue 13). Version 7 added the
  * administrative identities each company knows her by (docs/protocol/account.md). Version 8 added
- * the replay cache's message ids, sealed, so an export carries the cache to a new vault. Every
+ * the replay cache's message ids, sealed, so an export carries the cache to a new vault. Version 9
+ * added her personas (docs/decisions/0022-personas.md). Every
  * change so far only adds tables and indexes, so {@link createSchema} is also the migration (see
  * {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5', '6', '7'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5', '6', '7', '8'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -304,6 +305,20 @@ CREATE TABLE IF NOT EXISTS seen_ids (
   data BLOB NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS seen_ids_expiry ON seen_ids (expires_at);
+
+-- Schema version 9 -------------------------------------------------------------------------
+
+-- Her personas (sovereign identities), each with its own profile values (docs/decisions/0022-personas.md).
+-- label_idx: blind index of the lower-cased label, so two personas cannot share a name.
+-- Her profile fields stay in profile_fields: the first persona's under the keys they always had,
+-- another persona's under keys that include its id (profileRepo.ts), so upgrading rewrites nothing.
+CREATE TABLE IF NOT EXISTS personas (
+  id TEXT PRIMARY KEY,
+  label_idx TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
 `;
 
 /**

@@ -19,7 +19,8 @@ export function checkVaultReadable(vault: Vault): void {
     vault.relationships.list();
     vault.keys.list();
     vault.settings.entries();
-    vault.profile.all();
+    vault.profile.everyPersona();
+    vault.personas.list();
   });
   const first = skipped[0];
   if (first === undefined) return;

@@ -22,6 +22,7 @@ import { KeyRepo } from './keyRepo.js';
 import { MessageRepo } from './messageRepo.js';
 import { OfferRepo } from './offerRepo.js';
 import { OutboxRepo } from './outboxRepo.js';
+import { PersonaRepo } from './personaRepo.js';
 import { ProfileRepo } from './profileRepo.js';
 import { ReceiptRepo } from './receiptRepo.js';
 import { VerificationRepo } from './verificationRepo.js';
@@ -68,6 +69,8 @@ export class Vault {
   readonly settings: SettingsRepo;
   /** Her profile fields and their versioned change log. */
   readonly profile: ProfileRepo;
+  /** Her personas: several selves, each with its own profile values. */
+  readonly personas: PersonaRepo;
   /** Profile changes owed to companies (`profile_deliveries`). */
   readonly deliveries: DeliveryRepo;
   readonly disclosureRequests: DisclosureRequestRepo;
@@ -110,6 +113,7 @@ export class Vault {
     this.seen = new SeenRepo(this.#ctx);
     this.settings = new SettingsRepo(this.#ctx);
     this.profile = new ProfileRepo(this.#ctx);
+    this.personas = new PersonaRepo(this.#ctx);
     this.deliveries = new DeliveryRepo(this.#ctx);
     this.disclosureRequests = new DisclosureRequestRepo(this.#ctx);
     this.consents = new ConsentRepo(this.#ctx);
@@ -160,7 +164,9 @@ export class Vault {
         insert.run(META_KEYRING, JSON.stringify(keyring));
         insert.run(META_SCHEMA_VERSION, String(SCHEMA_VERSION));
       })();
-      return new Vault(file, opened, dataKey, kdf, options.clock ?? systemClock, options.attachmentLimits);
+      const vault = new Vault(file, opened, dataKey, kdf, options.clock ?? systemClock, options.attachmentLimits);
+      vault.personas.ensureFirst();
+      return vault;
     } catch (err) {
       db?.close();
       dataKey.fill(0);
@@ -207,7 +213,10 @@ export class Vault {
       db.pragma('query_only = OFF');
       applyPragmas(db);
       if (migrate) migrateSchema(db);
-      return new Vault(file, db, dataKey, kdf, options.clock ?? systemClock, options.attachmentLimits);
+      const vault = new Vault(file, db, dataKey, kdf, options.clock ?? systemClock, options.attachmentLimits);
+      // A vault from before personas gets its first one: the persona its profile already belongs to.
+      vault.personas.ensureFirst();
+      return vault;
     } catch (err) {
       db.close();
       dataKey?.fill(0);
