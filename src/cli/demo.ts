@@ -112,6 +112,27 @@ const DEMO_PROFILE = {
 };
 const DEMO_NEW_ADDRESS = { street_address: '22 New Street', locality: 'Newtown', postal_code: 'NT2 2BB', country: 'GB' };
 
+/**
+ * Your second self: the studio you work from. Bluebird Books knows you by it (you buy your books
+ * for work), so it holds the studio's address and email, never your home's.
+ */
+const DEMO_WORK_PERSONA = 'work';
+const DEMO_WORK_PROFILE = {
+  name: 'Alex Rivera',
+  email: 'alex@rivera-studio.example',
+  organization: 'Rivera Studio',
+  address: { street_address: '5 Mill Yard', locality: 'Oldtown', postal_code: 'OT1 9ZZ', country: 'GB' },
+};
+/** The company that knows your work self. */
+const DEMO_WORK_COMPANY = 'bluebird';
+/** Your rule: companies that agreed your terms get your work email for their service, without asking you. */
+const DEMO_WORK_RULE = {
+  id: 'work-email',
+  when: { fields: ['email'], purposes: ['service-delivery', 'order-fulfilment'], trust: ['agreed_terms', 'trusted'], personas: [DEMO_WORK_PERSONA] },
+  action: 'approve',
+  note: 'Work suppliers may have my work email for their service',
+};
+
 /** What "you" want in the tour: cast to every company, delivered to the country you now live in. Acme's catalog answers it. */
 const DEMO_INTENT = { description: 'Waterproof trail shoes, size 39', category: 'clothing', maxPrice: '150', currency: 'EUR', wantedInDays: 14, openDays: 7 } as const;
 const DAY_MS = 86_400_000;
@@ -214,7 +235,7 @@ async function main(): Promise<void> {
     ...(company.slug === 'acme' && crm ? [{ type: 'scim', id: 'crm-scim', baseUrl: crm.baseUrl, tokenFile: crm.tokenFile }] : []),
   ];
 
-  const companyUrls: { name: string; url: string; home: string }[] = [];
+  const companyUrls: { slug: string; name: string; url: string; home: string }[] = [];
   for (const [index, company] of DEMO_COMPANIES.entries()) {
     const home = join(demoHome, company.slug);
     const port = basePort + 1 + index;
@@ -230,7 +251,7 @@ async function main(): Promise<void> {
       addWebhookConnector(home, connectorsOf(company));
     }
     spawnServe('kith-vendor.js', ['--home', home, 'serve', '--port', String(port)], `${company.slug}.log`, {});
-    companyUrls.push({ name: company.name, url: `http://127.0.0.1:${port}`, home });
+    companyUrls.push({ slug: company.slug, name: company.name, url: `http://127.0.0.1:${port}`, home });
   }
   // Her lock screen says where the demo's passphrase is (it locks after 15 minutes without use).
   const lockScreenHint = process.env['KITH_PASSPHRASE'] ? 'This demo uses your KITH_PASSPHRASE.' : `This is the demo: its passphrase is in ${join(demoHome, 'demo-passphrase')}.`;
@@ -261,12 +282,17 @@ async function main(): Promise<void> {
     log(`Your demo profile: ${DEMO_PROFILE.name}, and an age credential from ${issuer.name} (over 18, no birth date in it)`);
     await api(routes.setDefaultTerms, { agreement: DEMO_TERMS });
     log(`Your terms: ${DEMO_TERMS} (IEEE 7012 style), proffered to every company you connect to`);
+    await api(routes.addPersona, { label: DEMO_WORK_PERSONA });
+    await api(routes.setProfile, { fields: DEMO_WORK_PROFILE, persona: DEMO_WORK_PERSONA });
+    log(`Your personas: "me" (${DEMO_PROFILE.email}, at home) and "${DEMO_WORK_PERSONA}" (${DEMO_WORK_PROFILE.email}, ${DEMO_WORK_PROFILE.organization}); each company knows you by one`);
   }
+  const hasWorkPersona = (await api(routes.personas)).personas.some((p) => p.label === DEMO_WORK_PERSONA);
   for (const company of companyUrls) {
     if (relationships.some((r) => r.company === company.name)) continue;
     const { url } = (await (await fetch(`${company.url}/invite`)).json()) as { url: string };
-    const { relationship } = await api(routes.connect, { invitation: url });
-    log(`Connected to ${company.name} from a fresh pairwise DID; ${termsOutcome(relationship)}`);
+    const persona = company.slug === DEMO_WORK_COMPANY && hasWorkPersona ? DEMO_WORK_PERSONA : undefined;
+    const { relationship } = await api(routes.connect, { invitation: url, ...(persona ? { persona } : {}) });
+    log(`Connected to ${company.name} as your "${relationship.persona.label ?? 'me'}" persona, from a fresh pairwise DID; ${termsOutcome(relationship)}`);
   }
   if (firstRun) await firstRunTour(api, companyUrls);
 
@@ -311,7 +337,8 @@ async function main(): Promise<void> {
   log(`  ${cli} access acme              (what Acme holds about you: its signed answer, kept in your vault)`);
   log(`  ${cli} profile remove phone      (every company holding your phone erases it; its CRM hears of it)`);
   log(`  ${cli} ids                      (what each company knows you by, signed by it; \`ids find <number>\` names the company)`);
-  log(`  ${cli} rules list               (your disclosure rules: marketing declined by themselves, anything else asks you)`);
+  log(`  ${cli} rules list               (your disclosure rules: your work email for work suppliers, marketing declined, anything else asks you)`);
+  log(`  ${cli} personas                 (your selves and who knows you by each; \`profile show --persona work\`, \`personas use <company> <persona>\`)`);
   log(`  ${cli} things add "Trail shoes" --brand Ridge --purchased ${new Date().toISOString().slice(0, 10)} --price "129.90 EUR" --warranty P2Y --sold-by acme`);
   log(`                               (what you own, with its warranty and the company behind it; \`things due\`, \`things inventory --html\`)`);
   const acmeCustomer = companyUrls[0] ? await customerNumberAt(companyUrls[0]) : undefined;
@@ -381,7 +408,7 @@ function pickUpRequests(api: Api, what: string, count: number): Promise<RequestV
 const askedFor = (request: RequestView): string => [...request.fields.map((f) => f.name), ...request.credentials.flatMap((c) => c.claims)].join(', ');
 
 /** Answers the companies' first requests, moves house, shows the change reach everyone, and casts an intent. */
-async function firstRunTour(api: Api, companies: { name: string; url: string; home: string }[]): Promise<void> {
+async function firstRunTour(api: Api, companies: { slug: string; name: string; url: string; home: string }[]): Promise<void> {
   // The companies queued their requests when she connected; her agent fetches them.
   for (const request of await pickUpRequests(api, 'the companies’ requests', companies.length)) {
     await api(routes.approve, { id: request.id }, {});
@@ -390,7 +417,9 @@ async function firstRunTour(api: Api, companies: { name: string; url: string; ho
   const { change } = await api(routes.setProfile, { fields: { address: DEMO_NEW_ADDRESS } });
   // The first run's profile holds another address, so this is always a change.
   if (!change) throw new Error('The demo address change changed nothing');
-  log(`You moved to ${DEMO_NEW_ADDRESS.street_address}, ${DEMO_NEW_ADDRESS.locality}: one change (profile version ${change.version}) goes to every company holding your address`);
+  log(
+    `You moved to ${DEMO_NEW_ADDRESS.street_address}, ${DEMO_NEW_ADDRESS.locality}: one change (profile version ${change.version}) goes to every company that knows you as "me" and holds your address (Bluebird knows your work self: it keeps your studio's)`,
+  );
   const done = await waitFor(
     'the address change',
     async () => {
@@ -400,6 +429,7 @@ async function firstRunTour(api: Api, companies: { name: string; url: string; ho
     30_000,
   );
   for (const delivery of done.deliveries) log(`  ${(delivery.company ?? '?').padEnd(17)} ${delivery.state === 'acked' ? 'acknowledged' : delivery.state}`);
+  await answerByRule(api, companies);
   await castDemoIntent(api, companies);
   // Her directory lists the companies' signed descriptions, for intents she casts without an existing relationship.
   for (const company of companies) await api(routes.addDirectoryEntry, { url: company.url });
@@ -421,6 +451,33 @@ async function firstRunTour(api: Api, companies: { name: string; url: string; ho
       await pickUpRequests(api, 'Acme’s second request', 1);
     }
   }
+}
+
+/**
+ * Her rule at work: Bluebird, which knows her work self and agreed her terms, asks for an email for
+ * shipping notices; her agent approves it by her rule, from the work persona, without asking her.
+ */
+async function answerByRule(api: Api, companies: { slug: string; name: string; url: string; home: string }[]): Promise<void> {
+  const bluebird = companies.find((c) => c.slug === DEMO_WORK_COMPANY);
+  if (!bluebird) return;
+  await api(routes.addRule, { rule: DEMO_WORK_RULE, position: 1 });
+  log(`Your rule "${DEMO_WORK_RULE.id}": approve email for service-delivery or order-fulfilment to companies that agreed your terms, as your work persona; everything else still asks you`);
+  const token = readFileSync(join(bluebird.home, 'admin-token'), 'utf8').trim();
+  const admin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const { relationships } = (await (await fetch(`${bluebird.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string }[] };
+  const ref = relationships[0]?.id;
+  if (!ref) return;
+  const asked = await fetch(`${bluebird.url}/admin/relationships/${ref}/disclosure-requests`, {
+    method: 'POST',
+    headers: admin,
+    body: JSON.stringify({ fields: ['email'], purpose: 'Email you when your books ship', purposeCode: 'service-delivery', retention: 'P30D', legalBasis: 'contract' }),
+  });
+  if (!asked.ok) return log(`(Bluebird could not ask for your email: HTTP ${asked.status})`);
+  const answered = await waitFor('your rule to answer Bluebird', async () => {
+    await api(routes.pickup);
+    return (await api(routes.requests, { auto: '1' })).requests.find((r) => r.company === bluebird.name && r.state !== 'pending');
+  });
+  log(`${bluebird.name} asked for your email ("${answered.purpose}"): ${answered.state} by your rule "${answered.answeredBy?.ruleId ?? '?'}", from your work persona, without asking you (kith requests --auto lists these)`);
 }
 
 /** The customer number a demo company gave her (its first relationship), from its admin API. */

@@ -67,6 +67,7 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'persona.in_use': { status: 409, cli: 'Companies know you by this persona; move them to another first', exit: 1 },
   'persona.is_default': { status: 409, cli: 'This persona is the default for new relationships; make another the default first', exit: 1 },
   'persona.nameless': { status: 422, cli: 'This persona is nameless: it holds no name', exit: 1 },
+  'persona.invalid_label': { status: 400, cli: 'A persona name is one line of at most 40 characters', exit: 1 },
   'terms.unknown_roster': { status: 404, cli: 'Unknown or untrusted terms roster', exit: 1 },
   'terms.roster_invalid': { status: 400, cli: 'Terms roster is malformed or its signature does not verify', exit: 1 },
   'terms.unknown_agreement': { status: 404, cli: 'Unknown agreement', exit: 1 },

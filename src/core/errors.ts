@@ -67,6 +67,7 @@ export type KithErrorCode =
   | 'persona.in_use'
   | 'persona.is_default'
   | 'persona.nameless'
+  | 'persona.invalid_label'
   // personal terms (IEEE 7012 MyTerms): rosters of agreements, and the records both parties sign
   | 'terms.unknown_roster'
   | 'terms.roster_invalid'

@@ -1,6 +1,6 @@
 import { PersonaError } from '../core/errors.js';
 import type { AgentCore } from './core.js';
-import { FIRST_PERSONA_ID, personaOf, type PersonaRecord } from './vault/personaRepo.js';
+import { FIRST_PERSONA_ID, personaLabelSchema, personaOf, type PersonaRecord } from './vault/personaRepo.js';
 
 /** The setting naming the persona new relationships use. */
 export const DEFAULT_PERSONA_SETTING = 'personas.default';
@@ -74,6 +74,13 @@ export function createPersonasFeature(core: AgentCore): PersonasFeature {
     };
   }
 
+  /** Her label as she typed it, trimmed. @throws PersonaError `persona.invalid_label` */
+  function label(text: string): string {
+    const parsed = personaLabelSchema.safeParse(text);
+    if (!parsed.success) throw new PersonaError('persona.invalid_label', `A persona name ${parsed.error.issues[0]?.message ?? 'is one line of at most 40 characters'}`);
+    return parsed.data;
+  }
+
   function resolve(reference?: string): PersonaRecord {
     if (reference === undefined || reference.trim() === '') {
       const record = vault.personas.get(defaultId());
@@ -96,7 +103,7 @@ export function createPersonasFeature(core: AgentCore): PersonasFeature {
     view: (reference) => toView(resolve(reference)),
 
     create(input) {
-      const record = vault.personas.insert({ label: input.label, nameless: input.nameless ?? false });
+      const record = vault.personas.insert({ label: label(input.label), nameless: input.nameless ?? false });
       logger.info('persona_created', { persona: record.id });
       events.emit({ type: 'persona.changed', persona: record.id });
       return toView(record);
@@ -111,7 +118,7 @@ export function createPersonasFeature(core: AgentCore): PersonasFeature {
         }
       }
       const record = vault.personas.update(current.id, {
-        ...(patch.label === undefined ? {} : { label: patch.label }),
+        ...(patch.label === undefined ? {} : { label: label(patch.label) }),
         ...(patch.nameless === undefined ? {} : { nameless: patch.nameless }),
       });
       events.emit({ type: 'persona.changed', persona: record.id });

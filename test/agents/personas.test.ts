@@ -125,6 +125,8 @@ describe('personas: several selves, each company knowing one', () => {
     expect(await failure(() => personal.agent.connect(shop.company.agent.invitationUrl(), { persona: 'nobody' }))).toMatchObject({ code: 'persona.unknown' });
     expect(codeOf(() => personal.agent.personas.create({ label: 'WORK' }))).toBe('persona.label_taken');
     expect(codeOf(() => personal.agent.personas.update('work', { nameless: true }))).toBe('persona.nameless');
+    expect(codeOf(() => personal.agent.personas.create({ label: 'x'.repeat(41) }))).toBe('persona.invalid_label');
+    expect(codeOf(() => personal.agent.personas.update('work', { label: 'two\nlines' }))).toBe('persona.invalid_label');
     expect(personal.vault.snapshot()).toEqual(before);
 
     const anonymous = personal.agent.personas.create({ label: 'anonymous', nameless: true });

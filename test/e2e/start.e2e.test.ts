@@ -111,6 +111,11 @@ describe('npm start (the demo)', () => {
       'Bluebird Books': ['service-only', 'countered-accepted', null],
       'Northwind Energy': [null, null, 'rejected'],
     });
+    // Her two selves: Bluebird knows her work persona (and holds the studio's address), the others her own.
+    expect(Object.fromEntries(relationships.map((r) => [r.company, r.persona.label]))).toEqual({ 'Acme Outfitters': 'me', 'Bluebird Books': 'work', 'Northwind Energy': 'me' });
+    const studio = relationships.find((r) => r.company === 'Bluebird Books')?.holds.find((h) => h.field === 'address');
+    expect((studio?.value as { street_address?: string } | undefined)?.street_address).toBe('5 Mill Yard');
+    expect(relationships.find((r) => r.company === 'Acme Outfitters')?.holds.find((h) => h.field === 'address')?.value).toMatchObject({ street_address: '22 New Street' });
     // Her web app is served: the login page is public, the app itself wants the session cookie.
     const login = await fetch(`${url}/login`);
     expect([login.status, login.headers.get('content-security-policy')?.startsWith("default-src 'self'")]).toEqual([200, true]);
@@ -187,6 +192,13 @@ describe('npm start (the demo)', () => {
     const ids = (await runCliOk('kith', ['ids', '--json'], { home: me })).json<{ kind: string; companyName: string }[]>();
     expect(ids.filter((x) => x.kind === 'customer_number').map((x) => x.companyName).sort()).toEqual([...DEMO_COMPANIES].sort());
     expect(out).toContain(`${cli} rules list `);
+    // A request answered by her rule, from her work persona, without asking her; and her personas as the Try list says.
+    expect(out).toMatch(/Bluebird Books asked for your email \("Email you when your books ship"\): approved by your rule "work-email", from your work persona, without asking you/);
+    const personas = (await runCliOk('kith', ['personas', '--json'], { home: me })).json<{ label: string; relationships: number; isDefault: boolean }[]>();
+    expect(personas.map((p) => [p.label, p.relationships, p.isDefault])).toEqual([
+      ['me', 3, true],
+      ['work', 1, false],
+    ]);
     const thingsLine = out.split('\n').find((line) => line.startsWith(`  ${cli} things add `));
     expect(thingsLine).toBeDefined();
     // The printed line, split as a shell would (quoted words kept whole), without `node <bin> --home <dir>`.

@@ -19,6 +19,7 @@ import type { PersonalAgent } from '../createPersonalAgent.js';
 import { BrowserSessions } from './browserSessions.js';
 import { mountWebApp } from './webApp.js';
 import { exportVault, salvageVault, sealExport } from '../vault/export.js';
+import { personaLabelSchema } from '../vault/personaRepo.js';
 import { personalOpenApi } from './openapi.js';
 import { streamSSE } from 'hono/streaming';
 import type { AgentEvent } from '../events.js';
@@ -98,12 +99,11 @@ const schemas = {
     z.object({ fields: z.record(z.string().min(1).max(64), z.unknown()).refine((f) => Object.keys(f).length > 0, 'at least one field'), persona: personaRef.optional() }),
   ),
   removeProfileFields: bodySchema(routes.removeProfileFields, z.object({ fields: z.array(z.string().min(1).max(64)).min(1).max(50), persona: personaRef.optional() }).strict()),
-  // The label itself is checked by the vault (persona labels: one line, at most 40 characters).
-  addPersona: bodySchema(routes.addPersona, z.object({ label: z.string().min(1).max(100), nameless: z.boolean().optional() }).strict()),
+  addPersona: bodySchema(routes.addPersona, z.object({ label: personaLabelSchema, nameless: z.boolean().optional() }).strict()),
   updatePersona: bodySchema(
     routes.updatePersona,
     z
-      .object({ label: z.string().min(1).max(100).optional(), nameless: z.boolean().optional() })
+      .object({ label: personaLabelSchema.optional(), nameless: z.boolean().optional() })
       .strict()
       .refine((b) => b.label !== undefined || b.nameless !== undefined, 'a label or nameless'),
   ),
