@@ -23,6 +23,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<Exclude<AgentEvent['type'], 'ag
   'terms.updated',
   'disclosure.refused',
   'intent.offer',
+  'thing.warranty_ending',
 ]);
 
 export type LiveState = 'connecting' | 'live' | 'offline';
