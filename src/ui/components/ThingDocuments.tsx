@@ -128,6 +128,7 @@ export function ThingDocuments({ thing, onChanged }: { thing: ThingView; onChang
           inputKey={inputKey}
           error={action.error}
           label="File"
+          optional={false}
         />
         <div className="button-row">
           <Button type="submit" busy={action.busy} busyLabel="Adding…">

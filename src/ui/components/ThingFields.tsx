@@ -130,6 +130,7 @@ export function DocumentPicker({
   inputKey,
   error,
   label = 'Photo or receipt',
+  optional = true,
 }: {
   id: string;
   kind: AttachmentView['kind'];
@@ -138,6 +139,8 @@ export function DocumentPicker({
   inputKey: number;
   error: string | undefined;
   label?: string;
+  /** False where a file is what the form is for. */
+  optional?: boolean;
 }) {
   return (
     <div className="form-grid document-picker">
@@ -151,7 +154,7 @@ export function DocumentPicker({
         </select>
       </FormField>
       {/* Its error comes from the agent after she pressed the button: announced at once. */}
-      <FormField id={`${id}-file`} label={label} optional error={error} alert hint="A PDF, a JPEG, PNG, GIF or WebP image, or a text file; 10 MB at most.">
+      <FormField id={`${id}-file`} label={label} optional={optional} error={error} alert hint="A PDF, a JPEG, PNG, GIF or WebP image, or a text file; 10 MB at most.">
         <input key={inputKey} {...controlProps(`${id}-file`, error, true)} type="file" accept={DOCUMENT_ACCEPT} onChange={(event) => onFile(event.target.files?.[0])} />
       </FormField>
     </div>
