@@ -8,7 +8,7 @@ import type { RelationshipView } from '../../src/personal/views.js';
 import { startCompany, type CompanyHandle } from '../support/agents.js';
 import { browserAvailable, ensureUiBuilt, launchBrowser } from '../support/browser.js';
 import { ensureBuilt, killAllStarted } from '../support/processes.js';
-import { PHONE, openPage, screenshots, startHer, visible, type HerAgent, type Screenshots } from '../support/uiSuite.js';
+import { PHONE, openPage, screenshots, startHer, unnamedControls, visible, type HerAgent, type Screenshots } from '../support/uiSuite.js';
 
 /**
  * Her things in the web app (issue 13), in a real browser (the system's Chromium via
@@ -55,6 +55,12 @@ const nav = (): Locator => page.getByRole('navigation', { name: 'Main' });
 const thingsLink = (): Locator => nav().getByRole('link', { name: /^Things/ });
 const addForm = (): Locator => page.getByRole('form', { name: 'Add a thing' });
 const things = async (): Promise<ThingView[]> => (await her!.api<{ things: ThingView[] }>('/api/things')).things;
+
+/** Every form control has an accessible name, and the page has one h1. */
+async function accessible(where: string): Promise<void> {
+  expect(await unnamedControls(page), `${where}: form controls without an accessible name`).toEqual([]);
+  expect(await page.locator('h1').count(), `${where}: number of h1`).toBe(1);
+}
 
 /** Clicks and returns the text of the file the page offers. */
 async function downloaded(button: Locator): Promise<{ name: string; text: string }> {
@@ -103,6 +109,7 @@ describe.skipIf(!available)('her things in a real browser', { sequential: true }
     await visible(page.getByText('No things yet'));
     await visible(page.getByText('Nothing ends in the next 60 days.'));
     expect(await thingsLink().textContent()).toBe('Things');
+    await accessible('the Things page');
     await shots.shot(page, 'empty');
   });
 
@@ -176,6 +183,7 @@ describe.skipIf(!available)('her things in a real browser', { sequential: true }
     expect(await company.getAttribute('href')).toBe(`/relationships/${relationship.id}`);
     const [stored] = await things();
     expect(stored!.links).toEqual([{ relationshipId: relationship.id, role: 'seller', companyName: 'Acme Appliances' }]);
+    await accessible('a thing’s page');
     await shots.shot(page, 'detail');
 
     await company.click();

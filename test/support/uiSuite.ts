@@ -98,3 +98,33 @@ export function screenshots(prefix: string): Screenshots {
     },
   };
 }
+
+/** The DOM as the accessibility check reads it (structural: the test code has no DOM lib). */
+interface Control {
+  id: string;
+  tagName: string;
+  getAttribute(name: string): string | null;
+  labels?: ArrayLike<{ textContent: string | null }> | null;
+  ownerDocument: { getElementById(id: string): { textContent: string | null } | null };
+}
+
+/** Form controls with no accessible name (aria-labelledby, aria-label, a label, a title), as `<tag id="…">`; [] when all have one. */
+export async function unnamedControls(page: Page): Promise<string[]> {
+  return page.locator('input:not([type="hidden"]), select, textarea').evaluateAll((elements: Control[]) =>
+    elements
+      .filter((el) => {
+        const byIds = (el.getAttribute('aria-labelledby') ?? '')
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((id) => el.ownerDocument.getElementById(id)?.textContent ?? '')
+          .join('')
+          .trim();
+        const byLabels = Array.from(el.labels ?? [])
+          .map((label) => label.textContent ?? '')
+          .join('')
+          .trim();
+        return !(byIds || (el.getAttribute('aria-label') ?? '').trim() || byLabels || (el.getAttribute('title') ?? '').trim());
+      })
+      .map((el) => `<${el.tagName.toLowerCase()} id="${el.id}">`),
+  );
+}
