@@ -256,6 +256,13 @@ describe.skipIf(!available)('her things in a real browser', { sequential: true }
     const form = addForm();
     await form.getByLabel('Name', { exact: true }).fill('Road bike');
     await form.getByLabel(/^Brand/).fill('Canyon');
+    // A mistyped barcode is said next to its field before anything is sent.
+    await form.getByLabel(/^GTIN/).fill('4006381333932');
+    await form.getByRole('button', { name: 'Add thing' }).click();
+    await visible(form.getByRole('alert').filter({ hasText: 'Nothing was added. One field needs a look:' }));
+    await visible(form.getByText('GTIN (barcode): the GTIN check digit is wrong; check the digits under the barcode.').first());
+    expect(await form.getByLabel(/^GTIN/).getAttribute('aria-invalid')).toBe('true');
+    await form.getByLabel(/^GTIN/).fill('');
     await form.getByLabel('Kind of document').selectOption('receipt');
     const file = form.getByLabel(/^Photo or receipt/);
     await file.setInputFiles({ name: 'receipt.pdf', mimeType: 'application/pdf', buffer: Buffer.from('<html><script>alert(1)</script></html>') });
