@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkContractDraft, checkThingDraft, contractWhen, documentError, durationText, emptyContractDraft, emptyThingDraft, patchOf, serverFieldErrors } from './things';
+import { ENDING_DAYS } from '../personal/things.js';
+import { DUE_DAYS, checkContractDraft, checkThingDraft, contractWhen, documentError, durationText, emptyContractDraft, emptyThingDraft, patchOf, serverFieldErrors } from './things';
 import { ApiFailure } from './api';
 import type { ThingView } from './types';
 
@@ -50,6 +51,10 @@ describe('the thing form, checked as the agent checks it', () => {
 });
 
 describe('contracts', () => {
+  it('counts as due soon what the agent does', () => {
+    expect(DUE_DAYS).toBe(ENDING_DAYS);
+  });
+
   it('makes an ISO 8601 duration of the length and the unit', () => {
     expect(checkContractDraft({ ...emptyContractDraft('2026-03-15'), length: '6', unit: 'M', provider: ' Bosch ' }).contract).toEqual({ kind: 'warranty', start: '2026-03-15', duration: 'P6M', provider: 'Bosch' });
     expect(Object.keys(checkContractDraft({ ...emptyContractDraft(''), length: '0' }).errors).sort()).toEqual(['length', 'start']);

@@ -16,6 +16,13 @@ import type { AttachmentView, ContractInput, ContractView, LinkInput, ThingView 
 // ---------------------------------------------------------------------------------------------
 // Words
 
+/**
+ * Within this many days of its end a contract is "due soon": the agent's ENDING_DAYS
+ * (src/personal/things.ts, which the app cannot bundle), the default of /api/things/due and of
+ * `kith things due`; things.test.ts holds the two equal.
+ */
+export const DUE_DAYS = 60;
+
 export type WarrantyState = ThingView['warranty'];
 
 /** A thing's warranty today, in words and a tone (colour never alone: the words are the badge). */

@@ -61,7 +61,7 @@ function Thumbnail({ thing, attachment }: { thing: ThingView; attachment: Attach
 export function ThingDocuments({ thing, onChanged }: { thing: ThingView; onChanged: () => void }) {
   const id = useId();
   const action = useAction();
-  const removing = useAction();
+  const listAction = useAction();
   const [kind, setKind] = useState<AttachmentView['kind']>('receipt');
   const [file, setFile] = useState<File | undefined>(undefined);
   const [inputKey, setInputKey] = useState(0);
@@ -83,7 +83,7 @@ export function ThingDocuments({ thing, onChanged }: { thing: ThingView; onChang
   };
   const remove = async (a: AttachmentView) => {
     setNote(undefined);
-    if (await removing.run(() => api(routes.detachThing, { id: thing.id, attachmentId: a.id }))) {
+    if (await listAction.run(() => api(routes.detachThing, { id: thing.id, attachmentId: a.id }))) {
       setNote(`Removed “${a.fileName}”.`);
       onChanged();
     }
@@ -104,10 +104,10 @@ export function ThingDocuments({ thing, onChanged }: { thing: ThingView; onChang
                 </span>
               </div>
               <div className="button-row">
-                <Button className="btn-small" onClick={() => void download(thing, a).catch((caught: unknown) => removing.setError(errorMessage(caught)))}>
+                <Button className="btn-small" onClick={() => void download(thing, a).catch((caught: unknown) => listAction.setError(errorMessage(caught)))}>
                   Download<span className="visually-hidden"> {a.fileName}</span>
                 </Button>
-                <Button variant="ghost" className="btn-small" disabled={removing.busy} onClick={() => void remove(a)}>
+                <Button variant="ghost" className="btn-small" disabled={listAction.busy} onClick={() => void remove(a)}>
                   Remove<span className="visually-hidden"> {a.fileName}</span>
                 </Button>
               </div>
@@ -115,7 +115,7 @@ export function ThingDocuments({ thing, onChanged }: { thing: ThingView; onChang
           ))}
         </ul>
       ) : null}
-      <ErrorNote message={removing.error} />
+      <ErrorNote message={listAction.error} />
       <form className="thing-subform" onSubmit={(event) => void add(event)} aria-label="Add a document" noValidate>
         <DocumentPicker
           id={id}

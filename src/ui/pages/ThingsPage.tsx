@@ -7,7 +7,7 @@ import { downloadBlob, today } from '../download';
 import { useAgentEvents } from '../events';
 import { formatIsoDate, plural } from '../format';
 import { Link, useTitle } from '../router';
-import { announceThingsChanged, CONTRACT_KIND, WARRANTY_STATE, checkThingDraft, contractWhen, emptyThingDraft, serverFieldErrors, type ThingDraft, type ThingDraftErrors, type ThingDraftField } from '../things';
+import { announceThingsChanged, CONTRACT_KIND, DUE_DAYS, WARRANTY_STATE, checkThingDraft, contractWhen, emptyThingDraft, serverFieldErrors, type ThingDraft, type ThingDraftErrors, type ThingDraftField } from '../things';
 import type { ThingFieldsBody } from '../../personal/http/apiContract.js';
 import type { AttachmentView, DueView, ThingView } from '../types';
 import { useAction, useResource } from '../useResource';
@@ -77,9 +77,9 @@ function ThingsTable({ things }: { things: ThingView[] }) {
 function DueSoon({ due, error }: { due: DueView[] | undefined; error: string | undefined }) {
   return (
     <Section title="Due soon" id="due">
-      <p className="section-lead">Warranties and service contracts ending in the next 60 days. Kith reminds you 60, 30 and 7 days before.</p>
+      <p className="section-lead">Warranties and service contracts ending in the next {DUE_DAYS} days. Kith reminds you 60, 30 and 7 days before.</p>
       <ErrorNote message={error} />
-      {due && due.length === 0 ? <p className="muted">Nothing ends in the next 60 days.</p> : null}
+      {due && due.length === 0 ? <p className="muted">Nothing ends in the next {DUE_DAYS} days.</p> : null}
       {due && due.length > 0 ? (
         <ul className="record-list" aria-label="Ending soon, soonest first">
           {due.map((d) => (
