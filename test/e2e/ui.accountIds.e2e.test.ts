@@ -97,4 +97,12 @@ describe.skipIf(!available)('what a company knows her by, on her relationship pa
     // The refused add logged a 409 in the console: that one is expected.
     expect(problems.filter((p) => !p.includes('409'))).toEqual([]);
   });
+
+  it('a number the company sends while her page is open shows by itself (account.identifiers event)', { timeout: STEP_TIMEOUT }, async () => {
+    const section = her.getByRole('region', { name: 'What Acme Insurance knows you by' });
+    const companyRelationship = (await acme.store.findRelationshipByDid(relationship.myDid))!;
+    expect(await acme.agent.accountIds.set(companyRelationship.id, { kind: 'contract_number', value: 'C-5521' })).toMatchObject({ delivered: true });
+    await visible(section.getByTestId('account-id').filter({ hasText: 'Contract number: C-5521' }));
+    expect(problems.filter((p) => !p.includes('409'))).toEqual([]);
+  });
 });
