@@ -140,6 +140,9 @@ program
       if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new ApiError('api.bad_request', `--port takes a port number (got "${options.port}")`);
       // KITH_PASSPHRASE_HINT: where her passphrase is, for the lock screen (the demo says where its file is).
       const passphraseHint = process.env['KITH_PASSPHRASE_HINT']?.slice(0, 300);
+      // KITH_THING_REMINDER_INTERVAL_MS: how often her things' contracts are checked (default hourly);
+      // tests shorten it to see a reminder reach the web app while it is open.
+      const reminderMs = Number(process.env['KITH_THING_REMINDER_INTERVAL_MS']);
       const server = await startPersonalServer({
         home: home(),
         ...(vault ? { vault } : {}),
@@ -148,6 +151,7 @@ program
         idleLockMs: idleMinutes * 60_000,
         logger: createLogger(process.stderr, 'kith'),
         ...(passphraseHint ? { passphraseHint } : {}),
+        ...(Number.isSafeInteger(reminderMs) && reminderMs >= 100 ? { thingReminderIntervalMs: reminderMs } : {}),
       });
       // Only once it serves there: a refused start changes nothing in her vault.
       if (port !== 0) vault?.settings.set('servePort', port);

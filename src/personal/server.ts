@@ -12,10 +12,11 @@ import { lockedError, type AgentAccess } from './agentAccess.js';
 import { createPersonalAgent, type PersonalAgent } from './createPersonalAgent.js';
 import { checkServePort, publishedOrigins } from './endpoint.js';
 import { removeRunningAgent, vaultFileId, vaultPath, writeRunningAgent } from './home.js';
-import { createLocalApi } from './http/localApi.js';
+import { attachmentBodyBytes, createLocalApi } from './http/localApi.js';
 import { defaultUiDir } from './http/webApp.js';
 import { importVault, openExport } from './vault/export.js';
 import { Vault } from './vault/vault.js';
+import { DEFAULT_ATTACHMENT_LIMITS } from './vault/attachmentRepo.js';
 import { checkVaultReadable } from './vault/startupCheck.js';
 
 /** The files of one SQLite vault (WAL mode). */
@@ -283,7 +284,12 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
     ...(options.passphraseHint ? { passphraseHint: options.passphraseHint } : {}),
   });
   const limits = httpLimitsSchema.parse(options.limits ?? PERSONAL_HTTP_LIMITS);
-  const listening = await listen(app, options.port, '127.0.0.1', { ...limits, maxBodyBytes: Math.max(limits.maxBodyBytes, maxMessageBytes) });
+  // The attach route takes a document as large as her vault allows (base64 in JSON), and names one
+  // up to twice that size as too large itself (thing.attachment_too_large, which her web app says
+  // in words); past that the listener refuses the body unread. Every other /api route keeps its
+  // usual cap (localApi.ts, API_BODY_BYTES).
+  const documentBody = attachmentBodyBytes((options.vault?.attachments.limits ?? DEFAULT_ATTACHMENT_LIMITS).maxFileBytes);
+  const listening = await listen(app, options.port, '127.0.0.1', { ...limits, maxBodyBytes: Math.max(limits.maxBodyBytes, maxMessageBytes, 2 * documentBody) });
   port = listening.port;
   const url = `http://127.0.0.1:${port}`;
   if (checkEndpoint) {

@@ -14,9 +14,12 @@ import { RelationshipsPage } from './pages/RelationshipsPage';
 import { RequestsPage } from './pages/RequestsPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { TermsPage } from './pages/TermsPage';
+import { ThingPage } from './pages/ThingPage';
+import { ThingsPage } from './pages/ThingsPage';
 import { UnlockPage } from './pages/UnlockPage';
 import { useLocation } from './router';
 import { borrowSessionKey, goToLogin, onLocked } from './session';
+import { onThingsChanged } from './things';
 
 type Gate = { kind: 'checking' } | { kind: 'locked' } | { kind: 'open' } | { kind: 'unreachable'; message: string };
 
@@ -27,6 +30,8 @@ function Routes() {
   if (rel?.[1]) return <RelationshipPage key={rel[1]} id={decodeURIComponent(rel[1])} />;
   const intent = /^\/intents\/([^/]+)$/.exec(path);
   if (intent?.[1]) return <IntentPage key={intent[1]} id={decodeURIComponent(intent[1])} />;
+  const thing = /^\/things\/([^/]+)$/.exec(path);
+  if (thing?.[1]) return <ThingPage key={thing[1]} id={decodeURIComponent(thing[1])} />;
   switch (path) {
     case '/connect':
       return <ConnectPage />;
@@ -34,6 +39,8 @@ function Routes() {
       return <RequestsPage />;
     case '/intents':
       return <IntentsPage />;
+    case '/things':
+      return <ThingsPage />;
     case '/profile':
       return <ProfilePage />;
     case '/credentials':
@@ -48,18 +55,20 @@ function Routes() {
 }
 
 /** What waits for her, for the counts in the navigation. */
-function useWaitingCounts(enabled: boolean): { requests: number; terms: number } {
-  const [counts, setCounts] = useState({ requests: 0, terms: 0 });
+function useWaitingCounts(enabled: boolean): { requests: number; terms: number; things: number } {
+  const [counts, setCounts] = useState({ requests: 0, terms: 0, things: 0 });
   const refresh = useCallback(async () => {
     if (!enabled) return;
     try {
-      const [{ requests }, { relationships }, { verifications }] = await Promise.all([
+      const [{ requests }, { relationships }, { verifications }, { due }] = await Promise.all([
         api(routes.requests),
         api(routes.relationships),
         api(routes.verifications, { pending: '1' }),
+        // Her warranties and service contracts ending soon, at `kith things due`'s threshold (the agent's default).
+        api(routes.thingsDue),
       ]);
       // A caller verification waits for her like a request, on the same page.
-      setCounts({ requests: requests.length + verifications.length, terms: relationships.filter((r) => r.terms.awaitingHer && r.state !== 'cut_off').length });
+      setCounts({ requests: requests.length + verifications.length, terms: relationships.filter((r) => r.terms.awaitingHer && r.state !== 'cut_off').length, things: due.length });
     } catch {
       // The counts are a hint; the pages show errors.
     }
@@ -68,8 +77,9 @@ function useWaitingCounts(enabled: boolean): { requests: number; terms: number }
     void refresh();
   }, [refresh]);
   useAgentEvents((event) => {
-    if (event.type.startsWith('disclosure.') || event.type.startsWith('verification.') || event.type === 'terms.updated') void refresh();
+    if (event.type.startsWith('disclosure.') || event.type.startsWith('verification.') || event.type === 'terms.updated' || event.type === 'thing.warranty_ending') void refresh();
   });
+  useEffect(() => onThingsChanged(() => void refresh()), [refresh]);
   // Pages change things too (an approval, an accepted counter): refresh on navigation.
   const { path } = useLocation();
   useEffect(() => {

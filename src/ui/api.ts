@@ -7,12 +7,15 @@ export class ApiFailure extends Error {
   readonly code: string;
   /** HTTP status; 0 when the agent could not be reached at all. */
   readonly status: number;
+  /** The error's details when the agent gave some (e.g. `fields` of a thing.invalid), for marking the controls at fault. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: string, message: string, status: number) {
+  constructor(code: string, message: string, status: number, details?: Readonly<Record<string, unknown>>) {
     super(message);
     this.name = 'ApiFailure';
     this.code = code;
     this.status = status;
+    this.details = details;
   }
 }
 
@@ -32,14 +35,17 @@ export function errorMessage(error: unknown): string {
 export async function failureOf(response: Response): Promise<ApiFailure> {
   let code = 'http.' + String(response.status);
   let message = response.statusText || `The agent answered ${response.status}`;
+  let details: Record<string, unknown> | undefined;
   try {
-    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
     if (typeof body.error?.code === 'string') code = body.error.code;
     if (typeof body.error?.message === 'string') message = body.error.message;
+    const given = body.error?.details;
+    if (typeof given === 'object' && given !== null && !Array.isArray(given)) details = given as Record<string, unknown>;
   } catch {
     // Not JSON: keep the status text.
   }
-  return routeFailure(new ApiFailure(code, message, response.status));
+  return routeFailure(new ApiFailure(code, message, response.status, details));
 }
 
 /** Applies the session rules to a failure (also used by XMLHttpRequest callers). */

@@ -23,6 +23,11 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<Exclude<AgentEvent['type'], 'ag
   'terms.updated',
   'disclosure.refused',
   'intent.offer',
+  'thing.warranty_ending',
+  // Listened to by App.tsx (the requests count) and AccountIds.tsx, but were never let through.
+  'verification.requested',
+  'verification.answered',
+  'account.identifiers',
 ]);
 
 export type LiveState = 'connecting' | 'live' | 'offline';

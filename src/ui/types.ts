@@ -6,6 +6,13 @@
  */
 export type {
   AccountIdView,
+  AttachmentView,
+  ContractInput,
+  ContractView,
+  DueView,
+  LinkInput,
+  ThingLinkView,
+  ThingView,
   AgentEvent,
   AgreementView,
   AnswerOutcome,

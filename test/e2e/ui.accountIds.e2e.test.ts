@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccountIdView } from '../../src/personal/accountIds.js';
 import type { RelationshipView } from '../../src/personal/views.js';
 import { startCompany, type CompanyHandle } from '../support/agents.js';
 import { browserAvailable, ensureUiBuilt, launchBrowser } from '../support/browser.js';
-import { ensureBuilt, freePort, killAllStarted, runCliOk, startServer, type ServerHandle } from '../support/processes.js';
+import { ensureBuilt, killAllStarted } from '../support/processes.js';
+import { openPage, startHer, visible, type HerAgent } from '../support/uiSuite.js';
 
 /**
  * What a company knows her by, on her relationship page in a real browser (the system's Chromium via
@@ -17,69 +18,31 @@ import { ensureBuilt, freePort, killAllStarted, runCliOk, startServer, type Serv
 
 const PASSPHRASE = 'ui account ids e2e passphrase';
 const STEP_TIMEOUT = 30_000;
-const UI_TIMEOUT = 10_000;
 
 const available = browserAvailable('administrative identities on the relationship page (test/e2e/ui.accountIds.e2e.test.ts)');
 
 let root: string;
-let me: ServerHandle | undefined;
-let base: string;
-let agentToken: string;
-let loginUrl: string;
+let me: HerAgent | undefined;
 let acme: CompanyHandle;
 let browser: Browser | undefined;
 let her: Page;
 let relationship: RelationshipView;
 let failed = false;
-const problems: string[] = [];
-
-async function myApi<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const response = await fetch(`${base}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${agentToken}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path} -> ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-async function visible(locator: Locator, timeout = UI_TIMEOUT): Promise<Locator> {
-  await locator.waitFor({ state: 'visible', timeout });
-  return locator;
-}
+let problems: string[] = [];
 
 beforeAll(async () => {
   if (!available) return;
   ensureBuilt();
   ensureUiBuilt();
   root = mkdtempSync(join(tmpdir(), 'kith-e2e-ui-ids-'));
-  const meHome = join(root, 'me');
-  const port = await freePort();
-  const started = await Promise.all([
-    startCompany({ name: 'Acme Insurance' }),
-    (async () => {
-      await runCliOk('kith', ['init', '--json'], { home: meHome, env: { KITH_PASSPHRASE: PASSPHRASE } });
-      return startServer('kith', { home: meHome, port, logDir: join(root, 'logs'), name: 'me', env: { KITH_PASSPHRASE: PASSPHRASE }, serveArgs: ['--idle-lock', '0'] });
-    })(),
-    launchBrowser(),
-  ]);
+  const started = await Promise.all([startCompany({ name: 'Acme Insurance' }), startHer(root, { passphrase: PASSPHRASE }), launchBrowser()]);
   acme = started[0];
   me = started[1];
   browser = started[2];
-  base = me.url;
-  agentToken = me.agent!.token;
-  loginUrl = (await runCliOk('kith', ['open'], { home: meHome })).stdout.trim();
-  relationship = (await myApi<{ relationship: RelationshipView }>('/api/connect', { method: 'POST', body: { invitation: acme.agent.invitationUrl() } })).relationship;
+  relationship = (await me.api<{ relationship: RelationshipView }>('/api/connect', { method: 'POST', body: { invitation: acme.agent.invitationUrl() } })).relationship;
   const companyRelationship = (await acme.store.findRelationshipByDid(relationship.myDid))!;
   expect(await acme.agent.accountIds.set(companyRelationship.id, { kind: 'policy_number', value: '88-123', label: 'Home insurance' })).toMatchObject({ delivered: true });
-
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-  her = await context.newPage();
-  her.setDefaultTimeout(UI_TIMEOUT);
-  her.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`${her.url()}: ${message.text()}`);
-  });
-  her.on('pageerror', (error) => problems.push(`${her.url()}: ${error.message}`));
+  ({ page: her, problems } = await openPage(browser));
 }, 90_000);
 
 beforeEach((ctx) => {
@@ -91,7 +54,7 @@ beforeEach((ctx) => {
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  await me?.stop().catch(() => undefined);
+  await me?.server.stop().catch(() => undefined);
   await killAllStarted();
   await acme?.cleanup().catch(() => undefined);
   if (root) rmSync(root, { recursive: true, force: true });
@@ -99,9 +62,9 @@ afterAll(async () => {
 
 describe.skipIf(!available)('what a company knows her by, on her relationship page', { sequential: true }, () => {
   it('shows the customer number and the policy number the company sent, signed', { timeout: STEP_TIMEOUT }, async () => {
-    await her.goto(loginUrl);
-    await her.waitForURL(`${base}/`);
-    await her.goto(`${base}/relationships/${encodeURIComponent(relationship.id)}`);
+    await her.goto(me!.loginUrl);
+    await her.waitForURL(`${me!.base}/`);
+    await her.goto(`${me!.base}/relationships/${encodeURIComponent(relationship.id)}`);
     const section = await visible(her.getByRole('region', { name: 'What Acme Insurance knows you by' }));
     const items = section.getByTestId('account-id');
     await visible(items.filter({ hasText: `Customer number: ${relationship.customerRef}` }));
@@ -119,7 +82,7 @@ describe.skipIf(!available)('what a company knows her by, on her relationship pa
     await section.getByRole('button', { name: 'Add' }).click();
     const mine = await visible(section.getByTestId('account-id').filter({ hasText: 'Loyalty number: LOY 7781' }));
     await visible(mine.getByText('Noted by you'));
-    const stored = (await myApi<{ identifiers: AccountIdView[] }>('/api/account-ids/find?value=loy7781')).identifiers;
+    const stored = (await me!.api<{ identifiers: AccountIdView[] }>('/api/account-ids/find?value=loy7781')).identifiers;
     expect(stored).toEqual([expect.objectContaining({ source: 'her', kind: 'loyalty_number' })]);
 
     // The same again is refused with a message, and nothing is added.
@@ -132,6 +95,14 @@ describe.skipIf(!available)('what a company knows her by, on her relationship pa
     await section.getByTestId('account-id').filter({ hasText: 'LOY 7781' }).waitFor({ state: 'detached' });
     expect(await section.getByTestId('account-id').count()).toBe(2);
     // The refused add logged a 409 in the console: that one is expected.
+    expect(problems.filter((p) => !p.includes('409'))).toEqual([]);
+  });
+
+  it('a number the company sends while her page is open shows by itself (account.identifiers event)', { timeout: STEP_TIMEOUT }, async () => {
+    const section = her.getByRole('region', { name: 'What Acme Insurance knows you by' });
+    const companyRelationship = (await acme.store.findRelationshipByDid(relationship.myDid))!;
+    expect(await acme.agent.accountIds.set(companyRelationship.id, { kind: 'contract_number', value: 'C-5521' })).toMatchObject({ delivered: true });
+    await visible(section.getByTestId('account-id').filter({ hasText: 'Contract number: C-5521' }));
     expect(problems.filter((p) => !p.includes('409'))).toEqual([]);
   });
 });

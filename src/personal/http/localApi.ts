@@ -27,7 +27,7 @@ import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard
 import { attachmentKindSchema } from '../../protocol/things/fields.js';
 import { isoDay, thingInputSchema, thingPatchSchema } from '../things.js';
 import { INVENTORY_CSP, inventoryCsv, inventoryHtml, type InventoryPhoto } from '../thingsInventory.js';
-import { ThingError } from '../../core/errors.js';
+import { EnvelopeError, ThingError } from '../../core/errors.js';
 import { tryParseJson } from '../../core/json.js';
 import { SESSION_KEY_HEADER, routeKey, routes, type HttpMethod, type Route, type RouteBody, type RuleFile, type RuleInput } from './apiContract.js';
 
@@ -155,6 +155,17 @@ const schemas = {
 };
 const MAX_VCARD_BYTES = 256 * 1024;
 
+/** The body a document of `maxFileBytes` makes: base64 takes 4 bytes for 3, and the JSON around it a little more. */
+export function attachmentBodyBytes(maxFileBytes: number): number {
+  return Math.ceil(maxFileBytes / 3) * 4 + 4096;
+}
+/**
+ * What an /api route takes at most, but the attach route: the listener lets a document's body
+ * through (server.ts), every other route keeps the listener's usual cap.
+ */
+export const API_BODY_BYTES = 1024 * 1024;
+const ATTACH_PATH = /^\/api\/things\/[^/]+\/attachments$/;
+
 /**
  * `attachment` with the file name twice: an ASCII fallback (quotes and anything outside printable
  * ASCII replaced) and the exact name in RFC 8187 encoding, so no name can break out of the header.
@@ -266,6 +277,10 @@ export function createLocalApi(options: LocalApiOptions): Hono {
         // Nor does an open event stream (it reconnects by itself).
         if (c.req.header(ACTIVITY_HEADER) !== 'background' && route !== EVENTS) access.touch();
       }
+    }
+    const declared = Number(c.req.header('content-length') ?? 0);
+    if (declared > API_BODY_BYTES && !(c.req.method === 'POST' && ATTACH_PATH.test(c.req.path))) {
+      throw new EnvelopeError('envelope.too_large', `Request body exceeds the ${API_BODY_BYTES}-byte limit`, { details: { size: declared, limit: API_BODY_BYTES } });
     }
     await next();
   });
@@ -533,10 +548,14 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   });
   on(routes.attachThing, async (c) => {
     const things = agent().things;
-    // Base64 takes 4 bytes for 3, and the JSON around it a little more: past that, the file is too large whatever it is.
-    const limit = Math.ceil(agent().vault.attachments.limits.maxFileBytes / 3) * 4 + 4096;
+    // Past the body its largest document makes, the file is too large whatever it is.
+    const limit = attachmentBodyBytes(agent().vault.attachments.limits.maxFileBytes);
     const raw = await readRequestBody(c.req.raw, c.env, limit).catch((error: unknown) => {
-      if (error instanceof KithError && error.code === 'envelope.too_large') throw new ThingError('thing.attachment_too_large', `A document may be at most ${agent().vault.attachments.limits.maxFileBytes} bytes`);
+      if (error instanceof KithError && error.code === 'envelope.too_large') {
+        const { maxFileBytes } = agent().vault.attachments.limits;
+        // The limit in the details too, as the vault's own check gives it, so the web app can say it in its words.
+        throw new ThingError('thing.attachment_too_large', `A document may be at most ${maxFileBytes} bytes`, { details: { limit: maxFileBytes } });
+      }
       throw error;
     });
     const json = tryParseJson(raw.toString('utf8'));

@@ -26,7 +26,7 @@ export const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /** The app's routes (History API): each serves index.html. */
-const APP_ROUTES = ['/', '/relationships', '/relationships/*', '/connect', '/requests', '/intents', '/intents/*', '/profile', '/credentials', '/terms', '/settings'] as const;
+const APP_ROUTES = ['/', '/relationships', '/relationships/*', '/connect', '/requests', '/intents', '/intents/*', '/things', '/things/*', '/profile', '/credentials', '/terms', '/settings'] as const;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

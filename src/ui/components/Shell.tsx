@@ -24,6 +24,7 @@ const NAV: NavItem[] = [
   { to: '/connect', label: 'Connect', icon: icon('M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1'), match: (p) => p === '/connect' },
   { to: '/requests', label: 'Requests', icon: icon('M4 5h16v11H8l-4 4zM8 9h8M8 12h5'), match: (p) => p === '/requests' },
   { to: '/intents', label: 'Intents', icon: icon('M11 4a7 7 0 1 0 0 14 7 7 0 0 0 0-14zM20 20l-4-4M8 11h6M11 8v6'), match: (p) => p === '/intents' || p.startsWith('/intents/') },
+  { to: '/things', label: 'Things', icon: icon('M4 8l8-4 8 4v8l-8 4-8-4zM4 8l8 4 8-4M12 12v8'), match: (p) => p === '/things' || p.startsWith('/things/') },
   { to: '/profile', label: 'Profile', icon: icon('M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 20c1.5-3.5 4.5-5 8-5s6.5 1.5 8 5'), match: (p) => p === '/profile' },
   { to: '/credentials', label: 'Credentials', icon: icon('M4 6h16v12H4zM8 10h4M8 14h8M16 9.5a1.5 1.5 0 1 0 0 .01'), match: (p) => p === '/credentials' },
   { to: '/terms', label: 'Terms', icon: icon('M7 3h7l4 4v14H7zM14 3v4h4M10 12h5M10 16h5'), match: (p) => p === '/terms' },
@@ -70,7 +71,7 @@ function LiveIndicator() {
 }
 
 /** The app chrome: skip link, navigation (side bar on wide screens, a menu on phones), Lock. */
-export function Shell({ children, counts }: { children: ReactNode; counts: { requests: number; terms: number } }) {
+export function Shell({ children, counts }: { children: ReactNode; counts: { requests: number; terms: number; things: number } }) {
   const { path } = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
 
@@ -123,7 +124,7 @@ export function Shell({ children, counts }: { children: ReactNode; counts: { req
         <ul className="nav-list">
           {NAV.map((item) => {
             const current = item.match(path);
-            const count = item.to === '/requests' ? counts.requests : item.to === '/' ? counts.terms : 0;
+            const count = item.to === '/requests' ? counts.requests : item.to === '/' ? counts.terms : item.to === '/things' ? counts.things : 0;
             return (
               <li key={item.to}>
                 <Link to={item.to} className={`nav-link${current ? ' is-current' : ''}`} aria-current={current ? 'page' : undefined}>
@@ -132,7 +133,7 @@ export function Shell({ children, counts }: { children: ReactNode; counts: { req
                   {count > 0 ? (
                     <span className="nav-count">
                       {count}
-                      <span className="visually-hidden"> waiting</span>
+                      <span className="visually-hidden">{item.to === '/things' ? ' ending soon' : ' waiting'}</span>
                     </span>
                   ) : null}
                 </Link>
