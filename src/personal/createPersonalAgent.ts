@@ -19,6 +19,7 @@ import { createTermsFeature, type TermsFeature } from './terms.js';
 import { createVerificationsFeature, type VerificationsFeature } from './verifications.js';
 import { createAccountIdsFeature, type AccountIdsFeature } from './accountIds.js';
 import { createThingsFeature, type ThingsFeature } from './things.js';
+import { createThingProtocolFeature, type ThingProtocolFeature } from './thingProtocol.js';
 import type { Vault } from './vault/vault.js';
 
 export type { ConnectPreview } from './relationshipCommands.js';
@@ -61,6 +62,8 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly accountIds: AccountIdsFeature;
   /** Her things, their contracts, documents and companies (issue 13). */
   readonly things: ThingsFeature;
+  /** Sellers' signed receipts, registration with makers (docs/protocol/thing.md). */
+  readonly thingProtocol: ThingProtocolFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -90,6 +93,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     requireLive,
     identityOf: (relationship) => messaging.identityOf(relationship),
     exchange: (relationship, message, exchangeOptions) => messaging.exchange(relationship, message, exchangeOptions),
+    sendOrQueue: (relationship, message) => messaging.sendOrQueue(relationship, messaging.build(relationship, message)),
   };
   const disclosure = createDisclosureFeature(core);
   const rules = createRulesFeature(core, disclosure);
@@ -105,6 +109,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const verifications = createVerificationsFeature(core);
   const accountIds = createAccountIdsFeature(core);
   const things = createThingsFeature(core);
+  const thingProtocol = createThingProtocolFeature(core, things);
   const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents, rules };
   const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, open, fetch: options.fetch });
 
@@ -122,6 +127,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     verifications,
     accountIds,
     things,
+    thingProtocol,
     pickup: (pickupOptions) => messaging.pickup(pickupOptions),
     deliverOutbox: () => messaging.deliverOutbox(),
     receivePushed: (routeToken, packed) => messaging.receivePushed(routeToken, packed),
