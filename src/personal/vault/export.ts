@@ -24,6 +24,7 @@ export {
   exportDocumentV3Schema,
   exportDocumentV4Schema,
   exportDocumentV5Schema,
+  exportDocumentV6Schema,
   exportedAttachmentSchema,
   exportFileRefSchema,
   parseExportDocument,
@@ -35,6 +36,7 @@ export {
   type ExportDocumentV3,
   type ExportDocumentV4,
   type ExportDocumentV5,
+  type ExportDocumentV6,
   type ExportedAttachment,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
@@ -88,6 +90,7 @@ function exportSections(vault: Vault): ExportDocument {
     things: vault.things.list(),
     attachments: vault.attachments.listWithContent().map(({ content, ...record }) => ({ ...record, content: content.toString('base64') })),
     seen: vault.seen.unexpired(),
+    thingReceipts: vault.thingReceipts.list(),
   };
 }
 
@@ -138,6 +141,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const v of data.verifications) vault.verifications.insert(v);
       for (const a of data.accountIds) vault.accountIds.insert(a);
       for (const t of data.things) vault.things.insert(t);
+      for (const r of data.thingReceipts) vault.thingReceipts.insert(r);
       for (const a of data.attachments) restoreAttachment(vault, a);
       for (const entry of data.seen) vault.seen.record(entry.messageId, entry.expiresAt);
     });
