@@ -64,7 +64,8 @@ export interface ThingProtocolFeature {
   /** @throws as accept */
   decline(reference: string): Promise<ThingReceiptAnswer>;
   /**
-   * Registers a thing with its maker: the fields she picks, as a self-issued SD-JWT, under a consent
+   * Registers a thing with its maker: the fields she picks (and, when she names neither, the
+   * thing's GTIN and model: what identifies the product), as a self-issued SD-JWT, under a consent
    * record both sides keep; once the maker acknowledged, the thing is linked to it as `maker` and
    * marked registered.
    * @throws ThingError `thing.unknown` | `thing.invalid`; RelationshipError `relationship.unknown` | `relationship.cut_off` | `relationship.not_active` (muted)
@@ -186,8 +187,16 @@ export function createThingProtocolFeature(core: AgentCore, things: ThingsFeatur
         if (value === undefined) throw new ThingError('thing.invalid', `This thing has no ${REGISTRATION_CLAIMS[claim]} to share`, { details: { fields: [name] } });
         claims[claim] = value;
       }
+      // Registering is telling the maker which product she owns: when she names neither the GTIN
+      // nor the model, the ones the thing has are shared with what she picked (a recall names them).
+      if (claims['gtin'] === undefined && claims['model'] === undefined) {
+        if (thing.gtin !== undefined) claims['gtin'] = thing.gtin;
+        if (thing.model !== undefined) claims['model'] = thing.model;
+        if (claims['gtin'] === undefined && claims['model'] === undefined) {
+          throw new ThingError('thing.invalid', 'This thing has no GTIN or model to register it by: add one first (kith things edit)', { details: { fields: ['gtin', 'model'] } });
+        }
+      }
       const fields = Object.keys(claims) as RegistrationClaim[];
-      if (!fields.includes('gtin') && !fields.includes('model')) throw new ThingError('thing.invalid', 'Share the gtin or the model: that is what a recall names', { details: { fields: ['fields'] } });
       const purpose = parsed.data.purpose ?? DEFAULT_PURPOSE;
       const messageId = randomUUID();
       const registrationId = randomUUID();

@@ -250,13 +250,21 @@ describe('the thing family between the agents', () => {
     expect(await pair.company.snapshot()).toEqual(companyCut);
   });
 
-  it('refuses a registration without the gtin or the model, or of a field the thing lacks (thing.invalid), sending nothing', async () => {
-    const receipt = await sendReceipt({ name: 'Trail bike TR-1', gtin: GTIN });
-    const thing = (await herApi('POST', `/api/things/receipts/${receipt.id}/accept`)).json['thing'] as ThingView;
+  it('shares the thing’s GTIN and model when she names neither, and refuses a thing without either or a field it lacks (thing.invalid), sending nothing', async () => {
+    // A thing with a GTIN and a model: she names the serial number only, the product's identity goes with it.
+    const identified = await sendReceipt();
+    const bike = (await herApi('POST', `/api/things/receipts/${identified.id}/accept`)).json['thing'] as ThingView;
+    const registered = (await herApi('POST', `/api/things/${bike.id}/register`, { with: pair.link.view.id, fields: ['serial'] })).json['thing'] as ThingView;
+    expect(registered.registrations).toEqual([expect.objectContaining({ fields: ['serial_number', 'gtin', 'model'] })]);
+
+    // A thing with neither: nothing to register it by.
+    const anonymous = await sendReceipt({ name: 'Bell', serialNumber: 'B-1' });
+    const bell = (await herApi('POST', `/api/things/receipts/${anonymous.id}/accept`)).json['thing'] as ThingView;
     const herBefore = pair.personal.snapshot();
     const companyBefore = await pair.company.snapshot();
-    for (const fields of [['purchaseDate'], ['gtin', 'serial'], ['gtin', 'colour']]) {
-      const refused = await herApi('POST', `/api/things/${thing.id}/register`, { with: pair.link.view.id, fields });
+    for (const fields of [['serial'], ['gtin'], ['serial', 'colour'], ['purchaseDate', 'price']]) {
+      const refused = await herApi('POST', `/api/things/${bell.id}/register`, { with: pair.link.view.id, fields });
+      expect(refused.status).toBe(400);
       expect(refused.json.error?.code).toBe('thing.invalid');
     }
     expect(pair.personal.snapshot()).toEqual(herBefore);

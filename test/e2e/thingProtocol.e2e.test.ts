@@ -74,11 +74,12 @@ describe('receipt, accept and register through both CLIs', { sequential: true },
   });
 
   it('kith things register shares only the fields named; the company lists the registration', { timeout: STEP_TIMEOUT }, async () => {
-    const registered = (await kithOk(['things', 'register', thing.id.slice(0, 8), '--with', 'Acme Outfitters', '--fields', 'serial,purchaseDate,gtin', '--json'])).json<ThingView>();
+    // She names the serial number and the purchase date; the product's GTIN and model go with them.
+    const registered = (await kithOk(['things', 'register', thing.id.slice(0, 8), '--with', 'Acme Outfitters', '--fields', 'serial,purchaseDate', '--json'])).json<ThingView>();
     expect(registered.links.map((l) => l.role).sort()).toEqual(['maker', 'seller']);
-    expect(registered.registrations).toEqual([expect.objectContaining({ companyName: 'Acme Outfitters', fields: ['serial_number', 'purchase_date', 'gtin'] })]);
+    expect(registered.registrations).toEqual([expect.objectContaining({ companyName: 'Acme Outfitters', fields: ['serial_number', 'purchase_date', 'gtin', 'model'] })]);
     const registrations = (await vendorOk(['things', 'registrations', '--gtin', GTIN])).json<ThingRegistrationRow[]>();
-    expect(registrations).toEqual([expect.objectContaining({ gtin: GTIN, model: null, claims: { serial_number: 'AO-TR1-000317', purchase_date: '2026-03-15', gtin: GTIN } })]);
+    expect(registrations).toEqual([expect.objectContaining({ gtin: GTIN, model: 'TR-1', claims: { serial_number: 'AO-TR1-000317', purchase_date: '2026-03-15', gtin: GTIN, model: 'TR-1' } })]);
     expect((await kithOk(['things', 'show', thing.id.slice(0, 8)])).stdout).toContain('Registered    with Acme Outfitters');
   });
 

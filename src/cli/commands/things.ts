@@ -249,7 +249,7 @@ export function registerThingCommands(program: Command, ctx: CommandContext): vo
     );
   things
     .command('register <thing>')
-    .description('register a thing with its maker: only the fields you name are shared (gtin or model among them), under a consent record')
+    .description('register a thing with its maker: only the fields you name are shared (with its gtin and model, which say which product it is, unless you name one), under a consent record')
     .requiredOption('--with <relationship>', 'the maker: relationship id, id prefix or company name')
     .requiredOption('--fields <list>', 'comma-separated: serial, purchaseDate, gtin, model, mpn, brand, name, seller')
     .option('--purpose <text>', 'what the maker may use them for (default: warranty service and safety recalls)')
