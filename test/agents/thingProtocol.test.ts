@@ -19,8 +19,10 @@ import { Thing } from '../../src/protocol/families/index.js';
 import type { ReceiptDocument } from '../../src/protocol/families/thing.js';
 import { signReceipt, verifySignedReceipt } from '../../src/protocol/things/receipt.js';
 import { createDidResolver } from '../../src/protocol/did/resolver.js';
-import { connect, jsonApi, postEnvelopeRaw, startCompany, startPersonal, startPair, type CompanyHandle, type Pair } from '../support/agents.js';
-import { packAs } from '../support/disclosure.js';
+import { connect, herIdentity, jsonApi, postEnvelopeRaw, startCompany, startPersonal, startPair, type CompanyHandle, type Pair } from '../support/agents.js';
+import { packAs, sendAs } from '../support/disclosure.js';
+import { presentSelfIssued } from '../../src/protocol/sdjwt/index.js';
+import { THING_REGISTRATION_VCT } from '../../src/protocol/families/thing.js';
 
 const GTIN = '4006381333931';
 const SALE = { name: 'Trail bike TR-1', brand: 'Acme', model: 'TR-1', gtin: GTIN, serialNumber: 'AO-TR1-000317', purchaseDate: '2026-03-15', price: { amount: '899.00', currency: 'EUR' }, warranty: 'P2Y', warrantyScope: 'Frame, gears and brakes' };
@@ -269,6 +271,39 @@ describe('the thing family between the agents', () => {
     }
     expect(pair.personal.snapshot()).toEqual(herBefore);
     expect(await pair.company.snapshot()).toEqual(companyBefore);
+  });
+
+  it('the company refuses answers to receipts it did not send or already settled, and registrations whose presentation does not match, changing nothing', async () => {
+    const receipt = await sendReceipt();
+    await herApi('POST', `/api/things/receipts/${receipt.id}/accept`);
+    await vi.waitFor(async () => expect((await admin('GET', '/admin/things/receipts')).json['receipts']).toMatchObject([{ state: 'accepted' }]), { timeout: 5_000 });
+    const her = herIdentity(pair.personal, pair.link.view.id);
+    const company = { did: pair.company.did, didcommUrl: pair.company.didcommUrl };
+    const before = await pair.company.snapshot();
+
+    const unknown = await sendAs(her, company, Thing.receiptAnswer.type, { receipt_id: randomUUID(), state: 'accepted' });
+    expect([unknown.response.status, unknown.response.json.error?.code]).toEqual([404, 'thing.receipt_unknown']);
+    const changed = await sendAs(her, company, Thing.receiptAnswer.type, { receipt_id: receipt.receipt.receipt_id, state: 'declined' });
+    expect([changed.response.status, changed.response.json.error?.code]).toEqual([409, 'thing.receipt_answered']);
+
+    /** A registration whose presentation discloses `claims` (under `vct`) while the body names `fields`. */
+    const register = async (fields: string[], claims: Record<string, unknown>, vct = THING_REGISTRATION_VCT) => {
+      const id = randomUUID();
+      const sdJwt = await presentSelfIssued(her, claims, { audience: pair.company.did, nonce: id, issuedAt: Math.floor(Date.now() / 1000), vct });
+      const body = { registration_id: randomUUID(), consent_record_id: randomUUID(), fields, purpose: 'Recalls', presentation: { format: 'dc+sd-jwt', sd_jwt: sdJwt } };
+      return (await sendAs(her, company, Thing.register.type, body, { id })).response;
+    };
+    // Discloses less than it names.
+    expect((await register(['gtin', 'serial_number'], { gtin: GTIN })).json.error?.code).toBe('thing.registration_invalid');
+    // A GTIN whose check digit is wrong.
+    expect((await register(['gtin'], { gtin: '4006381333932' })).json.error?.code).toBe('thing.registration_invalid');
+    // More than it names, or a profile disclosure passed off as a registration: the presentation checks refuse them.
+    expect((await register(['gtin'], { gtin: GTIN, serial_number: 'X' })).status).toBeGreaterThanOrEqual(400);
+    expect((await register(['gtin'], { gtin: GTIN }, 'https://kith.invalid/credentials/profile/1.0')).status).toBeGreaterThanOrEqual(400);
+    expect(await pair.company.snapshot()).toEqual(before);
+    // The same registration, well formed, is taken.
+    expect((await register(['gtin'], { gtin: GTIN })).status).toBe(200);
+    expect((await admin('GET', '/admin/things/registrations')).json['registrations']).toHaveLength(1);
   });
 
   it('refuses a receipt accepted twice (thing.receipt_answered), changing nothing', async () => {
