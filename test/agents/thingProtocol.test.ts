@@ -130,6 +130,13 @@ describe('the thing family between the agents', () => {
     const connectorEvents = await pair.company.agent.events(pair.link.companyRelationship.id);
     expect(connectorEvents.filter((e) => e.type === 'thing.registered').map((e) => e.payload)).toEqual([expect.objectContaining({ registrationId: registrations[0].id, fields: { serial_number: 'AO-TR1-000317', gtin: GTIN, purchase_date: '2026-03-15' } })]);
 
+    // Her access request (data-rights) shows the registration the company keeps and the receipt it sent.
+    const access = await pair.personal.agent.requestAccess(pair.link.view.id);
+    expect((access.body as { data: Record<string, unknown> }).data).toMatchObject({
+      thing_registrations: [{ registration_id: registrations[0].id, consent_record_id: consentRecordId, claims: { serial_number: 'AO-TR1-000317', gtin: GTIN, purchase_date: '2026-03-15' } }],
+      thing_receipts: 1,
+    });
+
     // Another customer of the same company, who bought one too but never registered it.
     const other = await startPersonal();
     extra.push(other);
