@@ -306,6 +306,103 @@ account
     ),
   );
 
+// Her things (docs/protocol/thing.md): signed receipts, her registrations, recalls.
+const things = program.command('things').description('signed receipts for what a customer bought, their registrations of things the company makes, recalls');
+things
+  .command('receipt <rel>')
+  .description('sign a receipt for a sale and send it to the customer’s agent: product, price and warranty (she accepts or declines it)')
+  .requiredOption('--name <text>', 'the product, as on the receipt')
+  .option('--brand <text>')
+  .option('--model <text>')
+  .option('--gtin <digits>', 'GTIN-8, -12, -13 or -14 (check digit checked)')
+  .option('--mpn <text>', 'manufacturer part number')
+  .option('--serial <text>', 'serial number')
+  .option('--purchase-date <date>', 'YYYY-MM-DD (default today)')
+  .option('--price <amount>', 'e.g. 899.00')
+  .option('--currency <code>', 'ISO 4217 (with --price)', 'EUR')
+  .option('--warranty <duration>', 'ISO 8601 duration, e.g. P2Y')
+  .option('--warranty-start <date>', 'YYYY-MM-DD (default the purchase date)')
+  .option('--warranty-scope <text>', 'what the warranty covers')
+  .option('--warranty-provider <text>', 'who gives it (default the company)')
+  .action(
+    (
+      rel: string,
+      o: { name: string; brand?: string; model?: string; gtin?: string; mpn?: string; serial?: string; purchaseDate?: string; price?: string; currency: string; warranty?: string; warrantyStart?: string; warrantyScope?: string; warrantyProvider?: string },
+    ) =>
+      run(globals, () =>
+        withAgent(async (agent) => {
+          const relationship = await agent.findRelationship(rel);
+          const defined = (entries: Record<string, unknown>) => Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined));
+          const result = await agent.things.sendReceipt(
+            relationship.id,
+            defined({
+              name: o.name,
+              brand: o.brand,
+              model: o.model,
+              gtin: o.gtin,
+              mpn: o.mpn,
+              serialNumber: o.serial,
+              purchaseDate: o.purchaseDate,
+              price: o.price === undefined ? undefined : { amount: o.price, currency: o.currency },
+              warranty: o.warranty,
+              warrantyStart: o.warrantyStart,
+              warrantyScope: o.warrantyScope,
+              warrantyProvider: o.warrantyProvider,
+            }),
+          );
+          output(globals(), result, () => `Receipt ${result.receipt.id} signed and ${result.delivered ? 'delivered' : 'queued until her agent takes it'}.`);
+        }),
+      ),
+  );
+things
+  .command('receipts')
+  .description('the receipts sent, with the customer’s answer')
+  .option('--rel <rel>', 'one customer only')
+  .action((o: { rel?: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const relationshipId = o.rel === undefined ? undefined : (await agent.findRelationship(o.rel)).id;
+        const receipts = await agent.things.receipts(relationshipId);
+        output(globals(), receipts, () =>
+          receipts.length === 0
+            ? 'No receipts sent.'
+            : table([['RECEIPT', 'CUSTOMER', 'PRODUCT', 'SENT', 'STATE'], ...receipts.map((r) => [r.id.slice(0, 8), r.relationshipId.slice(0, 8), oneLine(r.signed.receipt.product.name, 40), formatTime(r.createdAt), r.state])]),
+        );
+      }),
+    ),
+  );
+things
+  .command('registrations')
+  .description('customers’ registrations of things the company makes: the product and the claims each shared')
+  .option('--gtin <digits>')
+  .option('--model <text>')
+  .action((o: { gtin?: string; model?: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const registrations = await agent.things.registrations({ ...(o.gtin === undefined ? {} : { gtin: o.gtin }), ...(o.model === undefined ? {} : { model: o.model }) });
+        output(globals(), registrations, () =>
+          registrations.length === 0
+            ? 'No registrations.'
+            : table([['REGISTRATION', 'CUSTOMER', 'GTIN', 'MODEL', 'SHARED', 'AT'], ...registrations.map((r) => [r.id.slice(0, 8), r.relationshipId.slice(0, 8), r.gtin ?? '-', oneLine(r.model ?? '-', 30), Object.keys(r.claims).join(','), formatTime(r.createdAt)])]),
+        );
+      }),
+    ),
+  );
+things
+  .command('recall <text>')
+  .description('send a recall or safety notice to every customer who registered the GTIN or model (and to no one else)')
+  .option('--gtin <digits>')
+  .option('--model <text>')
+  .option('--url <https-url>', 'where to read more')
+  .action((text: string, o: { gtin?: string; model?: string; url?: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const result = await agent.things.recall({ text, ...(o.gtin === undefined ? {} : { gtin: o.gtin }), ...(o.model === undefined ? {} : { model: o.model }), ...(o.url === undefined ? {} : { url: o.url }) });
+        output(globals(), result, () => `Recall ${result.recallId} sent to ${result.relationships.length} customer${result.relationships.length === 1 ? '' : 's'} who registered it (${result.relationships.filter((r) => r.delivered).length} delivered now).`);
+      }),
+    ),
+  );
+
 program
   .command('terms <rel>')
   .description('the terms records with one customer: proffers, counters, the agreed one, history')

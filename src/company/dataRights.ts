@@ -18,12 +18,14 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Everything the company holds on one relationship, as the access answer carries it. */
 export async function accessCopy(tx: CompanyStore, relationship: CompanyRelationship): Promise<AccessCopy> {
-  const [fields, consents, agreements, messages, intents] = await Promise.all([
+  const [fields, consents, agreements, messages, intents, registrations, receipts] = await Promise.all([
     tx.listHeldFields(relationship.id),
     tx.listConsentRecords(relationship.id),
     tx.listTermsAgreements(relationship.id),
     tx.listMessages(relationship.id),
     tx.listReceivedIntents({ relationshipId: relationship.id }),
+    tx.listThingRegistrations({ relationshipId: relationship.id }),
+    tx.listThingReceipts(relationship.id),
   ]);
   let offers = 0;
   for (const intent of intents) offers += (await tx.listOffers(intent.id)).length;
@@ -35,6 +37,11 @@ export async function accessCopy(tx: CompanyStore, relationship: CompanyRelation
     messages: messages.length,
     intents: intents.length,
     offers,
+    // Her things (docs/protocol/thing.md), only when there are some: answers stay as they were otherwise.
+    ...(registrations.length === 0
+      ? {}
+      : { thing_registrations: registrations.map((r) => ({ registration_id: r.id, consent_record_id: r.consentRecordId, claims: r.claims, created_at: iso(r.createdAt) })) }),
+    ...(receipts.length === 0 ? {} : { thing_receipts: receipts.length }),
   };
 }
 

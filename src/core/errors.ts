@@ -112,6 +112,13 @@ export type KithErrorCode =
   | 'thing.attachments_full'
   | 'thing.attachment_type_unsupported'
   | 'thing.attachment_type_mismatch'
+  // the thing family (docs/protocol/thing.md): signed receipts, registration with the maker, recalls
+  | 'thing.receipt_invalid'
+  | 'thing.receipt_unknown'
+  | 'thing.receipt_answered'
+  | 'thing.recall_unregistered'
+  | 'thing.registration_invalid'
+  | 'thing.registration_unknown'
   | 'directory.invalid'
   | 'directory.unreachable'
   | 'directory.unknown'

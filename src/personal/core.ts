@@ -5,7 +5,7 @@ import type { Outgoing } from '../protocol/buildMessage.js';
 import type { DidResolver } from '../protocol/did/types.js';
 import type { ReceivedMessage } from '../protocol/envelope/receive.js';
 import type { AgentEvents } from './events.js';
-import type { ExchangeOptions } from './messaging.js';
+import type { ExchangeOptions, SendOutcome } from './messaging.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
 import type { Vault } from './vault/vault.js';
 
@@ -32,4 +32,6 @@ export interface AgentCore {
    * the reply's handler (personal/handlers/), which matches it to this message on thid.
    */
   exchange(relationship: RelationshipRecord, message: Outgoing, options?: ExchangeOptions): Promise<ReceivedMessage | undefined>;
+  /** Sends one message that needs no answer now, or keeps it in her outbox for retry when the company cannot be reached. */
+  sendOrQueue(relationship: RelationshipRecord, message: Outgoing): Promise<SendOutcome>;
 }

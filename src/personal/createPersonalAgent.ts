@@ -20,6 +20,7 @@ import { createVerificationsFeature, type VerificationsFeature } from './verific
 import { createAccountIdsFeature, type AccountIdsFeature } from './accountIds.js';
 import { createThingsFeature, type ThingsFeature } from './things.js';
 import { createPersonasFeature, type PersonasFeature } from './personas.js';
+import { createThingProtocolFeature, type ThingProtocolFeature } from './thingProtocol.js';
 import type { Vault } from './vault/vault.js';
 
 export type { ConnectPreview } from './relationshipCommands.js';
@@ -62,7 +63,10 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly accountIds: AccountIdsFeature;
   /** Her things, their contracts, documents and companies (issue 13). */
   readonly things: ThingsFeature;
+  /** Her personas: several selves, each with its own profile values (decision 0022). */
   readonly personas: PersonasFeature;
+  /** Sellers' signed receipts, registration with makers (docs/protocol/thing.md). */
+  readonly thingProtocol: ThingProtocolFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -92,6 +96,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     requireLive,
     identityOf: (relationship) => messaging.identityOf(relationship),
     exchange: (relationship, message, exchangeOptions) => messaging.exchange(relationship, message, exchangeOptions),
+    sendOrQueue: (relationship, message) => messaging.sendOrQueue(relationship, messaging.build(relationship, message)),
   };
   const personas = createPersonasFeature(core);
   const disclosure = createDisclosureFeature(core);
@@ -108,6 +113,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const verifications = createVerificationsFeature(core);
   const accountIds = createAccountIdsFeature(core);
   const things = createThingsFeature(core);
+  const thingProtocol = createThingProtocolFeature(core, things);
   const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents, rules };
   const relationships = createRelationshipCommands({ vault, messaging, terms, personas, clock, logger, resolver, open, fetch: options.fetch });
 
@@ -126,6 +132,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     verifications,
     accountIds,
     things,
+    thingProtocol,
     pickup: (pickupOptions) => messaging.pickup(pickupOptions),
     deliverOutbox: () => messaging.deliverOutbox(),
     receivePushed: (routeToken, packed) => messaging.receivePushed(routeToken, packed),

@@ -34,6 +34,10 @@ export type AgentEvent =
    * told once per contract and threshold, from the agent's background work.
    */
   | { type: 'thing.warranty_ending'; thingId: string; contractId: string; kind: 'warranty' | 'service'; endsOn: string; daysLeft: number; threshold: number }
+  /** A seller sent her a signed receipt; it waits for her to accept it into her things or decline it (docs/protocol/thing.md). */
+  | { type: 'thing.receipt'; receiptId: string; relationshipId: string }
+  /** A maker sent a recall or safety notice about things she registered with it: kept on each of `thingIds`. */
+  | { type: 'thing.recall'; relationshipId: string; thingIds: string[] }
   /** Her agent refused a disclosure request outside the agreed terms, naming the obligation. */
   | { type: 'disclosure.refused'; relationshipId: string; obligation: string };
 

@@ -106,7 +106,7 @@ const PICKUP_MAX_ROUNDS = 20;
  */
 function isVerdictOnMessage(code: string): boolean {
   // did.not_found is the network failing to fetch a did:web document: worth another try.
-  return code !== 'did.not_found' && /^(envelope|message|did|relationship|account)\./.test(code);
+  return code !== 'did.not_found' && /^(envelope|message|did|relationship|account|thing)\./.test(code);
 }
 
 export function createPersonalMessaging(options: PersonalMessagingOptions): PersonalMessaging {

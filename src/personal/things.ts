@@ -6,7 +6,7 @@ import { calendarDateSchema } from '../protocol/families/intent.js';
 import { attachmentKindSchema, contractEnd, contractKindSchema, durationSchema, thingFieldsSchema, thingRoleSchema, type AttachmentKind, type Contract, type ThingFields, type ThingRole } from '../protocol/things/fields.js';
 import type { AgentCore } from './core.js';
 import { fileNameSchema, type AttachmentRecord } from './vault/attachmentRepo.js';
-import type { ThingRecord } from './vault/thingRepo.js';
+import type { Recall, ThingRecord } from './vault/thingRepo.js';
 
 /** How a contract stands today: not begun, in force, ending within {@link ENDING_DAYS} days, or over. */
 export type ContractStatus = 'upcoming' | 'active' | 'ending' | 'ended';
@@ -49,6 +49,12 @@ export interface ThingView extends ThingFields {
   attachments: AttachmentView[];
   /** The best of its warranties today ('none' without one). */
   warranty: ContractStatus | 'none';
+  /** Recalls and safety notices its maker sent (docs/protocol/thing.md), newest first: shown before anything else. */
+  recalls: Recall[];
+  /** Her registrations of it with its maker: which relationship, which fields she shared. */
+  registrations: { relationshipId: string; companyName: string | null; fields: string[]; at: number }[];
+  /** The seller's signed receipt she accepted it from, if any (the signed document itself is in the export). */
+  proofOfPurchase: { relationshipId: string; companyName: string | null; receivedAt: number } | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -196,7 +202,7 @@ export function createThingsFeature(core: AgentCore): ThingsFeature {
   }
 
   function buildView(record: ThingRecord, attachments: AttachmentRecord[], today: string, names?: Map<string, string | null>): ThingView {
-    const { contracts, links, reminded: _reminded, proofOfPurchase: _proof, registrations: _registrations, ...rest } = record;
+    const { contracts, links, reminded: _reminded, proofOfPurchase, registrations, recalls = [], ...rest } = record;
     const contractViews = contracts.map((c) => contractView(c, today));
     const warranties = contractViews.filter((c) => c.kind === 'warranty');
     const best = warranties.reduce<ContractStatus | 'none'>((acc, c) => (acc === 'none' || STATUS_RANK[c.status] > STATUS_RANK[acc] ? c.status : acc), 'none');
@@ -206,6 +212,10 @@ export function createThingsFeature(core: AgentCore): ThingsFeature {
       links: links.map((l) => ({ ...l, companyName: companyName(l.relationshipId, names) })),
       attachments: attachments.map(attachmentView),
       warranty: best,
+      recalls: [...recalls].reverse(),
+      registrations: registrations.map((r) => ({ relationshipId: r.relationshipId, companyName: companyName(r.relationshipId, names), fields: r.fields, at: r.at })),
+      proofOfPurchase:
+        proofOfPurchase === undefined ? null : { relationshipId: proofOfPurchase.relationshipId, companyName: companyName(proofOfPurchase.relationshipId, names), receivedAt: proofOfPurchase.receivedAt },
     };
   }
 

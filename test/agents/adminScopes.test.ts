@@ -55,6 +55,11 @@ describe('admin tokens with scopes', () => {
     const [intent] = await company.store.listReceivedIntents();
     const offer = await company.agent.intents.offer(intent!.id, { name: 'Alpine Flowers', price: '24.00', currency: 'EUR' });
     await answerAsk(personal, company, link, { fields: ['email'], purpose: 'Receipts' }, 'decline');
+    // A thing she registered with the company (docs/protocol/thing.md), so that a recall reaches someone.
+    await company.agent.things.sendReceipt(link.companyRelationship.id, { name: 'Trail bike', gtin: '4006381333931' });
+    const [receipt] = personal.agent.thingProtocol.receipts();
+    const accepted = await personal.agent.thingProtocol.accept(receipt!.id);
+    await personal.agent.thingProtocol.register(accepted.thing!.id, { with: link.record.id, fields: ['gtin'] });
     await company.agent.dispatchEvents();
     const [dead] = await company.store.listDeadLetters();
     ids = { ref: link.companyRelationship.id, id: intent!.id, offer: offer.offer.id, connector: 'crm', eventId: dead!.event.id };
@@ -74,6 +79,8 @@ describe('admin tokens with scopes', () => {
       'POST /admin/relationships/{ref}/terms': { agreement: 'service-plus-billing' },
       'POST /admin/relationships/{ref}/disclosure-requests': { fields: ['name'], purpose: 'Delivery' },
       'POST /admin/relationships/{ref}/identifiers': { kind: 'policy_number', value: '88-123' },
+      'POST /admin/relationships/{ref}/things/receipts': { name: 'Trail bike', gtin: '4006381333931', warranty: 'P2Y' },
+      'POST /admin/things/recalls': { gtin: '4006381333931', text: 'Stop riding.' },
       'POST /admin/intents/{id}/offers': { name: 'Alpine Flowers (2nd ed.)', price: '26.00', currency: 'EUR' },
       'POST /admin/offers/{id}/withdraw': { reason: 'Sold out' },
     };

@@ -153,6 +153,10 @@ describe('a company agent with a webhook connector', () => {
     her.agent.profile.remove(['address']);
     await her.agent.profile.deliver(); // consent.withdrawn
     await her.agent.requestAccess(link.view.id); // data_rights.request
+    // A receipt she accepts, and the thing registered with the company as its maker (docs/protocol/thing.md).
+    await acme.agent.things.sendReceipt(link.companyRelationship.id, { name: 'Trail shoes', gtin: '4006381333931', serialNumber: 'TS-39-0001' });
+    const bought = await her.agent.thingProtocol.accept(her.agent.thingProtocol.receipts()[0]!.id);
+    await her.agent.thingProtocol.register(bought.thing!.id, { with: link.view.id, fields: ['gtin', 'serial'] }); // thing.registered
     // A phone number kept for one second (her terms allow a shorter retention than P30D): then the sweep.
     her.agent.profile.set({ phone_number: '+44 20 7946 0000' });
     await answerAsk(her, acme, link, { fields: ['phone_number'], purpose: 'Call about the delivery', purposeCode: 'service-delivery', retention: 'PT1S' });

@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { ApiError } from '../../core/errors.js';
 import { writePrivateFile } from '../../core/privateFiles.js';
-import { routes, type ContractInput, type DueView, type LinkInput, type ThingBody, type ThingPatchBody, type ThingView } from '../../personal/http/apiContract.js';
+import { routes, type ThingReceiptView, type ContractInput, type DueView, type LinkInput, type ThingBody, type ThingPatchBody, type ThingView } from '../../personal/http/apiContract.js';
 import { askYes, formatTime, oneLine, output, run, table } from '../common.js';
 import { terminalLine, terminalLines } from '../terminalText.js';
 import type { CommandContext } from './context.js';
@@ -155,6 +155,8 @@ function thingText(t: ThingView): string {
   const line = (label: string, value: string | undefined) => (value === undefined ? [] : [`${label.padEnd(14)}${terminalLine(value)}`]);
   return terminalLines(
     [
+      // A recall is a safety notice: shown before anything else (docs/protocol/thing.md).
+      ...t.recalls.map((r) => `RECALL ${r.issuedAt.slice(0, 10)} from ${oneLine(t.links.find((l) => l.relationshipId === r.relationshipId)?.companyName ?? r.relationshipId.slice(0, 8), 60)}: ${oneLine(r.text, 400)}${r.url ? ` (${r.url})` : ''}`),
       `${terminalLine(t.name)}  (${t.id})`,
       ...line('Brand', t.brand),
       ...line('Model', t.model),
@@ -168,6 +170,8 @@ function thingText(t: ThingView): string {
       ...line('Notes', t.notes === undefined ? undefined : oneLine(t.notes, 200)),
       ...t.contracts.map((c) => `${(c.kind === 'warranty' ? 'Warranty' : 'Service').padEnd(14)}${c.start} to ${c.end} (${c.duration}, ${c.status}${c.status === 'ending' ? `, ${c.daysLeft} days left` : ''})${c.provider ? ` by ${oneLine(c.provider, 60)}` : ''}${c.scope ? `: ${oneLine(c.scope, 80)}` : ''}`),
       ...t.links.map((l) => `${'Company'.padEnd(14)}${roleWords[l.role]} ${oneLine(l.companyName ?? l.relationshipId.slice(0, 8), 60)}`),
+      ...t.registrations.map((r) => `${'Registered'.padEnd(14)}with ${oneLine(r.companyName ?? r.relationshipId.slice(0, 8), 60)} on ${formatTime(r.at)}: ${r.fields.join(', ')}`),
+      ...(t.proofOfPurchase ? [`${'Receipt'.padEnd(14)}signed by ${oneLine(t.proofOfPurchase.companyName ?? t.proofOfPurchase.relationshipId.slice(0, 8), 60)} (kept as proof of purchase)`] : []),
       ...t.attachments.map((a) => `${'Document'.padEnd(14)}${a.id.slice(0, 8)}  ${a.kind}: ${oneLine(a.fileName, 80)} (${a.contentType}, ${a.size} bytes, ${formatTime(a.createdAt)})`),
     ].join('\n'),
   );
@@ -188,9 +192,76 @@ export function parseWithin(text: string): number {
   return Number(match[1]) * (match[2] === 'w' ? 7 : 1);
 }
 
+function receiptRows(receipts: ThingReceiptView[]): string {
+  if (receipts.length === 0) return 'No receipts waiting. A shop that sells you something can send its signed receipt here.';
+  return table([
+    ['ID', 'FROM', 'PRODUCT', 'PURCHASED', 'PRICE', 'WARRANTY', 'STATE'],
+    ...receipts.map((r) => [
+      r.id.slice(0, 8),
+      oneLine(r.companyName ?? r.relationshipId.slice(0, 8), 30),
+      oneLine([r.receipt.product.name, r.receipt.product.serialNumber ? `#${r.receipt.product.serialNumber}` : ''].filter(Boolean).join(' '), 50),
+      r.receipt.purchase_date,
+      r.receipt.price ? `${r.receipt.price.amount} ${r.receipt.price.currency}` : '-',
+      r.receipt.warranty?.duration ?? '-',
+      r.state,
+    ]),
+  ]);
+}
+
 /** `kith things add | list | show | edit | attach | document | detach | remove | due | inventory`: what she owns (issue 13). */
 export function registerThingCommands(program: Command, ctx: CommandContext): void {
   const things = program.command('things').description('what you own: receipts, warranties, manuals and the companies behind each');
+
+  // The thing family (docs/protocol/thing.md): sellers' signed receipts and registration with makers.
+  things
+    .command('receipts')
+    .description('signed receipts sellers sent you, waiting for you to accept or decline them')
+    .option('--all', 'answered ones too')
+    .action((options: { all?: boolean }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const { receipts } = await client.call(routes.thingReceipts, options.all ? { all: 'true' } : {});
+          output(ctx.globals(), receipts, () => terminalLines(receiptRows(receipts)));
+        }),
+      ),
+    );
+  things
+    .command('accept <receipt>')
+    .description('make a thing of a signed receipt (the seller linked, its warranty, the receipt kept as proof of purchase) and tell the seller')
+    .action((reference: string) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const result = await client.call(routes.acceptThingReceipt, { id: reference });
+          output(ctx.globals(), result, () => `Accepted: ${result.thing ? result.thing.id.slice(0, 8) : ''} (the seller was ${result.answer === 'sent' ? 'told' : 'not reachable: told later'}).\n${result.thing ? thingText(result.thing) : ''}`);
+        }),
+      ),
+    );
+  things
+    .command('decline <receipt>')
+    .description('decline a signed receipt and tell the seller')
+    .action((reference: string) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const result = await client.call(routes.declineThingReceipt, { id: reference });
+          output(ctx.globals(), result, () => `Declined ${result.receipt.id.slice(0, 8)} (the seller was ${result.answer === 'sent' ? 'told' : 'not reachable: told later'}).`);
+        }),
+      ),
+    );
+  things
+    .command('register <thing>')
+    .description('register a thing with its maker: only the fields you name are shared (with its gtin and model, which say which product it is, unless you name one), under a consent record')
+    .requiredOption('--with <relationship>', 'the maker: relationship id, id prefix or company name')
+    .requiredOption('--fields <list>', 'comma-separated: serial, purchaseDate, gtin, model, mpn, brand, name, seller')
+    .option('--purpose <text>', 'what the maker may use them for (default: warranty service and safety recalls)')
+    .action((reference: string, options: { with: string; fields: string; purpose?: string }) =>
+      run(ctx.globals, () =>
+        ctx.withClient(async (client) => {
+          const fields = options.fields.split(',').map((f) => f.trim()).filter(Boolean);
+          const { thing } = await client.call(routes.registerThing, { id: reference }, { with: options.with, fields, ...(options.purpose === undefined ? {} : { purpose: options.purpose }) });
+          output(ctx.globals(), thing, () => `Registered.\n${thingText(thing)}`);
+        }),
+      ),
+    );
 
   withThingOptions(things.command('add <name>').description('add a thing')).action((name: string, options: ThingOptions) =>
     run(ctx.globals, () =>

@@ -62,6 +62,15 @@ export const connectorEventDataSchemas = {
       reason: z.enum(['too_many_requests']).optional().describe('Why it was denied (Data Rights Protocol reason)'),
     })
     .describe('She exercised a data right (today: access) and the company agent answered it at once (docs/protocol/data-rights.md)'),
+  'thing.registered': z
+    .strictObject({
+      ...base,
+      registrationId: z.uuid().describe('Her id for the registration (docs/protocol/thing.md)'),
+      fields: z.record(z.string(), z.unknown()).describe('The product claims she chose to share: gtin and/or model, and any of name, brand, mpn, serial_number, purchase_date, seller'),
+      consentRecordId,
+      purpose,
+    })
+    .describe('She registered a thing the company makes (docs/protocol/thing.md): what a recall of its GTIN or model reaches'),
 } as const satisfies Record<ConnectorEventType, z.ZodObject>;
 
 /** The body a webhook receiver gets for an event of `type`. */

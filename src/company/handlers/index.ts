@@ -11,6 +11,7 @@ import { profileUpdateHandlers } from './profileUpdate.js';
 import { relationshipHandlers } from './relationship.js';
 import { reportProblemHandlers } from './reportProblem.js';
 import { termsHandlers } from './terms.js';
+import { thingHandlers } from './thing.js';
 import { trustPingHandlers } from './trustPing.js';
 import type { CompanyHandler } from './types.js';
 
@@ -33,4 +34,5 @@ export const COMPANY_HANDLERS: readonly CompanyHandler[] = [
   ...dataRightsHandlers,
   ...callerVerificationHandlers,
   ...accountHandlers,
+  ...thingHandlers,
 ];

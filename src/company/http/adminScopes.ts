@@ -40,6 +40,11 @@ export const ADMIN_ROUTE_SCOPES: Readonly<Record<string, AdminScope>> = {
   // What the company knows her by (docs/protocol/account.md).
   'GET /admin/relationships/:ref/identifiers': 'read',
   'POST /admin/relationships/:ref/identifiers': 'write',
+  // Her things (docs/protocol/thing.md): signed receipts, her registrations, recalls.
+  'POST /admin/relationships/:ref/things/receipts': 'write',
+  'GET /admin/things/receipts': 'read',
+  'GET /admin/things/registrations': 'read',
+  'POST /admin/things/recalls': 'write',
   'POST /admin/intents/:id/offers': 'write',
   'POST /admin/offers/:id/withdraw': 'write',
   'POST /admin/connectors/:id/dead-letters/:eventId/replay': 'write',

@@ -9,6 +9,7 @@ import { createRejectionLog, type RejectionLog } from '../../core/rejectionLog.j
 import type { DidDocument } from '../../protocol/did/types.js';
 import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { COMPANY_DESCRIPTION_PATH } from '../../protocol/intent/companyDescription.js';
+import { receiptInputSchema, recallInputSchema } from '../things.js';
 import { identifierInputSchema } from '../accountIdentifiers.js';
 import { adminCredentials, type AdminCredentials } from '../adminTokens.js';
 import { disclosureAskSchema } from '../config.js';
@@ -142,6 +143,31 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     const input = await jsonBody(c, identifierInputSchema, '{"kind": "policy_number", "value": "88-123", "label": "..."}');
     const relationship = await agent.findRelationship(c.req.param('ref'));
     return c.json({ identifiers: await agent.accountIds.set(relationship.id, input) }, 201);
+  });
+
+  // Her things (docs/protocol/thing.md): a signed receipt for a sale, her registrations, recalls.
+  app.post('/admin/relationships/:ref/things/receipts', async (c) => {
+    const input = await jsonBody(c, receiptInputSchema, '{"name": "...", "serialNumber": "...", "price": {"amount": "899.00", "currency": "EUR"}, "warranty": "P2Y"}');
+    const relationship = await agent.findRelationship(c.req.param('ref'));
+    return c.json(await agent.things.sendReceipt(relationship.id, input), 201);
+  });
+  app.get('/admin/things/receipts', async (c) => {
+    const ref = c.req.query('relationship');
+    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
+    return c.json({ receipts: await agent.things.receipts(relationshipId) });
+  });
+  app.get('/admin/things/registrations', async (c) => {
+    const ref = c.req.query('relationship');
+    const gtin = c.req.query('gtin');
+    const model = c.req.query('model');
+    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
+    return c.json({
+      registrations: await agent.things.registrations({ ...(relationshipId === undefined ? {} : { relationshipId }), ...(gtin === undefined ? {} : { gtin }), ...(model === undefined ? {} : { model }) }),
+    });
+  });
+  app.post('/admin/things/recalls', async (c) => {
+    const input = await jsonBody(c, recallInputSchema, '{"gtin": "...", "text": "..."} or {"model": "...", "text": "..."}');
+    return c.json(await agent.things.recall(input), 201);
   });
 
   app.get('/admin/relationships/:ref/holdings', async (c) => {

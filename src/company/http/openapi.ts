@@ -324,6 +324,74 @@ export const companyOpenApi = {
         responses: { '201': { description: '{ identifiers: { ...the new list, delivered } }' }, '400': errorResponse, '404': errorResponse, '410': errorResponse },
       },
     },
+    '/admin/relationships/{ref}/things/receipts': {
+      post: {
+        summary: 'Send her a signed receipt for a sale (docs/protocol/thing.md): the product, price and warranty, signed by the company (JCS + detached JWS) so it stays proof of purchase; she accepts or declines it',
+        parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  name: { type: 'string', minLength: 1, maxLength: 200 },
+                  brand: { type: 'string', minLength: 1, maxLength: 200 },
+                  model: { type: 'string', minLength: 1, maxLength: 200 },
+                  gtin: { type: 'string', pattern: '^(\\d{8}|\\d{12}|\\d{13}|\\d{14})$' },
+                  mpn: { type: 'string', minLength: 1, maxLength: 100 },
+                  serialNumber: { type: 'string', minLength: 1, maxLength: 200 },
+                  purchaseDate: { type: 'string', format: 'date' },
+                  price: { type: 'object', properties: { amount: { type: 'string' }, currency: { type: 'string' } }, required: ['amount', 'currency'] },
+                  warranty: { type: 'string', description: 'ISO 8601 duration, e.g. P2Y' },
+                  warrantyStart: { type: 'string', format: 'date' },
+                  warrantyScope: { type: 'string', minLength: 1, maxLength: 500 },
+                  warrantyProvider: { type: 'string', minLength: 1, maxLength: 200 },
+                },
+                required: ['name'],
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ receipt: { id, relationshipId, messageId, signed, state, createdAt, answeredAt }, delivered }' }, '400': errorResponse, '404': errorResponse, '410': errorResponse },
+      },
+    },
+    '/admin/things/receipts': {
+      get: {
+        summary: 'The signed receipts it sent, all or one relationship\'s, with her answer (sent, accepted, declined)',
+        parameters: [{ name: 'relationship', in: 'query', required: false, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ receipts: [...] }' }, '404': errorResponse },
+      },
+    },
+    '/admin/things/registrations': {
+      get: {
+        summary: 'Her registrations of things it makes: the GTIN and model, the claims she shared (verified), under which consent record',
+        parameters: [
+          { name: 'relationship', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'gtin', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'model', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: '{ registrations: [{ id, relationshipId, consentRecordId, gtin, model, claims, createdAt, ... }] }' }, '404': errorResponse },
+      },
+    },
+    '/admin/things/recalls': {
+      post: {
+        summary: 'Send a recall or safety notice for a GTIN or a model to every relationship that registered it (and to no other)',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { gtin: { type: 'string' }, model: { type: 'string', minLength: 1, maxLength: 200 }, text: { type: 'string', minLength: 1, maxLength: 4000 }, url: { type: 'string', format: 'uri' } },
+                required: ['text'],
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ recallId, relationships: [{ relationshipId, delivered }] }' }, '400': errorResponse },
+      },
+    },
     '/admin/verifications/{id}': {
       get: {
         summary: 'Where a verification stands: pending, approved (signedBy: her pairwise DID, answerJws: her signed answer as received), refused or expired',

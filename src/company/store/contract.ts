@@ -1121,7 +1121,7 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
 
         const summary = await store.eraseRelationship(doomed.id, T0 + 999);
 
-        expect(summary.erased.slice(-3, -1)).toEqual([
+        expect(summary.erased.slice(-5, -3)).toEqual([
           { category: 'offers', count: 3 },
           { category: 'intents', count: 2 },
         ]);
@@ -1136,10 +1136,12 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(everything).not.toContain('cast-msg-1');
 
         const again = await store.eraseRelationship(doomed.id, T0 + 1000);
-        expect(again.erased.slice(-3)).toEqual([
+        expect(again.erased.slice(-5)).toEqual([
           { category: 'offers', count: 0 },
           { category: 'intents', count: 0 },
           { category: 'caller_verifications', count: 0 },
+          { category: 'thing_receipts', count: 0 },
+          { category: 'thing_registrations', count: 0 },
         ]);
       });
     });
@@ -1800,6 +1802,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             { category: 'offers', count: 0 },
             { category: 'intents', count: 0 },
             { category: 'caller_verifications', count: 0 },
+            { category: 'thing_receipts', count: 0 },
+            { category: 'thing_registrations', count: 0 },
           ],
         });
         expect(await store.listMessages(rel.id)).toEqual([]);
@@ -1872,6 +1876,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
           { category: 'offers', count: 0 },
           { category: 'intents', count: 0 },
           { category: 'caller_verifications', count: 0 },
+          { category: 'thing_receipts', count: 0 },
+          { category: 'thing_registrations', count: 0 },
         ]);
         expect(await store.listDisclosureRequests(rel.id)).toEqual([]);
         expect(await store.getDisclosureRequest(uid(4001))).toBeUndefined();
@@ -2070,6 +2076,74 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
       });
     });
 
+    describe('her things: receipts and registrations', () => {
+      const signed = (n: number) => ({
+        receipt: {
+          receipt_id: uid(7000 + n),
+          seller: 'did:web:shop.example',
+          seller_name: 'Shop',
+          buyer: `did:peer:2.customer${n}`,
+          issued_at: '2026-03-15T10:00:00.000Z',
+          purchase_date: '2026-03-15',
+          price: { amount: '899.00', currency: 'EUR' },
+          product: { name: 'Trail bike', gtin: '4006381333931', serialNumber: `SN-${n}` },
+          warranty: { start: '2026-03-15', duration: 'P2Y' },
+        },
+        signature: 'eyJhbGciOiJFZERTQSJ9..c2ln',
+      });
+      const receipt = (n: number, relationshipId: string) => ({ id: uid(7000 + n), relationshipId, messageId: `receipt-${n}`, signed: signed(n), state: 'sent' as const, createdAt: T0 + n, answeredAt: null });
+      const registration = (n: number, relationshipId: string, product: { gtin?: string; model?: string }) => ({
+        id: uid(7100 + n),
+        relationshipId,
+        consentRecordId: uid(7200 + n),
+        messageId: `register-${n}`,
+        gtin: product.gtin ?? null,
+        model: product.model ?? null,
+        claims: { ...product, serial_number: `SN-${n}` },
+        sdJwt: `sd-jwt-${n}~`,
+        createdAt: T0 + n,
+      });
+
+      it('keeps receipts as sent and records her answer once', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.createThingReceipt(receipt(1, rel.id));
+        expect(await store.getThingReceipt(uid(7001))).toEqual(receipt(1, rel.id));
+        expect(await store.answerThingReceipt(uid(7001), 'accepted', T0 + 50)).toBe(true);
+        expect(await store.answerThingReceipt(uid(7001), 'declined', T0 + 60)).toBe(false);
+        expect(await store.getThingReceipt(uid(7001))).toEqual({ ...receipt(1, rel.id), state: 'accepted', answeredAt: T0 + 50 });
+        expect(ids(await store.listThingReceipts(rel.id))).toEqual([uid(7001)]);
+        expect(await store.listThingReceipts(uid(9))).toEqual([]);
+      });
+
+      it('refuses a receipt of an unknown relationship or with a taken id, changing nothing', async () => {
+        const rel = relationship(1);
+        await store.createRelationship(rel);
+        await store.createThingReceipt(receipt(1, rel.id));
+        const before = await snapshotOf(store);
+        await expect(store.createThingReceipt(receipt(2, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+        await expect(store.createThingReceipt(receipt(1, rel.id))).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(await snapshotOf(store)).toEqual(before);
+      });
+
+      it('finds registrations by GTIN, model or relationship, and erases them with the relationship', async () => {
+        const a = relationship(1);
+        const b = relationship(2);
+        await store.createRelationship(a);
+        await store.createRelationship(b);
+        await store.addThingRegistration(registration(1, a.id, { gtin: '4006381333931' }));
+        await store.addThingRegistration(registration(2, b.id, { model: 'X1' }));
+        expect(await store.getThingRegistration(uid(7101))).toEqual(registration(1, a.id, { gtin: '4006381333931' }));
+        expect(ids(await store.listThingRegistrations({ gtin: '4006381333931' }))).toEqual([uid(7101)]);
+        expect(ids(await store.listThingRegistrations({ model: 'X1' }))).toEqual([uid(7102)]);
+        expect(ids(await store.listThingRegistrations({ relationshipId: b.id }))).toEqual([uid(7102)]);
+        expect(ids(await store.listThingRegistrations())).toEqual([uid(7101), uid(7102)]);
+        const summary = await store.eraseRelationship(a.id, T0 + 100);
+        expect(summary.erased.find((e) => e.category === 'thing_registrations')).toEqual({ category: 'thing_registrations', count: 1 });
+        expect(ids(await store.listThingRegistrations())).toEqual([uid(7102)]);
+      });
+    });
+
     describe('snapshot', () => {
       it('starts with every table present and empty', async () => {
         const snapshot = await snapshotOf(store);
@@ -2094,6 +2168,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             'offers',
             'caller_verifications',
             'audit_log',
+            'thing_receipts',
+            'thing_registrations',
           ].sort(),
         );
         expect(Object.values(snapshot).every((rows) => rows.length === 0)).toBe(true);

@@ -27,6 +27,9 @@ export const ERASURE_CATEGORIES = [
   'intents',
   // The challenges sent to her and her signed answers (the console's caller verification).
   'caller_verifications',
+  // Her things (docs/protocol/thing.md): the receipts sent her and her registrations.
+  'thing_receipts',
+  'thing_registrations',
 ] as const;
 
 export type ErasureCategory = (typeof ERASURE_CATEGORIES)[number];

@@ -412,6 +412,48 @@ function console_(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * Her things (issue 13, docs/protocol/thing.md): the signed receipts the company sent (the signed
+ * document as sent) and her registrations of things it makes (the product's GTIN and model, what a
+ * recall is matched on, the claims she shared and the presentation as received). Both erased with
+ * the relationship.
+ */
+function things(dialect: StoreDialect): Migration {
+  const { time, json } = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('thing_receipts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('signed', json, (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('answered_at', time)
+        .addCheckConstraint('thing_receipts_state_check', sql`state in ('sent', 'accepted', 'declined')`)
+        .execute();
+      await db.schema.createIndex('thing_receipts_by_relationship').on('thing_receipts').columns(['relationship_id', 'created_at', 'id']).execute();
+      await db.schema
+        .createTable('thing_registrations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('consent_record_id', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('gtin', 'text')
+        .addColumn('model', 'text')
+        .addColumn('claims', json, (c) => c.notNull())
+        .addColumn('sd_jwt', 'text', (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addCheckConstraint('thing_registrations_product_check', sql`gtin is not null or model is not null`)
+        .execute();
+      await db.schema.createIndex('thing_registrations_by_relationship').on('thing_registrations').columns(['relationship_id', 'created_at', 'id']).execute();
+      await db.schema.createIndex('thing_registrations_by_gtin').on('thing_registrations').columns(['gtin']).execute();
+      await db.schema.createIndex('thing_registrations_by_model').on('thing_registrations').columns(['model']).execute();
+    },
+  };
+}
+
 /** Append-only: never edit a migration that has shipped, add a new key instead. */
 export function companyMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -422,6 +464,7 @@ export function companyMigrations(dialect: StoreDialect): Record<string, Migrati
     '0005_connector_deliveries': connectorDeliveries(dialect),
     '0006_data_rights': dataRights(dialect),
     '0007_console': console_(dialect),
+    '0008_things': things(dialect),
   };
 }
 
@@ -465,6 +508,8 @@ export const COMPANY_TABLES = {
   offers: ['id'],
   caller_verifications: ['id'],
   audit_log: ['id'],
+  thing_receipts: ['id'],
+  thing_registrations: ['id'],
 } as const;
 
 /** The JSON columns of COMPANY_TABLES, decoded in snapshots so both dialects snapshot identically. */
@@ -478,4 +523,6 @@ export const COMPANY_JSON_COLUMNS: Partial<Record<keyof typeof COMPANY_TABLES, r
   connector_events: ['payload'],
   intents: ['demand'],
   offers: ['signed'],
+  thing_receipts: ['signed'],
+  thing_registrations: ['claims'],
 };

@@ -26,9 +26,12 @@ import {
   toRelationship,
   toStoredMessage,
   toTermsAgreement,
+  toThingReceipt,
+  toThingRegistration,
   type JsonDecoder,
 } from './rows.js';
 import { SNAPSHOT_TABLES, snapshotRows, type SnapshotStore } from './testing.js';
+import type { ThingReceiptRow, ThingReceiptState, ThingRegistrationRow } from './thingStore.js';
 import type {
   AgentIdentity,
   AuditEntry,
@@ -228,6 +231,26 @@ export interface CompanyDatabase {
     answer_jws: string | null;
   };
   audit_log: { id: string; operator: string; relationship_id: string | null; action: string; at: number };
+  thing_receipts: {
+    id: string;
+    relationship_id: string;
+    message_id: string;
+    signed: JsonColumn;
+    state: ThingReceiptState;
+    created_at: number;
+    answered_at: number | null;
+  };
+  thing_registrations: {
+    id: string;
+    relationship_id: string;
+    consent_record_id: string;
+    message_id: string;
+    gtin: string | null;
+    model: string | null;
+    claims: JsonColumn;
+    sd_jwt: string;
+    created_at: number;
+  };
 }
 
 /** The advisory lock key (any bigint; this one spells "kith" in ASCII) that one pruning process holds at a time. */
@@ -1236,6 +1259,85 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
         .where('state', '=', 'offered')
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    });
+  }
+
+  // --- her things: receipts sent, registrations received ---
+
+  createThingReceipt(row: ThingReceiptRow): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('thing_receipts')
+        .values({
+          id: row.id,
+          relationship_id: row.relationshipId,
+          message_id: row.messageId,
+          signed: encodeJson(row.signed),
+          state: row.state,
+          created_at: row.createdAt,
+          answered_at: row.answeredAt,
+        })
+        .execute();
+    });
+  }
+
+  getThingReceipt(id: string): Promise<ThingReceiptRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('thing_receipts').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toThingReceipt(row, decodeJsonb);
+    });
+  }
+
+  listThingReceipts(relationshipId?: string): Promise<ThingReceiptRow[]> {
+    return this.#run(async () => {
+      let query = this.#db.selectFrom('thing_receipts').selectAll();
+      if (relationshipId !== undefined) query = query.where('relationship_id', '=', relationshipId);
+      const rows = await query.orderBy('created_at').orderBy('id').execute();
+      return rows.map((row) => toThingReceipt(row, decodeJsonb));
+    });
+  }
+
+  answerThingReceipt(id: string, state: Exclude<ThingReceiptState, 'sent'>, at: number): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.#db.updateTable('thing_receipts').set({ state, answered_at: at }).where('id', '=', id).where('state', '=', 'sent').executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  addThingRegistration(row: ThingRegistrationRow): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('thing_registrations')
+        .values({
+          id: row.id,
+          relationship_id: row.relationshipId,
+          consent_record_id: row.consentRecordId,
+          message_id: row.messageId,
+          gtin: row.gtin,
+          model: row.model,
+          claims: encodeJson(row.claims),
+          sd_jwt: row.sdJwt,
+          created_at: row.createdAt,
+        })
+        .execute();
+    });
+  }
+
+  getThingRegistration(id: string): Promise<ThingRegistrationRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('thing_registrations').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toThingRegistration(row, decodeJsonb);
+    });
+  }
+
+  listThingRegistrations(filter: { relationshipId?: string; gtin?: string; model?: string } = {}): Promise<ThingRegistrationRow[]> {
+    return this.#run(async () => {
+      let query = this.#db.selectFrom('thing_registrations').selectAll();
+      if (filter.relationshipId !== undefined) query = query.where('relationship_id', '=', filter.relationshipId);
+      if (filter.gtin !== undefined) query = query.where('gtin', '=', filter.gtin);
+      if (filter.model !== undefined) query = query.where('model', '=', filter.model);
+      const rows = await query.orderBy('created_at').orderBy('id').execute();
+      return rows.map((row) => toThingRegistration(row, decodeJsonb));
     });
   }
 

@@ -15,6 +15,8 @@ import type { OutboxItem } from './outboxStore.js';
 import type { CompanyRelationship } from './relationshipStore.js';
 import type { TermsAgreementRow } from './termsStore.js';
 import type { AuditEntry, CallerVerificationRow } from './verificationStore.js';
+import type { ThingReceiptRow, ThingRegistrationRow } from './thingStore.js';
+import { signedReceiptSchema } from '../../protocol/families/thing.js';
 
 /** What the SQLite and the PostgreSQL store share about rows: their shapes, JSON columns and mapping to domain objects. */
 
@@ -455,4 +457,46 @@ export function toCount(row: unknown): number {
 /** The order of claimed rows (RETURNING order is unspecified on both databases). */
 export function byCreatedThenId(a: { createdAt: number; id: string }, b: { createdAt: number; id: string }): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+const thingReceiptRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  signed: signedReceiptSchema,
+  state: z.enum(['sent', 'accepted', 'declined']),
+  created_at: time,
+  answered_at: time.nullable(),
+});
+
+export function toThingReceipt(row: unknown, decode: JsonDecoder): ThingReceiptRow {
+  const r = parseRow(thingReceiptRowSchema, withJson(row, ['signed'], decode));
+  return { id: r.id, relationshipId: r.relationship_id, messageId: r.message_id, signed: r.signed, state: r.state, createdAt: r.created_at, answeredAt: r.answered_at };
+}
+
+const thingRegistrationRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  consent_record_id: z.string(),
+  message_id: z.string(),
+  gtin: z.string().nullable(),
+  model: z.string().nullable(),
+  claims: z.record(z.string(), z.unknown()),
+  sd_jwt: z.string(),
+  created_at: time,
+});
+
+export function toThingRegistration(row: unknown, decode: JsonDecoder): ThingRegistrationRow {
+  const r = parseRow(thingRegistrationRowSchema, withJson(row, ['claims'], decode));
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    consentRecordId: r.consent_record_id,
+    messageId: r.message_id,
+    gtin: r.gtin,
+    model: r.model,
+    claims: r.claims,
+    sdJwt: r.sd_jwt,
+    createdAt: r.created_at,
+  };
 }

@@ -27,8 +27,11 @@ import {
   toRelationship,
   toStoredMessage,
   toTermsAgreement,
+  toThingReceipt,
+  toThingRegistration,
 } from './rows.js';
 import { SNAPSHOT_TABLES, snapshotRows, type SnapshotStore } from './testing.js';
+import type { ThingReceiptRow, ThingReceiptState, ThingRegistrationRow } from './thingStore.js';
 import type {
   AgentIdentity,
   AuditEntry,
@@ -934,6 +937,71 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
         .map((row) => row.relationship_id)
         .sort(),
     );
+  }
+
+  // --- her things: receipts sent, registrations received ---
+
+  createThingReceipt(row: ThingReceiptRow): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt('insert into thing_receipts (id, relationship_id, message_id, signed, state, created_at, answered_at) values (?, ?, ?, ?, ?, ?, ?)').run(
+        row.id,
+        row.relationshipId,
+        row.messageId,
+        encodeJson(row.signed),
+        row.state,
+        row.createdAt,
+        row.answeredAt,
+      );
+    });
+  }
+
+  getThingReceipt(id: string): Promise<ThingReceiptRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from thing_receipts where id = ?').get(id);
+      return row === undefined ? undefined : toThingReceipt(row, decodeJsonText);
+    });
+  }
+
+  listThingReceipts(relationshipId?: string): Promise<ThingReceiptRow[]> {
+    return this.#exec(() =>
+      (relationshipId === undefined
+        ? this.#stmt('select * from thing_receipts order by created_at, id').all()
+        : this.#stmt('select * from thing_receipts where relationship_id = ? order by created_at, id').all(relationshipId)
+      ).map((row) => toThingReceipt(row, decodeJsonText)),
+    );
+  }
+
+  answerThingReceipt(id: string, state: Exclude<ThingReceiptState, 'sent'>, at: number): Promise<boolean> {
+    return this.#exec(() => this.#stmt("update thing_receipts set state = ?, answered_at = ? where id = ? and state = 'sent'").run(state, at, id).changes > 0);
+  }
+
+  addThingRegistration(row: ThingRegistrationRow): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt(
+        'insert into thing_registrations (id, relationship_id, consent_record_id, message_id, gtin, model, claims, sd_jwt, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(row.id, row.relationshipId, row.consentRecordId, row.messageId, row.gtin, row.model, encodeJson(row.claims), row.sdJwt, row.createdAt);
+    });
+  }
+
+  getThingRegistration(id: string): Promise<ThingRegistrationRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from thing_registrations where id = ?').get(id);
+      return row === undefined ? undefined : toThingRegistration(row, decodeJsonText);
+    });
+  }
+
+  listThingRegistrations(filter: { relationshipId?: string; gtin?: string; model?: string } = {}): Promise<ThingRegistrationRow[]> {
+    return this.#exec(() => {
+      const where: string[] = [];
+      const params: string[] = [];
+      if (filter.relationshipId !== undefined) (where.push('relationship_id = ?'), params.push(filter.relationshipId));
+      if (filter.gtin !== undefined) (where.push('gtin = ?'), params.push(filter.gtin));
+      if (filter.model !== undefined) (where.push('model = ?'), params.push(filter.model));
+      const sqlText = `select * from thing_registrations${where.length > 0 ? ` where ${where.join(' and ')}` : ''} order by created_at, id`;
+      return this.#stmt(sqlText)
+        .all(...params)
+        .map((row) => toThingRegistration(row, decodeJsonText));
+    });
   }
 
   eraseRelationship(id: string, at: number): Promise<ErasureSummary> {

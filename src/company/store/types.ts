@@ -8,6 +8,7 @@ import type { OutboxStore } from './outboxStore.js';
 import type { RelationshipStore } from './relationshipStore.js';
 import type { ReplayStore } from './replayStore.js';
 import type { TermsStore } from './termsStore.js';
+import type { ThingStore } from './thingStore.js';
 import type { VerificationStore } from './verificationStore.js';
 
 // The public entry point of the company store: the composed interface, and every area's
@@ -32,6 +33,7 @@ export type { ConnectorAttempt, ConnectorDeliveryState, ConnectorEvent, Connecto
 export type { IntentStore, OfferRow, OfferState, ReceivedIntent, ReceivedIntentState } from './intentStore.js';
 export type { CreatedKey, DeadLetterKey, KeysetPage } from './keyset.js';
 export type { AuditEntry, CallerVerificationAnswer, CallerVerificationRow, CallerVerificationState, VerificationStore } from './verificationStore.js';
+export type { ThingReceiptRow, ThingReceiptState, ThingRegistrationRow, ThingStore } from './thingStore.js';
 export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidFor, type ErasureCategory } from './erasure.js';
 
 /**
@@ -63,7 +65,8 @@ export interface CompanyStore
     ConnectorEventStore,
     DataRightsStore,
     IntentStore,
-    VerificationStore {
+    VerificationStore,
+    ThingStore {
   /** The database underneath; named in erasure receipts. */
   readonly dialect: 'sqlite' | 'postgres';
   /**

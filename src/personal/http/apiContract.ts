@@ -23,6 +23,7 @@ import type { DirectoryEntryView } from '../directory.js';
 import type { VerificationView } from '../verifications.js';
 import type { AccountIdView } from '../accountIds.js';
 import type { AttachmentView, ContractInput, DueView, LinkInput, ThingView } from '../things.js';
+import type { ThingReceiptAnswer, ThingReceiptView, RegisterInput } from '../thingProtocol.js';
 import type { Price } from '../../protocol/things/fields.js';
 import type { Demand } from '../../protocol/families/intent.js';
 import type { IntentCategory } from '../../protocol/intent/categories.js';
@@ -41,6 +42,7 @@ export type { DirectoryCompanyView, DirectoryEntryView } from '../directory.js';
 export type { VerificationView } from '../verifications.js';
 export type { AccountIdView } from '../accountIds.js';
 export type { AttachmentView, ContractInput, ContractView, DueView, LinkInput, ThingLinkView, ThingView } from '../things.js';
+export type { ThingReceiptAnswer, ThingReceiptView, RegisterInput } from '../thingProtocol.js';
 export type { IntentCategory } from '../../protocol/intent/categories.js';
 export type { AgentEvent } from '../events.js';
 export type { ConnectPreview } from '../relationshipCommands.js';
@@ -337,7 +339,15 @@ export const routes = {
   thingsDue: route('GET', '/api/things/due').query<{ within?: number | string }>().answers<{ due: DueView[] }>(),
   /** Her inventory as CSV (default) or a printable HTML page with the photos and totals per currency. */
   thingsInventory: route('GET', '/api/things/inventory').query<{ format?: 'csv' | 'html' }>().answersText(),
+  /** Signed receipts sellers sent her (docs/protocol/thing.md): pending ones, or all with `all=true`. */
+  thingReceipts: route('GET', '/api/things/receipts').query<{ all?: 'true' | 'false' }>().answers<{ receipts: ThingReceiptView[] }>(),
+  /** Makes a thing of a pending receipt and tells the seller. @throws thing.receipt_unknown, thing.receipt_answered */
+  acceptThingReceipt: route('POST', '/api/things/receipts/:id/accept').answers<ThingReceiptAnswer>(),
+  /** @throws thing.receipt_unknown, thing.receipt_answered */
+  declineThingReceipt: route('POST', '/api/things/receipts/:id/decline').answers<ThingReceiptAnswer>(),
   thing: route('GET', '/api/things/:id').answers<{ thing: ThingView }>(),
+  /** Registers the thing with its maker, sharing the fields named. @throws thing.invalid, relationship.not_active (muted), relationship.cut_off */
+  registerThing: route('POST', '/api/things/:id/register').takes<RegisterInput>().answers<{ thing: ThingView }>(),
   /** Answers 201; a malformed field is thing.invalid naming it, a company she has no relationship with relationship.unknown. */
   addThing: route('POST', '/api/things').takes<ThingBody>().answers<{ thing: ThingView }>(),
   /** The fields given replace the thing's (null clears one); `contracts` and `links` replace the whole list. */

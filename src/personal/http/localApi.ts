@@ -26,6 +26,7 @@ import type { AgentEvent } from '../events.js';
 import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard.js';
 import { attachmentKindSchema } from '../../protocol/things/fields.js';
 import { isoDay, thingInputSchema, thingPatchSchema } from '../things.js';
+import { registerInputSchema } from '../thingProtocol.js';
 import { INVENTORY_CSP, inventoryCsv, inventoryHtml, type InventoryPhoto } from '../thingsInventory.js';
 import { EnvelopeError, ThingError } from '../../core/errors.js';
 import { tryParseJson } from '../../core/json.js';
@@ -139,6 +140,7 @@ const schemas = {
   // Held to the contract here; the things feature parses them itself, so a malformed thing is thing.invalid.
   addThing: bodySchema(routes.addThing, thingInputSchema),
   editThing: bodySchema(routes.editThing, thingPatchSchema),
+  registerThing: bodySchema(routes.registerThing, registerInputSchema),
   attachThing: bodySchema(
     routes.attachThing,
     z.object({ kind: attachmentKindSchema, fileName: z.string().min(1).max(200), contentType: z.string().min(1).max(100), data: z.base64() }).strict(),
@@ -539,7 +541,12 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     }
     return c.body(inventoryHtml(things, photos, isoDay(Date.now())), 200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': INVENTORY_CSP, 'x-content-type-options': 'nosniff' });
   });
+  // Sellers' signed receipts (docs/protocol/thing.md), before /api/things/:id, which would take the path.
+  on(routes.thingReceipts, (c) => c.json({ receipts: agent().thingProtocol.receipts({ all: c.req.query('all') === 'true' }) }));
+  on(routes.acceptThingReceipt, async (c) => c.json(await agent().thingProtocol.accept(c.req.param('id'))));
+  on(routes.declineThingReceipt, async (c) => c.json(await agent().thingProtocol.decline(c.req.param('id'))));
   on(routes.thing, (c) => c.json({ thing: agent().things.get(c.req.param('id')) }));
+  on(routes.registerThing, async (c) => c.json({ thing: await agent().thingProtocol.register(c.req.param('id'), await jsonBody(c, schemas.registerThing)) }));
   on(routes.addThing, async (c) => c.json({ thing: agent().things.add(await c.req.json().catch(() => undefined)) }, 201));
   on(routes.editThing, async (c) => c.json({ thing: agent().things.edit(c.req.param('id'), await c.req.json().catch(() => undefined)) }));
   on(routes.removeThing, (c) => {

@@ -443,6 +443,46 @@ export const personalOpenApi = {
         responses: { '200': { description: '{ thing }' }, '400': error, '404': error },
       },
     },
+    '/api/things/receipts': {
+      get: {
+        summary: 'Signed receipts sellers sent her (docs/protocol/thing.md): pending ones, or all with all=true',
+        parameters: [{ name: 'all', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] } }],
+        responses: { '200': { description: '{ receipts }' } },
+      },
+    },
+    '/api/things/receipts/{id}/accept': {
+      post: {
+        summary: 'Make a thing of a pending receipt (seller link, warranty, the signed receipt kept as proof of purchase) and tell the seller',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ receipt, thing, answer }' }, '404': error, '409': error, '410': error },
+      },
+    },
+    '/api/things/receipts/{id}/decline': {
+      post: {
+        summary: 'Decline a pending receipt and tell the seller',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ receipt, answer }' }, '404': error, '409': error, '410': error },
+      },
+    },
+    '/api/things/{id}/register': {
+      post: {
+        summary: 'Register a thing with its maker: the fields named (gtin or model among them) as a self-issued SD-JWT under a consent record; links the maker',
+        parameters: [thingId],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { with: { type: 'string' }, fields: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 8 }, purpose: { type: 'string' } },
+                required: ['with', 'fields'],
+              },
+            },
+          },
+        },
+        responses: { '200': { description: '{ thing }' }, '400': error, '404': error, '409': error, '410': error },
+      },
+    },
     '/api/things/{id}/remove': { post: { summary: 'Remove a thing with its documents', parameters: [thingId], responses: { '200': { description: '{ removed: true }' }, '404': error } } },
     '/api/things/{id}/attachments': {
       post: {

@@ -25,6 +25,7 @@ import {
   type ExportDocumentV4,
   type ExportDocumentV5,
   type ExportDocumentV6,
+  type ExportDocumentV7,
 } from './export.js';
 import { SAMPLE_FILES } from '../../../test/support/sampleFiles.js';
 import { Vault } from './vault.js';
@@ -200,7 +201,7 @@ function requestInput(relationshipId: string, requestId: string) {
 }
 
 /** Seals an older document as Kith did then (sealExport only writes the current version). */
-async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5 | ExportDocumentV6): Promise<string> {
+async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5 | ExportDocumentV6 | ExportDocumentV7): Promise<string> {
   const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(old)))
     .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
     .addRecipient(new TextEncoder().encode(PASS))
@@ -239,9 +240,15 @@ function asVersion5(doc: ExportDocument): ExportDocumentV5 {
   return { ...rest, version: 5 };
 }
 
+/** The same vault as a version 7 export (as Kith wrote before schema version 10 and the thing family's receipts). */
+function asVersion7(doc: ExportDocument): ExportDocumentV7 {
+  const { thingReceipts: _r, ...rest } = doc;
+  return { ...rest, version: 7 };
+}
+
 /** The same vault as a version 6 export (as Kith wrote before personas): no persona anywhere. */
 function asVersion6(doc: ExportDocument): ExportDocumentV6 {
-  const { personas: _p, ...rest } = doc;
+  const { personas: _p, ...rest } = asVersion7(doc);
   return {
     ...rest,
     version: 6,
@@ -284,7 +291,7 @@ function asUpgraded(restored: Vault): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 7, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 8, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -424,7 +431,8 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 7,
+      version: 8,
+      thingReceipts: [],
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
@@ -458,7 +466,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, profile: doc.profile, version: 7, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [] });
+    expect(opened).toEqual({ ...v2, profile: doc.profile, version: 8, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -476,7 +484,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, profile: doc.profile, version: 7, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [] });
+    expect(opened).toEqual({ ...v3, profile: doc.profile, version: 8, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -495,11 +503,45 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, profile: doc.profile, version: 7, verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [] });
+    expect(opened).toEqual({ ...v4, profile: doc.profile, version: 8, verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
     restored.close();
+  });
+
+  it('exports the signed receipts sellers sent her (format 8) with her answers and the recalls on her things, and restores them', async () => {
+    const [a] = vault.relationships.list();
+    const signed = {
+      receipt: {
+        receipt_id: '00000000-0000-4000-8000-00000000c0de',
+        seller: 'did:web:shop.example',
+        seller_name: 'Shop',
+        buyer: a!.myDid,
+        issued_at: '2026-03-15T10:00:00.000Z',
+        purchase_date: '2026-03-15',
+        product: { name: 'Trail bike', gtin: '4006381333931' },
+        warranty: { start: '2026-03-15', duration: 'P2Y' },
+      },
+      signature: 'eyJhbGciOiJFZERTQSJ9..c2ln',
+    };
+    const thing = vault.things.list()[0]!;
+    const { createdAt: _c, updatedAt: _u, ...rest } = thing;
+    vault.things.update({ ...rest, recalls: [{ relationshipId: a!.id, recallId: 'r-1', gtin: '4006381333931', text: 'Stop riding.', issuedAt: '2026-04-01T00:00:00.000Z', receivedAt: clock.now() }] });
+    const receipt = vault.thingReceipts.insert({ relationshipId: a!.id, signed, messageId: 'msg-receipt' });
+    vault.thingReceipts.settle(receipt.id, 'accepted', thing.id);
+    const doc = exportVault(vault);
+    expect(doc.thingReceipts).toEqual([expect.objectContaining({ id: receipt.id, state: 'accepted', thingId: thing.id, signed })]);
+    expect(doc.things.find((t) => t.id === thing.id)?.recalls).toEqual([expect.objectContaining({ recallId: 'r-1', text: 'Stop riding.' })]);
+    const restored = importVault(target(), 'new vault pass', await openExport(JSON.stringify(doc), ''), FAST);
+    expect(restored.thingReceipts.list()).toEqual(vault.thingReceipts.list());
+    // The blind index is rebuilt under the new vault's key: the same receipt is still found by its seller's id.
+    expect(restored.thingReceipts.findByReceiptId(a!.id, signed.receipt.receipt_id)?.id).toBe(receipt.id);
+    restored.close();
+    // A version 7 export (before the thing family) still reads, without receipts.
+    const v7 = asVersion7(doc);
+    expect(await openExport(JSON.stringify(v7), '')).toEqual({ ...v7, version: 8, thingReceipts: [] });
+    expect(await openExport(await sealOld(v7), PASS)).toEqual({ ...v7, version: 8, thingReceipts: [] });
   });
 
   it('still reads and restores a version 5 export (plain or encrypted), without administrative identities or things', async () => {
@@ -511,7 +553,7 @@ describe('importing', () => {
     ]);
     const v5 = asVersion5(doc);
     const opened = await openExport(JSON.stringify(v5), '');
-    expect(opened).toEqual({ ...v5, profile: doc.profile, version: 7, accountIds: [], things: [], attachments: [], seen: [], personas: [] });
+    expect(opened).toEqual({ ...v5, profile: doc.profile, version: 8, accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [] });
     expect(await openExport(await sealOld(v5), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -523,7 +565,7 @@ describe('importing', () => {
     const v6 = asVersion6(doc);
     expect(JSON.stringify(v6.profile)).not.toContain('persona');
     const opened = await openExport(JSON.stringify(v6), '');
-    expect(opened.version).toBe(7);
+    expect(opened.version).toBe(8);
     expect(opened.personas).toEqual([]);
     expect(opened.profile).toEqual(doc.profile);
     expect(await openExport(await sealOld(v6), PASS)).toEqual(opened);
@@ -713,7 +755,7 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 8 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 9 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.
@@ -722,6 +764,7 @@ describe('reading damaged or foreign files', () => {
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion3(doc), version: 4 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion4(doc), version: 5 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion5(doc), version: 6 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion6(doc), version: 8 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, kind: 'passport_number' })) }), PASS))).toBe('export.corrupted');
     // A company identifier without its proof (or one of hers with one) is damaged.
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, proof: null })) }), PASS))).toBe('export.corrupted');

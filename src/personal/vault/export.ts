@@ -26,6 +26,7 @@ export {
   exportDocumentV4Schema,
   exportDocumentV5Schema,
   exportDocumentV6Schema,
+  exportDocumentV7Schema,
   exportedAttachmentSchema,
   exportFileRefSchema,
   parseExportDocument,
@@ -38,6 +39,7 @@ export {
   type ExportDocumentV4,
   type ExportDocumentV5,
   type ExportDocumentV6,
+  type ExportDocumentV7,
   type ExportedAttachment,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
@@ -92,6 +94,7 @@ function exportSections(vault: Vault): ExportDocument {
     attachments: vault.attachments.listWithContent().map(({ content, ...record }) => ({ ...record, content: content.toString('base64') })),
     seen: vault.seen.unexpired(),
     personas: vault.personas.list(),
+    thingReceipts: vault.thingReceipts.list(),
   };
 }
 
@@ -148,6 +151,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const v of data.verifications) vault.verifications.insert(v);
       for (const a of data.accountIds) vault.accountIds.insert(a);
       for (const t of data.things) vault.things.insert(t);
+      for (const r of data.thingReceipts) vault.thingReceipts.insert(r);
       for (const a of data.attachments) restoreAttachment(vault, a);
       for (const entry of data.seen) vault.seen.record(entry.messageId, entry.expiresAt);
     });

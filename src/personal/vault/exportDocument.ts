@@ -23,13 +23,14 @@ import { verificationRecordSchema } from './verificationRepo.js';
 import { accountIdRecordSchema } from './accountIdRepo.js';
 import { thingRecordSchema } from './thingRepo.js';
 import { attachmentRecordSchema } from './attachmentRepo.js';
+import { thingReceiptRecordSchema } from './thingReceiptRepo.js';
 
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
 /** The version written. */
-export const EXPORT_VERSION = 7;
+export const EXPORT_VERSION = 8;
 /** Every version read (older ones are upgraded on reading: their missing sections are empty). */
-export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7];
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
@@ -130,7 +131,7 @@ export type ExportedAttachment = z.infer<typeof exportedAttachmentSchema>;
 const v6Sections = {
   /** Oldest first: the company's identifiers with their signed list as proof, and hers. */
   accountIds: z.array(accountIdRecordSchema),
-  /** Oldest first, each with its links. */
+  /** Oldest first, each with its links (and, since the thing family, its proof of purchase, registrations and recalls). */
   things: z.array(thingRecordSchema),
   /** Oldest first. */
   attachments: z.array(exportedAttachmentSchema),
@@ -138,13 +139,32 @@ const v6Sections = {
   seen: z.array(seenEntrySchema).max(1_000_000),
 };
 
+/**
+ * Only in a salvage export (`kith export --salvage`): the records left out because they did not
+ * open, by table and row id. Absent from a normal export, which has none to leave out.
+ */
+const skippedSchema = z.array(z.object({ table: z.string().min(1), id: z.string().min(1) })).optional();
+
 /** Version 6 documents, still read (and upgraded by {@link upgradeExportDocument}). */
-export const exportDocumentV6Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, ...v6Sections, version: z.literal(6) });
+export const exportDocumentV6Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, ...v6Sections, version: z.literal(6), skipped: skippedSchema });
 export type ExportDocumentV6 = z.infer<typeof exportDocumentV6Schema>;
 
 /**
- * The current document (version 7: schema version 9 added her personas; each profile field and
- * change names its persona, each relationship the persona it uses).
+ * The section version 7 added (schema version 9): her personas; each profile field and change names
+ * its persona, each relationship the persona it uses.
+ */
+const v7Sections = {
+  /** Oldest first. Empty in an upgraded older export: everything there belongs to the first persona. */
+  personas: z.array(personaRecordSchema).max(1000),
+};
+
+/** Version 7 documents, still read (and upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV7Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, ...v6Sections, ...v7Sections, version: z.literal(7), skipped: skippedSchema });
+export type ExportDocumentV7 = z.infer<typeof exportDocumentV7Schema>;
+
+/**
+ * The current document (version 8: schema version 10 added the signed receipts sellers sent her,
+ * pending or answered, docs/protocol/thing.md).
  */
 export const exportDocumentSchema = z.object({
   ...v1Sections,
@@ -153,19 +173,16 @@ export const exportDocumentSchema = z.object({
   ...v4Sections,
   ...v5Sections,
   ...v6Sections,
+  ...v7Sections,
   version: z.literal(EXPORT_VERSION),
-  /** Oldest first. Empty in an upgraded older export: everything there belongs to the first persona. */
-  personas: z.array(personaRecordSchema).max(1000),
-  /**
-   * Only in a salvage export (`kith export --salvage`): the records left out because they did not
-   * open, by table and row id. Absent from a normal export, which has none to leave out.
-   */
-  skipped: z.array(z.object({ table: z.string().min(1), id: z.string().min(1) })).optional(),
+  /** Oldest first: the signed receipts sellers sent her, each as received, with her answer. */
+  thingReceipts: z.array(thingReceiptRecordSchema),
+  skipped: skippedSchema,
 });
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 /** Any readable version, told apart by `version`. */
-export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentV6Schema, exportDocumentSchema]);
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentV6Schema, exportDocumentV7Schema, exportDocumentSchema]);
 export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
 
 /** An older document as the current version: the sections it did not have are empty. */
@@ -173,8 +190,10 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
   switch (doc.version) {
     case EXPORT_VERSION:
       return doc;
+    case 7:
+      return { ...doc, version: EXPORT_VERSION, thingReceipts: [] };
     case 6:
-      return { ...doc, version: EXPORT_VERSION, personas: [] };
+      return upgradeExportDocument({ ...doc, version: 7, personas: [] });
     case 5:
       return upgradeExportDocument({ ...doc, version: 6, accountIds: [], things: [], attachments: [], seen: [] });
     case 4:

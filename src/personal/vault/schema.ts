@@ -12,14 +12,15 @@ import type Database from 'better-sqlite3';
  * things, the companies linked to each by role, and their documents (issue 13). Version 7 added the
  * administrative identities each company knows her by (docs/protocol/account.md). Version 8 added
  * the replay cache's message ids, sealed, so an export carries the cache to a new vault. Version 9
- * added her personas (docs/decisions/0022-personas.md). Every
+ * added her personas (docs/decisions/0022-personas.md). Version 10 added the signed receipts sellers
+ * sent her, pending her answer (docs/protocol/thing.md). Every
  * change so far only adds tables and indexes, so {@link createSchema} is also the migration (see
  * {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5', '6', '7', '8'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -319,6 +320,24 @@ CREATE TABLE IF NOT EXISTS personas (
   updated_at INTEGER NOT NULL,
   data BLOB NOT NULL
 ) STRICT;
+
+-- Schema version 10 ------------------------------------------------------------------------
+
+-- Signed receipts sellers sent her (docs/protocol/thing.md): pending until she accepts one into
+-- her things (thing_id then names the thing made of it) or declines it. The signed document, as
+-- received, is in data. receipt_idx: blind index of relationship id + the seller's receipt id, so
+-- the same receipt sent twice is kept once.
+CREATE TABLE IF NOT EXISTS thing_receipts (
+  id TEXT PRIMARY KEY,
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  receipt_idx TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'declined')),
+  thing_id TEXT REFERENCES things (id) ON DELETE SET NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS thing_receipts_relationship ON thing_receipts (relationship_id, created_at);
 `;
 
 /**

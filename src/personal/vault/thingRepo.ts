@@ -29,6 +29,23 @@ export const registrationSchema = z.strictObject({
   at: timestampSchema,
 });
 
+/**
+ * A recall or safety notice the maker sent over the relationship she registered the thing on
+ * (docs/protocol/thing.md): kept on the thing and shown first.
+ */
+export const recallSchema = z.strictObject({
+  relationshipId: recordIdSchema,
+  /** The company's recall id: the same recall is kept once. */
+  recallId: z.string().min(1).max(100),
+  gtin: z.string().min(1).max(14).optional(),
+  model: z.string().min(1).max(200).optional(),
+  text: z.string().min(1).max(4000),
+  url: z.string().min(1).max(2000).optional(),
+  issuedAt: z.string().min(1).max(40),
+  receivedAt: timestampSchema,
+});
+export type Recall = z.infer<typeof recallSchema>;
+
 /** The encrypted part: everything about the thing but its id, times and links. */
 export const thingDataSchema = thingFieldsSchema.extend({
   /** Warranties and service contracts, in the order she added them. */
@@ -40,6 +57,8 @@ export const thingDataSchema = thingFieldsSchema.extend({
   reminded: z.array(z.string().min(1).max(120)).max(200),
   proofOfPurchase: proofOfPurchaseSchema.optional(),
   registrations: z.array(registrationSchema).max(20),
+  /** Recalls its maker sent (absent before any; records written before the thing family have none). */
+  recalls: z.array(recallSchema).max(50).optional(),
 });
 export type ThingData = z.infer<typeof thingDataSchema>;
 
@@ -53,7 +72,7 @@ export const thingRecordSchema = thingDataSchema.extend({
 export type ThingRecord = z.infer<typeof thingRecordSchema>;
 
 export type NewThing = z.input<typeof thingFieldsSchema> &
-  Partial<Pick<ThingData, 'contracts' | 'reminded' | 'proofOfPurchase' | 'registrations'>> &
+  Partial<Pick<ThingData, 'contracts' | 'reminded' | 'proofOfPurchase' | 'registrations' | 'recalls'>> &
   Partial<Pick<ThingRecord, 'id' | 'links' | 'createdAt' | 'updatedAt'>>;
 
 const rowSchema = z.object({ id: recordIdSchema, created_at: timestampSchema, updated_at: timestampSchema, data: z.instanceof(Buffer) });

@@ -28,6 +28,7 @@ import { ReceiptRepo } from './receiptRepo.js';
 import { VerificationRepo } from './verificationRepo.js';
 import { AccountIdRepo } from './accountIdRepo.js';
 import { ThingRepo } from './thingRepo.js';
+import { ThingReceiptRepo } from './thingReceiptRepo.js';
 import { AttachmentRepo, type AttachmentLimits } from './attachmentRepo.js';
 import { RelationshipRepo } from './relationshipRepo.js';
 import { applyPragmas, createSchema, MIGRATABLE_SCHEMA_VERSIONS, SCHEMA_VERSION } from './schema.js';
@@ -89,6 +90,8 @@ export class Vault {
   readonly offers: OfferRepo;
   /** Her things, their contracts and the companies linked to each by role. */
   readonly things: ThingRepo;
+  /** Signed receipts sellers sent her, pending her answer (docs/protocol/thing.md). */
+  readonly thingReceipts: ThingReceiptRepo;
   /** The documents she keeps with her things, each file encrypted. */
   readonly attachments: AttachmentRepo;
   readonly #db: Database.Database;
@@ -124,6 +127,7 @@ export class Vault {
     this.intentRecipients = new IntentRecipientRepo(this.#ctx);
     this.offers = new OfferRepo(this.#ctx);
     this.things = new ThingRepo(this.#ctx);
+    this.thingReceipts = new ThingReceiptRepo(this.#ctx);
     this.attachments = new AttachmentRepo(this.#ctx, attachmentLimits);
   }
 

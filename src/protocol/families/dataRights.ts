@@ -71,6 +71,25 @@ export const accessCopySchema = z
     /** Intents of hers it received and offers it made. */
     intents: z.number().int().nonnegative(),
     offers: z.number().int().nonnegative(),
+    /**
+     * Her registrations of things it makes (docs/protocol/thing.md): the claims she shared, under
+     * which consent record. Absent when there are none (and in answers before the thing family).
+     */
+    thing_registrations: z
+      .array(
+        z
+          .object({
+            registration_id: z.string().min(1).max(100),
+            consent_record_id: z.string().min(1).max(100),
+            claims: z.record(z.string(), z.unknown()),
+            created_at: z.iso.datetime(),
+          })
+          .passthrough(),
+      )
+      .max(1000)
+      .optional(),
+    /** How many signed receipts it sent her (she holds them herself); absent when none. */
+    thing_receipts: z.number().int().nonnegative().optional(),
   })
   .passthrough();
 export type AccessCopy = z.infer<typeof accessCopySchema>;

@@ -28,7 +28,9 @@ import { createRosterSet } from '../terms/rosterSet.js';
 import { parseDetached } from '../terms/detachedJws.js';
 import { judgeOffer } from '../intent/verdict.js';
 import { signOffer, verifySignedOffer } from '../intent/signedOffer.js';
-import { Account, BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing, createMessageRegistry } from './index.js';
+import { Account, BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, Thing, TrustPing, createMessageRegistry } from './index.js';
+import { THING_REGISTRATION_VCT, type ReceiptDocument } from './thing.js';
+import { signReceipt, verifySignedReceipt } from '../things/receipt.js';
 import { demandSchema, type Demand, type Offer } from './intent.js';
 import type { TermsResponseBody } from './terms.js';
 import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.js';
@@ -52,7 +54,7 @@ import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.
 const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
 const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
 const DOCS = new URL('../../../docs/protocol/', import.meta.url);
-const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md', 'data-rights.md', 'caller-verification.md', 'account.md'] as const;
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md', 'data-rights.md', 'caller-verification.md', 'account.md', 'thing.md'] as const;
 const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
 const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
 const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
@@ -256,6 +258,35 @@ function intentOffer(ctx: BuildContext): Offer {
     validThrough: new Date((T0 + INTENT_AT.cast + 72 * 3600) * 1000).toISOString().replace('.000Z', 'Z'),
     conditions: '30 days free returns; 2-year warranty.',
     terms: TERMS_AGREEMENTS.counter,
+  };
+}
+
+/*
+ * The thing thread of the vectors (docs/protocol/thing.md): a signed receipt for a trail bike with a
+ * two-year warranty, her acceptance, her registration of it (GTIN and serial number only) and the
+ * company's recall of that GTIN.
+ */
+const THING_AT = { receipt: 900, answer: 960, register: 1_000, recall: 1_200 } as const;
+const THING_GTIN = '4006381333931';
+const THING_IDS = {
+  receipt: '1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b',
+  registration: '2c3d4e5f-6071-4829-9bac-1d2e3f4a5b6c',
+  consentRecord: '3d4e5f60-7182-493a-8cbd-2e3f4a5b6c7d',
+  recall: '4e5f6071-8293-4a4b-9dce-3f4a5b6c7d8e',
+} as const;
+
+/** The receipt the company signs in the vectors. */
+function thingReceipt(ctx: BuildContext): ReceiptDocument {
+  return {
+    receipt_id: THING_IDS.receipt,
+    seller: ctx.vendor.did,
+    seller_name: COMPANY_NAME,
+    buyer: ctx.customer.did,
+    issued_at: new Date((T0 + THING_AT.receipt) * 1000).toISOString(),
+    purchase_date: '2026-01-01',
+    price: { amount: '899.00', currency: 'EUR' },
+    product: { name: 'Trail bike TR-1', brand: 'Acme', model: 'TR-1', gtin: THING_GTIN, serialNumber: 'AO-TR1-000317' },
+    warranty: { start: '2026-01-01', duration: 'P2Y', scope: 'Frame, gears and brakes', provider: COMPANY_NAME },
   };
 }
 
@@ -665,6 +696,62 @@ const SPECS: readonly Spec[] = [
     at: 842,
     input: (ctx) => ({ body: { sequence: 2 }, thid: idOf(ctx, Account.identifiers.type) }),
   },
+  {
+    // She buys a trail bike in the shop: the company sends her agent the receipt, signed as a document of its own.
+    type: Thing.receipt.type,
+    sender: 'vendor',
+    id: 'c3a1e5d7-9b2f-4c6e-8a10-2f4b6d8e0a13',
+    at: THING_AT.receipt,
+    input: (ctx) => ({ body: { signed: signReceipt(thingReceipt(ctx), signingKeyOf(ctx.vendor)) } }),
+  },
+  {
+    // She accepts it into her things.
+    type: Thing.receiptAnswer.type,
+    sender: 'customer',
+    id: 'd4b2f6e8-0c3a-4d7f-9b21-3a5c7e9f1b24',
+    at: THING_AT.answer,
+    input: (ctx) => ({ body: { receipt_id: THING_IDS.receipt, state: 'accepted' }, thid: idOf(ctx, Thing.receipt.type) }),
+  },
+  {
+    // She registers the bike with the company as its maker, sharing its GTIN and serial number only.
+    type: Thing.register.type,
+    sender: 'customer',
+    id: 'e5c3a7f9-1d4b-4e80-8c32-4b6d8f0a2c35',
+    at: THING_AT.register,
+    input: (ctx) => ({
+      body: {
+        registration_id: THING_IDS.registration,
+        consent_record_id: THING_IDS.consentRecord,
+        fields: ['gtin', 'serial_number'],
+        purpose: 'Product registration: warranty service and safety recalls',
+        presentation: { format: 'dc+sd-jwt', sd_jwt: ctx.presentation(Thing.register.type) },
+      },
+      returnRoute: 'all',
+    }),
+  },
+  {
+    type: Thing.registerAck.type,
+    sender: 'vendor',
+    id: 'f6d4b8a0-2e5c-4f91-9d43-5c7e9a1b3d46',
+    at: THING_AT.register,
+    input: (ctx) => ({ body: { registration_id: THING_IDS.registration, consent_record_id: THING_IDS.consentRecord, state: 'registered' }, thid: idOf(ctx, Thing.register.type) }),
+  },
+  {
+    // A brake lever of that GTIN is faulty: the recall reaches the relationships that registered it.
+    type: Thing.recall.type,
+    sender: 'vendor',
+    id: 'a7e5c9b1-3f6d-4a02-8e54-6d8f0b2c4e57',
+    at: THING_AT.recall,
+    input: () => ({
+      body: {
+        recall_id: THING_IDS.recall,
+        gtin: THING_GTIN,
+        text: 'Stop riding: the front brake lever may crack. A free replacement is on its way; any Acme shop fits it.',
+        issued_at: new Date((T0 + THING_AT.recall) * 1000).toISOString(),
+        url: 'https://vendor.example/recalls/tr-1-brake-lever',
+      },
+    }),
+  },
 ];
 
 /** The company's answer to her access request in the vectors: her address after the move, under the consent record of her disclosure. */
@@ -716,12 +803,16 @@ async function makePresentation(type: string, parties: VectorFile['parties']): P
   const spec = SPECS.find((s) => s.type === type);
   if (!spec) throw new Error(`no spec for ${type}`);
   const { customer, vendor: company } = parties;
+  if (type === Thing.register.type) {
+    const registered = { gtin: THING_GTIN, serial_number: 'AO-TR1-000317' };
+    return presentSelfIssued(localIdentitySchema.parse(customer), registered, { audience: company.did, nonce: spec.id, issuedAt: T0 + spec.at, vct: THING_REGISTRATION_VCT });
+  }
   const claims = { address: type === Disclose.present.type ? ADDRESS_BEFORE : ADDRESS_AFTER };
   const nonce = type === Disclose.present.type ? REQUEST_NONCE : spec.id;
   return presentSelfIssued(localIdentitySchema.parse(customer), claims, { audience: company.did, nonce, issuedAt: T0 + spec.at });
 }
 
-const PRESENTING_TYPES = [Disclose.present.type, ProfileUpdate.notice.type] as const;
+const PRESENTING_TYPES = [Disclose.present.type, ProfileUpdate.notice.type, Thing.register.type] as const;
 
 /** The presentation a stored vector carries. */
 function storedPresentation(vector: Vector): string {
@@ -997,7 +1088,30 @@ describe('golden vectors docs/protocol/vectors/families.json', () => {
     expect(new Set(shown)).toEqual(new Set(['invitation', 'invitation-url', ...createMessageRegistry().types()]));
   });
 
-  it.each(PRESENTING_TYPES)('carries in %s an SD-JWT presentation that verifies for the company, this nonce and exactly the address', async (type) => {
+  it('carries in thing/register a registration presentation that verifies for the company, this nonce and exactly the GTIN and serial number', async () => {
+    const vector = storedVector(Thing.register.type);
+    const { parties } = stored();
+    const verified = await verifySdJwtPresentation(storedPresentation(vector), {
+      resolver: createDidResolver(),
+      audience: parties.vendor.did,
+      nonce: vector.plaintext['id'] as string,
+      now: vector.receivedAt.epochMs,
+      trustIssuer: (iss) => iss === parties.customer.did,
+      expectedVct: THING_REGISTRATION_VCT,
+      allowedClaims: ['gtin', 'serial_number'],
+    });
+    expect(verified.disclosed).toEqual({ gtin: THING_GTIN, serial_number: 'AO-TR1-000317' });
+  });
+
+  it('carries in thing/receipt a receipt the company signed, naming her as the buyer', async () => {
+    const vector = storedVector(Thing.receipt.type);
+    const { parties } = stored();
+    const body = vector.plaintext['body'] as { signed: unknown };
+    const signed = await verifySignedReceipt(body.signed, parties.vendor.did, createDidResolver());
+    expect(signed.receipt.buyer).toBe(parties.customer.did);
+  });
+
+  it.each([Disclose.present.type, ProfileUpdate.notice.type])('carries in %s an SD-JWT presentation that verifies for the company, this nonce and exactly the address', async (type) => {
     const vector = storedVector(type);
     const { parties } = stored();
     const nonce = type === Disclose.present.type ? REQUEST_NONCE : (vector.plaintext['id'] as string);

@@ -10,6 +10,8 @@ export interface SelfIssuedPresentation {
   nonce: string;
   /** Epoch seconds, for both the SD-JWT and the key-binding JWT. */
   issuedAt: number;
+  /** The credential type; a profile disclosure's by default (a thing registration names its own). */
+  vct?: string;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function presentSelfIssued(identity: LocalIdentity, claims: Record<
   const sdJwt = await issueSdJwt({
     issuer: { did: identity.did, kid: identity.signing.kid, privateKey: key },
     holderPublicJwk: identity.signing.publicJwk,
-    vct: PROFILE_VCT,
+    vct: options.vct ?? PROFILE_VCT,
     claims,
     issuedAt: options.issuedAt,
   });

@@ -141,6 +141,10 @@ export function localApiExamples(w: LocalApiWorld): Record<keyof Routes, ApiExam
     attachThing: { params: { id: SOME_ID }, body: { kind: 'receipt', fileName: 'receipt.txt', contentType: 'text/plain', data: Buffer.from('Receipt: one bike').toString('base64') } },
     thingDocument: { params: { id: SOME_ID, attachmentId: SOME_ID } },
     detachThing: { params: { id: SOME_ID, attachmentId: SOME_ID } },
+    thingReceipts: { query: { all: 'true' } },
+    acceptThingReceipt: { params: { id: SOME_ID } },
+    declineThingReceipt: { params: { id: SOME_ID } },
+    registerThing: { params: { id: SOME_ID }, body: { with: 'acme', fields: ['serialNumber', 'gtin'] } },
   };
 }
 
@@ -190,6 +194,10 @@ export function adminApiExamples(w: AdminApiWorld): Record<string, ApiExample> {
     'GET /admin/audit': { query: { limit: '10', relationship: w.relationshipId } },
     'GET /admin/relationships/:ref/identifiers': { params: ref },
     'POST /admin/relationships/:ref/identifiers': { params: ref, body: { kind: 'policy_number', value: '88-123', label: 'Home insurance' } },
+    'POST /admin/relationships/:ref/things/receipts': { params: ref, body: { name: 'Trail bike', gtin: '4006381333931', serialNumber: 'SN-1', price: { amount: '899.00', currency: 'EUR' }, warranty: 'P2Y' } },
+    'GET /admin/things/receipts': { query: { relationship: w.relationshipId } },
+    'GET /admin/things/registrations': { query: { gtin: '4006381333931' } },
+    'POST /admin/things/recalls': { body: { gtin: '4006381333931', text: 'Stop using the brake lever: a replacement is on its way.' } },
   };
 }
 
