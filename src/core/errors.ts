@@ -105,6 +105,12 @@ export type KithErrorCode =
   | 'thing.attachments_full'
   | 'thing.attachment_type_unsupported'
   | 'thing.attachment_type_mismatch'
+  // service cases about her things (docs/protocol/service.md)
+  | 'service.unknown_case'
+  | 'service.case_resolved'
+  | 'service.no_supporter'
+  | 'service.not_linked'
+  | 'service.invalid'
   | 'directory.invalid'
   | 'directory.unreachable'
   | 'directory.unknown'
@@ -281,6 +287,13 @@ export class AccountError extends KithError {
 /** Her things (src/personal/things.ts): a thing or document that does not exist, malformed fields, a document too large or not what it claims. */
 export class ThingError extends KithError {
   constructor(code: CodeIn<'thing'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Service cases about her things (docs/protocol/service.md): an unknown or resolved case, a thing no company supports, a bad pick of details. */
+export class ServiceError extends KithError {
+  constructor(code: CodeIn<'service'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

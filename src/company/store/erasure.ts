@@ -27,6 +27,9 @@ export const ERASURE_CATEGORIES = [
   'intents',
   // The challenges sent to her and her signed answers (the console's caller verification).
   'caller_verifications',
+  // Her service cases: each thread's messages before the cases they belong to.
+  'service_case_entries',
+  'service_cases',
 ] as const;
 
 export type ErasureCategory = (typeof ERASURE_CATEGORIES)[number];

@@ -9,6 +9,7 @@ import type { RelationshipStore } from './relationshipStore.js';
 import type { ReplayStore } from './replayStore.js';
 import type { TermsStore } from './termsStore.js';
 import type { VerificationStore } from './verificationStore.js';
+import type { ServiceCaseStore } from './serviceCaseStore.js';
 
 // The public entry point of the company store: the composed interface, and every area's
 // interface and domain types re-exported, so callers import from here only.
@@ -32,6 +33,7 @@ export type { ConnectorAttempt, ConnectorDeliveryState, ConnectorEvent, Connecto
 export type { IntentStore, OfferRow, OfferState, ReceivedIntent, ReceivedIntentState } from './intentStore.js';
 export type { CreatedKey, DeadLetterKey, KeysetPage } from './keyset.js';
 export type { AuditEntry, CallerVerificationAnswer, CallerVerificationRow, CallerVerificationState, VerificationStore } from './verificationStore.js';
+export type { ServiceCaseAuthor, ServiceCaseEntry, ServiceCaseEntryKind, ServiceCaseRow, ServiceCaseStore } from './serviceCaseStore.js';
 export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidFor, type ErasureCategory } from './erasure.js';
 
 /**
@@ -63,7 +65,8 @@ export interface CompanyStore
     ConnectorEventStore,
     DataRightsStore,
     IntentStore,
-    VerificationStore {
+    VerificationStore,
+    ServiceCaseStore {
   /** The database underneath; named in erasure receipts. */
   readonly dialect: 'sqlite' | 'postgres';
   /**

@@ -11,11 +11,12 @@ import { ProfileUpdate } from './profileUpdate.js';
 import { MessageRegistry, type MessageDefinition } from './registry.js';
 import { Relationship } from './relationship.js';
 import { ReportProblem } from './reportProblem.js';
+import { Service } from './service.js';
 import { Terms } from './terms.js';
 import { TrustPing } from './trustPing.js';
 
 /** The one explicit list of message families Kith speaks. A new family is one file plus one line here. */
-export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship, Disclose, ProfileUpdate, Terms, Intent, Consent, DataRights, CallerVerification, Account] as const;
+export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship, Disclose, ProfileUpdate, Terms, Intent, Consent, DataRights, CallerVerification, Account, Service] as const;
 
 export function allMessageDefinitions(): MessageDefinition[] {
   return MESSAGE_FAMILIES.flatMap((family) => Object.values(family) as MessageDefinition[]);
@@ -25,4 +26,4 @@ export function createMessageRegistry(): MessageRegistry {
   return new MessageRegistry(allMessageDefinitions());
 }
 
-export { Account, BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, TrustPing };
+export { Account, BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Service, Terms, TrustPing };
