@@ -166,7 +166,9 @@ const V6_TABLES = ['thing_attachments', 'thing_links', 'things'];
 const V7_TABLES = ['account_ids'];
 /** Added by schema version 8. */
 const V8_TABLES = ['seen_ids'];
-const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V6_TABLES, ...V7_TABLES, ...V8_TABLES].sort();
+/** Added by schema version 11 (9 and 10 are other branches'). */
+const V11_TABLES = ['service_cases'];
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V6_TABLES, ...V7_TABLES, ...V8_TABLES, ...V11_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
 const INTENT_ID = '00000000-0000-4000-8000-0000000000b1';
@@ -209,8 +211,9 @@ function schemaVersion(): string {
 }
 
 /** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
-function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6 | 7): void {
-  const newer = [...V8_TABLES, ...{ 1: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES], 4: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES], 5: [...V7_TABLES, ...V6_TABLES], 6: V7_TABLES, 7: [] }[version]!];
+function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8): void {
+  if (version === 8) return downgradeDropping(8, V11_TABLES);
+  const newer = [...V11_TABLES, ...V8_TABLES, ...{ 1: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES], 4: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES], 5: [...V7_TABLES, ...V6_TABLES], 6: V7_TABLES, 7: [] }[version]!];
   const db = new Database(path);
   try {
     db.transaction(() => {
@@ -221,12 +224,23 @@ function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6 | 7): void {
     db.close();
   }
 }
+function downgradeDropping(version: number, tables: readonly string[]): void {
+  const db = new Database(path);
+  try {
+    db.transaction(() => {
+      for (const table of tables) db.exec(`DROP TABLE ${table}`);
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(version));
+    })();
+  } finally {
+    db.close();
+  }
+}
 const downgradeToV1 = (): void => downgradeTo(1);
 
 describe('schema versions', () => {
-  it('creates new vaults at schema version 8 with every table', () => {
+  it('creates new vaults at schema version 11 with every table', () => {
     Vault.create(path, 'pw', FAST).close();
-    expect(schemaVersion()).toBe('8');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -246,7 +260,7 @@ describe('schema versions', () => {
     migrated.agreements.insert(agreement(r.id));
     migrated.intents.insert(newIntent({ id: INTENT_ID }));
     migrated.close();
-    expect(schemaVersion()).toBe('8');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     // Opening again is a plain open (nothing left to migrate).
@@ -258,7 +272,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 2 vault to version 8 when it is unlocked, keeping its data', () => {
+  it('migrates a version 2 vault to version 11 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.profile.applyChange({ email: 'ada@example.org' });
@@ -278,7 +292,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one agreed entry per relationship.
     expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('8');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -286,7 +300,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 3 vault to version 8 when it is unlocked, keeping its data', () => {
+  it('migrates a version 3 vault to version 11 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.agreements.insert(agreement(r.id));
@@ -305,7 +319,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one cast of an intent per relationship.
     expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('8');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -314,7 +328,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 4 vault to version 8 when it is unlocked, keeping its data', () => {
+  it('migrates a version 4 vault to version 11 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.intents.insert(newIntent({ id: INTENT_ID }));
@@ -331,11 +345,11 @@ describe('schema versions', () => {
     // The migration created the unique blind index too: one record per challenge.
     expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('8');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
-  it('migrates a version 5 vault to version 8 when it is unlocked, keeping its data', () => {
+  it('migrates a version 5 vault to version 11 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     const challenge = { relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 };
@@ -343,7 +357,7 @@ describe('schema versions', () => {
     vault.close();
     downgradeTo(5);
     expect(schemaVersion()).toBe('5');
-    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V8_TABLES.includes(t) && !V7_TABLES.includes(t) && !V6_TABLES.includes(t)));
+    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V11_TABLES.includes(t) && !V8_TABLES.includes(t) && !V7_TABLES.includes(t) && !V6_TABLES.includes(t)));
 
     const migrated = Vault.open(path, 'pw');
     expect(migrated.verifications.list().map((v) => v.challengeId)).toEqual(['challenge-1']);
@@ -352,7 +366,7 @@ describe('schema versions', () => {
     // The migration created the blind index too: the value is found again by its normalised form.
     expect(migrated.accountIds.find('88 123').map((a) => a.id)).toEqual([added.id]);
     migrated.close();
-    expect(schemaVersion()).toBe('8');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -372,7 +386,7 @@ describe('schema versions', () => {
     // The migration created the constraints too: a link to a relationship that does not exist is refused.
     expect(codeOf(() => migrated.things.insert({ name: 'Car', links: [{ relationshipId: '00000000-0000-4000-8000-00000000dead', role: 'maker' }] }))).toBe('relationship.unknown');
     migrated.close();
-    expect(schemaVersion()).toBe('8');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
     const again = Vault.open(path, 'pw');
     expect(again.things.get(thing.id)).toEqual(thing);
@@ -387,7 +401,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('3');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('8');
+    expect(schemaVersion()).toBe('11');
   });
 
   it('leaves a version 2 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -398,7 +412,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('2');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('8');
+    expect(schemaVersion()).toBe('11');
   });
 
   it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -411,11 +425,29 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('1');
     Vault.open(path, 'right').close();
+    expect(schemaVersion()).toBe('11');
+  });
+
+  it('migrates a version 8 vault to version 11 when it is unlocked: service cases can be kept', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const r = vault.relationships.insert(rel(1));
+    const thing = vault.things.insert({ name: 'Fridge' });
+    vault.close();
+    downgradeTo(8);
     expect(schemaVersion()).toBe('8');
+    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V11_TABLES.includes(t)));
+    const migrated = Vault.open(path, 'pw');
+    expect(schemaVersion()).toBe('11');
+    expect(tableNames()).toEqual(ALL_TABLES);
+    expect(migrated.things.get(thing.id)?.name).toBe('Fridge');
+    const id = '00000000-0000-4000-8000-0000000000d1';
+    migrated.serviceCases.insert({ id, thingId: thing.id, relationshipId: r.id, state: 'open', warrantyClaim: false, thingName: 'Fridge', shared: {}, identifier: null, thread: [{ author: 'her', kind: 'open', text: 'Warm.', messageId: 'm-1', at: 1 }] });
+    expect(migrated.serviceCases.get(id)?.state).toBe('open');
+    migrated.close();
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '9', 'two']) {
+    for (const version of ['0', '12', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);
