@@ -11,6 +11,7 @@ import type { CompanyPolicy, DisclosureAsk } from './config.js';
 import { ConnectorDispatcher } from './connectors/dispatcher.js';
 import { createConnectors, type Connector, type DispatchTarget } from './connectors/index.js';
 import { createCompanyAccountIds, type CompanyAccountIds } from './accountIdentifiers.js';
+import { createCompanyServiceCases, type CompanyServiceCases } from './serviceCases.js';
 import { auditEntry, createCallerVerifications, type CallerVerifications } from './callerVerification.js';
 import { COMPANY_HANDLERS } from './handlers/index.js';
 import type { CompanyContext } from './handlers/types.js';
@@ -79,6 +80,8 @@ export interface CompanyAgent {
   readonly verifications: CallerVerifications;
   /** What it knows her by (customer number, policy numbers...), sent to her agent (docs/protocol/account.md). */
   readonly accountIds: CompanyAccountIds;
+  /** Service cases she opened about her things, and its answers (docs/protocol/service.md). */
+  readonly serviceCases: CompanyServiceCases;
   /** Writes one line of the audit log: `operator` looked at or acted on (`action`, a short machine word) a customer. */
   audit(operator: string, action: string, relationshipId: string | null): Promise<void>;
   /** The audit log, newest first. */
@@ -184,6 +187,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   const retention = createRetentionSweep({ store, messaging, clock, logger });
   const verifications = createCallerVerifications({ store, messaging, clock, logger });
   const accountIds = createCompanyAccountIds({ store, messaging, clock, logger });
+  const serviceCases = createCompanyServiceCases({ store, messaging, clock, logger });
   const context: CompanyContext = {
     store,
     clock,
@@ -208,6 +212,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     intents,
     verifications,
     accountIds,
+    serviceCases,
 
     async audit(operator, action, relationshipId) {
       await store.addAuditEntry(auditEntry(operator, action, relationshipId, clock.now()));

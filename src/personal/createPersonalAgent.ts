@@ -19,6 +19,7 @@ import { createTermsFeature, type TermsFeature } from './terms.js';
 import { createVerificationsFeature, type VerificationsFeature } from './verifications.js';
 import { createAccountIdsFeature, type AccountIdsFeature } from './accountIds.js';
 import { createThingsFeature, type ThingsFeature } from './things.js';
+import { createServiceCasesFeature, type ServiceCasesFeature } from './serviceCases.js';
 import type { Vault } from './vault/vault.js';
 
 export type { ConnectPreview } from './relationshipCommands.js';
@@ -61,6 +62,8 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly accountIds: AccountIdsFeature;
   /** Her things, their contracts, documents and companies (issue 13). */
   readonly things: ThingsFeature;
+  /** Service cases about her things, opened on the relationship that supports each (docs/protocol/service.md). */
+  readonly serviceCases: ServiceCasesFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -105,6 +108,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const verifications = createVerificationsFeature(core);
   const accountIds = createAccountIdsFeature(core);
   const things = createThingsFeature(core);
+  const serviceCases = createServiceCasesFeature(core, things);
   const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents, rules };
   const relationships = createRelationshipCommands({ vault, messaging, terms, clock, logger, resolver, open, fetch: options.fetch });
 
@@ -122,6 +126,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     verifications,
     accountIds,
     things,
+    serviceCases,
     pickup: (pickupOptions) => messaging.pickup(pickupOptions),
     deliverOutbox: () => messaging.deliverOutbox(),
     receivePushed: (routeToken, packed) => messaging.receivePushed(routeToken, packed),

@@ -10,6 +10,7 @@ import { pickupHandlers } from './pickup.js';
 import { profileUpdateHandlers } from './profileUpdate.js';
 import { relationshipHandlers } from './relationship.js';
 import { reportProblemHandlers } from './reportProblem.js';
+import { serviceHandlers } from './service.js';
 import { termsHandlers } from './terms.js';
 import { trustPingHandlers } from './trustPing.js';
 import type { CompanyHandler } from './types.js';
@@ -33,4 +34,5 @@ export const COMPANY_HANDLERS: readonly CompanyHandler[] = [
   ...dataRightsHandlers,
   ...callerVerificationHandlers,
   ...accountHandlers,
+  ...serviceHandlers,
 ];
