@@ -25,6 +25,7 @@ import type { AgentEvent } from '../events.js';
 import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard.js';
 import { attachmentKindSchema } from '../../protocol/things/fields.js';
 import { isoDay, thingInputSchema, thingPatchSchema } from '../things.js';
+import { caseResolveInputSchema, caseTextInputSchema, openCaseInputSchema } from '../serviceCases.js';
 import { INVENTORY_CSP, inventoryCsv, inventoryHtml, type InventoryPhoto } from '../thingsInventory.js';
 import { ThingError } from '../../core/errors.js';
 import { tryParseJson } from '../../core/json.js';
@@ -125,6 +126,10 @@ const schemas = {
   // Held to the contract here; the things feature parses them itself, so a malformed thing is thing.invalid.
   addThing: bodySchema(routes.addThing, thingInputSchema),
   editThing: bodySchema(routes.editThing, thingPatchSchema),
+  // Held to the contract here; the service cases feature parses them itself (service.invalid).
+  openCase: bodySchema(routes.openCase, openCaseInputSchema),
+  replyCase: bodySchema(routes.replyCase, caseTextInputSchema),
+  resolveCase: bodySchema(routes.resolveCase, caseResolveInputSchema),
   attachThing: bodySchema(
     routes.attachThing,
     z.object({ kind: attachmentKindSchema, fileName: z.string().min(1).max(200), contentType: z.string().min(1).max(100), data: z.base64() }).strict(),
@@ -487,6 +492,12 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     return c.body(inventoryHtml(things, photos, isoDay(Date.now())), 200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': INVENTORY_CSP, 'x-content-type-options': 'nosniff' });
   });
   on(routes.thing, (c) => c.json({ thing: agent().things.get(c.req.param('id')) }));
+  on(routes.thingCases, (c) => c.json({ cases: agent().serviceCases.list(c.req.param('id')) }));
+  on(routes.openCase, async (c) => c.json({ case: await agent().serviceCases.open(c.req.param('id'), await c.req.json().catch(() => undefined)) }, 201));
+  on(routes.cases, (c) => c.json({ cases: agent().serviceCases.list() }));
+  on(routes.serviceCase, (c) => c.json({ case: agent().serviceCases.get(c.req.param('id')) }));
+  on(routes.replyCase, async (c) => c.json({ case: await agent().serviceCases.reply(c.req.param('id'), await c.req.json().catch(() => undefined)) }));
+  on(routes.resolveCase, async (c) => c.json({ case: await agent().serviceCases.resolve(c.req.param('id'), await c.req.json().catch(() => ({}))) }));
   on(routes.addThing, async (c) => c.json({ thing: agent().things.add(await c.req.json().catch(() => undefined)) }, 201));
   on(routes.editThing, async (c) => c.json({ thing: agent().things.edit(c.req.param('id'), await c.req.json().catch(() => undefined)) }));
   on(routes.removeThing, (c) => {

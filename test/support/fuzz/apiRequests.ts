@@ -135,6 +135,12 @@ export function localApiExamples(w: LocalApiWorld): Record<keyof Routes, ApiExam
     attachThing: { params: { id: SOME_ID }, body: { kind: 'receipt', fileName: 'receipt.txt', contentType: 'text/plain', data: Buffer.from('Receipt: one bike').toString('base64') } },
     thingDocument: { params: { id: SOME_ID, attachmentId: SOME_ID } },
     detachThing: { params: { id: SOME_ID, attachmentId: SOME_ID } },
+    thingCases: { params: { id: SOME_ID } },
+    openCase: { params: { id: SOME_ID }, body: { text: 'The freezer is warm.', share: ['serial', 'model'], with: w.relationshipId, identifier: '88-123' } },
+    cases: {},
+    serviceCase: { params: { id: SOME_ID } },
+    replyCase: { params: { id: SOME_ID }, body: { text: 'Monday suits me.' } },
+    resolveCase: { params: { id: SOME_ID }, body: { text: 'Fixed, thank you.' } },
   };
 }
 
@@ -184,6 +190,10 @@ export function adminApiExamples(w: AdminApiWorld): Record<string, ApiExample> {
     'GET /admin/audit': { query: { limit: '10', relationship: w.relationshipId } },
     'GET /admin/relationships/:ref/identifiers': { params: ref },
     'POST /admin/relationships/:ref/identifiers': { params: ref, body: { kind: 'policy_number', value: '88-123', label: 'Home insurance' } },
+    'GET /admin/cases': { query: { state: 'open', limit: '10', relationship: w.relationshipId } },
+    'GET /admin/cases/:id': { params: { id: SOME_ID } },
+    'POST /admin/cases/:id/replies': { params: { id: SOME_ID }, body: { text: 'A technician comes on Monday.' } },
+    'POST /admin/cases/:id/resolve': { params: { id: SOME_ID }, body: { text: 'Thermostat replaced.' } },
   };
 }
 
