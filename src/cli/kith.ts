@@ -28,6 +28,7 @@ import { registerTermsCommands } from './commands/terms.js';
 import { registerVerificationCommands } from './commands/verifications.js';
 import { registerAccountIdCommands } from './commands/accountIds.js';
 import { registerThingCommands } from './commands/things.js';
+import { registerServiceCaseCommands } from './commands/serviceCases.js';
 
 // Her vault, its WAL, agent.json and exports are hers alone, whatever the shell's umask.
 process.umask(PRIVATE_UMASK);
@@ -459,5 +460,6 @@ registerCredentialCommands(program, context);
 registerVerificationCommands(program, context);
 registerAccountIdCommands(program, context);
 registerThingCommands(program, context);
+registerServiceCaseCommands(program, context);
 
 await program.parseAsync(process.argv);
