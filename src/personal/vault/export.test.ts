@@ -24,6 +24,7 @@ import {
   type ExportDocumentV3,
   type ExportDocumentV4,
   type ExportDocumentV5,
+  type ExportDocumentV6,
 } from './export.js';
 import { SAMPLE_FILES } from '../../../test/support/sampleFiles.js';
 import { Vault } from './vault.js';
@@ -159,7 +160,24 @@ function populate(v: Vault): void {
   v.attachments.insert({ id: ATTACHMENT_IDS[0], thingId: fridge.id, kind: 'receipt', fileName: 'receipt.pdf', contentType: 'application/pdf', bytes: SAMPLE_FILES.pdf });
   clock.advance(1000);
   v.attachments.insert({ id: ATTACHMENT_IDS[1], thingId: fridge.id, kind: 'photo', fileName: 'front.png', contentType: 'image/png', bytes: SAMPLE_FILES.png });
+  // Schema version 11: a service case about the fridge, answered by the company.
+  clock.advance(1000);
+  v.serviceCases.insert({
+    id: SERVICE_CASE_ID,
+    thingId: fridge.id,
+    relationshipId: a.id,
+    state: 'open',
+    warrantyClaim: true,
+    thingName: 'Fridge',
+    shared: { gtin: '4006381333931' },
+    identifier: { kind: 'policy_number', value: '88-123', label: 'Home insurance' },
+    thread: [{ author: 'her', kind: 'open', text: 'The freezer is warm.', messageId: 'case-open-1', at: clock.now() }],
+  });
+  clock.advance(1000);
+  v.serviceCases.append(SERVICE_CASE_ID, { author: 'company', kind: 'reply', text: 'Monday, 9 to 12.', messageId: 'case-reply-1', at: clock.now() }, 'answered');
 }
+
+const SERVICE_CASE_ID = '00000000-0000-4000-8000-0000000000c5';
 
 const THING_IDS = ['00000000-0000-4000-8000-0000000000e1', '00000000-0000-4000-8000-0000000000e2'] as const;
 const ATTACHMENT_IDS = ['00000000-0000-4000-8000-0000000000a7', '00000000-0000-4000-8000-0000000000a8'] as const;
@@ -198,7 +216,7 @@ function requestInput(relationshipId: string, requestId: string) {
 }
 
 /** Seals an older document as Kith did then (sealExport only writes the current version). */
-async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5): Promise<string> {
+async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5 | ExportDocumentV6): Promise<string> {
   const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(old)))
     .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
     .addRecipient(new TextEncoder().encode(PASS))
@@ -233,8 +251,13 @@ function asVersion4(doc: ExportDocument): ExportDocumentV4 {
 
 /** The same vault as a version 5 export (as Kith wrote before schema versions 6, 7 and 8). */
 function asVersion5(doc: ExportDocument): ExportDocumentV5 {
-  const { accountIds: _ids, things: _t, attachments: _a, seen: _s, ...rest } = doc;
+  const { accountIds: _ids, things: _t, attachments: _a, seen: _s, serviceCases: _c, skipped: _k, ...rest } = doc;
   return { ...rest, version: 5 };
+}
+
+function asVersion6(doc: ExportDocument): ExportDocumentV6 {
+  const { serviceCases: _c, ...rest } = doc;
+  return { ...rest, version: 6 };
 }
 
 async function codeOfAsync(fn: () => Promise<unknown>): Promise<string | undefined> {
@@ -259,7 +282,7 @@ function withoutTime(doc: ExportDocument): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 6, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 9, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -399,7 +422,7 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 6,
+      version: 9,
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
@@ -415,6 +438,7 @@ describe('importing', () => {
       things: [],
       attachments: [],
       seen: [],
+      serviceCases: [],
     });
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -432,7 +456,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, version: 6, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [] });
+    expect(opened).toEqual({ ...v2, version: 9, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], serviceCases: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -450,7 +474,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, version: 6, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [] });
+    expect(opened).toEqual({ ...v3, version: 9, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], serviceCases: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -469,7 +493,7 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, version: 6, verifications: [], accountIds: [], things: [], attachments: [], seen: [] });
+    expect(opened).toEqual({ ...v4, version: 9, verifications: [], accountIds: [], things: [], attachments: [], seen: [], serviceCases: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -485,11 +509,39 @@ describe('importing', () => {
     ]);
     const v5 = asVersion5(doc);
     const opened = await openExport(JSON.stringify(v5), '');
-    expect(opened).toEqual({ ...v5, version: 6, accountIds: [], things: [], attachments: [], seen: [] });
+    expect(opened).toEqual({ ...v5, version: 9, accountIds: [], things: [], attachments: [], seen: [], serviceCases: [] });
     expect(await openExport(await sealOld(v5), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
     restored.close();
+  });
+
+  it('still reads and restores a version 6 export (plain or encrypted), without service cases', async () => {
+    const doc = exportVault(vault);
+    const v6 = asVersion6(doc);
+    const opened = await openExport(JSON.stringify(v6), '');
+    expect(opened).toEqual({ ...v6, version: 9, serviceCases: [] });
+    expect(await openExport(await sealOld(v6), PASS)).toEqual(opened);
+    const restored = importVault(target(), 'new vault pass', opened, FAST);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    restored.close();
+  });
+
+  it('restores service cases with their thread, state, flag and thing (export format 9)', async () => {
+    const doc = exportVault(vault);
+    expect(doc.serviceCases.map((c) => [c.id, c.state, c.warrantyClaim, c.thread.length])).toEqual([[SERVICE_CASE_ID, 'answered', true, 2]]);
+    const restored = importVault(target(), 'new vault pass', await openExport(await sealExport(doc, PASS), PASS), FAST);
+    expect(restored.serviceCases.list()).toEqual(doc.serviceCases);
+    expect(restored.serviceCases.list({ thingId: THING_IDS[0] }).map((c) => c.id)).toEqual([SERVICE_CASE_ID]);
+    restored.close();
+  });
+
+  it('refuses a service case of a thing the export does not contain, leaving nothing behind', () => {
+    const doc = exportVault(vault);
+    const path = target();
+    const bad = { ...doc, serviceCases: doc.serviceCases.map((c) => ({ ...c, thingId: '00000000-0000-4000-8000-00000000ffff' })) };
+    expect(codeOf(() => importVault(path, 'new vault pass', bad, FAST))).toBe('export.corrupted');
+    expect(existsSync(path)).toBe(false);
   });
 
   it('restores administrative identities with their proof and source, found again through the blind index', async () => {
@@ -662,6 +714,8 @@ describe('reading damaged or foreign files', () => {
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion3(doc), version: 4 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion4(doc), version: 5 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion5(doc), version: 6 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion6(doc), version: 9 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, serviceCases: doc.serviceCases.map((c) => ({ ...c, shared: { notes: 'private' } })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, kind: 'passport_number' })) }), PASS))).toBe('export.corrupted');
     // A company identifier without its proof (or one of hers with one) is damaged.
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, proof: null })) }), PASS))).toBe('export.corrupted');

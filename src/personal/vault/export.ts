@@ -88,6 +88,7 @@ function exportSections(vault: Vault): ExportDocument {
     things: vault.things.list(),
     attachments: vault.attachments.listWithContent().map(({ content, ...record }) => ({ ...record, content: content.toString('base64') })),
     seen: vault.seen.unexpired(),
+    serviceCases: vault.serviceCases.list(),
   };
 }
 
@@ -139,6 +140,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const a of data.accountIds) vault.accountIds.insert(a);
       for (const t of data.things) vault.things.insert(t);
       for (const a of data.attachments) restoreAttachment(vault, a);
+      for (const c of data.serviceCases) vault.serviceCases.insert(c);
       for (const entry of data.seen) vault.seen.record(entry.messageId, entry.expiresAt);
     });
     return vault;

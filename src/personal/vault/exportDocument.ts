@@ -22,13 +22,14 @@ import { verificationRecordSchema } from './verificationRepo.js';
 import { accountIdRecordSchema } from './accountIdRepo.js';
 import { thingRecordSchema } from './thingRepo.js';
 import { attachmentRecordSchema } from './attachmentRepo.js';
+import { serviceCaseRecordSchema } from './serviceCaseRepo.js';
 
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
 /** The version written. */
-export const EXPORT_VERSION = 6;
+export const EXPORT_VERSION = 9;
 /** Every version read (older ones are upgraded on reading: their missing sections are empty). */
-export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 9];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
@@ -122,17 +123,11 @@ export const exportedAttachmentSchema = attachmentRecordSchema
 export type ExportedAttachment = z.infer<typeof exportedAttachmentSchema>;
 
 /**
- * The current document (version 6: schema version 6 added her things and their documents, schema
+ * The sections version 6 added: schema version 6 added her things and their documents, schema
  * version 7 the administrative identities each company knows her by, and schema version 8 keeps
- * the replay cache's ids, so they travel too).
+ * the replay cache's ids, so they travel too.
  */
-export const exportDocumentSchema = z.object({
-  ...v1Sections,
-  ...v2Sections,
-  ...v3Sections,
-  ...v4Sections,
-  ...v5Sections,
-  version: z.literal(EXPORT_VERSION),
+const v6Sections = {
   /** Oldest first: the company's identifiers with their signed list as proof, and hers. */
   accountIds: z.array(accountIdRecordSchema),
   /** Oldest first, each with its links. */
@@ -146,11 +141,31 @@ export const exportDocumentSchema = z.object({
    * open, by table and row id. Absent from a normal export, which has none to leave out.
    */
   skipped: z.array(z.object({ table: z.string().min(1), id: z.string().min(1) })).optional(),
+};
+
+/** Version 6 documents, still read (and upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV6Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, ...v6Sections, version: z.literal(6) });
+export type ExportDocumentV6 = z.infer<typeof exportDocumentV6Schema>;
+
+/**
+ * The current document (version 9: schema version 11 added the service cases she opened about her
+ * things, each with its thread; versions 7 and 8 are other branches' and are merged before this one).
+ */
+export const exportDocumentSchema = z.object({
+  ...v1Sections,
+  ...v2Sections,
+  ...v3Sections,
+  ...v4Sections,
+  ...v5Sections,
+  ...v6Sections,
+  version: z.literal(EXPORT_VERSION),
+  /** Oldest first, each with its thread (docs/protocol/service.md). */
+  serviceCases: z.array(serviceCaseRecordSchema),
 });
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 /** Any readable version, told apart by `version`. */
-export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentSchema]);
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentV6Schema, exportDocumentSchema]);
 export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
 
 /** An older document as the current version: the sections it did not have are empty. */
@@ -158,8 +173,10 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
   switch (doc.version) {
     case EXPORT_VERSION:
       return doc;
+    case 6:
+      return { ...doc, version: EXPORT_VERSION, serviceCases: [] };
     case 5:
-      return { ...doc, version: EXPORT_VERSION, accountIds: [], things: [], attachments: [], seen: [] };
+      return upgradeExportDocument({ ...doc, version: 6, accountIds: [], things: [], attachments: [], seen: [] });
     case 4:
       return upgradeExportDocument({ ...doc, version: 5, verifications: [] });
     case 3:
