@@ -111,6 +111,21 @@ describe('service cases between the agents', () => {
     expect(wrote.json['case']).toMatchObject({ state: 'open' });
     expect((await admin('GET', `/admin/cases/${companyCase.id}`)).json['case']).toMatchObject({ state: 'open', thread: [{ kind: 'open' }, { kind: 'reply', author: 'company' }, { kind: 'reply', author: 'person', text: 'Monday suits me.' }] });
 
+    // The call-center console shows the case on her customer page, with what she shared and the thread.
+    const login = await fetch(`${pair.company.url}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: pair.company.url },
+      body: new URLSearchParams({ name: 'Sam Operator', token: pair.company.adminToken }).toString(),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const customerPage = await (await fetch(`${pair.company.url}/console/customers/${pair.link.companyRelationship.id}`, { headers: { cookie } })).text();
+    expect(customerPage).toContain('Service cases');
+    expect(customerPage).toContain(`${companyCase.id}</span> · open · warranty claim`);
+    expect(customerPage).toContain('SN-20260315-0042');
+    expect(customerPage).toContain('Monday suits me.');
+    expect(customerPage).not.toContain('squeaks');
+
     const resolved = await admin('POST', `/admin/cases/${companyCase.id}/resolve`, { text: 'Thermostat replaced under warranty.' });
     expect(resolved.status).toBe(200);
     expect((await herApi('GET', `/api/things/${fridge}/cases`)).json['cases']).toEqual([expect.objectContaining({ id: opened.id, state: 'resolved' })]);
