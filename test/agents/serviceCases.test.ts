@@ -6,6 +6,7 @@
  * thing, an unknown case or another relationship's, a malformed message, a resolved case) is
  * refused with its code and changes nothing on either side.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import type { AgentEvent } from '../../src/personal/events.js';
@@ -131,6 +132,34 @@ describe('service cases between the agents', () => {
     expect((await herApi('GET', `/api/things/${fridge}/cases`)).json['cases']).toEqual([expect.objectContaining({ id: opened.id, state: 'resolved' })]);
     expect((await admin('GET', '/admin/cases?state=open')).json['cases']).toEqual([]);
     expect((await admin('GET', '/admin/cases?state=resolved')).json['cases']).toHaveLength(1);
+
+    // Both logs name the case by ids and states, never by what she or the company wrote or shared.
+    for (const path of [pair.company.logPath, pair.personal.logPath]) {
+      const log = readFileSync(path, 'utf8');
+      expect(log).toContain('service_case_opened');
+      for (const value of ['SN-20260315-0042', 'CF-300', '88-123', 'freezer', 'technician', 'Monday', 'Thermostat']) expect(log, `${path}: ${value}`).not.toContain(value);
+    }
+  });
+
+  it('the admin API refuses a bad text, an unknown case and a bad state filter, changing nothing', async () => {
+    const fridge = await addFridge();
+    await openCase(fridge, { text: 'Warm.' });
+    const [companyCase] = (await admin('GET', '/admin/cases')).json['cases'] as { id: string }[];
+    const before = await pair.company.snapshot();
+    const herBefore = pair.personal.snapshot();
+    for (const [method, path, body, code, status] of [
+      ['POST', `/admin/cases/${companyCase!.id}/replies`, { text: '' }, 'api.bad_request', 400],
+      ['POST', `/admin/cases/${companyCase!.id}/replies`, { text: 'x', extra: 1 }, 'api.bad_request', 400],
+      ['POST', '/admin/cases/00000000-0000-4000-8000-00000000dead/replies', { text: 'Hello' }, 'service.unknown_case', 404],
+      ['POST', '/admin/cases/00000000-0000-4000-8000-00000000dead/resolve', {}, 'service.unknown_case', 404],
+      ['GET', '/admin/cases/00000000-0000-4000-8000-00000000dead', undefined, 'service.unknown_case', 404],
+      ['GET', '/admin/cases?state=closed', undefined, 'api.bad_request', 400],
+    ] as const) {
+      const answer = await admin(method, path, body);
+      expect([answer.status, answer.json['error']?.code], `${method} ${path}`).toEqual([status, code]);
+    }
+    expect(await pair.company.snapshot()).toEqual(before);
+    expect(pair.personal.snapshot()).toEqual(herBefore);
   });
 
   it('is no warranty claim once the warranty is over, and goes to the servicer before the maker and the seller', async () => {
