@@ -180,6 +180,9 @@ describe('service cases between the agents', () => {
     // With --with she picks the seller instead.
     const toSeller = await openCase(fridge, { text: 'And the light.', with: pair.company.name, share: ['name'] });
     expect(toSeller).toMatchObject({ relationshipId: pair.link.view.id, shared: { name: 'Fridge' } });
+    // Her access request counts the cases the company holds.
+    const access = await pair.personal.agent.requestAccess(pair.link.view.id);
+    expect((access.body as { data: { service_cases: number } }).data.service_cases).toBe(1);
   });
 
   describe('bad input changes nothing', () => {

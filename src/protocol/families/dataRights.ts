@@ -71,6 +71,8 @@ export const accessCopySchema = z
     /** Intents of hers it received and offers it made. */
     intents: z.number().int().nonnegative(),
     offers: z.number().int().nonnegative(),
+    /** Service cases she opened about her things (docs/protocol/service.md); she has each thread herself. Absent from agents before service 1.0. */
+    service_cases: z.number().int().nonnegative().optional(),
   })
   .passthrough();
 export type AccessCopy = z.infer<typeof accessCopySchema>;
