@@ -10,6 +10,7 @@ import { createCompanyAgent, type CompanyAgent } from '../company/createCompanyA
 import { ADMIN_SCOPES, createAdminToken, listAdminTokens, parseScopes, revokeAdminToken } from '../company/adminTokens.js';
 import { companyHomeDir, defaultCompanyHome, initCompanyHome, openCompanyHome, type CompanyHome } from '../company/home.js';
 import { COMPANY_ROLES, startCompanyServer } from '../company/server.js';
+import { caseListStateSchema, type ServiceCaseDetail } from '../company/serviceCases.js';
 import type { TermsAgreementRow } from '../company/store/types.js';
 import { agreementShortName } from '../protocol/terms/roster.js';
 import { formatTime, oneLine, output, run, stopOnSignals, table, type GlobalOptions } from './common.js';
@@ -399,6 +400,71 @@ things
       withAgent(async (agent) => {
         const result = await agent.things.recall({ text, ...(o.gtin === undefined ? {} : { gtin: o.gtin }), ...(o.model === undefined ? {} : { model: o.model }), ...(o.url === undefined ? {} : { url: o.url }) });
         output(globals(), result, () => `Recall ${result.recallId} sent to ${result.relationships.length} customer${result.relationships.length === 1 ? '' : 's'} who registered it (${result.relationships.filter((r) => r.delivered).length} delivered now).`);
+      }),
+    ),
+  );
+
+// Service cases customers opened about their things (docs/protocol/service.md).
+const cases = program.command('cases').description('service cases customers opened about their things: the details they shared, the thread');
+const caseDetailText = (c: ServiceCaseDetail): string => {
+  const shared = Object.entries(c.thing).map(([field, value]) => `${field}=${typeof value === 'object' && value !== null ? `${(value as { amount: string }).amount} ${(value as { currency: string }).currency}` : String(value)}`);
+  return [
+    `Case ${c.id} (her case ${c.caseId}), customer ${c.customerRef || '(erased)'}`,
+    `State         ${c.state}${c.warrantyClaim ? ', warranty claim' : ''}`,
+    `Thing         ${shared.length === 0 ? '(nothing shared)' : oneLine(shared.join(', '), 400)}`,
+    ...(c.identifier ? [`Identifier    ${c.identifier.kind} ${oneLine(c.identifier.value, 100)}`] : []),
+    '',
+    ...c.thread.map((e) => `${formatTime(e.createdAt)}  ${e.author === 'person' ? 'Customer' : 'Company'} ${e.kind === 'open' ? 'opened' : e.kind === 'resolve' ? 'resolved' : 'wrote'}${e.text === null ? '' : `:\n    ${terminalBlock(e.text, '    ')}`}`),
+  ].join('\n');
+};
+cases
+  .command('list')
+  .description('cases, most recently changed first')
+  .option('--state <state>', 'open | answered | resolved')
+  .action((options: { state?: string }) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const state = options.state === undefined ? undefined : caseListStateSchema.safeParse(options.state);
+        if (state !== undefined && !state.success) throw new ApiError('api.bad_request', '--state takes open, answered or resolved');
+        const list = await agent.serviceCases.list(state?.data === undefined ? {} : { state: state.data });
+        output(globals(), list, () =>
+          list.length === 0
+            ? 'No service cases.'
+            : table([['CASE', 'CUSTOMER', 'STATE', 'WARRANTY', 'THING', 'UPDATED'], ...list.map((c) => [c.id.slice(0, 8), c.customerRef, c.state, c.warrantyClaim ? 'claim' : '-', oneLine(c.thing.model ?? c.thing.name ?? '-', 40), formatTime(c.updatedAt)])]),
+        );
+      }),
+    ),
+  );
+cases
+  .command('show <id>')
+  .description('one case: what the customer shared and the thread')
+  .action((id: string) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const found = await agent.serviceCases.show(id);
+        output(globals(), found, () => caseDetailText(found));
+      }),
+    ),
+  );
+cases
+  .command('reply <id> <text>')
+  .description('write in the case (signed, sent to the customer’s agent): the case is then answered')
+  .action((id: string, text: string) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const result = await agent.serviceCases.reply(id, text);
+        output(globals(), result, () => `Sent; case ${result.case.id.slice(0, 8)} is answered; ${result.delivered ? 'delivered' : 'queued until her agent takes it'}.`);
+      }),
+    ),
+  );
+cases
+  .command('resolve <id> [text]')
+  .description('resolve the case, with an optional last word')
+  .action((id: string, text: string | undefined) =>
+    run(globals, () =>
+      withAgent(async (agent) => {
+        const result = await agent.serviceCases.resolve(id, text);
+        output(globals(), result, () => `Case ${result.case.id.slice(0, 8)} is resolved; ${result.delivered ? 'delivered' : 'queued until her agent takes it'}.`);
       }),
     ),
   );

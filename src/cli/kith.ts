@@ -29,6 +29,7 @@ import { registerTermsCommands } from './commands/terms.js';
 import { registerVerificationCommands } from './commands/verifications.js';
 import { registerAccountIdCommands } from './commands/accountIds.js';
 import { registerThingCommands } from './commands/things.js';
+import { registerServiceCaseCommands } from './commands/serviceCases.js';
 
 // Her vault, its WAL, agent.json and exports are hers alone, whatever the shell's umask.
 process.umask(PRIVATE_UMASK);
@@ -480,5 +481,6 @@ registerVerificationCommands(program, context);
 registerAccountIdCommands(program, context);
 registerThingCommands(program, context);
 registerPersonaCommands(program, context);
+registerServiceCaseCommands(program, context);
 
 await program.parseAsync(process.argv);

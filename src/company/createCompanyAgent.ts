@@ -12,6 +12,7 @@ import { ConnectorDispatcher } from './connectors/dispatcher.js';
 import { createConnectors, type Connector, type DispatchTarget } from './connectors/index.js';
 import { createCompanyAccountIds, type CompanyAccountIds } from './accountIdentifiers.js';
 import { createCompanyThings, type CompanyThings } from './things.js';
+import { createCompanyServiceCases, type CompanyServiceCases } from './serviceCases.js';
 import { auditEntry, createCallerVerifications, type CallerVerifications } from './callerVerification.js';
 import { COMPANY_HANDLERS } from './handlers/index.js';
 import type { CompanyContext } from './handlers/types.js';
@@ -82,6 +83,8 @@ export interface CompanyAgent {
   readonly accountIds: CompanyAccountIds;
   /** Signed receipts it sends, registrations of things it makes, recalls (docs/protocol/thing.md). */
   readonly things: CompanyThings;
+  /** Service cases she opened about her things, and its answers (docs/protocol/service.md). */
+  readonly serviceCases: CompanyServiceCases;
   /** Writes one line of the audit log: `operator` looked at or acted on (`action`, a short machine word) a customer. */
   audit(operator: string, action: string, relationshipId: string | null): Promise<void>;
   /** The audit log, newest first. */
@@ -188,6 +191,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
   const verifications = createCallerVerifications({ store, messaging, clock, logger });
   const accountIds = createCompanyAccountIds({ store, messaging, clock, logger });
   const things = createCompanyThings({ store, messaging, clock, logger, companyDid: identity.did, companyName: options.name, signer });
+  const serviceCases = createCompanyServiceCases({ store, messaging, clock, logger });
   const context: CompanyContext = {
     store,
     clock,
@@ -213,6 +217,7 @@ export function createCompanyAgent(options: CompanyAgentOptions): CompanyAgent {
     verifications,
     accountIds,
     things,
+    serviceCases,
 
     async audit(operator, action, relationshipId) {
       await store.addAuditEntry(auditEntry(operator, action, relationshipId, clock.now()));

@@ -29,6 +29,7 @@ export async function accessCopy(tx: CompanyStore, relationship: CompanyRelation
   ]);
   let offers = 0;
   for (const intent of intents) offers += (await tx.listOffers(intent.id)).length;
+  const serviceCases = await tx.listServiceCases({ relationshipId: relationship.id, limit: 1000 });
   return {
     relationship: { customer_ref: relationship.customerRef, state: relationship.state, created_at: iso(relationship.createdAt) },
     fields: fields.map((f) => ({ field: f.field, value: f.value, version: f.version, consent_record_id: f.consentRecordId, source: f.source, issuer: f.issuer, updated_at: iso(f.updatedAt) })),
@@ -42,6 +43,7 @@ export async function accessCopy(tx: CompanyStore, relationship: CompanyRelation
       ? {}
       : { thing_registrations: registrations.map((r) => ({ registration_id: r.id, consent_record_id: r.consentRecordId, claims: r.claims, created_at: iso(r.createdAt) })) }),
     ...(receipts.length === 0 ? {} : { thing_receipts: receipts.length }),
+    service_cases: serviceCases.length,
   };
 }
 

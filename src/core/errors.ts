@@ -119,6 +119,12 @@ export type KithErrorCode =
   | 'thing.recall_unregistered'
   | 'thing.registration_invalid'
   | 'thing.registration_unknown'
+  // service cases about her things (docs/protocol/service.md)
+  | 'service.unknown_case'
+  | 'service.case_resolved'
+  | 'service.no_supporter'
+  | 'service.not_linked'
+  | 'service.invalid'
   | 'directory.invalid'
   | 'directory.unreachable'
   | 'directory.unknown'
@@ -302,6 +308,13 @@ export class AccountError extends KithError {
 /** Her things (src/personal/things.ts): a thing or document that does not exist, malformed fields, a document too large or not what it claims. */
 export class ThingError extends KithError {
   constructor(code: CodeIn<'thing'>, message: string, options?: KithErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Service cases about her things (docs/protocol/service.md): an unknown or resolved case, a thing no company supports, a bad pick of details. */
+export class ServiceError extends KithError {
+  constructor(code: CodeIn<'service'>, message: string, options?: KithErrorOptions) {
     super(code, message, options);
   }
 }

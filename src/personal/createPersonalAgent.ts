@@ -21,6 +21,7 @@ import { createAccountIdsFeature, type AccountIdsFeature } from './accountIds.js
 import { createThingsFeature, type ThingsFeature } from './things.js';
 import { createPersonasFeature, type PersonasFeature } from './personas.js';
 import { createThingProtocolFeature, type ThingProtocolFeature } from './thingProtocol.js';
+import { createServiceCasesFeature, type ServiceCasesFeature } from './serviceCases.js';
 import type { Vault } from './vault/vault.js';
 
 export type { ConnectPreview } from './relationshipCommands.js';
@@ -67,6 +68,8 @@ export interface PersonalAgent extends RelationshipCommands {
   readonly personas: PersonasFeature;
   /** Sellers' signed receipts, registration with makers (docs/protocol/thing.md). */
   readonly thingProtocol: ThingProtocolFeature;
+  /** Service cases about her things, opened on the relationship that supports each (docs/protocol/service.md). */
+  readonly serviceCases: ServiceCasesFeature;
   /**
    * Fetches what companies queued while she was away (Message Pickup 3.0), one company after
    * another; an aborted `signal` stops it before the next company (the server's shutdown).
@@ -114,6 +117,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   const accountIds = createAccountIdsFeature(core);
   const things = createThingsFeature(core);
   const thingProtocol = createThingProtocolFeature(core, things);
+  const serviceCases = createServiceCasesFeature(core, things);
   const context: PersonalContext = { vault, clock, logger, events, resolver, terms, intents, rules };
   const relationships = createRelationshipCommands({ vault, messaging, terms, personas, clock, logger, resolver, open, fetch: options.fetch });
 
@@ -133,6 +137,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
     accountIds,
     things,
     thingProtocol,
+    serviceCases,
     pickup: (pickupOptions) => messaging.pickup(pickupOptions),
     deliverOutbox: () => messaging.deliverOutbox(),
     receivePushed: (routeToken, packed) => messaging.receivePushed(routeToken, packed),

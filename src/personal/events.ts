@@ -39,7 +39,9 @@ export type AgentEvent =
   /** A maker sent a recall or safety notice about things she registered with it: kept on each of `thingIds`. */
   | { type: 'thing.recall'; relationshipId: string; thingIds: string[] }
   /** Her agent refused a disclosure request outside the agreed terms, naming the obligation. */
-  | { type: 'disclosure.refused'; relationshipId: string; obligation: string };
+  | { type: 'disclosure.refused'; relationshipId: string; obligation: string }
+  /** A service case about one of her things changed (docs/protocol/service.md): opened, answered, added to or resolved, by `by`. */
+  | { type: 'service.case_updated'; caseId: string; relationshipId: string; thingId: string | null; state: 'open' | 'answered' | 'resolved'; by: 'her' | 'company' };
 
 export type AgentEventListener = (event: AgentEvent) => void;
 

@@ -62,7 +62,11 @@ describe('admin tokens with scopes', () => {
     await personal.agent.thingProtocol.register(accepted.thing!.id, { with: link.record.id, fields: ['gtin'] });
     await company.agent.dispatchEvents();
     const [dead] = await company.store.listDeadLetters();
-    ids = { ref: link.companyRelationship.id, id: intent!.id, offer: offer.offer.id, connector: 'crm', eventId: dead!.event.id };
+    // A service case she opened about a thing the company sold her (docs/protocol/service.md).
+    const thing = personal.agent.things.add({ name: 'Field guide', links: [{ relationship: link.view.id, role: 'seller' }] });
+    await personal.agent.serviceCases.open(thing.id, { text: 'Pages 40 to 56 are missing.' });
+    const [serviceCase] = await company.store.listServiceCases();
+    ids = { ref: link.companyRelationship.id, id: intent!.id, offer: offer.offer.id, connector: 'crm', eventId: dead!.event.id, case: serviceCase!.id };
   });
   afterAll(async () => {
     await pair?.cleanup();
@@ -73,6 +77,7 @@ describe('admin tokens with scopes', () => {
     const path = operation.path
       .replace('/offers/{id}', `/offers/${ids['offer']}`)
       .replace('/connectors/{id}', `/connectors/${ids['connector']}`)
+      .replace('/cases/{id}', `/cases/${ids['case']}`)
       .replace(/\{(\w+)\}/g, (_, name: string) => ids[name]!);
     const bodies: Record<string, unknown> = {
       'POST /admin/relationships/{ref}/messages': { content: 'Your order has shipped' },
@@ -83,6 +88,8 @@ describe('admin tokens with scopes', () => {
       'POST /admin/things/recalls': { gtin: '4006381333931', text: 'Stop riding.' },
       'POST /admin/intents/{id}/offers': { name: 'Alpine Flowers (2nd ed.)', price: '26.00', currency: 'EUR' },
       'POST /admin/offers/{id}/withdraw': { reason: 'Sold out' },
+      'POST /admin/cases/{id}/replies': { text: 'A new copy is on its way.' },
+      'POST /admin/cases/{id}/resolve': { text: 'Replaced.' },
     };
     const body = bodies[`${operation.method} ${operation.path}`];
     return { url: `${pair.company.url}${path}`, ...(body === undefined ? {} : { body }) };

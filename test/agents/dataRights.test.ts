@@ -47,6 +47,7 @@ describe('her right of access, answered by the company’s agent', () => {
     expect(body.data['consent_records']).toEqual(holdings.consentRecords.map((c) => c.record));
     expect(body.data['relationship']).toMatchObject({ customer_ref: pair.link.companyRelationship.customerRef, state: 'active' });
     expect(body.data['messages']).toBe((await company.store.listMessages(relId())).length);
+    expect(body.data['service_cases']).toBe(0);
 
     // Signed by the company's DID: the JWS she keeps verifies with its key, and its payload is the answer.
     const key = await importJWK(company.identity.signing.publicJwk, 'EdDSA');

@@ -162,6 +162,9 @@ describe('a company agent with a webhook connector', () => {
     await answerAsk(her, acme, link, { fields: ['phone_number'], purpose: 'Call about the delivery', purposeCode: 'service-delivery', retention: 'PT1S' });
     await new Promise((resolvePromise) => setTimeout(resolvePromise, 1_100));
     expect(await acme.agent.expireRetention()).toBe(1); // consent.expired
+    // A service case about a thing the company sold her (docs/protocol/service.md).
+    const thing = her.agent.things.add({ name: 'Trail shoes', links: [{ relationship: link.view.id, role: 'seller' }] });
+    await her.agent.serviceCases.open(thing.id, { text: 'The sole came off.', share: ['name'] }); // service_case.opened
     await dispatched();
     // Erasure removes the relationship's undelivered events with it: everything before went out above.
     await her.agent.cutOff(link.view.id); // relationship.erased

@@ -293,7 +293,7 @@ describe('Kith foundation, end to end with real processes', { sequential: true }
     expect(typeof receipt.jws).toBe('string');
     const erased = (receipt.body as { erased: { category: string; count: number; where: string }[] }).erased;
     expect(erased.map((e) => e.category).sort()).toEqual(
-      ['caller_verifications', 'connector_events', 'consent_records', 'disclosure_requests', 'held_fields', 'intents', 'messages', 'offers', 'outbox', 'presentations', 'profile_versions', 'relationship', 'terms_agreements', 'thing_receipts', 'thing_registrations'],
+      ['caller_verifications', 'connector_events', 'consent_records', 'disclosure_requests', 'held_fields', 'intents', 'messages', 'offers', 'outbox', 'presentations', 'profile_versions', 'relationship', 'service_case_entries', 'service_cases', 'terms_agreements', 'thing_receipts', 'thing_registrations'],
     );
     expect(erased.find((e) => e.category === 'messages')!.count).toBeGreaterThan(0);
     expect(erased.find((e) => e.category === 'relationship')!.count).toBe(1);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 
-export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed', 'intent.received', 'offer.accepted', 'offer.declined', 'consent.withdrawn', 'consent.expired', 'data_rights.request', 'thing.registered']);
+export const connectorEventTypeSchema = z.enum(['profile.disclosed', 'profile.updated', 'disclosure.declined', 'relationship.erased', 'terms.agreed', 'intent.received', 'offer.accepted', 'offer.declined', 'consent.withdrawn', 'consent.expired', 'data_rights.request', 'thing.registered', 'service_case.opened']);
 export type ConnectorEventType = z.infer<typeof connectorEventTypeSchema>;
 
 /** Checked when read back from the store: a drifted row must fail loudly, not reach a CRM. */
@@ -38,6 +38,9 @@ export const connectorEventPayloadSchema = z.object({
   status: z.string().optional(),
   /** thing.registered: her registration's id (the claims she shared are in `fields`). */
   registrationId: z.string().optional(),
+  /** service_case.opened: the company's id of the case (its details: GET /admin/cases/:id) and whether a warranty was in force. */
+  caseId: z.string().optional(),
+  warrantyClaim: z.boolean().optional(),
 });
 export type ConnectorEventPayload = z.infer<typeof connectorEventPayloadSchema>;
 

@@ -1,7 +1,7 @@
 /**
  * What each connector event type carries, one precise schema per type: the payload members the
  * code that writes the event puts in it (company/disclosure.ts, consentWithdrawal.ts, terms.ts,
- * handlers/intent.ts, handlers/relationship.ts, dataRights.ts, retention.ts), as the Standard Webhooks spec asks a sender to
+ * handlers/intent.ts, handlers/relationship.ts, dataRights.ts, retention.ts, serviceCases.ts), as the Standard Webhooks spec asks a sender to
  * document them. `connectorEventsJsonSchema()` makes docs/connectors/events.schema.json from
  * these (webhookEvents.test.ts keeps the file equal to it, and checks real events against them).
  */
@@ -71,6 +71,13 @@ export const connectorEventDataSchemas = {
       purpose,
     })
     .describe('She registered a thing the company makes (docs/protocol/thing.md): what a recall of its GTIN or model reaches'),
+  'service_case.opened': z
+    .strictObject({
+      ...base,
+      caseId: z.uuid().describe("The company's id of the case: its details, the thing's details she shared and the thread, are at GET /admin/cases/{caseId}"),
+      warrantyClaim: z.boolean().describe('Her agent found a warranty of the thing in force when she opened the case'),
+    })
+    .describe('She opened a service case about one of her things (docs/protocol/service.md)'),
 } as const satisfies Record<ConnectorEventType, z.ZodObject>;
 
 /** The body a webhook receiver gets for an event of `type`. */

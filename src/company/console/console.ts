@@ -7,6 +7,7 @@ import type { Logger } from '../../core/log.js';
 import type { VerificationView } from '../callerVerification.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
 import type { CompanyRelationship } from '../store/types.js';
+import type { ServiceCaseDetail } from '../serviceCases.js';
 import { CONSOLE_CSP, CONSOLE_CSS, CONSOLE_ICON, CONSOLE_JS, esc, page, theirs, when } from './html.js';
 import { ConsoleSessions, type ConsoleSession } from './sessions.js';
 import type { AdminCredentials } from '../adminTokens.js';
@@ -245,12 +246,29 @@ function outcomeText(v: VerificationView): string {
   }
 }
 
+/** Her service cases on this relationship with their threads, most recently changed first (docs/protocol/service.md). */
+async function serviceCasesOf(agent: CompanyAgent, relationshipId: string): Promise<ServiceCaseDetail[]> {
+  const cases = await agent.serviceCases.list({ relationshipId, limit: 20 });
+  return Promise.all(cases.map((c) => agent.serviceCases.show(c.id)));
+}
+
+/** One case, read-only: what she shared, the identifier she picked, the thread (answered with `kith-vendor cases reply` or the admin API). */
+function caseBlock(c: ServiceCaseDetail): string {
+  const shared = Object.entries(c.thing).map(([field, value]) => `<tr><th scope="row">${esc(field)}</th><td>${theirs(typeof value === 'object' && value !== null ? `${(value as { amount: string }).amount} ${(value as { currency: string }).currency}` : String(value))}</td></tr>`);
+  const thread = c.thread.map((e) => `<tr><td>${esc(when(e.createdAt))}</td><td>${e.author === 'person' ? 'Customer' : 'Us'}</td><td>${esc(e.kind)}</td><td>${e.text === null ? '' : theirs(e.text)}</td></tr>`);
+  return `<article><h3>Case <span class="did">${esc(c.id)}</span> · ${esc(c.state)}${c.warrantyClaim ? ' · warranty claim' : ''}</h3>
+${shared.length > 0 ? `<table><tbody>${shared.join('')}</tbody></table>` : '<p class="muted">She shared nothing of the thing.</p>'}
+${c.identifier ? `<p>Her ${esc(c.identifier.kind.replace('_', ' '))}: ${theirs(c.identifier.value)}</p>` : ''}
+<table><thead><tr><th scope="col">When</th><th scope="col">From</th><th scope="col">What</th><th scope="col">Text</th></tr></thead><tbody>${thread.join('')}</tbody></table></article>`;
+}
+
 async function customerPage(agent: CompanyAgent, relationship: CompanyRelationship): Promise<string> {
-  const [holdings, messages, terms, verifications] = await Promise.all([
+  const [holdings, messages, terms, verifications, cases] = await Promise.all([
     agent.holdings(relationship.id),
     agent.messages(relationship.id),
     agent.store.currentTermsAgreement(relationship.id),
     agent.verifications.list(relationship.id),
+    serviceCasesOf(agent, relationship.id),
   ]);
   const live = relationship.state !== 'cut_off';
   const base = `/console/customers/${encodeURIComponent(relationship.id)}`;
@@ -273,6 +291,10 @@ ${
     : '<p class="muted">This relationship was cut off.</p>'
 }
 ${verifications.length > 0 ? `<ul>${verifications.map(verificationLine).join('')}</ul>` : ''}
+</section>
+<section aria-labelledby="cases">
+<h2 id="cases">Service cases</h2>
+${cases.length > 0 ? cases.map(caseBlock).join('') : '<p>No service cases.</p>'}
 </section>
 <section aria-labelledby="terms">
 <h2 id="terms">Agreed terms</h2>

@@ -10,6 +10,7 @@ import { pickupHandlers } from './pickup.js';
 import { profileUpdateHandlers } from './profileUpdate.js';
 import { relationshipHandlers } from './relationship.js';
 import { reportProblemHandlers } from './reportProblem.js';
+import { serviceHandlers } from './service.js';
 import { termsHandlers } from './terms.js';
 import { thingHandlers } from './thing.js';
 import { trustPingHandlers } from './trustPing.js';
@@ -35,4 +36,5 @@ export const COMPANY_HANDLERS: readonly CompanyHandler[] = [
   ...callerVerificationHandlers,
   ...accountHandlers,
   ...thingHandlers,
+  ...serviceHandlers,
 ];

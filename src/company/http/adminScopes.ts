@@ -52,6 +52,11 @@ export const ADMIN_ROUTE_SCOPES: Readonly<Record<string, AdminScope>> = {
   'POST /admin/relationships/:ref/verifications': 'console',
   'GET /admin/verifications/:id': 'console',
   'GET /admin/audit': 'read',
+  // Service cases about her things (docs/protocol/service.md).
+  'GET /admin/cases': 'read',
+  'GET /admin/cases/:id': 'read',
+  'POST /admin/cases/:id/replies': 'write',
+  'POST /admin/cases/:id/resolve': 'write',
 };
 
 /** The table's key of a route. */

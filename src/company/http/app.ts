@@ -11,6 +11,7 @@ import { MEDIA_TYPE } from '../../protocol/envelope/format.js';
 import { COMPANY_DESCRIPTION_PATH } from '../../protocol/intent/companyDescription.js';
 import { receiptInputSchema, recallInputSchema } from '../things.js';
 import { identifierInputSchema } from '../accountIdentifiers.js';
+import { caseListStateSchema, caseReplyInputSchema, caseResolveInputSchema } from '../serviceCases.js';
 import { adminCredentials, type AdminCredentials } from '../adminTokens.js';
 import { disclosureAskSchema } from '../config.js';
 import type { CompanyAgent } from '../createCompanyAgent.js';
@@ -278,6 +279,30 @@ export function createCompanyApp(options: CompanyAppOptions): Hono {
     return c.json({ entries: await agent.auditLog({ limit, ...(relationshipId === undefined ? {} : { relationshipId }) }) });
   });
   // --- end of caller verification and the audit log ---
+
+  // --- Service cases about her things (docs/protocol/service.md): one block, kept apart for merges. ---
+  app.get('/admin/cases', async (c) => {
+    const stateText = c.req.query('state');
+    const state = stateText === undefined ? undefined : caseListStateSchema.safeParse(stateText);
+    if (state !== undefined && !state.success) throw new ApiError('api.bad_request', 'state: open, answered or resolved', { details: { fields: { state: 'open, answered or resolved' } } });
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('api.bad_request', 'limit: a whole number from 1 to 1000', { details: { fields: { limit: 'a whole number from 1 to 1000' } } });
+    const ref = c.req.query('relationship');
+    const relationshipId = ref === undefined ? undefined : (await agent.findRelationship(ref)).id;
+    return c.json({ cases: await agent.serviceCases.list({ limit, ...(state?.data === undefined ? {} : { state: state.data }), ...(relationshipId === undefined ? {} : { relationshipId }) }) });
+  });
+  app.get('/admin/cases/:id', async (c) => c.json({ case: await agent.serviceCases.show(c.req.param('id')) }));
+  app.post('/admin/cases/:id/replies', async (c) => {
+    const { text } = await jsonBody(c, caseReplyInputSchema, '{"text": "..."}');
+    return c.json(await agent.serviceCases.reply(c.req.param('id'), text), 201);
+  });
+  app.post('/admin/cases/:id/resolve', async (c) => {
+    const empty = (await c.req.raw.clone().text()).trim() === '';
+    const { text } = empty ? {} : await jsonBody(c, caseResolveInputSchema, '{"text": "..."}');
+    return c.json(await agent.serviceCases.resolve(c.req.param('id'), text));
+  });
+  // --- end of service cases ---
 
   app.notFound(() => {
     throw new ApiError('api.not_found', 'No such route');

@@ -392,6 +392,41 @@ export const companyOpenApi = {
         responses: { '201': { description: '{ recallId, relationships: [{ relationshipId, delivered }] }' }, '400': errorResponse },
       },
     },
+    // --- service cases about her things (docs/protocol/service.md) ---
+    '/admin/cases': {
+      get: {
+        summary: 'Service cases she opened about her things, most recently changed first: the details she shared, the identifier she picked, the warranty-claim flag, the state',
+        parameters: [
+          { name: 'state', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'answered', 'resolved'] } },
+          { name: 'relationship', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: { '200': { description: '{ cases: [{ id, relationshipId, customerRef, caseId, state, warrantyClaim, thing, identifier, createdAt, updatedAt }] }' }, '400': errorResponse, '404': errorResponse },
+      },
+    },
+    '/admin/cases/{id}': {
+      get: {
+        summary: 'One case with its thread (its id, a unique id prefix, or her case id)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: '{ case: { ...the case, thread: [{ author, kind, text, messageId, createdAt }] } }' }, '404': errorResponse },
+      },
+    },
+    '/admin/cases/{id}/replies': {
+      post: {
+        summary: 'Write in the case (signed, queued like any message): the case is then answered',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['text'], properties: { text: { type: 'string', minLength: 1, maxLength: 8000 } } } } } },
+        responses: { '201': { description: '{ case, delivered }' }, '400': errorResponse, '404': errorResponse, '409': errorResponse, '410': errorResponse },
+      },
+    },
+    '/admin/cases/{id}/resolve': {
+      post: {
+        summary: 'Resolve the case, with an optional last word; nothing more can be added to it',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { text: { type: 'string', minLength: 1, maxLength: 8000 } } } } } },
+        responses: { '200': { description: '{ case, delivered }' }, '400': errorResponse, '404': errorResponse, '409': errorResponse, '410': errorResponse },
+      },
+    },
     '/admin/verifications/{id}': {
       get: {
         summary: 'Where a verification stands: pending, approved (signedBy: her pairwise DID, answerJws: her signed answer as received), refused or expired',

@@ -18,6 +18,8 @@ import type {
   CompanyRelationship,
   CompanyStore,
   CallerVerificationRow,
+  ServiceCaseEntry,
+  ServiceCaseRow,
   AuditEntry,
 } from './types.js';
 import { snapshotOf } from './testing.js';
@@ -224,6 +226,24 @@ function offerRow(n: number, intentId: string, relationshipId: string, overrides
     updatedAt: T0 + n,
     ...overrides,
   };
+}
+
+function serviceCase(n: number, relationshipId: string, overrides: Partial<ServiceCaseRow> = {}): ServiceCaseRow {
+  return {
+    id: uid(9600 + n),
+    relationshipId,
+    caseId: uid(9700 + n),
+    state: 'open',
+    warrantyClaim: n % 2 === 1,
+    details: { thing: { name: `Fridge ${n} — ❄`, serialNumber: `SN-${n}`, purchaseDate: '2026-03-15' }, identifier: n % 2 === 1 ? { kind: 'customer_number', value: `AO-${n}` } : null },
+    createdAt: T0 + n,
+    updatedAt: T0 + n,
+    ...overrides,
+  };
+}
+
+function caseEntry(n: number, row: ServiceCaseRow, overrides: Partial<ServiceCaseEntry> = {}): ServiceCaseEntry {
+  return { id: uid(9800 + n), caseRowId: row.id, relationshipId: row.relationshipId, messageId: `case-msg-${n}`, author: 'person', kind: 'reply', text: `Text ${n}`, createdAt: T0 + n, ...overrides };
 }
 
 function verification(n: number, relationshipId: string, overrides: Partial<CallerVerificationRow> = {}): CallerVerificationRow {
@@ -1121,7 +1141,9 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
 
         const summary = await store.eraseRelationship(doomed.id, T0 + 999);
 
-        expect(summary.erased.slice(-5, -3)).toEqual([
+        // Offers, then intents, just before the caller verifications (and the categories added after them).
+        const verifications = summary.erased.findIndex((e) => e.category === 'caller_verifications');
+        expect(summary.erased.slice(verifications - 2, verifications)).toEqual([
           { category: 'offers', count: 3 },
           { category: 'intents', count: 2 },
         ]);
@@ -1136,12 +1158,14 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         expect(everything).not.toContain('cast-msg-1');
 
         const again = await store.eraseRelationship(doomed.id, T0 + 1000);
-        expect(again.erased.slice(-5)).toEqual([
+        expect(again.erased.slice(verifications - 2)).toEqual([
           { category: 'offers', count: 0 },
           { category: 'intents', count: 0 },
           { category: 'caller_verifications', count: 0 },
           { category: 'thing_receipts', count: 0 },
           { category: 'thing_registrations', count: 0 },
+          { category: 'service_case_entries', count: 0 },
+          { category: 'service_cases', count: 0 },
         ]);
       });
     });
@@ -1804,6 +1828,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             { category: 'caller_verifications', count: 0 },
             { category: 'thing_receipts', count: 0 },
             { category: 'thing_registrations', count: 0 },
+            { category: 'service_case_entries', count: 0 },
+            { category: 'service_cases', count: 0 },
           ],
         });
         expect(await store.listMessages(rel.id)).toEqual([]);
@@ -1878,6 +1904,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
           { category: 'caller_verifications', count: 0 },
           { category: 'thing_receipts', count: 0 },
           { category: 'thing_registrations', count: 0 },
+          { category: 'service_case_entries', count: 0 },
+          { category: 'service_cases', count: 0 },
         ]);
         expect(await store.listDisclosureRequests(rel.id)).toEqual([]);
         expect(await store.getDisclosureRequest(uid(4001))).toBeUndefined();
@@ -1972,6 +2000,74 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
         await store.createRelationship(fresh);
         expect(await store.findRelationshipByDid(rel.theirDid)).toEqual(fresh);
         expect(await store.isTombstoned(rel.theirDid)).toBe(true);
+      });
+    });
+
+    describe('service cases', () => {
+      it('creates a case once per relationship and case id (a resend changes nothing), and reads it back by either id', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const row = serviceCase(1, rel.id);
+        expect(await store.createServiceCase(row)).toBe(true);
+        expect(await store.createServiceCase({ ...row, id: uid(9650), state: 'answered' })).toBe(false);
+        // The same case id on another relationship is another case.
+        expect(await store.createServiceCase(serviceCase(2, other.id, { caseId: row.caseId }))).toBe(true);
+        expect(await store.getServiceCase(row.id)).toEqual(row);
+        expect(await store.getServiceCase(uid(9650))).toBeUndefined();
+        expect(await store.findServiceCase(rel.id, row.caseId)).toEqual(row);
+        expect((await store.findServiceCase(other.id, row.caseId))?.id).toBe(uid(9602));
+        expect(await store.findServiceCase(rel.id, uid(1))).toBeUndefined();
+        await expect(store.createServiceCase(serviceCase(3, uid(9)))).rejects.toMatchObject({ code: 'relationship.unknown' });
+        await expect(store.createServiceCase({ ...serviceCase(4, rel.id), id: row.id })).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(ids(await store.listServiceCases())).toEqual([uid(9602), uid(9601)]);
+      });
+
+      it('lists by state and relationship, most recently changed first, and moves state until resolved', async () => {
+        const rel = relationship(1);
+        const other = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(other);
+        const first = serviceCase(1, rel.id);
+        const second = serviceCase(2, rel.id);
+        const third = serviceCase(3, other.id);
+        for (const row of [first, second, third]) await store.createServiceCase(row);
+        expect(await store.setServiceCaseState(first.id, 'answered', T0 + 100)).toBe(true);
+        expect(ids(await store.listServiceCases())).toEqual([first.id, third.id, second.id]);
+        expect(ids(await store.listServiceCases({ state: 'open' }))).toEqual([third.id, second.id]);
+        expect(ids(await store.listServiceCases({ state: 'open', relationshipId: rel.id }))).toEqual([second.id]);
+        expect(ids(await store.listServiceCases({ limit: 1 }))).toEqual([first.id]);
+        expect(await store.setServiceCaseState(first.id, 'resolved', T0 + 200)).toBe(true);
+        expect(await store.setServiceCaseState(first.id, 'open', T0 + 300)).toBe(false);
+        expect(await store.getServiceCase(first.id)).toEqual({ ...first, state: 'resolved', updatedAt: T0 + 200 });
+        expect(await store.setServiceCaseState(uid(9999), 'open', T0)).toBe(false);
+      });
+
+      it('keeps each case\'s thread in order, and erases cases and threads with the relationship', async () => {
+        const rel = relationship(1);
+        const kept = relationship(2);
+        await store.createRelationship(rel);
+        await store.createRelationship(kept);
+        const row = serviceCase(1, rel.id);
+        const keptRow = serviceCase(2, kept.id);
+        await store.createServiceCase(row);
+        await store.createServiceCase(keptRow);
+        await store.addServiceCaseEntry(caseEntry(2, row, { author: 'company' }));
+        await store.addServiceCaseEntry(caseEntry(1, row, { kind: 'open' }));
+        await store.addServiceCaseEntry(caseEntry(3, row, { kind: 'resolve', text: null }));
+        await store.addServiceCaseEntry(caseEntry(4, keptRow));
+        await expect(store.addServiceCaseEntry(caseEntry(1, row))).rejects.toMatchObject({ code: 'store.conflict' });
+        expect(await store.listServiceCaseEntries(row.id)).toEqual([caseEntry(1, row, { kind: 'open' }), caseEntry(2, row, { author: 'company' }), caseEntry(3, row, { kind: 'resolve', text: null })]);
+        const summary = await store.eraseRelationship(rel.id, T0 + 1000);
+        expect(summary.erased.slice(-2)).toEqual([
+          { category: 'service_case_entries', count: 3 },
+          { category: 'service_cases', count: 1 },
+        ]);
+        expect(await store.getServiceCase(row.id)).toBeUndefined();
+        expect(await store.listServiceCaseEntries(row.id)).toEqual([]);
+        expect(await store.getServiceCase(keptRow.id)).toEqual(keptRow);
+        expect(JSON.stringify(await snapshotOf(store))).not.toContain('SN-1');
       });
     });
 
@@ -2170,6 +2266,8 @@ export function companyStoreContract(name: string, open: () => Promise<CompanySt
             'audit_log',
             'thing_receipts',
             'thing_registrations',
+            'service_cases',
+            'service_case_entries',
           ].sort(),
         );
         expect(Object.values(snapshot).every((rows) => rows.length === 0)).toBe(true);

@@ -30,6 +30,9 @@ export const ERASURE_CATEGORIES = [
   // Her things (docs/protocol/thing.md): the receipts sent her and her registrations.
   'thing_receipts',
   'thing_registrations',
+  // Her service cases: each thread's messages before the cases they belong to.
+  'service_case_entries',
+  'service_cases',
 ] as const;
 
 export type ErasureCategory = (typeof ERASURE_CATEGORIES)[number];

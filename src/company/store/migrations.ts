@@ -465,6 +465,52 @@ export function companyMigrations(dialect: StoreDialect): Record<string, Migrati
     '0006_data_rights': dataRights(dialect),
     '0007_console': console_(dialect),
     '0008_things': things(dialect),
+    '0009_service_cases': serviceCases(dialect),
+  };
+}
+
+/**
+ * Service cases about her things (docs/protocol/service.md): the case (her case id, unique per
+ * relationship; the details she shared as JSON) and its thread, one row a message. Both are erased
+ * with the relationship.
+ */
+function serviceCases(dialect: StoreDialect): Migration {
+  const { time, json } = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('service_cases')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('warranty_claim', 'integer', (c) => c.notNull())
+        .addColumn('details', json, (c) => c.notNull())
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addColumn('updated_at', time, (c) => c.notNull())
+        .addUniqueConstraint('service_cases_case', ['relationship_id', 'case_id'])
+        .addCheckConstraint('service_cases_state_check', sql`state in ('open', 'answered', 'resolved')`)
+        .addCheckConstraint('service_cases_warranty_check', sql`warranty_claim in (0, 1)`)
+        .execute();
+      await db.schema.createIndex('service_cases_by_update').on('service_cases').columns(['updated_at', 'id']).execute();
+      await db.schema.createIndex('service_cases_by_state').on('service_cases').columns(['state', 'updated_at', 'id']).execute();
+
+      await db.schema
+        .createTable('service_case_entries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('case_row_id', 'text', (c) => c.notNull().references('service_cases.id'))
+        .addColumn('relationship_id', 'text', (c) => c.notNull().references('relationships.id'))
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('text', 'text')
+        .addColumn('created_at', time, (c) => c.notNull())
+        .addCheckConstraint('service_case_entries_author_check', sql`author in ('person', 'company')`)
+        .addCheckConstraint('service_case_entries_kind_check', sql`kind in ('open', 'reply', 'resolve')`)
+        .execute();
+      await db.schema.createIndex('service_case_entries_by_case').on('service_case_entries').columns(['case_row_id', 'created_at', 'id']).execute();
+      await db.schema.createIndex('service_case_entries_by_relationship').on('service_case_entries').column('relationship_id').execute();
+    },
   };
 }
 
@@ -510,6 +556,8 @@ export const COMPANY_TABLES = {
   audit_log: ['id'],
   thing_receipts: ['id'],
   thing_registrations: ['id'],
+  service_cases: ['id'],
+  service_case_entries: ['id'],
 } as const;
 
 /** The JSON columns of COMPANY_TABLES, decoded in snapshots so both dialects snapshot identically. */
@@ -525,4 +573,5 @@ export const COMPANY_JSON_COLUMNS: Partial<Record<keyof typeof COMPANY_TABLES, r
   offers: ['signed'],
   thing_receipts: ['signed'],
   thing_registrations: ['claims'],
+  service_cases: ['details'],
 };

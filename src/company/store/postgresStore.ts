@@ -26,11 +26,15 @@ import {
   toRelationship,
   toStoredMessage,
   toTermsAgreement,
+  toServiceCase,
+  toServiceCaseEntry,
   toThingReceipt,
   toThingRegistration,
   type JsonDecoder,
 } from './rows.js';
 import { SNAPSHOT_TABLES, snapshotRows, type SnapshotStore } from './testing.js';
+import type { CaseState } from '../../protocol/families/service.js';
+import type { ServiceCaseAuthor, ServiceCaseEntry, ServiceCaseEntryKind, ServiceCaseRow } from './serviceCaseStore.js';
 import type { ThingReceiptRow, ThingReceiptState, ThingRegistrationRow } from './thingStore.js';
 import type {
   AgentIdentity,
@@ -231,6 +235,26 @@ export interface CompanyDatabase {
     answer_jws: string | null;
   };
   audit_log: { id: string; operator: string; relationship_id: string | null; action: string; at: number };
+  service_cases: {
+    id: string;
+    relationship_id: string;
+    case_id: string;
+    state: CaseState;
+    warranty_claim: number;
+    details: JsonColumn;
+    created_at: number;
+    updated_at: number;
+  };
+  service_case_entries: {
+    id: string;
+    case_row_id: string;
+    relationship_id: string;
+    message_id: string;
+    author: ServiceCaseAuthor;
+    kind: ServiceCaseEntryKind;
+    text: string | null;
+    created_at: number;
+  };
   thing_receipts: {
     id: string;
     relationship_id: string;
@@ -1426,6 +1450,85 @@ export class PostgresCompanyStore implements CompanyStore, SnapshotStore {
         .execute();
       // Sorted here: the databases' collations need not agree on byte order.
       return rows.map((row) => row.relationship_id).sort();
+    });
+  }
+
+  // --- service cases ---
+
+  createServiceCase(row: ServiceCaseRow): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.#db
+        .insertInto('service_cases')
+        .values({
+          id: row.id,
+          relationship_id: row.relationshipId,
+          case_id: row.caseId,
+          state: row.state,
+          warranty_claim: row.warrantyClaim ? 1 : 0,
+          details: encodeJson(row.details),
+          created_at: row.createdAt,
+          updated_at: row.updatedAt,
+        })
+        .onConflict((oc) => oc.columns(['relationship_id', 'case_id']).doNothing())
+        .executeTakeFirst();
+      return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+    });
+  }
+
+  getServiceCase(id: string): Promise<ServiceCaseRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('service_cases').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toServiceCase(row, decodeJsonb);
+    });
+  }
+
+  findServiceCase(relationshipId: string, caseId: string): Promise<ServiceCaseRow | undefined> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom('service_cases').selectAll().where('relationship_id', '=', relationshipId).where('case_id', '=', caseId).executeTakeFirst();
+      return row === undefined ? undefined : toServiceCase(row, decodeJsonb);
+    });
+  }
+
+  listServiceCases(options: { state?: CaseState; relationshipId?: string; limit?: number } = {}): Promise<ServiceCaseRow[]> {
+    const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? AUDIT_DEFAULT_LIMIT)), AUDIT_MAX_LIMIT);
+    return this.#run(async () => {
+      let query = this.#db.selectFrom('service_cases').selectAll();
+      if (options.state !== undefined) query = query.where('state', '=', options.state);
+      if (options.relationshipId !== undefined) query = query.where('relationship_id', '=', options.relationshipId);
+      const rows = await query.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map((row) => toServiceCase(row, decodeJsonb));
+    });
+  }
+
+  setServiceCaseState(id: string, state: CaseState, at: number): Promise<boolean> {
+    return this.#run(async () => {
+      const result = await this.#db.updateTable('service_cases').set({ state, updated_at: at }).where('id', '=', id).where('state', '<>', 'resolved').executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  addServiceCaseEntry(entry: ServiceCaseEntry): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto('service_case_entries')
+        .values({
+          id: entry.id,
+          case_row_id: entry.caseRowId,
+          relationship_id: entry.relationshipId,
+          message_id: entry.messageId,
+          author: entry.author,
+          kind: entry.kind,
+          text: entry.text,
+          created_at: entry.createdAt,
+        })
+        .execute();
+    });
+  }
+
+  listServiceCaseEntries(caseRowId: string): Promise<ServiceCaseEntry[]> {
+    return this.#run(async () => {
+      const rows = await this.#db.selectFrom('service_case_entries').selectAll().where('case_row_id', '=', caseRowId).orderBy('created_at').orderBy('id').execute();
+      return rows.map(toServiceCaseEntry);
     });
   }
 

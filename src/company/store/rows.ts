@@ -17,6 +17,8 @@ import type { TermsAgreementRow } from './termsStore.js';
 import type { AuditEntry, CallerVerificationRow } from './verificationStore.js';
 import type { ThingReceiptRow, ThingRegistrationRow } from './thingStore.js';
 import { signedReceiptSchema } from '../../protocol/families/thing.js';
+import type { ServiceCaseEntry, ServiceCaseRow } from './serviceCaseStore.js';
+import { caseIdentifierSchema, caseStateSchema, sharedThingSchema } from '../../protocol/families/service.js';
 
 /** What the SQLite and the PostgreSQL store share about rows: their shapes, JSON columns and mapping to domain objects. */
 
@@ -220,6 +222,28 @@ const auditRowSchema = z.object({
   relationship_id: z.string().nullable(),
   action: z.string(),
   at: time,
+});
+
+const serviceCaseRowSchema = z.object({
+  id: z.string(),
+  relationship_id: z.string(),
+  case_id: z.string(),
+  state: caseStateSchema,
+  warranty_claim: z.union([z.literal(0), z.literal(1)]),
+  details: z.strictObject({ thing: sharedThingSchema, identifier: caseIdentifierSchema.nullable() }),
+  created_at: time,
+  updated_at: time,
+});
+
+const serviceCaseEntryRowSchema = z.object({
+  id: z.string(),
+  case_row_id: z.string(),
+  relationship_id: z.string(),
+  message_id: z.string(),
+  author: z.enum(['person', 'company']),
+  kind: z.enum(['open', 'reply', 'resolve']),
+  text: z.string().nullable(),
+  created_at: time,
 });
 
 const countRowSchema = z.object({ count: z.number().int() });
@@ -499,4 +523,22 @@ export function toThingRegistration(row: unknown, decode: JsonDecoder): ThingReg
     sdJwt: r.sd_jwt,
     createdAt: r.created_at,
   };
+}
+export function toServiceCase(row: unknown, decode: JsonDecoder): ServiceCaseRow {
+  const r = parseRow(serviceCaseRowSchema, withJson(row, ['details'], decode));
+  return {
+    id: r.id,
+    relationshipId: r.relationship_id,
+    caseId: r.case_id,
+    state: r.state,
+    warrantyClaim: r.warranty_claim === 1,
+    details: { thing: r.details.thing, identifier: r.details.identifier },
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toServiceCaseEntry(row: unknown): ServiceCaseEntry {
+  const r = parseRow(serviceCaseEntryRowSchema, row);
+  return { id: r.id, caseRowId: r.case_row_id, relationshipId: r.relationship_id, messageId: r.message_id, author: r.author, kind: r.kind, text: r.text, createdAt: r.created_at };
 }

@@ -27,10 +27,14 @@ import {
   toRelationship,
   toStoredMessage,
   toTermsAgreement,
+  toServiceCase,
+  toServiceCaseEntry,
   toThingReceipt,
   toThingRegistration,
 } from './rows.js';
 import { SNAPSHOT_TABLES, snapshotRows, type SnapshotStore } from './testing.js';
+import type { CaseState } from '../../protocol/families/service.js';
+import type { ServiceCaseEntry, ServiceCaseRow } from './serviceCaseStore.js';
 import type { ThingReceiptRow, ThingReceiptState, ThingRegistrationRow } from './thingStore.js';
 import type {
   AgentIdentity,
@@ -1002,6 +1006,79 @@ export class SqliteCompanyStore implements CompanyStore, SnapshotStore {
         .all(...params)
         .map((row) => toThingRegistration(row, decodeJsonText));
     });
+  }
+
+  // --- service cases ---
+
+  createServiceCase(row: ServiceCaseRow): Promise<boolean> {
+    return this.#exec(
+      () =>
+        this.#stmt(
+          `insert into service_cases (id, relationship_id, case_id, state, warranty_claim, details, created_at, updated_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (relationship_id, case_id) do nothing`,
+        ).run(row.id, row.relationshipId, row.caseId, row.state, row.warrantyClaim ? 1 : 0, encodeJson(row.details), row.createdAt, row.updatedAt).changes > 0,
+    );
+  }
+
+  getServiceCase(id: string): Promise<ServiceCaseRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from service_cases where id = ?').get(id);
+      return row === undefined ? undefined : toServiceCase(row, decodeJsonText);
+    });
+  }
+
+  findServiceCase(relationshipId: string, caseId: string): Promise<ServiceCaseRow | undefined> {
+    return this.#exec(() => {
+      const row = this.#stmt('select * from service_cases where relationship_id = ? and case_id = ?').get(relationshipId, caseId);
+      return row === undefined ? undefined : toServiceCase(row, decodeJsonText);
+    });
+  }
+
+  listServiceCases(options: { state?: CaseState; relationshipId?: string; limit?: number } = {}): Promise<ServiceCaseRow[]> {
+    const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? AUDIT_DEFAULT_LIMIT)), AUDIT_MAX_LIMIT);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.state !== undefined) {
+      where.push('state = ?');
+      params.push(options.state);
+    }
+    if (options.relationshipId !== undefined) {
+      where.push('relationship_id = ?');
+      params.push(options.relationshipId);
+    }
+    const sqlText = `select * from service_cases${where.length > 0 ? ` where ${where.join(' and ')}` : ''} order by updated_at desc, id desc limit ?`;
+    return this.#exec(() =>
+      this.#stmt(sqlText)
+        .all(...params, limit)
+        .map((row) => toServiceCase(row, decodeJsonText)),
+    );
+  }
+
+  setServiceCaseState(id: string, state: CaseState, at: number): Promise<boolean> {
+    return this.#exec(() => this.#stmt("update service_cases set state = ?, updated_at = ? where id = ? and state <> 'resolved'").run(state, at, id).changes > 0);
+  }
+
+  addServiceCaseEntry(entry: ServiceCaseEntry): Promise<void> {
+    return this.#exec(() => {
+      this.#stmt('insert into service_case_entries (id, case_row_id, relationship_id, message_id, author, kind, text, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        entry.id,
+        entry.caseRowId,
+        entry.relationshipId,
+        entry.messageId,
+        entry.author,
+        entry.kind,
+        entry.text,
+        entry.createdAt,
+      );
+    });
+  }
+
+  listServiceCaseEntries(caseRowId: string): Promise<ServiceCaseEntry[]> {
+    return this.#exec(() =>
+      this.#stmt('select * from service_case_entries where case_row_id = ? order by created_at, id')
+        .all(caseRowId)
+        .map(toServiceCaseEntry),
+    );
   }
 
   eraseRelationship(id: string, at: number): Promise<ErasureSummary> {

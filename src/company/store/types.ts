@@ -10,6 +10,7 @@ import type { ReplayStore } from './replayStore.js';
 import type { TermsStore } from './termsStore.js';
 import type { ThingStore } from './thingStore.js';
 import type { VerificationStore } from './verificationStore.js';
+import type { ServiceCaseStore } from './serviceCaseStore.js';
 
 // The public entry point of the company store: the composed interface, and every area's
 // interface and domain types re-exported, so callers import from here only.
@@ -34,6 +35,7 @@ export type { IntentStore, OfferRow, OfferState, ReceivedIntent, ReceivedIntentS
 export type { CreatedKey, DeadLetterKey, KeysetPage } from './keyset.js';
 export type { AuditEntry, CallerVerificationAnswer, CallerVerificationRow, CallerVerificationState, VerificationStore } from './verificationStore.js';
 export type { ThingReceiptRow, ThingReceiptState, ThingRegistrationRow, ThingStore } from './thingStore.js';
+export type { ServiceCaseAuthor, ServiceCaseEntry, ServiceCaseEntryKind, ServiceCaseRow, ServiceCaseStore } from './serviceCaseStore.js';
 export { ERASURE_CATEGORIES, TOMBSTONE_DID_PREFIX, isTombstoneDid, tombstoneDidFor, type ErasureCategory } from './erasure.js';
 
 /**
@@ -66,7 +68,8 @@ export interface CompanyStore
     DataRightsStore,
     IntentStore,
     VerificationStore,
-    ThingStore {
+    ThingStore,
+    ServiceCaseStore {
   /** The database underneath; named in erasure receipts. */
   readonly dialect: 'sqlite' | 'postgres';
   /**

@@ -22,6 +22,7 @@ import type { IntentView, OfferView } from '../intents.js';
 import type { DirectoryEntryView } from '../directory.js';
 import type { VerificationView } from '../verifications.js';
 import type { AccountIdView } from '../accountIds.js';
+import type { ServiceCaseView } from '../serviceCases.js';
 import type { AttachmentView, ContractInput, DueView, LinkInput, ThingView } from '../things.js';
 import type { ThingReceiptAnswer, ThingReceiptView, RegisterInput } from '../thingProtocol.js';
 import type { Price } from '../../protocol/things/fields.js';
@@ -41,6 +42,7 @@ export type { IntentView, OfferView } from '../intents.js';
 export type { DirectoryCompanyView, DirectoryEntryView } from '../directory.js';
 export type { VerificationView } from '../verifications.js';
 export type { AccountIdView } from '../accountIds.js';
+export type { ServiceCaseView } from '../serviceCases.js';
 export type { AttachmentView, ContractInput, ContractView, DueView, LinkInput, ThingLinkView, ThingView } from '../things.js';
 export type { ThingReceiptAnswer, ThingReceiptView, RegisterInput } from '../thingProtocol.js';
 export type { IntentCategory } from '../../protocol/intent/categories.js';
@@ -187,6 +189,13 @@ export interface ThingFieldsBody {
   seller?: string;
   location?: string;
   notes?: string;
+}
+/** A service case to open (src/personal/serviceCases.ts checks it: service.invalid). */
+export interface OpenCaseBody {
+  text: string;
+  with?: string;
+  share?: string[];
+  identifier?: string;
 }
 export type ThingBody = ThingFieldsBody & { contracts?: ContractInput[]; links?: LinkInput[] };
 export type ThingPatchBody = { [K in keyof ThingFieldsBody]?: K extends 'name' ? string : ThingFieldsBody[K] | null } & { contracts?: ContractInput[]; links?: LinkInput[] };
@@ -358,6 +367,21 @@ export const routes = {
   /** The document's file, with its type, as an attachment (never shown inline, never sniffed). */
   thingDocument: route('GET', '/api/things/:id/attachments/:attachmentId').answersBytes(),
   detachThing: route('POST', '/api/things/:id/attachments/:attachmentId/remove').answers<{ removed: true }>(),
+  /** Service cases about her things (docs/protocol/service.md): one thing's, oldest first, each with its thread. */
+  thingCases: route('GET', '/api/things/:id/cases').answers<{ cases: ServiceCaseView[] }>(),
+  /**
+   * Opens a case on the relationship that supports the thing (servicer, else maker, else seller, or
+   * `with`), sharing only the fields in `share` and the identifier picked; answers 201.
+   * @throws service.invalid, service.no_supporter, service.not_linked, relationship.not_active (muted), relationship.cut_off, account.unknown
+   */
+  openCase: route('POST', '/api/things/:id/cases').takes<OpenCaseBody>().answers<{ case: ServiceCaseView }>(),
+  /** Every case, oldest first. */
+  cases: route('GET', '/api/cases').answers<{ cases: ServiceCaseView[] }>(),
+  serviceCase: route('GET', '/api/cases/:id').answers<{ case: ServiceCaseView }>(),
+  /** Writes in the case. @throws service.unknown_case, service.case_resolved, service.invalid */
+  replyCase: route('POST', '/api/cases/:id/replies').takes<{ text: string }>().answers<{ case: ServiceCaseView }>(),
+  /** Closes the case, with an optional last word. @throws service.unknown_case, service.case_resolved */
+  resolveCase: route('POST', '/api/cases/:id/resolve').takes<{ text?: string }>().answers<{ case: ServiceCaseView }>(),
 
   events: route('GET', '/api/events').streams<AgentEvent>(),
 

@@ -27,6 +27,7 @@ import { profileToJcard, profileToVcard, vcardToProfile } from '../profile/vcard
 import { attachmentKindSchema } from '../../protocol/things/fields.js';
 import { isoDay, thingInputSchema, thingPatchSchema } from '../things.js';
 import { registerInputSchema } from '../thingProtocol.js';
+import { caseResolveInputSchema, caseTextInputSchema, openCaseInputSchema } from '../serviceCases.js';
 import { INVENTORY_CSP, inventoryCsv, inventoryHtml, type InventoryPhoto } from '../thingsInventory.js';
 import { EnvelopeError, ThingError } from '../../core/errors.js';
 import { tryParseJson } from '../../core/json.js';
@@ -141,6 +142,10 @@ const schemas = {
   addThing: bodySchema(routes.addThing, thingInputSchema),
   editThing: bodySchema(routes.editThing, thingPatchSchema),
   registerThing: bodySchema(routes.registerThing, registerInputSchema),
+  // Held to the contract here; the service cases feature parses them itself (service.invalid).
+  openCase: bodySchema(routes.openCase, openCaseInputSchema),
+  replyCase: bodySchema(routes.replyCase, caseTextInputSchema),
+  resolveCase: bodySchema(routes.resolveCase, caseResolveInputSchema),
   attachThing: bodySchema(
     routes.attachThing,
     z.object({ kind: attachmentKindSchema, fileName: z.string().min(1).max(200), contentType: z.string().min(1).max(100), data: z.base64() }).strict(),
@@ -547,6 +552,12 @@ export function createLocalApi(options: LocalApiOptions): Hono {
   on(routes.declineThingReceipt, async (c) => c.json(await agent().thingProtocol.decline(c.req.param('id'))));
   on(routes.thing, (c) => c.json({ thing: agent().things.get(c.req.param('id')) }));
   on(routes.registerThing, async (c) => c.json({ thing: await agent().thingProtocol.register(c.req.param('id'), await jsonBody(c, schemas.registerThing)) }));
+  on(routes.thingCases, (c) => c.json({ cases: agent().serviceCases.list(c.req.param('id')) }));
+  on(routes.openCase, async (c) => c.json({ case: await agent().serviceCases.open(c.req.param('id'), await c.req.json().catch(() => undefined)) }, 201));
+  on(routes.cases, (c) => c.json({ cases: agent().serviceCases.list() }));
+  on(routes.serviceCase, (c) => c.json({ case: agent().serviceCases.get(c.req.param('id')) }));
+  on(routes.replyCase, async (c) => c.json({ case: await agent().serviceCases.reply(c.req.param('id'), await c.req.json().catch(() => undefined)) }));
+  on(routes.resolveCase, async (c) => c.json({ case: await agent().serviceCases.resolve(c.req.param('id'), await c.req.json().catch(() => ({}))) }));
   on(routes.addThing, async (c) => c.json({ thing: agent().things.add(await c.req.json().catch(() => undefined)) }, 201));
   on(routes.editThing, async (c) => c.json({ thing: agent().things.edit(c.req.param('id'), await c.req.json().catch(() => undefined)) }));
   on(routes.removeThing, (c) => {

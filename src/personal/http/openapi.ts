@@ -8,6 +8,7 @@ const intentId = { name: 'id', in: 'path', required: true, description: 'Intent 
 const offerId = { name: 'id', in: 'path', required: true, description: 'Offer id or unique id prefix', schema: { type: 'string' } };
 const ruleId = { name: 'id', in: 'path', required: true, description: 'Rule id', schema: { type: 'string' } };
 const thingId = { name: 'id', in: 'path', required: true, description: 'Thing id or unique id prefix', schema: { type: 'string' } };
+const caseId = { name: 'id', in: 'path', required: true, description: 'Service case id or unique id prefix', schema: { type: 'string' } };
 const attachmentId = { name: 'attachmentId', in: 'path', required: true, description: 'Document id or unique id prefix', schema: { type: 'string' } };
 const thingSchema = {
   type: 'object',
@@ -511,6 +512,49 @@ export const personalOpenApi = {
     },
     '/api/things/{id}/attachments/{attachmentId}/remove': {
       post: { summary: 'Remove one document of a thing', parameters: [thingId, attachmentId], responses: { '200': { description: '{ removed: true }' }, '404': error } },
+    },
+    '/api/things/{id}/cases': {
+      get: { summary: 'Service cases about this thing (docs/protocol/service.md), oldest first, each with its thread', parameters: [thingId], responses: { '200': { description: '{ cases }' }, '404': error } },
+      post: {
+        summary: 'Open a service case on the relationship that supports the thing (servicer, else maker, else seller, or `with`), sharing only the fields in `share` and the identifier picked; the warranty-claim flag is set while a warranty is in force',
+        parameters: [thingId],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['text'],
+                properties: {
+                  text: { type: 'string', minLength: 1, maxLength: 8000 },
+                  with: { type: 'string', description: 'Relationship id, id prefix or company name, linked to the thing' },
+                  share: { type: 'array', items: { type: 'string', enum: ['name', 'brand', 'model', 'gtin', 'mpn', 'serialNumber', 'purchaseDate', 'price', 'seller', 'serial'] } },
+                  identifier: { type: 'string', description: 'One identifier the company knows her by: its id, id prefix or value' },
+                },
+              },
+            },
+          },
+        },
+        responses: { '201': { description: '{ case }' }, '400': error, '404': error, '409': error, '410': error, '502': error },
+      },
+    },
+    '/api/cases': { get: { summary: 'Every service case, oldest first, each with its thread', responses: { '200': { description: '{ cases }' } } } },
+    '/api/cases/{id}': { get: { summary: 'One service case with its thread', parameters: [caseId], responses: { '200': { description: '{ case }' }, '404': error } } },
+    '/api/cases/{id}/replies': {
+      post: {
+        summary: 'Write in the case; the company acknowledges it on the same response',
+        parameters: [caseId],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['text'], properties: { text: { type: 'string', minLength: 1, maxLength: 8000 } } } } } },
+        responses: { '200': { description: '{ case }' }, '400': error, '404': error, '409': error },
+      },
+    },
+    '/api/cases/{id}/resolve': {
+      post: {
+        summary: 'Close the case, with an optional last word',
+        parameters: [caseId],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { text: { type: 'string', minLength: 1, maxLength: 8000 } } } } } },
+        responses: { '200': { description: '{ case }' }, '400': error, '404': error, '409': error },
+      },
     },
     '/api/events': {
       get: {

@@ -26,6 +26,7 @@ import {
   type ExportDocumentV5,
   type ExportDocumentV6,
   type ExportDocumentV7,
+  type ExportDocumentV8,
 } from './export.js';
 import { SAMPLE_FILES } from '../../../test/support/sampleFiles.js';
 import { Vault } from './vault.js';
@@ -54,6 +55,8 @@ afterEach(() => {
   vault.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+const SERVICE_CASE_ID = '00000000-0000-4000-8000-0000000000c5';
 
 function populate(v: Vault): void {
   const base = { theirDid: 'did:web:shop.example', theirEndpoint: 'https://shop.example/in', customerRef: 'C-1', invitationId: 'inv-1' };
@@ -162,6 +165,21 @@ function populate(v: Vault): void {
   v.attachments.insert({ id: ATTACHMENT_IDS[0], thingId: fridge.id, kind: 'receipt', fileName: 'receipt.pdf', contentType: 'application/pdf', bytes: SAMPLE_FILES.pdf });
   clock.advance(1000);
   v.attachments.insert({ id: ATTACHMENT_IDS[1], thingId: fridge.id, kind: 'photo', fileName: 'front.png', contentType: 'image/png', bytes: SAMPLE_FILES.png });
+  // Schema version 11: a service case about the fridge, answered by the company.
+  clock.advance(1000);
+  v.serviceCases.insert({
+    id: SERVICE_CASE_ID,
+    thingId: fridge.id,
+    relationshipId: a.id,
+    state: 'open',
+    warrantyClaim: true,
+    thingName: 'Fridge',
+    shared: { gtin: '4006381333931' },
+    identifier: { kind: 'policy_number', value: '88-123', label: 'Home insurance' },
+    thread: [{ author: 'her', kind: 'open', text: 'The freezer is warm.', messageId: 'case-open-1', at: clock.now() }],
+  });
+  clock.advance(1000);
+  v.serviceCases.append(SERVICE_CASE_ID, { author: 'company', kind: 'reply', text: 'Monday, 9 to 12.', messageId: 'case-reply-1', at: clock.now() }, 'answered');
 }
 
 const THING_IDS = ['00000000-0000-4000-8000-0000000000e1', '00000000-0000-4000-8000-0000000000e2'] as const;
@@ -201,7 +219,7 @@ function requestInput(relationshipId: string, requestId: string) {
 }
 
 /** Seals an older document as Kith did then (sealExport only writes the current version). */
-async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5 | ExportDocumentV6 | ExportDocumentV7): Promise<string> {
+async function sealOld(old: ExportDocumentV1 | ExportDocumentV2 | ExportDocumentV3 | ExportDocumentV4 | ExportDocumentV5 | ExportDocumentV6 | ExportDocumentV7 | ExportDocumentV8): Promise<string> {
   const jwe = await new GeneralEncrypt(new TextEncoder().encode(JSON.stringify(old)))
     .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: EXPORT_CONTENT_TYPE })
     .addRecipient(new TextEncoder().encode(PASS))
@@ -240,9 +258,15 @@ function asVersion5(doc: ExportDocument): ExportDocumentV5 {
   return { ...rest, version: 5 };
 }
 
+/** The same vault as a version 8 export (as Kith wrote before schema version 11 and service cases). */
+function asVersion8(doc: ExportDocument): ExportDocumentV8 {
+  const { serviceCases: _c, ...rest } = doc;
+  return { ...rest, version: 8 };
+}
+
 /** The same vault as a version 7 export (as Kith wrote before schema version 10 and the thing family's receipts). */
 function asVersion7(doc: ExportDocument): ExportDocumentV7 {
-  const { thingReceipts: _r, ...rest } = doc;
+  const { thingReceipts: _r, ...rest } = asVersion8(doc);
   return { ...rest, version: 7 };
 }
 
@@ -291,7 +315,7 @@ function asUpgraded(restored: Vault): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 8, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 9, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -431,8 +455,9 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 8,
+      version: 9,
       thingReceipts: [],
+      serviceCases: [],
       profile: { fields: [], changes: [] },
       deliveries: [],
       disclosureRequests: [],
@@ -466,7 +491,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, profile: doc.profile, version: 8, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [] });
+    expect(opened).toEqual({ ...v2, profile: doc.profile, version: 9, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -484,7 +509,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, profile: doc.profile, version: 8, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [] });
+    expect(opened).toEqual({ ...v3, profile: doc.profile, version: 9, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -503,7 +528,7 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, profile: doc.profile, version: 8, verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [] });
+    expect(opened).toEqual({ ...v4, profile: doc.profile, version: 9, verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -540,8 +565,8 @@ describe('importing', () => {
     restored.close();
     // A version 7 export (before the thing family) still reads, without receipts.
     const v7 = asVersion7(doc);
-    expect(await openExport(JSON.stringify(v7), '')).toEqual({ ...v7, version: 8, thingReceipts: [] });
-    expect(await openExport(await sealOld(v7), PASS)).toEqual({ ...v7, version: 8, thingReceipts: [] });
+    expect(await openExport(JSON.stringify(v7), '')).toEqual({ ...v7, version: 9, thingReceipts: [], serviceCases: [] });
+    expect(await openExport(await sealOld(v7), PASS)).toEqual({ ...v7, version: 9, thingReceipts: [], serviceCases: [] });
   });
 
   it('still reads and restores a version 5 export (plain or encrypted), without administrative identities or things', async () => {
@@ -553,7 +578,7 @@ describe('importing', () => {
     ]);
     const v5 = asVersion5(doc);
     const opened = await openExport(JSON.stringify(v5), '');
-    expect(opened).toEqual({ ...v5, profile: doc.profile, version: 8, accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [] });
+    expect(opened).toEqual({ ...v5, profile: doc.profile, version: 9, accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
     expect(await openExport(await sealOld(v5), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -565,7 +590,7 @@ describe('importing', () => {
     const v6 = asVersion6(doc);
     expect(JSON.stringify(v6.profile)).not.toContain('persona');
     const opened = await openExport(JSON.stringify(v6), '');
-    expect(opened.version).toBe(8);
+    expect(opened.version).toBe(9);
     expect(opened.personas).toEqual([]);
     expect(opened.profile).toEqual(doc.profile);
     expect(await openExport(await sealOld(v6), PASS)).toEqual(opened);
@@ -592,6 +617,34 @@ describe('importing', () => {
     const orphan = { ...doc, personas: doc.personas.filter((p) => p.id !== work.id) };
     expect(codeOf(() => importVault(target(), 'new vault pass', orphan, FAST))).toBe('export.corrupted');
     expect(existsSync(target())).toBe(false);
+  });
+
+  it('still reads and restores a version 8 export (plain or encrypted), without service cases', async () => {
+    const doc = exportVault(vault);
+    const v8 = asVersion8(doc);
+    const opened = await openExport(JSON.stringify(v8), '');
+    expect(opened).toEqual({ ...v8, version: 9, serviceCases: [] });
+    expect(await openExport(await sealOld(v8), PASS)).toEqual(opened);
+    const restored = importVault(target(), 'new vault pass', opened, FAST);
+    expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
+    restored.close();
+  });
+
+  it('restores service cases with their thread, state, flag and thing (export format 9)', async () => {
+    const doc = exportVault(vault);
+    expect(doc.serviceCases.map((c) => [c.id, c.state, c.warrantyClaim, c.thread.length])).toEqual([[SERVICE_CASE_ID, 'answered', true, 2]]);
+    const restored = importVault(target(), 'new vault pass', await openExport(await sealExport(doc, PASS), PASS), FAST);
+    expect(restored.serviceCases.list()).toEqual(doc.serviceCases);
+    expect(restored.serviceCases.list({ thingId: THING_IDS[0] }).map((c) => c.id)).toEqual([SERVICE_CASE_ID]);
+    restored.close();
+  });
+
+  it('refuses a service case of a thing the export does not contain, leaving nothing behind', () => {
+    const doc = exportVault(vault);
+    const path = target();
+    const bad = { ...doc, serviceCases: doc.serviceCases.map((c) => ({ ...c, thingId: '00000000-0000-4000-8000-00000000ffff' })) };
+    expect(codeOf(() => importVault(path, 'new vault pass', bad, FAST))).toBe('export.corrupted');
+    expect(existsSync(path)).toBe(false);
   });
 
   it('restores administrative identities with their proof and source, found again through the blind index', async () => {
@@ -755,7 +808,7 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 9 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 10 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.
@@ -765,6 +818,8 @@ describe('reading damaged or foreign files', () => {
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion4(doc), version: 5 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion5(doc), version: 6 }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion6(doc), version: 8 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...asVersion8(doc), version: 9 }), PASS))).toBe('export.corrupted');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, serviceCases: doc.serviceCases.map((c) => ({ ...c, shared: { notes: 'private' } })) }), PASS))).toBe('export.corrupted');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, kind: 'passport_number' })) }), PASS))).toBe('export.corrupted');
     // A company identifier without its proof (or one of hers with one) is damaged.
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, accountIds: doc.accountIds.map((x) => ({ ...x, proof: null })) }), PASS))).toBe('export.corrupted');

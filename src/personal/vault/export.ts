@@ -27,6 +27,7 @@ export {
   exportDocumentV5Schema,
   exportDocumentV6Schema,
   exportDocumentV7Schema,
+  exportDocumentV8Schema,
   exportedAttachmentSchema,
   exportFileRefSchema,
   parseExportDocument,
@@ -40,6 +41,7 @@ export {
   type ExportDocumentV5,
   type ExportDocumentV6,
   type ExportDocumentV7,
+  type ExportDocumentV8,
   type ExportedAttachment,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
@@ -95,6 +97,7 @@ function exportSections(vault: Vault): ExportDocument {
     seen: vault.seen.unexpired(),
     personas: vault.personas.list(),
     thingReceipts: vault.thingReceipts.list(),
+    serviceCases: vault.serviceCases.list(),
   };
 }
 
@@ -153,6 +156,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const t of data.things) vault.things.insert(t);
       for (const r of data.thingReceipts) vault.thingReceipts.insert(r);
       for (const a of data.attachments) restoreAttachment(vault, a);
+      for (const c of data.serviceCases) vault.serviceCases.insert(c);
       for (const entry of data.seen) vault.seen.record(entry.messageId, entry.expiresAt);
     });
     return vault;

@@ -23,14 +23,15 @@ import { verificationRecordSchema } from './verificationRepo.js';
 import { accountIdRecordSchema } from './accountIdRepo.js';
 import { thingRecordSchema } from './thingRepo.js';
 import { attachmentRecordSchema } from './attachmentRepo.js';
+import { serviceCaseRecordSchema } from './serviceCaseRepo.js';
 import { thingReceiptRecordSchema } from './thingReceiptRepo.js';
 
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
 /** The version written. */
-export const EXPORT_VERSION = 8;
+export const EXPORT_VERSION = 9;
 /** Every version read (older ones are upgraded on reading: their missing sections are empty). */
-export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
@@ -162,9 +163,19 @@ const v7Sections = {
 export const exportDocumentV7Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, ...v6Sections, ...v7Sections, version: z.literal(7), skipped: skippedSchema });
 export type ExportDocumentV7 = z.infer<typeof exportDocumentV7Schema>;
 
+/** The section version 8 added (schema version 10): the signed receipts sellers sent her, pending or answered (docs/protocol/thing.md). */
+const v8Sections = {
+  /** Oldest first: the signed receipts sellers sent her, each as received, with her answer. */
+  thingReceipts: z.array(thingReceiptRecordSchema),
+};
+
+/** Version 8 documents, still read (and upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV8Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, ...v6Sections, ...v7Sections, ...v8Sections, version: z.literal(8), skipped: skippedSchema });
+export type ExportDocumentV8 = z.infer<typeof exportDocumentV8Schema>;
+
 /**
- * The current document (version 8: schema version 10 added the signed receipts sellers sent her,
- * pending or answered, docs/protocol/thing.md).
+ * The current document (version 9: schema version 11 added the service cases she opened about her
+ * things, each with its thread, docs/protocol/service.md).
  */
 export const exportDocumentSchema = z.object({
   ...v1Sections,
@@ -174,15 +185,16 @@ export const exportDocumentSchema = z.object({
   ...v5Sections,
   ...v6Sections,
   ...v7Sections,
+  ...v8Sections,
   version: z.literal(EXPORT_VERSION),
-  /** Oldest first: the signed receipts sellers sent her, each as received, with her answer. */
-  thingReceipts: z.array(thingReceiptRecordSchema),
+  /** Oldest first, each with its thread (docs/protocol/service.md). */
+  serviceCases: z.array(serviceCaseRecordSchema),
   skipped: skippedSchema,
 });
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 /** Any readable version, told apart by `version`. */
-export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentV6Schema, exportDocumentV7Schema, exportDocumentSchema]);
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentV6Schema, exportDocumentV7Schema, exportDocumentV8Schema, exportDocumentSchema]);
 export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
 
 /** An older document as the current version: the sections it did not have are empty. */
@@ -190,8 +202,10 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
   switch (doc.version) {
     case EXPORT_VERSION:
       return doc;
+    case 8:
+      return { ...doc, version: EXPORT_VERSION, serviceCases: [] };
     case 7:
-      return { ...doc, version: EXPORT_VERSION, thingReceipts: [] };
+      return upgradeExportDocument({ ...doc, version: 8, thingReceipts: [] });
     case 6:
       return upgradeExportDocument({ ...doc, version: 7, personas: [] });
     case 5:

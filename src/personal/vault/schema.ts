@@ -13,14 +13,15 @@ import type Database from 'better-sqlite3';
  * administrative identities each company knows her by (docs/protocol/account.md). Version 8 added
  * the replay cache's message ids, sealed, so an export carries the cache to a new vault. Version 9
  * added her personas (docs/decisions/0022-personas.md). Version 10 added the signed receipts sellers
- * sent her, pending her answer (docs/protocol/thing.md). Every
+ * sent her, pending her answer (docs/protocol/thing.md). Version 11 added the service cases she
+ * opened about her things (docs/protocol/service.md). Every
  * change so far only adds tables and indexes, so {@link createSchema} is also the migration (see
  * {@link MIGRATABLE_SCHEMA_VERSIONS}).
  */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 /** Stored `schema_version` values that `Vault.open` upgrades to {@link SCHEMA_VERSION}. */
-export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
+export const MIGRATABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -338,6 +339,25 @@ CREATE TABLE IF NOT EXISTS thing_receipts (
   data BLOB NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS thing_receipts_relationship ON thing_receipts (relationship_id, created_at);
+
+-- Schema version 11 ------------------------------------------------------------------------
+
+-- Service cases about her things (docs/protocol/service.md). id: the case id her agent chose at
+-- random and sent (every message of the case names it), so no blind index is needed to find a
+-- case a company's message names. thing_id: NULL once she deleted the thing (the case and its
+-- thread stay hers). The details she shared, her identifier and the thread are in the blob.
+CREATE TABLE IF NOT EXISTS service_cases (
+  id TEXT PRIMARY KEY,
+  thing_id TEXT REFERENCES things (id) ON DELETE SET NULL,
+  relationship_id TEXT NOT NULL REFERENCES relationships (id),
+  state TEXT NOT NULL CHECK (state IN ('open', 'answered', 'resolved')),
+  warranty_claim INTEGER NOT NULL CHECK (warranty_claim IN (0, 1)),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  data BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS service_cases_thing ON service_cases (thing_id, created_at);
+CREATE INDEX IF NOT EXISTS service_cases_relationship ON service_cases (relationship_id, created_at);
 `;
 
 /**

@@ -171,7 +171,9 @@ const V8_TABLES = ['seen_ids'];
 const V9_TABLES = ['personas'];
 /** Added by schema version 10 (the thing family's pending receipts). */
 const V10_TABLES = ['thing_receipts'];
-const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V6_TABLES, ...V7_TABLES, ...V8_TABLES, ...V9_TABLES, ...V10_TABLES].sort();
+/** Added by schema version 11 (her service cases). */
+const V11_TABLES = ['service_cases'];
+const ALL_TABLES = [...V1_TABLES, ...V2_TABLES, ...V3_TABLES, ...V4_TABLES, ...V5_TABLES, ...V6_TABLES, ...V7_TABLES, ...V8_TABLES, ...V9_TABLES, ...V10_TABLES, ...V11_TABLES].sort();
 
 const AGREEMENT_ID = '00000000-0000-4000-8000-0000000000a1';
 const INTENT_ID = '00000000-0000-4000-8000-0000000000b1';
@@ -214,12 +216,13 @@ function schemaVersion(): string {
 }
 
 /** Turns the vault at `path` into what an older schema version wrote: no newer tables, its schema_version. */
-function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9): void {
+function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10): void {
   const newer = [
-    ...V10_TABLES,
+    ...V11_TABLES,
+    ...(version < 10 ? V10_TABLES : []),
     ...(version < 9 ? V9_TABLES : []),
     ...(version < 8 ? V8_TABLES : []),
-    ...{ 1: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES], 4: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES], 5: [...V7_TABLES, ...V6_TABLES], 6: V7_TABLES, 7: [], 8: [], 9: [] }[version]!,
+    ...{ 1: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES, ...V2_TABLES], 2: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES, ...V3_TABLES], 3: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES, ...V4_TABLES], 4: [...V7_TABLES, ...V6_TABLES, ...V5_TABLES], 5: [...V7_TABLES, ...V6_TABLES], 6: V7_TABLES, 7: [], 8: [], 9: [], 10: [] }[version]!,
   ];
   const db = new Database(path);
   try {
@@ -234,9 +237,9 @@ function downgradeTo(version: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9): void {
 const downgradeToV1 = (): void => downgradeTo(1);
 
 describe('schema versions', () => {
-  it('creates new vaults at schema version 10 with every table', () => {
+  it('creates new vaults at schema version 11 with every table', () => {
     Vault.create(path, 'pw', FAST).close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -256,7 +259,7 @@ describe('schema versions', () => {
     migrated.agreements.insert(agreement(r.id));
     migrated.intents.insert(newIntent({ id: INTENT_ID }));
     migrated.close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     // Opening again is a plain open (nothing left to migrate).
@@ -268,7 +271,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 2 vault to version 10 when it is unlocked, keeping its data', () => {
+  it('migrates a version 2 vault to version 11 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.profile.applyChange({ email: 'ada@example.org' });
@@ -288,7 +291,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one agreed entry per relationship.
     expect(codeOf(() => migrated.agreements.insert({ ...agreement(r.id), id: '00000000-0000-4000-8000-0000000000a2' }))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -296,7 +299,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 3 vault to version 10 when it is unlocked, keeping its data', () => {
+  it('migrates a version 3 vault to version 11 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.agreements.insert(agreement(r.id));
@@ -315,7 +318,7 @@ describe('schema versions', () => {
     // The migration created the indexes too: one cast of an intent per relationship.
     expect(codeOf(() => migrated.intentRecipients.insert({ intentId: intent.id, relationshipId: r.id, recipientIntentId: OFFER_ID }))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
 
     const again = Vault.open(path, 'pw');
@@ -324,7 +327,7 @@ describe('schema versions', () => {
     again.close();
   });
 
-  it('migrates a version 4 vault to version 10 when it is unlocked, keeping its data', () => {
+  it('migrates a version 4 vault to version 11 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.intents.insert(newIntent({ id: INTENT_ID }));
@@ -341,11 +344,11 @@ describe('schema versions', () => {
     // The migration created the unique blind index too: one record per challenge.
     expect(codeOf(() => migrated.verifications.insert(challenge))).toBe('vault.conflict');
     migrated.close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
-  it('migrates a version 5 vault to version 10 when it is unlocked, keeping its data', () => {
+  it('migrates a version 5 vault to version 11 when it is unlocked, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     const challenge = { relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 };
@@ -353,7 +356,7 @@ describe('schema versions', () => {
     vault.close();
     downgradeTo(5);
     expect(schemaVersion()).toBe('5');
-    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V10_TABLES.includes(t) && !V9_TABLES.includes(t) && !V8_TABLES.includes(t) && !V7_TABLES.includes(t) && !V6_TABLES.includes(t)));
+    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V11_TABLES.includes(t) && !V10_TABLES.includes(t) && !V9_TABLES.includes(t) && !V8_TABLES.includes(t) && !V7_TABLES.includes(t) && !V6_TABLES.includes(t)));
 
     const migrated = Vault.open(path, 'pw');
     expect(migrated.verifications.list().map((v) => v.challengeId)).toEqual(['challenge-1']);
@@ -362,7 +365,7 @@ describe('schema versions', () => {
     // The migration created the blind index too: the value is found again by its normalised form.
     expect(migrated.accountIds.find('88 123').map((a) => a.id)).toEqual([added.id]);
     migrated.close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
@@ -372,7 +375,7 @@ describe('schema versions', () => {
     vault.profile.applyChange({ email: 'ada@example.org' });
     vault.close();
     downgradeTo(8);
-    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V10_TABLES.includes(t) && !V9_TABLES.includes(t)));
+    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V11_TABLES.includes(t) && !V10_TABLES.includes(t) && !V9_TABLES.includes(t)));
 
     const migrated = Vault.open(path, 'pw');
     expect(migrated.personas.list().map((p) => ({ id: p.id, label: p.label }))).toEqual([{ id: FIRST_PERSONA_ID, label: 'me' }]);
@@ -380,11 +383,11 @@ describe('schema versions', () => {
     expect(personaOf(migrated.relationships.get(r.id) ?? {})).toBe(FIRST_PERSONA_ID);
     expect(migrated.profile.change(1)?.persona).toBe(FIRST_PERSONA_ID);
     migrated.close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
   });
 
-  it('migrates a version 5 vault to version 10 with the tables of her things, keeping its data', () => {
+  it('migrates a version 5 vault to version 11 with the tables of her things, keeping its data', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.verifications.insert({ relationshipId: r.id, challengeId: 'challenge-1', messageId: 'message-1', code: 'K7Q4MX', agent: 'Sam', expiresAt: 1_000 });
@@ -400,14 +403,14 @@ describe('schema versions', () => {
     // The migration created the constraints too: a link to a relationship that does not exist is refused.
     expect(codeOf(() => migrated.things.insert({ name: 'Car', links: [{ relationshipId: '00000000-0000-4000-8000-00000000dead', role: 'maker' }] }))).toBe('relationship.unknown');
     migrated.close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
     const again = Vault.open(path, 'pw');
     expect(again.things.get(thing.id)).toEqual(thing);
     again.close();
   });
 
-  it('migrates a version 8 vault to version 10 with the table of pending receipts', () => {
+  it('migrates a version 8 vault to version 11 with the table of pending receipts', () => {
     const vault = Vault.create(path, 'pw', FAST);
     const r = vault.relationships.insert(rel(1));
     vault.close();
@@ -417,8 +420,26 @@ describe('schema versions', () => {
     expect(migrated.relationships.get(r.id)).toEqual(r);
     expect(migrated.thingReceipts.list()).toEqual([]);
     migrated.close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
     expect(tableNames()).toEqual(ALL_TABLES);
+  });
+
+  it('migrates a version 10 vault to version 11 when it is unlocked: service cases can be kept', () => {
+    const vault = Vault.create(path, 'pw', FAST);
+    const r = vault.relationships.insert(rel(1));
+    const thing = vault.things.insert({ name: 'Fridge' });
+    vault.close();
+    downgradeTo(10);
+    expect(schemaVersion()).toBe('10');
+    expect(tableNames()).toEqual(ALL_TABLES.filter((t) => !V11_TABLES.includes(t)));
+    const migrated = Vault.open(path, 'pw');
+    expect(schemaVersion()).toBe('11');
+    expect(tableNames()).toEqual(ALL_TABLES);
+    expect(migrated.things.get(thing.id)?.name).toBe('Fridge');
+    const id = '00000000-0000-4000-8000-0000000000d1';
+    migrated.serviceCases.insert({ id, thingId: thing.id, relationshipId: r.id, state: 'open', warrantyClaim: false, thingName: 'Fridge', shared: {}, identifier: null, thread: [{ author: 'her', kind: 'open', text: 'Warm.', messageId: 'm-1', at: 1 }] });
+    expect(migrated.serviceCases.get(id)?.state).toBe('open');
+    migrated.close();
   });
 
   it('leaves a version 3 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -429,7 +450,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('3');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
   });
 
   it('leaves a version 2 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -440,7 +461,7 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('2');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
   });
 
   it('leaves a version 1 vault byte for byte unchanged on a wrong passphrase', () => {
@@ -453,11 +474,11 @@ describe('schema versions', () => {
     expect(fileHashes()).toEqual(before);
     expect(schemaVersion()).toBe('1');
     Vault.open(path, 'right').close();
-    expect(schemaVersion()).toBe('10');
+    expect(schemaVersion()).toBe('11');
   });
 
   it('reports an unknown schema version as corrupt and writes nothing', () => {
-    for (const version of ['0', '11', 'two']) {
+    for (const version of ['0', '12', 'two']) {
       rmSync(path, { force: true });
       Vault.create(path, 'pw', FAST).close();
       const db = new Database(path);

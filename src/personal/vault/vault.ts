@@ -27,6 +27,7 @@ import { ProfileRepo } from './profileRepo.js';
 import { ReceiptRepo } from './receiptRepo.js';
 import { VerificationRepo } from './verificationRepo.js';
 import { AccountIdRepo } from './accountIdRepo.js';
+import { ServiceCaseRepo } from './serviceCaseRepo.js';
 import { ThingRepo } from './thingRepo.js';
 import { ThingReceiptRepo } from './thingReceiptRepo.js';
 import { AttachmentRepo, type AttachmentLimits } from './attachmentRepo.js';
@@ -94,6 +95,8 @@ export class Vault {
   readonly thingReceipts: ThingReceiptRepo;
   /** The documents she keeps with her things, each file encrypted. */
   readonly attachments: AttachmentRepo;
+  /** The service cases she opened about her things, each with its thread (docs/protocol/service.md). */
+  readonly serviceCases: ServiceCaseRepo;
   readonly #db: Database.Database;
   readonly #ctx: VaultContext;
   readonly #dataKey: Buffer;
@@ -112,6 +115,7 @@ export class Vault {
     this.receipts = new ReceiptRepo(this.#ctx);
     this.verifications = new VerificationRepo(this.#ctx);
     this.accountIds = new AccountIdRepo(this.#ctx);
+    this.serviceCases = new ServiceCaseRepo(this.#ctx);
     this.outbox = new OutboxRepo(this.#ctx);
     this.seen = new SeenRepo(this.#ctx);
     this.settings = new SettingsRepo(this.#ctx);

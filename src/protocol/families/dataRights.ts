@@ -90,6 +90,8 @@ export const accessCopySchema = z
       .optional(),
     /** How many signed receipts it sent her (she holds them herself); absent when none. */
     thing_receipts: z.number().int().nonnegative().optional(),
+    /** Service cases she opened about her things (docs/protocol/service.md); she has each thread herself. Absent from agents before service 1.0. */
+    service_cases: z.number().int().nonnegative().optional(),
   })
   .passthrough();
 export type AccessCopy = z.infer<typeof accessCopySchema>;

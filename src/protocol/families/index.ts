@@ -11,12 +11,13 @@ import { ProfileUpdate } from './profileUpdate.js';
 import { MessageRegistry, type MessageDefinition } from './registry.js';
 import { Relationship } from './relationship.js';
 import { ReportProblem } from './reportProblem.js';
+import { Service } from './service.js';
 import { Terms } from './terms.js';
 import { Thing } from './thing.js';
 import { TrustPing } from './trustPing.js';
 
 /** The one explicit list of message families Kith speaks. A new family is one file plus one line here. */
-export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship, Disclose, ProfileUpdate, Terms, Intent, Consent, DataRights, CallerVerification, Account, Thing] as const;
+export const MESSAGE_FAMILIES = [TrustPing, BasicMessage, ReportProblem, Pickup, Connect, Relationship, Disclose, ProfileUpdate, Terms, Intent, Consent, DataRights, CallerVerification, Account, Thing, Service] as const;
 
 export function allMessageDefinitions(): MessageDefinition[] {
   return MESSAGE_FAMILIES.flatMap((family) => Object.values(family) as MessageDefinition[]);
@@ -26,4 +27,4 @@ export function createMessageRegistry(): MessageRegistry {
   return new MessageRegistry(allMessageDefinitions());
 }
 
-export { Account, BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, Thing, TrustPing };
+export { Account, BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Service, Terms, Thing, TrustPing };

@@ -28,7 +28,7 @@ import { createRosterSet } from '../terms/rosterSet.js';
 import { parseDetached } from '../terms/detachedJws.js';
 import { judgeOffer } from '../intent/verdict.js';
 import { signOffer, verifySignedOffer } from '../intent/signedOffer.js';
-import { Account, BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Terms, Thing, TrustPing, createMessageRegistry } from './index.js';
+import { Account, BasicMessage, CallerVerification, Connect, Consent, DataRights, Disclose, Intent, Pickup, ProfileUpdate, Relationship, ReportProblem, Service, Terms, Thing, TrustPing, createMessageRegistry } from './index.js';
 import { THING_REGISTRATION_VCT, type ReceiptDocument } from './thing.js';
 import { signReceipt, verifySignedReceipt } from '../things/receipt.js';
 import { demandSchema, type Demand, type Offer } from './intent.js';
@@ -54,7 +54,7 @@ import { invitationSchema, parseInvitation, type Invitation } from './outOfBand.
 const WRITE = process.env['KITH_WRITE_VECTORS'] === '1';
 const FILE = new URL('../../../docs/protocol/vectors/families.json', import.meta.url);
 const DOCS = new URL('../../../docs/protocol/', import.meta.url);
-const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md', 'data-rights.md', 'caller-verification.md', 'account.md', 'thing.md'] as const;
+const PAGES = ['out-of-band.md', 'connect.md', 'trust-ping.md', 'basicmessage.md', 'report-problem.md', 'pickup.md', 'relationship.md', 'disclose.md', 'profile-update.md', 'terms.md', 'intent.md', 'consent.md', 'data-rights.md', 'caller-verification.md', 'account.md', 'thing.md', 'service.md'] as const;
 const DOC_BLOCK = /<!-- vector (\S+) -->\n```(json|text)\n[\s\S]*?```/g;
 const ENC = 'A256CBC-HS512' as const satisfies ContentEncryption;
 const ENGINES: readonly (readonly [string, EnvelopeEngine])[] = [
@@ -752,7 +752,52 @@ const SPECS: readonly Spec[] = [
       },
     }),
   },
+  {
+    // Her fridge's freezer stays warm two months after she bought it, under its 2-year warranty: she opens a case with the
+    // company that sold it, sharing its model, serial number and purchase date, and her policy number.
+    type: Service.caseOpen.type,
+    sender: 'customer',
+    id: '0b8f3d2e-6a14-4c79-9e05-2d7a1f4b6c83',
+    at: 900,
+    input: () => ({
+      body: {
+        case_id: SERVICE_CASE_ID,
+        thing: { model: 'CF-300', serialNumber: 'SN-20260315-0042', purchaseDate: '2025-11-02' },
+        text: 'The freezer compartment no longer gets below -5 °C since last week; the fridge part is fine.',
+        warranty_claim: true,
+        identifier: { kind: 'policy_number', value: '88-123', label: 'Home insurance' },
+      },
+      returnRoute: 'all',
+    }),
+  },
+  {
+    // The company took the case (on the same response).
+    type: Service.ack.type,
+    sender: 'vendor',
+    id: 'c4e7a915-3f28-4b6d-8a0c-5e9b2d1f7a46',
+    at: 900,
+    input: (ctx) => ({ body: { case_id: SERVICE_CASE_ID, state: 'open' }, thid: idOf(ctx, Service.caseOpen.type) }),
+  },
+  {
+    // The company answers in the case's thread.
+    type: Service.caseReply.type,
+    sender: 'vendor',
+    id: '7d2c9b4a-1e6f-4a38-b5d0-8f3e6c2a9b17',
+    at: 960,
+    input: () => ({ body: { case_id: SERVICE_CASE_ID, text: 'A technician will come on Monday between 9 and 12. The repair is covered by the warranty.' } }),
+  },
+  {
+    // The technician replaced the thermostat: the company resolves the case.
+    type: Service.caseResolve.type,
+    sender: 'vendor',
+    id: 'e91f6a3c-5b2d-4e87-9c14-3a6d8b0f2e59',
+    at: 1020,
+    input: () => ({ body: { case_id: SERVICE_CASE_ID, text: 'Thermostat replaced under warranty.' } }),
+  },
 ];
+
+/** Her id for the service case of the vectors, named by every message of it. */
+const SERVICE_CASE_ID = '5a3e8c1d-9f47-4b2a-8e6c-0d1f7b3a9c52';
 
 /** The company's answer to her access request in the vectors: her address after the move, under the consent record of her disclosure. */
 function accessAnswer(ctx: BuildContext): Record<string, unknown> {

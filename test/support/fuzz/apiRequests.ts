@@ -145,6 +145,12 @@ export function localApiExamples(w: LocalApiWorld): Record<keyof Routes, ApiExam
     acceptThingReceipt: { params: { id: SOME_ID } },
     declineThingReceipt: { params: { id: SOME_ID } },
     registerThing: { params: { id: SOME_ID }, body: { with: 'acme', fields: ['serialNumber', 'gtin'] } },
+    thingCases: { params: { id: SOME_ID } },
+    openCase: { params: { id: SOME_ID }, body: { text: 'The freezer is warm.', share: ['serial', 'model'], with: w.relationshipId, identifier: '88-123' } },
+    cases: {},
+    serviceCase: { params: { id: SOME_ID } },
+    replyCase: { params: { id: SOME_ID }, body: { text: 'Monday suits me.' } },
+    resolveCase: { params: { id: SOME_ID }, body: { text: 'Fixed, thank you.' } },
   };
 }
 
@@ -198,6 +204,10 @@ export function adminApiExamples(w: AdminApiWorld): Record<string, ApiExample> {
     'GET /admin/things/receipts': { query: { relationship: w.relationshipId } },
     'GET /admin/things/registrations': { query: { gtin: '4006381333931' } },
     'POST /admin/things/recalls': { body: { gtin: '4006381333931', text: 'Stop using the brake lever: a replacement is on its way.' } },
+    'GET /admin/cases': { query: { state: 'open', limit: '10', relationship: w.relationshipId } },
+    'GET /admin/cases/:id': { params: { id: SOME_ID } },
+    'POST /admin/cases/:id/replies': { params: { id: SOME_ID }, body: { text: 'A technician comes on Monday.' } },
+    'POST /admin/cases/:id/resolve': { params: { id: SOME_ID }, body: { text: 'Thermostat replaced.' } },
   };
 }
 
