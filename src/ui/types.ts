@@ -22,6 +22,7 @@ export type {
   IntentView,
   MessageView,
   OfferView,
+  PersonaView,
   ProfileFieldView,
   ProfileView,
   ReceiptView,
