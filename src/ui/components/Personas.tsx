@@ -48,9 +48,25 @@ export function PersonaSwitcher({ personas, current }: { personas: PersonaView[]
 }
 
 /** A labelled choice of persona (connect as…, move to…), the default marked. */
-export function PersonaSelect({ id, label, personas, value, onChange, hint, disabled }: { id: string; label: string; personas: PersonaView[]; value: string; onChange: (id: string) => void; hint?: string; disabled?: boolean }) {
+export function PersonaSelect({
+  id,
+  label,
+  personas,
+  value,
+  onChange,
+  hint,
+  disabled,
+}: {
+  id: string;
+  label: string;
+  personas: PersonaView[];
+  value: string;
+  onChange: (id: string) => void;
+  hint?: string;
+  disabled?: boolean;
+}) {
   return (
-    <div className="field">
+    <div className="field persona-choice">
       <label htmlFor={id}>{label}</label>
       <select id={id} value={value} disabled={disabled} onChange={(event) => onChange(event.target.value)} aria-describedby={hint ? `${id}-hint` : undefined}>
         {personas.map((p) => (
@@ -118,7 +134,18 @@ function EditPersona({ persona, onDone, onCancel }: { persona: PersonaView; onDo
  * Removing is the agent's to refuse (the default, or one a company still knows her by): its words
  * are shown in the dialog and nothing is lost.
  */
-export function PersonasSection({ personas, current, onChanged, onRemoved }: { personas: PersonaView[]; current: string | undefined; onChanged: () => void; onRemoved: (persona: PersonaView) => void }) {
+export function PersonasSection({
+  personas,
+  current,
+  onChanged,
+  onRemoved,
+}: {
+  personas: PersonaView[];
+  current: string | undefined;
+  onChanged: () => void;
+  /** Instead of onChanged: the page may have to leave the removed persona first, then load. */
+  onRemoved: (persona: PersonaView) => void;
+}) {
   const [label, setLabel] = useState('');
   const [nameless, setNameless] = useState(false);
   const [editing, setEditing] = useState<string | undefined>(undefined);
@@ -163,7 +190,6 @@ export function PersonasSection({ personas, current, onChanged, onRemoved }: { p
     setAdded(undefined);
     setNote(`Removed ${done.persona.label} and its details.`);
     onRemoved(done.persona);
-    onChanged();
   };
 
   return (
@@ -264,18 +290,9 @@ export function PersonasSection({ personas, current, onChanged, onRemoved }: { p
         }}
         onConfirm={() => void remove()}
       >
-        {removing ? (
-          <>
-            <p>
-              It goes with its details ({removing.fields === 0 ? 'none' : plural(removing.fields, 'detail')}) from your vault. Its past changes stay in your history.
-            </p>
-            {removing.relationships > 0 ? (
-              <p className="muted">
-                {plural(removing.relationships, 'company knows', 'companies know')} you by it: Kith keeps a persona a company knows you by. Move {removing.relationships === 1 ? 'it' : 'them'} to another persona first, on {removing.relationships === 1 ? 'its' : 'each'} page.
-              </p>
-            ) : null}
-          </>
-        ) : null}
+        <p>
+          It is deleted from your vault{removing && removing.fields > 0 ? ` with its ${plural(removing.fields, 'detail')}` : ''}. Its past changes stay in your history.
+        </p>
       </ConfirmDialog>
     </Section>
   );

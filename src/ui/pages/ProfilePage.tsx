@@ -214,7 +214,10 @@ export function ProfilePage() {
             void reload();
           }}
           onRemoved={(removed) => {
+            // Leave it before loading again: its profile is gone (persona.unknown).
             if (removed.id === shown || asked === removed.id) navigate('/profile', { replace: true });
+            else void reload();
+            void personas.reload();
           }}
         />
       ) : null}
