@@ -15,7 +15,8 @@ import { expectAccessible, screenshots, startHerWebApp, visible, watchedPage, ty
  * adds a "work" persona with its own email, connects Corner as work, moves Bluebird to work (told
  * first what it will be sent and what it will erase), then changes the work email: only Bluebird's
  * store gets it, Acme's keeps her own. Removing work while companies know her by it is refused with
- * the agent's words, and work stays; a nameless persona is not offered the name fields. No console
+ * the agent's words, and work stays; a nameless persona is not offered the name fields; making her
+ * own self nameless while it holds her name is refused; she renames work and makes it her default. No console
  * error or CSP violation. Screenshots go to test/e2e/screenshots/personas-*.png.
  */
 
@@ -53,8 +54,8 @@ async function personas(): Promise<PersonaView[]> {
   return (await her!.api<{ personas: PersonaView[] }>('/api/personas')).personas;
 }
 
-/** The browser's own line for the refused call (a 409 answer): the only console error expected here. */
-const unexpected = (): string[] => problems.filter((p) => !/status of 409/.test(p));
+/** The browser's own lines for the calls the agent refuses (409, 422): the only console errors expected here. */
+const unexpected = (): string[] => problems.filter((p) => !/status of (409|422)/.test(p));
 
 beforeAll(async () => {
   if (!available) return;
@@ -259,6 +260,40 @@ describe.skipIf(!available)('her personas in her web app', { sequential: true },
     await visible(status('Removed shopping and its details.'));
     await shopping.waitFor({ state: 'detached' });
     expect((await personas()).map((p) => p.label)).toEqual(['me', 'work']);
+    expect(unexpected()).toEqual([]);
+  });
+
+  it('making her own self nameless while it holds her name is refused with the agent’s words; she renames work and makes it her default', { timeout: STEP_TIMEOUT }, async () => {
+    const section = page.getByRole('region', { name: 'Your personas' });
+    const card = (label: string): Locator => section.getByTestId('persona').filter({ has: page.getByText(label, { exact: true }) });
+    await card('me').getByRole('button', { name: 'Rename me' }).click();
+    const own = await visible(page.getByRole('form', { name: 'Change me' }));
+    await own.getByLabel('Nameless: never holds a name').check();
+    await own.getByRole('button', { name: 'Save', exact: true }).click();
+    await visible(own.getByRole('alert').filter({ hasText: 'This persona holds a name; remove it from the persona first' }));
+    await expectAccessible(page, 'profile (renaming me)');
+    await shot(page, '08-nameless-refused');
+    await own.getByRole('button', { name: 'Cancel' }).click();
+    await own.waitFor({ state: 'detached' });
+    expect((await personas()).find((p) => p.label === 'me')).toMatchObject({ nameless: false, fields: 2 });
+
+    await card('work').getByRole('button', { name: 'Rename work' }).click();
+    const work = page.getByRole('form', { name: 'Change work' });
+    await work.getByLabel('Name of this persona').fill('studio');
+    await work.getByRole('button', { name: 'Save', exact: true }).click();
+    await visible(status('Renamed work to studio.'));
+    await visible(page.getByRole('navigation', { name: 'Personas' }).getByRole('link', { name: 'studio' }));
+    await card('studio').getByRole('button', { name: 'Make default (studio)' }).click();
+    await visible(status('New companies now know you as studio unless you choose another when you connect.'));
+    await visible(card('studio').getByText('default', { exact: true }));
+    await visible(page.getByRole('navigation', { name: 'Personas' }).getByRole('link', { name: 'studio (default)' }));
+    expect((await personas()).map((p) => [p.label, p.isDefault])).toEqual([
+      ['me', false],
+      ['studio', true],
+    ]);
+    // The relationships say so too.
+    await page.goto(`${her!.base}/relationships/${encodeURIComponent(mine.get('Bluebird Books')!.id)}`);
+    await visible(page.getByRole('region', { name: 'Knows you as studio' }));
     expect(unexpected()).toEqual([]);
   });
 });

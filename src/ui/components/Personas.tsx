@@ -259,7 +259,7 @@ export function PersonasSection({
         <h3 id={`${id}-title`}>Add a persona</h3>
         <div className="field">
           <label htmlFor={`${id}-label`}>Persona name</label>
-          <input id={`${id}-label`} type="text" maxLength={40} autoComplete="off" placeholder="work" value={label} onChange={(event) => setLabel(event.target.value)} aria-describedby={`${id}-hint`} />
+          <input id={`${id}-label`} type="text" maxLength={40} autoComplete="off" value={label} onChange={(event) => setLabel(event.target.value)} aria-describedby={`${id}-hint`} />
           <p className="hint" id={`${id}-hint`}>
             For you only, e.g. work or shopping: companies never see it.
           </p>
