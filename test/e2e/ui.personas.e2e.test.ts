@@ -6,7 +6,7 @@ import type { RelationshipView } from '../../src/personal/views.js';
 import { startCompany, type CompanyHandle } from '../support/agents.js';
 import { browserAvailable, ensureUiBuilt, launchBrowser } from '../support/browser.js';
 import { ensureBuilt, killAllStarted } from '../support/processes.js';
-import { expectAccessible, screenshots, startHerWebApp, visible, watchedPage, type HerWebApp } from '../support/uiAgents.js';
+import { PHONE, WIDE, expectAccessible, screenshots, startHerWebApp, visible, watchedPage, type HerWebApp } from '../support/uiAgents.js';
 
 /**
  * Her personas in her web app, in a real browser (the system's Chromium via playwright-core): her
@@ -294,6 +294,15 @@ describe.skipIf(!available)('her personas in her web app', { sequential: true },
     // The relationships say so too.
     await page.goto(`${her!.base}/relationships/${encodeURIComponent(mine.get('Bluebird Books')!.id)}`);
     await visible(page.getByRole('region', { name: 'Knows you as studio' }));
+
+    // On a phone: the switcher and the persona cards fit.
+    await page.setViewportSize(PHONE);
+    await page.goto(`${her!.base}/profile`);
+    await visible(page.getByRole('navigation', { name: 'Personas' }).getByRole('link', { name: 'studio (default)' }));
+    await visible(page.getByRole('region', { name: 'Your studio details' }));
+    await expectAccessible(page, 'profile (phone)');
+    await shot(page, '09-profile-phone');
+    await page.setViewportSize(WIDE);
     expect(unexpected()).toEqual([]);
   });
 });
