@@ -24,10 +24,10 @@ function deliveryState(d: DeliveryView, removal: boolean): { text: string; tone:
 function movedSummary(change: ChangeView): string {
   const moved = change.moved!;
   const company = moved.company === null ? moved.relationshipId.slice(0, 8) : theirText(moved.company);
-  const persona = change.persona.label ?? 'a removed persona';
+  const persona = change.persona.label === null ? 'a persona since removed' : `your ${change.persona.label} persona`;
   const sent = change.fields.filter((f) => !change.removed.includes(f)).map(fieldLabel);
   const withdrawn = change.removed.map(fieldLabel);
-  const values = sent.length > 0 ? `your ${persona} persona’s ${sent.join(', ')}` : undefined;
+  const values = sent.length > 0 ? `${persona}’s ${sent.join(', ')}` : undefined;
   const erase = withdrawn.length > 0 ? `erase your ${withdrawn.join(', ')}` : undefined;
   const what = [values, erase ? `the request to ${erase}` : undefined].filter(Boolean).join(' and ');
   if (!change.done) return `Sending ${company} ${what}…`;

@@ -157,6 +157,12 @@ export function PersonasSection({
   const removal = useAction();
   const id = useId();
 
+  /** Back to the persona's first button once its form closes, as the profile rows do. */
+  const closeEditor = (id: string) => {
+    setEditing(undefined);
+    window.setTimeout(() => document.getElementById(`persona-${id}`)?.querySelector<HTMLButtonElement>('button')?.focus(), 0);
+  };
+
   const add = async (event: FormEvent) => {
     event.preventDefault();
     setNote(undefined);
@@ -199,7 +205,7 @@ export function PersonasSection({
       </p>
       <ul className="card-list" aria-label="Personas">
         {personas.map((p) => (
-          <li key={p.id} className={`card persona-card${p.id === current ? ' is-current' : ''}`} data-testid="persona">
+          <li key={p.id} id={`persona-${p.id}`} className={`card persona-card${p.id === current ? ' is-current' : ''}`} data-testid="persona">
             <div className="card-head">
               <span className="persona-title">
                 <strong>{p.label}</strong>
@@ -233,9 +239,9 @@ export function PersonasSection({
             {editing === p.id ? (
               <EditPersona
                 persona={p}
-                onCancel={() => setEditing(undefined)}
+                onCancel={() => closeEditor(p.id)}
                 onDone={(view) => {
-                  setEditing(undefined);
+                  closeEditor(p.id);
                   setNote(view.label === p.label ? `Saved ${view.label}.` : `Renamed ${p.label} to ${view.label}.`);
                   onChanged();
                 }}

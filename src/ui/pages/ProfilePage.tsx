@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { prepare, request, routes } from '../api';
 import { DeliveryProgress } from '../components/DeliveryProgress';
 import { FieldEditor } from '../components/FieldEditor';
-import { PersonaSwitcher, PersonasSection, personaName, usePersonas } from '../components/Personas';
+import { PersonaSwitcher, PersonasSection, usePersonas } from '../components/Personas';
 import { Badge, Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { downloadBlob } from '../download';
 import { useAgentEvents } from '../events';
@@ -29,14 +29,15 @@ function HeldBy({ view }: { view: ProfileFieldView }) {
 
 /** What a change was, in a line: its fields, and for a company moved to a persona, that move. */
 function changeTitle(c: ChangeView, namePersona: boolean): string {
-  const persona = personaName(c.persona.label);
+  // Its persona may have been removed since (its changes stay in her history).
+  const persona = c.persona.label === null ? 'a persona since removed' : `your ${c.persona.label} persona`;
   if (c.moved) {
     const company = c.moved.company === null ? c.moved.relationshipId.slice(0, 8) : theirText(c.moved.company);
     const what = c.fields.map((f) => (c.removed.includes(f) ? `${fieldLabel(f)} withdrawn` : `${fieldLabel(f)} sent again`)).join(', ');
-    return `Version ${c.version}: ${company} moved to your ${persona} persona${what ? ` (${what})` : ''}`;
+    return `Version ${c.version}: ${company} moved to ${persona}${what ? ` (${what})` : ''}`;
   }
   const fields = c.fields.map((f) => (c.removed.includes(f) ? `${fieldLabel(f)} removed` : fieldLabel(f))).join(', ');
-  return `Version ${c.version}: ${fields}${namePersona ? ` (${persona} persona)` : ''}`;
+  return `Version ${c.version}: ${fields}${namePersona ? ` (${c.persona.label === null ? 'a persona since removed' : `${c.persona.label} persona`})` : ''}`;
 }
 
 /** A file name for a persona's vCard: her own words, made safe for a file system. */
