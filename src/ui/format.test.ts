@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PREFERENCE_FIELDS, profileFieldNames } from '../protocol/profile/fields.js';
-import { deliveryErrorText, FIELD_NAMES, fieldLabel, isPreference, formatDuration, formatFieldValue, obligationLines, shortDid, shortName, theirText } from './format';
+import { NAME_FIELDS as AGENT_NAME_FIELDS } from '../personal/personas.js';
+import { deliveryErrorText, FIELD_NAMES, fieldLabel, isPreference, NAME_FIELDS, formatDuration, formatFieldValue, obligationLines, shortDid, shortName, theirText } from './format';
 import { offerCompany } from './intents';
 import { normaliseInvitation } from './invitation';
 import { isAppPath } from './session';
@@ -10,6 +11,8 @@ describe('web app wording', () => {
     expect(FIELD_NAMES).toEqual([...profileFieldNames]);
     // Her preferences are listed apart: the page's flag and the registry's list are the same fields.
     expect(FIELD_NAMES.filter(isPreference)).toEqual([...PREFERENCE_FIELDS]);
+    // The name fields a nameless persona is not offered are those the agent refuses for one.
+    expect(NAME_FIELDS).toEqual(AGENT_NAME_FIELDS);
     expect(fieldLabel('phone_number')).toBe('Phone');
     expect(fieldLabel('age_over_18')).toBe('age over 18');
   });

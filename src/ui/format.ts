@@ -118,6 +118,17 @@ export function isPreference(field: ProfileFieldName): boolean {
   return spec.preference === true;
 }
 
+/**
+ * The fields a nameless persona never holds (the agent refuses them: persona.nameless), so the
+ * profile page does not offer them for one. The same list as src/personal/personas.ts NAME_FIELDS
+ * (format.test.ts checks it; that module is the agent's, not the app's).
+ */
+export const NAME_FIELDS: readonly ProfileFieldName[] = ['name', 'given_name', 'family_name', 'nickname'];
+
+export function isNameField(field: ProfileFieldName): boolean {
+  return NAME_FIELDS.includes(field);
+}
+
 export function isFieldName(name: string): name is ProfileFieldName {
   return Object.hasOwn(FIELD_SPECS, name);
 }

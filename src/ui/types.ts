@@ -29,6 +29,7 @@ export type {
   IntentView,
   MessageView,
   OfferView,
+  PersonaView,
   ProfileFieldView,
   ProfileView,
   ReceiptView,

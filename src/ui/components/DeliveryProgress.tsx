@@ -20,6 +20,22 @@ function deliveryState(d: DeliveryView, removal: boolean): { text: string; tone:
   }
 }
 
+/** A company moved to another persona: it is sent that persona's values, and erases what it has none of. */
+function movedSummary(change: ChangeView): string {
+  const moved = change.moved!;
+  const company = moved.company === null ? moved.relationshipId.slice(0, 8) : theirText(moved.company);
+  const persona = change.persona.label === null ? 'a persona since removed' : `your ${change.persona.label} persona`;
+  const sent = change.fields.filter((f) => !change.removed.includes(f)).map(fieldLabel);
+  const withdrawn = change.removed.map(fieldLabel);
+  const values = sent.length > 0 ? `${persona}’s ${sent.join(', ')}` : undefined;
+  const erase = withdrawn.length > 0 ? `erase your ${withdrawn.join(', ')}` : undefined;
+  const what = [values, erase ? `the request to ${erase}` : undefined].filter(Boolean).join(' and ');
+  if (!change.done) return `Sending ${company} ${what}…`;
+  if (change.summary.failed > 0) return `${company} refused ${what}.`;
+  const done = [values ? `has ${values}` : undefined, withdrawn.length > 0 ? `erased your ${withdrawn.join(', ')}` : undefined].filter(Boolean).join(' and ');
+  return `Done: ${company} ${done}.`;
+}
+
 /**
  * Where one profile change got to, company by company, until every delivery is settled: updated
  * from the agent's profile.delivery events, and by polling every second in case events are late.
@@ -73,17 +89,19 @@ export function DeliveryProgress({ initial }: { initial: ChangeView }) {
     );
   }
 
-  const summary = removal
-    ? change.done
-      ? failed > 0
-        ? `Done: ${acked} of ${total} companies erased ${yours}; ${plural(failed, 'company', 'companies')} refused.`
-        : `Done: every company that held ${yours} erased it (${acked} of ${total}).`
-      : `Asking ${plural(total, 'company', 'companies')} to erase ${yours}: ${acked} of ${total} have.`
-    : change.done
-      ? failed > 0
-        ? `Done: ${acked} of ${total} companies have the new ${fields}; ${plural(failed, 'company', 'companies')} refused it.`
-        : `Done: every company that holds your ${fields} has the new value (${acked} of ${total}).`
-      : `Sending version ${change.version}: ${acked} of ${total} companies have it.`;
+  const summary = change.moved
+    ? movedSummary(change)
+    : removal
+      ? change.done
+        ? failed > 0
+          ? `Done: ${acked} of ${total} companies erased ${yours}; ${plural(failed, 'company', 'companies')} refused.`
+          : `Done: every company that held ${yours} erased it (${acked} of ${total}).`
+        : `Asking ${plural(total, 'company', 'companies')} to erase ${yours}: ${acked} of ${total} have.`
+      : change.done
+        ? failed > 0
+          ? `Done: ${acked} of ${total} companies have the new ${fields}; ${plural(failed, 'company', 'companies')} refused it.`
+          : `Done: every company that holds your ${fields} has the new value (${acked} of ${total}).`
+        : `Sending version ${change.version}: ${acked} of ${total} companies have it.`;
 
   return (
     <div className="delivery">

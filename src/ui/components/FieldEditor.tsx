@@ -40,10 +40,23 @@ function CompanyChips({ names }: { names: string[] }) {
 }
 
 /**
- * Edits one field. Before she saves, it says who will receive the new value (every company holding
- * the field); saving sends it to them all (the agent's fan-out).
+ * Edits one field of one persona (`persona`, her default when absent). Before she saves, it says who
+ * will receive the new value (every company holding the field that knows her as that persona);
+ * saving sends it to them all (the agent's fan-out).
  */
-export function FieldEditor({ field, view, onSaved, onCancel }: { field: ProfileFieldName; view: ProfileFieldView | undefined; onSaved: (change: ChangeView | null) => void; onCancel: () => void }) {
+export function FieldEditor({
+  field,
+  view,
+  persona,
+  onSaved,
+  onCancel,
+}: {
+  field: ProfileFieldName;
+  view: ProfileFieldView | undefined;
+  persona?: string | undefined;
+  onSaved: (change: ChangeView | null) => void;
+  onCancel: () => void;
+}) {
   const spec = FIELD_SPECS[field];
   const [draft, setDraft] = useState<Draft>(() => initialDraft(field, view?.value));
   const action = useAction();
@@ -60,12 +73,12 @@ export function FieldEditor({ field, view, onSaved, onCancel }: { field: Profile
       action.setError(`Type your ${fieldLabel(field).toLowerCase()} first.`);
       return;
     }
-    const result = await action.run(() => api(routes.setProfile, { fields: { [field]: value } }));
+    const result = await action.run(() => api(routes.setProfile, { fields: { [field]: value }, ...(persona === undefined ? {} : { persona }) }));
     if (result) onSaved(result.change);
   };
 
   const remove = async () => {
-    const result = await removal.run(() => api(routes.removeProfileFields, { fields: [field] }));
+    const result = await removal.run(() => api(routes.removeProfileFields, { fields: [field], ...(persona === undefined ? {} : { persona }) }));
     if (result) {
       setConfirmRemove(false);
       onSaved(result.change);

@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { api, routes } from '../api';
 import { companyName } from '../components/labels';
 import { ObligationList, WeakerList } from '../components/Obligations';
+import { PersonaSelect, personaName, usePersonas } from '../components/Personas';
 import { Button, ErrorNote, LiveNote, Note, PageHeader, Section } from '../components/ui';
 import { fieldLabel, formatDuration, shortName } from '../format';
 import { Link, navigate, useLocation, useTitle } from '../router';
@@ -83,6 +84,15 @@ export function ConnectPage() {
   const inputId = useId();
   const started = useRef(false);
   const [handler, setHandler] = useState<string | undefined>(undefined);
+  const personas = usePersonas();
+  const [persona, setPersona] = useState('');
+  const personaList = personas.data?.personas ?? [];
+  // Her default persona is preselected (and again if the chosen one is removed meanwhile).
+  const defaultPersona = personaList.find((p) => p.isDefault)?.id ?? '';
+  const personaIds = personaList.map((p) => p.id).join(' ');
+  useEffect(() => {
+    if (!personaIds.split(' ').includes(persona)) setPersona(defaultPersona);
+  }, [personaIds, defaultPersona, persona]);
 
   const runPreview = async (text: string) => {
     const value = normaliseInvitation(text);
@@ -105,7 +115,7 @@ export function ConnectPage() {
   }, [fromLink]);
 
   const connect = async () => {
-    const answer = await connecting.run(() => api(routes.connect, { invitation: normaliseInvitation(invitation) }));
+    const answer = await connecting.run(() => api(routes.connect, { invitation: normaliseInvitation(invitation), ...(persona === '' ? {} : { persona }) }));
     if (!answer) return;
     setResult(answer.relationship);
     setPreview(undefined);
@@ -207,6 +217,17 @@ export function ConnectPage() {
                 </div>
               ) : null}
             </dl>
+            {personaList.length > 1 ? (
+              <PersonaSelect
+                id={`${inputId}-persona`}
+                label="Connect as"
+                personas={personaList}
+                value={persona}
+                onChange={setPersona}
+                disabled={connecting.busy}
+                hint="The persona this company will know: it gets that persona’s details when you share them, and their changes."
+              />
+            ) : null}
             <details className="disclosure">
               <summary>Its identity (DID)</summary>
               <p className="small muted">What your agent will check every message from this company against.</p>
@@ -240,6 +261,7 @@ export function ConnectPage() {
               .
             </p>
             <p>{outcome.text}</p>
+            {personaList.length > 1 ? <p>It knows you as your {personaName(result.persona.label)} persona.</p> : null}
             <p>
               <Link to={`/relationships/${encodeURIComponent(result.id)}`} className="btn btn-primary">
                 Open {companyName(result)}

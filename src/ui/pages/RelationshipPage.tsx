@@ -8,6 +8,8 @@ import { TermsPanel } from '../components/TermsPanel';
 import { Thread } from '../components/Thread';
 import { Verifications } from '../components/Verifications';
 import { AccountIds } from '../components/AccountIds';
+import { KnowsYouAs } from '../components/KnowsYouAs';
+import { personaName } from '../components/Personas';
 import { Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { formatDate, plural } from '../format';
 import { Link, useLocation, useTitle } from '../router';
@@ -135,6 +137,10 @@ export function RelationshipPage({ id }: { id: string }) {
             <dd>{live ? (fields === 0 ? 'no fields' : plural(fields, 'field')) : 'nothing (erased)'}</dd>
           </div>
           <div>
+            <dt>{live ? 'Knows you as' : 'Knew you as'}</dt>
+            <dd>{personaName(relationship.persona.label)}</dd>
+          </div>
+          <div>
             <dt>Since</dt>
             <dd>{formatDate(relationship.createdAt)}</dd>
           </div>
@@ -160,6 +166,7 @@ export function RelationshipPage({ id }: { id: string }) {
       <ErrorNote message={mute.error} />
       <LiveNote tone={relationship.state === 'muted' ? 'warn' : 'good'}>{note}</LiveNote>
       {live ? <Verifications relationship={relationship.id} /> : null}
+      {live ? <KnowsYouAs relationship={relationship} company={company} onMoved={() => void reload()} /> : null}
       <AccountIds relationship={relationship.id} company={company} canAdd={relationship.state !== 'pending'} />
 
       {shownReceipts.length > 0 ? (

@@ -1,5 +1,6 @@
 import { Empty, ErrorNote, Loading, PageHeader } from '../components/ui';
 import { StateBadge, TermsCell, companyName } from '../components/labels';
+import { personaName } from '../components/Personas';
 import { useAgentEvents } from '../events';
 import { formatDate, plural } from '../format';
 import { Link, useTitle } from '../router';
@@ -27,6 +28,10 @@ function Row({ r, titles, waiting }: { r: RelationshipView; titles: ReadonlyMap<
       <p className="rel-card-terms">
         <span className="rel-card-label">Terms</span>
         <TermsCell terms={r.terms} titles={titles} />
+      </p>
+      <p className="rel-card-terms">
+        <span className="rel-card-label">{r.state === 'cut_off' ? 'Knew you as' : 'Knows you as'}</span>
+        <span>{personaName(r.persona.label)}</span>
       </p>
       <dl className="rel-card-stats">
         <div>
@@ -65,7 +70,7 @@ export function RelationshipsPage() {
   for (const request of pending.data?.requests ?? []) waitingFor.set(request.relationshipId, (waitingFor.get(request.relationshipId) ?? 0) + 1);
   const titles = useAgreementTitles();
   useAgentEvents((event) => {
-    if (event.type === 'message.received' || event.type === 'terms.updated' || event.type === 'disclosure.answered' || event.type === 'profile.delivery') void reload();
+    if (event.type === 'message.received' || event.type === 'terms.updated' || event.type === 'disclosure.answered' || event.type === 'profile.delivery' || event.type === 'persona.changed') void reload();
     if (event.type === 'disclosure.requested' || event.type === 'disclosure.answered') void pending.reload();
   });
   const relationships = data?.relationships ?? [];
