@@ -339,6 +339,7 @@ async function main(): Promise<void> {
   log(`  ${cli} ids                      (what each company knows you by, signed by it; \`ids find <number>\` names the company)`);
   log(`  ${cli} rules list               (your disclosure rules: your work email for work suppliers, marketing declined, anything else asks you)`);
   log(`  ${cli} personas                 (your selves and who knows you by each; \`profile show --persona work\`, \`personas use <company> <persona>\`)`);
+  log(`  ${cli} things list              (the headlamp Acme sold you: its receipt, registration and service case; \`things cases\`)`);
   log(`  ${cli} things add "Trail shoes" --brand Ridge --purchased ${new Date().toISOString().slice(0, 10)} --price "129.90 EUR" --warranty P2Y --sold-by acme`);
   log(`                               (what you own, with its warranty and the company behind it; \`things due\`, \`things inventory --html\`)`);
   const acmeCustomer = companyUrls[0] ? await customerNumberAt(companyUrls[0]) : undefined;
@@ -431,6 +432,7 @@ async function firstRunTour(api: Api, companies: { slug: string; name: string; u
   for (const delivery of done.deliveries) log(`  ${(delivery.company ?? '?').padEnd(17)} ${delivery.state === 'acked' ? 'acknowledged' : delivery.state}`);
   await answerByRule(api, companies);
   await castDemoIntent(api, companies);
+  if (companies[0]) await thingsTour(api, companies[0]);
   // Her directory lists the companies' signed descriptions, for intents she casts without an existing relationship.
   for (const company of companies) await api(routes.addDirectoryEntry, { url: company.url });
   log('Your directory lists the three companies (their signed descriptions): an intent cast with --anonymous reaches those serving its category, each from a fresh pairwise DID');
@@ -478,6 +480,56 @@ async function answerByRule(api: Api, companies: { slug: string; name: string; u
     return (await api(routes.requests, { auto: '1' })).requests.find((r) => r.company === bluebird.name && r.state !== 'pending');
   });
   log(`${bluebird.name} asked for your email ("${answered.purpose}"): ${answered.state} by your rule "${answered.answeredBy?.ruleId ?? '?'}", from your work persona, without asking you (kith requests --auto lists these)`);
+}
+
+/** What Acme sells you in the tour: its own-brand headlamp, so Acme is both its seller and its maker. */
+const DEMO_THING = {
+  name: 'Lux 300 rechargeable headlamp',
+  brand: 'Acme',
+  model: 'LUX-HL-300',
+  gtin: '4006381333931',
+  serialNumber: 'LX3-2026-004217',
+  price: { amount: '34.50', currency: 'EUR' },
+  warranty: 'P2Y',
+  warrantyScope: 'Battery and electronics',
+};
+
+/**
+ * Her things with their companies: Acme sends a signed receipt for what she bought; she accepts it
+ * into her things (the signature kept as proof of purchase), registers it with its maker (Acme:
+ * its own brand) sharing only the serial number and purchase date, and opens a service case as a
+ * warranty claim, which Acme's support answers.
+ */
+async function thingsTour(api: Api, acme: { name: string; url: string; home: string }): Promise<void> {
+  const token = readFileSync(join(acme.home, 'admin-token'), 'utf8').trim();
+  const admin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const { relationships } = (await (await fetch(`${acme.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string }[] };
+  const ref = relationships[0]?.id;
+  if (!ref) return;
+  const sent = await fetch(`${acme.url}/admin/relationships/${ref}/things/receipts`, { method: 'POST', headers: admin, body: JSON.stringify(DEMO_THING) });
+  if (!sent.ok) return log(`(Acme could not send a receipt: HTTP ${sent.status})`);
+  const receipt = await waitFor('Acme’s signed receipt', async () => {
+    await api(routes.pickup);
+    return (await api(routes.thingReceipts)).receipts.find((r) => r.state === 'pending');
+  });
+  const accepted = await api(routes.acceptThingReceipt, { id: receipt.id });
+  const thing = accepted.thing;
+  if (!thing) return;
+  log(`${acme.name} sent a signed receipt for your ${DEMO_THING.name} (${DEMO_THING.price.amount} ${DEMO_THING.price.currency}, 2-year warranty): accepted into your things; its signature is kept as proof of purchase`);
+  await api(routes.registerThing, { id: thing.id }, { with: acme.name, fields: ['serial', 'purchase'] });
+  log(`You registered it with its maker, ${acme.name}: only its serial number and purchase date (with its model, so a recall finds you), as an SD-JWT under a consent record both keep`);
+  const opened = await api(routes.openCase, { id: thing.id }, { text: 'It no longer holds a charge for more than an hour.', share: ['model', 'serial', 'purchaseDate'] });
+  const cases = (await (await fetch(`${acme.url}/admin/cases?state=open`, { headers: admin })).json()) as { cases: { id: string; caseId: string }[] };
+  const theirs = cases.cases.find((c) => c.caseId === opened.case.id);
+  if (!theirs) return log('(Acme does not list your service case)');
+  const answer = 'Sorry about that: a new battery is in the post, free under your warranty.';
+  await fetch(`${acme.url}/admin/cases/${theirs.id}/replies`, { method: 'POST', headers: admin, body: JSON.stringify({ text: answer }) });
+  const answered = await waitFor('Acme to answer your service case', async () => {
+    await api(routes.pickup);
+    const current = (await api(routes.serviceCase, { id: opened.case.id })).case;
+    return current.state === 'answered' ? current : undefined;
+  });
+  log(`You opened a service case about it with ${acme.name}${answered.warrantyClaim ? ', a warranty claim (its warranty is in force)' : ''}; ${acme.name}'s support answered: "${answer}"`);
 }
 
 /** The customer number a demo company gave her (its first relationship), from its admin API. */

@@ -192,6 +192,15 @@ describe('npm start (the demo)', () => {
     const ids = (await runCliOk('kith', ['ids', '--json'], { home: me })).json<{ kind: string; companyName: string }[]>();
     expect(ids.filter((x) => x.kind === 'customer_number').map((x) => x.companyName).sort()).toEqual([...DEMO_COMPANIES].sort());
     expect(out).toContain(`${cli} rules list `);
+    // Her things with their companies: Acme's signed receipt accepted, the headlamp registered with its maker, a service case answered.
+    expect(out).toMatch(/Acme Outfitters sent a signed receipt for your Lux 300 rechargeable headlamp \(34\.50 EUR, 2-year warranty\): accepted into your things/);
+    expect(out).toMatch(/You registered it with its maker, Acme Outfitters: only its serial number and purchase date/);
+    expect(out).toMatch(/You opened a service case about it with Acme Outfitters, a warranty claim \(its warranty is in force\); Acme Outfitters's support answered: "Sorry about that/);
+    const headlamp = (await runCliOk('kith', ['things', 'list', '--json'], { home: me })).json<{ name: string; proofOfPurchase: unknown; registrations: { companyName: string }[] }[]>().find((t) => t.name === 'Lux 300 rechargeable headlamp');
+    expect(headlamp?.proofOfPurchase).toMatchObject({ companyName: 'Acme Outfitters' });
+    expect(headlamp?.registrations.map((r) => r.companyName)).toEqual(['Acme Outfitters']);
+    const cases = (await runCliOk('kith', ['things', 'cases', '--json'], { home: me })).json<{ state: string; warrantyClaim: boolean; companyName: string }[]>();
+    expect(cases.map((c) => [c.companyName, c.state, c.warrantyClaim])).toEqual([['Acme Outfitters', 'answered', true]]);
     // A request answered by her rule, from her work persona, without asking her; and her personas as the Try list says.
     expect(out).toMatch(/Bluebird Books asked for your email \("Email you when your books ship"\): approved by your rule "work-email", from your work persona, without asking you/);
     const personas = (await runCliOk('kith', ['personas', '--json'], { home: me })).json<{ label: string; relationships: number; isDefault: boolean }[]>();
