@@ -63,16 +63,20 @@ export interface WatchedPage {
   problems: string[];
 }
 
-/** A new context (en-GB, UTC) and page, its errors kept in `problems`. */
-export async function openPage(browser: Browser, viewport: { width: number; height: number } = WIDE): Promise<WatchedPage> {
+/**
+ * A new context (en-GB, UTC) and page, its errors kept in `problems`: a new list, or one the caller
+ * shares between pages (`who` then says which page each came from).
+ */
+export async function openPage(browser: Browser, viewport: { width: number; height: number } = WIDE, options: { problems?: string[]; who?: string } = {}): Promise<WatchedPage> {
   const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
-  const problems: string[] = [];
+  const problems = options.problems ?? [];
+  const who = options.who ? `${options.who} ` : '';
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`${page.url()}: ${message.text()} (${message.location().url})`);
+    if (message.type() === 'error') problems.push(`${who}${page.url()}: ${message.text()} (${message.location().url})`);
   });
-  page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
+  page.on('pageerror', (error) => problems.push(`${who}${page.url()}: ${error.message}`));
   return { context, page, problems };
 }
 
