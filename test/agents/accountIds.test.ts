@@ -6,7 +6,7 @@
  * with their codes and change nothing on either side.
  */
 import { generalVerify, importJWK } from 'jose';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentEvent } from '../../src/personal/events.js';
 import type { AccountIdView } from '../../src/personal/accountIds.js';
 import { buildMessage } from '../../src/protocol/buildMessage.js';
@@ -14,24 +14,15 @@ import { systemClock } from '../../src/core/clock.js';
 import { Account } from '../../src/protocol/families/index.js';
 import { join } from 'node:path';
 import { openExport, importVault } from '../../src/personal/vault/export.js';
-import { connect, jsonApi, postEnvelopeRaw, startCompany, startPair, type CompanyHandle, type Pair } from '../support/agents.js';
+import { connect, jsonApi, postEnvelopeRaw, startCompany, usePairEachTest, type CompanyHandle, type Pair } from '../support/agents.js';
 import { packAs } from '../support/disclosure.js';
 
 describe('administrative identities between the agents', () => {
   let pair: Pair;
   let events: AgentEvent[];
   let others: CompanyHandle[];
-
-  beforeEach(async () => {
-    pair = await startPair();
-    events = [];
-    others = [];
-    pair.personal.agent.events.on((event) => events.push(event));
-  });
-  afterEach(async () => {
-    for (const other of others) await other.cleanup();
-    await pair?.cleanup();
-  });
+  const each = usePairEachTest();
+  beforeEach(() => ({ pair, events, others } = each));
 
   const admin = jsonApi(() => pair.company.url, () => pair.company.adminToken);
   const herApi = jsonApi(() => pair.personal.url, () => pair.personal.token);

@@ -7,13 +7,13 @@
  * refused with its code and changes nothing on either side.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import type { AgentEvent } from '../../src/personal/events.js';
 import type { ServiceCaseView } from '../../src/personal/serviceCases.js';
 import { buildMessage } from '../../src/protocol/buildMessage.js';
 import { Service } from '../../src/protocol/families/index.js';
-import { connect, herIdentity, jsonApi, postEnvelopeRaw, startCompany, startPair, type CompanyHandle, type Link, type Pair } from '../support/agents.js';
+import { connect, herIdentity, jsonApi, postEnvelopeRaw, startCompany, usePairEachTest, type CompanyHandle, type Link, type Pair } from '../support/agents.js';
 import { packAs, sendAs } from '../support/disclosure.js';
 
 const monthsAgo = (n: number) => {
@@ -26,17 +26,8 @@ describe('service cases between the agents', () => {
   let pair: Pair;
   let events: AgentEvent[];
   let others: CompanyHandle[];
-
-  beforeEach(async () => {
-    pair = await startPair();
-    events = [];
-    others = [];
-    pair.personal.agent.events.on((event) => events.push(event));
-  });
-  afterEach(async () => {
-    for (const other of others) await other.cleanup();
-    await pair?.cleanup();
-  });
+  const each = usePairEachTest();
+  beforeEach(() => ({ pair, events, others } = each));
 
   const admin = jsonApi(() => pair.company.url, () => pair.company.adminToken);
   const herApi = jsonApi(() => pair.personal.url, () => pair.personal.token);

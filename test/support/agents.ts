@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Hono } from 'hono';
+import { afterEach, beforeEach } from 'vitest';
+import type { AgentEvent } from '../../src/personal/events.js';
 import type { Clock } from '../../src/core/clock.js';
 import { newToken } from '../../src/core/ids.js';
 import { listen, type Listening } from '../../src/core/listen.js';
@@ -410,4 +412,32 @@ export function jsonApi(baseUrl: () => string, token: () => string): (method: st
     });
     return { status: response.status, json: (await response.json()) as JsonAnswer['json'] };
   };
+}
+
+/** What {@link usePairEachTest} keeps for the test that runs. */
+export interface PairEachTest {
+  pair: Pair;
+  /** Her agent's events since the test began. */
+  events: AgentEvent[];
+  /** Companies the test started beside the pair's: cleaned up with it. */
+  others: CompanyHandle[];
+}
+
+/**
+ * A pair started before each test and cleaned up after it (with any company the test added to
+ * `others`), her events recorded. Read the fields in a `beforeEach` of your own, as the suites do.
+ */
+export function usePairEachTest(options: { company?: CompanyOptions; personal?: PersonalOptions } = {}): PairEachTest {
+  const current = {} as PairEachTest;
+  beforeEach(async () => {
+    current.pair = await startPair(options);
+    current.events = [];
+    current.others = [];
+    current.pair.personal.agent.events.on((event) => current.events.push(event));
+  });
+  afterEach(async () => {
+    for (const other of current.others ?? []) await other.cleanup();
+    await current.pair?.cleanup();
+  });
+  return current;
 }
