@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { TransportError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { resolvePeer } from '../protocol/agent/peer.js';
-import { delayAfter, isAlreadyDelivered, postEnvelope } from '../protocol/agent/transport.js';
+import { delayAfter, isAlreadyDelivered, isExpiredAtPeer, postEnvelope } from '../protocol/agent/transport.js';
 import type { DidResolver } from '../protocol/did/types.js';
 import { nextAttemptDelay, type RetryPolicy } from '../core/retry.js';
 import type { OutboxItem, CompanyStore } from './store/types.js';
@@ -43,6 +43,13 @@ export class OutboxDelivery {
       if (!peer.endpoint) return false;
       await postEnvelope(peer.endpoint, item.packed, this.fetchImpl ? { fetch: this.fetchImpl } : {});
     } catch (error) {
+      if (isExpiredAtPeer(error)) {
+        // Queued longer than the message lives (30 days by default): her agent will never take it,
+        // and she can no longer pick it up either. Dropped, and said so, rather than retried forever.
+        await this.store.removeOutbox(item.relationshipId, [item.messageId]);
+        this.logger.warn('outbox_expired', { relationship: item.relationshipId, attempts: item.attempts + 1, queued_at: item.createdAt });
+        return false;
+      }
       if (!isAlreadyDelivered(error)) {
         const attempts = item.attempts + 1;
         // Her agent busy (429/503) asked for a wait: at least that long, whatever the backoff says.

@@ -163,6 +163,14 @@ export function isAlreadyDelivered(error: unknown): boolean {
 }
 
 /**
+ * The peer refused the message because its `expires_time` passed: no later attempt can succeed
+ * (the message is sealed with that time), so a sender drops it rather than retrying forever.
+ */
+export function isExpiredAtPeer(error: unknown): boolean {
+  return error instanceof TransportError && error.details?.['code'] === 'message.expired';
+}
+
+/**
  * A peer that said "not now" (429 too many requests, 503 busy) did not take the message, so it is
  * sent again later, never dropped; the answer is how long the peer asked us to wait (0 when it did
  * not say, at most MAX_RETRY_AFTER_MS). Undefined for every other outcome.
