@@ -529,7 +529,7 @@ async function thingsTour(api: Api, acme: { name: string; url: string; home: str
     const current = (await api(routes.serviceCase, { id: opened.case.id })).case;
     return current.state === 'answered' ? current : undefined;
   });
-  log(`You opened a service case about it with ${acme.name}${answered.warrantyClaim ? ', a warranty claim (its warranty is in force)' : ''}; ${acme.name}'s support answered: "${answer}"`);
+  log(`You opened a service case about it with ${acme.name}${answered.warrantyClaim ? ', a warranty claim (its warranty is in force)' : ''}; its support answered: "${answer}"`);
 }
 
 /** The customer number a demo company gave her (its first relationship), from its admin API. */
