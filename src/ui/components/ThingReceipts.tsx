@@ -132,7 +132,7 @@ export function ThingReceipts({ receipts, error, onAnswered }: { receipts: Thing
   const pending = (receipts ?? []).filter((r) => r.state === 'pending');
   if (pending.length === 0 && !error && !note) return null;
   return (
-    <Section title="Receipts waiting for you" id="receipts">
+    <Section title="Receipts waiting for you" id="receipts" className="section-first">
       <p className="section-lead">Sellers you have a relationship with sent you these receipts, signed. Accept one and it becomes one of your things, with its warranty; decline it and nothing is added.</p>
       <ErrorNote message={error} />
       {pending.length > 0 ? (
