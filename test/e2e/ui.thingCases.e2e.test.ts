@@ -190,6 +190,8 @@ describe.skipIf(!available)('receipts, registration, recalls and service cases i
     const listBanner = await visible(page.getByRole('region', { name: 'Safety recall' }));
     await visible(listBanner.getByRole('link', { name: 'Trail bike TR-1' }));
     await visible(listBanner.getByText(RECALL));
+    await visible(page.getByTestId('thing-row').filter({ hasText: 'Trail bike TR-1' }).getByText('Recalled'));
+    await shots.shot(page, 'recall-list');
     await listBanner.getByRole('link', { name: 'Trail bike TR-1' }).click();
     await visible(heading('Trail bike TR-1'));
   });

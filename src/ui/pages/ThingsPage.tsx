@@ -55,6 +55,12 @@ function ThingsTable({ things }: { things: ThingView[] }) {
               <tr key={t.id} data-testid="thing-row">
                 <th scope="row">
                   <Link to={`/things/${encodeURIComponent(t.id)}`}>{t.name}</Link>
+                  {t.recalls.length > 0 ? (
+                    <>
+                      {' '}
+                      <Badge tone="bad">Recalled</Badge>
+                    </>
+                  ) : null}
                   {made ? <span className="cell-sub">{made}</span> : null}
                 </th>
                 <td>{t.location ?? <span className="muted">—</span>}</td>
