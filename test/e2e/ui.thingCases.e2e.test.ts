@@ -23,7 +23,8 @@ import { PHONE, openPage, screenshots, startHer, unnamedControls, visible, type 
  * to share; the shop recalls the bike's GTIN and the banner appears on the open page and on the
  * Things page. She mutes the shop and tries to open a service case: refused in words, her text
  * kept, nothing stored on either side; unmuted, she opens it (a warranty claim, with her customer
- * number), the shop answers and the thread updates live, she marks it resolved. Screenshots at
+ * number), the shop answers and the thread updates live, she marks it resolved. A second receipt
+ * she declines after a confirmation. Screenshots at
  * 1280 and 390 px go to test/e2e/screenshots/thing-cases-*.png.
  */
 
@@ -273,9 +274,25 @@ describe.skipIf(!available)('receipts, registration, recalls and service cases i
     await shots.shot(page, 'resolved');
   });
 
+  it('a second receipt she declines after confirming: no thing made, the shop told', { timeout: STEP_TIMEOUT }, async () => {
+    await thingsLink().click();
+    await visible(heading('Things'));
+    expect((await acme!.agent.things.sendReceipt(theirs.id, { name: 'Bike lock', price: { amount: '39.00', currency: 'EUR' } })).delivered).toBe(true);
+    const card = await visible(page.getByTestId('thing-receipt').filter({ hasText: 'Bike lock' }), 15_000);
+    await visible(card.getByText('None on the receipt'));
+    await card.getByRole('button', { name: /^Decline/ }).click();
+    const dialog = await visible(page.getByRole('dialog', { name: 'Decline the receipt for Bike lock?' }));
+    await dialog.getByRole('button', { name: 'Decline it' }).click();
+    await visible(page.getByRole('status').filter({ hasText: `Declined the receipt for Bike lock. ${COMPANY} was told.` }));
+    expect(await page.getByTestId('thing-receipt').count()).toBe(0);
+    await expect.poll(() => thingsLink().textContent()).toBe('Things');
+    expect((await her!.api<{ things: ThingView[] }>('/api/things')).things.map((t) => t.name)).toEqual(['Trail bike TR-1']);
+    await waitFor('her decline at the shop', async () => ((await acme!.agent.things.receipts(theirs.id)).some((r) => r.state === 'declined') ? true : undefined), { timeoutMs: 15_000, intervalMs: 200 });
+  });
+
   it('on a phone, and with no error in the console but the refused case', { timeout: STEP_TIMEOUT }, async () => {
     await page.setViewportSize(PHONE);
-    await page.reload();
+    await page.goto(`${her!.base}/things/${bike.id}`);
     await visible(heading('Trail bike TR-1'));
     await visible(page.getByRole('region', { name: 'Safety recall' }));
     await shots.shot(page, 'phone-detail');

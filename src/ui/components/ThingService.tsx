@@ -152,6 +152,7 @@ function Registrations({ thing, onChanged }: { thing: ThingView; onChanged: (thi
               <>Registering needs the thing’s GTIN or model: add one under Details first.</>
             )}
           </p>
+          {thing.registrations.some((r) => r.relationshipId === chosen) ? <p className="hint">Already registered with {who}: registering again sends a new registration, with a consent record of its own.</p> : null}
           <ErrorNote message={error} />
           <div className="button-row">
             <Button type="submit" variant="primary" busy={busy} busyLabel="Registering…">
