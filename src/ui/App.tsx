@@ -55,20 +55,22 @@ function Routes() {
 }
 
 /** What waits for her, for the counts in the navigation. */
-function useWaitingCounts(enabled: boolean): { requests: number; terms: number; things: number } {
-  const [counts, setCounts] = useState({ requests: 0, terms: 0, things: 0 });
+function useWaitingCounts(enabled: boolean): { requests: number; terms: number; things: number; receipts: number } {
+  const [counts, setCounts] = useState({ requests: 0, terms: 0, things: 0, receipts: 0 });
   const refresh = useCallback(async () => {
     if (!enabled) return;
     try {
-      const [{ requests }, { relationships }, { verifications }, { due }] = await Promise.all([
+      const [{ requests }, { relationships }, { verifications }, { due }, { receipts }] = await Promise.all([
         api(routes.requests),
         api(routes.relationships),
         api(routes.verifications, { pending: '1' }),
         // Her warranties and service contracts ending soon, at `kith things due`'s threshold (the agent's default).
         api(routes.thingsDue),
+        // Sellers' signed receipts waiting for her to accept or decline them (shown beside the due count).
+        api(routes.thingReceipts),
       ]);
       // A caller verification waits for her like a request, on the same page.
-      setCounts({ requests: requests.length + verifications.length, terms: relationships.filter((r) => r.terms.awaitingHer && r.state !== 'cut_off').length, things: due.length });
+      setCounts({ requests: requests.length + verifications.length, terms: relationships.filter((r) => r.terms.awaitingHer && r.state !== 'cut_off').length, things: due.length, receipts: receipts.length });
     } catch {
       // The counts are a hint; the pages show errors.
     }
@@ -77,7 +79,7 @@ function useWaitingCounts(enabled: boolean): { requests: number; terms: number; 
     void refresh();
   }, [refresh]);
   useAgentEvents((event) => {
-    if (event.type.startsWith('disclosure.') || event.type.startsWith('verification.') || event.type === 'terms.updated' || event.type === 'thing.warranty_ending') void refresh();
+    if (event.type.startsWith('disclosure.') || event.type.startsWith('verification.') || event.type === 'terms.updated' || event.type === 'thing.warranty_ending' || event.type === 'thing.receipt') void refresh();
   });
   useEffect(() => onThingsChanged(() => void refresh()), [refresh]);
   // Pages change things too (an approval, an accepted counter): refresh on navigation.

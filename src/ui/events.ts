@@ -24,6 +24,10 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<Exclude<AgentEvent['type'], 'ag
   'disclosure.refused',
   'intent.offer',
   'thing.warranty_ending',
+  // Her things' protocol side: a seller's receipt, a maker's recall, a service case changed.
+  'thing.receipt',
+  'thing.recall',
+  'service.case_updated',
   // Listened to by App.tsx (the requests count) and AccountIds.tsx, but were never let through.
   'verification.requested',
   'verification.answered',

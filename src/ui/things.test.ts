@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ENDING_DAYS } from '../personal/things.js';
-import { DUE_DAYS, checkContractDraft, checkThingDraft, contractWhen, documentError, durationText, emptyContractDraft, emptyThingDraft, patchOf, serverFieldErrors } from './things';
+import { REGISTRATION_CLAIMS } from '../protocol/families/thing.js';
+import { SHAREABLE_THING_FIELDS } from '../protocol/families/service.js';
+import { CASE_FIELDS, REGISTRATION_FIELDS, caseStateText, claimLabel, defaultSupporter, detailText, registrationShares, serviceError, DUE_DAYS, checkContractDraft, checkThingDraft, contractWhen, documentError, durationText, emptyContractDraft, emptyThingDraft, patchOf, serverFieldErrors } from './things';
 import { ApiFailure } from './api';
 import type { ThingView } from './types';
 
@@ -77,5 +79,52 @@ describe('refused documents', () => {
     expect(documentError({ code: 'thing.attachment_too_large', message: '', details: { limit: 10 * 1024 * 1024 } }, file)).toBe('“receipt.pdf” is too large (11.0 MB): a document may be at most 10.0 MB. Nothing was added.');
     expect(documentError({ code: 'thing.attachment_type_mismatch', message: '' }, file)).toMatch(/^“receipt.pdf” is not what it says it is: it is named as a PDF, but its content is not one/);
     expect(documentError({ code: 'thing.attachment_type_unsupported', message: '' }, { ...file, type: 'text/html' })).toMatch(/of type text\/html: Kith keeps PDFs/);
+  });
+});
+
+describe('registrations and service cases in words', () => {
+  it('offers exactly the claims a registration may carry, each from its thing field, and the details a case may carry', () => {
+    expect(Object.fromEntries(REGISTRATION_FIELDS.map((f) => [f.claim, f.field]))).toEqual(REGISTRATION_CLAIMS);
+    expect(CASE_FIELDS.map((f) => f.field)).toEqual(SHAREABLE_THING_FIELDS);
+  });
+
+  it('says what a registration shares: what she ticked, and the GTIN and model the agent adds when she ticked neither', () => {
+    const bike = thing({ gtin: '4006381333931', model: 'TR-1', serialNumber: 'SN-1' });
+    expect(registrationShares(bike, ['serial_number'])).toEqual(['serial_number', 'gtin', 'model']);
+    expect(registrationShares(bike, ['gtin', 'serial_number'])).toEqual(['gtin', 'serial_number']);
+    // A field the thing lacks is not shared; a thing with neither GTIN nor model shares nothing a recall can match.
+    expect(registrationShares(thing(), ['serial_number'])).toEqual([]);
+    expect(['gtin', 'model', 'serial_number', 'purchase_date'].map(claimLabel)).toEqual(['GTIN (barcode)', 'model', 'serial number', 'purchase date']);
+  });
+
+  it('shows a price with its currency and a date in words', () => {
+    expect(detailText(thing(), 'price')).toBe('499.00 EUR');
+    expect(detailText(thing({ purchaseDate: '2026-03-15' }), 'purchaseDate')).toMatch(/2026/);
+    expect(detailText(thing(), 'serialNumber')).toBeUndefined();
+  });
+
+  it('picks the company a case goes to as the agent does: servicer, else maker, else seller, a live one first', () => {
+    const links: ThingView['links'] = [
+      { relationshipId: 'a', role: 'seller', companyName: 'Shop' },
+      { relationshipId: 'b', role: 'maker', companyName: 'Maker' },
+      { relationshipId: 'c', role: 'insurer', companyName: 'Insurer' },
+    ];
+    expect(defaultSupporter(thing({ links }), () => true)?.relationshipId).toBe('b');
+    expect(defaultSupporter(thing({ links }), (r) => r !== 'b')?.relationshipId).toBe('a');
+    expect(defaultSupporter(thing({ links: [links[2]!] }), () => true)).toBeUndefined();
+  });
+
+  it('says whom a case waits for', () => {
+    expect(caseStateText('open', 'Acme').text).toBe('Open: waiting for Acme');
+    expect(caseStateText('answered', 'Acme').text).toBe('Answered by Acme');
+    expect(caseStateText('resolved', 'Acme').text).toBe('Resolved');
+  });
+
+  it('puts the agent’s refusals in words, saying nothing was sent', () => {
+    expect(serviceError({ code: 'relationship.not_active', message: 'x' }, 'Acme')).toBe('You muted Acme: unmute it on its page first. Nothing was sent.');
+    expect(serviceError({ code: 'service.no_supporter', message: 'x' }, undefined)).toMatch(/^No company made, sold or services this thing/);
+    expect(serviceError({ code: 'thing.invalid', message: 'This thing has no serialNumber to share' }, 'Acme')).toBe('This thing has no serialNumber to share. Nothing was sent.');
+    expect(serviceError({ code: 'thing.invalid', message: 'Add one first.' }, 'Acme')).toBe('Add one first. Nothing was sent.');
+    expect(serviceError({ code: 'transport.unreachable', message: 'The company could not be reached' }, 'Acme')).toBe('The company could not be reached');
   });
 });

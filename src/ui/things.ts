@@ -364,3 +364,108 @@ export function documentError(failure: { code: string; message: string; details?
       return failure.message;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Receipts, registrations, recalls and service cases (docs/protocol/thing.md, service.md)
+
+/** The claims a registration may share, in the order the form lists them, with the thing field each comes from. */
+export const REGISTRATION_FIELDS: readonly { claim: string; field: keyof ThingView & keyof ThingFieldsBody; label: string }[] = [
+  { claim: 'gtin', field: 'gtin', label: 'GTIN (barcode)' },
+  { claim: 'model', field: 'model', label: 'Model' },
+  { claim: 'serial_number', field: 'serialNumber', label: 'Serial number' },
+  { claim: 'purchase_date', field: 'purchaseDate', label: 'Purchase date' },
+  { claim: 'brand', field: 'brand', label: 'Brand' },
+  { claim: 'name', field: 'name', label: 'Name' },
+  { claim: 'mpn', field: 'mpn', label: 'Part number' },
+  { claim: 'seller', field: 'seller', label: 'Seller' },
+];
+
+/** A registration's claim name in words ("serial_number" → "serial number"). */
+export function claimLabel(claim: string): string {
+  return (REGISTRATION_FIELDS.find((f) => f.claim === claim)?.label ?? claim.replace(/_/g, ' ')).replace(/^(?!GTIN)./, (c) => c.toLowerCase());
+}
+
+/**
+ * What a registration will share: the claims she ticked and, when she ticked neither the GTIN nor
+ * the model, those of the two the thing has (the agent adds them: a recall names them; thingProtocol.ts).
+ */
+export function registrationShares(thing: ThingView, ticked: readonly string[]): string[] {
+  const shares = REGISTRATION_FIELDS.filter((f) => ticked.includes(f.claim) && thing[f.field] !== undefined).map((f) => f.claim);
+  if (!shares.includes('gtin') && !shares.includes('model')) {
+    if (thing.gtin !== undefined) shares.push('gtin');
+    if (thing.model !== undefined) shares.push('model');
+  }
+  return shares;
+}
+
+/** The details a service case may carry (SHAREABLE_THING_FIELDS of the service family), in its order. */
+export const CASE_FIELDS: readonly { field: 'name' | 'brand' | 'model' | 'gtin' | 'mpn' | 'serialNumber' | 'purchaseDate' | 'price' | 'seller'; label: string }[] = [
+  { field: 'name', label: 'Name' },
+  { field: 'brand', label: 'Brand' },
+  { field: 'model', label: 'Model' },
+  { field: 'gtin', label: 'GTIN (barcode)' },
+  { field: 'mpn', label: 'Part number' },
+  { field: 'serialNumber', label: 'Serial number' },
+  { field: 'purchaseDate', label: 'Purchase date' },
+  { field: 'price', label: 'Price' },
+  { field: 'seller', label: 'Seller' },
+];
+
+/** A thing's detail (or a case's shared one) as the pages show it: a price with its currency, a date in words. */
+export function detailText(source: object, field: string): string | undefined {
+  const value = (source as Record<string, unknown>)[field];
+  if (field === 'price') {
+    const price = value as { amount?: unknown; currency?: unknown } | undefined;
+    return price && typeof price.amount === 'string' && typeof price.currency === 'string' ? `${price.amount} ${price.currency}` : undefined;
+  }
+  if (field === 'purchaseDate' && typeof value === 'string') return formatIsoDate(value);
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A case's state in words: who it waits for. */
+export function caseStateText(state: 'open' | 'answered' | 'resolved', company: string): { text: string; tone: Tone } {
+  if (state === 'open') return { text: `Open: waiting for ${company}`, tone: 'info' };
+  if (state === 'answered') return { text: `Answered by ${company}`, tone: 'warn' };
+  return { text: 'Resolved', tone: 'good' };
+}
+
+/** The order the agent picks the company a case goes to when she names none (serviceCases.ts SUPPORT_ORDER). */
+const SUPPORT_ORDER = ['servicer', 'maker', 'seller'] as const;
+
+/** The link a case goes to by default: the thing's servicer, else its maker, else its seller (the agent prefers a live one). */
+export function defaultSupporter(thing: ThingView, live: (relationshipId: string) => boolean): ThingView['links'][number] | undefined {
+  const candidates = SUPPORT_ORDER.flatMap((role) => thing.links.filter((l) => l.role === role));
+  return candidates.find((l) => live(l.relationshipId)) ?? candidates[0];
+}
+
+/**
+ * The agent's refusal of a registration, a case or a reply in her words (what she typed stays in
+ * the form): a muted or cut-off company, no company to ask, a detail the thing lacks.
+ */
+export function serviceError(failure: { code: string; message: string }, company: string | undefined): string {
+  const who = company ?? 'this company';
+  switch (failure.code) {
+    case 'relationship.not_active':
+      return `You muted ${who}: unmute it on its page first. Nothing was sent.`;
+    case 'relationship.cut_off':
+      return `You cut off ${who}: nothing can be sent to it any more. Nothing was sent.`;
+    case 'relationship.unknown':
+      return 'That company is not one of your relationships. Nothing was sent.';
+    case 'service.no_supporter':
+      return 'No company made, sold or services this thing: link one under Companies first, or pick one. Nothing was sent.';
+    case 'service.not_linked':
+      return `${who} is not linked to this thing: link it under Companies first. Nothing was sent.`;
+    case 'service.case_resolved':
+      return 'This case is resolved: nothing more can be added to it.';
+    case 'service.unknown_case':
+      return 'This case is not in your vault any more.';
+    case 'account.unknown':
+      return `${who} does not know you by that identifier. Nothing was sent.`;
+    case 'thing.invalid':
+      return `${failure.message}. Nothing was sent.`.replace(/\.\. Nothing/, '. Nothing');
+    case 'service.invalid':
+      return `${failure.message}. Nothing was sent.`.replace(/\.\. Nothing/, '. Nothing');
+    default:
+      return failure.message;
+  }
+}

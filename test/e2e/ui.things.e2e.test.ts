@@ -300,7 +300,7 @@ describe.skipIf(!available)('her things in a real browser', { sequential: true }
   it('she removes the kettle after confirming: gone from the list, the count and her vault', { timeout: STEP_TIMEOUT }, async () => {
     await page.getByTestId('thing-row').getByRole('link', { name: 'Kettle' }).click();
     await visible(heading('Kettle'));
-    await visible(page.getByRole('region', { name: 'Receipts and service' }));
+    await visible(page.getByRole('region', { name: 'Service cases' }));
     await page.getByRole('button', { name: 'Remove…' }).click();
     const dialog = await visible(page.getByRole('dialog', { name: 'Remove Kettle?' }));
     await shots.shot(page, 'remove-confirm', { viewportOnly: true });

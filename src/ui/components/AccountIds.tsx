@@ -15,7 +15,7 @@ const KINDS: readonly (readonly [AccountIdView['kind'], string])[] = [
   ['contract_number', 'Contract number'],
   ['other', 'Other'],
 ];
-const kindLabel = (kind: AccountIdView['kind']): string => KINDS.find(([k]) => k === kind)?.[1] ?? kind;
+export const kindLabel = (kind: AccountIdView['kind']): string => KINDS.find(([k]) => k === kind)?.[1] ?? kind;
 
 /**
  * What a company knows her by (docs/protocol/account.md): the identifiers it sent, signed, and

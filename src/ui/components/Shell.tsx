@@ -71,7 +71,7 @@ function LiveIndicator() {
 }
 
 /** The app chrome: skip link, navigation (side bar on wide screens, a menu on phones), Lock. */
-export function Shell({ children, counts }: { children: ReactNode; counts: { requests: number; terms: number; things: number } }) {
+export function Shell({ children, counts }: { children: ReactNode; counts: { requests: number; terms: number; things: number; receipts: number } }) {
   const { path } = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
 
@@ -115,6 +115,12 @@ export function Shell({ children, counts }: { children: ReactNode; counts: { req
             <span className="visually-hidden"> waiting for you</span>
           </Link>
         ) : null}
+        {counts.receipts > 0 ? (
+          <Link to="/things" className="topbar-requests">
+            {counts.receipts} {counts.receipts === 1 ? 'receipt' : 'receipts'}
+            <span className="visually-hidden"> waiting for you</span>
+          </Link>
+        ) : null}
         <LockButton className="topbar-lock" />
       </header>
       <nav id="main-nav" className="sidebar" aria-label="Main">
@@ -130,6 +136,13 @@ export function Shell({ children, counts }: { children: ReactNode; counts: { req
                 <Link to={item.to} className={`nav-link${current ? ' is-current' : ''}`} aria-current={current ? 'page' : undefined}>
                   {item.icon}
                   <span className="nav-label">{item.label}</span>
+                  {item.to === '/things' && counts.receipts > 0 ? (
+                    // Beside the due-soon count: a receipt waits for her answer, a due contract only for her attention.
+                    <span className="nav-count nav-count-receipts">
+                      {counts.receipts}
+                      <span className="visually-hidden">{counts.receipts === 1 ? ' receipt waiting' : ' receipts waiting'}</span>
+                    </span>
+                  ) : null}
                   {count > 0 ? (
                     <span className="nav-count">
                       {count}

@@ -131,6 +131,8 @@ export function Button({
   onClick?: () => void;
   className?: string;
   'aria-describedby'?: string;
+  'aria-expanded'?: boolean;
+  'aria-controls'?: string;
   autoFocus?: boolean;
 }) {
   return (

@@ -5,6 +5,7 @@ import { ThingCompanies } from '../components/ThingCompanies';
 import { ThingContracts } from '../components/ThingContracts';
 import { ThingDocuments } from '../components/ThingDocuments';
 import { ProblemSummary, ThingFieldsEditor, draftProblems } from '../components/ThingFields';
+import { RecallBanner } from '../components/ThingRecalls';
 import { ThingService } from '../components/ThingService';
 import { Badge, Button, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { useAgentEvents } from '../events';
@@ -138,7 +139,7 @@ function Details({ thing, onSaved }: { thing: ThingView; onSaved: () => void }) 
   );
 }
 
-/** One thing: its details (editable), documents, contracts, companies, and the place for receipts and service. */
+/** One thing: its recalls first, its details (editable), contracts, documents, companies, proof of purchase, registrations and service cases. */
 export function ThingPage({ id }: { id: string }) {
   const { data, error, loading, reload } = useResource(prepare(routes.thing, { id }));
   const removal = useAction();
@@ -147,6 +148,8 @@ export function ThingPage({ id }: { id: string }) {
   useTitle(thing ? thing.name : 'Thing');
   useAgentEvents((event) => {
     if (event.type === 'thing.warranty_ending' && event.thingId === thing?.id) void reload();
+    // A recall of it comes first on the page.
+    if (event.type === 'thing.recall' && thing && event.thingIds.includes(thing.id)) void reload();
   });
 
   const remove = async () => {
@@ -188,12 +191,13 @@ export function ThingPage({ id }: { id: string }) {
           </Button>
         }
       />
+      <RecallBanner things={[thing]} showThing={false} />
       <ErrorNote message={error?.message} />
       <Details thing={thing} onSaved={changed} />
       <ThingContracts thing={thing} onChanged={changed} />
       <ThingDocuments thing={thing} onChanged={changed} />
       <ThingCompanies thing={thing} onChanged={changed} />
-      <ThingService thing={thing} />
+      <ThingService thing={thing} onChanged={changed} />
       <ConfirmDialog
         open={confirm}
         title={`Remove ${thing.name}?`}

@@ -1,6 +1,8 @@
 import { useId, useRef, useState } from 'react';
 import { ApiFailure, api, errorMessage, prepare, routes } from '../api';
 import { DocumentRefused, attachDocument } from '../components/ThingDocuments';
+import { RecallBanner } from '../components/ThingRecalls';
+import { ThingReceipts } from '../components/ThingReceipts';
 import { DocumentPicker, ProblemSummary, ThingFieldsEditor, draftProblems } from '../components/ThingFields';
 import { Badge, Button, Empty, ErrorNote, LiveNote, Loading, PageHeader, Section } from '../components/ui';
 import { downloadBlob, today } from '../download';
@@ -53,6 +55,12 @@ function ThingsTable({ things }: { things: ThingView[] }) {
               <tr key={t.id} data-testid="thing-row">
                 <th scope="row">
                   <Link to={`/things/${encodeURIComponent(t.id)}`}>{t.name}</Link>
+                  {t.recalls.length > 0 ? (
+                    <>
+                      {' '}
+                      <Badge tone="bad">Recalled</Badge>
+                    </>
+                  ) : null}
                   {made ? <span className="cell-sub">{made}</span> : null}
                 </th>
                 <td>{t.location ?? <span className="muted">—</span>}</td>
@@ -246,16 +254,19 @@ function NewThingForm({ onAdded }: { onAdded: (thing: ThingView) => void }) {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Her things: the list with each one's warranty, what ends soon, the inventory, and a new thing. */
+/** Her things: recalls first, receipts waiting for her, the list with each one's warranty, what ends soon, the inventory, and a new thing. */
 export function ThingsPage() {
   useTitle('Things');
   const { data, error, loading, reload } = useResource(prepare(routes.things));
   const due = useResource(prepare(routes.thingsDue));
+  const receipts = useResource(prepare(routes.thingReceipts));
   useAgentEvents((event) => {
     if (event.type === 'thing.warranty_ending') {
       void reload();
       void due.reload();
     }
+    if (event.type === 'thing.receipt') void receipts.reload();
+    if (event.type === 'thing.recall') void reload();
   });
   const things = data?.things ?? [];
 
@@ -271,6 +282,15 @@ export function ThingsPage() {
             </a>
           ) : undefined
         }
+      />
+      <RecallBanner things={things} showThing />
+      <ThingReceipts
+        receipts={receipts.data?.receipts}
+        error={receipts.error?.message}
+        onAnswered={() => {
+          void receipts.reload();
+          void reload();
+        }}
       />
       <Section title="Your things" id="your-things" className="section-first">
         <ErrorNote message={error?.message} />
