@@ -59,8 +59,9 @@ export async function writeExportFile(vault: Vault, file: string, options: Strea
   }
 }
 
+/** Removes the files an export writes in `dir` (names `<document id>` and `<document id>.jwe`), nothing else. */
 function removeExportFiles(dir: string): void {
-  removeExportFiles(dir);
+  if (existsSync(dir)) for (const name of readdirSync(dir)) if (/^[0-9a-f-]{36}(\.jwe)?$/.test(name)) rmSync(join(dir, name), { force: true });
 }
 
 async function writeExport(vault: Vault, file: string, options: StreamExportOptions): Promise<StreamExportResult> {
@@ -71,7 +72,7 @@ async function writeExport(vault: Vault, file: string, options: StreamExportOpti
   const ref = (name: string) => `${basename(dir)}/${name}`;
   // An earlier export to the same name may have left documents this one does not have: an import
   // refuses a file no document names, so they go (only names an export writes, nothing else).
-  if (existsSync(dir)) for (const name of readdirSync(dir)) if (/^[0-9a-f-]{36}(\.jwe)?$/.test(name)) rmSync(join(dir, name), { force: true });
+  removeExportFiles(dir);
   if (options.plain) {
     const documents = vault.transaction(() => {
       const out = new JsonWriter(file);
