@@ -136,6 +136,9 @@ describe('a sealed export (format 10): documents as compact JWE files beside it'
       [3, 3],
     ]);
     const text = readFileSync(file, 'utf8');
+    // One General JSON JWE, encrypted as it was written: jose opens it, a wrong passphrase is told apart.
+    expect(JSON.parse(text)).toHaveProperty('recipients');
+    expect(await codeOfRejection(openExport(text, 'not the passphrase'))).toBe('vault.wrong_passphrase');
     const doc = await openExport(text, PASS);
     expect(doc.version).toBe(10);
     expect(doc.filesKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -228,6 +231,16 @@ describe('a sealed export (format 10): documents as compact JWE files beside it'
     writeFileSync(join(exportFilesDir(plain), one), bytes);
     expect(await refusal(plain, '')).toBe('export.corrupted');
     expect(leftBehind()).toEqual([]);
+  });
+
+  it('writes no files key when there is no document', async () => {
+    for (const a of vault.attachments.list()) vault.attachments.remove(a.id);
+    const file = join(dir, 'empty.jwe');
+    expect(await writeExportFile(vault, file, { passphrase: PASS })).toEqual({ format: 'jwe', documents: 0 });
+    const doc = await openExport(readFileSync(file, 'utf8'), PASS);
+    expect(doc.filesKey).toBeUndefined();
+    expect(doc.things).toHaveLength(2);
+    expect(await writeExportFile(vault, file, {}).catch((e: { code?: string }) => e.code)).toBe('vault.passphrase_required');
   });
 
   it('a sealed file opens only under its key', () => {

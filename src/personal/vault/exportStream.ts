@@ -1,13 +1,16 @@
 import { closeSync, chmodSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, pbkdf2, randomBytes, type CipherGCM } from 'node:crypto';
+import { promisify } from 'node:util';
 import { ExportError, VaultError } from '../../core/errors.js';
 import { tryParseJson } from '../../core/json.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, writePrivateFile } from '../../core/privateFiles.js';
 import { exportSectionReaders } from './export.js';
-import type { ExportDocument } from './exportDocument.js';
 import { exportFilesDir } from './exportFiles.js';
-import { sealExport } from './exportSeal.js';
+import { EXPORT_CONTENT_ENC, EXPORT_KEY_ALG, EXPORT_P2C } from './exportSeal.js';
+import { EXPORT_CONTENT_TYPE } from './exportDocument.js';
+
+const pbkdf2Async = promisify(pbkdf2);
 import type { Vault } from './vault.js';
 
 /*
@@ -42,9 +45,9 @@ export interface StreamExportResult {
 
 /**
  * Writes the whole vault to `file` (and its documents to `<file>.files/`), read in one transaction
- * so the export is a consistent snapshot. Only one document's bytes are in memory at a time; the
- * other members are read one at a time as they are written (a sealed export's JSON is sealed whole,
- * as before, but holds no document).
+ * so the export is a consistent snapshot. Only one document's bytes are in memory at a time, and
+ * one message; the other members are read one at a time as they are written. A sealed export's JWE
+ * is encrypted as the JSON is produced ({@link StreamSeal}).
  * @throws VaultError `vault.passphrase_required` for a sealed export without a passphrase,
  * `vault.corrupt` if a record does not decrypt (nothing useful is left: the caller removes `file`).
  */
@@ -73,60 +76,115 @@ async function writeExport(vault: Vault, file: string, options: StreamExportOpti
   // An earlier export to the same name may have left documents this one does not have: an import
   // refuses a file no document names, so they go (only names an export writes, nothing else).
   removeExportFiles(dir);
-  if (options.plain) {
-    const documents = vault.transaction(() => {
-      const out = new JsonWriter(file);
-      try {
-        let written = 0;
-        for (const [key, read] of exportSectionReaders(vault)) {
-          if (key !== 'attachments') {
-            out.member(key, read());
-            continue;
-          }
-          const records = vault.attachments.list();
-          if (records.length > 0) ensurePrivateDir(dir);
-          out.rows(
-            key,
-            records.map((record) => () => {
-              writePrivateFile(join(dir, record.id), documentBytes(vault, record.id));
-              written += 1;
-              options.onProgress?.(written, records.length);
-              return { ...record, file: ref(record.id) };
-            }),
-          );
-        }
-        out.end();
-        return written;
-      } finally {
-        out.close();
-      }
-    });
-    return { format: 'plain', documents };
-  }
+  const sealed = options.plain ? undefined : await StreamSeal.begin(options.passphrase ?? '');
   const filesKey = randomBytes(32);
+  const fd = openSync(file, 'w', PRIVATE_FILE_MODE);
   try {
-    const doc = vault.transaction(() => {
-      const value: Record<string, unknown> = {};
+    chmodSync(file, PRIVATE_FILE_MODE);
+    const sink = sealed === undefined ? (text: string) => writeSync(fd, text) : (text: string) => sealed.write(fd, text);
+    if (sealed !== undefined) sealed.open(fd);
+    const documents = vault.transaction(() => {
+      const out = new JsonWriter(sink);
+      let written = 0;
+      let total = 0;
       for (const [key, read] of exportSectionReaders(vault)) {
+        if (key === 'messages') {
+          // The largest section after the documents: one message at a time too.
+          out.rows(key, mapIterable(vault.messages.eachAll(), (m) => () => m));
+          continue;
+        }
         if (key !== 'attachments') {
-          value[key] = read();
+          out.member(key, read());
           continue;
         }
         const records = vault.attachments.list();
+        total = records.length;
         if (records.length > 0) ensurePrivateDir(dir);
-        value[key] = records.map((record, i) => {
-          writePrivateFile(join(dir, `${record.id}.jwe`), sealExportFile(documentBytes(vault, record.id), filesKey));
-          options.onProgress?.(i + 1, records.length);
-          return { ...record, file: ref(`${record.id}.jwe`) };
-        });
+        out.rows(
+          key,
+          records.map((record) => () => {
+            const bytes = documentBytes(vault, record.id);
+            const name = sealed === undefined ? record.id : `${record.id}.jwe`;
+            writePrivateFile(join(dir, name), sealed === undefined ? bytes : sealExportFile(bytes, filesKey));
+            written += 1;
+            options.onProgress?.(written, records.length);
+            return { ...record, file: ref(name) };
+          }),
+        );
       }
-      if ((value['attachments'] as unknown[]).length > 0) value['filesKey'] = filesKey.toString('base64url');
-      return value as ExportDocument;
+      // The key to the documents' files, inside the sealed document only (and only with files).
+      if (sealed !== undefined && total > 0) out.member('filesKey', filesKey.toString('base64url'));
+      out.end();
+      return written;
     });
-    writePrivateFile(file, `${await sealExport(doc, options.passphrase ?? '')}`);
-    return { format: 'jwe', documents: doc.attachments.length };
+    if (sealed !== undefined) sealed.close(fd);
+    return { format: sealed === undefined ? 'plain' : 'jwe', documents };
   } finally {
+    closeSync(fd);
     filesKey.fill(0);
+  }
+}
+
+function* mapIterable<T, U>(items: Iterable<T>, fn: (item: T) => U): Generator<U> {
+  for (const item of items) yield fn(item);
+}
+
+/**
+ * The sealed export's JWE written as its plaintext is produced: the same General JSON JWE
+ * `sealExport` makes (PBES2-HS512+A256KW, A256GCM, our `cty`; exportSeal.ts), with AES-GCM run over
+ * the document piece by piece and the ciphertext written as base64url as it comes, the tag last.
+ * Any JOSE library opens it (openExport does, with jose). The key derivation runs once, before the
+ * vault is read.
+ */
+class StreamSeal {
+  readonly #header: string;
+  readonly #encryptedKey: string;
+  readonly #iv: Buffer;
+  readonly #cipher: CipherGCM;
+  /** Ciphertext bytes not yet written: base64url goes out in multiples of 3 bytes. */
+  #pending: Buffer = Buffer.alloc(0);
+
+  private constructor(header: string, encryptedKey: string, iv: Buffer, cipher: CipherGCM) {
+    this.#header = header;
+    this.#encryptedKey = encryptedKey;
+    this.#iv = iv;
+    this.#cipher = cipher;
+  }
+
+  static async begin(passphrase: string): Promise<StreamSeal> {
+    const p2s = randomBytes(16);
+    const salt = Buffer.concat([Buffer.from(EXPORT_KEY_ALG, 'utf8'), Buffer.from([0]), p2s]);
+    const kek = await pbkdf2Async(Buffer.from(passphrase.normalize('NFC'), 'utf8'), salt, EXPORT_P2C, 32, 'sha512');
+    const cek = randomBytes(32);
+    try {
+      const wrap = createCipheriv('id-aes256-wrap', kek, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
+      const encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]).toString('base64url');
+      const header = Buffer.from(JSON.stringify({ alg: EXPORT_KEY_ALG, enc: EXPORT_CONTENT_ENC, cty: EXPORT_CONTENT_TYPE, p2s: p2s.toString('base64url'), p2c: EXPORT_P2C })).toString('base64url');
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', cek, iv);
+      cipher.setAAD(Buffer.from(header, 'ascii'));
+      return new StreamSeal(header, encryptedKey, iv, cipher);
+    } finally {
+      kek.fill(0);
+      cek.fill(0);
+    }
+  }
+
+  open(fd: number): void {
+    writeSync(fd, `{"protected":"${this.#header}","recipients":[{"encrypted_key":"${this.#encryptedKey}"}],"iv":"${this.#iv.toString('base64url')}","ciphertext":"`);
+  }
+
+  write(fd: number, text: string): void {
+    const bytes = Buffer.concat([this.#pending, this.#cipher.update(text, 'utf8')]);
+    const whole = bytes.length - (bytes.length % 3);
+    if (whole > 0) writeSync(fd, bytes.subarray(0, whole).toString('base64url'));
+    this.#pending = bytes.subarray(whole);
+  }
+
+  close(fd: number): void {
+    const rest = Buffer.concat([this.#pending, this.#cipher.final()]);
+    writeSync(fd, `${rest.toString('base64url')}","tag":"${this.#cipher.getAuthTag().toString('base64url')}"}\n`);
+    this.#pending = Buffer.alloc(0);
   }
 }
 
@@ -174,23 +232,21 @@ export function openExportFile(text: string, key: Uint8Array, id: string): Buffe
 }
 
 /**
- * Writes one JSON object to a file member by member, as `JSON.stringify(object, null, 2)` lays it
+ * Writes one JSON object member by member (to a file, or through the sealing), as `JSON.stringify(object, null, 2)` lays it
  * out (so the bytes are the same), with synchronous writes: the export is read inside one SQLite
  * transaction, which cannot wait for a stream.
  */
 class JsonWriter {
-  readonly #fd: number;
+  readonly #sink: (text: string) => void;
   #members = 0;
-  #closed = false;
 
-  constructor(file: string) {
-    this.#fd = openSync(file, 'w', PRIVATE_FILE_MODE);
-    chmodSync(file, PRIVATE_FILE_MODE);
+  constructor(sink: (text: string) => void) {
+    this.#sink = sink;
     this.#write('{');
   }
 
   #write(text: string): void {
-    writeSync(this.#fd, text);
+    this.#sink(text);
   }
 
   #key(key: string): void {
@@ -218,12 +274,6 @@ class JsonWriter {
 
   end(): void {
     this.#write(this.#members === 0 ? '}\n' : '\n}\n');
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    closeSync(this.#fd);
   }
 }
 
