@@ -81,7 +81,21 @@ async function writeExport(vault: Vault, file: string, options: StreamExportOpti
   const fd = openSync(file, 'w', PRIVATE_FILE_MODE);
   try {
     chmodSync(file, PRIVATE_FILE_MODE);
-    const sink = sealed === undefined ? (text: string) => writeSync(fd, text) : (text: string) => sealed.write(fd, text);
+    const flush = sealed === undefined ? (text: string) => writeSync(fd, text) : (text: string) => sealed.write(fd, text);
+    // Pieces gathered to about 256 KB before each write: fewer system calls and cipher calls, and
+    // far fewer small buffers for the collector to chase.
+    let pending: string[] = [];
+    let pendingLength = 0;
+    const drain = () => {
+      if (pending.length > 0) flush(pending.join(''));
+      pending = [];
+      pendingLength = 0;
+    };
+    const sink = (text: string) => {
+      pending.push(text);
+      pendingLength += text.length;
+      if (pendingLength >= 256 * 1024) drain();
+    };
     if (sealed !== undefined) sealed.open(fd);
     const documents = vault.transaction(() => {
       const out = new JsonWriter(sink);
@@ -103,6 +117,8 @@ async function writeExport(vault: Vault, file: string, options: StreamExportOpti
         out.rows(
           key,
           records.map((record) => () => {
+            // What came before this document is on disk before its file is (a document is large).
+            drain();
             const bytes = documentBytes(vault, record.id);
             const name = sealed === undefined ? record.id : `${record.id}.jwe`;
             writePrivateFile(join(dir, name), sealed === undefined ? bytes : sealExportFile(bytes, filesKey));
@@ -115,6 +131,7 @@ async function writeExport(vault: Vault, file: string, options: StreamExportOpti
       // The key to the documents' files, inside the sealed document only (and only with files).
       if (sealed !== undefined && total > 0) out.member('filesKey', filesKey.toString('base64url'));
       out.end();
+      drain();
       return written;
     });
     if (sealed !== undefined) sealed.close(fd);
