@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ExportError } from '../../core/errors.js';
 import { ensurePrivateDir, writePrivateFile } from '../../core/privateFiles.js';
@@ -25,6 +25,8 @@ export function exportFilesDir(exportFile: string): string {
 export function writePlainExport(file: string, doc: ExportDocument): number {
   const dir = exportFilesDir(file);
   const withFiles = doc.attachments.filter((a) => a.content !== undefined);
+  // An earlier export to the same name may have left files this one does not have (an import refuses them).
+  removeExportFiles(dir);
   if (withFiles.length > 0) ensurePrivateDir(dir);
   const attachments = doc.attachments.map(({ content, ...record }) => {
     if (content === undefined) return record;
@@ -89,4 +91,9 @@ export function exportFileSource(exportFile: string, doc: ExportDocument): Expor
       return openExportFile(readFileSync(path, 'utf8'), key, attachment.id);
     },
   };
+}
+
+/** Removes the files an export writes in `dir` (names `<document id>` and `<document id>.jwe`), nothing else. */
+export function removeExportFiles(dir: string): void {
+  if (existsSync(dir)) for (const name of readdirSync(dir)) if (/^[0-9a-f-]{36}(\.jwe)?$/.test(name)) rmSync(join(dir, name), { force: true });
 }

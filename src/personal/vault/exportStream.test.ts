@@ -233,6 +233,22 @@ describe('a sealed export (format 10): documents as compact JWE files beside it'
     expect(leftBehind()).toEqual([]);
   });
 
+  it('a second export to the same name leaves no file of the first behind, so it imports', async () => {
+    const file = join(dir, 'again.jwe');
+    await writeExportFile(vault, file, { passphrase: PASS });
+    const [gone] = vault.attachments.list();
+    vault.attachments.remove(gone?.id ?? '');
+    writePlainExport(join(dir, 'again.json'), exportVault(vault)); // the other writer cleans up too
+    await writeExportFile(vault, file, { passphrase: PASS });
+    expect(readdirSync(exportFilesDir(file))).toHaveLength(2);
+    const restored = await importFile(file, PASS);
+    try {
+      expect(restoredDocuments(restored)).toHaveLength(2);
+    } finally {
+      restored.close();
+    }
+  });
+
   it('writes no files key when there is no document', async () => {
     for (const a of vault.attachments.list()) vault.attachments.remove(a.id);
     const file = join(dir, 'empty.jwe');

@@ -1,4 +1,4 @@
-import { closeSync, chmodSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, chmodSync, openSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createCipheriv, createDecipheriv, pbkdf2, randomBytes, type CipherGCM } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -6,7 +6,7 @@ import { ExportError, VaultError } from '../../core/errors.js';
 import { tryParseJson } from '../../core/json.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, writePrivateFile } from '../../core/privateFiles.js';
 import { exportSectionReaders } from './export.js';
-import { exportFilesDir } from './exportFiles.js';
+import { exportFilesDir, removeExportFiles } from './exportFiles.js';
 import { EXPORT_CONTENT_ENC, EXPORT_KEY_ALG, EXPORT_P2C } from './exportSeal.js';
 import { EXPORT_CONTENT_TYPE } from './exportDocument.js';
 
@@ -60,11 +60,6 @@ export async function writeExportFile(vault: Vault, file: string, options: Strea
     removeExportFiles(exportFilesDir(file));
     throw error;
   }
-}
-
-/** Removes the files an export writes in `dir` (names `<document id>` and `<document id>.jwe`), nothing else. */
-function removeExportFiles(dir: string): void {
-  if (existsSync(dir)) for (const name of readdirSync(dir)) if (/^[0-9a-f-]{36}(\.jwe)?$/.test(name)) rmSync(join(dir, name), { force: true });
 }
 
 async function writeExport(vault: Vault, file: string, options: StreamExportOptions): Promise<StreamExportResult> {
