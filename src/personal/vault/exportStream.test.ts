@@ -257,6 +257,7 @@ describe('a sealed export (format 10): documents as compact JWE files beside it'
     expect(doc.filesKey).toBeUndefined();
     expect(doc.things).toHaveLength(2);
     expect(await writeExportFile(vault, file, {}).catch((e: { code?: string }) => e.code)).toBe('vault.passphrase_required');
+    expect(existsSync(file)).toBe(true); // refused before anything was touched
   });
 
   it('a sealed file opens only under its key', () => {

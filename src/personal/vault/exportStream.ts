@@ -9,9 +9,9 @@ import { exportSectionReaders } from './export.js';
 import { exportFilesDir, removeExportFiles } from './exportFiles.js';
 import { EXPORT_CONTENT_ENC, EXPORT_KEY_ALG, EXPORT_P2C } from './exportSeal.js';
 import { EXPORT_CONTENT_TYPE } from './exportDocument.js';
+import type { Vault } from './vault.js';
 
 const pbkdf2Async = promisify(pbkdf2);
-import type { Vault } from './vault.js';
 
 /*
  * Writing an export to disk with bounded memory (ADR 0025). A plain export's JSON goes to its file
@@ -49,9 +49,13 @@ export interface StreamExportResult {
  * one message; the other members are read one at a time as they are written. A sealed export's JWE
  * is encrypted as the JSON is produced ({@link StreamSeal}).
  * @throws VaultError `vault.passphrase_required` for a sealed export without a passphrase,
- * `vault.corrupt` if a record does not decrypt (nothing useful is left: the caller removes `file`).
+ * `vault.corrupt` if a record does not decrypt (what was written is removed).
  */
 export async function writeExportFile(vault: Vault, file: string, options: StreamExportOptions = {}): Promise<StreamExportResult> {
+  // Before anything is touched: a refused export leaves whatever is at `file` alone.
+  if (!options.plain && (options.passphrase === undefined || options.passphrase.length === 0)) {
+    throw new VaultError('vault.passphrase_required', 'A passphrase is required to encrypt an export');
+  }
   try {
     return await writeExport(vault, file, options);
   } catch (error) {
@@ -63,9 +67,6 @@ export async function writeExportFile(vault: Vault, file: string, options: Strea
 }
 
 async function writeExport(vault: Vault, file: string, options: StreamExportOptions): Promise<StreamExportResult> {
-  if (!options.plain && (options.passphrase === undefined || options.passphrase.length === 0)) {
-    throw new VaultError('vault.passphrase_required', 'A passphrase is required to encrypt an export');
-  }
   const dir = exportFilesDir(file);
   const ref = (name: string) => `${basename(dir)}/${name}`;
   // An earlier export to the same name may have left documents this one does not have: an import
