@@ -14,7 +14,7 @@
  * KITH_BENCH_ONLY=inbound|fanout|connect|intent, KITH_BENCH_CONNECT_PER_ROUND (50), KITH_BENCH_CONNECT_ROUNDS (6), KITH_BENCH_FANOUT_SIZES (10,100), KITH_BENCH_FANOUT_REPS (7),
  * KITH_BENCH_FANOUT_PER_PROCESS (25), KITH_BENCH_FANOUT_BREAKDOWN (1; 0 skips the profile), KITH_BENCH_INTENT_SIZES (10,100),
  * KITH_BENCH_INTENT_REPS (7), KITH_BENCH_POSTGRES_URL (unset: a throwaway cluster), KITH_BENCH_PROCS (1,2,4),
- * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_REPS (7),
+ * KITH_BENCH_VAULT_RELATIONSHIPS (10000), KITH_BENCH_VAULT_MESSAGES (100000), KITH_BENCH_VAULT_THINGS (1000), KITH_BENCH_VAULT_REPS (7),
  * KITH_BENCH_CONNECTOR_EVENTS (5000; bench/connectors.ts).
  * KITH_BENCH_ONLY=things: KITH_BENCH_THINGS (1000), KITH_BENCH_THINGS_DOCUMENTS (3000), KITH_BENCH_THINGS_DOCUMENT_KB (100).
  * KITH_BENCH_ONLY=overload, KITH_BENCH_OVERLOAD_REQUESTS (2000), KITH_BENCH_SLOWLORIS (200) (bench/overload.ts).
@@ -294,7 +294,7 @@ async function all(): Promise<void> {
     await runIntentBench({ sizes: INTENT_SIZES, repetitions: envInt('KITH_BENCH_INTENT_REPS', 7), companiesPerProcess: envInt('KITH_BENCH_FANOUT_PER_PROCESS', 25) });
   }
   if (ONLY === undefined || ONLY === 'vault') {
-    await runVaultBench({ relationships: envInt('KITH_BENCH_VAULT_RELATIONSHIPS', 10_000), messages: envInt('KITH_BENCH_VAULT_MESSAGES', 100_000), repetitions: envInt('KITH_BENCH_VAULT_REPS', 7) });
+    await runVaultBench({ relationships: envInt('KITH_BENCH_VAULT_RELATIONSHIPS', 10_000), messages: envInt('KITH_BENCH_VAULT_MESSAGES', 100_000), repetitions: envInt('KITH_BENCH_VAULT_REPS', 7), things: envInt('KITH_BENCH_VAULT_THINGS', 1_000) });
   }
   if (ONLY === undefined || ONLY === 'connectors') await runConnectorBench({ events: envInt('KITH_BENCH_CONNECTOR_EVENTS', 5_000) });
   if (ONLY === undefined || ONLY === 'things') {

@@ -14,7 +14,8 @@ import { DEFAULT_IDLE_LOCK_MS, startPersonalServer } from '../personal/server.js
 import { publishedPort } from '../personal/endpoint.js';
 import { routes, type MessageView, type ReceiptView, type RelationshipView } from '../personal/http/apiContract.js';
 import { importVault, openExport, parseExportDocument } from '../personal/vault/export.js';
-import { exportFilesDir, inlineExportFiles, writePlainExport } from '../personal/vault/exportFiles.js';
+import { exportFileSource, exportFilesDir, writePlainExport } from '../personal/vault/exportFiles.js';
+import { writeExportFile } from '../personal/vault/exportStream.js';
 import { Vault } from '../personal/vault/vault.js';
 import { DEFAULT_PERSONAL_PORT, findRunningAgent, openApiClient, otherAgentNote, type ApiClient } from './apiClient.js';
 import { askYes, formatTime, oneLine, output, readSecret, run, stopOnSignals, table, type GlobalOptions } from './common.js';
@@ -396,8 +397,13 @@ program
   .option('--plain', 'write unencrypted JSON')
   .option('--salvage', 'export every record that still opens, leaving out (and naming) the unreadable ones')
   .action((file: string, options: { plain?: boolean; salvage?: boolean }) =>
-    run(globals, () =>
-      withClient(async (client) => {
+    run(globals, async () => {
+      // Without a running agent, the CLI reads the vault itself and streams the export to disk
+      // (bounded memory, documents one at a time, ADR 0025); a running agent's API answers in one
+      // response (and --salvage goes there too).
+      const running = options.salvage ? undefined : await findRunningAgent(home());
+      if (running !== undefined && running.kind !== 'this') return streamExport(file, Boolean(options.plain), running);
+      return withClient(async (client) => {
         const passphrase = options.plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
         const result = await client.call(routes.export, { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}), ...(options.salvage ? { salvage: true } : {}) });
         // A plain export keeps her documents as files beside it (<file>.files/); a sealed one inside.
@@ -409,9 +415,26 @@ program
         const skippedNote = result.skipped === undefined ? '' : `; ${result.skipped.length} unreadable record(s) skipped`;
         const besideNote = beside > 0 ? `; ${beside} document(s) in ${exportFilesDir(file)}` : '';
         output(globals(), { file, format: result.format, ...(beside > 0 ? { files: exportFilesDir(file) } : {}), ...(result.skipped ? { skipped: result.skipped } : {}) }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})${skippedNote}${besideNote}`);
-      }),
-    ),
+      });
+    }),
   );
+
+/** `kith export` with no agent serving this home: straight from the vault to the file, streamed. */
+async function streamExport(file: string, plain: boolean, running: Awaited<ReturnType<typeof findRunningAgent>>): Promise<void> {
+  if (running.kind === 'other') process.stderr.write(`note: ${otherAgentNote(home(), running)}; using this home's vault directly.\n`);
+  const vault = Vault.open(vaultPath(home()), await readSecret('KITH_PASSPHRASE', 'Passphrase: '));
+  try {
+    const passphrase = plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
+    // Progress only on a terminal: documents written / in all, on one line.
+    const tty = process.stderr.isTTY;
+    const onProgress = tty ? (written: number, total: number) => process.stderr.write(`\rdocuments ${written}/${total}${written === total ? '\n' : ''}`) : undefined;
+    const result = await writeExportFile(vault, file, { plain, ...(passphrase ? { passphrase } : {}), ...(onProgress ? { onProgress } : {}) });
+    const besideNote = result.documents > 0 ? `; ${result.documents} document(s) in ${exportFilesDir(file)}` : '';
+    output(globals(), { file, format: result.format, ...(result.documents > 0 ? { files: exportFilesDir(file) } : {}) }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})${besideNote}`);
+  } finally {
+    vault.close();
+  }
+}
 
 program
   .command('import <file>')
@@ -423,11 +446,13 @@ program
       const text = readFileSync(file, 'utf8');
       const encrypted = !text.trimStart().startsWith('{') || !text.includes('"format"');
       const exportPassphrase = encrypted ? await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ') : '';
-      // A plain export's documents are files beside it (exportFiles.ts).
-      const document = inlineExportFiles(file, await openExport(text, exportPassphrase));
+      // Documents are files beside the export (plain, or sealed in version 10), read one at a
+      // time inside the import's transaction (exportFiles.ts); checked before anything is made.
+      const document = await openExport(text, exportPassphrase);
+      const files = exportFileSource(file, document);
       const passphrase = await readSecret('KITH_PASSPHRASE', 'New vault passphrase: ', true);
       ensurePrivateDir(home());
-      importVault(path, passphrase, document).close();
+      importVault(path, passphrase, document, undefined, files).close();
       output(globals(), { vault: path, relationships: document.relationships.length }, () => `Imported ${document.relationships.length} relationship(s) into ${path}`);
     }),
   );

@@ -213,3 +213,21 @@ describe('her things over the local API', () => {
     expect(html).toContain('<tr><th>JPY</th><td>1000.00</td></tr>');
   });
 });
+
+describe('her things list kept between calls (issue 13 item 8)', () => {
+  it('shows a new document, a company’s new name, an edit and a new day, though the list is kept while nothing changed', () => {
+    const added = agent.things.add({ name: 'Kettle', links: [{ relationship: shop.id, role: 'seller' }], contracts: [{ kind: 'warranty', start: '2026-01-01', duration: 'P1Y' }] });
+    const first = agent.things.list();
+    expect(agent.things.list()).toEqual(first);
+    agent.things.attach(added.id, { kind: 'receipt', fileName: 'r.pdf', contentType: 'application/pdf', bytes: SAMPLE_FILES.pdf });
+    expect(agent.things.list()[0]?.attachments.map((a) => a.fileName)).toEqual(['r.pdf']);
+    vault.relationships.update(shop.id, { vendorName: 'Corner Shop Ltd' });
+    expect(agent.things.list()[0]?.links[0]?.companyName).toBe('Corner Shop Ltd');
+    agent.things.edit(added.id, { location: 'Kitchen' });
+    expect(agent.things.list()[0]?.location).toBe('Kitchen');
+    // 2026-12-04 + 1 day: the warranty ending 2026-12-31 has one day fewer left.
+    const before = agent.things.list()[0]?.contracts[0]?.daysLeft ?? 0;
+    clock.advance(86_400_000);
+    expect(agent.things.list()[0]?.contracts[0]?.daysLeft).toBe(before - 1);
+  });
+});

@@ -148,12 +148,36 @@ export function isoDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** Days since 1970-01-01 of an ISO date, from its digits (no Date parsing: a list computes thousands). */
+function dayNumber(iso: string): number {
+  const y = Number(iso.slice(0, 4));
+  const m = Number(iso.slice(5, 7));
+  const d = Number(iso.slice(8, 10));
+  return Date.UTC(y, m - 1, d) / 86_400_000;
+}
+
 function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+  return dayNumber(to) - dayNumber(from);
+}
+
+/**
+ * Contract ends by start and duration: a list of a thousand things has a few distinct ones, and
+ * computing each took most of a cold list (profiled with --cpu-prof, issue 13 item 8). Bounded.
+ */
+const contractEnds = new Map<string, string>();
+function cachedContractEnd(start: string, duration: string): string {
+  const key = `${start}|${duration}`;
+  let end = contractEnds.get(key);
+  if (end === undefined) {
+    end = contractEnd(start, duration);
+    if (contractEnds.size >= 10_000) contractEnds.clear();
+    contractEnds.set(key, end);
+  }
+  return end;
 }
 
 export function contractView(contract: Contract, today: string): ContractView {
-  const end = contractEnd(contract.start, contract.duration);
+  const end = cachedContractEnd(contract.start, contract.duration);
   const daysLeft = daysBetween(today, end);
   const status: ContractStatus = contract.start > today ? 'upcoming' : daysLeft < 0 ? 'ended' : daysLeft <= ENDING_DAYS ? 'ending' : 'active';
   return { ...contract, end, status, daysLeft };
@@ -253,23 +277,38 @@ export function createThingsFeature(core: AgentCore): ThingsFeature {
     return vault.attachments.list(thingId);
   }
 
+  let listCache: { key: string; views: readonly ThingView[] } | undefined;
+
+  /** Every thing's view: the documents grouped by thing in one pass, each company's name read once. */
+  function listViews(today: string): ThingView[] {
+    const byThing = new Map<string, AttachmentRecord[]>();
+    for (const a of vault.attachments.list()) {
+      const list = byThing.get(a.thingId);
+      if (list) list.push(a);
+      else byThing.set(a.thingId, [a]);
+    }
+    const names = new Map<string, string | null>();
+    return vault.things.list().map((t) => view(t, byThing.get(t.id) ?? [], today, names));
+  }
+
   return {
     list() {
       const today = isoDay(clock.now());
-      const byThing = new Map<string, AttachmentRecord[]>();
-      for (const a of vault.attachments.list()) {
-        const list = byThing.get(a.thingId);
-        if (list) list.push(a);
-        else byThing.set(a.thingId, [a]);
-      }
-      const names = new Map<string, string | null>();
-      return vault.things.list().map((t) => view(t, byThing.get(t.id) ?? [], today, names));
+      // The whole list is kept while nothing in the vault changed and the day is the same (a
+      // company's new name, a document, an edit: each is a write, and changes the version).
+      const version = vault.contentVersion();
+      const key = version === undefined ? undefined : `${today}|${version}`;
+      if (key !== undefined && listCache?.key === key) return [...listCache.views];
+      const views = listViews(today);
+      if (key !== undefined) listCache = { key, views };
+      return [...views];
     },
 
     get(reference) {
       const record = find(reference);
       return view(record, documentsOf(record.id), isoDay(clock.now()));
     },
+
 
     add(input) {
       const parsed = thingInputSchema.safeParse(input);

@@ -93,4 +93,31 @@ describe('kith things', () => {
     await kithOk(['things', 'remove', fridge.id.slice(0, 8), '--yes'], other);
     expect((await kithOk(['things', 'list', '--json'], other)).json<ThingView[]>()).toEqual([]);
   }, 90_000);
+
+  it('carries its documents through a sealed export (format 10: each a JWE file beside it) into a fresh home, and refuses a stray file', async () => {
+    const env = { KITH_PASSPHRASE: PASSPHRASE, KITH_EXPORT_PASSPHRASE: 'sealed export passphrase' };
+    const [thing] = (await kithOk(['things', 'list', '--json'])).json<ThingView[]>();
+    const file = join(root, 'sealed.jwe');
+    await runCliOk('kith', ['export', file], { home, env });
+    const sealedFile = join(`${file}.files`, `${thing?.attachments[0]?.id ?? ''}.jwe`);
+    expect(existsSync(sealedFile)).toBe(true);
+    expect(readFileSync(sealedFile, 'utf8').split('.')).toHaveLength(5);
+    expect(readFileSync(file, 'utf8')).not.toContain(SAMPLE_FILES.pdf.toString('base64'));
+
+    // A file beside it that no document names: refused, and no vault made.
+    const stray = join(`${file}.files`, '00000000-0000-4000-8000-0000000000ff.jwe');
+    writeFileSync(stray, readFileSync(sealedFile));
+    const refusedHome = join(root, 'refused');
+    const refused = await runCli('kith', ['import', file], { home: refusedHome, env });
+    expect({ code: refused.code, corrupted: refused.stderr.includes('[export.corrupted]') }).toEqual({ code: 1, corrupted: true });
+    expect(existsSync(join(refusedHome, 'vault.db'))).toBe(false);
+    rmSync(stray);
+
+    const other = join(root, 'restored-sealed');
+    await runCliOk('kith', ['import', file], { home: other, env });
+    const [restored] = (await kithOk(['things', 'list', '--json'], other)).json<ThingView[]>();
+    expect(restored).toEqual(thing);
+    await kithOk(['things', 'document', thing?.id.slice(0, 8) ?? '', thing?.attachments[0]?.id.slice(0, 8) ?? '', '--out', join(root, 'back-sealed.pdf')], other);
+    expect(readFileSync(join(root, 'back-sealed.pdf'))).toEqual(SAMPLE_FILES.pdf);
+  }, 90_000);
 });

@@ -315,7 +315,7 @@ function asUpgraded(restored: Vault): Omit<ExportDocument, 'exportedAt'> {
 describe('exporting', () => {
   it('produces a document with every record, valid against the schema', () => {
     const doc = exportVault(vault);
-    expect(doc).toMatchObject({ format: 'kith-export', version: 9, exportedAt: new Date(clock.now()).toISOString() });
+    expect(doc).toMatchObject({ format: 'kith-export', version: 10, exportedAt: new Date(clock.now()).toISOString() });
     expect(doc.relationships.map((r) => r.state)).toEqual(['active', 'cut_off']);
     expect([doc.keys.length, doc.messages.length, doc.receipts.length, doc.outbox.length]).toEqual([4, 3, 1, 1]);
     expect(doc.settings).toEqual({ theme: 'dark', profile: { name: 'Ada' } });
@@ -455,7 +455,7 @@ describe('importing', () => {
     const opened = await openExport(JSON.stringify(v1), '');
     expect(opened).toEqual({
       ...v1,
-      version: 9,
+      version: 10,
       thingReceipts: [],
       serviceCases: [],
       profile: { fields: [], changes: [] },
@@ -491,7 +491,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v2 = asVersion2(doc);
     const opened = await openExport(JSON.stringify(v2), '');
-    expect(opened).toEqual({ ...v2, profile: doc.profile, version: 9, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
+    expect(opened).toEqual({ ...v2, profile: doc.profile, version: 10, agreements: [], intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
     expect(await openExport(await sealOld(v2), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -509,7 +509,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v3 = asVersion3(doc);
     const opened = await openExport(JSON.stringify(v3), '');
-    expect(opened).toEqual({ ...v3, profile: doc.profile, version: 9, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
+    expect(opened).toEqual({ ...v3, profile: doc.profile, version: 10, intents: [], intentRecipients: [], offers: [], verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
     expect(await openExport(await sealOld(v3), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -528,7 +528,7 @@ describe('importing', () => {
     expect(doc.verifications.map((x) => x.state)).toEqual(['approved', 'pending']);
     const v4 = asVersion4(doc);
     const opened = await openExport(JSON.stringify(v4), '');
-    expect(opened).toEqual({ ...v4, profile: doc.profile, version: 9, verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
+    expect(opened).toEqual({ ...v4, profile: doc.profile, version: 10, verifications: [], accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
     expect(await openExport(await sealOld(v4), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -565,8 +565,8 @@ describe('importing', () => {
     restored.close();
     // A version 7 export (before the thing family) still reads, without receipts.
     const v7 = asVersion7(doc);
-    expect(await openExport(JSON.stringify(v7), '')).toEqual({ ...v7, version: 9, thingReceipts: [], serviceCases: [] });
-    expect(await openExport(await sealOld(v7), PASS)).toEqual({ ...v7, version: 9, thingReceipts: [], serviceCases: [] });
+    expect(await openExport(JSON.stringify(v7), '')).toEqual({ ...v7, version: 10, thingReceipts: [], serviceCases: [] });
+    expect(await openExport(await sealOld(v7), PASS)).toEqual({ ...v7, version: 10, thingReceipts: [], serviceCases: [] });
   });
 
   it('still reads and restores a version 5 export (plain or encrypted), without administrative identities or things', async () => {
@@ -578,7 +578,7 @@ describe('importing', () => {
     ]);
     const v5 = asVersion5(doc);
     const opened = await openExport(JSON.stringify(v5), '');
-    expect(opened).toEqual({ ...v5, profile: doc.profile, version: 9, accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
+    expect(opened).toEqual({ ...v5, profile: doc.profile, version: 10, accountIds: [], things: [], attachments: [], seen: [], personas: [], thingReceipts: [], serviceCases: [] });
     expect(await openExport(await sealOld(v5), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(asUpgraded(restored)).toEqual(withoutTime(opened));
@@ -590,7 +590,7 @@ describe('importing', () => {
     const v6 = asVersion6(doc);
     expect(JSON.stringify(v6.profile)).not.toContain('persona');
     const opened = await openExport(JSON.stringify(v6), '');
-    expect(opened.version).toBe(9);
+    expect(opened.version).toBe(10);
     expect(opened.personas).toEqual([]);
     expect(opened.profile).toEqual(doc.profile);
     expect(await openExport(await sealOld(v6), PASS)).toEqual(opened);
@@ -623,7 +623,7 @@ describe('importing', () => {
     const doc = exportVault(vault);
     const v8 = asVersion8(doc);
     const opened = await openExport(JSON.stringify(v8), '');
-    expect(opened).toEqual({ ...v8, version: 9, serviceCases: [] });
+    expect(opened).toEqual({ ...v8, version: 10, serviceCases: [] });
     expect(await openExport(await sealOld(v8), PASS)).toEqual(opened);
     const restored = importVault(target(), 'new vault pass', opened, FAST);
     expect(withoutTime(exportVault(restored))).toEqual(withoutTime(opened));
@@ -808,7 +808,7 @@ describe('reading damaged or foreign files', () => {
 
   it('reports another export version as unsupported and an invalid document as corrupted', async () => {
     const doc = exportVault(vault);
-    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 10 }), PASS))).toBe('export.unsupported_version');
+    expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 11 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, version: 0 }), PASS))).toBe('export.unsupported_version');
     expect(await codeOfAsync(() => openExport(JSON.stringify({ ...doc, keys: 'none' }), PASS))).toBe('export.corrupted');
     // A version 2 document without its new sections is damaged, not old.

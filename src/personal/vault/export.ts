@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ExportError, isKithError } from '../../core/errors.js';
 import { describeZodIssues } from '../../core/json.js';
 import {
@@ -28,7 +29,9 @@ export {
   exportDocumentV6Schema,
   exportDocumentV7Schema,
   exportDocumentV8Schema,
+  exportDocumentV9Schema,
   exportedAttachmentSchema,
+  exportFilesKeySchema,
   exportFileRefSchema,
   parseExportDocument,
   upgradeExportDocument,
@@ -42,6 +45,7 @@ export {
   type ExportDocumentV6,
   type ExportDocumentV7,
   type ExportDocumentV8,
+  type ExportDocumentV9,
   type ExportedAttachment,
 } from './exportDocument.js';
 export { EXPORT_KEY_ALG, EXPORT_CONTENT_ENC, EXPORT_P2C, openExport, sealExport, type SealOptions } from './exportSeal.js';
@@ -70,35 +74,47 @@ export function salvageVault(vault: Vault): ExportDocument {
 }
 
 function exportSections(vault: Vault): ExportDocument {
-  return {
-    format: EXPORT_FORMAT,
-    version: EXPORT_VERSION,
-    exportedAt: new Date(vault.clock.now()).toISOString(),
-    relationships: vault.relationships.list(),
-    keys: vault.keys.list(),
-    messages: vault.messages.listAll(),
-    receipts: vault.receipts.list(),
-    outbox: vault.outbox.list(),
-    settings: vault.settings.entries(),
-    profile: { fields: vault.profile.everyPersona(), changes: vault.profile.changes().reverse() },
-    deliveries: vault.deliveries.list(),
-    disclosureRequests: vault.disclosureRequests.list(),
-    consentRecords: vault.consents.list(),
-    disclosedFields: vault.disclosed.listAll(),
-    credentials: vault.credentials.list(),
-    agreements: vault.agreements.all(),
-    intents: vault.intents.list(),
-    intentRecipients: vault.intentRecipients.all(),
-    offers: vault.offers.all(),
-    verifications: vault.verifications.list(),
-    accountIds: vault.accountIds.list(),
-    things: vault.things.list(),
-    attachments: vault.attachments.listWithContent().map(({ content, ...record }) => ({ ...record, content: content.toString('base64') })),
-    seen: vault.seen.unexpired(),
-    personas: vault.personas.list(),
-    thingReceipts: vault.thingReceipts.list(),
-    serviceCases: vault.serviceCases.list(),
-  };
+  const doc: Record<string, unknown> = {};
+  for (const [key, read] of exportSectionReaders(vault)) doc[key] = read();
+  return doc as ExportDocument;
+}
+
+/**
+ * The document's members in their order, each read only when called: {@link exportVault} reads
+ * them all into one object, the streaming writer (exportStream.ts) reads and writes them one by
+ * one, so both produce the same members in the same order. `attachments` here carries each file
+ * inline; the streaming writer reads the files one at a time instead.
+ */
+export function exportSectionReaders(vault: Vault): [keyof ExportDocument, () => unknown][] {
+  return [
+    ['format', () => EXPORT_FORMAT],
+    ['version', () => EXPORT_VERSION],
+    ['exportedAt', () => new Date(vault.clock.now()).toISOString()],
+    ['relationships', () => vault.relationships.list()],
+    ['keys', () => vault.keys.list()],
+    ['messages', () => vault.messages.listAll()],
+    ['receipts', () => vault.receipts.list()],
+    ['outbox', () => vault.outbox.list()],
+    ['settings', () => vault.settings.entries()],
+    ['profile', () => ({ fields: vault.profile.everyPersona(), changes: vault.profile.changes().reverse() })],
+    ['deliveries', () => vault.deliveries.list()],
+    ['disclosureRequests', () => vault.disclosureRequests.list()],
+    ['consentRecords', () => vault.consents.list()],
+    ['disclosedFields', () => vault.disclosed.listAll()],
+    ['credentials', () => vault.credentials.list()],
+    ['agreements', () => vault.agreements.all()],
+    ['intents', () => vault.intents.list()],
+    ['intentRecipients', () => vault.intentRecipients.all()],
+    ['offers', () => vault.offers.all()],
+    ['verifications', () => vault.verifications.list()],
+    ['accountIds', () => vault.accountIds.list()],
+    ['things', () => vault.things.list()],
+    ['attachments', () => vault.attachments.listWithContent().map(({ content, ...record }) => ({ ...record, content: content.toString('base64') }))],
+    ['seen', () => vault.seen.unexpired()],
+    ['personas', () => vault.personas.list()],
+    ['thingReceipts', () => vault.thingReceipts.list()],
+    ['serviceCases', () => vault.serviceCases.list()],
+  ];
 }
 
 /**
@@ -115,7 +131,7 @@ function exportSections(vault: Vault): ExportDocument {
  * does not contain, an offer whose recipient it does not contain, an intent whose accepted offer is
  * not one of its offers).
  */
-export function importVault(path: string, passphrase: string, doc: ExportDocument | AnyExportDocument, options?: VaultOptions): Vault {
+export function importVault(path: string, passphrase: string, doc: ExportDocument | AnyExportDocument, options?: VaultOptions, files?: ExportFileSource): Vault {
   const parsed = anyExportDocumentSchema.safeParse(doc);
   if (!parsed.success) {
     throw new ExportError('export.corrupted', 'The export does not match its format', {
@@ -155,7 +171,7 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
       for (const a of data.accountIds) vault.accountIds.insert(a);
       for (const t of data.things) vault.things.insert(t);
       for (const r of data.thingReceipts) vault.thingReceipts.insert(r);
-      for (const a of data.attachments) restoreAttachment(vault, a);
+      for (const a of data.attachments) restoreAttachment(vault, a, files);
       for (const c of data.serviceCases) vault.serviceCases.insert(c);
       for (const entry of data.seen) vault.seen.record(entry.messageId, entry.expiresAt);
     });
@@ -171,16 +187,26 @@ export function importVault(path: string, passphrase: string, doc: ExportDocumen
 /** Her own documents come back whatever the limits (the export is hers); their types and hashes are checked still. */
 const NO_LIMITS = { maxFileBytes: Number.POSITIVE_INFINITY, maxTotalBytes: Number.POSITIVE_INFINITY };
 
-function restoreAttachment(vault: Vault, attachment: ExportedAttachment): void {
-  if (attachment.content === undefined) {
-    throw new ExportError('export.corrupted', 'A document’s file is not in the export: import a plain export with its files beside it (`kith import`)', { details: { id: attachment.id } });
-  }
-  const { content, file: _file, sha256, size, ...record } = attachment;
-  const bytes = Buffer.from(content, 'base64');
-  const restored = vault.attachments.insert({ ...record, bytes }, NO_LIMITS);
-  if (restored.sha256 !== sha256 || restored.size !== size) {
+/**
+ * Where an import reads the files of documents that are not inline (exportFiles.ts: beside a plain
+ * export, or sealed beside a version 10 one), one at a time.
+ */
+export interface ExportFileSource {
+  /** A document's bytes. @throws ExportError `export.corrupted` when its file is missing or does not decrypt. */
+  read(attachment: ExportedAttachment): Buffer;
+}
+
+function restoreAttachment(vault: Vault, attachment: ExportedAttachment, files?: ExportFileSource): void {
+  const { content, file, sha256, size, ...record } = attachment;
+  let bytes: Buffer;
+  if (content !== undefined) bytes = Buffer.from(content, 'base64');
+  else if (file !== undefined && files !== undefined) bytes = files.read(attachment);
+  else throw new ExportError('export.corrupted', 'A document’s file is not in the export: import a plain export with its files beside it (`kith import`)', { details: { id: attachment.id } });
+  // Checked before it is kept: a file that differs from its record never reaches the vault.
+  if (bytes.byteLength !== size || createHash('sha256').update(bytes).digest('hex') !== sha256) {
     throw new ExportError('export.corrupted', 'A document’s file differs from its record (size or SHA-256)', { details: { id: attachment.id } });
   }
+  vault.attachments.insert({ ...record, bytes }, NO_LIMITS);
 }
 
 /** Every profile value belongs to a persona the export has (an older export's all to the first). */

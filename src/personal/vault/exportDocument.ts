@@ -29,9 +29,9 @@ import { thingReceiptRecordSchema } from './thingReceiptRepo.js';
 /** The plain export document (docs/protocol/export-format.md). */
 export const EXPORT_FORMAT = 'kith-export';
 /** The version written. */
-export const EXPORT_VERSION = 9;
+export const EXPORT_VERSION = 10;
 /** Every version read (older ones are upgraded on reading: their missing sections are empty). */
-export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+export const EXPORT_READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 /** `cty` of the JWE that seals an export: how an encrypted export is recognised as ours. */
 export const EXPORT_CONTENT_TYPE = 'application/vnd.kith.export+json';
 
@@ -105,15 +105,16 @@ export const exportDocumentV5Schema = z.object({ ...v1Sections, ...v2Sections, .
 export type ExportDocumentV5 = z.infer<typeof exportDocumentV5Schema>;
 
 /**
- * A path relative to the export file's directory, to a document's file written beside a plain
- * export (`<export>.files/<document id>`): no absolute path, no `..`, so an export cannot make
- * an import read files elsewhere.
+ * A path relative to the export file's directory, to a document's file written beside the export:
+ * `<export>.files/<document id>` beside a plain export, `<export>.files/<document id>.jwe` (a
+ * compact JWE under the export's `filesKey`, version 10) beside a sealed one. No absolute path, no
+ * `..`, so an export cannot make an import read files elsewhere.
  */
 export const exportFileRefSchema = z
   .string()
   .min(1)
   .max(300)
-  .regex(/^[^/\\\u0000-\u001f]+\.files\/[0-9a-f-]{36}$/, 'a relative path <export file name>.files/<document id>');
+  .regex(/^[^/\\\u0000-\u001f]+\.files\/[0-9a-f-]{36}(\.jwe)?$/, 'a relative path <export file name>.files/<document id>[.jwe]');
 
 /**
  * A document in an export: its record and either its file inline (`content`, base64: a sealed
@@ -173,9 +174,23 @@ const v8Sections = {
 export const exportDocumentV8Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, ...v6Sections, ...v7Sections, ...v8Sections, version: z.literal(8), skipped: skippedSchema });
 export type ExportDocumentV8 = z.infer<typeof exportDocumentV8Schema>;
 
+/** The section version 9 added (schema version 11): the service cases she opened about her things, each with its thread (docs/protocol/service.md). */
+const v9Sections = {
+  /** Oldest first, each with its thread (docs/protocol/service.md). */
+  serviceCases: z.array(serviceCaseRecordSchema),
+};
+
+/** Version 9 documents, still read (a sealed one with its documents inline; upgraded by {@link upgradeExportDocument}). */
+export const exportDocumentV9Schema = z.object({ ...v1Sections, ...v2Sections, ...v3Sections, ...v4Sections, ...v5Sections, ...v6Sections, ...v7Sections, ...v8Sections, ...v9Sections, version: z.literal(9), skipped: skippedSchema });
+export type ExportDocumentV9 = z.infer<typeof exportDocumentV9Schema>;
+
+/** A 256-bit AES key, base64url without padding (43 characters). */
+export const exportFilesKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a 256-bit key, base64url');
+
 /**
- * The current document (version 9: schema version 11 added the service cases she opened about her
- * things, each with its thread, docs/protocol/service.md).
+ * The current document (version 10: a sealed export's documents are files beside it, each a
+ * compact JWE, `dir` + A256GCM, under `filesKey`, which travels inside the sealed document; ADR
+ * 0025). `filesKey` is present only in a sealed export whose documents are such files.
  */
 export const exportDocumentSchema = z.object({
   ...v1Sections,
@@ -186,15 +201,15 @@ export const exportDocumentSchema = z.object({
   ...v6Sections,
   ...v7Sections,
   ...v8Sections,
+  ...v9Sections,
   version: z.literal(EXPORT_VERSION),
-  /** Oldest first, each with its thread (docs/protocol/service.md). */
-  serviceCases: z.array(serviceCaseRecordSchema),
   skipped: skippedSchema,
+  filesKey: exportFilesKeySchema.optional(),
 });
 export type ExportDocument = z.infer<typeof exportDocumentSchema>;
 
 /** Any readable version, told apart by `version`. */
-export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentV6Schema, exportDocumentV7Schema, exportDocumentV8Schema, exportDocumentSchema]);
+export const anyExportDocumentSchema = z.discriminatedUnion('version', [exportDocumentV1Schema, exportDocumentV2Schema, exportDocumentV3Schema, exportDocumentV4Schema, exportDocumentV5Schema, exportDocumentV6Schema, exportDocumentV7Schema, exportDocumentV8Schema, exportDocumentV9Schema, exportDocumentSchema]);
 export type AnyExportDocument = z.infer<typeof anyExportDocumentSchema>;
 
 /** An older document as the current version: the sections it did not have are empty. */
@@ -202,8 +217,10 @@ export function upgradeExportDocument(doc: AnyExportDocument): ExportDocument {
   switch (doc.version) {
     case EXPORT_VERSION:
       return doc;
+    case 9:
+      return { ...doc, version: EXPORT_VERSION };
     case 8:
-      return { ...doc, version: EXPORT_VERSION, serviceCases: [] };
+      return upgradeExportDocument({ ...doc, version: 9, serviceCases: [] });
     case 7:
       return upgradeExportDocument({ ...doc, version: 8, thingReceipts: [] });
     case 6:

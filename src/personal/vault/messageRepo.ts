@@ -124,6 +124,15 @@ export class MessageRepo {
       .flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
   }
 
+  /**
+   * {@link listAll} one record at a time, for the streamed export (ADR 0025): a hundred thousand
+   * messages are never all decrypted at once. The connection is busy while it is iterated: no other
+   * statement may run until it is done.
+   */
+  *eachAll(): Generator<MessageRecord> {
+    for (const raw of this.#ctx.stmt(`${SELECT} ORDER BY created_at, rowid`).iterate()) yield this.#toRecord(raw);
+  }
+
   get(id: string): MessageRecord | undefined {
     const raw = this.#ctx.stmt(`${SELECT} WHERE id = ?`).get(id);
     return raw === undefined ? undefined : this.#toRecord(raw);

@@ -267,6 +267,15 @@ export class Vault {
     this.#ctx.scrubWal();
   }
 
+  /**
+   * Changes whenever anything in the vault may have changed (a write on this connection, a commit
+   * by another), or undefined inside a transaction (what is read there may yet roll back): what a
+   * view kept between calls is keyed by (her things list).
+   */
+  contentVersion(): string | undefined {
+    return this.#ctx.db.inTransaction ? undefined : this.#ctx.contentVersion();
+  }
+
   /** Runs `fn` in one SQLite transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T {
     const db = this.#ctx.db;
