@@ -10,7 +10,7 @@
  * same concurrency.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,7 +172,7 @@ const CATEGORIES: [string, (frames: ProfileNode['callFrame'][]) => boolean][] = 
 ];
 
 /** Self time of her process by category and by function, from a V8 CPU profile of `work`. */
-async function profileOf(work: () => Promise<void>): Promise<Breakdown> {
+async function profileOf(work: () => Promise<void>, saveAs?: string): Promise<Breakdown> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -181,6 +181,12 @@ async function profileOf(work: () => Promise<void>): Promise<Breakdown> {
   await work();
   const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
   session.disconnect();
+  // KITH_BENCH_PROFILE=<dir>: keep the raw profile too, for a look in Chrome DevTools or a script.
+  const dir = process.env['KITH_BENCH_PROFILE'];
+  if (dir && saveAs) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, saveAs), JSON.stringify(profile));
+  }
   const parent = new Map<number, number>();
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -311,7 +317,7 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
       const started = performance.now();
       breakdown = await profileOf(async () => {
         for (let r = 0; r < options.repetitions; r += 1) await fanOutOnce(agent, n, 100 + r);
-      });
+      }, `fanout-her-${n}.cpuprofile`);
       breakdownMs = performance.now() - started;
     }
     for (const fleet of setup.fleets) await stopChild(fleet.child);

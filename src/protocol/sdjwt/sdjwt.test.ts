@@ -12,6 +12,7 @@ import {
   issueSdJwt,
   presentSdJwt,
   PROFILE_VCT,
+  presentSelfIssued,
   SD_JWT_VC_TYP,
   verifySdJwtPresentation,
   type IssueOptions,
@@ -19,6 +20,7 @@ import {
   type VerifyOptions,
 } from './index.js';
 import { codeForLibraryFailure, verifyWithLibrary } from './library.js';
+import { keyBindAll } from './selfIssued.js';
 import { codeOfRejection as codeOf } from '../../../test/support/errorCodes.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -623,5 +625,44 @@ describe('library cross-check', () => {
     expect(await run(presentation, { nonce: '' })).toBe('disclosure.nonce_mismatch');
     expect(await run(presentation, { nowSeconds: NOW_S + 10 * 86_400 })).toBe('disclosure.expired');
     expect(await run(withoutKb(presentation))).toBe('disclosure.key_binding_invalid');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Self-issued presentations: the fast key binding (no library present) is byte-identical to it
+
+describe('presentSelfIssued', () => {
+  const self = createPeerIdentity().identity;
+  const selfKey = signingKeyOf(self).privateKey;
+  const selfIssue = (claims: Record<string, unknown>) =>
+    issueSdJwt({ issuer: { did: self.did, kid: self.signing.kid, privateKey: selfKey }, holderPublicJwk: self.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt: NOW_S });
+  const binding = { audience: AUDIENCE, nonce: NONCE, issuedAt: NOW_S };
+
+  it.each([
+    ['one claim', { address: CLAIMS.address }],
+    ['every fixture claim', CLAIMS],
+    ['integer-like and non-ASCII names and values', { '10': 'ten', '2': 2, straße: 'Fünfhaus ✓', emoji: '🙂' }],
+    ['no claim', {}],
+  ])('keyBindAll over %s is what presentSdJwt makes of the same credential, byte for byte', async (_name, claims) => {
+    const issued = await selfIssue(claims);
+    const viaLibrary = await presentSdJwt(issued, { disclose: Object.keys(claims), holderKey: selfKey, ...binding });
+    expect(keyBindAll(issued, selfKey, binding)).toBe(viaLibrary);
+  });
+
+  it('verifies as a presentation of every claim, by Kith and by the library alone', async () => {
+    const presentation = await presentSelfIssued(self, { email: 'ada@example.org', address: CLAIMS.address }, binding);
+    const verified = await verifySdJwtPresentation(presentation, { resolver, audience: AUDIENCE, nonce: NONCE, now: NOW_MS, trustIssuer: (did) => did === self.did });
+    expect(verified.disclosed).toEqual({ email: 'ada@example.org', address: CLAIMS.address });
+    expect(verified.issuer).toBe(self.did);
+    const libraryClaims = await verifyWithLibrary(presentation, { issuerJwk: self.signing.publicJwk, holderJwk: self.signing.publicJwk, nowSeconds: NOW_S, skewSeconds: 60, nonce: NONCE });
+    expect(libraryClaims).toMatchObject({ email: 'ada@example.org', address: CLAIMS.address });
+  });
+
+  it.each([
+    ['an empty audience', { audience: '' }],
+    ['an empty nonce', { nonce: '' }],
+    ['a fractional issuedAt', { issuedAt: NOW_S + 0.5 }],
+  ])('refuses %s with disclosure.malformed', async (_name, override) => {
+    await expect(presentSelfIssued(self, { email: 'a@b.example' }, { ...binding, ...override })).rejects.toMatchObject({ code: 'disclosure.malformed' });
   });
 });
