@@ -26,7 +26,7 @@ import { packMessage } from '../src/protocol/envelope/pack.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage } from '../src/protocol/envelope/receive.js';
 import { ProfileUpdate, createMessageRegistry } from '../src/protocol/families/index.js';
 import { privateKeyObject } from '../src/protocol/keys.js';
-import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../src/protocol/sdjwt/index.js';
+import { PROFILE_VCT, issueSdJwt, presentSdJwt, presentSelfIssued } from '../src/protocol/sdjwt/index.js';
 import { createPersonalAgent, type PersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import type { FleetCompany } from './fleet.js';
@@ -162,7 +162,7 @@ const CATEGORIES: [string, (frames: ProfileNode['callFrame'][]) => boolean][] = 
   ['garbage collection', (f) => f.at(-1)?.functionName === '(garbage collector)'],
   ['pack: ephemeral X25519 key (generateKeyPairSync + DER re-import)', (f) => has(f, 'ephemeralKey')],
   ['her keys: JWK import (privateKeyObject) / DER export (rawPublicKeyOf)', (f) => has(f, 'privateKeyObject', 'rawPublicKeyOf')],
-  ['SD-JWT issue + present (the rest)', (f) => has(f, 'issueSdJwt', 'presentSdJwt') || f.some((c) => c.url.includes('/protocol/sdjwt/'))],
+  ['SD-JWT issue + key binding (the rest)', (f) => has(f, 'issueSdJwt', 'presentSdJwt', 'presentSelfIssued') || f.some((c) => c.url.includes('/protocol/sdjwt/'))],
   ['pack notice (the rest: sign, encrypt, serialize)', (f) => has(f, 'packMessage')],
   ['unpack ack (decrypt, verify, parse)', (f) => has(f, 'receiveMessage')],
   ['vault (SQLite + row crypto + zod)', (f) => f.some((c) => c.url.includes('/personal/vault/'))],
@@ -235,10 +235,13 @@ async function microCosts(count: number): Promise<[string, number][]> {
     return ((performance.now() - started) * 1000) / count;
   };
   let presentation = '';
+  // What deliverTo does: issued and key-bound in one go (selfIssued.ts), no library present.
   const sdJwt = await time(async () => {
-    const issued = await issueSdJwt({ issuer: { did: her.did, kid: her.signing.kid, privateKey: key }, holderPublicJwk: her.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt: Math.floor(Date.now() / 1000) });
-    presentation = await presentSdJwt(issued, { disclose: ['address'], holderKey: key, audience: company.did, nonce: 'n', issuedAt: Math.floor(Date.now() / 1000) });
+    presentation = await presentSelfIssued(her, claims, { audience: company.did, nonce: 'n', issuedAt: Math.floor(Date.now() / 1000) });
   });
+  // For comparison: a stored credential presented through @sd-jwt (what a third-party credential takes).
+  const issued = await issueSdJwt({ issuer: { did: her.did, kid: her.signing.kid, privateKey: key }, holderPublicJwk: her.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt: Math.floor(Date.now() / 1000) });
+  const libraryPresent = await time(() => presentSdJwt(issued, { disclose: ['address'], holderKey: key, audience: company.did, nonce: 'n', issuedAt: Math.floor(Date.now() / 1000) }));
   const pack = await time(async () => {
     const peer = await resolvePeer(resolver, company.did);
     const message = buildMessage({ type: ProfileUpdate.notice.type, from: her.did, to: company.did, body: { version: 2, fields: ['address'], presentation: { format: 'dc+sd-jwt', sd_jwt: presentation } }, returnRoute: 'all' }, systemClock);
@@ -265,7 +268,8 @@ async function microCosts(count: number): Promise<[string, number][]> {
     }),
   );
   return [
-    ['SD-JWT issue + present', sdJwt],
+    ['SD-JWT self-issued (issue + key binding)', sdJwt],
+    ['(info: library present of a stored credential)', libraryPresent],
     ['pack notice (resolve did:peer, sign, encrypt)', pack],
     ['unpack ack (decrypt, verify, parse)', unpack],
   ];
