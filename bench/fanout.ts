@@ -10,7 +10,7 @@
  * same concurrency.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import { packMessage } from '../src/protocol/envelope/pack.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, receiveMessage } from '../src/protocol/envelope/receive.js';
 import { ProfileUpdate, createMessageRegistry } from '../src/protocol/families/index.js';
 import { privateKeyObject } from '../src/protocol/keys.js';
-import { PROFILE_VCT, issueSdJwt, presentSdJwt } from '../src/protocol/sdjwt/index.js';
+import { PROFILE_VCT, issueSdJwt, presentSdJwt, presentSelfIssued } from '../src/protocol/sdjwt/index.js';
 import { createPersonalAgent, type PersonalAgent } from '../src/personal/createPersonalAgent.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import type { FleetCompany } from './fleet.js';
@@ -162,7 +162,7 @@ const CATEGORIES: [string, (frames: ProfileNode['callFrame'][]) => boolean][] = 
   ['garbage collection', (f) => f.at(-1)?.functionName === '(garbage collector)'],
   ['pack: ephemeral X25519 key (generateKeyPairSync + DER re-import)', (f) => has(f, 'ephemeralKey')],
   ['her keys: JWK import (privateKeyObject) / DER export (rawPublicKeyOf)', (f) => has(f, 'privateKeyObject', 'rawPublicKeyOf')],
-  ['SD-JWT issue + present (the rest)', (f) => has(f, 'issueSdJwt', 'presentSdJwt') || f.some((c) => c.url.includes('/protocol/sdjwt/'))],
+  ['SD-JWT issue + key binding (the rest)', (f) => has(f, 'issueSdJwt', 'presentSdJwt', 'presentSelfIssued') || f.some((c) => c.url.includes('/protocol/sdjwt/'))],
   ['pack notice (the rest: sign, encrypt, serialize)', (f) => has(f, 'packMessage')],
   ['unpack ack (decrypt, verify, parse)', (f) => has(f, 'receiveMessage')],
   ['vault (SQLite + row crypto + zod)', (f) => f.some((c) => c.url.includes('/personal/vault/'))],
@@ -172,7 +172,7 @@ const CATEGORIES: [string, (frames: ProfileNode['callFrame'][]) => boolean][] = 
 ];
 
 /** Self time of her process by category and by function, from a V8 CPU profile of `work`. */
-async function profileOf(work: () => Promise<void>): Promise<Breakdown> {
+async function profileOf(work: () => Promise<void>, saveAs?: string): Promise<Breakdown> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -181,6 +181,12 @@ async function profileOf(work: () => Promise<void>): Promise<Breakdown> {
   await work();
   const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
   session.disconnect();
+  // KITH_BENCH_PROFILE=<dir>: keep the raw profile too, for a look in Chrome DevTools or a script.
+  const dir = process.env['KITH_BENCH_PROFILE'];
+  if (dir && saveAs) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, saveAs), JSON.stringify(profile));
+  }
   const parent = new Map<number, number>();
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -229,10 +235,13 @@ async function microCosts(count: number): Promise<[string, number][]> {
     return ((performance.now() - started) * 1000) / count;
   };
   let presentation = '';
+  // What deliverTo does: issued and key-bound in one go (selfIssued.ts), no library present.
   const sdJwt = await time(async () => {
-    const issued = await issueSdJwt({ issuer: { did: her.did, kid: her.signing.kid, privateKey: key }, holderPublicJwk: her.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt: Math.floor(Date.now() / 1000) });
-    presentation = await presentSdJwt(issued, { disclose: ['address'], holderKey: key, audience: company.did, nonce: 'n', issuedAt: Math.floor(Date.now() / 1000) });
+    presentation = await presentSelfIssued(her, claims, { audience: company.did, nonce: 'n', issuedAt: Math.floor(Date.now() / 1000) });
   });
+  // For comparison: a stored credential presented through @sd-jwt (what a third-party credential takes).
+  const issued = await issueSdJwt({ issuer: { did: her.did, kid: her.signing.kid, privateKey: key }, holderPublicJwk: her.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt: Math.floor(Date.now() / 1000) });
+  const libraryPresent = await time(() => presentSdJwt(issued, { disclose: ['address'], holderKey: key, audience: company.did, nonce: 'n', issuedAt: Math.floor(Date.now() / 1000) }));
   const pack = await time(async () => {
     const peer = await resolvePeer(resolver, company.did);
     const message = buildMessage({ type: ProfileUpdate.notice.type, from: her.did, to: company.did, body: { version: 2, fields: ['address'], presentation: { format: 'dc+sd-jwt', sd_jwt: presentation } }, returnRoute: 'all' }, systemClock);
@@ -259,7 +268,8 @@ async function microCosts(count: number): Promise<[string, number][]> {
     }),
   );
   return [
-    ['SD-JWT issue + present', sdJwt],
+    ['SD-JWT self-issued (issue + key binding)', sdJwt],
+    ['(info: library present of a stored credential)', libraryPresent],
     ['pack notice (resolve did:peer, sign, encrypt)', pack],
     ['unpack ack (decrypt, verify, parse)', unpack],
   ];
@@ -311,7 +321,7 @@ async function measureSize(n: number, options: FanoutOptions): Promise<SizeResul
       const started = performance.now();
       breakdown = await profileOf(async () => {
         for (let r = 0; r < options.repetitions; r += 1) await fanOutOnce(agent, n, 100 + r);
-      });
+      }, `fanout-her-${n}.cpuprofile`);
       breakdownMs = performance.now() - started;
     }
     for (const fleet of setup.fleets) await stopChild(fleet.child);

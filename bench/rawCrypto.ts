@@ -81,7 +81,8 @@ export function seal(payload: unknown, signer: RawSigner, recipient: { kid: stri
   const ephemeral = generateKeyPairSync('x25519');
   const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.publicKey });
   const apv = createHash('sha256').update(recipient.kid).digest();
-  const epk = ephemeral.publicKey.export({ format: 'jwk' });
+  // DER, not JWK: on Node 20 a GC during the JWK export of a fresh key can deadlock (src/protocol/keys.ts); it hung this bench.
+  const epk = { x: b64(ephemeral.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)) };
   const protectedHeader = b64(JSON.stringify({ typ: 'application/didcomm-encrypted+json', alg: 'ECDH-ES+A256KW', enc: 'A256CBC-HS512', apv: b64(apv), epk: { kty: 'OKP', crv: 'X25519', x: epk.x } }));
   const cek = randomBytes(64);
   const wrap = createCipheriv('id-aes256-wrap', kekOf(shared, apv), AES_KW_IV);

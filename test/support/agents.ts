@@ -215,6 +215,8 @@ export interface PersonalOptions {
   retry?: Partial<RetryPolicy>;
   /** Her agent's HTTP client for posts to companies (a test can lose a reply with it). */
   fetch?: typeof fetch;
+  /** Companies a fan-out sends to at once (the agent's default unless given). */
+  fanoutConcurrency?: number;
 }
 
 export interface PersonalHandle extends WithRejectionLog {
@@ -256,6 +258,7 @@ export async function startPersonal(options: PersonalOptions = {}): Promise<Pers
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.fanoutConcurrency ? { fanoutConcurrency: options.fanoutConcurrency } : {}),
   });
   const token = newToken();
   const rejectionLog = createRejectionLog({ logger });

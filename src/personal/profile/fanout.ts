@@ -139,7 +139,26 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
     });
   }
 
-  async function deliverTo(relationshipId: string, due: DeliveryRecord[]): Promise<keyof FanoutResult> {
+  /**
+   * One run's reads of her values, by persona and field: a hundred companies owed the same address
+   * need it decrypted once, not a hundred times. Only for the version it was read at: a change
+   * during the run (between two sends) makes a new version, and the next company reads afresh.
+   */
+  type Values = { version: number; byField: Map<string, { value: unknown } | undefined> };
+  function valueOf(values: Values, version: number, field: string, persona: string): { value: unknown } | undefined {
+    if (values.version !== version) {
+      values.version = version;
+      values.byField.clear();
+    }
+    const key = `${persona}\u0000${field}`;
+    if (values.byField.has(key)) return values.byField.get(key);
+    const current = vault.profile.get(field, persona);
+    const value = current === undefined ? undefined : { value: current.value };
+    values.byField.set(key, value);
+    return value;
+  }
+
+  async function deliverTo(relationshipId: string, due: DeliveryRecord[], values: Values): Promise<keyof FanoutResult> {
     const relationship = vault.relationships.get(relationshipId);
     const ids = due.map((d) => d.id);
     const version = vault.profile.currentVersion();
@@ -157,7 +176,7 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
     const removed: string[] = [];
     const persona = personaOf(relationship);
     for (const field of [...new Set(due.flatMap((d) => d.fields))].sort()) {
-      const current = vault.profile.get(field, persona);
+      const current = valueOf(values, version, field, persona);
       if (current !== undefined) claims[field] = current.value;
       else removed.push(field);
     }
@@ -309,13 +328,14 @@ export function createProfileFeature(core: AgentCore, options: { retry: RetryPol
       const result: FanoutResult = { acked: 0, retrying: 0, failed: 0, skipped: 0 };
       const due = vault.deliveries.dueByRelationship(clock.now(), 1_000).filter((d) => !inFlight.has(d.relationshipId));
       let next = 0;
+      const values: Values = { version: -1, byField: new Map() };
       const worker = async () => {
         while (next < due.length) {
           const item = due[next++];
           if (!item) break;
           inFlight.add(item.relationshipId);
           try {
-            result[await deliverTo(item.relationshipId, item.deliveries)] += 1;
+            result[await deliverTo(item.relationshipId, item.deliveries, values)] += 1;
           } finally {
             inFlight.delete(item.relationshipId);
           }

@@ -145,3 +145,64 @@ describe('RelationshipRepo: the decrypted list kept between calls', () => {
     expect(vault.relationships.list()[0]!.vendorName).toBe('Shop');
   });
 });
+
+describe('RelationshipRepo: records kept for get and findByMyDid', () => {
+  it('follows its own writes: a new endpoint, a new persona, a cut-off', () => {
+    const a = vault.relationships.insert(rel(1));
+    vault.relationships.setState(a.id, 'active');
+    expect(vault.relationships.get(a.id)?.theirEndpoint).toBe('https://shop.example/didcomm');
+    expect(vault.relationships.findByMyDid('did:peer:2.me1')?.state).toBe('active');
+    vault.relationships.update(a.id, { theirEndpoint: 'https://moved.example/didcomm', persona: '00000000-0000-4000-8000-0000000000aa' });
+    expect(vault.relationships.get(a.id)).toMatchObject({ theirEndpoint: 'https://moved.example/didcomm', persona: '00000000-0000-4000-8000-0000000000aa' });
+    expect(vault.relationships.findByMyDid('did:peer:2.me1')?.theirEndpoint).toBe('https://moved.example/didcomm');
+    vault.relationships.setState(a.id, 'cut_off');
+    expect(vault.relationships.get(a.id)?.state).toBe('cut_off');
+    expect(vault.relationships.findByMyDid('did:peer:2.me1')?.state).toBe('cut_off');
+  });
+
+  it('follows a change of my DID: the old one no longer finds the relationship', () => {
+    const a = vault.relationships.insert(rel(1));
+    expect(vault.relationships.findByMyDid('did:peer:2.me1')?.id).toBe(a.id);
+    vault.relationships.update(a.id, { myDid: 'did:peer:2.rotated' });
+    expect(vault.relationships.findByMyDid('did:peer:2.me1')).toBeUndefined();
+    expect(vault.relationships.findByMyDid('did:peer:2.rotated')?.id).toBe(a.id);
+  });
+
+  it('follows another connection’s commits to the same file', () => {
+    const a = vault.relationships.insert(rel(1));
+    expect(vault.relationships.get(a.id)?.state).toBe('pending');
+    expect(vault.relationships.findByMyDid('did:peer:2.me1')?.state).toBe('pending');
+    const other = Vault.open(join(dir, 'vault.db'), 'pw', { clock });
+    try {
+      other.relationships.setState(a.id, 'cut_off');
+    } finally {
+      other.close();
+    }
+    expect(vault.relationships.get(a.id)?.state).toBe('cut_off');
+    expect(vault.relationships.findByMyDid('did:peer:2.me1')?.state).toBe('cut_off');
+  });
+
+  it('keeps nothing from a transaction that rolls back', () => {
+    const a = vault.relationships.insert(rel(1));
+    expect(vault.relationships.get(a.id)?.state).toBe('pending');
+    expect(() =>
+      vault.transaction(() => {
+        vault.relationships.setState(a.id, 'cut_off');
+        expect(vault.relationships.get(a.id)?.state).toBe('cut_off');
+        expect(vault.relationships.findByMyDid('did:peer:2.me1')?.state).toBe('cut_off');
+        throw new Error('rolled back');
+      }),
+    ).toThrow('rolled back');
+    expect(vault.relationships.get(a.id)?.state).toBe('pending');
+    expect(vault.relationships.findByMyDid('did:peer:2.me1')?.state).toBe('pending');
+  });
+
+  it('hands each caller its own copy', () => {
+    const a = vault.relationships.insert(rel(1, { notes: { colour: 'blue' } }));
+    const first = vault.relationships.get(a.id)!;
+    first.vendorName = 'Mallory';
+    (first.notes as Record<string, unknown>)['colour'] = 'red';
+    expect(vault.relationships.get(a.id)).toMatchObject({ vendorName: 'Shop', notes: { colour: 'blue' } });
+    expect(vault.relationships.findByMyDid('did:peer:2.me1')).toMatchObject({ vendorName: 'Shop', notes: { colour: 'blue' } });
+  });
+});

@@ -96,7 +96,7 @@ export class RelationshipRepo {
     const data = pickData(record);
     const blob = this.#ctx.seal(TABLE, id, relationshipDataSchema, data);
     const idx = this.#indexes(data);
-    this.#cache = undefined;
+    this.#forget();
     this.#ctx.write(TABLE, () =>
       this.#ctx
         .stmt(
@@ -108,17 +108,53 @@ export class RelationshipRepo {
     return record;
   }
 
+  /**
+   * The records {@link get} and {@link findByMyDid} decrypted, by id and by my DID: a fan-out or a
+   * conversation looks the same relationship up for every message it sends and every reply it
+   * applies, and decrypting (and blind-indexing) it each time cost more than a message's signature.
+   * Kept by the rules of the list above: dropped on this repository's every write and when another
+   * connection committed (PRAGMA data_version), filled only outside a transaction (which could
+   * still roll back), and read inside one only while this repository has not written in it.
+   */
+  #records: { dataVersion: number; byId: Map<string, RelationshipRecord>; idByMyDid: Map<string, string> } | undefined;
+
+  #remembered(): { byId: Map<string, RelationshipRecord>; idByMyDid: Map<string, string> } {
+    const dataVersion = this.#dataVersion();
+    if (this.#records?.dataVersion !== dataVersion) this.#records = { dataVersion, byId: new Map(), idByMyDid: new Map() };
+    return this.#records;
+  }
+
+  /** Keeps a record read outside a transaction; returns the caller's own copy either way. */
+  #remember(record: RelationshipRecord): RelationshipRecord {
+    if (this.#ctx.db.inTransaction) return record;
+    const records = this.#remembered();
+    records.byId.set(record.id, Object.freeze(copyRecord(record)));
+    records.idByMyDid.set(record.myDid, record.id);
+    return record;
+  }
+
+  #forget(): void {
+    this.#cache = undefined;
+    this.#records = undefined;
+  }
+
   /** @throws VaultError `vault.corrupt` if the stored record does not decrypt or validate. */
   get(id: string): RelationshipRecord | undefined {
+    const known = this.#remembered().byId.get(id);
+    if (known !== undefined) return copyRecord(known);
     const raw = this.#ctx.stmt(`${SELECT} WHERE id = ?`).get(id);
-    return raw === undefined ? undefined : this.#toRecord(raw);
+    return raw === undefined ? undefined : this.#remember(this.#toRecord(raw));
   }
 
   /** @throws VaultError `vault.corrupt` as {@link get}. */
   findByMyDid(did: string): RelationshipRecord | undefined {
+    const records = this.#remembered();
+    const knownId = records.idByMyDid.get(did);
+    const known = knownId === undefined ? undefined : records.byId.get(knownId);
+    if (known !== undefined) return copyRecord(known);
     const raw = this.#ctx.stmt(`${SELECT} WHERE my_did_idx = ?`).get(this.#ctx.index('relationships.my_did', did));
     const record = raw === undefined ? undefined : this.#toRecord(raw);
-    return record?.myDid === did ? record : undefined;
+    return record?.myDid === did ? this.#remember(record) : undefined;
   }
 
   /** Every relationship with this company DID (a company may have several relationships with her). */
@@ -157,7 +193,7 @@ export class RelationshipRepo {
    * VaultError `vault.corrupt` / `vault.conflict` as {@link insert}.
    */
   update(id: string, patch: Partial<RelationshipData>): RelationshipRecord {
-    this.#cache = undefined;
+    this.#forget();
     return this.#ctx.db.transaction(() => {
       const current = this.#require(id);
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
@@ -182,7 +218,7 @@ export class RelationshipRepo {
    * @throws RelationshipError `relationship.unknown` if there is no such relationship.
    */
   setState(id: string, state: RelationshipState, at: number = this.#ctx.clock.now()): RelationshipRecord {
-    this.#cache = undefined;
+    this.#forget();
     const result = this.#ctx
       .stmt('UPDATE relationships SET state = ?, updated_at = ? WHERE id = ?')
       .run(this.#ctx.check(TABLE, relationshipStateSchema, state), this.#ctx.check(TABLE, timestampSchema, at), id);
@@ -199,6 +235,11 @@ export class RelationshipRepo {
 
 function unknown(id: string): RelationshipError {
   return new RelationshipError('relationship.unknown', 'No such relationship in the vault', { details: { id } });
+}
+
+/** A caller's own copy: `notes` is the one nested object a caller could change under the others. */
+function copyRecord(record: RelationshipRecord): RelationshipRecord {
+  return record.notes === undefined ? { ...record } : { ...record, notes: structuredClone(record.notes) };
 }
 
 function pickData(r: RelationshipData): RelationshipData {

@@ -1,12 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { SDJwtVcInstance, SdJwtVcPayload } from '@sd-jwt/sd-jwt-vc';
 import { didOf } from '../did/types.js';
 import type { OkpPublicJwk } from '../keys.js';
-import { RESERVED_CLAIMS } from './constants.js';
-import { isEd25519PrivateKey, signEd25519 } from './crypto.js';
+import { RESERVED_CLAIMS, SALT_BYTES, SD_HASH_ALG, SD_JWT_VC_TYP, SIGNING_ALG } from './constants.js';
+import { isEd25519PrivateKey, saltGenerator, sha256Base64url, signEd25519 } from './crypto.js';
 import { disclosureError } from './errors.js';
-import { kithSdJwtVc } from './library.js';
 import { containsSdStructure } from './parse.js';
 import { ed25519PublicJwkSchema } from './schemas.js';
 
@@ -30,15 +28,6 @@ export interface IssueOptions {
   expiresAt?: number;
   /** Claim names NOT made selectively disclosable (default none: every claim is an SD claim). Names absent from `claims` are ignored. */
   alwaysVisible?: string[];
-}
-
-/**
- * @sd-jwt/types' DisclosureFrame cannot type a frame for a payload with an index signature: it makes
- * every member, `_sd` included, a nested frame. The frame is plain data, so it is typed at this one seam.
- */
-type TopLevelFrame = NonNullable<Parameters<SDJwtVcInstance['issue']>[1]>;
-function topLevelFrame(names: string[]): TopLevelFrame {
-  return { _sd: names } as unknown as TopLevelFrame;
 }
 
 function invalid(message: string, details?: Record<string, unknown>): never {
@@ -79,6 +68,20 @@ function checkClaims(claims: Record<string, unknown>): void {
  *   non-Ed25519 key, a `kid` outside the issuer DID, or bad times
  */
 export async function issueSdJwt(o: IssueOptions): Promise<string> {
+  return issueSdJwtWith(o, saltGenerator);
+}
+
+const b64json = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+
+/**
+ * {@link issueSdJwt} with the salts from `salt` (tests compare it with the library given the same
+ * salts). Synchronous and on node:crypto throughout: it builds exactly what @sd-jwt/sd-jwt-vc's
+ * `issue` builds for a top-level frame (header {typ, kid, alg}; the payload's plain members in
+ * order, then `_sd` sorted, then `_sd_alg`; each disclosure base64url(JSON [salt, name, value]) in
+ * the payload's member order), which sdjwt.test.ts checks byte for byte, without the library's
+ * async machinery per claim, which cost more than the signature in a fan-out (bench/README.md).
+ */
+export function issueSdJwtWith(o: IssueOptions, salt: (bytes: number) => string): string {
   const { issuer } = o;
   if (!issuer.kid.includes('#') || didOf(issuer.kid) !== issuer.did) invalid('kid must be a DID URL of the issuer DID');
   if (!isEd25519PrivateKey(issuer.privateKey)) invalid('Issuer key must be an Ed25519 private key');
@@ -92,8 +95,7 @@ export async function issueSdJwt(o: IssueOptions): Promise<string> {
   checkClaims(o.claims);
 
   const visible = new Set(o.alwaysVisible ?? []);
-  const disclosable = Object.keys(o.claims).filter((name) => !visible.has(name));
-  const payload: SdJwtVcPayload = {
+  const payload: Record<string, unknown> = {
     iss: issuer.did,
     iat: o.issuedAt,
     ...(o.expiresAt === undefined ? {} : { exp: o.expiresAt }),
@@ -101,12 +103,24 @@ export async function issueSdJwt(o: IssueOptions): Promise<string> {
     cnf: { jwk: { kty: holderJwk.data.kty, crv: holderJwk.data.crv, x: holderJwk.data.x } },
     ...o.claims,
   };
-  const instance = kithSdJwtVc({ signer: (data) => signEd25519(issuer.privateKey, data) });
-  try {
-    // The library adds typ (dc+sd-jwt) and alg itself; kid is ours. Passing the frame even when it
-    // is empty keeps `_sd_alg` explicit in every credential we issue.
-    return await instance.issue(payload, topLevelFrame(disclosable), { header: { kid: issuer.kid } });
-  } catch (error) {
-    throw disclosureError('disclosure.malformed', 'The SD-JWT library could not issue the credential', { cause: error });
+  const disclosable = new Set(Object.keys(o.claims).filter((name) => !visible.has(name)));
+  const packed: Record<string, unknown> = {};
+  const disclosures: string[] = [];
+  const digests: string[] = [];
+  // The payload's member order (integer-like names first, as every JS object orders them), as the library walks it.
+  for (const [name, value] of Object.entries(payload)) {
+    if (!disclosable.has(name)) {
+      packed[name] = value;
+      continue;
+    }
+    const disclosure = b64json([salt(SALT_BYTES), name, value]);
+    disclosures.push(disclosure);
+    digests.push(sha256Base64url(disclosure));
   }
+  // The library sorts the digests (so their order says nothing of the claims') and, given a frame, always names _sd_alg.
+  if (digests.length > 0) packed['_sd'] = digests.sort();
+  packed['_sd_alg'] = SD_HASH_ALG;
+  const signingInput = `${b64json({ typ: SD_JWT_VC_TYP, kid: issuer.kid, alg: SIGNING_ALG })}.${b64json(packed)}`;
+  const jwt = `${signingInput}.${signEd25519(issuer.privateKey, signingInput)}`;
+  return `${[jwt, ...disclosures].join('~')}~`;
 }

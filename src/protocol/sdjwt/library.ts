@@ -6,8 +6,11 @@ import { disclosureError, type DisclosureCode } from './errors.js';
 
 /**
  * The one place Kith configures @sd-jwt/sd-jwt-vc. Everything cryptographic is ours (crypto.ts);
- * the library contributes the SD-JWT mechanics: packing claims into disclosures, picking
- * disclosures for a presentation, the KB-JWT's sd_hash, and a second, independent verification.
+ * the library contributes the SD-JWT mechanics of presenting a stored credential (picking
+ * disclosures, the KB-JWT's sd_hash) and a second, independent verification. Issuing, and
+ * presenting her own self-issued claims, are done in issue.ts and selfIssued.ts on node:crypto
+ * alone (the library's async steps cost more than the signatures in a fan-out); the tests hold
+ * both byte for byte to what this library builds.
  */
 export function kithSdJwtVc(config: SDJWTVCConfig = {}): SDJwtVcInstance {
   return new SDJwtVcInstance({

@@ -1,6 +1,6 @@
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { SDJwtInstance } from '@sd-jwt/core';
-import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import { SDJwtVcInstance, type SdJwtVcPayload } from '@sd-jwt/sd-jwt-vc';
 import { describe, expect, it } from 'vitest';
 import { DidError, DisclosureError, type KithErrorCode } from '../../core/errors.js';
 import { createPeerIdentity, signingKeyOf } from '../agent/identity.js';
@@ -12,13 +12,16 @@ import {
   issueSdJwt,
   presentSdJwt,
   PROFILE_VCT,
+  presentSelfIssued,
   SD_JWT_VC_TYP,
   verifySdJwtPresentation,
   type IssueOptions,
   type PresentOptions,
   type VerifyOptions,
 } from './index.js';
-import { codeForLibraryFailure, verifyWithLibrary } from './library.js';
+import { issueSdJwtWith } from './issue.js';
+import { codeForLibraryFailure, kithSdJwtVc, verifyWithLibrary } from './library.js';
+import { keyBindAll } from './selfIssued.js';
 import { codeOfRejection as codeOf } from '../../../test/support/errorCodes.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -625,3 +628,100 @@ describe('library cross-check', () => {
     expect(await run(withoutKb(presentation))).toBe('disclosure.key_binding_invalid');
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Self-issued presentations: the fast key binding (no library present) is byte-identical to it
+
+describe('presentSelfIssued', () => {
+  const self = createPeerIdentity().identity;
+  const selfKey = signingKeyOf(self).privateKey;
+  const selfIssue = (claims: Record<string, unknown>) =>
+    issueSdJwt({ issuer: { did: self.did, kid: self.signing.kid, privateKey: selfKey }, holderPublicJwk: self.signing.publicJwk, vct: PROFILE_VCT, claims, issuedAt: NOW_S });
+  const binding = { audience: AUDIENCE, nonce: NONCE, issuedAt: NOW_S };
+
+  it.each([
+    ['one claim', { address: CLAIMS.address }],
+    ['every fixture claim', CLAIMS],
+    ['integer-like and non-ASCII names and values', { '10': 'ten', '2': 2, straße: 'Fünfhaus ✓', emoji: '🙂' }],
+    ['no claim', {}],
+  ])('keyBindAll over %s is what presentSdJwt makes of the same credential, byte for byte', async (_name, claims) => {
+    const issued = await selfIssue(claims);
+    const viaLibrary = await presentSdJwt(issued, { disclose: Object.keys(claims), holderKey: selfKey, ...binding });
+    expect(keyBindAll(issued, selfKey, binding)).toBe(viaLibrary);
+  });
+
+  it('verifies as a presentation of every claim, by Kith and by the library alone', async () => {
+    const presentation = await presentSelfIssued(self, { email: 'ada@example.org', address: CLAIMS.address }, binding);
+    const verified = await verifySdJwtPresentation(presentation, { resolver, audience: AUDIENCE, nonce: NONCE, now: NOW_MS, trustIssuer: (did) => did === self.did });
+    expect(verified.disclosed).toEqual({ email: 'ada@example.org', address: CLAIMS.address });
+    expect(verified.issuer).toBe(self.did);
+    const libraryClaims = await verifyWithLibrary(presentation, { issuerJwk: self.signing.publicJwk, holderJwk: self.signing.publicJwk, nowSeconds: NOW_S, skewSeconds: 60, nonce: NONCE });
+    expect(libraryClaims).toMatchObject({ email: 'ada@example.org', address: CLAIMS.address });
+  });
+
+  it.each([
+    ['an empty audience', { audience: '' }],
+    ['an empty nonce', { nonce: '' }],
+    ['a fractional issuedAt', { issuedAt: NOW_S + 0.5 }],
+  ])('refuses %s with disclosure.malformed', async (_name, override) => {
+    await expect(presentSelfIssued(self, { email: 'a@b.example' }, { ...binding, ...override })).rejects.toMatchObject({ code: 'disclosure.malformed' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issuance on node:crypto alone is what the library issues, byte for byte, given the same salts
+
+describe('issueSdJwtWith', () => {
+  const salts = () => {
+    let i = 0;
+    return (bytes: number) => Buffer.alloc(bytes, (i += 1)).toString('base64url');
+  };
+  const base = (claims: Record<string, unknown>, overrides: Partial<IssueOptions> = {}): IssueOptions => ({
+    issuer: { did: issuer.did, kid: issuer.kid, privateKey: issuer.key },
+    holderPublicJwk: holder.jwk,
+    vct: PROFILE_VCT,
+    claims,
+    issuedAt: NOW_S,
+    ...overrides,
+  });
+  async function viaLibrary(o: IssueOptions): Promise<string> {
+    const visible = new Set(o.alwaysVisible ?? []);
+    const instance = kithSdJwtVc({ signer: (data) => sign(null, Buffer.from(data), o.issuer.privateKey).toString('base64url'), saltGenerator: salts() });
+    const payload: SdJwtVcPayload = {
+      iss: o.issuer.did,
+      iat: o.issuedAt,
+      ...(o.expiresAt === undefined ? {} : { exp: o.expiresAt }),
+      vct: o.vct,
+      cnf: { jwk: { kty: o.holderPublicJwk.kty, crv: o.holderPublicJwk.crv, x: o.holderPublicJwk.x } },
+      ...o.claims,
+    };
+    const frame = { _sd: Object.keys(o.claims).filter((name) => !visible.has(name)) } as unknown as Parameters<SDJwtVcInstance['issue']>[1];
+    return instance.issue(payload, frame, { header: { kid: o.issuer.kid } });
+  }
+
+  it.each([
+    ['every fixture claim', base(CLAIMS)],
+    ['an expiry and claims always visible', base(CLAIMS, { expiresAt: NOW_S + 60, alwaysVisible: ['given_name', 'age_over_18'] })],
+    ['integer-like and non-ASCII names and values', base({ '10': 'ten', '2': [2, null], straße: 'Fünfhaus ✓', emoji: '🙂', nested: { a: { b: [1, 'x'] } } })],
+    ['no claim', base({})],
+    ['only visible claims', base({ email: 'a@b.example' }, { alwaysVisible: ['email'] })],
+  ])('%s', async (_name, o) => {
+    expect(issueSdJwtWith(o, salts())).toBe(await viaLibrary(o));
+  });
+
+  it('issues fresh 128-bit salts each time', async () => {
+    const one = await issue();
+    const two = await issue();
+    expect(one).not.toBe(two);
+    const parsed = parseSdJwtForTest(one);
+    expect(parsed.length).toBe(Object.keys(CLAIMS).length);
+    for (const [salt] of parsed) expect(Buffer.from(salt, 'base64url')).toHaveLength(16);
+  });
+});
+
+function parseSdJwtForTest(sdJwt: string): [string, string, unknown][] {
+  return sdJwt
+    .split('~')
+    .slice(1, -1)
+    .map((d) => unb64json(d) as [string, string, unknown]);
+}
