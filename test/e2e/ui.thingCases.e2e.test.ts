@@ -284,7 +284,7 @@ describe.skipIf(!available)('receipts, registration, recalls and service cases i
     const dialog = await visible(page.getByRole('dialog', { name: 'Decline the receipt for Bike lock?' }));
     await dialog.getByRole('button', { name: 'Decline it' }).click();
     await visible(page.getByRole('status').filter({ hasText: `Declined the receipt for Bike lock. ${COMPANY} was told.` }));
-    expect(await page.getByTestId('thing-receipt').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('thing-receipt').count()).toBe(0);
     await expect.poll(() => thingsLink().textContent()).toBe('Things');
     expect((await her!.api<{ things: ThingView[] }>('/api/things')).things.map((t) => t.name)).toEqual(['Trail bike TR-1']);
     await waitFor('her decline at the shop', async () => ((await acme!.agent.things.receipts(theirs.id)).some((r) => r.state === 'declined') ? true : undefined), { timeoutMs: 15_000, intervalMs: 200 });
