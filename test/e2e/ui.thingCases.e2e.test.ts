@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompanyRelationship } from '../../src/company/store/types.js';
 import type { AccountIdView } from '../../src/personal/accountIds.js';
 import type { ServiceCaseView } from '../../src/personal/serviceCases.js';
@@ -12,7 +12,7 @@ import type { RelationshipView } from '../../src/personal/views.js';
 import { startCompany, type CompanyHandle } from '../support/agents.js';
 import { browserAvailable, ensureUiBuilt, launchBrowser } from '../support/browser.js';
 import { ensureBuilt, killAllStarted, waitFor } from '../support/processes.js';
-import { PHONE, openPage, screenshots, startHer, unnamedControls, visible, type HerAgent, type Screenshots } from '../support/uiSuite.js';
+import { PHONE, expectAccessible, openPage, screenshots, startHer, stopAtFirstFailure, visible, type HerAgent, type Screenshots } from '../support/uiSuite.js';
 
 /**
  * Her things with the companies behind them, in a real browser (the system's Chromium via
@@ -49,7 +49,7 @@ let shots: Screenshots;
 let relationship: RelationshipView;
 let theirs: CompanyRelationship;
 let bike: ThingView;
-let failed = false;
+const steps = stopAtFirstFailure(() => shots, () => page);
 
 /** A calendar day `days` from today (UTC), ISO. */
 function day(days: number): string {
@@ -64,10 +64,7 @@ const thingsLink = (): Locator => nav().getByRole('link', { name: /^Things/ });
 const caseForm = (): Locator => page.getByRole('form', { name: 'Open a service case' });
 const cases = async (): Promise<ServiceCaseView[]> => (await her!.api<{ cases: ServiceCaseView[] }>('/api/cases')).cases;
 
-async function accessible(where: string): Promise<void> {
-  expect(await unnamedControls(page), `${where}: form controls without an accessible name`).toEqual([]);
-  expect(await page.locator('h1').count(), `${where}: number of h1`).toBe(1);
-}
+const accessible = (where: string): Promise<void> => expectAccessible(page, where);
 
 beforeAll(async () => {
   if (!available) return;
@@ -81,13 +78,6 @@ beforeAll(async () => {
   ({ page, problems } = await openPage(browser));
 }, 90_000);
 
-beforeEach((ctx) => {
-  if (failed) ctx.skip();
-  ctx.onTestFailed(async () => {
-    failed = true;
-    await shots.failed(page, ctx.task.name);
-  });
-});
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
@@ -95,7 +85,7 @@ afterAll(async () => {
   await killAllStarted();
   await acme?.cleanup().catch(() => undefined);
   if (!root) return;
-  if (failed) console.warn(`kith thing cases e2e: a step failed; her home and logs kept in ${root}, screenshots in test/e2e/screenshots`);
+  if (steps.failed()) console.warn(`kith thing cases e2e: a step failed; her home and logs kept in ${root}, screenshots in test/e2e/screenshots`);
   else rmSync(root, { recursive: true, force: true });
 }, 60_000);
 

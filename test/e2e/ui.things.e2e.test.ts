@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DueView, ThingView } from '../../src/personal/things.js';
 import type { RelationshipView } from '../../src/personal/views.js';
 import { startCompany, type CompanyHandle } from '../support/agents.js';
 import { browserAvailable, ensureUiBuilt, launchBrowser } from '../support/browser.js';
 import { ensureBuilt, killAllStarted } from '../support/processes.js';
-import { PHONE, openPage, screenshots, startHer, unnamedControls, visible, type HerAgent, type Screenshots } from '../support/uiSuite.js';
+import { PHONE, expectAccessible, openPage, screenshots, startHer, stopAtFirstFailure, visible, type HerAgent, type Screenshots } from '../support/uiSuite.js';
 
 /**
  * Her things in the web app (issue 13), in a real browser (the system's Chromium via
@@ -37,7 +37,7 @@ let problems: string[];
 let shots: Screenshots;
 let relationship: RelationshipView;
 let washer: ThingView;
-let failed = false;
+const steps = stopAtFirstFailure(() => shots, () => page);
 
 /** A calendar day `days` from today (UTC), ISO. */
 function day(days: number, years = 0): string {
@@ -57,10 +57,7 @@ const addForm = (): Locator => page.getByRole('form', { name: 'Add a thing' });
 const things = async (): Promise<ThingView[]> => (await her!.api<{ things: ThingView[] }>('/api/things')).things;
 
 /** Every form control has an accessible name, and the page has one h1. */
-async function accessible(where: string): Promise<void> {
-  expect(await unnamedControls(page), `${where}: form controls without an accessible name`).toEqual([]);
-  expect(await page.locator('h1').count(), `${where}: number of h1`).toBe(1);
-}
+const accessible = (where: string): Promise<void> => expectAccessible(page, where);
 
 /** Clicks and returns the text of the file the page offers. */
 async function downloaded(button: Locator): Promise<{ name: string; text: string }> {
@@ -81,13 +78,6 @@ beforeAll(async () => {
   ({ page, problems } = await openPage(browser));
 }, 90_000);
 
-beforeEach((ctx) => {
-  if (failed) ctx.skip();
-  ctx.onTestFailed(async () => {
-    failed = true;
-    await shots.failed(page, ctx.task.name);
-  });
-});
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
@@ -95,7 +85,7 @@ afterAll(async () => {
   await killAllStarted();
   await acme?.cleanup().catch(() => undefined);
   if (!root) return;
-  if (failed) console.warn(`kith things e2e: a step failed; her home and logs kept in ${root}, screenshots in test/e2e/screenshots`);
+  if (steps.failed()) console.warn(`kith things e2e: a step failed; her home and logs kept in ${root}, screenshots in test/e2e/screenshots`);
   else rmSync(root, { recursive: true, force: true });
 }, 60_000);
 

@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { expect } from 'vitest';
-import { openPage, screenshots as suiteScreenshots, startHer, unnamedControls, WIDE, type HerAgent } from './uiSuite.js';
+import { openPage, screenshots as suiteScreenshots, startHer, WIDE, type HerAgent } from './uiSuite.js';
 
 /*
  * The browser suites' set-up in the shape test/e2e/ui.personas.e2e.test.ts uses it: her web app in
@@ -12,7 +11,7 @@ import { openPage, screenshots as suiteScreenshots, startHer, unnamedControls, W
  * test/support/uiSuite.ts.
  */
 
-export { PHONE, SCREENSHOTS, UI_TIMEOUT, WIDE, visible } from './uiSuite.js';
+export { PHONE, SCREENSHOTS, UI_TIMEOUT, WIDE, expectAccessible, visible } from './uiSuite.js';
 
 export interface HerWebApp extends HerAgent {
   /** The temporary directory holding her home (`me`) and the process logs (`logs`). */
@@ -44,10 +43,4 @@ export async function watchedPage(browser: Browser, problems: string[], options:
 export function screenshots(prefix: string): (page: Page, name: string, viewportOnly?: boolean) => Promise<void> {
   const shots = suiteScreenshots(prefix);
   return (page, name, viewportOnly = false) => shots.shot(page, name, { viewportOnly });
-}
-
-/** Every form control has an accessible name, and the page has one h1 (as test/e2e/ui.e2e.test.ts checks). */
-export async function expectAccessible(page: Page, where: string): Promise<void> {
-  expect(await unnamedControls(page), `${where}: form controls without an accessible name`).toEqual([]);
-  expect(await page.locator('h1').count(), `${where}: number of h1`).toBe(1);
 }

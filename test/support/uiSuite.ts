@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { beforeEach, expect } from 'vitest';
 import { REPO_ROOT, freePort, runCliOk, startServer, type ServerHandle } from './processes.js';
 
 /*
@@ -131,4 +132,27 @@ export async function unnamedControls(page: Page): Promise<string[]> {
       })
       .map((el) => `<${el.tagName.toLowerCase()} id="${el.id}">`),
   );
+}
+
+/**
+ * Steps that build on each other: once one fails, the rest are skipped, and the page she saw then
+ * is kept as `<prefix>FAILED-<step>.png`. Call it at the top of the suite; `failed()` tells
+ * afterAll whether to keep her home for reading.
+ */
+export function stopAtFirstFailure(shots: () => Screenshots | undefined, page: () => Page | undefined): { failed(): boolean } {
+  let failed = false;
+  beforeEach((ctx) => {
+    if (failed) ctx.skip();
+    ctx.onTestFailed(async () => {
+      failed = true;
+      await shots()?.failed(page(), ctx.task.name);
+    });
+  });
+  return { failed: () => failed };
+}
+
+/** Every form control has an accessible name, and the page has one h1 (as test/e2e/ui.e2e.test.ts checks). */
+export async function expectAccessible(page: Page, where: string): Promise<void> {
+  expect(await unnamedControls(page), `${where}: form controls without an accessible name`).toEqual([]);
+  expect(await page.locator('h1').count(), `${where}: number of h1`).toBe(1);
 }
