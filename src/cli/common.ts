@@ -102,9 +102,10 @@ export function oneLine(text: string, max: number): string {
 const LAUNCHER_AT_START = process.ppid;
 
 /**
- * Stops a server on SIGINT or SIGTERM, and, when npm started it (`npx kith serve`, `npm exec`),
- * also when that npm process goes away: npm does not pass a SIGTERM on, so a supervisor stopping
- * npx would otherwise leave the server running on its own (its parent becomes init).
+ * Stops a server on SIGINT or SIGTERM, and, when npm started it (`npx kith serve`, `npm exec`) or
+ * the launcher asked for it (`KITH_STOP_WITH_PARENT=1`: the demo's children), also when that
+ * process goes away: npm does not pass a SIGTERM on, and a demo killed outright (SIGKILL, or a
+ * closed stdout pipe) cannot stop its children, which would otherwise run on alone under init.
  */
 export function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;
@@ -116,11 +117,12 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   process.once('SIGINT', once);
   process.once('SIGTERM', once);
   const launcher = LAUNCHER_AT_START;
-  if (process.env['npm_command'] === 'exec' || process.env['npm_lifecycle_event'] === 'npx') {
+  const byNpx = process.env['npm_command'] === 'exec' || process.env['npm_lifecycle_event'] === 'npx';
+  if (byNpx || process.env['KITH_STOP_WITH_PARENT'] === '1') {
     const watch = setInterval(() => {
       if (process.ppid === launcher) return;
       clearInterval(watch);
-      process.stderr.write('The npm process that started this server exited: stopping.\n');
+      process.stderr.write(`The ${byNpx ? 'npm process' : 'process'} that started this server exited: stopping.\n`);
       once();
     }, 1_000);
     watch.unref();

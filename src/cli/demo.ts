@@ -164,7 +164,8 @@ function spawnServe(bin: string, args: string[], logName: string, env: NodeJS.Pr
   const logPath = join(demoHome, 'logs', logName);
   touchPrivateFile(logPath);
   const logFile = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', bin), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', logFile, logFile] });
+  // KITH_STOP_WITH_PARENT: should the demo be killed outright, its servers stop too (cli/common.ts).
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', bin), ...args], { env: { ...process.env, ...env, KITH_STOP_WITH_PARENT: '1' }, stdio: ['ignore', logFile, logFile] });
   children.push(child);
   child.once('exit', (code, signal) => {
     if (!stopping) log(`${logName.replace('.log', '')} exited (${signal ?? code}); see ${join(demoHome, 'logs', logName)}`);
