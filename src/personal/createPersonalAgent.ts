@@ -103,7 +103,7 @@ export function createPersonalAgent(options: PersonalAgentOptions): PersonalAgen
   };
   const personas = createPersonasFeature(core);
   const disclosure = createDisclosureFeature(core);
-  const rules = createRulesFeature(core, disclosure);
+  const rules = createRulesFeature(core, disclosure, personas);
   const profile = createProfileFeature(core, { retry, concurrency: options.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY, personas });
   const credentials = createCredentialsFeature(core);
   const terms = createTermsFeature(core, {

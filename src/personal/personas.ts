@@ -62,14 +62,21 @@ export function createPersonasFeature(core: AgentCore): PersonasFeature {
     return counts;
   }
 
-  function toView(record: PersonaRecord, counts = usage(), fallback = defaultId()): PersonaView {
+  /** Fields held per persona, from one read of every persona's values. */
+  function fieldCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const field of vault.profile.everyPersona()) counts.set(field.persona, (counts.get(field.persona) ?? 0) + 1);
+    return counts;
+  }
+
+  function toView(record: PersonaRecord, counts = usage(), fallback = defaultId(), fields = fieldCounts()): PersonaView {
     return {
       id: record.id,
       label: record.label,
       nameless: record.nameless,
       isDefault: record.id === fallback,
       relationships: counts.get(record.id) ?? 0,
-      fields: vault.profile.all(record.id).length,
+      fields: fields.get(record.id) ?? 0,
       createdAt: record.createdAt,
     };
   }
@@ -96,7 +103,8 @@ export function createPersonasFeature(core: AgentCore): PersonasFeature {
     list() {
       const counts = usage();
       const fallback = defaultId();
-      return vault.personas.list().map((p) => toView(p, counts, fallback));
+      const fields = fieldCounts();
+      return vault.personas.list().map((p) => toView(p, counts, fallback, fields));
     },
 
     resolve,

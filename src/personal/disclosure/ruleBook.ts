@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PersonaError, RulesError } from '../../core/errors.js';
+import { RulesError } from '../../core/errors.js';
 import { isProfileField } from '../../protocol/profile/fields.js';
 import { PURPOSES } from '../../protocol/terms/roster.js';
 import type { AgentCore } from '../core.js';
@@ -7,6 +7,7 @@ import type { DisclosureRequestRecord } from '../vault/disclosureRequestRepo.js'
 import { personaOf } from '../vault/personaRepo.js';
 import type { RelationshipRecord } from '../vault/relationshipRepo.js';
 import type { DisclosureFeature } from './disclosure.js';
+import type { PersonasFeature } from '../personas.js';
 import { DEFAULT_RULE_SET, evaluateRules, ruleSchema, ruleSetSchema, ruleText, RULES_VERSION, type Rule, type RuleDecision, type RuleSet, type TrustLevel } from './rules.js';
 
 /*
@@ -65,7 +66,7 @@ export interface RulesFeature {
   judge(relationshipId: string, companyRequestId: string): Promise<void>;
 }
 
-export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeature): RulesFeature {
+export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeature, personas: Pick<PersonasFeature, 'resolve'>): RulesFeature {
   const { vault, logger } = core;
   /** Requests being answered by a rule now: a request pushed and picked up at once is answered once. */
   const inFlight = new Set<string>();
@@ -106,14 +107,13 @@ export function createRulesFeature(core: AgentCore, disclosure: DisclosureFeatur
     return vault.credentials.list().some((c) => c.claims.includes(name));
   }
 
-  /** Persona references (ids or labels) as ids. @throws PersonaError `persona.unknown` */
+  /**
+   * Persona references (ids or labels) as ids, found as everywhere else (personas.ts); anything
+   * else, an empty string included, is left for the rule's schema to refuse.
+   * @throws PersonaError `persona.unknown`
+   */
   function personaIds(references: unknown[]): unknown[] {
-    return references.map((ref) => {
-      if (typeof ref !== 'string') return ref;
-      const persona = vault.personas.get(ref) ?? vault.personas.findByLabel(ref);
-      if (!persona) throw new PersonaError('persona.unknown', 'A rule names a persona you do not have (see `kith personas`)');
-      return persona.id;
-    });
+    return references.map((ref) => (typeof ref === 'string' && ref.trim() !== '' ? personas.resolve(ref).id : ref));
   }
 
   /**
