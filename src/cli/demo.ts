@@ -440,11 +440,9 @@ async function firstRunTour(api: Api, companies: { slug: string; name: string; u
   // One more question, left for you to answer.
   const acme = companies[0];
   if (acme) {
-    const token = readFileSync(join(acme.home, 'admin-token'), 'utf8').trim();
-    const admin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const { relationships } = (await (await fetch(`${acme.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string }[] };
-    const ref = relationships[0]?.id;
-    if (ref) {
+    const at = await customerAt(acme);
+    if (at) {
+      const { admin, ref } = at;
       await verifyTheCaller(api, acme.url, admin, ref);
       await fetch(`${acme.url}/admin/relationships/${ref}/disclosure-requests`, {
         method: 'POST',
@@ -457,6 +455,18 @@ async function firstRunTour(api: Api, companies: { slug: string; name: string; u
 }
 
 /**
+ * A demo company's admin headers (its admin token) and its reference for her: its first
+ * relationship, the one the tour opened. Undefined when it has none.
+ */
+async function customerAt(company: { url: string; home: string }): Promise<{ admin: Record<string, string>; ref: string } | undefined> {
+  const token = readFileSync(join(company.home, 'admin-token'), 'utf8').trim();
+  const admin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const { relationships } = (await (await fetch(`${company.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string }[] };
+  const ref = relationships[0]?.id;
+  return ref === undefined ? undefined : { admin, ref };
+}
+
+/**
  * Her rule at work: Bluebird, which knows her work self and agreed her terms, asks for an email for
  * shipping notices; her agent approves it by her rule, from the work persona, without asking her.
  */
@@ -465,11 +475,9 @@ async function answerByRule(api: Api, companies: { slug: string; name: string; u
   if (!bluebird) return;
   await api(routes.addRule, { rule: DEMO_WORK_RULE, position: 1 });
   log(`Your rule "${DEMO_WORK_RULE.id}": approve email for service-delivery or order-fulfilment to companies that agreed your terms, as your work persona; everything else still asks you`);
-  const token = readFileSync(join(bluebird.home, 'admin-token'), 'utf8').trim();
-  const admin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const { relationships } = (await (await fetch(`${bluebird.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string }[] };
-  const ref = relationships[0]?.id;
-  if (!ref) return;
+  const at = await customerAt(bluebird);
+  if (!at) return;
+  const { admin, ref } = at;
   const asked = await fetch(`${bluebird.url}/admin/relationships/${ref}/disclosure-requests`, {
     method: 'POST',
     headers: admin,
@@ -502,11 +510,9 @@ const DEMO_THING = {
  * warranty claim, which Acme's support answers.
  */
 async function thingsTour(api: Api, acme: { name: string; url: string; home: string }): Promise<void> {
-  const token = readFileSync(join(acme.home, 'admin-token'), 'utf8').trim();
-  const admin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const { relationships } = (await (await fetch(`${acme.url}/admin/relationships`, { headers: admin })).json()) as { relationships: { id: string }[] };
-  const ref = relationships[0]?.id;
-  if (!ref) return;
+  const at = await customerAt(acme);
+  if (!at) return;
+  const { admin, ref } = at;
   const sent = await fetch(`${acme.url}/admin/relationships/${ref}/things/receipts`, { method: 'POST', headers: admin, body: JSON.stringify(DEMO_THING) });
   if (!sent.ok) return log(`(Acme could not send a receipt: HTTP ${sent.status})`);
   const receipt = await waitFor('Acme’s signed receipt', async () => {
