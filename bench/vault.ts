@@ -3,6 +3,7 @@
  * messages (KITH_BENCH_VAULT_RELATIONSHIPS, default 10,000, and KITH_BENCH_VAULT_MESSAGES, default
  * 100,000): the relationship list as her API answers it, the decrypted list alone (first and kept),
  * one relationship by id, by id prefix and by company name, a full export, and the agent's RSS.
+ * Each relationship has agreed terms and two fields the company holds, as a live one has.
  * Targets from issue 15: list < 20 ms, one relationship < 5 ms, export < 5 s, RSS < 200 MB. With
  * her 1,000 things (KITH_BENCH_VAULT_THINGS, no documents: bench/things.ts has those), and the
  * export as `kith export` writes it (streamed to a file, plain and sealed: ADR 0025) beside the
@@ -21,6 +22,7 @@ import { exportVault } from '../src/personal/vault/export.js';
 import { Vault } from '../src/personal/vault/vault.js';
 import { createPeerIdentity } from '../src/protocol/agent/identity.js';
 import { BasicMessage } from '../src/protocol/families/index.js';
+import { agreementUri, loadTestDocuments } from '../test/support/documents.js';
 import { median, printTable } from './measure.js';
 
 export interface VaultBenchOptions {
@@ -74,8 +76,16 @@ async function measureVault(path: string, middle: string, middleNumber: number, 
   const agent = createPersonalAgent({ vault: opened, inboundBaseUrl: () => 'http://127.0.0.1:9' });
   const list = timed(repetitions, () => agent.relationships());
   const rssOpened = process.memoryUsage().rss;
+  // The list is kept until the vault changes: the figure after a change is the one a refresh pays
+  // when a message has just arrived.
+  let arrived = 0;
+  const afterMessage = timed(repetitions, () => {
+    opened.messages.insert({ relationshipId: middle, direction: 'in', messageId: `bench-arrived-${(arrived += 1)}`, type: BasicMessage.message.type, body: { content: 'A new message' } });
+    agent.relationships();
+  });
   const rows: MeasureReport['rows'] = [
     ['relationships as her API lists them (views)', list, 20],
+    ['the same, just after a message arrived', afterMessage, 20],
     ['relationships, decrypted list alone', timed(repetitions, () => opened.relationships.list()), undefined],
     ['one relationship by id', timed(repetitions, () => findRelationship(opened, middle)), 5],
     ['one relationship by id prefix', timed(repetitions, () => findRelationship(opened, middle.slice(0, 8))), 5],
@@ -109,6 +119,7 @@ export async function runVaultBench(options: VaultBenchOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kith-bench-vault-'));
   try {
     const vault = Vault.create(join(dir, 'vault.db'), 'bench passphrase');
+    const documents = await loadTestDocuments();
     // Filled as her agent fills it: encrypted rows, pairwise keys, one company name each.
     const fillStarted = performance.now();
     const ids: string[] = [];
@@ -128,6 +139,23 @@ export async function runVaultBench(options: VaultBenchOptions): Promise<void> {
         });
         vault.keys.insert({ relationshipId: record.id, purpose: 'authentication', ...identity.signing });
         vault.keys.insert({ relationshipId: record.id, purpose: 'keyAgreement', ...identity.agreement });
+        // What every live relationship has once she connected and shared: agreed terms, and a few
+        // fields the company holds (the relationship list decrypts both).
+        const agreementRecordId = crypto.randomUUID();
+        vault.agreements.insert({
+          id: agreementRecordId,
+          relationshipId: record.id,
+          proposedBy: 'person',
+          state: 'agreed',
+          threadId: `urn:uuid:${crypto.randomUUID()}`,
+          agreementId: agreementUri('service-only'),
+          signed: documents.agreement(agreementRecordId, { signedBy: 'both' }),
+          obligations: documents.obligations('service-only'),
+          reason: null,
+        });
+        for (const [field, value] of [['email', `customer-${n}@example.org`], ['postal_code', '75011']] as const) {
+          vault.disclosed.upsert({ relationshipId: record.id, field, value, version: 1, source: 'self', issuer: null, consentRecordId: crypto.randomUUID(), purpose: 'service-delivery', retention: 'P1Y', disclosedAt: Date.now() });
+        }
         ids.push(record.id);
       }
     });

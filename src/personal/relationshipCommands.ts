@@ -12,7 +12,7 @@ import type { Opener } from './opening.js';
 import { findRelationship, requireLive } from './relationshipLookup.js';
 import type { PersonasFeature } from './personas.js';
 import type { TermsFeature, TermsPreview } from './terms.js';
-import { toMessageView, toRelationshipView, toRelationshipViews, type MessageView, type ReceiptView, type RelationshipView } from './views.js';
+import { RelationshipListViews, toMessageView, toRelationshipView, type MessageView, type ReceiptView, type RelationshipView } from './views.js';
 import type { Vault } from './vault/vault.js';
 
 export interface ConnectPreview {
@@ -71,6 +71,13 @@ export function createRelationshipCommands(options: RelationshipCommandsOptions)
   const { vault, messaging, terms, clock, logger, resolver } = options;
   const { open } = options;
   const find = (reference: string) => findRelationship(vault, reference);
+  /**
+   * The list's views, kept while nothing in the vault changed (vault.contentVersion: any row
+   * changed on this connection, or another's commit): the page and the CLI ask for it again and
+   * again, and with 10,000 relationships building it was most of a refresh.
+   */
+  let listKept: { version: string; views: readonly RelationshipView[] } | undefined;
+  const listViews = new RelationshipListViews(vault);
 
   return {
     async connect(text, connectOptions = {}) {
@@ -107,7 +114,13 @@ export function createRelationshipCommands(options: RelationshipCommandsOptions)
       };
     },
 
-    relationships: () => toRelationshipViews(vault.relationships.list(), vault),
+    relationships() {
+      const version = vault.contentVersion();
+      if (version !== undefined && listKept?.version === version) return [...listKept.views];
+      const views = listViews.build(vault.relationships.list());
+      if (version !== undefined) listKept = { version, views };
+      return [...views];
+    },
     relationship: (reference) => toRelationshipView(find(reference), vault),
 
     messages(reference, listOptions = {}) {

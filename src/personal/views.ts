@@ -1,6 +1,6 @@
 import { agreementShortName } from '../protocol/terms/roster.js';
 import type { MessageRecord } from './vault/messageRepo.js';
-import type { AgreementEntry } from './vault/agreementRepo.js';
+import type { AgreementStanding } from './vault/agreementRepo.js';
 import type { DisclosedField } from './vault/disclosedFieldRepo.js';
 import type { RelationshipRecord } from './vault/relationshipRepo.js';
 import { personaOf } from './vault/personaRepo.js';
@@ -82,10 +82,10 @@ export interface ReceiptView {
 interface ViewParts {
   messages: number;
   queued: number;
-  disclosed: DisclosedField[];
-  agreements: AgreementEntry[];
-  /** Her personas' labels by id. */
-  personaLabels: ReadonlyMap<string, string>;
+  disclosed: readonly DisclosedField[];
+  terms: Readonly<AgreementStanding> | undefined;
+  /** The label of the persona this company knows her by. */
+  personaLabel: string | null;
 }
 
 function personaLabels(vault: Vault): Map<string, string> {
@@ -97,27 +97,63 @@ export function toRelationshipView(record: RelationshipRecord, vault: Vault): Re
     messages: vault.messages.countByRelationship(record.id),
     queued: vault.outbox.countPending(record.id),
     disclosed: vault.disclosed.list(record.id),
-    agreements: vault.agreements.list(record.id),
-    personaLabels: personaLabels(vault),
+    terms: vault.agreements.standing(record.id),
+    personaLabel: personaLabels(vault).get(personaOf(record)) ?? null,
   });
 }
 
-/** Every relationship's view, with one query per table instead of four per relationship (10,000 relationships: see bench/vault.ts). */
-export function toRelationshipViews(records: readonly RelationshipRecord[], vault: Vault): RelationshipView[] {
-  const messages = vault.messages.countsByRelationship();
-  const queued = vault.outbox.countsByRelationship();
-  const disclosed = vault.disclosed.byRelationship();
-  const agreements = vault.agreements.byRelationship();
-  const labels = personaLabels(vault);
-  return records.map((record) =>
-    viewOf(record, {
-      messages: messages.get(record.id) ?? 0,
-      queued: queued.get(record.id) ?? 0,
-      disclosed: disclosed.get(record.id) ?? [],
-      agreements: agreements.get(record.id) ?? [],
-      personaLabels: labels,
-    }),
-  );
+/**
+ * Builds the relationship list (one query per table, not four per relationship) again and again
+ * for one vault, reusing each relationship's view while what it is built from is the same: the
+ * same (kept, frozen) record, holdings and terms objects, the same counts and persona label. After a message arrives only that relationship's
+ * view is built anew; with 10,000 relationships building all of them was most of a refresh.
+ * Views are frozen: callers share them.
+ */
+export class RelationshipListViews {
+  readonly #vault: Vault;
+  #built = new Map<string, { record: RelationshipRecord; parts: ViewParts; view: RelationshipView }>();
+
+  constructor(vault: Vault) {
+    this.#vault = vault;
+  }
+
+  build(records: readonly RelationshipRecord[]): RelationshipView[] {
+    const vault = this.#vault;
+    const messages = vault.messages.countsByRelationship();
+    const queued = vault.outbox.countsByRelationship();
+    const disclosed = vault.disclosed.byRelationship();
+    const standings = vault.agreements.standings();
+    const labels = personaLabels(vault);
+    const built = new Map<string, { record: RelationshipRecord; parts: ViewParts; view: RelationshipView }>();
+    const views = records.map((record) => {
+      const parts: ViewParts = {
+        messages: messages.get(record.id) ?? 0,
+        queued: queued.get(record.id) ?? 0,
+        disclosed: disclosed.get(record.id) ?? NOTHING_HELD,
+        terms: standings.get(record.id),
+        personaLabel: labels.get(personaOf(record)) ?? null,
+      };
+      const prior = this.#built.get(record.id);
+      const view = prior !== undefined && prior.record === record && sameParts(prior.parts, parts) ? prior.view : freezeView(viewOf(record, parts));
+      built.set(record.id, { record, parts, view });
+      return view;
+    });
+    this.#built = built;
+    return views;
+  }
+}
+
+const NOTHING_HELD: readonly DisclosedField[] = Object.freeze([]);
+
+function sameParts(a: ViewParts, b: ViewParts): boolean {
+  return a.messages === b.messages && a.queued === b.queued && a.disclosed === b.disclosed && a.terms === b.terms && a.personaLabel === b.personaLabel;
+}
+
+function freezeView(view: RelationshipView): RelationshipView {
+  Object.freeze(view.holds);
+  Object.freeze(view.persona);
+  Object.freeze(view.terms);
+  return Object.freeze(view);
 }
 
 function viewOf(record: RelationshipRecord, parts: ViewParts): RelationshipView {
@@ -148,7 +184,7 @@ function viewOf(record: RelationshipRecord, parts: ViewParts): RelationshipView 
     state: record.state,
     customerRef: record.customerRef,
     linkedTo: record.linkedTo ?? null,
-    persona: { id: personaOf(record), label: parts.personaLabels.get(personaOf(record)) ?? null },
+    persona: { id: personaOf(record), label: parts.personaLabel },
     myDid: record.myDid,
     theirDid: record.theirDid,
     createdAt: record.createdAt,
@@ -156,20 +192,20 @@ function viewOf(record: RelationshipRecord, parts: ViewParts): RelationshipView 
     messages,
     queued: parts.queued,
     holds,
-    terms: termsSummary(parts.agreements),
+    terms: termsSummary(parts.terms),
   };
 }
 
-function termsSummary(history: readonly AgreementEntry[]): TermsSummary {
-  const current = history.find((entry) => entry.state === 'agreed');
+function termsSummary(standing: Readonly<AgreementStanding> | undefined): TermsSummary {
+  const current = standing?.inForce ?? null;
   return {
     agreementId: current?.agreementId ?? null,
     name: current ? agreementShortName(current.agreementId) : null,
-    outcome: current?.signed.record.outcome ?? null,
+    outcome: current?.outcome ?? null,
     recordId: current?.id ?? null,
-    since: current?.updatedAt ?? null,
-    lastState: current ? null : (history.at(-1)?.state ?? null),
-    awaitingHer: history.some((entry) => entry.proposedBy === 'company' && entry.state === 'proffered'),
+    since: current?.since ?? null,
+    lastState: standing?.lastState ?? null,
+    awaitingHer: standing?.awaitingHer ?? false,
   };
 }
 

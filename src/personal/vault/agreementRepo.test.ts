@@ -212,3 +212,46 @@ describe('AgreementRepo', () => {
     expect(vault.agreements.list(other.id)).toEqual([fine]);
   });
 });
+
+describe('AgreementRepo: where each relationship’s terms stand', () => {
+  const standings = () => Object.fromEntries(vault.agreements.standings());
+
+  it('names the entry in force, else the last state, and whether a company proffer waits for her', () => {
+    vault.agreements.insert(entry(1));
+    vault.agreements.insert(entry(2, { relationshipId: other.id, proposedBy: 'company', state: 'proffered', threadId: 'urn:uuid:t2' }));
+    expect(standings()).toEqual({
+      [rel.id]: { inForce: null, lastState: 'proffered', awaitingHer: false },
+      [other.id]: { inForce: null, lastState: 'proffered', awaitingHer: true },
+    });
+    clock.advance(5);
+    vault.agreements.update(id(1), { state: 'agreed', signed: signed(1, 'both') });
+    const inForce = { id: id(1), agreementId: SERVICE_ONLY, outcome: 'accepted', since: clock.now() };
+    expect(standings()[rel.id]).toEqual({ inForce, lastState: null, awaitingHer: false });
+    expect(vault.agreements.standing(rel.id)).toEqual({ inForce, lastState: null, awaitingHer: false });
+    expect(vault.agreements.standing(other.id)).toEqual(standings()[other.id]);
+    vault.agreements.update(id(2), { state: 'rejected', reason: 'no' });
+    expect(standings()[other.id]).toEqual({ inForce: null, lastState: 'rejected', awaitingHer: false });
+  });
+
+  it('follows its own writes and keeps nothing from a transaction that rolls back', () => {
+    vault.agreements.insert(entry(1));
+    expect(Object.keys(standings())).toEqual([rel.id]);
+    expect(() =>
+      vault.transaction(() => {
+        vault.agreements.insert(entry(2, { relationshipId: other.id }));
+        expect(Object.keys(standings())).toEqual([rel.id, other.id]);
+        throw new Error('rolled back');
+      }),
+    ).toThrow('rolled back');
+    expect(Object.keys(standings())).toEqual([rel.id]);
+    vault.agreements.removeForRelationship(rel.id);
+    expect(standings()).toEqual({});
+  });
+
+  it('hands out standings callers cannot change under each other', () => {
+    vault.agreements.insert(entry(1));
+    const standing = vault.agreements.standings().get(rel.id)!;
+    expect(() => Object.assign(standing, { awaitingHer: true })).toThrow(TypeError);
+    expect(vault.agreements.standings().get(rel.id)!.awaitingHer).toBe(false);
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { signedAgreementSchema, type SignedAgreement } from '../../protocol/terms/agreementRecord.js';
 import { obligationsSchema, type Obligations } from '../../protocol/terms/roster.js';
-import type { VaultContext } from './context.js';
+import { KeptRead, type VaultContext } from './context.js';
 import { recordIdSchema, timestampSchema } from './json.js';
 
 const TABLE = 'agreements';
@@ -67,6 +67,21 @@ const rowSchema = z.object({
 });
 
 const SELECT = 'SELECT id, relationship_id, proposed_by, state, created_at, updated_at, data FROM agreements';
+
+/** Where a relationship's terms stand: what the relationship list shows, without the documents. */
+export interface AgreementStanding {
+  /** The entry in force, if any. */
+  inForce: { id: string; agreementId: string; outcome: SignedAgreement['record']['outcome']; since: number } | null;
+  /** The last entry's state when nothing is in force (e.g. rejected), else null. */
+  lastState: AgreementState | null;
+  /** A counter or company proffer waits for her answer. */
+  awaitingHer: boolean;
+}
+
+const standingRowSchema = rowSchema.extend({ data: z.instanceof(Buffer).nullable() });
+/** The plaintext columns, and the blob only of the entry in force (the only one whose documents the standing needs). */
+const STANDING_SELECT = `SELECT id, relationship_id, proposed_by, state, created_at, updated_at,
+  CASE WHEN state = 'agreed' THEN data END AS data FROM agreements`;
 const ORDER = 'ORDER BY created_at, rowid';
 
 /**
@@ -75,9 +90,12 @@ const ORDER = 'ORDER BY created_at, rowid';
  */
 export class AgreementRepo {
   readonly #ctx: VaultContext;
+  readonly #standings: KeptRead<ReadonlyMap<string, Readonly<AgreementStanding>>>;
 
   constructor(ctx: VaultContext) {
     this.#ctx = ctx;
+    // Every write to this table goes through ctx.write, so the table's own version is enough.
+    this.#standings = new KeptRead(ctx, TABLE);
   }
 
   #threadIndex(relationshipId: string, threadId: string): string {
@@ -143,13 +161,37 @@ export class AgreementRepo {
   }
 
   /** Every relationship's entries, each oldest first, in one query: the relationship list's terms. */
-  byRelationship(): Map<string, AgreementEntry[]> {
-    const out = new Map<string, AgreementEntry[]>();
-    for (const raw of this.#ctx.stmt(`${SELECT} ${ORDER}`).all()) {
-      const entry = this.#toEntry(raw);
-      const list = out.get(entry.relationshipId) ?? [];
-      list.push(entry);
-      out.set(entry.relationshipId, list);
+  /**
+   * Where each relationship's terms stand, by relationship: the relationship list's terms column.
+   * Only the entries in force are decrypted (the rest is read from the plaintext columns), and the
+   * result is kept until this table changes: with thousands of relationships, opening every signed
+   * record on each refresh cost more than all the rest of the list.
+   */
+  standings(): ReadonlyMap<string, Readonly<AgreementStanding>> {
+    return this.#standings.get(() => this.#foldStandings(this.#ctx.stmt(`${STANDING_SELECT} ${ORDER}`).all()));
+  }
+
+  /** Where one relationship's terms stand ({@link standings} for one, read afresh). */
+  standing(relationshipId: string): Readonly<AgreementStanding> | undefined {
+    return this.#foldStandings(this.#ctx.stmt(`${STANDING_SELECT} WHERE relationship_id = ? ${ORDER}`).all(relationshipId)).get(relationshipId);
+  }
+
+  #foldStandings(rows: unknown[]): Map<string, Readonly<AgreementStanding>> {
+    const out = new Map<string, AgreementStanding>();
+    for (const raw of rows) {
+      const row = this.#ctx.row(TABLE, standingRowSchema, raw);
+      const standing = out.get(row.relationship_id) ?? { inForce: null, lastState: null, awaitingHer: false };
+      if (row.data !== null) {
+        const data = this.#ctx.open(TABLE, row.id, agreementDataSchema, row.data);
+        standing.inForce = { id: row.id, agreementId: data.agreementId, outcome: data.signed.record.outcome, since: row.updated_at };
+      }
+      standing.lastState = row.state;
+      if (row.proposed_by === 'company' && row.state === 'proffered') standing.awaitingHer = true;
+      out.set(row.relationship_id, standing);
+    }
+    for (const standing of out.values()) {
+      if (standing.inForce !== null) standing.lastState = null;
+      Object.freeze(standing);
     }
     return out;
   }

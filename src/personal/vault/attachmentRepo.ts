@@ -4,7 +4,7 @@ import { ThingError, VaultError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { attachmentKindSchema } from '../../protocol/things/fields.js';
 import { ATTACHMENT_MEDIA_TYPES, isAttachmentMediaType, matchesMediaType, type AttachmentMediaType } from '../../protocol/things/media.js';
-import type { VaultContext } from './context.js';
+import { KeptRead, type VaultContext } from './context.js';
 import { countRowSchema, recordIdSchema, timestampSchema } from './json.js';
 
 const TABLE = 'thing_attachments';
@@ -70,10 +70,12 @@ const SELECT = 'SELECT id, thing_id, kind, size, created_at, data FROM thing_att
 /** The documents she keeps with her things, each file encrypted in its own row. */
 export class AttachmentRepo {
   readonly #ctx: VaultContext;
+  readonly #kept: KeptRead<readonly AttachmentRecord[]>;
   readonly #limits: AttachmentLimits;
 
   constructor(ctx: VaultContext, limits: AttachmentLimits = DEFAULT_ATTACHMENT_LIMITS) {
     this.#ctx = ctx;
+    this.#kept = new KeptRead(ctx);
     this.#limits = limits;
   }
 
@@ -155,17 +157,15 @@ export class AttachmentRepo {
       const rows = this.#ctx.stmt(`${SELECT} WHERE thing_id = ? ORDER BY created_at, rowid`).all(thingId);
       return rows.flatMap((raw) => this.#ctx.readable(() => this.#toRecord(raw)));
     }
-    const version = this.#ctx.contentVersion();
-    if (this.#cache?.version === version) return [...this.#cache.records];
-    const records = this.#ctx
-      .stmt(`${SELECT} ORDER BY created_at, rowid`)
-      .all()
-      .flatMap((raw) => this.#ctx.readable(() => Object.freeze(this.#toRecord(raw))));
-    if (!this.#ctx.db.inTransaction) this.#cache = { version, records };
-    return [...records];
+    return [
+      ...this.#kept.get((): readonly AttachmentRecord[] =>
+        this.#ctx
+          .stmt(`${SELECT} ORDER BY created_at, rowid`)
+          .all()
+          .flatMap((raw) => this.#ctx.readable(() => Object.freeze(this.#toRecord(raw)))),
+      ),
+    ];
   }
-
-  #cache: { version: string; records: readonly AttachmentRecord[] } | undefined;
 
   /**
    * A document's file, decrypted and checked against its recorded hash.

@@ -17,14 +17,55 @@ export interface SkippedRecord {
  * see the data key, and after `close()` every access fails with `vault.locked` instead of using
  * zeroed keys.
  */
+/**
+ * A value read from the vault and kept between calls until its content may have changed
+ * ({@link VaultContext.contentVersion}): the lists and counts every page reads, which would
+ * otherwise decrypt thousands of rows each time. Never kept from inside a transaction, which could
+ * still roll back. Callers share the value: keep it frozen or hand out copies.
+ */
+export class KeptRead<T> {
+  readonly #ctx: VaultContext;
+  readonly #table: string | undefined;
+  #kept: { version: string; value: T } | undefined;
+
+  /** @param table kept until that table changes ({@link VaultContext.tableVersion}); else until anything does. */
+  constructor(ctx: VaultContext, table?: string) {
+    this.#ctx = ctx;
+    this.#table = table;
+  }
+
+  get(read: () => T): T {
+    const version = this.version();
+    if (this.#kept?.version === version) return this.#kept.value;
+    const value = read();
+    if (!this.#ctx.db.inTransaction) this.#kept = { version, value };
+    return value;
+  }
+
+  /** The version the kept value is checked against now. */
+  version(): string {
+    return this.#table === undefined ? this.#ctx.contentVersion() : this.#ctx.tableVersion(this.#table);
+  }
+
+  /**
+   * After a write of the owner's own, outside a transaction: carries the kept value (if it was
+   * current at `before`, the version read just before the write) over to the new version by
+   * `change`, instead of reading everything again. Otherwise the next {@link get} reads afresh.
+   */
+  adjust(before: string, change: (value: T) => T): void {
+    if (this.#kept?.version !== before || this.#ctx.db.inTransaction) return;
+    this.#kept = { version: this.version(), value: change(this.#kept.value) };
+  }
+}
+
 export class VaultContext {
   readonly clock: Clock;
   #db: Database.Database | null;
   #keys: RowKeys | null;
   readonly #statements = new Map<string, Database.Statement>();
   #checkpointPending = false;
-  /** Writes attempted on this connection: part of {@link contentVersion}. */
-  #writes = 0;
+  /** Writes attempted through {@link write} on this connection, per table: part of {@link tableVersion}. */
+  readonly #tableWrites = new Map<string, number>();
   /** While a salvage pass runs ({@link salvaging}): the records it passed over; null otherwise. */
   #skipped: SkippedRecord[] | null = null;
 
@@ -61,17 +102,26 @@ export class VaultContext {
   }
 
   /**
-   * A key that changes whenever this vault's content may have: after any write through
-   * {@link write} on this connection, or a commit by another connection (PRAGMA data_version).
-   * Lists kept between calls are rebuilt when it changes.
+   * A key that changes whenever this vault's content may have: after any row this connection
+   * changed (SQLite's total_changes(), whatever statement did it, so no write path can be missed),
+   * or a commit by another connection (PRAGMA data_version). Lists kept between calls are rebuilt
+   * when it changes.
    */
   contentVersion(): string {
-    return `${String(this.db.pragma('data_version', { simple: true }))}:${this.#writes}`;
+    return `${String(this.db.pragma('data_version', { simple: true }))}:${String(this.stmt('SELECT total_changes()').pluck().get())}`;
+  }
+
+  /**
+   * Like {@link contentVersion} for one table only, for a table whose every write goes through
+   * {@link write}: a list of that table stays kept while other tables change.
+   */
+  tableVersion(table: string): string {
+    return `${String(this.db.pragma('data_version', { simple: true }))}:${this.#tableWrites.get(table) ?? 0}`;
   }
 
   /** Runs a write, turning SQLite constraint failures into Kith errors. */
   write<T>(table: string, fn: () => T): T {
-    this.#writes += 1;
+    this.#tableWrites.set(table, (this.#tableWrites.get(table) ?? 0) + 1);
     try {
       return fn();
     } catch (err) {

@@ -158,3 +158,29 @@ function fieldIdx(db: Database.Database, relationshipId: string, n: number): str
   const rows = db.prepare('SELECT field_idx FROM disclosed_fields WHERE relationship_id = ? ORDER BY rowid').all(relationshipId) as { field_idx: string }[];
   return rows[n]?.field_idx ?? '';
 }
+
+describe('DisclosedFieldRepo: the holdings by relationship kept between calls', () => {
+  const holdings = () => Object.fromEntries([...vault.disclosed.byRelationship()].map(([r, list]) => [r, list.map((d) => `${d.field}=${String(d.value)}`)]));
+
+  it('follows its own writes: a value shared, changed and withdrawn', () => {
+    vault.disclosed.upsert(held(rel.id, 'email'));
+    expect(holdings()).toEqual({ [rel.id]: ['email=email-value'] });
+    vault.disclosed.upsert(held(rel.id, 'email', { value: 'new@example.org', version: 2 }));
+    vault.disclosed.upsert(held(other.id, 'phone'));
+    expect(holdings()).toEqual({ [rel.id]: ['email=new@example.org'], [other.id]: ['phone=phone-value'] });
+    vault.disclosed.removeFields(rel.id, ['email']);
+    expect(holdings()).toEqual({ [other.id]: ['phone=phone-value'] });
+  });
+
+  it('follows another connection’s commits to the same file', () => {
+    vault.disclosed.upsert(held(rel.id, 'email'));
+    expect(holdings()).toEqual({ [rel.id]: ['email=email-value'] });
+    const second = Vault.open(join(t.dir, 'vault.db'), 'pw', { clock });
+    try {
+      second.disclosed.upsert(held(rel.id, 'phone'));
+    } finally {
+      second.close();
+    }
+    expect(holdings()).toEqual({ [rel.id]: ['email=email-value', 'phone=phone-value'] });
+  });
+});

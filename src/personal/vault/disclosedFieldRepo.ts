@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { VaultContext } from './context.js';
+import { KeptRead, type VaultContext } from './context.js';
 import { fieldNameSchema, jsonValueSchema, recordIdSchema, timestampSchema } from './json.js';
 
 const TABLE = 'disclosed_fields';
@@ -52,9 +52,12 @@ const byField = (a: DisclosedField, b: DisclosedField): number => (a.field < b.f
 /** What each company holds of her (her record of what she disclosed, and the versions it has). */
 export class DisclosedFieldRepo {
   readonly #ctx: VaultContext;
+  readonly #kept: KeptRead<ReadonlyMap<string, readonly DisclosedField[]>>;
 
   constructor(ctx: VaultContext) {
     this.#ctx = ctx;
+    // Every write that adds or removes a row of this table goes through ctx.write: its own version is enough.
+    this.#kept = new KeptRead(ctx, TABLE);
   }
 
   #toRecord(raw: unknown): DisclosedField {
@@ -93,16 +96,19 @@ export class DisclosedFieldRepo {
   }
 
   /** What every company holds, by relationship, each ordered by field name: the relationship list's holdings in one query. */
-  byRelationship(): Map<string, DisclosedField[]> {
-    const out = new Map<string, DisclosedField[]>();
-    for (const raw of this.#ctx.stmt(SELECT).all()) {
-      const record = this.#toRecord(raw);
-      const list = out.get(record.relationshipId) ?? [];
-      list.push(record);
-      out.set(record.relationshipId, list);
-    }
-    for (const list of out.values()) list.sort(byField);
-    return out;
+  byRelationship(): ReadonlyMap<string, readonly DisclosedField[]> {
+    // Kept between calls (the relationship list reads it on every refresh); records frozen.
+    return this.#kept.get(() => {
+      const out = new Map<string, DisclosedField[]>();
+      for (const raw of this.#ctx.stmt(SELECT).all()) {
+        const record = Object.freeze(this.#toRecord(raw));
+        const list = out.get(record.relationshipId) ?? [];
+        list.push(record);
+        out.set(record.relationshipId, list);
+      }
+      for (const list of out.values()) Object.freeze(list.sort(byField));
+      return out;
+    });
   }
 
   /** What one company holds, ordered by field name (code unit order). */

@@ -1,9 +1,10 @@
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
 import type { NewMessage } from './messageRepo.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
-import type { Vault } from './vault.js';
-import { useTestVault } from '../../../test/support/testVault.js';
+import { Vault } from './vault.js';
+import { TEST_VAULT_PASSPHRASE, useTestVault } from '../../../test/support/testVault.js';
 import { codeOf } from '../../../test/support/errorCodes.js';
 
 let vault: Vault;
@@ -83,5 +84,43 @@ describe('MessageRepo', () => {
     );
     expect(codeOf(() => vault.messages.insert(msg('m3', { body: undefined })))).toBe('vault.corrupt');
     expect(codeOf(() => vault.messages.insert(msg('m4', { body: { n: Number.NaN } })))).toBe('vault.corrupt');
+  });
+});
+
+describe('MessageRepo: the counts kept between calls', () => {
+  const counts = () => Object.fromEntries(vault.messages.countsByRelationship());
+
+  it('follows its own writes: a message added, a refused one removed', () => {
+    vault.messages.insert(msg('m1'));
+    expect(counts()).toEqual({ [rel.id]: 1 });
+    const out = vault.messages.insert(msg('m2', { relationshipId: other.id, direction: 'out' }));
+    expect(counts()).toEqual({ [rel.id]: 1, [other.id]: 1 });
+    expect(vault.messages.removeRefused(out.id)).toBe(true);
+    expect(counts()).toEqual({ [rel.id]: 1 });
+  });
+
+  it('follows another connection’s commits to the same file', () => {
+    vault.messages.insert(msg('m1'));
+    expect(counts()).toEqual({ [rel.id]: 1 });
+    const second = Vault.open(join(t.dir, 'vault.db'), TEST_VAULT_PASSPHRASE, { clock });
+    try {
+      second.messages.insert(msg('m2'));
+    } finally {
+      second.close();
+    }
+    expect(counts()).toEqual({ [rel.id]: 2 });
+  });
+
+  it('keeps nothing from a transaction that rolls back', () => {
+    vault.messages.insert(msg('m1'));
+    expect(counts()).toEqual({ [rel.id]: 1 });
+    expect(() =>
+      vault.transaction(() => {
+        vault.messages.insert(msg('m2'));
+        expect(counts()).toEqual({ [rel.id]: 2 });
+        throw new Error('rolled back');
+      }),
+    ).toThrow('rolled back');
+    expect(counts()).toEqual({ [rel.id]: 1 });
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { newId } from '../../core/ids.js';
 import { contractSchema, thingFieldsSchema, thingRoleSchema } from '../../protocol/things/fields.js';
-import type { VaultContext } from './context.js';
+import { KeptRead, type VaultContext } from './context.js';
 import { recordIdSchema, timestampSchema } from './json.js';
 
 const TABLE = 'things';
@@ -92,9 +92,11 @@ function dataOf(record: ThingRecord): ThingData {
  */
 export class ThingRepo {
   readonly #ctx: VaultContext;
+  readonly #kept: KeptRead<readonly ThingRecord[]>;
 
   constructor(ctx: VaultContext) {
     this.#ctx = ctx;
+    this.#kept = new KeptRead(ctx);
   }
 
   #toRecord(raw: unknown, links: ThingLink[]): ThingRecord {
@@ -159,16 +161,14 @@ export class ThingRepo {
    * from inside a transaction, which could still roll back. Records are frozen: callers share them.
    */
   list(): ThingRecord[] {
-    const version = this.#ctx.contentVersion();
-    if (this.#cache?.version === version) return [...this.#cache.records];
-    const links = this.#links();
-    const rows = this.#ctx.stmt(`${SELECT} ORDER BY created_at, rowid`).all();
-    const records = rows.flatMap((raw) => this.#ctx.readable(() => Object.freeze(this.#toRecord(raw, links.get((raw as { id: string }).id) ?? []))));
-    if (!this.#ctx.db.inTransaction) this.#cache = { version, records };
-    return [...records];
+    return [
+      ...this.#kept.get((): readonly ThingRecord[] => {
+        const links = this.#links();
+        const rows = this.#ctx.stmt(`${SELECT} ORDER BY created_at, rowid`).all();
+        return rows.flatMap((raw) => this.#ctx.readable(() => Object.freeze(this.#toRecord(raw, links.get((raw as { id: string }).id) ?? []))));
+      }),
+    ];
   }
-
-  #cache: { version: string; records: readonly ThingRecord[] } | undefined;
 
   /** The ids of the things a relationship is linked to (in any role). */
   idsForRelationship(relationshipId: string): string[] {
