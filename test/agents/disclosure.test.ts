@@ -620,6 +620,20 @@ describe('her local API over HTTP, with her bearer token', () => {
     expect((await companyFields(pair.company, pair.link.companyRelationship.id)).find((f) => f.field === 'address')?.value).toEqual(HOVE);
   });
 
+  it('lists her recent changes a page at a time and refuses a limit that is not a whole number from 1 to 10,000, changing nothing', async () => {
+    pair.personal.agent.profile.set({ email: 'ada@lovelace.example' });
+    const versions = async (query: string) => ((await (await api(`/api/profile/changes${query}`)).json()) as { changes: { version: number }[] }).changes.map((c) => c.version);
+    expect(await versions('')).toEqual([2, 1]);
+    expect(await versions('?limit=1')).toEqual([2]);
+    const before = pair.personal.snapshot();
+    // The fuzz bench's limit=1e+308 reached SQLite as a float and answered 500.
+    for (const limit of ['1e+308', '0', '-1', '1.5', 'ten', '10001', '']) {
+      const answer = await api(`/api/profile/changes?limit=${encodeURIComponent(limit)}`);
+      expect([limit, answer.status, ((await answer.json()) as { error: { code: string } }).error.code]).toEqual([limit, 400, 'api.bad_request']);
+    }
+    expect(pair.personal.snapshot()).toEqual(before);
+  });
+
   it('exports her profile as a vCard and imports one', async () => {
     const exported = await api('/api/profile/vcard');
     expect(exported.status).toBe(200);

@@ -33,6 +33,10 @@ import { EnvelopeError, ThingError } from '../../core/errors.js';
 import { tryParseJson } from '../../core/json.js';
 import { SESSION_KEY_HEADER, routeKey, routes, type HttpMethod, type Route, type RouteBody, type RuleFile, type RuleInput } from './apiContract.js';
 
+/** How many logged profile changes one request may ask for (`?limit=`). */
+const MAX_CHANGES_LIMIT = 10_000;
+const CHANGES_LIMIT = z.string().regex(/^\d{1,5}$/).transform(Number).pipe(z.number().int().min(1).max(MAX_CHANGES_LIMIT));
+
 /**
  * The session cookie's name names this agent's port: cookies are not scoped by port, so agents of
  * two homes on one machine would otherwise overwrite each other's, and a cookie seen by another
@@ -444,7 +448,13 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     const relationship = agent().relationship(c.req.param('ref'));
     return c.json({ moved: moved !== undefined, relationship, change: moved?.change ?? null });
   });
-  on(routes.profileChanges, (c) => c.json({ changes: agent().profile.changes(Number(c.req.query('limit') ?? 20) || 20) }));
+  on(routes.profileChanges, (c) => {
+    const limit = c.req.query('limit');
+    const parsed = CHANGES_LIMIT.safeParse(limit ?? '20');
+    // (The fuzzer's limit=1e+308 reached SQLite's LIMIT as a float and came back a 500.)
+    if (!parsed.success) throw new ApiError('api.bad_request', `limit is a whole number from 1 to ${MAX_CHANGES_LIMIT}`, { details: { limit } });
+    return c.json({ changes: agent().profile.changes(parsed.data) });
+  });
   on(routes.profileChange, (c) => {
     const version = Number(c.req.param('version'));
     if (!Number.isSafeInteger(version) || version < 1) throw new ApiError('api.bad_request', 'A change is named by its version number');

@@ -399,7 +399,13 @@ export const personalOpenApi = {
     '/api/personas/{ref}/remove': {
       post: { summary: 'Remove a persona and its values: not the default, and no company may know her by it', parameters: [personaRef], responses: { '200': { description: '{ persona }' }, '404': error, '409': error } },
     },
-    '/api/profile/changes': { get: { summary: 'Recent changes with per-company delivery state (limit=N)', responses: { '200': { description: '{ changes }' } } } },
+    '/api/profile/changes': {
+      get: {
+        summary: 'Recent changes with per-company delivery state, newest first',
+        parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 10000, default: 20 } }],
+        responses: { '200': { description: '{ changes }' }, '400': error },
+      },
+    },
     '/api/profile/changes/{version}': {
       get: { summary: 'One change: deliveries per company (pending, acked, failed, skipped), summary, done', parameters: [versionParam], responses: { '200': { description: '{ change }' }, '404': error } },
     },
