@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { formatFieldValue, isProfileField } from '../protocol/profile/fields.js';
@@ -399,10 +400,19 @@ program
   .action((file: string, options: { plain?: boolean; salvage?: boolean }) =>
     run(globals, async () => {
       // Without a running agent, the CLI reads the vault itself and streams the export to disk
-      // (bounded memory, documents one at a time, ADR 0025); a running agent's API answers in one
-      // response (and --salvage goes there too).
+      // (bounded memory, documents one at a time, ADR 0025); a running agent streams it to the
+      // file itself (POST /api/export/file, the same bytes). --salvage goes through the API's
+      // whole-document export, which can leave records out.
       const running = options.salvage ? undefined : await findRunningAgent(home());
       if (running !== undefined && running.kind !== 'this') return streamExport(file, Boolean(options.plain), running);
+      if (running !== undefined) {
+        return withClient(async (client) => {
+          const passphrase = options.plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
+          if (process.stderr.isTTY) process.stderr.write('The running agent is writing the export...\n');
+          const result = await client.call(routes.exportFile, { file: resolve(file), plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}) });
+          reportExport(file, result);
+        });
+      }
       return withClient(async (client) => {
         const passphrase = options.plain ? undefined : await readSecret('KITH_EXPORT_PASSPHRASE', 'Export passphrase: ', true);
         const result = await client.call(routes.export, { plain: Boolean(options.plain), ...(passphrase ? { passphrase } : {}), ...(options.salvage ? { salvage: true } : {}) });
@@ -428,12 +438,16 @@ async function streamExport(file: string, plain: boolean, running: Awaited<Retur
     // Progress only on a terminal: documents written / in all, on one line.
     const tty = process.stderr.isTTY;
     const onProgress = tty ? (written: number, total: number) => process.stderr.write(`\rdocuments ${written}/${total}${written === total ? '\n' : ''}`) : undefined;
-    const result = await writeExportFile(vault, file, { plain, ...(passphrase ? { passphrase } : {}), ...(onProgress ? { onProgress } : {}) });
-    const besideNote = result.documents > 0 ? `; ${result.documents} document(s) in ${exportFilesDir(file)}` : '';
-    output(globals(), { file, format: result.format, ...(result.documents > 0 ? { files: exportFilesDir(file) } : {}) }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})${besideNote}`);
+    reportExport(file, await writeExportFile(vault, file, { plain, ...(passphrase ? { passphrase } : {}), ...(onProgress ? { onProgress } : {}) }));
   } finally {
     vault.close();
   }
+}
+
+/** What a streamed export says: where, as what, and where its documents went. */
+function reportExport(file: string, result: { format: 'plain' | 'jwe'; documents: number }): void {
+  const besideNote = result.documents > 0 ? `; ${result.documents} document(s) in ${exportFilesDir(file)}` : '';
+  output(globals(), { file, format: result.format, ...(result.documents > 0 ? { files: exportFilesDir(file) } : {}) }, () => `Exported to ${file} (${result.format === 'plain' ? 'plain JSON: keep it safe' : 'encrypted'})${besideNote}`);
 }
 
 program

@@ -133,6 +133,7 @@ export const ERROR_TABLE: Readonly<Record<KithErrorCode, ErrorPresentation>> = {
   'export.corrupted': { status: 400, cli: 'Export file is corrupted', exit: 1 },
   'export.foreign': { status: 400, cli: 'Not a Kith export', exit: 1 },
   'export.unsupported_version': { status: 400, cli: 'Unsupported export version', exit: 1 },
+  'export.unwritable': { status: 400, cli: 'The export cannot be written there', exit: 1 },
   'config.invalid': { status: 400, cli: 'Invalid configuration', exit: 1 },
   'config.not_found': { status: 404, cli: 'Configuration not found: run init first', exit: 1 },
   'config.endpoint_mismatch': { status: 409, cli: 'The port differs from the endpoint published in the DIDs', exit: 1 },

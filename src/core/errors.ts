@@ -142,6 +142,7 @@ export type KithErrorCode =
   | 'export.corrupted'
   | 'export.foreign'
   | 'export.unsupported_version'
+  | 'export.unwritable'
   // config and policy files
   | 'config.invalid'
   | 'config.not_found'

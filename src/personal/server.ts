@@ -281,6 +281,7 @@ export async function startPersonalServer(options: PersonalServerOptions): Promi
     onProfileChanged: () => unlocked?.deliverProfile(),
     vaultFile: () => vaultFile,
     instance,
+    exportFiles: true,
     ...(options.passphraseHint ? { passphraseHint: options.passphraseHint } : {}),
   });
   const limits = httpLimitsSchema.parse(options.limits ?? PERSONAL_HTTP_LIMITS);

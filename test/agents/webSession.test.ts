@@ -10,7 +10,7 @@
  * read the event stream.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { CONTENT_SECURITY_POLICY } from '../../src/personal/http/webApp.js';
 import { startPersonalServer, type RunningPersonalAgent } from '../../src/personal/server.js';
 import { FREE_ATTEMPTS } from '../../src/personal/http/unlockThrottle.js';
 import type { AgreementView, TermsPreview } from '../../src/personal/terms.js';
+import { openExport } from '../../src/personal/vault/export.js';
 import { Vault } from '../../src/personal/vault/vault.js';
 import type { RelationshipView } from '../../src/personal/views.js';
 import { fileLogger, startCompany, type CompanyHandle } from '../support/agents.js';
@@ -1077,5 +1078,62 @@ describe('import into a running agent', () => {
         expect(failed(reply)).toEqual(refusal('vault.exists'));
       });
     }
+  });
+});
+
+describe('export to a file by the running agent (POST /api/export/file, what `kith export` uses)', () => {
+  const EXPORT_PASSPHRASE = 'export passphrase (to a file)';
+  let her: Her;
+  let exportsDir: string;
+
+  beforeAll(async () => {
+    const company = await companyWith('Exported Goods');
+    her = await startHer();
+    const connected = await her.call('POST', '/api/connect', { body: { invitation: company.agent.invitationUrl() } });
+    expect(connected.status, connected.text).toBe(201);
+    exportsDir = mkdtempSync(join(root, 'exports-'));
+  });
+
+  const exportTo = (body: Record<string, unknown>, options: CallOptions = {}) => her.call('POST', '/api/export/file', { ...options, body });
+
+  it('streams the plain export to the file: the document the API would answer, private to her', async () => {
+    const file = join(exportsDir, 'plain.json');
+    const reply = await exportTo({ file, plain: true });
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.json).toEqual({ file, format: 'plain', documents: 0 });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const whole = await her.call('POST', '/api/export', { body: { plain: true } });
+    const withoutTime = (doc: Record<string, unknown>) => ({ ...doc, exportedAt: undefined });
+    expect(withoutTime(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)).toEqual(withoutTime(whole.json['document'] as Record<string, unknown>));
+  });
+
+  it('streams the sealed export, which opens with the export passphrase', async () => {
+    const file = join(exportsDir, 'sealed.jwe');
+    const reply = await exportTo({ file, passphrase: EXPORT_PASSPHRASE });
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.json).toMatchObject({ format: 'jwe', documents: 0 });
+    const opened = await openExport(readFileSync(file, 'utf8'), EXPORT_PASSPHRASE);
+    expect(opened.relationships.map((r) => r.id)).toEqual((await her.relationships()).map((r) => r.id));
+  });
+
+  it('refuses bad requests by name, writing nothing and changing nothing', async () => {
+    const snapshot = her.snapshot();
+    const before = readdirSync(exportsDir).sort();
+    const cookie = await her.login();
+    const cases: [Record<string, unknown>, CallOptions, KithErrorCode][] = [
+      [{ file: 'relative.json', plain: true }, {}, 'api.bad_request'],
+      [{ file: join(exportsDir, 'no-passphrase.jwe') }, {}, 'api.bad_request'],
+      [{ file: join(exportsDir, 'missing', 'dir.json'), plain: true }, {}, 'export.unwritable'],
+      [{ file: exportsDir, plain: true }, {}, 'export.unwritable'],
+      // A page in her browser downloads the export; it does not write files on her machine.
+      [{ file: join(exportsDir, 'from-browser.json'), plain: true }, { auth: { cookie }, origin: her.origin }, 'api.insufficient_scope'],
+    ];
+    for (const [body, options, code] of cases) {
+      const reply = await exportTo(body, options);
+      expect([body['file'], ...failed(reply)]).toEqual([body['file'], ...refusal(code)]);
+    }
+    expect(readdirSync(exportsDir).sort()).toEqual(before);
+    expect(statSync(exportsDir).isDirectory()).toBe(true);
+    expect(her.snapshot()).toEqual(snapshot);
   });
 });

@@ -110,6 +110,13 @@ export interface ConnectResult {
  */
 export type ExportResult = ({ format: 'plain'; document: unknown } | { format: 'jwe'; text: string }) & { skipped?: { table: string; id: string }[] };
 
+/** Where `exportFile` wrote the export, as what, and how many documents went beside it. */
+export interface ExportFileResult {
+  file: string;
+  format: 'plain' | 'jwe';
+  documents: number;
+}
+
 export type PickupResult = Awaited<ReturnType<PersonalAgent['pickup']>>;
 export type HolderKey = ReturnType<CredentialsFeature['newHolderKey']>;
 
@@ -387,6 +394,11 @@ export const routes = {
 
   /** Without `plain`, sealed with `passphrase` (required then). */
   export: route('POST', '/api/export').takes<{ plain?: boolean; passphrase?: string; salvage?: boolean }>().answers<ExportResult>(),
+  /**
+   * The export streamed by the agent to a file on its own machine (`kith export` while it runs):
+   * the same bytes as without an agent, in bounded memory. For the agent's token only.
+   */
+  exportFile: route('POST', '/api/export/file').takes<{ file: string; plain?: boolean; passphrase?: string }>().answers<ExportFileResult>(),
   /** An export file's text, its passphrase if sealed, and her vault passphrase (only under `kith serve`). */
   /** Minutes without her use before the agent locks (0: never). */
   idleLock: route('GET', '/api/settings/idle-lock').answers<{ minutes: number }>(),

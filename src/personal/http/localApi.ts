@@ -19,6 +19,8 @@ import type { PersonalAgent } from '../createPersonalAgent.js';
 import { BrowserSessions } from './browserSessions.js';
 import { mountWebApp } from './webApp.js';
 import { exportVault, salvageVault, sealExport } from '../vault/export.js';
+import { writeExportFile } from '../vault/exportStream.js';
+import { isAbsolute } from 'node:path';
 import { personaLabelSchema } from '../vault/personaRepo.js';
 import { personalOpenApi } from './openapi.js';
 import { streamSSE } from 'hono/streaming';
@@ -71,6 +73,11 @@ export interface LocalApiOptions {
   rejectionLog?: RejectionLog;
   /** This process's random id, served for the start-up check of her published endpoint (core/endpointCheck.ts); none in process. */
   instance?: string;
+  /**
+   * Whether POST /api/export/file may write files on this machine: `kith serve`, which runs as
+   * her for her own tools; not an agent in a test or fuzz world (a mutated path would be written).
+   */
+  exportFiles?: boolean;
 }
 
 /**
@@ -156,6 +163,14 @@ const schemas = {
   ),
   declineOffer: bodySchema(routes.declineOffer, z.object({ reason: z.string().max(2000).optional() }).strict()),
   export: bodySchema(routes.export, z.object({ plain: z.boolean().default(false), passphrase: z.string().min(1).optional(), salvage: z.boolean().default(false) })),
+  exportFile: bodySchema(
+    routes.exportFile,
+    z.object({
+      file: z.string().min(2).max(4096).refine((path) => isAbsolute(path) && !path.includes('\0'), 'an absolute path on the agent’s machine'),
+      plain: z.boolean().default(false),
+      passphrase: z.string().min(1).optional(),
+    }),
+  ),
   /** An export file's text (JWE or plain JSON), its passphrase if sealed, and her vault passphrase. */
   setIdleLock: bodySchema(routes.setIdleLock, z.object({ minutes: z.number().int().min(0).max(24 * 60) }).strict()),
   changePassphrase: bodySchema(routes.changePassphrase, z.object({ current: z.string().min(1).max(1024), next: z.string().min(8).max(1024) }).strict()),
@@ -656,6 +671,20 @@ export function createLocalApi(options: LocalApiOptions): Hono {
     if (document.skipped !== undefined && document.skipped.length > 0) options.logger.warn('export_salvaged', { skipped: document.skipped.length });
     if (request.plain) return c.json({ format: 'plain', document, ...skipped });
     return c.json({ format: 'jwe', text: await sealExport(document, request.passphrase ?? ''), ...skipped });
+  });
+
+  on(routes.exportFile, async (c) => {
+    // Writing a file on her machine is for her own tools, which hold the agent's token; a page in
+    // the browser downloads the export instead (POST /api/export).
+    if (!options.exportFiles) throw new ApiError('api.bad_request', 'This agent does not write files; `kith serve` does, and `kith export` without one reads the vault itself');
+    if (!tokensEqual(bearerToken(c.req.header('authorization')), options.token)) {
+      throw new ApiError('api.insufficient_scope', 'Writing an export to a file needs the agent’s token (`kith export`); the web app downloads it');
+    }
+    const request = await jsonBody(c, schemas.exportFile);
+    if (!request.plain && !request.passphrase) throw new ApiError('api.bad_request', 'An encrypted export needs a passphrase');
+    const result = await writeExportFile(agent().vault, request.file, request.plain ? { plain: true } : { passphrase: request.passphrase ?? '' });
+    options.logger.info('export_written', { format: result.format, documents: result.documents });
+    return c.json({ file: request.file, ...result });
   });
 
   on(routes.idleLock, (c) => c.json({ minutes: access.idleLockMinutes() }));

@@ -575,5 +575,19 @@ export const personalOpenApi = {
         responses: { '200': { description: '{ format: plain, document, skipped? } | { format: jwe, text, skipped? } (skipped: salvage only, [{ table, id }])' } },
       },
     },
+    '/api/export/file': {
+      post: {
+        summary:
+          'Full export streamed by the agent to a file on its machine (documents beside it in <file>.files/), in bounded memory: what `kith export` uses while `kith serve` runs. The agent token only, not a browser session',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: { type: 'object', properties: { file: { type: 'string', description: 'absolute path' }, plain: { type: 'boolean' }, passphrase: { type: 'string' } }, required: ['file'] },
+            },
+          },
+        },
+        responses: { '200': { description: '{ file, format: plain | jwe, documents }' }, '400': error, '403': error },
+      },
+    },
   },
 } as const;

@@ -125,6 +125,24 @@ describe('a plain export written as a stream', () => {
   });
 });
 
+describe('an export the file system refuses', () => {
+  it('is export.unwritable, naming the file, and removes nothing that was there', async () => {
+    const missing = join(dir, 'no-such-dir', 'export.json');
+    expect(await codeOfRejection(writeExportFile(vault, missing, { plain: true }))).toBe('export.unwritable');
+    expect(existsSync(join(dir, 'no-such-dir'))).toBe(false);
+    // A directory where the file would go: refused, and it keeps what it holds.
+    const occupied = join(dir, 'occupied');
+    mkdirSync(occupied);
+    writeFileSync(join(occupied, 'keep.txt'), 'hers');
+    const refused = (await writeExportFile(vault, occupied, { passphrase: PASS }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { code?: string; details?: Record<string, unknown> } | undefined;
+    expect([refused?.code, refused?.details?.['file'], refused?.details?.['reason']]).toEqual(['export.unwritable', occupied, 'EISDIR']);
+    expect(readFileSync(join(occupied, 'keep.txt'), 'utf8')).toBe('hers');
+  });
+});
+
 describe('a sealed export (format 10): documents as compact JWE files beside it', () => {
   it('keeps the documents out of the sealed JSON, each a dir + A256GCM JWE under the files key, and round-trips', async () => {
     const file = join(dir, 'export.jwe');

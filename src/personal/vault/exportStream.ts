@@ -49,24 +49,35 @@ export interface StreamExportResult {
  * one message; the other members are read one at a time as they are written. A sealed export's JWE
  * is encrypted as the JSON is produced ({@link StreamSeal}).
  * @throws VaultError `vault.passphrase_required` for a sealed export without a passphrase,
- * `vault.corrupt` if a record does not decrypt (what was written is removed).
+ * `vault.corrupt` if a record does not decrypt (what was written is removed); ExportError
+ * `export.unwritable` when the file or its documents' directory cannot be written (no such
+ * directory, no permission, a directory in the way, a full or read-only disk).
  */
 export async function writeExportFile(vault: Vault, file: string, options: StreamExportOptions = {}): Promise<StreamExportResult> {
   // Before anything is touched: a refused export leaves whatever is at `file` alone.
   if (!options.plain && (options.passphrase === undefined || options.passphrase.length === 0)) {
     throw new VaultError('vault.passphrase_required', 'A passphrase is required to encrypt an export');
   }
+  let fd: number;
   try {
-    return await writeExport(vault, file, options);
+    fd = openSync(file, 'w', PRIVATE_FILE_MODE);
+  } catch (error) {
+    // Nothing was written, so nothing is removed (a file there that cannot be opened stays).
+    throw unwritable(error, file) ?? error;
+  }
+  try {
+    return await writeExport(vault, file, fd, options);
   } catch (error) {
     // Half an export is no export: what was written goes (the directory's export names only).
     rmSync(file, { force: true });
     removeExportFiles(exportFilesDir(file));
-    throw error;
+    throw unwritable(error, file) ?? error;
+  } finally {
+    closeSync(fd);
   }
 }
 
-async function writeExport(vault: Vault, file: string, options: StreamExportOptions): Promise<StreamExportResult> {
+async function writeExport(vault: Vault, file: string, fd: number, options: StreamExportOptions): Promise<StreamExportResult> {
   const dir = exportFilesDir(file);
   const ref = (name: string) => `${basename(dir)}/${name}`;
   // An earlier export to the same name may have left documents this one does not have: an import
@@ -74,7 +85,6 @@ async function writeExport(vault: Vault, file: string, options: StreamExportOpti
   removeExportFiles(dir);
   const sealed = options.plain ? undefined : await StreamSeal.begin(options.passphrase ?? '');
   const filesKey = randomBytes(32);
-  const fd = openSync(file, 'w', PRIVATE_FILE_MODE);
   try {
     chmodSync(file, PRIVATE_FILE_MODE);
     const flush = sealed === undefined ? (text: string) => writeSync(fd, text) : (text: string) => sealed.write(fd, text);
@@ -136,10 +146,18 @@ async function writeExport(vault: Vault, file: string, options: StreamExportOpti
     if (sealed !== undefined) sealed.close(fd);
     return { format: sealed === undefined ? 'plain' : 'jwe', documents };
   } finally {
-    closeSync(fd);
     filesKey.fill(0);
   }
 }
+
+/** The file system's refusal as `export.unwritable` (naming the file and why), else undefined. */
+function unwritable(error: unknown, file: string): ExportError | undefined {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  if (typeof code !== 'string' || !UNWRITABLE.has(code)) return undefined;
+  return new ExportError('export.unwritable', `The export cannot be written to ${file} (${code})`, { details: { file, reason: code }, cause: error });
+}
+
+const UNWRITABLE = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOSPC', 'EDQUOT']);
 
 function* mapIterable<T, U>(items: Iterable<T>, fn: (item: T) => U): Generator<U> {
   for (const item of items) yield fn(item);

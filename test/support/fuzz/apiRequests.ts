@@ -115,6 +115,8 @@ export function localApiExamples(w: LocalApiWorld): Record<keyof Routes, ApiExam
     answerVerification: { params: { id: SOME_ID }, body: { decision: 'approved' } },
     events: {},
     export: { body: { plain: true } },
+    // The fuzz world's agent does not write files (LocalApiOptions.exportFiles): the route's checks are fuzzed, not the disk.
+    exportFile: { body: { file: '/nonexistent/kith-fuzz-export.json', plain: true } },
     idleLock: {},
     setIdleLock: { body: { minutes: 15 } },
     changePassphrase: { body: { current: 'not the passphrase', next: 'a new passphrase' } },
