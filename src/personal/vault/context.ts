@@ -17,47 +17,6 @@ export interface SkippedRecord {
  * see the data key, and after `close()` every access fails with `vault.locked` instead of using
  * zeroed keys.
  */
-/**
- * A value read from the vault and kept between calls until its content may have changed
- * ({@link VaultContext.contentVersion}): the lists and counts every page reads, which would
- * otherwise decrypt thousands of rows each time. Never kept from inside a transaction, which could
- * still roll back. Callers share the value: keep it frozen or hand out copies.
- */
-export class KeptRead<T> {
-  readonly #ctx: VaultContext;
-  readonly #table: string | undefined;
-  #kept: { version: string; value: T } | undefined;
-
-  /** @param table kept until that table changes ({@link VaultContext.tableVersion}); else until anything does. */
-  constructor(ctx: VaultContext, table?: string) {
-    this.#ctx = ctx;
-    this.#table = table;
-  }
-
-  get(read: () => T): T {
-    const version = this.version();
-    if (this.#kept?.version === version) return this.#kept.value;
-    const value = read();
-    if (!this.#ctx.db.inTransaction) this.#kept = { version, value };
-    return value;
-  }
-
-  /** The version the kept value is checked against now. */
-  version(): string {
-    return this.#table === undefined ? this.#ctx.contentVersion() : this.#ctx.tableVersion(this.#table);
-  }
-
-  /**
-   * After a write of the owner's own, outside a transaction: carries the kept value (if it was
-   * current at `before`, the version read just before the write) over to the new version by
-   * `change`, instead of reading everything again. Otherwise the next {@link get} reads afresh.
-   */
-  adjust(before: string, change: (value: T) => T): void {
-    if (this.#kept?.version !== before || this.#ctx.db.inTransaction) return;
-    this.#kept = { version: this.version(), value: change(this.#kept.value) };
-  }
-}
-
 export class VaultContext {
   readonly clock: Clock;
   #db: Database.Database | null;
@@ -272,4 +231,56 @@ export class VaultContext {
     this.#db = null;
     this.#statements.clear();
   }
+}
+
+/**
+ * A value read from the vault and kept between calls until its content may have changed
+ * ({@link VaultContext.contentVersion}): the lists and counts every page reads, which would
+ * otherwise decrypt thousands of rows each time. Never kept from inside a transaction, which could
+ * still roll back. Callers share the value: keep it frozen or hand out copies.
+ */
+export class KeptRead<T> {
+  readonly #ctx: VaultContext;
+  readonly #table: string | undefined;
+  #kept: { version: string; value: T } | undefined;
+
+  /** @param table kept until that table changes ({@link VaultContext.tableVersion}); else until anything does. */
+  constructor(ctx: VaultContext, table?: string) {
+    this.#ctx = ctx;
+    this.#table = table;
+  }
+
+  get(read: () => T): T {
+    const version = this.version();
+    if (this.#kept?.version === version) return this.#kept.value;
+    const value = read();
+    if (!this.#ctx.db.inTransaction) this.#kept = { version, value };
+    return value;
+  }
+
+  /** The version the kept value is checked against now. */
+  version(): string {
+    return this.#table === undefined ? this.#ctx.contentVersion() : this.#ctx.tableVersion(this.#table);
+  }
+
+  /**
+   * After a write of the owner's own, outside a transaction: carries the kept value (if it was
+   * current at `before`, the version read just before the write) over to the new version by
+   * `change`, instead of reading everything again. Otherwise the next {@link get} reads afresh.
+   */
+  adjust(before: string, change: (value: T) => T): void {
+    if (this.#kept?.version !== before || this.#ctx.db.inTransaction) return;
+    const after = this.version();
+    // Another connection committed between `before` and the write: its changes are not in `change`.
+    if (commitsOf(after) !== commitsOf(before)) {
+      this.#kept = undefined;
+      return;
+    }
+    this.#kept = { version: after, value: change(this.#kept.value) };
+  }
+}
+
+/** The other connections' part of a version (PRAGMA data_version, before the colon). */
+function commitsOf(version: string): string {
+  return version.slice(0, version.indexOf(':'));
 }

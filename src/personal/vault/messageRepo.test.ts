@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ManualClock } from '../../core/clock.js';
 import type { NewMessage } from './messageRepo.js';
 import type { RelationshipRecord } from './relationshipRepo.js';
+import { VaultContext } from './context.js';
 import { Vault } from './vault.js';
 import { TEST_VAULT_PASSPHRASE, useTestVault } from '../../../test/support/testVault.js';
 import { codeOf } from '../../../test/support/errorCodes.js';
@@ -109,6 +110,30 @@ describe('MessageRepo: the counts kept between calls', () => {
       second.close();
     }
     expect(counts()).toEqual({ [rel.id]: 2 });
+  });
+
+  it('carries nothing over when another connection committed between its read and its write', () => {
+    vault.messages.insert(msg('m1'));
+    expect(counts()).toEqual({ [rel.id]: 1 });
+    const second = Vault.open(join(t.dir, 'vault.db'), TEST_VAULT_PASSPHRASE, { clock });
+    const write = VaultContext.prototype.write;
+    let raced = false;
+    const spy = vi.spyOn(VaultContext.prototype, 'write').mockImplementation(function (this: VaultContext, table, fn) {
+      // The other process's message lands just before this connection's own insert runs.
+      if (table === 'messages' && !raced) {
+        raced = true;
+        second.messages.insert(msg('theirs', { relationshipId: other.id }));
+      }
+      return write.call(this, table, fn);
+    });
+    try {
+      vault.messages.insert(msg('m2'));
+    } finally {
+      spy.mockRestore();
+      second.close();
+    }
+    expect(raced).toBe(true);
+    expect(counts()).toEqual({ [rel.id]: 2, [other.id]: 1 });
   });
 
   it('keeps nothing from a transaction that rolls back', () => {
