@@ -22,7 +22,7 @@ import {
   type SignedReceipt,
 } from '../protocol/families/thing.js';
 import { verifySdJwtPresentation } from '../protocol/sdjwt/index.js';
-import { durationSchema, gtinSchema, priceSchema } from '../protocol/things/fields.js';
+import { boundedText, durationSchema, gtinSchema, priceSchema, productFieldsSchema } from '../protocol/things/fields.js';
 import { signReceipt } from '../protocol/things/receipt.js';
 import type { Outgoing } from '../protocol/buildMessage.js';
 import { liveRelationship } from './liveRelationship.js';
@@ -35,16 +35,10 @@ import type { CompanyRelationship, CompanyStore, ThingReceiptRow, ThingRegistrat
  * the relationships that registered the product recalled, and to no other.
  */
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = boundedText;
 
 /** What the admin API and `kith-vendor things receipt` take: the sale, as the till knows it. */
-export const receiptInputSchema = z.strictObject({
-  name: text(200),
-  brand: text(200).optional(),
-  model: text(200).optional(),
-  gtin: gtinSchema.optional(),
-  mpn: text(100).optional(),
-  serialNumber: text(200).optional(),
+export const receiptInputSchema = productFieldsSchema.extend({
   /** Today (UTC) when left out. */
   purchaseDate: calendarDateSchema.optional(),
   price: priceSchema.optional(),

@@ -3,26 +3,18 @@ import { calendarDateSchema } from './intent.js';
 import { claimNameSchema, presentationSchema } from './disclose.js';
 import { TO_COMPANY, TO_PERSON, defineMessage } from './registry.js';
 import { kithType } from './uris.js';
-import { durationSchema, gtinSchema, priceSchema } from '../things/fields.js';
+import { boundedText, durationSchema, gtinSchema, priceSchema, productFieldsSchema } from '../things/fields.js';
 
 /*
  * Kith thing 1.0 (docs/protocol/thing.md, decision 0023): a seller's signed receipt, her
  * registration of a thing with its maker, and the maker's recalls, over the relationship.
  */
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = boundedText;
 const did = z.string().min(1).max(4096);
 
 /** The product as the seller's till knows it: schema.org IndividualProduct's names (decision 0019). */
-export const receiptProductSchema = z.strictObject({
-  name: text(200),
-  brand: text(200).optional(),
-  model: text(200).optional(),
-  gtin: gtinSchema.optional(),
-  /** Manufacturer part number. */
-  mpn: text(100).optional(),
-  serialNumber: text(200).optional(),
-});
+export const receiptProductSchema = productFieldsSchema;
 export type ReceiptProduct = z.infer<typeof receiptProductSchema>;
 
 /** The seller's warranty terms (schema.org WarrantyPromise): from `start`, for `duration`. */

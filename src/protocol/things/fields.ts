@@ -107,10 +107,15 @@ export type ThingRole = z.infer<typeof thingRoleSchema>;
 export const attachmentKindSchema = z.enum(['receipt', 'photo', 'manual', 'warranty', 'other']);
 export type AttachmentKind = z.infer<typeof attachmentKindSchema>;
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/** A line of text a person or a till writes: trimmed, not empty, at most `max` characters. */
+export const boundedText = (max: number) => z.string().trim().min(1).max(max);
+const text = boundedText;
 
-/** The descriptive fields of a thing (schema.org IndividualProduct), all hers to fill in or leave out. */
-export const thingFieldsSchema = z.strictObject({
+/**
+ * What identifies a product (schema.org IndividualProduct's names): her thing's first fields, a
+ * seller's receipt (thing 1.0) and the till's input to it all start with these.
+ */
+export const productFieldsSchema = z.strictObject({
   name: text(200),
   brand: text(200).optional(),
   model: text(200).optional(),
@@ -118,6 +123,10 @@ export const thingFieldsSchema = z.strictObject({
   /** Manufacturer part number. */
   mpn: text(100).optional(),
   serialNumber: text(200).optional(),
+});
+
+/** The descriptive fields of a thing (schema.org IndividualProduct), all hers to fill in or leave out. */
+export const thingFieldsSchema = productFieldsSchema.extend({
   purchaseDate: calendarDateSchema.optional(),
   price: priceSchema.optional(),
   /** Who sold it, in her words (the seller's relationship, if any, is a link with role `seller`). */
