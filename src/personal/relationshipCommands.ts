@@ -71,12 +71,7 @@ export function createRelationshipCommands(options: RelationshipCommandsOptions)
   const { vault, messaging, terms, clock, logger, resolver } = options;
   const { open } = options;
   const find = (reference: string) => findRelationship(vault, reference);
-  /**
-   * The list's views, kept while nothing in the vault changed (vault.contentVersion: any row
-   * changed on this connection, or another's commit): the page and the CLI ask for it again and
-   * again, and with 10,000 relationships building it was most of a refresh.
-   */
-  let listKept: { version: string; views: readonly RelationshipView[] } | undefined;
+  /** Her relationship list, kept between calls (views.ts). */
   const listViews = new RelationshipListViews(vault);
 
   return {
@@ -114,13 +109,7 @@ export function createRelationshipCommands(options: RelationshipCommandsOptions)
       };
     },
 
-    relationships() {
-      const version = vault.contentVersion();
-      if (version !== undefined && listKept?.version === version) return [...listKept.views];
-      const views = listViews.build(vault.relationships.list());
-      if (version !== undefined) listKept = { version, views };
-      return [...views];
-    },
+    relationships: () => listViews.list(),
     relationship: (reference) => toRelationshipView(find(reference), vault),
 
     messages(reference, listOptions = {}) {

@@ -103,21 +103,33 @@ export function toRelationshipView(record: RelationshipRecord, vault: Vault): Re
 }
 
 /**
- * Builds the relationship list (one query per table, not four per relationship) again and again
- * for one vault, reusing each relationship's view while what it is built from is the same: the
- * same (kept, frozen) record, holdings and terms objects, the same counts and persona label. After a message arrives only that relationship's
- * view is built anew; with 10,000 relationships building all of them was most of a refresh.
- * Views are frozen: callers share them.
+ * Her relationship list for one vault, asked for again and again (the page, the CLI). The whole
+ * list is kept while nothing in the vault changed (vault.contentVersion: any row changed on this
+ * connection, or another's commit). Otherwise it is built with one query per table, not four per
+ * relationship, reusing each relationship's view while what it is built from is the same: the
+ * same (kept, frozen) record, holdings and terms objects, the same counts and persona label. After
+ * a message arrives only that relationship's view is built anew; with 10,000 relationships
+ * building all of them was most of a refresh. Views are frozen: callers share them.
  */
 export class RelationshipListViews {
   readonly #vault: Vault;
   #built = new Map<string, { record: RelationshipRecord; parts: ViewParts; view: RelationshipView }>();
+  #whole: { version: string; views: readonly RelationshipView[] } | undefined;
 
   constructor(vault: Vault) {
     this.#vault = vault;
   }
 
-  build(records: readonly RelationshipRecord[]): RelationshipView[] {
+  /** Every relationship's view, oldest first; each call its own array. */
+  list(): RelationshipView[] {
+    const version = this.#vault.contentVersion();
+    if (version !== undefined && this.#whole?.version === version) return [...this.#whole.views];
+    const views = this.#build(this.#vault.relationships.list());
+    if (version !== undefined) this.#whole = { version, views };
+    return [...views];
+  }
+
+  #build(records: readonly RelationshipRecord[]): RelationshipView[] {
     const vault = this.#vault;
     const messages = vault.messages.countsByRelationship();
     const queued = vault.outbox.countsByRelationship();
