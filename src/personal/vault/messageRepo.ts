@@ -54,7 +54,7 @@ const SELECT = 'SELECT id, relationship_id, direction, status, created_at, data 
 /** The conversation history of each relationship. */
 export class MessageRepo {
   readonly #ctx: VaultContext;
-  readonly #kept: KeptRead<ReadonlyMap<string, number>>;
+  readonly #kept: KeptRead<Map<string, number>>;
 
   constructor(ctx: VaultContext) {
     this.#ctx = ctx;
@@ -194,13 +194,16 @@ export class MessageRepo {
   }
 }
 
-/** The counts with one relationship's changed by `delta` (a new map: callers may still hold the old one). */
-function withCount(counts: ReadonlyMap<string, number>, relationshipId: string, delta: number): ReadonlyMap<string, number> {
-  const next = new Map(counts);
-  const count = (next.get(relationshipId) ?? 0) + delta;
-  if (count > 0) next.set(relationshipId, count);
-  else next.delete(relationshipId);
-  return next;
+/**
+ * The counts with one relationship's changed by `delta`, in place: a copy of 10,000 entries on
+ * every message would put a millisecond on each insert while the list is kept. Callers read the
+ * counts synchronously and do not hold them across a write.
+ */
+function withCount(counts: Map<string, number>, relationshipId: string, delta: number): Map<string, number> {
+  const count = (counts.get(relationshipId) ?? 0) + delta;
+  if (count > 0) counts.set(relationshipId, count);
+  else counts.delete(relationshipId);
+  return counts;
 }
 
 function pickData(r: MessageData): MessageData {
